@@ -1,0 +1,34 @@
+# The two commands of the README, each of which creates the environment itself:
+#   make demo   — the main job (train RDBM on the embedded default, restore, write figures and metrics)
+#   make test   — every test: pytest over tests/, then nbval over the notebooks (fast mode)
+PY     ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# torch is pinned and installed first: an unpinned torch would pull a multi-GB CUDA build.
+TORCH  := torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test venv notebooks lab clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m rdbm_core demo --out outputs/demo
+
+test: $(STAMP)
+	FAST=1 $(BIN)/python -m pytest tests
+	FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+
+# For readers: JupyterLab with jupytext and widgets (not needed by the tests).
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,notebooks]"
+	$(BIN)/jupyter lab notebooks
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

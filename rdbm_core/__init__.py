@@ -1,0 +1,16 @@
+"""rdbm_core: the Residual Diffusion Bridge Model (Wang et al., CVPR 2026) and the bridges it contains.
+
+Modules, one concept each:
+
+* :mod:`~rdbm_core.schedules` — the clock ``thbar_t`` (discrete grids, continuous theta(t));
+* :mod:`~rdbm_core.path` — the residual path ``x_t = Theta x0 + Psi mu + Sigma s(pi) eps``,
+  its posterior, score, PF-ODE velocity and reverse-SDE drift;
+* :mod:`~rdbm_core.bridges` — RDBM, GOUB, IR-SDE, BBDM, DDBM-VE/VP, I2SB, the interpolant;
+* :mod:`~rdbm_core.samplers` — implicit (eta), Euler-Maruyama, Euler and Heun samplers;
+* :mod:`~rdbm_core.losses` — the training loss (x0 or noise target, L1 or L2).
+"""
+from . import bridges, losses, samplers, schedules
+from .path import ResidualPath
+
+__all__ = ["bridges", "losses", "samplers", "schedules", "ResidualPath"]
+__version__ = "0.1.0"

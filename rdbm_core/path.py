@@ -1,0 +1,281 @@
+"""The residual path: ``x_t = Theta_t x0 + Psi_t mu + Sigma_t s(pi) eps`` and everything derived from it.
+
+Theory file (``shared/theory/RDBM.md``), sections 2-3.  With the residual
+``pi = x0 - mu`` and the default target ``m = mu`` (so ``Psi = 1 - Theta``):
+
+    x_t = mu + Theta_t pi + Sigma_t s(pi) eps,      s(pi) = pi (RDBM) or 1 (global noise)
+
+All bridges of the family are written in the clock ``u = thbar_t``; with
+``a = thbar_t``, ``b = thbar_{t:T}``, ``c = thbar_T`` and ``S`` = sinh for the
+Ornstein-Uhlenbeck bridge, ``S(x) = x`` for its ``theta -> 0`` (Brownian/VE) limit:
+
+    Theta_t   = S(b) / S(c)                     (coefficient of x0)
+    Psi_t     = S(a) / S(c)  if m = 0,  1 - Theta_t if m = mu
+    Sigma_t^2 = 2 lam S(a) S(b) / S(c)
+
+and the unpinned OU process (IR-SDE) is the limit ``c -> inf``:
+``Theta = e^{-a}``, ``Sigma^2 = lam (1 - e^{-2a})``.
+
+Every coefficient is evaluated in float64 in an overflow-free form
+(``sinh(b)/sinh(c) = e^{b-c} (1-e^{-2b})/(1-e^{-2c})`` with ``expm1``) and
+only then cast to the data's dtype.  Drifts and velocities are *per unit of
+the clock* ``u`` (``dx/du``); multiply by ``theta_t`` for ``dx/dt``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from .schedules import ContinuousSchedule, DiscreteSchedule
+
+__all__ = ["ResidualPath", "check_pair"]
+
+NOISE_FACTORS = ("modulated", "global")
+KINDS = ("ou", "brownian")
+TARGETS = ("mu", "zero")
+
+
+def check_pair(x0: torch.Tensor, mu: torch.Tensor) -> None:
+    """Raise ``ValueError`` unless ``x0`` and ``mu`` are finite tensors of one shape."""
+    if not isinstance(x0, torch.Tensor) or not isinstance(mu, torch.Tensor):
+        raise TypeError("x0 and mu must be torch tensors")
+    if x0.shape != mu.shape:
+        raise ValueError(f"x0 and mu must have the same shape, got {tuple(x0.shape)} and {tuple(mu.shape)}")
+    for name, v in (("x0", x0), ("mu", mu)):
+        if not torch.isfinite(v).all():
+            raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+
+
+def _p(x: torch.Tensor) -> torch.Tensor:
+    """``1 - e^{-2x}`` (``= 2 e^{-x} sinh x``), accurate for tiny ``x`` and finite for ``x = inf``."""
+    return -torch.expm1(-2 * x)
+
+
+def _sinh_ratio(b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """``sinh(b) / sinh(c)`` for ``0 <= b <= c``, ``c > 0``, without overflow."""
+    return torch.exp(b - c) * _p(b) / _p(c)
+
+
+@dataclass(frozen=True)
+class ResidualPath:
+    """One member of the residual bridge family.
+
+    schedule: the clock (:mod:`rdbm_core.schedules`).
+    lam:      stationary noise variance (``g_t^2 = 2 lam theta_t s(pi)^2``).
+    noise:    ``"modulated"`` (``s(pi) = pi``, RDBM) or ``"global"`` (``s = 1``).
+    kind:     ``"ou"`` (sinh) or ``"brownian"`` (the ``theta -> 0`` limit, ``S(x) = x``).
+    pinned:   ``True`` for a bridge (``x_T = mu``), ``False`` for the unpinned OU process (IR-SDE).
+    target:   mean-reversion target ``m``: ``"mu"`` or ``"zero"`` (DDBM-VP).
+    """
+
+    schedule: DiscreteSchedule | ContinuousSchedule
+    lam: float
+    noise: str = "modulated"
+    kind: str = "ou"
+    pinned: bool = True
+    target: str = "mu"
+    name: str = "bridge"
+
+    def __post_init__(self):
+        if self.noise not in NOISE_FACTORS:
+            raise ValueError(f"noise must be one of {NOISE_FACTORS}, got {self.noise!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
+        if not (self.lam >= 0) or self.lam == float("inf"):
+            raise ValueError(f"lam must be a finite number >= 0, got {self.lam}")
+        if not self.pinned and (self.kind != "ou" or self.target != "mu"):
+            raise ValueError("the unpinned process is only defined for kind='ou' with target='mu' (IR-SDE)")
+
+    def with_noise(self, noise: str) -> "ResidualPath":
+        """The same path with another noise factor (``"modulated"`` or ``"global"``)."""
+        return replace(self, noise=noise)
+
+    # ------------------------------------------------------------------ coefficients (float64)
+
+    def _abc(self, t):
+        sch = self.schedule
+        return sch.clock(t), sch.clock_to_end(t), torch.tensor(sch.u_T, dtype=torch.float64)
+
+    def unit_variance(self, t) -> torch.Tensor:
+        """``Sigma_t^2 / lam`` (float64): the variance shape, defined also for ``lam = 0``."""
+        a, b, c = self._abc(t)
+        if not self.pinned:
+            return _p(a)
+        if self.kind == "ou":
+            return _p(a) * _p(b) / _p(c)
+        return 2 * a * b / c
+
+    def coefficients(self, t):
+        """``(Theta_t, Psi_t, Sigma_t)`` as float64 tensors shaped like ``t`` (eqs. of theory §2).
+
+        ``Theta`` multiplies ``x0``, ``Psi`` multiplies ``mu`` (= ``x_T``), ``Sigma`` is
+        the standard deviation before the noise factor ``s(pi)``.
+        """
+        a, b, c = self._abc(t)
+        if not self.pinned:
+            theta = torch.exp(-a)
+        elif self.kind == "ou":
+            theta = _sinh_ratio(b, c)
+        else:
+            theta = b / c
+        if self.target == "mu":
+            psi = 1 - theta
+        elif self.kind == "ou":
+            psi = _sinh_ratio(a, c)
+        else:
+            psi = a / c
+        sigma = torch.sqrt(self.lam * self.unit_variance(t))
+        return theta, psi, sigma
+
+    def posterior_coefficients(self, t, s):
+        """``(A, k, V)`` of ``q(x_s | x_t, x0)``: mean ``m + A (x0 - m) + k (x_t - m)``, variance ``V s(pi)^2``.
+
+        The bridge from ``x0`` at 0 to ``x_t`` at ``t`` (Markov property; theory §3):
+        ``A = S(a_t - a_s)/S(a_t)``, ``k = S(a_s)/S(a_t)``, ``V = 2 lam S(a_s) S(a_t - a_s)/S(a_t)``.
+        Requires ``s < t``.
+        """
+        a_t, a_s = self.schedule.clock(t), self.schedule.clock(s)
+        if (a_s >= a_t).any():
+            raise ValueError("the posterior q(x_s | x_t, x0) needs s earlier than t (thbar_s < thbar_t)")
+        d = a_t - a_s
+        if self.kind == "ou":
+            return _sinh_ratio(d, a_t), _sinh_ratio(a_s, a_t), self.lam * _p(a_s) * _p(d) / _p(a_t)
+        return d / a_t, a_s / a_t, 2 * self.lam * a_s * d / a_t
+
+    # ------------------------------------------------------------------ helpers on data
+
+    def _times(self, t, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample times: a scalar is broadcast to the batch; a vector must have one entry per sample."""
+        if isinstance(t, float):
+            t = torch.tensor(t, dtype=torch.float64)  # a Python float stays exact
+        t = torch.as_tensor(t, device=x.device)
+        if t.ndim == 0:
+            t = t.expand(x.shape[0])
+        if t.shape != (x.shape[0],):
+            raise ValueError(f"t must be a scalar or have shape ({x.shape[0]},), got {tuple(t.shape)}")
+        return t
+
+    @staticmethod
+    def _bc(c: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Cast a float64 per-sample coefficient [B] to ``x``'s dtype, shaped [B, 1, ..., 1]."""
+        return c.to(device=x.device, dtype=x.dtype).reshape(-1, *([1] * (x.ndim - 1)))
+
+    def noise_factor(self, x0: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
+        """``s(pi)``: the residual ``x0 - mu`` (modulated) or ones (global)."""
+        return x0 - mu if self.noise == "modulated" else torch.ones_like(x0)
+
+    def _target(self, mu: torch.Tensor) -> torch.Tensor:
+        return mu if self.target == "mu" else torch.zeros_like(mu)
+
+    def mean(self, x0: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
+        """``E[x_t | x0, mu] = Theta_t x0 + Psi_t mu``.
+
+        For the target ``mu`` it is evaluated as ``mu + Theta_t (x0 - mu)``, so that
+        intact pixels (``x0 == mu``) are *exactly* ``mu`` at every ``t``.
+        """
+        theta, psi, _ = self.coefficients(self._times(t, x0))
+        if self.target == "mu":
+            return mu + self._bc(theta, x0) * (x0 - mu)
+        return self._bc(theta, x0) * x0 + self._bc(psi, x0) * mu
+
+    def std(self, x0: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
+        """Per-element standard deviation ``Sigma_t |s(pi)|``."""
+        _, _, sigma = self.coefficients(self._times(t, x0))
+        return self._bc(sigma, x0) * self.noise_factor(x0, mu).abs()
+
+    def sample(self, x0: torch.Tensor, mu: torch.Tensor, t, noise: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw ``x_t ~ q(x_t | x0, mu)`` with per-sample times ``t`` [B] (or a scalar)."""
+        check_pair(x0, mu)
+        t = self._times(t, x0)
+        if noise is None:
+            noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        elif noise.shape != x0.shape:
+            raise ValueError(f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(noise.shape)}")
+        sigma = self._bc(self.coefficients(t)[2], x0)
+        return self.mean(x0, mu, t) + sigma * self.noise_factor(x0, mu) * noise
+
+    def prior(self, mu: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """A sample at ``t_T``: ``mu`` for a bridge, ``mu + Sigma_T eps`` for the unpinned process."""
+        if self.pinned:
+            return mu.clone()
+        if self.noise == "modulated":
+            raise ValueError("the unpinned process with modulated noise has an unknown terminal spread "
+                             "(it depends on pi); pass x_T explicitly")
+        _, _, sigma = self.coefficients(torch.tensor(self.schedule.t_T))
+        z = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + float(sigma) * z
+
+    def posterior(self, x_t: torch.Tensor, x0: torch.Tensor, mu: torch.Tensor, t, s):
+        """Mean and per-element std of ``q(x_s | x_t, x0)`` (theory §3, "Posterior")."""
+        check_pair(x0, mu)
+        t, s = self._times(t, x0), self._times(s, x0)
+        A, k, V = (self._bc(c, x0) for c in self.posterior_coefficients(t, s))
+        m = self._target(mu)
+        mean = m + A * (x0 - m) + k * (x_t - m)
+        return mean, V.sqrt() * self.noise_factor(x0, mu).abs()
+
+    def score(self, x_t: torch.Tensor, x0: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
+        """Conditional score ``-(x_t - E[x_t]) / (Sigma_t^2 s(pi)^2)``.
+
+        Undefined where the variance is zero (intact pixels under modulation, the
+        endpoints); it is returned as 0 there.  The samplers never use it: they use
+        ``g^2 * score``, in which ``s(pi)^2`` cancels (see :meth:`velocity`).
+        """
+        var = self.std(x0, mu, t) ** 2
+        resid = x_t - self.mean(x0, mu, t)
+        return torch.where(var > 0, -resid / torch.where(var > 0, var, torch.ones_like(var)), torch.zeros_like(var))
+
+    # ------------------------------------------------------------------ dynamics (per unit clock)
+
+    def bridge_drift(self, x: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
+        """Forward drift ``dx/du`` of the bridge SDE (h-transformed OU; theory §2).
+
+        OU bridge: ``-(x - m) coth(b) + (mu - m) / sinh(b)``, which is
+        ``coth(thbar_{t:T}) (mu - x)`` for ``m = mu``.  Brownian limit: ``(mu - x) / b``.
+        Unpinned OU: ``mu - x``.  Infinite at ``t_T`` for a bridge.
+        """
+        t = self._times(t, x)
+        m = self._target(mu)
+        if not self.pinned:
+            return m - x
+        b = self._bc(self.schedule.clock_to_end(t), x)
+        if self.kind == "brownian":
+            return (mu - x) / b
+        return -(x - m) / torch.tanh(b) + (mu - m) / torch.sinh(b)
+
+    def velocity(self, x: torch.Tensor, x0_hat: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
+        """Probability-flow ODE velocity ``dx/du`` with ``x0`` replaced by ``x0_hat`` (theory §3).
+
+        ``f - (1/2) g^2 grad log p = bridge_drift + lam (x - E[x_t | x0_hat]) / Sigma_t^2``;
+        the factor ``s(pi)^2`` of ``g^2`` cancels the one in the score, so nothing
+        divides by ``pi``.  Written with ``Sigma^2 / lam`` so that ``lam = 0`` works.
+        Singular at the clean point (``Sigma_0 = 0``) and, for bridges, at ``t_T``.
+        """
+        t = self._times(t, x)
+        v1 = self._bc(self.unit_variance(t), x)
+        return self.bridge_drift(x, mu, t) + (x - self.mean(x0_hat, mu, t)) / v1
+
+    def reverse_drift(self, x: torch.Tensor, x0_hat: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
+        """Drift ``dx/du`` of the reverse-time SDE (Anderson): ``f - g^2 grad log p``, i.e.
+        ``bridge_drift + 2 lam (x - E[x_t | x0_hat]) / Sigma_t^2``; diffusion ``sqrt(2 lam) s(pi)``."""
+        t = self._times(t, x)
+        v1 = self._bc(self.unit_variance(t), x)
+        return self.bridge_drift(x, mu, t) + 2 * (x - self.mean(x0_hat, mu, t)) / v1
+
+    def is_clean(self, t) -> bool:
+        """Whether time ``t`` is the clean point (``thbar_t = 0``)."""
+        return bool((self.schedule.clock(t) == 0).all())
+
+    def is_terminal(self, t) -> bool:
+        """Whether ``t`` is the pinned terminal point of a bridge (``thbar_{t:T} = 0``)."""
+        return self.pinned and bool((self.schedule.clock_to_end(t) == 0).all())
+
+    def describe(self) -> str:
+        """One line: name, schedule, lam, noise factor, kind."""
+        pin = "bridge" if self.pinned else "unpinned OU"
+        return (f"{self.name}: {pin}, kind={self.kind}, noise={self.noise}, target={self.target}, "
+                f"lam={self.lam:.6g}, schedule={self.schedule.name}, thbar_T={self.schedule.u_T:.6g}")
