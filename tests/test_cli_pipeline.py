@@ -1,0 +1,69 @@
+"""The command line end to end in tiny mode: train -> evaluate -> restore, and one-line errors."""
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from rdbm_core.cli import main
+from rdbm_core.data import SyntheticPairs, save_image
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--preset", "tiny", "--steps", "4", "--batch", "2", "--crop", "32", "--images", "1",
+                 "--sample-steps", "2", "--out", str(out)]) == 0
+    assert (out / "eval_000004" / "metrics.json").exists()
+    return out / "checkpoint.pt"
+
+
+def test_evaluate_json(checkpoint, capsys):
+    assert main(["evaluate", "--checkpoint", str(checkpoint), "--task", "derain", "--images", "1", "--steps", "2",
+                 "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    keys = {"psnr", "ssim", "psnr_degraded", "psnr_intact", "ssim_degraded", "ssim_intact", "input_psnr"}
+    assert keys <= set(res["summary"]) and res["summary"]["count"] == 1
+
+
+def test_evaluate_folders_and_restore(checkpoint, tmp_path, capsys):
+    lq, gt, out = tmp_path / "lq", tmp_path / "gt", tmp_path / "out"
+    lq.mkdir(), gt.mkdir()
+    ds = SyntheticPairs("derain", "test", crop=40, length=2)
+    for i in range(2):
+        save_image(ds[i]["mu"], lq / f"img{i}.png")
+        save_image(ds[i]["x0"], gt / f"img{i}.png")
+    assert main(["evaluate", "--checkpoint", str(checkpoint), "--lq", str(lq), "--gt", str(gt), "--steps", "2",
+                 "--out", str(tmp_path / "ev")]) == 0
+    assert "restored PSNR" in capsys.readouterr().out
+    assert (tmp_path / "ev" / "metrics.csv").exists() and (tmp_path / "ev" / "restorations.png").exists()
+    assert main(["restore", "--checkpoint", str(checkpoint), "--input", str(lq), "--output", str(out),
+                 "--steps", "2"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["img0.png", "img1.png"]
+    assert main(["restore", "--checkpoint", str(checkpoint), "--input", str(lq / "img0.png"), "--output",
+                 str(out / "one"), "--sampler", "heun", "--steps", "3"]) == 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["evaluate", "--checkpoint", "/nonexistent.pt", "--task", "derain"], "checkpoint not found"),
+    (["restore", "--checkpoint", "/nonexistent.pt", "--input", "/nonexistent", "--output", "/tmp/x"],
+     "input not found"),
+    (["train", "--lq", "/tmp"], "give both --lq and --gt"),
+    (["train", "--lq", "/nonexistent_lq", "--gt", "/nonexistent_gt", "--steps", "1"], "nonexistent_lq"),
+])
+def test_user_errors_are_one_line(args, message):
+    proc = subprocess.run([sys.executable, "-m", "rdbm_core", *args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_demo_fast_mode(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("FAST", "1")
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "PSNR of the degraded input" in out and "PSNR of the restoration" in out
+    for name in ("restorations.png", "metrics.json", "metrics.csv", "checkpoint.pt", "train_losses.json"):
+        assert (tmp_path / name).exists(), name
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["step"] == 20
