@@ -1,0 +1,462 @@
+"""Image I/O and datasets of (clean, degraded) pairs.
+
+Contents
+
+* :func:`load_image` / :func:`save_image` -- read any png/jpg/jpeg/bmp/tif/tiff file as a
+  float ``[3, H, W]`` tensor in ``[-1, 1]``; write such a tensor as an 8-bit RGB PNG.
+* :func:`image_to_tensor` / :func:`tensor_to_image` -- convert between ``uint8 HxWx3``
+  arrays and ``[3, H, W]`` tensors in ``[-1, 1]``.
+* :func:`embedded_images` / :func:`embedded_image_names` -- the real photographs that ship with scikit-image (plus
+  scikit-learn's two sample photos when scikit-learn is installed), split by image into
+  the fixed lists :data:`TRAIN_IMAGES` and :data:`TEST_IMAGES`.
+* :class:`SyntheticPairs` -- crops of the embedded photos degraded on the fly with
+  :func:`rdbm_core.degradations.degrade`; every item is a function of ``(seed, index)``.
+* :class:`PairedFolder` -- a real paired dataset stored as two folders (degraded LQ and
+  ground-truth GT) whose files are matched by name stem (Rain100L/H, LOL, Snow100K,
+  RESIDE, GoPro layouts).
+
+Items are dicts ``{"x0": clean [3,H,W], "mu": degraded [3,H,W], "mask": bool [1,H,W]}``
+(:class:`PairedFolder` adds ``"name"``), all tensors in ``[-1, 1]``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import imageio.v3 as iio
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skimage import data as skdata
+
+from rdbm_core.degradations import TASKS, change_mask, degrade
+
+__all__ = [
+    "SUPPORTED_EXTENSIONS",
+    "TRAIN_IMAGES",
+    "TEST_IMAGES",
+    "load_image",
+    "save_image",
+    "image_to_tensor",
+    "tensor_to_image",
+    "embedded_images",
+    "embedded_image_names",
+    "SyntheticPairs",
+    "PairedFolder",
+]
+
+SUPPORTED_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+# Fixed split of the embedded photographs, by image.  Greyscale ones are replicated to RGB.
+# "motorcycle" is the left view of skimage's stereo pair (the right view is left out: it is
+# nearly the same picture).  "sklearn_china" and "sklearn_flower" are used only when
+# scikit-learn is installed and always go to the training split, so the test set never
+# depends on optional packages.  Left out on purpose: synthetic pictures (logo,
+# colorwheel, ...), the already motion-blurred "clock", text pages, "cat" (= "chelsea"),
+# "retina" (mostly black surround) and images that need a download (pooch).
+TRAIN_IMAGES = (
+    "astronaut",
+    "rocket",
+    "motorcycle",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "camera",
+    "brick",
+    "grass",
+    "gravel",
+    "moon",
+    "coins",
+    "sklearn_china",
+    "sklearn_flower",
+)
+TEST_IMAGES = ("chelsea", "coffee")
+
+_OPTIONAL_IMAGES = {"sklearn_china", "sklearn_flower"}
+
+
+# ------------------------------------------------------------------------- conversions
+
+
+def image_to_tensor(image: np.ndarray) -> torch.Tensor:
+    """Convert an ``HxW`` or ``HxWxC`` array (C = 1, 2, 3 or 4) to a ``[3, H, W]`` tensor in ``[-1, 1]``.
+
+    ``uint8`` is scaled by 255, 16-bit and wider integers by 65535, bool by 1, floats are
+    taken as ``[0, 1]`` intensities and clipped.  Greyscale (with or without alpha) is
+    replicated to RGB; an alpha channel is dropped.
+    """
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] in (1, 2):
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        arr = np.stack([arr] * 3, axis=-1)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise ValueError(f"expected an HxW or HxWxC image with C in 1..4, got shape {arr.shape}")
+    arr = arr[..., :3]
+    if arr.dtype == np.bool_:
+        unit = arr.astype(np.float32)
+    elif arr.dtype == np.uint8:
+        unit = arr.astype(np.float32) / 255.0
+    elif np.issubdtype(arr.dtype, np.integer):
+        unit = arr.astype(np.float32) / 65535.0
+    elif np.issubdtype(arr.dtype, np.floating):
+        unit = arr.astype(np.float32)
+    else:
+        raise ValueError(f"unsupported image dtype {arr.dtype}")
+    unit = np.clip(np.nan_to_num(unit), 0.0, 1.0)
+    return torch.from_numpy(np.ascontiguousarray(unit.transpose(2, 0, 1))) * 2.0 - 1.0
+
+
+def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
+    """Convert a ``[3, H, W]`` (or ``[1, H, W]``) tensor in ``[-1, 1]`` to a ``uint8 HxWx3`` array (clamped)."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"expected a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.dim() != 3 or tensor.shape[0] not in (1, 3):
+        raise ValueError(f"expected a [3, H, W] or [1, H, W] tensor, got shape {tuple(tensor.shape)}")
+    t = tensor.detach().to("cpu", torch.float32)
+    if torch.isnan(t).any():
+        raise ValueError("tensor contains NaN values")
+    t = t.expand(3, *t.shape[1:])
+    return ((t.clamp(-1.0, 1.0) + 1.0) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+# ---------------------------------------------------------------------------- file I/O
+
+
+def _check_file(path: Path) -> None:
+    """Raise a clear error if ``path`` is missing, a folder or a zero-byte file."""
+    if not path.exists():
+        raise FileNotFoundError(f"image file not found: {path}")
+    if path.is_dir():
+        raise IsADirectoryError(f"expected an image file, got a folder: {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"empty (zero-byte) image file: {path}")
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    """``(H, W)`` of an image file read from its header only; raise ``ValueError`` if unreadable."""
+    _check_file(path)
+    try:
+        shape = iio.improps(path, plugin="pillow", index=0).shape
+    except Exception as err:  # imageio/Pillow raise many exception types for bad files
+        raise ValueError(f"cannot read image file {path}: {err}") from err
+    return int(shape[0]), int(shape[1])
+
+
+def load_image(path: str | os.PathLike) -> torch.Tensor:
+    """Read an image file as a float ``[3, H, W]`` tensor in ``[-1, 1]``.
+
+    Greyscale and RGBA images become RGB; 16-bit images are scaled by 65535; only the
+    first frame of a multi-frame file is read.  Raises ``FileNotFoundError`` for a
+    missing file and ``ValueError`` (naming the file) for an empty or unreadable one.
+    """
+    path = Path(path)
+    _check_file(path)
+    try:
+        array = iio.imread(path, plugin="pillow", index=0)
+    except Exception as err:  # imageio/Pillow raise many exception types for bad files
+        raise ValueError(f"cannot read image file {path}: {err}") from err
+    try:
+        return image_to_tensor(array)
+    except ValueError as err:
+        raise ValueError(f"cannot use image file {path}: {err}") from err
+
+
+def save_image(tensor: torch.Tensor, path: str | os.PathLike) -> None:
+    """Write a ``[3, H, W]`` (or ``[1, H, W]``) tensor in ``[-1, 1]`` as an 8-bit RGB PNG.
+
+    Values are clamped to ``[-1, 1]`` and rounded; missing parent folders are created.
+    The file name must end in ``.png``.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"save_image writes PNG files; the name must end in .png, got {path}")
+    image = tensor_to_image(tensor)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        iio.imwrite(path, image, plugin="pillow", extension=".png")
+    except Exception as err:  # imageio/Pillow raise many exception types on write errors
+        raise OSError(f"cannot write image file {path}: {err}") from err
+
+
+# --------------------------------------------------------------------- embedded images
+
+
+def _embedded_loaders() -> dict[str, Callable[[], np.ndarray]]:
+    """Name -> zero-argument loader of every image in the two splits."""
+
+    def sklearn_image(file_name: str) -> Callable[[], np.ndarray]:
+        def load() -> np.ndarray:
+            from sklearn.datasets import load_sample_image
+
+            return load_sample_image(file_name)
+
+        return load
+
+    return {
+        "astronaut": skdata.astronaut,
+        "rocket": skdata.rocket,
+        "motorcycle": lambda: skdata.stereo_motorcycle()[0],
+        "hubble_deep_field": skdata.hubble_deep_field,
+        "immunohistochemistry": skdata.immunohistochemistry,
+        "camera": skdata.camera,
+        "brick": skdata.brick,
+        "grass": skdata.grass,
+        "gravel": skdata.gravel,
+        "moon": skdata.moon,
+        "coins": skdata.coins,
+        "chelsea": skdata.chelsea,
+        "coffee": skdata.coffee,
+        "sklearn_china": sklearn_image("china.jpg"),
+        "sklearn_flower": sklearn_image("flower.jpg"),
+    }
+
+
+@functools.lru_cache(maxsize=None)
+def _embedded(split: str) -> tuple[tuple[str, np.ndarray], ...]:
+    """Cached ``(name, uint8 HxWx3 array)`` pairs of one split, arrays read-only."""
+    names = TRAIN_IMAGES if split == "train" else TEST_IMAGES
+    loaders = _embedded_loaders()
+    images = []
+    for name in names:
+        try:
+            image = loaders[name]()
+        except Exception as err:  # scikit-learn absent, or a data file missing from this install
+            if not (name in _OPTIONAL_IMAGES and isinstance(err, ImportError)):
+                warnings.warn(f"embedded image {name!r} could not be loaded and is skipped: {err}", stacklevel=3)
+            continue
+        rgb = tensor_to_image(image_to_tensor(image))
+        rgb.setflags(write=False)
+        images.append((name, rgb))
+    if not images:
+        raise RuntimeError(f"none of the embedded {split} images could be loaded")
+    return tuple(images)
+
+
+@functools.lru_cache(maxsize=None)
+def _embedded_tensors(split: str) -> tuple[torch.Tensor, ...]:
+    """Cached ``uint8 [3, H, W]`` tensors of one split (shared: never modify them in place)."""
+    return tuple(torch.from_numpy(image.copy()).permute(2, 0, 1) for _, image in _embedded(split))
+
+
+def _check_split(split: str) -> None:
+    """Raise ``ValueError`` unless ``split`` is ``"train"`` or ``"test"``."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+
+
+def embedded_images(split: str) -> list[np.ndarray]:
+    """The embedded photographs of a split as ``uint8 HxWx3`` RGB arrays (fresh copies).
+
+    ``split="train"`` gives :data:`TRAIN_IMAGES`, ``split="test"`` gives
+    :data:`TEST_IMAGES`, in that order; the two lists share no picture.  The scikit-learn
+    photos are included only when scikit-learn is installed.
+    """
+    _check_split(split)
+    return [image.copy() for _, image in _embedded(split)]
+
+
+def embedded_image_names(split: str) -> list[str]:
+    """Names of the images :func:`embedded_images` returns for ``split``, in the same order."""
+    _check_split(split)
+    return [name for name, _ in _embedded(split)]
+
+
+# ------------------------------------------------------------------------------ datasets
+
+
+def _item_generator(seed: int, index: int) -> torch.Generator:
+    """A generator seeded from ``(seed, index)`` with good bit mixing."""
+    state = np.random.SeedSequence([seed, index]).generate_state(1, dtype=np.uint64)[0]
+    return torch.Generator().manual_seed(int(state))
+
+
+def _check_crop(crop: int | None) -> None:
+    """Raise ``ValueError`` unless ``crop`` is None or a positive int."""
+    if crop is not None and (isinstance(crop, bool) or not isinstance(crop, int) or crop < 8):
+        raise ValueError(f"crop must be None or an int >= 8, got {crop!r}")
+
+
+def _check_seed(seed: int) -> None:
+    """Raise ``ValueError`` unless ``seed`` is a non-negative int."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+
+
+def _random_window(g: torch.Generator, height: int, width: int, crop: int) -> tuple[int, int]:
+    """Top-left corner of a uniformly random ``crop x crop`` window."""
+    top = int(torch.randint(0, height - crop + 1, (), generator=g))
+    left = int(torch.randint(0, width - crop + 1, (), generator=g))
+    return top, left
+
+
+class SyntheticPairs(torch.utils.data.Dataset):
+    """Embedded photographs degraded on the fly for one restoration ``task``.
+
+    Item ``i`` is ``{"x0", "mu", "mask"}`` and depends only on ``(seed, i)``:
+
+    * ``split="train"``: a random image of :data:`TRAIN_IMAGES`, a random ``crop x crop``
+      window, a random horizontal flip (if ``flip``) and a random degradation.
+    * ``split="test"``: image ``i mod n`` of :data:`TEST_IMAGES`, no flip, a window and a
+      degradation fixed by ``(seed, i)``; with ``crop=None`` the whole image, resized
+      (antialiased) so that height and width are multiples of 8.
+
+    ``crop=None`` also works for ``"train"`` (whole images of differing sizes: batch size 1).
+    Extra keyword ``params`` go to the degradation (e.g. ``sigma=50/255`` for ``"denoise"``).
+    """
+
+    def __init__(
+        self,
+        task: str,
+        split: str = "train",
+        crop: int | None = 64,
+        length: int = 1000,
+        seed: int = 0,
+        flip: bool = True,
+        **params,
+    ) -> None:
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(sorted(TASKS))}")
+        _check_split(split)
+        _check_crop(crop)
+        _check_seed(seed)
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise ValueError(f"length must be a positive int, got {length!r}")
+        try:
+            inspect.signature(TASKS[task]).bind(None, None, **params)
+        except TypeError as err:
+            raise ValueError(f"bad degradation parameters {sorted(params)} for task {task!r}: {err}") from err
+        self.task, self.split, self.crop, self.length, self.seed = task, split, crop, length, seed
+        self.flip = flip and split == "train"
+        self.params = params
+        self.images = _embedded_tensors(split)
+        if crop is not None:
+            smallest = min(min(image.shape[1:]) for image in self.images)
+            if crop > smallest:
+                raise ValueError(f"crop {crop} is larger than the smallest {split} image side ({smallest} px)")
+
+    def __len__(self) -> int:
+        """Number of items (``length``)."""
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        """Item ``index``: ``{"x0", "mu", "mask"}`` (see the class docstring)."""
+        if not -self.length <= index < self.length:
+            raise IndexError(f"index {index} out of range for a dataset of length {self.length}")
+        index %= self.length
+        g = _item_generator(self.seed, index)
+        if self.split == "train":
+            image = self.images[int(torch.randint(0, len(self.images), (), generator=g))]
+        else:
+            image = self.images[index % len(self.images)]
+        h, w = image.shape[1:]
+        if self.crop is not None:
+            top, left = _random_window(g, h, w, self.crop)
+            x0 = image[:, top : top + self.crop, left : left + self.crop].float() / 127.5 - 1.0
+        elif self.split == "test" and (h % 8 or w % 8):
+            x0 = image.float()[None] / 127.5 - 1.0
+            x0 = F.interpolate(x0, size=(h - h % 8, w - w % 8), mode="bilinear", antialias=True, align_corners=False)
+            x0 = x0[0].clamp(-1.0, 1.0)
+        else:
+            x0 = image.float() / 127.5 - 1.0
+        if self.flip and bool(torch.rand((), generator=g) < 0.5):
+            x0 = x0.flip(-1)
+        x0 = x0.contiguous()
+        _, mu, mask = degrade(x0, self.task, generator=g, **self.params)
+        return {"x0": x0, "mu": mu, "mask": mask}
+
+
+class PairedFolder(torch.utils.data.Dataset):
+    """A real paired dataset: degraded images in ``lq_dir``, ground truth in ``gt_dir``.
+
+    Files are matched by name stem (``rain-001.png`` with ``rain-001.png`` or
+    ``rain-001.jpg``); extensions in :data:`SUPPORTED_EXTENSIONS` (any case) count,
+    hidden files and everything else are ignored.  The constructor checks the folders,
+    the matching, that no file is empty or unreadable (header only) and that each pair
+    has one size, and raises ``FileNotFoundError`` / ``ValueError`` naming the problem.
+
+    Item ``i`` (pairs sorted by stem) is ``{"x0": GT, "mu": LQ, "mask", "name"}`` where
+    ``mask = |x0 - mu|.amax(0) > 1/255`` and ``name`` is the LQ file name.  With ``crop``
+    the same random ``crop x crop`` window, fixed by ``(seed, i)``, is cut from both.
+    """
+
+    def __init__(
+        self,
+        lq_dir: str | os.PathLike,
+        gt_dir: str | os.PathLike,
+        crop: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        _check_crop(crop)
+        _check_seed(seed)
+        lq = self._list_images(Path(lq_dir), "LQ")
+        gt = self._list_images(Path(gt_dir), "GT")
+        only_lq, only_gt = sorted(set(lq) - set(gt)), sorted(set(gt) - set(lq))
+        if only_lq or only_gt:
+            raise ValueError(
+                f"LQ folder {lq_dir} and GT folder {gt_dir} do not match by file name: "
+                f"{self._some(only_lq, lq)} in LQ without a GT partner; "
+                f"{self._some(only_gt, gt)} in GT without an LQ partner"
+            )
+        self.pairs: list[tuple[Path, Path]] = []
+        for stem in sorted(lq):
+            lq_size, gt_size = _image_size(lq[stem]), _image_size(gt[stem])
+            if lq_size != gt_size:
+                raise ValueError(
+                    f"size mismatch for pair {stem!r}: LQ {lq[stem].name} is {lq_size[0]}x{lq_size[1]}, "
+                    f"GT {gt[stem].name} is {gt_size[0]}x{gt_size[1]} (HxW)"
+                )
+            if crop is not None and crop > min(lq_size):
+                raise ValueError(f"crop {crop} is larger than pair {stem!r} of size {lq_size[0]}x{lq_size[1]} (HxW)")
+            self.pairs.append((lq[stem], gt[stem]))
+        self.crop, self.seed = crop, seed
+
+    @staticmethod
+    def _list_images(folder: Path, role: str) -> dict[str, Path]:
+        """Stem -> path of the supported images in ``folder``; raise on missing/empty/duplicates."""
+        if not folder.exists():
+            raise FileNotFoundError(f"{role} folder not found: {folder}")
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{role} path is not a folder: {folder}")
+        files: dict[str, Path] = {}
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or not path.is_file() or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                continue
+            if path.stem in files:
+                raise ValueError(f"two {role} files share the name stem {path.stem!r}: {files[path.stem].name}, {path.name}")
+            files[path.stem] = path
+        if not files:
+            raise ValueError(f"no images ({', '.join(SUPPORTED_EXTENSIONS)}) in {role} folder {folder}")
+        return files
+
+    @staticmethod
+    def _some(stems: list[str], files: dict[str, Path]) -> str:
+        """``"N file(s) (a.png, b.png, ...)"`` listing at most 5 names."""
+        if not stems:
+            return "0 files"
+        shown = ", ".join(files[s].name for s in stems[:5])
+        more = ", ..." if len(stems) > 5 else ""
+        return f"{len(stems)} file{'s' if len(stems) > 1 else ''} ({shown}{more})"
+
+    def __len__(self) -> int:
+        """Number of matched pairs."""
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
+        """Pair ``index``: ``{"x0", "mu", "mask", "name"}`` (see the class docstring)."""
+        if not -len(self.pairs) <= index < len(self.pairs):
+            raise IndexError(f"index {index} out of range for a dataset of length {len(self.pairs)}")
+        index %= len(self.pairs)
+        lq_path, gt_path = self.pairs[index]
+        mu, x0 = load_image(lq_path), load_image(gt_path)
+        if mu.shape != x0.shape:  # the files changed since the constructor checked them
+            raise ValueError(f"size mismatch for pair {lq_path.stem!r}: LQ {tuple(mu.shape[1:])}, GT {tuple(x0.shape[1:])}")
+        if self.crop is not None:
+            top, left = _random_window(_item_generator(self.seed, index), *x0.shape[1:], self.crop)
+            window = (slice(None), slice(top, top + self.crop), slice(left, left + self.crop))
+            x0, mu = x0[window].contiguous(), mu[window].contiguous()
+        return {"x0": x0, "mu": mu, "mask": change_mask(x0, mu), "name": lq_path.name}
