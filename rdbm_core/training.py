@@ -34,8 +34,8 @@ from .metrics import _atomic_write
 from .path import ResidualPath
 from .unet import build_unet
 
-__all__ = ["TrainConfig", "make_path", "make_model", "save_checkpoint", "load_checkpoint", "train", "Regression",
-           "METHODS"]
+__all__ = ["TrainConfig", "make_path", "make_model", "save_checkpoint", "load_checkpoint", "load_trained", "train",
+           "training_loss", "Regression", "Preconditioned", "METHODS"]
 
 #: methods the trainer knows: every bridge, plus a one-pass regression network (same U-Net, predicts x0 from mu).
 METHODS = (*bridges.BRIDGES, "regression")
@@ -53,6 +53,7 @@ class TrainConfig:
     lam: float | None = None  # override the bridge's lam
     objective: str = "x0"
     norm: str = "l1"
+    skip_mu: bool = True  # x0 target: the network predicts x0 - mu (see Preconditioned)
     preset: str = "small"
     steps: int = 2000
     batch: int = 8  # per process
@@ -88,15 +89,36 @@ class TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
+class Preconditioned(torch.nn.Module):
+    """The same U-Net made usable by every bridge of the family (cf. EDM's ``c_in`` and ``c_skip``).
+
+    * input scaling: the network sees ``mu + (x_t - mu) / sqrt(1 + Sigma_t^2)``, so bridges
+      with large noise (DDBM-VE: ``Sigma`` up to 40) feed it values of order one; for RDBM
+      (``Sigma <= 0.01``) the factor is 1 to 5e-5;
+    * ``skip_mu`` (x0 target): ``x0_hat = mu + net(...)``, the network predicts the residual
+      ``pi``; with the U-Net's zero-initialised last layer the untrained model returns ``mu``.
+    """
+
+    def __init__(self, net: torch.nn.Module, path: ResidualPath, skip_mu: bool = True):
+        super().__init__()
+        self.net, self.path, self.skip_mu = net, path, skip_mu
+
+    def forward(self, x_t: torch.Tensor, mu: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        sigma = self.path.coefficients(t)[2]  # float64 [B]
+        c_in = self.path._bc(torch.rsqrt(1 + sigma ** 2), x_t)  # [B, 1, 1, 1]
+        out = self.net(mu + (x_t - mu) * c_in, mu, t)
+        return mu + out if self.skip_mu else out
+
+
 class Regression(torch.nn.Module):
-    """The baseline: the same U-Net predicting ``x0`` from ``mu`` in one pass (``x_t = mu``, ``t = 0``)."""
+    """The baseline: the same U-Net predicting ``x0 = mu + net(mu, mu, 0)`` in one pass."""
 
     def __init__(self, net: torch.nn.Module):
         super().__init__()
         self.net = net
 
     def forward(self, mu: torch.Tensor) -> torch.Tensor:
-        return self.net(mu, mu, torch.zeros(mu.shape[0], device=mu.device))
+        return mu + self.net(mu, mu, torch.zeros(mu.shape[0], device=mu.device))
 
 
 def make_path(config: TrainConfig) -> ResidualPath | None:
@@ -108,9 +130,10 @@ def make_path(config: TrainConfig) -> ResidualPath | None:
 
 def make_model(config: TrainConfig, path: ResidualPath | None) -> torch.nn.Module:
     """The U-Net of the preset; times are embedded as ``t * 1000 / t_T`` (every grid spans [0, 1000])."""
-    time_scale = 1000.0 / float(path.schedule.t_T) if path is not None else 1.0
-    net = build_unet(config.preset, time_scale=time_scale)
-    return Regression(net) if path is None else net
+    if path is None:
+        return Regression(build_unet(config.preset))
+    net = build_unet(config.preset, time_scale=1000.0 / float(path.schedule.t_T))
+    return Preconditioned(net, path, skip_mu=config.skip_mu and config.objective == "x0")
 
 
 def _device(name: str) -> torch.device:
