@@ -1,0 +1,264 @@
+"""Image-quality metrics, result files and comparison figures.
+
+Images are torch tensors ``[C, H, W]`` in ``[-1, 1]``. Every metric first maps
+them to ``[0, 1]`` (``(x + 1) / 2``, clamped to ``[0, 1]`` as an 8-bit image
+would be) and then calls scikit-image's maintained implementations with
+``data_range=1``:
+
+* ``psnr`` -- ``skimage.metrics.peak_signal_noise_ratio``; PSNR is
+  ``10 * log10(1 / MSE)`` with the MSE over all pixels and channels. For
+  identical images the MSE is 0 and the PSNR is ``inf``; that value is kept in
+  the per-image results, and ``aggregate`` caps it (see there).
+* ``ssim`` -- ``skimage.metrics.structural_similarity`` with
+  ``channel_axis`` and scikit-image's default 7x7 uniform window (images must
+  be at least 7x7).
+
+With a boolean ``mask`` (``[1, H, W]`` or ``[H, W]``, True = pixel counted) the
+metric covers the masked pixels only: PSNR from the MSE over the masked pixels
+(all channels), SSIM as the mean of the full SSIM map (``full=True``, every
+channel) over the masked pixels. An empty mask gives ``float("nan")``. Note
+that the unmasked SSIM is scikit-image's mean, which leaves out a border of 3
+pixels, while the masked mean includes every masked pixel, so an all-True mask
+gives a value slightly different from the unmasked one.
+
+Public names: ``psnr``, ``ssim``, ``image_metrics``, ``aggregate``,
+``write_metrics``, ``figure_grid``, ``mask_from_pair``, ``METRIC_KEYS``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from numbers import Real
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+METRIC_KEYS = ("psnr", "ssim", "psnr_degraded", "ssim_degraded", "psnr_intact", "ssim_intact")
+
+
+def _to_unit_hwc(img: torch.Tensor, name: str) -> np.ndarray:
+    """[C, H, W] tensor in [-1, 1] -> float64 numpy [H, W, C] in [0, 1] (clamped)."""
+    if not isinstance(img, torch.Tensor) or img.dim() != 3:
+        shape = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
+        raise ValueError(f"{name} must be a 3-D tensor [C, H, W], got {shape}")
+    x = ((img.detach().to("cpu", torch.float64) + 1) / 2).clamp(0, 1)
+    return x.permute(1, 2, 0).numpy()
+
+
+def _pair(pred: torch.Tensor, target: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Validate and convert a (pred, target) pair to [H, W, C] arrays in [0, 1]."""
+    p, q = _to_unit_hwc(pred, "pred"), _to_unit_hwc(target, "target")
+    if p.shape != q.shape:
+        raise ValueError(f"pred shape {tuple(pred.shape)} does not match target shape {tuple(target.shape)}")
+    return p, q
+
+
+def _mask_hw(mask: torch.Tensor, hw: tuple[int, int]) -> np.ndarray:
+    """Validate a bool mask [1, H, W] or [H, W] and return it as numpy bool [H, W]."""
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        raise ValueError(f"mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}")
+    m = mask[0] if mask.dim() == 3 and mask.shape[0] == 1 else mask
+    if tuple(m.shape) != tuple(hw):
+        raise ValueError(f"mask shape {tuple(mask.shape)} does not match the image size {tuple(hw)}")
+    return m.detach().cpu().numpy()
+
+
+def psnr(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """PSNR in dB of ``pred`` against ``target`` ([C, H, W] in [-1, 1]), on [0, 1] images.
+
+    With ``mask`` (bool [1, H, W] or [H, W]) the MSE is taken over the masked
+    pixels only (all channels); an empty mask returns ``nan``. Identical
+    images (MSE 0) return ``inf``.
+    """
+    p, q = _pair(pred, target)
+    if mask is not None:
+        m = _mask_hw(mask, p.shape[:2])
+        if not m.any():
+            return float("nan")
+        p, q = p[m], q[m]  # [N, C]: the masked pixels
+    with np.errstate(divide="ignore"):
+        return float(peak_signal_noise_ratio(q, p, data_range=1.0))
+
+
+def ssim(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """SSIM of ``pred`` against ``target`` ([C, H, W] in [-1, 1], at least 7x7), on [0, 1] images.
+
+    Without a mask: scikit-image's mean SSIM. With ``mask`` (bool [1, H, W] or
+    [H, W]): the mean of the full SSIM map over the masked pixels and all
+    channels; an empty mask returns ``nan``.
+    """
+    p, q = _pair(pred, target)
+    if mask is None:
+        return float(structural_similarity(q, p, channel_axis=-1, data_range=1.0))
+    m = _mask_hw(mask, p.shape[:2])
+    if not m.any():
+        return float("nan")
+    _, smap = structural_similarity(q, p, channel_axis=-1, data_range=1.0, full=True)  # smap [H, W, C]
+    return float(smap[m].mean())
+
+
+def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
+    """All metrics of one image: whole image, degraded pixels (``mask``) and intact pixels (``~mask``).
+
+    Returns a dict with the keys of ``METRIC_KEYS``: ``psnr, ssim,
+    psnr_degraded, ssim_degraded, psnr_intact, ssim_intact``; a region with
+    no pixels gives ``nan`` for its two values.
+    """
+    return {
+        "psnr": psnr(pred, target),
+        "ssim": ssim(pred, target),
+        "psnr_degraded": psnr(pred, target, mask),
+        "ssim_degraded": ssim(pred, target, mask),
+        "psnr_intact": psnr(pred, target, ~mask),
+        "ssim_intact": ssim(pred, target, ~mask),
+    }
+
+
+def _is_number(v) -> bool:
+    """True for real numbers (Python, numpy) other than bools."""
+    return isinstance(v, (Real, np.number)) and not isinstance(v, (bool, np.bool_))
+
+
+def aggregate(rows: Sequence[dict], psnr_cap: float = 100.0) -> dict:
+    """Mean of every numeric key over the images, ignoring ``nan``.
+
+    ``rows`` is a list of per-image dicts (e.g. from ``image_metrics``; other
+    keys such as names are skipped when not numeric). For keys starting with
+    ``"psnr"``, ``inf`` values (identical pixels) enter the mean as
+    ``psnr_cap`` dB so that one perfect image does not make the mean infinite.
+    A key whose values are all ``nan`` gets ``nan``. The result also holds
+    ``"count"``: the number of images.
+    """
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k, v in row.items() if _is_number(v) and k not in keys]
+    summary: dict = {}
+    for k in keys:
+        vals = np.array([float(r[k]) for r in rows if k in r and _is_number(r[k])], dtype=np.float64)
+        if k.startswith("psnr"):
+            vals = np.minimum(vals, psnr_cap)  # nan stays nan
+        vals = vals[~np.isnan(vals)]
+        summary[k] = float(vals.mean()) if vals.size else float("nan")
+    summary["count"] = len(rows)
+    return summary
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _plain(v):
+    """numpy scalars and 0-d tensors -> Python numbers, for JSON/CSV."""
+    if isinstance(v, (np.generic, torch.Tensor)):
+        return v.item()
+    return v
+
+
+def write_metrics(rows: Sequence[dict], summary: dict, json_path, csv_path) -> None:
+    """Write the per-image metrics and their summary to a JSON file and a CSV file.
+
+    JSON: ``{"summary": summary, "images": rows}``; ``nan``/``inf`` are written
+    as Python's ``NaN``/``Infinity`` tokens (``json.load`` reads them back).
+    CSV: a first column ``row`` (the image index), then the union of the row
+    keys in first-seen order, one line per image, and a final line with
+    ``row = "mean"`` holding the summary values of those columns. Both files
+    are written atomically; parent folders are created.
+    """
+    rows = [{k: _plain(v) for k, v in r.items()} for r in rows]
+    summary = {k: _plain(v) for k, v in summary.items()}
+    text = json.dumps({"summary": summary, "images": rows}, indent=2) + "\n"
+    _atomic_write(Path(json_path), text.encode("utf-8"))
+
+    columns: list[str] = []
+    for r in rows:
+        columns += [k for k in r if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["row", *columns], restval="", lineterminator="\n")
+    writer.writeheader()
+    for i, r in enumerate(rows):
+        writer.writerow({"row": i, **r})
+    writer.writerow({"row": "mean", **{k: summary[k] for k in columns if k in summary}})
+    _atomic_write(Path(csv_path), buf.getvalue().encode("utf-8"))
+
+
+def mask_from_pair(x0: torch.Tensor, mu: torch.Tensor, threshold: float = 1 / 255) -> torch.Tensor:
+    """Degraded-pixel mask from a clean image ``x0`` and its degraded version ``mu``.
+
+    ``x0`` and ``mu`` are [C, H, W] (or batched [B, C, H, W]) in [-1, 1]; a
+    pixel is degraded when any channel differs by more than ``threshold`` in
+    [0, 1] units (default: one 8-bit level), i.e. ``|x0 - mu| / 2 > threshold``.
+    Returns a bool tensor [1, H, W] (or [B, 1, H, W]).
+    """
+    if x0.shape != mu.shape or x0.dim() not in (3, 4):
+        raise ValueError(
+            f"x0 and mu must share a shape [C, H, W] or [B, C, H, W], got {tuple(x0.shape)} and {tuple(mu.shape)}"
+        )
+    return (x0 - mu).abs().amax(dim=-3, keepdim=True) / 2 > threshold  # [..., 1, H, W]
+
+
+def _display(img: torch.Tensor) -> np.ndarray:
+    """[C, H, W] in [-1, 1] -> [H, W, C] (or [H, W] for one channel) in [0, 1] for imshow."""
+    x = _to_unit_hwc(img, "image")
+    return x[..., 0] if x.shape[-1] == 1 else x
+
+
+def figure_grid(inputs, restored, targets, path, titles: Sequence[str] | None = None, max_rows: int = 6) -> Path:
+    """Save a PNG comparison grid and return its path.
+
+    ``inputs``, ``restored``, ``targets``: [B, C, H, W] tensors (or sequences
+    of [C, H, W]) in [-1, 1], C = 1 or 3. One row per image (the first
+    ``max_rows``), columns: input | restored | target | error, where error is
+    ``|restored - target|`` in [0, 1] units averaged over channels, shown as a
+    heat map with its colour bar. The input and restored titles carry their
+    PSNR against the target; ``titles[i]``, when given, labels row ``i``.
+    Uses matplotlib's Agg canvas directly (no display, no pyplot state).
+    """
+    n = min(len(inputs), len(restored), len(targets), max_rows)
+    if n < 1:
+        raise ValueError("figure_grid needs at least one image")
+    fig = Figure(figsize=(4 * 3.0, n * 3.0), layout="constrained")
+    axes = fig.subplots(n, 4, squeeze=False)
+    for i in range(n):
+        x, y, z = inputs[i], restored[i], targets[i]
+        err = ((y - z).abs() / 2).mean(dim=0).detach().cpu().numpy()  # [H, W], [0, 1] units
+        panels = [
+            (x, f"input  {psnr(x, z):.2f} dB"),
+            (y, f"restored  {psnr(y, z):.2f} dB"),
+            (z, "target"),
+        ]
+        for ax, (img, title) in zip(axes[i], panels):
+            ax.imshow(_display(img), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_title(title, fontsize=9)
+        im = axes[i, 3].imshow(err, cmap="inferno", vmin=0, interpolation="nearest")
+        axes[i, 3].set_title("|restored - target|", fontsize=9)
+        fig.colorbar(im, ax=axes[i, 3], fraction=0.046)
+        if titles is not None and i < len(titles):
+            axes[i, 0].set_ylabel(titles[i], fontsize=9)
+        for ax in axes[i]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    path = Path(path)
+    _atomic_write(path, buf.getvalue())
+    return path

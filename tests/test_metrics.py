@@ -1,0 +1,181 @@
+"""Tests of rdbm_core.metrics against hand computations and scikit-image, plus the result files."""
+
+import csv
+import json
+import math
+import warnings
+
+import matplotlib.image
+import numpy as np
+import pytest
+import torch
+from skimage.metrics import structural_similarity
+
+from rdbm_core.metrics import (
+    METRIC_KEYS,
+    aggregate,
+    figure_grid,
+    image_metrics,
+    mask_from_pair,
+    psnr,
+    ssim,
+    write_metrics,
+)
+
+
+def _img(h=24, w=20, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(3, h, w, generator=g) * 2 - 1
+
+
+def _noisy(x, sigma, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return (x + sigma * torch.randn(x.shape, generator=g)).clamp(-1, 1)
+
+
+def _box_mask(h=24, w=20):
+    m = torch.zeros(1, h, w, dtype=torch.bool)
+    m[:, 5:15, 3:11] = True
+    return m
+
+
+def test_psnr_matches_hand_computation():
+    x, y = _img(), _noisy(_img(), 0.1)
+    mse = (((x.double() + 1) / 2 - (y.double() + 1) / 2) ** 2).mean().item()
+    assert psnr(y, x) == pytest.approx(10 * math.log10(1 / mse), rel=1e-12)
+
+
+def test_psnr_clamps_to_unit_range_and_identical_is_inf_without_warning():
+    x = _img()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert psnr(x, x) == math.inf
+    clipped = x.clone()
+    clipped[:, 0, 0] = 1.0
+    too_bright = clipped.clone()
+    too_bright[:, 0, 0] = 1.7  # above the range: clamped to 1 before comparing
+    assert psnr(too_bright, x) == psnr(clipped, x)
+
+
+def test_masked_psnr_is_psnr_of_selected_pixels():
+    x, y = _img(), _noisy(_img(), 0.2)
+    m = _box_mask()
+    sel = m[0]
+    a, b = (x[:, sel].double() + 1) / 2, (y[:, sel].double() + 1) / 2  # [3, N]
+    mse = ((a - b) ** 2).mean().item()
+    assert psnr(y, x, m) == pytest.approx(10 * math.log10(1 / mse), rel=1e-12)
+    assert psnr(y, x, m[0]) == psnr(y, x, m)  # [H, W] mask works too
+
+
+def test_degraded_and_intact_psnr_recombine_to_full_mse():
+    x, y = _img(), _noisy(_img(), 0.15)
+    m = _box_mask()
+    r = image_metrics(y, x, m)
+    assert set(r) == set(METRIC_KEYS)
+    n_d = m.sum().item()
+    n_i = m.numel() - n_d
+    mse = lambda p: 10 ** (-p / 10)  # noqa: E731 -- PSNR with data range 1 back to MSE
+    combined = (n_d * mse(r["psnr_degraded"]) + n_i * mse(r["psnr_intact"])) / m.numel()
+    assert combined == pytest.approx(mse(r["psnr"]), rel=1e-10)
+
+
+def test_ssim_self_is_one_and_drops_with_noise():
+    x = _img(32, 32)
+    assert ssim(x, x) == pytest.approx(1.0, abs=1e-12)
+    s_low, s_high = ssim(_noisy(x, 0.05), x), ssim(_noisy(x, 0.3), x)
+    assert 1.0 > s_low > s_high
+
+
+def test_masked_ssim_is_mean_of_full_map_over_mask():
+    x, y = _img(), _noisy(_img(), 0.1)
+    m = _box_mask()
+    a = ((x.double() + 1) / 2).permute(1, 2, 0).numpy()
+    b = ((y.double() + 1) / 2).permute(1, 2, 0).numpy()
+    mean, smap = structural_similarity(a, b, channel_axis=-1, data_range=1.0, full=True)
+    assert ssim(y, x) == pytest.approx(mean, rel=1e-12)
+    assert ssim(y, x, m) == pytest.approx(smap[m[0].numpy()].mean(), rel=1e-12)
+    assert ssim(y, x, ~m) == pytest.approx(smap[~m[0].numpy()].mean(), rel=1e-12)
+
+
+def test_empty_mask_gives_nan_and_aggregate_ignores_it():
+    x, y = _img(), _noisy(_img(), 0.1)
+    empty = torch.zeros(1, 24, 20, dtype=torch.bool)
+    r1 = image_metrics(y, x, empty)
+    assert math.isnan(r1["psnr_degraded"]) and math.isnan(r1["ssim_degraded"])
+    assert r1["psnr_intact"] == pytest.approx(r1["psnr"])
+    r2 = image_metrics(y, x, _box_mask())
+    summary = aggregate([r1, r2])
+    assert summary["count"] == 2
+    assert summary["psnr_degraded"] == pytest.approx(r2["psnr_degraded"])  # the nan is skipped
+    assert summary["psnr"] == pytest.approx((r1["psnr"] + r2["psnr"]) / 2)
+    assert math.isnan(aggregate([r1])["ssim_degraded"])  # nothing left to average
+
+
+def test_aggregate_caps_inf_psnr_and_skips_non_numeric():
+    rows = [{"name": "a", "psnr": math.inf, "ssim": 1.0}, {"name": "b", "psnr": 30.0, "ssim": np.float32(0.5)}]
+    summary = aggregate(rows, psnr_cap=50.0)
+    assert summary == {"psnr": 40.0, "ssim": 0.75, "count": 2}
+
+
+def test_write_metrics_round_trips(tmp_path):
+    rows = [
+        {"name": "img0", "psnr": 31.5, "ssim": 0.91, "psnr_degraded": float("nan")},
+        {"name": "img1", "psnr": math.inf, "ssim": np.float64(0.8), "psnr_degraded": 20.25},
+    ]
+    summary = aggregate(rows)
+    jpath, cpath = tmp_path / "out" / "deep" / "m.json", tmp_path / "out" / "m.csv"
+    write_metrics(rows, summary, jpath, cpath)
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["deep", "m.csv", "m.json"]  # no temp files
+
+    data = json.loads(jpath.read_text())
+    assert data["summary"] == summary
+    assert data["images"][0]["name"] == "img0" and math.isnan(data["images"][0]["psnr_degraded"])
+    assert data["images"][1]["psnr"] == math.inf and data["images"][1]["ssim"] == 0.8
+
+    with open(cpath, newline="") as f:
+        table = list(csv.DictReader(f))
+    assert list(table[0]) == ["row", "name", "psnr", "ssim", "psnr_degraded"]
+    assert [r["row"] for r in table] == ["0", "1", "mean"]
+    assert float(table[0]["psnr"]) == 31.5 and float(table[1]["psnr"]) == math.inf
+    assert table[2]["name"] == ""
+    for key in ("psnr", "ssim", "psnr_degraded"):
+        assert float(table[2][key]) == pytest.approx(summary[key])
+
+
+def test_figure_grid_writes_png_with_one_row_per_image(tmp_path):
+    x = torch.stack([_img(16, 16, seed=s) for s in range(4)])
+    restored = _noisy(x, 0.05)
+    noisy = _noisy(x, 0.3, seed=2)
+    out = figure_grid(noisy, restored, x, tmp_path / "figs" / "grid.png", titles=["a", "b", "c"], max_rows=3)
+    assert out == tmp_path / "figs" / "grid.png"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    h, w = matplotlib.image.imread(out).shape[:2]
+    assert (h, w) == (3 * 300, 4 * 300)  # 3 rows x 4 columns of 3-inch panels at 100 dpi
+    gray = figure_grid(noisy[:, :1], restored[:, :1], x[:, :1], tmp_path / "gray.png")  # 1-channel images
+    assert gray.stat().st_size > 0
+
+
+def test_mask_from_pair_thresholds_in_unit_range():
+    x0 = _img(8, 9)
+    mu = x0.clone()
+    mu[1, 2, 3] += 2 * (2 / 255)  # two 8-bit levels in one channel -> degraded
+    mu[0, 4, 4] += 2 * (0.5 / 255)  # half a level -> intact
+    m = mask_from_pair(x0, mu)
+    assert m.shape == (1, 8, 9) and m.dtype == torch.bool
+    assert m.sum() == 1 and m[0, 2, 3]
+    batched = mask_from_pair(torch.stack([x0, x0]), torch.stack([mu, x0]))
+    assert batched.shape == (2, 1, 8, 9) and torch.equal(batched[0], m) and not batched[1].any()
+
+
+def test_bad_inputs_raise_value_errors():
+    x = _img()
+    with pytest.raises(ValueError, match="pred must be a 3-D tensor"):
+        psnr(x[None], x)
+    with pytest.raises(ValueError, match="does not match target shape"):
+        ssim(x[:, :20], x)
+    with pytest.raises(ValueError, match="mask must be a bool tensor"):
+        psnr(x, x, torch.ones(1, 24, 20))
+    with pytest.raises(ValueError, match="does not match the image size"):
+        ssim(x, x, torch.ones(1, 20, 24, dtype=torch.bool))
+    with pytest.raises(ValueError, match="x0 and mu must share a shape"):
+        mask_from_pair(x, x[:, :3])
