@@ -382,6 +382,8 @@ class PairedFolder(torch.utils.data.Dataset):
     Item ``i`` (pairs sorted by stem) is ``{"x0": GT, "mu": LQ, "mask", "name"}`` where
     ``mask = |x0 - mu|.amax(0) > 1/255`` and ``name`` is the LQ file name.  With ``crop``
     the same random ``crop x crop`` window, fixed by ``(seed, i)``, is cut from both.
+    ``length`` (default: the number of pairs) makes item ``i`` pair ``i mod n``, so a
+    training pool larger than the dataset holds several different crops of every pair.
     """
 
     def __init__(
@@ -390,9 +392,12 @@ class PairedFolder(torch.utils.data.Dataset):
         gt_dir: str | os.PathLike,
         crop: int | None = None,
         seed: int = 0,
+        length: int | None = None,
     ) -> None:
         _check_crop(crop)
         _check_seed(seed)
+        if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
+            raise ValueError(f"length must be a positive int or None, got {length!r}")
         lq = self._list_images(Path(lq_dir), "LQ")
         gt = self._list_images(Path(gt_dir), "GT")
         only_lq, only_gt = sorted(set(lq) - set(gt)), sorted(set(gt) - set(lq))
@@ -414,6 +419,7 @@ class PairedFolder(torch.utils.data.Dataset):
                 raise ValueError(f"crop {crop} is larger than pair {stem!r} of size {lq_size[0]}x{lq_size[1]} (HxW)")
             self.pairs.append((lq[stem], gt[stem]))
         self.crop, self.seed = crop, seed
+        self.length = len(self.pairs) if length is None else length
 
     @staticmethod
     def _list_images(folder: Path, role: str) -> dict[str, Path]:
@@ -443,15 +449,15 @@ class PairedFolder(torch.utils.data.Dataset):
         return f"{len(stems)} file{'s' if len(stems) > 1 else ''} ({shown}{more})"
 
     def __len__(self) -> int:
-        """Number of matched pairs."""
-        return len(self.pairs)
+        """Number of items: the number of matched pairs, or ``length`` when given."""
+        return self.length
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
-        """Pair ``index``: ``{"x0", "mu", "mask", "name"}`` (see the class docstring)."""
-        if not -len(self.pairs) <= index < len(self.pairs):
-            raise IndexError(f"index {index} out of range for a dataset of length {len(self.pairs)}")
-        index %= len(self.pairs)
-        lq_path, gt_path = self.pairs[index]
+        """Item ``index``: pair ``index mod n`` as ``{"x0", "mu", "mask", "name"}`` (see the class docstring)."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for a dataset of length {len(self)}")
+        index %= len(self)
+        lq_path, gt_path = self.pairs[index % len(self.pairs)]
         mu, x0 = load_image(lq_path), load_image(gt_path)
         if mu.shape != x0.shape:  # the files changed since the constructor checked them
             raise ValueError(f"size mismatch for pair {lq_path.stem!r}: LQ {tuple(mu.shape[1:])}, GT {tuple(x0.shape[1:])}")

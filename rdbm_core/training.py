@@ -17,6 +17,7 @@ DistributedDataParallel (gloo on CPU, nccl on CUDA).
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import os
 import time
@@ -35,7 +36,7 @@ from .path import ResidualPath
 from .unet import build_unet
 
 __all__ = ["TrainConfig", "make_path", "make_model", "save_checkpoint", "load_checkpoint", "load_trained", "train",
-           "training_loss", "Regression", "Preconditioned", "METHODS"]
+           "training_loss", "train_step", "ema_decay", "Regression", "Preconditioned", "METHODS"]
 
 #: methods the trainer knows: every bridge, plus a one-pass regression network (same U-Net, predicts x0 from mu).
 METHODS = (*bridges.BRIDGES, "regression")
@@ -144,7 +145,9 @@ def _device(name: str) -> torch.device:
 
 def _dataset(config: TrainConfig, split: str):
     if config.lq is not None:
-        return PairedFolder(config.lq, config.gt, crop=config.crop if split == "train" else None, seed=config.seed)
+        if split == "train":
+            return PairedFolder(config.lq, config.gt, crop=config.crop, seed=config.seed, length=config.pool)
+        return PairedFolder(config.lq, config.gt)
     if split == "train":
         return SyntheticPairs(config.task, "train", crop=config.crop, length=config.pool, seed=config.seed)
     return SyntheticPairs(config.task, "test", crop=None, length=config.eval_images, seed=1000 + config.seed)
@@ -165,16 +168,24 @@ class _Cache:
         return self.items[i]
 
 
+@functools.lru_cache(maxsize=4)
+def _epoch_permutation(n: int, seed: int, epoch: int) -> list[int]:
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
+
+
 def _batch_indices(n: int, step: int, batch: int, seed: int, rank: int, world: int) -> list[int]:
     """Indices of step ``step`` for this rank: a fresh permutation of the pool every epoch."""
-    per_step = batch * world
     out = []
     for j in range(batch):
-        pos = step * per_step + rank * batch + j
-        epoch, k = divmod(pos, n)
-        perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
-        out.append(int(perm[k]))
+        epoch, k = divmod(step * batch * world + rank * batch + j, n)
+        out.append(_epoch_permutation(n, seed, epoch)[k])
     return out
+
+
+def ema_decay(target: float, step: int) -> float:
+    """EMA decay with warm-up, ``min(target, (1 + step) / (10 + step))``: early averages forget the
+    initial weights quickly (a fixed 0.999 would keep 45 % of them after 800 steps)."""
+    return min(target, (1 + step) / (10 + step))
 
 
 def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
@@ -193,6 +204,28 @@ def training_loss(model, path, x0, mu, config: TrainConfig, generator) -> torch.
         err = model(mu) - x0
         return err.abs().mean() if config.norm == "l1" else (err ** 2).mean()
     return bridge_loss(model, x0, mu, path, objective=config.objective, norm=config.norm, generator=generator)
+
+
+def train_step(net, model, ema, optimizer, path, x0, mu, config: TrainConfig, step: int, generator,
+               amp: bool = False) -> torch.Tensor:
+    """One optimisation step: loss, backward, clipping, AdamW, EMA update. Returns the detached loss.
+
+    ``net`` is what computes the loss (``model`` itself, or its DDP wrapper).
+    """
+    with torch.autocast(x0.device.type, dtype=torch.bfloat16, enabled=amp):
+        loss = training_loss(net, path, x0, mu, config, generator)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if config.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+    optimizer.step()
+    with torch.no_grad():
+        decay = ema_decay(config.ema, step)
+        for pe, pm in zip(ema.parameters(), model.parameters()):
+            pe.lerp_(pm, 1 - decay)
+        for be, bm in zip(ema.buffers(), model.buffers()):
+            be.copy_(bm)
+    return loss.detach()
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -308,19 +341,9 @@ def train(config: TrainConfig, resume: str | os.PathLike | None = None, evaluate
     for step in bar:
         x0, mu = _collate([data[i] for i in _batch_indices(len(data), step, config.batch, config.seed, rank, world)],
                           device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            loss = training_loss(net, path, x0, mu, config, _step_generator(config.seed, step, rank))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.lerp_(pm, 1 - config.ema)
-            for be, bm in zip(ema.buffers(), model.buffers()):
-                be.copy_(bm)
-        value = float(loss.detach())
+        loss = train_step(net, model, ema, optimizer, path, x0, mu, config, step,
+                          _step_generator(config.seed, step, rank), amp=amp)
+        value = float(loss)
         if world > 1:
             tensor = torch.tensor([value], device=device)
             dist.all_reduce(tensor)

@@ -489,3 +489,20 @@ def test_paired_folder_bad_files_are_named(tmp_path):
     iio.imwrite(gt_dir / "b.bmp", random_image(32, 48))
     with pytest.raises(ValueError, match="share the name stem 'b'"):
         PairedFolder(lq_dir, gt_dir)
+
+
+def test_paired_folder_length_gives_new_crops_of_each_pair(tmp_path):
+    """``length`` > number of pairs: item i is pair i mod n with its own crop window."""
+    lq, gt = tmp_path / "lq", tmp_path / "gt"
+    lq.mkdir(), gt.mkdir()
+    g = torch.Generator().manual_seed(0)
+    for name in ("a", "b"):
+        img = torch.rand(3, 40, 50, generator=g) * 2 - 1
+        save_image(img, lq / f"{name}.png")
+        save_image(img.flip(-1), gt / f"{name}.png")
+    ds = PairedFolder(lq, gt, crop=16, length=6)
+    assert len(ds) == 6
+    assert [ds[i]["name"] for i in range(6)] == ["a.png", "b.png"] * 3
+    assert not torch.equal(ds[0]["x0"], ds[2]["x0"])  # same pair, another window
+    with pytest.raises(ValueError, match="length"):
+        PairedFolder(lq, gt, length=0)
