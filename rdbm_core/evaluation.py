@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .metrics import aggregate, figure_grid, image_metrics, write_metrics
 from .samplers import SAMPLERS
