@@ -152,8 +152,9 @@ def _cmd_restore(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    from .data import SyntheticPairs
     from .evaluation import evaluate
-    from .training import TrainConfig, train
+    from .training import TrainConfig, load_trained, train
     fast = _fast()
     out = Path(args.out)
     config = TrainConfig(task=args.task, bridge="rdbm", preset="tiny" if fast else args.preset,
@@ -163,8 +164,6 @@ def _cmd_demo(args) -> int:
     print(f"demo: training RDBM on '{args.task}' ({config.preset} U-Net, "
           f"{'20 steps (FAST=1)' if fast else f'{args.minutes:g} CPU minutes'}) -> {out}")
     result = train(config)
-    from .data import SyntheticPairs
-    from .training import load_trained
     model, path, _ = load_trained(result["checkpoint"])
     test = SyntheticPairs(args.task, "test", crop=64 if fast else None, length=2 if fast else args.images,
                           seed=1000 + args.seed)
@@ -261,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", choices=sorted(TASKS), default="derain")
     p.add_argument("--minutes", type=float, default=5.0, help="training budget in minutes")
     p.add_argument("--preset", choices=["tiny", "small", "base"], default="small")
-    p.add_argument("--images", type=int, default=4, help="held-out test images")
+    p.add_argument("--images", type=int, default=2, help="held-out test images (whole photographs)")
     p.add_argument("--steps", type=int, default=10, help="sampler steps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="outputs/demo")

@@ -335,8 +335,9 @@ def train(config: TrainConfig, resume: str | os.PathLike | None = None, evaluate
     amp = device.type == "cuda"
     evals = []
     t0 = time.perf_counter()
-    bar = tqdm(range(start, config.steps), initial=start, total=config.steps, disable=not progress or rank != 0,
-               desc=f"train {config.bridge}", dynamic_ncols=True)
+    budget = f", {config.time_budget:.0f} s budget" if config.time_budget > 0 else ""
+    bar = tqdm(range(start, config.steps), initial=start, total=None if budget else config.steps,
+               disable=not progress or rank != 0, desc=f"train {config.bridge}{budget}", dynamic_ncols=True)
     done = saved_at = start
     for step in bar:
         x0, mu = _collate([data[i] for i in _batch_indices(len(data), step, config.batch, config.seed, rank, world)],
