@@ -46,8 +46,7 @@ def measure(preset: str, batch: int, crop: int, repeats: int, bridge: str = "rdb
     ema = make_model(config, path).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr)
     data = _Cache(_dataset(config, "train"))
-    for i in range(len(data)):  # fill the pool, as after the first epoch
-        data[i]
+    data.fill()  # as the trainer does before its first step
     state = {"step": 0}
 
     def batch_now():

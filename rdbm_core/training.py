@@ -167,6 +167,18 @@ class _Cache:
             self.items[i] = self.ds[i]
         return self.items[i]
 
+    def fill(self, progress: bool = False) -> None:
+        """Make every item now, on one thread: the degradations are many small tensor operations,
+        which run several times slower with torch's thread pool on a busy machine."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            for i in tqdm(range(len(self.ds)), desc="preparing training pairs", disable=not progress,
+                          dynamic_ncols=True, leave=False):
+                self[i]
+        finally:
+            torch.set_num_threads(threads)
+
 
 @functools.lru_cache(maxsize=4)
 def _epoch_permutation(n: int, seed: int, epoch: int) -> list[int]:
@@ -330,16 +342,17 @@ def train(config: TrainConfig, resume: str | os.PathLike | None = None, evaluate
         torch.set_rng_state(state["rng"])
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     data = _Cache(_dataset(config, "train"))
+    data.fill(progress=progress and rank == 0)
     out = Path(config.out)
     ckpt = out / "checkpoint.pt"
     amp = device.type == "cuda"
     evals = []
     t0 = time.perf_counter()
     budget = f", {config.time_budget:.0f} s budget" if config.time_budget > 0 else ""
-    bar = tqdm(range(start, config.steps), initial=start, total=None if budget else config.steps,
-               disable=not progress or rank != 0, desc=f"train {config.bridge}{budget}", dynamic_ncols=True)
+    bar = tqdm(initial=start, total=None if budget else config.steps, disable=not progress or rank != 0,
+               desc=f"train {config.bridge}{budget}", dynamic_ncols=True)
     done = saved_at = start
-    for step in bar:
+    for step in range(start, config.steps):
         x0, mu = _collate([data[i] for i in _batch_indices(len(data), step, config.batch, config.seed, rank, world)],
                           device)
         loss = train_step(net, model, ema, optimizer, path, x0, mu, config, step,
@@ -351,6 +364,7 @@ def train(config: TrainConfig, resume: str | os.PathLike | None = None, evaluate
             value = float(tensor) / world
         losses.append(value)
         done = step + 1
+        bar.update(1)
         elapsed = time.perf_counter() - t0
         bar.set_postfix(loss=f"{value:.4f}", img_s=f"{(done - start) * config.batch * world / max(elapsed, 1e-9):.1f}")
         stop = config.time_budget > 0 and elapsed > config.time_budget
