@@ -150,7 +150,7 @@ def test_velocity_keeps_samples_on_their_noise_level():
     eps = torch.randn_like(x0)
     h = 1e-6
     for t in [0.2, 0.5, 0.8]:
-        du = float(path.schedule.clock(torch.tensor(t + h)) - path.schedule.clock(torch.tensor(t - h)))
+        du = float(path.schedule.clock(t + h) - path.schedule.clock(t - h))
         dx = path.sample(x0, mu, t + h, noise=eps) - path.sample(x0, mu, t - h, noise=eps)
         x_t = path.sample(x0, mu, t, noise=eps)
         assert torch.allclose(dx / du, path.velocity(x_t, x0, mu, t), atol=1e-6)
