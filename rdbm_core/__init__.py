@@ -7,7 +7,12 @@ Modules, one concept each:
   its posterior, score, PF-ODE velocity and reverse-SDE drift;
 * :mod:`~rdbm_core.bridges` — RDBM, GOUB, IR-SDE, BBDM, DDBM-VE/VP, I2SB, the interpolant;
 * :mod:`~rdbm_core.samplers` — implicit (eta), Euler-Maruyama, Euler and Heun samplers;
-* :mod:`~rdbm_core.losses` — the training loss (x0 or noise target, L1 or L2).
+* :mod:`~rdbm_core.losses` — the training loss (x0 or noise target, L1 or L2);
+* :mod:`~rdbm_core.unet` — the conditional U-Net (presets tiny, small, base);
+* :mod:`~rdbm_core.degradations`, :mod:`~rdbm_core.data` — synthetic degradations, embedded photos, paired folders;
+* :mod:`~rdbm_core.training`, :mod:`~rdbm_core.evaluation`, :mod:`~rdbm_core.metrics` — train, restore, measure;
+* :mod:`~rdbm_core.comparison` — every bridge under one budget;
+* :mod:`~rdbm_core.cli` — ``python -m rdbm_core coeffs | train | evaluate | restore | demo``.
 """
 from . import bridges, losses, samplers, schedules
 from .path import ResidualPath

@@ -24,11 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from .data import SyntheticPairs
 from .evaluation import evaluate
-from .training import TrainConfig, load_trained, train
+from .training import TrainConfig, load_trained, resolve_device, train
 
 __all__ = ["METHODS", "COLUMNS", "Budget", "method_config", "run_one", "read_rows", "append_row"]
 
@@ -75,10 +73,8 @@ def run_one(task: str, method: str, seed: int, budget: Budget, workdir: str | Pa
     config = method_config(task, method, seed, budget, str(out))
     t0 = time.perf_counter()
     result = train(config, progress=progress)
-    model, path, _ = load_trained(result["checkpoint"], device=result["config"].device
-                                  if result["config"].device != "auto" else
-                                  ("cuda" if torch.cuda.is_available() else "cpu"))
-    device = next(model.parameters()).device
+    device = resolve_device(budget.device)
+    model, path, _ = load_trained(result["checkpoint"], device=device)
     res = evaluate(model, path, _test_set(task, seed, budget), steps=budget.sample_steps, device=device,
                    seed=seed, progress=False)
     wall = time.perf_counter() - t0

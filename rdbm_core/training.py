@@ -36,7 +36,7 @@ from .path import ResidualPath
 from .unet import build_unet
 
 __all__ = ["TrainConfig", "make_path", "make_model", "save_checkpoint", "load_checkpoint", "load_trained", "train",
-           "training_loss", "train_step", "ema_decay", "Regression", "Preconditioned", "METHODS"]
+           "training_loss", "train_step", "ema_decay", "resolve_device", "Regression", "Preconditioned", "METHODS"]
 
 #: methods the trainer knows: every bridge, plus a one-pass regression network (same U-Net, predicts x0 from mu).
 METHODS = (*bridges.BRIDGES, "regression")
@@ -137,7 +137,8 @@ def make_model(config: TrainConfig, path: ResidualPath | None) -> torch.nn.Modul
     return Preconditioned(net, path, skip_mu=config.skip_mu and config.objective == "x0")
 
 
-def _device(name: str) -> torch.device:
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` -> CUDA when present, else CPU; any other name as given."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
@@ -318,7 +319,7 @@ def train(config: TrainConfig, resume: str | os.PathLike | None = None, evaluate
     ``steps``, ``time_budget``, ``out`` and ``device``).  ``evaluate_fn(model, path, config, step)``
     is called every ``eval_every`` steps and at the end (on rank 0) with the EMA model.
     """
-    device = _device(config.device)
+    device = resolve_device(config.device)
     state = None
     if resume is not None:
         state = load_checkpoint(resume)
