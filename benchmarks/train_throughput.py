@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rdbm_core.training import (TrainConfig, _batch_indices, _Cache, _collate, _dataset, _step_generator,  # noqa: E402
+from rdbm_core.training import (TrainConfig, _batch_indices, _Cache, _collate, _step_generator, _train_dataset,  # noqa: E402
                                 make_model, make_path, train_step)
 from rdbm_core.unet import count_parameters  # noqa: E402
 
@@ -45,7 +45,7 @@ def measure(preset: str, batch: int, crop: int, repeats: int, bridge: str = "rdb
     model = make_model(config, path)
     ema = make_model(config, path).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr)
-    data = _Cache(_dataset(config, "train"))
+    data = _Cache(_train_dataset(config))
     data.fill()  # as the trainer does before its first step
     state = {"step": 0}
 

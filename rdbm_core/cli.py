@@ -64,7 +64,7 @@ def _fast() -> bool:
 
 
 def _eval_dataset(args, config=None):
-    from .data import PairedFolder, SyntheticPairs
+    from .data import PairedFolder, test_pairs
     if args.lq or args.gt:
         if not (args.lq and args.gt):
             raise ValueError("give both --lq and --gt")
@@ -72,7 +72,7 @@ def _eval_dataset(args, config=None):
     task = args.task or (config.task if config is not None else None)
     if task is None:
         raise ValueError("give --task or --lq/--gt: the checkpoint was trained on folders")
-    return SyntheticPairs(task, "test", crop=None, length=args.images, seed=1000 + args.seed)
+    return test_pairs(task, args.images, args.seed)
 
 
 def _print_summary(label: str, summary: dict) -> None:
@@ -84,6 +84,7 @@ def _print_summary(label: str, summary: dict) -> None:
 
 
 def _cmd_train(args) -> int:
+    from .data import test_pairs
     from .evaluation import evaluate
     from .training import TrainConfig, train
     config = TrainConfig(task=None if args.lq else args.task, lq=args.lq, gt=args.gt, bridge=args.bridge,
@@ -95,10 +96,9 @@ def _cmd_train(args) -> int:
     has_eval = config.task is not None and not args.no_eval
 
     def evaluate_fn(model, path, cfg, step):
-        from .data import SyntheticPairs
-        ds = SyntheticPairs(cfg.task, "test", crop=None, length=cfg.eval_images, seed=1000 + cfg.seed)
-        res = evaluate(model, path, ds, steps=cfg.sample_steps, out_dir=Path(cfg.out) / f"eval_{step:06d}",
-                       device=next(model.parameters()).device, progress=False)
+        res = evaluate(model, path, test_pairs(cfg.task, cfg.eval_images, cfg.seed), steps=cfg.sample_steps,
+                       out_dir=Path(cfg.out) / f"eval_{step:06d}", device=next(model.parameters()).device,
+                       progress=False)
         return res["summary"]
 
     result = train(config, resume=args.resume, evaluate_fn=evaluate_fn if has_eval else None)
@@ -152,7 +152,7 @@ def _cmd_restore(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from .data import SyntheticPairs
+    from .data import test_pairs
     from .evaluation import evaluate
     from .training import TrainConfig, load_trained, train
     fast = _fast()
@@ -165,8 +165,7 @@ def _cmd_demo(args) -> int:
           f"{'20 steps (FAST=1)' if fast else f'{args.minutes:g} CPU minutes'}) -> {out}")
     result = train(config)
     model, path, _ = load_trained(result["checkpoint"])
-    test = SyntheticPairs(args.task, "test", crop=64 if fast else None, length=2 if fast else args.images,
-                          seed=1000 + args.seed)
+    test = test_pairs(args.task, 2 if fast else args.images, args.seed, crop=64 if fast else None)
     res = evaluate(model, path, test, steps=args.steps, out_dir=out)
     s = res["summary"]
     (out / "train_losses.json").write_text(json.dumps({"losses": result["losses"], "wall_s": result["wall_s"],

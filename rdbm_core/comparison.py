@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import SyntheticPairs
+from .data import test_pairs
 from .evaluation import evaluate
 from .training import TrainConfig, load_trained, resolve_device, train
 
@@ -62,10 +62,6 @@ def method_config(task: str, method: str, seed: int, budget: Budget, out: str) -
                        ckpt_every=0, sample_steps=budget.sample_steps, out=out, device=budget.device)
 
 
-def _test_set(task: str, seed: int, budget: Budget) -> SyntheticPairs:
-    return SyntheticPairs(task, "test", crop=budget.eval_crop, length=budget.eval_images, seed=1000 + seed)
-
-
 def run_one(task: str, method: str, seed: int, budget: Budget, workdir: str | Path,
             progress: bool = False) -> tuple[dict, dict]:
     """Train and evaluate one (task, method, seed); return ``(row, input_row)`` for the two CSVs."""
@@ -75,7 +71,8 @@ def run_one(task: str, method: str, seed: int, budget: Budget, workdir: str | Pa
     result = train(config, progress=progress)
     device = resolve_device(budget.device)
     model, path, _ = load_trained(result["checkpoint"], device=device)
-    res = evaluate(model, path, _test_set(task, seed, budget), steps=budget.sample_steps, device=device,
+    test = test_pairs(task, budget.eval_images, seed, crop=budget.eval_crop)
+    res = evaluate(model, path, test, steps=budget.sample_steps, device=device,
                    seed=seed, progress=False)
     wall = time.perf_counter() - t0
     s = res["summary"]

@@ -47,6 +47,7 @@ __all__ = [
     "embedded_images",
     "embedded_image_names",
     "SyntheticPairs",
+    "test_pairs",
     "PairedFolder",
 ]
 
@@ -368,6 +369,12 @@ class SyntheticPairs(torch.utils.data.Dataset):
         x0 = x0.contiguous()
         _, mu, mask = degrade(x0, self.task, generator=g, **self.params)
         return {"x0": x0, "mu": mu, "mask": mask}
+
+
+def test_pairs(task: str, images: int = 4, seed: int = 0, crop: int | None = None) -> "SyntheticPairs":
+    """The held-out evaluation set of the embedded default: ``images`` items of the test photographs
+    (whole, or ``crop``-sized windows), degraded with seed ``1000 + seed`` so they never repeat a training item."""
+    return SyntheticPairs(task, "test", crop=crop, length=images, seed=1000 + seed)
 
 
 class PairedFolder(torch.utils.data.Dataset):

@@ -144,14 +144,11 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _dataset(config: TrainConfig, split: str):
+def _train_dataset(config: TrainConfig):
+    """The training pool: ``config.pool`` crops of the LQ/GT folders or of the embedded photographs."""
     if config.lq is not None:
-        if split == "train":
-            return PairedFolder(config.lq, config.gt, crop=config.crop, seed=config.seed, length=config.pool)
-        return PairedFolder(config.lq, config.gt)
-    if split == "train":
-        return SyntheticPairs(config.task, "train", crop=config.crop, length=config.pool, seed=config.seed)
-    return SyntheticPairs(config.task, "test", crop=None, length=config.eval_images, seed=1000 + config.seed)
+        return PairedFolder(config.lq, config.gt, crop=config.crop, seed=config.seed, length=config.pool)
+    return SyntheticPairs(config.task, "train", crop=config.crop, length=config.pool, seed=config.seed)
 
 
 class _Cache:
@@ -342,7 +339,7 @@ def train(config: TrainConfig, resume: str | os.PathLike | None = None, evaluate
         start, losses = int(state["step"]), list(state["losses"])
         torch.set_rng_state(state["rng"])
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    data = _Cache(_dataset(config, "train"))
+    data = _Cache(_train_dataset(config))
     data.fill(progress=progress and rank == 0)
     out = Path(config.out)
     ckpt = out / "checkpoint.pt"
