@@ -24,6 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rdbm_core.comparison import INPUT_COLUMNS, METHODS, Budget, append_row, read_rows, run_one  # noqa: E402
+from rdbm_core.data import embedded_image_names  # noqa: E402
 
 
 def _worker(job):
@@ -60,8 +61,14 @@ def main(argv=None) -> int:
         raise SystemExit(f"{csv_path} was made with another budget ({meta}); use another --csv")
     meta.parent.mkdir(parents=True, exist_ok=True)
     device = "cuda" if torch.cuda.is_available() and args.device in ("auto", "cuda") else "cpu"
-    meta.write_text(json.dumps({"budget": asdict(budget), "machine": torch.cuda.get_device_name(0)
-                                if device == "cuda" else "cpu", "torch": torch.__version__}, indent=1))
+    meta.write_text(json.dumps({
+        "budget": asdict(budget),
+        "machine": torch.cuda.get_device_name(0) if device == "cuda" else f"cpu ({mp.cpu_count()} cores)",
+        "torch": torch.__version__,
+        "command": " ".join(["python3", "benchmarks/bridge_comparison.py", *(sys.argv[1:] if argv is None else argv)]),
+        "date": time.strftime("%Y-%m-%d"),
+        "train_images": embedded_image_names("train"),
+    }, indent=1))
     done = {(r["task"], r["method"], int(r["seed"])) for r in read_rows(csv_path)}
     # seed-major order: a sitting cut short still has whole seeds of every method
     jobs = [(t, m, s) for s in args.seeds for t in args.tasks for m in args.methods if (t, m, s) not in done]

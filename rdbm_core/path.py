@@ -42,10 +42,12 @@ def check_pair(x0: torch.Tensor, mu: torch.Tensor) -> None:
         raise TypeError("x0 and mu must be torch tensors")
     if x0.shape != mu.shape:
         raise ValueError(f"x0 and mu must have the same shape, got {tuple(x0.shape)} and {tuple(mu.shape)}")
-    for name, v in (("x0", x0), ("mu", mu)):
-        # one reduction first (NaN and inf propagate through a sum); the element-wise test only to confirm
-        if not torch.isfinite(v.sum()) and not torch.isfinite(v).all():
-            raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+    # one reduction and one host sync for both (NaN and inf propagate through a sum); the
+    # element-wise tests only run to confirm (a sum of huge finite values can overflow) and to name
+    if not torch.isfinite(x0.sum() + mu.sum()):
+        for name, v in (("x0", x0), ("mu", mu)):
+            if not torch.isfinite(v).all():
+                raise ValueError(f"{name} contains non-finite values (NaN or inf)")
 
 
 def _p(x: torch.Tensor) -> torch.Tensor:
@@ -149,10 +151,15 @@ class ResidualPath:
     # ------------------------------------------------------------------ helpers on data
 
     def _times(self, t, x: torch.Tensor) -> torch.Tensor:
-        """Per-sample times: a scalar is broadcast to the batch; a vector must have one entry per sample."""
+        """Per-sample times: a scalar is broadcast to the batch; a vector must have one entry per sample.
+
+        Times stay on their own device (the host, for the schedules' grids and the training
+        times): the float64 coefficient maths then runs there, and only the [B] results travel
+        to ``x``'s device (:meth:`_bc`), without a host-device synchronisation.
+        """
         if isinstance(t, float):
             t = torch.tensor(t, dtype=torch.float64)  # a Python float stays exact
-        t = torch.as_tensor(t, device=x.device)
+        t = torch.as_tensor(t)
         if t.ndim == 0:
             t = t.expand(x.shape[0])
         if t.shape != (x.shape[0],):
@@ -162,7 +169,9 @@ class ResidualPath:
     @staticmethod
     def _bc(c: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Cast a float64 per-sample coefficient [B] to ``x``'s dtype, shaped [B, 1, ..., 1]."""
-        return c.to(device=x.device, dtype=x.dtype).reshape(-1, *([1] * (x.ndim - 1)))
+        # host -> device copies need not block (the source is staged at once); the reverse must
+        return c.to(device=x.device, dtype=x.dtype, non_blocking=c.device.type == "cpu").reshape(
+            -1, *([1] * (x.ndim - 1)))
 
     def noise_factor(self, x0: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
         """``s(pi)``: the residual ``x0 - mu`` (modulated) or ones (global)."""

@@ -203,8 +203,9 @@ def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
 
 
 def _collate(items, device) -> tuple[torch.Tensor, torch.Tensor]:
-    x0 = torch.stack([it["x0"] for it in items]).to(device)
-    mu = torch.stack([it["mu"] for it in items]).to(device)
+    # fresh host tensors, so the copies need not block the host
+    x0 = torch.stack([it["x0"] for it in items]).to(device, non_blocking=True)
+    mu = torch.stack([it["mu"] for it in items]).to(device, non_blocking=True)
     return x0, mu
 
 

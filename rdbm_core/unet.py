@@ -247,7 +247,7 @@ class UNet(nn.Module):
             t = t.expand(b)
         if t.dim() != 1 or t.shape[0] != b:
             raise ValueError(f"t must have shape [{b}] (one time per sample), got {tuple(t.shape)}")
-        return t.to(device=x_t.device, dtype=torch.float32)
+        return t.to(device=x_t.device, dtype=torch.float32, non_blocking=t.device.type == "cpu")
 
     def forward(self, x_t: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
         """Predict from ``x_t`` [B, C, H, W], ``mu`` [B, C, H, W] and ``t`` [B] -> [B, C, H, W].
