@@ -1,0 +1,17 @@
+"""Exercises of the notebooks, with automatic checks that explain what is wrong and give a hint.
+
+In a notebook::
+
+    from rdbm_core.exercises import check
+    answer = ...                      # your SymPy expression, function, tensor or number
+    check("01.2", answer)             # shows ✅ / ❌ with what is wrong and a hint
+
+``check`` returns a :class:`Feedback` that is true when the answer is right; ``EXERCISES`` lists
+them all (id ``"NN.k"``: notebook NN, exercise k).  Worked solutions are in ``notebooks/solutions/``.
+One module per notebook registers its checkers.
+"""
+from . import (ex01_ou, ex02_rdbm, ex03_special_cases, ex04_trajectories, ex05_modulation,  # noqa: F401
+               ex06_training, ex07_comparison, ex08_samplers, ex09_explorer)
+from ._base import EXERCISES, Exercise, Feedback, check
+
+__all__ = ["check", "EXERCISES", "Exercise", "Feedback"]

@@ -1,0 +1,190 @@
+"""Exercises of notebook 08 (samplers and steps).
+
+08.1 implement one explicit Euler step of the probability-flow ODE; the checker measures its order of
+               convergence with an oracle ``x0`` against the exact (implicit, ``eta = 0``) solution.
+08.2 implement one Heun step of the probability-flow ODE, with its two network evaluations (order 2 expected).
+08.3 predict   the number of network evaluations of Heun with 10 steps on three grids: the reference RDBM grid,
+               IR-SDE's grid (not pinned) and a grid that touches neither end.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._base import call_student, correct, exercise, wrong
+
+DT = torch.float64
+T0, T1 = 0.9, 0.1  # the interval of notebook 08, part 3
+
+
+def _ode_path():
+    """The bridge of notebook 08's part 3: the OU bridge with theta = 3 on [0, 1] and lam = 0.3."""
+    from rdbm_core import bridges, schedules
+
+    return bridges.ou_bridge(schedules.continuous_constant(3.0, 1.0), lam=0.3)
+
+
+def _ode_problem():
+    """Notebook 08's part 3 in miniature: a small (x0, mu) pair and a start off the mean at t0.
+
+    Returns ``(path, x0, mu, x_start, x_exact)``: for a fixed ``x0`` the PF-ODE keeps ``eps`` fixed, so the exact
+    solution from ``x_start = sample(t0, eps)`` is ``sample(t1, eps)``.
+    """
+    path = _ode_path()
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(1, 3, 4, 4, generator=g, dtype=DT) * 2 - 1
+    mu = x0.clone()
+    mu[..., :2, :] = (mu[..., :2, :] + 0.5 * torch.randn(1, 3, 2, 4, generator=g, dtype=DT)).clamp(-1, 1)
+    eps = torch.randn(x0.shape, generator=g, dtype=DT)
+    return path, x0, mu, path.sample(x0, mu, T0, noise=eps), path.sample(x0, mu, T1, noise=eps)
+
+
+def _integrate(step, n: int, name: str):
+    """Run ``step(x, t, s)`` over ``n`` uniform steps from t0 to t1; ``(x_end, None)`` or ``(None, Feedback)``."""
+    ts = torch.linspace(T0, T1, n + 1, dtype=DT)
+    x = step.x_start
+    for t, s in zip(ts[:-1], ts[1:]):
+        x, failure = call_student(step, x, t, s, name=name)
+        if failure is not None:
+            return None, failure
+        try:
+            x = torch.as_tensor(x, dtype=DT)
+        except Exception:
+            return None, wrong(f"{name} should return a tensor, got {type(x).__name__}.",
+                               "return x_s, a tensor like x.")
+        if x.shape != step.x_start.shape:
+            return None, wrong(f"{name} returned shape {tuple(x.shape)}, expected {tuple(step.x_start.shape)} "
+                               "(the shape of x).", "every term of the step is element-wise: keep x's shape.")
+    return x, None
+
+
+def _order(step, steps: tuple[int, ...], expected: int, name: str, hint_low: str):
+    """Measure the order of ``step`` on the grids ``steps``; a Feedback if it is not ``expected``, else the report."""
+    errors = []
+    for n in steps:
+        x_end, failure = _integrate(step, n, name)
+        if failure is not None:
+            return failure
+        errors.append(float((x_end - step.x_exact).abs().max()))
+    if not all(math.isfinite(e) for e in errors):
+        return wrong("your steps produce NaN or inf.", "check the sign of the update: the solver runs backwards in "
+                                                       "time, towards the clean end, against the velocity.")
+    if errors[-1] < 1e-10:
+        return wrong(f"your solution is exact to {errors[-1]:.0e} for every step count: that is not an explicit "
+                     f"solver of order {expected}.",
+                     "the implicit step is the exact flow; this exercise asks for the explicit update built from "
+                     "path.velocity.")
+    p = math.log2(errors[-2] / errors[-1])
+    if p < 0.5:
+        return wrong(f"the error barely shrinks with more steps ({errors[0]:.2e} with {steps[0]} steps, "
+                     f"{errors[-1]:.2e} with {steps[-1]}): your solver does not converge to the PF-ODE solution.",
+                     "path.velocity is dx/du, per unit of the clock u = thbar_t: the step size is the clock "
+                     "difference thbar_t - thbar_s (path.schedule.clock), not t - s; and the solver runs towards "
+                     "the clean end, against the velocity.")
+    if abs(p - expected) > 0.25:
+        return wrong(f"order {expected} expected, you measured {p:.2f} (error {errors[-2]:.2e} with {steps[-2]} steps, "
+                     f"{errors[-1]:.2e} with {steps[-1]}).", hint_low)
+    return p, errors
+
+
+class _Runner:
+    """The student's step bound to the problem of :func:`_ode_problem`, as ``runner(x, t, s)``."""
+
+    def __init__(self, answer, model_call: bool):
+        self.answer, self.model_call, self.calls = answer, model_call, 0
+        self.path, self.x0, self.mu, self.x_start, self.x_exact = _ode_problem()
+
+    def oracle(self, x, mu, t):
+        self.calls += 1
+        return self.x0
+
+    def __call__(self, x, t, s):
+        if self.model_call:
+            return self.answer(self.path, self.oracle, x, self.mu, t, s)
+        return self.answer(self.path, x, self.x0, self.mu, t, s)
+
+
+@exercise("08.1", "An explicit Euler step of the PF-ODE", "implement")
+def check_euler_step(answer):
+    from rdbm_core import samplers
+
+    runner = _Runner(answer, model_call=False)
+    measured = _order(runner, (16, 32, 64), 1, "euler_step(path, x, x0_hat, mu, t, s)",
+                      "explicit Euler evaluates the velocity once, at the point where the step starts, "
+                      "and moves a clock step du along it (towards the clean end).")
+    if not isinstance(measured, tuple):
+        return measured
+    p, errors = measured
+    ts = torch.linspace(T0, T1, 65, dtype=DT)
+    library = samplers.sample_euler(lambda x, m, t: runner.x0, runner.mu, runner.path, ts, x_T=runner.x_start,
+                                    clamp=False)
+    if abs(errors[-1] - float((library - runner.x_exact).abs().max())) > 1e-9 * errors[-1] + 1e-12:
+        return wrong(f"your solver has order 1 (measured {p:.2f}) but is not the explicit Euler step.",
+                     "evaluate the velocity at the start of the step, (x_t, t), not at s.")
+    return correct(f"order 1 expected, you measured {p:.2f} (errors {', '.join(f'{e:.1e}' for e in errors)} with 16, "
+                   "32, 64 steps): halving the step halves the error.")
+
+
+@exercise("08.2", "A Heun step of the PF-ODE", "implement")
+def check_heun_step(answer):
+    runner = _Runner(answer, model_call=True)
+    steps = (8, 16, 32)
+    measured = _order(runner, steps, 2, "heun_step(path, model, x, mu, t, s)",
+                      "Heun averages two velocities: at the start (x_t, t) and at the end of an Euler predictor, "
+                      "(x_e, s), each with the network's x0_hat at that point.")
+    if not isinstance(measured, tuple):
+        return measured
+    p, errors = measured
+    per_step = runner.calls / sum(steps)
+    if per_step != 2:
+        return wrong(f"your step calls the network {per_step:g} times per step; Heun needs 2.",
+                     "with this oracle x0_hat never changes, but a real network's does: call model(x_e, mu, s) at the "
+                     "predicted point for the corrector's x0_hat, besides model(x, mu, t) at the start.")
+    return correct(f"order 2 expected, you measured {p:.2f} (errors {', '.join(f'{e:.1e}' for e in errors)} with 8, "
+                   "16, 32 steps): halving the step quarters the error, for two network evaluations per step.")
+
+
+def _count_heun(path, ts, x_T=None) -> int:
+    from rdbm_core import samplers
+
+    calls = []
+
+    def model(x, mu, t):
+        calls.append(1)
+        return mu
+
+    mu = torch.zeros(1, 3, 1, 1, dtype=DT)
+    samplers.sample_heun(model, mu, path, ts, x_T=x_T, generator=torch.Generator().manual_seed(0))
+    return len(calls)
+
+
+@exercise("08.3", "Counting Heun's network evaluations", "predict")
+def check_heun_nfe(answer):
+    from rdbm_core import bridges
+
+    try:
+        got = [int(v) for v in answer]
+    except (TypeError, ValueError):
+        return wrong("answer with three whole numbers: (reference RDBM grid, IR-SDE grid, grid from 0.9 to 0.1).",
+                     "for example `(10, 10, 10)`.")
+    if len(got) != 3:
+        return wrong(f"expected three numbers, got {len(got)}.",
+                     "one NFE count per grid, in the order of the question.")
+    rdbm, irsde, cont = bridges.rdbm(), bridges.irsde(), _ode_path()
+    truth = [_count_heun(rdbm, rdbm.schedule.sampling_times(10)),
+             _count_heun(irsde, irsde.schedule.sampling_times(10)),
+             _count_heun(cont, torch.linspace(T0, T1, 11, dtype=DT), x_T=torch.zeros(1, 3, 1, 1, dtype=DT))]
+    if got == truth:
+        return correct("every step evaluates the network once for x0_hat; Heun's own update adds one more, and it "
+                       "is skipped by the first step out of a pinned terminal point (implicit) and by the last step "
+                       "into the clean point (it returns x0_hat).")
+    hints = (
+        "on the reference grid the first step leaves the pinned point t_T = 99 and the last lands on the clean point "
+        "-1: which of the ten steps use Heun's own two-evaluation update?",
+        "IR-SDE is not a bridge (path.pinned is False): read how _solve in rdbm_core/samplers.py decides that a "
+        "step is the implicit one (path.is_terminal).",
+        "the grid from 0.9 to 0.1 starts off the terminal point and ends off the clean point: no step is special.",
+    )
+    first = next(i for i, (g, w) in enumerate(zip(got, truth)) if g != w)
+    return wrong(f"your count for grid {first + 1} is not what the sampler spends.", hints[first])
