@@ -195,3 +195,37 @@ plt.ylabel("drift factor")
 plt.legend()
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# ## Exercises
+#
+# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# answer. Worked solutions: `solutions/01_ou_and_h_transform_solutions.ipynb`.
+#
+# **01.1 (derive).** Conditioning the OU process on $x_T = \mu$ gives the bridge mean
+# $E[x_t\mid x_0, x_T = \mu] = \mu + \Theta_t\pi$. Derive $\Theta_t$ in the clock: a SymPy expression in
+# `u` $= \bar\theta_t$ and `c` $= \bar\theta_T$ (the symbols imported at the top of this notebook).
+
+# %%
+from rdbm_core.exercises import check
+
+answer_01_1 = ...  # a SymPy expression in u and c
+check("01.1", answer_01_1)
+
+# %% [markdown]
+# **01.2 (derive).** The bridge variance is $\mathrm{Var}[x_t\mid x_0, x_T = \mu] = \Sigma_t^2\pi^2$. Derive
+# $\Sigma_t^2$ (per unit $\pi^2$): a SymPy expression in `u`, `c` and `lam` $= \lambda$.
+
+# %%
+answer_01_2 = ...  # a SymPy expression in u, c and lam
+check("01.2", answer_01_2)
+
+# %% [markdown]
+# **01.3 (implement).** Write a function `theta_on_grid(schedule, t)` that returns $\Theta_t$ as a float64 tensor
+# shaped like `t`, for the integer times `t` of a discrete schedule, from the schedule's clock alone
+# (`schedule.clock(t)`, `schedule.clock_to_end(t)`, `schedule.u_T`; not `path.coefficients`). It is checked on
+# the RDBM and the GOUB grids.
+
+# %%
+answer_01_3 = ...  # a function theta_on_grid(schedule, t) -> tensor shaped like t
+check("01.3", answer_01_3)

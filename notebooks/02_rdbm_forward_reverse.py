@@ -279,3 +279,64 @@ print(f"t = 95: Theta = {Th_t:.3f}, Sigma = {Sg_t:.3f}, pole at eps* = {-Th_t / 
 for q in (0.5, 0.99, 0.999):
     print(f"  quantile {q}: |pi_hat - pi| = {float(err.quantile(q)):.3g}")
 print(f"  max: {float(err.max()):.3g}   (x0 prediction off by 0.01 gives |pi_hat - pi| = 0.01 exactly)")
+
+# %% [markdown]
+# ## Exercises
+#
+# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# answer. Worked solutions: `solutions/02_rdbm_forward_reverse_solutions.ipynb`.
+#
+# **02.1 (derive).** The posterior is $q(x_s\mid x_t, x_0) = \mathcal N\big(\mu + P\pi + K(x_t - \mu),\ V\pi^2\big)$.
+# Derive the variance coefficient $V$ (per unit $\pi^2$): a SymPy expression in `a` $= \bar\theta_s$,
+# `b` $= \bar\theta_{s:t}$ and `lam` (you may also use `d` $= \bar\theta_{t:T}$, so $\bar\theta_T = a + b + d$,
+# if it cancels).
+
+# %%
+from derivations.common import a, b, d
+
+from rdbm_core.exercises import check
+
+answer_02_1 = ...  # a SymPy expression in a, b and lam
+check("02.1", answer_02_1)
+
+# %% [markdown]
+# **02.2 (derive).** The probability-flow ODE per unit clock is $dx/du = f - \tfrac12 g^2\,\partial_x\log q$ with
+# $f = \coth(\bar\theta_{t:T})(\mu - x)$, $g^2 = 2\lambda\hat\pi^2$ and
+# $q = \mathcal N(\mu + \Theta_t\hat\pi,\ \Sigma_t^2\hat\pi^2)$ ($x_0$ replaced by $\mu + \hat\pi$). Derive the
+# velocity: a SymPy expression in `x`, `mu`, `pihat`, `u`, `c` and `lam` (`family.Theta(u, c)` and
+# `family.Sigma2(u, c)` may be used).
+
+# %%
+answer_02_2 = ...  # a SymPy expression in x, mu, pihat, u, c and lam
+check("02.2", answer_02_2)
+
+# %% [markdown]
+# **02.3 (implement).** Write one deterministic ($\eta = 0$) implicit step
+# `implicit_step_eta0(path, x_t, x0_hat, mu, t, s)` that returns $x_s$ (a tensor shaped like `x_t`) for integer
+# grid times $s < t$ given as 0-dim tensors; `path.coefficients(t)` returns $(\Theta_t, \Psi_t, \Sigma_t)$.
+# It is checked against the library's sampler with an imperfect `x0_hat`, and with the true $x_0$ it must carry
+# $\mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ to $\mu + \Theta_s\pi + \Sigma_s\pi\epsilon$ (same $\epsilon$, hence
+# the marginal at $t$ to the marginal at $s$); intact pixels must come out exactly $\mu$.
+
+# %%
+answer_02_3 = ...  # a function implicit_step_eta0(path, x_t, x0_hat, mu, t, s) -> x_s
+check("02.3", answer_02_3)
+
+# %% [markdown]
+# **02.4 (predict, then check).** Eight pixels, a clean image $x_0$, its degraded version $\mu$ and a network's
+# imperfect prediction $\hat x_0$:
+#
+# | pixel | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 |
+# |---|---|---|---|---|---|---|---|---|
+# | $x_0$ | 0.3 | -0.5 | 0.2 | 0.8 | -0.1 | 0.6 | 0.0 | -0.7 |
+# | $\mu$ | 0.3 | -0.1 | 0.2 | 0.1 | -0.1 | 0.6 | 0.4 | -0.7 |
+# | $\hat x_0$ | 0.3 | -0.5 | 0.25 | 0.1 | -0.1 | 0.6 | 0.1 | -0.7 |
+#
+# The experiment: `bridges.rdbm(lam=0.01)`, a network that always answers $\hat x_0$, and the stochastic sampler
+# `samplers.sample_implicit(..., eta=1.0)` on the grid 99, 89, 79, 69 (three steps from $x_T = \mu$, stopping
+# before the clean point). *Before* running anything: which pixels of the result are exactly (bit for bit) equal
+# to $\mu$? Answer with a Python set of pixel indices; the checker runs the experiment.
+
+# %%
+answer_02_4 = ...  # a set of pixel indices, e.g. {1, 4}
+check("02.4", answer_02_4)

@@ -227,3 +227,46 @@ display(Markdown("\n".join(table)))
 # %% tags=["nbval-check-output"]
 assert all(verified.values())
 print(f"{sum(verified.values())}/{len(verified)} special-case facts verified")
+
+# %% [markdown]
+# ## Exercises
+#
+# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# answer. Worked solutions: `solutions/03_special_cases_solutions.ipynb`.
+#
+# **03.1 (derive).** Put $\bar\theta_t = \varepsilon G_t$, $\bar\theta_T = \varepsilon G_T$ and
+# $\lambda = 1/(2\varepsilon)$ (so $g^2 = 2\lambda\theta$ stays fixed) into $\Sigma_t^2$ and let
+# $\varepsilon \to 0$. What does the bridge variance become? A SymPy expression in `sc.G_t` and `G_T` (both
+# defined above).
+
+# %%
+from rdbm_core.exercises import check
+
+answer_03_1 = ...  # a SymPy expression in sc.G_t and G_T
+check("03.1", answer_03_1)
+
+# %% [markdown]
+# **03.2 (implement).** BBDM writes its variance as $2s(m_t - m_t^2)$ with $m_t$ running from 0 to 1 and
+# $s$ = `max_var`. Write `bbdm_variance(schedule, t)` that computes it from the clock of the library's BBDM
+# schedule alone (`bridges.bbdm(...).schedule`; use `schedule.clock(t)` and `schedule.u_T`, not the bridge's
+# coefficients), for `t = schedule.times()`. It is checked on two BBDM grids with different `T` and `max_var`
+# against BBDM's own formula.
+
+# %%
+answer_03_2 = ...  # a function bbdm_variance(schedule, t) -> tensor shaped like t
+check("03.2", answer_03_2)
+
+# %% [markdown]
+# **03.3 (predict, then check).** IR-SDE is the free (unpinned) mean-reverting SDE with global noise. Which limit
+# of the bridge family (with $s(\pi) = 1$) gives it?
+#
+# * **a** — $\theta \to 0$ with $2\lambda\theta$ fixed (the Brownian / VE limit)
+# * **b** — $\lambda \to 0$ (no noise)
+# * **c** — $\bar\theta_T \to \infty$ (the terminal time moved ever further away on the clock)
+#
+# Answer with the letter as a string; the checker builds the bridge for your choice on IR-SDE's own grid and
+# measures how far its $\Theta_t$ and $\Sigma_t$ are from IR-SDE's.
+
+# %%
+answer_03_3 = ...  # "a", "b" or "c"
+check("03.3", answer_03_3)

@@ -418,3 +418,41 @@ assert torch.allclose(sd_rdbm, sd_goub * ratio, rtol=1e-12, atol=0)  # modulatio
 
 # %% tags=["nbval-check-output"]
 print("RDBM std == GOUB-like std x |pi| at every t:", torch.allclose(sd_rdbm, sd_goub * ratio, rtol=1e-12, atol=0))
+
+# %% [markdown]
+# ## Exercises
+#
+# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# answer. Worked solutions: `solutions/04_stochastic_trajectories_solutions.ipynb`.
+#
+# **04.1 (implement).** Write `em_step(path, x, x0, mu, t, dt, dw)`: one Euler–Maruyama step of the forward
+# SDE of section 3 from time `t` to `t + dt`, in the time `t` (not the clock), for any `ResidualPath`. `t` is a
+# 0-d float64 tensor, `dt` a float and `dw` the Brownian increment (shaped like `x`, variance `dt`); return the
+# new `x`. The checker runs your step on RDBM's bridge with a clock rate `theta_t = 1 + 4t` (not the constant 3
+# of this notebook), simulates 20 000 paths from two values of `x0` (and a few intact ones, `x0 = mu`) up to
+# `t = 0.5`, and compares their mean and variance with `path.mean` and `path.std`.
+
+# %%
+from rdbm_core.exercises import check
+
+answer_04_1 = ...  # a function em_step(path, x, x0, mu, t, dt, dw) -> x at t + dt
+check("04.1", answer_04_1)
+
+# %% [markdown]
+# **04.2 (predict).** Look at panels (a) and (b) before computing anything. At `t = 0.5`, what fraction of the
+# free OU process's variance (given `x0`) does the OU bridge keep? Answer with the number
+# `Var_bridge / Var_OU` (two decimals are enough). For comparison: the Brownian bridge keeps exactly half of the
+# variance of free Brownian motion at mid-time. Is the OU bridge's share smaller, similar or larger — and why?
+
+# %%
+answer_04_2 = ...  # a number: Var(OU bridge) / Var(free OU) at t = 0.5, for theta = 3, T = 1
+check("04.2", answer_04_2)
+
+# %% [markdown]
+# **04.3 (predict).** Think of one more dashed PF-ODE path in panel (d): the one, computed with the oracle,
+# that ends at the lower mode's centre `x0 = -0.6` (`mu = 0.4`). Where is it at `t = 0.5`? Answer with a number
+# to three decimals (you may compute it, but not by running a sampler).
+
+# %%
+answer_04_3 = ...  # a number: x on the PF-ODE path at t = 0.5
+check("04.3", answer_04_3)

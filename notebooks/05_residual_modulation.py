@@ -331,3 +331,40 @@ for name, item in PAIRS.items():
     print(f"{name:8s}: x_T == mu everywhere: {torch.equal(end, mu)};  "
           f"max |x_clean - x0| = {float((clean - x0).abs().max()):.1e} (float32 spacing near 1: 6e-08)")
     assert torch.equal(end, mu) and float((clean - x0).abs().max()) <= 1.2e-7
+
+# %% [markdown]
+# ## Exercises
+#
+# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# answer. Worked solutions: `solutions/05_residual_modulation_solutions.ipynb`.
+#
+# **05.1 (predict).** At an interior time of the bridge (say `t = 49`), what fraction of the values (pixels ×
+# channels) of each of the two pairs of section 1 receives noise under RDBM, i.e. has a standard deviation
+# `> 0`? Answer with two fractions between 0 and 1, `(inpaint, derain)`, to within 0.01. Think about what makes
+# a value's noise zero before you look for the numbers in the outputs above.
+
+# %%
+from rdbm_core.exercises import check
+
+answer_05_1 = ...  # two fractions: (inpaint, derain)
+check("05.1", answer_05_1)
+
+# %% [markdown]
+# **05.2 (implement).** Write `std_map(path, x0, mu, t)`: the per-value standard deviation of `x_t` given
+# `(x0, mu)` for a batch `x0`, `mu` [B, 3, H, W] and integer grid times `t` [B] (one per sample), for RDBM
+# (`path.noise == "modulated"`) and for GOUB (`path.noise == "global"`). Build it from `path.coefficients(t)`
+# (float64 tensors of shape [B]) — not from `path.std`, which is what the checker compares with.
+
+# %%
+answer_05_2 = ...  # a function std_map(path, x0, mu, t) -> tensor [B, 3, H, W]
+check("05.2", answer_05_2)
+
+# %% [markdown]
+# **05.3 (predict).** In the right panel of section 4, at which grid index `t` is `Sigma_t` largest — on the
+# reference schedule (indices −1 … 99) and on GOUB's grid (indices 0 … 100)? Answer `(i_reference, i_goub)`.
+# First say why it is not the middle of either grid; then find the indices (the clock
+# `path.schedule.clock(t)` helps).
+
+# %%
+answer_05_3 = ...  # two grid indices: (reference schedule, GOUB grid)
+check("05.3", answer_05_3)

@@ -267,3 +267,41 @@ s = evals["inpaint"]["summary"]
 assert s["input_psnr_intact"] >= 100  # identical outside the holes (inf, capped at 100 by the average)
 assert FAST or s["psnr_intact"] > s["psnr"], "outside the holes the restoration should be better than on average"
 print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} min")
+
+# %% [markdown]
+# ## Exercises
+#
+# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# answer. Worked solutions: `solutions/06_training_rdbm_solutions.ipynb`.
+#
+# **06.1 (implement).** Write the loss the trainer minimises for one batch, without `rdbm_core.losses`:
+# `rdbm_loss(model, x0, mu, path, t, eps)` gets images `x0`, `mu` [B, C, H, W], integer times `t` [B] on the
+# path's grid and the noise `eps` [B, C, H, W]; it builds `x_t` from the RDBM marginal (use
+# `path.coefficients(t)`, which returns float64 tensors of shape [B]), calls `model(x_t, mu, t)` and returns
+# the reference loss as a 0-d tensor.
+
+# %%
+from rdbm_core.exercises import check
+
+answer_06_1 = ...  # a function rdbm_loss(model, x0, mu, path, t, eps) -> 0-d tensor
+check("06.1", answer_06_1)
+
+# %% [markdown]
+# **06.2 (implement).** The tables above report PSNR on the degraded and on the intact pixels. Write
+# `psnr_region(pred, target, mask)` for images [C, H, W] in [-1, 1] and a bool mask [1, H, W]: the PSNR in dB
+# over the masked pixels (all channels), computed the way the library does on [0, 1] images, without
+# `rdbm_core.metrics`.
+
+# %%
+answer_06_2 = ...  # a function psnr_region(pred, target, mask) -> float (dB)
+check("06.2", answer_06_2)
+
+# %% [markdown]
+# **06.3 (derive).** A restoration has PSNR `psnr_degraded` on a fraction `fraction` of the pixels and
+# `psnr_intact` on the rest. What is its whole-image PSNR? Before you write the function, predict: with 40 dB
+# on 90 % of the pixels and 10 dB on the other 10 %, is the whole image nearer 37 dB or nearer 20 dB? Then write
+# `whole_psnr(psnr_degraded, psnr_intact, fraction)`.
+
+# %%
+answer_06_3 = ...  # a function whole_psnr(psnr_degraded, psnr_intact, fraction) -> float (dB)
+check("06.3", answer_06_3)

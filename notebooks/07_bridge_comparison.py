@@ -217,3 +217,29 @@ if not FAST:  # the text above is about these numbers: fail loudly if the CSV ch
     assert facts["derain"]["consistent"] == "yes" and max(facts["derain"]["diffs"]) < -2
     assert all(d > 0.5 for d in facts["inpaint"]["vs_goub"])
     assert all(d < 0 for t in ("derain", "lowlight") for d in facts[t]["vs_goub"])
+
+# %% [markdown]
+# ## Exercises
+#
+# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# answer. Worked solutions: `solutions/07_bridge_comparison_solutions.ipynb`.
+#
+# **07.1 (implement).** The verdict compares methods *within* a seed. Write `paired(rows, task, a, b)`: given
+# rows as `csv.DictReader` returns them (all values strings, columns `task, method, seed, psnr, ...`), return
+# the list of `PSNR(a) - PSNR(b)` for every seed that both methods have on `task`, in increasing seed order.
+
+# %%
+from rdbm_core.exercises import check
+
+answer_07_1 = ...  # a function paired(rows, task, a, b) -> list of floats
+check("07.1", answer_07_1)
+
+# %% [markdown]
+# **07.2 (predict).** GOUB is RDBM with global instead of residual-modulated noise. Before reading the
+# `psnr_degraded` column, predict for inpainting (intact pixels exactly right) and for deraining (almost every
+# pixel touched) which of the two fills the *degraded* pixels better in every seed: answer a dict
+# `{"inpaint": ..., "derain": ...}` with values `"rdbm"`, `"goub"` or `"mixed"` (the seeds disagree).
+
+# %%
+answer_07_2 = ...  # {"inpaint": "rdbm" | "goub" | "mixed", "derain": ...}
+check("07.2", answer_07_2)

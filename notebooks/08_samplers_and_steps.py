@@ -20,7 +20,7 @@
 #
 # **Prerequisites.** Notebook 02 (reverse SDE, PF-ODE, the implicit step) and notebook 06 (training).
 #
-# **Full-mode wall time: 9 min on a 2-core CPU** (shared with other jobs, one torch thread; 5.5 of them training). `FAST=1` (CI) trains a tiny network for
+# **Full-mode wall time: 11 min on a 2-core CPU** (shared with other jobs, one torch thread; 6.7 of them training). `FAST=1` (CI) trains a tiny network for
 # 20 steps and sweeps fewer NFE: its PSNR numbers mean nothing; part 2 is the same in both modes.
 
 # %%
@@ -277,3 +277,44 @@ assert max(errors["implicit (eta=0)"]) < 1e-12
 
 # %%
 print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} min")
+
+# %% [markdown]
+# ## Exercises
+#
+# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# answer. Worked solutions: `solutions/08_samplers_and_steps_solutions.ipynb`. These cells do not need the
+# training above: each one runs on its own.
+#
+# **08.1 (implement).** Write `euler_step(path, x, x0_hat, mu, t, s)`: one explicit Euler step of the PF-ODE
+# from time `t` to the earlier time `s` (both 0-d float64 tensors), with the velocity `path.velocity` (which is
+# `dx/du`, per unit of the clock `u = thbar_t`). The checker integrates part 3's problem (the bridge with
+# `theta = 3`, `lam = 0.3`, from `t0 = 0.9` to `t1 = 0.1`, oracle `x0`) with 16, 32 and 64 of your steps and
+# measures the order of convergence against the exact solution.
+
+# %%
+from rdbm_core.exercises import check
+
+answer_08_1 = ...  # a function euler_step(path, x, x0_hat, mu, t, s) -> x at time s
+check("08.1", answer_08_1)
+
+# %% [markdown]
+# **08.2 (implement).** Write `heun_step(path, model, x, mu, t, s)`: one Heun step of the PF-ODE from `t` to
+# `s`, getting `x0_hat` from `model(x, mu, t)` wherever it needs one. The checker uses the same problem with an
+# oracle model (which counts its calls) and expects order 2 with two network evaluations per step.
+
+# %%
+answer_08_2 = ...  # a function heun_step(path, model, x, mu, t, s) -> x at time s
+check("08.2", answer_08_2)
+
+# %% [markdown]
+# **08.3 (predict).** Section 1 counted Heun's evaluations on the reference grid. How many network evaluations
+# does `samplers.sample_heun` spend with **10 steps** on each of these grids:
+# (a) RDBM, `rdbm.schedule.sampling_times(10)`;
+# (b) IR-SDE, `bridges.irsde()` with `.schedule.sampling_times(10)` (from its terminal index 100 to the clean
+# index 0, starting from a noisy `x_T`);
+# (c) part 3's bridge on `torch.linspace(0.9, 0.1, 11)`, starting from a given `x_T`?
+# Read `_solve` and `sample_heun` in `rdbm_core/samplers.py`, then answer `(a, b, c)` without running a sampler.
+
+# %%
+answer_08_3 = ...  # three whole numbers: (a, b, c)
+check("08.3", answer_08_3)

@@ -1,0 +1,176 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 — Solutions to the exercises
+#
+# **What you will learn.** The posterior variance by Bayes with the bridge's own kernel (and why it forgets
+# $\bar\theta_T$), the probability-flow velocity from its definition, an $\eta = 0$ implicit step that carries the
+# marginal exactly, and why "intact" means "predicted intact" inside the sampler.
+#
+# **Prerequisites.** notebook 02.
+
+# %%
+import os
+
+import sympy as sp
+import torch
+from IPython.display import Math, display
+
+from derivations import family, ou
+from derivations.common import D, a, b, c, complete_square, d, exp_to_rational, gaussian_log, lam, mu, pi, pihat, \
+    readable, u, x, xs, xt, zero
+from rdbm_core import bridges, samplers
+from rdbm_core.exercises import check
+from rdbm_core.exercises.ex02_rdbm import PIXELS, PREDICT_GRID, STEP_LAM
+
+FAST = os.environ.get("FAST") == "1"
+
+
+def show(lhs, rhs):
+    """Display ``lhs = rhs``; ``lhs`` is LaTeX text, ``rhs`` a SymPy expression."""
+    display(Math(lhs + " = " + sp.latex(rhs)))
+
+
+# %% [markdown]
+# ## 02.1 — the posterior variance
+#
+# Bayes with the bridge's transition kernel $p^h(x_t\mid x_s) = p(x_t\mid x_s)\,h(x_t, t)/h(x_s, s)$:
+#
+# $$q(x_s\mid x_t, x_0) \propto q(x_s\mid x_0)\;p(x_t\mid x_s)\,/\,h(x_s, s),$$
+#
+# where $q(x_s\mid x_0)$ is the bridge marginal at $s$ (clock $a$, terminal clock $a + b + d$), $p(x_t\mid x_s)$ the
+# free OU kernel over the lag $b$ and $h(x_s, s)$ the free kernel from $x_s$ to $\mu$ over the lag $b + d$. All three
+# are Gaussian in $x_s$: complete the square.
+
+# %%
+marginal_s = gaussian_log(xs, family.bridge_mean(a, a + b + d), family.Sigma2(a, a + b + d) * pi ** 2)
+log_post = marginal_s + ou.kernel_logpdf(xt, xs, b) - ou.kernel_logpdf(mu, xs, b + d)
+post_mean, post_var = complete_square(exp_to_rational(log_post), xs)
+V_derived = sp.cancel(post_var / pi ** 2)
+show(r"V", readable(V_derived))
+
+# %% [markdown]
+# $D = e^d$ has cancelled: the posterior does not depend on how far the terminal point is (the bridge is Markov,
+# and given $x_t$ the future beyond $t$ carries no information about $x_s$). It is the bridge from $x_0$ at clock 0
+# to $x_t$ at clock $a + b$, and it vanishes as $s \to 0$ and as $s \to t$:
+
+# %%
+assert D not in V_derived.free_symbols
+assert sp.limit(readable(V_derived), a, 0) == 0 and sp.limit(readable(V_derived), b, 0) == 0
+
+# %% [markdown]
+# Indeed it is exercise 01.2's bridge variance with the clock values of that shorter bridge, $u = a$ and
+# $c = a + b$:
+
+# %%
+assert zero(V_derived - family.Sigma2(a, a + b)) == 0
+show(r"V", family.Sigma2(a, a + b))
+
+# %%
+V_answer = readable(V_derived)
+feedback = check("02.1", V_answer)
+display(feedback)
+assert feedback
+
+# %% [markdown]
+# ## 02.2 — the probability-flow velocity
+#
+# Differentiate the Gaussian log-density in $x$ and subtract half of $g^2 = 2\lambda\hat\pi^2$ times it from the
+# drift. The $\hat\pi^2$ of $g^2$ cancels the one of the variance:
+
+# %%
+log_q = gaussian_log(x, mu + family.Theta(u, c) * pihat, family.Sigma2(u, c) * pihat ** 2)
+score = sp.diff(log_q, x)
+score_term = sp.factor(sp.cancel(-sp.Rational(1, 2) * 2 * lam * pihat ** 2 * score))
+show(r"-\tfrac12 g^2\,\partial_x\log q", score_term)
+velocity = family.bridge_drift(u, c) + score_term
+show(r"\frac{dx}{du}", velocity)
+assert pihat not in sp.denom(sp.together(velocity)).free_symbols
+
+# %%
+feedback = check("02.2", velocity)
+display(feedback)
+assert feedback
+
+# %% [markdown]
+# ## 02.3 — one implicit $\eta = 0$ step
+#
+# Split $x_t$ into its mean under $\hat x_0$ and a noise part, $x_t = E[x_t\mid\hat x_0] + \Sigma_t\,k$. The
+# $\eta = 0$ step keeps $k$ and puts it at the noise level of $s$: $x_s = E[x_s\mid\hat x_0] + \Sigma_s\,k$. (Notebook
+# 02 shows that this is the exact PF-ODE solution over $[s, t]$.) The mean is written $\mu + \Theta(\hat x_0 - \mu)$
+# so that a pixel with $\hat x_0 = \mu$ gives exactly $\mu$.
+
+# %%
+def implicit_step_eta0(path, x_t, x0_hat, mu, t, s):
+    theta_t, _, sigma_t = path.coefficients(t)
+    theta_s, _, sigma_s = path.coefficients(s)
+    k = (x_t - mu - theta_t * (x0_hat - mu)) / sigma_t
+    return mu + theta_s * (x0_hat - mu) + sigma_s * k
+
+
+# %% [markdown]
+# A Monte-Carlo check of the marginal with a known $x_0$: draw many $x_t \sim q(x_t\mid x_0)$ with `path.sample`,
+# take one step with $\hat x_0 = x_0$, and compare the mean and standard deviation of the result with the marginal
+# at $s$. The pixel with $\pi = 0$ must have exactly zero spread.
+
+# %%
+path = bridges.rdbm(lam=STEP_LAM)
+t, s = torch.tensor(70), torch.tensor(35)
+n = 4000 if FAST else 40_000
+x0 = torch.tensor([[0.6, -0.4, 0.2]], dtype=torch.float64).expand(n, 3)
+mu_img = torch.tensor([[-0.2, 0.3, 0.2]], dtype=torch.float64).expand(n, 3)  # the last pixel is intact
+x_t = path.sample(x0, mu_img, t, generator=torch.Generator().manual_seed(0))
+x_s = implicit_step_eta0(path, x_t, x0, mu_img, t, s)
+emp_mean, emp_std = x_s.mean(0), x_s.std(0)
+true_mean, true_std = path.mean(x0, mu_img, s)[0], path.std(x0, mu_img, s)[0]
+print("empirical mean", emp_mean.numpy().round(5), " marginal mean", true_mean.numpy().round(5))
+print("empirical std ", emp_std.numpy().round(6), " marginal std ", true_std.numpy().round(6))
+assert torch.allclose(emp_mean, true_mean, atol=5 * float(true_std.max()) / n ** 0.5)
+assert torch.allclose(emp_std, true_std, rtol=0.05) and emp_std[2] == 0
+assert torch.allclose(x_s, samplers.implicit_step(path, x_t, x0, mu_img, t, s, eta=0.0), rtol=1e-12, atol=1e-14)
+
+# %%
+feedback = check("02.3", implicit_step_eta0)
+display(feedback)
+assert feedback
+
+# %% [markdown]
+# ## 02.4 — which pixels stay exactly $\mu$
+#
+# The sampler never sees $x_0$; it sees $\hat\pi = \hat x_0 - \mu$. For a pixel with $\hat\pi = 0$, one $\eta = 1$ step
+# from a state $x_t = \mu$ gives: mean $\mu + \Theta_s\cdot 0 = \mu$, middle term
+# $\propto x_t - E[x_t\mid\hat x_0] = \mu - \mu = 0$, noise $\rho_s\,|\hat\pi|\,z = 0$ — so $x_s = \mu$ exactly, and
+# by induction the pixel never moves (it starts at $x_T = \mu$). Every other pixel receives noise. So the answer is the
+# set of pixels where the *prediction* equals $\mu$: pixel 2 (truly intact, but predicted 0.25) moves, pixel 3
+# (degraded, but predicted intact) stays.
+
+# %%
+predicted_intact = {i for i, (p, m) in enumerate(zip(PIXELS["x0_hat"], PIXELS["mu"])) if p == m}
+truly_intact = {i for i, (p, m) in enumerate(zip(PIXELS["x0"], PIXELS["mu"])) if p == m}
+print("predicted intact:", sorted(predicted_intact), "  truly intact:", sorted(truly_intact))
+
+# %% [markdown]
+# The experiment, run here as the checker runs it:
+
+# %%
+mu_px = torch.tensor([PIXELS["mu"]], dtype=torch.float64)
+x0_hat_px = torch.tensor([PIXELS["x0_hat"]], dtype=torch.float64)
+out = samplers.sample_implicit(lambda x_, m_, t_: x0_hat_px.expand_as(x_), mu_px, path, torch.tensor(PREDICT_GRID),
+                               eta=1.0, clamp=False, generator=torch.Generator().manual_seed(3))
+print("|x - mu| per pixel:", (out - mu_px).abs()[0].numpy().round(4))
+assert {i for i in range(8) if out[0, i] == mu_px[0, i]} == predicted_intact
+
+# %%
+feedback = check("02.4", predicted_intact)
+display(feedback)
+assert feedback
