@@ -1,0 +1,200 @@
+"""rdbm_core.explorer: the figure for every bridge and schedule, exact sample paths, the widget UI,
+the static fallback without ipywidgets, and the validation of settings."""
+import sys
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+
+from rdbm_core import bridges, explorer
+from rdbm_core.data import tensor_to_image
+from rdbm_core.explorer import BRIDGE_CHOICES, PRESETS, SCHEDULES, explorer_figure, explorer_path, sample_paths
+
+PANELS = 4  # Theta/Psi, Sigma, sample paths, the image strip
+CROP, GAP = explorer.CROP[2], explorer.STRIP_GAP
+
+
+def _curves(ax):
+    return [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
+
+
+def _check_figure(fig, n_paths=5):
+    assert isinstance(fig, Figure) and len(fig.axes) == PANELS
+    ax_theta, ax_sigma, ax_paths, ax_strip = fig.axes
+    theta, psi = _curves(ax_theta)
+    sigma, = _curves(ax_sigma)
+    paths = _curves(ax_paths)
+    assert len(paths) == n_paths + 1  # the paths and their mean
+    for y in (theta, psi, sigma, *paths):
+        assert y.size > 10 and np.isfinite(y).all()
+    assert theta[0] == pytest.approx(1) and theta[-1] == pytest.approx(0, abs=1e-12)  # x0 at the left, mu at the right
+    assert psi[-1] == pytest.approx(1) and sigma[0] == 0 and sigma[-1] == 0 and sigma.max() > 0
+    assert len(ax_strip.images) == 1 and isinstance(ax_strip.images[0], AxesImage)
+    strip = np.asarray(ax_strip.images[0].get_array())
+    assert strip.shape == (CROP, 5 * CROP + 4 * GAP, 3) and strip.dtype == np.uint8  # five images, white gaps
+    labels = [text.get_text() for text in ax_strip.texts]
+    assert len(labels) == 5 and all(label.startswith("t = ") for label in labels)
+    return theta, sigma, paths
+
+
+def _tiles(fig):
+    strip = np.asarray(fig.axes[3].images[0].get_array())
+    return [strip[:, k * (CROP + GAP):k * (CROP + GAP) + CROP] for k in range(5)]
+
+
+@pytest.mark.parametrize("bridge", BRIDGE_CHOICES)
+def test_figure_for_every_bridge(bridge):
+    fig = explorer_figure(bridge, pi=0.7)
+    theta, sigma, paths = _check_figure(fig)
+    path = bridges.make(bridge)
+    grid = explorer.time_grid(path)
+    # the curves are the library's coefficients, Sigma times |s(pi)| (0.7 only for the modulated bridge)
+    theta_lib, _, sigma_lib = path.coefficients(grid)
+    factor = 0.7 if path.noise == "modulated" else 1.0
+    np.testing.assert_allclose(theta, theta_lib.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(sigma, factor * sigma_lib.numpy(), rtol=1e-12)
+    for p in paths:  # every path runs from x0 = mu + pi to the pin mu
+        assert p[0] == pytest.approx(1.2) and p[-1] == pytest.approx(0.5)
+    # the strip ends are the clean crop and its degradation (no noise at either end of the bridge)
+    x0_img, mu_img = (tensor_to_image(x) for x in explorer._photo_pair("inpaint"))
+    tiles = _tiles(fig)
+    assert np.array_equal(tiles[-1], mu_img)
+    assert np.abs(tiles[0].astype(int) - x0_img).max() <= 1  # x0, up to the float rounding of mu + (x0 - mu)
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_figure_for_every_schedule(schedule):
+    fig = explorer_figure("goub", schedule=schedule, n_paths=2)
+    _check_figure(fig, n_paths=2)
+    path = explorer_path("goub", schedule=schedule)
+    assert path.schedule.name in fig.get_suptitle()
+    if schedule != "published":
+        assert path.schedule.name == SCHEDULES[schedule]().name and path.noise == "global"
+
+
+def test_lam_scales_the_noise_and_pi_zero_freezes_rdbm():
+    sigma_1 = _curves(explorer_figure("rdbm", lam=0.01).axes[1])[0]
+    sigma_4 = _curves(explorer_figure("rdbm", lam=0.04).axes[1])[0]
+    np.testing.assert_allclose(sigma_4, 2 * sigma_1, rtol=1e-12)
+    fig = explorer_figure("rdbm", lam=0.1, pi=0.0)
+    assert all(np.all(p == 0.5) for p in _curves(fig.axes[2]))  # an intact pixel never moves
+    assert not all(np.all(p == 0.5) for p in _curves(explorer_figure("goub", pi=0.0).axes[2]))
+    # on the strip, RDBM's noise stays inside the inpainting hole; GOUB's reaches the intact pixels too
+    x0, mu = explorer._photo_pair("inpaint")
+    intact = (x0 == mu).all(0).numpy()
+    mu_img = tensor_to_image(mu)
+    assert 0.3 < intact.mean() < 0.99
+    assert all(np.array_equal(tile[intact], mu_img[intact]) for tile in _tiles(fig)[1:])
+    assert not np.array_equal(_tiles(explorer_figure("goub", lam=0.1))[2][intact], mu_img[intact])
+
+
+def test_figure_is_a_pure_function_of_its_settings():
+    a, b = (explorer_figure("bbdm", lam=0.2, pi=-0.5, task="derain") for _ in range(2))
+    for ax_a, ax_b in zip(a.axes, b.axes):
+        for ya, yb in zip(_curves(ax_a), _curves(ax_b)):
+            np.testing.assert_array_equal(ya, yb)
+        for ia, ib in zip(ax_a.images, ax_b.images):
+            np.testing.assert_array_equal(ia.get_array(), ib.get_array())
+    assert not np.array_equal(_curves(explorer_figure("bbdm", lam=0.2, pi=-0.5, seed=1).axes[2])[0],
+                              _curves(a.axes[2])[0])
+
+
+@pytest.mark.parametrize("bridge", ["rdbm", "bbdm", "ddbm-vp"])
+def test_sample_paths_have_the_bridge_marginals_and_covariance(bridge):
+    path = explorer_path(bridge, lam=0.3)
+    times = explorer.time_grid(path)
+    times = times[torch.linspace(0, len(times) - 1, 21).round().long()]  # a coarse grid: still exact
+    x0, mu, n = 1.3, 0.4, 20_000
+    paths = sample_paths(path, x0, mu, times, n, generator=torch.Generator().manual_seed(3))
+    assert paths.shape == (len(times), n)
+    assert torch.all(paths[0] == x0) and torch.all(paths[-1] == mu)
+    x0_t, mu_t = torch.full((len(times),), x0, dtype=torch.float64), torch.full((len(times),), mu, dtype=torch.float64)
+    mean, std = path.mean(x0_t, mu_t, times), path.std(x0_t, mu_t, times)
+    inner = slice(1, -1)
+    se = std[inner] / n ** 0.5
+    assert torch.all((paths.mean(1)[inner] - mean[inner]).abs() < 5 * se)
+    assert torch.all((paths.std(1)[inner] / std[inner] - 1).abs() < 0.05)
+    # the joint law: Cov(x_s, x_t) = k(s, t) Var(x_t) for s < t (k from the posterior), not 0 as for independent draws
+    i, j = 8, 12
+    expected = path.posterior_coefficients(times[j], times[i])[1] * std[j] ** 2
+    cov = torch.cov(paths[[i, j]])[0, 1]
+    se = ((std[i] ** 2 * std[j] ** 2 + expected ** 2) / n).sqrt()
+    assert expected > 20 * se and (cov - expected).abs() < 5 * se
+
+
+def test_sample_paths_need_a_full_grid_and_a_bridge():
+    path = explorer_path("rdbm")
+    with pytest.raises(ValueError, match="clean point"):
+        sample_paths(path, 1.0, 0.0, path.schedule.times()[1:], 3)
+    with pytest.raises(ValueError, match="n .* >= 1"):
+        sample_paths(path, 1.0, 0.0, path.schedule.times(), 0)
+    with pytest.raises(ValueError, match="bridge"):
+        sample_paths(bridges.irsde(), 1.0, 0.0, bridges.irsde().schedule.times(), 3)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"bridge": "i2sb"}, "unknown bridge 'i2sb'; the explorer offers: rdbm, goub"),
+    ({"bridge": "nope"}, "unknown bridge"),
+    ({"lam": -1e-3}, "lam must be a finite number >= 0"),
+    ({"lam": float("nan")}, "lam must be"),
+    ({"schedule": "cosine"}, "unknown schedule 'cosine'"),
+    ({"task": "sharpen"}, "unknown task 'sharpen'"),
+    ({"pi": float("inf")}, "pi and mu must be finite"),
+    ({"n_paths": 0}, "n_paths must be an int >= 1"),
+])
+def test_bad_settings_raise_clear_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        explorer_figure(**kwargs)
+
+
+def test_lam_zero_is_the_deterministic_interpolant():
+    fig = explorer_figure("rdbm", lam=0.0)
+    sigma, = _curves(fig.axes[1])
+    assert np.all(sigma == 0)
+    paths = _curves(fig.axes[2])
+    for p in paths[1:]:
+        np.testing.assert_allclose(p, paths[0], atol=1e-12)
+
+
+def test_widget_ui_redraws_and_resets_lam_to_the_published_value():
+    widgets = pytest.importorskip("ipywidgets")
+    ui = explorer.explore()
+    assert isinstance(ui, widgets.interactive) and isinstance(ui, widgets.Widget)
+    bridge_w, lam_w, schedule_w, pi_w, task_w, out = ui.children
+    assert isinstance(out, widgets.Output)
+    assert lam_w.value == pytest.approx(1e-4) and isinstance(ui.result, Figure) and len(ui.result.axes) == PANELS
+    calls = []
+    shown = ui.f
+    ui.f = lambda **kw: calls.append(kw) or shown(**kw)
+    bridge_w.value = "goub"  # one redraw, already with GOUB's lam
+    assert len(calls) == 1 and calls[0]["lam"] == pytest.approx((30 / 255) ** 2)
+    assert lam_w.value == pytest.approx((30 / 255) ** 2) and ui.result.get_suptitle().startswith("GOUB")
+    lam_w.value = 0.5
+    schedule_w.value = "constant"
+    pi_w.value = 0.0
+    task_w.value = "derain"
+    assert len(calls) == 5 and calls[-1] == {"bridge": "goub", "lam": 0.5, "schedule": "constant", "pi": 0.0,
+                                             "task": "derain"}
+    assert "lam = 0.5" in ui.result.get_suptitle() and "derain" in ui.result.get_suptitle()
+
+
+def test_without_ipywidgets_explore_shows_static_figures(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets -> ImportError
+    fig = explorer.explore()
+    line = capsys.readouterr().out.strip()
+    assert "ipywidgets is not installed" in line and "make lab" in line and "\n" not in line
+    assert isinstance(fig, Figure) and len(fig.subfigs) == len(PRESETS) and len(fig.axes) == PANELS * len(PRESETS)
+    titles = [sub.get_suptitle() for sub in fig.subfigs]
+    assert [t.split(" (")[0] for t in titles] == ["RDBM", "GOUB", "BBDM", "DDBM-VE", "DDBM-VP"]
+    assert "lam = 0.1," in titles[0]
+    for ax in fig.axes:
+        for y in _curves(ax):
+            assert np.isfinite(y).all()
+    assert explorer.png_bytes(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_static_figures_validate_every_preset_before_drawing():
+    with pytest.raises(ValueError, match="unknown bridge"):
+        explorer.static_figures(({"bridge": "rdbm"}, {"bridge": "bogus"}))
