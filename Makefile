@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv notebooks lab clean
+.PHONY: demo test venv notebooks lab book clean
 
 venv: $(STAMP)
 
@@ -30,5 +30,11 @@ lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,notebooks]"
 	$(BIN)/jupyter lab notebooks
 
+# For readers: the notebooks as a static HTML book in _book/ (committed outputs, nothing executed;
+# MathJax is copied into the book, so it reads without a network). Open _book/index.html.
+book: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[book]"
+	$(BIN)/python -m rdbm_core book --notebooks notebooks --out _book
+
 clean:
-	rm -rf $(VENV) outputs .pytest_cache
+	rm -rf $(VENV) outputs .pytest_cache _book
