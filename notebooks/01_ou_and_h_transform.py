@@ -20,6 +20,8 @@
 #
 # **Prerequisites.** Itô's formula, Gaussian densities, the notation of `shared/theory/RDBM.md`
 # (section 1–2). Every result below is *derived* by SymPy (`derivations` package) and *asserted*.
+#
+# Full-mode wall time: 11 s on a 2-core CPU (`FAST=1`: 10 s; `benchmarks/notebook_times.py`).
 
 # %%
 import os

@@ -20,6 +20,8 @@
 #
 # **Prerequisites.** Notebooks 01–02; `shared/theory/RDBM.md` section 5. All cases except the interpolant
 # use global noise ($s(\pi) = 1$); the coefficient identities do not depend on the noise factor.
+#
+# Full-mode wall time: 13 s on a 2-core CPU (`FAST=1`: 11 s; `benchmarks/notebook_times.py`).
 
 # %%
 import os

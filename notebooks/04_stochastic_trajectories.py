@@ -21,7 +21,7 @@
 # **Prerequisites.** Notebooks 01–03 (the OU SDE, the bridge marginal `mu + Theta_t pi + Sigma_t pi eps`,
 # the samplers) and `shared/theory/RDBM.md` §2–3.
 #
-# Full-mode wall time: about 50 s on a 2-core CPU shared with other jobs (`FAST=1`: about 25 s).
+# Full-mode wall time: 34 s on a 2-core CPU (`FAST=1`: 19 s; `benchmarks/notebook_times.py`).
 
 # %%
 import math

@@ -21,7 +21,7 @@
 # **Prerequisites.** Notebook 04 (the four processes in one dimension) and `shared/theory/RDBM.md`
 # §2, §4 and §5 (the reference schedule and GOUB's grid).
 #
-# Full-mode wall time: about 25 s on a 2-core CPU shared with other jobs (`FAST=1`: about 20 s).
+# Full-mode wall time: 17 s on a 2-core CPU (`FAST=1`: 15 s; `benchmarks/notebook_times.py`).
 
 # %%
 import os

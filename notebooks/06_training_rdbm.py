@@ -19,8 +19,9 @@
 #
 # **Prerequisites.** Notebook 02 (the RDBM path `x_t = mu + Theta_t pi + Sigma_t pi eps` and its samplers).
 #
-# **Full-mode wall time: 19 min on a 2-core CPU** (shared with other jobs, one torch thread: 6 and 12 minutes of
-# training, the rest evaluation).
+# **Full-mode wall time: 17 min on a 2-core CPU** (one torch thread, no other load; `benchmarks/notebook_times.py`).
+# The committed run, on a machine shared with other jobs, took 19 min: 6 and 12 minutes of training, the rest
+# evaluation.
 # `FAST=1` (CI) trains a tiny network for 20 steps instead: its numbers mean nothing.
 
 # %%

@@ -20,7 +20,8 @@
 #
 # **Prerequisites.** Notebook 02 (reverse SDE, PF-ODE, the implicit step) and notebook 06 (training).
 #
-# **Full-mode wall time: 11 min on a 2-core CPU** (shared with other jobs, one torch thread; 6.7 of them training). `FAST=1` (CI) trains a tiny network for
+# **Full-mode wall time: 9 min on a 2-core CPU** (one torch thread, no other load; `benchmarks/notebook_times.py`;
+# the committed run, on a machine shared with other jobs, took 10.6 min, 6.7 of them training). `FAST=1` (CI) trains a tiny network for
 # 20 steps and sweeps fewer NFE: its PSNR numbers mean nothing; part 2 is the same in both modes.
 
 # %%

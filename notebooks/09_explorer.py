@@ -19,7 +19,7 @@
 #
 # **Prerequisites.** Notebooks 03–05 (the family, its trajectories, residual modulation on images).
 #
-# Full-mode wall time: about 15 s on a 2-core CPU shared with other jobs (no fast mode: nothing here is long).
+# Full-mode wall time: 13 s on a 2-core CPU (no fast mode: nothing here is long; `benchmarks/notebook_times.py`).
 
 # %%
 import time

@@ -1,0 +1,55 @@
+"""The course guide (docs/COURSE.md) covers every notebook and every exercise, with measured times."""
+import importlib.util
+import re
+from pathlib import Path
+
+from rdbm_core.exercises import EXERCISES
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = (ROOT / "docs" / "COURSE.md").read_text()
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+TIMES = ROOT / "benchmarks" / "results" / "notebook_times.csv"
+
+
+def _notebook_times():
+    """benchmarks/notebook_times.py as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("notebook_times", ROOT / "benchmarks" / "notebook_times.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _lectures() -> dict[str, str]:
+    parts = re.split(r"^### (Lecture \d+.*)$", COURSE, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def test_every_notebook_is_taught_in_exactly_one_lecture():
+    lectures = _lectures()
+    assert 3 <= len(lectures) <= 4
+    for name in NOTEBOOKS:
+        holders = [title for title, text in lectures.items() if f"`{name}`" in text]
+        assert len(holders) == 1, f"{name} appears in lectures {holders}"
+
+
+def test_every_exercise_is_listed_under_its_notebooks_lecture():
+    lectures = _lectures()
+    for ex in EXERCISES.values():
+        notebook = next(n for n in NOTEBOOKS if n.startswith(ex.id.split(".")[0] + "_"))
+        holders = [text for text in lectures.values() if f"**{ex.id}** ({ex.kind})" in text]
+        assert len(holders) == 1, f"exercise {ex.id} ({ex.kind}) is listed {len(holders)} times"
+        assert f"`{notebook}`" in holders[0], f"exercise {ex.id} is not in the lecture of {notebook}"
+
+
+def test_time_table_is_the_measured_csv_for_every_notebook_and_solution():
+    notebook_times = _notebook_times()
+    table = notebook_times.table(TIMES)
+    for name in [f"{n}.ipynb" for n in NOTEBOOKS] + [f"solutions/{n}_solutions.ipynb" for n in NOTEBOOKS]:
+        line = next((ln for ln in table.splitlines() if ln.startswith(f"| `{name}` |")), None)
+        assert line is not None and "—" not in line, f"{TIMES.name} lacks a full- or fast-mode time of {name}"
+    assert table in COURSE, "docs/COURSE.md does not quote `python benchmarks/notebook_times.py --table`"
+
+
+def test_time_table_formats_durations():
+    notebook_times = _notebook_times()
+    assert [notebook_times.duration(s) for s in (9.6, 119.4, 1152.0)] == ["10 s", "119 s", "19.2 min"]
