@@ -25,10 +25,14 @@ test: $(STAMP)
 	FAST=1 $(BIN)/python -m pytest tests
 	FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
-# For readers: JupyterLab with jupytext and widgets (not needed by the tests).
+# For readers and students: JupyterLab with jupytext and widgets (not needed by the tests). The .py files
+# open as notebooks; the exercises at the end of each are checked by rdbm_core.exercises.check.
+# (Jupyter refuses to run as root without --allow-root, as in a container: it is added only then.
+# Extra options: make lab LAB_ARGS="--no-browser --port 8899".)
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,notebooks]"
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks
 
 # For readers: the notebooks as a static HTML book in _book/ (committed outputs, nothing executed;
 # MathJax is copied into the book, so it reads without a network). Open _book/index.html.
