@@ -70,6 +70,8 @@ window.MathJax = {
 .book-nav { display: flex; justify-content: space-between; gap: 1em; margin: 1em auto; padding: 0.5em 1em;
             font-family: var(--jp-ui-font-family); border-bottom: 1px solid var(--jp-border-color2); }
 footer .book-nav { border-bottom: none; border-top: 1px solid var(--jp-border-color2); }
+/* typeset displays are a pixel or two taller than their box: no vertical scroll bar, horizontal only if wide */
+.jp-RenderedLatex.jp-OutputArea-output { overflow-x: auto; overflow-y: hidden; padding-bottom: 2px; }
 </style>
 {% endblock extra_css %}
 {%- block body_header -%}
