@@ -115,16 +115,14 @@ def sample_paths(path: ResidualPath, x0: float, mu: float, times: torch.Tensor, 
     times = torch.as_tensor(times)
     if not (path.is_clean(times[:1]) and path.is_terminal(times[-1:])):
         raise ValueError("times must start at the clean point and end at the terminal point of the schedule")
-    # path.posterior for scalars, with the coefficients of every step computed at once:
-    # x_s = m + A (x0 - m) + k (x_t - m) + sqrt(V) |s(pi)| z
-    A, k, V = path.posterior_coefficients(times[1:], times[:-1])
-    m = float(mu) if path.target == "mu" else 0.0
-    spread = V.sqrt() * (abs(x0 - mu) if path.noise == "modulated" else 1.0)
+    x0_n = torch.full((n,), float(x0), dtype=torch.float64)  # [n]: one scalar pair per path
+    mu_n = torch.full_like(x0_n, float(mu))
     z = torch.randn(len(times) - 1, n, generator=generator, dtype=torch.float64)
     out = torch.empty(len(times), n, dtype=torch.float64)
-    out[-1] = float(mu)
+    out[-1] = mu_n
     for i in range(len(times) - 2, -1, -1):  # out[i] from out[i + 1]
-        out[i] = m + A[i] * (x0 - m) + k[i] * (out[i + 1] - m) + spread[i] * z[i]
+        mean, std = path.posterior(out[i + 1], x0_n, mu_n, times[i + 1], times[i])
+        out[i] = mean + std * z[i]
     return out
 
 
