@@ -272,7 +272,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/06_training_rdbm_solutions.ipynb`.
 #
 # **06.1 (implement).** Write the loss the trainer minimises for one batch, without `rdbm_core.losses`:
@@ -282,7 +282,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # the reference loss as a 0-d tensor.
 
 # %%
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_06_1 = ...  # a function rdbm_loss(model, x0, mu, path, t, eps) -> 0-d tensor
 check("06.1", answer_06_1)

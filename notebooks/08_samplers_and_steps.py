@@ -282,7 +282,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/08_samplers_and_steps_solutions.ipynb`. These cells do not need the
 # training above: each one runs on its own.
 #
@@ -293,7 +293,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # measures the order of convergence against the exact solution.
 
 # %%
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_08_1 = ...  # a function euler_step(path, x, x0_hat, mu, t, s) -> x at time s
 check("08.1", answer_08_1)

@@ -12,10 +12,9 @@ Modules, one concept each:
 * :mod:`~rdbm_core.degradations`, :mod:`~rdbm_core.data` — synthetic degradations, embedded photos, paired folders;
 * :mod:`~rdbm_core.training`, :mod:`~rdbm_core.evaluation`, :mod:`~rdbm_core.metrics` — train, restore, measure;
 * :mod:`~rdbm_core.comparison` — every bridge under one budget;
-* :mod:`~rdbm_core.exercises` — the notebooks' exercises and their checkers (``check("01.1", answer)``);
-* :mod:`~rdbm_core.explorer` — one figure of a bridge (Theta, Sigma, paths, an image strip), live with ipywidgets;
-* :mod:`~rdbm_core.book` — the notebooks as a static HTML book;
-* :mod:`~rdbm_core.cli` — ``python -m rdbm_core coeffs | train | evaluate | restore | demo | book``.
+* :mod:`~rdbm_core.cli` — ``python -m rdbm_core coeffs | train | evaluate | restore | demo``.
+
+This package imports neither :mod:`derivations` (SymPy) nor the course (:mod:`rdbm_course`), and needs no SymPy.
 """
 from . import bridges, losses, samplers, schedules
 from .path import ResidualPath

@@ -4,8 +4,9 @@
 ``train``     train a bridge (or the regression baseline) on the embedded default or on LQ/GT folders;
 ``evaluate``  PSNR/SSIM of a checkpoint on held-out images (overall, degraded and intact pixels);
 ``restore``   restore an image file or a folder of images with a checkpoint;
-``demo``      the main job: train RDBM on deraining for a few CPU minutes, restore, write figures and metrics;
-``book``      the committed notebooks as a static HTML book (contents, navigation, offline LaTeX).
+``demo``      the main job: train RDBM on deraining for a few CPU minutes, restore, write figures and metrics.
+
+(The notebooks' HTML book is a tool of the course: ``python -m rdbm_course.book``.)
 
 An error in the user's input ends with one line on stderr and exit code 2,
 not a traceback.
@@ -178,13 +179,6 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-def _cmd_book(args) -> int:
-    from .book import build_book
-    index = build_book(args.notebooks, args.out)
-    print(f"wrote {index}: open it in a browser (no network needed)")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rdbm_core",
                                      description="Residual Diffusion Bridge Model: library command line.")
@@ -273,15 +267,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="outputs/demo")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("book", help="build the notebooks into a static HTML book",
-                       description="Convert every committed notebook (NOTEBOOKS/*.ipynb, then "
-                                   "NOTEBOOKS/solutions/*.ipynb) with its outputs, without executing it, into one "
-                                   "HTML page each, plus index.html with the table of contents; LaTeX is typeset "
-                                   "by a copy of MathJax inside the book. OUT is replaced only once the new book "
-                                   "is complete.")
-    p.add_argument("--notebooks", default="notebooks", help="folder of the notebooks")
-    p.add_argument("--out", default="_book", help="output folder (replaced whole)")
-    p.set_defaults(func=_cmd_book)
     return parser
 
 

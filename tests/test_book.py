@@ -1,4 +1,4 @@
-"""``rdbm_core.book`` / ``python -m rdbm_core book``: the committed notebooks as a static HTML book.
+"""``rdbm_course.book`` / ``python -m rdbm_core book``: the committed notebooks as a static HTML book.
 
 The real book is built once from ``notebooks/`` (committed outputs, nothing executed); the error cases,
 links between notebooks and the MathJax fallback use small notebooks written here.
@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rdbm_core import book
-from rdbm_core.book import MATHJAX_CDN, build_book
+from rdbm_course import book
+from rdbm_course.book import MATHJAX_CDN, build_book
 from rdbm_core.cli import main
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"

@@ -3,7 +3,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-from rdbm_core.exercises import EXERCISES
+from rdbm_course.exercises import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = (ROOT / "docs" / "COURSE.md").read_text()

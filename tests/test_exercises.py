@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from rdbm_core.exercises import EXERCISES, Feedback, check
+from rdbm_course.exercises import EXERCISES, Feedback, check
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 STUDENT = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))

@@ -11,9 +11,9 @@ import torch
 from derivations import family
 from derivations.common import a, b, c, d, lam, mu, pihat, u, x
 from derivations.special_cases import G_t
-from rdbm_core.exercises import EXERCISES, check
-from rdbm_core.exercises.ex02_rdbm import PIXELS
-from rdbm_core.exercises.ex03_special_cases import LIMITS
+from rdbm_course.exercises import EXERCISES, check
+from rdbm_course.exercises.ex02_rdbm import PIXELS
+from rdbm_course.exercises.ex03_special_cases import LIMITS
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 G_T = sp.Symbol("G_T", positive=True)

@@ -7,7 +7,7 @@ import torch
 
 from rdbm_core import ResidualPath, bridges, samplers, schedules
 from rdbm_core.data import SyntheticPairs
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 DT = torch.float64
 

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from rdbm_core import explorer
-from rdbm_core.exercises import check
-from rdbm_core.exercises.ex09_explorer import sigma_max_ratio, still_bridges
+from rdbm_course import explorer
+from rdbm_course.exercises import check
+from rdbm_course.exercises.ex09_explorer import sigma_max_ratio, still_bridges
 
 
 def _wrong(exercise_id, answer):

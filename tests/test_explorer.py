@@ -1,4 +1,4 @@
-"""rdbm_core.explorer: the figure for every bridge and schedule, exact sample paths, the widget UI,
+"""rdbm_course.explorer: the figure for every bridge and schedule, exact sample paths, the widget UI,
 the static fallback without ipywidgets, and the validation of settings."""
 import sys
 
@@ -8,9 +8,10 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from rdbm_core import bridges, explorer
+from rdbm_core import bridges
+from rdbm_course import explorer
 from rdbm_core.data import tensor_to_image
-from rdbm_core.explorer import BRIDGE_CHOICES, PRESETS, SCHEDULES, explorer_figure, explorer_path, sample_paths
+from rdbm_course.explorer import BRIDGE_CHOICES, PRESETS, SCHEDULES, explorer_figure, explorer_path, sample_paths
 
 PANELS = 4  # Theta/Psi, Sigma, sample paths, the image strip
 CROP, GAP = explorer.CROP[2], explorer.STRIP_GAP

@@ -31,10 +31,10 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from . import bridges, schedules
-from .data import embedded_images, image_to_tensor, tensor_to_image
-from .degradations import TASKS, degrade
-from .path import ResidualPath
+from rdbm_core import bridges, schedules
+from rdbm_core.data import embedded_images, image_to_tensor, tensor_to_image
+from rdbm_core.degradations import TASKS, degrade
+from rdbm_core.path import ResidualPath
 
 __all__ = ["BRIDGE_CHOICES", "SCHEDULES", "PRESETS", "explorer_path", "time_grid", "sample_paths", "explorer_figure",
            "static_figures", "png_bytes", "explore"]
