@@ -48,7 +48,7 @@ from torch import nn
 
 from .path import ResidualPath, append_dims
 
-# Architecture presets; parameter counts for channels=3 (checked in tests/test_unet.py); their training
+# Architecture presets; parameter counts for channels=3 (checked in tests/pipeline/test_unet.py); their training
 # throughput is measured by benchmarks/train_throughput.py:
 #   tiny  ~ 44 k   (CI and FAST=1)
 #   small ~ 1.6 M  (CPU training)

@@ -1,40 +1,50 @@
 """TrainConfig is the one place of a run's defaults: ``train``'s flags are generated from its fields.
 
-Mutations that fail: a field added to TrainConfig without metadata ``help`` (the parser cannot be built);
-``add_config_flags`` skipping a field or passing ``default=None`` (first and second tests); a smoke
-configuration that drops ``steps=20`` (third).
+Mutations that fail: ``add_config_flags`` skipping a field, or passing ``default=None`` (first and second
+tests); a field whose metadata has no ``help`` (the parser cannot be built); a smoke configuration without
+``steps=20`` (third).
 """
+import re
 from dataclasses import fields
 
+import pytest
+
 from rdbm_core.cli import build_parser, config_from_flags
-from rdbm_core.config import SMOKE, TRAINABLE, TrainConfig
+from rdbm_core.config import SMOKE, TrainConfig
 
 
-def _train_parser():
-    sub = next(a for a in build_parser()._actions if a.dest == "command")  # argparse's subparsers action
-    return sub.choices["train"]
+def _other_value(f):
+    """A command-line value for field ``f`` that differs from its default, and the value it must parse to."""
+    if "choices" in f.metadata:
+        value = next(c for c in f.metadata["choices"] if c != f.default)
+        return [value], value
+    kind = {"steps": int, "batch": int, "crop": int, "pool": int, "seed": int, "eval_every": int,
+            "eval_images": int, "sample_steps": int, "ckpt_every": int}.get(f.name)
+    if kind is int:
+        return [str(f.default + 3)], f.default + 3
+    if isinstance(f.default, float) or f.name == "lam":
+        return ["0.125"], 0.125
+    return ["some/folder"], "some/folder"
 
 
-def test_every_field_has_a_flag_with_its_default_help_and_choices():
-    actions = {a.dest: a for a in _train_parser()._actions}
-    for f in fields(TrainConfig):
-        assert f.name in actions, f"TrainConfig.{f.name} has no flag of `train`"
-        action = actions[f.name]
-        assert action.default == f.default, f.name
-        assert action.help == f.metadata["help"] and action.help, f.name
-        if "choices" in f.metadata:
-            assert tuple(action.choices) == tuple(f.metadata["choices"]), f.name
-    assert tuple(actions["bridge"].choices) == TRAINABLE
-
-
-def test_no_flags_give_the_default_config_and_flags_reach_their_fields():
+def test_every_field_has_a_flag_with_its_help_that_reaches_the_field(capsys):
     parser = build_parser()
-    assert config_from_flags(parser.parse_args(["train"])) == TrainConfig()
-    args = parser.parse_args(["train", "--images", "2", "--weight-decay", "0.1", "--no-skip-mu", "--lam", "1e-3",
-                              "--noise", "global", "--ckpt-every", "7"])
-    config = config_from_flags(args)
-    assert (config.eval_images, config.weight_decay, config.skip_mu, config.lam, config.noise, config.ckpt_every) \
-        == (2, 0.1, False, 1e-3, "global", 7)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--help"])
+    text = re.sub(r"\s+", "", capsys.readouterr().out)  # argparse wraps (and splits at hyphens)
+    for f in fields(TrainConfig):
+        flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
+        assert re.sub(r"\s+", "", f.metadata["help"]) in text, f"help of TrainConfig.{f.name} not shown"
+        if f.type == "bool":
+            args, expected = parser.parse_args(["train", "--no-" + flag[2:]]), not f.default
+        else:
+            value, expected = _other_value(f)
+            args = parser.parse_args(["train", flag, *value])
+        assert getattr(args, f.name) == expected != f.default, f.name
+
+
+def test_no_flags_give_the_default_config():
+    assert config_from_flags(build_parser().parse_args(["train"])) == TrainConfig()
 
 
 def test_smoke_config_is_the_tiny_twenty_step_run():

@@ -13,7 +13,7 @@ from rdbm_core import bridges
 from rdbm_core.comparison import COLUMNS, INPUT_COLUMNS, METHODS, Budget, method_config, read_rows, run_one
 from rdbm_core.path import append_dims
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
 TINY = Budget(steps=2, batch=2, crop=32, preset="tiny", pool=4, sample_steps=2, eval_images=1, eval_crop=32,
               device="cpu")
