@@ -102,6 +102,7 @@ def test_figure_is_a_pure_function_of_its_settings():
                               _curves(a.axes[2])[0])
 
 
+@pytest.mark.slow  # Monte Carlo
 @pytest.mark.parametrize("bridge", ["rdbm", "bbdm", "ddbm-vp"])
 def test_sample_paths_have_the_bridge_marginals_and_covariance(bridge):
     path = explorer_path(bridge, lam=0.3)
