@@ -9,7 +9,6 @@ from rdbm_course.exercises import check
 
 from exercise_feedback import assert_caught, wrong  # tests/course/exercise_feedback.py
 
-
 G_T = sp.Symbol("G_T", positive=True)
 
 

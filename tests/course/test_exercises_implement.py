@@ -10,7 +10,6 @@ from rdbm_course.exercises import check
 
 from exercise_feedback import assert_caught, raises, right, wrong  # tests/course/exercise_feedback.py
 
-
 STEP_GIVEAWAY = "sigma_s / sigma_t * (x_t - mu_ - theta_t * (x0_hat - mu_))"
 
 BBDM_GIVEAWAY = "schedule.u_T * (m - m ** 2)"

@@ -16,7 +16,6 @@ from rdbm_course.exercises.ex09_explorer import sigma_max_ratio, still_bridges
 
 from exercise_feedback import assert_caught, right, wrong  # tests/course/exercise_feedback.py
 
-
 DT = torch.float64
 
 
