@@ -26,7 +26,7 @@ test: $(STAMP)
 	FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
 # For readers and students: JupyterLab with jupytext and widgets (not needed by the tests). The .py files
-# open as notebooks; the exercises at the end of each are checked by rdbm_core.exercises.check.
+# open as notebooks; the exercises at the end of each are checked by rdbm_course.exercises.check.
 # (Jupyter refuses to run as root without --allow-root, as in a container: it is added only then.
 # Extra options: make lab LAB_ARGS="--no-browser --port 8899".)
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -38,7 +38,7 @@ lab: $(STAMP)
 # MathJax is copied into the book, so it reads without a network). Open _book/index.html.
 book: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[book]"
-	$(BIN)/python -m rdbm_core book --notebooks notebooks --out _book
+	$(BIN)/python -m rdbm_course.book --notebooks notebooks --out _book
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache _book

@@ -23,8 +23,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rdbm_core.training import (TrainConfig, _batch_indices, _Cache, _collate, _step_generator, _train_dataset,  # noqa: E402
-                                make_model, make_path, train_step)
+from rdbm_core.config import TrainConfig, make_model, make_path  # noqa: E402
+from rdbm_core.path import append_dims  # noqa: E402
+from rdbm_core.training import (CachedDataset, batch_indices, collate, step_generator, train_step,  # noqa: E402
+                                training_dataset)
 from rdbm_core.unet import count_parameters  # noqa: E402
 
 
@@ -45,26 +47,26 @@ def measure(preset: str, batch: int, crop: int, repeats: int, bridge: str = "rdb
     model = make_model(config, path)
     ema = make_model(config, path).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr)
-    data = _Cache(_train_dataset(config))
+    data = CachedDataset(training_dataset(config))
     data.fill()  # as the trainer does before its first step
     state = {"step": 0}
 
     def batch_now():
-        return _collate([data[i] for i in _batch_indices(len(data), state["step"], batch, 0, 0, 1)], "cpu")
+        return collate([data[i] for i in batch_indices(len(data), state["step"], batch, 0, 0, 1)], "cpu")
 
     def full_step():
         x0, mu = batch_now()
-        train_step(model, model, ema, opt, path, x0, mu, config, state["step"], _step_generator(0, state["step"], 0))
+        train_step(model, model, ema, opt, path, x0, mu, config, state["step"], step_generator(0, state["step"], 0))
         state["step"] += 1
 
     def outside():
         x0, mu = batch_now()
-        g = _step_generator(0, state["step"], 0)
+        g = step_generator(0, state["step"], 0)
         t = path.schedule.sample_train_times(batch, generator=g)
         eps = torch.randn(x0.shape, generator=g)
         x_t = path.sample(x0, mu, t, noise=eps)
         sigma = path.coefficients(t.float())[2]
-        c_in = path._bc(torch.rsqrt(1 + sigma ** 2), x_t)
+        c_in = append_dims(torch.rsqrt(1 + sigma ** 2), x_t)
         x_in = mu + (x_t - mu) * c_in
         (x_in - x0).abs().reshape(batch, -1).mean(1).mean()
         state["step"] += 1

@@ -201,7 +201,7 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/01_ou_and_h_transform_solutions.ipynb`.
 #
 # **01.1 (derive).** Conditioning the OU process on $x_T = \mu$ gives the bridge mean
@@ -209,7 +209,7 @@ plt.show()
 # `u` $= \bar\theta_t$ and `c` $= \bar\theta_T$ (the symbols imported at the top of this notebook).
 
 # %%
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_01_1 = ...  # a SymPy expression in u and c
 check("01.1", answer_01_1)

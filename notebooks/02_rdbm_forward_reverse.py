@@ -285,7 +285,7 @@ print(f"  max: {float(err.max()):.3g}   (x0 prediction off by 0.01 gives |pi_hat
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/02_rdbm_forward_reverse_solutions.ipynb`.
 #
 # **02.1 (derive).** The posterior is $q(x_s\mid x_t, x_0) = \mathcal N\big(\mu + P\pi + K(x_t - \mu),\ V\pi^2\big)$.
@@ -296,7 +296,7 @@ print(f"  max: {float(err.max()):.3g}   (x0 prediction off by 0.01 gives |pi_hat
 # %%
 from derivations.common import a, b, d
 
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_02_1 = ...  # a SymPy expression in a, b and lam
 check("02.1", answer_02_1)

@@ -233,7 +233,7 @@ print(f"{sum(verified.values())}/{len(verified)} special-case facts verified")
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/03_special_cases_solutions.ipynb`.
 #
 # **03.1 (derive).** Put $\bar\theta_t = \varepsilon G_t$, $\bar\theta_T = \varepsilon G_T$ and
@@ -242,7 +242,7 @@ print(f"{sum(verified.values())}/{len(verified)} special-case facts verified")
 # defined above).
 
 # %%
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_03_1 = ...  # a SymPy expression in sc.G_t and G_T
 check("03.1", answer_03_1)

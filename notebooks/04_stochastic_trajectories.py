@@ -422,7 +422,7 @@ print("RDBM std == GOUB-like std x |pi| at every t:", torch.allclose(sd_rdbm, sd
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/04_stochastic_trajectories_solutions.ipynb`.
 #
 # **04.1 (implement).** Write `em_step(path, x, x0, mu, t, dt, dw)`: one Euler–Maruyama step of the forward
@@ -433,7 +433,7 @@ print("RDBM std == GOUB-like std x |pi| at every t:", torch.allclose(sd_rdbm, sd
 # `t = 0.5`, and compares their mean and variance with `path.mean` and `path.std`.
 
 # %%
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_04_1 = ...  # a function em_step(path, x, x0, mu, t, dt, dw) -> x at t + dt
 check("04.1", answer_04_1)

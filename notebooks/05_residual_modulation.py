@@ -335,7 +335,7 @@ for name, item in PAIRS.items():
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/05_residual_modulation_solutions.ipynb`.
 #
 # **05.1 (predict).** At an interior time of the bridge (say `t = 49`), what fraction of the values (pixels ×
@@ -344,7 +344,7 @@ for name, item in PAIRS.items():
 # a value's noise zero before you look for the numbers in the outputs above.
 
 # %%
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_05_1 = ...  # two fractions: (inpaint, derain)
 check("05.1", answer_05_1)

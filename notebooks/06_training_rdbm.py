@@ -40,8 +40,8 @@ from rdbm_core.evaluation import evaluate
 from rdbm_core.training import TrainConfig, load_trained, train
 
 FAST = os.environ.get("FAST") == "1"
-# One torch thread: on the shared 2-core machine where these outputs were made, a second thread competed with
-# other processes and made training ~4x slower (1.1 instead of 4.6 images/s). On a machine of your own, delete
+# One torch thread: on a machine shared with other processes, a second thread competes with them and can make
+# training several times slower. On a machine of your own, delete
 # this line to use every core; training runs a fixed number of steps, so the results do not depend on it.
 torch.set_num_threads(1)
 # runs/ at the repository root (git-ignored), whether the kernel starts in notebooks/ or in the root
@@ -70,9 +70,8 @@ TRAIN_STEPS = {"derain": 300, "inpaint": 600}  # 2400 and 4800 training crops
 
 
 def config_for(task: str) -> TrainConfig:
-    if FAST:
-        return TrainConfig(task=task, preset="tiny", crop=32, batch=4, pool=32, lr=1e-3, steps=20,
-                           ckpt_every=0, out=str(RUNS / f"nb06_{task}_fast"))
+    if FAST:  # the fast (smoke) configuration of FAST=1: a tiny network for 20 steps
+        return TrainConfig.smoke(task=task, out=str(RUNS / f"nb06_{task}_fast"))
     return TrainConfig(task=task, preset="small", crop=64, batch=8, pool=1024, lr=5e-4, steps=TRAIN_STEPS[task],
                        ckpt_every=0, out=str(RUNS / f"nb06_{task}"))
 
@@ -272,7 +271,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/06_training_rdbm_solutions.ipynb`.
 #
 # **06.1 (implement).** Write the loss the trainer minimises for one batch, without `rdbm_core.losses`:
@@ -282,7 +281,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # the reference loss as a 0-d tensor.
 
 # %%
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_06_1 = ...  # a function rdbm_loss(model, x0, mu, path, t, eps) -> 0-d tensor
 check("06.1", answer_06_1)

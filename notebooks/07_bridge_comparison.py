@@ -221,7 +221,7 @@ if not FAST:  # the text above is about these numbers: fail loudly if the CSV ch
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/07_bridge_comparison_solutions.ipynb`.
 #
 # **07.1 (implement).** The verdict compares methods *within* a seed. Write `paired(rows, task, a, b)`: given
@@ -229,7 +229,7 @@ if not FAST:  # the text above is about these numbers: fail loudly if the CSV ch
 # the list of `PSNR(a) - PSNR(b)` for every seed that both methods have on `task`, in increasing seed order.
 
 # %%
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_07_1 = ...  # a function paired(rows, task, a, b) -> list of floats
 check("07.1", answer_07_1)

@@ -42,8 +42,8 @@ from rdbm_core.metrics import psnr
 from rdbm_core.training import TrainConfig, load_trained, train
 
 FAST = os.environ.get("FAST") == "1"
-# One torch thread: on the shared 2-core machine where these outputs were made, a second thread competed with
-# other processes and made training ~4x slower (1.1 instead of 4.6 images/s). On a machine of your own, delete
+# One torch thread: on a machine shared with other processes, a second thread competes with them and can make
+# training several times slower. On a machine of your own, delete
 # this line to use every core; training runs a fixed number of steps, so the results do not depend on it.
 torch.set_num_threads(1)
 ROOT = Path.cwd() if (Path.cwd() / "rdbm_core").is_dir() else Path.cwd().parent
@@ -112,9 +112,8 @@ assert all(nfe == (1 if st == 1 else 2 * st - 2) for st, nfe in nfe_table["Heun 
 # stochastic samplers (implicit `eta = 1`, Euler–Maruyama) use a fixed seed.
 
 # %%
-if FAST:
-    config = TrainConfig(task="derain", preset="tiny", crop=32, batch=4, pool=32, lr=1e-3, steps=20,
-                         ckpt_every=0, out=str(RUNS / "nb08_derain_fast"))
+if FAST:  # the fast (smoke) configuration of FAST=1: a tiny network for 20 steps
+    config = TrainConfig.smoke(task="derain", out=str(RUNS / "nb08_derain_fast"))
 else:
     config = TrainConfig(task="derain", preset="small", crop=64, batch=8, pool=1024, lr=5e-4, steps=300,
                          ckpt_every=0, out=str(RUNS / "nb08_derain"))
@@ -282,7 +281,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/08_samplers_and_steps_solutions.ipynb`. These cells do not need the
 # training above: each one runs on its own.
 #
@@ -293,7 +292,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # measures the order of convergence against the exact solution.
 
 # %%
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_08_1 = ...  # a function euler_step(path, x, x0_hat, mu, t, s) -> x at time s
 check("08.1", answer_08_1)

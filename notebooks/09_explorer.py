@@ -27,8 +27,8 @@ import time
 import torch
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-from rdbm_core import explorer
-from rdbm_core.explorer import BRIDGE_CHOICES, explore, explorer_figure, explorer_path, static_figures, time_grid
+from rdbm_course import explorer
+from rdbm_course.explorer import BRIDGE_CHOICES, explore, explorer_figure, explorer_path, static_figures, time_grid
 
 torch.set_num_threads(1)  # tiny tensors: one thread is faster on a busy 2-core CPU
 set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})  # photographs and noise: JPEG keeps the notebook small
@@ -36,7 +36,7 @@ set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})  # photographs and no
 # %% [markdown]
 # ## 1. The live explorer
 #
-# Every control redraws one figure (`rdbm_core.explorer.explorer_figure`, a pure function of the settings):
+# Every control redraws one figure (`rdbm_course.explorer.explorer_figure`, a pure function of the settings):
 #
 # * **bridge** — RDBM (OU bridge, noise `Sigma_t |pi|`), GOUB (the same bridge with global noise `Sigma_t`), BBDM
 #   (Brownian bridge), DDBM-VE (the VE bridge, `G_t = t^2` up to `sigma_max = 80`), DDBM-VP (the OU bridge that
@@ -109,7 +109,7 @@ for name in BRIDGE_CHOICES:
 # %% [markdown]
 # ## Exercises
 #
-# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/09_explorer_solutions.ipynb`.
 #
 # **09.1 (predict).** Pick any bridge and multiply `lam` by 4 (type the new value into the box beside the
@@ -117,7 +117,7 @@ for name in BRIDGE_CHOICES:
 # first, then read the maximum in the title of the middle panel. Answer with one number.
 
 # %%
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 answer_09_1 = ...  # a number: max Sigma_t at 4 lam divided by max Sigma_t at lam
 check("09.1", answer_09_1)

@@ -36,23 +36,27 @@ def ou_bridge(schedule, lam: float, noise: str = "modulated", target: str = "mu"
 
 
 def rdbm(n: int = 100, lam: float = 1e-4, noise: str = "modulated") -> ResidualPath:
-    """RDBM (Wang et al. 2025, eqs. for ``Theta_t``, ``Sigma_t``): reference cosine schedule, residual-modulated noise."""
+    """RDBM (Wang et al., "Residual Diffusion Bridge Model for Image Restoration", arXiv 2510.23116, CVPR 2026):
+    reference cosine schedule, residual-modulated noise."""
     return ou_bridge(schedules.reference(n), lam, noise=noise, name="rdbm")
 
 
 def goub(T: int = 100, lambda_: float = 30 / 255, eps: float = 0.005) -> ResidualPath:
-    """GOUB (Yue et al., ICML 2024): ``lam = lambda^2`` (GOUB's lambda is a standard deviation), global noise."""
+    """GOUB (Yue et al., "Image Restoration with Generalized Ornstein-Uhlenbeck Bridge", ICML 2024):
+    ``lam = lambda^2`` (GOUB's lambda is a standard deviation), global noise."""
     return ou_bridge(schedules.irsde_grid(T, eps), lambda_ ** 2, noise="global", name="goub")
 
 
 def irsde(T: int = 100, max_sigma: float = 10 / 255, eps: float = 0.005) -> ResidualPath:
-    """IR-SDE (Luo et al. 2023): the unpinned mean-reverting SDE, ``lam = max_sigma^2``, global noise."""
+    """IR-SDE (Luo et al., "Image Restoration with Mean-Reverting Stochastic Differential Equations", ICML 2023):
+    the unpinned mean-reverting SDE, ``lam = max_sigma^2``, global noise."""
     return ResidualPath(schedules.irsde_grid(T, eps), max_sigma ** 2, noise="global", kind="ou", pinned=False,
                         name="irsde")
 
 
 def bbdm(T: int = 1000, m_min: float = 0.001, m_max: float = 0.999, max_var: float = 1.0) -> ResidualPath:
-    """BBDM (Li et al. 2023): Brownian bridge with ``m_t = linspace(m_min, m_max, T)``, variance ``2 (m_t - m_t^2) max_var``.
+    """BBDM (Li et al., "BBDM: Image-to-image Translation with Brownian Bridge Diffusion Models", CVPR 2023):
+    Brownian bridge with ``m_t = linspace(m_min, m_max, T)``, variance ``2 (m_t - m_t^2) max_var``.
 
     In the family: the ``theta -> 0`` limit with ``G_t = 2 max_var m_t``, ``G_T = 2 max_var``
     (``m = 1`` is a virtual terminal index ``T``; ``m = 0`` a virtual clean index -1).
@@ -63,13 +67,15 @@ def bbdm(T: int = 1000, m_min: float = 0.001, m_max: float = 0.999, max_var: flo
 
 
 def ddbm_ve(sigma_max: float = 80.0) -> ResidualPath:
-    """DDBM-VE (Zhou et al. 2023): VE bridge with ``sigma_t = t`` on ``[0, sigma_max]``, ``G_t = t^2``."""
+    """DDBM-VE (Zhou et al., "Denoising Diffusion Bridge Models", ICLR 2024):
+    VE bridge with ``sigma_t = t`` on ``[0, sigma_max]``, ``G_t = t^2``."""
     return ResidualPath(schedules.continuous_power(1.0, 2.0, T=sigma_max), 0.5, noise="global", kind="brownian",
                         name="ddbm-ve")
 
 
 def ddbm_vp(beta_d: float = 2.0, beta_min: float = 0.1, T: float = 1.0) -> ResidualPath:
-    """DDBM-VP (Zhou et al. 2023): OU bridge with target 0, ``theta_t = (beta_min + beta_d t)/2``, ``lam = 1``."""
+    """DDBM-VP (Zhou et al., "Denoising Diffusion Bridge Models", ICLR 2024):
+    OU bridge with target 0, ``theta_t = (beta_min + beta_d t)/2``, ``lam = 1``."""
     sch = schedules.continuous_linear(beta_min / 2, beta_d / 2, T=T)
     return ou_bridge(sch, 1.0, noise="global", target="zero", name="ddbm-vp")
 
@@ -82,7 +88,8 @@ def i2sb_betas(n: int = 1000, beta_max: float = 0.3, linear_start: float = 1e-4)
 
 
 def i2sb(n: int = 1000, beta_max: float = 0.3) -> ResidualPath:
-    """I2SB (Liu et al. 2023) as a member: Brownian limit with ``G_n = sum_{k<=n} beta_k``, ``G_T = sum beta``.
+    """I2SB (Liu et al., "I2SB: Image-to-Image Schrodinger Bridge", ICML 2023)
+    as a member: Brownian limit with ``G_n = sum_{k<=n} beta_k``, ``G_T = sum beta``.
 
     I2SB's own coefficients (a Gaussian product of ``std_fwd^2 = G_n`` and
     ``std_bwd^2 = G_T - G_n + beta_n``) differ from these by one step's beta.

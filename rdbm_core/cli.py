@@ -4,8 +4,9 @@
 ``train``     train a bridge (or the regression baseline) on the embedded default or on LQ/GT folders;
 ``evaluate``  PSNR/SSIM of a checkpoint on held-out images (overall, degraded and intact pixels);
 ``restore``   restore an image file or a folder of images with a checkpoint;
-``demo``      the main job: train RDBM on deraining for a few CPU minutes, restore, write figures and metrics;
-``book``      the committed notebooks as a static HTML book (contents, navigation, offline LaTeX).
+``demo``      the main job: train RDBM on deraining for a few CPU minutes, restore, write figures and metrics.
+
+(The notebooks' HTML book is a tool of the course: ``python -m rdbm_course.book``.)
 
 An error in the user's input ends with one line on stderr and exit code 2,
 not a traceback.
@@ -16,13 +17,15 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import asdict
+import typing
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from . import bridges
+from .config import TrainConfig
 from .degradations import TASKS
 
-__all__ = ["main", "coefficient_table"]
+__all__ = ["main", "coefficient_table", "add_config_flags", "config_from_flags"]
 
 
 def coefficient_table(name: str, steps: int | None = None, lam: float | None = None) -> dict:
@@ -84,16 +87,33 @@ def _print_summary(label: str, summary: dict) -> None:
           f"{summary['count']} images)")
 
 
+def add_config_flags(parser: argparse.ArgumentParser, cls=TrainConfig) -> None:
+    """One flag per field of the config dataclass ``cls``: ``--field-name`` (or the field's ``flag``), the
+    field's default, type, ``choices`` and ``help``; a bool field gets ``--name`` / ``--no-name``."""
+    hints = typing.get_type_hints(cls)
+    for f in fields(cls):
+        kind = hints[f.name]
+        kind = next((a for a in typing.get_args(kind) if a is not type(None)), kind)  # X | None -> X
+        options = dict(dest=f.name, default=f.default, help=f.metadata["help"])
+        if kind is bool:
+            options["action"] = argparse.BooleanOptionalAction
+        else:
+            options["type"] = kind
+            if "choices" in f.metadata:
+                options["choices"] = f.metadata["choices"]
+        parser.add_argument(f.metadata.get("flag", "--" + f.name.replace("_", "-")), **options)
+
+
+def config_from_flags(args: argparse.Namespace, cls=TrainConfig, **overrides):
+    """The config of the flags added by :func:`add_config_flags` (with ``overrides``)."""
+    return cls(**{**{f.name: getattr(args, f.name) for f in fields(cls)}, **overrides})
+
+
 def _cmd_train(args) -> int:
     from .data import test_pairs
     from .evaluation import evaluate
-    from .training import TrainConfig, train
-    config = TrainConfig(task=None if args.lq else args.task, lq=args.lq, gt=args.gt, bridge=args.bridge,
-                         noise=args.noise, lam=args.lam, objective=args.objective, norm=args.norm,
-                         preset=args.preset, steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr,
-                         ema=args.ema, seed=args.seed, eval_every=args.eval_every, ckpt_every=args.ckpt_every,
-                         sample_steps=args.sample_steps, time_budget=args.time_budget, out=args.out,
-                         device=args.device, eval_images=args.images)
+    from .training import train
+    config = config_from_flags(args, task=None if args.lq else args.task)
     has_eval = config.task is not None and not args.no_eval
 
     def evaluate_fn(model, path, cfg, step):
@@ -153,17 +173,20 @@ def _cmd_restore(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    from .checkpoints import load_trained
     from .data import test_pairs
     from .evaluation import evaluate
-    from .training import TrainConfig, load_trained, train
+    from .training import train
     fast = _fast()
     out = Path(args.out)
-    config = TrainConfig(task=args.task, bridge="rdbm", preset="tiny" if fast else args.preset,
-                         steps=20 if fast else 100_000, batch=4 if fast else 8, crop=32 if fast else 64,
-                         pool=32 if fast else 1024, time_budget=0 if fast else args.minutes * 60,
-                         ckpt_every=0 if fast else 1000, out=str(out), seed=args.seed, lr=1e-3 if fast else 5e-4)
+    if fast:
+        config = TrainConfig.smoke(task=args.task, bridge="rdbm", out=str(out), seed=args.seed)
+    else:
+        config = TrainConfig(task=args.task, bridge="rdbm", preset=args.preset, steps=100_000, batch=8, crop=64,
+                             pool=1024, time_budget=args.minutes * 60, ckpt_every=1000, out=str(out),
+                             seed=args.seed, lr=5e-4)
     print(f"demo: training RDBM on '{args.task}' ({config.preset} U-Net, "
-          f"{'20 steps (FAST=1)' if fast else f'{args.minutes:g} CPU minutes'}) -> {out}")
+          f"{f'{config.steps} steps (FAST=1)' if fast else f'{args.minutes:g} CPU minutes'}) -> {out}")
     result = train(config)
     model, path, _ = load_trained(result["checkpoint"])
     test = test_pairs(args.task, 2 if fast else args.images, args.seed, crop=64 if fast else None)
@@ -175,13 +198,6 @@ def _cmd_demo(args) -> int:
     print(f"PSNR of the degraded input: {s['input_psnr']:.2f} dB")
     print(f"PSNR of the restoration:    {s['psnr']:.2f} dB")
     print(f"wrote {out / 'restorations.png'}, {out / 'metrics.json'}, {out / 'metrics.csv'}, {result['checkpoint']}")
-    return 0
-
-
-def _cmd_book(args) -> int:
-    from .book import build_book
-    index = build_book(args.notebooks, args.out)
-    print(f"wrote {index}: open it in a browser (no network needed)")
     return 0
 
 
@@ -200,11 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(func=_cmd_coeffs)
 
-    from .training import METHODS
     from .samplers import SAMPLERS
 
-    def data_args(q, task_default=None):
-        q.add_argument("--task", choices=sorted(TASKS), default=task_default,
+    def data_args(q):
+        q.add_argument("--task", choices=sorted(TASKS),
                        help="embedded default: photographs shipped with scikit-image, degraded synthetically")
         q.add_argument("--lq", help="folder of degraded images (real paired data, matched to --gt by file name)")
         q.add_argument("--gt", help="folder of ground-truth images")
@@ -219,26 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train one bridge of the family (or the one-pass regression baseline) with "
                                    "AdamW, EMA and gradient clipping; writes OUT/checkpoint.pt atomically and, for "
                                    "the embedded default, held-out metrics and figures under OUT/eval_STEP/.")
-    data_args(p, "derain")
-    p.add_argument("--bridge", choices=list(METHODS), default="rdbm")
-    p.add_argument("--noise", choices=["modulated", "global"], help="override the bridge's noise factor")
-    p.add_argument("--lam", type=float, help="override the bridge's lam")
-    p.add_argument("--objective", choices=["x0", "noise"], default="x0")
-    p.add_argument("--norm", choices=["l1", "l2"], default="l1")
-    p.add_argument("--preset", choices=["tiny", "small", "base"], default="small", help="U-Net size")
-    p.add_argument("--steps", type=int, default=2000, help="training steps")
-    p.add_argument("--batch", type=int, default=8, help="batch size per process")
-    p.add_argument("--crop", type=int, default=64, help="training crop size")
-    p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--ema", type=float, default=0.999)
-    p.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0: at the end only)")
+    add_config_flags(p)  # every field of TrainConfig, with its default and help
     p.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
-    p.add_argument("--ckpt-every", type=int, default=500)
-    p.add_argument("--sample-steps", type=int, default=10, help="sampler steps used by the evaluations")
-    p.add_argument("--time-budget", type=float, default=0.0, help="stop after this many seconds (0: no limit)")
-    p.add_argument("--out", default="runs/rdbm", help="output folder")
     p.add_argument("--resume", help="continue from this checkpoint")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="PSNR/SSIM of a checkpoint on held-out images",
@@ -273,15 +271,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="outputs/demo")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("book", help="build the notebooks into a static HTML book",
-                       description="Convert every committed notebook (NOTEBOOKS/*.ipynb, then "
-                                   "NOTEBOOKS/solutions/*.ipynb) with its outputs, without executing it, into one "
-                                   "HTML page each, plus index.html with the table of contents; LaTeX is typeset "
-                                   "by a copy of MathJax inside the book. OUT is replaced only once the new book "
-                                   "is complete.")
-    p.add_argument("--notebooks", default="notebooks", help="folder of the notebooks")
-    p.add_argument("--out", default="_book", help="output folder (replaced whole)")
-    p.set_defaults(func=_cmd_book)
     return parser
 
 

@@ -12,7 +12,7 @@ irsde          IR-SDE (unpinned OU, max_sigma = 10/255)
 regression     the same U-Net predicting x0 from mu in one pass
 =============  ================================================================
 
-Every bridge predicts ``x0`` (L1 loss) through :class:`~rdbm_core.training.Preconditioned`
+Every bridge predicts ``x0`` (L1 loss) through :class:`~rdbm_core.unet.Preconditioned`
 and is sampled with the implicit sampler (``eta = 0``) with the same number of
 network evaluations.  :func:`run_one` trains and evaluates one (task, method, seed)
 and returns one CSV row.

@@ -30,8 +30,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from numbers import Real
 from pathlib import Path
@@ -40,6 +38,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from .io import atomic_write
 
 METRIC_KEYS = ("psnr", "ssim", "psnr_degraded", "ssim_degraded", "psnr_intact", "ssim_intact")
 
@@ -151,21 +151,6 @@ def aggregate(rows: Sequence[dict], psnr_cap: float = 100.0) -> dict:
     return summary
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def _plain(v):
     """numpy scalars and 0-d tensors -> Python numbers, for JSON/CSV."""
     if isinstance(v, (np.generic, torch.Tensor)):
@@ -186,7 +171,7 @@ def write_metrics(rows: Sequence[dict], summary: dict, json_path, csv_path) -> N
     rows = [{k: _plain(v) for k, v in r.items()} for r in rows]
     summary = {k: _plain(v) for k, v in summary.items()}
     text = json.dumps({"summary": summary, "images": rows}, indent=2) + "\n"
-    _atomic_write(Path(json_path), text.encode("utf-8"))
+    atomic_write(Path(json_path), text.encode("utf-8"))
 
     columns: list[str] = []
     for r in rows:
@@ -197,7 +182,7 @@ def write_metrics(rows: Sequence[dict], summary: dict, json_path, csv_path) -> N
     for i, r in enumerate(rows):
         writer.writerow({"row": i, **r})
     writer.writerow({"row": "mean", **{k: summary[k] for k in columns if k in summary}})
-    _atomic_write(Path(csv_path), buf.getvalue().encode("utf-8"))
+    atomic_write(Path(csv_path), buf.getvalue().encode("utf-8"))
 
 
 def mask_from_pair(x0: torch.Tensor, mu: torch.Tensor, threshold: float = 1 / 255) -> torch.Tensor:
@@ -260,5 +245,5 @@ def figure_grid(inputs, restored, targets, path, titles: Sequence[str] | None = 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     path = Path(path)
-    _atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
     return path

@@ -5,19 +5,19 @@ Theory file (``shared/theory/RDBM.md``), sections 2-3.  With the residual
 
     x_t = mu + Theta_t pi + Sigma_t s(pi) eps,      s(pi) = pi (RDBM) or 1 (global noise)
 
-All bridges of the family are written in the clock ``u = thbar_t``; with
-``a = thbar_t``, ``b = thbar_{t:T}``, ``c = thbar_T`` and ``S`` = sinh for the
+All bridges of the family are written in the clock ``u = thbar_t``; with the letters of
+``derivations/common.py`` (``u = thbar_t``, ``d = thbar_{t:T}``, ``c = thbar_T``) and ``S`` = sinh for the
 Ornstein-Uhlenbeck bridge, ``S(x) = x`` for its ``theta -> 0`` (Brownian/VE) limit:
 
-    Theta_t   = S(b) / S(c)                     (coefficient of x0)
-    Psi_t     = S(a) / S(c)  if m = 0,  1 - Theta_t if m = mu
-    Sigma_t^2 = 2 lam S(a) S(b) / S(c)
+    Theta_t   = S(d) / S(c)                     (coefficient of x0)
+    Psi_t     = S(u) / S(c)  if m = 0,  1 - Theta_t if m = mu
+    Sigma_t^2 = 2 lam S(u) S(d) / S(c)
 
 and the unpinned OU process (IR-SDE) is the limit ``c -> inf``:
-``Theta = e^{-a}``, ``Sigma^2 = lam (1 - e^{-2a})``.
+``Theta = e^{-u}``, ``Sigma^2 = lam (1 - e^{-2u})``.
 
 Every coefficient is evaluated in float64 in an overflow-free form
-(``sinh(b)/sinh(c) = e^{b-c} (1-e^{-2b})/(1-e^{-2c})`` with ``expm1``) and
+(``sinh(d)/sinh(c) = e^{d-c} (1-e^{-2d})/(1-e^{-2c})`` with ``expm1``) and
 only then cast to the data's dtype.  Drifts and velocities are *per unit of
 the clock* ``u`` (``dx/du``); multiply by ``theta_t`` for ``dx/dt``.
 """
@@ -29,7 +29,7 @@ import torch
 
 from .schedules import ContinuousSchedule, DiscreteSchedule
 
-__all__ = ["ResidualPath", "check_pair"]
+__all__ = ["ResidualPath", "check_pair", "append_dims"]
 
 NOISE_FACTORS = ("modulated", "global")
 KINDS = ("ou", "brownian")
@@ -50,14 +50,21 @@ def check_pair(x0: torch.Tensor, mu: torch.Tensor) -> None:
                 raise ValueError(f"{name} contains non-finite values (NaN or inf)")
 
 
+def append_dims(c: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Cast a float64 per-sample coefficient [B] to ``x``'s dtype, shaped [B, 1, ..., 1] (as k-diffusion's)."""
+    # host -> device copies need not block (the source is staged at once); the reverse must
+    return c.to(device=x.device, dtype=x.dtype, non_blocking=c.device.type == "cpu").reshape(
+        -1, *([1] * (x.ndim - 1)))
+
+
 def _p(x: torch.Tensor) -> torch.Tensor:
     """``1 - e^{-2x}`` (``= 2 e^{-x} sinh x``), accurate for tiny ``x`` and finite for ``x = inf``."""
     return -torch.expm1(-2 * x)
 
 
-def _sinh_ratio(b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    """``sinh(b) / sinh(c)`` for ``0 <= b <= c``, ``c > 0``, without overflow."""
-    return torch.exp(b - c) * _p(b) / _p(c)
+def _sinh_ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+    """``sinh(num) / sinh(den)`` for ``0 <= num <= den``, ``den > 0``, without overflow."""
+    return torch.exp(num - den) * _p(num) / _p(den)
 
 
 @dataclass(frozen=True)
@@ -98,18 +105,19 @@ class ResidualPath:
 
     # ------------------------------------------------------------------ coefficients (float64)
 
-    def _abc(self, t):
+    def _clocks(self, t):
+        """``(u, d, c) = (thbar_t, thbar_{t:T}, thbar_T)`` in float64."""
         sch = self.schedule
         return sch.clock(t), sch.clock_to_end(t), torch.tensor(sch.u_T, dtype=torch.float64)
 
     def unit_variance(self, t) -> torch.Tensor:
         """``Sigma_t^2 / lam`` (float64): the variance shape, defined also for ``lam = 0``."""
-        a, b, c = self._abc(t)
+        u, d, c = self._clocks(t)
         if not self.pinned:
-            return _p(a)
+            return _p(u)
         if self.kind == "ou":
-            return _p(a) * _p(b) / _p(c)
-        return 2 * a * b / c
+            return _p(u) * _p(d) / _p(c)
+        return 2 * u * d / c
 
     def coefficients(self, t):
         """``(Theta_t, Psi_t, Sigma_t)`` as float64 tensors shaped like ``t`` (eqs. of theory §2).
@@ -117,19 +125,19 @@ class ResidualPath:
         ``Theta`` multiplies ``x0``, ``Psi`` multiplies ``mu`` (= ``x_T``), ``Sigma`` is
         the standard deviation before the noise factor ``s(pi)``.
         """
-        a, b, c = self._abc(t)
+        u, d, c = self._clocks(t)
         if not self.pinned:
-            theta = torch.exp(-a)
+            theta = torch.exp(-u)
         elif self.kind == "ou":
-            theta = _sinh_ratio(b, c)
+            theta = _sinh_ratio(d, c)
         else:
-            theta = b / c
+            theta = d / c
         if self.target == "mu":
             psi = 1 - theta
         elif self.kind == "ou":
-            psi = _sinh_ratio(a, c)
+            psi = _sinh_ratio(u, c)
         else:
-            psi = a / c
+            psi = u / c
         sigma = torch.sqrt(self.lam * self.unit_variance(t))
         return theta, psi, sigma
 
@@ -137,25 +145,25 @@ class ResidualPath:
         """``(A, k, V)`` of ``q(x_s | x_t, x0)``: mean ``m + A (x0 - m) + k (x_t - m)``, variance ``V s(pi)^2``.
 
         The bridge from ``x0`` at 0 to ``x_t`` at ``t`` (Markov property; theory §3):
-        ``A = S(a_t - a_s)/S(a_t)``, ``k = S(a_s)/S(a_t)``, ``V = 2 lam S(a_s) S(a_t - a_s)/S(a_t)``.
-        Requires ``s < t``.
+        ``A = S(u_t - u_s)/S(u_t)``, ``k = S(u_s)/S(u_t)``, ``V = 2 lam S(u_s) S(u_t - u_s)/S(u_t)``
+        with ``u_t = thbar_t``, ``u_s = thbar_s``. Requires ``s < t``.
         """
-        a_t, a_s = self.schedule.clock(t), self.schedule.clock(s)
-        if (a_s >= a_t).any():
+        u_t, u_s = self.schedule.clock(t), self.schedule.clock(s)
+        if (u_s >= u_t).any():
             raise ValueError("the posterior q(x_s | x_t, x0) needs s earlier than t (thbar_s < thbar_t)")
-        d = a_t - a_s
+        gap = u_t - u_s
         if self.kind == "ou":
-            return _sinh_ratio(d, a_t), _sinh_ratio(a_s, a_t), self.lam * _p(a_s) * _p(d) / _p(a_t)
-        return d / a_t, a_s / a_t, 2 * self.lam * a_s * d / a_t
+            return _sinh_ratio(gap, u_t), _sinh_ratio(u_s, u_t), self.lam * _p(u_s) * _p(gap) / _p(u_t)
+        return gap / u_t, u_s / u_t, 2 * self.lam * u_s * gap / u_t
 
     # ------------------------------------------------------------------ helpers on data
 
-    def _times(self, t, x: torch.Tensor) -> torch.Tensor:
+    def batch_times(self, t, x: torch.Tensor) -> torch.Tensor:
         """Per-sample times: a scalar is broadcast to the batch; a vector must have one entry per sample.
 
         Times stay on their own device (the host, for the schedules' grids and the training
         times): the float64 coefficient maths then runs there, and only the [B] results travel
-        to ``x``'s device (:meth:`_bc`), without a host-device synchronisation.
+        to ``x``'s device (:func:`append_dims`), without a host-device synchronisation.
         """
         if isinstance(t, float):
             t = torch.tensor(t, dtype=torch.float64)  # a Python float stays exact
@@ -166,12 +174,9 @@ class ResidualPath:
             raise ValueError(f"t must be a scalar or have shape ({x.shape[0]},), got {tuple(t.shape)}")
         return t
 
-    @staticmethod
-    def _bc(c: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Cast a float64 per-sample coefficient [B] to ``x``'s dtype, shaped [B, 1, ..., 1]."""
-        # host -> device copies need not block (the source is staged at once); the reverse must
-        return c.to(device=x.device, dtype=x.dtype, non_blocking=c.device.type == "cpu").reshape(
-            -1, *([1] * (x.ndim - 1)))
+    # the names before they were public; samplers.py still uses them until its own rename
+    _times = batch_times
+    _bc = staticmethod(append_dims)
 
     def noise_factor(self, x0: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
         """``s(pi)``: the residual ``x0 - mu`` (modulated) or ones (global)."""
@@ -186,26 +191,26 @@ class ResidualPath:
         For the target ``mu`` it is evaluated as ``mu + Theta_t (x0 - mu)``, so that
         intact pixels (``x0 == mu``) are *exactly* ``mu`` at every ``t``.
         """
-        theta, psi, _ = self.coefficients(self._times(t, x0))
+        theta, psi, _ = self.coefficients(self.batch_times(t, x0))
         if self.target == "mu":
-            return mu + self._bc(theta, x0) * (x0 - mu)
-        return self._bc(theta, x0) * x0 + self._bc(psi, x0) * mu
+            return mu + append_dims(theta, x0) * (x0 - mu)
+        return append_dims(theta, x0) * x0 + append_dims(psi, x0) * mu
 
     def std(self, x0: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
         """Per-element standard deviation ``Sigma_t |s(pi)|``."""
-        _, _, sigma = self.coefficients(self._times(t, x0))
-        return self._bc(sigma, x0) * self.noise_factor(x0, mu).abs()
+        _, _, sigma = self.coefficients(self.batch_times(t, x0))
+        return append_dims(sigma, x0) * self.noise_factor(x0, mu).abs()
 
     def sample(self, x0: torch.Tensor, mu: torch.Tensor, t, noise: torch.Tensor | None = None,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw ``x_t ~ q(x_t | x0, mu)`` with per-sample times ``t`` [B] (or a scalar)."""
         check_pair(x0, mu)
-        t = self._times(t, x0)
+        t = self.batch_times(t, x0)
         if noise is None:
             noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         elif noise.shape != x0.shape:
             raise ValueError(f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(noise.shape)}")
-        sigma = self._bc(self.coefficients(t)[2], x0)
+        sigma = append_dims(self.coefficients(t)[2], x0)
         return self.mean(x0, mu, t) + sigma * self.noise_factor(x0, mu) * noise
 
     def prior(self, mu: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -222,8 +227,8 @@ class ResidualPath:
     def posterior(self, x_t: torch.Tensor, x0: torch.Tensor, mu: torch.Tensor, t, s):
         """Mean and per-element std of ``q(x_s | x_t, x0)`` (theory §3, "Posterior")."""
         check_pair(x0, mu)
-        t, s = self._times(t, x0), self._times(s, x0)
-        A, k, V = (self._bc(c, x0) for c in self.posterior_coefficients(t, s))
+        t, s = self.batch_times(t, x0), self.batch_times(s, x0)
+        A, k, V = (append_dims(c, x0) for c in self.posterior_coefficients(t, s))
         m = self._target(mu)
         mean = m + A * (x0 - m) + k * (x_t - m)
         return mean, V.sqrt() * self.noise_factor(x0, mu).abs()
@@ -244,18 +249,18 @@ class ResidualPath:
     def bridge_drift(self, x: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
         """Forward drift ``dx/du`` of the bridge SDE (h-transformed OU; theory §2).
 
-        OU bridge: ``-(x - m) coth(b) + (mu - m) / sinh(b)``, which is
-        ``coth(thbar_{t:T}) (mu - x)`` for ``m = mu``.  Brownian limit: ``(mu - x) / b``.
+        OU bridge: ``-(x - m) coth(d) + (mu - m) / sinh(d)`` with ``d = thbar_{t:T}``, which is
+        ``coth(d) (mu - x)`` for ``m = mu``.  Brownian limit: ``(mu - x) / d``.
         Unpinned OU: ``mu - x``.  Infinite at ``t_T`` for a bridge.
         """
-        t = self._times(t, x)
+        t = self.batch_times(t, x)
         m = self._target(mu)
         if not self.pinned:
             return m - x
-        b = self._bc(self.schedule.clock_to_end(t), x)
+        d = append_dims(self.schedule.clock_to_end(t), x)
         if self.kind == "brownian":
-            return (mu - x) / b
-        return -(x - m) / torch.tanh(b) + (mu - m) / torch.sinh(b)
+            return (mu - x) / d
+        return -(x - m) / torch.tanh(d) + (mu - m) / torch.sinh(d)
 
     def velocity(self, x: torch.Tensor, x0_hat: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
         """Probability-flow ODE velocity ``dx/du`` with ``x0`` replaced by ``x0_hat`` (theory §3).
@@ -265,15 +270,15 @@ class ResidualPath:
         divides by ``pi``.  Written with ``Sigma^2 / lam`` so that ``lam = 0`` works.
         Singular at the clean point (``Sigma_0 = 0``) and, for bridges, at ``t_T``.
         """
-        t = self._times(t, x)
-        v1 = self._bc(self.unit_variance(t), x)
+        t = self.batch_times(t, x)
+        v1 = append_dims(self.unit_variance(t), x)
         return self.bridge_drift(x, mu, t) + (x - self.mean(x0_hat, mu, t)) / v1
 
     def reverse_drift(self, x: torch.Tensor, x0_hat: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
         """Drift ``dx/du`` of the reverse-time SDE (Anderson): ``f - g^2 grad log p``, i.e.
         ``bridge_drift + 2 lam (x - E[x_t | x0_hat]) / Sigma_t^2``; diffusion ``sqrt(2 lam) s(pi)``."""
-        t = self._times(t, x)
-        v1 = self._bc(self.unit_variance(t), x)
+        t = self.batch_times(t, x)
+        v1 = append_dims(self.unit_variance(t), x)
         return self.bridge_drift(x, mu, t) + 2 * (x - self.mean(x0_hat, mu, t)) / v1
 
     def is_clean(self, t) -> bool:

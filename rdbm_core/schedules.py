@@ -51,7 +51,8 @@ __all__ = [
 
 
 def cosine_alpha_bar(u: torch.Tensor, s: float = 0.008) -> torch.Tensor:
-    """Improved-DDPM ``alpha_bar(u) = cos((u + s) / (1 + s) * pi / 2)^2`` for ``u`` in [0, 1]."""
+    """The cosine schedule ``alpha_bar(u) = cos((u + s) / (1 + s) * pi / 2)^2`` for ``u`` in [0, 1] (eq. 17 of
+    Nichol & Dhariwal, "Improved Denoising Diffusion Probabilistic Models", ICML 2021)."""
     return torch.cos((u + s) / (1 + s) * math.pi / 2) ** 2
 
 

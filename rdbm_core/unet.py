@@ -30,8 +30,11 @@ and right up to a multiple of ``model.multiple = 2 ** (levels - 1)`` (reflect
 padding, or replicate when the image is too small to reflect), run, and the
 output is cropped back to ``H x W``.
 
+The wrappers that make the U-Net a model of the trainer: :class:`Preconditioned` (every bridge of the
+family) and :class:`Regression` (the one-pass baseline).
+
 Public names: ``UNet``, ``build_unet``, ``PRESETS``, ``count_parameters``,
-``sinusoidal_embedding``.
+``sinusoidal_embedding``, ``Preconditioned``, ``Regression``.
 """
 
 from __future__ import annotations
@@ -43,9 +46,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# Architecture presets; parameter counts for channels=3 (checked in tests/test_unet.py):
-#   tiny  ~ 44 k   (CI: one AdamW step on a 4 x 3 x 32 x 32 batch takes ~45 ms on 2 CPU cores)
-#   small ~ 1.6 M  (CPU training: ~10 images/s at 64 x 64 on 2 CPU cores)
+from .path import ResidualPath, append_dims
+
+# Architecture presets; parameter counts for channels=3 (checked in tests/pipeline/test_unet.py); their training
+# throughput is measured by benchmarks/train_throughput.py:
+#   tiny  ~ 44 k   (CI and FAST=1)
+#   small ~ 1.6 M  (CPU training)
 #   base  ~ 25 M   (GPU training; self-attention at the lowest resolution)
 PRESETS: dict[str, dict] = {
     "tiny": dict(base=8, mults=(1, 2), blocks=1, attn=False),
@@ -290,3 +296,36 @@ def build_unet(preset: str, channels: int = 3, time_scale: float = 1.0, dropout:
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     return UNet(channels=channels, time_scale=time_scale, dropout=dropout, **PRESETS[preset])
+
+
+class Preconditioned(nn.Module):
+    """The same U-Net made usable by every bridge of the family (cf. the ``c_in`` and ``c_skip`` of EDM,
+    Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models", Table 1).
+
+    * input scaling: the network sees ``mu + (x_t - mu) / sqrt(1 + Sigma_t^2)``, so bridges
+      with large noise (DDBM-VE: ``Sigma`` up to 40) feed it values of order one; for RDBM
+      (``Sigma <= 0.01``) the factor is 1 to 5e-5;
+    * ``skip_mu`` (x0 target): ``x0_hat = mu + net(...)``, the network predicts the residual
+      ``pi``; with the U-Net's zero-initialised last layer the untrained model returns ``mu``.
+    """
+
+    def __init__(self, net: nn.Module, path: ResidualPath, skip_mu: bool = True):
+        super().__init__()
+        self.net, self.path, self.skip_mu = net, path, skip_mu
+
+    def forward(self, x_t: torch.Tensor, mu: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        sigma = self.path.coefficients(t)[2]  # float64 [B]
+        c_in = append_dims(torch.rsqrt(1 + sigma ** 2), x_t)  # [B, 1, 1, 1]
+        out = self.net(mu + (x_t - mu) * c_in, mu, t)
+        return mu + out if self.skip_mu else out
+
+
+class Regression(nn.Module):
+    """The baseline: the same U-Net predicting ``x0 = mu + net(mu, mu, 0)`` in one pass."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, mu: torch.Tensor) -> torch.Tensor:
+        return mu + self.net(mu, mu, torch.zeros(mu.shape[0], device=mu.device))

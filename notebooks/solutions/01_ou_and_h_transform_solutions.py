@@ -27,7 +27,7 @@ from IPython.display import Math, display
 from derivations import hbridge, ou
 from derivations.common import c, complete_square, exp_to_rational, lam, mu, pi, readable, u, x, zero
 from rdbm_core import bridges
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 
 def show(lhs, rhs):

@@ -30,8 +30,8 @@ from derivations import family, ou
 from derivations.common import D, a, b, c, complete_square, d, exp_to_rational, gaussian_log, lam, mu, pi, pihat, \
     readable, u, x, xs, xt, zero
 from rdbm_core import bridges, samplers
-from rdbm_core.exercises import check
-from rdbm_core.exercises.ex02_rdbm import PIXELS, PREDICT_GRID, STEP_LAM
+from rdbm_course.exercises import check
+from rdbm_course.exercises.ex02_rdbm import PIXELS, PREDICT_GRID, STEP_LAM
 
 FAST = os.environ.get("FAST") == "1"
 

@@ -27,8 +27,8 @@ from IPython.display import Math, display
 from derivations import family, special_cases as sc
 from derivations.common import C, U, c, exp_to_rational, lam, u
 from rdbm_core import bridges
-from rdbm_core.exercises import check
-from rdbm_core.exercises.ex03_special_cases import BBDM_CASES, FAR_ENDS, LIMITS, gaps_to_irsde
+from rdbm_course.exercises import check
+from rdbm_course.exercises.ex03_special_cases import BBDM_CASES, FAR_ENDS, LIMITS, gaps_to_irsde
 
 
 def show(lhs, rhs):

@@ -29,7 +29,7 @@ from IPython.display import Math, display
 from derivations import family
 from derivations.common import c, readable, u, zero
 from rdbm_core import ResidualPath, bridges, samplers, schedules
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 DT = torch.float64
 

@@ -28,7 +28,7 @@ from derivations import family
 from derivations.common import c, u
 from rdbm_core import bridges
 from rdbm_core.data import SyntheticPairs
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 
 # %% [markdown]
 # ## 05.1 — How many values get noise under RDBM?

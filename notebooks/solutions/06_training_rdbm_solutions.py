@@ -24,7 +24,7 @@ import torch
 from IPython.display import display
 
 from rdbm_core import bridges
-from rdbm_core.exercises import check
+from rdbm_course.exercises import check
 from rdbm_core.metrics import psnr
 
 # %% [markdown]

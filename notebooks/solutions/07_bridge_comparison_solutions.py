@@ -21,8 +21,8 @@
 from IPython.display import display
 
 from rdbm_core.comparison import read_rows
-from rdbm_core.exercises import check
-from rdbm_core.exercises.ex07_comparison import RESULTS_CSV
+from rdbm_course.exercises import check
+from rdbm_course.exercises.ex07_comparison import RESULTS_CSV
 
 # %% [markdown]
 # ## 07.1 Paired differences

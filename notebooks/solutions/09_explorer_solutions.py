@@ -27,9 +27,9 @@ from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from derivations import family
 from derivations.common import c, lam, u
-from rdbm_core import explorer
-from rdbm_core.exercises import check
-from rdbm_core.explorer import BRIDGE_CHOICES, explorer_path, time_grid
+from rdbm_course import explorer
+from rdbm_course.exercises import check
+from rdbm_course.explorer import BRIDGE_CHOICES, explorer_path, time_grid
 
 torch.set_num_threads(1)
 set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})  # the figures of the last cell

@@ -15,7 +15,7 @@ from derivations import family, marginal, posterior, reverse, special_cases
 from derivations.common import c, lam, pi, u, zero, zeros
 from derivations.facts import FACTS, Fact, passes, verify
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("fact", FACTS, ids=[f.name for f in FACTS])

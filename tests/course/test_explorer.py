@@ -1,4 +1,4 @@
-"""rdbm_core.explorer: the figure for every bridge and schedule, exact sample paths, the widget UI,
+"""rdbm_course.explorer: the figure for every bridge and schedule, exact sample paths, the widget UI,
 the static fallback without ipywidgets, and the validation of settings."""
 import sys
 
@@ -8,9 +8,10 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from rdbm_core import bridges, explorer
+from rdbm_core import bridges
+from rdbm_course import explorer
 from rdbm_core.data import tensor_to_image
-from rdbm_core.explorer import BRIDGE_CHOICES, PRESETS, SCHEDULES, explorer_figure, explorer_path, sample_paths
+from rdbm_course.explorer import BRIDGE_CHOICES, PRESETS, SCHEDULES, explorer_figure, explorer_path, sample_paths
 
 PANELS = 4  # Theta/Psi, Sigma, sample paths, the image strip
 CROP, GAP = explorer.CROP[2], explorer.STRIP_GAP
@@ -58,7 +59,7 @@ def test_figure_for_every_bridge(bridge):
     for p in paths:  # every path runs from x0 = mu + pi to the pin mu
         assert p[0] == pytest.approx(1.2) and p[-1] == pytest.approx(0.5)
     # the strip ends are the clean crop and its degradation (no noise at either end of the bridge)
-    x0_img, mu_img = (tensor_to_image(x) for x in explorer._photo_pair("inpaint"))
+    x0_img, mu_img = (tensor_to_image(x) for x in explorer.photo_pair("inpaint"))
     tiles = _tiles(fig)
     assert np.array_equal(tiles[-1], mu_img)
     assert np.abs(tiles[0].astype(int) - x0_img).max() <= 1  # x0, up to the float rounding of mu + (x0 - mu)
@@ -82,7 +83,7 @@ def test_lam_scales_the_noise_and_pi_zero_freezes_rdbm():
     assert all(np.all(p == 0.5) for p in _curves(fig.axes[2]))  # an intact pixel never moves
     assert not all(np.all(p == 0.5) for p in _curves(explorer_figure("goub", pi=0.0).axes[2]))
     # on the strip, RDBM's noise stays inside the inpainting hole; GOUB's reaches the intact pixels too
-    x0, mu = explorer._photo_pair("inpaint")
+    x0, mu = explorer.photo_pair("inpaint")
     intact = (x0 == mu).all(0).numpy()
     mu_img = tensor_to_image(mu)
     assert 0.3 < intact.mean() < 0.99
@@ -101,6 +102,7 @@ def test_figure_is_a_pure_function_of_its_settings():
                               _curves(a.axes[2])[0])
 
 
+@pytest.mark.slow  # Monte Carlo
 @pytest.mark.parametrize("bridge", ["rdbm", "bbdm", "ddbm-vp"])
 def test_sample_paths_have_the_bridge_marginals_and_covariance(bridge):
     path = explorer_path(bridge, lam=0.3)

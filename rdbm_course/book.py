@@ -16,9 +16,12 @@ build says so on stderr.
 The site is built in a temporary folder beside ``out_dir`` and swapped in only once complete: a failed
 build leaves the previous book as it was. An existing ``out_dir`` is replaced only if it is empty or a
 book built here (it holds the file ``.rdbm-book``).
+
+Command line: ``python -m rdbm_course.book [--notebooks notebooks] [--out _book]`` (``make book``).
 """
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 import posixpath
@@ -247,9 +250,33 @@ def build_book(notebooks_dir, out_dir) -> Path:
             target = site / ch.page
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(_link_notebooks(html, ch, pages), encoding="utf-8")
-        (site / MARKER).write_text("built by rdbm_core.book; replaced whole by the next build\n")
+        (site / MARKER).write_text("built by rdbm_course.book; replaced whole by the next build\n")
         _swap_in(site, out)
     except BaseException:
         shutil.rmtree(site, ignore_errors=True)
         raise
     return out / "index.html"
+
+
+def main(argv=None) -> int:
+    """``python -m rdbm_course.book``: build the book; a bad folder ends with one line on stderr and exit code 2."""
+    parser = argparse.ArgumentParser(prog="python -m rdbm_course.book",
+                                     description="Convert every committed notebook (NOTEBOOKS/*.ipynb, then "
+                                                 "NOTEBOOKS/solutions/*.ipynb) with its outputs, without executing "
+                                                 "it, into one HTML page each, plus index.html with the table of "
+                                                 "contents; LaTeX is typeset by a copy of MathJax inside the book. "
+                                                 "OUT is replaced only once the new book is complete.")
+    parser.add_argument("--notebooks", default="notebooks", help="folder of the notebooks")
+    parser.add_argument("--out", default="_book", help="output folder (replaced whole)")
+    args = parser.parse_args(argv)
+    try:
+        index = build_book(args.notebooks, args.out)
+    except (ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {index}: open it in a browser (no network needed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

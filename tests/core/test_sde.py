@@ -12,6 +12,7 @@ import torch
 from rdbm_core import bridges, schedules
 
 N_PATHS, N_STEPS, T_STOP = 10_000, 2_000, 0.95
+pytestmark = pytest.mark.slow  # Monte Carlo
 
 
 @pytest.mark.parametrize("noise", ["modulated", "global"])

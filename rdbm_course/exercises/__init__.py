@@ -2,7 +2,7 @@
 
 In a notebook::
 
-    from rdbm_core.exercises import check
+    from rdbm_course.exercises import check
     answer = ...                      # your SymPy expression, function, tensor or number
     check("01.2", answer)             # shows ✅ / ❌ with what is wrong and a hint
 

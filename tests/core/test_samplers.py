@@ -79,6 +79,7 @@ def test_ode_solvers_converge_with_their_order(sampler, order, noise):
     assert _ode_errors(sample_implicit, [3], path, x0, mu)[0] < 1e-12
 
 
+@pytest.mark.slow
 def test_reverse_sde_reproduces_forward_marginals():
     """Euler-Maruyama on the reverse SDE with the true x0: the law at t = T/2 is q(x_t | x0) (5 SE + 3 % bias)."""
     path = bridges.ou_bridge(schedules.continuous_constant(2.0, 1.0), lam=0.4, noise="modulated")

@@ -119,6 +119,7 @@ def test_implicit_step_eta1_is_the_posterior(name):
         assert torch.allclose(got, mean + std * sign * z, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_implicit_step_preserves_marginal_for_any_eta():
     """Monte Carlo: with eta = 0.5 the step keeps the marginal variance (statistical tolerance 5 SE)."""
     path = bridges.rdbm(lam=0.1)

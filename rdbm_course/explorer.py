@@ -31,13 +31,13 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from . import bridges, schedules
-from .data import embedded_images, image_to_tensor, tensor_to_image
-from .degradations import TASKS, degrade
-from .path import ResidualPath
+from rdbm_core import bridges, schedules
+from rdbm_core.data import embedded_images, image_to_tensor, tensor_to_image
+from rdbm_core.degradations import TASKS, degrade
+from rdbm_core.path import ResidualPath
 
 __all__ = ["BRIDGE_CHOICES", "SCHEDULES", "PRESETS", "explorer_path", "time_grid", "sample_paths", "explorer_figure",
-           "static_figures", "png_bytes", "explore"]
+           "static_figures", "png_bytes", "explore", "photo_pair"]
 
 #: the bridges the explorer offers (names of :data:`rdbm_core.bridges.BRIDGES`), with a label
 BRIDGE_CHOICES = {
@@ -127,7 +127,7 @@ def sample_paths(path: ResidualPath, x0: float, mu: float, times: torch.Tensor, 
 
 
 @functools.lru_cache(maxsize=None)
-def _photo_pair(task: str) -> tuple[torch.Tensor, torch.Tensor]:
+def photo_pair(task: str) -> tuple[torch.Tensor, torch.Tensor]:
     """The crop of the first embedded test photo and its degradation by ``task`` (seed 0), cached."""
     top, left, size = CROP
     x0 = image_to_tensor(embedded_images("test")[0][top:top + size, left:left + size])
@@ -187,7 +187,7 @@ def _draw(fig, bridge: str, lam: float | None, schedule: str, pi: float, task: s
         ax.locator_params(nbins=5)
         ax.grid(alpha=0.3)
 
-    x0_img, mu_img = _photo_pair(task)
+    x0_img, mu_img = photo_pair(task)
     strip_times = _strip_times(path)
     eps = torch.randn(x0_img.shape, generator=gen).expand(len(strip_times), -1, -1, -1)  # one draw along the strip
     strip = path.sample(x0_img.expand_as(eps), mu_img.expand_as(eps), strip_times, noise=eps)

@@ -78,7 +78,8 @@ def _pair_batch():
 
 def _confusions(path, x0, mu, t):
     """(wrong map, hint) for the usual mistakes."""
-    sigma = path._bc(path.coefficients(t)[2], x0)
+    from rdbm_core.path import append_dims
+    sigma = append_dims(path.coefficients(t)[2], x0)
     other = path.with_noise("global" if path.noise == "modulated" else "modulated")
     first_time = path.std(x0, mu, t[0])
     return (

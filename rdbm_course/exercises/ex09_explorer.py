@@ -4,7 +4,7 @@
 09.2 predict   the grid index at which RDBM's ``Sigma_t`` peaks on the ``constant`` theta schedule.
 09.3 predict   which of the five bridges leave an intact pixel (``pi = 0``) exactly at ``mu`` along every path.
 
-Every truth is computed with :mod:`rdbm_core.explorer` (the settings the explorer draws).
+Every truth is computed with :mod:`rdbm_course.explorer` (the settings the explorer draws).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _number(answer):
 
 def sigma_max_ratio(bridge: str, factor: float = LAM_FACTOR) -> float:
     """``max_t Sigma_t`` at ``factor`` times the published ``lam``, divided by it at the published ``lam``."""
-    from rdbm_core import explorer
+    from rdbm_course import explorer
 
     base = explorer.explorer_path(bridge)
     scaled = explorer.explorer_path(bridge, lam=factor * base.lam)
@@ -44,7 +44,7 @@ def sigma_max_ratio(bridge: str, factor: float = LAM_FACTOR) -> float:
 
 @exercise("09.1", "Four times the noise variance", "predict")
 def check_lam_factor(answer):
-    from rdbm_core.explorer import BRIDGE_CHOICES
+    from rdbm_course.explorer import BRIDGE_CHOICES
 
     got = _number(answer)
     if got is None:
@@ -80,7 +80,7 @@ def check_lam_factor(answer):
 
 def _sigma_peak(schedule: str) -> tuple[int, int, int]:
     """(index of the largest Sigma_t, t_clean, t_T) of RDBM on ``schedule``."""
-    from rdbm_core import explorer
+    from rdbm_course import explorer
 
     path = explorer.explorer_path("rdbm", schedule=schedule)
     ts = explorer.time_grid(path)
@@ -119,7 +119,7 @@ def check_constant_peak(answer):
 
 def still_bridges(mu: float = MU_INTACT, n: int = 8) -> set[str]:
     """The explorer's bridges (published settings) whose sample paths from ``x0 = mu`` stay exactly at ``mu``."""
-    from rdbm_core import explorer
+    from rdbm_course import explorer
 
     out = set()
     for bridge in explorer.BRIDGE_CHOICES:
@@ -133,7 +133,7 @@ def still_bridges(mu: float = MU_INTACT, n: int = 8) -> set[str]:
 
 @exercise("09.3", "An intact pixel", "predict")
 def check_intact_pixel(answer):
-    from rdbm_core.explorer import BRIDGE_CHOICES
+    from rdbm_course.explorer import BRIDGE_CHOICES
 
     if isinstance(answer, str):
         answer = {answer}

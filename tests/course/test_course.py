@@ -3,9 +3,9 @@ import importlib.util
 import re
 from pathlib import Path
 
-from rdbm_core.exercises import EXERCISES
+from rdbm_course.exercises import EXERCISES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COURSE = (ROOT / "docs" / "COURSE.md").read_text()
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 TIMES = ROOT / "benchmarks" / "results" / "notebook_times.csv"

@@ -1,4 +1,4 @@
-"""``rdbm_core.book`` / ``python -m rdbm_core book``: the committed notebooks as a static HTML book.
+"""``rdbm_course.book`` / ``python -m rdbm_course.book``: the committed notebooks as a static HTML book.
 
 The real book is built once from ``notebooks/`` (committed outputs, nothing executed); the error cases,
 links between notebooks and the MathJax fallback use small notebooks written here.
@@ -11,11 +11,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rdbm_core import book
-from rdbm_core.book import MATHJAX_CDN, build_book
-from rdbm_core.cli import main
+from rdbm_course import book
+from rdbm_course.book import MATHJAX_CDN, build_book, main
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("*.ipynb")) + sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
 SRC = re.compile(r'<script[^>]*\bsrc="([^"]+)"')
 EMBEDDED_IMG = re.compile(r'<img\b[^>]*\bsrc="data:image/')
@@ -196,8 +195,8 @@ def test_errors_name_the_problem_and_keep_the_previous_book(small, tmp_path):
 
 
 def test_cli_book(small, tmp_path, capsys):
-    assert main(["book", "--notebooks", str(small), "--out", str(tmp_path / "site")]) == 0
+    assert main(["--notebooks", str(small), "--out", str(tmp_path / "site")]) == 0
     assert "index.html" in capsys.readouterr().out and (tmp_path / "site" / "index.html").is_file()
-    assert main(["book", "--notebooks", str(tmp_path / "missing"), "--out", str(tmp_path / "site")]) == 2
+    assert main(["--notebooks", str(tmp_path / "missing"), "--out", str(tmp_path / "site")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: notebooks folder not found") and len(err.strip().splitlines()) == 1

@@ -1,0 +1,101 @@
+"""A training run's configuration, :class:`TrainConfig` (the one place its defaults live), and what it defines.
+
+Each field carries its command-line help in its metadata (``help``; ``flag`` and ``choices`` where the
+flag's name or its choices are not the field's): ``python -m rdbm_core train`` builds its flags from the
+fields, so the two cannot drift. :data:`SMOKE` is the fast configuration of ``FAST=1`` (the demo, notebooks
+06 and 08): a tiny network for 20 steps, whose numbers mean nothing. :func:`make_path` and
+:func:`make_model` build the bridge and the network a config describes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from . import bridges
+from .degradations import TASKS
+from .path import NOISE_FACTORS, ResidualPath
+from .unet import PRESETS, Preconditioned, Regression, build_unet
+
+__all__ = ["TrainConfig", "TRAINABLE", "SMOKE", "make_path", "make_model"]
+
+#: what the trainer can train: every bridge, plus a one-pass regression network (same U-Net, predicts x0 from mu).
+TRAINABLE = (*bridges.BRIDGES, "regression")
+
+
+def _field(default, help: str, **cli):
+    """A config field with its command-line help (and optionally ``flag`` / ``choices``) beside it."""
+    return field(default=default, metadata={"help": help, **cli})
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run (stored in every checkpoint)."""
+
+    task: str | None = _field("derain", "embedded default: photographs shipped with scikit-image, degraded "
+                              "synthetically (ignored with --lq/--gt)", choices=tuple(sorted(TASKS)))
+    lq: str | None = _field(None, "folder of degraded images (real paired data, matched to --gt by file name)")
+    gt: str | None = _field(None, "folder of ground-truth images")
+    bridge: str = _field("rdbm", "a bridge of the family, or the one-pass regression baseline",
+                         choices=TRAINABLE)
+    noise: str | None = _field(None, "override the bridge's noise factor", choices=NOISE_FACTORS)
+    lam: float | None = _field(None, "override the bridge's lam")
+    objective: str = _field("x0", "training target", choices=("x0", "noise"))
+    norm: str = _field("l1", "loss norm", choices=("l1", "l2"))
+    skip_mu: bool = _field(True, "x0 target: the network predicts x0 - mu (see unet.Preconditioned)")
+    preset: str = _field("small", "U-Net size", choices=tuple(PRESETS))
+    steps: int = _field(2000, "training steps")
+    batch: int = _field(8, "batch size per process")
+    crop: int = _field(64, "training crop size")
+    pool: int = _field(1024, "distinct training pairs (generated once, then cycled)")
+    lr: float = _field(2e-4, "AdamW learning rate")
+    weight_decay: float = _field(0.0, "AdamW weight decay")
+    ema: float = _field(0.999, "EMA decay (after its warm-up, see training.ema_decay)")
+    grad_clip: float = _field(1.0, "gradient-norm clipping (0: none)")
+    seed: int = _field(0, "seed of the training pool, the batches, the loss's randomness and the held-out images")
+    eval_every: int = _field(0, "evaluate every N steps (0: at the end only)")
+    eval_images: int = _field(4, "held-out test images for the embedded default", flag="--images")
+    sample_steps: int = _field(10, "sampler steps used by the evaluations")
+    ckpt_every: int = _field(500, "write a checkpoint every N steps (0: at the end only)")
+    time_budget: float = _field(0.0, "stop after this many seconds, with a checkpoint (0: no limit)")
+    out: str = _field("runs/rdbm", "output folder")
+    device: str = _field("auto", "auto, cpu, cuda, cuda:1, ...")
+
+    def __post_init__(self):
+        if self.bridge not in TRAINABLE:
+            raise ValueError(f"unknown bridge {self.bridge!r}; choose one of: {', '.join(TRAINABLE)}")
+        if (self.lq is None) != (self.gt is None):
+            raise ValueError("give both --lq and --gt (folders of degraded and ground-truth images), or neither")
+        if self.lq is None and self.task is None:
+            raise ValueError("give a --task for the embedded default, or --lq and --gt folders")
+        for name in ("steps", "batch", "pool", "sample_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """The config of a dict (as stored in a checkpoint); unknown keys are ignored, missing ones default."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    @classmethod
+    def smoke(cls, **overrides) -> "TrainConfig":
+        """The fast configuration of ``FAST=1`` (:data:`SMOKE`) with ``overrides`` (task, out, ...)."""
+        return cls(**{**SMOKE, **overrides})
+
+
+#: the fast (smoke) run of ``FAST=1``: the demo and notebooks 06 and 08 train this in seconds.
+SMOKE = dict(preset="tiny", steps=20, batch=4, crop=32, pool=32, lr=1e-3, ckpt_every=0, time_budget=0.0)
+
+
+def make_path(config: TrainConfig) -> ResidualPath | None:
+    """The bridge of a config (``None`` for the regression baseline)."""
+    if config.bridge == "regression":
+        return None
+    return bridges.make(config.bridge, lam=config.lam, noise=config.noise)
+
+
+def make_model(config: TrainConfig, path: ResidualPath | None):
+    """The U-Net of the preset; times are embedded as ``t * 1000 / t_T`` (every grid spans [0, 1000])."""
+    if path is None:
+        return Regression(build_unet(config.preset))
+    net = build_unet(config.preset, time_scale=1000.0 / float(path.schedule.t_T))
+    return Preconditioned(net, path, skip_mu=config.skip_mu and config.objective == "x0")

@@ -1,0 +1,85 @@
+"""The *derive* exercises (a SymPy expression or a formula): right answers pass, realistic wrong ones are caught
+with a hint that does not give the answer away."""
+import sympy as sp
+
+from derivations import family
+from derivations.common import a, b, c, d, lam, mu, pihat, u, x
+from derivations.special_cases import G_t
+from rdbm_course.exercises import check
+
+from exercise_feedback import assert_caught, wrong  # tests/course/exercise_feedback.py
+
+G_T = sp.Symbol("G_T", positive=True)
+
+
+def test_01_1_theta():
+    right = family.Theta(u, c)
+    assert check("01.1", right)
+    assert check("01.1", "sinh(thetabar_T - thetabar_t)/sinh(thetabar_T)")
+    assert_caught(check("01.1", sp.exp(-u)), str(right))  # the free OU process
+    assert_caught(check("01.1", family.Psi(u, c)), str(right))
+    assert_caught(check("01.1", 2 * right), str(right))
+    assert "free" in check("01.1", sp.exp(-u)).hint
+
+
+def test_01_2_sigma2():
+    right = family.Sigma2(u, c)
+    assert check("01.2", right)
+    free_ou = check("01.2", lam * (1 - sp.exp(-2 * u)))
+    assert_caught(free_ou, str(right))
+    assert "free OU" in free_ou.hint
+    half = check("01.2", right / 2)
+    assert_caught(half, str(right))
+    assert "constant factor 0.5" in half.message
+
+
+def test_02_1_posterior_variance():
+    P, K, V = family.posterior_coefficients(a, b)
+    assert check("02.1", V)
+    # the law of total variance, written with thbar_{t:T}, is the same quantity (d cancels)
+    assert check("02.1", family.Sigma2(a, a + b + d) - K ** 2 * family.Sigma2(a + b, a + b + d))
+    marginal = check("02.1", family.Sigma2(a, a + b + d))
+    assert_caught(marginal, str(V))
+    assert "thbar_{t:T}" in marginal.hint
+    kernel = check("02.1", lam * (1 - sp.exp(-2 * b)))
+    assert_caught(kernel, str(V))
+    assert "forward kernel" in kernel.hint
+    factor = check("02.1", V / 2)
+    assert_caught(factor, str(V))
+    assert "constant factor 0.5" in factor.message
+
+
+def test_02_2_pf_velocity():
+    right = family.pf_velocity(x, u, c, pihat)
+    drift = family.bridge_drift(u, c)
+    score_term = right - drift
+    assert check("02.2", right)
+    assert check("02.2", sp.expand(drift + lam * (x - mu) / family.Sigma2(u, c)
+                                   - lam * family.Theta(u, c) * pihat / family.Sigma2(u, c)))
+    reverse = check("02.2", drift + 2 * score_term)
+    assert_caught(reverse, str(right))
+    assert "reverse-time SDE" in reverse.hint
+    assert "forward drift" in check("02.2", drift).hint
+    assert "sign" in check("02.2", drift - score_term).hint
+    assert_caught(check("02.2", drift + score_term / 2), str(right))
+    assert_caught(check("02.2", 2 * right), str(right))
+
+
+def test_03_1_brownian_variance():
+    right = G_t * (G_T - G_t) / G_T
+    assert check("03.1", right)
+    assert check("03.1", "G_t - G_t**2/G_T")
+    free = check("03.1", G_t)
+    assert_caught(free, str(right))
+    assert "free Brownian motion" in free.hint
+    factor = check("03.1", 2 * right)
+    assert_caught(factor, str(right))
+    assert "constant factor 2" in factor.message
+    assert_caught(check("03.1", G_t * G_T / (G_T - G_t)), str(right))
+
+
+def test_06_3_decibel_averaging_is_named():
+    fb = wrong("06.3", lambda pd, pi, f: f * pd + (1 - f) * pi)
+    assert "averaged the PSNRs" in fb.message
+    wrong("06.3", lambda pd, pi, f: max(pd, pi))
+

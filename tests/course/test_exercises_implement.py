@@ -1,0 +1,228 @@
+"""The *implement* exercises (a function): right answers pass, realistic wrong ones are caught with a hint that
+names the mistake and does not give the answer away; crashing and misshapen functions get feedback."""
+import math
+import re
+
+import torch
+
+from rdbm_core import samplers
+from rdbm_course.exercises import check
+
+from exercise_feedback import assert_caught, raises, right, wrong  # tests/course/exercise_feedback.py
+
+STEP_GIVEAWAY = "sigma_s / sigma_t * (x_t - mu_ - theta_t * (x0_hat - mu_))"
+
+BBDM_GIVEAWAY = "schedule.u_T * (m - m ** 2)"
+
+
+def theta_on_grid(schedule, t):
+    b_ = schedule.clock_to_end(t)
+    c_ = torch.tensor(schedule.u_T, dtype=torch.float64)
+    return torch.exp(b_ - c_) * torch.expm1(-2 * b_) / torch.expm1(-2 * c_)
+
+
+def test_01_3_theta_on_grid():
+    giveaway = "sinh(thbar_{t:T}) / sinh(thbar_T)"
+    assert check("01.3", theta_on_grid)
+    psi = check("01.3", lambda sch, t: torch.exp(sch.clock(t) - sch.u_T) * torch.expm1(-2 * sch.clock(t))
+                / torch.expm1(torch.tensor(-2 * sch.u_T)))
+    assert_caught(psi, giveaway)
+    assert "Psi" in psi.message
+    assert "Psi" in check("01.3", lambda sch, t: 1 - theta_on_grid(sch, t)).message  # Psi_t = 1 - Theta_t here
+    assert_caught(check("01.3", lambda sch, t: torch.exp(-sch.clock(t))), giveaway)
+    assert_caught(check("01.3", raises), giveaway)
+    assert_caught(check("01.3", lambda sch, t: theta_on_grid(sch, t)[:-1]), giveaway)
+    assert "shape" in check("01.3", lambda sch, t: theta_on_grid(sch, t)[:-1]).message
+
+
+def implicit_step_eta0(path, x_t, x0_hat, mu_, t, s):
+    theta_t, _, sigma_t = path.coefficients(t)
+    theta_s, _, sigma_s = path.coefficients(s)
+    return mu_ + theta_s * (x0_hat - mu_) + sigma_s / sigma_t * (x_t - mu_ - theta_t * (x0_hat - mu_))
+
+
+def test_02_3_implicit_step():
+    assert check("02.3", implicit_step_eta0)
+
+    def inverted(path, x_t, x0_hat, mu_, t, s):  # Sigma_t / Sigma_s: the step goes the wrong way
+        theta_t, _, sigma_t = path.coefficients(t)
+        theta_s, _, sigma_s = path.coefficients(s)
+        return mu_ + theta_s * (x0_hat - mu_) + sigma_t / sigma_s * (x_t - mu_ - theta_t * (x0_hat - mu_))
+
+    def convex_mean(path, x_t, x0_hat, mu_, t, s):  # right to rounding, but intact pixels drift off mu
+        theta_t, _, sigma_t = path.coefficients(t)
+        theta_s, _, sigma_s = path.coefficients(s)
+        return (theta_s * x0_hat + (1 - theta_s) * mu_
+                + sigma_s / sigma_t * (x_t - theta_t * x0_hat - (1 - theta_t) * mu_))
+
+    assert_caught(check("02.3", inverted), STEP_GIVEAWAY)
+    forgets = check("02.3", lambda path, x_t, x0_hat, mu_, t, s: path.mean(x0_hat, mu_, s))
+    assert_caught(forgets, STEP_GIVEAWAY)
+    assert "forgets the noise" in forgets.message
+    bits = check("02.3", convex_mean)
+    assert_caught(bits, STEP_GIVEAWAY)
+    assert "exactly mu" in bits.message
+    assert_caught(check("02.3", raises), STEP_GIVEAWAY)
+    shape = check("02.3", lambda path, x_t, *rest: implicit_step_eta0(path, x_t, *rest)[0])
+    assert_caught(shape, STEP_GIVEAWAY)
+    assert "shape" in shape.message
+
+
+def bbdm_variance(schedule, t):
+    m = schedule.clock(t) / schedule.u_T
+    return schedule.u_T * (m - m ** 2)
+
+
+def test_03_2_bbdm_variance():
+    assert check("03.2", bbdm_variance)
+    unit_var = check("03.2", lambda sch, t: 2 * (sch.clock(t) / sch.u_T - (sch.clock(t) / sch.u_T) ** 2))
+    assert_caught(unit_var, BBDM_GIVEAWAY)
+    assert "max_var" in unit_var.message
+    by_index = check("03.2", lambda sch, t: sch.u_T * ((t + 1) / (sch.t_T + 1)) * (1 - (t + 1) / (sch.t_T + 1)))
+    assert_caught(by_index, BBDM_GIVEAWAY)
+    assert_caught(check("03.2", lambda sch, t: sch.clock(t)), BBDM_GIVEAWAY)
+    assert_caught(check("03.2", raises), BBDM_GIVEAWAY)
+    shape = check("03.2", lambda sch, t: bbdm_variance(sch, t)[1:-1])
+    assert_caught(shape, BBDM_GIVEAWAY)
+    assert "shape" in shape.message
+
+
+def _em_step(drift_rate=True, modulated=True, two=2.0):
+    def em_step(path, x, x0, mu, t, dt, dw):
+        th = float(path.schedule.theta(t))
+        s = path.noise_factor(x0, mu) if modulated else 1.0
+        drift = (th if drift_rate else 1.0) * path.bridge_drift(x, mu, t)
+        return x + drift * dt + math.sqrt(two * path.lam * th) * s * dw
+    return em_step
+
+
+def test_04_1_em_step_right_and_mistakes():
+    fb = right("04.1", _em_step())
+    assert "se" in fb.message  # it reports how many standard errors the moments are off
+    assert "per unit of the clock" in wrong("04.1", _em_step(drift_rate=False)).hint
+    assert "modulated" in wrong("04.1", _em_step(modulated=False)).hint
+    assert "factor 2" in wrong("04.1", _em_step(two=1.0)).hint
+
+
+def test_04_1_em_step_with_a_hard_coded_rate_fails_the_moment_check():
+    def constant_rate(path, x, x0, mu, t, dt, dw):  # the notebook's theta = 3, not the checker's 1 + 4t
+        noise = math.sqrt(2 * path.lam * 3.0) * path.noise_factor(x0, mu) * dw
+        return x + 3.0 * path.bridge_drift(x, mu, t) * dt + noise
+    fb = wrong("04.1", constant_rate)
+    assert "standard errors" in fb.message and "path.schedule.theta(t)" in fb.hint
+
+
+def test_04_1_em_step_raising_or_misshapen():
+    assert "ZeroDivisionError" in wrong("04.1", lambda *a: 1 / 0).message
+    assert "shape" in wrong("04.1", lambda path, x, *a: x[0]).message
+
+
+def _std_map(modulated_for=("modulated",), absolute=True, squared=False):
+    def std_map(path, x0, mu, t):
+        sigma = path.coefficients(t)[2].to(x0.dtype).reshape(-1, 1, 1, 1)
+        factor = (x0 - mu) if path.noise in modulated_for else torch.ones_like(x0)
+        out = sigma * (factor.abs() if absolute else factor)
+        return out ** 2 if squared else out
+    return std_map
+
+
+def test_05_2_std_map_right_and_mistakes():
+    right("05.2", _std_map())
+    assert "global" in wrong("05.2", _std_map(modulated_for=("modulated", "global"))).hint
+    assert "modulates" in wrong("05.2", _std_map(modulated_for=())).hint
+    assert "absolute value" in wrong("05.2", _std_map(absolute=False)).hint
+    assert "variance" in wrong("05.2", _std_map(squared=True)).hint
+    one_time = wrong("05.2", lambda path, x0, mu, t: _std_map()(path, x0, mu, t[:1].expand(len(t))))
+    assert "[B, 1, 1, 1]" in one_time.hint
+
+
+def test_05_2_std_map_raising_or_misshapen():
+    assert "ZeroDivisionError" in wrong("05.2", lambda *a: 1 / 0).message
+    assert "shape" in wrong("05.2", lambda path, x0, mu, t: _std_map()(path, x0, mu, t)[0]).message
+
+
+def _loss(noise=True, l1=True):
+    def loss(model, x0, mu, path, t, eps):
+        theta, _, sigma = (c.to(x0).reshape(-1, 1, 1, 1) for c in path.coefficients(t))
+        pi = x0 - mu
+        err = model(mu + theta * pi + sigma * (pi if noise else 1) * eps, mu, t) - x0
+        return err.abs().mean() if l1 else (err ** 2).mean()
+    return loss
+
+
+def test_06_1_loss_confusions_are_named():
+    assert "modulated" in wrong("06.1", _loss(noise=False)).hint
+    assert "L1" in wrong("06.1", _loss(l1=False)).hint
+    assert "one number" in wrong("06.1", lambda m, x0, *a: (x0 - x0).abs().mean((1, 2, 3))).message
+
+
+def test_06_2_psnr_scale_mistake_is_named():
+    def psnr_unscaled(pred, target, mask):
+        return 10 * math.log10(1 / float(((pred - target)[:, mask[0]].double() ** 2).mean()))
+    fb = wrong("06.2", psnr_unscaled)
+    assert "6.02 dB too low" in fb.message and "[0, 1]" in fb.hint
+    wrong("06.2", lambda pred, target, mask: 30.0)
+
+
+def test_07_1_unpaired_seeds_and_flipped_signs_are_named():
+    def all_seeds(rows, task, a, b):
+        vals = {(r["method"], int(r["seed"])): float(r["psnr"]) for r in rows if r["task"] == task}
+        return [vals[(a, s)] - vals.get((b, s), 0.0) for s in sorted({s for _, s in vals})]
+    assert "no seed 2" in wrong("07.1", all_seeds).message
+    flipped = wrong("07.1", lambda rows, task, a, b: [-1.0, 0.5])
+    assert "signs" in flipped.message
+
+
+def _du(path, t, s):
+    return float(path.schedule.clock(t) - path.schedule.clock(s))
+
+
+def _euler_step(step_in_t=False, at_s=False):
+    def euler_step(path, x, x0_hat, mu, t, s):
+        du = float(t - s) if step_in_t else _du(path, t, s)
+        return x - du * path.velocity(x, x0_hat, mu, s if at_s else t)
+    return euler_step
+
+
+def _heun_step(reuse_x0_hat=False, corrector_at_t=False):
+    def heun_step(path, model, x, mu, t, s):
+        du = _du(path, t, s)
+        x0_hat = model(x, mu, t)
+        v1 = path.velocity(x, x0_hat, mu, t)
+        x_e = x - du * v1
+        x0_e = x0_hat if reuse_x0_hat else model(x_e, mu, s)
+        return x - du * 0.5 * (v1 + path.velocity(x_e, x0_e, mu, t if corrector_at_t else s))
+    return heun_step
+
+
+def test_08_1_euler_order_and_mistakes():
+    fb = right("08.1", _euler_step())
+    assert "order 1 expected, you measured 1.0" in fb.message
+    assert "not t - s" in wrong("08.1", _euler_step(step_in_t=True)).hint
+    assert "not at s" in wrong("08.1", _euler_step(at_s=True)).hint
+    heun_instead = wrong("08.1", lambda path, x, x0_hat, mu, t, s: _heun_step()(path, lambda *a: x0_hat, x, mu, t, s))
+    measured = float(re.search(r"order 1 expected, you measured ([\d.]+)", heun_instead.message).group(1))
+    assert abs(measured - 2) < 0.1  # the checker reports Heun's order
+    exact = wrong("08.1", lambda path, x, x0_hat, mu, t, s: samplers.implicit_step(path, x, x0_hat, mu, t, s))
+    assert "exact" in exact.message and "implicit" in exact.hint
+    for fb in (heun_instead, exact):
+        assert "velocity(x, x0_hat, mu, t)" not in fb.hint
+
+
+def test_08_1_euler_raising_or_misshapen():
+    assert "ZeroDivisionError" in wrong("08.1", lambda *a: 1 / 0).message
+    assert "shape" in wrong("08.1", lambda path, x, *a: x[0]).message
+
+
+def test_08_2_heun_order_calls_and_mistakes():
+    fb = right("08.2", _heun_step())
+    assert "order 2 expected" in fb.message
+    assert "Heun needs 2" in wrong("08.2", _heun_step(reuse_x0_hat=True)).message
+    low = wrong("08.2", _heun_step(corrector_at_t=True))
+    assert "order 2 expected, you measured 1." in low.message and "(x_e, s)" in low.hint
+
+
+def test_08_2_heun_raising_or_misshapen():
+    assert "ZeroDivisionError" in wrong("08.2", lambda *a: 1 / 0).message
+    assert "shape" in wrong("08.2", lambda path, model, x, *a: x[0]).message
+

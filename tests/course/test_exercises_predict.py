@@ -1,0 +1,167 @@
+"""The *predict* exercises (a number or a choice, checked against the library's own truth): right answers pass,
+wrong ones are caught with a hint that does not give the answer away, and the truths are the library's."""
+import math
+import re
+
+import pytest
+import torch
+
+from rdbm_core import ResidualPath, bridges, samplers, schedules
+from rdbm_core.data import SyntheticPairs
+from rdbm_course import explorer
+from rdbm_course.exercises import check
+from rdbm_course.exercises.ex02_rdbm import PIXELS
+from rdbm_course.exercises.ex03_special_cases import LIMITS
+from rdbm_course.exercises.ex09_explorer import sigma_max_ratio, still_bridges
+
+from exercise_feedback import assert_caught, right, wrong  # tests/course/exercise_feedback.py
+
+DT = torch.float64
+
+
+def test_truths_come_from_the_library():
+    for bridge in explorer.BRIDGE_CHOICES:
+        assert sigma_max_ratio(bridge) == pytest.approx(2.0, rel=1e-12)
+        assert sigma_max_ratio(bridge, factor=9.0) == pytest.approx(3.0, rel=1e-12)
+    assert still_bridges() == {"rdbm"}
+    assert still_bridges(mu=0.0) == {"rdbm"}  # with mu = 0 DDBM-VP's mean stays, but its global noise moves it
+
+
+def test_02_4_pixels_at_mu():
+    right = {i for i, (p, m) in enumerate(zip(PIXELS["x0_hat"], PIXELS["mu"])) if p == m}
+    truly_intact = {i for i, (p, m) in enumerate(zip(PIXELS["x0"], PIXELS["mu"])) if p == m}
+    assert right != truly_intact  # the exercise is built on this difference
+    assert check("02.4", right) and check("02.4", sorted(right))
+    giveaways = (str(right), str(sorted(right)), ", ".join(map(str, sorted(right))))
+    confusion = check("02.4", truly_intact)
+    assert_caught(confusion, *giveaways)
+    assert "never sees x0" in confusion.hint
+    assert_caught(check("02.4", set()), *giveaways)
+    assert_caught(check("02.4", set(range(8))), *giveaways)
+    assert_caught(check("02.4", "0, 3"), *giveaways)
+
+
+def test_03_3_irsde_limit():
+    assert check("03.3", "c") and check("03.3", " (C) ")
+    for choice in ("a", "b"):
+        feedback = check("03.3", choice)
+        assert_caught(feedback, LIMITS["c"], "thbar_T ->", "'c'", '"c"')
+        gap = float(re.search(r"largest gap is ([\d.e+-]+) in Theta", feedback.message).group(1))
+        assert gap >= 1e-3  # a real, measured distance to IR-SDE
+    assert_caught(check("03.3", "d"), LIMITS["c"])
+    assert_caught(check("03.3", 3), LIMITS["c"])
+
+
+def _mid_variance_ratio():
+    sch = schedules.continuous_constant(3.0, T=1.0)
+    t = torch.tensor(0.5, dtype=DT)
+    free = ResidualPath(sch, 0.04, noise="global", pinned=False).coefficients(t)[2] ** 2
+    return float(bridges.ou_bridge(sch, 0.04, noise="global").coefficients(t)[2] ** 2 / free)
+
+
+def test_04_2_mid_variance_prediction():
+    truth = _mid_variance_ratio()
+    assert abs(truth - 1 / (1 + math.exp(-3))) < 1e-12  # the closed form of the solution notebook
+    right("04.2", round(truth, 2))
+    assert "Brownian" in wrong("04.2", 0.5, f"{truth:.2f}").message
+    assert "total variance" in wrong("04.2", 1.1).hint
+    wrong("04.2", truth / 2, f"{truth:.2f}")
+    assert "single number" in wrong("04.2", [truth]).message
+
+
+def test_04_3_pf_ode_position_prediction():
+    sch = schedules.continuous_constant(3.0, T=1.0)
+    theta = math.sinh(1.5) / math.sinh(3.0)
+    truth = 0.4 + theta * (-1.0)
+    ode = samplers.sample_heun(lambda x, m, t: torch.tensor([[-0.6]], dtype=DT), torch.tensor([[0.4]], dtype=DT),
+                               bridges.ou_bridge(sch, 0.04), torch.linspace(1.0, 0.5, 201, dtype=DT),
+                               x_T=torch.tensor([[0.4]], dtype=DT), clamp=False)
+    assert abs(float(ode) - truth) < 1e-4  # the library's ODE path really is the mean curve
+    right("04.3", round(truth, 3))
+    assert "Brownian" in wrong("04.3", -0.1, f"{truth:.3f}").hint
+    assert "free" in wrong("04.3", 0.4 - math.exp(-1.5)).hint
+    assert "does not stay" in wrong("04.3", 0.4).hint
+
+
+def _fractions():
+    out = []
+    for task in ("inpaint", "derain"):
+        item = SyntheticPairs(task, "test", crop=128)[0]
+        out.append((float((item["x0"] != item["mu"]).double().mean()), float(item["mask"].double().mean())))
+    return out
+
+
+def test_05_1_noisy_fraction_prediction():
+    (inp, inp_mask), (der, der_mask) = _fractions()
+    assert abs(inp - inp_mask) < 1e-6 and der > 2 * der_mask  # the lesson: only inpainting's noise is the mask
+    right("05.1", (round(inp, 3), round(der, 3)))
+    assert "mask" in wrong("05.1", (inp, der_mask), f"{der:.2f}").message
+    assert "global" in wrong("05.1", (1.0, 1.0)).hint
+    assert "not* get noise" in wrong("05.1", (1 - inp, 1 - der)).message
+    assert "percent" in wrong("05.1", (100 * inp, 100 * der)).message
+
+
+def test_05_3_sigma_peak_prediction():
+    truth = []
+    for path in (bridges.rdbm(), bridges.goub()):
+        ts = path.schedule.times()
+        truth.append(int(ts[path.coefficients(ts)[2].argmax()]))
+    assert truth == [91, 73]  # far from the middle of both grids
+    right("05.3", tuple(truth))
+    middle = wrong("05.3", (49, truth[1]), str(truth[0]))
+    assert "middle" in middle.message
+    assert "end point" in wrong("05.3", (truth[0], 100)).message
+    assert "close" in wrong("05.3", (truth[0] - 1, truth[1]), str(truth[0])).message
+
+
+def test_07_2_prediction_is_checked_against_the_committed_results():
+    assert "inpaint" in wrong("07.2", {"inpaint": "goub", "derain": "goub"}).message
+    assert "dict" in wrong("07.2", "rdbm").message
+
+
+def test_08_3_heun_nfe_prediction():
+    right("08.3", (18, 19, 20))
+    assert "implicit" in wrong("08.3", (18, 18, 20), "19").hint  # IR-SDE is not pinned
+    assert "no step is special" in wrong("08.3", (18, 19, 18)).hint
+    assert "-1" in wrong("08.3", (20, 19, 20), "18").hint
+    assert "three" in wrong("08.3", (18, 19)).message
+
+
+def test_09_1_lam_factor():
+    assert check("09.1", 2) and check("09.1", 2.0)
+    standalone_two = re.compile(r"(?<![\^\w.])2(?![\w.])")  # "2" as a number, not the exponent of Sigma_t^2
+    for answer, says in ((4, "variance"), (16, "more slowly"), (1, "does depend"), (0.5, "more noise"),
+                         (3, "not the factor")):
+        fb = wrong("09.1", answer)
+        assert says in fb.message + fb.hint
+        assert not standalone_two.search(fb.hint) and "sqrt(4)" not in fb.hint, fb.hint
+    assert "one number" in wrong("09.1", "two").message
+
+
+def test_09_2_constant_schedule_peak():
+    assert check("09.2", 50) and check("09.2", 50.0)
+    fb = wrong("09.2", 91)  # the reference schedule's peak, carried over
+    assert "reference schedule" in fb.message
+    assert "later" in wrong("09.2", 20).message and "earlier" in wrong("09.2", 80).message
+    assert "end point" in wrong("09.2", 100).message
+    assert "outside" in wrong("09.2", 150).message
+    assert "integer" in wrong("09.2", 50.5).message
+    for answer in (91, 20, 80, 100, 150):
+        assert "50" not in check("09.2", answer).hint
+
+
+def test_09_3_intact_pixel():
+    assert check("09.3", {"rdbm"}) and check("09.3", "rdbm") and check("09.3", ["RDBM"])
+    goub = wrong("09.3", {"rdbm", "goub"})
+    assert "goub" in goub.message and "global noise" in goub.hint
+    vp = wrong("09.3", {"rdbm", "ddbm-vp"})
+    assert "DDBM-VP" in vp.message and "reverts to 0" in vp.hint
+    none = wrong("09.3", set())
+    assert "leaves it out" in none.message
+    everyone = wrong("09.3", set(explorer.BRIDGE_CHOICES))
+    assert "moves" in everyone.message
+    for fb in (goub, vp, none, everyone):
+        assert "rdbm" not in fb.hint.lower()
+    assert "unknown bridge" in wrong("09.3", {"i2sb"}).message
+    assert "set of bridge names" in wrong("09.3", 3).message
+
