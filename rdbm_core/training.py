@@ -36,10 +36,13 @@ from .path import ResidualPath
 from .unet import build_unet
 
 __all__ = ["TrainConfig", "make_path", "make_model", "save_checkpoint", "load_checkpoint", "load_trained", "train",
-           "training_loss", "train_step", "ema_decay", "resolve_device", "Regression", "Preconditioned", "METHODS"]
+           "training_loss", "train_step", "ema_decay", "resolve_device", "Regression", "Preconditioned", "METHODS",
+           "OBJECTIVES"]
 
 #: methods the trainer knows: every bridge, plus a one-pass regression network (same U-Net, predicts x0 from mu).
 METHODS = (*bridges.BRIDGES, "regression")
+#: training targets; each is also the samplers' ``parameterization`` of the trained model.
+OBJECTIVES = ("x0", "noise")
 
 
 @dataclass
@@ -52,7 +55,7 @@ class TrainConfig:
     bridge: str = "rdbm"  # a name of bridges.BRIDGES, or "regression"
     noise: str | None = None  # override the bridge's noise factor ("modulated" / "global")
     lam: float | None = None  # override the bridge's lam
-    objective: str = "x0"
+    objective: str = "x0"  # what the network predicts (one of OBJECTIVES); every sampler of the checkpoint uses it
     norm: str = "l1"
     skip_mu: bool = True  # x0 target: the network predicts x0 - mu (see Preconditioned)
     preset: str = "small"
@@ -80,6 +83,8 @@ class TrainConfig:
             raise ValueError("give both --lq and --gt (folders of degraded and ground-truth images), or neither")
         if self.lq is None and self.task is None:
             raise ValueError("give a --task for the embedded default, or --lq and --gt folders")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         for name in ("steps", "batch", "pool", "sample_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -97,12 +102,16 @@ class Preconditioned(torch.nn.Module):
       with large noise (DDBM-VE: ``Sigma`` up to 40) feed it values of order one; for RDBM
       (``Sigma <= 0.01``) the factor is 1 to 5e-5;
     * ``skip_mu`` (x0 target): ``x0_hat = mu + net(...)``, the network predicts the residual
-      ``pi``; with the U-Net's zero-initialised last layer the untrained model returns ``mu``.
+      ``pi``; with the U-Net's zero-initialised last layer the untrained model returns ``mu``;
+    * ``parameterization``: what the output is (``"x0"`` or ``"noise"``, the training objective);
+      :func:`rdbm_core.evaluation.restore` passes it to the samplers.
     """
 
-    def __init__(self, net: torch.nn.Module, path: ResidualPath, skip_mu: bool = True):
+    def __init__(self, net: torch.nn.Module, path: ResidualPath, skip_mu: bool = True,
+                 parameterization: str = "x0"):
         super().__init__()
         self.net, self.path, self.skip_mu = net, path, skip_mu
+        self.parameterization = parameterization
 
     def forward(self, x_t: torch.Tensor, mu: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         sigma = self.path.coefficients(t)[2]  # float64 [B]
@@ -130,11 +139,16 @@ def make_path(config: TrainConfig) -> ResidualPath | None:
 
 
 def make_model(config: TrainConfig, path: ResidualPath | None) -> torch.nn.Module:
-    """The U-Net of the preset; times are embedded as ``t * 1000 / t_T`` (every grid spans [0, 1000])."""
+    """The U-Net of the preset; times are embedded as ``t * 1000 / t_T`` (every grid spans [0, 1000]).
+
+    The model carries what it predicts (``model.parameterization = config.objective``), so a
+    checkpoint trained on the noise is sampled as a noise predictor by every consumer.
+    """
     if path is None:
         return Regression(build_unet(config.preset))
     net = build_unet(config.preset, time_scale=1000.0 / float(path.schedule.t_T))
-    return Preconditioned(net, path, skip_mu=config.skip_mu and config.objective == "x0")
+    return Preconditioned(net, path, skip_mu=config.skip_mu and config.objective == "x0",
+                          parameterization=config.objective)
 
 
 def resolve_device(name: str) -> torch.device:
