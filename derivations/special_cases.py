@@ -264,6 +264,8 @@ def i2sb_numbers(n: int = 1000, beta_max: float = 0.3) -> dict:
         "max_coef_discrepancy": float(np.max(np.abs(coef_x0 - cont_coef))),
         "max_var_discrepancy": float(np.max(np.abs(var - cont_var))),
         "max_var_discrepancy_relative_to_G_T": float(np.max(np.abs(var - cont_var)) / GT),
+        "max_std_discrepancy": float(np.max(np.abs(np.sqrt(var) - np.sqrt(np.maximum(cont_var, 0))))),
+        "std_discrepancy_relative_at_n_minus_2": float(1 - np.sqrt(max(cont_var[-2], 0) / var[-2])),
         "formula_error": float(max(np.max(np.abs(coef_x0 - cont_coef - formula_c)),
                                    np.max(np.abs(var - cont_var - formula_v)))),
     }
