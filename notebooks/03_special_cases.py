@@ -178,6 +178,14 @@ show(r"\Theta^{\gamma}_t", coef_u)
 show(r"\Sigma^{2,\gamma}_t", var_u)
 show(r"\lim_{1/\gamma\to0}\Theta^{\gamma}_t", sp.simplify(sp.limit(coef_u, sc.inv_gamma, 0)))
 
+# %% [markdown]
+# The checks below compare this with UniDB's *published* formulas (its code, `UniDB-GOU/utils/sde_utils.py`,
+# transcribed in `sc.unidb_published()`): the mean coefficient $m(t)$, $n(t) = 1 - m(t)$ and the controlled drift
+# agree exactly. UniDB's code uses GOUB's $\gamma$-free variance $\bar\sigma^2_t\bar\sigma^2_{t:T}/\bar\sigma^2_T$,
+# which is smaller than the marginal variance of its own process by
+# $\bar\sigma^2_t\gamma^{-1}(\bar\sigma^2_T - \bar\sigma^2_{t:T})/(\bar\sigma^2_T(\bar\sigma^2_T + \gamma^{-1}))$ (zero as
+# $\gamma\to\infty$).
+
 # %% tags=["nbval-check-output"]
 checks = [sc.check_unidb_product(), sc.check_unidb_harmonic(), sc.check_unidb_goub_limit()]
 assert checks == [0, 0, 0]
