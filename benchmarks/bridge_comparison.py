@@ -25,6 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rdbm_core.comparison import INPUT_COLUMNS, METHODS, Budget, append_row, read_rows, run_one  # noqa: E402
 from rdbm_core.data import embedded_image_names  # noqa: E402
+from rdbm_core.io import dumps_json as dumps  # noqa: E402
 
 
 def _worker(job):
@@ -61,7 +62,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"{csv_path} was made with another budget ({meta}); use another --csv")
     meta.parent.mkdir(parents=True, exist_ok=True)
     device = "cuda" if torch.cuda.is_available() and args.device in ("auto", "cuda") else "cpu"
-    meta.write_text(json.dumps({
+    meta.write_text(dumps({
         "budget": asdict(budget),
         "machine": torch.cuda.get_device_name(0) if device == "cuda" else f"cpu ({mp.cpu_count()} cores)",
         "torch": torch.__version__,

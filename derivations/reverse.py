@@ -28,8 +28,8 @@ from __future__ import annotations
 import sympy as sp
 
 from . import family, hbridge
-from .common import (a, b, c, d, eps, fokker_planck_residual, gaussian_log, lam, m, mu, pi, pihat,
-                     theta, u, x, x0, xt, y, zero, zeros)
+from .common import (B, a, b, c, d, eps, exp_to_rational, fokker_planck_residual, gaussian_log, lam, m, mu, pi,
+                     pihat, theta, u, x, x0, xt, y, zero, zeros)
 
 k = sp.Symbol("k", real=True)  # the constant (x_t - mu - Theta_t pi_hat) / Sigma_t
 
@@ -149,9 +149,36 @@ def check_implicit_eta0_general_target():
 
 
 def check_implicit_eta0_initial_value():
-    """The eta = 0 step evaluated at ``s = t`` returns ``x_t``."""
-    ut = sp.Symbol("u_t", positive=True)
-    return zero(family.implicit_step(xt, ut, ut, c, pihat) - xt)
+    """The implicit step is continuous at ``s = t``: as ``thbar_s -> thbar_t`` it returns ``x_t``, for eta = 0
+    and for every eta (``rho^2 = eta^2`` times the posterior variance ``V``, which vanishes there).  Taken as a
+    limit of the step between two clocks ``a < a + b`` (``b -> 0``), not by evaluating it at equal clocks.
+    Mutation tried: ``rho^2 = eta^2 Sigma_s^2`` (the marginal instead of the posterior variance) -> the limit
+    is ``sqrt(1 - eta^2) x_t + ...``: fails."""
+    eta = sp.Symbol("eta", positive=True)
+    cc = a + b + d
+    V = family.posterior_coefficients(a, b)[2]
+    rho2 = eta ** 2 * V
+    # the step is mu + Theta_s pi_hat + coef (x_t - mu - Theta_t pi_hat) + rho s(pi_hat) z, coef^2 as below
+    coef2 = (family.Sigma2(a, cc) - rho2) / family.Sigma2(a + b, cc)
+    lim = lambda e: sp.limit(exp_to_rational(e), B, 1)  # noqa: E731  (b -> 0 is B = e^b -> 1)
+    return zeros(sp.limit(family.implicit_step(xt, a, a + b, cc, pihat), b, 0) - xt,
+                 lim(coef2) - 1, lim(rho2), lim(family.Theta(a, cc) - family.Theta(a + b, cc)))
+
+
+def check_implicit_step_keeps_marginal():
+    """Started from the marginal at ``t`` (``x_t = mu + Theta_t pi + Sigma_t pi eps``) with ``x0_hat = x0``, the
+    implicit step with any ``0 <= rho^2 <= Sigma_s^2`` (and fresh noise ``rho pi z``) has the marginal's mean
+    and variance at ``s``: ``E x_s = mu + Theta_s pi``, ``Var x_s = (Sigma_s^2 - rho^2 + rho^2) pi^2``.
+    Mutation tried: the ratio ``(Sigma_s^2 - rho^2)/Sigma_t^2`` without the square root -> the variance
+    is wrong: fails."""
+    rho2 = sp.Symbol("rho2", positive=True)
+    cc = a + b + d
+    e1, e2 = sp.symbols("e1 e2", real=True)  # independent N(0, 1): the noise at t and the fresh noise
+    x_t = family.bridge_mean(a + b, cc) + sp.sqrt(family.Sigma2(a + b, cc)) * pi * e1
+    x_s = sp.expand(family.implicit_step(x_t, a, a + b, cc, pi, rho2, pi * e2))
+    mean = x_s.subs({e1: 0, e2: 0})
+    var = sp.diff(x_s, e1) ** 2 + sp.diff(x_s, e2) ** 2  # x_s is affine in (e1, e2)
+    return zeros(mean - family.bridge_mean(a, cc), var - family.Sigma2(a, cc) * pi ** 2)
 
 
 def check_implicit_eta1_coefficient():
@@ -204,7 +231,10 @@ FACTS = [
      "eta = 0 step = exact PF-ODE solution for fixed x0_hat"),
     ("reverse.implicit_eta0_general_target", check_implicit_eta0_general_target, 0,
      "eta = 0 step solves the PF-ODE also for target m (DDBM-VP)"),
-    ("reverse.implicit_eta0_initial_value", check_implicit_eta0_initial_value, 0, "eta = 0 step at s = t is x_t"),
+    ("reverse.implicit_eta0_initial_value", check_implicit_eta0_initial_value, 0,
+     "implicit step -> x_t as s -> t, for eta = 0 and for every eta"),
+    ("reverse.implicit_step_keeps_marginal", check_implicit_step_keeps_marginal, 0,
+     "from the marginal at t (x0_hat = x0), any rho^2 <= Sigma_s^2 gives the marginal mean and variance at s"),
     ("reverse.implicit_eta1_coefficient", check_implicit_eta1_coefficient, 0,
      "rho^2 = posterior var: sqrt(Sigma_s^2 - rho^2)/Sigma_t = posterior coefficient of x_t"),
     ("reverse.implicit_eta1_mean", check_implicit_eta1_mean, 0, "rho^2 = posterior var: step mean = posterior mean"),

@@ -264,6 +264,8 @@ def i2sb_numbers(n: int = 1000, beta_max: float = 0.3) -> dict:
         "max_coef_discrepancy": float(np.max(np.abs(coef_x0 - cont_coef))),
         "max_var_discrepancy": float(np.max(np.abs(var - cont_var))),
         "max_var_discrepancy_relative_to_G_T": float(np.max(np.abs(var - cont_var)) / GT),
+        "max_std_discrepancy": float(np.max(np.abs(np.sqrt(var) - np.sqrt(np.maximum(cont_var, 0))))),
+        "std_discrepancy_relative_at_n_minus_2": float(1 - np.sqrt(max(cont_var[-2], 0) / var[-2])),
         "formula_error": float(max(np.max(np.abs(coef_x0 - cont_coef - formula_c)),
                                    np.max(np.abs(var - cont_var - formula_v)))),
     }
@@ -277,8 +279,17 @@ def check_i2sb_numeric():
 # ============================================================================= deterministic interpolant
 
 def check_interpolant_lam0():
-    """``lam -> 0``: ``Sigma^2 -> 0`` (the path is ``x_t = mu + Theta_t pi``, mean unchanged)."""
-    return sp.limit(family.Sigma2(u, c), lam, 0)
+    """``lam -> 0``: ``Sigma^2 -> 0`` with the mean ``mu + Theta_t pi`` unchanged (it does not involve ``lam``),
+    and what the sampler uses has a finite ``lam -> 0`` limit that does not depend on ``lam``: the PF-ODE
+    velocity ``coth(thbar_{t:T})(mu - x) + lam (x - mu - Theta pi_hat)/Sigma^2`` and the eta = 0 step's ratio
+    ``Sigma_s/Sigma_t``.  So the deterministic interpolant ``x_t = mu + Theta_t pi`` is sampled by the same
+    formulas.  Mutation tried: ``Sigma^2`` proportional to ``lam^2`` (a std proportional to ``lam``) -> the
+    velocity's score term becomes ``1/lam``: fails."""
+    us = sp.Symbol("u_s", positive=True)
+    ratio2 = family.Sigma2(us, c) / family.Sigma2(u, c)
+    velocity = family.pf_velocity(x, u, c, pihat)
+    return zeros(sp.limit(family.Sigma2(u, c), lam, 0), sp.diff(family.bridge_mean(u, c), lam),
+                 sp.diff(velocity, lam), sp.diff(ratio2, lam))
 
 
 def check_interpolant_linear():
@@ -332,11 +343,20 @@ def check_ddbm_vp_identity():
 
 
 def check_ddbm_vp_schedule():
-    """``theta_t = (beta_min + beta_d t)/2`` gives ``thbar_t = (beta_min t + beta_d t^2/2)/2 = (1/2) int beta``,
-    so ``a_t = e^{-thbar_t}`` is VP's ``alpha_t`` and ``lam = 1`` its unit stationary variance."""
+    """``theta_t = (beta_min + beta_d t)/2`` and ``lam = 1`` make the OU process DDBM's VP SDE
+    ``dx = -beta(t)/2 x dt + sqrt(beta(t)) dw`` (target 0): ``g^2 = 2 lam theta_t = beta(t)``, and the OU
+    marginal ``N(e^{-thbar_t} x0, lam (1 - e^{-2 thbar_t}))`` is DDBM's, written as in its code:
+    ``log alpha_t = -beta_d t^2/4 - beta_min t/2`` and ``logsnr_t = -log(expm1(beta_d t^2/2 + beta_min t))``
+    with ``sigma_t^2 = alpha_t^2 e^{-logsnr_t}``.  Mutation tried: ``theta_t = beta(t)`` (no 1/2) -> fails."""
     bmin, bd, r = sp.symbols("beta_min beta_d r", positive=True)
-    thbar = sp.integrate((bmin + bd * r) / 2, (r, 0, tt))
-    return zero(thbar - (bmin * tt + bd * tt ** 2 / 2) / 2)
+    beta = bmin + bd * tt
+    theta_t = beta / 2
+    thbar = sp.integrate(theta_t.subs(tt, r), (r, 0, tt))
+    log_alpha = -bd * tt ** 2 / 4 - bmin * tt / 2
+    logsnr = -sp.log(sp.exp(bd * tt ** 2 / 2 + bmin * tt) - 1)
+    sigma2 = sp.exp(2 * log_alpha - logsnr)
+    return zeros(2 * 1 * theta_t - beta, sp.exp(-thbar) - sp.exp(log_alpha),
+                 sp.expand(family.ou_var(thbar, 1).subs(lam, 1) - sigma2))
 
 
 def check_ddbm_vp_numeric():
@@ -375,24 +395,54 @@ def unidb_forms():
     return sp.exp(-u) * ratio, s2(u) * ratio
 
 
+def unidb_published():
+    """UniDB-GOU as published (Zhu et al. 2025, code ``UniDB-SOC/UniDB``, ``UniDB-GOU/utils/sde_utils.py``), in the
+    clock ``u = thbar_t`` with its ``sigma_bar^2_v = lambda^2 (1 - e^{-2 v})`` (``lambda^2 = lam`` here) and
+    ``g^2 = 2 lambda^2`` per unit clock, transcribed independently of :func:`unidb_forms`:
+
+    * ``m(t) = e^{-thbar_t} (1/gamma + sigma_bar^2_{t:T}) / (1/gamma + sigma_bar^2_T)`` (coefficient of ``x0``),
+      ``n(t) = 1 - m(t)`` (coefficient of ``x_T = mu``);
+    * ``f_sigma(t)^2 = sigma_bar^2_t sigma_bar^2_{t:T} / sigma_bar^2_T`` (the code's std, GOUB's, free of ``gamma``);
+    * the controlled drift ``(mu - x) - g^2 e^{-2 thbar_{t:T}} / (1/gamma + sigma_bar^2_{t:T}) (x - mu)``.
+
+    Returns ``(m, n, f_sigma^2, drift)``."""
+    sb2 = lambda v: lam * (1 - sp.exp(-2 * v))  # noqa: E731
+    m_t = sp.exp(-u) * (inv_gamma + sb2(c - u)) / (inv_gamma + sb2(c))
+    drift = (mu - x) - 2 * lam * sp.exp(-2 * (c - u)) / (inv_gamma + sb2(c - u)) * (x - mu)
+    return m_t, 1 - m_t, sb2(u) * sb2(c - u) / sb2(c), drift
+
+
 def check_unidb_product():
-    """Conditioning on a Gaussian terminal observation of precision gamma (Gaussian product) gives the
-    closed form of :func:`unidb_forms`."""
+    """Conditioning on a Gaussian terminal observation of precision gamma (Gaussian product) gives UniDB's
+    published mean ``m(t) x0 + n(t) mu`` (:func:`unidb_published`) and the variance of :func:`unidb_forms`.
+    UniDB's code uses GOUB's ``gamma``-free variance instead, smaller than its own process's marginal variance by
+    exactly ``sigma_bar^2_t (1/gamma)(sigma_bar^2_T - sigma_bar^2_{t:T}) / (sigma_bar^2_T (sigma_bar^2_T + 1/gamma))``
+    (``>= 0``, ``-> 0`` as ``1/gamma -> 0``).  Mutation tried: ``m(t)`` with ``sigma_bar^2_t`` in place of
+    ``sigma_bar^2_{t:T}`` -> fails."""
     logq = ou.kernel_logpdf(x, mu + pi, u, noise=1) + unidb_log_h()
     mean, var = complete_square(exp_to_rational(logq), x)
+    m_t, n_t, code_var, _ = unidb_published()
     coef, v = unidb_forms()
-    return zeros(mean - (mu + coef * pi), var - v)
+    sb2 = lambda w: lam * (1 - sp.exp(-2 * w))  # noqa: E731
+    gap = sb2(u) * inv_gamma * (sb2(c) - sb2(c - u)) / (sb2(c) * (sb2(c) + inv_gamma))
+    return zeros(mean - (m_t * (mu + pi) + n_t * mu), var - v, v - code_var - gap)
 
 
 def check_unidb_harmonic():
-    """``h_gamma`` solves the backward Kolmogorov equation (so the conditioned process is a diffusion)."""
-    return zero(backward_kolmogorov_residual(unidb_log_h(), x, u, mu - x, lam))
+    """``h_gamma`` solves the backward Kolmogorov equation (so the conditioned process is a diffusion), and its
+    h-transform drift ``(mu - x) + 2 lam d/dx log h_gamma`` is UniDB's published controlled drift.
+    Mutation tried: the published drift with ``sigma_bar^2_T`` in its denominator -> fails."""
+    h_drift = (mu - x) + 2 * lam * sp.diff(unidb_log_h(), x)
+    return zeros(backward_kolmogorov_residual(unidb_log_h(), x, u, mu - x, lam), h_drift - unidb_published()[3])
 
 
 def check_unidb_goub_limit():
-    """``1/gamma -> 0`` recovers GOUB: coefficient ``-> Theta``, variance ``-> Sigma^2``."""
-    coef, v = unidb_forms()
-    return zeros(sp.limit(coef, inv_gamma, 0) - family.Theta(u, c), sp.limit(v, inv_gamma, 0) - family.Sigma2(u, c))
+    """``1/gamma -> 0`` recovers GOUB: UniDB's published ``m(t) -> Theta``, its drift -> GOUB's
+    ``coth(thbar_{t:T})(mu - x)``, the derived variance ``-> Sigma^2``."""
+    m_t, _, _, drift = unidb_published()
+    _, v = unidb_forms()
+    return zeros(sp.limit(m_t, inv_gamma, 0) - family.Theta(u, c), sp.limit(v, inv_gamma, 0) - family.Sigma2(u, c),
+                 sp.limit(drift, inv_gamma, 0) - family.bridge_drift(u, c))
 
 
 def check_unidb_numeric():
@@ -434,16 +484,20 @@ FACTS = [
     ("special.i2sb_continuous", check_i2sb_continuous, 0, "I2SB Gaussian product with continuous stds = VE bridge"),
     ("special.i2sb_discrepancy", check_i2sb_discrepancy, 0, "I2SB discrete stds: one-step discrepancy G_n beta_n/(G_T(G_T+beta_n))"),
     ("special.i2sb_numeric", check_i2sb_numeric, 0, "I2SB schedule: measured discrepancy = formula", NUM_TOL),
-    ("special.interpolant_lam0", check_interpolant_lam0, 0, "lam -> 0: Sigma^2 -> 0, x_t = mu + Theta pi"),
+    ("special.interpolant_lam0", check_interpolant_lam0, 0,
+     "lam -> 0: Sigma^2 -> 0, x_t = mu + Theta pi; velocity and eta = 0 step independent of lam"),
     ("special.interpolant_linear", check_interpolant_linear, 0, "theta -> 0: Theta -> 1 - t/T"),
     ("special.interpolant_velocity", check_interpolant_velocity, 0, "velocity -> (mu - x0)/T"),
     ("special.interpolant_numeric", check_interpolant_numeric, 0, "theta = 1e-7: Theta = 1 - t", NUM_TOL),
     ("special.general_target_bridge", check_general_target, 0, "target m: mean m + Theta(x0-m) + Psi(x_T-m)"),
     ("special.ddbm_vp_identity", check_ddbm_vp_identity, 0, "DDBM-VP log-SNR form = target 0, lam = 1"),
-    ("special.ddbm_vp_schedule", check_ddbm_vp_schedule, 0, "theta_t = (beta_min + beta_d t)/2"),
+    ("special.ddbm_vp_schedule", check_ddbm_vp_schedule, 0,
+     "theta_t = (beta_min + beta_d t)/2, lam = 1: DDBM's VP SDE, alpha_t and log-SNR"),
     ("special.ddbm_vp_numeric", check_ddbm_vp_numeric, 0, "DDBM-VP (beta_min = 0.1, beta_d = 2) vs family", NUM_TOL),
-    ("special.unidb_product", check_unidb_product, 0, "UniDB: Gaussian terminal observation of precision gamma"),
-    ("special.unidb_h_harmonic", check_unidb_harmonic, 0, "UniDB's h solves the backward Kolmogorov equation"),
+    ("special.unidb_product", check_unidb_product, 0,
+     "UniDB: Gaussian terminal observation of precision gamma = UniDB's published mean; its code's variance gap"),
+    ("special.unidb_h_harmonic", check_unidb_harmonic, 0,
+     "UniDB's h solves the backward Kolmogorov equation; its h-drift is UniDB's published drift"),
     ("special.unidb_goub_limit", check_unidb_goub_limit, 0, "1/gamma -> 0 gives GOUB"),
     ("special.unidb_numeric", check_unidb_numeric, 0, "UniDB on GOUB's grid; gamma = 1e7 within 1/(gamma s2_T) of GOUB",
      NUM_TOL),

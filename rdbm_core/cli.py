@@ -14,7 +14,6 @@ not a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import typing
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from . import bridges
 from .config import TrainConfig
+from .io import dumps_json
 from .degradations import TASKS
 
 __all__ = ["main", "coefficient_table", "add_config_flags", "config_from_flags"]
@@ -53,7 +53,7 @@ def coefficient_table(name: str, steps: int | None = None, lam: float | None = N
 def _cmd_coeffs(args) -> int:
     table = coefficient_table(args.bridge, args.steps, args.lam)
     if args.json:
-        print(json.dumps(table))
+        print(dumps_json(table))
         return 0
     print(table["description"])
     print(f"{'t':>10} {'thbar':>12} {'Theta':>12} {'Psi':>12} {'Sigma':>12}")
@@ -140,7 +140,7 @@ def _cmd_evaluate(args) -> int:
     res = evaluate(model, path, _eval_dataset(args, config), steps=args.steps, out_dir=args.out,
                    sampler=args.sampler, progress=not args.json)
     if args.json:
-        print(json.dumps(res))
+        print(dumps_json(res))
     else:
         _print_summary("evaluation", res["summary"])
         if args.out:
@@ -192,7 +192,7 @@ def _cmd_demo(args) -> int:
     test = test_pairs(args.task, 2 if fast else args.images, args.seed, crop=64 if fast else None)
     res = evaluate(model, path, test, steps=args.steps, out_dir=out)
     s = res["summary"]
-    (out / "train_losses.json").write_text(json.dumps({"losses": result["losses"], "wall_s": result["wall_s"],
+    (out / "train_losses.json").write_text(dumps_json({"losses": result["losses"], "wall_s": result["wall_s"],
                                                         "config": asdict(config)}))
     _print_summary("held-out test images", s)
     print(f"PSNR of the degraded input: {s['input_psnr']:.2f} dB")

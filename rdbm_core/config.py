@@ -15,10 +15,12 @@ from .degradations import TASKS
 from .path import NOISE_FACTORS, ResidualPath
 from .unet import PRESETS, Preconditioned, Regression, build_unet
 
-__all__ = ["TrainConfig", "TRAINABLE", "SMOKE", "make_path", "make_model"]
+__all__ = ["TrainConfig", "TRAINABLE", "OBJECTIVES", "SMOKE", "make_path", "make_model"]
 
 #: what the trainer can train: every bridge, plus a one-pass regression network (same U-Net, predicts x0 from mu).
 TRAINABLE = (*bridges.BRIDGES, "regression")
+#: training targets; each is also the samplers' ``parameterization`` of the trained model.
+OBJECTIVES = ("x0", "noise")
 
 
 def _field(default, help: str, **cli):
@@ -38,7 +40,8 @@ class TrainConfig:
                          choices=TRAINABLE)
     noise: str | None = _field(None, "override the bridge's noise factor", choices=NOISE_FACTORS)
     lam: float | None = _field(None, "override the bridge's lam")
-    objective: str = _field("x0", "training target", choices=("x0", "noise"))
+    objective: str = _field("x0", "what the network predicts; stored in the checkpoint, and every consumer samples "
+                               "the model with it", choices=OBJECTIVES)
     norm: str = _field("l1", "loss norm", choices=("l1", "l2"))
     skip_mu: bool = _field(True, "x0 target: the network predicts x0 - mu (see unet.Preconditioned)")
     preset: str = _field("small", "U-Net size", choices=tuple(PRESETS))
@@ -66,6 +69,8 @@ class TrainConfig:
             raise ValueError("give both --lq and --gt (folders of degraded and ground-truth images), or neither")
         if self.lq is None and self.task is None:
             raise ValueError("give a --task for the embedded default, or --lq and --gt folders")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         for name in ("steps", "batch", "pool", "sample_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -94,8 +99,13 @@ def make_path(config: TrainConfig) -> ResidualPath | None:
 
 
 def make_model(config: TrainConfig, path: ResidualPath | None):
-    """The U-Net of the preset; times are embedded as ``t * 1000 / t_T`` (every grid spans [0, 1000])."""
+    """The U-Net of the preset; times are embedded as ``t * 1000 / t_T`` (every grid spans [0, 1000]).
+
+    The model carries what it predicts (``model.parameterization = config.objective``), so a
+    checkpoint trained on the noise is sampled as a noise predictor by every consumer.
+    """
     if path is None:
         return Regression(build_unet(config.preset))
     net = build_unet(config.preset, time_scale=1000.0 / float(path.schedule.t_T))
-    return Preconditioned(net, path, skip_mu=config.skip_mu and config.objective == "x0")
+    return Preconditioned(net, path, skip_mu=config.skip_mu and config.objective == "x0",
+                          parameterization=config.objective)

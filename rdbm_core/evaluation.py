@@ -20,8 +20,15 @@ __all__ = ["restore", "evaluate"]
 
 @torch.no_grad()
 def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "implicit", eta: float = 0.0,
-            generator: torch.Generator | None = None) -> torch.Tensor:
-    """Restore ``mu`` [B, 3, H, W] in [-1, 1]; ``path=None`` means the one-pass regression model."""
+            generator: torch.Generator | None = None, parameterization: str | None = None) -> torch.Tensor:
+    """Restore ``mu`` [B, 3, H, W] in [-1, 1]; ``path=None`` means the one-pass regression model.
+
+    ``parameterization`` (the samplers' keyword: ``"x0"`` or ``"noise"``): ``None`` takes
+    the one the model carries (``model.parameterization``, which
+    :func:`rdbm_core.training.make_model` sets from the checkpoint's ``objective``),
+    else ``"x0"``.  Every consumer of a checkpoint (``restore``, ``evaluate``, the
+    evaluation during training, the demo, the comparison) samples through here.
+    """
     if mu.ndim != 4 or mu.shape[1] != 3:
         raise ValueError(f"expected degraded images [B, 3, H, W], got {tuple(mu.shape)}")
     if not torch.isfinite(mu).all():
@@ -31,8 +38,10 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
     if sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
     kwargs = {"eta": eta} if sampler == "implicit" else {}
+    if parameterization is None:
+        parameterization = getattr(model, "parameterization", "x0")
     ts = path.schedule.sampling_times(steps)
-    return SAMPLERS[sampler](model, mu, path, ts, generator=generator, **kwargs)
+    return SAMPLERS[sampler](model, mu, path, ts, generator=generator, parameterization=parameterization, **kwargs)
 
 
 def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None = None, sampler: str = "implicit",

@@ -1,11 +1,21 @@
-"""Writing files so that nothing already written is lost: :func:`atomic_write`."""
+"""Writing files: :func:`atomic_write` (nothing already written is lost) and :func:`dumps_json` (strict JSON).
+
+Strict JSON (RFC 8259) for every JSON the project writes: Python's :func:`json.dumps` writes
+``NaN``, ``Infinity`` and ``-Infinity`` for non-finite floats; those tokens are not JSON, and
+strict parsers (``JSON.parse``, ``jq``, ...) reject the whole document.  :func:`dumps_json`
+writes them as ``null`` -- a value that is undefined, such as the intact-pixel PSNR of an
+image whose every pixel is degraded -- and every finite number exactly as :func:`json.dumps`
+does (same keyword arguments, same bytes).
+"""
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "finite_or_none", "dumps_json"]
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
@@ -27,3 +37,19 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
         os.unlink(tmp)
         raise
     return path
+
+
+def finite_or_none(obj):
+    """``obj`` with every non-finite float (also inside dicts, lists and tuples) replaced by ``None``."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_none(v) for v in obj]
+    return obj
+
+
+def dumps_json(obj, **kwargs) -> str:
+    """:func:`json.dumps` of ``obj`` with NaN/inf as ``null``; refuses (``ValueError``) anything else non-JSON."""
+    return json.dumps(finite_or_none(obj), allow_nan=False, **kwargs)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from numbers import Real
 from pathlib import Path
@@ -39,7 +38,7 @@ import torch
 from matplotlib.figure import Figure
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from .io import atomic_write
+from .io import atomic_write, dumps_json
 
 METRIC_KEYS = ("psnr", "ssim", "psnr_degraded", "ssim_degraded", "psnr_intact", "ssim_intact")
 
@@ -161,8 +160,9 @@ def _plain(v):
 def write_metrics(rows: Sequence[dict], summary: dict, json_path, csv_path) -> None:
     """Write the per-image metrics and their summary to a JSON file and a CSV file.
 
-    JSON: ``{"summary": summary, "images": rows}``; ``nan``/``inf`` are written
-    as Python's ``NaN``/``Infinity`` tokens (``json.load`` reads them back).
+    JSON: ``{"summary": summary, "images": rows}``, strict (:func:`rdbm_core.io.dumps_json`):
+    ``nan``/``inf`` (an undefined metric, e.g. intact pixels of an image without any)
+    are written as ``null``.
     CSV: a first column ``row`` (the image index), then the union of the row
     keys in first-seen order, one line per image, and a final line with
     ``row = "mean"`` holding the summary values of those columns. Both files
@@ -170,7 +170,7 @@ def write_metrics(rows: Sequence[dict], summary: dict, json_path, csv_path) -> N
     """
     rows = [{k: _plain(v) for k, v in r.items()} for r in rows]
     summary = {k: _plain(v) for k, v in summary.items()}
-    text = json.dumps({"summary": summary, "images": rows}, indent=2) + "\n"
+    text = dumps_json({"summary": summary, "images": rows}, indent=2) + "\n"
     atomic_write(Path(json_path), text.encode("utf-8"))
 
     columns: list[str] = []

@@ -80,6 +80,9 @@ class DiscreteSchedule:
             raise ValueError("a discrete schedule needs a 1-D table of at least 2 clock values")
         if tab[0] != 0 or not torch.isfinite(tab).all() or (tab.diff() < 0).any():
             raise ValueError("the clock table must start at 0, be finite and nondecreasing")
+        if not tab[-1] > 0:
+            raise ValueError(f"schedule '{self.name}' has a zero clock (thbar_T = 0): the bridge never leaves x0 "
+                             "and its coefficients divide by thbar_T; give a positive clock")
         object.__setattr__(self, "table", tab)
 
     discrete = True
@@ -147,6 +150,14 @@ class ContinuousSchedule:
 
     discrete = False
     t_clean = 0.0
+
+    def __post_init__(self):
+        if not (0 < self.T < math.inf):
+            raise ValueError(f"schedule '{self.name}': T must be a finite number > 0, got {self.T}")
+        u_T = self.u_T
+        if not math.isfinite(u_T) or u_T <= 0:
+            raise ValueError(f"schedule '{self.name}' has thbar_T = {u_T}: the clock must end finite and > 0 "
+                             "(a zero clock never leaves x0 and its coefficients divide by thbar_T)")
 
     @property
     def t_T(self) -> float:

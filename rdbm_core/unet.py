@@ -306,12 +306,15 @@ class Preconditioned(nn.Module):
       with large noise (DDBM-VE: ``Sigma`` up to 40) feed it values of order one; for RDBM
       (``Sigma <= 0.01``) the factor is 1 to 5e-5;
     * ``skip_mu`` (x0 target): ``x0_hat = mu + net(...)``, the network predicts the residual
-      ``pi``; with the U-Net's zero-initialised last layer the untrained model returns ``mu``.
+      ``pi``; with the U-Net's zero-initialised last layer the untrained model returns ``mu``;
+    * ``parameterization``: what the output is (``"x0"`` or ``"noise"``, the training objective);
+      :func:`rdbm_core.evaluation.restore` passes it to the samplers.
     """
 
-    def __init__(self, net: nn.Module, path: ResidualPath, skip_mu: bool = True):
+    def __init__(self, net: nn.Module, path: ResidualPath, skip_mu: bool = True, parameterization: str = "x0"):
         super().__init__()
         self.net, self.path, self.skip_mu = net, path, skip_mu
+        self.parameterization = parameterization
 
     def forward(self, x_t: torch.Tensor, mu: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         sigma = self.path.coefficients(t)[2]  # float64 [B]

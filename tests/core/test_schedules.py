@@ -62,3 +62,17 @@ def test_times_outside_the_grid_are_rejected():
         schedules.continuous_constant(1.0, T=1.0).clock(torch.tensor([1.5]))
     with pytest.raises(ValueError, match="steps"):
         sch.sampling_times(0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: schedules.constant_theta(10, thbar_T=0.0),
+    lambda: schedules.from_table([0.0, 0.0, 0.0], clean_on_grid=True),
+    lambda: schedules.continuous_constant(0.0),
+    lambda: schedules.continuous_linear(0.0, 0.0),
+    lambda: schedules.continuous_constant(1.0, T=0.0),
+])
+def test_a_zero_clock_is_rejected(make):
+    """A schedule with ``thbar_T = 0`` (no clock) is refused when built, not turned into NaN coefficients.
+    Mutation tried: dropping the check -> the schedules are built and ``coefficients`` gives NaN (fails)."""
+    with pytest.raises(ValueError, match="thbar_T|T must be"):
+        make()

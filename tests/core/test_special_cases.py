@@ -114,8 +114,13 @@ def test_ddbm_vp_matches_its_log_snr_form():
 
 def test_i2sb_gaussian_product_and_its_one_step_discrepancy():
     """I2SB: std_fwd^2 = sum_{k<=n} beta_k, std_bwd^2 = sum_{k>=n} beta_k; mu_x0 = bwd^2/(fwd^2+bwd^2),
-    var = fwd^2 bwd^2/(fwd^2+bwd^2).  The family member uses G_T - G_n in place of bwd^2: exact for the
-    continuous bridge; I2SB's discrete coefficients differ by at most max(beta)/G_T (measured below)."""
+    var = fwd^2 bwd^2/(fwd^2+bwd^2).  The family member uses G_T - G_n in place of bwd^2 (I2SB's std_bwd^2
+    counts beta_n twice): exact for the continuous bridge.  I2SB's own discrete coefficients differ by exactly
+    d_Theta_n = G_n beta_n / (G_T (G_T + beta_n)) (measured max 7.8e-4, at n = 754) and, on the std,
+    |d_Sigma_n| <= sqrt(G_n^2 beta_n / (G_T (G_T + beta_n))) (the square root of the variance gap), with
+    equality at the terminal index n = 999, where the family's Sigma is 0 and I2SB's std is
+    sqrt(G_T beta_N / (G_T + beta_N)) = 0.0100 (29 % of I2SB's std at n = 998).
+    Mutation tried: bwd^2 = G_T - G_n (no double count) in the reference -> the exact-gap checks fail."""
     path = bridges.i2sb()
     betas = bridges.i2sb_betas().numpy()
     assert np.allclose(betas, betas[::-1])  # symmetric
@@ -128,26 +133,49 @@ def test_i2sb_gaussian_product_and_its_one_step_discrepancy():
     cont_bwd = GT - fwd2
     np.testing.assert_allclose(theta, cont_bwd / (fwd2 + cont_bwd), rtol=0, atol=TOL)
     np.testing.assert_allclose(sigma ** 2, fwd2 * cont_bwd / (fwd2 + cont_bwd), rtol=0, atol=TOL)
-    # I2SB's own discrete coefficients: off by one step's beta
+    # I2SB's own discrete coefficients: off by one step's beta, by these exact amounts
     mu_x0 = bwd2 / (fwd2 + bwd2)
     std_sb = np.sqrt(fwd2 * bwd2 / (fwd2 + bwd2))
-    bound = betas.max() / GT
-    d_theta = np.abs(theta - mu_x0).max()
-    d_sigma = np.abs(sigma - std_sb).max()
-    assert 0 < d_theta <= bound  # measured ~ 1.3e-3 for N = 1000, beta_max = 0.3
-    assert d_sigma <= np.sqrt(betas.max())
+    gap_theta = fwd2 * betas / (GT * (GT + betas))
+    gap_var = fwd2 ** 2 * betas / (GT * (GT + betas))
+    np.testing.assert_allclose(mu_x0 - theta, gap_theta, rtol=0, atol=TOL)
+    np.testing.assert_allclose(std_sb ** 2 - sigma ** 2, gap_var, rtol=0, atol=TOL)
+    d_theta, d_sigma = np.abs(theta - mu_x0), np.abs(sigma - std_sb)
+    assert 7.8e-4 < d_theta.max() < 7.9e-4  # the README's figure
+    assert (d_sigma <= np.sqrt(gap_var) + 1e-15).all()  # |sqrt(a) - sqrt(b)| <= sqrt(|a - b|)
+    assert d_sigma.argmax() == 999 and sigma[999] == 0
+    assert d_sigma.max() == pytest.approx(math.sqrt(GT * betas[-1] / (GT + betas[-1])), rel=1e-12)
+    assert 0.0099 < d_sigma.max() < 0.0101 and 0.28 < d_sigma[998] / std_sb[998] < 0.30  # the README's figures
+
+
+def _reference_rdbm_sigma2(lam: float, n: int = 100) -> np.ndarray:
+    """RDBM's reference code, re-implemented: cosine betas (s = 0.008, max 0.999) as theta, inclusive cumsum,
+    a virtual clean point at index -1; the OU bridge variance
+    lam (1 - e^{-2 thbar_t}) (1 - e^{-2 thbar_{t:T}}) / (1 - e^{-2 thbar_T}) at indices -1..n-1."""
+    ab = lambda u: np.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2
+    i = np.arange(n)
+    betas = np.minimum(1 - ab((i + 1) / n) / ab(i / n), 0.999)
+    thbar = np.concatenate([[0.0], np.cumsum(betas)])
+    a, b, c = thbar, thbar[-1] - thbar, thbar[-1]
+    return lam * -np.expm1(-2 * a) * -np.expm1(-2 * b) / -np.expm1(-2 * c)
 
 
 def test_interpolant_is_the_lam_to_zero_limit():
+    """The interpolant is x_t = mu + (1 - t/N) pi with Sigma = 0; RDBM's Sigma is sqrt(lam) times a function
+    of the clock (checked against RDBM's reference formula re-implemented above, for lam from 1 to 0), so
+    lam -> 0 leaves x_t = mu + Theta pi.  Mutation tried: Sigma proportional to lam instead of sqrt(lam) ->
+    fails at every lam != 1, 0."""
     path = bridges.interpolant()
     (theta, psi, sigma), t = _coeffs(path)
     np.testing.assert_allclose(theta, 1 - t.numpy() / 100, rtol=0, atol=TOL)
     assert (sigma == 0).all()
-    # Sigma of RDBM scales with sqrt(lam): lam -> 0 leaves x_t = mu + Theta pi
-    s1 = bridges.rdbm(lam=1.0).coefficients(torch.arange(-1, 100))[2]
-    for lam in (1e-2, 1e-6, 0.0):
-        assert torch.allclose(bridges.rdbm(lam=lam).coefficients(torch.arange(-1, 100))[2], lam ** 0.5 * s1,
-                              rtol=1e-12, atol=0)
+    t = torch.arange(-1, 100)
+    theta1 = bridges.rdbm(lam=1.0).coefficients(t)[0]
+    for lam in (1.0, 1e-2, 1e-6, 0.0):
+        theta_lam, _, sigma_lam = bridges.rdbm(lam=lam).coefficients(t)
+        want = np.sqrt(_reference_rdbm_sigma2(lam))
+        np.testing.assert_allclose(sigma_lam.numpy(), want, rtol=1e-12, atol=1e-300)
+        assert torch.equal(theta_lam, theta1)  # the mean does not depend on lam
 
 
 @pytest.mark.parametrize("eps", [1e-1, 1e-2, 1e-3])

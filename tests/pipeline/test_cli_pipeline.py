@@ -1,5 +1,6 @@
 """The command line end to end in tiny mode: train -> evaluate -> restore, and one-line errors."""
 import json
+import math
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import torch
 
 from rdbm_core.cli import main
 from rdbm_core.data import SyntheticPairs, save_image
+from test_json_output import strict_loads
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +27,18 @@ def test_evaluate_json(checkpoint, capsys):
     res = json.loads(capsys.readouterr().out)
     keys = {"psnr", "ssim", "psnr_degraded", "psnr_intact", "ssim_degraded", "ssim_intact", "input_psnr"}
     assert keys <= set(res["summary"]) and res["summary"]["count"] == 1
+
+
+def test_evaluate_json_is_strict_without_intact_pixels(checkpoint, tmp_path, capsys):
+    """lowlight degrades every pixel: the intact-pixel metrics are undefined and written as null, not NaN
+    (which strict parsers such as JSON.parse reject). Mutation tried: json.dumps in the CLI -> NaN, fails."""
+    assert main(["evaluate", "--checkpoint", str(checkpoint), "--task", "lowlight", "--images", "1", "--steps", "2",
+                 "--json", "--out", str(tmp_path)]) == 0
+    printed = strict_loads(capsys.readouterr().out)
+    written = strict_loads((tmp_path / "metrics.json").read_text())
+    for res in (printed, written):
+        assert res["summary"]["psnr_intact"] is None and res["images"][0]["ssim_intact"] is None
+        assert math.isfinite(res["summary"]["psnr"])
 
 
 def test_evaluate_folders_and_restore(checkpoint, tmp_path, capsys):

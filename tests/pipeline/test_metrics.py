@@ -129,8 +129,8 @@ def test_write_metrics_round_trips(tmp_path):
 
     data = json.loads(jpath.read_text())
     assert data["summary"] == summary
-    assert data["images"][0]["name"] == "img0" and math.isnan(data["images"][0]["psnr_degraded"])
-    assert data["images"][1]["psnr"] == math.inf and data["images"][1]["ssim"] == 0.8
+    assert data["images"][0]["name"] == "img0" and data["images"][0]["psnr_degraded"] is None  # NaN -> null
+    assert data["images"][1]["psnr"] is None and data["images"][1]["ssim"] == 0.8  # inf -> null (strict JSON)
 
     with open(cpath, newline="") as f:
         table = list(csv.DictReader(f))
