@@ -25,6 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rdbm_core.training import (TrainConfig, _batch_indices, _Cache, _collate, _step_generator, _train_dataset,  # noqa: E402
                                 make_model, make_path, train_step)
+from rdbm_core.path import append_dims  # noqa: E402
 from rdbm_core.unet import count_parameters  # noqa: E402
 
 
@@ -64,7 +65,7 @@ def measure(preset: str, batch: int, crop: int, repeats: int, bridge: str = "rdb
         eps = torch.randn(x0.shape, generator=g)
         x_t = path.sample(x0, mu, t, noise=eps)
         sigma = path.coefficients(t.float())[2]
-        c_in = path._bc(torch.rsqrt(1 + sigma ** 2), x_t)
+        c_in = append_dims(torch.rsqrt(1 + sigma ** 2), x_t)
         x_in = mu + (x_t - mu) * c_in
         (x_in - x0).abs().reshape(batch, -1).mean(1).mean()
         state["step"] += 1

@@ -33,15 +33,15 @@ def bridge_loss(model, x0: torch.Tensor, mu: torch.Tensor, path: ResidualPath, o
                          "use objective='x0' (the RDBM choice) or a global-noise bridge")
     batch = x0.shape[0]  # x0 and mu are checked by path.sample below
     if t is None:
-        t = path.schedule.sample_train_times(batch, generator=generator)  # [B] on the host (see path._times)
+        t = path.schedule.sample_train_times(batch, generator=generator)  # [B] on the host (see path.batch_times)
     # drawn on the host: the same numbers on every device
     eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device, non_blocking=True)
     x_t = path.sample(x0, mu, t, noise=eps)
-    pred = model(x_t, mu, path._times(t, x0).to(torch.float32))
+    pred = model(x_t, mu, path.batch_times(t, x0).to(torch.float32))
     target = x0 if objective == "x0" else eps
     err = (pred - target).abs() if norm == "l1" else (pred - target) ** 2
     per_sample = err.reshape(batch, -1).mean(1)
     if objective == "noise":
-        weight = (path.coefficients(path._times(t, x0))[2] > 0).to(per_sample)
+        weight = (path.coefficients(path.batch_times(t, x0))[2] > 0).to(per_sample)
         return (per_sample * weight).sum() / weight.sum().clamp(min=1)
     return per_sample.mean()

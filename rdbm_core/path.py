@@ -29,7 +29,7 @@ import torch
 
 from .schedules import ContinuousSchedule, DiscreteSchedule
 
-__all__ = ["ResidualPath", "check_pair"]
+__all__ = ["ResidualPath", "check_pair", "append_dims"]
 
 NOISE_FACTORS = ("modulated", "global")
 KINDS = ("ou", "brownian")
@@ -48,6 +48,17 @@ def check_pair(x0: torch.Tensor, mu: torch.Tensor) -> None:
         for name, v in (("x0", x0), ("mu", mu)):
             if not torch.isfinite(v).all():
                 raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+
+
+def append_dims(c: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A per-sample coefficient ``c`` [B] (float64) cast to ``x``'s dtype and device, shaped [B, 1, ..., 1].
+
+    The name and role are k-diffusion's ``append_dims``; here it also casts, so that the
+    coefficient maths stays in float64 until it meets the data.
+    """
+    # host -> device copies need not block (the source is staged at once); the reverse must
+    return c.to(device=x.device, dtype=x.dtype, non_blocking=c.device.type == "cpu").reshape(
+        -1, *([1] * (x.ndim - 1)))
 
 
 def _p(x: torch.Tensor) -> torch.Tensor:
@@ -150,12 +161,12 @@ class ResidualPath:
 
     # ------------------------------------------------------------------ helpers on data
 
-    def _times(self, t, x: torch.Tensor) -> torch.Tensor:
-        """Per-sample times: a scalar is broadcast to the batch; a vector must have one entry per sample.
+    def batch_times(self, t, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample times for the batch ``x``: a scalar is broadcast to ``[B]``; a vector must have one entry per sample.
 
         Times stay on their own device (the host, for the schedules' grids and the training
         times): the float64 coefficient maths then runs there, and only the [B] results travel
-        to ``x``'s device (:meth:`_bc`), without a host-device synchronisation.
+        to ``x``'s device (:func:`append_dims`), without a host-device synchronisation.
         """
         if isinstance(t, float):
             t = torch.tensor(t, dtype=torch.float64)  # a Python float stays exact
@@ -165,13 +176,6 @@ class ResidualPath:
         if t.shape != (x.shape[0],):
             raise ValueError(f"t must be a scalar or have shape ({x.shape[0]},), got {tuple(t.shape)}")
         return t
-
-    @staticmethod
-    def _bc(c: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Cast a float64 per-sample coefficient [B] to ``x``'s dtype, shaped [B, 1, ..., 1]."""
-        # host -> device copies need not block (the source is staged at once); the reverse must
-        return c.to(device=x.device, dtype=x.dtype, non_blocking=c.device.type == "cpu").reshape(
-            -1, *([1] * (x.ndim - 1)))
 
     def noise_factor(self, x0: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
         """``s(pi)``: the residual ``x0 - mu`` (modulated) or ones (global)."""
@@ -186,26 +190,26 @@ class ResidualPath:
         For the target ``mu`` it is evaluated as ``mu + Theta_t (x0 - mu)``, so that
         intact pixels (``x0 == mu``) are *exactly* ``mu`` at every ``t``.
         """
-        theta, psi, _ = self.coefficients(self._times(t, x0))
+        theta, psi, _ = self.coefficients(self.batch_times(t, x0))
         if self.target == "mu":
-            return mu + self._bc(theta, x0) * (x0 - mu)
-        return self._bc(theta, x0) * x0 + self._bc(psi, x0) * mu
+            return mu + append_dims(theta, x0) * (x0 - mu)
+        return append_dims(theta, x0) * x0 + append_dims(psi, x0) * mu
 
     def std(self, x0: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
         """Per-element standard deviation ``Sigma_t |s(pi)|``."""
-        _, _, sigma = self.coefficients(self._times(t, x0))
-        return self._bc(sigma, x0) * self.noise_factor(x0, mu).abs()
+        _, _, sigma = self.coefficients(self.batch_times(t, x0))
+        return append_dims(sigma, x0) * self.noise_factor(x0, mu).abs()
 
     def sample(self, x0: torch.Tensor, mu: torch.Tensor, t, noise: torch.Tensor | None = None,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw ``x_t ~ q(x_t | x0, mu)`` with per-sample times ``t`` [B] (or a scalar)."""
         check_pair(x0, mu)
-        t = self._times(t, x0)
+        t = self.batch_times(t, x0)
         if noise is None:
             noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         elif noise.shape != x0.shape:
             raise ValueError(f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(noise.shape)}")
-        sigma = self._bc(self.coefficients(t)[2], x0)
+        sigma = append_dims(self.coefficients(t)[2], x0)
         return self.mean(x0, mu, t) + sigma * self.noise_factor(x0, mu) * noise
 
     def prior(self, mu: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -222,8 +226,8 @@ class ResidualPath:
     def posterior(self, x_t: torch.Tensor, x0: torch.Tensor, mu: torch.Tensor, t, s):
         """Mean and per-element std of ``q(x_s | x_t, x0)`` (theory §3, "Posterior")."""
         check_pair(x0, mu)
-        t, s = self._times(t, x0), self._times(s, x0)
-        A, k, V = (self._bc(c, x0) for c in self.posterior_coefficients(t, s))
+        t, s = self.batch_times(t, x0), self.batch_times(s, x0)
+        A, k, V = (append_dims(c, x0) for c in self.posterior_coefficients(t, s))
         m = self._target(mu)
         mean = m + A * (x0 - m) + k * (x_t - m)
         return mean, V.sqrt() * self.noise_factor(x0, mu).abs()
@@ -248,11 +252,11 @@ class ResidualPath:
         ``coth(thbar_{t:T}) (mu - x)`` for ``m = mu``.  Brownian limit: ``(mu - x) / b``.
         Unpinned OU: ``mu - x``.  Infinite at ``t_T`` for a bridge.
         """
-        t = self._times(t, x)
+        t = self.batch_times(t, x)
         m = self._target(mu)
         if not self.pinned:
             return m - x
-        b = self._bc(self.schedule.clock_to_end(t), x)
+        b = append_dims(self.schedule.clock_to_end(t), x)
         if self.kind == "brownian":
             return (mu - x) / b
         return -(x - m) / torch.tanh(b) + (mu - m) / torch.sinh(b)
@@ -265,15 +269,15 @@ class ResidualPath:
         divides by ``pi``.  Written with ``Sigma^2 / lam`` so that ``lam = 0`` works.
         Singular at the clean point (``Sigma_0 = 0``) and, for bridges, at ``t_T``.
         """
-        t = self._times(t, x)
-        v1 = self._bc(self.unit_variance(t), x)
+        t = self.batch_times(t, x)
+        v1 = append_dims(self.unit_variance(t), x)
         return self.bridge_drift(x, mu, t) + (x - self.mean(x0_hat, mu, t)) / v1
 
     def reverse_drift(self, x: torch.Tensor, x0_hat: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
         """Drift ``dx/du`` of the reverse-time SDE (Anderson): ``f - g^2 grad log p``, i.e.
         ``bridge_drift + 2 lam (x - E[x_t | x0_hat]) / Sigma_t^2``; diffusion ``sqrt(2 lam) s(pi)``."""
-        t = self._times(t, x)
-        v1 = self._bc(self.unit_variance(t), x)
+        t = self.batch_times(t, x)
+        v1 = append_dims(self.unit_variance(t), x)
         return self.bridge_drift(x, mu, t) + 2 * (x - self.mean(x0_hat, mu, t)) / v1
 
     def is_clean(self, t) -> bool:

@@ -32,7 +32,7 @@ from . import bridges
 from .data import PairedFolder, SyntheticPairs
 from .losses import bridge_loss
 from .metrics import _atomic_write
-from .path import ResidualPath
+from .path import ResidualPath, append_dims
 from .unet import build_unet
 
 __all__ = ["TrainConfig", "make_path", "make_model", "save_checkpoint", "load_checkpoint", "load_trained", "train",
@@ -106,7 +106,7 @@ class Preconditioned(torch.nn.Module):
 
     def forward(self, x_t: torch.Tensor, mu: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         sigma = self.path.coefficients(t)[2]  # float64 [B]
-        c_in = self.path._bc(torch.rsqrt(1 + sigma ** 2), x_t)  # [B, 1, 1, 1]
+        c_in = append_dims(torch.rsqrt(1 + sigma ** 2), x_t)  # [B, 1, 1, 1]
         out = self.net(mu + (x_t - mu) * c_in, mu, t)
         return mu + out if self.skip_mu else out
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from rdbm_core import bridges
+from rdbm_core.path import append_dims
 from rdbm_core.comparison import COLUMNS, INPUT_COLUMNS, METHODS, Budget, method_config, read_rows, run_one
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +78,7 @@ def test_times_stay_on_the_host_and_only_coefficients_travel():
     """The design that keeps bridge training free of device syncs: coefficient maths on the times' device."""
     path = bridges.make("rdbm")
     x = torch.empty(2, 3, 4, 4, device="meta")
-    t = path._times(torch.tensor([5, 40]), x)
+    t = path.batch_times(torch.tensor([5, 40]), x)
     assert t.device.type == "cpu"
-    theta = path._bc(path.coefficients(t)[0], x)
+    theta = append_dims(path.coefficients(t)[0], x)
     assert theta.device.type == "meta" and theta.shape == (2, 1, 1, 1)
