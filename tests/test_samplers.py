@@ -174,7 +174,8 @@ def test_orders_from_the_pinned_end_are_about_one_and_a_half():
 def test_exact_sde_mean_dynamics_converge_with_their_order(order):
     """The exact-solution SDE sampler's deterministic part (run with lam = 0, where its noise vanishes and its
     coefficients, written with Sigma^2 / lam, are unchanged: the mean dynamics of the eta = 1 SDE for an
-    x-independent x0 estimate) converges with order 2 and 3 (measured 2.0 and 3.0).  Mutation: the ODE
+    x-independent x0 estimate) converges with order 2 and 3 (16..256 steps, last rates 1.87 and 3.08; order 1:
+    1.03; with the corrector 2.78 and 4.08).  Mutation: the ODE
     kernel (k = 1) in place of k = 1 + eta^2 still converges but to another limit; caught by
     test_exact_sde_first_order_is_the_posterior_step."""
     path = bridges.ou_bridge(ORDER_PATH["schedule"], lam=0.0, noise="global")
@@ -184,10 +185,10 @@ def test_exact_sde_mean_dynamics_converge_with_their_order(order):
     for n in [16, 32, 64, 128, 256]:
         ts = torch.linspace(0.9, 0.1, n + 1, dtype=torch.float64)
         outs.append(sample_exact_sde(Denoiser(MovingOracle(x0, ts, dep=0.0), clamp=False), mu, path, ts,
-                                     x_T=x_start, eta=1.0, order=order, corrector=order == 3))
+                                     x_T=x_start, eta=1.0, order=order))
     diffs = [float((a - b).abs().max()) for a, b in zip(outs, outs[1:])]
     rates = [math.log2(a / b) for a, b in zip(diffs, diffs[1:])]
-    assert abs(rates[-1] - (order if order == 2 else 4)) < 0.3, (diffs, rates)
+    assert abs(rates[-1] - order) < 0.2, (diffs, rates)
 
 
 def test_dbim_order1_is_the_implicit_sampler_and_exact_sde_order1_is_the_posterior_step():
