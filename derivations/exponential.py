@@ -38,7 +38,7 @@ def half_log_snr(uu):
 
 
 def check_log_snr_rate():
-    """``d lambda / du = -lam / Sigma^2`` (so ``lambda`` runs from ``-inf`` at ``t_T`` to ``+inf`` at the clean point)."""
+    """``d lambda / du = -lam / Sigma^2``: ``lambda`` runs from ``-inf`` at ``t_T`` to ``+inf`` at the clean point."""
     return zero(sp.diff(half_log_snr(u), u) + lam / family.Sigma2(u, c))
 
 
@@ -79,7 +79,7 @@ def check_first_order_steps():
 
 
 def kernel_moments(n):
-    """``[psi_0, ..., psi_n]`` by the recursion of the code: ``psi_0 = 1 - e^{-k h}``, ``psi_j = h^j/j! - psi_{j-1}/k``."""
+    """``[psi_0, ..., psi_n]`` by the code's recursion: ``psi_0 = 1 - e^{-k h}``, ``psi_j = h^j/j! - psi_{j-1}/k``."""
     psi = [1 - sp.exp(-k * h)]
     for j in range(1, n + 1):
         psi.append(h ** j / sp.factorial(j) - psi[-1] / k)

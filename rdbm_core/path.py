@@ -162,7 +162,7 @@ class ResidualPath:
     # ------------------------------------------------------------------ helpers on data
 
     def batch_times(self, t, x: torch.Tensor) -> torch.Tensor:
-        """Per-sample times for the batch ``x``: a scalar is broadcast to ``[B]``; a vector must have one entry per sample.
+        """Per-sample times for the batch ``x``: a scalar is broadcast to ``[B]``; a vector needs one entry per sample.
 
         Times stay on their own device (the host, for the schedules' grids and the training
         times): the float64 coefficient maths then runs there, and only the [B] results travel
