@@ -35,7 +35,8 @@ import torch
 from .path import ResidualPath, append_dims
 
 __all__ = ["Denoiser", "as_denoiser", "Trajectory", "implicit_step", "half_log_snr", "exponential_step",
-           "sample_implicit", "sample_euler_maruyama", "sample_euler", "sample_heun", "sample_dbim", "sample_exact_sde", "SAMPLERS"]
+           "sample_implicit", "sample_euler_maruyama", "sample_euler", "sample_heun", "sample_dbim", "sample_exact_sde",
+           "SAMPLERS"]
 
 Model = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 PARAMETERIZATIONS = ("x0", "noise")
