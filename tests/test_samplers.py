@@ -93,9 +93,8 @@ OFF_MEAN = {"implicit": 1e-12, "dbim": 1e-12, "euler": 0.07, "heun": 0.01}
 def test_reference_grid_nfe_trajectory_and_intact_pixels(name, nfe):
     """NFE on the reference grid; the callback sees every state; RDBM never moves intact pixels; the state
     before the last step lies on the mean path E[x_t | x0] (exactly for implicit/DBIM with the true x0,
-    within the discretisation error for Euler/Heun).  Mutation: a DBIM step that forgets the kappa term
-    (x_s = E[x_s | x0_hat] + higher-order terms) moves off the mean path only when x_t is off it, so it is
-    caught by the order tests below, not here; a Heun without its corrector makes nfe 10, caught here."""
+    within the discretisation error for Euler/Heun).  Mutation: a Heun without its second evaluation
+    (an Euler step) makes nfe 10 and fails."""
     path = bridges.rdbm()
     x0, mu = _pair()
     model = Oracle(x0)
