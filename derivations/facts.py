@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 import sympy as sp
 
-from . import code_link, hbridge, marginal, ou, parameterisation, posterior, reverse, special_cases
+from . import code_link, exponential, hbridge, marginal, ou, parameterisation, posterior, reverse, special_cases
 
 
 class Fact(NamedTuple):
@@ -33,8 +33,8 @@ def _collect(*modules) -> list[Fact]:
 
 
 #: all facts, topic by topic (the code link last: it needs rdbm_core and torch)
-FACTS: list[Fact] = _collect(ou, hbridge, marginal, posterior, reverse, parameterisation, special_cases,
-                             code_link)
+FACTS: list[Fact] = _collect(ou, hbridge, marginal, posterior, reverse, exponential, parameterisation,
+                             special_cases, code_link)
 
 BY_NAME = {f.name: f for f in FACTS}
 assert len(BY_NAME) == len(FACTS), "duplicate fact names"

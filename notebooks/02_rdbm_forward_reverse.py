@@ -222,10 +222,10 @@ runs = {"implicit eta=0": (samplers.sample_implicit, rdbm.schedule.sampling_time
         "Euler PF-ODE": (samplers.sample_euler, rdbm.schedule.sampling_times(20 if FAST else 99), {})}
 trajectories = {}
 for name, (sampler, grid, kw) in runs.items():
-    _, traj = sampler(oracle, mu_img, rdbm, grid, return_trajectory=True, clamp=False,
-                      generator=torch.Generator().manual_seed(1), **kw) if kw else \
-        sampler(oracle, mu_img, rdbm, grid, return_trajectory=True, clamp=False)
-    xs_ = torch.stack(traj["x"])[:-1, 0]  # drop the final return of x0_hat
+    traj = samplers.Trajectory()
+    sampler(samplers.Denoiser(oracle, clamp=False), mu_img, rdbm, grid, callback=traj,
+            **(dict(generator=torch.Generator().manual_seed(1), **kw) if kw else {}))
+    xs_ = torch.stack(traj.x)[:-1, 0]  # drop the final return of x0_hat
     exact = torch.stack([rdbm.mean(x0, mu_img, t)[0] for t in grid[:-1]])
     trajectories[name] = (grid[:-1], xs_)
     print(f"{name:15s} max |x_t - (mu + Theta_t pi)| over the trajectory: {float((xs_ - exact).abs().max()):.1e}")

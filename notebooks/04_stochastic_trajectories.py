@@ -178,12 +178,12 @@ def forward_em(path, x0, mu, n_steps, generator):
 def reverse_em(path, x0, mu, n_steps, generator):
     """The library's reverse-time Euler-Maruyama sampler with the oracle, run in four segments
     T -> 0.75 -> 0.5 -> 0.25 -> 0 so that only the snapshots at CHECK_TIMES are kept in memory."""
-    oracle = lambda x, mu_, t: x0  # noqa: E731
+    oracle = samplers.Denoiser(lambda x, mu_, t: x0, clamp=False)
     x = mu.clone() if path.pinned else path.sample(x0, mu, T, generator=generator)
     snaps, bounds = {}, (T,) + tuple(sorted(CHECK_TIMES, reverse=True)) + (0.0,)
     for a, b in zip(bounds[:-1], bounds[1:]):
         ts = torch.linspace(a, b, n_steps // 4 + 1, dtype=DT)
-        x = samplers.sample_euler_maruyama(oracle, mu, path, ts, x_T=x, clamp=False, generator=generator)
+        x = samplers.sample_euler_maruyama(oracle, mu, path, ts, x_T=x, generator=generator)
         if b > 0:
             snaps[b] = x.clone()
     return snaps, x
@@ -214,7 +214,7 @@ for name, path in PATHS.items():
 N_ODE_PATHS = 6
 X0_ODE = X0[:, :N_ODE_PATHS]
 MU_ODE = MU_T[:, :N_ODE_PATHS]
-ode_oracle = lambda x, mu_, t: X0_ODE  # noqa: E731
+ode_oracle = samplers.Denoiser(lambda x, mu_, t: X0_ODE, clamp=False)
 ode_gen = torch.Generator().manual_seed(7)
 XT_ODE = {name: MU_ODE.clone() if path.pinned else path.sample(X0_ODE, MU_ODE, T, generator=ode_gen)
           for name, path in PATHS.items()}
@@ -223,8 +223,9 @@ XT_ODE = {name: MU_ODE.clone() if path.pinned else path.sample(X0_ODE, MU_ODE, T
 def pf_ode(path, x_T, n_steps, sampler=samplers.sample_heun, **kw):
     """PF-ODE path [n_steps + 1, paths] from x_T at T down to 0 with the oracle."""
     ts = torch.linspace(T, 0.0, n_steps + 1, dtype=DT)
-    _, traj = sampler(ode_oracle, MU_ODE, path, ts, x_T=x_T, clamp=False, return_trajectory=True, **kw)
-    return ts, torch.cat(traj["x"])
+    traj = samplers.Trajectory()
+    sampler(ode_oracle, MU_ODE, path, ts, x_T=x_T, callback=traj, **kw)
+    return ts, torch.cat(traj.x)
 
 
 ODE, ode_err = {}, {}

@@ -222,7 +222,7 @@ errors = {name: [] for name in ODE_SOLVERS}
 for n in STEPS:
     ts = torch.linspace(t0, t1, n + 1, dtype=torch.float64)
     for name, solver in ODE_SOLVERS.items():
-        x_end = solver(oracle, mu_o, cont, ts, x_T=x_start, clamp=False)
+        x_end = solver(samplers.Denoiser(oracle, clamp=False), mu_o, cont, ts, x_T=x_start)
         errors[name].append(float((x_end - x_exact).abs().max()))
 off_mean = float((x_start - cont.mean(x0_o, mu_o, t0)).abs().max())
 print(f"start: max |x_t0 - E[x_t0]| = {off_mean:.3f} (off the mean), {int((x0_o != mu_o).sum())} entries with pi != 0")

@@ -7,7 +7,7 @@ Modules, one concept each. The numerical core:
 * :mod:`~rdbm_core.path` — the residual path ``x_t = Theta x0 + Psi mu + Sigma s(pi) eps``,
   its posterior, score, PF-ODE velocity and reverse-SDE drift;
 * :mod:`~rdbm_core.bridges` — RDBM, GOUB, IR-SDE, BBDM, DDBM-VE/VP, I2SB, the interpolant;
-* :mod:`~rdbm_core.samplers` — implicit (eta), Euler-Maruyama, Euler and Heun samplers;
+* :mod:`~rdbm_core.samplers` — implicit (eta), Euler-Maruyama, Euler, Heun, DBIM (order 2/3) and exact-SDE samplers;
 * :mod:`~rdbm_core.losses` — the training loss (x0 or noise target, L1 or L2).
 
 The restoration pipeline:

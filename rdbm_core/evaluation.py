@@ -13,7 +13,7 @@ import torch
 from tqdm import tqdm
 
 from .metrics import aggregate, figure_grid, image_metrics, write_metrics
-from .samplers import SAMPLERS
+from .samplers import SAMPLERS, Denoiser
 
 __all__ = ["restore", "evaluate"]
 
@@ -23,9 +23,9 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
             generator: torch.Generator | None = None, parameterization: str | None = None) -> torch.Tensor:
     """Restore ``mu`` [B, 3, H, W] in [-1, 1]; ``path=None`` means the one-pass regression model.
 
-    ``parameterization`` (the samplers' keyword: ``"x0"`` or ``"noise"``): ``None`` takes
+    ``parameterization`` (that of :class:`~rdbm_core.samplers.Denoiser`: ``"x0"`` or ``"noise"``): ``None`` takes
     the one the model carries (``model.parameterization``, which
-    :func:`rdbm_core.training.make_model` sets from the checkpoint's ``objective``),
+    :func:`rdbm_core.config.make_model` sets from the checkpoint's ``objective``),
     else ``"x0"``.  Every consumer of a checkpoint (``restore``, ``evaluate``, the
     evaluation during training, the demo, the comparison) samples through here.
     """
@@ -41,7 +41,8 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
     if parameterization is None:
         parameterization = getattr(model, "parameterization", "x0")
     ts = path.schedule.sampling_times(steps)
-    return SAMPLERS[sampler](model, mu, path, ts, generator=generator, parameterization=parameterization, **kwargs)
+    return SAMPLERS[sampler](Denoiser(model, parameterization=parameterization), mu, path, ts, generator=generator,
+                             **kwargs)
 
 
 def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None = None, sampler: str = "implicit",

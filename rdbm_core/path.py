@@ -51,7 +51,11 @@ def check_pair(x0: torch.Tensor, mu: torch.Tensor) -> None:
 
 
 def append_dims(c: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Cast a float64 per-sample coefficient [B] to ``x``'s dtype, shaped [B, 1, ..., 1] (as k-diffusion's)."""
+    """A per-sample coefficient ``c`` [B] (float64) cast to ``x``'s dtype and device, shaped [B, 1, ..., 1].
+
+    The name and role are k-diffusion's ``append_dims``; here it also casts, so that the
+    coefficient maths stays in float64 until it meets the data.
+    """
     # host -> device copies need not block (the source is staged at once); the reverse must
     return c.to(device=x.device, dtype=x.dtype, non_blocking=c.device.type == "cpu").reshape(
         -1, *([1] * (x.ndim - 1)))
@@ -173,10 +177,6 @@ class ResidualPath:
         if t.shape != (x.shape[0],):
             raise ValueError(f"t must be a scalar or have shape ({x.shape[0]},), got {tuple(t.shape)}")
         return t
-
-    # the names before they were public; samplers.py still uses them until its own rename
-    _times = batch_times
-    _bc = staticmethod(append_dims)
 
     def noise_factor(self, x0: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
         """``s(pi)``: the residual ``x0 - mu`` (modulated) or ones (global)."""

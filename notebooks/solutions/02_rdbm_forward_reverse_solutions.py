@@ -165,8 +165,8 @@ print("predicted intact:", sorted(predicted_intact), "  truly intact:", sorted(t
 # %%
 mu_px = torch.tensor([PIXELS["mu"]], dtype=torch.float64)
 x0_hat_px = torch.tensor([PIXELS["x0_hat"]], dtype=torch.float64)
-out = samplers.sample_implicit(lambda x_, m_, t_: x0_hat_px.expand_as(x_), mu_px, path, torch.tensor(PREDICT_GRID),
-                               eta=1.0, clamp=False, generator=torch.Generator().manual_seed(3))
+out = samplers.sample_implicit(samplers.Denoiser(lambda x_, m_, t_: x0_hat_px.expand_as(x_), clamp=False), mu_px, path,
+                               torch.tensor(PREDICT_GRID), eta=1.0, generator=torch.Generator().manual_seed(3))
 print("|x - mu| per pixel:", (out - mu_px).abs()[0].numpy().round(4))
 assert {i for i in range(8) if out[0, i] == mu_px[0, i]} == predicted_intact
 

@@ -126,6 +126,6 @@ assert feedback
 # The exact deterministic sampler (implicit, `eta = 0`) from `mu` confirms it without any discretisation error:
 
 # %%
-x_half = samplers.sample_implicit(lambda x, m, t: x0_low, mu_1d, rdbm_1d, torch.linspace(1.0, 0.5, 6, dtype=DT),
-                                  x_T=mu_1d.clone(), clamp=False)
+x_half = samplers.sample_implicit(samplers.Denoiser(lambda x, m, t: x0_low, clamp=False), mu_1d, rdbm_1d,
+                                  torch.linspace(1.0, 0.5, 6, dtype=DT), x_T=mu_1d.clone())
 assert abs(float(x_half) - answer_04_3) < 1e-12

@@ -164,8 +164,8 @@ def pixels_at_mu(seed: int = 0) -> set[int]:
 
     mu_ = torch.tensor([PIXELS["mu"]], dtype=torch.float64)
     x0_hat = torch.tensor([PIXELS["x0_hat"]], dtype=torch.float64)
-    x = samplers.sample_implicit(lambda x_t, m, t: x0_hat.expand_as(x_t), mu_, bridges.rdbm(lam=STEP_LAM),
-                                 torch.tensor(PREDICT_GRID), eta=1.0, clamp=False,
+    x = samplers.sample_implicit(samplers.Denoiser(lambda x_t, m, t: x0_hat.expand_as(x_t), clamp=False), mu_,
+                                 bridges.rdbm(lam=STEP_LAM), torch.tensor(PREDICT_GRID), eta=1.0,
                                  generator=torch.Generator().manual_seed(seed))
     return {i for i in range(x.shape[1]) if bool(x[0, i] == mu_[0, i])}
 

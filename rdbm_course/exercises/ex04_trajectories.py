@@ -190,7 +190,8 @@ def check_ode_position(answer):
     _, bridge, _ = _notebook_processes(noise="modulated")
     x0, mu = torch.tensor([[LOWER]], dtype=DT), torch.tensor([[MU]], dtype=DT)
     ts = torch.linspace(1.0, 0.5, 11, dtype=DT)  # the exact deterministic sampler: any grid gives the same end
-    x_half = samplers.sample_implicit(lambda x, m, t: x0, mu, bridge, ts, x_T=mu.clone(), clamp=False)
+    x_half = samplers.sample_implicit(samplers.Denoiser(lambda x, m, t: x0, clamp=False), mu, bridge, ts,
+                                      x_T=mu.clone())
     truth = float(x_half)
     if abs(value - truth) <= 1e-3:
         return correct(f"the deterministic path from mu is the mean curve mu + Theta_t pi, here {truth:.4f} at "

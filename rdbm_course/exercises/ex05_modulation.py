@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from rdbm_core.path import append_dims
 from ._base import call_student, correct, exercise, tensor_answer, wrong
 
 LAM_VIS = 0.1  # the visible noise level of notebook 05
@@ -78,7 +79,6 @@ def _pair_batch():
 
 def _confusions(path, x0, mu, t):
     """(wrong map, hint) for the usual mistakes."""
-    from rdbm_core.path import append_dims
     sigma = append_dims(path.coefficients(t)[2], x0)
     other = path.with_noise("global" if path.noise == "modulated" else "modulated")
     first_time = path.std(x0, mu, t[0])

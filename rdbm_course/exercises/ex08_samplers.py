@@ -117,8 +117,8 @@ def check_euler_step(answer):
         return measured
     p, errors = measured
     ts = torch.linspace(T0, T1, 65, dtype=DT)
-    library = samplers.sample_euler(lambda x, m, t: runner.x0, runner.mu, runner.path, ts, x_T=runner.x_start,
-                                    clamp=False)
+    library = samplers.sample_euler(samplers.Denoiser(lambda x, m, t: runner.x0, clamp=False), runner.mu, runner.path,
+                                    ts, x_T=runner.x_start)
     if abs(errors[-1] - float((library - runner.x_exact).abs().max())) > 1e-9 * errors[-1] + 1e-12:
         return wrong(f"your solver has order 1 (measured {p:.2f}) but is not the explicit Euler step.",
                      "evaluate the velocity at the start of the step, (x_t, t), not at s.")

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from rdbm_core import bridges
+from rdbm_core.path import append_dims
 from rdbm_core.losses import bridge_loss
 from rdbm_core.path import append_dims
 

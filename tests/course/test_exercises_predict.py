@@ -73,9 +73,9 @@ def test_04_3_pf_ode_position_prediction():
     sch = schedules.continuous_constant(3.0, T=1.0)
     theta = math.sinh(1.5) / math.sinh(3.0)
     truth = 0.4 + theta * (-1.0)
-    ode = samplers.sample_heun(lambda x, m, t: torch.tensor([[-0.6]], dtype=DT), torch.tensor([[0.4]], dtype=DT),
-                               bridges.ou_bridge(sch, 0.04), torch.linspace(1.0, 0.5, 201, dtype=DT),
-                               x_T=torch.tensor([[0.4]], dtype=DT), clamp=False)
+    ode = samplers.sample_heun(samplers.Denoiser(lambda x, m, t: torch.tensor([[-0.6]], dtype=DT), clamp=False),
+                               torch.tensor([[0.4]], dtype=DT), bridges.ou_bridge(sch, 0.04),
+                               torch.linspace(1.0, 0.5, 201, dtype=DT), x_T=torch.tensor([[0.4]], dtype=DT))
     assert abs(float(ode) - truth) < 1e-4  # the library's ODE path really is the mean curve
     right("04.3", round(truth, 3))
     assert "Brownian" in wrong("04.3", -0.1, f"{truth:.3f}").hint

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from rdbm_core import bridges
+from rdbm_core.path import append_dims
 from rdbm_core.comparison import COLUMNS, INPUT_COLUMNS, METHODS, Budget, method_config, read_rows, run_one
 from rdbm_core.path import append_dims
 

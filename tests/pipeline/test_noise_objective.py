@@ -35,7 +35,8 @@ def run(request, tmp_path_factory):
 
 def _by_hand(model, path, mu, parameterization, generator=None):
     ts = path.schedule.sampling_times(STEPS)
-    return samplers.sample_implicit(model, mu, path, ts, parameterization=parameterization, generator=generator)
+    return samplers.sample_implicit(samplers.Denoiser(model, parameterization=parameterization), mu, path, ts,
+                                    generator=generator)
 
 
 def _hand_metrics(checkpoint, parameterization):
