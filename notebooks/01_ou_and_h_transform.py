@@ -18,8 +18,8 @@
 # `mu` (Doob's h-transform) turns its drift into `theta coth(thbar_{t:T}) (mu - x)` — with the
 # residual `pi^2` cancelling on the way.
 #
-# **Prerequisites.** Itô's formula, Gaussian densities, the notation of `shared/theory/RDBM.md`
-# (section 1–2). Every result below is *derived* by SymPy (`derivations` package) and *asserted*.
+# **Prerequisites.** Itô's formula, Gaussian densities, the notation of `docs/theory.md`
+# §1–3 (eqs. 1.1–3.7). Every result below is *derived* by SymPy (`derivations` package) and *asserted*.
 #
 # Full-mode wall time: 11 s on a 2-core CPU (`FAST=1`: 10 s; `benchmarks/notebook_times.py`).
 

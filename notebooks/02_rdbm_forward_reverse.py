@@ -17,7 +17,7 @@
 # ancestral sampling, why nothing ever divides by the residual `pi`, why the `eta = 0` implicit step *is*
 # the exact probability-flow ODE solution, and why RDBM predicts `x0` rather than the noise.
 #
-# **Prerequisites.** Notebook 01 (OU process, h-transform) and `shared/theory/RDBM.md` sections 2–3.
+# **Prerequisites.** Notebook 01 (OU process, h-transform) and `docs/theory.md` §4–9.
 # We work in the clock $u = \bar\theta_t$ with $c = \bar\theta_T$; for three times $0<s<t<T$ the clock
 # increments $a = \bar\theta_s$, $b = \bar\theta_{s:t}$, $d = \bar\theta_{t:T}$ are positive symbols.
 #
@@ -143,7 +143,7 @@ print(checks)
 # exact for the conditional path ($x_0$ given); the sampler puts $\hat x_0$ both into $g$ and into the score,
 # and $\hat\pi^2$ cancels. Checks: the reverse-time SDE with drift $f - g^2\nabla\log q$ has the bridge marginals
 # (reverse-time Fokker–Planck), the PF-ODE with $f - \tfrac12 g^2\nabla\log q$ transports them (continuity
-# equation), and with $\hat x_0$ plugged in the PF-ODE is the theory file's formula:
+# equation), and with $\hat x_0$ plugged in the PF-ODE is eq. (7.2) of `docs/theory.md`:
 
 # %%
 show(r"\frac{dx}{d\bar\theta}", family.pf_velocity(x, u, c, pihat))

@@ -18,7 +18,7 @@
 # $x_t = m + \Theta_t(x_0 - m) + \Psi_t(x_T - m) + \Sigma_t\,s(\pi)\,\epsilon$ — each shown by a SymPy identity or
 # limit, then checked numerically against the formula *as its own paper/code writes it*.
 #
-# **Prerequisites.** Notebooks 01–02; `shared/theory/RDBM.md` section 5. All cases except the interpolant
+# **Prerequisites.** Notebooks 01–02; `docs/theory.md` §11. All cases except the interpolant
 # use global noise ($s(\pi) = 1$); the coefficient identities do not depend on the noise factor.
 #
 # Full-mode wall time: 13 s on a 2-core CPU (`FAST=1`: 11 s; `benchmarks/notebook_times.py`).

@@ -19,7 +19,7 @@
 # `x0` a noise level proportional to `|pi| = |x0 - mu|`.
 #
 # **Prerequisites.** Notebooks 01–03 (the OU SDE, the bridge marginal `mu + Theta_t pi + Sigma_t pi eps`,
-# the samplers) and `shared/theory/RDBM.md` §2–3.
+# the samplers) and `docs/theory.md` §3–8.
 #
 # Full-mode wall time: 34 s on a 2-core CPU (`FAST=1`: 19 s; `benchmarks/notebook_times.py`).
 
@@ -208,7 +208,7 @@ for name, path in PATHS.items():
 # sampler of a bridge, given `x0`, follows the mean curve `mu + Theta_t pi`**.
 #
 # We compare Heun (second order) with the implicit sampler at `eta = 0`, which is the *exact* PF-ODE
-# solution for a fixed `x0_hat` (theory §3), on the same grid.
+# solution for a fixed `x0_hat` (`docs/theory.md` eq. 8.3), on the same grid.
 
 # %%
 N_ODE_PATHS = 6

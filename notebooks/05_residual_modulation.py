@@ -18,8 +18,8 @@
 # why intact pixels (`x0 == mu`) never move under RDBM — exactly, at every `t` — and how the shapes of
 # `Theta_t` and `Sigma_t` on the reference and GOUB grids differ.
 #
-# **Prerequisites.** Notebook 04 (the four processes in one dimension) and `shared/theory/RDBM.md`
-# §2, §4 and §5 (the reference schedule and GOUB's grid).
+# **Prerequisites.** Notebook 04 (the four processes in one dimension) and `docs/theory.md`
+# §4, §8 (eq. 8.5), §10 and §11 (the reference schedule and GOUB's grid).
 #
 # Full-mode wall time: 17 s on a 2-core CPU (`FAST=1`: 15 s; `benchmarks/notebook_times.py`).
 
@@ -101,7 +101,7 @@ plt.show()
 # on the `[0, 255]` scale for the largest residuals: invisible. To *see* the modulation we also
 # use `LAM_VIS = 0.1` (1000 times larger). The third row is the very same bridge with the noise factor
 # switched to 1 — GOUB-style global noise (this is also what the released reference code trains: it
-# has the residual factor commented out, theory §4). The last row is GOUB itself, on its own grid
+# has the residual factor commented out, `docs/theory.md` §11). The last row is GOUB itself, on its own grid
 # and with its published `lambda = 30/255`.
 
 # %%
