@@ -78,16 +78,43 @@ plt.show()
 # ## 1. The marginal, three ways
 #
 # **(a) Bayes** (`docs/theory.md` eq. 4.8). $q(x_t\mid x_0, x_T = \mu) \propto p(x_t\mid x_0)\,p(x_T = \mu\mid x_t)$ is a product of two
-# Gaussians in $x_t$; completing the square (SymPy works on $e^{u}, e^{c}$ as rational functions):
+# Gaussians in $x_t$. Step by step, writing $x$ for $x_t$, $u = \bar\theta_t$, $c = \bar\theta_T$ and dropping
+# the terms free of $x$: the free OU marginal of notebook 01 and $\log h$ (the kernel from $x$ at $u$ to $\mu$ at $c$),
 
 # %%
-mean, var = marginal.product_of_gaussians()
-show(r"\Theta_t", readable((mean - mu) / pi))
-show(r"\Sigma_t^2\,\pi^2", readable(var))
+log_p0 = -(x - mu - sp.exp(-u) * pi) ** 2 / (2 * lam * (1 - sp.exp(-2 * u)) * pi ** 2)
+log_h = -(sp.exp(-(c - u)) * (x - mu)) ** 2 / (2 * lam * (1 - sp.exp(-2 * (c - u))) * pi ** 2)
+show(r"\log p(x_t = x \mid x_0)", log_p0)
+show(r"\log h(x, t)", log_h)
+
+# %% [markdown]
+# Their sum is a quadratic in $x$, $-\frac{x^2}{2v} + \frac{m}{v}x + \mathrm{const}$: the precision $1/v$ is minus twice
+# the coefficient of $x^2$, and the mean $m$ is the coefficient of $x$ divided by the precision. SymPy reads the
+# coefficients off and simplifies (it works on $e^{u}, e^{c}$ as rational functions):
+
+# %%
+total = sp.expand(log_p0 + log_h)
+precision = -2 * total.coeff(x, 2)
+show(r"\frac{1}{v}", readable(precision))
+var_bayes = readable(1 / precision)
+mean_bayes = readable(total.coeff(x, 1) / precision)
+show(r"v", var_bayes)
+show(r"\frac{m - \mu}{\pi}", readable((mean_bayes - mu) / pi))
+
+# %% [markdown]
+# In hyperbolic form these are the coefficients of the bridge marginal $x_t = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$
+# (`docs/theory.md` eq. 4.2); the differences simplify to 0, and the `derivations` package's own Bayes computation
+# agrees:
+
+# %%
 show(r"\Theta_t", family.Theta(u, c))
 show(r"\Sigma_t^2", family.Sigma2(u, c))
+show(r"\frac{m - \mu}{\pi} - \Theta_t", readable((mean_bayes - mu) / pi - family.Theta(u, c)))
+show(r"v - \Sigma_t^2\pi^2", readable(var_bayes - family.Sigma2(u, c) * pi ** 2))
 
 # %% tags=["nbval-check-output"]
+assert readable((mean_bayes - mu) / pi - family.Theta(u, c)) == 0
+assert readable(var_bayes - family.Sigma2(u, c) * pi ** 2) == 0
 assert marginal.check_gaussian_product() == 0
 print(marginal.check_gaussian_product())
 
