@@ -57,8 +57,8 @@ def numeric(name):
 # deviation* ($g_t^2 = 2\lambda_{\rm GOUB}^2\theta_t$), mean coefficient $e^{-\bar\theta_t}\bar\sigma^2_{t:T}/\bar\sigma^2_T$,
 # variance $\bar\sigma_t^2\bar\sigma_{t:T}^2/\bar\sigma_T^2$ and drift
 # $(\theta_t + g_t^2 e^{-2\bar\theta_{t:T}}/\bar\sigma^2_{t:T})(\mu - x)$. In this course $\lambda$ (`lam`) is always a
-# *variance*, so GOUB is `lam` $= \lambda_{\rm GOUB}^2$ (`docs/theory.md` eq. 11.1); with $s(\pi) = 1$ its forms are
-# $\Theta_t$, $\Sigma_t^2$ and $\coth$ (below, $\lambda$ is this course's variance `lam`):
+# *variance*, so GOUB is `lam` $= \lambda_{\rm GOUB}^2$ (`docs/theory.md` eq. 11.1); with $s(\pi) = 1$ its forms,
+# displayed below in GOUB's own $\lambda_{\rm GOUB}$, are $\Theta_t$, $\Sigma_t^2$ and $\coth$:
 
 # %%
 mean_coef, var, drift_coef = sc.goub_forms()
