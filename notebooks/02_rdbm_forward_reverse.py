@@ -290,7 +290,7 @@ print(reverse.check_near_T_terms())
 # on the PF-ODE (first step implicit) only approximates it: near $T$ the reference clock advances by up to
 # about 1 per index while the ODE's rates grow like $1/\bar\theta_{t:T}$ (a stiff regime). $\eta = 1$ wanders like
 # a bridge sample path and ends at $x_0$ as well.
-# Intact pixels (the two flat lines) stay at $\mu$ throughout.
+# The two flat lines are intact pixels ($\hat\pi = 0$: no drift, no noise; notebook 05 shows it on whole images).
 
 # %%
 g = torch.Generator().manual_seed(0)
