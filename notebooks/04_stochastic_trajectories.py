@@ -19,7 +19,7 @@
 # `x0` a noise level proportional to `|pi| = |x0 - mu|`.
 #
 # **Prerequisites.** Notebooks 01–03 (the OU SDE, the bridge marginal `mu + Theta_t pi + Sigma_t pi eps`,
-# the samplers) and `shared/theory/RDBM.md` §2–3.
+# the samplers) and `docs/theory.md` §3–8.
 #
 # Full-mode wall time: 34 s on a 2-core CPU (`FAST=1`: 19 s; `benchmarks/notebook_times.py`).
 
@@ -198,7 +198,6 @@ for name, path in PATHS.items():
     fwd, shown, ts_fwd = forward_em(path, X0, MU_T, N_STEPS, gen)
     rev, x_end = reverse_em(path, X0, MU_T, N_STEPS, gen)
     SIM[name] = dict(fwd=fwd, rev=rev, shown=shown, x_end=x_end)
-    assert torch.equal(x_end, X0)  # the last reverse step returns x0_hat, here the oracle's x0
 
 # %% [markdown]
 # The PF-ODE with the oracle. For the unpinned process it starts from the same kind of closed-form
@@ -208,7 +207,7 @@ for name, path in PATHS.items():
 # sampler of a bridge, given `x0`, follows the mean curve `mu + Theta_t pi`**.
 #
 # We compare Heun (second order) with the implicit sampler at `eta = 0`, which is the *exact* PF-ODE
-# solution for a fixed `x0_hat` (theory §3), on the same grid.
+# solution for a fixed `x0_hat` (shown in notebook 02, section 4; `docs/theory.md` eq. 8.3), on the same grid.
 
 # %%
 N_ODE_PATHS = 6
@@ -362,6 +361,35 @@ for name, path in PATHS.items():
             all_ok &= ok
             print(f"{name:<28}{direction:>5}{t:>6.2f}{E:>9.4f}{V:>9.5f}{zm:>8.2f}{zv:>8.2f}  {ok}")
 assert all_ok
+
+# %% [markdown]
+# Mean and variance alone do not show that each simulated path belongs to *its own* `x0`: a sampler that mixed the
+# paths up would pass them. So we also compare the covariance of the simulated `x_t` with the paths' own `x0` with the
+# closed form `Cov(E[x_t | x0_i], x0_i)` (given the drawn `x0`), within `5 se + 3 theta dt`. For the reverse SDE
+# this checks that the oracle's `x0` steers each path (shuffling the paths' `x0` before the comparison fails it).
+
+# %%
+def pairing_check(path, xs, t):
+    """Simulated Cov(x_t, x0_i) against the closed form, given the drawn x0; deviation in standard errors."""
+    m, s = path.mean(X0, MU_T, t), path.std(X0, MU_T, t)
+    d0 = X0 - X0.mean()
+    cov_sim, cov_cf = ((xs - xs.mean()) * d0).mean(), ((m - m.mean()) * d0).mean()
+    se = torch.sqrt((s ** 2 * d0 ** 2).sum()) / m.numel()
+    ok = bool((cov_sim - cov_cf).abs() <= 5 * se + BIAS * cov_cf.abs())
+    return float(cov_sim), float(cov_cf), float((cov_sim - cov_cf) / se), ok
+
+
+pair_ok = True
+print(f"{'process':<28}{'sim':>5}{'t':>6}{'Cov sim':>10}{'Cov cf':>10}{'d/se':>8}  ok")
+for name, path in PATHS.items():
+    for direction in ("fwd", "rev"):
+        for t in CHECK_TIMES:
+            cs, cc, z, ok = pairing_check(path, SIM[name][direction][t], t)
+            pair_ok &= ok
+            print(f"{name:<28}{direction:>5}{t:>6.2f}{cs:>10.5f}{cc:>10.5f}{z:>8.2f}  {ok}")
+assert pair_ok
+shuffled = SIM["(d) residual bridge (RDBM)"]["rev"][0.25].roll(1, dims=-1)
+assert not pairing_check(PATHS["(d) residual bridge (RDBM)"], shuffled, 0.25)[3]  # mixed-up paths are caught
 
 # %% [markdown]
 # The same check as a picture, at `t = 0.5`: histograms of the forward and reverse simulations

@@ -28,7 +28,9 @@ import torch
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from rdbm_course import explorer
-from rdbm_course.explorer import BRIDGE_CHOICES, explore, explorer_figure, explorer_path, static_figures, time_grid
+from IPython.display import display
+
+from rdbm_course.explorer import BRIDGE_CHOICES, explore, explorer_figure, explorer_path, time_grid
 
 torch.set_num_threads(1)  # tiny tensors: one thread is faster on a busy 2-core CPU
 set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})  # photographs and noise: JPEG keeps the notebook small
@@ -41,7 +43,7 @@ set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})  # photographs and no
 # * **bridge** — RDBM (OU bridge, noise `Sigma_t |pi|`), GOUB (the same bridge with global noise `Sigma_t`), BBDM
 #   (Brownian bridge), DDBM-VE (the VE bridge, `G_t = t^2` up to `sigma_max = 80`), DDBM-VP (the OU bridge that
 #   reverts to 0 instead of `mu`). Choosing one resets `lam` to its published value;
-# * **lam** — the noise variance (log scale); `Sigma_t^2` is `lam` times a shape;
+# * **lam** — the noise variance `lam` (log scale; type a value into the box beside the slider);
 # * **schedule** — `published` keeps the bridge's own clock; `reference` (RDBM's cosine betas), `goub-grid`,
 #   `constant` (`theta = 0.05` per step, `thbar_T = 5`) and `linear` (theta from 0.01 to 0.2) replace it with a
 #   100-step grid;
@@ -63,9 +65,10 @@ explore()
 
 # %% [markdown]
 # One redraw computes the curves, the paths and the strip and draws the figure as the PNG the widget shows. On this
-# project's 2-core CPU it typically takes about 0.3 s once the first few redraws have warmed up (matplotlib's
-# drawing is most of it); now and then Python's full garbage collection adds about 0.3 s to one of them. One
-# untimed round, then ten redraws, two per bridge:
+# project's 2-core CPU with nothing else running it took about 0.3 s once the first few redraws had warmed up
+# (matplotlib's drawing is most of it); now and then Python's full garbage collection adds about 0.3 s to one of
+# them, and other work on the same cores slows every redraw. The output below is what the machine gave when this
+# notebook was last run. One untimed round, then ten redraws, two per bridge:
 
 # %%
 times = []
@@ -80,12 +83,19 @@ print(f"one redraw: median {sorted(times)[len(times) // 2]:.2f} s, fastest {min(
 # %% [markdown]
 # ## 2. The five bridges at their published settings
 #
-# The static figures (`static_figures()`, what `explore()` shows without ipywidgets): every bridge with its own
-# schedule and `lam`, `pi = 1`, the inpainting crop — except RDBM, drawn at `lam = 0.1` instead of `1e-4` so that
-# its noise is visible (at `1e-4` the strip is just the interpolation `mu + Theta_t pi`).
+# The explorer's figure for every bridge with its own schedule and `lam`, `pi = 1`, the inpainting crop — except
+# RDBM, drawn at `lam = 0.1` instead of `1e-4` so that its noise is visible (at `1e-4` the strip is just the
+# interpolation `mu + Theta_t pi`). These are the presets of `static_figures()`, which `explore()` shows stacked in
+# one figure when ipywidgets is missing; here they are drawn one by one.
+#
+# The horizontal axes are each bridge's own time: grid indices for RDBM, GOUB and BBDM, continuous `t` for the two
+# DDBM bridges. The clean end is where the clock is 0: on GOUB's grid that is index `0`; on RDBM's reference
+# grid and on BBDM's table the clock is already positive at index 0, so the clean end is the *virtual* index `-1`
+# (notebook 01, section 4; `docs/theory.md` §10). Both conventions describe the same point.
 
 # %%
-static_figures()
+for preset in explorer.PRESETS:
+    display(explorer_figure(**preset))
 
 # %% [markdown]
 # What to see:
@@ -105,6 +115,14 @@ for name in BRIDGE_CHOICES:
     path = explorer_path(name)
     sigma_max = float(path.coefficients(time_grid(path))[2].max())
     print(f"{name:8s} lam = {path.lam:8.4g}   thbar_T = {path.schedule.u_T:9.4g}   max Sigma_t = {sigma_max:8.4g}")
+
+# %% [markdown]
+# Why these `lam` and clocks? RDBM's and GOUB's `lam` are the papers' noise levels (GOUB's as a variance,
+# $(30/255)^2$). BBDM and DDBM-VE are Brownian bridges, and for them the papers publish the accumulated variance
+# $G_t$ itself; with `lam = 0.5` the noise term is $\sqrt{2\lambda}\,dW = dW$, so the clock *is* $G$
+# (`docs/theory.md` eq. 11.5). BBDM's clock therefore ends at $G_T = 2\,\texttt{max\_var} = 2$, and DDBM-VE's at
+# $G_T = \sigma_{\max}^2 = 80^2 = 6400$ (eq. 11.6): a Brownian clock, not an OU one, so it is not comparable with
+# RDBM's 7.88. DDBM-VP is an OU bridge with VP's unit stationary variance, `lam = 1` (eq. 11.9).
 
 # %% [markdown]
 # ## Exercises
