@@ -13,7 +13,7 @@ module's ``FACTS``:
 * :mod:`~derivations.special_cases` — GOUB, IR-SDE, VE/DDBM-VE, BBDM, I2SB, interpolant, DDBM-VP, UniDB;
 * :mod:`~derivations.code_link` — the symbolic objects equal ``rdbm_core``'s numerics.
 
-:mod:`~derivations.family` holds the closed forms claimed by the theory file,
+:mod:`~derivations.family` holds the closed forms stated in ``docs/theory.md``,
 :mod:`~derivations.common` the symbols (with their positivity assumptions) and
 helpers, :mod:`~derivations.facts` the registry; ``python -m derivations`` runs it.
 """

@@ -242,13 +242,13 @@ def _implicit_step_func(kind):
     tgt = 0 if kind == "zero" else mu
     mean = lambda v: tgt + Th.subs(u, v) * (x0 - tgt) + Ps.subs(u, v) * (mu - tgt)  # noqa: E731
     step = mean(uss) + sp.sqrt((S2.subs(u, uss) - rho2) / S2.subs(u, uts)) * (xt - mean(uts)) + sp.sqrt(rho2) * zz
-    if kind == "ou":  # the theory's formula itself (target mu, Psi = 1 - Theta)
+    if kind == "ou":  # docs/theory.md eq. 8.1 itself (target mu, Psi = 1 - Theta)
         assert sp.simplify(step - family.implicit_step(xt, uss, uts, c, x0 - mu, rho2, zz)) == 0
     return sp.lambdify((xt, x0, mu, uss, uts, c, lam, rho2, zz), step, "numpy")
 
 
 def check_implicit_step():
-    """``samplers.implicit_step`` with ``eta = 0``, ``0.5`` and ``1`` against the theory's formula (``rho^2 = eta^2``
+    """``samplers.implicit_step`` with ``eta = 0``, ``0.5`` and ``1`` against ``docs/theory.md`` eq. 8.1 (``rho^2 = eta^2``
     times the posterior variance; the same ``z`` drawn from the same seed) on every branch with ``lam > 0``: OU
     bridge (modulated and global), target zero (DDBM-VP), Brownian (BBDM, DDBM-VE, I2SB) and unpinned (IR-SDE).
     Mutation tried: the step's ratio ``(Sigma_s^2 - rho^2)/Sigma_t^2`` without the square root in the reference

@@ -1,6 +1,6 @@
 """Symbols, assumptions and the few algebra helpers shared by every derivation.
 
-Conventions (theory file ``shared/theory/RDBM.md``, section 1):
+Conventions (``docs/theory.md`` §1; the increments a, b, d are the note under eq. 1.5):
 
 * everything is written in the **clock** ``u = thbar_t = int_0^t theta``; since
   ``du = theta_t dt`` an SDE ``dx = theta_t F(x, u) dt + sqrt(2 lam theta_t) s dw``

@@ -1,4 +1,4 @@
-"""The closed forms *claimed* by the theory file (sections 2-3), as SymPy expressions.
+"""The closed forms *stated* in ``docs/theory.md`` (eqs. 2.5, 3.5, 4.2, 5.2, 7.2, 8.1), as SymPy expressions.
 
 The other modules derive these objects from first principles and check that
 the derivation agrees with the claim.  All functions take clock values
@@ -66,7 +66,7 @@ def pf_velocity(z, u, c, pi_hat):
 
 
 def implicit_step(x_t, u_s, u_t, c, pi_hat, rho2=0, noise=0):
-    """Generalised implicit step from clock ``u_t`` to ``u_s < u_t`` (theory section 3):
+    """Generalised implicit step from clock ``u_t`` to ``u_s < u_t`` (docs/theory.md eqs. 8.1-8.2):
 
     ``mu + Theta_s pi_hat + sqrt(Sigma_s^2 - rho^2)/Sigma_t (x_t - mu - Theta_t pi_hat) + rho z``
     (``noise`` is ``s(pi_hat) z``).

@@ -122,9 +122,9 @@ def check_stationary_variance():
 
 
 def check_marginal_from_x0():
-    """With ``x_s = x0 = mu + pi`` at ``thbar = 0`` the kernel gives the theory's marginal
+    """With ``x_s = x0 = mu + pi`` at ``thbar = 0`` the kernel gives the marginal of ``docs/theory.md`` eq. 2.5
     ``N(mu + e^{-thbar_t} pi, lam (1 - e^{-2 thbar_t}) pi^2)``: the mean by the integrating factor, the
-    variance by Ito's isometry (a deterministic start adds no variance), both against the theory's formula
+    variance by Ito's isometry (a deterministic start adds no variance), both against ``docs/theory.md`` eq. 2.5
     written out here (not :mod:`family`).  Mutation tried: the variance ``lam (1 - e^{-thbar_t}) pi^2``
     (rate 1 instead of 2) -> fails."""
     mean = mean_by_integrating_factor().subs(xs, mu + pi)

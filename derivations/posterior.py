@@ -36,7 +36,7 @@ def posterior_by_bayes():
 
 
 def claimed():
-    """The theory file's posterior mean and variance."""
+    """The posterior mean and variance of ``docs/theory.md`` eqs. 5.1-5.2."""
     P, K, Vp = family.posterior_coefficients(a, b)
     return mu + P * pi + K * (xt - mu), Vp * pi ** 2
 

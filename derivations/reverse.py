@@ -79,7 +79,7 @@ def check_pf_ode_continuity():
 
 def check_pf_ode_x0hat_form():
     """PF-ODE in time ``t`` with ``x0_hat`` in ``g`` and in the score: ``theta f - theta lam pi_hat^2 score_hat
-    = theta coth(thbar_{t:T}) (mu - x) + lam theta (x - mu - Theta pi_hat)/Sigma^2`` (theory section 3)."""
+    = theta coth(thbar_{t:T}) (mu - x) + lam theta (x - mu - Theta pi_hat)/Sigma^2`` (docs/theory.md eq. 7.2)."""
     score_hat = score().subs(pi, pihat)
     v = theta * family.bridge_drift(u, c) - lam * theta * pihat ** 2 * score_hat
     return zero(v - theta * family.pf_velocity(x, u, c, pihat))

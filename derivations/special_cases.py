@@ -1,4 +1,4 @@
-"""Fact 7: the special cases of the residual bridge family (theory file, section 5).
+"""Fact 7: the special cases of the residual bridge family (docs/theory.md §11).
 
 Each model gets (i) a symbolic identity or limit and (ii) a numeric check in the
 model's *own* parameterisation: its formula as its paper/code writes it, on its

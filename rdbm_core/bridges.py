@@ -1,4 +1,4 @@
-"""The residual bridge family: RDBM and the published bridges it contains (theory §5).
+"""The residual bridge family: RDBM and the published bridges it contains (docs/theory.md §11).
 
 Each constructor returns a :class:`~rdbm_core.path.ResidualPath` with the
 published defaults of its paper and code.  ``BRIDGES`` maps the command-line

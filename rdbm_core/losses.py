@@ -1,4 +1,4 @@
-"""Training loss of the bridge family (theory §3, "Parameterisations").
+"""Training loss of the bridge family (docs/theory.md §9, eqs. 9.1-9.3).
 
 The network sees ``(x_t, mu, t)`` with ``x_t ~ q(x_t | x0, mu)`` at a time drawn
 uniformly from the schedule's training times.  The reference RDBM regresses

@@ -1,6 +1,6 @@
 """The residual path: ``x_t = Theta_t x0 + Psi_t mu + Sigma_t s(pi) eps`` and everything derived from it.
 
-Theory file (``shared/theory/RDBM.md``), sections 2-3.  With the residual
+Theory: ``docs/theory.md`` §3-7 (this summary is eqs. 4.1-4.6).  With the residual
 ``pi = x0 - mu`` and the default target ``m = mu`` (so ``Psi = 1 - Theta``):
 
     x_t = mu + Theta_t pi + Sigma_t s(pi) eps,      s(pi) = pi (RDBM) or 1 (global noise)
@@ -124,7 +124,7 @@ class ResidualPath:
         return 2 * u * d / c
 
     def coefficients(self, t):
-        """``(Theta_t, Psi_t, Sigma_t)`` as float64 tensors shaped like ``t`` (eqs. of theory §2).
+        """``(Theta_t, Psi_t, Sigma_t)`` as float64 tensors shaped like ``t`` (docs/theory.md eqs. 4.2, 4.5, 4.6).
 
         ``Theta`` multiplies ``x0``, ``Psi`` multiplies ``mu`` (= ``x_T``), ``Sigma`` is
         the standard deviation before the noise factor ``s(pi)``.
@@ -148,7 +148,7 @@ class ResidualPath:
     def posterior_coefficients(self, t, s):
         """``(A, k, V)`` of ``q(x_s | x_t, x0)``: mean ``m + A (x0 - m) + k (x_t - m)``, variance ``V s(pi)^2``.
 
-        The bridge from ``x0`` at 0 to ``x_t`` at ``t`` (Markov property; theory §3):
+        The bridge from ``x0`` at 0 to ``x_t`` at ``t`` (Markov property; docs/theory.md eqs. 5.1-5.3):
         ``A = S(u_t - u_s)/S(u_t)``, ``k = S(u_s)/S(u_t)``, ``V = 2 lam S(u_s) S(u_t - u_s)/S(u_t)``
         with ``u_t = thbar_t``, ``u_s = thbar_s``. Requires ``s < t``.
         """
@@ -225,7 +225,7 @@ class ResidualPath:
         return mu + float(sigma) * z
 
     def posterior(self, x_t: torch.Tensor, x0: torch.Tensor, mu: torch.Tensor, t, s):
-        """Mean and per-element std of ``q(x_s | x_t, x0)`` (theory §3, "Posterior")."""
+        """Mean and per-element std of ``q(x_s | x_t, x0)`` (docs/theory.md eq. 5.1)."""
         check_pair(x0, mu)
         t, s = self.batch_times(t, x0), self.batch_times(s, x0)
         A, k, V = (append_dims(c, x0) for c in self.posterior_coefficients(t, s))
@@ -247,7 +247,7 @@ class ResidualPath:
     # ------------------------------------------------------------------ dynamics (per unit clock)
 
     def bridge_drift(self, x: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
-        """Forward drift ``dx/du`` of the bridge SDE (h-transformed OU; theory §2).
+        """Forward drift ``dx/du`` of the bridge SDE (h-transformed OU; docs/theory.md eqs. 3.5-3.7).
 
         OU bridge: ``-(x - m) coth(d) + (mu - m) / sinh(d)`` with ``d = thbar_{t:T}``, which is
         ``coth(d) (mu - x)`` for ``m = mu``.  Brownian limit: ``(mu - x) / d``.
@@ -263,7 +263,7 @@ class ResidualPath:
         return -(x - m) / torch.tanh(d) + (mu - m) / torch.sinh(d)
 
     def velocity(self, x: torch.Tensor, x0_hat: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
-        """Probability-flow ODE velocity ``dx/du`` with ``x0`` replaced by ``x0_hat`` (theory §3).
+        """Probability-flow ODE velocity ``dx/du`` with ``x0`` replaced by ``x0_hat`` (docs/theory.md eqs. 7.1-7.3).
 
         ``f - (1/2) g^2 grad log p = bridge_drift + lam (x - E[x_t | x0_hat]) / Sigma_t^2``;
         the factor ``s(pi)^2`` of ``g^2`` cancels the one in the score, so nothing

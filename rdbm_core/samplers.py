@@ -13,7 +13,7 @@
   network's ``x0_hat`` there and the new state); :class:`Trajectory` records them.
   Every sampler returns the final ``x`` only.
 
-Rules shared by all samplers (theory §3):
+Rules shared by all samplers (docs/theory.md eqs. 8.6-8.7):
 
 * a step that lands on the clean point returns ``x0_hat`` (the exact solution
   there, since ``Theta = 1``, ``Sigma = 0``);
@@ -120,7 +120,7 @@ class Trajectory:
 
 def implicit_step(path: ResidualPath, x_t: torch.Tensor, x0_hat: torch.Tensor, mu: torch.Tensor, t, s,
                   eta: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One step of the generalised implicit sampler (DDIM/DBIM family; theory §3):
+    """One step of the generalised implicit sampler (DDIM/DBIM family; docs/theory.md eqs. 8.1-8.4):
 
         x_s = E[x_s | x0_hat] + sqrt(Sigma_s^2 - rho_s^2) / Sigma_t * (x_t - E[x_t | x0_hat]) + rho_s s(pi_hat) z
 

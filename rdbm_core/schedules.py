@@ -1,7 +1,7 @@
 """Schedules: the clock ``thbar_t = int_0^t theta_s ds`` on a discrete grid or in continuous time.
 
 Every bridge of the family depends on its schedule only through the *clock*
-``u(t) = thbar_t`` (theory file, section 1): the marginal, the posterior and the
+``u(t) = thbar_t`` (docs/theory.md eqs. 1.2-1.3): the marginal, the posterior and the
 samplers are written in ``u``.  A schedule therefore answers three questions:
 
 * ``clock(t)``   -> ``thbar_t`` (float64), for a tensor of times ``t``;
@@ -16,7 +16,7 @@ Constructors reproduce the published grids:
 
 * :func:`reference` — the RDBM reference code: ``theta`` = improved-DDPM
   cosine betas, ``N = 100``, inclusive cumulative sum, so index ``N - 1`` is the
-  terminal point and index ``-1`` is the (virtual) clean point (theory §4);
+  terminal point and index ``-1`` is the (virtual) clean point (docs/theory.md eqs. 10.1-10.2);
 * :func:`irsde_grid` — IR-SDE / GOUB: ``theta = 1 - alpha_bar`` of the cosine
   schedule with ``T + 1`` points, cumulative sum shifted so index 0 is clean,
   rescaled so ``thbar_T = -ln(eps)``;
@@ -131,7 +131,7 @@ class DiscreteSchedule:
 
         For the reference schedule (``N = 100``, ``steps = 10``) this is
         ``99, 89, ..., 9, -1``: ten network evaluations, the last of which
-        returns ``x0_hat`` (theory §4).
+        returns ``x0_hat`` (docs/theory.md eqs. 10.3, 8.7).
         """
         if steps < 1 or steps > self.t_T - self.t_clean:
             raise ValueError(f"steps must be in 1..{self.t_T - self.t_clean} for schedule '{self.name}', got {steps}")
@@ -220,7 +220,7 @@ def from_table(clock_values, *, clean_on_grid: bool, terminal: float | None = No
 
 
 def reference(n: int = 100) -> DiscreteSchedule:
-    """RDBM reference schedule (theory §4): cosine betas as ``theta``, inclusive cumulative sum.
+    """RDBM reference schedule (docs/theory.md eqs. 10.1-10.2): cosine betas as ``theta``, inclusive cumulative sum.
 
     Index ``i`` has ``thbar_i = theta_0 + ... + theta_i``; index ``n - 1`` is the
     terminal point and ``-1`` the virtual clean point.  ``thbar_T = 7.8789``

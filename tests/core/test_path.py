@@ -1,4 +1,4 @@
-"""The residual path: stability, boundary values, posterior, implicit step, input checks (theory §2-3)."""
+"""The residual path: stability, boundary values, posterior, implicit step, input checks (docs/theory.md §4-5, §8)."""
 import itertools
 
 import pytest

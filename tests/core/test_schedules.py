@@ -1,4 +1,4 @@
-"""The schedules reproduce the published grids (theory §4, issue 'Foundation')."""
+"""The schedules reproduce the published grids (docs/theory.md §10)."""
 import math
 
 import pytest

@@ -1,4 +1,4 @@
-"""Euler-Maruyama simulation of the bridge SDE against the closed-form marginal (theory §2).
+"""Euler-Maruyama simulation of the bridge SDE against the closed-form marginal (docs/theory.md eqs. 3.5, 4.3).
 
     dx = theta_t coth(thbar_{t:T}) (mu - x) dt + sqrt(2 lam theta_t) s(pi) dw
 

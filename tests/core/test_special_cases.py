@@ -1,4 +1,4 @@
-"""Each published bridge agrees with its own paper's formula and constants (theory §5).
+"""Each published bridge agrees with its own paper's formula and constants (docs/theory.md §11).
 
 Exact members are checked to 1e-10 in float64 against the formula *as its paper or
 code writes it*, re-implemented here independently of rdbm_core.  Limits and

@@ -53,3 +53,20 @@ def test_time_table_is_the_measured_csv_for_every_notebook_and_solution():
 def test_time_table_formats_durations():
     notebook_times = _notebook_times()
     assert [notebook_times.duration(s) for s in (9.6, 119.4, 1152.0)] == ["10 s", "119 s", "19.2 min"]
+
+
+def test_nothing_in_the_repository_points_outside_it():
+    """The theory reference is docs/theory.md: no tracked text file cites the developers' background file or any
+    path above the repository.  Mutation tried: the old README line citing the background file fails it."""
+    import subprocess
+    root = Path(__file__).resolve().parents[2]
+    files = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    offenders = []
+    OUTSIDE = ("shared" + "/theory", ".." + "/shared")  # split so that this file does not match itself
+    for name in files:
+        if not name.endswith((".py", ".md", ".ipynb", ".toml", ".cfg", "Makefile")):
+            continue
+        text = (root / name).read_text(errors="ignore")
+        if any(p in text for p in OUTSIDE):
+            offenders.append(name)
+    assert offenders == [], offenders
