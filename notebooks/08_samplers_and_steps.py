@@ -21,7 +21,8 @@
 # **Prerequisites.** Notebook 02 (reverse SDE, PF-ODE, the implicit step) and notebook 06 (training).
 #
 # **Full-mode wall time: 9 min on a 2-core CPU** (one torch thread, no other load; `benchmarks/notebook_times.py`;
-# the committed run, on a machine shared with other jobs, took 10.6 min, 6.7 of them training). `FAST=1` (CI) trains a tiny network for
+# the committed run, on a machine shared with other jobs, took 10.6 min, 6.7 of them training; measured when the
+# sweep restored 4 crops instead of today's 16 benchmark items, so expect the sweep to take about 4x longer). `FAST=1` (CI) trains a tiny network for
 # 20 steps and sweeps fewer NFE: its PSNR numbers mean nothing; part 2 is the same in both modes.
 
 # %%
@@ -36,9 +37,10 @@ import torch
 from IPython.display import Markdown, display
 
 from rdbm_core import bridges, samplers, schedules
-from rdbm_core.data import SyntheticPairs
+from rdbm_core.data import HeldOutBenchmark
 from rdbm_core.evaluation import restore
 from rdbm_core.metrics import psnr
+from rdbm_core.stats import two_stage_bootstrap
 from rdbm_core.training import TrainConfig, load_trained, train
 
 FAST = os.environ.get("FAST") == "1"
@@ -108,8 +110,11 @@ assert all(nfe == (1 if st == 1 else 2 * st - 2) for st, nfe in nfe_table["Heun 
 # ## 2. PSNR against NFE on a trained derain model
 #
 # We train RDBM on deraining exactly as in notebook 06 (`small` U-Net, 64x64 crops, batch 8, learning rate 5e-4,
-# 300 steps, seed 0: training is deterministic, so this is the same network as notebook 06's), then restore a few held-out 64x64 crops with every sampler at 1 to 100 evaluations. The
-# stochastic samplers (implicit `eta = 1`, Euler–Maruyama) use a fixed seed.
+# 300 steps, seed 0: training is deterministic, so this is the same network as notebook 06's), then restore the
+# first 16 items of the fixed held-out benchmark (`data.HeldOutBenchmark`: 64x64 windows, four of each held-out
+# photograph) with every sampler at 1 to 100 evaluations. The stochastic samplers (implicit `eta = 1`,
+# Euler–Maruyama) use a fixed seed. Every sampler restores the same items with the same network, so samplers
+# are compared by the paired difference on each item, with a 95 % bootstrap interval over the items.
 
 # %%
 if FAST:  # the fast (smoke) configuration of FAST=1: a tiny network for 20 steps
@@ -121,7 +126,7 @@ result = train(config, progress=False)
 print(f"trained {result['step']} steps in {result['wall_s']:.0f} s ({result['images_per_s']:.1f} images/s)")
 model, path, _ = load_trained(result["checkpoint"])
 
-test = SyntheticPairs("derain", "test", crop=32 if FAST else 64, length=2 if FAST else 4, seed=1000)
+test = HeldOutBenchmark("derain", items=4 if FAST else 16, crop=32 if FAST else 64)
 x0 = torch.stack([test[i]["x0"] for i in range(len(test))])
 mu = torch.stack([test[i]["mu"] for i in range(len(test))])
 input_psnr = float(np.mean([psnr(mu[i], x0[i]) for i in range(len(test))]))
@@ -131,6 +136,7 @@ assert math.isfinite(input_psnr) and all(math.isfinite(v) for v in result["losse
 # %%
 NFES = (1, 2, 5) if FAST else (1, 2, 5, 10, 20, 50, 100)
 sweep = {}  # label -> list of (measured NFE, mean PSNR)
+per_item = {}  # (label, NFE) -> PSNR of every test item
 t_sweep = time.perf_counter()
 for label, (name, eta) in SAMPLERS.items():
     sweep[label] = []
@@ -138,8 +144,8 @@ for label, (name, eta) in SAMPLERS.items():
         counter = CountingModel(model)
         out = restore(counter, path, mu, steps=steps_for(name, n), sampler=name, eta=eta,
                       generator=torch.Generator().manual_seed(0))
-        score = float(np.mean([psnr(out[i], x0[i]) for i in range(len(test))]))
-        sweep[label].append((counter.calls, score))
+        per_item[(label, n)] = np.array([psnr(out[i], x0[i]) for i in range(len(test))])
+        sweep[label].append((counter.calls, float(per_item[(label, n)].mean())))
 print(f"sweep: {sum(c for v in sweep.values() for c, _ in v)} network evaluations of a batch of {len(test)} "
       f"in {time.perf_counter() - t_sweep:.0f} s")
 
@@ -172,23 +178,82 @@ best = max(s for v in sweep.values() for _, s in v)
 assert FAST or best > input_psnr, "a trained model should beat the rainy input"
 
 # %% [markdown]
+# **Differences with their uncertainty.** Each sampler against the reference (implicit, `eta = 0`) at the same
+# number of evaluations: the mean over the items of the paired PSNR difference, with a 95 % bootstrap interval
+# over the items (one trained network: the interval says whether *this network* restores these pictures
+# differently with the two samplers; another training seed could move it). Shaded: the interval.
+
+# %%
+REFERENCE = "implicit, eta=0"
+intervals = {}  # (label, NFE) -> (mean, low, high) of label - reference
+for label in SAMPLERS:
+    if label != REFERENCE:
+        for n in NFES:
+            d = (per_item[(label, n)] - per_item[(REFERENCE, n)])[None]  # [1 seed, items]
+            intervals[(label, n)] = (float(d.mean()), *two_stage_bootstrap(d))
+steps_gain = {}  # reference sampler: n evaluations against 1
+for n in NFES[1:]:
+    d = (per_item[(REFERENCE, n)] - per_item[(REFERENCE, 1)])[None]
+    steps_gain[n] = (float(d.mean()), *two_stage_bootstrap(d))
+
+fig, ax = plt.subplots(figsize=(7.5, 4))
+for label in SAMPLERS:
+    if label == REFERENCE:
+        continue
+    m, lo, hi = (np.array([intervals[(label, n)][k] for n in NFES]) for k in range(3))
+    ax.plot(NFES, m, marker=markers[label], label=f"{label} − {REFERENCE}")
+    ax.fill_between(NFES, lo, hi, alpha=0.15)
+ax.axhline(0, color="k", lw=0.8)
+ax.set_xscale("log")
+ax.set_xlabel("network evaluations (NFE)")
+ax.set_ylabel("paired PSNR difference (dB)")
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+
+def verdict(mean, low, high):
+    return "not established" if low <= 0 <= high else ("higher" if low > 0 else "lower")
+
+
+lines = ["| sampler − implicit eta=0 | " + " | ".join(f"NFE {n}" for n in NFES) + " |",
+         "|---|" + "---|" * len(NFES)]
+for label in SAMPLERS:
+    if label != REFERENCE:
+        lines.append(f"| {label} | " + " | ".join(
+            "{:+.2f} [{:+.2f}, {:+.2f}]".format(*intervals[(label, n)]) for n in NFES) + " |")
+lines.append("| implicit eta=0, NFE n − NFE 1 | — | " + " | ".join(
+    "{:+.2f} [{:+.2f}, {:+.2f}]".format(*steps_gain[n]) for n in NFES[1:]) + " |")
+display(Markdown("\n".join(lines)))
+
+# %% [markdown]
 # **Reading the sweep.** With 1 evaluation every sampler returns the network's first guess `x0_hat(mu, t_T)`;
 # with 2 the deterministic samplers are still identical (first step implicit, last step returns `x0_hat`), and
 # the stochastic ones differ only by RDBM's tiny noise (`lam = 1e-4`, multiplied by the residual), so the curves
-# separate from 3 evaluations on. What the measurement shows (numbers in the table):
-#
-# * **The first prediction carries most of the quality.** One evaluation already gains about 4 dB over the rainy
-#   input, two add about half a dB, and beyond that no sampler improves in a way that stands out from the
-#   noise of four test crops: a bridge that starts *at* the degraded image with little noise has little left
-#   to do after the first `x0` prediction.
-# * **The implicit step with `eta = 0` is the safe choice at every budget** (the reference sampler; Heun matches
-#   it at twice the cost per step).
-# * **Explicit Euler on the PF-ODE is the worst at few steps** (about a dB below the implicit step at 5-10
-#   evaluations) and only catches up near 100: the ODE is stiff — its rates grow like `1 / thbar_{t:T}` near
-#   `t_T` and like `1 / Sigma_t^2` near the clean point — and a coarse Euler step pays a discretisation error the
-#   implicit step does not have. Part 3 measures that error in isolation.
-# * **The stochastic samplers** (implicit `eta = 1`, Euler–Maruyama) lose about half a dB as the steps increase:
-#   every step re-injects fresh noise, which a network trained for a few minutes removes imperfectly.
+# separate from 3 evaluations on. What the intervals allow us to say is computed below, never written by hand:
+# a difference whose interval contains 0 is *not established* on these items, however the means are ordered.
+# Explicit Euler on the PF-ODE pays a discretisation error that the implicit step does not have (part 3
+# measures it in isolation: the ODE is stiff, its rates grow like `1 / thbar_{t:T}` near `t_T` and like
+# `1 / Sigma_t^2` near the clean point); the stochastic samplers re-inject fresh noise at every step, which a
+# network trained for a few minutes removes imperfectly. Whether either effect is large enough to see on these
+# items is what the table says.
+
+# %%
+said = [f"* first prediction: one evaluation gains {per_item[(REFERENCE, 1)].mean() - input_psnr:+.2f} dB over "
+        f"the rainy input (mean over {len(test)} items)."]
+for n, (m, lo, hi) in steps_gain.items():
+    said.append(f"* implicit eta=0 with {n} evaluations against 1: {m:+.2f} dB [{lo:+.2f}, {hi:+.2f}], "
+                f"{verdict(m, lo, hi)}.")
+for label in SAMPLERS:
+    if label != REFERENCE:
+        found = [(n, intervals[(label, n)]) for n in NFES if verdict(*intervals[(label, n)]) != "not established"]
+        if found:
+            said.append(f"* {label}: differs from the reference at NFE " + ", ".join(
+                f"{n} ({m:+.2f} dB [{lo:+.2f}, {hi:+.2f}])" for n, (m, lo, hi) in found)
+                + "; elsewhere no difference is established.")
+        else:
+            said.append(f"* {label}: no difference from the reference is established at any NFE.")
+display(Markdown("\n".join(said)))
 
 # %% [markdown]
 # ## 3. Convergence orders with a known `x0`
@@ -203,7 +268,7 @@ assert FAST or best > input_psnr, "a trained model should beat the rainy input"
 
 # %%
 cont = bridges.ou_bridge(schedules.continuous_constant(3.0, 1.0), lam=0.3)
-pair = SyntheticPairs("derain", "test", crop=32, length=1, seed=1000)[0]
+pair = HeldOutBenchmark("derain", items=1, crop=32)[0]
 x0_o, mu_o = pair["x0"][None].double(), pair["mu"][None].double()
 eps = torch.randn(x0_o.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 t0, t1 = 0.9, 0.1

@@ -4,7 +4,8 @@
 ``train``     train a bridge (or the regression baseline) on the embedded default or on LQ/GT folders;
 ``evaluate``  PSNR/SSIM of a checkpoint on held-out images (overall, degraded and intact pixels);
 ``restore``   restore an image file or a folder of images with a checkpoint;
-``demo``      the main job: train RDBM on deraining for a few CPU minutes, restore, write figures and metrics.
+``demo``      the main job: train RDBM on deraining for a few CPU minutes, restore, write figures and metrics;
+``compare``   paired difference of two methods in an items CSV, per task, with its 95 % interval.
 
 (The notebooks' HTML book is a tool of the course: ``python -m rdbm_course.book``.)
 
@@ -68,7 +69,7 @@ def _fast() -> bool:
 
 
 def _eval_dataset(args, config=None):
-    from .data import PairedFolder, test_pairs
+    from .data import BENCHMARK_ITEMS, TEST_IMAGES, HeldOutBenchmark, PairedFolder
     if args.lq or args.gt:
         if not (args.lq and args.gt):
             raise ValueError("give both --lq and --gt")
@@ -76,7 +77,9 @@ def _eval_dataset(args, config=None):
     task = args.task or (config.task if config is not None else None)
     if task is None:
         raise ValueError("give --task or --lq/--gt: the checkpoint was trained on folders")
-    return test_pairs(task, args.images, args.seed)
+    crop = args.crop or None
+    items = args.images if args.images is not None else BENCHMARK_ITEMS if crop else len(TEST_IMAGES)
+    return HeldOutBenchmark(task, items, crop=crop)
 
 
 def _print_summary(label: str, summary: dict) -> None:
@@ -110,14 +113,14 @@ def config_from_flags(args: argparse.Namespace, cls=TrainConfig, **overrides):
 
 
 def _cmd_train(args) -> int:
-    from .data import test_pairs
+    from .data import HeldOutBenchmark
     from .evaluation import evaluate
     from .training import train
     config = config_from_flags(args, task=None if args.lq else args.task)
     has_eval = config.task is not None and not args.no_eval
 
     def evaluate_fn(model, path, cfg, step):
-        res = evaluate(model, path, test_pairs(cfg.task, cfg.eval_images, cfg.seed), steps=cfg.sample_steps,
+        res = evaluate(model, path, HeldOutBenchmark(cfg.task, cfg.eval_images, crop=None), steps=cfg.sample_steps,
                        out_dir=Path(cfg.out) / f"eval_{step:06d}", device=next(model.parameters()).device,
                        progress=False)
         return res["summary"]
@@ -134,17 +137,27 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .evaluation import evaluate
+    from .evaluation import ITEM_COLUMNS, evaluate, item_rows
+    from .metrics import append_rows
     from .training import load_trained
     model, path, config = load_trained(args.checkpoint)
-    res = evaluate(model, path, _eval_dataset(args, config), steps=args.steps, out_dir=args.out,
-                   sampler=args.sampler, progress=not args.json)
+    dataset = _eval_dataset(args, config)
+    if args.items and Path(args.items).exists():  # fail before the work if the file cannot take the rows
+        append_rows(args.items, [], ITEM_COLUMNS)
+    res = evaluate(model, path, dataset, steps=args.steps, out_dir=args.out, sampler=args.sampler,
+                   seed=args.seed, progress=not args.json)
+    if args.items:
+        task = args.task or config.task or "folder"
+        method = args.method or (config.bridge if config.noise is None else f"{config.bridge}-{config.noise}")
+        append_rows(args.items, item_rows(res, task, method, config.seed), ITEM_COLUMNS)
     if args.json:
         print(dumps_json(res))
     else:
         _print_summary("evaluation", res["summary"])
         if args.out:
             print(f"wrote {Path(args.out) / 'metrics.json'}, metrics.csv and restorations.png")
+        if args.items:
+            print(f"appended {len(res['images'])} rows to {args.items}")
     return 0
 
 
@@ -174,7 +187,7 @@ def _cmd_restore(args) -> int:
 
 def _cmd_demo(args) -> int:
     from .checkpoints import load_trained
-    from .data import test_pairs
+    from .data import HeldOutBenchmark
     from .evaluation import evaluate
     from .training import train
     fast = _fast()
@@ -189,7 +202,7 @@ def _cmd_demo(args) -> int:
           f"{f'{config.steps} steps (FAST=1)' if fast else f'{args.minutes:g} CPU minutes'}) -> {out}")
     result = train(config)
     model, path, _ = load_trained(result["checkpoint"])
-    test = test_pairs(args.task, 2 if fast else args.images, args.seed, crop=64 if fast else None)
+    test = HeldOutBenchmark(args.task, 2 if fast else args.images, crop=64 if fast else None)
     res = evaluate(model, path, test, steps=args.steps, out_dir=out)
     s = res["summary"]
     (out / "train_losses.json").write_text(dumps_json({"losses": result["losses"], "wall_s": result["wall_s"],
@@ -198,6 +211,21 @@ def _cmd_demo(args) -> int:
     print(f"PSNR of the degraded input: {s['input_psnr']:.2f} dB")
     print(f"PSNR of the restoration:    {s['psnr']:.2f} dB")
     print(f"wrote {out / 'restorations.png'}, {out / 'metrics.json'}, {out / 'metrics.csv'}, {result['checkpoint']}")
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    from .stats import compare_items, load_items
+    rows = load_items(args.items)
+    results = compare_items(rows, args.a, args.b, tasks=args.task, metric=args.metric, draws=args.draws,
+                            resample_seed=args.resample_seed)
+    if args.json:
+        print(dumps_json({"items_csv": str(args.items), "a": args.a, "b": args.b, "metric": args.metric,
+                          "draws": args.draws, "resample_seed": args.resample_seed,
+                          "tasks": [r.as_dict() for r in results]}))
+    else:
+        for r in results:
+            print(r)
     return 0
 
 
@@ -223,8 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="embedded default: photographs shipped with scikit-image, degraded synthetically")
         q.add_argument("--lq", help="folder of degraded images (real paired data, matched to --gt by file name)")
         q.add_argument("--gt", help="folder of ground-truth images")
-        q.add_argument("--images", type=int, default=4, help="held-out test images for the embedded default")
-        q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--images", type=int, default=None,
+                       help="held-out items of the embedded default (train: whole test photographs, default 4; "
+                            "evaluate: benchmark windows, default 64, or the 4 photographs with --crop 0)")
+        q.add_argument("--seed", type=int, default=0,
+                       help="train: the training seed; evaluate: the seed of a stochastic sampler's noise "
+                            "(the held-out benchmark is fixed and does not depend on it)")
 
     def sampler_args(q):
         q.add_argument("--steps", type=int, default=10, help="sampler steps (network evaluations)")
@@ -245,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True)
     data_args(p)
     sampler_args(p)
+    p.add_argument("--crop", type=int, default=64,
+                   help="window size of the held-out benchmark items (default 64; 0: whole photographs)")
+    p.add_argument("--items", help="append one row per test item (task, method, seed, item, every metric) to "
+                                   "this CSV, for `compare`")
+    p.add_argument("--method", help="method name in the --items rows (default: the checkpoint's bridge)")
     p.add_argument("--out", help="folder for metrics.json, metrics.csv and restorations.png")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(func=_cmd_evaluate)
@@ -270,6 +307,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="outputs/demo")
     p.set_defaults(func=_cmd_demo)
+
+    from .stats import DRAWS, RESAMPLE_SEED
+    p = sub.add_parser("compare", help="paired difference of two methods in an items CSV, with a 95 %% interval",
+                       description="For each task: the mean paired difference A - B of a metric over the test items "
+                                   "and training seeds both methods share, its 95 %% interval from a two-stage "
+                                   "bootstrap (seeds, then items, with replacement), the numbers of items and seeds, "
+                                   "the difference for each seed and a verdict: a, b or tie (the interval contains "
+                                   "0). Metrics are higher-is-better.")
+    p.add_argument("items", help="items CSV (one row per task, method, seed and item; e.g. "
+                                 "benchmarks/results/bridge_comparison_items.csv or evaluate --items)")
+    p.add_argument("--a", required=True, help="method A")
+    p.add_argument("--b", required=True, help="method B")
+    p.add_argument("--task", action="append", help="only this task (repeatable; default: every task)")
+    p.add_argument("--metric", default="psnr", help="metric column (default psnr; e.g. psnr_y, ssim, psnr_degraded)")
+    p.add_argument("--draws", type=int, default=DRAWS, help="bootstrap draws")
+    p.add_argument("--resample-seed", type=int, default=RESAMPLE_SEED, help="seed of the bootstrap")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_compare)
 
     return parser
 

@@ -11,6 +11,9 @@ Contents
   the fixed lists :data:`TRAIN_IMAGES` and :data:`TEST_IMAGES`.
 * :class:`SyntheticPairs` -- crops of the embedded photos degraded on the fly with
   :func:`rdbm_core.degradations.degrade`; every item is a function of ``(seed, index)``.
+* :class:`HeldOutBenchmark` -- the fixed evaluation set of a task: non-overlapping windows of the
+  :data:`TEST_IMAGES` (or the whole photographs), degraded with the fixed :data:`BENCHMARK_SEED`; the
+  same items for every method, training seed and sampler.
 * :class:`PairedFolder` -- a real paired dataset stored as two folders (degraded LQ and
   ground-truth GT) whose files are matched by name stem (Rain100L/H, LOL, Snow100K,
   RESIDE, GoPro layouts).
@@ -47,7 +50,10 @@ __all__ = [
     "embedded_images",
     "embedded_image_names",
     "SyntheticPairs",
-    "test_pairs",
+    "BENCHMARK_SEED",
+    "BENCHMARK_ITEMS",
+    "BENCHMARK_CROP",
+    "HeldOutBenchmark",
     "PairedFolder",
 ]
 
@@ -60,13 +66,13 @@ SUPPORTED_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 # depends on optional packages.  Left out on purpose: synthetic pictures (logo,
 # colorwheel, ...), the already motion-blurred "clock", text pages, "cat" (= "chelsea"),
 # "retina" (mostly black surround) and images that need a download (pooch).
+# The four test photographs (a cat, a coffee cup, a rocket on its launch pad, a man with a
+# camera: three colour, one greyscale) are never used for training.
 TRAIN_IMAGES = (
     "astronaut",
-    "rocket",
     "motorcycle",
     "hubble_deep_field",
     "immunohistochemistry",
-    "camera",
     "brick",
     "grass",
     "gravel",
@@ -75,7 +81,7 @@ TRAIN_IMAGES = (
     "sklearn_china",
     "sklearn_flower",
 )
-TEST_IMAGES = ("chelsea", "coffee")
+TEST_IMAGES = ("chelsea", "coffee", "rocket", "camera")
 
 _OPTIONAL_IMAGES = {"sklearn_china", "sklearn_flower"}
 
@@ -371,10 +377,73 @@ class SyntheticPairs(torch.utils.data.Dataset):
         return {"x0": x0, "mu": mu, "mask": mask}
 
 
-def test_pairs(task: str, images: int = 4, seed: int = 0, crop: int | None = None) -> "SyntheticPairs":
-    """The held-out evaluation set of the embedded default: ``images`` items of the test photographs
-    (whole, or ``crop``-sized windows), degraded with seed ``1000 + seed`` so they never repeat a training item."""
-    return SyntheticPairs(task, "test", crop=crop, length=images, seed=1000 + seed)
+#: Seed of the benchmark's degradations and window choice; fixed, independent of any training seed.
+BENCHMARK_SEED = 20_251_027
+#: Items per task of the benchmark (windows spread evenly over the test photographs).
+BENCHMARK_ITEMS = 64
+#: Side of the benchmark's windows in pixels.
+BENCHMARK_CROP = 64
+
+
+class HeldOutBenchmark(torch.utils.data.Dataset):
+    """The fixed held-out benchmark of one restoration ``task``: the same items for every method,
+    training seed and sampler.
+
+    With ``crop`` (default :data:`BENCHMARK_CROP`): each photograph of :data:`TEST_IMAGES` is cut
+    into the non-overlapping ``crop x crop`` tiles of a grid centred on it; item ``i`` is a tile of
+    photograph ``i mod n``, the tiles of one photograph taken in an order fixed by
+    :data:`BENCHMARK_SEED`, so ``items`` windows are spread evenly over the photographs and never
+    overlap.  With ``crop=None``: item ``i`` is the whole photograph ``i mod n`` (resized to
+    multiples of 8, as :class:`SyntheticPairs` does), for figures.  The degradation of item ``i``
+    is drawn from ``(BENCHMARK_SEED, i)``: no training seed enters.
+
+    Items are ``{"x0", "mu", "mask", "name"}`` where ``name`` is ``photo`` or ``photo@top,left``.
+    Extra keyword ``params`` go to the degradation.
+    """
+
+    def __init__(self, task: str, items: int = BENCHMARK_ITEMS, crop: int | None = BENCHMARK_CROP, **params) -> None:
+        if isinstance(items, bool) or not isinstance(items, int) or items < 1:
+            raise ValueError(f"items must be a positive int, got {items!r}")
+        self.whole = SyntheticPairs(task, "test", crop=None, length=items, seed=BENCHMARK_SEED, **params)
+        self.task, self.items, self.crop, self.params = task, items, crop, params
+        self.names = embedded_image_names("test")
+        self.windows: list[tuple[int, int, int]] = []  # (photo, top, left) of item i
+        if crop is None:
+            return
+        _check_crop(crop)
+        images = self.whole.images
+        order = torch.Generator().manual_seed(BENCHMARK_SEED)
+        tiles = []
+        for image in images:
+            h, w = image.shape[1:]
+            rows, cols = h // crop, w // crop
+            top0, left0 = (h - rows * crop) // 2, (w - cols * crop) // 2
+            grid = [(top0 + r * crop, left0 + c * crop) for r in range(rows) for c in range(cols)]
+            tiles.append([grid[k] for k in torch.randperm(len(grid), generator=order).tolist()])
+        available = len(images) * min(len(t) for t in tiles)
+        if items > available:
+            raise ValueError(f"the benchmark has at most {available} non-overlapping {crop}x{crop} windows "
+                             f"({len(images)} test photographs); asked for {items}")
+        for i in range(items):
+            photo = i % len(images)
+            self.windows.append((photo, *tiles[photo][i // len(images)]))
+
+    def __len__(self) -> int:
+        """Number of items."""
+        return self.items
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
+        """Item ``index``: ``{"x0", "mu", "mask", "name"}`` (see the class docstring)."""
+        if not -self.items <= index < self.items:
+            raise IndexError(f"index {index} out of range for a benchmark of {self.items} items")
+        index %= self.items
+        if self.crop is None:
+            return {**self.whole[index], "name": self.names[index % len(self.names)]}
+        photo, top, left = self.windows[index]
+        image = self.whole.images[photo]
+        x0 = (image[:, top : top + self.crop, left : left + self.crop].float() / 127.5 - 1.0).contiguous()
+        _, mu, mask = degrade(x0, self.task, generator=_item_generator(BENCHMARK_SEED, index), **self.params)
+        return {"x0": x0, "mu": mu, "mask": mask, "name": f"{self.names[photo]}@{top},{left}"}
 
 
 class PairedFolder(torch.utils.data.Dataset):

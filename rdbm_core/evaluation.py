@@ -3,7 +3,9 @@
 * :func:`restore` — ``x0_hat`` for a batch of degraded images (any sampler of
   :mod:`rdbm_core.samplers`, or the one-pass regression baseline);
 * :func:`evaluate` — PSNR/SSIM over a dataset, overall and on degraded and
-  intact pixels, for the input and for the restoration; JSON, CSV and a figure grid.
+  intact pixels, for the input and for the restoration; JSON, CSV and a figure grid;
+* :func:`item_rows` — one row per test item (``ITEM_COLUMNS``: task, method, seed, item and every
+  metric), the layout of the items CSVs that :mod:`rdbm_core.stats` compares.
 """
 from __future__ import annotations
 
@@ -12,10 +14,13 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .metrics import aggregate, figure_grid, image_metrics, write_metrics
+from .metrics import METRIC_KEYS, aggregate, figure_grid, image_metrics, write_metrics
 from .samplers import SAMPLERS, Denoiser
 
-__all__ = ["restore", "evaluate"]
+__all__ = ["restore", "evaluate", "item_rows", "ITEM_COLUMNS"]
+
+#: Columns of an items CSV: who made the restoration, which test item, and every metric.
+ITEM_COLUMNS = ("task", "method", "seed", "item", "image", *METRIC_KEYS)
 
 
 @torch.no_grad()
@@ -72,3 +77,17 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
         write_metrics(rows, summary, out_dir / "metrics.json", out_dir / "metrics.csv")
         figure_grid(*shown, out_dir / "restorations.png", titles=[r["image"] for r in rows])
     return {"summary": summary, "images": rows}
+
+
+def item_rows(result: dict, task: str, method: str, seed: int, inputs: bool = False) -> list[dict]:
+    """One row per test item of an :func:`evaluate` result, with the keys of ``ITEM_COLUMNS``.
+
+    ``item`` is the item's index in the dataset (the pairing key of :mod:`rdbm_core.stats`), ``image``
+    its name.  ``inputs=True`` takes the metrics of the degraded input instead of the restoration
+    (written with ``method="input"`` they compare like any method).  Metric values are rounded to
+    6 decimals.
+    """
+    prefix = "input_" if inputs else ""
+    return [{"task": task, "method": method, "seed": int(seed), "item": i, "image": row["image"],
+             **{k: round(float(row[prefix + k]), 6) for k in METRIC_KEYS}}
+            for i, row in enumerate(result["images"])]

@@ -13,6 +13,15 @@ would be) and then calls scikit-image's maintained implementations with
   ``channel_axis`` and scikit-image's default 7x7 uniform window (images must
   be at least 7x7).
 
+Luminance metrics (``psnr_y``, ``ssim_y``), as IR-SDE, GOUB and most deraining
+and super-resolution papers report them (BasicSR's ``calculate_psnr`` /
+``calculate_ssim`` with ``test_y_channel=True``): the Y channel of ITU-R BT.601,
+``Y = 16 + 65.481 R + 128.553 G + 24.966 B`` for R, G, B in ``[0, 1]``, i.e. Y in
+``[16, 235]`` (``skimage.color.rgb2ycbcr``); PSNR with a peak of 255 on that
+scale; SSIM with the Gaussian window of Wang et al. (sigma 1.5, 11x11,
+population covariances, ``data_range=255``). A one-channel image is taken as
+grey (R = G = B). Inputs are not rounded to 8 bits.
+
 With a boolean ``mask`` (``[1, H, W]`` or ``[H, W]``, True = pixel counted) the
 metric covers the masked pixels only: PSNR from the MSE over the masked pixels
 (all channels), SSIM as the mean of the full SSIM map (``full=True``, every
@@ -21,8 +30,9 @@ that the unmasked SSIM is scikit-image's mean, which leaves out a border of 3
 pixels, while the masked mean includes every masked pixel, so an all-True mask
 gives a value slightly different from the unmasked one.
 
-Public names: ``psnr``, ``ssim``, ``image_metrics``, ``aggregate``,
-``write_metrics``, ``figure_grid``, ``mask_from_pair``, ``METRIC_KEYS``.
+Public names: ``psnr``, ``ssim``, ``psnr_y``, ``ssim_y``, ``luminance``, ``image_metrics``, ``aggregate``,
+``write_metrics``, ``figure_grid``, ``mask_from_pair``, ``METRIC_KEYS``,
+``read_rows``, ``append_rows`` (CSV files of result rows, appended and flushed row by row).
 """
 
 from __future__ import annotations
@@ -36,11 +46,16 @@ from pathlib import Path
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from skimage.color import rgb2ycbcr
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from .io import atomic_write, dumps_json
 
-METRIC_KEYS = ("psnr", "ssim", "psnr_degraded", "ssim_degraded", "psnr_intact", "ssim_intact")
+METRIC_KEYS = ("psnr", "ssim", "psnr_degraded", "ssim_degraded", "psnr_intact", "ssim_intact",
+               "psnr_y", "ssim_y", "psnr_y_degraded", "ssim_y_degraded", "psnr_y_intact", "ssim_y_intact")
+
+#: SSIM settings of the luminance metric (Wang et al. 2004, as BasicSR computes it).
+_SSIM_Y = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "data_range": 255.0}
 
 
 def _to_unit_hwc(img: torch.Tensor, name: str) -> np.ndarray:
@@ -104,21 +119,67 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = N
     return float(smap[m].mean())
 
 
-def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
-    """All metrics of one image: whole image, degraded pixels (``mask``) and intact pixels (``~mask``).
+def luminance(img: torch.Tensor) -> np.ndarray:
+    """Y of ITU-R BT.601 (``skimage.color.rgb2ycbcr``) of a [C, H, W] image in [-1, 1]: float64 [H, W] in [16, 235]."""
+    x = _to_unit_hwc(img, "image")
+    if x.shape[-1] == 1:
+        x = np.repeat(x, 3, axis=-1)
+    if x.shape[-1] != 3:
+        raise ValueError(f"luminance needs an RGB or grey image, got {x.shape[-1]} channels")
+    return rgb2ycbcr(x)[..., 0]
 
-    Returns a dict with the keys of ``METRIC_KEYS``: ``psnr, ssim,
-    psnr_degraded, ssim_degraded, psnr_intact, ssim_intact``; a region with
-    no pixels gives ``nan`` for its two values.
+
+def _luminance_pair(pred: torch.Tensor, target: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Validated (pred, target) luminance images [H, W] in [16, 235]."""
+    _pair(pred, target)
+    return luminance(pred), luminance(target)
+
+
+def psnr_y(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """PSNR in dB on the BT.601 luminance (Y in [16, 235], peak 255), as restoration papers report it.
+
+    ``mask`` as for :func:`psnr`: the MSE over the masked pixels; an empty mask gives ``nan``.
     """
-    return {
-        "psnr": psnr(pred, target),
-        "ssim": ssim(pred, target),
-        "psnr_degraded": psnr(pred, target, mask),
-        "ssim_degraded": ssim(pred, target, mask),
-        "psnr_intact": psnr(pred, target, ~mask),
-        "ssim_intact": ssim(pred, target, ~mask),
-    }
+    p, q = _luminance_pair(pred, target)
+    if mask is not None:
+        m = _mask_hw(mask, p.shape)
+        if not m.any():
+            return float("nan")
+        p, q = p[m], q[m]
+    with np.errstate(divide="ignore"):
+        return float(peak_signal_noise_ratio(q, p, data_range=255.0))
+
+
+def ssim_y(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """SSIM on the BT.601 luminance with the Gaussian window of Wang et al. (images at least 11x11).
+
+    Without a mask: scikit-image's mean SSIM; with ``mask``: the mean of the SSIM map over the
+    masked pixels (an empty mask gives ``nan``).
+    """
+    p, q = _luminance_pair(pred, target)
+    if mask is None:
+        return float(structural_similarity(q, p, **_SSIM_Y))
+    m = _mask_hw(mask, p.shape)
+    if not m.any():
+        return float("nan")
+    _, smap = structural_similarity(q, p, full=True, **_SSIM_Y)
+    return float(smap[m].mean())
+
+
+def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
+    """All metrics of one image: whole image, degraded pixels (``mask``) and intact pixels (``~mask``),
+    on RGB and on the luminance Y.
+
+    Returns a dict with the keys of ``METRIC_KEYS`` (``psnr, ssim, psnr_degraded, ..., psnr_y,
+    ssim_y, psnr_y_degraded, ...``); a region with no pixels gives ``nan`` for its values.
+    """
+    out = {}
+    for suffix, region in (("", None), ("_degraded", mask), ("_intact", ~mask)):
+        out[f"psnr{suffix}"] = psnr(pred, target, region)
+        out[f"ssim{suffix}"] = ssim(pred, target, region)
+        out[f"psnr_y{suffix}"] = psnr_y(pred, target, region)
+        out[f"ssim_y{suffix}"] = ssim_y(pred, target, region)
+    return {k: out[k] for k in METRIC_KEYS}
 
 
 def _is_number(v) -> bool:
@@ -183,6 +244,37 @@ def write_metrics(rows: Sequence[dict], summary: dict, json_path, csv_path) -> N
         writer.writerow({"row": i, **r})
     writer.writerow({"row": "mean", **{k: summary[k] for k in columns if k in summary}})
     atomic_write(Path(csv_path), buf.getvalue().encode("utf-8"))
+
+
+def read_rows(csv_path: str | os.PathLike) -> list[dict]:
+    """Rows of a results CSV as dicts of strings (empty if the file does not exist)."""
+    csv_path = Path(csv_path)
+    if not csv_path.exists():
+        return []
+    with open(csv_path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def append_rows(csv_path: str | os.PathLike, rows: Sequence[dict], columns: Sequence[str]) -> None:
+    """Append rows (the ``columns`` of each) to a CSV, with a header if the file is new; flushed at once
+    so a killed run keeps them.  An existing file must have exactly these columns (else ``ValueError``:
+    nothing is written)."""
+    csv_path = Path(csv_path)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    new = not csv_path.exists() or csv_path.stat().st_size == 0
+    if not new:
+        with open(csv_path, newline="") as f:
+            header = next(csv.reader(f), [])
+        if header != list(columns):
+            raise ValueError(f"{csv_path} has the columns {', '.join(header)}; cannot append rows with "
+                             f"the columns {', '.join(columns)} (use another file)")
+    with open(csv_path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns), lineterminator="\n")
+        if new:
+            writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _plain(row[k]) for k in columns})
+        f.flush()
 
 
 def mask_from_pair(x0: torch.Tensor, mu: torch.Tensor, threshold: float = 1 / 255) -> torch.Tensor:

@@ -10,13 +10,14 @@ import pytest
 import torch
 
 from rdbm_core import bridges
-from rdbm_core.path import append_dims
-from rdbm_core.comparison import COLUMNS, INPUT_COLUMNS, METHODS, Budget, method_config, read_rows, run_one
+from rdbm_core.comparison import (
+    COLUMNS, INPUT_COLUMNS, ITEM_COLUMNS, METHODS, Budget, method_config, read_rows, run_one,
+)
 from rdbm_core.path import append_dims
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
-TINY = Budget(steps=2, batch=2, crop=32, preset="tiny", pool=4, sample_steps=2, eval_images=1, eval_crop=32,
+TINY = Budget(steps=2, batch=2, crop=32, preset="tiny", pool=4, sample_steps=2, eval_items=4, eval_crop=32,
               device="cpu")
 
 
@@ -25,24 +26,37 @@ def test_every_method_gets_the_same_budget(tmp_path):
     shared = ("preset", "steps", "batch", "crop", "pool", "lr", "seed", "sample_steps")
     for key in shared:
         assert len({getattr(c, key) for c in configs.values()}) == 1, key
-    # goub is RDBM's bridge with the noise switch flipped, nothing else
-    assert (configs["goub"].bridge, configs["goub"].noise) == ("rdbm", "global")
+    # rdbm-global is RDBM's bridge with the noise switch flipped, nothing else; goub is the published GOUB
+    assert (configs["rdbm-global"].bridge, configs["rdbm-global"].noise) == ("rdbm", "global")
     assert configs["rdbm"].noise is None and bridges.make("rdbm").noise == "modulated"
+    assert (configs["goub"].bridge, configs["goub"].noise) == ("goub", None)
+    assert bridges.make("goub").lam == pytest.approx((30 / 255) ** 2)
     with pytest.raises(ValueError, match="unknown method"):
         method_config("derain", "ddpm", 0, TINY, str(tmp_path))
 
 
-def test_run_one_returns_a_full_row(tmp_path):
-    row, inputs = run_one("inpaint", "rdbm", 0, TINY, tmp_path)
+def test_run_one_returns_full_rows_on_the_same_items_for_every_seed(tmp_path):
+    """The test items do not depend on the training seed: the inputs' item rows of seeds 0 and 1 are equal.
+
+    Mutation caught: evaluating on a set degraded with the training seed (the old ``test_pairs``)."""
+    row, inputs, items, input_items = run_one("inpaint", "rdbm", 0, TINY, tmp_path)
     assert set(row) == set(COLUMNS) and set(inputs) == set(INPUT_COLUMNS)
     assert row["train_steps"] == TINY.steps and row["wall_s"] > 0
-    assert all(math.isfinite(row[k]) for k in ("psnr", "ssim", "psnr_degraded"))
+    assert all(math.isfinite(row[k]) for k in ("psnr", "ssim", "psnr_degraded", "psnr_y", "ssim_y"))
+    assert len(items) == len(input_items) == TINY.eval_items
+    assert all(set(r) == set(ITEM_COLUMNS) for r in items + input_items)
+    assert {r["method"] for r in input_items} == {"input"} and [r["item"] for r in items] == [0, 1, 2, 3]
+    assert row["psnr_y"] == pytest.approx(sum(r["psnr_y"] for r in items) / len(items), abs=1e-5)
+    _, _, items_1, input_items_1 = run_one("inpaint", "rdbm", 1, TINY, tmp_path)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seed"} for r in rows]  # noqa: E731
+    assert strip(input_items_1) == strip(input_items)
+    assert [r["image"] for r in items_1] == [r["image"] for r in items]
 
 
 def _script(tmp_path, *extra):
     cmd = [sys.executable, str(ROOT / "benchmarks" / "bridge_comparison.py"), "--tasks", "derain",
            "--methods", "regression", "--seeds", "0", "--steps", "2", "--batch", "2", "--crop", "32",
-           "--preset", "tiny", "--pool", "4", "--sample-steps", "2", "--eval-images", "1", "--eval-crop", "32",
+           "--preset", "tiny", "--pool", "4", "--sample-steps", "2", "--eval-items", "2", "--eval-crop", "32",
            "--device", "cpu", "--csv", str(tmp_path / "c.csv"), "--workdir", str(tmp_path / "w"), *extra]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
@@ -51,9 +65,12 @@ def test_script_resumes_and_refuses_a_second_budget(tmp_path):
     first = _script(tmp_path)
     assert first.returncode == 0, first.stderr
     assert len(read_rows(tmp_path / "c.csv")) == 1 and len(read_rows(tmp_path / "c_inputs.csv")) == 1
+    items = read_rows(tmp_path / "c_items.csv")
+    assert [(r["method"], r["item"]) for r in items] == [("regression", "0"), ("regression", "1"),
+                                                         ("input", "0"), ("input", "1")]
     again = _script(tmp_path)
     assert again.returncode == 0 and "1 runs already" in again.stdout and "0 to go" in again.stdout
-    assert len(read_rows(tmp_path / "c.csv")) == 1
+    assert len(read_rows(tmp_path / "c.csv")) == 1 and len(read_rows(tmp_path / "c_items.csv")) == 4
     other = _script(tmp_path, "--lr", "1e-3")
     assert other.returncode != 0 and "another budget" in other.stderr
     assert len(read_rows(tmp_path / "c.csv")) == 1
@@ -64,15 +81,21 @@ def test_committed_results_are_complete_and_from_one_budget():
     meta = json.loads((RESULTS / "bridge_comparison.json").read_text())
     keys = [(r["task"], r["method"], int(r["seed"])) for r in rows]
     assert len(keys) == len(set(keys))  # no run twice
-    assert set(keys) == {(t, m, s) for t in ("derain", "inpaint", "lowlight") for m in METHODS for s in (0, 1)}
+    assert set(keys) == {(t, m, s) for t in ("derain", "inpaint", "lowlight") for m in METHODS for s in (0, 1, 2)}
     assert {int(r["train_steps"]) for r in rows} == {meta["budget"]["steps"]}
-    assert set(meta["budget"]) == set(asdict(Budget()))
+    assert set(meta["budget"]) == set(asdict(Budget())) and meta["machine"] and meta["command"]
     inputs = read_rows(RESULTS / "bridge_comparison_inputs.csv")
     assert {(r["task"], int(r["seed"])) for r in inputs} == {(t, s) for t, _, s in keys}
-    # every trained method improves on its degraded input, in every task and seed
-    base = {(r["task"], r["seed"]): float(r["psnr"]) for r in inputs}
-    beaten = sum(float(r["psnr"]) > base[(r["task"], r["seed"])] for r in rows)
-    assert beaten == len(rows)
+    # the items CSV: 64 benchmark items for every run and for the inputs, and the summary is their mean
+    items = read_rows(RESULTS / "bridge_comparison_items.csv")
+    per_run = {}
+    for r in items:
+        per_run.setdefault((r["task"], r["method"], int(r["seed"])), []).append(r)
+    runs = set(keys) | {(t, "input", s) for t, _, s in keys}
+    assert set(per_run) == runs and {len(v) for v in per_run.values()} == {meta["budget"]["eval_items"]} >= {64}
+    for r in rows:
+        vals = [float(i["psnr_y"]) for i in per_run[(r["task"], r["method"], int(r["seed"]))]]
+        assert float(r["psnr_y"]) == pytest.approx(sum(vals) / len(vals), abs=1e-4)
 
 
 def test_times_stay_on_the_host_and_only_coefficients_travel():

@@ -1,5 +1,6 @@
 """Tests of rdbm_core.degradations and rdbm_core.data: degradations, embedded images, datasets, image I/O."""
 
+import inspect
 import statistics
 import time
 
@@ -10,8 +11,11 @@ import torch
 from skimage import data as skdata
 
 from rdbm_core.data import (
+    BENCHMARK_CROP,
+    BENCHMARK_ITEMS,
     TEST_IMAGES,
     TRAIN_IMAGES,
+    HeldOutBenchmark,
     PairedFolder,
     SyntheticPairs,
     embedded_image_names,
@@ -249,7 +253,7 @@ def test_unknown_task_and_bad_arguments_raise(photo):
 
 def test_embedded_split_is_fixed_disjoint_and_rgb():
     train, test = embedded_images("train"), embedded_images("test")
-    assert len(train) >= 5 and 2 <= len(test) <= 3
+    assert len(train) >= 5 and len(test) == 4
     assert set(TRAIN_IMAGES).isdisjoint(TEST_IMAGES)
     assert embedded_image_names("test") == list(TEST_IMAGES)
     assert set(embedded_image_names("train")) <= set(TRAIN_IMAGES)
@@ -332,6 +336,63 @@ def test_synthetic_pairs_bad_arguments_raise(kwargs, words):
     with pytest.raises(ValueError) as info:
         SyntheticPairs(**kwargs)
     assert words in str(info.value)
+
+
+# ------------------------------------------------------------------------ HeldOutBenchmark
+
+
+def test_benchmark_has_64_fixed_non_overlapping_windows_of_the_test_photographs():
+    bench = HeldOutBenchmark("derain")
+    assert len(bench) == BENCHMARK_ITEMS >= 64
+    photos = dict(zip(embedded_image_names("test"), embedded_images("test")))
+    assert set(photos).isdisjoint(TRAIN_IMAGES)
+    seen = {name: np.zeros(image.shape[:2], dtype=int) for name, image in photos.items()}
+    for i in range(len(bench)):
+        item = bench[i]
+        name, corner = item["name"].split("@")
+        top, left = map(int, corner.split(","))
+        assert name == TEST_IMAGES[i % len(TEST_IMAGES)]  # spread evenly over the photographs
+        window = photos[name][top:top + BENCHMARK_CROP, left:left + BENCHMARK_CROP]
+        assert window.shape[:2] == (BENCHMARK_CROP, BENCHMARK_CROP)
+        assert torch.equal(item["x0"], image_to_tensor(window))
+        seen[name][top:top + BENCHMARK_CROP, left:left + BENCHMARK_CROP] += 1
+    assert all(s.max() == 1 for s in seen.values())  # no pixel in two windows
+    assert all(s.sum() == 16 * BENCHMARK_CROP ** 2 for s in seen.values())
+    with pytest.raises(ValueError, match="at most"):
+        HeldOutBenchmark("derain", items=10_000)
+
+
+def test_benchmark_does_not_depend_on_any_seed_or_global_random_state():
+    """The same items whatever the training seed or the global RNG state.
+
+    Mutation caught: degrading with the training seed (the old ``test_pairs(task, n, seed)``,
+    seed ``1000 + seed``) or drawing windows from torch's global generator changes the items."""
+    torch.manual_seed(1)
+    np.random.seed(1)
+    a = HeldOutBenchmark("inpaint", items=8)
+    items_a = [a[i] for i in range(8)]
+    torch.manual_seed(2)
+    np.random.seed(2)
+    torch.rand(5)
+    b = HeldOutBenchmark("inpaint", items=8)
+    for i in (3, 0, 7):  # access order does not matter either
+        assert all(torch.equal(items_a[i][k], b[i][k]) for k in ("x0", "mu", "mask")) and items_a[i]["name"] == b[i]["name"]
+    assert not torch.equal(items_a[0]["mu"], items_a[4]["mu"])
+    assert "seed" not in inspect.signature(HeldOutBenchmark).parameters
+    # the first 8 of the 64 benchmark items are these 8 items
+    full = HeldOutBenchmark("inpaint")
+    assert all(torch.equal(full[i]["mu"], items_a[i]["mu"]) for i in range(8))
+
+
+def test_benchmark_whole_photographs_for_figures():
+    whole = HeldOutBenchmark("lowlight", items=4, crop=None)
+    assert [whole[i]["name"] for i in range(4)] == list(TEST_IMAGES)
+    coffee = image_to_tensor(skdata.coffee())
+    assert torch.equal(whole[1]["x0"], coffee)
+    with pytest.raises(ValueError, match="items"):
+        HeldOutBenchmark("lowlight", items=0)
+    with pytest.raises(ValueError, match="valid tasks"):
+        HeldOutBenchmark("dedust")
 
 
 # ------------------------------------------------------------------------ image file I/O

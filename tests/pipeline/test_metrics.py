@@ -16,9 +16,13 @@ from rdbm_core.metrics import (
     aggregate,
     figure_grid,
     image_metrics,
+    append_rows,
     mask_from_pair,
     psnr,
+    psnr_y,
+    read_rows,
     ssim,
+    ssim_y,
     write_metrics,
 )
 
@@ -77,6 +81,59 @@ def test_degraded_and_intact_psnr_recombine_to_full_mse():
     mse = lambda p: 10 ** (-p / 10)  # noqa: E731 -- PSNR with data range 1 back to MSE
     combined = (n_d * mse(r["psnr_degraded"]) + n_i * mse(r["psnr_intact"])) / m.numel()
     assert combined == pytest.approx(mse(r["psnr"]), rel=1e-10)
+
+
+def _basicsr_y(img):
+    """Y as BasicSR's ``rgb2ycbcr(img, y_only=True)`` computes it from an RGB image in [0, 255]:
+    ``(65.481 R + 128.553 G + 24.966 B) / 255 + 16``, with the [-1, 1] tensor mapped to [0, 255]."""
+    rgb = ((img.double() + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy() * 255.0
+    return rgb @ np.array([65.481, 128.553, 24.966]) / 255.0 + 16.0
+
+
+def test_luminance_psnr_is_the_basicsr_y_channel_convention():
+    """PSNR-Y from BT.601 studio-range Y (16..235) with peak 255, as BasicSR's test_y_channel.
+
+    Mutation caught: full-range Y (0.299 R + 0.587 G + 0.114 B) * 255 changes PSNR-Y by
+    20 log10(255/219) = 1.32 dB; a peak of 235 - 16 instead of 255 changes it by the same.
+    """
+    x, y = _img(32, 32), _noisy(_img(32, 32), 0.1)
+    yx, yy = _basicsr_y(x), _basicsr_y(y)
+    assert yx.min() >= 16 and yx.max() <= 235
+    mse = ((yx - yy) ** 2).mean()
+    assert psnr_y(y, x) == pytest.approx(10 * math.log10(255.0 ** 2 / mse), rel=1e-10)
+    m = _box_mask(32, 32)
+    sel = m[0].numpy()
+    assert psnr_y(y, x, m) == pytest.approx(10 * math.log10(255.0 ** 2 / ((yx - yy)[sel] ** 2).mean()), rel=1e-10)
+    # grey images: Y of (g, g, g) is 16 + 219 g, so PSNR-Y = RGB PSNR - 20 log10(219/255)
+    g, h = x[:1].expand(3, -1, -1), y[:1].expand(3, -1, -1)
+    assert psnr_y(h, g) == pytest.approx(psnr(h, g) - 20 * math.log10(219 / 255), rel=1e-10)
+    assert psnr_y(h[:1], g[:1]) == pytest.approx(psnr_y(h, g), rel=1e-12)  # one channel = grey
+
+
+def test_luminance_ssim_uses_the_gaussian_window_of_wang_et_al():
+    """SSIM-Y: Gaussian sigma 1.5, population covariances, data range 255 on Y (BasicSR's calculate_ssim).
+
+    Mutation caught: scikit-image's default 7x7 uniform window gives a different value."""
+    x = torch.nn.functional.interpolate(_img(8, 8)[None], size=(32, 32), mode="bilinear")[0]  # smooth structure
+    y = _noisy(x, 0.1)
+    yx, yy = _basicsr_y(x), _basicsr_y(y)
+    mean, smap = structural_similarity(yx, yy, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                       data_range=255.0, full=True)
+    assert ssim_y(y, x) == pytest.approx(mean, rel=1e-10)
+    assert abs(ssim_y(y, x) - structural_similarity(yx, yy, data_range=255.0)) > 1e-3
+    m = _box_mask(32, 32)
+    assert ssim_y(y, x, m) == pytest.approx(smap[m[0].numpy()].mean(), rel=1e-10)
+    assert ssim_y(x, x) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_append_rows_appends_and_refuses_other_columns(tmp_path):
+    f = tmp_path / "r.csv"
+    append_rows(f, [{"a": 1, "b": np.float32(0.5)}], ("a", "b"))
+    append_rows(f, [{"a": 2, "b": 1.5, "c": "ignored"}], ("a", "b"))
+    assert read_rows(f) == [{"a": "1", "b": "0.5"}, {"a": "2", "b": "1.5"}]
+    with pytest.raises(ValueError, match="columns"):
+        append_rows(f, [{"a": 3}], ("a",))
+    assert len(read_rows(f)) == 2  # nothing written
 
 
 def test_ssim_self_is_one_and_drops_with_noise():

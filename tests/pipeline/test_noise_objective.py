@@ -44,7 +44,7 @@ def _hand_metrics(checkpoint, parameterization):
     model, path, config = load_trained(checkpoint)
     assert config.objective == "noise"
     generator = torch.Generator().manual_seed(0)
-    item = data.test_pairs("derain", 1, 0)[0]
+    item = data.HeldOutBenchmark("derain", 1, crop=None)[0]
     out = _by_hand(model, path, item["mu"][None], parameterization, generator)[0]
     return out, image_metrics(out, item["x0"], item["mask"])
 
@@ -58,7 +58,7 @@ def _same(a, b):
 def test_evaluate_and_training_eval_sample_the_noise_objective(run, capsys):
     name, out = run
     ckpt = out / "checkpoint.pt"
-    assert main(["evaluate", "--checkpoint", str(ckpt), "--task", "derain", "--images", "1",
+    assert main(["evaluate", "--checkpoint", str(ckpt), "--task", "derain", "--images", "1", "--crop", "0",
                  "--steps", str(STEPS), "--json"]) == 0
     got = json.loads(capsys.readouterr().out)["images"][0]
     during_training = json.loads((out / f"eval_{2:06d}" / "metrics.json").read_text())["images"][0]
@@ -73,7 +73,7 @@ def test_evaluate_and_training_eval_sample_the_noise_objective(run, capsys):
 def test_restore_samples_the_noise_objective(run, tmp_path):
     name, out = run
     ckpt = out / "checkpoint.pt"
-    item = data.test_pairs("derain", 1, 0)[0]
+    item = data.HeldOutBenchmark("derain", 1, crop=None)[0]
     save_image(item["mu"], tmp_path / "in.png")
     torch.manual_seed(0)  # irsde is unpinned: x_T draws noise from the global generator
     assert main(["restore", "--checkpoint", str(ckpt), "--input", str(tmp_path / "in.png"),
