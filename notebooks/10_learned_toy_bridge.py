@@ -23,7 +23,8 @@
 # **Prerequisites.** Notebooks 02 (the implicit step), 04 (the setting of this notebook) and 06 (training an
 # `x0`-predictor).
 #
-# Full-mode wall time: see the header cell's last line (measured, `benchmarks/notebook_times.py`).
+# Full-mode wall time: about 3 min on a 2-core CPU under heavy load from other jobs (`FAST=1`: see
+# `docs/COURSE.md`; `benchmarks/notebook_times.py`).
 
 # %%
 import math
@@ -281,8 +282,9 @@ for (lam, noise, who), s in sorted(STATS.items(), key=lambda kv: (kv[0][2] != "l
 # The assertions (each can fail; the thresholds hold in full and in fast mode):
 #
 # 1. **`eta = 0` collapses.** Every draw of the deterministic sampler is the same number (spread exactly 0, for
-#    every model, learned or exact), and that number is not a sample: either it lies in the gap between the modes
-#    (more than 4 mode widths from both centres) or the sampler picked one mode for all draws.
+#    every model, learned or exact): one point instead of a sample. Where it lands is fragile (the column
+#    `eta=0: value`): under global noise somewhere between the modes or at the inner edge of one, depending on
+#    `lam` and on small errors of the predictor; under modulation mostly in the lower mode.
 # 2. **Global noise: `eta = 1` and the reverse SDE recover both modes**, with the learned predictor: the
 #    lower-mode fraction is within 0.1 of 1/2 (the learned model's own error is allowed for; 3 binomial standard
 #    errors are 0.027 at 3000 draws) and the KS distance to the truth is below 0.5 (the learned modes are a
@@ -296,12 +298,7 @@ for (lam, noise, who), s in sorted(STATS.items(), key=lambda kv: (kv[0][2] != "l
 #    (the upper mode is nearly lost) and the KS distance exceeds the global model's by more than 0.1.
 
 # %%
-def is_collapsed(s):
-    in_gap = all(abs(s["value"] - m) > 4 * MODE_STD for m in MODES)
-    return s["std"] == 0.0 and (in_gap or s["lower"] in (0.0, 1.0))
-
-
-collapse = {key: is_collapsed(s["eta=0"]) for key, s in STATS.items()}
+collapse = {key: s["eta=0"]["std"] == 0.0 for key, s in STATS.items()}
 global_learned = {(lam, name): (abs(STATS[(lam, "global", "learned")][name]["lower"] - 0.5),
                                 STATS[(lam, "global", "learned")][name]["D"]) for lam in LAMS for name in ("eta=1", "SDE")}
 global_exact = {(lam, name): abs(STATS[(lam, "global", "exact")][name]["lower"] - 0.5)
@@ -385,7 +382,45 @@ print("same network, eta = 0 along the modulated and the global path: identical 
 #
 # In restoration, where one `mu` has essentially one `x0`, `Var[pi | x_t]` is small and the bias with it; the
 # deterministic sampler is then the natural choice, and there modulation acts only through training. Notebook 04's
-# picture — intact pixels (`pi = 0`) get no noise — is a statement about the *training* distribution.
+# picture — intact pixels (`pi = 0`) get no noise — is, for that sampler, a statement about the *training*
+# distribution only.
 
 # %%
 print(f"wall time of this notebook's cells: {time.perf_counter() - T_START:.0f} s")
+
+# %% [markdown]
+# ## Exercises
+#
+# Each answer is checked by `check` from `rdbm_core.exercises`: it says what is wrong and gives a hint, never the
+# answer. Worked solutions: `solutions/10_learned_toy_bridge_solutions.ipynb`.
+#
+# **10.1 (predict).** Under residual modulation, what is the exact posterior mean `x0_hat = E[x0 | x_t, mu]` at
+# `x_t = mu`, at a time `t` before `T` (say `t = 0.5`, `lam = 0.1`)? Predict it before you look at the dashed curves
+# of section 2: write `x_t - mu = pi (Theta_t + Sigma_t eps)` and ask how likely `x_t = mu` is under each mode.
+
+# %%
+from rdbm_core.exercises import check
+
+answer_10_1 = ...  # a number: E[x0 | x_t = mu] under modulation, for t < T
+check("10.1", answer_10_1)
+
+# %% [markdown]
+# **10.2 (predict).** An exact ancestral step at `x_t = mu` would add noise whose squared noise factor is
+# `E[s(pi)^2 | x_t = mu] = E[pi^2 | x_t = mu]`; the plug-in step of the library uses `(x0_hat - mu)^2`. Predict
+# `E[pi^2 | x_t = mu]` for this notebook's two modes (two decimals; point modes at −0.6 and 0.7 are accurate
+# enough). Does it depend on `t` or `lam`?
+
+# %%
+answer_10_2 = ...  # a number: E[pi^2 | x_t = mu] under modulation, for t < T
+check("10.2", answer_10_2)
+
+# %% [markdown]
+# **10.3 (implement).** Write `ancestral_noise_std(path, x0_hat, mu, t, s)`: the per-element standard deviation of
+# the random term that the implicit step with `eta = 1` adds from `t` to `s < t` (section 5's formula), for any
+# `ResidualPath` with either noise factor. `x0_hat` and `mu` are float64 tensors `[B, 1]`; `t` and `s` are 0-d
+# float64 tensors. The checker compares your function with the step of the library on a batch in which some
+# `x0_hat` equal `mu`.
+
+# %%
+answer_10_3 = ...  # a function ancestral_noise_std(path, x0_hat, mu, t, s) -> tensor [B, 1]
+check("10.3", answer_10_3)
