@@ -304,7 +304,10 @@ for (lam, noise, who), s in sorted(STATS.items(), key=lambda kv: (kv[0][2] != "l
 #    lower-mode fraction is within 0.1 of 1/2 (the learned model's own error is allowed for; 3 binomial standard
 #    errors are 0.027 at 3000 draws) and the KS distance to the truth is below 0.5 (the learned modes are a
 #    little shifted and widened, which KS sees at once: its p-values are all tiny; the exact predictor's
-#    distances show what the samplers themselves cost). With the exact
+#    distances show what the samplers themselves cost). In full mode, at `lam <= 0.1`, at least 85 % of the
+#    draws also lie within 3 mode widths of a mode centre (not in fast mode: its models train 500 steps and their
+#    modes sit a little further off); at `lam = 1` the learned samples smear between the modes (`in` < 0.5) and
+#    only the fraction and KS claims are made. With the exact
 #    predictor the fraction is within 4 standard errors of 1/2 (no allowance: the global samplers are consistent).
 # 3. **Modulated noise: the stochastic samplers are biased, even with the exact predictor.** With the exact
 #    predictor, at every `lam`, the lower-mode fraction of the reverse SDE differs from 1/2 by more than
@@ -316,6 +319,8 @@ for (lam, noise, who), s in sorted(STATS.items(), key=lambda kv: (kv[0][2] != "l
 collapse = {key: s["eta=0"]["std"] == 0.0 for key, s in STATS.items()}
 global_learned = {(lam, name): (abs(STATS[(lam, "global", "learned")][name]["lower"] - 0.5),
                                 STATS[(lam, "global", "learned")][name]["D"]) for lam in LAMS for name in ("eta=1", "SDE")}
+global_in_mode = {(lam, name): STATS[(lam, "global", "learned")][name]["in_mode"]
+                  for lam in LAMS if lam <= 0.1 for name in ("eta=1", "SDE")}
 global_exact = {(lam, name): abs(STATS[(lam, "global", "exact")][name]["lower"] - 0.5)
                 / STATS[(lam, "global", "exact")][name]["se"] for lam in LAMS for name in ("eta=1", "SDE")}
 mod_exact = {lam: abs(STATS[(lam, "modulated", "exact")]["SDE"]["lower"] - 0.5)
@@ -326,12 +331,14 @@ mod_learned = {(lam, name): (abs(STATS[(lam, "modulated", "learned")][name]["low
 print("1. eta = 0 collapsed:", all(collapse.values()))
 print("2. global, learned: max |lower - 1/2| =", round(max(v[0] for v in global_learned.values()), 3),
       " max KS D =", round(max(v[1] for v in global_learned.values()), 3),
+      " min in-mode (lam <= 0.1) =", round(min(global_in_mode.values()), 2),
       "| exact: max |lower - 1/2| / se =", round(max(global_exact.values()), 1))
 print("3. modulated, exact, SDE: min |lower - 1/2| / se =", round(min(mod_exact.values()), 1),
       "| learned, lam <= 0.1: min |lower - 1/2| =", round(min(v[0] for v in mod_learned.values()), 3),
       " min KS D - global KS D =", round(min(v[1] for v in mod_learned.values()), 3))
 assert all(collapse.values()), collapse
 assert all(d < 0.1 and ks < 0.5 for d, ks in global_learned.values()), global_learned
+assert FAST or all(v >= 0.85 for v in global_in_mode.values()), global_in_mode
 assert all(z < 4 for z in global_exact.values()), global_exact
 assert all(z > 4 for z in mod_exact.values()), mod_exact
 assert all(d > 0.2 and dd > 0.1 for d, dd in mod_learned.values()), mod_learned
