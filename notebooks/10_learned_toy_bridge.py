@@ -23,8 +23,8 @@
 # **Prerequisites.** Notebooks 02 (the implicit step), 04 (the setting of this notebook) and 06 (training an
 # `x0`-predictor).
 #
-# Full-mode wall time: about 3 min on a 2-core CPU under heavy load from other jobs (`FAST=1`: see
-# `docs/COURSE.md`; `benchmarks/notebook_times.py`).
+# Full-mode wall time: 104 s on a 2-core CPU shared with other jobs (load average about 10; `FAST=1`: 24 s;
+# `benchmarks/notebook_times.py`).
 
 # %%
 import math
