@@ -20,7 +20,7 @@
 #
 # **Prerequisites.** Notebooks 02 (the residual path), 03 (the special cases) and 06 (training).
 #
-# **Full-mode wall time: under a minute** (it reads the results of `benchmarks/bridge_comparison.py` and
+# **Full-mode wall time: about 10 s** (it reads the results of `benchmarks/bridge_comparison.py` and
 # bootstraps them; the 72 runs themselves took about an hour of one CPU thread). `FAST=1` (CI) instead trains a
 # tiny version of every method for a few steps; its numbers mean nothing.
 #
@@ -222,8 +222,10 @@ display(Markdown("\n".join(lines)))
 
 # %%
 established, open_ = [], []
-for key, r in {**rdbm_vs, **{k: v for m in modulation.values() for k, v in m.items()}}.items():
-    text = f"{r.task}, {r.metric}: {r.a} − {r.b} = {r.mean:+.2f} dB [{r.low:+.2f}, {r.high:+.2f}]"
+every = [*rdbm_vs.values(), *(r for m in modulation.values() for r in m.values() if r.metric != "psnr")]
+for r in every:
+    text = (f"{r.task}, {r.metric}: {r.a} − {r.b} = {r.mean:+.2f} dB [{r.low:+.2f}, {r.high:+.2f}] "
+            f"({r.items} items × {len(r.seeds)} seeds)")
     (open_ if r.verdict == "tie" else established).append(text)
 display(Markdown("**Established** (the interval excludes 0):\n\n" + "\n".join(f"* {t}" for t in established)
                  + "\n\n**Not established** (the interval contains 0):\n\n" + "\n".join(f"* {t}" for t in open_)))
@@ -297,10 +299,9 @@ for figure in figures:
 
 # %% [markdown]
 # What the figure shows at this budget: on inpainting no method has learned to fill the holes with texture
-# (the fills are flat greys or dark smears, and the zoom on the most degraded window shows how each one fails);
-# on the intact pixels every method stays close to the input, and the error maps show where each one leaves
-# small errors outside the holes. One photograph of one seed illustrates the numbers above; it does not decide
-# between methods, the intervals do.
+# (flat greys or dark smears; compare the zooms on the most degraded window); on deraining every method removes
+# most streaks and leaves faint ones. One photograph of one seed illustrates the numbers above; it does not
+# decide between methods, the intervals do.
 
 # %% [markdown]
 # ## Exercises

@@ -369,7 +369,7 @@ def _zoom_windows(mask: torch.Tensor, size: int) -> tuple[tuple[int, int], tuple
 
 
 def figure_methods(mu: torch.Tensor, restorations: dict, target: torch.Tensor, mask: torch.Tensor, path,
-                   zoom: int | None = None, title: str = "") -> Path:
+                   zoom: int | None = None, title: str = "", dpi: int = 70) -> Path:
     """Save a PNG of one degraded input restored by several methods and return its path.
 
     ``mu``, ``target``: [3, H, W] in [-1, 1]; ``restorations``: method name -> [3, H, W]; ``mask``: bool
@@ -377,7 +377,7 @@ def figure_methods(mu: torch.Tensor, restorations: dict, target: torch.Tensor, m
     against the target); the error ``|image - target|`` in [0, 1] units averaged over channels, on one colour
     scale for every column (the target column shows the mask); a zoom on the ``zoom x zoom`` window with the
     most degraded pixels and one on the window with the fewest (default side: a quarter of the short side),
-    with the PSNR of each method in that window.
+    with the PSNR of each method in that window. ``dpi`` sets the resolution of the PNG.
     """
     if not restorations:
         raise ValueError("figure_methods needs at least one restoration")
@@ -397,14 +397,14 @@ def figure_methods(mu: torch.Tensor, restorations: dict, target: torch.Tensor, m
             axes[1, j].set_title("degraded pixels", fontsize=8)
         else:
             im = axes[1, j].imshow(errors[name], cmap="inferno", vmin=0, vmax=vmax, interpolation="nearest")
-        for row, (top, left), label in ((2, (dt, dl), "degraded"), (3, (it, il), "intact")):
+        for row, (top, left), label in ((2, (dt, dl), "most degraded"), (3, (it, il), "least degraded")):
             window = (slice(None), slice(top, top + zoom), slice(left, left + zoom))
             axes[row, j].imshow(_display(img[window]), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             if name != "target":
                 axes[row, j].set_title(f"{label}: {psnr(img[window], target[window]):.2f} dB", fontsize=7)
             for r in (0, 1):
                 axes[r, j].add_patch(Rectangle((left - 0.5, top - 0.5), zoom, zoom, fill=False,
-                                               color="cyan" if label == "degraded" else "lime", lw=0.8))
+                                               color="cyan" if label == "most degraded" else "lime", lw=0.8))
     fig.colorbar(im, ax=axes[1, -2], fraction=0.046, label="|error|")
     for ax in axes.flat:
         ax.set_xticks([])
@@ -414,7 +414,7 @@ def figure_methods(mu: torch.Tensor, restorations: dict, target: torch.Tensor, m
     if title:
         fig.suptitle(title, fontsize=10)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    fig.savefig(buf, format="png", dpi=dpi)
     path = Path(path)
     _atomic_write(path, buf.getvalue())
     return path
