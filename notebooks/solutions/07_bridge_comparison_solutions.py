@@ -45,30 +45,31 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# On the committed results, RDBM against the regression network on inpainting: the two seeds disagree in sign,
-# which is why the notebook does not call RDBM's first place a win.
+# On the committed results, RDBM against the regression network on inpainting: the seeds disagree in sign,
+# which is one reason the notebook's interval for this difference contains 0 (no difference established).
 
 # %%
 rows = read_rows(RESULTS_CSV)
 diffs = paired(rows, "inpaint", "rdbm", "regression")
 print("RDBM - regression on inpainting, per seed:", [f"{d:+.2f}" for d in diffs])
-assert len(diffs) == 2 and diffs[0] * diffs[1] < 0
+assert len(diffs) == 3 and min(diffs) < 0 < max(diffs)
 
 # %% [markdown]
 # ## 07.2 Where residual modulation pays
 #
 # Modulated and global noise differ only on pixels whose residual is (near) zero: modulation puts no noise
-# there, global noise does. Inpainting has many exactly intact pixels, so the two bridges see different
-# training inputs and RDBM can spend its capacity on the holes; deraining touches almost every pixel, so the
-# difference is mostly the *shape* of the noise (proportional to the residual), and global noise did better.
+# there, global noise does. At this small budget the per-seed winners on the degraded pixels are: on
+# deraining RDBM in every seed (by margins from 0.003 to 0.25 dB), on inpainting mixed (rdbm-global in two
+# seeds, RDBM in one). "Wins in every seed" is not "established": the notebook's two-stage interval of
+# RDBM − rdbm-global on the degraded pixels contains 0 on both tasks.
 
 # %%
 for task in ("inpaint", "derain"):
-    print(task, "RDBM - GOUB on degraded pixels:", [
+    print(task, "RDBM - rdbm-global on degraded pixels:", [
         f"{float(r['psnr_degraded']) - float(g['psnr_degraded']):+.2f}"
         for r in rows if r["task"] == task and r["method"] == "rdbm"
-        for g in rows if g["task"] == task and g["method"] == "goub" and g["seed"] == r["seed"]])
+        for g in rows if g["task"] == task and g["method"] == "rdbm-global" and g["seed"] == r["seed"]])
 
-feedback = check("07.2", {"inpaint": "rdbm", "derain": "goub"})
+feedback = check("07.2", {"inpaint": "mixed", "derain": "rdbm"})
 display(feedback)
 assert feedback

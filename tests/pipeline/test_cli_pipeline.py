@@ -81,3 +81,18 @@ def test_demo_fast_mode(tmp_path, capsys, monkeypatch):
     for name in ("restorations.png", "metrics.json", "metrics.csv", "checkpoint.pt", "train_losses.json"):
         assert (tmp_path / name).exists(), name
     assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["step"] == 20
+
+
+def test_evaluate_writes_item_rows_on_the_fixed_benchmark(checkpoint, tmp_path, capsys):
+    """``evaluate --items`` appends one row per benchmark item; the items do not depend on ``--seed``."""
+    from rdbm_core.evaluation import ITEM_COLUMNS
+    from rdbm_core.metrics import read_rows
+    items = tmp_path / "items.csv"
+    for seed in ("0", "5"):
+        assert main(["evaluate", "--checkpoint", str(checkpoint), "--task", "inpaint", "--images", "3", "--crop", "32",
+                     "--steps", "2", "--seed", seed, "--items", str(items)]) == 0
+    rows = read_rows(items)
+    assert len(rows) == 6 and list(rows[0]) == list(ITEM_COLUMNS)
+    assert {r["method"] for r in rows} == {"rdbm"} and [r["item"] for r in rows] == ["0", "1", "2"] * 2
+    assert [r["image"] for r in rows[:3]] == [r["image"] for r in rows[3:]]
+    assert "appended 3 rows" in capsys.readouterr().out

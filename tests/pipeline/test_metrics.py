@@ -15,6 +15,7 @@ from rdbm_core.metrics import (
     METRIC_KEYS,
     aggregate,
     figure_grid,
+    figure_methods,
     image_metrics,
     append_rows,
     mask_from_pair,
@@ -236,3 +237,15 @@ def test_bad_inputs_raise_value_errors():
         ssim(x, x, torch.ones(1, 20, 24, dtype=torch.bool))
     with pytest.raises(ValueError, match="x0 and mu must share a shape"):
         mask_from_pair(x, x[:, :3])
+
+
+def test_figure_methods_writes_one_png(tmp_path):
+    x = torch.nn.functional.interpolate(_img(8, 8)[None], size=(40, 48), mode="bilinear")[0]
+    mask = torch.zeros(1, 40, 48, dtype=torch.bool)
+    mask[:, 5:20, 10:30] = True
+    mu = torch.where(mask, torch.zeros_like(x), x)
+    out = figure_methods(mu, {"a": _noisy(x, 0.05), "b": x}, x, mask, tmp_path / "f.png", zoom=12)
+    image = matplotlib.image.imread(out)
+    assert image.ndim == 3 and image.shape[1] > image.shape[0]  # one wide panel row per figure row
+    with pytest.raises(ValueError, match="at least one"):
+        figure_methods(mu, {}, x, mask, tmp_path / "g.png")
