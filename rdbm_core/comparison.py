@@ -22,7 +22,7 @@ items whatever the training seed).  :func:`run_one` trains and evaluates one
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import field, fields, make_dataclass
 from pathlib import Path
 
 from .data import BENCHMARK_CROP, BENCHMARK_ITEMS, HeldOutBenchmark
@@ -30,7 +30,7 @@ from .evaluation import ITEM_COLUMNS, evaluate, item_rows
 from .metrics import METRIC_KEYS, append_rows, read_rows
 from .training import TrainConfig, load_trained, resolve_device, train
 
-__all__ = ["METHODS", "COLUMNS", "INPUT_COLUMNS", "ITEM_COLUMNS", "Budget", "method_config", "run_one",
+__all__ = ["METHODS", "COLUMNS", "INPUT_COLUMNS", "ITEM_COLUMNS", "BUDGET_DEFAULTS", "Budget", "method_config", "run_one",
            "read_rows", "append_row", "append_rows"]
 
 METHODS = ("rdbm", "rdbm-global", "goub", "bbdm", "ddbm-ve", "i2sb", "irsde", "regression")
@@ -38,20 +38,29 @@ COLUMNS = ("task", "method", "seed", "train_steps", *METRIC_KEYS, "wall_s")
 INPUT_COLUMNS = ("task", "seed", *METRIC_KEYS)
 
 
-@dataclass(frozen=True)
-class Budget:
-    """What every method gets: the same network, steps, batch, crop, learning rate, sampler and test items."""
+#: the :class:`~rdbm_core.config.TrainConfig` fields that the comparison fixes for every method, with its own
+#: defaults (a GPU-sized budget); everything else is ``TrainConfig``'s default.
+BUDGET_DEFAULTS = {"steps": 3000, "batch": 16, "crop": 64, "preset": "small", "lr": 5e-4, "pool": 1024,
+                   "sample_steps": 10, "device": "auto"}
 
-    steps: int = 3000
-    batch: int = 16
-    crop: int = 64
-    preset: str = "small"
-    lr: float = 5e-4
-    pool: int = 1024
-    sample_steps: int = 10
-    eval_items: int = BENCHMARK_ITEMS
-    eval_crop: int | None = BENCHMARK_CROP  # None: whole held-out photographs
-    device: str = "auto"
+
+def _budget_field(name: str, default):
+    """A field of :class:`Budget`: the type and help of ``TrainConfig.<name>``, the comparison's default."""
+    source = {f.name: f for f in fields(TrainConfig)}[name]
+    return name, source.type, field(default=default, metadata=source.metadata)
+
+
+#: What every method gets: the same network, training steps, batch, crop, learning rate, pool and sampler
+#: steps (fields generated from :class:`~rdbm_core.config.TrainConfig`, so the two cannot drift), and the
+#: same test items (``eval_items`` windows of ``eval_crop`` pixels of the held-out benchmark; ``eval_crop=None``:
+#: the whole held-out photographs).
+Budget = make_dataclass(
+    "Budget",
+    [*(_budget_field(name, default) for name, default in BUDGET_DEFAULTS.items()),
+     ("eval_items", int, field(default=BENCHMARK_ITEMS)),
+     ("eval_crop", "int | None", field(default=BENCHMARK_CROP))],
+    frozen=True)
+Budget.__module__ = __name__
 
 
 def method_config(task: str, method: str, seed: int, budget: Budget, out: str) -> TrainConfig:
@@ -59,9 +68,8 @@ def method_config(task: str, method: str, seed: int, budget: Budget, out: str) -
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     bridge, noise = ("rdbm", "global") if method == "rdbm-global" else (method, None)
-    return TrainConfig(task=task, bridge=bridge, noise=noise, preset=budget.preset, steps=budget.steps,
-                       batch=budget.batch, crop=budget.crop, pool=budget.pool, lr=budget.lr, seed=seed,
-                       ckpt_every=0, sample_steps=budget.sample_steps, out=out, device=budget.device)
+    shared = {name: getattr(budget, name) for name in BUDGET_DEFAULTS}
+    return TrainConfig(task=task, bridge=bridge, noise=noise, seed=seed, ckpt_every=0, out=out, **shared)
 
 
 def run_one(task: str, method: str, seed: int, budget: Budget, workdir: str | Path,

@@ -106,3 +106,24 @@ def test_times_stay_on_the_host_and_only_coefficients_travel():
     assert t.device.type == "cpu"
     theta = append_dims(path.coefficients(t)[0], x)
     assert theta.device.type == "meta" and theta.shape == (2, 1, 1, 1)
+
+
+def test_budget_is_built_from_train_config():
+    """Every training field of the comparison's Budget is a TrainConfig field with the same type and help, and
+    method_config carries each of them into the run's config.  Mutation tried: dropping ``lr`` from the fields
+    that method_config passes on leaves the run at TrainConfig's default learning rate and fails here."""
+    from dataclasses import fields as dc_fields
+
+    from rdbm_core.comparison import BUDGET_DEFAULTS
+    from rdbm_core.config import TrainConfig
+    train_fields = {f.name: f for f in dc_fields(TrainConfig)}
+    budget_fields = {f.name: f for f in dc_fields(Budget)}
+    assert set(budget_fields) == set(BUDGET_DEFAULTS) | {"eval_items", "eval_crop"}
+    for name in BUDGET_DEFAULTS:
+        assert budget_fields[name].type == train_fields[name].type, name
+        assert budget_fields[name].metadata["help"] == train_fields[name].metadata["help"], name
+    odd = Budget(steps=7, batch=3, crop=40, preset="tiny", lr=3e-3, pool=5, sample_steps=4, device="cpu")
+    config = method_config("derain", "rdbm-global", 2, odd, "out")
+    for name in BUDGET_DEFAULTS:
+        assert getattr(config, name) == getattr(odd, name), name
+    assert (config.bridge, config.noise, config.seed) == ("rdbm", "global", 2)
