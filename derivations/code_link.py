@@ -252,9 +252,9 @@ def check_implicit_step():
     times the posterior variance; the same ``z`` drawn from the same seed) on every branch with ``lam > 0``: OU
     bridge (modulated and global), target zero (DDBM-VP), Brownian (BBDM, DDBM-VE, I2SB) and unpinned (IR-SDE).
     Mutation tried: the step's ratio ``(Sigma_s^2 - rho^2)/Sigma_t^2`` without the square root in the reference
-    -> error 0.88: fails.  The interpolant (``lam = 0``, ``Sigma = 0`` everywhere) is left out: the code returns
-    ``E[x_s | x0_hat]`` there, while the ``lam -> 0`` limit of the step keeps ``Sigma_s/Sigma_t`` (which does
-    not depend on ``lam``) times ``x_t - E[x_t | x0_hat]``."""
+    -> error 0.88: fails.  The interpolant (``lam = 0``, ``Sigma = 0`` everywhere) is left out here: the code
+    takes the ``lam -> 0`` limit there (the ratio ``Sigma_s/Sigma_t`` does not depend on ``lam``), which
+    ``tests/core/test_samplers.py::test_interpolant_step_is_the_small_lam_limit`` checks against a tiny ``lam``."""
     torch, bridges, samplers, _ = _torch()
     err = 0.0
     for path, kind in _paths():

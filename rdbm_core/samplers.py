@@ -27,7 +27,7 @@ Network evaluations: one per step, except :func:`sample_heun` (two per interior 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
@@ -138,17 +138,21 @@ def implicit_step(path: ResidualPath, x_t: torch.Tensor, x0_hat: torch.Tensor, m
     if not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must be in [0, 1], got {eta}")
     t, s = path.batch_times(t, x_t), path.batch_times(s, x_t)
-    _, _, sig_t = path.coefficients(t)
-    _, _, sig_s = path.coefficients(s)
+    # Every variance below is lam times a shape, so the ratio of the middle term does not depend on lam; it is
+    # computed at lam = 1 when lam = 0 (the interpolant), which gives the lam -> 0 limit of the step (the
+    # deviation x_t - E[x_t | x0_hat] is carried, not dropped).  For lam > 0 nothing changes.
+    shape = path if path.lam > 0 else replace(path, lam=1.0)
+    _, _, sig_t = shape.coefficients(t)
+    _, _, sig_s = shape.coefficients(s)
     if eta > 0:
-        var = path.posterior_coefficients(t, s)[2]
+        var = shape.posterior_coefficients(t, s)[2]
         rho2 = torch.where(sig_t > 0, eta ** 2 * var, var)
     else:
         rho2 = torch.zeros_like(sig_s)
     keep = torch.sqrt(torch.clamp(sig_s ** 2 - rho2, min=0))
     ratio = torch.where(sig_t > 0, keep / torch.where(sig_t > 0, sig_t, torch.ones_like(sig_t)), torch.zeros_like(sig_t))
     x_s = path.mean(x0_hat, mu, s) + append_dims(ratio, x_t) * (x_t - path.mean(x0_hat, mu, t))
-    if eta > 0:
+    if eta > 0 and path.lam > 0:
         z = torch.randn(x_t.shape, generator=generator, device=x_t.device, dtype=x_t.dtype)
         x_s = x_s + append_dims(rho2.sqrt(), x_t) * path.noise_factor(x0_hat, mu) * z
     return x_s

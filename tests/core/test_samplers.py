@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from rdbm_core import bridges, schedules
+from rdbm_core import bridges, samplers, schedules
 from rdbm_core.samplers import (SAMPLERS, Denoiser, Trajectory, exponential_step, implicit_step, sample_dbim,
                                 sample_euler, sample_euler_maruyama, sample_exact_sde, sample_heun, sample_implicit)
 
@@ -376,3 +376,25 @@ def test_irsde_starts_from_noisy_prior_and_runs():
     x_T = path.prior(mu, torch.Generator().manual_seed(0))
     assert torch.equal(traj.x[0], x_T)
     assert float((x_T - mu).std()) == pytest.approx(10 / 255 * (1 - 0.005 ** 2) ** 0.5, rel=0.05)
+
+
+@pytest.mark.parametrize("eta", [0.0, 0.5, 1.0])
+def test_interpolant_step_is_the_small_lam_limit(eta):
+    """At lam = 0 (the deterministic interpolant) every variance is zero, but the implicit step's ratio
+    ``sqrt(Sigma_s^2 - rho_s^2) / Sigma_t`` is a ratio of shapes and has a limit: the step must carry the
+    deviation ``x_t - E[x_t | x0_hat]`` as the bridge with tiny lam does (and as the PF-ODE velocity, written
+    with ``Sigma^2 / lam``, does).  Before the fix the lam = 0 step dropped it: from x_t = 0.9 with x0_hat = 0.5,
+    mu = 0, step 50 -> 40 it gave 0.30 where the limit is 0.937.  Mutation: a ratio of 0 when Sigma_t = 0
+    (the old rule) fails."""
+    from dataclasses import replace
+    exact = bridges.make("interpolant")
+    tiny = replace(exact, lam=1e-14)
+    x0_hat = torch.tensor([[0.5], [-0.2], [0.1]], dtype=torch.float64)
+    mu = torch.tensor([[0.0], [0.3], [-0.4]], dtype=torch.float64)
+    x_t = torch.tensor([[0.9], [0.0], [0.25]], dtype=torch.float64)
+    for t, s in [(50, 40), (90, 10), (99, 98), (30, 29)]:
+        g = torch.Generator().manual_seed(0)
+        a = samplers.implicit_step(exact, x_t, x0_hat, mu, t, s, eta=eta, generator=g)
+        b = samplers.implicit_step(tiny, x_t, x0_hat, mu, t, s, eta=eta, generator=torch.Generator().manual_seed(0))
+        assert torch.allclose(a, b, atol=1e-6, rtol=0), (t, s, a.flatten(), b.flatten())
+    assert abs(float(samplers.implicit_step(exact, x_t, x0_hat, mu, 50, 40)[0]) - 0.9369) < 1e-3
