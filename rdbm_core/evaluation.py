@@ -14,42 +14,86 @@ from tqdm import tqdm
 
 from .metrics import aggregate, figure_grid, image_metrics, write_metrics
 from .samplers import SAMPLERS
+from .tiling import tiled
 
-__all__ = ["restore", "evaluate"]
+__all__ = ["restore", "evaluate", "network_evaluations"]
 
 
 @torch.no_grad()
 def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "implicit", eta: float = 0.0,
-            generator: torch.Generator | None = None) -> torch.Tensor:
-    """Restore ``mu`` [B, 3, H, W] in [-1, 1]; ``path=None`` means the one-pass regression model."""
+            generator: torch.Generator | None = None, tile: int | None = None, overlap: int | None = None,
+            half: bool = False, progress: bool = False) -> torch.Tensor:
+    """Restore ``mu`` [B, 3, H, W] in [-1, 1]; ``path=None`` means the one-pass regression model.
+
+    The network is evaluated tile by tile when the image does not fit in one tile
+    (:func:`rdbm_core.tiling.tiled`: ``tile=None`` chooses from the device's memory, ``0``
+    never tiles); ``half`` runs it in float16 (CUDA only); ``progress`` shows a bar over
+    tiles and steps when there is more than one tile.
+    """
     if mu.ndim != 4 or mu.shape[1] != 3:
         raise ValueError(f"expected degraded images [B, 3, H, W], got {tuple(mu.shape)}")
     if not torch.isfinite(mu).all():
         raise ValueError("the degraded images contain non-finite values")
-    if path is None:
-        return model(mu).clamp(-1, 1)
-    if sampler not in SAMPLERS:
+    if path is not None and sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+    if not 0.0 <= eta <= 1.0:
+        raise ValueError(f"--eta must be in [0, 1], got {eta}")
+    if eta != 0.0 and path is not None and sampler != "implicit":
+        raise ValueError(f"--eta applies to the implicit sampler only, not to {sampler!r}")
+    if steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {steps}")
+    net = tiled(model, mu.shape, tile, overlap, mu.device, half,
+                probe_inputs=(lambda x: (x,)) if path is None else None)
+    bar = None
+    tiles = len(net.tiles(*mu.shape[-2:])) if net is not model else 1
+    if progress and tiles > 1:
+        evaluations = 1 if path is None else network_evaluations(path, sampler, steps, eta)
+        bar = tqdm(total=evaluations * tiles, unit="tile", dynamic_ncols=True, leave=False,
+                   desc=f"restore {mu.shape[-1]}x{mu.shape[-2]}: {tiles} tiles x {evaluations} network calls")
+        net.progress = bar
+    try:
+        if path is None:
+            return net(mu).clamp(-1, 1)
+        kwargs = {"eta": eta} if sampler == "implicit" else {}
+        ts = path.schedule.sampling_times(steps)
+        return SAMPLERS[sampler](net, mu, path, ts, generator=generator, **kwargs)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def network_evaluations(path, sampler: str = "implicit", steps: int = 10, eta: float = 0.0) -> int:
+    """How many network calls the sampler makes: counted by running it on a 1-pixel image."""
+    calls = []
+
+    def count(x_t, mu, t):
+        calls.append(1)
+        return mu
+
     kwargs = {"eta": eta} if sampler == "implicit" else {}
-    ts = path.schedule.sampling_times(steps)
-    return SAMPLERS[sampler](model, mu, path, ts, generator=generator, **kwargs)
+    SAMPLERS[sampler](count, torch.zeros(1, 3, 1, 1), path, path.schedule.sampling_times(steps),
+                      generator=torch.Generator().manual_seed(0), **kwargs)
+    return len(calls)
 
 
 def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None = None, sampler: str = "implicit",
-             device: str | torch.device = "cpu", seed: int = 0, progress: bool = True) -> dict:
+             device: str | torch.device = "cpu", seed: int = 0, progress: bool = True, eta: float = 0.0,
+             tile: int | None = None, overlap: int | None = None, half: bool = False) -> dict:
     """Restore every item of ``dataset`` (items ``{"x0", "mu", "mask"}``) and measure it.
 
     Returns ``{"summary": {...}, "images": [...]}``: per image the metrics of the
     restoration (``psnr, ssim, psnr_degraded, ...``) and of the input
     (``input_psnr, ...``); the summary averages them.  With ``out_dir``, writes
-    ``metrics.json``, ``metrics.csv`` and ``restorations.png`` there.
+    ``metrics.json``, ``metrics.csv`` and ``restorations.png`` there.  Large images are
+    restored the way :func:`restore` does it (``eta``, ``tile``, ``overlap``, ``half``).
     """
     rows, shown = [], ([], [], [])
     generator = torch.Generator(device=device).manual_seed(seed)
     for i in tqdm(range(len(dataset)), desc="restore", disable=not progress, dynamic_ncols=True):
         item = dataset[i]
         x0, mu, mask = item["x0"], item["mu"], item["mask"]
-        out = restore(model, path, mu[None].to(device), steps=steps, sampler=sampler, generator=generator)[0].cpu()
+        out = restore(model, path, mu[None].to(device), steps=steps, sampler=sampler, eta=eta, generator=generator,
+                      tile=tile, overlap=overlap, half=half, progress=progress)[0].cpu()
         row = {"image": item.get("name", f"{i:03d}")}
         row.update(image_metrics(out, x0, mask))
         row.update({f"input_{k}": v for k, v in image_metrics(mu, x0, mask).items()})
