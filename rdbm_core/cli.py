@@ -116,8 +116,10 @@ def _cmd_train(args) -> int:
 def _cmd_evaluate(args) -> int:
     from .evaluation import evaluate
     from .training import load_trained
+    from .evaluation import check_restore_options
     device = _network_device(args)
     model, path, config = load_trained(args.checkpoint, device=device)
+    check_restore_options(path, args.sampler, args.steps, args.eta, args.tile, args.overlap)
     res = evaluate(model, path, _eval_dataset(args, config), steps=args.steps, out_dir=args.out,
                    sampler=args.sampler, device=device, progress=not args.json, eta=args.eta, tile=args.tile,
                    overlap=args.overlap, half=args.half)
@@ -162,7 +164,7 @@ def _restore_batches(files, sizes, batch: int, budget_pixels: int):
 def _cmd_restore(args) -> int:
     import torch
     from .data import SUPPORTED_EXTENSIONS, image_size, load_image, save_image
-    from .evaluation import restore
+    from .evaluation import check_restore_options, restore
     from .tiling import tile_budget_pixels
     from .training import load_trained
     src = Path(args.input)
@@ -179,6 +181,7 @@ def _cmd_restore(args) -> int:
     device = _network_device(args)
     sizes = [image_size(f) for f in files]  # every header is read before anything is restored
     model, path, _ = load_trained(args.checkpoint, device=device)
+    check_restore_options(path, args.sampler, args.steps, args.eta, args.tile, args.overlap)
     budget = tile_budget_pixels(model, device, torch.float16 if args.half else None,
                                 probe_inputs=(lambda x: (x,)) if path is None else None)
     out = Path(args.output)

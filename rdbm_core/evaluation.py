@@ -14,9 +14,9 @@ from tqdm import tqdm
 
 from .metrics import aggregate, figure_grid, image_metrics, write_metrics
 from .samplers import SAMPLERS
-from .tiling import tiled
+from .tiling import check_tile_options, tiled
 
-__all__ = ["restore", "evaluate", "network_evaluations"]
+__all__ = ["restore", "evaluate", "check_restore_options", "network_evaluations"]
 
 
 @torch.no_grad()
@@ -34,14 +34,7 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
         raise ValueError(f"expected degraded images [B, 3, H, W], got {tuple(mu.shape)}")
     if not torch.isfinite(mu).all():
         raise ValueError("the degraded images contain non-finite values")
-    if path is not None and sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
-    if not 0.0 <= eta <= 1.0:
-        raise ValueError(f"--eta must be in [0, 1], got {eta}")
-    if eta != 0.0 and path is not None and sampler != "implicit":
-        raise ValueError(f"--eta applies to the implicit sampler only, not to {sampler!r}")
-    if steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {steps}")
+    check_restore_options(path, sampler, steps, eta, tile, overlap)
     net = tiled(model, mu.shape, tile, overlap, mu.device, half,
                 probe_inputs=(lambda x: (x,)) if path is None else None)
     bar = None
@@ -60,6 +53,20 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
     finally:
         if bar is not None:
             bar.close()
+
+
+def check_restore_options(path, sampler: str = "implicit", steps: int = 10, eta: float = 0.0,
+                          tile: int | None = None, overlap: int | None = None) -> None:
+    """Raise ``ValueError`` naming the first bad option of :func:`restore` (before any work is done)."""
+    if path is not None and sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+    if not 0.0 <= eta <= 1.0:
+        raise ValueError(f"--eta must be in [0, 1], got {eta}")
+    if eta != 0.0 and path is not None and sampler != "implicit":
+        raise ValueError(f"--eta applies to the implicit sampler only, not to {sampler!r}")
+    if steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {steps}")
+    check_tile_options(tile, overlap)
 
 
 def network_evaluations(path, sampler: str = "implicit", steps: int = 10, eta: float = 0.0) -> int:

@@ -30,7 +30,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten
 
-__all__ = ["TilingDefaults", "DEFAULTS", "TiledModel", "tiled", "tile_starts", "blend_ramp", "tile_budget_pixels",
+__all__ = ["TilingDefaults", "DEFAULTS", "TiledModel", "tiled", "check_tile_options", "default_tile", "default_overlap", "tile_starts", "blend_ramp", "tile_budget_pixels",
            "activation_bytes_per_pixel", "available_memory", "network_multiple"]
 
 
@@ -250,6 +250,16 @@ class TiledModel(torch.nn.Module):
         return out.div_(weight)
 
 
+def check_tile_options(tile: int | None, overlap: int | None) -> None:
+    """Raise ``ValueError`` for a negative tile or overlap, or an overlap not smaller than a given tile."""
+    if tile is not None and tile < 0:
+        raise ValueError(f"--tile must be >= 0 (0: no tiling), got {tile}")
+    if overlap is not None and overlap < 0:
+        raise ValueError(f"--overlap must be >= 0, got {overlap}")
+    if tile and overlap is not None and overlap >= tile:
+        raise ValueError(f"--overlap must be smaller than --tile, got overlap={overlap}, tile={tile}")
+
+
 def tiled(model, image_shape, tile: int | None = None, overlap: int | None = None, device="cpu",
           half: bool = False, progress=None, probe_inputs=None):
     """The network to give a sampler for images of ``image_shape`` ``[B, C, H, W]``.
@@ -266,10 +276,7 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
         raise ValueError(f"--half (float16) needs a CUDA device, not {device.type}: "
                          "run without --half, or with --device cuda")
     autocast_dtype = torch.float16 if half else None
-    if tile is not None and tile < 0:
-        raise ValueError(f"--tile must be >= 0 (0: no tiling), got {tile}")
-    if overlap is not None and overlap < 0:
-        raise ValueError(f"--overlap must be >= 0, got {overlap}")
+    check_tile_options(tile, overlap)
     if tile is None:
         budget = tile_budget_pixels(model, device, autocast_dtype, c, probe_inputs) // max(b, 1)
         tile = max(h, w) if h * w <= budget else default_tile(budget, network_multiple(model))
@@ -278,8 +285,6 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
     single = h <= tile and w <= tile
     if overlap is None:
         overlap = default_overlap(tile)
-    elif overlap >= tile and not single:
-        raise ValueError(f"--overlap must be smaller than --tile, got overlap={overlap}, tile={tile}")
     if single and not half and progress is None:
         return model
     return TiledModel(model, tile, 0 if single else overlap, autocast_dtype, progress)
