@@ -95,16 +95,20 @@ def main(argv=None) -> int:
             print(f"item {i} ({row['image_hw']}) tile {tile} overlap {overlap} ({row['tiles']} tiles): "
                   f"{row['psnr_vs_untiled']:.2f} dB against untiled; PSNR against ground truth "
                   f"{row['psnr_gt']:.3f} dB (untiled {row['psnr_gt_untiled']:.3f} dB)", flush=True)
-    summary = {f"{t}:{o}": paired_summary([done[(i, t, o)] for i in range(len(data))]) for t, o in settings}
+    everything = sorted({(int(t), int(o)) for _, t, o in done}, reverse=True)  # this run's and earlier runs'
+    summary = {f"{t}:{o}": paired_summary([done[(i, t, o)] for i in range(len(data))]) for t, o in everything
+               if all((i, t, o) in done for i in range(len(data)))}
     for key, s in summary.items():
         ci = "" if s["ci95"] is None else f" [{s['ci95'][0]:+.4f}, {s['ci95'][1]:+.4f}]"
         print(f"tile:overlap {key}: tiled - untiled PSNR against ground truth {s['mean_delta_psnr_gt']:+.4f} dB{ci} "
               f"(largest |difference| {s['max_abs_delta_psnr_gt']:.4f} dB); tiled against untiled >= "
               f"{s['min_psnr_vs_untiled']:.2f} dB")
+    command = "python benchmarks/tiled_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    commands = json.loads(out_json.read_text()).get("commands", []) if out_json.exists() else []
     out_json.write_text(json.dumps({
         "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
                    f"torch {torch.__version__}",
-        "command": "python benchmarks/tiled_quality.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commands": commands + [command],
         "checkpoint": {"path": args.checkpoint, "preset": config.preset, "bridge": config.bridge,
                        "task": config.task, "train_steps": int(load_checkpoint(args.checkpoint)["step"]),
                        "train_config": {k: getattr(config, k) for k in ("batch", "crop", "lr", "seed")}},

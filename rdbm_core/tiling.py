@@ -198,8 +198,9 @@ class TiledModel(torch.nn.Module):
 
     Args:
         model: the network, ``model(x_t, mu, t) -> [B, C, H, W]`` (any positional inputs).
-        tile: tile side in pixels (a multiple of the network's ``multiple`` needs no padding;
-            other sides are padded by the network itself).
+        tile: the largest tile side in pixels (:meth:`tiles` shrinks tiles evenly to cover the image;
+            a multiple of the network's ``multiple`` needs no padding, other sides are padded by
+            the network itself).
         overlap: pixels shared by neighbouring tiles (``0``: no blending, hard seams).
         autocast_dtype: run each call under ``torch.autocast`` with this dtype (float16 on CUDA)
             and return float32.
@@ -208,16 +209,31 @@ class TiledModel(torch.nn.Module):
 
     def __init__(self, model, tile: int, overlap: int, autocast_dtype=None, progress=None):
         super().__init__()
+        self.multiple = network_multiple(model)
         if tile < 1 or not 0 <= overlap < tile:
             raise ValueError(f"need --tile >= 1 and 0 <= --overlap < --tile, got tile={tile}, overlap={overlap}")
         self.model, self.tile, self.overlap = model, int(tile), int(overlap)
         self.autocast_dtype, self.progress = autocast_dtype, progress
 
     def tiles(self, height: int, width: int) -> list[tuple[int, int, int, int]]:
-        """``(top, left, tile_height, tile_width)`` of every tile of an ``height x width`` image."""
-        th, tw = min(self.tile, height), min(self.tile, width)
-        return [(top, left, th, tw) for top in tile_starts(height, self.tile, self.overlap)
-                for left in tile_starts(width, self.tile, self.overlap)]
+        """``(top, left, tile_height, tile_width)`` of every tile of an ``height x width`` image.
+
+        Along each side, as few tiles as the tile side allows, each shrunk to the smallest side
+        (rounded up to the network's multiple) that still covers the image with the overlap: a
+        1152-pixel side with 584-pixel tiles and overlap 73 gets three 440-pixel tiles, not three
+        584-pixel ones.
+        """
+        th, tw = (self.side(length) for length in (height, width))
+        return [(top, left, th, tw) for top in tile_starts(height, th, self.overlap)
+                for left in tile_starts(width, tw, self.overlap)]
+
+    def side(self, length: int) -> int:
+        """The tile side used along an image side of ``length`` pixels."""
+        n = len(tile_starts(length, self.tile, self.overlap))
+        if n == 1:
+            return min(self.tile, length)
+        side = -(-(length + (n - 1) * self.overlap) // n)  # ceil: n tiles overlapping by `overlap` cover length
+        return min(self.tile, side + -side % self.multiple)
 
     def _call(self, *inputs) -> torch.Tensor:
         if self.autocast_dtype is None:
