@@ -30,8 +30,9 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten
 
-__all__ = ["TilingDefaults", "DEFAULTS", "TiledModel", "tiled", "check_tile_options", "default_tile", "default_overlap", "tile_starts", "blend_ramp", "tile_budget_pixels",
-           "activation_bytes_per_pixel", "available_memory", "network_multiple"]
+__all__ = ["TilingDefaults", "DEFAULTS", "TiledModel", "tiled", "check_tile_options", "default_tile",
+           "default_overlap", "tile_starts", "blend_ramp", "tile_budget_pixels", "activation_bytes_per_pixel",
+           "available_memory", "network_multiple"]
 
 
 @dataclass(frozen=True)
@@ -277,13 +278,13 @@ def check_tile_options(tile: int | None, overlap: int | None) -> None:
 
 
 def tiled(model, image_shape, tile: int | None = None, overlap: int | None = None, device="cpu",
-          half: bool = False, progress=None, probe_inputs=None):
+          half: bool = False, probe_inputs=None):
     """The network to give a sampler for images of ``image_shape`` ``[B, C, H, W]``.
 
     ``tile=None`` picks the tile from the device's memory (:func:`tile_budget_pixels`, the
     batch sharing the budget); ``tile=0`` never tiles; ``overlap=None`` picks
-    :func:`default_overlap`.  When the image fits in one tile, without ``half`` and
-    ``progress``, this returns ``model`` itself (the untiled path, bit for bit).
+    :func:`default_overlap`.  When the image fits in one tile, without ``half``, this
+    returns ``model`` itself (the untiled path, bit for bit).
     ``half=True`` needs a CUDA device; ``probe_inputs`` as in :func:`activation_bytes_per_pixel`.
     """
     b, c, h, w = image_shape
@@ -301,6 +302,6 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
     single = h <= tile and w <= tile
     if overlap is None:
         overlap = default_overlap(tile)
-    if single and not half and progress is None:
+    if single and not half:
         return model
-    return TiledModel(model, tile, 0 if single else overlap, autocast_dtype, progress)
+    return TiledModel(model, tile, 0 if single else overlap, autocast_dtype)
