@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import platform
 import statistics
 import sys
@@ -45,8 +46,13 @@ def paired_summary(rows: list[dict]) -> dict:
     return {"items": len(d), "mean_delta_psnr_gt": mean,
             "ci95": None if half is None else [mean - half, mean + half],
             "max_abs_delta_psnr_gt": max(abs(x) for x in d),
-            "min_psnr_vs_untiled": min(r["psnr_vs_untiled"] for r in rows),
-            "mean_psnr_vs_untiled": statistics.fmean(r["psnr_vs_untiled"] for r in rows)}
+            "min_psnr_vs_untiled": _finite(min(r["psnr_vs_untiled"] for r in rows)),
+            "mean_psnr_vs_untiled": _finite(statistics.fmean(r["psnr_vs_untiled"] for r in rows))}
+
+
+def _finite(x: float) -> float | None:
+    """``x``, or None (JSON null) for identical images (infinite PSNR)."""
+    return x if math.isfinite(x) else None
 
 
 def main(argv=None) -> int:
@@ -102,7 +108,7 @@ def main(argv=None) -> int:
         ci = "" if s["ci95"] is None else f" [{s['ci95'][0]:+.4f}, {s['ci95'][1]:+.4f}]"
         print(f"tile:overlap {key}: tiled - untiled PSNR against ground truth {s['mean_delta_psnr_gt']:+.4f} dB{ci} "
               f"(largest |difference| {s['max_abs_delta_psnr_gt']:.4f} dB); tiled against untiled >= "
-              f"{s['min_psnr_vs_untiled']:.2f} dB")
+              f"{s['min_psnr_vs_untiled'] or float('inf'):.2f} dB")
     command = "python benchmarks/tiled_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
     commands = json.loads(out_json.read_text()).get("commands", []) if out_json.exists() else []
     out_json.write_text(json.dumps({
