@@ -109,8 +109,9 @@ def _solve(model, mu, path, ts, step, x_T, first_eta, parameterization, clamp, r
             x = implicit_step(path, x, x0_hat, mu, t, s, eta=first_eta, generator=generator)
         else:
             x = step(x, x0_hat, t, s)
-        xs.append(x)
-        x0s.append(x0_hat)
+        if return_trajectory:  # otherwise every state would stay in memory until the end
+            xs.append(x)
+            x0s.append(x0_hat)
     return (x, {"x": xs, "x0_hat": x0s, "t": ts}) if return_trajectory else x
 
 

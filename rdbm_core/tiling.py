@@ -32,7 +32,7 @@ from torch.utils._pytree import tree_flatten
 
 __all__ = ["TilingDefaults", "DEFAULTS", "TiledModel", "tiled", "check_tile_options", "default_tile",
            "default_overlap", "tile_starts", "blend_ramp", "tile_budget_pixels", "activation_bytes_per_pixel",
-           "available_memory", "network_multiple"]
+           "available_memory", "network_multiple", "LiveTensorBytes"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,9 @@ def network_multiple(model: torch.nn.Module) -> int:
                default=1)
 
 
-class _LiveBytes(TorchFunctionMode):
+class LiveTensorBytes(TorchFunctionMode):
     """Counts the bytes of the tensors that torch functions return inside the mode while they are
-    alive, and their peak (temporaries internal to one function are not seen)."""
+    alive (``now``), and their ``peak`` (temporaries internal to one function are not seen)."""
 
     def __init__(self):
         super().__init__()
@@ -114,7 +114,7 @@ def _conditional_inputs(x: torch.Tensor) -> tuple:
 def _measure_bytes_per_pixel(model, channels, device, autocast_dtype, probe_inputs) -> float:
     s = DEFAULTS.probe_size
     args = probe_inputs(torch.zeros(1, channels, s, s, device=device))
-    counter = _LiveBytes()
+    counter = LiveTensorBytes()
     with counter, torch.autocast(torch.device(device).type, dtype=autocast_dtype or torch.float16,
                                  enabled=autocast_dtype is not None):
         model(*args)

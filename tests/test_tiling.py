@@ -12,7 +12,7 @@ from rdbm_core.data import test_pairs as held_out_pairs
 from rdbm_core.evaluation import network_evaluations, restore
 from rdbm_core.metrics import psnr
 from rdbm_core.samplers import SAMPLERS
-from rdbm_core.tiling import DEFAULTS, TiledModel, blend_ramp, tile_starts, tiled
+from rdbm_core.tiling import DEFAULTS, LiveTensorBytes, TiledModel, blend_ramp, tile_starts, tiled
 from rdbm_core.training import TrainConfig, make_model, make_path
 
 
@@ -131,6 +131,20 @@ def test_every_sampler_runs_tiled_unchanged(photo, sampler):
     ref = SAMPLERS[sampler](model, mu, path, ts, generator=torch.Generator().manual_seed(0), **kwargs)
     assert psnr(out[0], ref[0]) >= 40
     assert count.n == len(net.tiles(*mu.shape[-2:])) * network_evaluations(path, sampler, 4, kwargs.get("eta", 0))
+
+
+def test_sampler_memory_does_not_grow_with_the_steps(photo):
+    """A sampler keeps no intermediate state unless asked for the trajectory, so the peak of live tensors is
+    the same for 2 and 10 steps. Mutation: appending every state to the trajectory lists regardless
+    (as before) adds two image-sized tensors per step."""
+    _, mu = photo
+    path, model = bridges.make("rdbm"), LocalNet().eval()
+    peaks = []
+    for steps in (2, 10):
+        with torch.no_grad(), LiveTensorBytes() as counter:
+            SAMPLERS["implicit"](model, mu, path, path.schedule.sampling_times(steps))
+        peaks.append(counter.peak)
+    assert peaks[1] <= peaks[0] + mu.numel()  # a few bytes of coefficients may differ, no image-sized tensor
 
 
 def test_network_evaluations_counts_the_calls():
