@@ -148,10 +148,13 @@ def main(argv=None) -> int:
                 with out_csv.open("a", newline="") as f:
                     csv.DictWriter(f, COLUMNS).writerow(row)
                 print(", ".join(f"{k} {row.get(k, '')}" for k in COLUMNS), flush=True)
+    command = "python benchmarks/tiled_restore.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    earlier = json.loads(out_json.read_text()) if out_json.exists() else {}
+    commands = earlier.get("commands", [earlier["command"]] if "command" in earlier else [])
     out_json.write_text(json.dumps({
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs "
                    f"(shared with other jobs), {meminfo('MemTotal') / 2 ** 30:.1f} GiB",
-        "command": "python benchmarks/tiled_restore.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commands": commands + [command],
         "preset": args.preset, "activation_bytes_per_pixel": per_pixel, "date": time.strftime("%Y-%m-%d"),
         "note": "seconds include reading and writing the PNG and loading the checkpoint"}, indent=1))
     return 0
