@@ -125,7 +125,7 @@ def main(argv=None) -> int:
                        "steps": args.steps}
                 need, how = untiled_estimate(h * w, untiled_peaks, per_pixel)
                 if mode == "untiled" and need > 0.9 * meminfo("MemAvailable"):
-                    row["status"] = (f"not run: needs about {need / 2 ** 30:.1f} GiB ({how}), more than the "
+                    row["status"] = (f"not run: needs about {need / 2 ** 30:.1f} GiB ({how}), more than 90 % of the "
                                      f"{meminfo('MemAvailable') / 2 ** 30:.1f} GiB available of this machine's "
                                      f"{meminfo('MemTotal') / 2 ** 30:.1f} GiB")
                 else:
