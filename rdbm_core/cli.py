@@ -139,13 +139,17 @@ def _cmd_train(args) -> int:
 def _cmd_evaluate(args) -> int:
     from .evaluation import ITEM_COLUMNS, evaluate, item_rows
     from .metrics import append_rows
-    from .training import load_trained
-    model, path, config = load_trained(args.checkpoint)
+    from .checkpoints import load_trained
+    from .evaluation import check_restore_options
+    device = _network_device(args)
+    model, path, config = load_trained(args.checkpoint, device=device)
+    check_restore_options(path, args.sampler, args.steps, args.eta, args.tile, args.overlap)
     dataset = _eval_dataset(args, config)
     if args.items and Path(args.items).exists():  # fail before the work if the file cannot take the rows
         append_rows(args.items, [], ITEM_COLUMNS)
-    res = evaluate(model, path, dataset, steps=args.steps, out_dir=args.out, sampler=args.sampler,
-                   seed=args.seed, progress=not args.json)
+    res = evaluate(model, path, dataset, steps=args.steps, out_dir=args.out, sampler=args.sampler, device=device,
+                   seed=args.seed, progress=not args.json, eta=args.eta, tile=args.tile, overlap=args.overlap,
+                   half=args.half)
     if args.items:
         task = args.task or config.task or "folder"
         method = args.method or (config.bridge if config.noise is None else f"{config.bridge}-{config.noise}")
@@ -161,10 +165,41 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _network_device(args):
+    """The device of ``--device`` (``auto``: CUDA when present), checked to exist; ``--half`` needs CUDA."""
+    import torch
+    from .training import resolve_device
+    try:
+        device = resolve_device(args.device)
+    except RuntimeError:
+        raise ValueError(f"unknown --device {args.device!r}; use cpu, cuda, cuda:N or auto") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {args.device}: CUDA is not available on this machine; use --device cpu")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"unsupported --device {args.device!r}; use cpu, cuda, cuda:N or auto")
+    if args.half and device.type != "cuda":
+        raise ValueError(f"--half (float16) needs a CUDA device, not {device.type}: run without --half, "
+                         "or with --device cuda")
+    return device
+
+
+def _restore_batches(files, sizes, batch: int, budget_pixels: int):
+    """Files of one size together, at most ``batch`` per batch and at most ``budget_pixels`` pixels (at least one)."""
+    by_size = {}
+    for f, hw in zip(files, sizes):
+        by_size.setdefault(hw, []).append(f)
+    for (h, w), group in by_size.items():
+        n = max(1, min(batch, budget_pixels // (h * w)))
+        for i in range(0, len(group), n):
+            yield group[i:i + n]
+
+
 def _cmd_restore(args) -> int:
-    from .data import SUPPORTED_EXTENSIONS, load_image, save_image
-    from .evaluation import restore
-    from .training import load_trained
+    import torch
+    from .data import SUPPORTED_EXTENSIONS, image_size, load_image, save_image
+    from .evaluation import check_restore_options, restore
+    from .tiling import tile_budget_pixels
+    from .checkpoints import load_trained
     src = Path(args.input)
     if src.is_dir():
         files = sorted(p for p in src.iterdir() if p.suffix.lower() in SUPPORTED_EXTENSIONS)
@@ -174,14 +209,24 @@ def _cmd_restore(args) -> int:
         files = [src]
     else:
         raise FileNotFoundError(f"input not found: {src}")
-    model, path, _ = load_trained(args.checkpoint)
+    if args.batch < 1:
+        raise ValueError(f"--batch must be >= 1, got {args.batch}")
+    device = _network_device(args)
+    sizes = [image_size(f) for f in files]  # every header is read before anything is restored
+    model, path, _ = load_trained(args.checkpoint, device=device)
+    check_restore_options(path, args.sampler, args.steps, args.eta, args.tile, args.overlap)
+    budget = tile_budget_pixels(model, device, torch.float16 if args.half else None,
+                                probe_inputs=(lambda x: (x,)) if path is None else None)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    for f in files:
-        mu = load_image(f)[None]
-        x0_hat = restore(model, path, mu, steps=args.steps, sampler=args.sampler)
-        save_image(x0_hat[0], out / (f.stem + ".png"))
-        print(f"{f} -> {out / (f.stem + '.png')}")
+    generator = torch.Generator(device).manual_seed(args.seed)
+    for group in _restore_batches(files, sizes, args.batch, budget):
+        mu = torch.stack([load_image(f) for f in group]).to(device)
+        x0_hat = restore(model, path, mu, steps=args.steps, sampler=args.sampler, eta=args.eta, generator=generator,
+                         tile=args.tile, overlap=args.overlap, half=args.half, progress=True).cpu()
+        for f, img in zip(group, x0_hat):
+            save_image(img, out / (f.stem + ".png"))
+            print(f"{f} -> {out / (f.stem + '.png')}")
     return 0
 
 
@@ -261,6 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
     def sampler_args(q):
         q.add_argument("--steps", type=int, default=10, help="sampler steps (network evaluations)")
         q.add_argument("--sampler", choices=list(SAMPLERS), default="implicit")
+        q.add_argument("--eta", type=float, default=0.0,
+                       help="implicit sampler: 0 deterministic, 1 the ancestral posterior step")
+        q.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (CUDA when present)")
+        q.add_argument("--tile", type=int, default=None,
+                       help="tile side in pixels for the network (default: from the device's memory; 0: never tile)")
+        q.add_argument("--overlap", type=int, default=None,
+                       help="pixels shared by neighbouring tiles (default: 1/8 of the tile, at least 32)")
+        q.add_argument("--half", action="store_true", help="run the network in float16 (CUDA only)")
 
     p = sub.add_parser("train", help="train a bridge on the embedded default or on LQ/GT folders",
                        description="Train one bridge of the family (or the one-pass regression baseline) with "
@@ -288,11 +341,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("restore", help="restore an image or a folder of images",
                        description="Restore every image of --input (a file or a folder) with a trained checkpoint "
-                                   "and write PNGs of the same names to --output.")
+                                   "and write PNGs of the same names to --output. Large images are restored in "
+                                   "bounded memory: the network runs tile by tile (overlapping, blended) at every "
+                                   "step, with a progress bar; images of one size are restored in batches.")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--input", required=True, help="an image file or a folder of images")
     p.add_argument("--output", required=True, help="output folder")
     sampler_args(p)
+    p.add_argument("--batch", type=int, default=8, help="restore up to this many images of one size together")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampler's noise (eta > 0)")
     p.set_defaults(func=_cmd_restore)
 
     p = sub.add_parser("demo", help="the main job: train RDBM on deraining, restore, write figures and metrics",

@@ -45,6 +45,7 @@ __all__ = [
     "TEST_IMAGES",
     "load_image",
     "save_image",
+    "image_size",
     "image_to_tensor",
     "tensor_to_image",
     "embedded_images",
@@ -144,8 +145,9 @@ def _check_file(path: Path) -> None:
         raise ValueError(f"empty (zero-byte) image file: {path}")
 
 
-def _image_size(path: Path) -> tuple[int, int]:
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """``(H, W)`` of an image file read from its header only; raise ``ValueError`` if unreadable."""
+    path = Path(path)
     _check_file(path)
     try:
         shape = iio.improps(path, plugin="pillow", index=0).shape
@@ -485,7 +487,7 @@ class PairedFolder(torch.utils.data.Dataset):
             )
         self.pairs: list[tuple[Path, Path]] = []
         for stem in sorted(lq):
-            lq_size, gt_size = _image_size(lq[stem]), _image_size(gt[stem])
+            lq_size, gt_size = image_size(lq[stem]), image_size(gt[stem])
             if lq_size != gt_size:
                 raise ValueError(
                     f"size mismatch for pair {stem!r}: LQ {lq[stem].name} is {lq_size[0]}x{lq_size[1]}, "

@@ -16,8 +16,9 @@ from tqdm import tqdm
 
 from .metrics import METRIC_KEYS, aggregate, figure_grid, image_metrics, write_metrics
 from .samplers import SAMPLERS, Denoiser
+from .tiling import check_tile_options, tiled
 
-__all__ = ["restore", "evaluate", "item_rows", "ITEM_COLUMNS"]
+__all__ = ["restore", "evaluate", "check_restore_options", "network_evaluations", "item_rows", "ITEM_COLUMNS"]
 
 #: Columns of an items CSV: who made the restoration, which test item, and every metric.
 ITEM_COLUMNS = ("task", "method", "seed", "item", "image", *METRIC_KEYS)
@@ -25,46 +26,95 @@ ITEM_COLUMNS = ("task", "method", "seed", "item", "image", *METRIC_KEYS)
 
 @torch.no_grad()
 def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "implicit", eta: float = 0.0,
-            generator: torch.Generator | None = None, parameterization: str | None = None) -> torch.Tensor:
+            generator: torch.Generator | None = None, tile: int | None = None, overlap: int | None = None,
+            half: bool = False, progress: bool = False, parameterization: str | None = None) -> torch.Tensor:
     """Restore ``mu`` [B, 3, H, W] in [-1, 1]; ``path=None`` means the one-pass regression model.
 
     ``parameterization`` (that of :class:`~rdbm_core.samplers.Denoiser`: ``"x0"`` or ``"noise"``): ``None`` takes
-    the one the model carries (``model.parameterization``, which
-    :func:`rdbm_core.config.make_model` sets from the checkpoint's ``objective``),
-    else ``"x0"``.  Every consumer of a checkpoint (``restore``, ``evaluate``, the
-    evaluation during training, the demo, the comparison) samples through here.
+    the one the model carries (``model.parameterization``, which :func:`rdbm_core.config.make_model` sets from
+    the checkpoint's ``objective``), else ``"x0"``.  Every consumer of a checkpoint (``restore``, ``evaluate``,
+    the evaluation during training, the demo, the comparison) samples through here.
+
+    The network is evaluated tile by tile when the image does not fit in one tile
+    (:func:`rdbm_core.tiling.tiled`: ``tile=None`` chooses from the device's memory, ``0``
+    never tiles); ``half`` runs it in float16 (CUDA only); ``progress`` shows a bar over
+    tiles and steps when there is more than one tile.
     """
     if mu.ndim != 4 or mu.shape[1] != 3:
         raise ValueError(f"expected degraded images [B, 3, H, W], got {tuple(mu.shape)}")
     if not torch.isfinite(mu).all():
         raise ValueError("the degraded images contain non-finite values")
-    if path is None:
-        return model(mu).clamp(-1, 1)
-    if sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
-    kwargs = {"eta": eta} if sampler == "implicit" else {}
+    check_restore_options(path, sampler, steps, eta, tile, overlap)
     if parameterization is None:
         parameterization = getattr(model, "parameterization", "x0")
-    ts = path.schedule.sampling_times(steps)
-    return SAMPLERS[sampler](Denoiser(model, parameterization=parameterization), mu, path, ts, generator=generator,
-                             **kwargs)
+    net = tiled(model, mu.shape, tile, overlap, mu.device, half,
+                probe_inputs=(lambda x: (x,)) if path is None else None)
+    bar = None
+    tiles = len(net.tiles(*mu.shape[-2:])) if net is not model else 1
+    if progress and tiles > 1:
+        evaluations = 1 if path is None else network_evaluations(path, sampler, steps, eta, parameterization)
+        bar = tqdm(total=evaluations * tiles, unit="tile", dynamic_ncols=True, leave=False,
+                   desc=f"restore {mu.shape[-1]}x{mu.shape[-2]}: {tiles} tiles x {evaluations} network calls")
+        net.progress = bar
+    try:
+        if path is None:
+            return net(mu).clamp(-1, 1)
+        kwargs = {"eta": eta} if sampler == "implicit" else {}
+        ts = path.schedule.sampling_times(steps)
+        return SAMPLERS[sampler](Denoiser(net, parameterization=parameterization), mu, path, ts, generator=generator,
+                                 **kwargs)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def check_restore_options(path, sampler: str = "implicit", steps: int = 10, eta: float = 0.0,
+                          tile: int | None = None, overlap: int | None = None) -> None:
+    """Raise ``ValueError`` naming the first bad option of :func:`restore` (before any work is done)."""
+    if path is not None and sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+    if not 0.0 <= eta <= 1.0:
+        raise ValueError(f"--eta must be in [0, 1], got {eta}")
+    if eta != 0.0 and path is not None and sampler != "implicit":
+        raise ValueError(f"--eta applies to the implicit sampler only, not to {sampler!r}")
+    if steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {steps}")
+    check_tile_options(tile, overlap)
+
+
+def network_evaluations(path, sampler: str = "implicit", steps: int = 10, eta: float = 0.0,
+                        parameterization: str = "x0") -> int:
+    """How many network calls the sampler makes: counted by running it on a 1-pixel image."""
+    calls = []
+
+    def count(x_t, mu, t):
+        calls.append(1)
+        return mu
+
+    kwargs = {"eta": eta} if sampler == "implicit" else {}
+    SAMPLERS[sampler](Denoiser(count, parameterization=parameterization), torch.zeros(1, 3, 1, 1), path, path.schedule.sampling_times(steps),
+                      generator=torch.Generator().manual_seed(0), **kwargs)
+    return len(calls)
 
 
 def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None = None, sampler: str = "implicit",
-             device: str | torch.device = "cpu", seed: int = 0, progress: bool = True) -> dict:
+             device: str | torch.device = "cpu", seed: int = 0, progress: bool = True, eta: float = 0.0,
+             tile: int | None = None, overlap: int | None = None, half: bool = False) -> dict:
     """Restore every item of ``dataset`` (items ``{"x0", "mu", "mask"}``) and measure it.
 
     Returns ``{"summary": {...}, "images": [...]}``: per image the metrics of the
     restoration (``psnr, ssim, psnr_degraded, ...``) and of the input
     (``input_psnr, ...``); the summary averages them.  With ``out_dir``, writes
-    ``metrics.json``, ``metrics.csv`` and ``restorations.png`` there.
+    ``metrics.json``, ``metrics.csv`` and ``restorations.png`` there.  Large images are
+    restored the way :func:`restore` does it (``eta``, ``tile``, ``overlap``, ``half``).
     """
     rows, shown = [], ([], [], [])
     generator = torch.Generator(device=device).manual_seed(seed)
     for i in tqdm(range(len(dataset)), desc="restore", disable=not progress, dynamic_ncols=True):
         item = dataset[i]
         x0, mu, mask = item["x0"], item["mu"], item["mask"]
-        out = restore(model, path, mu[None].to(device), steps=steps, sampler=sampler, generator=generator)[0].cpu()
+        out = restore(model, path, mu[None].to(device), steps=steps, sampler=sampler, eta=eta, generator=generator,
+                      tile=tile, overlap=overlap, half=half, progress=progress)[0].cpu()
         row = {"image": item.get("name", f"{i:03d}")}
         row.update(image_metrics(out, x0, mask))
         row.update({f"input_{k}": v for k, v in image_metrics(mu, x0, mask).items()})

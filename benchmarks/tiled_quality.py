@@ -1,0 +1,127 @@
+"""Quality of tiled network evaluation on the held-out photographs: tiled against untiled.
+
+    python benchmarks/tiled_quality.py --checkpoint runs/derain/checkpoint.pt \
+        [--task derain] [--images 4] [--steps 10] [--tiles 256:32 128:32 256:0] [--out benchmarks/results/tiled_quality]
+
+For every held-out item (the embedded test photographs, whole) the untiled restoration
+and one restoration per ``TILE:OVERLAP`` setting (same sampler, same seed); per item:
+PSNR of the tiled result against the untiled one, and the PSNR of each against the
+ground truth.  The summary gives, per setting, the smallest tiled-vs-untiled PSNR and
+the paired difference of PSNR against the ground truth (tiled - untiled) with its 95 %
+t-interval over the items.  Rows are appended to OUT.csv as they come (a rerun skips
+the rows already there); OUT.json holds the summary with the machine and the command.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rdbm_core.data import HeldOutBenchmark  # noqa: E402
+from rdbm_core.evaluation import restore  # noqa: E402
+from rdbm_core.io import dumps_json  # noqa: E402
+from rdbm_core.metrics import psnr  # noqa: E402
+from rdbm_core.tiling import TiledModel  # noqa: E402
+from rdbm_core.training import load_checkpoint, load_trained  # noqa: E402
+
+COLUMNS = ["item", "image_hw", "tile", "overlap", "tiles", "psnr_vs_untiled", "psnr_gt", "psnr_gt_untiled",
+           "delta_psnr_gt", "seconds"]
+
+
+def paired_summary(rows: list[dict]) -> dict:
+    """Mean paired difference of PSNR against the ground truth with its 95 % t-interval, and the worst
+    tiled-vs-untiled PSNR."""
+    d = [r["delta_psnr_gt"] for r in rows]
+    mean = statistics.fmean(d)
+    half = (stats.t.ppf(0.975, len(d) - 1) * statistics.stdev(d) / len(d) ** 0.5) if len(d) > 1 else None
+    return {"items": len(d), "mean_delta_psnr_gt": mean,
+            "ci95": None if half is None else [mean - half, mean + half],
+            "max_abs_delta_psnr_gt": max(abs(x) for x in d),
+            "min_psnr_vs_untiled": _finite(min(r["psnr_vs_untiled"] for r in rows)),
+            "mean_psnr_vs_untiled": _finite(statistics.fmean(r["psnr_vs_untiled"] for r in rows))}
+
+
+def _finite(x: float) -> float | None:
+    """``x``, or None (JSON null) for identical images (infinite PSNR)."""
+    return x if math.isfinite(x) else None
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--task", default="derain")
+    p.add_argument("--images", type=int, default=4)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--tiles", nargs="+", default=["256:32", "128:32", "256:0"], help="TILE:OVERLAP settings")
+    p.add_argument("--out", default="benchmarks/results/tiled_quality")
+    args = p.parse_args(argv)
+    settings = [tuple(int(v) for v in s.split(":")) for s in args.tiles]
+    out_csv, out_json = Path(args.out + ".csv"), Path(args.out + ".json")
+    done = {}
+    if out_csv.exists():
+        with out_csv.open() as f:
+            for r in csv.DictReader(f):
+                done[(int(r["item"]), int(r["tile"]), int(r["overlap"]))] = {
+                    k: (float(v) if k not in ("image_hw",) else v) for k, v in r.items()}
+    else:
+        out_csv.parent.mkdir(parents=True, exist_ok=True)
+        with out_csv.open("w", newline="") as f:
+            csv.writer(f).writerow(COLUMNS)
+    model, path, config = load_trained(args.checkpoint)
+    data = HeldOutBenchmark(args.task, args.images, crop=None)
+    for i in range(len(data)):
+        if all((i, t, o) in done for t, o in settings):
+            continue
+        item = data[i]
+        x0, mu = item["x0"], item["mu"][None]
+        untiled = restore(model, path, mu, steps=args.steps, tile=0, generator=torch.Generator().manual_seed(0))[0]
+        for tile, overlap in settings:
+            if (i, tile, overlap) in done:
+                continue
+            t0 = time.perf_counter()
+            out = restore(model, path, mu, steps=args.steps, tile=tile, overlap=overlap,
+                          generator=torch.Generator().manual_seed(0))[0]
+            row = {"item": i, "image_hw": f"{mu.shape[-2]}x{mu.shape[-1]}", "tile": tile, "overlap": overlap,
+                   "tiles": len(TiledModel(model, tile, overlap).tiles(*mu.shape[-2:])),
+                   "psnr_vs_untiled": psnr(out, untiled), "psnr_gt": psnr(out, x0),
+                   "psnr_gt_untiled": psnr(untiled, x0), "seconds": time.perf_counter() - t0}
+            row["delta_psnr_gt"] = row["psnr_gt"] - row["psnr_gt_untiled"]
+            with out_csv.open("a", newline="") as f:
+                csv.DictWriter(f, COLUMNS).writerow(row)
+            done[(i, tile, overlap)] = row
+            print(f"item {i} ({row['image_hw']}) tile {tile} overlap {overlap} ({row['tiles']} tiles): "
+                  f"{row['psnr_vs_untiled']:.2f} dB against untiled; PSNR against ground truth "
+                  f"{row['psnr_gt']:.3f} dB (untiled {row['psnr_gt_untiled']:.3f} dB)", flush=True)
+    everything = sorted({(int(t), int(o)) for _, t, o in done}, reverse=True)  # this run's and earlier runs'
+    summary = {f"{t}:{o}": paired_summary([done[(i, t, o)] for i in range(len(data))]) for t, o in everything
+               if all((i, t, o) in done for i in range(len(data)))}
+    for key, s in summary.items():
+        ci = "" if s["ci95"] is None else f" [{s['ci95'][0]:+.4f}, {s['ci95'][1]:+.4f}]"
+        print(f"tile:overlap {key}: tiled - untiled PSNR against ground truth {s['mean_delta_psnr_gt']:+.4f} dB{ci} "
+              f"(largest |difference| {s['max_abs_delta_psnr_gt']:.4f} dB); tiled against untiled >= "
+              f"{s['min_psnr_vs_untiled'] or float('inf'):.2f} dB")
+    command = "python benchmarks/tiled_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    commands = json.loads(out_json.read_text()).get("commands", []) if out_json.exists() else []
+    out_json.write_text(dumps_json({
+        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+                   f"torch {torch.__version__}",
+        "commands": commands + [command],
+        "checkpoint": {"path": args.checkpoint, "preset": config.preset, "bridge": config.bridge,
+                       "task": config.task, "train_steps": int(load_checkpoint(args.checkpoint)["step"]),
+                       "train_config": {k: getattr(config, k) for k in ("batch", "crop", "lr", "seed")}},
+        "task": args.task, "steps": args.steps, "sampler": "implicit (eta 0)", "summary": summary}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Tiled network evaluation: tile layout, blending, the untiled path kept bit for bit, quality, the restore command."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rdbm_core import bridges
+from rdbm_core.cli import main
+from rdbm_core.data import load_image, save_image
+from rdbm_core.data import HeldOutBenchmark
+from rdbm_core.evaluation import network_evaluations, restore
+from rdbm_core.metrics import psnr
+from rdbm_core.samplers import SAMPLERS
+from rdbm_core.tiling import DEFAULTS, LiveTensorBytes, TiledModel, blend_ramp, tile_starts, tiled
+from rdbm_core.config import TrainConfig, make_model, make_path
+
+
+class LocalNet(torch.nn.Module):
+    """A deterministic network without global statistics: ``x0_hat = mu + 0.3 tanh(3 f(x_t, mu))`` with seeded
+    dilated 3x3 convolutions (dilations 1, 2, 4, 8: receptive field 33 x 33), which changes the photograph by
+    about as much as a restoration does."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.convs = torch.nn.ModuleList(torch.nn.Conv2d(6 if i == 0 else 16, 16, 3, padding=d, dilation=d)
+                                         for i, d in enumerate((1, 2, 4, 8)))
+        self.out = torch.nn.Conv2d(16, 3, 3, padding=1)
+
+    def forward(self, x_t, mu, t):
+        h = torch.cat([x_t, mu], 1)
+        for conv in self.convs:
+            h = F.silu(conv(h))
+        return mu + 0.3 * torch.tanh(3 * self.out(h))
+
+
+@pytest.fixture(scope="module")
+def photo():
+    """A 128 x 192 window of a held-out photograph, derain-degraded: ``(x0 [3, H, W], mu [1, 3, H, W])``."""
+    item = HeldOutBenchmark("derain", 1, crop=None)[0]
+    return item["x0"][:, 64:192, 96:288], item["mu"][None, :, 64:192, 96:288]
+
+
+@pytest.mark.parametrize("length,tile,overlap", [(100, 64, 16), (128, 64, 16), (1000, 584, 73), (64, 64, 8),
+                                                 (30, 64, 8), (200, 48, 0)])
+def test_tiles_cover_the_image_with_the_overlap(length, tile, overlap):
+    """Every pixel is covered, neighbours share at least ``overlap`` pixels, the last tile ends at the edge.
+    Mutation: ``n = ceil(length / tile)`` (ignoring the overlap) leaves neighbours sharing fewer pixels."""
+    starts = tile_starts(length, tile, overlap)
+    side = min(tile, length)
+    assert starts[0] == 0 and starts[-1] + side == length
+    assert all(b - a <= side - overlap for a, b in zip(starts, starts[1:]))  # shared >= overlap, no gap
+    assert all(b > a for a, b in zip(starts, starts[1:]))
+    assert len(starts) == (1 if length <= tile else math.ceil((length - overlap) / (tile - overlap)))
+
+
+def test_blend_ramps_sum_to_one_over_an_exact_overlap():
+    """Raised-cosine ramps: two tiles overlapping by exactly the ramp width have weights summing to 1, and
+    every weight is positive. Mutation: a linear ramp ``i / ramp`` gives a zero weight at the tile's edge."""
+    ramp, size = 16, 64
+    left, right = blend_ramp(size, ramp, False, True), blend_ramp(size, ramp, True, False)
+    assert torch.allclose(left[-ramp:] + right[:ramp], torch.ones(ramp, dtype=torch.float64), atol=1e-12)
+    assert (left > 0).all() and (right > 0).all() and left[0] == 1 and right[-1] == 1
+    assert torch.equal(blend_ramp(size, 0, True, True), torch.ones(size, dtype=torch.float64))
+
+
+def test_image_that_fits_one_tile_is_restored_bit_identically():
+    """When the image fits in one tile the model is used as it is: output bit-identical to the untiled run.
+    Mutation: always wrapping with the blended path of a 32-pixel tile changes the output."""
+    config = TrainConfig(preset="tiny")
+    path = make_path(config)
+    model = make_model(config, path).eval()
+    torch.manual_seed(1)
+    for p in model.parameters():  # a network whose output is not zero
+        p.data.normal_(0, 0.05)
+    mu = torch.rand(2, 3, 48, 72) * 2 - 1
+    assert tiled(model, mu.shape) is model
+    untiled = restore(model, path, mu, steps=3, tile=0)
+    assert torch.equal(restore(model, path, mu, steps=3), untiled)  # default: chosen from the memory
+    assert torch.equal(restore(model, path, mu, steps=3, tile=72, overlap=8), untiled)
+    assert not torch.equal(restore(model, path, mu, steps=3, tile=32, overlap=8), untiled)
+
+
+def test_default_tile_leaves_the_held_out_photographs_untiled_on_cpu():
+    """The demo's photographs (at most 400 x 600) fit in one default tile of the small network on the CPU,
+    so their restorations do not change. Mutation: a CPU memory cap of 256 MiB would tile the coffee photo."""
+    config = TrainConfig(preset="small")
+    model = make_model(config, make_path(config)).eval()
+    assert tiled(model, (1, 3, 400, 600), device="cpu") is model
+    net = tiled(model, (1, 3, 1536, 2048), device="cpu")
+    assert isinstance(net, TiledModel) and 256 <= net.tile <= 2048 and net.tile % 8 == 0
+    assert net.tile ** 2 * 1548 <= 1.01 * DEFAULTS.cpu_memory_cap  # 1548 bytes/pixel: small's activations
+    assert net.overlap == max(DEFAULTS.min_overlap, round(DEFAULTS.overlap_fraction * net.tile))
+
+
+def test_tiled_restoration_matches_untiled_on_a_held_out_photo(photo):
+    """A few tiles (64 px, overlap 16: 3 x 4 = 12 tiles) on a held-out photograph, 5 implicit steps: the tiled
+    restoration is >= 40 dB from the untiled one and its PSNR against the ground truth is within 0.05 dB; without
+    overlap (hard seams where each tile's border sees padding) it is more than 10 dB further from the untiled one.
+    Mutations: dividing by the number of tiles covering a pixel instead of the summed weights, or blending
+    without the division, fail the 40 dB criterion."""
+    x0, mu = photo
+    path, model = bridges.make("rdbm"), LocalNet().eval()
+    untiled = restore(model, path, mu, steps=5, tile=0)[0]
+    assert psnr(untiled, mu[0]) < 40  # the network changes the image: the comparison is not trivial
+    tiled_out = restore(model, path, mu, steps=5, tile=64, overlap=16)[0]
+    assert psnr(tiled_out, untiled) >= 40
+    assert abs(psnr(tiled_out, x0) - psnr(untiled, x0)) <= 0.05
+    seams = restore(model, path, mu, steps=5, tile=64, overlap=0)[0]
+    assert psnr(seams, untiled) < psnr(tiled_out, untiled) - 10
+
+
+@pytest.mark.parametrize("sampler", list(SAMPLERS))
+def test_every_sampler_runs_tiled_unchanged(photo, sampler):
+    """Every sampler takes the tiled network as it is; progress advances once per tile and network call."""
+    _, mu = photo
+    path, model = bridges.make("rdbm"), LocalNet().eval()
+    kwargs = {"eta": 1.0} if sampler == "implicit" else {}
+
+    class Count:
+        n = 0
+
+        def update(self, k):
+            self.n += k
+
+    count = Count()
+    net = TiledModel(model, 64, 16, progress=count)
+    ts = path.schedule.sampling_times(4)
+    out = SAMPLERS[sampler](net, mu, path, ts, generator=torch.Generator().manual_seed(0), **kwargs)
+    ref = SAMPLERS[sampler](model, mu, path, ts, generator=torch.Generator().manual_seed(0), **kwargs)
+    assert psnr(out[0], ref[0]) >= 40
+    assert count.n == len(net.tiles(*mu.shape[-2:])) * network_evaluations(path, sampler, 4, kwargs.get("eta", 0))
+
+
+def test_sampler_memory_does_not_grow_with_the_steps(photo):
+    """A sampler keeps no intermediate state unless asked for the trajectory, so the peak of live tensors is
+    the same for 2 and 10 steps. Mutation: appending every state to the trajectory lists regardless
+    (as before) adds two image-sized tensors per step."""
+    _, mu = photo
+    path, model = bridges.make("rdbm"), LocalNet().eval()
+    peaks = []
+    for steps in (2, 10):
+        with torch.no_grad(), LiveTensorBytes() as counter:
+            SAMPLERS["implicit"](model, mu, path, path.schedule.sampling_times(steps))
+        peaks.append(counter.peak)
+    assert peaks[1] <= peaks[0] + mu.numel()  # a few bytes of coefficients may differ, no image-sized tensor
+
+
+def test_network_evaluations_counts_the_calls():
+    """Heun evaluates the network twice on every interior step. Mutation: counting steps instead of calls."""
+    path = bridges.make("rdbm")
+    assert network_evaluations(path, "implicit", 10) == 10
+    assert network_evaluations(path, "heun", 10) == 10 + 8  # first (terminal) and last (clean) steps: one call
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--preset", "tiny", "--steps", "2", "--batch", "2", "--crop", "32", "--no-eval",
+                 "--out", str(out)]) == 0
+    return str(out / "checkpoint.pt")
+
+
+def test_restore_batches_images_of_one_size(tiny_checkpoint, tmp_path):
+    """Three images of one size restored as one batch or one by one give the same PNGs (up to one 8-bit level),
+    and a large image is tiled (``--tile``) in the same run."""
+    src = tmp_path / "in"
+    ds = HeldOutBenchmark("derain", 3, crop=48)
+    for i in range(3):
+        save_image(ds[i]["mu"], src / f"s{i}.png")
+    save_image(HeldOutBenchmark("derain", 1, crop=96)[0]["mu"], src / "big.png")
+    common = ["restore", "--checkpoint", tiny_checkpoint, "--input", str(src), "--steps", "2", "--tile", "64"]
+    assert main(common + ["--output", str(tmp_path / "b3"), "--batch", "3"]) == 0
+    assert main(common + ["--output", str(tmp_path / "b1"), "--batch", "1"]) == 0
+    for name in ("s0.png", "s1.png", "s2.png", "big.png"):
+        a, b = load_image(tmp_path / "b3" / name), load_image(tmp_path / "b1" / name)
+        assert (a - b).abs().max() <= 2 / 255 + 1e-6, name
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--half", "--device", "cpu"], "--half (float16) needs a CUDA device"),
+    (["--tile", "-1"], "--tile must be >= 0"),
+    (["--tile", "64", "--overlap", "64"], "--overlap must be smaller than --tile"),
+    (["--sampler", "heun", "--eta", "0.5"], "--eta applies to the implicit sampler only"),
+    (["--eta", "2"], "--eta must be in [0, 1]"),
+    (["--steps", "0"], "--steps must be >= 1"),
+    (["--device", "nonsense"], "unknown --device"),
+])
+def test_restore_bad_options_are_one_line_with_exit_code_2(tiny_checkpoint, tmp_path, capsys, args, message):
+    """Each bad option ends with one line naming it, exit code 2, and nothing written."""
+    save_image(torch.zeros(3, 16, 16), tmp_path / "in" / "a.png")
+    out = tmp_path / "out"
+    assert main(["restore", "--checkpoint", tiny_checkpoint, "--input", str(tmp_path / "in"),
+                 "--output", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not out.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a machine without CUDA")
+def test_cuda_device_without_cuda_is_a_clear_error(tiny_checkpoint, tmp_path, capsys):
+    save_image(torch.zeros(3, 16, 16), tmp_path / "a.png")
+    assert main(["evaluate", "--checkpoint", tiny_checkpoint, "--task", "derain", "--device", "cuda"]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
