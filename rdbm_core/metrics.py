@@ -401,5 +401,5 @@ def figure_methods(mu: torch.Tensor, restorations: dict, target: torch.Tensor, m
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     path = Path(path)
-    _atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
     return path
