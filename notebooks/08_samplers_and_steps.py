@@ -21,10 +21,11 @@
 # **Prerequisites.** Notebook 02 (reverse SDE, PF-ODE, the implicit step) and notebook 06 (training; this
 # notebook reuses its deraining network).
 #
-# **Full-mode wall time: 9 min on a 2-core CPU** (one torch thread, no other load; `benchmarks/notebook_times.py`;
-# the committed run, on a machine shared with other jobs, took 10.6 min, 6.7 of them training; measured when the
-# sweep restored 4 crops instead of today's 16 benchmark items, so expect the sweep to take about 4x longer). `FAST=1` (CI) trains a tiny network for
-# 20 steps and sweeps fewer NFE: its PSNR numbers mean nothing; part 2 is the same in both modes.
+# **Full-mode wall time: 20 min on a 2-core CPU shared with other jobs** (one torch thread; the committed run,
+# 2026-11-30, load average 7-11: 20.5 min, of which 20 min the sampler sweep, 939 network evaluations of a batch of
+# 16 items), with notebook 06's network reused. Without it the same network is trained here first: 300 steps,
+# 6.7 min with no other load, 8.3 min in notebook 06's committed run. `FAST=1` (CI) uses a tiny network trained
+# for 20 steps and sweeps fewer NFE: its PSNR numbers mean nothing; part 3 is the same in both modes.
 
 # %%
 import math
@@ -255,6 +256,14 @@ display(Markdown("\n".join(lines)))
 # `1 / Sigma_t^2` near the clean point); the stochastic samplers re-inject fresh noise at every step, which a
 # network trained for a few minutes removes imperfectly. Whether either effect is large enough to see on these
 # items is what the table says.
+#
+# On this network the list below shows something else first: **more evaluations do not buy quality.** Beyond two
+# evaluations the reference sampler does not improve on its first prediction, and with the most evaluations it is
+# worse than with one. Part 3 shows that the implicit integrator is exact, so that loss is the network's: every step
+# asks it for `x0_hat` at a new state, and a network trained for 300 steps does not give consistent answers along
+# the trajectory. Where Euler ends above the reference at many evaluations, that is no sign of a better integrator
+# (part 3 measures it as the least accurate of the three); it says that on this network where the sampler walks
+# matters more than how accurately it follows the ODE.
 
 # %%
 input_per_item = np.array([psnr(mu[i], x0[i]) for i in range(len(test))])
@@ -283,7 +292,8 @@ display(Markdown("\n".join(said)))
 # true `x0`. On a continuous schedule (`theta = 3`, `T = 1`, so `thbar_T = 3`) with a large `lam = 0.3`
 # (a strongly stochastic bridge), we start off the mean at `t0 = 0.9`:
 # `x_{t0} = mu + Theta_{t0} pi + Sigma_{t0} pi eps` with a fixed `eps`, and integrate the PF-ODE to `t1 = 0.1`.
-# For a fixed `x0` the PF-ODE transports the marginal while keeping `eps` fixed, so the exact solution is
+# For a fixed `x0` the PF-ODE carries each noise value `eps` along its own path (notebook 02, section 4), so the
+# exact solution is
 # `x_{t1} = mu + Theta_{t1} pi + Sigma_{t1} pi eps` — `path.sample(x0, mu, t1, noise=eps)`. The sweep is cheap and
 # identical in fast mode. Everything is in float64, so the errors are not hidden by rounding.
 
