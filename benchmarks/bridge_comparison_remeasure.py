@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     runs = [r for r in summary if r["task"] in args.tasks]
     for r in tqdm(runs, desc="re-measure"):
         task, method, seed = r["task"], r["method"], int(r["seed"])
-        model, path, config = load_trained(Path(args.workdir) / f"{task}_{method}_{seed}" / "checkpoint.pt")
+        model, path, _ = load_trained(Path(args.workdir) / f"{task}_{method}_{seed}" / "checkpoint.pt")
         test = HeldOutBenchmark(task, budget.eval_items, crop=budget.eval_crop)
         with torch.no_grad():
             res = evaluate(model, path, test, steps=budget.sample_steps, seed=seed, progress=False)
