@@ -299,8 +299,8 @@ for figure in figures:
 
 # %% [markdown]
 # What the figure shows at this budget: on inpainting no method has learned to fill the holes with texture
-# (flat greys or dark smears; compare the zooms on the most degraded window); on deraining every method removes
-# most streaks and leaves faint ones. One photograph of one seed illustrates the numbers above; it does not
+# (flat greys or dark smears; compare the zooms on the most degraded window); on deraining every method dims the
+# streaks and none removes them: in the most degraded window they are still plain to see. One photograph of one seed illustrates the numbers above; it does not
 # decide between methods, the intervals do.
 
 # %% [markdown]
