@@ -52,7 +52,7 @@ def show(lhs, rhs):
 # driven by the mean-reverting SDE whose noise is multiplied by the residual $\pi$. Left: the free process; it
 # relaxes towards the degraded value $\mu$ but keeps a spread. Right: the same process *conditioned* to end at
 # $\mu$, a bridge; every path is pinned to $\mu$ at $t = T$. Under residual modulation the intact pixel has no
-# noise and never moves. This notebook derives both pictures: section 1 solves the free process exactly,
+# noise and stays at $\mu$ (notebook 05 is where this is shown on whole images). This notebook derives both pictures: section 1 solves the free process exactly,
 # section 2 conditions it on its end point and finds the drift that pins the paths.
 #
 # (Euler–Maruyama in the clock with the library's drifts `path.bridge_drift`, on a continuous schedule with

@@ -48,8 +48,8 @@ def show(lhs, rhs):
 #
 # Notebook 01 ended with the bridge coefficients: every pixel follows $x_t = \mu + \Theta_t\pi + \Sigma_t\,s(\pi)\,\epsilon$,
 # from the clean $x_0$ at the clean end to the degraded $\mu$ at $t_T$. RDBM's noise factor is $s(\pi) = \pi$, so the
-# per-pixel standard deviation is $\Sigma_t|\pi|$: intact pixels ($\pi = 0$) get no noise at all, slightly degraded
-# pixels little. GOUB is the same bridge with noise factor 1. On the reference grid of notebook 01
+# per-pixel standard deviation is $\Sigma_t|\pi|$: intact pixels ($\pi = 0$) get no noise (notebook 05 shows what
+# that means on images), slightly degraded pixels little. GOUB is the same bridge with noise factor 1. On the reference grid of notebook 01
 # ($\lambda = 10^{-4}$ in the paper; here $\lambda = 0.01$ to make the curves visible):
 
 # %%

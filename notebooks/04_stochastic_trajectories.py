@@ -314,7 +314,7 @@ plt.show()
 #   and symmetric variance bump (`2 lam thbar_t thbar_{t:T} / thbar_T`).
 # * **(d) Residual bridge.** The same mean as (b), but the noise is `Sigma_t |pi|`: the lower mode
 #   (`|pi| ≈ 1`) spreads as much as in (b), the upper mode (`|pi| ≈ 0.3`) about three times less. A
-#   value with `x0 = mu` (an intact pixel) would be a flat line with no spread at all.
+#   value with `x0 = mu` (an intact pixel) would be a flat line with no spread at all (notebook 05).
 # * **PF-ODE.** For the bridges the dashed paths are the mean curves `mu + Theta_t pi`: starting at
 #   the pinned point, where `Sigma_T = 0`, a deterministic sampler has no noise to carry, and given a
 #   (perfect) `x0_hat` it is a deterministic interpolation. With a *learned* `x0_hat = E[x0 | x_t, mu]`

@@ -100,7 +100,8 @@ for preset in explorer.PRESETS:
 # %% [markdown]
 # What to see:
 #
-# * **RDBM** puts noise only inside the hole; every other bridge covers the whole crop, intact pixels included.
+# * **RDBM** puts noise only inside the hole (notebook 05); every other bridge covers the whole crop, intact pixels
+#   included.
 # * **GOUB** and **RDBM** share the OU bridge, but on different clocks: RDBM's reference clock is slow at first
 #   and very fast at the end (its `Sigma_t` falls to 0 in the last step), GOUB's grid descends more smoothly.
 # * **BBDM**'s `Theta_t` is a straight line (the Brownian limit on a linear `m_t`) and its standard deviation

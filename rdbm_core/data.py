@@ -18,7 +18,8 @@ Contents
   ground-truth GT) whose files are matched by name stem (Rain100L/H, LOL, Snow100K,
   RESIDE, GoPro layouts).
 
-Items are dicts ``{"x0": clean [3,H,W], "mu": degraded [3,H,W], "mask": bool [1,H,W]}``
+Items are dicts ``{"x0": clean [3,H,W], "mu": degraded [3,H,W], "mask": bool [1,H,W]}`` with
+``mask = degradations.degraded_mask(x0, mu)`` (True = degraded, False = intact)
 (:class:`PairedFolder` adds ``"name"``), all tensors in ``[-1, 1]``.
 """
 
@@ -37,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from skimage import data as skdata
 
-from rdbm_core.degradations import TASKS, change_mask, degrade
+from rdbm_core.degradations import TASKS, degraded_mask, degrade
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
@@ -458,7 +459,7 @@ class PairedFolder(torch.utils.data.Dataset):
     has one size, and raises ``FileNotFoundError`` / ``ValueError`` naming the problem.
 
     Item ``i`` (pairs sorted by stem) is ``{"x0": GT, "mu": LQ, "mask", "name"}`` where
-    ``mask = |x0 - mu|.amax(0) > 1/255`` and ``name`` is the LQ file name.  With ``crop``
+    ``mask = degradations.degraded_mask(x0, mu)`` and ``name`` is the LQ file name.  With ``crop``
     the same random ``crop x crop`` window, fixed by ``(seed, i)``, is cut from both.
     ``length`` (default: the number of pairs) makes item ``i`` pair ``i mod n``, so a
     training pool larger than the dataset holds several different crops of every pair.
@@ -543,4 +544,4 @@ class PairedFolder(torch.utils.data.Dataset):
             top, left = _random_window(_item_generator(self.seed, index), *x0.shape[1:], self.crop)
             window = (slice(None), slice(top, top + self.crop), slice(left, left + self.crop))
             x0, mu = x0[window].contiguous(), mu[window].contiguous()
-        return {"x0": x0, "mu": mu, "mask": change_mask(x0, mu), "name": lq_path.name}
+        return {"x0": x0, "mu": mu, "mask": degraded_mask(x0, mu), "name": lq_path.name}

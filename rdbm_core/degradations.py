@@ -4,8 +4,8 @@ Every degradation is a function ``f(x0, generator, *, return_mask=False, **param
 that maps a clean image ``x0`` (float tensor ``[3, H, W]`` in ``[-1, 1]``) to a degraded
 image ``mu`` of the same shape, dtype and device, also in ``[-1, 1]``.  All randomness is
 drawn from the ``torch.Generator`` passed in, so a fixed seed gives a fixed result.  With
-``return_mask=True`` the function returns ``(mu, mask)`` with ``mask`` a bool ``[1, H, W]``
-tensor of degraded pixels.
+``return_mask=True`` the function returns ``(mu, mask)`` with ``mask = degraded_mask(x0, mu)``,
+a bool ``[1, H, W]`` tensor of degraded pixels.
 
 Contents
 
@@ -22,7 +22,7 @@ Contents
 * :func:`inpaint`   -- free-form brush-stroke holes filled with a constant value.
 * :data:`TASKS`     -- registry ``task name -> degradation function``.
 * :func:`degrade`   -- ``(x0, task, generator=None, seed=None) -> (x0, mu, mask)``.
-* :func:`change_mask` -- bool mask of pixels changed by more than 1/255.
+* :func:`degraded_mask` -- the project's one definition of *degraded* and *intact* pixels.
 
 Sizes of streaks, flakes and blur kernels are in pixels (so a crop of a degraded image
 looks like a degraded crop); inpainting strokes and the haze depth proxy scale with the
@@ -37,14 +37,12 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-__all__ = ["rain", "lowlight", "snow", "haze", "blur", "noise", "inpaint", "TASKS", "degrade", "change_mask"]
+__all__ = ["rain", "lowlight", "snow", "haze", "blur", "noise", "inpaint", "TASKS", "degrade", "degraded_mask"]
 
 Tensor = torch.Tensor
 
-# Pixels whose overlay opacity (rain, snow) exceeds this count as degraded.
-OVERLAY_MASK_THRESHOLD = 0.1
-# Pixels whose value changes by more than this (in [-1, 1] units) count as degraded.
-CHANGE_MASK_THRESHOLD = 1.0 / 255.0
+#: A pixel is degraded when some channel changes by more than this, in [0, 1] units: half an 8-bit level.
+DEGRADED_THRESHOLD = 0.5 / 255.0
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -192,19 +190,32 @@ def _sparse_layer(
     return layer.clamp(0.0, 1.0)
 
 
-def change_mask(x0: Tensor, mu: Tensor) -> Tensor:
-    """Bool ``[1, H, W]`` mask of pixels where ``x0`` and ``mu`` differ by more than 1/255 in some channel."""
-    return (x0 - mu).abs().amax(0, keepdim=True) > CHANGE_MASK_THRESHOLD
+def degraded_mask(x0: Tensor, mu: Tensor) -> Tensor:
+    """The degraded pixels of a pair: the project's one definition of *degraded* and *intact*.
+
+    A pixel is **degraded** when some channel of ``mu`` differs from ``x0`` by more than half an
+    8-bit level (:data:`DEGRADED_THRESHOLD` in [0, 1] units, ``1/255`` in the [-1, 1] units of the
+    tensors), and **intact** otherwise.  On 8-bit images this is exactly ``x0 != mu``, i.e. a non-zero
+    residual ``pi = x0 - mu`` (where RDBM puts noise); the half level only keeps float rounding
+    inside the degradations from counting.  The data items' ``mask``, the degraded- and intact-pixel
+    metrics of :mod:`rdbm_core.evaluation` and the notebooks all use this function.
+
+    ``x0`` and ``mu``: ``[C, H, W]`` or ``[B, C, H, W]`` in ``[-1, 1]``; returns a bool
+    ``[1, H, W]`` (or ``[B, 1, H, W]``) tensor, True = degraded.
+    """
+    if x0.shape != mu.shape or x0.dim() not in (3, 4):
+        raise ValueError(
+            f"x0 and mu must share a shape [C, H, W] or [B, C, H, W], got {tuple(x0.shape)} and {tuple(mu.shape)}"
+        )
+    return (x0 - mu).abs().amax(dim=-3, keepdim=True) / 2 > DEGRADED_THRESHOLD
 
 
-def _finish(x0: Tensor, img: Tensor, mask: Tensor | None, return_mask: bool):
-    """Convert a ``[0, 1]`` result back to ``[-1, 1]`` and attach the mask if asked."""
+def _finish(x0: Tensor, img: Tensor, return_mask: bool):
+    """Convert a ``[0, 1]`` result back to ``[-1, 1]`` and attach :func:`degraded_mask` if asked."""
     mu = _from_unit(img, x0)
     if not return_mask:
         return mu
-    if mask is None:
-        mask = change_mask(x0, mu)
-    return mu, mask.reshape(1, *x0.shape[1:]).bool()
+    return mu, degraded_mask(x0, mu)
 
 
 def _smooth_noise(g: torch.Generator, shape: tuple[int, int], cells: int, device: torch.device) -> Tensor:
@@ -224,7 +235,7 @@ def rain(x0: Tensor, generator: torch.Generator, *, return_mask: bool = False):
     layers jitter it by at most 4 degrees and differ in density, length (10-50 px),
     width (1-2.5 px) and brightness.  The streak layer ``R`` is softened slightly and
     screen-blended: ``I = 1 - (1 - B)(1 - R)``, so streaks are brighter than the
-    background but semi-transparent.  Mask: streak opacity above 0.1.
+    background but semi-transparent.
     """
     _check_image(x0)
     g, dev = generator, x0.device
@@ -246,7 +257,7 @@ def rain(x0: Tensor, generator: torch.Generator, *, return_mask: bool = False):
         layer_map = _sparse_layer(g, (h, w), pad, density, (0.5 * strength, strength), [streak, soft], dev)
         overlay = 1.0 - (1.0 - overlay) * (1.0 - layer_map)
     out = 1.0 - (1.0 - img) * (1.0 - overlay)
-    return _finish(x0, out, overlay > OVERLAY_MASK_THRESHOLD, return_mask)
+    return _finish(x0, out, return_mask)
 
 
 def lowlight(x0: Tensor, generator: torch.Generator, *, return_mask: bool = False):
@@ -266,7 +277,7 @@ def lowlight(x0: Tensor, generator: torch.Generator, *, return_mask: bool = Fals
     shot, read = _uniform(g, 0.001, 0.005), _uniform(g, 0.002, 0.01)
     std = (shot * dark + read**2).sqrt()
     out = dark + std * _randn(g, tuple(dark.shape), dev)
-    return _finish(x0, out, None, return_mask)
+    return _finish(x0, out, return_mask)
 
 
 def snow(x0: Tensor, generator: torch.Generator, *, return_mask: bool = False):
@@ -276,7 +287,7 @@ def snow(x0: Tensor, generator: torch.Generator, *, return_mask: bool = False):
     (1.5-2.5 px) and a few large defocused ones (3-5 px); each of the two smaller layers
     is motion-blurred along the common fall direction with probability 1/2.  The image first gets a whitening veil
     ``B (1 - v) + 0.9 v`` with ``v ~ U(0.05, 0.15)``; flakes (nearly white, opacity
-    0.4-1) are alpha-composited on top.  Mask: flake opacity above 0.1.
+    0.4-1) are alpha-composited on top.
     """
     _check_image(x0)
     g, dev = generator, x0.device
@@ -302,7 +313,7 @@ def snow(x0: Tensor, generator: torch.Generator, *, return_mask: bool = False):
     flake_colour = torch.tensor([0.93, 0.95, 0.98], device=dev).view(3, 1, 1) + 0.05 * _uniform(g, 0.0, 1.0)
     background = img * (1.0 - veil) + 0.9 * veil
     out = background * (1.0 - overlay) + flake_colour * overlay
-    return _finish(x0, out, overlay > OVERLAY_MASK_THRESHOLD, return_mask)
+    return _finish(x0, out, return_mask)
 
 
 def haze(x0: Tensor, generator: torch.Generator, *, return_mask: bool = False):
@@ -326,7 +337,7 @@ def haze(x0: Tensor, generator: torch.Generator, *, return_mask: bool = False):
     trans = torch.exp(-beta * depth)
     airlight = _uniform(g, 0.75, 0.95) + 0.02 * (2 * _rand(g, (3, 1, 1), dev) - 1)
     out = img * trans + airlight * (1.0 - trans)
-    return _finish(x0, out, None, return_mask)
+    return _finish(x0, out, return_mask)
 
 
 def blur(x0: Tensor, generator: torch.Generator, *, kind: str | None = None, return_mask: bool = False):
@@ -351,7 +362,7 @@ def blur(x0: Tensor, generator: torch.Generator, *, kind: str | None = None, ret
     r = kernel.shape[0] // 2
     padded = F.pad(img[None], (r, r, r, r), mode="replicate")
     out = F.conv2d(padded, kernel.expand(3, 1, *kernel.shape).contiguous(), groups=3)[0]
-    return _finish(x0, out, None, return_mask)
+    return _finish(x0, out, return_mask)
 
 
 def noise(x0: Tensor, generator: torch.Generator, *, sigma: float = 25.0 / 255.0, return_mask: bool = False):
@@ -365,7 +376,7 @@ def noise(x0: Tensor, generator: torch.Generator, *, sigma: float = 25.0 / 255.0
         raise ValueError(f"sigma must be a finite non-negative number, got {sigma!r}")
     img = _to_unit(x0)
     out = img + sigma * _randn(generator, tuple(img.shape), x0.device)
-    return _finish(x0, out, None, return_mask)
+    return _finish(x0, out, return_mask)
 
 
 def inpaint(x0: Tensor, generator: torch.Generator, *, fill: float = 0.0, return_mask: bool = False):
@@ -374,7 +385,8 @@ def inpaint(x0: Tensor, generator: torch.Generator, *, fill: float = 0.0, return
     2-5 strokes, each a polyline of 4-9 vertices following a random walk (turns up to
     +-60 degrees, steps 10-25% of the short side) drawn with round caps and a brush width
     of 6-14% of the short side (at least 3 px).  ``fill`` is in ``[-1, 1]`` units
-    (0 = mid grey).  Mask: the hole.
+    (0 = mid grey).  The hole is where the strokes are; the mask is :func:`degraded_mask`, which leaves
+    out the few hole pixels whose value already equals ``fill`` (to half an 8-bit level).
     """
     _check_image(x0)
     if not -1.0 <= fill <= 1.0:
@@ -397,7 +409,7 @@ def inpaint(x0: Tensor, generator: torch.Generator, *, fill: float = 0.0, return
     out = torch.where(hole, torch.full_like(x0, fill), x0)
     if not return_mask:
         return out
-    return out, hole[None]
+    return out, degraded_mask(x0, out)
 
 
 def _draw_segment(canvas: Tensor, p: tuple[float, float], q: tuple[float, float], radius: float) -> None:
@@ -445,9 +457,7 @@ def degrade(
     None, from a fresh generator seeded with ``seed`` (a random seed if both are None;
     passing both is an error).  Extra keyword ``params`` go to the degradation function
     (e.g. ``sigma`` for ``"denoise"``, ``kind`` for ``"deblur"``, ``fill`` for ``"inpaint"``).
-    ``mask`` is a bool ``[1, H, W]`` tensor of degraded pixels: the hole for inpainting,
-    pixels where the overlay is non-negligible for deraining/desnowing, and
-    ``|x0 - mu|.amax(0) > 1/255`` otherwise.
+    ``mask`` is ``degraded_mask(x0, mu)``, a bool ``[1, H, W]`` tensor of degraded pixels.
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(sorted(TASKS))}")

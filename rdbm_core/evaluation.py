@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from .degradations import degraded_mask
 from .metrics import METRIC_KEYS, aggregate, figure_grid, image_metrics, write_metrics
 from .samplers import SAMPLERS, Denoiser
 from .tiling import check_tile_options, tiled
@@ -100,7 +101,10 @@ def network_evaluations(path, sampler: str = "implicit", steps: int = 10, eta: f
 def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None = None, sampler: str = "implicit",
              device: str | torch.device = "cpu", seed: int = 0, progress: bool = True, eta: float = 0.0,
              tile: int | None = None, overlap: int | None = None, half: bool = False) -> dict:
-    """Restore every item of ``dataset`` (items ``{"x0", "mu", "mask"}``) and measure it.
+    """Restore every item of ``dataset`` (items with ``"x0"`` and ``"mu"``) and measure it.
+
+    Degraded and intact pixels are those of ``degradations.degraded_mask(x0, mu)`` (the items' own
+    ``"mask"`` is not read).
 
     Returns ``{"summary": {...}, "images": [...]}``: per image the metrics of the
     restoration (``psnr, ssim, psnr_degraded, ...``) and of the input
@@ -112,7 +116,8 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
     generator = torch.Generator(device=device).manual_seed(seed)
     for i in tqdm(range(len(dataset)), desc="restore", disable=not progress, dynamic_ncols=True):
         item = dataset[i]
-        x0, mu, mask = item["x0"], item["mu"], item["mask"]
+        x0, mu = item["x0"], item["mu"]
+        mask = degraded_mask(x0, mu)
         out = restore(model, path, mu[None].to(device), steps=steps, sampler=sampler, eta=eta, generator=generator,
                       tile=tile, overlap=overlap, half=half, progress=progress)[0].cpu()
         row = {"image": item.get("name", f"{i:03d}")}

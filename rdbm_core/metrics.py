@@ -31,7 +31,7 @@ pixels, while the masked mean includes every masked pixel, so an all-True mask
 gives a value slightly different from the unmasked one.
 
 Public names: ``psnr``, ``ssim``, ``psnr_y``, ``ssim_y``, ``luminance``, ``image_metrics``, ``aggregate``,
-``write_metrics``, ``figure_grid``, ``mask_from_pair``, ``METRIC_KEYS``,
+``write_metrics``, ``figure_grid``, ``METRIC_KEYS``,
 ``figure_methods`` (one input restored by several methods, with error maps and zooms),
 ``read_rows``, ``append_rows`` (CSV files of result rows, appended and flushed row by row).
 """
@@ -170,7 +170,8 @@ def ssim_y(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None =
 
 def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
     """All metrics of one image: whole image, degraded pixels (``mask``) and intact pixels (``~mask``),
-    on RGB and on the luminance Y.
+    on RGB and on the luminance Y.  ``mask`` is ``degradations.degraded_mask(x0, mu)``, the project's one
+    definition of degraded pixels (:func:`rdbm_core.evaluation.evaluate` computes it so).
 
     Returns a dict with the keys of ``METRIC_KEYS`` (``psnr, ssim, psnr_degraded, ..., psnr_y,
     ssim_y, psnr_y_degraded, ...``); a region with no pixels gives ``nan`` for its values.
@@ -277,21 +278,6 @@ def append_rows(csv_path: str | os.PathLike, rows: Sequence[dict], columns: Sequ
         for row in rows:
             writer.writerow({k: _plain(row[k]) for k in columns})
         f.flush()
-
-
-def mask_from_pair(x0: torch.Tensor, mu: torch.Tensor, threshold: float = 1 / 255) -> torch.Tensor:
-    """Degraded-pixel mask from a clean image ``x0`` and its degraded version ``mu``.
-
-    ``x0`` and ``mu`` are [C, H, W] (or batched [B, C, H, W]) in [-1, 1]; a
-    pixel is degraded when any channel differs by more than ``threshold`` in
-    [0, 1] units (default: one 8-bit level), i.e. ``|x0 - mu| / 2 > threshold``.
-    Returns a bool tensor [1, H, W] (or [B, 1, H, W]).
-    """
-    if x0.shape != mu.shape or x0.dim() not in (3, 4):
-        raise ValueError(
-            f"x0 and mu must share a shape [C, H, W] or [B, C, H, W], got {tuple(x0.shape)} and {tuple(mu.shape)}"
-        )
-    return (x0 - mu).abs().amax(dim=-3, keepdim=True) / 2 > threshold  # [..., 1, H, W]
 
 
 def _display(img: torch.Tensor) -> np.ndarray:

@@ -36,7 +36,8 @@ from rdbm_course.exercises import check
 # A value's standard deviation is `Sigma_t |pi|`. At an interior time `Sigma_t > 0`, so the value gets noise
 # exactly when `pi = x0 - mu != 0`; `lam` and `t` do not matter. For inpainting `pi != 0` exactly inside the
 # hole. For deraining the streaks are blended with soft edges, so `pi` is non-zero wherever any streak light
-# falls — far more than the mask, which marks only the streaks above an opacity of 0.1. Counting:
+# falls — far more than the mask, which counts only changes above half an 8-bit level
+# (`degradations.degraded_mask`). Counting:
 
 # %%
 path = bridges.make("rdbm", lam=0.1)

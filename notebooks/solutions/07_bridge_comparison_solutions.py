@@ -57,19 +57,19 @@ assert len(diffs) == 3 and min(diffs) < 0 < max(diffs)
 # %% [markdown]
 # ## 07.2 Where residual modulation pays
 #
-# Modulated and global noise differ only on pixels whose residual is (near) zero: modulation puts no noise
-# there, global noise does. At this small budget the per-seed winners on the degraded pixels are: on
-# deraining RDBM in every seed (by margins from 0.003 to 0.25 dB), on inpainting mixed (rdbm-global in two
-# seeds, RDBM in one). "Wins in every seed" is not "established": the notebook's two-stage interval of
-# RDBM − rdbm-global on the degraded pixels contains 0 on both tasks.
+# The notebook's intervals of RDBM − rdbm-global contain 0 on both tasks, overall and on the degraded pixels:
+# no difference is established, and the per-seed PSNR differences change sign. A metric that was not shown
+# cannot be expected to do better: at this small budget the per-seed winners by SSIM on the degraded pixels are
+# mixed on both tasks (printed below: differences of a few hundredths of SSIM, of both signs). And even a method
+# that won in every one of three seeds would not be "established": only the two-stage interval decides that.
 
 # %%
 for task in ("inpaint", "derain"):
-    print(task, "RDBM - rdbm-global on degraded pixels:", [
-        f"{float(r['psnr_degraded']) - float(g['psnr_degraded']):+.2f}"
+    print(task, "RDBM - rdbm-global, SSIM on the degraded pixels:", [
+        f"{float(r['ssim_degraded']) - float(g['ssim_degraded']):+.4f}"
         for r in rows if r["task"] == task and r["method"] == "rdbm"
         for g in rows if g["task"] == task and g["method"] == "rdbm-global" and g["seed"] == r["seed"]])
 
-feedback = check("07.2", {"inpaint": "mixed", "derain": "rdbm"})
+feedback = check("07.2", {"inpaint": "mixed", "derain": "mixed"})
 display(feedback)
 assert feedback

@@ -44,8 +44,8 @@ def check_noisy_fraction(answer):
     if not off:
         return correct("the noise level Sigma_t |pi| is positive exactly where pi != 0. For inpainting that is the "
                        "hole (the mask); for deraining it is every value a streak touches at all, "
-                       f"{truth[1] / mask_share[1]:.1f} times the area of the mask, which only marks the streaks "
-                       "above an opacity of 0.1.")
+                       f"{truth[1] / mask_share[1]:.1f} times the area of the mask, which only counts changes "
+                       "above half an 8-bit level (degradations.degraded_mask).")
     answers = dict(zip(names, got))
     if all(abs(g - 1) <= 0.01 for g in got):
         return wrong("not every value gets noise under RDBM.",
@@ -57,8 +57,8 @@ def check_noisy_fraction(answer):
                      "move.")
     if "derain" in off and abs(answers["derain"] - mask_share[1]) <= 0.01:
         return wrong("for deraining you gave the share of the mask.",
-                     "the mask is a threshold on the streak opacity (> 0.1); RDBM's noise only needs pi != 0, and "
-                     "the soft edges of the streaks make pi small but non-zero far beyond the mask.")
+                     "the mask counts changes above half an 8-bit level; RDBM's noise only needs pi != 0, and "
+                     "the faint tails of the streaks make pi small but non-zero beyond the mask.")
     return wrong(f"your fraction for {' and '.join(off)} is off by more than 0.01.",
                  "a value gets noise when its standard deviation Sigma_t |pi| is positive; at an interior time "
                  "Sigma_t > 0, so count the values with pi = x0 - mu != 0 (the notebook's first cell prints what you "

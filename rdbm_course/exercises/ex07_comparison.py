@@ -1,8 +1,8 @@
 """Exercises of notebook 07 (the bridge comparison).
 
 07.1 implement the paired, per-seed PSNR differences between two methods.
-07.2 predict   which of RDBM and rdbm-global (the same bridge with global noise) fills the inpainting
-               holes better in every seed, and whether the same holds on deraining.
+07.2 predict   which of RDBM and rdbm-global (the same bridge with global noise) has the higher SSIM on the
+               degraded pixels (a metric notebook 07 does not show) in every seed, on inpainting and deraining.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ._base import call_student, correct, exercise, tensor_answer, wrong
 
+METRIC_07_2 = "ssim_degraded"  # not shown in notebook 07, so its answer is not above the question
 RESULTS_CSV = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "bridge_comparison.csv"
 
 _ROWS = [  # a small table in the layout of the comparison CSV (strings, as csv.DictReader gives them)
@@ -62,7 +63,7 @@ def check_modulation(answer):
     if not isinstance(answer, dict) or set(answer) != {"inpaint", "derain"}:
         return wrong("answer with a dict {'inpaint': ..., 'derain': ...}, each value 'rdbm', 'rdbm-global' or "
                      "'mixed'.",
-                     "one entry per task: the method with the higher degraded-pixel PSNR in every seed, or "
+                     "one entry per task: the method with the higher degraded-pixel SSIM in every seed, or "
                      "'mixed' if the seeds disagree.")
     rows = read_rows(RESULTS_CSV)
     if not rows:
@@ -71,12 +72,12 @@ def check_modulation(answer):
     truth = {}
     for task in answer:
         seeds = sorted({int(r["seed"]) for r in rows if r["task"] == task})
-        winners = {seed_winner(rows, task, "psnr_degraded", s) for s in seeds}
+        winners = {seed_winner(rows, task, METRIC_07_2, s) for s in seeds}
         truth[task] = winners.pop() if len(winners) == 1 else "mixed"
     wrong_tasks = [t for t in truth if str(answer[t]).lower() != truth[t]]
     if not wrong_tasks:
         return correct("the per-seed winners match the results. Whether a winner is *established* is another "
                        "question: the notebook's two-stage interval of rdbm − rdbm-global answers it.")
     return wrong(f"your prediction for {', '.join(sorted(wrong_tasks))} does not match the results.",
-                 "compare psnr_degraded of rdbm and rdbm-global seed by seed in the summary CSV; then ask where "
-                 "modulated noise differs from global noise at all: on pixels whose residual is zero.")
+                 "compare ssim_degraded of rdbm and rdbm-global seed by seed in the summary CSV. Small PSNR "
+                 "differences whose intervals contain 0 say little about the sign of another metric in each seed.")

@@ -120,7 +120,7 @@ def test_07_2_prediction_is_checked_against_the_committed_results():
     rows = read_rows(RESULTS_CSV)
     truth = {}
     for task in ("inpaint", "derain"):
-        winners = {seed_winner(rows, task, "psnr_degraded", s) for s in sorted({int(r["seed"]) for r in rows})}
+        winners = {seed_winner(rows, task, "ssim_degraded", s) for s in sorted({int(r["seed"]) for r in rows})}
         truth[task] = winners.pop() if len(winners) == 1 else "mixed"
     assert check("07.2", truth)
     flipped = {"inpaint": "rdbm-global" if truth["inpaint"] != "rdbm-global" else "rdbm", "derain": truth["derain"]}
@@ -174,3 +174,27 @@ def test_09_3_intact_pixel():
     assert "unknown bridge" in wrong("09.3", {"i2sb"}).message
     assert "set of bridge names" in wrong("09.3", 3).message
 
+
+
+def test_07_2_metric_is_nowhere_above_its_question():
+    """07.2 asks for a prediction by ``METRIC_07_2``: no cell above the question may show it (source or output).
+
+    Mutation that fails: the former metric ``psnr_degraded`` (the notebook's modulation table shows it per seed).
+    """
+    import json
+    from pathlib import Path
+
+    from rdbm_course.exercises.ex07_comparison import METRIC_07_2
+    notebook = json.loads((Path(__file__).resolve().parents[2] / "notebooks" / "07_bridge_comparison.ipynb").read_text())
+    above = []
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if "**07.2 (predict).**" in source:
+            break
+        above.append(source)
+        for output in cell.get("outputs", []):
+            above.append("".join(output.get("text", "")))
+            above.extend("".join(v) if isinstance(v, list) else str(v) for v in output.get("data", {}).values())
+    else:
+        raise AssertionError("07.2 not found in notebook 07")
+    assert not any(METRIC_07_2 in text for text in above)

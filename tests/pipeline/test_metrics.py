@@ -18,7 +18,6 @@ from rdbm_core.metrics import (
     figure_methods,
     image_metrics,
     append_rows,
-    mask_from_pair,
     psnr,
     psnr_y,
     read_rows,
@@ -213,18 +212,6 @@ def test_figure_grid_writes_png_with_one_row_per_image(tmp_path):
     assert gray.stat().st_size > 0
 
 
-def test_mask_from_pair_thresholds_in_unit_range():
-    x0 = _img(8, 9)
-    mu = x0.clone()
-    mu[1, 2, 3] += 2 * (2 / 255)  # two 8-bit levels in one channel -> degraded
-    mu[0, 4, 4] += 2 * (0.5 / 255)  # half a level -> intact
-    m = mask_from_pair(x0, mu)
-    assert m.shape == (1, 8, 9) and m.dtype == torch.bool
-    assert m.sum() == 1 and m[0, 2, 3]
-    batched = mask_from_pair(torch.stack([x0, x0]), torch.stack([mu, x0]))
-    assert batched.shape == (2, 1, 8, 9) and torch.equal(batched[0], m) and not batched[1].any()
-
-
 def test_bad_inputs_raise_value_errors():
     x = _img()
     with pytest.raises(ValueError, match="pred must be a 3-D tensor"):
@@ -235,8 +222,6 @@ def test_bad_inputs_raise_value_errors():
         psnr(x, x, torch.ones(1, 24, 20))
     with pytest.raises(ValueError, match="does not match the image size"):
         ssim(x, x, torch.ones(1, 20, 24, dtype=torch.bool))
-    with pytest.raises(ValueError, match="x0 and mu must share a shape"):
-        mask_from_pair(x, x[:, :3])
 
 
 def test_figure_methods_writes_one_png(tmp_path):
@@ -249,3 +234,21 @@ def test_figure_methods_writes_one_png(tmp_path):
     assert image.ndim == 3 and image.shape[1] > image.shape[0]  # one wide panel row per figure row
     with pytest.raises(ValueError, match="at least one"):
         figure_methods(mu, {}, x, mask, tmp_path / "g.png")
+
+
+def test_evaluate_measures_regions_by_degraded_mask_not_by_the_items_mask():
+    """``evaluate`` takes degraded and intact pixels from ``degradations.degraded_mask(x0, mu)``.
+
+    The item's own mask is deliberately wrong (all intact) and one pixel is changed by 0.75 of an 8-bit level, so
+    only the one definition (half a level) counts it as degraded. Mutations that fail: reading ``item["mask"]``
+    (no degraded pixel: nan), the threshold of one level (same).
+    """
+    from rdbm_core.evaluation import evaluate
+
+    x0 = torch.zeros(3, 16, 16)
+    mu = x0.clone()
+    mu[:, 5, 7] = 2 * (0.75 / 255)
+    items = [{"x0": x0, "mu": mu, "mask": torch.zeros(1, 16, 16, dtype=torch.bool)}]
+    res = evaluate(lambda m: m, None, items, progress=False)["images"][0]
+    assert res["psnr_degraded"] == pytest.approx(10 * math.log10((255 / 0.75) ** 2), abs=1e-3)
+    assert res["psnr_intact"] == math.inf
