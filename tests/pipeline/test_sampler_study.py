@@ -60,4 +60,6 @@ def test_within_criterion_and_verdict_on_synthetic_items(tmp_path):
     assert verdict["derain/goub/dbim-2"]["first_within"] == 5 and verdict["derain/goub/dbim-2"]["stays_within"] == 5
     assert verdict["derain/goub/euler"]["first_within"] is None
     assert verdict["derain/goub/heun"]["first_within"] is None
+    assert verdict["derain/goub/heun"]["first_reaches"] == 10 and verdict["derain/goub/euler"]["stays_reaches"] is None
+    assert verdict["derain/goub/dbim-2"]["first_reaches"] == 5
     assert verdict["derain/goub/euler-maruyama"]["first_within"] == 100
