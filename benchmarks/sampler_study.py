@@ -16,7 +16,8 @@ study resumes where it stopped).
 
 ``--analyse`` compares each (sampler, NFE) with the reference, 100-step Euler-Maruyama, by the paired
 two-stage bootstrap of :mod:`rdbm_core.stats` (seeds and items) and writes the summary CSV, the
-per-sampler verdict (:data:`CRITERION`) into the ``.json`` and the figure.
+per-sampler verdict (:data:`CRITERION`) into the ``.json`` and the figure; the summary also gives each sampler's
+paired difference to the first-order implicit sampler (``eta = 0``) at the same NFE.
 """
 from __future__ import annotations
 
@@ -69,7 +70,10 @@ CRITERION = (
     "every larger measured N satisfies it ('stays').")
 ITEM_COLUMNS = ("task", "bridge", "seed", "sampler", "steps", "nfe", "item", "image", *METRIC_KEYS)
 SUMMARY_COLUMNS = ("task", "bridge", "sampler", "nfe", "seeds", "items", "psnr", "psnr_y", "diff", "low", "high",
-                   "diff_y", "low_y", "high_y", "within", "reaches")
+                   "diff_y", "low_y", "high_y", "within", "reaches", "vs_implicit", "low_vs_implicit",
+                   "high_vs_implicit")
+#: The first-order baseline that the new samplers are compared with at the same NFE.
+BASELINE = "implicit-eta0"
 #: The comparison's budget (benchmarks/results/bridge_comparison.json): used to train a missing network.
 COMPARISON_BUDGET = Budget(steps=250, batch=8, crop=32, preset="tiny", lr=1e-3, pool=256, sample_steps=10)
 
@@ -191,12 +195,19 @@ def analyse(args) -> dict:
                     if method == ref:
                         d, mean, low, high = None, 0.0, 0.0, 0.0
                     else:
-                        d, seed_list, items = paired_matrix(here, task, method, ref, metric)
+                        d, _, _ = paired_matrix(here, task, method, ref, metric)
                         mean = float(d.mean())
                         low, high = two_stage_bootstrap(d)
                     row.update({f"diff{suffix}": round(mean, 4), f"low{suffix}": round(low, 4),
                                 f"high{suffix}": round(high, 4)})
                 row.update(seeds=len(seeds), items=sum(1 for r in here if r["method"] == method) // len(seeds))
+                base = f"{bridge}|{BASELINE}|{nfe}"
+                row.update(vs_implicit=None, low_vs_implicit=None, high_vs_implicit=None)
+                if sampler != BASELINE and {int(r["seed"]) for r in here if r["method"] == base} == seeds:
+                    d, _, _ = paired_matrix(here, task, method, base, "psnr")
+                    low, high = two_stage_bootstrap(d)
+                    row.update(vs_implicit=round(float(d.mean()), 4), low_vs_implicit=round(low, 4),
+                               high_vs_implicit=round(high, 4))
                 row["within"] = _within(row["diff"], row["low"], row["high"])
                 row["reaches"] = row["low"] >= -TOLERANCE
                 within[nfe] = row["within"]

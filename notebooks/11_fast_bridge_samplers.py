@@ -290,9 +290,29 @@ axes[0][-1].legend(fontsize=7, ncol=2, loc="lower right")
 fig.tight_layout()
 plt.show()
 print(meta["criterion"], "\n")
-print(f"{'task/bridge/sampler':38s} first within 0.1 dB   stays within from")
+print(f"{'task/bridge/sampler':34s} {'within 0.1 dB: first':>21s} {'stays':>6s} {'reaches: first':>15s} {'stays':>6s}"
+      "   NFE measured")
 for key, v in meta["verdict"].items():
-    print(f"{key:38s} {str(v['first_within']):>18s}   {str(v['stays_within']):>17s}")
+    cells = [str(v[k]) for k in ("first_within", "stays_within", "first_reaches", "stays_reaches")]
+    print(f"{key:34s} {cells[0]:>21s} {cells[1]:>6s} {cells[2]:>15s} {cells[3]:>6s}   {v['nfe_measured']}")
+
+# %% [markdown]
+# The same networks, each sampler against the first-order implicit sampler (`eta = 0`) **at the same number of
+# evaluations** (paired, same seeds and items): what the higher orders buy over the step they extend.
+
+# %%
+print(f"{'task/bridge':13s} {'sampler':17s} " + " ".join(f"{'NFE ' + str(n):>22s}" for n in (5, 10, 20)))
+for task, bridge in panels:
+    for sampler in samplers_seen:
+        cells = []
+        for n in (5, 10, 20):
+            row = next((r for r in summary if (r["task"], r["bridge"], r["sampler"], r["nfe"]) == (task, bridge, sampler, n)
+                        and r["vs_implicit"] not in ("", None)), None)
+            cells.append("—" if row is None else
+                         f"{float(row['vs_implicit']):+.2f} [{float(row['low_vs_implicit']):+.2f}, "
+                         f"{float(row['high_vs_implicit']):+.2f}]")
+        if any(c != "—" for c in cells):
+            print(f"{task + '/' + bridge:13s} {sampler:17s} " + " ".join(f"{c:>22s}" for c in cells))
 
 # %% [markdown]
 # STUDY_READING
