@@ -23,7 +23,8 @@
 #
 # **Prerequisites.** Notebooks 02 (the implicit step), 08 (samplers and steps, convergence orders).
 #
-# Full-mode wall time: about 20 s on a 2-core CPU (`FAST=1`: about 15 s; `benchmarks/notebook_times.py`).
+# Full-mode wall time: 21 s on a 2-core CPU shared with other jobs (load average about 10; `FAST=1`: 17 s;
+# `benchmarks/notebook_times.py`).
 # Nothing is trained here: the study's numbers come from `benchmarks/results/sampler_study*.csv`.
 
 # %%
@@ -255,8 +256,8 @@ assert abs(orders["DBIM-2"] - 2) < 0.3 and abs(orders["DBIM-3"] - 3) < 0.4 and a
 #
 # `benchmarks/sampler_study.py` takes the networks of the bridge comparison (notebook 07: tiny U-Net, 250 training
 # steps, one per seed) of the published GOUB (`lam = (30/255)^2`) and of BBDM's Brownian bridge, restores the 64
-# items of the fixed derain benchmark with every sampler at 1 to 100 network evaluations (the default grid
-# `sampling_times(steps)` of each schedule), and compares each with the reference, 100-step Euler-Maruyama on the
+# items of the fixed derain benchmark with every sampler at 1, 2, 3, 5 and 10 network evaluations (the default
+# grid `sampling_times(steps)` of each schedule; 20, 50 and 100 are not run yet except for the reference), and compares each with the reference, 100-step Euler-Maruyama on the
 # reverse SDE, by the paired two-stage bootstrap over seeds and items (notebook 07). Read from the committed CSV:
 
 # %%
