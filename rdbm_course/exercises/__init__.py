@@ -11,7 +11,8 @@ them all (id ``"NN.k"``: notebook NN, exercise k).  Worked solutions are in ``no
 One module per notebook registers its checkers.
 """
 from . import (ex01_ou, ex02_rdbm, ex03_special_cases, ex04_trajectories, ex05_modulation,  # noqa: F401
-               ex06_training, ex07_comparison, ex08_samplers, ex09_explorer, ex10_toy_bridge)
+               ex06_training, ex07_comparison, ex08_samplers, ex09_explorer, ex10_toy_bridge,
+               ex11_fast_samplers)
 from ._base import EXERCISES, Exercise, Feedback, check
 
 __all__ = ["check", "EXERCISES", "Exercise", "Feedback"]
