@@ -43,6 +43,7 @@ class TilingDefaults:
     overlap_fraction: float = 0.125  # default overlap = this share of the tile side ...
     min_overlap: int = 32  # ... but at least this many pixels
     probe_size: int = 64  # side of the image on which the activation memory per pixel is measured
+    untiled_side: int = 256  # images no larger than this square are never tiled (and need no memory probe)
 
 
 DEFAULTS = TilingDefaults()
@@ -305,7 +306,9 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
                          "run without --half, or with --device cuda")
     autocast_dtype = torch.float16 if half else None
     check_tile_options(tile, overlap)
-    if tile is None:
+    if tile is None and h * w <= DEFAULTS.untiled_side ** 2:
+        tile = max(h, w)  # small enough for any device: no probe (the probe would call the network)
+    elif tile is None:
         budget = tile_budget_pixels(model, device, autocast_dtype, c, probe_inputs) // max(b, 1)
         tile = max(h, w) if h * w <= budget else default_tile(budget, network_multiple(model))
     elif tile == 0:

@@ -203,3 +203,19 @@ def test_cuda_device_without_cuda_is_a_clear_error(tiny_checkpoint, tmp_path, ca
     save_image(torch.zeros(3, 16, 16), tmp_path / "a.png")
     assert main(["evaluate", "--checkpoint", tiny_checkpoint, "--task", "derain", "--device", "cuda"]) == 2
     assert "CUDA is not available" in capsys.readouterr().err
+
+
+def test_small_images_are_restored_without_probing_the_network():
+    """An image no larger than ``DEFAULTS.untiled_side`` squared is never tiled, and choosing that costs no
+    network call (the memory probe would add one, which counts as an evaluation in notebook 08's NFE table).
+    Mutation: probing the memory for every image adds calls and fails here."""
+    calls = []
+
+    def net(x_t, mu, t):
+        calls.append(tuple(x_t.shape))
+        return mu
+
+    path = bridges.rdbm()
+    out = restore(net, path, torch.zeros(1, 3, 8, 8), steps=5)
+    assert out.shape == (1, 3, 8, 8)
+    assert calls == [(1, 3, 8, 8)] * 5
