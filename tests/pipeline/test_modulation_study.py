@@ -137,3 +137,27 @@ def test_error_by_time_uses_the_degradation_mask_and_the_marginal():
     assert all(last[i] > first[i] for i in first)
     with pytest.raises(ValueError, match="mask"):
         x0_error_by_time(_identity, path, x0, mu, mask[:, 0], times)
+
+
+def test_where_error_goes_rows_resume_and_summary(tmp_path):
+    """benchmarks/where_error_goes.py on a tiny study: by-time rows for each network on both marginals, cross-sampled
+    items, a summary whose intervals hold their means, and nothing added by a second sitting.  Mutation: dropping
+    the skip of done networks doubles the by-time rows (and the paired matrix then refuses duplicate rows)."""
+    where = importlib.import_module("where_error_goes")
+    study.main([*TINY, "--csv", str(tmp_path / "s.csv"), "--workdir", str(tmp_path / "runs")])
+    args = ["--tasks", "inpaint", "--seeds", "0", "--lams", "1e-2", "--sample-steps", "3", "--eval-items", "3",
+            "--eval-crop", "32", "--workdir", str(tmp_path / "runs"), "--out", str(tmp_path / "w"),
+            "--study-items", str(tmp_path / "s_items.csv"), "--draws", "100"]
+    where.main(args)
+    by_t, cross = _rows(tmp_path / "w_by_t.csv"), _rows(tmp_path / "w_cross_items.csv")
+    assert len(by_t) == 2 * 2 * 3 * 3  # networks x marginals x times x items
+    assert {r["method"] for r in by_t} >= {"mod-1e-2@global-t99", "glob-1e-2@modulated-t32"}
+    assert sorted({r["method"] for r in cross}) == sorted(
+        f"{n}-{s}-on-{o}" for n, o in (("mod-1e-2", "global"), ("glob-1e-2", "modulated")) for s in ("eta1", "sde"))
+    summary = _rows(tmp_path / "w_summary.csv")
+    parts = {r["part"] for r in summary}
+    assert {"by_t:own", "by_t:on-global", "by_t:on-modulated", "cross:mod-1e-2", "cross:glob-1e-2"} <= parts
+    assert all(float(r["low"]) <= float(r["mean"]) <= float(r["high"]) for r in summary)
+    assert {r["sampler"] for r in summary if r["part"].startswith("cross")} == {"sde"}  # the study ran no eta1 here
+    where.main(args)
+    assert _rows(tmp_path / "w_by_t.csv") == by_t and _rows(tmp_path / "w_cross_items.csv") == cross
