@@ -5,6 +5,7 @@ A checker never raises on a wrong answer and never prints the solution: it says 
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, replace
 from typing import Any, Callable
@@ -170,6 +171,17 @@ def sympy_answer(answer, reference: sp.Expr, allowed: dict[str, sp.Symbol], *, w
 
 
 # ----------------------------------------------------------------------------- numeric answers
+
+
+def number_answer(answer):
+    """``answer`` as a finite float, or None (a bool, a non-number or a non-finite value)."""
+    if isinstance(answer, bool):
+        return None
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def call_student(fn, *args, name: str = "your function"):

@@ -8,25 +8,13 @@ Every truth is computed with :mod:`rdbm_course.explorer` (the settings the explo
 """
 from __future__ import annotations
 
-import math
 
 import torch
 
-from ._base import correct, exercise, wrong
+from ._base import correct, exercise, number_answer, wrong
 
 LAM_FACTOR = 4.0
 MU_INTACT = 0.5  # the degraded value of the intact pixel of 09.3
-
-
-def _number(answer):
-    """``answer`` as a finite float, or None."""
-    if isinstance(answer, bool):
-        return None
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 # ----------------------------------------------------------------------------- 09.1
@@ -46,7 +34,7 @@ def sigma_max_ratio(bridge: str, factor: float = LAM_FACTOR) -> float:
 def check_lam_factor(answer):
     from rdbm_course.explorer import BRIDGE_CHOICES
 
-    got = _number(answer)
+    got = number_answer(answer)
     if got is None:
         return wrong(f"expected one number (a factor), got {answer!r}.",
                      "for example `3.0` if you think the largest Sigma_t triples.")
@@ -90,7 +78,7 @@ def _sigma_peak(schedule: str) -> tuple[int, int, int]:
 @exercise("09.2", "Where Sigma_t peaks on the constant schedule", "predict")
 def check_constant_peak(answer):
     truth, t_clean, t_T = _sigma_peak("constant")
-    got = _number(answer)
+    got = number_answer(answer)
     if got is None or got != int(got):
         return wrong(f"expected a grid index (an integer from {t_clean} to {t_T}), got {answer!r}.",
                      "read t off the middle panel of the explorer, or predict it from the schedule.")

@@ -8,26 +8,14 @@ The truths are computed from notebook 10's mixture (and, for 10.3, from :mod:`rd
 """
 from __future__ import annotations
 
-import math
 
 import torch
 
-from ._base import call_student, correct, exercise, tensor_answer, wrong
+from ._base import call_student, correct, exercise, number_answer, tensor_answer, wrong
 
 DT = torch.float64
 MU = 0.4  # the degraded value of notebooks 04 and 10
 MODES, MODE_STD = (-0.6, 0.7), 0.05  # the two modes of x0 (equal weights)
-
-
-def _number(answer):
-    """``answer`` as a finite float, or None."""
-    if isinstance(answer, bool):
-        return None
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def residual_moments_at_mu(n: int = 2001) -> tuple[float, float]:
@@ -53,7 +41,7 @@ def residual_moments_at_mu(n: int = 2001) -> tuple[float, float]:
 
 @exercise("10.1", "The exact prediction at the degraded value", "predict")
 def check_x0_hat_at_mu(answer):
-    got = _number(answer)
+    got = number_answer(answer)
     if got is None:
         return wrong(f"expected one number (a value of x0_hat), got {answer!r}.", "for example `0.25`.")
     truth = MU + residual_moments_at_mu()[0]
@@ -78,7 +66,7 @@ def check_x0_hat_at_mu(answer):
 
 @exercise("10.2", "The noise factor an exact ancestral step would use", "predict")
 def check_mean_square_residual(answer):
-    got = _number(answer)
+    got = number_answer(answer)
     if got is None:
         return wrong(f"expected one number, got {answer!r}.", "for example `0.5`.")
     truth = residual_moments_at_mu()[1]

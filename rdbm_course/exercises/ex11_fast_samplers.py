@@ -12,20 +12,9 @@ import math
 
 import torch
 
-from ._base import call_student, correct, exercise, tensor_answer, wrong
+from ._base import call_student, correct, exercise, number_answer, tensor_answer, wrong
 
 DT = torch.float64
-
-
-def _number(answer):
-    """``answer`` as a finite float, or None."""
-    if isinstance(answer, bool):
-        return None
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 # ----------------------------------------------------------------------------- 11.1
@@ -38,7 +27,7 @@ def slope_weight(h: float, k: float = 1.0) -> float:
 
 @exercise("11.1", "The weight of the slope term", "predict")
 def check_slope_weight(answer):
-    got = _number(answer)
+    got = number_answer(answer)
     if got is None:
         return wrong(f"expected one number (the weight psi_1), got {answer!r}.", "for example `0.25`.")
     truth = slope_weight(1.0)
@@ -122,7 +111,7 @@ def check_second_order_step(answer):
 
 @exercise("11.3", "The noise of the exact reverse-SDE step", "predict")
 def check_sde_noise_fraction(answer):
-    got = _number(answer)
+    got = number_answer(answer)
     if got is None:
         return wrong(f"expected one number (a fraction of Sigma_s), got {answer!r}.", "for example `0.3`.")
     truth = math.sqrt(-math.expm1(-2 * math.log(2)))
