@@ -153,7 +153,8 @@ def run(args) -> None:
                               f"NFE {spent:3d}: PSNR {psnr:.3f}", flush=True)
 
 
-def _within(mean: float, low: float, high: float, tol: float = TOLERANCE) -> bool:
+def within_tolerance(mean: float, low: float, high: float, tol: float = TOLERANCE) -> bool:
+    """The two-sided rule: the interval lies inside +-tol, or |mean| <= tol and the interval contains 0."""
     return (-tol <= low and high <= tol) or (abs(mean) <= tol and low <= 0 <= high)
 
 
@@ -208,7 +209,7 @@ def analyse(args) -> dict:
                     low, high = two_stage_bootstrap(d)
                     row.update(vs_implicit=round(float(d.mean()), 4), low_vs_implicit=round(low, 4),
                                high_vs_implicit=round(high, 4))
-                row["within"] = _within(row["diff"], row["low"], row["high"])
+                row["within"] = within_tolerance(row["diff"], row["low"], row["high"])
                 row["reaches"] = row["low"] >= -TOLERANCE
                 within[nfe] = row["within"]
                 reaches[nfe] = row["reaches"]

@@ -49,7 +49,7 @@ def check_slope_weight(answer):
 # ----------------------------------------------------------------------------- 11.2
 
 
-def _step_setup():
+def step_setup():
     """Two bridges (the published GOUB, BBDM's Brownian bridge), a batch and (t_prev, t, s) triples."""
     from rdbm_core import bridges
 
@@ -68,7 +68,7 @@ def _step_setup():
 def check_second_order_step(answer):
     from rdbm_core.samplers import exponential_step, half_log_snr, implicit_step
 
-    cases, x_t, mu, x0_t, x0_prev = _step_setup()
+    cases, x_t, mu, x0_t, x0_prev = step_setup()
     for path, (t_prev, t, s) in cases:
         got, failure = call_student(answer, path, x_t, mu, t, s, x0_t, t_prev, x0_prev,
                                     name="second_order_step(path, x_t, mu, t, s, x0_t, t_prev, x0_prev)")

@@ -65,8 +65,8 @@ def test_11_2_second_order_step():
 
 def test_11_2_matters_on_both_bridges():
     """The slope term is not negligible in the checked cases (else a first-order answer could pass)."""
-    from rdbm_course.exercises.ex11_fast_samplers import _step_setup
-    cases, x_t, mu, x0_t, x0_prev = _step_setup()
+    from rdbm_course.exercises.ex11_fast_samplers import step_setup
+    cases, x_t, mu, x0_t, x0_prev = step_setup()
     assert {p.name for p, _ in cases} == {bridges.goub().name, bridges.bbdm().name}
     for path, (tp, t, s) in cases:
         diff = _right(path, x_t, mu, t, s, x0_t, tp, x0_prev) - implicit_step(path, x_t, x0_t, mu, t, s)

@@ -40,8 +40,8 @@ def test_within_criterion_and_verdict_on_synthetic_items(tmp_path):
     below is never within; the two-sided rule also refuses one 0.5 dB above.  Mutation: a one-sided rule (low >=
     -0.1) makes the 0.5 dB-better sampler 'within' and fails."""
     study = _study()
-    assert study._within(0.05, -0.02, 0.12) and study._within(0.05, 0.01, 0.09)
-    assert not study._within(0.05, 0.01, 0.12) and not study._within(0.15, -0.01, 0.3)
+    assert study.within_tolerance(0.05, -0.02, 0.12) and study.within_tolerance(0.05, 0.01, 0.09)
+    assert not study.within_tolerance(0.05, 0.01, 0.12) and not study.within_tolerance(0.15, -0.01, 0.3)
     rows = []
     g = torch.Generator().manual_seed(0)
     base = 25 + torch.randn(3, 16, generator=g, dtype=torch.float64)
