@@ -10,7 +10,7 @@ later sitting):
 * **by time** (``*_by_t.csv``): :func:`rdbm_core.error_profile.x0_error_by_time` at the 10 times of the
   sampling grid, with ``x_t`` drawn from the network's own marginal and from the other noise
   factor's; method ``{network}@{marginal}-t{t}`` (``mod-1e-2@global-t49``), PSNR on degraded and
-  intact pixels per item (the benchmark's mask, as the study's metrics);
+  intact pixels per item (``degradations.degraded_mask``, as the study's metrics);
 * **cross-sampling** (``*_cross_items.csv``, ``ITEM_COLUMNS``): the stochastic samplers (eta = 1,
   reverse SDE) run along the other noise factor's path with the same generator seed as the study;
   method ``{network}-{sampler}-on-{noise}`` (``mod-1e-2-sde-on-global``), to be paired with the
@@ -81,7 +81,7 @@ def run(args) -> None:
                         rows = []
                         for marginal in NOISES:
                             g = torch.Generator().manual_seed(seed)
-                            for r in x0_error_by_time(model, path, bench["x0"], bench["mu"], bench["mask"], times,
+                            for r in x0_error_by_time(model, path, bench["x0"], bench["mu"], times,
                                                       marginal=path.with_noise(marginal), generator=g):
                                 rows.append({"task": task, "method": by_t_method(lam, noise, marginal, r["t"]),
                                              "network": net, "marginal": marginal, "seed": seed,

@@ -2,10 +2,9 @@
 
 :func:`x0_error_by_time` draws ``x_t ~ q(x_t | x0, mu)`` from a path's marginal at each time of a grid,
 asks the network for ``x0_hat`` and measures it against ``x0`` with the library's one definition of
-the two regions: the degradation's ``mask`` (True = degraded pixel, as
-:class:`~rdbm_core.data.HeldOutBenchmark` and :func:`~rdbm_core.degradations.degrade` give it), the
-PSNR over the masked pixels (``psnr_degraded``) and over the others (``psnr_intact``), exactly as
-:func:`rdbm_core.metrics.image_metrics` scores a restoration.
+the two regions, :func:`rdbm_core.degradations.degraded_mask` ``(x0, mu)``: the PSNR over the degraded
+pixels (``psnr_degraded``) and over the others (``psnr_intact``), exactly as
+:func:`rdbm_core.evaluation.evaluate` scores a restoration.
 
 ``marginal`` draws ``x_t`` from another path than the one the network was trained on (the same
 bridge with the other noise factor, ``path.with_noise(...)``): the error of a network trained with
@@ -17,6 +16,7 @@ from __future__ import annotations
 
 import torch
 
+from .degradations import degraded_mask
 from .metrics import psnr
 from .path import ResidualPath
 from .samplers import Denoiser
@@ -28,21 +28,21 @@ REGION_METRICS = ("psnr_degraded", "psnr_intact")
 
 
 @torch.no_grad()
-def x0_error_by_time(model, path: ResidualPath, x0: torch.Tensor, mu: torch.Tensor, mask: torch.Tensor, times,
+def x0_error_by_time(model, path: ResidualPath, x0: torch.Tensor, mu: torch.Tensor, times,
                      *, marginal: ResidualPath | None = None, generator: torch.Generator | None = None,
                      chunk: int = 64) -> list[dict]:
     """PSNR of ``x0_hat(x_t, t)`` on degraded and on intact pixels, per item and time.
 
     ``model`` is the trained network (``model(x_t, mu, t)``, its ``parameterization`` as it carries it),
     ``path`` the bridge it was trained on (it converts a noise prediction), ``x0, mu`` [N, 3, H, W] in
-    [-1, 1], ``mask`` [N, 1, H, W] bool (True = degraded), ``times`` the grid times (e.g.
+    [-1, 1] (their degraded pixels those of ``degraded_mask(x0, mu)``), ``times`` the grid times (e.g.
     ``path.schedule.sampling_times(10)[:-1]``: the times at which a sampler calls the network).
     ``x_t`` is drawn from ``marginal`` (default ``path``) with ``generator``.  Returns one dict per
     (time, item): ``{"t", "item", "psnr_degraded", "psnr_intact"}`` (``nan`` for an empty region).
     """
-    if x0.shape != mu.shape or x0.ndim != 4 or mask.shape != (x0.shape[0], 1, *x0.shape[2:]):
-        raise ValueError(f"expected x0, mu [N, 3, H, W] and mask [N, 1, H, W], got {tuple(x0.shape)}, "
-                         f"{tuple(mu.shape)} and {tuple(mask.shape)}")
+    if x0.shape != mu.shape or x0.ndim != 4:
+        raise ValueError(f"expected x0 and mu [N, 3, H, W] of one shape, got {tuple(x0.shape)} and {tuple(mu.shape)}")
+    mask = degraded_mask(x0, mu)
     marginal = path if marginal is None else marginal
     denoiser = Denoiser(model, parameterization=getattr(model, "parameterization", "x0"))
     rows = []

@@ -112,7 +112,7 @@ def _identity(x_t, mu, t):
     return x_t
 
 
-def test_error_by_time_uses_the_degradation_mask_and_the_marginal():
+def test_error_by_time_uses_the_degraded_mask_and_the_marginal():
     """With x0_hat = x_t on inpainting (intact pixels are exactly mu = x0): along the modulated marginal the intact
     pixels are never noised (PSNR inf at every t), along the global marginal they are at interior times; at the
     pinned end x_t = mu and the degraded-pixel PSNR is the input's ``psnr_degraded`` of ``image_metrics``.
@@ -122,8 +122,8 @@ def test_error_by_time_uses_the_degradation_mask_and_the_marginal():
     path = bridges.make("rdbm", lam=1e-2, noise="modulated")
     times = path.schedule.sampling_times(10)[:-1]
     g = torch.Generator().manual_seed(0)
-    mod = x0_error_by_time(_identity, path, x0, mu, mask, times, generator=g)
-    glob = x0_error_by_time(_identity, path, x0, mu, mask, times, marginal=path.with_noise("global"), generator=g)
+    mod = x0_error_by_time(_identity, path, x0, mu, times, generator=g)
+    glob = x0_error_by_time(_identity, path, x0, mu, times, marginal=path.with_noise("global"), generator=g)
     assert len(mod) == len(times) * 3 and {r["t"] for r in mod} == set(times.tolist())
     assert all(r["psnr_intact"] == math.inf for r in mod)
     interior = [r for r in glob if r["t"] != int(times[0])]
@@ -135,8 +135,8 @@ def test_error_by_time_uses_the_degradation_mask_and_the_marginal():
     first = {r["item"]: r["psnr_degraded"] for r in mod if r["t"] == int(times[0])}
     last = {r["item"]: r["psnr_degraded"] for r in mod if r["t"] == int(times[-1])}
     assert all(last[i] > first[i] for i in first)
-    with pytest.raises(ValueError, match="mask"):
-        x0_error_by_time(_identity, path, x0, mu, mask[:, 0], times)
+    with pytest.raises(ValueError, match="one shape"):
+        x0_error_by_time(_identity, path, x0, mu[:, :1], times)
 
 
 def test_where_error_goes_rows_resume_and_summary(tmp_path):
