@@ -137,10 +137,9 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .evaluation import ITEM_COLUMNS, evaluate, item_rows
-    from .metrics import append_rows
     from .checkpoints import load_trained
-    from .evaluation import check_restore_options
+    from .evaluation import ITEM_COLUMNS, check_restore_options, evaluate, item_rows
+    from .metrics import append_rows
     device = _network_device(args)
     model, path, config = load_trained(args.checkpoint, device=device)
     check_restore_options(path, args.sampler, args.steps, args.eta, args.tile, args.overlap)

@@ -153,7 +153,7 @@ def implicit_step(path: ResidualPath, x_t: torch.Tensor, x0_hat: torch.Tensor, m
     ratio = torch.where(sig_t > 0, keep / torch.where(sig_t > 0, sig_t, torch.ones_like(sig_t)), torch.zeros_like(sig_t))
     x_s = path.mean(x0_hat, mu, s) + append_dims(ratio, x_t) * (x_t - path.mean(x0_hat, mu, t))
     if eta > 0 and path.lam > 0:
-        z = torch.randn(x_t.shape, generator=generator, device=x_t.device, dtype=x_t.dtype)
+        z = _randn(x_t, generator)
         x_s = x_s + append_dims(rho2.sqrt(), x_t) * path.noise_factor(x0_hat, mu) * z
     return x_s
 
