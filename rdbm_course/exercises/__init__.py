@@ -12,7 +12,7 @@ One module per notebook registers its checkers.
 """
 from . import (ex01_ou, ex02_rdbm, ex03_special_cases, ex04_trajectories, ex05_modulation,  # noqa: F401
                ex06_training, ex07_comparison, ex08_samplers, ex09_explorer, ex10_toy_bridge,
-               ex11_fast_samplers)
+               ex11_fast_samplers, ex12_modulation_study)
 from ._base import EXERCISES, Exercise, Feedback, check
 
 __all__ = ["check", "EXERCISES", "Exercise", "Feedback"]
