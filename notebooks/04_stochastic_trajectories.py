@@ -207,7 +207,7 @@ for name, path in PATHS.items():
 # sampler of a bridge, given `x0`, follows the mean curve `mu + Theta_t pi`**.
 #
 # We compare Heun (second order) with the implicit sampler at `eta = 0`, which is the *exact* PF-ODE
-# solution for a fixed `x0_hat` (shown in notebook 02, section 4; `docs/theory.md` eq. 8.3), on the same grid.
+# solution for a fixed `x0_hat` (shown in notebook 02c, section 1; `docs/theory.md` eq. 8.3), on the same grid.
 
 # %%
 N_ODE_PATHS = 6

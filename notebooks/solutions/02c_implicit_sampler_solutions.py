@@ -11,103 +11,32 @@
 # ---
 
 # %% [markdown]
-# # 02 — Solutions to the exercises
+# # 02c — Solutions to the exercises
 #
-# **What you will learn.** The posterior variance by Bayes with the bridge's own kernel (and why it forgets
-# $\bar\theta_T$), the probability-flow velocity from its definition, an $\eta = 0$ implicit step that carries the
-# marginal exactly, and why "intact" means "predicted intact" inside the sampler.
+# **What you will learn.** An $\eta = 0$ implicit step that carries the marginal exactly, and why "intact" means
+# "predicted intact" inside the sampler.
 #
-# **Prerequisites.** notebook 02.
+# **Prerequisites.** Notebook 02c.
 
 # %%
 import os
 
-import sympy as sp
 import torch
-from IPython.display import Math, display
+from IPython.display import display
 
-from derivations import family, ou
-from derivations.common import D, a, b, c, complete_square, d, exp_to_rational, gaussian_log, lam, mu, pi, pihat, \
-    readable, u, x, xs, xt, zero
 from rdbm_core import bridges, samplers
 from rdbm_course.exercises import check
-from rdbm_course.exercises.ex02_rdbm import PIXELS, PREDICT_GRID, STEP_LAM
+from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS, PREDICT_GRID, STEP_LAM
 
 FAST = os.environ.get("FAST") == "1"
 
 
-def show(lhs, rhs):
-    """Display ``lhs = rhs``; ``lhs`` is LaTeX text, ``rhs`` a SymPy expression."""
-    display(Math(lhs + " = " + sp.latex(rhs)))
-
-
 # %% [markdown]
-# ## 02.1 — the posterior variance
-#
-# Bayes with the bridge's transition kernel $p^h(x_t\mid x_s) = p(x_t\mid x_s)\,h(x_t, t)/h(x_s, s)$:
-#
-# $$q(x_s\mid x_t, x_0) \propto q(x_s\mid x_0)\;p(x_t\mid x_s)\,/\,h(x_s, s),$$
-#
-# where $q(x_s\mid x_0)$ is the bridge marginal at $s$ (clock $a$, terminal clock $a + b + d$), $p(x_t\mid x_s)$ the
-# free OU kernel over the lag $b$ and $h(x_s, s)$ the free kernel from $x_s$ to $\mu$ over the lag $b + d$. All three
-# are Gaussian in $x_s$: complete the square.
-
-# %%
-marginal_s = gaussian_log(xs, family.bridge_mean(a, a + b + d), family.Sigma2(a, a + b + d) * pi ** 2)
-log_post = marginal_s + ou.kernel_logpdf(xt, xs, b) - ou.kernel_logpdf(mu, xs, b + d)
-post_mean, post_var = complete_square(exp_to_rational(log_post), xs)
-V_derived = sp.cancel(post_var / pi ** 2)
-show(r"V", readable(V_derived))
-
-# %% [markdown]
-# $D = e^d$ has cancelled: the posterior does not depend on how far the terminal point is (the bridge is Markov,
-# and given $x_t$ the future beyond $t$ carries no information about $x_s$). It is the bridge from $x_0$ at clock 0
-# to $x_t$ at clock $a + b$, and it vanishes as $s \to 0$ and as $s \to t$:
-
-# %%
-assert D not in V_derived.free_symbols
-assert sp.limit(readable(V_derived), a, 0) == 0 and sp.limit(readable(V_derived), b, 0) == 0
-
-# %% [markdown]
-# Indeed it is exercise 01.2's bridge variance with the clock values of that shorter bridge, $u = a$ and
-# $c = a + b$:
-
-# %%
-assert zero(V_derived - family.Sigma2(a, a + b)) == 0
-show(r"V", family.Sigma2(a, a + b))
-
-# %%
-V_answer = readable(V_derived)
-feedback = check("02.1", V_answer)
-display(feedback)
-assert feedback
-
-# %% [markdown]
-# ## 02.2 — the probability-flow velocity
-#
-# Differentiate the Gaussian log-density in $x$ and subtract half of $g^2 = 2\lambda\hat\pi^2$ times it from the
-# drift. The $\hat\pi^2$ of $g^2$ cancels the one of the variance:
-
-# %%
-log_q = gaussian_log(x, mu + family.Theta(u, c) * pihat, family.Sigma2(u, c) * pihat ** 2)
-score = sp.diff(log_q, x)
-score_term = sp.factor(sp.cancel(-sp.Rational(1, 2) * 2 * lam * pihat ** 2 * score))
-show(r"-\tfrac12 g^2\,\partial_x\log q", score_term)
-velocity = family.bridge_drift(u, c) + score_term
-show(r"\frac{dx}{du}", velocity)
-assert pihat not in sp.denom(sp.together(velocity)).free_symbols
-
-# %%
-feedback = check("02.2", velocity)
-display(feedback)
-assert feedback
-
-# %% [markdown]
-# ## 02.3 — one implicit $\eta = 0$ step
+# ## 02c.1 — one implicit $\eta = 0$ step
 #
 # Split $x_t$ into its mean under $\hat x_0$ and a noise part, $x_t = E[x_t\mid\hat x_0] + \Sigma_t\,k$. The
 # $\eta = 0$ step keeps $k$ and puts it at the noise level of $s$: $x_s = E[x_s\mid\hat x_0] + \Sigma_s\,k$. (Notebook
-# 02 shows that this is the exact PF-ODE solution over $[s, t]$.) The mean is written $\mu + \Theta(\hat x_0 - \mu)$
+# 02c, section 1, shows that this is the exact PF-ODE solution over $[s, t]$.) The mean is written $\mu + \Theta(\hat x_0 - \mu)$
 # so that a pixel with $\hat x_0 = \mu$ gives exactly $\mu$.
 
 # %%
@@ -140,12 +69,12 @@ assert torch.allclose(emp_std, true_std, rtol=0.05) and emp_std[2] == 0
 assert torch.allclose(x_s, samplers.implicit_step(path, x_t, x0, mu_img, t, s, eta=0.0), rtol=1e-12, atol=1e-14)
 
 # %%
-feedback = check("02.3", implicit_step_eta0)
+feedback = check("02c.1", implicit_step_eta0)
 display(feedback)
 assert feedback
 
 # %% [markdown]
-# ## 02.4 — which pixels stay exactly $\mu$
+# ## 02c.2 — which pixels stay exactly $\mu$
 #
 # The sampler never sees $x_0$; it sees $\hat\pi = \hat x_0 - \mu$. For a pixel with $\hat\pi = 0$, one $\eta = 1$ step
 # from a state $x_t = \mu$ gives: mean $\mu + \Theta_s\cdot 0 = \mu$, middle term
@@ -171,6 +100,6 @@ print("|x - mu| per pixel:", (out - mu_px).abs()[0].numpy().round(4))
 assert {i for i in range(8) if out[0, i] == mu_px[0, i]} == predicted_intact
 
 # %%
-feedback = check("02.4", predicted_intact)
+feedback = check("02c.2", predicted_intact)
 display(feedback)
 assert feedback
