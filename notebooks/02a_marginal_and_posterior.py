@@ -33,7 +33,7 @@ import torch
 from IPython.display import Math, display
 
 from derivations import family, marginal, posterior
-from derivations.common import c, lam, mu, pi, readable, u, x
+from derivations.common import a, b, c, lam, mu, pi, readable, u, x, xt
 from rdbm_core import bridges
 
 
@@ -45,11 +45,12 @@ def show(lhs, rhs):
 # %% [markdown]
 # ## 0. The picture first: what the residual bridge does to each pixel
 #
-# Notebook 01 ended with the bridge coefficients: every pixel follows $x_t = \mu + \Theta_t\pi + \Sigma_t\,s(\pi)\,\epsilon$,
-# from the clean $x_0$ at the clean end to the degraded $\mu$ at $t_T$. RDBM's noise factor is $s(\pi) = \pi$, so the
+# Notebook 01 ended with the bridge coefficients: every pixel follows
+# $x_t = \mu + \Theta_t\pi + \Sigma_t\,s(\pi)\,\epsilon$, from the clean $x_0$ at the clean end to the degraded $\mu$
+# at $t_T$. RDBM's noise factor is $s(\pi) = \pi$, so the
 # per-pixel standard deviation is $\Sigma_t|\pi|$: intact pixels ($\pi = 0$) get no noise (notebook 05 shows what
-# that means on images), slightly degraded pixels little. GOUB is the same bridge with noise factor 1. On the reference grid of notebook 01
-# ($\lambda = 10^{-4}$ in the paper; here $\lambda = 0.01$ to make the curves visible):
+# that means on images), slightly degraded pixels little. GOUB is the same bridge with noise factor 1. On the
+# reference grid of notebook 01 ($\lambda = 10^{-4}$ in the paper; here $\lambda = 0.01$ to make the curves visible):
 
 # %%
 rdbm = bridges.rdbm(lam=0.01)
@@ -75,9 +76,10 @@ plt.show()
 #
 # ## 1. The marginal, three ways
 #
-# **(a) Bayes** (`docs/theory.md` eq. 4.8). $q(x_t\mid x_0, x_T = \mu) \propto p(x_t\mid x_0)\,p(x_T = \mu\mid x_t)$ is a product of two
-# Gaussians in $x_t$. Step by step, writing $x$ for $x_t$, $u = \bar\theta_t$, $c = \bar\theta_T$ and dropping
-# the terms free of $x$: the free OU marginal of notebook 01 and $\log h$ (the kernel from $x$ at $u$ to $\mu$ at $c$),
+# **(a) Bayes** (`docs/theory.md` eq. 4.8). $q(x_t\mid x_0, x_T = \mu) \propto p(x_t\mid x_0)\,p(x_T = \mu\mid x_t)$
+# is a product of two Gaussians in $x_t$. Step by step, writing $x$ for $x_t$, $u = \bar\theta_t$, $c = \bar\theta_T$
+# and dropping the terms free of $x$: the free OU marginal of notebook 01 and $\log h$ (the kernel from $x$ at $u$ to
+# $\mu$ at $c$),
 
 # %%
 log_p0 = -(x - mu - sp.exp(-u) * pi) ** 2 / (2 * lam * (1 - sp.exp(-2 * u)) * pi ** 2)
@@ -182,12 +184,27 @@ assert float(post_std[0]) == 0 and float(post_std[-1]) == 0  # pinned at x0 (s =
 assert torch.allclose(post_mean[[0, -1]], torch.cat([px0, px_t]))
 
 # %% [markdown]
-# SymPy: Bayes with two Gaussians in $x_s$, $p(x_s\mid x_0)\,p(x_t\mid x_s)$, completed to a square. The mean
-# (in the increments $a = \bar\theta_s$, $b = \bar\theta_{s:t}$):
+# SymPy, as for the marginal: Bayes with two Gaussians in $x_s$, the free OU marginal $p(x_s\mid x_0)$ and the
+# kernel $p(x_t\mid x_s)$ (the $h$ factors cancel, as said above), completed to a square in $x_s$. The mean is affine
+# in $\pi$ and in $x_t - \mu$; its two coefficients, read off as derivatives, in the increments
+# $a = \bar\theta_s$, $b = \bar\theta_{s:t}$:
 
 # %%
-pm, pv = posterior.posterior_by_bayes()
-show(r"\mathrm{posterior\ mean}", posterior.claimed()[0])
+post_mean, _ = posterior.posterior_by_bayes()  # (mean, variance); the variance is exercise 02a.1
+P_bayes, K_bayes = readable(sp.diff(post_mean, pi)), readable(sp.diff(post_mean, xt))
+show(r"P = \partial_\pi\,\mathrm{mean}", P_bayes)
+show(r"K = \partial_{x_t}\mathrm{mean}", K_bayes)
+show(r"\mathrm{mean} - \big(\mu + P\pi + K(x_t - \mu)\big)",
+     readable(post_mean - (mu + P_bayes * pi + K_bayes * (xt - mu))))
+
+# %% [markdown]
+# In hyperbolic form, the posterior mean of `docs/theory.md` eq. 5.1 (the differences are 0):
+
+# %%
+P_sinh, K_sinh, _ = family.posterior_coefficients(a, b)
+show(r"\mathrm{mean}", posterior.claimed()[0])
+show(r"P - \frac{\sinh b}{\sinh(a + b)},\ K - \frac{\sinh a}{\sinh(a + b)}",
+     sp.Tuple(readable(P_bayes - P_sinh), readable(K_bayes - K_sinh)))
 
 # %% [markdown]
 # Its variance $V\pi^2$ is exercise 02a.1, so it is not displayed here. The checks below compare the Bayes result
@@ -212,7 +229,7 @@ print(checks)
 # if it cancels).
 
 # %%
-from derivations.common import a, b, d
+from derivations.common import d
 
 from rdbm_course.exercises import check
 

@@ -49,7 +49,8 @@ def show(lhs, rhs):
 # picture), with the clean value known to the sampler (an *oracle*; a trained network replaces it in notebook 06).
 # The grey shade is the forward marginal $q(x_t\mid x_0)$ of 02a (normalised to 1 at each time's mean); sampling runs
 # from $t_T$ on the left to the clean end on the right. **Left:** the reverse-time SDE, simulated with Euler–Maruyama
-# from $x_T = \mu$: random paths that fan out and come back to $x_0$, spread like forward samples. **Right:** the
+# from $x_T = \mu$ (the first step, out of the pinned point where the drift is infinite, is the posterior step of
+# 02a): random paths that fan out and come back to $x_0$, spread like forward samples. **Right:** the
 # probability-flow ODE, integrated from $t = 60$ from seven starting points between $-2$ and $+2$ standard deviations
 # of the marginal (Heun's method, 60 steps): deterministic paths that never cross, each keeping its place in the
 # distribution.
@@ -99,8 +100,9 @@ print(f"at t = 0, the last time before the clean point, the marginal std is {flo
 assert bool((torch.stack(ode_run.x)[:, 0].diff(dim=1) > 0).all())  # ordered at every time: paths never cross
 
 # %% [markdown]
-# Both reach $x_0$ (the oracle knows it). What makes them possible is the score of the marginal: the SDE adds the
-# full $g^2\,\partial_x\log q$ to the forward drift and keeps injecting noise, the ODE adds half of it and no noise.
+# Both reach $x_0$ (the oracle knows it). What makes them possible is the score of the marginal: the SDE's drift is
+# the forward drift minus the full $g^2\,\partial_x\log q$ and it keeps injecting noise, the ODE subtracts half of it
+# and injects none.
 # The sections below derive the score (section 1), check that both dynamics have the bridge's marginals (section 2),
 # say what happens when the network's $\hat x_0$ replaces $x_0$ (section 3) and look at the singular end $t_T$
 # (section 4). Notebook 02c solves the ODE in closed form: that is RDBM's sampler.

@@ -135,9 +135,10 @@ print(checks)
 # ## 2. The noise factor cancels, numerically
 #
 # With the oracle every state of the picture has no noise part at all, so take an *imperfect* network whose answer
-# depends on the state, $\hat x_0 = x_0 + 0.3\,(x_t - \mu)$: then $x_t - E[x_t\mid\hat x_0]$ is not zero and the ratio that carries it matters. `eta = 0`, RDBM against the same bridge
-# with global noise: the outputs must agree to rounding (they would not if the step used $|s(\hat\pi)|$ of
-# different predictions at $t$ and $s$, or $\Sigma$ with the factor on one side only).
+# depends on the state, $\hat x_0 = x_0 + 0.3\,(x_t - \mu)$: then $x_t - E[x_t\mid\hat x_0]$ is not zero and the
+# ratio that carries it matters. `eta = 0`, RDBM against the same bridge with global noise: the outputs must agree to
+# rounding (they would not if the step used $|s(\hat\pi)|$ of different predictions at $t$ and $s$, or $\Sigma$ with
+# the factor on one side only).
 
 # %%
 def imperfect(x_t, mu_, t):

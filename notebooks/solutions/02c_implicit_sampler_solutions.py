@@ -35,9 +35,9 @@ FAST = os.environ.get("FAST") == "1"
 # ## 02c.1 — one implicit $\eta = 0$ step
 #
 # Split $x_t$ into its mean under $\hat x_0$ and a noise part, $x_t = E[x_t\mid\hat x_0] + \Sigma_t\,k$. The
-# $\eta = 0$ step keeps $k$ and puts it at the noise level of $s$: $x_s = E[x_s\mid\hat x_0] + \Sigma_s\,k$. (Notebook
-# 02c, section 1, shows that this is the exact PF-ODE solution over $[s, t]$.) The mean is written $\mu + \Theta(\hat x_0 - \mu)$
-# so that a pixel with $\hat x_0 = \mu$ gives exactly $\mu$.
+# $\eta = 0$ step keeps $k$ and puts it at the noise level of $s$: $x_s = E[x_s\mid\hat x_0] + \Sigma_s\,k$.
+# (Notebook 02c, section 1, shows that this is the exact PF-ODE solution over $[s, t]$.) The mean is written
+# $\mu + \Theta(\hat x_0 - \mu)$ so that a pixel with $\hat x_0 = \mu$ gives exactly $\mu$.
 
 # %%
 def implicit_step_eta0(path, x_t, x0_hat, mu, t, s):
