@@ -32,9 +32,9 @@ FIELDS = ["notebook", "mode", "wall_s", "cpu", "date"]
 def notebooks(solutions: bool, only: list[str]) -> list[Path]:
     """The course notebooks in order, then their solutions; ``only`` keeps those whose path in ``notebooks/``
     starts so (``01``, ``solutions/``, ``solutions/01``)."""
-    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    found = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))  # 01_x, 02a_x, ...
     if solutions:
-        found += sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
+        found += sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]*_*.ipynb"))
     return [p for p in found if not only or any(str(p.relative_to(NOTEBOOKS)).startswith(o) for o in only)]
 
 
@@ -66,10 +66,13 @@ def duration(seconds: float) -> str:
 
 
 def table(path: Path = RESULTS) -> str:
-    """The Markdown table of the latest full- and fast-mode time of every notebook in ``path``."""
+    """The Markdown table of the latest full- and fast-mode time of every notebook in ``path`` that still exists in
+    ``notebooks/`` (rows of a renamed or split notebook stay in the CSV as history): the notebooks in course order,
+    then their solutions."""
     with open(path, newline="") as f:
-        latest = {(r["notebook"], r["mode"]): float(r["wall_s"]) for r in csv.DictReader(f)}
-    names = list(dict.fromkeys(name for name, _ in latest))
+        latest = {(r["notebook"], r["mode"]): float(r["wall_s"]) for r in csv.DictReader(f)
+                  if (NOTEBOOKS / r["notebook"]).exists()}
+    names = sorted({name for name, _ in latest}, key=lambda name: (name.startswith("solutions/"), name))
     lines = ["| notebook | full mode | fast mode (`FAST=1`) |", "|---|---|---|"]
     for name in names:
         cells = [duration(latest[(name, m)]) if (name, m) in latest else "—" for m in ("full", "fast")]

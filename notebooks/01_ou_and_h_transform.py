@@ -287,7 +287,7 @@ assert gap_theta < 0.05 and gap_sigma < 0.05
 # $\Theta = 0$, $\Sigma = 0$ at $T$ (exactly $\mu$). In between, $\Sigma_t$ rises like the free process's spread and
 # is then squeezed back to 0 by the pin.
 #
-# ## 4. The discrete grid used from notebook 02 on
+# ## 4. The discrete grid used from notebook 02a on
 #
 # The library and the paper work on a grid of integer times. RDBM's reference grid (`bridges.rdbm()`, `N = 100`;
 # `docs/theory.md` §10) takes the cosine "betas" of improved DDPM as $\theta_i$, $i = 0, \dots, 99$, and the clock

@@ -18,7 +18,7 @@
 # $x_t = m + \Theta_t(x_0 - m) + \Psi_t(x_T - m) + \Sigma_t\,s(\pi)\,\epsilon$ — each shown by a SymPy identity or
 # limit, then checked numerically against the formula *as its own paper/code writes it*.
 #
-# **Prerequisites.** Notebooks 01–02; `docs/theory.md` §11. All cases except the interpolant
+# **Prerequisites.** Notebooks 01 and 02a–02c; `docs/theory.md` §11. All cases except the interpolant
 # use global noise ($s(\pi) = 1$); the coefficient identities do not depend on the noise factor.
 #
 # Full-mode wall time: 13 s on a 2-core CPU (`FAST=1`: 11 s; `benchmarks/notebook_times.py`).
@@ -258,7 +258,8 @@ plt.show()
 
 # %% [markdown]
 # What the figure shows. **Left:** every member's $\Theta_t$ runs from 1 (clean end) to 0 (degraded end); they differ
-# only in *when* the mean moves. BBDM's is a straight line (linear $m_t$), I2SB's almost one; DDBM-VE ($G_t = t^2$)
+# only in *when* the mean moves. BBDM's is a straight line (linear $m_t$; the interpolant's $\Theta_t = 1 - t/T$ is the same line, drawn
+# on top of it, so BBDM's colour is hidden), I2SB's almost one; DDBM-VE ($G_t = t^2$)
 # and DDBM-VP move slowly at first; GOUB and IR-SDE share a grid and nearly coincide (IR-SDE ends at
 # $e^{-\bar\theta_T} = 0.005$, not 0); RDBM lies in between. **Right:** the noise level's *shape* (each curve divided
 # by its own maximum: the absolute levels differ by orders of magnitude, see notebook 09). The pinned bridges return

@@ -17,7 +17,7 @@
 # embedded default data (deraining and inpainting), how to read its loss curve, and how to measure a
 # restoration honestly: PSNR and SSIM over the whole image, on the *degraded* pixels and on the *intact* ones.
 #
-# **Prerequisites.** Notebook 02 (the RDBM path `x_t = mu + Theta_t pi + Sigma_t pi eps` and its samplers) and
+# **Prerequisites.** Notebooks 02a–02c (the RDBM path `x_t = mu + Theta_t pi + Sigma_t pi eps` and its samplers) and
 # notebook 05 (why intact pixels never move along RDBM's path).
 #
 # **Full-mode wall time: 17 min on a 2-core CPU** (one torch thread, no other load; `benchmarks/notebook_times.py`,

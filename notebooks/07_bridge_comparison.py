@@ -18,7 +18,7 @@
 # paired difference with its 95 % interval, overall and separately on the degraded and on the intact pixels,
 # and the plain statement of which differences are established and which are not.
 #
-# **Prerequisites.** Notebooks 02 (the residual path), 03 (the special cases) and 06 (training).
+# **Prerequisites.** Notebooks 02a (the residual path), 03 (the special cases) and 06 (training).
 #
 # **Full-mode wall time: about 10 s** (it reads the results of `benchmarks/bridge_comparison.py` and
 # bootstraps them; the 72 runs themselves took about an hour of one CPU thread). `FAST=1` (CI) instead trains a

@@ -16,9 +16,9 @@
 # **What you will learn.** How the library's four samplers, in five settings (implicit with `eta = 0` and with
 # `eta = 1`, Euler–Maruyama on the reverse SDE, Euler and Heun on the probability-flow ODE), trade network
 # evaluations (NFE) for quality on a trained RDBM; and, with a known `x0`, their measured orders of convergence —
-# including the implicit step's, which has no discretisation error (notebook 02, section 4).
+# including the implicit step's, which has no discretisation error (notebook 02c, section 1).
 #
-# **Prerequisites.** Notebook 02 (reverse SDE, PF-ODE, the implicit step) and notebook 06 (training; this
+# **Prerequisites.** Notebooks 02b (reverse SDE, PF-ODE), 02c (the implicit step) and 06 (training; this
 # notebook reuses its deraining network).
 #
 # **Full-mode wall time: 20 min on a 2-core CPU shared with other jobs** (one torch thread; the committed run,
@@ -292,7 +292,7 @@ display(Markdown("\n".join(said)))
 # true `x0`. On a continuous schedule (`theta = 3`, `T = 1`, so `thbar_T = 3`) with a large `lam = 0.3`
 # (a strongly stochastic bridge), we start off the mean at `t0 = 0.9`:
 # `x_{t0} = mu + Theta_{t0} pi + Sigma_{t0} pi eps` with a fixed `eps`, and integrate the PF-ODE to `t1 = 0.1`.
-# For a fixed `x0` the PF-ODE carries each noise value `eps` along its own path (notebook 02, section 4), so the
+# For a fixed `x0` the PF-ODE carries each noise value `eps` along its own path (notebook 02c, section 1), so the
 # exact solution is
 # `x_{t1} = mu + Theta_{t1} pi + Sigma_{t1} pi eps` — `path.sample(x0, mu, t1, noise=eps)`. The sweep is cheap and
 # identical in fast mode. Everything is in float64, so the errors are not hidden by rounding.
@@ -350,7 +350,7 @@ assert all(abs(p - 2) < 0.25 for p in order["Heun"][-3:])
 assert max(errors["implicit (eta=0)"]) < 1e-12
 
 # %% [markdown]
-# **Why the implicit step is exact.** Notebook 02 (section 4; `docs/theory.md` eq. 8.3) showed that, with
+# **Why the implicit step is exact.** Notebook 02c (section 1; `docs/theory.md` eq. 8.3) showed that, with
 # `x0_hat` held fixed, the `eta = 0` step *is* the solution of the PF-ODE from `t` to `s`, not an approximation of
 # it. The measurement above is that statement in numbers: with a perfect `x0_hat` every step count gives the exact
 # answer to float64 rounding, while Euler and Heun approximate the same flow with local errors of order `du^2` and

@@ -20,7 +20,7 @@
 # why: the `eta = 0` step never sees the noise factor, and the stochastic samplers see it only through the
 # *predicted* residual.
 #
-# **Prerequisites.** Notebooks 02 (the implicit step), 04 (the setting of this notebook) and 06 (training an
+# **Prerequisites.** Notebooks 02c (the implicit step), 04 (the setting of this notebook) and 06 (training an
 # `x0`-predictor).
 #
 # Full-mode wall time: 104 s on a 2-core CPU shared with other jobs (load average about 10; `FAST=1`: 24 s;
@@ -353,7 +353,7 @@ print("modulated noise: the stochastic samplers are biased even with the exact p
 # %% [markdown]
 # ## 5. The algebra: why `eta = 0` never sees the modulation
 #
-# The implicit step from `t` to `s < t` (notebook 02), with `E_t(x0) = mu + Theta_t (x0 - mu)`:
+# The implicit step from `t` to `s < t` (notebook 02c), with `E_t(x0) = mu + Theta_t (x0 - mu)`:
 #
 # $$x_s = E_s(\hat x_0) + \frac{\sqrt{\Sigma_s^2 - \rho_s^2}}{\Sigma_t}\,\bigl(x_t - E_t(\hat x_0)\bigr)
 #        + \rho_s\, s(\hat\pi)\, z, \qquad \rho_s^2 = \eta^2\,\mathrm{Var}[x_s \mid x_t, x_0] / s(\pi)^2 .$$

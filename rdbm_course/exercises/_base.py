@@ -13,7 +13,8 @@ from typing import Any, Callable
 import sympy as sp
 import torch
 
-__all__ = ["Feedback", "Exercise", "EXERCISES", "exercise", "check", "correct", "wrong",
+__all__ = ["Feedback", "Exercise", "EXERCISES", "exercise", "check", "correct", "wrong", "letter_answer",
+           "tensor_or_none", "intact_batch",
            "sympy_answer", "tensor_answer", "call_student"]
 
 
@@ -222,3 +223,39 @@ def tensor_answer(value, expected: torch.Tensor, *, what: str, rtol: float = 1e-
     where = f" (largest at {index_name} {worst})" if got.numel() > 1 else ""
     return wrong(f"{what} is off by up to {float(err.max()):.3g}{where}; the tolerance is {rtol:g} relative.",
                  hint)
+
+
+def tensor_or_none(value):
+    """``value`` as a float64 tensor, or None when it cannot be one (the checker then reports it elsewhere)."""
+    try:
+        return torch.as_tensor(value, dtype=torch.float64)
+    except Exception:
+        return None
+
+
+def intact_batch(seed: int, shape=(2, 1, 4, 4)):
+    """A small image batch for the step and drift exercises: ``(x0, mu, x0_hat, noise, intact)``.
+
+    About a third of the pixels are intact (``mu == x0``, and the prediction ``x0_hat`` is exact there); elsewhere
+    ``mu`` is ``x0`` plus noise of std 0.5 and ``x0_hat`` is off by noise of std 0.1.
+    """
+    g = torch.Generator().manual_seed(seed)
+    x0 = torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1
+    mu = x0 + 0.5 * torch.randn(shape, generator=g, dtype=torch.float64)
+    intact = torch.rand(shape, generator=g) < 1 / 3
+    mu = torch.where(intact, x0, mu)
+    x0_hat = torch.where(intact, x0, x0 + 0.1 * torch.randn(shape, generator=g, dtype=torch.float64))
+    noise = torch.randn(shape, generator=g, dtype=torch.float64)
+    return x0, mu, x0_hat, noise, intact
+
+
+# ----------------------------------------------------------------------------- choices
+
+
+def letter_answer(answer, letters):
+    """The letter a student chose (``"b"``, ``" (B) "`` ...) if it is one of ``letters``, else a Feedback."""
+    choice = answer.strip().lower().strip("()") if isinstance(answer, str) else None
+    if choice not in letters:
+        return wrong(f"expected one of the letters {', '.join(repr(k) for k in letters)}, got {answer!r}.",
+                     "write the letter of your choice as a string, e.g. `\"a\"`.")
+    return choice

@@ -13,7 +13,7 @@ import torch
 
 from derivations import special_cases as sc
 
-from ._base import call_student, correct, exercise, sympy_answer, tensor_answer, wrong
+from ._base import call_student, correct, exercise, letter_answer, sympy_answer, tensor_answer, wrong
 
 # ----------------------------------------------------------------------------- 03.1 the Brownian limit of Sigma^2
 
@@ -126,10 +126,9 @@ def gaps_to_irsde(choice: str) -> list[tuple[float, float]]:
 
 @exercise("03.3", "which limit of the family is IR-SDE", "predict")
 def check_irsde_limit(answer):
-    choice = answer.strip().lower().strip("()") if isinstance(answer, str) else None
-    if choice not in LIMITS:
-        return wrong(f"expected one of the letters {', '.join(repr(k) for k in LIMITS)}, got {answer!r}.",
-                     "write the letter of your choice as a string, e.g. `\"a\"`.")
+    choice = letter_answer(answer, LIMITS)
+    if not isinstance(choice, str):
+        return choice
     if choice == "c":
         trend = ", ".join(f"{g:.1e} at thbar_T = {end:g}" for (g, _), end in zip(gaps_to_irsde("c"), FAR_ENDS))
         return correct("moving the pinned end away switches the pinning off: the bridge's pull coth(thbar_{t:T}) "

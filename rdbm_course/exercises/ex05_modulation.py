@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from rdbm_core.path import append_dims
-from ._base import call_student, correct, exercise, tensor_answer, wrong
+from ._base import call_student, correct, exercise, tensor_answer, tensor_or_none, wrong
 
 LAM_VIS = 0.1  # the visible noise level of notebook 05
 
@@ -102,10 +102,7 @@ def check_std_map(answer):
         got, failure = call_student(answer, path, x0, mu, t, name="std_map(path, x0, mu, t)")
         if failure is not None:
             return failure
-        try:
-            got_t = torch.as_tensor(got, dtype=torch.float64)
-        except Exception:
-            got_t = None
+        got_t = tensor_or_none(got)
         if got_t is not None and got_t.shape == x0.shape:
             for wrong_map, hint in _confusions(path, x0, mu, t):
                 if not torch.allclose(wrong_map.double(), path.std(x0, mu, t).double(), rtol=1e-5, atol=1e-7) \

@@ -104,7 +104,7 @@ def test_mathjax_is_inside_the_book_and_nothing_is_remote(site):
 
 
 def test_latex_is_left_for_mathjax(site):
-    source = NOTEBOOKS / "02_rdbm_forward_reverse.ipynb"
+    source = NOTEBOOKS / "02a_marginal_and_posterior.ipynb"
     nb = nbformat.read(source, as_version=4)
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     inline = re.findall(r"(?<!\$)\$[^$<>&\n]+\$(?!\$)", markdown)

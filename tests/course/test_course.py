@@ -7,7 +7,7 @@ from rdbm_course.exercises import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = (ROOT / "docs" / "COURSE.md").read_text()
-NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]*_*.py"))  # 01_x, 02a_x, ...
 TIMES = ROOT / "benchmarks" / "results" / "notebook_times.csv"
 
 

@@ -10,20 +10,26 @@ import pytest
 import torch
 
 from rdbm_course.exercises import EXERCISES, Feedback, check
-from rdbm_course.exercises.ex02_rdbm import PIXELS
+from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-STUDENT = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+STUDENT = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.py"))  # 01_x, 02a_x, ...: the part before "_" is the id prefix
 
-CALL = re.compile(r'check\("(\d\d\.\d)", ([^)]*)\)')
+CALL = re.compile(r'check\("(\d\d[a-z]?\.\d)", ([^)]*)\)')
 
-IDS = {"01": ("01.1", "01.2", "01.3"), "02": ("02.1", "02.2", "02.3", "02.4"), "03": ("03.1", "03.2", "03.3")}
+IDS = {"01": ("01.1", "01.2", "01.3"), "02a": ("02a.1", "02a.2"), "02b": ("02b.1", "02b.2", "02b.3"),
+       "02c": ("02c.1", "02c.2"), "03": ("03.1", "03.2", "03.3")}
 
 
 def test_every_notebook_has_two_to_four_registered_exercises():
     per_notebook = Counter(i.split(".")[0] for i in EXERCISES)
-    assert {p.name[:2] for p in STUDENT} == set(per_notebook)
+    assert {_prefix(p) for p in STUDENT} == set(per_notebook)
     assert all(2 <= n <= 4 for n in per_notebook.values()), per_notebook
+
+
+def _prefix(script: Path) -> str:
+    """The notebook's id prefix: ``02a`` for ``02a_marginal_and_posterior.py``."""
+    return script.name.split("_")[0]
 
 
 def _calls(script: Path) -> list[tuple[str, str]]:
@@ -32,7 +38,7 @@ def _calls(script: Path) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("script", STUDENT, ids=lambda p: p.name)
 def test_notebook_poses_its_exercises_unanswered_and_has_solutions(script):
-    nn = script.name[:2]
+    nn = _prefix(script)
     ids = sorted(i for i in EXERCISES if i.startswith(nn + "."))
     posed = _calls(script)
     assert sorted(i for i, _ in posed) == ids, "every exercise is posed once, in order, in its notebook"
@@ -71,20 +77,20 @@ def test_exercises_registered_with_a_mix_of_kinds():
 
 @pytest.mark.parametrize("nn", IDS)
 def test_notebook_and_solutions_cover_every_exercise(nn):
-    notebook = next(NOTEBOOKS.glob(f"{nn}_*.py"))
+    (notebook,) = NOTEBOOKS.glob(f"{nn}_*.py")
     solutions = NOTEBOOKS / "solutions" / f"{notebook.stem}_solutions.py"
     cells = jupytext.read(notebook).cells
     start = next(k for k, cell in enumerate(cells) if cell.source.startswith("## Exercises"))
     exercise_code = "\n".join(cell.source for cell in cells[start:] if cell.cell_type == "code")
-    assert re.findall(r'check\("(\d\d\.\d)", answer_\d\d_\d\)', exercise_code) == list(IDS[nn])
+    assert re.findall(r'check\("(\d\d[a-z]?\.\d)", answer_\d\d[a-z]?_\d\)', exercise_code) == list(IDS[nn])
     assert "assert" not in exercise_code  # the cells run under nbval with `...`
-    solved = re.findall(r'check\("(\d\d\.\d)"', solutions.read_text())
+    solved = re.findall(r'check\("(\d\d[a-z]?\.\d)"', solutions.read_text())
     assert solved == list(IDS[nn])
     assert solutions.read_text().count("assert feedback") == len(IDS[nn])
 
 
-def test_the_pixel_table_of_02_4_matches_the_checker():
-    text = (NOTEBOOKS / "02_rdbm_forward_reverse.py").read_text()
+def test_the_pixel_table_of_02c_2_matches_the_checker():
+    text = (NOTEBOOKS / "02c_implicit_sampler.py").read_text()
     for key, label in (("x0", r"\$x_0\$"), ("mu", r"\$\\mu\$"), ("x0_hat", r"\$\\hat x_0\$")):
         row = re.search(rf"^# \| {label} \|(.*)\|$", text, re.M)
         assert row, key

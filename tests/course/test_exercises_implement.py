@@ -35,14 +35,48 @@ def test_01_3_theta_on_grid():
     assert "shape" in check("01.3", lambda sch, t: theta_on_grid(sch, t)[:-1]).message
 
 
+def reverse_sde_drift(path, x, x0_hat, mu_, t):
+    theta_t, _, sigma_t = path.coefficients(t)
+    return (mu_ - x) / torch.tanh(path.schedule.clock_to_end(t)) \
+        + 2 * path.lam * (x - mu_ - theta_t * (x0_hat - mu_)) / sigma_t ** 2
+
+
+def test_02b_3_reverse_sde_drift():
+    """The library's drift passes; g^2 and the score as separate factors (NaN at intact pixels), the PF-ODE velocity,
+    the forward drift alone and the drift per unit time (times theta_t) are caught.  Mutation tried: without the
+    checker's finiteness test the naive version gets the generic non-finite message, which names no intact pixel."""
+    giveaway = "2 * path.lam * (x - mu_ - theta_t * (x0_hat - mu_)) / sigma_t ** 2"
+    assert check("02b.3", reverse_sde_drift)
+
+    def naive(path, x, x0_hat, mu_, t):
+        theta_t, _, sigma_t = path.coefficients(t)
+        pi_hat = x0_hat - mu_
+        score = -(x - mu_ - theta_t * pi_hat) / (sigma_t ** 2 * pi_hat ** 2)
+        return (mu_ - x) / torch.tanh(path.schedule.clock_to_end(t)) - 2 * path.lam * pi_hat ** 2 * score
+
+    nan = check("02b.3", naive)
+    assert_caught(nan, giveaway)
+    assert "NaN" in nan.message and "intact" in nan.message
+    flow = check("02b.3", lambda path, x, x0_hat, mu_, t: path.velocity(x, x0_hat, mu_, t))
+    assert_caught(flow, giveaway)
+    assert "probability-flow" in flow.message
+    forward = check("02b.3", lambda path, x, x0_hat, mu_, t: path.bridge_drift(x, mu_, t))
+    assert_caught(forward, giveaway)
+    assert "forward drift" in forward.message
+    per_time = check("02b.3", lambda path, x, x0_hat, mu_, t: reverse_sde_drift(path, x, x0_hat, mu_, t)
+                     * (path.schedule.clock(t) - path.schedule.clock(t - 1)))
+    assert_caught(per_time, giveaway)
+    assert_caught(check("02b.3", raises), giveaway)
+
+
 def implicit_step_eta0(path, x_t, x0_hat, mu_, t, s):
     theta_t, _, sigma_t = path.coefficients(t)
     theta_s, _, sigma_s = path.coefficients(s)
     return mu_ + theta_s * (x0_hat - mu_) + sigma_s / sigma_t * (x_t - mu_ - theta_t * (x0_hat - mu_))
 
 
-def test_02_3_implicit_step():
-    assert check("02.3", implicit_step_eta0)
+def test_02c_1_implicit_step():
+    assert check("02c.1", implicit_step_eta0)
 
     def inverted(path, x_t, x0_hat, mu_, t, s):  # Sigma_t / Sigma_s: the step goes the wrong way
         theta_t, _, sigma_t = path.coefficients(t)
@@ -55,15 +89,15 @@ def test_02_3_implicit_step():
         return (theta_s * x0_hat + (1 - theta_s) * mu_
                 + sigma_s / sigma_t * (x_t - theta_t * x0_hat - (1 - theta_t) * mu_))
 
-    assert_caught(check("02.3", inverted), STEP_GIVEAWAY)
-    forgets = check("02.3", lambda path, x_t, x0_hat, mu_, t, s: path.mean(x0_hat, mu_, s))
+    assert_caught(check("02c.1", inverted), STEP_GIVEAWAY)
+    forgets = check("02c.1", lambda path, x_t, x0_hat, mu_, t, s: path.mean(x0_hat, mu_, s))
     assert_caught(forgets, STEP_GIVEAWAY)
     assert "forgets the noise" in forgets.message
-    bits = check("02.3", convex_mean)
+    bits = check("02c.1", convex_mean)
     assert_caught(bits, STEP_GIVEAWAY)
     assert "exactly mu" in bits.message
-    assert_caught(check("02.3", raises), STEP_GIVEAWAY)
-    shape = check("02.3", lambda path, x_t, *rest: implicit_step_eta0(path, x_t, *rest)[0])
+    assert_caught(check("02c.1", raises), STEP_GIVEAWAY)
+    shape = check("02c.1", lambda path, x_t, *rest: implicit_step_eta0(path, x_t, *rest)[0])
     assert_caught(shape, STEP_GIVEAWAY)
     assert "shape" in shape.message
 

@@ -10,7 +10,8 @@ from rdbm_core import ResidualPath, bridges, samplers, schedules
 from rdbm_core.data import SyntheticPairs
 from rdbm_course import explorer
 from rdbm_course.exercises import check
-from rdbm_course.exercises.ex02_rdbm import PIXELS
+from rdbm_course.exercises.ex02a_marginal_posterior import TERMINAL_CHOICES, terminal_posterior_moments
+from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS
 from rdbm_course.exercises.ex03_special_cases import LIMITS
 from rdbm_course.exercises.ex09_explorer import sigma_max_ratio, still_bridges
 
@@ -27,18 +28,31 @@ def test_truths_come_from_the_library():
     assert still_bridges(mu=0.0) == {"rdbm"}  # with mu = 0 DDBM-VP's mean stays, but its global noise moves it
 
 
-def test_02_4_pixels_at_mu():
+def test_02a_2_terminal_posterior():
+    """The truth is computed from the library (posterior at t_T against the marginal); every wrong letter is caught
+    with its own hint and without naming the right one.  Mutation tried: observing at t_T - 1 instead of t_T, the
+    posterior matches no answer and the right letter fails."""
+    (p_mean, p_std), candidates = terminal_posterior_moments()
+    assert torch.allclose(p_std, candidates["b"][1], atol=1e-12) and not torch.allclose(p_std, candidates["c"][1])
+    assert check("02a.2", "b") and check("02a.2", " (B) ")
+    for choice in ("a", "c", "d"):
+        assert_caught(check("02a.2", choice), TERMINAL_CHOICES["b"], "'b'", '"b"', "(b)")
+    assert "x0" in check("02a.2", "a").hint and "uncertain" in check("02a.2", "d").hint
+    assert "expected one of the letters" in check("02a.2", "e").message
+
+
+def test_02c_2_pixels_at_mu():
     right = {i for i, (p, m) in enumerate(zip(PIXELS["x0_hat"], PIXELS["mu"])) if p == m}
     truly_intact = {i for i, (p, m) in enumerate(zip(PIXELS["x0"], PIXELS["mu"])) if p == m}
     assert right != truly_intact  # the exercise is built on this difference
-    assert check("02.4", right) and check("02.4", sorted(right))
+    assert check("02c.2", right) and check("02c.2", sorted(right))
     giveaways = (str(right), str(sorted(right)), ", ".join(map(str, sorted(right))))
-    confusion = check("02.4", truly_intact)
+    confusion = check("02c.2", truly_intact)
     assert_caught(confusion, *giveaways)
     assert "never sees x0" in confusion.hint
-    assert_caught(check("02.4", set()), *giveaways)
-    assert_caught(check("02.4", set(range(8))), *giveaways)
-    assert_caught(check("02.4", "0, 3"), *giveaways)
+    assert_caught(check("02c.2", set()), *giveaways)
+    assert_caught(check("02c.2", set(range(8))), *giveaways)
+    assert_caught(check("02c.2", "0, 3"), *giveaways)
 
 
 def test_03_3_irsde_limit():

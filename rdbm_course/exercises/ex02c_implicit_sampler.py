@@ -1,110 +1,27 @@
-"""Exercises of notebook 02 (RDBM: forward marginal, posterior, PF-ODE and the implicit sampler).
+"""Exercises of notebook 02c (the implicit sampler: the exact ODE step, and why RDBM predicts x0).
 
-02.1 derive    the variance coefficient of the posterior ``q(x_s | x_t, x0)`` per unit ``pi^2``.
-02.2 derive    the probability-flow ODE velocity ``dx/du`` with ``x0`` replaced by ``mu + pihat``.
-02.3 implement one deterministic (``eta = 0``) implicit step; it must carry the marginal at ``t`` to the one at ``s``.
-02.4 predict   which pixels are still exactly ``mu`` after stochastic (``eta = 1``) steps with an imperfect ``x0_hat``.
+02c.1 implement one deterministic (``eta = 0``) implicit step; it must carry the marginal at ``t`` to the one at ``s``.
+02c.2 predict   which pixels are still exactly ``mu`` after stochastic (``eta = 1``) steps with an imperfect ``x0_hat``.
 """
 from __future__ import annotations
 
-import sympy as sp
 import torch
 
-from derivations import family
-from derivations.common import D, a, b, c, d, lam, mu, pihat, u, x, zero
+from ._base import call_student, correct, exercise, intact_batch, tensor_answer, wrong
 
-from ._base import call_student, correct, exercise, sympy_answer, tensor_answer, wrong
-
-# ----------------------------------------------------------------------------- 02.1 posterior variance
-
-POSTERIOR = {"thetabar_s": a, "thetabar_s:t": b, "thetabar_t:T": d, "a": a, "b": b, "d": d, "lambda": lam, "lam": lam}
-
-
-def _limit(expr, symbol, value):
-    return sp.simplify(sp.limit(expr, symbol, value))
-
-
-@exercise("02.1", "the posterior variance of q(x_s | x_t, x0)", "derive")
-def check_posterior_variance(answer):
-    return sympy_answer(
-        answer, family.posterior_coefficients(a, b)[2], POSTERIOR, what="the posterior variance (per unit pi^2)",
-        hints=((lambda e: D in zero(e).free_symbols,
-                "your variance depends on thbar_{t:T}, so it still looks beyond t. Given x_t, the bridge is Markov: "
-                "how the path continues after t cannot change what x_s can be. (The marginal variance of x_s given "
-                "x0 alone does depend on it.)"),
-               (lambda e: zero(e - lam * (1 - sp.exp(-2 * b))) == 0,
-                "lam (1 - e^{-2 thbar_{s:t}}) is the variance of x_t given x_s (the forward kernel); the posterior "
-                "goes the other way and also knows x0."),
-               (lambda e: _limit(e, a, 0) != 0,
-                "at s = 0 (thbar_s -> 0) we know x_s = x0 exactly: the posterior variance must vanish there."),
-               (lambda e: _limit(e, b, 0) != 0,
-                "as s -> t (thbar_{s:t} -> 0) we know x_s = x_t: the posterior variance must vanish there.")),
-        generic_hint="the posterior is an OU bridge from x0 (clock 0) to x_t (clock thbar_t = thbar_s + thbar_{s:t}); "
-                     "reuse exercise 01.2 with the right clock values, or complete the square in x_s.")
-
-
-# ----------------------------------------------------------------------------- 02.2 PF-ODE velocity
-
-VELOCITY = {"x": x, "mu": mu, "pihat": pihat, "thetabar_t": u, "thetabar_T": c, "u": u, "c": c,
-            "lambda": lam, "lam": lam}
-
-
-def _score_term():
-    """``lam (x - mu - Theta pihat) / Sigma^2``: minus half of ``g^2`` times the score, per unit clock."""
-    return lam * (x - mu - family.Theta(u, c) * pihat) / family.Sigma2(u, c)
-
-
-def _is(expr, reference):
-    return zero(expr - reference) == 0
-
-
-@exercise("02.2", "the probability-flow ODE velocity", "derive")
-def check_pf_velocity(answer):
-    drift = family.bridge_drift(u, c)
-    return sympy_answer(
-        answer, family.pf_velocity(x, u, c, pihat), VELOCITY, what="the PF-ODE velocity dx/du",
-        constraint=lambda p: p[u] < p[c],
-        hints=((lambda e: _is(e, drift),
-                "this is the forward drift f alone; the probability flow also has the score term "
-                "-(1/2) g^2 d/dx log q."),
-               (lambda e: _is(e, drift + 2 * _score_term()),
-                "this is the drift of the reverse-time SDE, f - g^2 d/dx log q; the deterministic flow takes half of "
-                "the g^2 term."),
-               (lambda e: _is(e, drift - _score_term()),
-                "the score term has the wrong sign: d/dx log q points back to the mean, and the flow subtracts it."),
-               (lambda e: pihat in sp.denom(sp.together(e)).free_symbols,
-                "pihat should cancel: g^2 = 2 lam pihat^2 (per unit clock) multiplies a score with pihat^2 in the "
-                "denominator.")),
-        generic_hint="v = f - (1/2) g^2 d/dx log q with f = coth(thbar_{t:T}) (mu - x), g^2 = 2 lam pihat^2 per unit "
-                     "clock and q = N(mu + Theta pihat, Sigma^2 pihat^2); differentiate the Gaussian log-density in x.")
-
-
-# ----------------------------------------------------------------------------- 02.3 the implicit eta = 0 step
+# ----------------------------------------------------------------------------- 02c.1 the implicit eta = 0 step
 
 #: the bridge and the two (t, s) pairs on which a student's step is checked
 STEP_LAM = 0.01
 STEP_PAIRS = ((60, 30), (95, 40))
 
 
-def _step_inputs():
-    """A small batch with known ``x0`` (a third of its pixels intact), an imperfect ``x0_hat`` and the noise."""
-    g = torch.Generator().manual_seed(2)
-    shape = (2, 1, 4, 4)
-    x0 = torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1
-    mu = x0 + 0.5 * torch.randn(shape, generator=g, dtype=torch.float64)
-    intact = torch.rand(shape, generator=g) < 1 / 3
-    mu = torch.where(intact, x0, mu)
-    x0_hat = torch.where(intact, x0, x0 + 0.1 * torch.randn(shape, generator=g, dtype=torch.float64))
-    eps = torch.randn(shape, generator=g, dtype=torch.float64)
-    return x0, mu, x0_hat, eps, intact
-
-
-@exercise("02.3", "the implicit eta = 0 step", "implement")
+@exercise("02c.1", "the implicit eta = 0 step", "implement")
 def check_implicit_step(answer):
     from rdbm_core import bridges, samplers
 
     path = bridges.rdbm(lam=STEP_LAM)
-    x0, mu_, x0_hat, eps, intact = _step_inputs()
+    x0, mu_, x0_hat, eps, intact = intact_batch(seed=2)
     name = "implicit_step_eta0(path, x_t, x0_hat, mu, t, s)"
     for t_, s_ in STEP_PAIRS:
         t, s = torch.tensor(t_), torch.tensor(s_)
@@ -146,7 +63,7 @@ def check_implicit_step(answer):
                    "(so it carries the marginal at t to the marginal at s) and leaves intact pixels at exactly mu.")
 
 
-# ----------------------------------------------------------------------------- 02.4 predict: which pixels stay mu
+# ----------------------------------------------------------------------------- 02c.2 predict: which pixels stay mu
 
 #: eight pixels: the clean image, the degraded one and a network's imperfect prediction
 PIXELS = {
@@ -159,7 +76,7 @@ PREDICT_GRID = (99, 89, 79, 69)
 
 
 def pixels_at_mu(seed: int = 0) -> set[int]:
-    """Run the experiment of 02.4: the ``eta = 1`` sampler with a network that always answers ``x0_hat``."""
+    """Run the experiment of 02c.2: the ``eta = 1`` sampler with a network that always answers ``x0_hat``."""
     from rdbm_core import bridges, samplers
 
     mu_ = torch.tensor([PIXELS["mu"]], dtype=torch.float64)
@@ -180,7 +97,7 @@ def _as_pixel_set(answer):
     return set(items) if all(0 <= i < len(PIXELS["mu"]) for i in items) else None
 
 
-@exercise("02.4", "which pixels stay exactly at mu", "predict")
+@exercise("02c.2", "which pixels stay exactly at mu", "predict")
 def check_pixels_at_mu(answer):
     n = len(PIXELS["mu"])
     chosen = _as_pixel_set(answer)
