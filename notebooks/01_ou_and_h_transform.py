@@ -149,7 +149,8 @@ print(checks)
 # $p(x_t\mid x_s) = \mathcal N\big(\mu + e^{-\bar\theta_{s:t}}(x_s-\mu),\ \lambda(1-e^{-2\bar\theta_{s:t}})\pi^2\big)$,
 # and from $x_0$ (`thbar_0 = 0`): $x_t\mid x_0 \sim \mathcal N(\mu + e^{-\bar\theta_t}\pi,\ \lambda(1-e^{-2\bar\theta_t})\pi^2)$.
 # Three more checks: it solves the Fokker–Planck equation, composes (Chapman–Kolmogorov), and
-# $\lambda$ is the *stationary variance* (not its square). In the log-density the residual is written out as
+# the *stationary variance* is $\lambda\pi^2$: $\lambda$ per unit $\pi^2$, a variance (not a standard deviation).
+# In the log-density the residual is written out as
 # $x_0 - \mu$, so that the $\pi$ inside $\log(2\pi\ldots)$ is only the number $3.14159\ldots$:
 
 # %%
@@ -249,7 +250,7 @@ plt.show()
 #
 # The bridge SDE is linear with additive noise, so $x_t$ given $x_0$ is Gaussian; write its mean and spread as
 # $\mu + \Theta_t\pi$ and $\Sigma_t|\pi|$. These two numbers per time are the **bridge coefficients** on which every
-# later notebook rests. Read them off the 4000 simulated bridge paths of section 0 (degraded pixel):
+# later notebook rests. Read them off the simulated bridge paths of section 0 (degraded pixel; 4000 paths in full mode):
 # $\Theta_t = (\overline{x_t} - \mu)/\pi$ and $\Sigma_t = \mathrm{std}(x_t)/|\pi|$. For comparison the free process's
 # coefficients, known from section 1: $e^{-\bar\theta_t}$ and $\sqrt{\lambda(1 - e^{-2\bar\theta_t})}$. Dashed: the
 # library's closed form `bridge.coefficients(t)` (`docs/theory.md` eq. 4.2). Exercises 01.1 and 01.2 ask you to

@@ -156,8 +156,9 @@ print(checks)
 # $t_T$ every path sits at $\mu$, the ODE is singular there and its solution through $x_T = \mu$ is not unique; a
 # deterministic sampler started at $x_T = \mu$ returns *one* output per $\mu$ and cannot reproduce the spread of
 # $p(x_0\mid\mu)$ (notebook 02c, section 1, shows which solution it picks; notebook 04 shows it on paths;
-# `docs/theory.md` §7). The stochastic reverse SDE has no such property — its noise amplitude $\sqrt{2\lambda}|\pi|$
-# depends on $x_0$, so the $\eta > 0$ samplers use $|\hat\pi|$ as an approximation.
+# `docs/theory.md` §7). The averaging argument does not carry over to the stochastic reverse SDE: its noise
+# amplitude $\sqrt{2\lambda}|\pi|$ depends on $x_0$, and not affinely, so the $\eta > 0$ samplers use $|\hat\pi|$,
+# an approximation (notebook 10 measures the bias it causes).
 
 # %% tags=["nbval-check-output"]
 assert reverse.check_pf_velocity_affine_in_x0() == 0

@@ -355,8 +355,8 @@ assert max(errors["implicit (eta=0)"]) < 1e-12
 # it. The measurement above is that statement in numbers: with a perfect `x0_hat` every step count gives the exact
 # answer to float64 rounding, while Euler and Heun approximate the same flow with local errors of order `du^2` and
 # `du^3`. With a real network the only error left in the implicit sampler is that `x0_hat` changes from step to
-# step — the model's error, not the integrator's. This is the same reason DDIM beats Euler on the PF-ODE of
-# ordinary diffusion models at few steps.
+# step — the model's error, not the integrator's. DDIM's step for ordinary diffusion models is exact in the same
+# sense: with its noise prediction held fixed, it solves their PF-ODE exactly.
 
 # %%
 print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} min")
@@ -392,7 +392,8 @@ check("08.2", answer_08_2)
 # %% [markdown]
 # **08.3 (predict).** Section 1 counted Heun's evaluations on the reference grid. How many network evaluations
 # does `samplers.sample_heun` spend with **10 steps** on each of these grids:
-# (a) RDBM, `rdbm.schedule.sampling_times(10)`;
+# (a) RDBM, `rdbm.schedule.sampling_times(10)` (section 1's rule gives this one: it is the baseline for the other
+# two);
 # (b) IR-SDE, `bridges.irsde()` with `.schedule.sampling_times(10)` (from its terminal index 100 to the clean
 # index 0, starting from a noisy `x_T`);
 # (c) part 3's bridge on `torch.linspace(0.9, 0.1, 11)`, starting from a given `x_T`?

@@ -65,10 +65,11 @@ explore()
 
 # %% [markdown]
 # One redraw computes the curves, the paths and the strip and draws the figure as the PNG the widget shows. On this
-# project's 2-core CPU with nothing else running it took about 0.3 s once the first few redraws had warmed up
-# (matplotlib's drawing is most of it); now and then Python's full garbage collection adds about 0.3 s to one of
-# them, and other work on the same cores slows every redraw. The output below is what the machine gave when this
-# notebook was last run. One untimed round, then ten redraws, two per bridge:
+# project's 2-core CPU with nothing else running, an earlier measurement (not repeated here) gave about 0.3 s once
+# the first few redraws had warmed up (matplotlib's drawing is most of it); now and then Python's full garbage
+# collection adds about 0.3 s to one of them, and other work on the same cores slows every redraw: the committed
+# output below comes from a run on a machine shared with other jobs, about twice as slow. One untimed round, then
+# ten redraws, two per bridge:
 
 # %%
 times = []
@@ -100,8 +101,8 @@ for preset in explorer.PRESETS:
 # %% [markdown]
 # What to see:
 #
-# * **RDBM** puts noise only inside the hole (notebook 05); every other bridge covers the whole crop, intact pixels
-#   included.
+# * **RDBM**'s strip: compare where its noise sits with where the other four bridges put theirs (notebook 05 explains
+#   the difference; exercise 09.3 asks what it means for a single intact pixel).
 # * **GOUB** and **RDBM** share the OU bridge, but on different clocks: RDBM's reference clock is slow at first
 #   and very fast at the end (its `Sigma_t` falls to 0 in the last step), GOUB's grid descends more smoothly.
 # * **BBDM**'s `Theta_t` is a straight line (the Brownian limit on a linear `m_t`) and its standard deviation

@@ -24,7 +24,7 @@
 # `x0`-predictor).
 #
 # Full-mode wall time: 104 s on a 2-core CPU shared with other jobs (load average about 10; `FAST=1`: 24 s;
-# `benchmarks/notebook_times.py`).
+# `benchmarks/notebook_times.py`); the committed run's cells took 115 s (printed before the exercises).
 
 # %%
 import math
@@ -202,11 +202,11 @@ assert max(learn_err.values()) < 0.15, learn_err
 # same width around `mu + Theta_t pi`: `x0_hat` is a smooth step from −0.6 to +0.7, centred between them. Under
 # **modulation** the noise is `Sigma_t pi eps`: the lower mode (`|pi| = 1`) is spread three times wider than the
 # upper one (`|pi| = 0.3`), so near `t = T` the upper mode's `x_t` is a narrow spike inside the lower mode's broad
-# bump. Far from `mu` only the wide lower mode can have produced `x_t`; right at `mu` the narrow one is more
-# likely. Worked out: at `x_t = mu` (for any `t < T`) the likelihood of each `x0` is proportional to `1 / |pi|`,
-# so `E[pi | x_t = mu] = E[sign pi] / E[1/|pi|] = 0`, i.e. **`x0_hat(mu, t) = mu`: the predicted residual
-# vanishes exactly where every sampler starts.** At `t = T` itself `x_T = mu` carries no information and the
-# exact answer jumps to the prior mean 0.05; a smooth network cannot follow that jump.
+# bump. Far from `mu` only the wide lower mode can have produced `x_t`; right at `mu` the narrow one gains weight.
+# How the two balance exactly at `x_t = mu`, where every sampler starts, and so what the exact predictor returns
+# there, is exercise 10.1: predict it before you read the dashed curves where they cross the dotted line (section 5
+# uses the answer). At `t = T` itself `x_T = mu` carries no information and the exact answer jumps to the prior
+# mean 0.05; a smooth network cannot follow that jump.
 
 # %% [markdown]
 # ## 3. Samples from `mu`: the deterministic sampler, the ancestral sampler, the reverse SDE
@@ -311,7 +311,8 @@ for (lam, noise, who), s in sorted(STATS.items(), key=lambda kv: (kv[0][2] != "l
 #    predictor the fraction is within 4 standard errors of 1/2 (no allowance: the global samplers are consistent).
 # 3. **Modulated noise: the stochastic samplers are biased, even with the exact predictor.** With the exact
 #    predictor, at every `lam`, the lower-mode fraction of the reverse SDE differs from 1/2 by more than
-#    4 standard errors (section 5 says why; `eta = 1` is biased less at `lam = 0.01, 0.1`, more at the others). With
+#    4 standard errors (section 5 says why; `eta = 1` is biased about as much at `lam = 0.01`, less at `0.1`, more at
+#    `1e-4` and `1`). With
 #    the learned predictor at `lam <= 0.1`, the fraction is off by more than 0.2 for both stochastic samplers
 #    (the upper mode is nearly lost) and the KS distance exceeds the global model's by more than 0.1.
 
@@ -396,14 +397,15 @@ print("same network, eta = 0 along the modulated and the global path: identical 
 # `dt^2`). Under global noise `s = 1` and nothing is lost. Under modulation the sampler uses
 # `V (E[pi | x_t])^2`, smaller by `V Var[pi | x_t]` — an error of order `dt` in *every* step, which does not vanish
 # as the grid is refined. It is largest where `x_t` does not tell the modes apart — near `t = T`, where the draws
-# leave `mu` and decide their mode. There, as section 2 showed, `x0_hat(mu, t) = mu`: the predicted residual and
-# with it the injected noise vanish, although the true `|pi|` is 0.3 or 1. The reverse SDE's diffusion
+# leave `mu` and decide their mode. There the predicted residual `x0_hat - mu`, and with it the injected noise, is
+# far smaller than the true `|pi|` of 0.3 or 1 (section 2's figure; exercise 10.1 finds its exact value at
+# `x_t = mu`). The reverse SDE's diffusion
 # `sqrt(2 lam) s(pi_hat)` has the same defect (the exact reverse process of the mixture has diffusion
 # `sqrt(2 lam E[s(pi)^2 | x_t])`). A learned predictor, which cannot follow the sharp features of `x0_hat` near
 # `mu`, makes it worse.
 #
 # In restoration, where one `mu` has essentially one `x0`, `Var[pi | x_t]` is small and the bias with it; the
-# deterministic sampler is then the natural choice, and there modulation acts only through training. Notebook 04's
+# deterministic sampler is then the natural choice, and there modulation acts only through training. Notebook 05's
 # picture — intact pixels (`pi = 0`) get no noise — is, for that sampler, a statement about the *training*
 # distribution only.
 
