@@ -54,8 +54,8 @@ def show(lhs, rhs):
 # exactly; **explicit Euler on the PF-ODE**, 99 steps, only approximates it — near $T$ the reference clock advances
 # by up to about 1 per index while the ODE's rates grow like $1/\bar\theta_{t:T}$ (the stiff end of 02b, section 4);
 # **implicit, $\eta = 1$** takes the posterior step from the first step on, so it leaves $\mu$ off the mean path,
-# wanders like a bridge sample path and ends at $x_0$ as well. The two flat lines are the intact pixels, which no sampler moves (notebook 05 shows it on whole
-# images). The printed numbers are the largest distance of each trajectory from $\mu + \Theta_t\pi$.
+# wanders like a bridge sample path and ends at $x_0$ as well. The two flat lines are the intact pixels, which no
+# sampler moves (notebook 05 shows it on whole images). The printed numbers are the largest distance of each trajectory from $\mu + \Theta_t\pi$.
 
 # %%
 g = torch.Generator().manual_seed(0)
@@ -177,10 +177,10 @@ print(checks)
 
 # %% [markdown]
 # Reading the checks: the first two are the division and its pole displayed above; the third, `oo`, is the
-# sensitivity $\partial\hat\pi/\partial\hat\epsilon = -\Sigma_t(x_t - \mu)/(\Theta_t + \Sigma_t\hat\epsilon)^2$, unbounded
-# near that pole; the fourth is $E|\hat\pi| = \infty$ under modulation (below); the fifth is the global-noise formula
-# displayed above; and the sixth, `oo`, says that
-# noise prediction fails near $T$ for **global noise too**: there $\hat x_0$ is recovered by dividing by the
+# sensitivity $\partial\hat\pi/\partial\hat\epsilon = -\Sigma_t(x_t - \mu)/(\Theta_t + \Sigma_t\hat\epsilon)^2$,
+# unbounded near that pole; the fourth is $E|\hat\pi| = \infty$ under modulation (below); the fifth is the
+# global-noise formula displayed above; and the sixth, `oo`, says that noise prediction fails near $T$ for
+# **global noise too**: there $\hat x_0$ is recovered by dividing by the
 # deterministic $\Theta_t$, so a unit error in $\hat\epsilon$ costs $\Sigma_t/\Theta_t \to \infty$ in $\hat\pi$ as
 # $t \to t_T$, and at $t_T$ itself the recovery is $0/0$ (`docs/theory.md` eq. 9.5). Predicting $x_0$ (the last check)
 # divides by nothing.

@@ -243,8 +243,8 @@ for task in TASKS:
 # `Sigma_t * pi * eps` and `pi = 0` there. It is tempting to explain the restoration's intact pixels the same way —
 # "the sampler puts no noise there" — but that is wrong for the sampler used here. The reference sampler is
 # implicit with `eta = 0`, started at `x_T = mu`: it injects **no noise at all**, on any pixel, and the noise
-# factor cancels from its steps (docs/theory.md §8, eq. 8.5): for a given network, the `eta = 0` trajectory is
-# the same whether the bridge's noise is modulated by the residual or global. The cell below checks this on the
+# factor cancels from its steps (notebook 02c, section 1; docs/theory.md §8, eq. 8.5): for a given network, the
+# `eta = 0` trajectory is the same whether the bridge's noise is modulated by the residual or global. The cell below checks this on the
 # trained inpainting network: the same network, sampled on RDBM's path and on the same path with global noise.
 
 # %% tags=["nbval-check-output"]

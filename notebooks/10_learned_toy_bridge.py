@@ -359,12 +359,11 @@ print("modulated noise: the stochastic samplers are biased even with the exact p
 # $$x_s = E_s(\hat x_0) + \frac{\sqrt{\Sigma_s^2 - \rho_s^2}}{\Sigma_t}\,\bigl(x_t - E_t(\hat x_0)\bigr)
 #        + \rho_s\, s(\hat\pi)\, z, \qquad \rho_s^2 = \eta^2\,\mathrm{Var}[x_s \mid x_t, x_0] / s(\pi)^2 .$$
 #
-# The noise factor multiplies the standard deviation of `x_t` *and* of `x_s`: the marginal noise is
-# `Sigma_t s(pi) eps`, so the middle term's ratio is really `Sigma_s s(pi) / (Sigma_t s(pi))` and **`s(pi)`
-# cancels**. With `eta = 0` the last term is absent. What is left — `Theta`, `Sigma_s / Sigma_t`, `x0_hat` — does
-# not contain `s`: for a fixed network the `eta = 0` trajectory is the same whatever the noise factor. From
-# `x_T = mu`, where `Sigma_T = 0`, the first step is `x_s = mu + Theta_s (x0_hat - mu)` for every draw, and so
-# are all later ones: one value, a point of the deterministic map `mu -> x0`, not a sample.
+# With `eta = 0` the last term is absent, and the middle term carries the marginal noise `Sigma_t s(pi) eps` to
+# `Sigma_s s(pi) eps`, so the noise factor cancels from its ratio (notebook 02c, section 1): for a fixed network
+# the `eta = 0` trajectory is the same whatever the noise factor. From `x_T = mu`, where `Sigma_T = 0`, the first
+# step is `x_s = mu + Theta_s (x0_hat - mu)` for every draw, and so are all later ones: one value, a point of the
+# deterministic map `mu -> x0`, not a sample.
 #
 # So the noise factor acts only in two places:
 #
