@@ -121,7 +121,8 @@ tau = ou.tau
 m_of = sp.Function("m")(tau)
 step = sp.diff(sp.exp(tau) * (m_of - mu), tau)
 show(r"\frac{d}{d\tau}\big(e^{\tau}(m - \mu)\big)", step)
-show(r"\ldots\ \mathrm{with}\ m' = \mu - m", sp.simplify(step.subs(sp.Derivative(m_of, tau), mu - m_of)))
+show(r"\frac{d}{d\tau}\big(e^{\tau}(m - \mu)\big)\Big|_{m' = \mu - m}",
+     sp.simplify(step.subs(sp.Derivative(m_of, tau), mu - m_of)))
 show(r"m", ou.mean_by_integrating_factor())
 
 # %% tags=["nbval-check-output"]

@@ -33,7 +33,7 @@ import torch
 from IPython.display import Math, display
 
 from derivations import family, reverse
-from derivations.common import c, d, lam, pi
+from derivations.common import c, d, lam, mu, pi
 from rdbm_core import bridges, samplers
 
 
@@ -109,10 +109,11 @@ assert bool((torch.stack(ode_run.x)[:, 0].diff(dim=1) > 0).all())  # ordered at 
 #
 # ## 1. The score, and why nothing divides by $\pi$
 #
-# The marginal of 02a as a log-density in $x = x_t$, differentiated in $x$:
+# The marginal of 02a as a log-density in $x = x_t$ (the residual written out as $x_0 - \mu$, so that the $\pi$ in
+# the logarithm is only the number $3.14159\ldots$), then differentiated in $x$:
 
 # %%
-show(r"\log q(x_t = x \mid x_0)", reverse.log_q())
+show(r"\log q(x_t = x \mid x_0)", reverse.log_q().subs(pi, sp.Symbol("x_0") - mu))  # pi here is 3.14159...
 score = reverse.score()
 show(r"\partial_x\log q", sp.simplify(score))
 
