@@ -353,7 +353,8 @@ for name, item in PAIRS.items():
 # channels) of each of the two pairs of section 1 receives noise under RDBM, i.e. has a standard deviation
 # `> 0`? Answer with two fractions between 0 and 1, `(inpaint, derain)`, to within 0.01. First say what makes a
 # value's noise zero (and whether the mask of section 1 is that set); then compute the two fractions from `PAIRS`,
-# one line each (the notebook does not print them).
+# one line each. The inpainting one is a check of your reasoning (section 1 asserts that its mask is exactly the set
+# `x0 != mu`, so it is the printed mask share); the deraining one is printed nowhere above.
 
 # %%
 from rdbm_course.exercises import check
