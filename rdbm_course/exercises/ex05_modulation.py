@@ -61,8 +61,8 @@ def check_noisy_fraction(answer):
                      "the faint tails of the streaks make pi small but non-zero beyond the mask.")
     return wrong(f"your fraction for {' and '.join(off)} is off by more than 0.01.",
                  "a value gets noise when its standard deviation Sigma_t |pi| is positive; at an interior time "
-                 "Sigma_t > 0, so count the values with pi = x0 - mu != 0 (the notebook's first cell prints what you "
-                 "need).")
+                 "Sigma_t > 0, so count the values with pi = x0 - mu != 0: `(item['x0'] != item['mu'])` for each "
+                 "pair of `PAIRS`, averaged.")
 
 
 # ----------------------------------------------------------------------------- 05.2
