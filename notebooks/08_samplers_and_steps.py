@@ -354,9 +354,9 @@ assert max(errors["implicit (eta=0)"]) < 1e-12
 # `x0_hat` held fixed, the `eta = 0` step *is* the solution of the PF-ODE from `t` to `s`, not an approximation of
 # it. The measurement above is that statement in numbers: with a perfect `x0_hat` every step count gives the exact
 # answer to float64 rounding, while Euler and Heun approximate the same flow with local errors of order `du^2` and
-# `du^3`. With a real network the only error left in the implicit sampler is that `x0_hat` changes from step to
-# step — the model's error, not the integrator's. DDIM's step for ordinary diffusion models is exact in the same
-# sense: with its noise prediction held fixed, it solves their PF-ODE exactly.
+# `du^3` (`du` the step in the clock `u = thbar_t`). With a real network the only error left in the implicit sampler
+# is that `x0_hat` changes from step to step — the model's error, not the integrator's. DDIM's step for ordinary
+# diffusion models is exact in the same sense: with its noise prediction held fixed, it solves their PF-ODE exactly.
 
 # %%
 print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} min")

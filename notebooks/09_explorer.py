@@ -105,8 +105,9 @@ for preset in explorer.PRESETS:
 #   the difference; exercise 09.3 asks what it means for a single intact pixel).
 # * **GOUB** and **RDBM** share the OU bridge, but on different clocks: RDBM's reference clock is slow at first
 #   and very fast at the end (its `Sigma_t` falls to 0 in the last step), GOUB's grid descends more smoothly.
-# * **BBDM**'s `Theta_t` is a straight line (the Brownian limit on a linear `m_t`) and its standard deviation
-#   `sqrt(2 (m_t - m_t^2))` reaches 0.71 — on images in `[-1, 1]`.
+# * **BBDM**'s `Theta_t = 1 - m_t` is a straight line (the Brownian limit on its schedule `m_t`, linear from 0.001
+#   to 0.999 over the grid; notebook 03) and its standard deviation `sqrt(2 (m_t - m_t^2))` reaches 0.71 — on
+#   images in `[-1, 1]`.
 # * **DDBM-VE**'s noise reaches `sigma_max / 2 = 40`: the middle of its strip is pure noise, clipped for display.
 # * **DDBM-VP**'s `Psi_t` is not `1 - Theta_t`: its mean reverts to 0, not to `mu`.
 #

@@ -392,7 +392,8 @@ print("same network, eta = 0 along the modulated and the global path: identical 
 # %% [markdown]
 # **Why the modulated stochastic samplers are biased.** The step plugs `x0_hat = E[x0 | x_t]` into the posterior
 # `q(x_s | x_t, x0)`. Its mean is linear in `x0`, so plugging in the posterior mean gives the exact mean of
-# `p(x_s | x_t)`; its variance is `V s(pi)^2`, and the exact one is `V E[s(pi)^2 | x_t]` (plus a term of order
+# `p(x_s | x_t)`; its variance is `V s(pi)^2` (`V` the posterior variance per unit `s(pi)^2`, 02a's exercise
+# 02a.1 and `docs/theory.md` eq. 5.2), and the exact one is `V E[s(pi)^2 | x_t]` (plus a term of order
 # `dt^2`). Under global noise `s = 1` and nothing is lost. Under modulation the sampler uses
 # `V (E[pi | x_t])^2`, smaller by `V Var[pi | x_t]` — an error of order `dt` in *every* step, which does not vanish
 # as the grid is refined. It is largest where `x_t` does not tell the modes apart — near `t = T`, where the draws
