@@ -257,9 +257,9 @@ print("eta = 0 from mu: modulated and global noise give the same restoration:", 
 assert same_trajectory < 1e-5
 
 # %% [markdown]
-# So the modulation acts through **training** only (docs/theory.md §8-9): the network learned on RDBM's paths,
-# where the intact pixels of `x_t` sit exactly at `mu` at every time, and its task there is to predict a residual
-# of zero. The intact pixels of a restoration are therefore exactly as good as the network's belief that nothing
+# So, as notebook 02c concluded, the modulation acts through **training** only (docs/theory.md §8-9): the
+# network learned on RDBM's paths, where the intact pixels of `x_t` sit exactly at `mu` at every time, and its task
+# there is to predict a residual of zero. The intact pixels of a restoration are therefore exactly as good as the network's belief that nothing
 # needs fixing there: any error on them is the network's own (a small residual it predicts where there is none).
 # Noise at sampling time matters only for the stochastic samplers (`eta > 0`, Euler–Maruyama: notebook 08), whose
 # injected noise is proportional to the *predicted* residual.
