@@ -55,7 +55,8 @@ def show(lhs, rhs):
 # by up to about 1 per index while the ODE's rates grow like $1/\bar\theta_{t:T}$ (the stiff end of 02b, section 4);
 # **implicit, $\eta = 1$** takes the posterior step from the first step on, so it leaves $\mu$ off the mean path,
 # wanders like a bridge sample path and ends at $x_0$ as well. The two flat lines are the intact pixels, which no
-# sampler moves (notebook 05 shows it on whole images). The printed numbers are the largest distance of each trajectory from $\mu + \Theta_t\pi$.
+# sampler moves (notebook 05 shows it on whole images). The printed numbers are the largest distance of each
+# trajectory from $\mu + \Theta_t\pi$.
 
 # %%
 g = torch.Generator().manual_seed(0)

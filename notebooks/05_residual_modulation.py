@@ -247,7 +247,8 @@ for name, item in PAIRS.items():
 # The reference schedule's `theta` are the cosine betas: tiny at first and 0.999 at the last index,
 # so `thbar_T = 7.88` and `Sigma_t` rises slowly, stays within a few per cent of `sqrt(lam)` over the last
 # third of the grid, then drops to 0 in the very last step (the pin at `mu`). GOUB's grid has
-# `thbar_T = -ln 0.005 = 5.30` and a smoother descent. Left: `Theta_t`. Right: `Sigma_t / sqrt(lam)`, the shape of the noise level, which
+# `thbar_T = -ln 0.005 = 5.30` and a smoother descent. Left: `Theta_t`. Right: `Sigma_t / sqrt(lam)`, the shape of the
+# noise level, which
 # does not depend on `lam` (multiply by `sqrt(lam) = 0.01` for the reference RDBM, `1` for
 # `LAM_VIS`, `30/255 = 0.118` for GOUB). The standard deviation of a pixel is `Sigma_t |pi|` under RDBM
 # and `Sigma_t` under global noise.

@@ -244,7 +244,8 @@ for task in TASKS:
 # "the sampler puts no noise there" — but that is wrong for the sampler used here. The reference sampler is
 # implicit with `eta = 0`, started at `x_T = mu`: it injects **no noise at all**, on any pixel, and the noise
 # factor cancels from its steps (notebook 02c, section 1; docs/theory.md §8, eq. 8.5): for a given network, the
-# `eta = 0` trajectory is the same whether the bridge's noise is modulated by the residual or global. The cell below checks this on the
+# `eta = 0` trajectory is the same whether the bridge's noise is modulated by the residual or global. The cell below
+# checks this on the
 # trained inpainting network: the same network, sampled on RDBM's path and on the same path with global noise.
 
 # %% tags=["nbval-check-output"]
@@ -259,7 +260,8 @@ assert same_trajectory < 1e-5
 # %% [markdown]
 # So, as notebook 02c concluded, the modulation acts through **training** only (docs/theory.md §8-9): the
 # network learned on RDBM's paths, where the intact pixels of `x_t` sit exactly at `mu` at every time, and its task
-# there is to predict a residual of zero. The intact pixels of a restoration are therefore exactly as good as the network's belief that nothing
+# there is to predict a residual of zero. The intact pixels of a restoration are therefore exactly as good as the
+# network's belief that nothing
 # needs fixing there: any error on them is the network's own (a small residual it predicts where there is none).
 # Noise at sampling time matters only for the stochastic samplers (`eta > 0`, Euler–Maruyama: notebook 08), whose
 # injected noise is proportional to the *predicted* residual.

@@ -325,7 +325,8 @@ check("07.1", answer_07_1)
 # pixels (`ssim_degraded`, which rewards structure and contrast rather than small squared errors). For inpainting
 # (22 % of the pixels degraded on average over the 64 items, 5-43 % per item; the rest exactly right) and for
 # deraining (46 % on average; the masks of `data.HeldOutBenchmark`), which of the two has the higher `ssim_degraded`
-# in every training seed? Answer a dict `{"inpaint": ..., "derain": ...}` with values `"rdbm"`, `"rdbm-global"` or `"mixed"` (the seeds disagree). Say first what the PSNR intervals above
+# in every training seed? Answer a dict `{"inpaint": ..., "derain": ...}` with values `"rdbm"`, `"rdbm-global"` or
+# `"mixed"` (the seeds disagree). Say first what the PSNR intervals above
 # lead you to expect, then check.
 
 # %%

@@ -304,7 +304,8 @@ for (lam, noise, who), s in sorted(STATS.items(), key=lambda kv: (kv[0][2] != "l
 #    lower-mode fraction is within 0.1 of 1/2 (the learned model's own error is allowed for; 3 binomial standard
 #    errors are 0.027 at 3000 draws) and the KS distance to the truth is below 0.5 (the learned modes are a
 #    little shifted and sharpened, which KS sees at once: 0.19-0.41 in the committed run, against 0.02-0.18 for
-#    the exact predictor, whose distances show what the samplers themselves cost). In full mode, at `lam <= 0.1`, at least 85 % of the
+#    the exact predictor, whose distances show what the samplers themselves cost). In full mode, at `lam <= 0.1`, at
+#    least 85 % of the
 #    draws also lie within 3 mode widths of a mode centre (not in fast mode: its models train 500 steps and their
 #    modes sit a little further off); at `lam = 1` the learned samples smear between the modes (`in` < 0.5) and
 #    only the fraction and KS claims are made. With the exact
