@@ -1,7 +1,10 @@
 """The modulation ablation (issue 13, item 3): lam x noise factor x sampler, plus regression, on the benchmark.
 
-    OMP_NUM_THREADS=1 nohup nice -n 5 python benchmarks/modulation_study.py \
-        --reuse /tmp/w12/runs > benchmarks/results/modulation_study_log.txt 2>&1 &
+    OMP_NUM_THREADS=1 nohup python benchmarks/modulation_study.py \
+        >> benchmarks/results/modulation_study_log.txt 2>&1 &
+
+(``--tasks``/``--seeds`` with another ``--csv`` split the grid over several processes; their CSVs
+concatenate into one.)
 
 The grid, with the budget of the CPU bridge comparison (``CPU_BUDGET``: tiny U-Net, 250 steps of
 batch 8 on 32x32 crops, lr 1e-3, a pool of 256 pairs, 10 network evaluations per restoration):
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import platform
 import shutil
 import sys
@@ -208,7 +212,7 @@ def main(argv=None) -> int:
     meta.parent.mkdir(parents=True, exist_ok=True)
     meta.write_text(dumps_json({
         **old, "budget": asdict(budget), "machine": _machine(), "threads": args.threads, "torch": torch.__version__,
-        "command": " ".join(["OMP_NUM_THREADS=1 nohup nice -n 5 python3 benchmarks/modulation_study.py",
+        "command": " ".join([f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} python3 benchmarks/modulation_study.py",
                              *(sys.argv[1:] if argv is None else argv)]),
         "grid": grid, "date": old.get("date", time.strftime("%Y-%m-%d")),
     }, indent=1) + "\n")
