@@ -96,6 +96,9 @@ def check_restore_options(path, sampler: str = "implicit", steps: int = 10, eta:
         raise ValueError(f"--steps must be >= 1, got {steps}")
     check_tile_options(tile, overlap)
     if path is None:  # the regression network: no sampler
+        if options:
+            raise ValueError(f"--{next(iter(options)).replace('_', '-')} does not apply: the checkpoint is the "
+                             "one-pass regression network, which has no sampler")
         return {}
     if sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")

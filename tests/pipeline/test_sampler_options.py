@@ -9,7 +9,7 @@ import torch
 from rdbm_core import bridges, samplers
 from rdbm_core.cli import build_parser, main
 from rdbm_core.data import save_image
-from rdbm_core.evaluation import restore, sampler_kwargs
+from rdbm_core.evaluation import check_restore_options, restore, sampler_kwargs
 from rdbm_core.samplers import OPTION_HELP, SAMPLERS, sampler_options
 
 
@@ -36,13 +36,16 @@ def test_every_option_is_a_flag_of_both_commands(command):
 
 def test_eta_keyword_and_options():
     """``eta = 0`` may be passed to every sampler (dropped where there is no eta); any other value, and any option
-    a sampler does not take, is an error naming the flag."""
+    a sampler does not take (or any option at all for the regression network), is an error naming the flag."""
     assert sampler_kwargs("heun", 0.0) == {} and sampler_kwargs("implicit", 0.0) == {"eta": 0.0}
     assert sampler_kwargs("exact-sde", None, {"order": 1}) == {"order": 1}
     with pytest.raises(ValueError, match="--eta does not apply to the sampler 'heun'"):
         sampler_kwargs("heun", 0.5)
     with pytest.raises(ValueError, match=r"--order does not apply to the sampler 'implicit' \(its options: --eta\)"):
         sampler_kwargs("implicit", None, {"order": 2})
+    with pytest.raises(ValueError, match="--order does not apply: the checkpoint is the one-pass regression"):
+        check_restore_options(None, "dbim", options={"order": 2})
+    assert check_restore_options(None, "dbim") == {}
 
 
 def test_the_options_change_the_restoration():
