@@ -110,7 +110,9 @@ def checkpoint(runs: Path, task: str, bridge: str, seed: int) -> Path:
     ckpt = out / "checkpoint.pt"
     if not ckpt.is_file():
         print(f"training {out} (the comparison's budget)", flush=True)
-        ckpt = Path(train(method_config(task, bridge, seed, COMPARISON_BUDGET, str(out)), progress=False)["checkpoint"])
+        with torch.enable_grad():  # the caller samples under no_grad
+            ckpt = Path(train(method_config(task, bridge, seed, COMPARISON_BUDGET, str(out)),
+                              progress=False)["checkpoint"])
     return ckpt
 
 

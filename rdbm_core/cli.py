@@ -26,7 +26,8 @@ from .config import TrainConfig
 from .io import dumps_json
 from .degradations import TASKS
 
-__all__ = ["main", "coefficient_table", "add_config_flags", "config_from_flags"]
+__all__ = ["main", "coefficient_table", "add_config_flags", "config_from_flags", "add_sampler_option_flags",
+           "sampler_options_from_flags"]
 
 
 def coefficient_table(name: str, steps: int | None = None, lam: float | None = None) -> dict:
@@ -112,6 +113,39 @@ def config_from_flags(args: argparse.Namespace, cls=TrainConfig, **overrides):
     return cls(**{**{f.name: getattr(args, f.name) for f in fields(cls)}, **overrides})
 
 
+def _sampler_option_defaults() -> dict:
+    """option -> {sampler: its default} over every sampler of :data:`~rdbm_core.samplers.SAMPLERS`."""
+    from .samplers import SAMPLERS, sampler_options
+    table = {}
+    for name in SAMPLERS:
+        for option, default in sampler_options(name).items():
+            table.setdefault(option, {})[name] = default
+    return table
+
+
+def add_sampler_option_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per option of any sampler (:func:`~rdbm_core.samplers.sampler_options`: read from the samplers'
+    signatures, help from :data:`~rdbm_core.samplers.OPTION_HELP`): ``--option`` of the default's type (a bool
+    gets ``--name`` / ``--no-name``), unset by default so that the sampler's own default applies; a flag that the
+    chosen sampler does not take is an error (:func:`~rdbm_core.samplers.check_sampler_options`)."""
+    from .samplers import OPTION_HELP
+    for option, defaults in _sampler_option_defaults().items():
+        kind = type(next(iter(defaults.values())))
+        where = ", ".join(f"{name} (default {default})" for name, default in defaults.items())
+        options = dict(dest=option, default=None, help=f"{OPTION_HELP[option]}. Taken by {where}; not by the others")
+        if kind is bool:
+            options["action"] = argparse.BooleanOptionalAction
+        else:
+            options["type"] = kind
+        parser.add_argument("--" + option.replace("_", "-"), **options)
+
+
+def sampler_options_from_flags(args: argparse.Namespace) -> dict:
+    """The sampler options given on the command line (the flags of :func:`add_sampler_option_flags` that are set)."""
+    return {option: getattr(args, option) for option in _sampler_option_defaults()
+            if getattr(args, option, None) is not None}
+
+
 def _cmd_train(args) -> int:
     from .data import HeldOutBenchmark
     from .evaluation import evaluate
@@ -142,13 +176,14 @@ def _cmd_evaluate(args) -> int:
     from .metrics import append_rows
     device = _network_device(args)
     model, path, config = load_trained(args.checkpoint, device=device)
-    check_restore_options(path, args.sampler, args.steps, args.eta, args.tile, args.overlap)
+    options = sampler_options_from_flags(args)
+    check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options)
     dataset = _eval_dataset(args, config)
     if args.items and Path(args.items).exists():  # fail before the work if the file cannot take the rows
         append_rows(args.items, [], ITEM_COLUMNS)
     res = evaluate(model, path, dataset, steps=args.steps, out_dir=args.out, sampler=args.sampler, device=device,
-                   seed=args.seed, progress=not args.json, eta=args.eta, tile=args.tile, overlap=args.overlap,
-                   half=args.half)
+                   seed=args.seed, progress=not args.json, tile=args.tile, overlap=args.overlap, half=args.half,
+                   options=options)
     if args.items:
         task = args.task or config.task or "folder"
         method = args.method or (config.bridge if config.noise is None else f"{config.bridge}-{config.noise}")
@@ -213,7 +248,8 @@ def _cmd_restore(args) -> int:
     device = _network_device(args)
     sizes = [image_size(f) for f in files]  # every header is read before anything is restored
     model, path, _ = load_trained(args.checkpoint, device=device)
-    check_restore_options(path, args.sampler, args.steps, args.eta, args.tile, args.overlap)
+    options = sampler_options_from_flags(args)
+    check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options)
     budget = tile_budget_pixels(model, device, torch.float16 if args.half else None,
                                 probe_inputs=(lambda x: (x,)) if path is None else None)
     out = Path(args.output)
@@ -221,8 +257,8 @@ def _cmd_restore(args) -> int:
     generator = torch.Generator(device).manual_seed(args.seed)
     for group in _restore_batches(files, sizes, args.batch, budget):
         mu = torch.stack([load_image(f) for f in group]).to(device)
-        x0_hat = restore(model, path, mu, steps=args.steps, sampler=args.sampler, eta=args.eta, generator=generator,
-                         tile=args.tile, overlap=args.overlap, half=args.half, progress=True).cpu()
+        x0_hat = restore(model, path, mu, steps=args.steps, sampler=args.sampler, generator=generator,
+                         tile=args.tile, overlap=args.overlap, half=args.half, progress=True, options=options).cpu()
         for f, img in zip(group, x0_hat):
             save_image(img, out / (f.stem + ".png"))
             print(f"{f} -> {out / (f.stem + '.png')}")
@@ -305,8 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     def sampler_args(q):
         q.add_argument("--steps", type=int, default=10, help="sampler steps (network evaluations)")
         q.add_argument("--sampler", choices=list(SAMPLERS), default="implicit")
-        q.add_argument("--eta", type=float, default=0.0,
-                       help="implicit sampler: 0 deterministic, 1 the ancestral posterior step")
+        add_sampler_option_flags(q)
         q.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (CUDA when present)")
         q.add_argument("--tile", type=int, default=None,
                        help="tile side in pixels for the network (default: from the device's memory; 0: never tile)")

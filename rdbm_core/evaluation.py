@@ -16,20 +16,26 @@ from tqdm import tqdm
 
 from .degradations import degraded_mask
 from .metrics import METRIC_KEYS, aggregate, figure_grid, image_metrics, write_metrics
-from .samplers import SAMPLERS, Denoiser
+from .samplers import SAMPLERS, Denoiser, check_sampler_options, sampler_options
 from .tiling import check_tile_options, tiled
 
-__all__ = ["restore", "evaluate", "check_restore_options", "network_evaluations", "item_rows", "ITEM_COLUMNS"]
+__all__ = ["restore", "evaluate", "check_restore_options", "sampler_kwargs", "network_evaluations", "item_rows",
+           "ITEM_COLUMNS"]
 
 #: Columns of an items CSV: who made the restoration, which test item, and every metric.
 ITEM_COLUMNS = ("task", "method", "seed", "item", "image", *METRIC_KEYS)
 
 
 @torch.no_grad()
-def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "implicit", eta: float = 0.0,
+def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "implicit", eta: float | None = None,
             generator: torch.Generator | None = None, tile: int | None = None, overlap: int | None = None,
-            half: bool = False, progress: bool = False, parameterization: str | None = None) -> torch.Tensor:
+            half: bool = False, progress: bool = False, parameterization: str | None = None,
+            options: dict | None = None) -> torch.Tensor:
     """Restore ``mu`` [B, 3, H, W] in [-1, 1]; ``path=None`` means the one-pass regression model.
+
+    ``options``: the sampler's own options (:func:`~rdbm_core.samplers.sampler_options`, e.g. ``{"order": 2,
+    "corrector": True}`` for ``dbim``), each checked to apply to it; unset ones take the sampler's defaults.
+    ``eta`` is one of them, also taken as a keyword (:func:`sampler_kwargs`).
 
     ``parameterization`` (that of :class:`~rdbm_core.samplers.Denoiser`: ``"x0"`` or ``"noise"``): ``None`` takes
     the one the model carries (``model.parameterization``, which :func:`rdbm_core.config.make_model` sets from
@@ -45,7 +51,7 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
         raise ValueError(f"expected degraded images [B, 3, H, W], got {tuple(mu.shape)}")
     if not torch.isfinite(mu).all():
         raise ValueError("the degraded images contain non-finite values")
-    check_restore_options(path, sampler, steps, eta, tile, overlap)
+    kwargs = check_restore_options(path, sampler, steps, eta, tile, overlap, options)
     if parameterization is None:
         parameterization = getattr(model, "parameterization", "x0")
     net = tiled(model, mu.shape, tile, overlap, mu.device, half,
@@ -53,14 +59,14 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
     bar = None
     tiles = len(net.tiles(*mu.shape[-2:])) if net is not model else 1
     if progress and tiles > 1:
-        evaluations = 1 if path is None else network_evaluations(path, sampler, steps, eta, parameterization)
+        evaluations = 1 if path is None else network_evaluations(path, sampler, steps, parameterization=parameterization,
+                                                                 options=kwargs)
         bar = tqdm(total=evaluations * tiles, unit="tile", dynamic_ncols=True, leave=False,
                    desc=f"restore {mu.shape[-1]}x{mu.shape[-2]}: {tiles} tiles x {evaluations} network calls")
         net.progress = bar
     try:
         if path is None:
             return net(mu).clamp(-1, 1)
-        kwargs = {"eta": eta} if sampler == "implicit" else {}
         ts = path.schedule.sampling_times(steps)
         return SAMPLERS[sampler](Denoiser(net, parameterization=parameterization), mu, path, ts, generator=generator,
                                  **kwargs)
@@ -69,38 +75,63 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
             bar.close()
 
 
-def check_restore_options(path, sampler: str = "implicit", steps: int = 10, eta: float = 0.0,
-                          tile: int | None = None, overlap: int | None = None) -> None:
-    """Raise ``ValueError`` naming the first bad option of :func:`restore` (before any work is done)."""
-    if path is not None and sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
-    if not 0.0 <= eta <= 1.0:
-        raise ValueError(f"--eta must be in [0, 1], got {eta}")
-    if eta != 0.0 and path is not None and sampler != "implicit":
-        raise ValueError(f"--eta applies to the implicit sampler only, not to {sampler!r}")
+def sampler_kwargs(sampler: str, eta: float | None = None, options: dict | None = None) -> dict:
+    """The keyword arguments of ``SAMPLERS[sampler]`` from ``options`` (each must apply to the sampler:
+    :func:`~rdbm_core.samplers.check_sampler_options`) and the keyword ``eta``, which callers pass to every
+    sampler: ``None`` or ``0`` (deterministic) is accepted, and dropped, for a sampler without ``eta``."""
+    kwargs = check_sampler_options(sampler, options)
+    if eta is not None and (eta != 0.0 or "eta" in sampler_options(sampler)):
+        if kwargs.get("eta", eta) != eta:
+            raise ValueError(f"eta given twice: {eta} and options['eta'] = {kwargs['eta']}")
+        kwargs = check_sampler_options(sampler, {**kwargs, "eta": eta})
+    return kwargs
+
+
+def check_restore_options(path, sampler: str = "implicit", steps: int = 10, eta: float | None = None,
+                          tile: int | None = None, overlap: int | None = None, options: dict | None = None) -> dict:
+    """Raise ``ValueError`` naming the first bad option of :func:`restore` (before any work is done); return the
+    sampler's keyword arguments (:func:`sampler_kwargs`).  Their values are checked by the sampler itself, run
+    here on a 1-pixel image (:func:`network_evaluations`)."""
     if steps < 1:
         raise ValueError(f"--steps must be >= 1, got {steps}")
     check_tile_options(tile, overlap)
+    if path is None:  # the regression network: no sampler
+        if options:
+            raise ValueError(f"--{next(iter(options)).replace('_', '-')} does not apply: the checkpoint is the "
+                             "one-pass regression network, which has no sampler")
+        return {}
+    if sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+    kwargs = sampler_kwargs(sampler, eta, options)
+    if not 0.0 <= kwargs.get("eta", 0.0) <= 1.0:
+        raise ValueError(f"--eta must be in [0, 1], got {kwargs['eta']}")
+    try:
+        network_evaluations(path, sampler, min(steps, 2), options=kwargs)
+    except ValueError as err:
+        raise ValueError(f"--sampler {sampler}: {err}") from None
+    return kwargs
 
 
-def network_evaluations(path, sampler: str = "implicit", steps: int = 10, eta: float = 0.0,
-                        parameterization: str = "x0") -> int:
-    """How many network calls the sampler makes: counted by running it on a 1-pixel image."""
+def network_evaluations(path, sampler: str = "implicit", steps: int = 10, eta: float | None = None,
+                        parameterization: str = "x0", options: dict | None = None) -> int:
+    """How many network calls the sampler makes (with ``eta`` and ``options`` as in :func:`restore`): counted by
+    running it on a 1-pixel image."""
     calls = []
 
     def count(x_t, mu, t):
         calls.append(1)
         return mu
 
-    kwargs = {"eta": eta} if sampler == "implicit" else {}
-    SAMPLERS[sampler](Denoiser(count, parameterization=parameterization), torch.zeros(1, 3, 1, 1), path, path.schedule.sampling_times(steps),
-                      generator=torch.Generator().manual_seed(0), **kwargs)
+    SAMPLERS[sampler](Denoiser(count, parameterization=parameterization), torch.zeros(1, 3, 1, 1), path,
+                      path.schedule.sampling_times(steps), generator=torch.Generator().manual_seed(0),
+                      **sampler_kwargs(sampler, eta, options))
     return len(calls)
 
 
 def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None = None, sampler: str = "implicit",
-             device: str | torch.device = "cpu", seed: int = 0, progress: bool = True, eta: float = 0.0,
-             tile: int | None = None, overlap: int | None = None, half: bool = False) -> dict:
+             device: str | torch.device = "cpu", seed: int = 0, progress: bool = True, eta: float | None = None,
+             tile: int | None = None, overlap: int | None = None, half: bool = False,
+             options: dict | None = None) -> dict:
     """Restore every item of ``dataset`` (items with ``"x0"`` and ``"mu"``) and measure it.
 
     Degraded and intact pixels are those of ``degradations.degraded_mask(x0, mu)`` (the items' own
@@ -110,7 +141,7 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
     restoration (``psnr, ssim, psnr_degraded, ...``) and of the input
     (``input_psnr, ...``); the summary averages them.  With ``out_dir``, writes
     ``metrics.json``, ``metrics.csv`` and ``restorations.png`` there.  Large images are
-    restored the way :func:`restore` does it (``eta``, ``tile``, ``overlap``, ``half``).
+    restored the way :func:`restore` does it (``eta``, ``options``, ``tile``, ``overlap``, ``half``).
     """
     rows, shown = [], ([], [], [])
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -119,7 +150,7 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
         x0, mu = item["x0"], item["mu"]
         mask = degraded_mask(x0, mu)
         out = restore(model, path, mu[None].to(device), steps=steps, sampler=sampler, eta=eta, generator=generator,
-                      tile=tile, overlap=overlap, half=half, progress=progress)[0].cpu()
+                      tile=tile, overlap=overlap, half=half, progress=progress, options=options)[0].cpu()
         row = {"image": item.get("name", f"{i:03d}")}
         row.update(image_metrics(out, x0, mask))
         row.update({f"input_{k}": v for k, v in image_metrics(mu, x0, mask).items()})

@@ -26,6 +26,7 @@ Network evaluations: one per step, except :func:`sample_heun` (two per interior 
 """
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -36,7 +37,7 @@ from .path import ResidualPath, append_dims
 
 __all__ = ["Denoiser", "as_denoiser", "Trajectory", "implicit_step", "half_log_snr", "exponential_step",
            "sample_implicit", "sample_euler_maruyama", "sample_euler", "sample_heun", "sample_dbim", "sample_exact_sde",
-           "SAMPLERS"]
+           "SAMPLERS", "OPTION_HELP", "sampler_options", "check_sampler_options"]
 
 Model = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 PARAMETERIZATIONS = ("x0", "noise")
@@ -395,8 +396,9 @@ def sample_exact_sde(denoiser, mu: torch.Tensor, path: ResidualPath, ts, *, eta:
                                generator=generator, callback=callback)
 
 
-#: name -> sampler; the CLI takes these names.  The implicit sampler takes ``eta``
-#: (0 deterministic, 1 ancestral); ``dbim`` the order (default 3); ``exact-sde`` eta and order.
+#: name -> sampler; the CLI takes these names.  Each sampler's own options (:func:`sampler_options`): the implicit
+#: sampler takes ``eta`` (0 deterministic, 1 ancestral); ``dbim`` the order (default 3) and ``corrector``;
+#: ``exact-sde`` eta, order and corrector.
 SAMPLERS = {
     "implicit": sample_implicit,
     "euler-maruyama": sample_euler_maruyama,
@@ -405,3 +407,37 @@ SAMPLERS = {
     "dbim": sample_dbim,
     "exact-sde": sample_exact_sde,
 }
+
+#: What each sampler option does (a keyword-only parameter of a sampler other than those all of them share);
+#: the CLI makes one flag per option from this and the samplers' signatures.
+OPTION_HELP = {
+    "eta": "noise of each step: 0 deterministic, 1 the ancestral posterior step (implicit) or the reverse SDE "
+           "(exact-sde)",
+    "order": "order of the multistep update: 1, 2 or 3 (one network evaluation per step whatever the order)",
+    "corrector": "re-take each step with the next evaluation as one more interpolation point (UniC; "
+                 "no extra evaluation)",
+}
+_SHARED = ("x_T", "generator", "callback")  # parameters every sampler takes: not options
+
+
+def sampler_options(name: str) -> dict:
+    """The options of ``SAMPLERS[name]`` with their defaults, read from its signature (its keyword-only
+    parameters other than ``x_T``, ``generator`` and ``callback``): ``{}`` for Euler, ``{"eta": 0.0}`` for the
+    implicit sampler, ``{"order": 3, "corrector": False}`` for DBIM."""
+    if name not in SAMPLERS:
+        raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+    return {p.name: p.default for p in inspect.signature(SAMPLERS[name]).parameters.values()
+            if p.kind is p.KEYWORD_ONLY and p.name not in _SHARED}
+
+
+def check_sampler_options(name: str, options: dict | None) -> dict:
+    """``options`` for ``SAMPLERS[name]`` as keyword arguments; ``ValueError`` naming the first option that the
+    sampler does not take (as the CLI flag ``--option``) and the options it does take.  Values are checked by the
+    sampler itself when it runs."""
+    allowed = sampler_options(name)
+    for key in options or {}:
+        if key not in allowed:
+            takes = f"its options: {', '.join('--' + k.replace('_', '-') for k in allowed)}" if allowed else \
+                "it takes no options"
+            raise ValueError(f"--{key.replace('_', '-')} does not apply to the sampler {name!r} ({takes})")
+    return dict(options or {})

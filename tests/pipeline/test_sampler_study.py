@@ -63,3 +63,18 @@ def test_within_criterion_and_verdict_on_synthetic_items(tmp_path):
     assert verdict["derain/goub/heun"]["first_reaches"] == 10 and verdict["derain/goub/euler"]["stays_reaches"] is None
     assert verdict["derain/goub/dbim-2"]["first_reaches"] == 5
     assert verdict["derain/goub/euler-maruyama"]["first_within"] == 100
+
+
+def test_a_missing_checkpoint_is_trained_with_gradients(tmp_path, monkeypatch):
+    """The study samples under ``no_grad`` and trains a missing network from there: training must see gradients.
+    Mutation: calling ``train`` without ``torch.enable_grad()`` (as before) records False."""
+    study = _study()
+    seen = []
+
+    def fake_train(config, progress):
+        seen.append(torch.is_grad_enabled())
+        return {"checkpoint": str(tmp_path / "checkpoint.pt")}
+    monkeypatch.setattr(study, "train", fake_train)
+    with torch.no_grad():
+        study.checkpoint(tmp_path, "derain", "goub", 0)
+    assert seen == [True]

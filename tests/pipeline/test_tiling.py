@@ -130,7 +130,7 @@ def test_every_sampler_runs_tiled_unchanged(photo, sampler):
     out = SAMPLERS[sampler](net, mu, path, ts, generator=torch.Generator().manual_seed(0), **kwargs)
     ref = SAMPLERS[sampler](model, mu, path, ts, generator=torch.Generator().manual_seed(0), **kwargs)
     assert psnr(out[0], ref[0]) >= 40
-    assert count.n == len(net.tiles(*mu.shape[-2:])) * network_evaluations(path, sampler, 4, kwargs.get("eta", 0))
+    assert count.n == len(net.tiles(*mu.shape[-2:])) * network_evaluations(path, sampler, 4, kwargs.get("eta"))
 
 
 def test_sampler_memory_does_not_grow_with_the_steps(photo):
@@ -154,14 +154,6 @@ def test_network_evaluations_counts_the_calls():
     assert network_evaluations(path, "heun", 10) == 10 + 8  # first (terminal) and last (clean) steps: one call
 
 
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    assert main(["train", "--preset", "tiny", "--steps", "2", "--batch", "2", "--crop", "32", "--no-eval",
-                 "--out", str(out)]) == 0
-    return str(out / "checkpoint.pt")
-
-
 def test_restore_batches_images_of_one_size(tiny_checkpoint, tmp_path):
     """Three images of one size restored as one batch or one by one give the same PNGs (up to one 8-bit level),
     and a large image is tiled (``--tile``) in the same run."""
@@ -182,7 +174,12 @@ def test_restore_batches_images_of_one_size(tiny_checkpoint, tmp_path):
     (["--half", "--device", "cpu"], "--half (float16) needs a CUDA device"),
     (["--tile", "-1"], "--tile must be >= 0"),
     (["--tile", "64", "--overlap", "64"], "--overlap must be smaller than --tile"),
-    (["--sampler", "heun", "--eta", "0.5"], "--eta applies to the implicit sampler only"),
+    (["--sampler", "heun", "--eta", "0.5"], "--eta does not apply to the sampler 'heun' (it takes no options)"),
+    (["--sampler", "heun", "--eta", "0"], "--eta does not apply to the sampler 'heun'"),
+    (["--sampler", "implicit", "--order", "2"], "--order does not apply to the sampler 'implicit' (its options: --eta)"),
+    (["--sampler", "euler", "--corrector"], "--corrector does not apply to the sampler 'euler'"),
+    (["--sampler", "dbim", "--order", "4"], "--sampler dbim: order must be 1, 2 or 3, got 4"),
+    (["--sampler", "exact-sde", "--eta", "0"], "--sampler exact-sde: the stochastic sampler needs eta > 0"),
     (["--eta", "2"], "--eta must be in [0, 1]"),
     (["--steps", "0"], "--steps must be >= 1"),
     (["--device", "nonsense"], "unknown --device"),
