@@ -21,7 +21,7 @@
 # networks of the published GOUB and of a Brownian bridge (the study `benchmarks/sampler_study.py`, read from
 # its committed CSV).
 #
-# **Prerequisites.** Notebooks 02 (the implicit step), 08 (samplers and steps, convergence orders).
+# **Prerequisites.** Notebooks 02c (the implicit step), 08 (samplers and steps, convergence orders).
 #
 # Full-mode wall time: 21 s on a 2-core CPU shared with other jobs (load average about 10; `FAST=1`: 17 s;
 # `benchmarks/notebook_times.py`).
