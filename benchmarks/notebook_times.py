@@ -49,15 +49,27 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def run_notebook(path: Path, fast: bool, timeout: int) -> float:
-    """Execute ``path`` in a fresh kernel in its own folder; return the wall time in seconds."""
+def run_notebook(path: Path, fast: bool, timeout: int, write_back: bool = False) -> float:
+    """Execute ``path`` in a fresh kernel in its own folder; return the wall time in seconds.  With
+    ``write_back`` the executed notebook replaces ``path`` (as ``jupyter nbconvert --execute --inplace``), so one
+    full-mode run both measures a long notebook and refreshes its committed outputs."""
     nb = nbformat.read(path, as_version=4)
+    before = os.environ.get("FAST")
     os.environ["FAST"] = "1" if fast else "0"  # the kernel inherits this process's environment
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    t0 = time.perf_counter()
-    client.execute()
-    return time.perf_counter() - t0
+    try:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                                resources={"metadata": {"path": str(path.parent)}})
+        t0 = time.perf_counter()
+        client.execute()
+        wall = time.perf_counter() - t0
+    finally:
+        if before is None:
+            os.environ.pop("FAST", None)
+        else:
+            os.environ["FAST"] = before
+    if write_back:
+        nbformat.write(nb, path)
+    return wall
 
 
 def duration(seconds: float) -> str:
@@ -90,6 +102,8 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
     p.add_argument("--out", type=Path, default=RESULTS, help="the CSV to append to (or to read with --table)")
     p.add_argument("--table", action="store_true", help="print the Markdown table of the CSV and stop")
+    p.add_argument("--write-back", action="store_true",
+                   help="in full mode, write each executed notebook back to its file (its committed outputs)")
     args = p.parse_args(argv)
     if args.table:
         print(table(args.out))
@@ -107,7 +121,7 @@ def main(argv=None) -> int:
             writer.writeheader()
         for mode in args.modes:
             for path in paths:
-                wall = run_notebook(path, mode == "fast", args.timeout)
+                wall = run_notebook(path, mode == "fast", args.timeout, args.write_back and mode == "full")
                 name = str(path.relative_to(NOTEBOOKS))
                 writer.writerow({"notebook": name, "mode": mode, "wall_s": f"{wall:.1f}", "cpu": cpu,
                                  "date": datetime.date.today().isoformat()})

@@ -30,6 +30,7 @@
 import math
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -82,7 +83,8 @@ def config_for(task: str) -> TrainConfig:
 
 
 TASKS = ("derain", "inpaint")
-print(config_for("derain"))
+shown = config_for("derain")
+print(replace(shown, out=str(Path(shown.out).relative_to(ROOT))))  # the folder relative to the repository
 
 # %% [markdown]
 # ## 2. Training
@@ -156,7 +158,7 @@ for task in TASKS:
     out_dir = Path(config.out) / "eval"
     evals[task] = evaluate(model, path, test, steps=10, out_dir=out_dir, progress=False)
     grids[task] = out_dir / "restorations.png"
-    print(f"{task}: wrote {out_dir / 'metrics.json'} and {grids[task].name}")
+    print(f"{task}: wrote {out_dir.relative_to(ROOT) / 'metrics.json'} and {grids[task].name}")
 
 assert all(math.isfinite(e["summary"]["psnr"]) and math.isfinite(e["summary"]["ssim"]) for e in evals.values())
 

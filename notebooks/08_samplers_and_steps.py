@@ -215,7 +215,7 @@ for n in NFES[1:]:
     d = (per_item[(REFERENCE, n)] - per_item[(REFERENCE, 1)])[None]
     steps_gain[n] = (float(d.mean()), *two_stage_bootstrap(d))
 
-fig, ax = plt.subplots(figsize=(7.5, 4))
+fig, ax = plt.subplots(figsize=(10, 4))
 for label in SAMPLERS:
     if label == REFERENCE:
         continue
@@ -226,7 +226,7 @@ ax.axhline(0, color="k", lw=0.8)
 ax.set_xscale("log")
 ax.set_xlabel("network evaluations (NFE)")
 ax.set_ylabel("paired PSNR difference (dB)")
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside the bands, not on them
 plt.tight_layout()
 plt.show()
 

@@ -1,5 +1,6 @@
 """The course guide (docs/COURSE.md) covers every notebook and every exercise, with measured times."""
 import importlib.util
+import os
 import re
 from pathlib import Path
 
@@ -48,6 +49,25 @@ def test_time_table_is_the_measured_csv_for_every_notebook_and_solution():
         line = next((ln for ln in table.splitlines() if ln.startswith(f"| `{name}` |")), None)
         assert line is not None and "—" not in line, f"{TIMES.name} lacks a full- or fast-mode time of {name}"
     assert table in COURSE, "docs/COURSE.md does not quote `python benchmarks/notebook_times.py --table`"
+
+
+def test_notebook_times_writes_back_only_when_asked(tmp_path):
+    """One run measures a notebook and, with write_back, stores its outputs (and FAST=0 reaches the kernel).
+    Mutation tried: ignoring write_back leaves the file without outputs and fails the second assertion."""
+    import nbformat
+
+    notebook_times = _notebook_times()
+    fast_before = os.environ.get("FAST")
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os\nprint('FAST =', os.environ.get('FAST'))")]), path)
+    before = path.read_text()
+    assert notebook_times.run_notebook(path, fast=False, timeout=60) > 0 and path.read_text() == before
+    notebook_times.run_notebook(path, fast=False, timeout=60, write_back=True)
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [o["text"] for o in outputs] == ["FAST = 0\n"]
+    assert "execution" not in nbformat.read(path, as_version=4).cells[0].metadata  # no timing metadata written
+    assert os.environ.get("FAST") == fast_before  # the caller's environment is left as it was
 
 
 def test_time_table_formats_durations():
