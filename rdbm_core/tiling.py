@@ -228,8 +228,9 @@ class ImageGroupNorm(TorchFunctionMode):
       added to the image-wide totals, each feature pixel weighted by the share of it that
       the current tile *owns* (:meth:`next_tile`); :meth:`statistics` turns the totals into
       the image-wide mean and variance of every layer;
-    * with ``apply`` (the statistics of an earlier pass) it normalises with those instead of
-      the tile's own; with ``apply=None`` it is the ordinary GroupNorm of the tile.
+    * with ``apply`` (the statistics of an earlier pass) it normalises the first
+      ``len(apply)`` layers with those instead of the tile's own; the other layers, and all
+      with ``apply=None``, are the ordinary GroupNorm of the tile.
 
     Ownership: the tiles' blending windows divided by their sum over the image, a partition
     of unity (every image pixel is counted once in all, overlaps are not double counted, and
@@ -240,10 +241,12 @@ class ImageGroupNorm(TorchFunctionMode):
     ``multiple``, a tile's blocks are the untiled network's blocks, so the weights again sum
     to one over the tiles at every level: the recorded totals are image-wide sums.
 
-    With ``passes`` estimate passes (the first with the tiles' own statistics, each later
-    one applying the previous estimate) the first ``passes`` layers become exact up to the
-    tiles' borders (a layer is exact once its inputs come from exactly normalised layers);
-    the deeper layers need not improve.
+    Estimate passes (:class:`TiledModel`): a layer's recorded statistics are exact, up to
+    the tiles' borders, once every earlier layer was normalised with exact ones, so pass
+    ``k`` (from 0) normalises the first ``k`` layers, exact after ``k`` passes, image-wide
+    and the deeper ones with each tile's own statistics (which keeps every deeper layer's
+    features normalised; applying the deeper layers' estimates of the previous pass instead
+    made the estimates of a trained U-Net worse from pass to pass).
     """
 
     def __init__(self, apply: list | None = None, record: bool = False):
@@ -264,7 +267,7 @@ class ImageGroupNorm(TorchFunctionMode):
         layer, self.calls = self.calls, self.calls + 1
         if self.record:
             self._add(layer, x, groups)
-        if self.apply is None:
+        if self.apply is None or layer >= len(self.apply):
             return func(*args, **kwargs)
         mean, var = self.apply[layer]
         b, c = x.shape[:2]
@@ -322,9 +325,11 @@ class TiledModel(torch.nn.Module):
     differ from the image's, most at the U-Net's coarsest levels, and the tiles then
     disagree); ``"image"`` uses image-wide statistics (:class:`ImageGroupNorm`): before
     the pass that makes the prediction, ``norm_passes`` passes over all tiles estimate
-    them, the first with the tiles' own statistics, each later one normalising with the
-    previous estimate.  Each pass costs one more network call per tile; memory stays that
-    of one tile (the statistics are a few numbers per layer).  A network without
+    them: pass ``k`` (from 0) normalises the first ``k`` GroupNorm layers with the image-wide
+    statistics recorded so far, which are exact for them up to the tiles' borders, and the
+    deeper layers with the tiles' own, and records all layers.  Each pass costs one more
+    network call per tile; memory stays that of one tile (the statistics are a few numbers
+    per layer).  A network without
     ``nn.GroupNorm`` layers needs no estimate pass.
 
     Args:
@@ -422,8 +427,8 @@ class TiledModel(torch.nn.Module):
         statistics = None
         if self.image_norm:
             rows, cols = self.shares(height), self.shares(width)
-            for _ in range(self.norm_passes):
-                with ImageGroupNorm(apply=statistics, record=True) as norm:
+            for done in range(self.norm_passes):  # pass k: the first k layers, exact by now, normalised image-wide
+                with ImageGroupNorm(apply=(statistics or [])[:done], record=True) as norm:
                     for (top, th), row in zip(self.spans(height), rows):
                         for (left, tw), col in zip(self.spans(width), cols):
                             norm.next_tile(row, col)
