@@ -9,7 +9,8 @@ is a held-out test photograph (coffee, derain-degraded) resized to 4:3 at the gi
 (1 MP: 1152x864, 3 MP: 2048x1536, 12 MP: 4000x3000).  The network is an untrained U-Net
 of the preset (time and memory do not depend on the weights).  To keep the run affordable
 only ``--steps`` sampler steps are timed; the table gives seconds per megapixel for the
-run and per step.  Tiled runs use the default tiles and ``--tile-norm`` (the GroupNorm
+run and per step, wall-clock and CPU (user + system, all threads: on a machine shared with
+other jobs the CPU seconds compare better between runs than the wall-clock ones).  Tiled runs use the default tiles and ``--tile-norm`` (the GroupNorm
 statistics: ``image``, the default, costs one estimate pass per network call).  A case whose estimated untiled memory (activation bytes per pixel
 times pixels) exceeds the machine's memory is reported as not run.  Rows are appended
 to OUT.csv as they come (a rerun skips cases already there); OUT.json adds the machine
@@ -36,7 +37,7 @@ from rdbm_core.io import dumps_json  # noqa: E402
 
 SIZES = {1: (864, 1152), 3: (1536, 2048), 12: (3000, 4000)}
 COLUMNS = ["megapixels", "height", "width", "mode", "tile", "overlap", "tile_norm", "steps", "peak_mb", "seconds",
-           "s_per_mp", "s_per_mp_per_step", "status"]
+           "s_per_mp", "s_per_mp_per_step", "cpu_s_per_mp_per_step", "status"]
 
 
 def child(argv) -> int:
@@ -45,8 +46,9 @@ def child(argv) -> int:
     t0 = time.perf_counter()
     rc = main(argv)
     seconds = time.perf_counter() - t0
-    print(dumps_json({"rc": rc, "seconds": seconds,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(dumps_json({"rc": rc, "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                      "peak_mb": usage.ru_maxrss / 1024}))
     return rc
 
 
@@ -146,6 +148,7 @@ def main(argv=None) -> int:
                         row.update(peak_mb=round(res["peak_mb"]), seconds=round(res["seconds"], 1),
                                    s_per_mp=round(res["seconds"] * 1e6 / (h * w), 2),
                                    s_per_mp_per_step=round(res["seconds"] * 1e6 / (h * w) / args.steps, 2),
+                                   cpu_s_per_mp_per_step=round(res["cpu_seconds"] * 1e6 / (h * w) / args.steps, 2),
                                    status="ok")
                         if mode == "untiled":
                             untiled_peaks[h * w] = res["peak_mb"] * 2 ** 20
