@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import sys
 from pathlib import Path
@@ -92,8 +93,8 @@ def main(argv=None) -> int:
         writer.writeheader()
         writer.writerows(rows)
     out.with_suffix(".json").write_text(dumps_json({
-        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-                   f"torch {torch.__version__}",
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+                   f"{torch.get_num_threads()} threads, torch {torch.__version__}",
         "command": "python benchmarks/tiled_norm_passes.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "rows": rows}, indent=1))
     return 0
