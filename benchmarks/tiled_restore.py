@@ -11,7 +11,7 @@ of the preset (time and memory do not depend on the weights).  To keep the run a
 only ``--steps`` sampler steps are timed; the table gives seconds per megapixel for the
 run and per step, wall-clock and CPU (user + system, all threads: on a machine shared with
 other jobs the CPU seconds compare better between runs than the wall-clock ones).  Tiled runs use the default tiles and ``--tile-norm`` (the GroupNorm
-statistics: ``image``, the default, costs one estimate pass per network call).  A case whose estimated untiled memory (activation bytes per pixel
+statistics: ``image``, the default, costs its estimate passes per network call).  A case whose estimated untiled memory (activation bytes per pixel
 times pixels) exceeds the machine's memory is reported as not run.  Rows are appended
 to OUT.csv as they come (a rerun skips cases already there); OUT.json adds the machine
 and the command.

@@ -12,11 +12,11 @@ sampler of :mod:`rdbm_core.samplers` works with it unchanged.
 GroupNorm: a U-Net normalises its features with statistics over the whole
 feature map, so a tile normalised with its own statistics computes something
 else than the untiled network, most at the coarse levels.  By default the tiles
-share image-wide statistics (:class:`ImageGroupNorm`): one extra pass over the
-tiles records every GroupNorm layer's sums, weighted by the pixels each tile
-owns, and the pass that makes the prediction normalises with their totals
-(``norm``, ``norm_passes`` of :class:`TiledModel`; ``--tile-norm`` of the
-command line).  Tiles start on multiples of the network's ``multiple`` so that
+share image-wide statistics (:class:`ImageGroupNorm`): extra passes over the
+tiles (two by default) record every GroupNorm layer's sums, weighted by the
+pixels each tile owns, and the pass that makes the prediction normalises with
+their totals (``norm``, ``norm_passes`` of :class:`TiledModel`; ``--tile-norm``
+and ``--tile-norm-passes`` of the command line).  Tiles start on multiples of the network's ``multiple`` so that
 their feature maps lie on the untiled network's grid at every level.
 
 Memory: the network's activations, the dominant cost (about 1.5 kB per pixel
@@ -58,7 +58,7 @@ class TilingDefaults:
     probe_size: int = 64  # side of the image on which the activation memory per pixel is measured
     untiled_side: int = 256  # images no larger than this square are never tiled (and need no memory probe)
     group_norm: str = "image"  # GroupNorm statistics of tiled evaluation: "image" (image-wide) or "tile" (per tile)
-    group_norm_passes: int = 1  # passes over the tiles that estimate the image-wide statistics before the prediction
+    group_norm_passes: int = 2  # passes over the tiles that estimate the image-wide statistics before the prediction
 
 
 DEFAULTS = TilingDefaults()

@@ -193,8 +193,8 @@ def test_image_statistics_make_a_pointwise_network_exact():
 
 def test_tiled_unet_like_restoration_matches_untiled_with_image_statistics(photo):
     """A network with GroupNorm at two levels, 12 tiles (64 px, overlap 16), 5 implicit steps, the default
-    statistics (image-wide, one estimate pass): the tiled restoration is >= 40 dB from the untiled one and its PSNR
-    against the ground truth within 0.05 dB. Each tile's own statistics fail both (the mutation, asserted here:
+    statistics (image-wide, ``DEFAULTS.group_norm_passes`` estimate passes): the tiled restoration is >= 40 dB
+    from the untiled one and its PSNR against the ground truth within 0.05 dB. Each tile's own statistics fail both (the mutation, asserted here:
     about 35 dB and 0.1 dB)."""
     x0, mu = photo
     path, model = bridges.make("rdbm"), NormNet().eval()
