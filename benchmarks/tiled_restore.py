@@ -1,7 +1,7 @@
 """Peak memory and time of ``restore`` on large photographs, tiled and untiled.
 
     python benchmarks/tiled_restore.py [--preset small] [--megapixels 1 3 12] [--steps 2] \
-        [--out benchmarks/results/tiled_restore]
+        [--tile-norm image] [--out benchmarks/results/tiled_restore]
 
 Each case is one full ``python -m rdbm_core restore`` run (read the PNG, sample, write the
 PNG) in its own subprocess; its peak memory is the subprocess's ``ru_maxrss``.  The input
@@ -9,7 +9,9 @@ is a held-out test photograph (coffee, derain-degraded) resized to 4:3 at the gi
 (1 MP: 1152x864, 3 MP: 2048x1536, 12 MP: 4000x3000).  The network is an untrained U-Net
 of the preset (time and memory do not depend on the weights).  To keep the run affordable
 only ``--steps`` sampler steps are timed; the table gives seconds per megapixel for the
-run and per step.  A case whose estimated untiled memory (activation bytes per pixel
+run and per step, wall-clock and CPU (user + system, all threads: on a machine shared with
+other jobs the CPU seconds compare better between runs than the wall-clock ones).  Tiled runs use the default tiles and ``--tile-norm`` (the GroupNorm
+statistics: ``image``, the default, costs its estimate passes per network call).  A case whose estimated untiled memory (activation bytes per pixel
 times pixels) exceeds the machine's memory is reported as not run.  Rows are appended
 to OUT.csv as they come (a rerun skips cases already there); OUT.json adds the machine
 and the command.
@@ -34,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 from rdbm_core.io import dumps_json  # noqa: E402
 
 SIZES = {1: (864, 1152), 3: (1536, 2048), 12: (3000, 4000)}
-COLUMNS = ["megapixels", "height", "width", "mode", "tile", "overlap", "steps", "peak_mb", "seconds",
-           "s_per_mp", "s_per_mp_per_step", "status"]
+COLUMNS = ["megapixels", "height", "width", "mode", "tile", "overlap", "tile_norm", "steps", "peak_mb", "seconds",
+           "s_per_mp", "s_per_mp_per_step", "cpu_s_per_mp_per_step", "status"]
 
 
 def child(argv) -> int:
@@ -44,8 +46,9 @@ def child(argv) -> int:
     t0 = time.perf_counter()
     rc = main(argv)
     seconds = time.perf_counter() - t0
-    print(dumps_json({"rc": rc, "seconds": seconds,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(dumps_json({"rc": rc, "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                      "peak_mb": usage.ru_maxrss / 1024}))
     return rc
 
 
@@ -90,6 +93,8 @@ def main(argv=None) -> int:
     p.add_argument("--megapixels", nargs="+", type=int, default=[1, 3, 12], choices=sorted(SIZES))
     p.add_argument("--modes", nargs="+", default=["tiled", "untiled"], choices=["tiled", "untiled"])
     p.add_argument("--steps", type=int, default=2, help="sampler steps per run (network calls)")
+    p.add_argument("--tile-norm", default="image", choices=["image", "tile"],
+                   help="GroupNorm statistics of the tiled runs (restore's --tile-norm)")
     p.add_argument("--out", default="benchmarks/results/tiled_restore")
     args = p.parse_args(argv)
     from rdbm_core.tiling import activation_bytes_per_pixel
@@ -124,7 +129,7 @@ def main(argv=None) -> int:
                     continue
                 row = {"megapixels": round(h * w / 1e6, 2), "height": h, "width": w, "mode": mode,
                        "tile": "auto" if mode == "tiled" else 0, "overlap": "auto" if mode == "tiled" else "",
-                       "steps": args.steps}
+                       "tile_norm": args.tile_norm if mode == "tiled" else "", "steps": args.steps}
                 need, how = untiled_estimate(h * w, untiled_peaks, per_pixel)
                 if mode == "untiled" and need > 0.9 * meminfo("MemAvailable"):
                     row["status"] = (f"not run: needs about {need / 2 ** 30:.1f} GiB ({how}), more than 90 % of the "
@@ -134,8 +139,7 @@ def main(argv=None) -> int:
                     image = image or make_input(tmp, mp)
                     cmd = [sys.executable, __file__, "--child", "restore", "--checkpoint", str(ckpt), "--input",
                            str(image), "--output", str(tmp / "out"), "--steps", str(args.steps), "--device", "cpu"]
-                    if mode == "untiled":
-                        cmd += ["--tile", "0"]
+                    cmd += ["--tile", "0"] if mode == "untiled" else ["--tile-norm", args.tile_norm]
                     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
                     if proc.returncode != 0:
                         row["status"] = f"failed (exit {proc.returncode}): {proc.stderr.strip().splitlines()[-1:]}"
@@ -144,6 +148,7 @@ def main(argv=None) -> int:
                         row.update(peak_mb=round(res["peak_mb"]), seconds=round(res["seconds"], 1),
                                    s_per_mp=round(res["seconds"] * 1e6 / (h * w), 2),
                                    s_per_mp_per_step=round(res["seconds"] * 1e6 / (h * w) / args.steps, 2),
+                                   cpu_s_per_mp_per_step=round(res["cpu_seconds"] * 1e6 / (h * w) / args.steps, 2),
                                    status="ok")
                         if mode == "untiled":
                             untiled_peaks[h * w] = res["peak_mb"] * 2 ** 20

@@ -177,13 +177,14 @@ def _cmd_evaluate(args) -> int:
     device = _network_device(args)
     model, path, config = load_trained(args.checkpoint, device=device)
     options = sampler_options_from_flags(args)
-    check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options)
+    check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options,
+                          tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes)
     dataset = _eval_dataset(args, config)
     if args.items and Path(args.items).exists():  # fail before the work if the file cannot take the rows
         append_rows(args.items, [], ITEM_COLUMNS)
     res = evaluate(model, path, dataset, steps=args.steps, out_dir=args.out, sampler=args.sampler, device=device,
                    seed=args.seed, progress=not args.json, tile=args.tile, overlap=args.overlap, half=args.half,
-                   options=options)
+                   options=options, tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes)
     if args.items:
         task = args.task or config.task or "folder"
         method = args.method or (config.bridge if config.noise is None else f"{config.bridge}-{config.noise}")
@@ -249,7 +250,8 @@ def _cmd_restore(args) -> int:
     sizes = [image_size(f) for f in files]  # every header is read before anything is restored
     model, path, _ = load_trained(args.checkpoint, device=device)
     options = sampler_options_from_flags(args)
-    check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options)
+    check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options,
+                          tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes)
     budget = tile_budget_pixels(model, device, torch.float16 if args.half else None,
                                 probe_inputs=(lambda x: (x,)) if path is None else None)
     out = Path(args.output)
@@ -258,7 +260,8 @@ def _cmd_restore(args) -> int:
     for group in _restore_batches(files, sizes, args.batch, budget):
         mu = torch.stack([load_image(f) for f in group]).to(device)
         x0_hat = restore(model, path, mu, steps=args.steps, sampler=args.sampler, generator=generator,
-                         tile=args.tile, overlap=args.overlap, half=args.half, progress=True, options=options).cpu()
+                         tile=args.tile, overlap=args.overlap, half=args.half, progress=True, options=options,
+                         tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes).cpu()
         for f, img in zip(group, x0_hat):
             save_image(img, out / (f.stem + ".png"))
             print(f"{f} -> {out / (f.stem + '.png')}")
@@ -325,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_coeffs)
 
     from .samplers import SAMPLERS
+    from .tiling import DEFAULTS as TILING, NORM_MODES
 
     def data_args(q):
         q.add_argument("--task", choices=sorted(TASKS),
@@ -347,6 +351,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="tile side in pixels for the network (default: from the device's memory; 0: never tile)")
         q.add_argument("--overlap", type=int, default=None,
                        help="pixels shared by neighbouring tiles (default: 1/8 of the tile, at least 32)")
+        q.add_argument("--tile-norm", choices=NORM_MODES, default=None,
+                       help=f"GroupNorm statistics of tiled evaluation: image (image-wide, estimated in extra passes "
+                            f"over the tiles) or tile (each tile its own; faster, the tiles disagree more) "
+                            f"(default: {TILING.group_norm})")
+        q.add_argument("--tile-norm-passes", type=int, default=None,
+                       help=f"passes over the tiles that estimate the image-wide GroupNorm statistics, each one more "
+                            f"network call per tile (default: {TILING.group_norm_passes})")
         q.add_argument("--half", action="store_true", help="run the network in float16 (CUDA only)")
 
     p = sub.add_parser("train", help="train a bridge on the embedded default or on LQ/GT folders",

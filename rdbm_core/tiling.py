@@ -9,6 +9,16 @@ step therefore sees one consistent image, so no seam can drift between steps,
 and the wrapper has the network's own interface ``model(x_t, mu, t)``: every
 sampler of :mod:`rdbm_core.samplers` works with it unchanged.
 
+GroupNorm: a U-Net normalises its features with statistics over the whole
+feature map, so a tile normalised with its own statistics computes something
+else than the untiled network, most at the coarse levels.  By default the tiles
+share image-wide statistics (:class:`ImageGroupNorm`): extra passes over the
+tiles (two by default) record every GroupNorm layer's sums, weighted by the
+pixels each tile owns, and the pass that makes the prediction normalises with
+their totals (``norm``, ``norm_passes`` of :class:`TiledModel`; ``--tile-norm``
+and ``--tile-norm-passes`` of the command line).  Tiles start on multiples of the network's ``multiple`` so that
+their feature maps lie on the untiled network's grid at every level.
+
 Memory: the network's activations, the dominant cost (about 1.5 kB per pixel
 for the ``small`` U-Net), grow with the tile, not with the image.  The default
 tile follows from the device's available memory (:func:`tile_budget_pixels`,
@@ -21,15 +31,18 @@ float16 and returns float32, so the sampler's arithmetic stays in float32.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import weakref
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["TilingDefaults", "DEFAULTS", "TiledModel", "tiled", "check_tile_options", "default_tile",
+__all__ = ["TilingDefaults", "DEFAULTS", "NORM_MODES", "TiledModel", "ImageGroupNorm", "tiled", "check_tile_options",
+           "check_norm_options", "default_tile",
            "default_overlap", "tile_starts", "blend_ramp", "tile_budget_pixels", "activation_bytes_per_pixel",
            "available_memory", "network_multiple", "LiveTensorBytes"]
 
@@ -44,9 +57,12 @@ class TilingDefaults:
     min_overlap: int = 32  # ... but at least this many pixels
     probe_size: int = 64  # side of the image on which the activation memory per pixel is measured
     untiled_side: int = 256  # images no larger than this square are never tiled (and need no memory probe)
+    group_norm: str = "image"  # GroupNorm statistics of tiled evaluation: "image" (image-wide) or "tile" (per tile)
+    group_norm_passes: int = 2  # passes over the tiles that estimate the image-wide statistics before the prediction
 
 
 DEFAULTS = TilingDefaults()
+NORM_MODES = ("image", "tile")  # the values of TiledModel's ``norm``
 
 
 def network_multiple(model: torch.nn.Module) -> int:
@@ -202,51 +218,188 @@ def blend_ramp(size: int, ramp: int, rise: bool, fall: bool) -> torch.Tensor:
     return w
 
 
+class ImageGroupNorm(TorchFunctionMode):
+    """GroupNorm with statistics of the whole image while a network runs tile by tile.
+
+    Inside the mode every ``F.group_norm`` call (``nn.GroupNorm`` calls it) of the network
+    is numbered in call order (:meth:`next_tile` restarts the count), and:
+
+    * with ``record=True`` its input's per-(sample, group) sums of ``x`` and ``x**2`` are
+      added to the image-wide totals, each feature pixel weighted by the share of it that
+      the current tile *owns* (:meth:`next_tile`); :meth:`statistics` turns the totals into
+      the image-wide mean and variance of every layer;
+    * with ``apply`` (the statistics of an earlier pass) it normalises the first
+      ``len(apply)`` layers with those instead of the tile's own; the other layers, and all
+      with ``apply=None``, are the ordinary GroupNorm of the tile.
+
+    Ownership: the tiles' blending windows divided by their sum over the image, a partition
+    of unity (every image pixel is counted once in all, overlaps are not double counted, and
+    the pixels near a tile's border, whose features its padding disturbs, count least).  A
+    feature pixel at a coarser level of the U-Net stands for a block of image pixels; its
+    weight is the mean ownership over that block (``adaptive_avg_pool1d`` of the separable
+    1-D windows).  Because :class:`TiledModel` starts tiles on multiples of the network's
+    ``multiple``, a tile's blocks are the untiled network's blocks, so the weights again sum
+    to one over the tiles at every level: the recorded totals are image-wide sums.
+
+    Estimate passes (:class:`TiledModel`): a layer's recorded statistics are exact, up to
+    the tiles' borders, once every earlier layer was normalised with exact ones, so pass
+    ``k`` (from 0) normalises the first ``k`` layers, exact after ``k`` passes, image-wide
+    and the deeper ones with each tile's own statistics (which keeps every deeper layer's
+    features normalised; applying the deeper layers' estimates of the previous pass instead
+    made the estimates of a trained U-Net worse from pass to pass).
+    """
+
+    def __init__(self, apply: list | None = None, record: bool = False):
+        super().__init__()
+        self.apply, self.record = apply, record
+        self.sums: list[torch.Tensor] = []  # per layer: [3, B, G] float64 (weight, sum x, sum x^2)
+        self.calls, self.rows, self.cols = 0, None, None
+
+    def next_tile(self, rows: torch.Tensor | None = None, cols: torch.Tensor | None = None) -> None:
+        """Start a tile whose (padded) pixels own the 1-D shares ``rows`` x ``cols`` (needed when recording)."""
+        self.calls, self.rows, self.cols = 0, rows, cols
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is not F.group_norm:
+            return func(*args, **kwargs)
+        x, groups, weight, bias, eps = _group_norm_arguments(*args, **kwargs)
+        layer, self.calls = self.calls, self.calls + 1
+        if self.record:
+            self._add(layer, x, groups)
+        if self.apply is None or layer >= len(self.apply):
+            return func(*args, **kwargs)
+        mean, var = self.apply[layer]
+        b, c = x.shape[:2]
+        shape = (1, c) + (1,) * (x.ndim - 2)
+        with torch.autocast(x.device.type, enabled=False):
+            xg = x.float().reshape(b, groups, -1)
+            out = ((xg - mean[..., None].float()) * torch.rsqrt(var[..., None].float() + eps)).reshape(x.shape)
+            if weight is not None:
+                out = out * weight.float().reshape(shape)
+            if bias is not None:
+                out = out + bias.float().reshape(shape)
+        return out.to(x.dtype)
+
+    def _add(self, layer: int, x: torch.Tensor, groups: int) -> None:
+        b, c, h, w = x.shape
+        rows = F.adaptive_avg_pool1d(self.rows[None, None], h)[0, 0]
+        cols = F.adaptive_avg_pool1d(self.cols[None, None], w)[0, 0]
+        share = (rows[:, None] * cols[None, :]).to(device=x.device, dtype=torch.float32).reshape(h * w)
+        with torch.autocast(x.device.type, enabled=False):
+            flat = x.float().reshape(b, c, h * w)
+            per_channel = torch.stack([flat @ share, (flat * flat) @ share]).double()  # [2, B, C]
+        owned = torch.full((1, b, groups), float(share.double().sum()) * (c // groups), dtype=torch.float64,
+                           device=x.device)
+        sums = torch.cat([owned, per_channel.reshape(2, b, groups, c // groups).sum(-1)])
+        if layer == len(self.sums):
+            self.sums.append(sums)
+        else:
+            self.sums[layer] += sums
+
+    def statistics(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per layer, the image-wide ``(mean, variance)`` [B, G] (float64) of the recorded pass."""
+        out = []
+        for n, s1, s2 in self.sums:
+            mean = s1 / n
+            out.append((mean, (s2 / n - mean * mean).clamp_min(0)))
+        return out
+
+
+def _group_norm_arguments(input, num_groups, weight=None, bias=None, eps=1e-5):
+    return input, num_groups, weight, bias, eps
+
+
 class TiledModel(torch.nn.Module):
     """``model`` evaluated tile by tile, with the same interface ``model(*inputs) -> prediction``.
 
     Every 4-D tensor input with the spatial size of the first input is cut into the
     same tiles; other inputs (the times ``t``) are passed to every call unchanged.
     Tile predictions are blended with :func:`blend_ramp` windows over the overlaps.
+    Tiles start on multiples of the network's ``multiple``, so every tile's feature maps
+    lie on the grid of the untiled network's (a U-Net is not shift-equivariant for other
+    shifts), and a tile at the bottom or right edge is padded by the network exactly as
+    the whole image would be.
+
+    GroupNorm (``norm``): ``"tile"`` normalises every tile with its own statistics (they
+    differ from the image's, most at the U-Net's coarsest levels, and the tiles then
+    disagree); ``"image"`` uses image-wide statistics (:class:`ImageGroupNorm`): before
+    the pass that makes the prediction, ``norm_passes`` passes over all tiles estimate
+    them: pass ``k`` (from 0) normalises the first ``k`` GroupNorm layers with the image-wide
+    statistics recorded so far, which are exact for them up to the tiles' borders, and the
+    deeper layers with the tiles' own, and records all layers.  Each pass costs one more
+    network call per tile; memory stays that of one tile (the statistics are a few numbers
+    per layer).  A network without
+    ``nn.GroupNorm`` layers needs no estimate pass.
 
     Args:
         model: the network, ``model(x_t, mu, t) -> [B, C, H, W]`` (any positional inputs).
-        tile: the largest tile side in pixels (:meth:`tiles` shrinks tiles evenly to cover the image;
-            a multiple of the network's ``multiple`` needs no padding, other sides are padded by
-            the network itself).
-        overlap: pixels shared by neighbouring tiles (``0``: no blending, hard seams).
+        tile: the largest tile side in pixels (:meth:`spans` shrinks tiles evenly to cover the image).
+        overlap: pixels shared by neighbouring tiles at least (``0``: no blending, hard seams).
         autocast_dtype: run each call under ``torch.autocast`` with this dtype (float16 on CUDA)
             and return float32.
-        progress: an object with ``update(n)`` (a tqdm bar), advanced once per tile.
+        progress: an object with ``update(n)`` (a tqdm bar), advanced once per tile and pass.
+        norm: ``"image"`` or ``"tile"`` GroupNorm statistics (default ``DEFAULTS.group_norm``).
+        norm_passes: estimate passes for ``norm="image"`` (default ``DEFAULTS.group_norm_passes``).
     """
 
-    def __init__(self, model, tile: int, overlap: int, autocast_dtype=None, progress=None):
+    def __init__(self, model, tile: int, overlap: int, autocast_dtype=None, progress=None,
+                 norm: str | None = None, norm_passes: int | None = None):
         super().__init__()
         self.multiple = network_multiple(model)
         if tile < 1 or not 0 <= overlap < tile:
             raise ValueError(f"need --tile >= 1 and 0 <= --overlap < --tile, got tile={tile}, overlap={overlap}")
+        check_norm_options(norm, norm_passes)
         self.model, self.tile, self.overlap = model, int(tile), int(overlap)
         self.autocast_dtype, self.progress = autocast_dtype, progress
+        self.norm = DEFAULTS.group_norm if norm is None else norm
+        self.norm_passes = DEFAULTS.group_norm_passes if norm_passes is None else int(norm_passes)
+        self.has_group_norm = any(isinstance(m, torch.nn.GroupNorm) for m in model.modules())
+
+    def spans(self, length: int) -> list[tuple[int, int]]:
+        """``(start, size)`` of the tiles along an image side of ``length`` pixels.
+
+        One tile when ``length <= tile``.  Otherwise, in blocks of the network's ``multiple``
+        (the overlap rounded up to whole blocks): as few tiles as the tile side allows, each
+        shrunk to the smallest whole number of blocks that still covers the side with the
+        overlap, starting on a block; the last one ends at the image's edge (it may be shorter).
+        A 1152-pixel side with 584-pixel tiles and overlap 73 gets three 440-pixel tiles.
+        """
+        if length <= self.tile:
+            return [(0, length)]
+        m = self.multiple
+        blocks, tile_blocks = -(-length // m), max(1, self.tile // m)
+        overlap_blocks = min(-(-self.overlap // m), tile_blocks - 1)
+        n = len(tile_starts(blocks, tile_blocks, overlap_blocks))
+        side = min(tile_blocks, -(-(blocks + (n - 1) * overlap_blocks) // n))
+        return [(s * m, min(side * m, length - s * m)) for s in tile_starts(blocks, side, overlap_blocks)]
 
     def tiles(self, height: int, width: int) -> list[tuple[int, int, int, int]]:
-        """``(top, left, tile_height, tile_width)`` of every tile of an ``height x width`` image.
+        """``(top, left, tile_height, tile_width)`` of every tile of an ``height x width`` image."""
+        return [(top, left, th, tw) for top, th in self.spans(height) for left, tw in self.spans(width)]
 
-        Along each side, as few tiles as the tile side allows, each shrunk to the smallest side
-        (rounded up to the network's multiple) that still covers the image with the overlap: a
-        1152-pixel side with 584-pixel tiles and overlap 73 gets three 440-pixel tiles, not three
-        584-pixel ones.
-        """
-        th, tw = (self.side(length) for length in (height, width))
-        return [(top, left, th, tw) for top in tile_starts(height, th, self.overlap)
-                for left in tile_starts(width, tw, self.overlap)]
+    def calls(self, height: int, width: int) -> int:
+        """Network calls of one evaluation on an ``height x width`` image (tiles times passes)."""
+        n = len(self.tiles(height, width))
+        return n if n == 1 or not self.image_norm else n * (1 + self.norm_passes)
 
-    def side(self, length: int) -> int:
-        """The tile side used along an image side of ``length`` pixels."""
-        n = len(tile_starts(length, self.tile, self.overlap))
-        if n == 1:
-            return min(self.tile, length)
-        side = -(-(length + (n - 1) * self.overlap) // n)  # ceil: n tiles overlapping by `overlap` cover length
-        return min(self.tile, side + -side % self.multiple)
+    @property
+    def image_norm(self) -> bool:
+        """Whether GroupNorm statistics are estimated over the whole image."""
+        return self.norm == "image" and self.has_group_norm and self.norm_passes > 0
+
+    def windows(self, length: int) -> list[torch.Tensor]:
+        """The 1-D blending windows of the tiles along a side, each over the tile as the network pads it."""
+        spans = self.spans(length)
+        return [blend_ramp(size + -size % self.multiple, self.overlap, start > 0, start + size < length)
+                for start, size in spans]
+
+    def shares(self, length: int) -> list[torch.Tensor]:
+        """The 1-D ownership of every tile's (padded) pixels along a side: its window over the sum of all."""
+        windows, total = self.windows(length), torch.zeros(length + -length % self.multiple, dtype=torch.float64)
+        for (start, _), w in zip(self.spans(length), windows):
+            total[start:start + len(w)] += w
+        return [w / total[start:start + len(w)] for (start, _), w in zip(self.spans(length), windows)]
 
     def _call(self, *inputs) -> torch.Tensor:
         if self.autocast_dtype is None:
@@ -254,29 +407,58 @@ class TiledModel(torch.nn.Module):
         with torch.autocast(inputs[0].device.type, dtype=self.autocast_dtype):
             return self.model(*inputs).float()
 
+    def _tick(self) -> None:
+        if self.progress is not None:
+            self.progress.update(1)
+
     def forward(self, *inputs) -> torch.Tensor:
         first = inputs[0]
         height, width = first.shape[-2:]
         spatial = [isinstance(x, torch.Tensor) and x.ndim == 4 and x.shape[-2:] == (height, width) for x in inputs]
         tiles = self.tiles(height, width)
         if len(tiles) == 1:  # the inputs as they are: the untiled computation, bit for bit
-            if self.progress is not None:
-                self.progress.update(1)
+            self._tick()
             return self._call(*inputs)
-        out = weight = None
-        for top, left, th, tw in tiles:
+
+        def cut(top, left, th, tw):
             window = (slice(None), slice(None), slice(top, top + th), slice(left, left + tw))
-            pred = self._call(*(x[window] if s else x for x, s in zip(inputs, spatial)))
-            w = (blend_ramp(th, self.overlap, top > 0, top + th < height)[:, None]
-                 * blend_ramp(tw, self.overlap, left > 0, left + tw < width)[None, :]).to(pred)
-            if out is None:
-                out = pred.new_zeros(pred.shape[:2] + (height, width))
-                weight = pred.new_zeros(1, 1, height, width)
-            out[window] += w * pred
-            weight[window] += w
-            if self.progress is not None:
-                self.progress.update(1)
+            return window, [x[window] if s else x for x, s in zip(inputs, spatial)]
+
+        statistics = None
+        if self.image_norm:
+            rows, cols = self.shares(height), self.shares(width)
+            for done in range(self.norm_passes):  # pass k: the first k layers, exact by now, normalised image-wide
+                with ImageGroupNorm(apply=(statistics or [])[:done], record=True) as norm:
+                    for (top, th), row in zip(self.spans(height), rows):
+                        for (left, tw), col in zip(self.spans(width), cols):
+                            norm.next_tile(row, col)
+                            self._call(*cut(top, left, th, tw)[1])
+                            self._tick()
+                statistics = norm.statistics()
+        out = weight = None
+        with ImageGroupNorm(apply=statistics) if statistics is not None else contextlib.nullcontext() as norm:
+            for (top, th), row in zip(self.spans(height), self.windows(height)):
+                for (left, tw), col in zip(self.spans(width), self.windows(width)):
+                    if norm is not None:
+                        norm.next_tile()
+                    window, args = cut(top, left, th, tw)
+                    pred = self._call(*args)
+                    w = (row[:th, None] * col[None, :tw]).to(pred)
+                    if out is None:
+                        out = pred.new_zeros(pred.shape[:2] + (height, width))
+                        weight = pred.new_zeros(1, 1, height, width)
+                    out[window] += w * pred
+                    weight[window] += w
+                    self._tick()
         return out.div_(weight)
+
+
+def check_norm_options(norm: str | None, passes: int | None) -> None:
+    """Raise ``ValueError`` for an unknown GroupNorm mode or a negative number of estimate passes."""
+    if norm is not None and norm not in NORM_MODES:
+        raise ValueError(f"--tile-norm must be one of {', '.join(NORM_MODES)}, got {norm!r}")
+    if passes is not None and passes < 0:
+        raise ValueError(f"--tile-norm-passes must be >= 0, got {passes}")
 
 
 def check_tile_options(tile: int | None, overlap: int | None) -> None:
@@ -290,14 +472,15 @@ def check_tile_options(tile: int | None, overlap: int | None) -> None:
 
 
 def tiled(model, image_shape, tile: int | None = None, overlap: int | None = None, device="cpu",
-          half: bool = False, probe_inputs=None):
+          half: bool = False, probe_inputs=None, norm: str | None = None, norm_passes: int | None = None):
     """The network to give a sampler for images of ``image_shape`` ``[B, C, H, W]``.
 
     ``tile=None`` picks the tile from the device's memory (:func:`tile_budget_pixels`, the
     batch sharing the budget); ``tile=0`` never tiles; ``overlap=None`` picks
     :func:`default_overlap`.  When the image fits in one tile, without ``half``, this
     returns ``model`` itself (the untiled path, bit for bit).
-    ``half=True`` needs a CUDA device; ``probe_inputs`` as in :func:`activation_bytes_per_pixel`.
+    ``half=True`` needs a CUDA device; ``probe_inputs`` as in :func:`activation_bytes_per_pixel`;
+    ``norm`` and ``norm_passes``: the GroupNorm statistics of the tiles (:class:`TiledModel`).
     """
     b, c, h, w = image_shape
     device = torch.device(device)
@@ -306,6 +489,7 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
                          "run without --half, or with --device cuda")
     autocast_dtype = torch.float16 if half else None
     check_tile_options(tile, overlap)
+    check_norm_options(norm, norm_passes)
     if tile is None and h * w <= DEFAULTS.untiled_side ** 2:
         tile = max(h, w)  # small enough for any device: no probe (the probe would call the network)
     elif tile is None:
@@ -318,4 +502,4 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
         overlap = default_overlap(tile)
     if single and not half:
         return model
-    return TiledModel(model, tile, 0 if single else overlap, autocast_dtype)
+    return TiledModel(model, tile, 0 if single else overlap, autocast_dtype, norm=norm, norm_passes=norm_passes)
