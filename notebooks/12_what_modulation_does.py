@@ -146,11 +146,8 @@ check("12.1", answer_12_1)
 # matter.
 
 # %%
-def two_stage_interval(diffs, draws, rng):
-    ...  # your code
-
-
-check("12.2", two_stage_interval)
+answer_12_2 = ...  # a function two_stage_interval(diffs, draws, rng) -> (low, high)
+check("12.2", answer_12_2)
 
 # %% [markdown]
 # ### Exercise 12.3 (predict)

@@ -70,7 +70,8 @@ def two_stage_interval(diffs, draws, rng):
     return low, high
 
 
-feedback = check("12.2", two_stage_interval)
+answer_12_2 = two_stage_interval
+feedback = check("12.2", answer_12_2)
 display(feedback)
 assert feedback
 

@@ -52,7 +52,7 @@ def check_false_positives(answer):
 # ----------------------------------------------------------------------------- 12.2
 
 
-def _matrices():
+def difference_matrices():
     """Three [5 seeds, 64 items] difference matrices: seed effect + item effect (shared by the seeds) + noise."""
     rng = np.random.default_rng(12)
     out = []
@@ -67,7 +67,7 @@ def _matrices():
 def check_two_stage_interval(answer):
     from rdbm_core.stats import two_stage_bootstrap
 
-    for k, d in enumerate(_matrices()):
+    for k, d in enumerate(difference_matrices()):
         got, failure = call_student(answer, d.copy(), 4000, np.random.default_rng(k),
                                     name="two_stage_interval(diffs, draws, rng)")
         if failure is not None:

@@ -4,7 +4,7 @@ import numpy as np
 
 from exercise_feedback import right, wrong
 from rdbm_core.stats import two_stage_bootstrap
-from rdbm_course.exercises.ex12_modulation_study import COMPARISONS, _matrices
+from rdbm_course.exercises.ex12_modulation_study import COMPARISONS, difference_matrices
 
 
 def _percentiles(means):
@@ -67,7 +67,7 @@ def test_12_2_matrices_have_both_sources_of_noise():
     """For each narrower scheme, some test matrix makes it at most 80 % as wide as the two-stage interval (the
     checker goes through every matrix, so one is enough to catch it)."""
     widths = []
-    for d in _matrices():
+    for d in difference_matrices():
         lo, hi = two_stage_bootstrap(d, draws=4000)
         rng = np.random.default_rng(0)
         widths.append([np.ptp(narrow(d, 2000, rng)) / (hi - lo) for narrow in (items_per_seed, seed_means_only)])
