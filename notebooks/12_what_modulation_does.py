@@ -98,14 +98,14 @@ for i, noise in enumerate(("modulated", "global")):
     for j, lam in enumerate((1e-4, 0.1), 1):
         path = bridges.rdbm(lam=lam, noise=noise)
         x_t = path.mean(x0, mu, t_mid) + path.std(x0, mu, t_mid) * eps
-        show(axes[i, j], x_t, f"x_t at t = {t_mid}, {noise}, lam = {lam:g}")
+        show(axes[i, j], x_t, f"x_t at t = {t_mid}\n{noise}, lam = {lam:g}")
     stds[noise] = bridges.rdbm(lam=0.1, noise=noise).std(x0, mu, t_mid)[0].amax(0)
 vmax = max(float(v.max()) for v in stds.values())
 for i, noise in enumerate(("modulated", "global")):
     im = axes[i, 3].imshow(stds[noise].numpy(), cmap="magma", vmin=0, vmax=vmax)
-    axes[i, 3].set_title(f"std of x_t, {noise}, lam = 0.1", fontsize=9)
+    axes[i, 3].set_title(f"std of x_t\n{noise}, lam = 0.1", fontsize=9)
     axes[i, 3].axis("off")
-fig.colorbar(im, ax=axes[:, 3], shrink=0.7)
+fig.colorbar(im, ax=axes[:, 3], shrink=0.7, pad=0.08)
 plt.show()
 intact = ~item["mask"][0]
 on_intact = {noise: float(v[intact].max()) for noise, v in stds.items()}
