@@ -20,10 +20,8 @@
 # **Prerequisites.** Notebooks 02a–02c (the RDBM path `x_t = mu + Theta_t pi + Sigma_t pi eps` and its samplers) and
 # notebook 05 (why intact pixels never move along RDBM's path).
 #
-# **Full-mode wall time: 17 min on a 2-core CPU** (one torch thread, no other load; `benchmarks/notebook_times.py`,
-# 2026-11-27, before the two checks of sections 3 and 5 were added). The committed run (2026-11-30), on the same
-# machine shared with other jobs (load average 9-11), took 27 min: 8.3 and 17.8 minutes of training, the rest
-# evaluation.
+# **Full-mode wall time: 9.6 min on a 2-core CPU** (one torch thread, no other load; the committed run,
+# `benchmarks/notebook_times.py --write-back`, 2026-11-30): 3.1 and 6.1 minutes of training, the rest evaluation.
 # `FAST=1` (CI) trains a tiny network for 20 steps instead: its numbers mean nothing.
 
 # %%

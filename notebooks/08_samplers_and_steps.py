@@ -21,10 +21,10 @@
 # **Prerequisites.** Notebooks 02b (reverse SDE, PF-ODE), 02c (the implicit step) and 06 (training; this
 # notebook reuses its deraining network).
 #
-# **Full-mode wall time: 20 min on a 2-core CPU shared with other jobs** (one torch thread; the committed run,
-# 2026-11-30, load average 7-11: 20.5 min, of which 20 min the sampler sweep, 939 network evaluations of a batch of
-# 16 items), with notebook 06's network reused. Without it the same network is trained here first: 300 steps,
-# 6.7 min with no other load, 8.3 min in notebook 06's committed run. `FAST=1` (CI) uses a tiny network trained
+# **Full-mode wall time: 7.7 min on a 2-core CPU** (one torch thread, no other load; the committed run,
+# `benchmarks/notebook_times.py --write-back`, 2026-11-30: 7.5 min of it the sampler sweep, 939 network evaluations
+# of a batch of 16 items), with notebook 06's network reused. Without it the same network is trained here first:
+# 300 steps, 3.1 min in notebook 06's committed run. `FAST=1` (CI) uses a tiny network trained
 # for 20 steps and sweeps fewer NFE: its PSNR numbers mean nothing; part 3 is the same in both modes.
 
 # %%
