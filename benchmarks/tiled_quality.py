@@ -1,13 +1,14 @@
 """Quality of tiled network evaluation on the held-out photographs: tiled against untiled.
 
     python benchmarks/tiled_quality.py --checkpoint runs/derain/checkpoint.pt \
-        [--task derain] [--images 4] [--steps 10] [--tiles 256:32:image:1 256:32:tile:0] \
-        [--out benchmarks/results/tiled_quality]
+        [--task derain] [--images 4] [--steps 10] [--tiles 256:32:image:2:0 256:32:tile:0] \
+        [--out benchmarks/results/tiled_quality_carried]
 
 For every held-out item (the embedded test photographs, whole) the untiled restoration
-and one restoration per ``TILE:OVERLAP:NORM:PASSES`` setting (same sampler, same seed;
-``NORM`` the tiles' GroupNorm statistics, ``image`` or ``tile``, ``PASSES`` the passes
-that estimate the image-wide ones, see ``rdbm_core.tiling.TiledModel``); per item:
+and one restoration per ``TILE:OVERLAP:NORM:PASSES[:REFINE]`` setting (same sampler, same
+seed; ``NORM`` the tiles' GroupNorm statistics, ``image`` or ``tile``, ``PASSES`` the passes
+that estimate the image-wide ones before the first network call, ``REFINE`` those before
+every later call, default 0, see ``rdbm_core.tiling.TiledModel``); per item:
 PSNR of the tiled result against the untiled one, and the PSNR of each against the
 ground truth.  The summary gives, per setting, the smallest tiled-vs-untiled PSNR and
 the paired difference of PSNR against the ground truth (tiled - untiled) with its 95 %
@@ -37,7 +38,7 @@ from rdbm_core.metrics import psnr  # noqa: E402
 from rdbm_core.tiling import TiledModel  # noqa: E402
 from rdbm_core.training import load_checkpoint, load_trained  # noqa: E402
 
-COLUMNS = ["item", "image_hw", "tile", "overlap", "norm", "passes", "tiles", "psnr_vs_untiled", "psnr_gt", "psnr_gt_untiled",
+COLUMNS = ["item", "image_hw", "tile", "overlap", "norm", "passes", "refine", "tiles", "psnr_vs_untiled", "psnr_gt", "psnr_gt_untiled",
            "delta_psnr_gt", "seconds"]
 
 
@@ -54,10 +55,12 @@ def paired_summary(rows: list[dict]) -> dict:
             "mean_psnr_vs_untiled": _finite(statistics.fmean(r["psnr_vs_untiled"] for r in rows))}
 
 
-def setting(text: str) -> tuple[int, int, str, int]:
-    """``(tile, overlap, norm, passes)`` of a ``TILE:OVERLAP:NORM:PASSES`` setting (passes 0 for ``tile``)."""
-    tile, overlap, norm, passes = text.split(":")
-    return int(tile), int(overlap), norm, int(float(passes)) if norm == "image" else 0
+def setting(text: str) -> tuple[int, int, str, int, int]:
+    """``(tile, overlap, norm, passes, refine)`` of a ``TILE:OVERLAP:NORM:PASSES[:REFINE]`` setting (passes and
+    refine 0 for ``tile``)."""
+    tile, overlap, norm, passes, *refine = text.split(":")
+    image = norm == "image"
+    return int(tile), int(overlap), norm, int(float(passes)) if image else 0, int(float(refine[0])) if refine and image else 0
 
 
 def _finite(x: float) -> float | None:
@@ -71,18 +74,21 @@ def main(argv=None) -> int:
     p.add_argument("--task", default="derain")
     p.add_argument("--images", type=int, default=4)
     p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--tiles", nargs="+", default=["256:32:image:1", "256:32:tile:0", "128:32:image:1"],
-                   help="TILE:OVERLAP:NORM:PASSES settings")
-    p.add_argument("--out", default="benchmarks/results/tiled_quality")
+    p.add_argument("--tiles", nargs="+", default=["256:32:image:2:0", "256:32:tile:0"],
+                   help="TILE:OVERLAP:NORM:PASSES[:REFINE] settings")
+    p.add_argument("--out", default="benchmarks/results/tiled_quality_carried")
     args = p.parse_args(argv)
     settings = [setting(s) for s in args.tiles]
     out_csv, out_json = Path(args.out + ".csv"), Path(args.out + ".json")
     done = {}
     if out_csv.exists():
         with out_csv.open() as f:
-            for r in csv.DictReader(f):
-                done[(int(r["item"]), *setting(":".join(r[k] for k in ("tile", "overlap", "norm", "passes"))))] = {
-                    k: (float(v) if k not in ("image_hw", "norm") else v) for k, v in r.items()}
+            rows = list(csv.DictReader(f))
+        if rows and "refine" not in rows[0]:
+            p.error(f"{out_csv} was written before statistics were carried between calls; choose another --out")
+        for r in rows:
+            key = setting(":".join(r[k] for k in ("tile", "overlap", "norm", "passes", "refine")))
+            done[(int(r["item"]), *key)] = {k: (float(v) if k not in ("image_hw", "norm") else v) for k, v in r.items()}
     else:
         out_csv.parent.mkdir(parents=True, exist_ok=True)
         with out_csv.open("w", newline="") as f:
@@ -95,21 +101,23 @@ def main(argv=None) -> int:
         item = data[i]
         x0, mu = item["x0"], item["mu"][None]
         untiled = restore(model, path, mu, steps=args.steps, tile=0, generator=torch.Generator().manual_seed(0))[0]
-        for tile, overlap, norm, passes in settings:
-            if (i, tile, overlap, norm, passes) in done:
+        for tile, overlap, norm, passes, refine in settings:
+            if (i, tile, overlap, norm, passes, refine) in done:
                 continue
             t0 = time.perf_counter()
             out = restore(model, path, mu, steps=args.steps, tile=tile, overlap=overlap, tile_norm=norm,
-                          tile_norm_passes=passes, generator=torch.Generator().manual_seed(0))[0]
+                          tile_norm_passes=passes, tile_norm_refine=refine,
+                          generator=torch.Generator().manual_seed(0))[0]
             row = {"item": i, "image_hw": f"{mu.shape[-2]}x{mu.shape[-1]}", "tile": tile, "overlap": overlap,
-                   "norm": norm, "passes": passes, "tiles": len(TiledModel(model, tile, overlap).tiles(*mu.shape[-2:])),
+                   "norm": norm, "passes": passes, "refine": refine, "tiles": len(TiledModel(model, tile, overlap).tiles(*mu.shape[-2:])),
                    "psnr_vs_untiled": psnr(out, untiled), "psnr_gt": psnr(out, x0),
                    "psnr_gt_untiled": psnr(untiled, x0), "seconds": time.perf_counter() - t0}
             row["delta_psnr_gt"] = row["psnr_gt"] - row["psnr_gt_untiled"]
             with out_csv.open("a", newline="") as f:
                 csv.DictWriter(f, COLUMNS).writerow(row)
-            done[(i, tile, overlap, norm, passes)] = row
-            print(f"item {i} ({row['image_hw']}) tile {tile} overlap {overlap} {norm} statistics, {passes} passes "
+            done[(i, tile, overlap, norm, passes, refine)] = row
+            print(f"item {i} ({row['image_hw']}) tile {tile} overlap {overlap} {norm} statistics, {passes} passes, "
+                  f"{refine} refine "
                   f"({row['tiles']} tiles): "
                   f"{row['psnr_vs_untiled']:.2f} dB against untiled; PSNR against ground truth "
                   f"{row['psnr_gt']:.3f} dB (untiled {row['psnr_gt_untiled']:.3f} dB)", flush=True)
@@ -118,7 +126,7 @@ def main(argv=None) -> int:
                if all((i, *s) in done for i in range(len(data)))}
     for key, s in summary.items():
         ci = "" if s["ci95"] is None else f" [{s['ci95'][0]:+.4f}, {s['ci95'][1]:+.4f}]"
-        print(f"tile:overlap:norm:passes {key}: tiled - untiled PSNR against ground truth {s['mean_delta_psnr_gt']:+.4f} dB{ci} "
+        print(f"tile:overlap:norm:passes:refine {key}: tiled - untiled PSNR against ground truth {s['mean_delta_psnr_gt']:+.4f} dB{ci} "
               f"(largest |difference| {s['max_abs_delta_psnr_gt']:.4f} dB); tiled against untiled >= "
               f"{s['min_psnr_vs_untiled'] or float('inf'):.2f} dB")
     command = "python benchmarks/tiled_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -178,13 +178,15 @@ def _cmd_evaluate(args) -> int:
     model, path, config = load_trained(args.checkpoint, device=device)
     options = sampler_options_from_flags(args)
     check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options,
-                          tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes)
+                          tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
+                          tile_norm_refine=args.tile_norm_refine)
     dataset = _eval_dataset(args, config)
     if args.items and Path(args.items).exists():  # fail before the work if the file cannot take the rows
         append_rows(args.items, [], ITEM_COLUMNS)
     res = evaluate(model, path, dataset, steps=args.steps, out_dir=args.out, sampler=args.sampler, device=device,
                    seed=args.seed, progress=not args.json, tile=args.tile, overlap=args.overlap, half=args.half,
-                   options=options, tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes)
+                   options=options, tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
+                          tile_norm_refine=args.tile_norm_refine)
     if args.items:
         task = args.task or config.task or "folder"
         method = args.method or (config.bridge if config.noise is None else f"{config.bridge}-{config.noise}")
@@ -251,7 +253,8 @@ def _cmd_restore(args) -> int:
     model, path, _ = load_trained(args.checkpoint, device=device)
     options = sampler_options_from_flags(args)
     check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options,
-                          tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes)
+                          tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
+                          tile_norm_refine=args.tile_norm_refine)
     budget = tile_budget_pixels(model, device, torch.float16 if args.half else None,
                                 probe_inputs=(lambda x: (x,)) if path is None else None)
     out = Path(args.output)
@@ -261,7 +264,8 @@ def _cmd_restore(args) -> int:
         mu = torch.stack([load_image(f) for f in group]).to(device)
         x0_hat = restore(model, path, mu, steps=args.steps, sampler=args.sampler, generator=generator,
                          tile=args.tile, overlap=args.overlap, half=args.half, progress=True, options=options,
-                         tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes).cpu()
+                         tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
+                          tile_norm_refine=args.tile_norm_refine).cpu()
         for f, img in zip(group, x0_hat):
             save_image(img, out / (f.stem + ".png"))
             print(f"{f} -> {out / (f.stem + '.png')}")
@@ -356,8 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
                             f"over the tiles) or tile (each tile its own; faster, the tiles disagree more) "
                             f"(default: {TILING.group_norm})")
         q.add_argument("--tile-norm-passes", type=int, default=None,
-                       help=f"passes over the tiles that estimate the image-wide GroupNorm statistics, each one more "
-                            f"network call per tile (default: {TILING.group_norm_passes})")
+                       help=f"passes over the tiles that estimate the image-wide GroupNorm statistics before the "
+                            f"first network call, each one more call per tile (default: {TILING.group_norm_passes})")
+        q.add_argument("--tile-norm-refine", type=int, default=None,
+                       help=f"passes that refine the statistics carried from the call before, before every later "
+                            f"network call (default: {TILING.group_norm_refine})")
         q.add_argument("--half", action="store_true", help="run the network in float16 (CUDA only)")
 
     p = sub.add_parser("train", help="train a bridge on the embedded default or on LQ/GT folders",

@@ -12,11 +12,13 @@ sampler of :mod:`rdbm_core.samplers` works with it unchanged.
 GroupNorm: a U-Net normalises its features with statistics over the whole
 feature map, so a tile normalised with its own statistics computes something
 else than the untiled network, most at the coarse levels.  By default the tiles
-share image-wide statistics (:class:`ImageGroupNorm`): extra passes over the
-tiles (two by default) record every GroupNorm layer's sums, weighted by the
-pixels each tile owns, and the pass that makes the prediction normalises with
-their totals (``norm``, ``norm_passes`` of :class:`TiledModel`; ``--tile-norm``
-and ``--tile-norm-passes`` of the command line).  Tiles start on multiples of the network's ``multiple`` so that
+share image-wide statistics (:class:`ImageGroupNorm`): before a restoration's first
+network call, extra passes over the tiles (two by default) record every GroupNorm
+layer's sums, weighted by the pixels each tile owns, and the pass that makes the
+prediction normalises with their totals; every later call carries them over from
+the call before as per-tile offsets, at no extra pass by default (``norm``,
+``norm_passes``, ``norm_refine`` of :class:`TiledModel`; ``--tile-norm``,
+``--tile-norm-passes`` and ``--tile-norm-refine`` of the command line).  Tiles start on multiples of the network's ``multiple`` so that
 their feature maps lie on the untiled network's grid at every level.
 
 Memory: the network's activations, the dominant cost (about 1.5 kB per pixel
@@ -58,7 +60,8 @@ class TilingDefaults:
     probe_size: int = 64  # side of the image on which the activation memory per pixel is measured
     untiled_side: int = 256  # images no larger than this square are never tiled (and need no memory probe)
     group_norm: str = "image"  # GroupNorm statistics of tiled evaluation: "image" (image-wide) or "tile" (per tile)
-    group_norm_passes: int = 2  # passes over the tiles that estimate the image-wide statistics before the prediction
+    group_norm_passes: int = 2  # estimate passes before a restoration's first network call
+    group_norm_refine: int = 0  # estimate passes before each later call, which starts from the carried statistics
 
 
 DEFAULTS = TilingDefaults()
@@ -222,15 +225,20 @@ class ImageGroupNorm(TorchFunctionMode):
     """GroupNorm with statistics of the whole image while a network runs tile by tile.
 
     Inside the mode every ``F.group_norm`` call (``nn.GroupNorm`` calls it) of the network
-    is numbered in call order (:meth:`next_tile` restarts the count), and:
+    is numbered in call order (:meth:`next_tile` restarts the count for the next tile), and
+    a layer is normalised
 
-    * with ``record=True`` its input's per-(sample, group) sums of ``x`` and ``x**2`` are
-      added to the image-wide totals, each feature pixel weighted by the share of it that
-      the current tile *owns* (:meth:`next_tile`); :meth:`statistics` turns the totals into
-      the image-wide mean and variance of every layer;
-    * with ``apply`` (the statistics of an earlier pass) it normalises the first
-      ``len(apply)`` layers with those instead of the tile's own; the other layers, and all
-      with ``apply=None``, are the ordinary GroupNorm of the tile.
+    * with the image-wide ``(mean, variance)`` of ``apply`` for its first ``len(apply)`` layers;
+    * else, when ``offsets`` has the tile's layer, with the tile's own statistics moved by the
+      offset ``(shift, ratio)``: mean ``own mean + shift``, variance ``own variance * ratio``;
+    * else with the tile's own statistics (the ordinary GroupNorm of the tile).
+
+    With ``record=True`` the input's per-(sample, group) sums of ``x`` and ``x**2`` are added
+    to the image-wide totals, each feature pixel weighted by the share of it that the current
+    tile *owns*, and the tile's own statistics are kept: :meth:`statistics` turns the totals
+    into every layer's image-wide mean and variance, and :meth:`offsets` gives every tile's
+    offsets, image-wide against its own, which make the next call with the same tiles use
+    the image-wide statistics recorded now while still following changes of its own.
 
     Ownership: the tiles' blending windows divided by their sum over the image, a partition
     of unity (every image pixel is counted once in all, overlaps are not double counted, and
@@ -241,23 +249,27 @@ class ImageGroupNorm(TorchFunctionMode):
     ``multiple``, a tile's blocks are the untiled network's blocks, so the weights again sum
     to one over the tiles at every level: the recorded totals are image-wide sums.
 
-    Estimate passes (:class:`TiledModel`): a layer's recorded statistics are exact, up to
-    the tiles' borders, once every earlier layer was normalised with exact ones, so pass
-    ``k`` (from 0) normalises the first ``k`` layers, exact after ``k`` passes, image-wide
-    and the deeper ones with each tile's own statistics (which keeps every deeper layer's
-    features normalised; applying the deeper layers' estimates of the previous pass instead
-    made the estimates of a trained U-Net worse from pass to pass).
+    Why offsets: a layer's recorded statistics are exact, up to the tiles' borders, once
+    every earlier layer was normalised with exact ones, so estimate pass ``k`` (from 0) of
+    :class:`TiledModel` normalises the first ``k`` layers, exact after ``k`` passes,
+    image-wide.  Applying the deeper layers' image-wide estimates of an earlier pass *as they
+    are* made a trained U-Net's estimates worse from pass to pass: a change upstream moves a
+    layer's input, and fixed statistics pass the move on, amplified.  A tile's own
+    statistics follow the move (the features stay normalised) but are the wrong statistics;
+    own statistics plus an offset do both, and reproduce the image-wide ones where nothing
+    moved.
     """
 
-    def __init__(self, apply: list | None = None, record: bool = False):
+    def __init__(self, apply: list | None = None, offsets: dict | None = None, record: bool = False):
         super().__init__()
-        self.apply, self.record = apply, record
+        self.apply, self.record, self.carried = apply or [], record, offsets or {}
         self.sums: list[torch.Tensor] = []  # per layer: [3, B, G] float64 (weight, sum x, sum x^2)
-        self.calls, self.rows, self.cols = 0, None, None
+        self.own: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}  # (tile, layer) -> own (mean, var)
+        self.calls, self.tile, self.rows, self.cols = 0, -1, None, None
 
     def next_tile(self, rows: torch.Tensor | None = None, cols: torch.Tensor | None = None) -> None:
-        """Start a tile whose (padded) pixels own the 1-D shares ``rows`` x ``cols`` (needed when recording)."""
-        self.calls, self.rows, self.cols = 0, rows, cols
+        """Start the next tile, whose (padded) pixels own the 1-D shares ``rows`` x ``cols`` (needed when recording)."""
+        self.calls, self.tile, self.rows, self.cols = 0, self.tile + 1, rows, cols
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -265,11 +277,18 @@ class ImageGroupNorm(TorchFunctionMode):
             return func(*args, **kwargs)
         x, groups, weight, bias, eps = _group_norm_arguments(*args, **kwargs)
         layer, self.calls = self.calls, self.calls + 1
+        key = (self.tile, layer)
+        own = _own_statistics(x, groups) if self.record or key in self.carried else None
         if self.record:
             self._add(layer, x, groups)
-        if self.apply is None or layer >= len(self.apply):
+            self.own[key] = own
+        if layer < len(self.apply):
+            mean, var = self.apply[layer]
+        elif key in self.carried:
+            shift, ratio = self.carried[key]
+            mean, var = own[0] + shift, own[1] * ratio
+        else:
             return func(*args, **kwargs)
-        mean, var = self.apply[layer]
         b, c = x.shape[:2]
         shape = (1, c) + (1,) * (x.ndim - 2)
         with torch.autocast(x.device.type, enabled=False):
@@ -305,6 +324,20 @@ class ImageGroupNorm(TorchFunctionMode):
             out.append((mean, (s2 / n - mean * mean).clamp_min(0)))
         return out
 
+    def offsets(self) -> dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]]:
+        """Per (tile, layer) of the recorded pass, the offset of the image-wide statistics from the tile's own:
+        ``(image mean - own mean, image variance / own variance)`` (for ``offsets`` of a later pass)."""
+        image = self.statistics()
+        return {(tile, layer): (image[layer][0] - mean, image[layer][1] / var.clamp_min(1e-12))
+                for (tile, layer), (mean, var) in self.own.items()}
+
+
+def _own_statistics(x: torch.Tensor, groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The per-(sample, group) mean and (biased) variance [B, G] of ``x``, in float64."""
+    with torch.autocast(x.device.type, enabled=False):
+        var, mean = torch.var_mean(x.float().reshape(x.shape[0], groups, -1), dim=-1, correction=0)
+    return mean.double(), var.double()
+
 
 def _group_norm_arguments(input, num_groups, weight=None, bias=None, eps=1e-5):
     return input, num_groups, weight, bias, eps
@@ -323,13 +356,25 @@ class TiledModel(torch.nn.Module):
 
     GroupNorm (``norm``): ``"tile"`` normalises every tile with its own statistics (they
     differ from the image's, most at the U-Net's coarsest levels, and the tiles then
-    disagree); ``"image"`` uses image-wide statistics (:class:`ImageGroupNorm`): before
-    the pass that makes the prediction, ``norm_passes`` passes over all tiles estimate
-    them: pass ``k`` (from 0) normalises the first ``k`` GroupNorm layers with the image-wide
-    statistics recorded so far, which are exact for them up to the tiles' borders, and the
-    deeper layers with the tiles' own, and records all layers.  Each pass costs one more
-    network call per tile; memory stays that of one tile (the statistics are a few numbers
-    per layer).  A network without
+    disagree); ``"image"`` uses image-wide statistics (:class:`ImageGroupNorm`):
+
+    * the first call of a restoration makes ``norm_passes`` estimate passes over all tiles
+      before the pass that makes the prediction: pass ``k`` (from 0) normalises the first
+      ``k`` GroupNorm layers with the image-wide statistics recorded so far, exact for them
+      up to the tiles' borders, and the deeper layers with the tiles' own; it records all
+      layers, and the prediction pass normalises with the last pass's statistics;
+    * every later call of the same restoration (the same other image inputs, ``mu``: the
+      same tensor, unchanged) starts from the statistics of the call before, carried as
+      per-tile offsets from the tiles' own (:meth:`ImageGroupNorm.offsets`), and refines
+      them in ``norm_refine`` estimate passes (pass ``k`` again exact for the first ``k``
+      layers, offsets for the deeper ones) before the prediction pass, which records the
+      offsets for the next call.  With ``norm_refine=0`` (the default) the statistics cost
+      only the first call's passes: a sampler's network inputs change little from one step
+      to the next, and the offsets, unlike the image-wide statistics themselves, follow
+      the change.
+
+    Each pass costs one network call per tile (:meth:`calls`); memory stays that of one
+    tile (the statistics are a few numbers per layer and tile).  A network without
     ``nn.GroupNorm`` layers needs no estimate pass.
 
     Args:
@@ -340,21 +385,24 @@ class TiledModel(torch.nn.Module):
             and return float32.
         progress: an object with ``update(n)`` (a tqdm bar), advanced once per tile and pass.
         norm: ``"image"`` or ``"tile"`` GroupNorm statistics (default ``DEFAULTS.group_norm``).
-        norm_passes: estimate passes for ``norm="image"`` (default ``DEFAULTS.group_norm_passes``).
+        norm_passes: estimate passes of a restoration's first call (default ``DEFAULTS.group_norm_passes``).
+        norm_refine: estimate passes of every later call (default ``DEFAULTS.group_norm_refine``).
     """
 
     def __init__(self, model, tile: int, overlap: int, autocast_dtype=None, progress=None,
-                 norm: str | None = None, norm_passes: int | None = None):
+                 norm: str | None = None, norm_passes: int | None = None, norm_refine: int | None = None):
         super().__init__()
         self.multiple = network_multiple(model)
         if tile < 1 or not 0 <= overlap < tile:
             raise ValueError(f"need --tile >= 1 and 0 <= --overlap < --tile, got tile={tile}, overlap={overlap}")
-        check_norm_options(norm, norm_passes)
+        check_norm_options(norm, norm_passes, norm_refine)
         self.model, self.tile, self.overlap = model, int(tile), int(overlap)
         self.autocast_dtype, self.progress = autocast_dtype, progress
         self.norm = DEFAULTS.group_norm if norm is None else norm
         self.norm_passes = DEFAULTS.group_norm_passes if norm_passes is None else int(norm_passes)
+        self.norm_refine = DEFAULTS.group_norm_refine if norm_refine is None else int(norm_refine)
         self.has_group_norm = any(isinstance(m, torch.nn.GroupNorm) for m in model.modules())
+        self.carried = None  # (the restoration's other image inputs, offsets) of the last call
 
     def spans(self, length: int) -> list[tuple[int, int]]:
         """``(start, size)`` of the tiles along an image side of ``length`` pixels.
@@ -378,15 +426,20 @@ class TiledModel(torch.nn.Module):
         """``(top, left, tile_height, tile_width)`` of every tile of an ``height x width`` image."""
         return [(top, left, th, tw) for top, th in self.spans(height) for left, tw in self.spans(width)]
 
-    def calls(self, height: int, width: int) -> int:
-        """Network calls of one evaluation on an ``height x width`` image (tiles times passes)."""
+    def calls(self, height: int, width: int, evaluations: int = 1, carried: bool = True) -> int:
+        """Network calls of ``evaluations`` evaluations of one restoration of an ``height x width`` image: tiles
+        times passes (``carried=False``: a network with no image input besides the first, whose calls cannot be
+        told apart from a new restoration's, so each one is a first call)."""
         n = len(self.tiles(height, width))
-        return n if n == 1 or not self.image_norm else n * (1 + self.norm_passes)
+        if n == 1 or not self.image_norm:
+            return n * evaluations
+        later = self.norm_refine if carried else self.norm_passes
+        return n * (1 + self.norm_passes + (evaluations - 1) * (1 + later))
 
     @property
     def image_norm(self) -> bool:
         """Whether GroupNorm statistics are estimated over the whole image."""
-        return self.norm == "image" and self.has_group_norm and self.norm_passes > 0
+        return self.norm == "image" and self.has_group_norm
 
     def windows(self, length: int) -> list[torch.Tensor]:
         """The 1-D blending windows of the tiles along a side, each over the tile as the network pads it."""
@@ -412,53 +465,87 @@ class TiledModel(torch.nn.Module):
             self.progress.update(1)
 
     def forward(self, *inputs) -> torch.Tensor:
-        first = inputs[0]
-        height, width = first.shape[-2:]
-        spatial = [isinstance(x, torch.Tensor) and x.ndim == 4 and x.shape[-2:] == (height, width) for x in inputs]
-        tiles = self.tiles(height, width)
-        if len(tiles) == 1:  # the inputs as they are: the untiled computation, bit for bit
+        height, width = inputs[0].shape[-2:]
+        if len(self.tiles(height, width)) == 1:  # the inputs as they are: the untiled computation, bit for bit
             self._tick()
             return self._call(*inputs)
+        if not self.image_norm:
+            return self.tile_pass(inputs)
+        restoration = [x for x, s in zip(inputs[1:], _spatial(inputs)[1:]) if s]
+        offsets = self._carried_offsets(restoration)
+        fresh, statistics = offsets is None, []
+        passes = self.norm_passes if fresh else self.norm_refine
+        for k in range(passes):
+            # pass k: the first k layers, exact by now, image-wide, the deeper ones with the offsets of the pass
+            # before (a fresh restoration: per tile, and in its last pass all layers image-wide)
+            apply = statistics if fresh and k == passes - 1 else statistics[:k]
+            norm = ImageGroupNorm(apply=apply, offsets=None if fresh else offsets, record=True)
+            self.tile_pass(inputs, norm, blend=False)
+            statistics, offsets = norm.statistics(), norm.offsets()
+        norm = ImageGroupNorm(offsets=offsets, record=bool(restoration))
+        out = self.tile_pass(inputs, norm)
+        self.carried = (_Identity(restoration), norm.offsets()) if restoration else None
+        return out
 
-        def cut(top, left, th, tw):
-            window = (slice(None), slice(None), slice(top, top + th), slice(left, left + tw))
-            return window, [x[window] if s else x for x, s in zip(inputs, spatial)]
+    def _carried_offsets(self, restoration: list[torch.Tensor]) -> dict | None:
+        """The offsets the last call recorded, if it belonged to the same restoration (else None)."""
+        if self.carried is None or not self.carried[0].matches(restoration):
+            self.carried = None
+            return None
+        return self.carried[1]
 
-        statistics = None
-        if self.image_norm:
-            rows, cols = self.shares(height), self.shares(width)
-            for done in range(self.norm_passes):  # pass k: the first k layers, exact by now, normalised image-wide
-                with ImageGroupNorm(apply=(statistics or [])[:done], record=True) as norm:
-                    for (top, th), row in zip(self.spans(height), rows):
-                        for (left, tw), col in zip(self.spans(width), cols):
-                            norm.next_tile(row, col)
-                            self._call(*cut(top, left, th, tw)[1])
-                            self._tick()
-                statistics = norm.statistics()
+    def tile_pass(self, inputs: tuple, norm: ImageGroupNorm | None = None, blend: bool = True) -> torch.Tensor | None:
+        """One pass of the network over all tiles of ``inputs`` (the arguments of one call) under ``norm`` (None:
+        each tile's own GroupNorm statistics); with ``blend`` the blended whole-image prediction, else None."""
+        height, width = inputs[0].shape[-2:]
+        spatial = _spatial(inputs)
+        record = norm is not None and norm.record
+        rows, cols = (self.shares(height), self.shares(width)) if record else (None, None)
         out = weight = None
-        with ImageGroupNorm(apply=statistics) if statistics is not None else contextlib.nullcontext() as norm:
-            for (top, th), row in zip(self.spans(height), self.windows(height)):
-                for (left, tw), col in zip(self.spans(width), self.windows(width)):
+        with norm if norm is not None else contextlib.nullcontext():
+            for i, ((top, th), row) in enumerate(zip(self.spans(height), self.windows(height))):
+                for j, ((left, tw), col) in enumerate(zip(self.spans(width), self.windows(width))):
                     if norm is not None:
-                        norm.next_tile()
-                    window, args = cut(top, left, th, tw)
-                    pred = self._call(*args)
+                        norm.next_tile(rows[i] if record else None, cols[j] if record else None)
+                    window = (slice(None), slice(None), slice(top, top + th), slice(left, left + tw))
+                    pred = self._call(*[x[window] if s else x for x, s in zip(inputs, spatial)])
+                    self._tick()
+                    if not blend:
+                        continue
                     w = (row[:th, None] * col[None, :tw]).to(pred)
                     if out is None:
                         out = pred.new_zeros(pred.shape[:2] + (height, width))
                         weight = pred.new_zeros(1, 1, height, width)
                     out[window] += w * pred
                     weight[window] += w
-                    self._tick()
-        return out.div_(weight)
+        return out.div_(weight) if blend else None
 
 
-def check_norm_options(norm: str | None, passes: int | None) -> None:
+def _spatial(inputs: tuple) -> list[bool]:
+    """Which inputs are images of the first input's size (cut into tiles; the others are passed whole)."""
+    size = inputs[0].shape[-2:]
+    return [isinstance(x, torch.Tensor) and x.ndim == 4 and x.shape[-2:] == size for x in inputs]
+
+
+class _Identity:
+    """Which tensors these are, without keeping them alive: the same objects, not modified in place since."""
+
+    def __init__(self, tensors: list[torch.Tensor]):
+        self.refs = [(weakref.ref(t), t._version) for t in tensors]
+
+    def matches(self, tensors: list[torch.Tensor]) -> bool:
+        return len(tensors) == len(self.refs) and all(
+            ref() is t and t._version == version for (ref, version), t in zip(self.refs, tensors))
+
+
+def check_norm_options(norm: str | None, passes: int | None, refine: int | None = None) -> None:
     """Raise ``ValueError`` for an unknown GroupNorm mode or a negative number of estimate passes."""
     if norm is not None and norm not in NORM_MODES:
         raise ValueError(f"--tile-norm must be one of {', '.join(NORM_MODES)}, got {norm!r}")
     if passes is not None and passes < 0:
         raise ValueError(f"--tile-norm-passes must be >= 0, got {passes}")
+    if refine is not None and refine < 0:
+        raise ValueError(f"--tile-norm-refine must be >= 0, got {refine}")
 
 
 def check_tile_options(tile: int | None, overlap: int | None) -> None:
@@ -472,7 +559,8 @@ def check_tile_options(tile: int | None, overlap: int | None) -> None:
 
 
 def tiled(model, image_shape, tile: int | None = None, overlap: int | None = None, device="cpu",
-          half: bool = False, probe_inputs=None, norm: str | None = None, norm_passes: int | None = None):
+          half: bool = False, probe_inputs=None, norm: str | None = None, norm_passes: int | None = None,
+          norm_refine: int | None = None):
     """The network to give a sampler for images of ``image_shape`` ``[B, C, H, W]``.
 
     ``tile=None`` picks the tile from the device's memory (:func:`tile_budget_pixels`, the
@@ -480,7 +568,7 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
     :func:`default_overlap`.  When the image fits in one tile, without ``half``, this
     returns ``model`` itself (the untiled path, bit for bit).
     ``half=True`` needs a CUDA device; ``probe_inputs`` as in :func:`activation_bytes_per_pixel`;
-    ``norm`` and ``norm_passes``: the GroupNorm statistics of the tiles (:class:`TiledModel`).
+    ``norm``, ``norm_passes`` and ``norm_refine``: the GroupNorm statistics of the tiles (:class:`TiledModel`).
     """
     b, c, h, w = image_shape
     device = torch.device(device)
@@ -489,7 +577,7 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
                          "run without --half, or with --device cuda")
     autocast_dtype = torch.float16 if half else None
     check_tile_options(tile, overlap)
-    check_norm_options(norm, norm_passes)
+    check_norm_options(norm, norm_passes, norm_refine)
     if tile is None and h * w <= DEFAULTS.untiled_side ** 2:
         tile = max(h, w)  # small enough for any device: no probe (the probe would call the network)
     elif tile is None:
@@ -502,4 +590,5 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
         overlap = default_overlap(tile)
     if single and not half:
         return model
-    return TiledModel(model, tile, 0 if single else overlap, autocast_dtype, norm=norm, norm_passes=norm_passes)
+    return TiledModel(model, tile, 0 if single else overlap, autocast_dtype, norm=norm, norm_passes=norm_passes,
+                      norm_refine=norm_refine)
