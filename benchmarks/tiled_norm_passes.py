@@ -1,15 +1,19 @@
-"""How far one tiled network call is from the untiled one, by GroupNorm statistics and estimate passes.
+"""How far each tiled network call is from the untiled one, by GroupNorm statistics and estimate passes.
 
     python benchmarks/tiled_norm_passes.py --checkpoint runs/derain/checkpoint.pt [--item 1] [--tile 256:32] \
-        [--calls 0 5] [--passes 1 2 3] [--out benchmarks/results/tiled_norm_passes]
+        [--calls 0 5] [--passes 1 2 3] [--refine 0 1 2] [--out benchmarks/results/tiled_norm_passes]
 
 The untiled implicit sampler (10 steps) is run on one held-out photograph and its network
-inputs recorded; for the chosen calls (0: the first step) the network is evaluated tiled,
-with each tile's own GroupNorm statistics (``tile``), with image-wide statistics estimated
-in 1, 2, 3 ... passes (``image``, :class:`rdbm_core.tiling.TiledModel`), and with the exact
-image-wide statistics taken from the untiled call (``exact``: what is left is the error of
-the tiles' borders).  Printed and written (OUT.csv, OUT.json with the machine and the
-command): the PSNR of each tiled prediction against the untiled one.
+inputs recorded.  For the chosen calls (0: the first step) the network is evaluated tiled
+as a restoration's first call: with each tile's own GroupNorm statistics (``tile``), with
+image-wide statistics estimated in 1, 2, 3 ... passes (``image``,
+:class:`rdbm_core.tiling.TiledModel`), and with the exact image-wide statistics taken from
+the untiled call (``exact``: what is left is the error of the tiles' borders).  Then, for
+every ``--refine`` value, one tiled model (the default passes) is called on all recorded
+inputs in order, as in a restoration, so that every call after the first starts from the
+statistics carried from the call before (``carried``).  Printed and written (OUT.csv,
+OUT.json with the machine and the command): the PSNR of each tiled prediction against the
+untiled one.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from rdbm_core.data import HeldOutBenchmark  # noqa: E402
 from rdbm_core.evaluation import restore  # noqa: E402
 from rdbm_core.io import dumps_json  # noqa: E402
 from rdbm_core.metrics import psnr  # noqa: E402
-from rdbm_core.tiling import ImageGroupNorm, TiledModel  # noqa: E402
+from rdbm_core.tiling import DEFAULTS, ImageGroupNorm, TiledModel  # noqa: E402
 from rdbm_core.training import load_trained  # noqa: E402
 
 
@@ -40,18 +44,6 @@ def exact_statistics(model, *inputs):
     return norm.statistics()
 
 
-class ExactNorm(TiledModel):
-    """Tiles normalised with given image-wide statistics (no estimate pass)."""
-
-    def __init__(self, model, tile, overlap, statistics):
-        super().__init__(model, tile, overlap, norm="tile")
-        self.statistics = statistics
-
-    def _call(self, *inputs):
-        with ImageGroupNorm(apply=self.statistics):
-            return self.model(*inputs)
-
-
 @torch.no_grad()
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,6 +53,8 @@ def main(argv=None) -> int:
     p.add_argument("--tile", default="256:32", help="TILE:OVERLAP")
     p.add_argument("--calls", nargs="+", type=int, default=[0, 5], help="network calls of the 10-step sampler")
     p.add_argument("--passes", nargs="+", type=int, default=[1, 2, 3])
+    p.add_argument("--refine", nargs="+", type=int, default=[0, 1, 2],
+                   help="refine passes of the carried statistics (all calls in order)")
     p.add_argument("--out", default="benchmarks/results/tiled_norm_passes")
     args = p.parse_args(argv)
     tile, overlap = (int(v) for v in args.tile.split(":"))
@@ -74,18 +68,26 @@ def main(argv=None) -> int:
 
     restore(recording, path, item["mu"][None], steps=10, tile=0)
     rows = []
+
+    def add(k, norm, passes, refine, prediction, untiled):
+        row = {"item": item.get("name", args.item), "call": k, "t": float(recorded[k][2][0]), "tile": tile,
+               "overlap": overlap, "norm": norm, "passes": passes, "refine": refine,
+               "psnr_vs_untiled": psnr(prediction[0], untiled[0])}
+        rows.append(row)
+        print(", ".join(f"{key} {value}" for key, value in row.items()), flush=True)
+
     for k in args.calls:
         inputs = recorded[k]
         untiled = model(*inputs)
-        nets = [("tile", 0, TiledModel(model, tile, overlap, norm="tile"))]
-        nets += [("image", n, TiledModel(model, tile, overlap, norm="image", norm_passes=n)) for n in args.passes]
-        nets += [("exact", 0, ExactNorm(model, tile, overlap, exact_statistics(model, *inputs)))]
-        for norm, passes, net in nets:
-            row = {"item": item.get("name", args.item), "call": k, "t": float(inputs[2][0]), "tile": tile,
-                   "overlap": overlap, "norm": norm, "passes": passes,
-                   "psnr_vs_untiled": psnr(net(*inputs)[0], untiled[0])}
-            rows.append(row)
-            print(", ".join(f"{key} {value}" for key, value in row.items()), flush=True)
+        add(k, "tile", 0, 0, TiledModel(model, tile, overlap, norm="tile")(*inputs), untiled)
+        for n in args.passes:
+            add(k, "image", n, 0, TiledModel(model, tile, overlap, norm="image", norm_passes=n)(*inputs), untiled)
+        exact = TiledModel(model, tile, overlap).tile_pass(inputs, ImageGroupNorm(apply=exact_statistics(model, *inputs)))
+        add(k, "exact", 0, 0, exact, untiled)
+    for refine in args.refine:
+        net = TiledModel(model, tile, overlap, norm="image", norm_refine=refine)
+        for k, inputs in enumerate(recorded):
+            add(k, "carried", DEFAULTS.group_norm_passes, refine, net(*inputs), model(*inputs))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.with_suffix(".csv").open("w", newline="") as f:

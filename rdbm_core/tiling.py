@@ -364,7 +364,7 @@ class TiledModel(torch.nn.Module):
       up to the tiles' borders, and the deeper layers with the tiles' own; it records all
       layers, and the prediction pass normalises with the last pass's statistics;
     * every later call of the same restoration (the same other image inputs, ``mu``: the
-      same tensor, unchanged) starts from the statistics of the call before, carried as
+      same tensor, unchanged; :meth:`reset` forgets) starts from the statistics of the call before, carried as
       per-tile offsets from the tiles' own (:meth:`ImageGroupNorm.offsets`), and refines
       them in ``norm_refine`` estimate passes (pass ``k`` again exact for the first ``k``
       layers, offsets for the deeper ones) before the prediction pass, which records the
@@ -487,10 +487,15 @@ class TiledModel(torch.nn.Module):
         self.carried = (_Identity(restoration), norm.offsets()) if restoration else None
         return out
 
+    def reset(self) -> None:
+        """Forget the carried statistics: the next call starts a restoration (needed only to restore the very same
+        ``mu`` tensor again; another or a changed ``mu`` starts one by itself)."""
+        self.carried = None
+
     def _carried_offsets(self, restoration: list[torch.Tensor]) -> dict | None:
         """The offsets the last call recorded, if it belonged to the same restoration (else None)."""
         if self.carried is None or not self.carried[0].matches(restoration):
-            self.carried = None
+            self.reset()
             return None
         return self.carried[1]
 
@@ -528,14 +533,21 @@ def _spatial(inputs: tuple) -> list[bool]:
 
 
 class _Identity:
-    """Which tensors these are, without keeping them alive: the same objects, not modified in place since."""
+    """Which tensors these are, without keeping them alive: the same objects, with the same sum and sum of
+    squares (a change in place shows in them)."""
 
     def __init__(self, tensors: list[torch.Tensor]):
-        self.refs = [(weakref.ref(t), t._version) for t in tensors]
+        self.refs = [weakref.ref(t) for t in tensors]
+        self.sums = [_fingerprint(t) for t in tensors]
 
     def matches(self, tensors: list[torch.Tensor]) -> bool:
         return len(tensors) == len(self.refs) and all(
-            ref() is t and t._version == version for (ref, version), t in zip(self.refs, tensors))
+            ref() is t and torch.equal(_fingerprint(t), sums) for ref, sums, t in zip(self.refs, self.sums, tensors))
+
+
+def _fingerprint(t: torch.Tensor) -> torch.Tensor:
+    flat = t.detach().reshape(-1)
+    return torch.stack([flat.sum(dtype=torch.float64), torch.dot(flat, flat).double()])
 
 
 def check_norm_options(norm: str | None, passes: int | None, refine: int | None = None) -> None:

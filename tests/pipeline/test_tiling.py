@@ -246,8 +246,9 @@ def test_carried_statistics_follow_the_next_call():
     (b) when the inputs move (``x_t`` scaled by 0.9, ``mu`` the same tensor), the carried offsets stay several
     times closer to the untiled output (measured: 0.06) than each tile's own statistics (0.51) or the first call's
     exact image-wide statistics applied as they are (0.26; the mutation: carrying those instead of offsets), and
-    a refine pass closer still (0.03); (c) a new restoration (another ``mu``, or ``mu`` changed in place) carries nothing: it equals a fresh
-    model's output (mutation: carrying regardless)."""
+    a refine pass closer still (0.03); (c) a new restoration (another ``mu``, or ``mu`` changed in place)
+    carries nothing: it equals a fresh model's output, and so does the same one after ``reset`` (mutations:
+    carrying regardless; ``reset`` doing nothing)."""
     model = PointwiseNormNet()
     torch.manual_seed(2)
     x, mu = torch.rand(1, 3, 60, 92) * 2 - 1, torch.rand(1, 3, 60, 92) * 2 - 1
@@ -270,11 +271,16 @@ def test_carried_statistics_follow_the_next_call():
         refined_net(x, mu, 0)
         refined = error(refined_net(moved, mu, 0), moved)
         assert carried < own / 3 and carried < as_they_are / 3 and refined < carried / 1.5  # (b)
-        fresh = TiledModel(model, 24, 8, norm_passes=3)(moved, mu.clone(), 0)
-        assert torch.equal(net(moved, mu.clone(), 0), fresh)  # (c) another tensor
+        def fresh(mu):
+            return TiledModel(model, 24, 8, norm_passes=3)(moved, mu.clone(), 0)
+
+        assert torch.equal(net(moved, mu.clone(), 0), fresh(mu))  # (c) another tensor
         net(moved, mu, 0)
-        mu.mul_(1.0)
-        assert torch.equal(net(moved, mu, 0), fresh)  # (c) changed in place
+        mu.add_(0.01)
+        assert torch.equal(net(moved, mu, 0), fresh(mu))  # (c) changed in place
+        net(x, mu, 0)
+        net.reset()
+        assert torch.equal(net(moved, mu, 0), fresh(mu))  # (c) forgotten
 
 
 @pytest.mark.parametrize("sampler", list(SAMPLERS))
