@@ -289,16 +289,7 @@ class ImageGroupNorm(TorchFunctionMode):
             mean, var = own[0] + shift, own[1] * ratio
         else:
             return func(*args, **kwargs)
-        b, c = x.shape[:2]
-        shape = (1, c) + (1,) * (x.ndim - 2)
-        with torch.autocast(x.device.type, enabled=False):
-            xg = x.float().reshape(b, groups, -1)
-            out = ((xg - mean[..., None].float()) * torch.rsqrt(var[..., None].float() + eps)).reshape(x.shape)
-            if weight is not None:
-                out = out * weight.float().reshape(shape)
-            if bias is not None:
-                out = out + bias.float().reshape(shape)
-        return out.to(x.dtype)
+        return _group_norm_with(x, groups, mean, var, weight, bias, eps)
 
     def _add(self, layer: int, x: torch.Tensor, groups: int) -> None:
         b, c, h, w = x.shape
@@ -332,11 +323,28 @@ class ImageGroupNorm(TorchFunctionMode):
                 for (tile, layer), (mean, var) in self.own.items()}
 
 
-def _own_statistics(x: torch.Tensor, groups: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The per-(sample, group) mean and (biased) variance [B, G] of ``x``, in float64."""
+def _group_norm_with(x, groups: int, mean, var, weight, bias, eps: float) -> torch.Tensor:
+    """GroupNorm of ``x`` with the given per-(sample, group) ``mean`` and ``var`` [B, G] instead of its own: one
+    multiply-add per element, with the affine map folded into a per-(sample, channel) scale and shift."""
+    b, c = x.shape[:2]
     with torch.autocast(x.device.type, enabled=False):
-        var, mean = torch.var_mean(x.float().reshape(x.shape[0], groups, -1), dim=-1, correction=0)
-    return mean.double(), var.double()
+        scale = torch.rsqrt(var.float() + eps).repeat_interleave(c // groups, dim=1)  # [B, C]
+        shift = -mean.float().repeat_interleave(c // groups, dim=1) * scale
+        if weight is not None:
+            scale, shift = scale * weight.float(), shift * weight.float()
+        if bias is not None:
+            shift = shift + bias.float()
+        shape = (b, c) + (1,) * (x.ndim - 2)
+        return torch.addcmul(shift.reshape(shape), x.float(), scale.reshape(shape)).to(x.dtype)
+
+
+def _own_statistics(x: torch.Tensor, groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The per-(sample, group) mean and (biased) variance [B, G] of ``x``, in float64 (from ATen's GroupNorm
+    kernel, several times faster on the CPU than ``torch.var_mean``)."""
+    b, c = x.shape[:2]
+    with torch.autocast(x.device.type, enabled=False):
+        _, mean, rstd = torch.native_group_norm(x.float().contiguous(), None, None, b, c, x[0, 0].numel(), groups, 0.0)
+    return mean.double(), rstd.double().pow(-2)
 
 
 def _group_norm_arguments(input, num_groups, weight=None, bias=None, eps=1e-5):
