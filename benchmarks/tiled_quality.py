@@ -1,19 +1,25 @@
 """Quality of tiled network evaluation on the held-out photographs: tiled against untiled.
 
     python benchmarks/tiled_quality.py --checkpoint runs/derain/checkpoint.pt \
-        [--task derain] [--images 4] [--steps 10] [--tiles 256:32:image:2:0 256:32:tile:0] \
+        [--task derain] [--images 4] [--steps 10] [--tiles 256:32:image:2:0 256:32:tile:0] [--scale 1] \
         [--out benchmarks/results/tiled_quality_carried]
 
 For every held-out item (the embedded test photographs, whole) the untiled restoration
 and one restoration per ``TILE:OVERLAP:NORM:PASSES[:REFINE]`` setting (same sampler, same
 seed; ``NORM`` the tiles' GroupNorm statistics, ``image`` or ``tile``, ``PASSES`` the passes
 that estimate the image-wide ones before the first network call, ``REFINE`` those before
-every later call, default 0, see ``rdbm_core.tiling.TiledModel``); per item:
+every later call, default 0, see ``rdbm_core.tiling.TiledModel``; ``TILE`` and ``OVERLAP``
+may be ``auto``: the defaults of ``restore``, chosen from the device's memory); per item:
 PSNR of the tiled result against the untiled one, and the PSNR of each against the
 ground truth.  The summary gives, per setting, the smallest tiled-vs-untiled PSNR and
 the paired difference of PSNR against the ground truth (tiled - untiled) with its 95 %
 t-interval over the items.  Rows are appended to OUT.csv as they come (a rerun skips
 the rows already there); OUT.json holds the summary with the machine and the command.
+
+``--scale S`` (an integer) enlarges each clean photograph S times (bilinear) before it is
+degraded (``rdbm_core.degradations.degrade`` with the benchmark's seed), so that the default
+tiles cut it as they cut a real photograph (at S = 1 the held-out photographs fit one default
+tile and are never tiled).
 """
 from __future__ import annotations
 
@@ -31,14 +37,15 @@ import torch
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rdbm_core.data import HeldOutBenchmark  # noqa: E402
+from rdbm_core.data import BENCHMARK_SEED, HeldOutBenchmark  # noqa: E402
+from rdbm_core.degradations import degrade  # noqa: E402
 from rdbm_core.evaluation import restore  # noqa: E402
 from rdbm_core.io import dumps_json  # noqa: E402
 from rdbm_core.metrics import psnr  # noqa: E402
-from rdbm_core.tiling import TiledModel  # noqa: E402
+from rdbm_core.tiling import tiled  # noqa: E402
 from rdbm_core.training import load_checkpoint, load_trained  # noqa: E402
 
-COLUMNS = ["item", "image_hw", "tile", "overlap", "norm", "passes", "refine", "tiles", "psnr_vs_untiled", "psnr_gt", "psnr_gt_untiled",
+COLUMNS = ["item", "image_hw", "tile", "overlap", "norm", "passes", "refine", "tiles", "tile_px", "psnr_vs_untiled", "psnr_gt", "psnr_gt_untiled",
            "delta_psnr_gt", "seconds"]
 
 
@@ -55,12 +62,27 @@ def paired_summary(rows: list[dict]) -> dict:
             "mean_psnr_vs_untiled": _finite(statistics.fmean(r["psnr_vs_untiled"] for r in rows))}
 
 
-def setting(text: str) -> tuple[int, int, str, int, int]:
+def setting(text: str) -> tuple[int | str, int | str, str, int, int]:
     """``(tile, overlap, norm, passes, refine)`` of a ``TILE:OVERLAP:NORM:PASSES[:REFINE]`` setting (passes and
-    refine 0 for ``tile``)."""
+    refine 0 for ``tile``; tile and overlap ``"auto"`` or ints)."""
     tile, overlap, norm, passes, *refine = text.split(":")
     image = norm == "image"
-    return int(tile), int(overlap), norm, int(float(passes)) if image else 0, int(float(refine[0])) if refine and image else 0
+    return (_size(tile), _size(overlap), norm, int(float(passes)) if image else 0,
+            int(float(refine[0])) if refine and image else 0)
+
+
+def _size(text: str) -> int | str:
+    return text if text == "auto" else int(float(text))
+
+
+def enlarged(item: dict, scale: int, task: str, index: int) -> dict:
+    """The item's clean photograph enlarged ``scale`` times (bilinear) and degraded anew with the benchmark's seed."""
+    if scale == 1:
+        return item
+    x0 = torch.nn.functional.interpolate(item["x0"][None], scale_factor=scale, mode="bilinear",
+                                         align_corners=False)[0].clamp(-1, 1)
+    _, mu, _ = degrade(x0, task, generator=torch.Generator().manual_seed(BENCHMARK_SEED + index))
+    return {"x0": x0, "mu": mu}
 
 
 def _finite(x: float) -> float | None:
@@ -76,6 +98,7 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--tiles", nargs="+", default=["256:32:image:2:0", "256:32:tile:0"],
                    help="TILE:OVERLAP:NORM:PASSES[:REFINE] settings")
+    p.add_argument("--scale", type=int, default=1, help="enlarge the photographs this many times first")
     p.add_argument("--out", default="benchmarks/results/tiled_quality_carried")
     args = p.parse_args(argv)
     settings = [setting(s) for s in args.tiles]
@@ -88,7 +111,7 @@ def main(argv=None) -> int:
             p.error(f"{out_csv} was written before statistics were carried between calls; choose another --out")
         for r in rows:
             key = setting(":".join(r[k] for k in ("tile", "overlap", "norm", "passes", "refine")))
-            done[(int(r["item"]), *key)] = {k: (float(v) if k not in ("image_hw", "norm") else v) for k, v in r.items()}
+            done[(int(r["item"]), *key)] = {k: (float(v) if k not in ("image_hw", "norm", "tile", "overlap") else v) for k, v in r.items()}
     else:
         out_csv.parent.mkdir(parents=True, exist_ok=True)
         with out_csv.open("w", newline="") as f:
@@ -98,18 +121,21 @@ def main(argv=None) -> int:
     for i in range(len(data)):
         if all((i, *s) in done for s in settings):
             continue
-        item = data[i]
+        item = enlarged(data[i], args.scale, args.task, i)
         x0, mu = item["x0"], item["mu"][None]
         untiled = restore(model, path, mu, steps=args.steps, tile=0, generator=torch.Generator().manual_seed(0))[0]
         for tile, overlap, norm, passes, refine in settings:
             if (i, tile, overlap, norm, passes, refine) in done:
                 continue
             t0 = time.perf_counter()
-            out = restore(model, path, mu, steps=args.steps, tile=tile, overlap=overlap, tile_norm=norm,
+            auto = {"tile": None if tile == "auto" else tile, "overlap": None if overlap == "auto" else overlap}
+            net = tiled(model, mu.shape, **auto)
+            out = restore(model, path, mu, steps=args.steps, **auto, tile_norm=norm,
                           tile_norm_passes=passes, tile_norm_refine=refine,
                           generator=torch.Generator().manual_seed(0))[0]
             row = {"item": i, "image_hw": f"{mu.shape[-2]}x{mu.shape[-1]}", "tile": tile, "overlap": overlap,
-                   "norm": norm, "passes": passes, "refine": refine, "tiles": len(TiledModel(model, tile, overlap).tiles(*mu.shape[-2:])),
+                   "norm": norm, "passes": passes, "refine": refine, "tiles": len(net.tiles(*mu.shape[-2:])) if net is not model else 1,
+                   "tile_px": net.tile if net is not model else max(mu.shape[-2:]),
                    "psnr_vs_untiled": psnr(out, untiled), "psnr_gt": psnr(out, x0),
                    "psnr_gt_untiled": psnr(untiled, x0), "seconds": time.perf_counter() - t0}
             row["delta_psnr_gt"] = row["psnr_gt"] - row["psnr_gt_untiled"]
@@ -138,7 +164,7 @@ def main(argv=None) -> int:
         "checkpoint": {"path": args.checkpoint, "preset": config.preset, "bridge": config.bridge,
                        "task": config.task, "train_steps": int(load_checkpoint(args.checkpoint)["step"]),
                        "train_config": {k: getattr(config, k) for k in ("batch", "crop", "lr", "seed")}},
-        "task": args.task, "steps": args.steps, "sampler": "implicit (eta 0)", "summary": summary}, indent=1))
+        "task": args.task, "steps": args.steps, "scale": args.scale, "sampler": "implicit (eta 0)", "summary": summary}, indent=1))
     return 0
 
 
