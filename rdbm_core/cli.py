@@ -356,9 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--overlap", type=int, default=None,
                        help="pixels shared by neighbouring tiles (default: 1/8 of the tile, at least 32)")
         q.add_argument("--tile-norm", choices=NORM_MODES, default=None,
-                       help=f"GroupNorm statistics of tiled evaluation: image (image-wide, estimated in extra passes "
-                            f"over the tiles) or tile (each tile its own; faster, the tiles disagree more) "
-                            f"(default: {TILING.group_norm})")
+                       help=f"GroupNorm statistics of tiled evaluation: image (image-wide: estimated in extra passes "
+                            f"over the tiles before the first network call, then carried from call to call) or tile "
+                            f"(each tile its own: the tiles disagree more) (default: {TILING.group_norm})")
         q.add_argument("--tile-norm-passes", type=int, default=None,
                        help=f"passes over the tiles that estimate the image-wide GroupNorm statistics before the "
                             f"first network call, each one more call per tile (default: {TILING.group_norm_passes})")

@@ -15,11 +15,12 @@ else than the untiled network, most at the coarse levels.  By default the tiles
 share image-wide statistics (:class:`ImageGroupNorm`): before a restoration's first
 network call, extra passes over the tiles (two by default) record every GroupNorm
 layer's sums, weighted by the pixels each tile owns, and the pass that makes the
-prediction normalises with their totals; every later call carries them over from
-the call before as per-tile offsets, at no extra pass by default (``norm``,
-``norm_passes``, ``norm_refine`` of :class:`TiledModel`; ``--tile-norm``,
-``--tile-norm-passes`` and ``--tile-norm-refine`` of the command line).  Tiles start on multiples of the network's ``multiple`` so that
-their feature maps lie on the untiled network's grid at every level.
+prediction normalises with their totals, as offsets from each tile's own statistics;
+every later call carries the offsets over from the call before, at no extra pass by
+default (``norm``, ``norm_passes``, ``norm_refine`` of :class:`TiledModel`;
+``--tile-norm``, ``--tile-norm-passes`` and ``--tile-norm-refine`` of the command
+line).  Tiles start on multiples of the network's ``multiple`` so that their feature
+maps lie on the untiled network's grid at every level.
 
 Memory: the network's activations, the dominant cost (about 1.5 kB per pixel
 for the ``small`` U-Net), grow with the tile, not with the image.  The default
@@ -369,8 +370,9 @@ class TiledModel(torch.nn.Module):
     * the first call of a restoration makes ``norm_passes`` estimate passes over all tiles
       before the pass that makes the prediction: pass ``k`` (from 0) normalises the first
       ``k`` GroupNorm layers with the image-wide statistics recorded so far, exact for them
-      up to the tiles' borders, and the deeper layers with the tiles' own; it records all
-      layers, and the prediction pass normalises with the last pass's statistics;
+      up to the tiles' borders, and the deeper layers with the tiles' own; the last pass
+      normalises every layer with the previous pass's statistics; each records all layers,
+      and the prediction pass normalises with the offsets of the last one (below);
     * every later call of the same restoration (the same other image inputs, ``mu``: the
       same tensor, unchanged; :meth:`reset` forgets) starts from the statistics of the call before, carried as
       per-tile offsets from the tiles' own (:meth:`ImageGroupNorm.offsets`), and refines
