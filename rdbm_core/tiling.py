@@ -279,7 +279,11 @@ class ImageGroupNorm(TorchFunctionMode):
         x, groups, weight, bias, eps = _group_norm_arguments(*args, **kwargs)
         layer, self.calls = self.calls, self.calls + 1
         key = (self.tile, layer)
-        own = _own_statistics(x, groups) if self.record or key in self.carried else None
+        if not (self.record or key in self.carried):
+            if layer < len(self.apply):
+                return _group_norm_with(x, groups, *self.apply[layer], weight, bias, eps)
+            return func(*args, **kwargs)
+        normalised, own = _own_group_norm(x, groups, eps)  # normalised with the tile's own statistics
         if self.record:
             self._add(layer, x, groups)
             self.own[key] = own
@@ -289,8 +293,8 @@ class ImageGroupNorm(TorchFunctionMode):
             shift, ratio = self.carried[key]
             mean, var = own[0] + shift, own[1] * ratio
         else:
-            return func(*args, **kwargs)
-        return _group_norm_with(x, groups, mean, var, weight, bias, eps)
+            mean, var = own
+        return _renormalise(normalised, groups, own, mean, var, weight, bias, eps)
 
     def _add(self, layer: int, x: torch.Tensor, groups: int) -> None:
         b, c, h, w = x.shape
@@ -299,7 +303,9 @@ class ImageGroupNorm(TorchFunctionMode):
         share = (rows[:, None] * cols[None, :]).to(device=x.device, dtype=torch.float32).reshape(h * w)
         with torch.autocast(x.device.type, enabled=False):
             flat = x.float().reshape(b, c, h * w)
-            per_channel = torch.stack([flat @ share, (flat * flat) @ share]).double()  # [2, B, C]
+            per_channel = torch.stack([torch.cat([part @ share for part in flat.split(8, dim=1)], 1),
+                                       torch.cat([(part * part) @ share for part in flat.split(8, dim=1)], 1)])
+        per_channel = per_channel.double()  # [2, B, C]; the squares taken 8 channels at a time: small temporaries
         owned = torch.full((1, b, groups), float(share.double().sum()) * (c // groups), dtype=torch.float64,
                            device=x.device)
         sums = torch.cat([owned, per_channel.reshape(2, b, groups, c // groups).sum(-1)])
@@ -339,13 +345,31 @@ def _group_norm_with(x, groups: int, mean, var, weight, bias, eps: float) -> tor
         return torch.addcmul(shift.reshape(shape), x.float(), scale.reshape(shape)).to(x.dtype)
 
 
-def _own_statistics(x: torch.Tensor, groups: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The per-(sample, group) mean and (biased) variance [B, G] of ``x``, in float64 (from ATen's GroupNorm
-    kernel, several times faster on the CPU than ``torch.var_mean``)."""
+def _own_group_norm(x: torch.Tensor, groups: int, eps: float):
+    """``x`` normalised with its own per-(sample, group) statistics (no affine map), and those statistics
+    ``(mean, variance)`` [B, G] in float64, from one call of ATen's GroupNorm kernel."""
     b, c = x.shape[:2]
     with torch.autocast(x.device.type, enabled=False):
-        _, mean, rstd = torch.native_group_norm(x.float().contiguous(), None, None, b, c, x[0, 0].numel(), groups, 0.0)
-    return mean.double(), rstd.double().pow(-2)
+        normalised, mean, rstd = torch.native_group_norm(x.float().contiguous(), None, None, b, c, x[0, 0].numel(),
+                                                         groups, eps)
+    return normalised, (mean.double(), (rstd.double().pow(-2) - eps).clamp_min(0))
+
+
+def _renormalise(normalised: torch.Tensor, groups: int, own, mean, var, weight, bias, eps: float) -> torch.Tensor:
+    """GroupNorm with ``(mean, var)`` [B, G] from ``normalised``, the input normalised with its ``own`` statistics:
+    ``(x - mean) / sqrt(var + eps) = normalised * a + b`` per (sample, group), applied in place with the affine map."""
+    b, c = normalised.shape[:2]
+    with torch.autocast(normalised.device.type, enabled=False):
+        inverse = torch.rsqrt(var + eps)
+        a = (own[1] + eps).sqrt() * inverse
+        scale = a.float().repeat_interleave(c // groups, dim=1)  # [B, C]
+        shift = ((own[0] - mean) * inverse).float().repeat_interleave(c // groups, dim=1)
+        if weight is not None:
+            scale, shift = scale * weight.float(), shift * weight.float()
+        if bias is not None:
+            shift = shift + bias.float()
+        shape = (b, c) + (1,) * (normalised.ndim - 2)
+        return normalised.mul_(scale.reshape(shape)).add_(shift.reshape(shape))
 
 
 def _group_norm_arguments(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -556,8 +580,9 @@ class _Identity:
 
 
 def _fingerprint(t: torch.Tensor) -> torch.Tensor:
-    flat = t.detach().reshape(-1)
-    return torch.stack([flat.sum(dtype=torch.float64), torch.dot(flat, flat).double()])
+    """Sum and sum of squares of ``t`` in float64, a million elements at a time (no float64 copy of ``t``)."""
+    parts = t.detach().reshape(-1).split(1 << 20)
+    return torch.stack([sum(p.sum(dtype=torch.float64) for p in parts), sum(torch.dot(p, p).double() for p in parts)])
 
 
 def check_norm_options(norm: str | None, passes: int | None, refine: int | None = None) -> None:
