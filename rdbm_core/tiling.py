@@ -302,9 +302,9 @@ class ImageGroupNorm(TorchFunctionMode):
         cols = F.adaptive_avg_pool1d(self.cols[None, None], w)[0, 0]
         share = (rows[:, None] * cols[None, :]).to(device=x.device, dtype=torch.float32).reshape(h * w)
         with torch.autocast(x.device.type, enabled=False):
-            flat = x.float().reshape(b, c, h * w)
-            per_channel = torch.stack([torch.cat([part @ share for part in flat.split(8, dim=1)], 1),
-                                       torch.cat([(part * part) @ share for part in flat.split(8, dim=1)], 1)])
+            parts = x.float().reshape(b, c, h * w).split(8, dim=1)
+            per_channel = torch.stack([torch.cat([part @ share for part in parts], 1),
+                                       torch.cat([(part * part) @ share for part in parts], 1)])
         per_channel = per_channel.double()  # [2, B, C]; the squares taken 8 channels at a time: small temporaries
         owned = torch.full((1, b, groups), float(share.double().sum()) * (c // groups), dtype=torch.float64,
                            device=x.device)
@@ -332,17 +332,25 @@ class ImageGroupNorm(TorchFunctionMode):
 
 def _group_norm_with(x, groups: int, mean, var, weight, bias, eps: float) -> torch.Tensor:
     """GroupNorm of ``x`` with the given per-(sample, group) ``mean`` and ``var`` [B, G] instead of its own: one
-    multiply-add per element, with the affine map folded into a per-(sample, channel) scale and shift."""
-    b, c = x.shape[:2]
+    multiply-add per element, ``x * scale + shift`` with ``scale = 1 / sqrt(var + eps)``, ``shift = -mean * scale``."""
     with torch.autocast(x.device.type, enabled=False):
-        scale = torch.rsqrt(var.float() + eps).repeat_interleave(c // groups, dim=1)  # [B, C]
-        shift = -mean.float().repeat_interleave(c // groups, dim=1) * scale
-        if weight is not None:
-            scale, shift = scale * weight.float(), shift * weight.float()
-        if bias is not None:
-            shift = shift + bias.float()
-        shape = (b, c) + (1,) * (x.ndim - 2)
-        return torch.addcmul(shift.reshape(shape), x.float(), scale.reshape(shape)).to(x.dtype)
+        inverse = torch.rsqrt(var + eps)
+        scale, shift = _channel_affine(inverse, -mean * inverse, x.shape, groups, weight, bias)
+        return torch.addcmul(shift, x.float(), scale).to(x.dtype)
+
+
+def _channel_affine(scale, shift, shape, groups: int, weight, bias) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-(sample, group) ``scale`` and ``shift`` [B, G] followed by GroupNorm's affine map (``weight``, ``bias``),
+    as one per-(sample, channel) scale and shift, float32, shaped to broadcast over a tensor of ``shape``."""
+    b, c = shape[:2]
+    scale = scale.float().repeat_interleave(c // groups, dim=1)  # [B, C]
+    shift = shift.float().repeat_interleave(c // groups, dim=1)
+    if weight is not None:
+        scale, shift = scale * weight.float(), shift * weight.float()
+    if bias is not None:
+        shift = shift + bias.float()
+    view = (b, c) + (1,) * (len(shape) - 2)
+    return scale.reshape(view), shift.reshape(view)
 
 
 def _own_group_norm(x: torch.Tensor, groups: int, eps: float):
@@ -358,18 +366,11 @@ def _own_group_norm(x: torch.Tensor, groups: int, eps: float):
 def _renormalise(normalised: torch.Tensor, groups: int, own, mean, var, weight, bias, eps: float) -> torch.Tensor:
     """GroupNorm with ``(mean, var)`` [B, G] from ``normalised``, the input normalised with its ``own`` statistics:
     ``(x - mean) / sqrt(var + eps) = normalised * a + b`` per (sample, group), applied in place with the affine map."""
-    b, c = normalised.shape[:2]
     with torch.autocast(normalised.device.type, enabled=False):
         inverse = torch.rsqrt(var + eps)
-        a = (own[1] + eps).sqrt() * inverse
-        scale = a.float().repeat_interleave(c // groups, dim=1)  # [B, C]
-        shift = ((own[0] - mean) * inverse).float().repeat_interleave(c // groups, dim=1)
-        if weight is not None:
-            scale, shift = scale * weight.float(), shift * weight.float()
-        if bias is not None:
-            shift = shift + bias.float()
-        shape = (b, c) + (1,) * (normalised.ndim - 2)
-        return normalised.mul_(scale.reshape(shape)).add_(shift.reshape(shape))
+        scale, shift = _channel_affine((own[1] + eps).sqrt() * inverse, (own[0] - mean) * inverse, normalised.shape,
+                                       groups, weight, bias)
+        return normalised.mul_(scale).add_(shift)
 
 
 def _group_norm_arguments(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -540,10 +541,11 @@ class TiledModel(torch.nn.Module):
         spatial = _spatial(inputs)
         record = norm is not None and norm.record
         rows, cols = (self.shares(height), self.shares(width)) if record else (None, None)
+        columns = list(zip(self.spans(width), self.windows(width)))
         out = weight = None
         with norm if norm is not None else contextlib.nullcontext():
             for i, ((top, th), row) in enumerate(zip(self.spans(height), self.windows(height))):
-                for j, ((left, tw), col) in enumerate(zip(self.spans(width), self.windows(width))):
+                for j, ((left, tw), col) in enumerate(columns):
                     if norm is not None:
                         norm.next_tile(rows[i] if record else None, cols[j] if record else None)
                     window = (slice(None), slice(None), slice(top, top + th), slice(left, left + tw))
