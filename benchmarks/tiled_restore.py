@@ -1,7 +1,7 @@
 """Peak memory and time of ``restore`` on large photographs, tiled and untiled.
 
     python benchmarks/tiled_restore.py [--preset small] [--megapixels 1 3 12] [--steps 2] \
-        [--tile-norm image] [--out benchmarks/results/tiled_restore]
+        [--tile-norm image] [--tiles auto:auto 256:32] [--out benchmarks/results/tiled_restore]
 
 Each case is one full ``python -m rdbm_core restore`` run (read the PNG, sample, write the
 PNG) in its own subprocess; its peak memory is the subprocess's ``ru_maxrss``.  The input
@@ -10,7 +10,7 @@ is a held-out test photograph (coffee, derain-degraded) resized to 4:3 at the gi
 of the preset (time and memory do not depend on the weights).  To keep the run affordable
 only ``--steps`` sampler steps are timed; the table gives seconds per megapixel for the
 run and per step, wall-clock and CPU (user + system, all threads: on a machine shared with
-other jobs the CPU seconds compare better between runs than the wall-clock ones).  Tiled runs use the default tiles and ``--tile-norm`` (the GroupNorm
+other jobs the CPU seconds compare better between runs than the wall-clock ones).  Tiled runs use the tiles of ``--tiles`` (default: restore's own) and ``--tile-norm`` (the GroupNorm
 statistics: ``image``, the default, costs its estimate passes per network call).  A case whose estimated untiled memory (activation bytes per pixel
 times pixels) exceeds the machine's memory is reported as not run.  Rows are appended
 to OUT.csv as they come (a rerun skips cases already there); OUT.json adds the machine
@@ -95,6 +95,8 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=2, help="sampler steps per run (network calls)")
     p.add_argument("--tile-norm", default="image", choices=["image", "tile"],
                    help="GroupNorm statistics of the tiled runs (restore's --tile-norm)")
+    p.add_argument("--tiles", nargs="+", default=["auto:auto"],
+                   help="TILE:OVERLAP of the tiled runs (auto: restore's default)")
     p.add_argument("--out", default="benchmarks/results/tiled_restore")
     args = p.parse_args(argv)
     from rdbm_core.tiling import activation_bytes_per_pixel
@@ -104,7 +106,8 @@ def main(argv=None) -> int:
     done = set()
     if out_csv.exists():
         with out_csv.open() as f:
-            done = {(int(r["height"]), int(r["width"]), r["mode"], int(r["steps"])) for r in csv.DictReader(f)}
+            done = {(int(r["height"]), int(r["width"]), r["mode"], int(r["steps"]), r["tile"], r["overlap"])
+                    for r in csv.DictReader(f)}
     else:
         out_csv.parent.mkdir(parents=True, exist_ok=True)
         with out_csv.open("w", newline="") as f:
@@ -124,12 +127,14 @@ def main(argv=None) -> int:
         for mp in args.megapixels:
             h, w = SIZES[mp]
             image = None
-            for mode in args.modes:
-                if (h, w, mode, args.steps) in done:
+            cases = [(mode, *spec.split(":")) for mode in args.modes
+                     for spec in (args.tiles if mode == "tiled" else ["0:"])]
+            for mode, tile, overlap in cases:
+                if (h, w, mode, args.steps, tile, overlap) in done:
                     continue
                 row = {"megapixels": round(h * w / 1e6, 2), "height": h, "width": w, "mode": mode,
-                       "tile": "auto" if mode == "tiled" else 0, "overlap": "auto" if mode == "tiled" else "",
-                       "tile_norm": args.tile_norm if mode == "tiled" else "", "steps": args.steps}
+                       "tile": tile, "overlap": overlap, "tile_norm": args.tile_norm if mode == "tiled" else "",
+                       "steps": args.steps}
                 need, how = untiled_estimate(h * w, untiled_peaks, per_pixel)
                 if mode == "untiled" and need > 0.9 * meminfo("MemAvailable"):
                     row["status"] = (f"not run: needs about {need / 2 ** 30:.1f} GiB ({how}), more than 90 % of the "
@@ -140,6 +145,8 @@ def main(argv=None) -> int:
                     cmd = [sys.executable, __file__, "--child", "restore", "--checkpoint", str(ckpt), "--input",
                            str(image), "--output", str(tmp / "out"), "--steps", str(args.steps), "--device", "cpu"]
                     cmd += ["--tile", "0"] if mode == "untiled" else ["--tile-norm", args.tile_norm]
+                    cmd += [f"--{name}={value}" for name, value in (("tile", tile), ("overlap", overlap))
+                            if mode == "tiled" and value != "auto"]
                     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
                     if proc.returncode != 0:
                         row["status"] = f"failed (exit {proc.returncode}): {proc.stderr.strip().splitlines()[-1:]}"
@@ -160,7 +167,8 @@ def main(argv=None) -> int:
     commands = earlier.get("commands", [earlier["command"]] if "command" in earlier else [])
     out_json.write_text(dumps_json({
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs "
-                   f"(shared with other jobs), {meminfo('MemTotal') / 2 ** 30:.1f} GiB",
+                   f"(shared with other jobs), {meminfo('MemTotal') / 2 ** 30:.1f} GiB, "
+                   f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}",
         "commands": commands + [command],
         "preset": args.preset, "activation_bytes_per_pixel": per_pixel, "date": time.strftime("%Y-%m-%d"),
         "note": "seconds include reading and writing the PNG and loading the checkpoint"}, indent=1))
