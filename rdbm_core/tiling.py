@@ -230,12 +230,13 @@ class CarriedStatistics:
     ``offsets``: per (tile, layer), the per-channel offset of the image-wide statistics from the tile's own,
     ``(image mean - own mean, image variance / own variance)`` [B, C]; ``tile_sums``: per (tile, layer), the
     owned sums ``(weight, sum x, sum x^2)`` [3, B, C] the tile added to the image-wide ones, ``totals``: per
-    layer, those image-wide sums.
+    layer, those image-wide sums, and ``moments``: per layer, their per-channel ``(mean, variance)`` [B, C].
     """
 
     offsets: dict
     tile_sums: dict
     totals: list
+    moments: list
 
 
 class ImageGroupNorm(TorchFunctionMode):
@@ -335,10 +336,9 @@ class ImageGroupNorm(TorchFunctionMode):
         if not self.record:
             return mean, var
         layer = key[1]
-        total = self.carried.totals[layer]
+        total, (image_mean, image_var) = self.carried.totals[layer], self.carried.moments[layer]
         done = self.carried_done[layer] = self.carried_done.get(layer, 0) + self.carried.tile_sums[key]
         # the tiles to come: their carried moments, moved as the offsets' estimate moved the image's
-        image_mean, image_var = _moments(total)
         to_come = total[0] - done[0]
         come_mean, come_var = _moments(total - done)
         come_mean, come_var = come_mean + (mean - image_mean), come_var * (var / image_var.clamp_min(1e-12))
@@ -380,7 +380,7 @@ class ImageGroupNorm(TorchFunctionMode):
         image = self.channel_statistics()
         offsets = {(tile, layer): (image[layer][0] - mean, image[layer][1] / var.clamp_min(1e-12))
                    for (tile, layer), (mean, var) in self.own.items()}
-        return CarriedStatistics(offsets, dict(self.tile_sums), [s.clone() for s in self.sums])
+        return CarriedStatistics(offsets, dict(self.tile_sums), [s.clone() for s in self.sums], image)
 
 
 def _moments(sums: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -404,17 +404,18 @@ def _group_norm_with(x, groups: int, mean, var, weight, bias, eps: float) -> tor
     """GroupNorm of ``x`` with the given per-(sample, group) ``mean`` and ``var`` [B, G] instead of its own: one
     multiply-add per element, ``x * scale + shift`` with ``scale = 1 / sqrt(var + eps)``, ``shift = -mean * scale``."""
     with torch.autocast(x.device.type, enabled=False):
+        per_channel = x.shape[1] // groups
         inverse = torch.rsqrt(var + eps)
-        scale, shift = _channel_affine(inverse, -mean * inverse, x.shape, groups, weight, bias)
+        scale, shift = _channel_affine(inverse.repeat_interleave(per_channel, dim=1),
+                                       (-mean * inverse).repeat_interleave(per_channel, dim=1), x.shape, weight, bias)
         return torch.addcmul(shift, x.float(), scale).to(x.dtype)
 
 
-def _channel_affine(scale, shift, shape, groups: int, weight, bias) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-(sample, group) ``scale`` and ``shift`` [B, G] followed by GroupNorm's affine map (``weight``, ``bias``),
+def _channel_affine(scale, shift, shape, weight, bias) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-(sample, channel) ``scale`` and ``shift`` [B, C] followed by GroupNorm's affine map (``weight``, ``bias``),
     as one per-(sample, channel) scale and shift, float32, shaped to broadcast over a tensor of ``shape``."""
     b, c = shape[:2]
-    scale = scale.float().repeat_interleave(c // groups, dim=1)  # [B, C]
-    shift = shift.float().repeat_interleave(c // groups, dim=1)
+    scale, shift = scale.float(), shift.float()
     if weight is not None:
         scale, shift = scale * weight.float(), shift * weight.float()
     if bias is not None:
@@ -442,7 +443,7 @@ def _renormalise(normalised: torch.Tensor, groups: int, own, mean, var, weight, 
         inverse = torch.rsqrt(var + eps).repeat_interleave(per_channel, dim=1)
         mean = mean.repeat_interleave(per_channel, dim=1)
         scale, shift = _channel_affine((own[1] + eps).sqrt() * inverse, (own[0] - mean) * inverse, normalised.shape,
-                                       normalised.shape[1], weight, bias)
+                                       weight, bias)
         return normalised.mul_(scale).add_(shift)
 
 
