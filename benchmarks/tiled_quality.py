@@ -1,17 +1,19 @@
 """Quality of tiled network evaluation on the held-out photographs: tiled against untiled.
 
     python benchmarks/tiled_quality.py --checkpoint runs/derain/checkpoint.pt \
-        [--task derain] [--images 4] [--steps 10] [--tiles 256:32:image:2:0 256:32:tile:0] [--scale 1] \
-        [--out benchmarks/results/tiled_quality_carried]
+        [--task derain] [--images 4] [--steps 10] [--tiles 256:32:image:2 256:32:image:2:0 256:32:tile:0] \
+        [--scale 1] [--out benchmarks/results/tiled_quality_adaptive]
 
 For every held-out item (the embedded test photographs, whole) the untiled restoration
-and one restoration per ``TILE:OVERLAP:NORM:PASSES[:REFINE]`` setting (same sampler, same
-seed; ``NORM`` the tiles' GroupNorm statistics, ``image`` or ``tile``, ``PASSES`` the passes
-that estimate the image-wide ones before the first network call, ``REFINE`` those before
-every later call, default 0, see ``rdbm_core.tiling.TiledModel``; ``TILE`` and ``OVERLAP``
+and one restoration per ``TILE:OVERLAP:NORM:PASSES[:REFINE[:TOLERANCE]]`` setting (same
+sampler, same seed; ``NORM`` the tiles' GroupNorm statistics, ``image`` or ``tile``,
+``PASSES`` the passes that estimate the image-wide ones before the first network call,
+``REFINE`` the most repeats of a prediction pass and ``TOLERANCE`` the mismatch that ends
+them, by default the library's, see ``rdbm_core.tiling.TiledModel``; ``TILE`` and ``OVERLAP``
 may be ``auto``: the defaults of ``restore``, chosen from the device's memory); per item:
-PSNR of the tiled result against the untiled one, and the PSNR of each against the
-ground truth.  The summary gives, per setting, the smallest tiled-vs-untiled PSNR and
+PSNR of the tiled result against the untiled one, the PSNR of each against the ground
+truth, and the passes over the tiles made (network calls over tiles) against the untiled
+run's network calls.  The summary gives, per setting, the smallest tiled-vs-untiled PSNR and
 the paired difference of PSNR against the ground truth (tiled - untiled) with its 95 %
 t-interval over the items.  Rows are appended to OUT.csv as they come (a rerun skips
 the rows already there); OUT.json holds the summary with the machine and the command.
@@ -42,11 +44,12 @@ from rdbm_core.degradations import degrade  # noqa: E402
 from rdbm_core.evaluation import restore  # noqa: E402
 from rdbm_core.io import dumps_json  # noqa: E402
 from rdbm_core.metrics import psnr  # noqa: E402
-from rdbm_core.tiling import tiled  # noqa: E402
+from rdbm_core.tiling import DEFAULTS, tiled  # noqa: E402
 from rdbm_core.training import load_checkpoint, load_trained  # noqa: E402
 
-COLUMNS = ["item", "image_hw", "tile", "overlap", "norm", "passes", "refine", "tiles", "tile_px", "psnr_vs_untiled", "psnr_gt", "psnr_gt_untiled",
-           "delta_psnr_gt", "seconds"]
+COLUMNS = ["item", "image_hw", "tile", "overlap", "norm", "passes", "refine", "tolerance", "tiles", "tile_px",
+           "psnr_vs_untiled", "psnr_gt", "psnr_gt_untiled", "delta_psnr_gt", "tile_passes", "untiled_calls", "seconds"]
+SETTING = ("tile", "overlap", "norm", "passes", "refine", "tolerance")
 
 
 def paired_summary(rows: list[dict]) -> dict:
@@ -59,16 +62,20 @@ def paired_summary(rows: list[dict]) -> dict:
             "ci95": None if half is None else [mean - half, mean + half],
             "max_abs_delta_psnr_gt": max(abs(x) for x in d),
             "min_psnr_vs_untiled": _finite(min(r["psnr_vs_untiled"] for r in rows)),
+            "mean_tile_passes_per_untiled_call": statistics.fmean(r["tile_passes"] / r["untiled_calls"] for r in rows),
             "mean_psnr_vs_untiled": _finite(statistics.fmean(r["psnr_vs_untiled"] for r in rows))}
 
 
-def setting(text: str) -> tuple[int | str, int | str, str, int, int]:
-    """``(tile, overlap, norm, passes, refine)`` of a ``TILE:OVERLAP:NORM:PASSES[:REFINE]`` setting (passes and
-    refine 0 for ``tile``; tile and overlap ``"auto"`` or ints)."""
-    tile, overlap, norm, passes, *refine = text.split(":")
+def setting(text: str) -> tuple[int | str, int | str, str, int, int, float]:
+    """``(tile, overlap, norm, passes, refine, tolerance)`` of a ``TILE:OVERLAP:NORM:PASSES[:REFINE[:TOLERANCE]]``
+    setting (refine and tolerance by default the library's; passes and refine 0 for ``tile``; tile and overlap
+    ``"auto"`` or ints)."""
+    tile, overlap, norm, passes, *rest = text.split(":")
     image = norm == "image"
-    return (_size(tile), _size(overlap), norm, int(float(passes)) if image else 0,
-            int(float(refine[0])) if refine and image else 0)
+    refine = int(float(rest[0])) if rest else DEFAULTS.group_norm_refine
+    tolerance = float(rest[1]) if len(rest) > 1 else DEFAULTS.group_norm_tolerance
+    return (_size(tile), _size(overlap), norm, int(float(passes)) if image else 0, refine if image else 0,
+            tolerance if image else 0.0)
 
 
 def _size(text: str) -> int | str:
@@ -96,10 +103,10 @@ def main(argv=None) -> int:
     p.add_argument("--task", default="derain")
     p.add_argument("--images", type=int, default=4)
     p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--tiles", nargs="+", default=["256:32:image:2:0", "256:32:tile:0"],
-                   help="TILE:OVERLAP:NORM:PASSES[:REFINE] settings")
+    p.add_argument("--tiles", nargs="+", default=["256:32:image:2", "256:32:image:2:0", "256:32:tile:0"],
+                   help="TILE:OVERLAP:NORM:PASSES[:REFINE[:TOLERANCE]] settings")
     p.add_argument("--scale", type=int, default=1, help="enlarge the photographs this many times first")
-    p.add_argument("--out", default="benchmarks/results/tiled_quality_carried")
+    p.add_argument("--out", default="benchmarks/results/tiled_quality_adaptive")
     args = p.parse_args(argv)
     settings = [setting(s) for s in args.tiles]
     out_csv, out_json = Path(args.out + ".csv"), Path(args.out + ".json")
@@ -107,44 +114,51 @@ def main(argv=None) -> int:
     if out_csv.exists():
         with out_csv.open() as f:
             rows = list(csv.DictReader(f))
-        if rows and "refine" not in rows[0]:
-            p.error(f"{out_csv} was written before statistics were carried between calls; choose another --out")
+        if rows and "tolerance" not in rows[0]:
+            p.error(f"{out_csv} was written before prediction passes were repeated; choose another --out")
         for r in rows:
-            key = setting(":".join(r[k] for k in ("tile", "overlap", "norm", "passes", "refine")))
+            key = setting(":".join(r[k] for k in SETTING))
             done[(int(r["item"]), *key)] = {k: (float(v) if k not in ("image_hw", "norm", "tile", "overlap") else v) for k, v in r.items()}
     else:
         out_csv.parent.mkdir(parents=True, exist_ok=True)
         with out_csv.open("w", newline="") as f:
             csv.writer(f).writerow(COLUMNS)
     model, path, config = load_trained(args.checkpoint)
+    calls = [0]
+    model.register_forward_pre_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
     data = HeldOutBenchmark(args.task, args.images, crop=None)
     for i in range(len(data)):
         if all((i, *s) in done for s in settings):
             continue
         item = enlarged(data[i], args.scale, args.task, i)
         x0, mu = item["x0"], item["mu"][None]
+        calls[0] = 0
         untiled = restore(model, path, mu, steps=args.steps, tile=0, generator=torch.Generator().manual_seed(0))[0]
-        for tile, overlap, norm, passes, refine in settings:
-            if (i, tile, overlap, norm, passes, refine) in done:
+        untiled_calls = calls[0]
+        for tile, overlap, norm, passes, refine, tolerance in settings:
+            if (i, tile, overlap, norm, passes, refine, tolerance) in done:
                 continue
             t0 = time.perf_counter()
             auto = {"tile": None if tile == "auto" else tile, "overlap": None if overlap == "auto" else overlap}
             net = tiled(model, mu.shape, **auto)
+            calls[0] = 0
             out = restore(model, path, mu, steps=args.steps, **auto, tile_norm=norm,
-                          tile_norm_passes=passes, tile_norm_refine=refine,
+                          tile_norm_passes=passes, tile_norm_refine=refine, tile_norm_tolerance=tolerance,
                           generator=torch.Generator().manual_seed(0))[0]
+            tiles = len(net.tiles(*mu.shape[-2:])) if net is not model else 1
             row = {"item": i, "image_hw": f"{mu.shape[-2]}x{mu.shape[-1]}", "tile": tile, "overlap": overlap,
-                   "norm": norm, "passes": passes, "refine": refine, "tiles": len(net.tiles(*mu.shape[-2:])) if net is not model else 1,
+                   "norm": norm, "passes": passes, "refine": refine, "tolerance": tolerance, "tiles": tiles,
+                   "tile_passes": calls[0] / tiles, "untiled_calls": untiled_calls,
                    "tile_px": net.tile if net is not model else max(mu.shape[-2:]),
                    "psnr_vs_untiled": psnr(out, untiled), "psnr_gt": psnr(out, x0),
                    "psnr_gt_untiled": psnr(untiled, x0), "seconds": time.perf_counter() - t0}
             row["delta_psnr_gt"] = row["psnr_gt"] - row["psnr_gt_untiled"]
             with out_csv.open("a", newline="") as f:
                 csv.DictWriter(f, COLUMNS).writerow(row)
-            done[(i, tile, overlap, norm, passes, refine)] = row
+            done[(i, tile, overlap, norm, passes, refine, tolerance)] = row
             print(f"item {i} ({row['image_hw']}) tile {tile} overlap {overlap} {norm} statistics, {passes} passes, "
-                  f"{refine} refine "
-                  f"({row['tiles']} tiles): "
+                  f"at most {refine} repeats at tolerance {tolerance} ({row['tiles']} tiles, "
+                  f"{row['tile_passes']:.0f} passes for {untiled_calls} network calls): "
                   f"{row['psnr_vs_untiled']:.2f} dB against untiled; PSNR against ground truth "
                   f"{row['psnr_gt']:.3f} dB (untiled {row['psnr_gt_untiled']:.3f} dB)", flush=True)
     everything = sorted({key[1:] for key in done}, reverse=True)  # this run's and earlier runs'
@@ -152,9 +166,10 @@ def main(argv=None) -> int:
                if all((i, *s) in done for i in range(len(data)))}
     for key, s in summary.items():
         ci = "" if s["ci95"] is None else f" [{s['ci95'][0]:+.4f}, {s['ci95'][1]:+.4f}]"
-        print(f"tile:overlap:norm:passes:refine {key}: tiled - untiled PSNR against ground truth {s['mean_delta_psnr_gt']:+.4f} dB{ci} "
+        print(f"tile:overlap:norm:passes:refine:tolerance {key}: tiled - untiled PSNR against ground truth {s['mean_delta_psnr_gt']:+.4f} dB{ci} "
               f"(largest |difference| {s['max_abs_delta_psnr_gt']:.4f} dB); tiled against untiled >= "
-              f"{s['min_psnr_vs_untiled'] or float('inf'):.2f} dB")
+              f"{s['min_psnr_vs_untiled'] or float('inf'):.2f} dB; "
+              f"{s['mean_tile_passes_per_untiled_call']:.2f} passes over the tiles per untiled network call")
     command = "python benchmarks/tiled_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
     commands = json.loads(out_json.read_text()).get("commands", []) if out_json.exists() else []
     out_json.write_text(dumps_json({

@@ -179,14 +179,15 @@ def _cmd_evaluate(args) -> int:
     options = sampler_options_from_flags(args)
     check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options,
                           tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
-                          tile_norm_refine=args.tile_norm_refine)
+                          tile_norm_refine=args.tile_norm_refine,
+                          tile_norm_tolerance=args.tile_norm_tolerance)
     dataset = _eval_dataset(args, config)
     if args.items and Path(args.items).exists():  # fail before the work if the file cannot take the rows
         append_rows(args.items, [], ITEM_COLUMNS)
     res = evaluate(model, path, dataset, steps=args.steps, out_dir=args.out, sampler=args.sampler, device=device,
                    seed=args.seed, progress=not args.json, tile=args.tile, overlap=args.overlap, half=args.half,
                    options=options, tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
-                          tile_norm_refine=args.tile_norm_refine)
+                   tile_norm_refine=args.tile_norm_refine, tile_norm_tolerance=args.tile_norm_tolerance)
     if args.items:
         task = args.task or config.task or "folder"
         method = args.method or (config.bridge if config.noise is None else f"{config.bridge}-{config.noise}")
@@ -254,7 +255,8 @@ def _cmd_restore(args) -> int:
     options = sampler_options_from_flags(args)
     check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options,
                           tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
-                          tile_norm_refine=args.tile_norm_refine)
+                          tile_norm_refine=args.tile_norm_refine,
+                          tile_norm_tolerance=args.tile_norm_tolerance)
     budget = tile_budget_pixels(model, device, torch.float16 if args.half else None,
                                 probe_inputs=(lambda x: (x,)) if path is None else None)
     out = Path(args.output)
@@ -265,7 +267,7 @@ def _cmd_restore(args) -> int:
         x0_hat = restore(model, path, mu, steps=args.steps, sampler=args.sampler, generator=generator,
                          tile=args.tile, overlap=args.overlap, half=args.half, progress=True, options=options,
                          tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
-                          tile_norm_refine=args.tile_norm_refine).cpu()
+                         tile_norm_refine=args.tile_norm_refine, tile_norm_tolerance=args.tile_norm_tolerance).cpu()
         for f, img in zip(group, x0_hat):
             save_image(img, out / (f.stem + ".png"))
             print(f"{f} -> {out / (f.stem + '.png')}")
@@ -363,8 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"passes over the tiles that estimate the image-wide GroupNorm statistics before the "
                             f"first network call, each one more call per tile (default: {TILING.group_norm_passes})")
         q.add_argument("--tile-norm-refine", type=int, default=None,
-                       help=f"passes that refine the statistics carried from the call before, before every later "
-                            f"network call (default: {TILING.group_norm_refine})")
+                       help=f"at most this many repeats of a network call's pass over the tiles, made while the "
+                            f"GroupNorm statistics it used and met differ (default: {TILING.group_norm_refine})")
+        q.add_argument("--tile-norm-tolerance", type=float, default=None,
+                       help=f"repeat a pass while its statistics used and met differ by more than this many "
+                            f"standard deviations (0: always repeat) (default: {TILING.group_norm_tolerance})")
         q.add_argument("--half", action="store_true", help="run the network in float16 (CUDA only)")
 
     p = sub.add_parser("train", help="train a bridge on the embedded default or on LQ/GT folders",

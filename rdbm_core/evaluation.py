@@ -31,7 +31,8 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
             generator: torch.Generator | None = None, tile: int | None = None, overlap: int | None = None,
             half: bool = False, progress: bool = False, parameterization: str | None = None,
             options: dict | None = None, tile_norm: str | None = None,
-            tile_norm_passes: int | None = None, tile_norm_refine: int | None = None) -> torch.Tensor:
+            tile_norm_passes: int | None = None, tile_norm_refine: int | None = None,
+            tile_norm_tolerance: float | None = None) -> torch.Tensor:
     """Restore ``mu`` [B, 3, H, W] in [-1, 1]; ``path=None`` means the one-pass regression model.
 
     ``options``: the sampler's own options (:func:`~rdbm_core.samplers.sampler_options`, e.g. ``{"order": 2,
@@ -45,7 +46,8 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
 
     The network is evaluated tile by tile when the image does not fit in one tile
     (:func:`rdbm_core.tiling.tiled`: ``tile=None`` chooses from the device's memory, ``0``
-    never tiles; ``tile_norm``, ``tile_norm_passes`` and ``tile_norm_refine``: the tiles' GroupNorm statistics,
+    never tiles; ``tile_norm``, ``tile_norm_passes``, ``tile_norm_refine`` and ``tile_norm_tolerance``: the tiles'
+    GroupNorm statistics,
     image-wide by default, see :class:`rdbm_core.tiling.TiledModel`); ``half`` runs it in
     float16 (CUDA only); ``progress`` shows a bar over tiles and steps when there is more
     than one tile.
@@ -55,12 +57,12 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
     if not torch.isfinite(mu).all():
         raise ValueError("the degraded images contain non-finite values")
     kwargs = check_restore_options(path, sampler, steps, eta, tile, overlap, options, tile_norm, tile_norm_passes,
-                                   tile_norm_refine)
+                                   tile_norm_refine, tile_norm_tolerance)
     if parameterization is None:
         parameterization = getattr(model, "parameterization", "x0")
     net = tiled(model, mu.shape, tile, overlap, mu.device, half,
                 probe_inputs=(lambda x: (x,)) if path is None else None, norm=tile_norm, norm_passes=tile_norm_passes,
-                norm_refine=tile_norm_refine)
+                norm_refine=tile_norm_refine, norm_tolerance=tile_norm_tolerance)
     bar = None
     tiles = len(net.tiles(*mu.shape[-2:])) if net is not model else 1
     if progress and tiles > 1:
@@ -68,7 +70,7 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
                                                                  options=kwargs)
         calls = net.calls(*mu.shape[-2:], evaluations, carried=path is not None)
         bar = tqdm(total=calls, unit="tile", dynamic_ncols=True, leave=False,
-                   desc=f"restore {mu.shape[-1]}x{mu.shape[-2]}: {tiles} tiles, {calls // tiles} passes for "
+                   desc=f"restore {mu.shape[-1]}x{mu.shape[-2]}: {tiles} tiles, at most {calls // tiles} passes for "
                         f"{evaluations} network calls")
         net.progress = bar
     try:
@@ -97,14 +99,14 @@ def sampler_kwargs(sampler: str, eta: float | None = None, options: dict | None 
 def check_restore_options(path, sampler: str = "implicit", steps: int = 10, eta: float | None = None,
                           tile: int | None = None, overlap: int | None = None, options: dict | None = None,
                           tile_norm: str | None = None, tile_norm_passes: int | None = None,
-                          tile_norm_refine: int | None = None) -> dict:
+                          tile_norm_refine: int | None = None, tile_norm_tolerance: float | None = None) -> dict:
     """Raise ``ValueError`` naming the first bad option of :func:`restore` (before any work is done); return the
     sampler's keyword arguments (:func:`sampler_kwargs`).  Their values are checked by the sampler itself, run
     here on a 1-pixel image (:func:`network_evaluations`)."""
     if steps < 1:
         raise ValueError(f"--steps must be >= 1, got {steps}")
     check_tile_options(tile, overlap)
-    check_norm_options(tile_norm, tile_norm_passes, tile_norm_refine)
+    check_norm_options(tile_norm, tile_norm_passes, tile_norm_refine, tile_norm_tolerance)
     if path is None:  # the regression network: no sampler
         if options:
             raise ValueError(f"--{next(iter(options)).replace('_', '-')} does not apply: the checkpoint is the "
@@ -142,7 +144,7 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
              device: str | torch.device = "cpu", seed: int = 0, progress: bool = True, eta: float | None = None,
              tile: int | None = None, overlap: int | None = None, half: bool = False,
              options: dict | None = None, tile_norm: str | None = None, tile_norm_passes: int | None = None,
-             tile_norm_refine: int | None = None) -> dict:
+             tile_norm_refine: int | None = None, tile_norm_tolerance: float | None = None) -> dict:
     """Restore every item of ``dataset`` (items with ``"x0"`` and ``"mu"``) and measure it.
 
     Degraded and intact pixels are those of ``degradations.degraded_mask(x0, mu)`` (the items' own
@@ -153,7 +155,7 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
     (``input_psnr, ...``); the summary averages them.  With ``out_dir``, writes
     ``metrics.json``, ``metrics.csv`` and ``restorations.png`` there.  Large images are
     restored the way :func:`restore` does it (``eta``, ``options``, ``tile``, ``overlap``, ``half``, ``tile_norm``,
-    ``tile_norm_passes``, ``tile_norm_refine``).
+    ``tile_norm_passes``, ``tile_norm_refine``, ``tile_norm_tolerance``).
     """
     rows, shown = [], ([], [], [])
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -163,7 +165,8 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
         mask = degraded_mask(x0, mu)
         out = restore(model, path, mu[None].to(device), steps=steps, sampler=sampler, eta=eta, generator=generator,
                       tile=tile, overlap=overlap, half=half, progress=progress, options=options, tile_norm=tile_norm,
-                      tile_norm_passes=tile_norm_passes, tile_norm_refine=tile_norm_refine)[0].cpu()
+                      tile_norm_passes=tile_norm_passes, tile_norm_refine=tile_norm_refine,
+                      tile_norm_tolerance=tile_norm_tolerance)[0].cpu()
         row = {"image": item.get("name", f"{i:03d}")}
         row.update(image_metrics(out, x0, mask))
         row.update({f"input_{k}": v for k, v in image_metrics(mu, x0, mask).items()})

@@ -17,9 +17,10 @@ network call, extra passes over the tiles (two by default) record every GroupNor
 layer's sums, weighted by the pixels each tile owns, and the pass that makes the
 prediction normalises with their totals, as offsets from each tile's own statistics
 pooled with the sums recorded as it goes; every later call carries the offsets and
-sums over from the call before, at no extra pass by
-default (``norm``, ``norm_passes``, ``norm_refine`` of :class:`TiledModel`;
-``--tile-norm``, ``--tile-norm-passes`` and ``--tile-norm-refine`` of the command
+sums over from the call before.  A prediction pass whose statistics turn out to differ
+from the ones it recorded is repeated, up to twice (``norm``, ``norm_passes``,
+``norm_refine``, ``norm_tolerance`` of :class:`TiledModel`; ``--tile-norm``,
+``--tile-norm-passes``, ``--tile-norm-refine`` and ``--tile-norm-tolerance`` of the command
 line).  Tiles start on multiples of the network's ``multiple`` so that their feature
 maps lie on the untiled network's grid at every level.
 
@@ -63,7 +64,8 @@ class TilingDefaults:
     untiled_side: int = 256  # images no larger than this square are never tiled (and need no memory probe)
     group_norm: str = "image"  # GroupNorm statistics of tiled evaluation: "image" (image-wide) or "tile" (per tile)
     group_norm_passes: int = 2  # estimate passes before a restoration's first network call
-    group_norm_refine: int = 0  # estimate passes before each later call, which starts from the carried statistics
+    group_norm_refine: int = 2  # at most this many repeats of a call's prediction pass ...
+    group_norm_tolerance: float = 0.03  # ... while its statistics differ from the recorded ones by more than this
 
 
 DEFAULTS = TilingDefaults()
@@ -299,6 +301,8 @@ class ImageGroupNorm(TorchFunctionMode):
         self.tile_sums: dict[tuple[int, int], torch.Tensor] = {}  # (tile, layer) -> its share of the sums
         self.own: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}  # (tile, layer) -> own (mean, var)
         self.carried_done: dict[int, torch.Tensor] = {}  # layer -> carried sums of the tiles done in this pass
+        self.used: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}  # (tile, layer) -> (mean, var) used
+        self.eps: list[float] = []  # per layer: its GroupNorm's eps
         self.calls, self.tile, self.rows, self.cols = 0, -1, None, None
 
     def next_tile(self, rows: torch.Tensor | None = None, cols: torch.Tensor | None = None) -> None:
@@ -319,7 +323,7 @@ class ImageGroupNorm(TorchFunctionMode):
             return func(*args, **kwargs)
         normalised, own = _own_channel_norm(x, eps)  # normalised with the tile's own per-channel statistics
         if self.record:
-            self._add(key, x, groups)
+            self._add(key, x, groups, eps)
             self.own[key] = own
         if layer < len(self.apply):
             mean, var = self.apply[layer]
@@ -327,6 +331,8 @@ class ImageGroupNorm(TorchFunctionMode):
             mean, var = _group_moments(*self._estimate(key, own), groups)
         else:
             mean, var = _group_moments(*own, groups)
+        if self.record:
+            self.used[key] = (mean.double(), var.double())
         return _renormalise(normalised, groups, own, mean, var, weight, bias, eps)
 
     def _estimate(self, key: tuple[int, int], own) -> tuple[torch.Tensor, torch.Tensor]:
@@ -348,7 +354,7 @@ class ImageGroupNorm(TorchFunctionMode):
         mean = (s1 + to_come * come_mean) / pooled
         return mean, ((s2 + to_come * (come_var + come_mean * come_mean)) / pooled - mean * mean).clamp_min(0)
 
-    def _add(self, key: tuple[int, int], x: torch.Tensor, groups: int) -> None:
+    def _add(self, key: tuple[int, int], x: torch.Tensor, groups: int, eps: float) -> None:
         b, c, h, w = x.shape
         rows = F.adaptive_avg_pool1d(self.rows[None, None], h)[0, 0]
         cols = F.adaptive_avg_pool1d(self.cols[None, None], w)[0, 0]
@@ -364,6 +370,7 @@ class ImageGroupNorm(TorchFunctionMode):
         if layer == len(self.sums):
             self.sums.append(sums.clone())
             self.groups.append(groups)
+            self.eps.append(eps)
         else:
             self.sums[layer] += sums
 
@@ -374,6 +381,18 @@ class ImageGroupNorm(TorchFunctionMode):
     def statistics(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per layer, the image-wide group ``(mean, variance)`` [B, G] (float64) of the recorded pass."""
         return [_group_moments(mean, var, groups) for (mean, var), groups in zip(self.channel_statistics(), self.groups)]
+
+    def mismatch(self) -> float:
+        """How far the recorded pass's normalisation was from its own image-wide statistics: the largest, over
+        tiles, layers and groups, of ``|mean used - mean recorded|`` and ``|std used - std recorded|``, both over
+        the recorded std (with the layer's eps).  Zero when every tile was normalised with the statistics of the
+        whole pass (then the pass computed the untiled network, up to the tiles' borders)."""
+        recorded, worst = self.statistics(), 0.0
+        for (_, layer), (mean, var) in self.used.items():
+            std = (recorded[layer][1] + self.eps[layer]).sqrt()
+            worst = max(worst, float((mean - recorded[layer][0]).abs().div(std).max()),
+                        float(((var + self.eps[layer]).sqrt() - std).abs().div(std).max()))
+        return worst
 
     def carry(self) -> CarriedStatistics:
         """What the recorded pass leaves for a later one over the same tiles (``carried`` of that pass)."""
@@ -474,14 +493,18 @@ class TiledModel(torch.nn.Module):
       the previous pass's statistics; each records all layers, and the prediction pass
       normalises with the estimate carried from the last one (below);
     * every later call of the same restoration (the same other image inputs, ``mu``: the
-      same tensor, unchanged; :meth:`reset` forgets) starts from the statistics of the call before, carried as
-      per-tile offsets from the tiles' own and owned sums (:meth:`ImageGroupNorm.carry`), and refines
-      them in ``norm_refine`` estimate passes (pass ``k`` again exact for the first ``k``
-      layers, the carried estimate for the deeper ones) before the prediction pass, which
-      records them for the next call.  With ``norm_refine=0`` (the default) the statistics cost
-      only the first call's passes: a sampler's network inputs change little from one step
-      to the next, and the offsets, unlike the image-wide statistics themselves, follow
-      the change.
+      same tensor, unchanged; :meth:`reset` forgets) goes straight to the prediction pass,
+      with the statistics of the call before carried as per-tile offsets from the tiles' own
+      and owned sums (:meth:`ImageGroupNorm.carry`): a sampler's network inputs change little
+      from one step to the next, and the offsets, unlike the image-wide statistics
+      themselves, follow the change;
+    * every prediction pass records the statistics it met; while they differ from the ones it
+      normalised with by more than ``norm_tolerance`` (:meth:`ImageGroupNorm.mismatch`, in
+      units of the recorded standard deviation), the pass is repeated, at most ``norm_refine``
+      times, starting from what it recorded (repeat ``r`` again exact for the first ``r``
+      layers).  Each repeat shrinks the mismatch 2-3x; the repeats fall on the early steps,
+      where the sampler's inputs change most.  ``norm_tolerance=0`` repeats every pass
+      ``norm_refine`` times; ``norm_refine=0`` never repeats.
 
     Each pass costs one network call per tile (:meth:`calls`); memory stays that of one
     tile (the statistics are a few numbers per layer and tile).  A network without
@@ -496,21 +519,24 @@ class TiledModel(torch.nn.Module):
         progress: an object with ``update(n)`` (a tqdm bar), advanced once per tile and pass.
         norm: ``"image"`` or ``"tile"`` GroupNorm statistics (default ``DEFAULTS.group_norm``).
         norm_passes: estimate passes of a restoration's first call (default ``DEFAULTS.group_norm_passes``).
-        norm_refine: estimate passes of every later call (default ``DEFAULTS.group_norm_refine``).
+        norm_refine: at most this many repeats of a prediction pass (default ``DEFAULTS.group_norm_refine``).
+        norm_tolerance: repeat while the mismatch is larger than this (default ``DEFAULTS.group_norm_tolerance``).
     """
 
     def __init__(self, model, tile: int, overlap: int, autocast_dtype=None, progress=None,
-                 norm: str | None = None, norm_passes: int | None = None, norm_refine: int | None = None):
+                 norm: str | None = None, norm_passes: int | None = None, norm_refine: int | None = None,
+                 norm_tolerance: float | None = None):
         super().__init__()
         self.multiple = network_multiple(model)
         if tile < 1 or not 0 <= overlap < tile:
             raise ValueError(f"need --tile >= 1 and 0 <= --overlap < --tile, got tile={tile}, overlap={overlap}")
-        check_norm_options(norm, norm_passes, norm_refine)
+        check_norm_options(norm, norm_passes, norm_refine, norm_tolerance)
         self.model, self.tile, self.overlap = model, int(tile), int(overlap)
         self.autocast_dtype, self.progress = autocast_dtype, progress
         self.norm = DEFAULTS.group_norm if norm is None else norm
         self.norm_passes = DEFAULTS.group_norm_passes if norm_passes is None else int(norm_passes)
         self.norm_refine = DEFAULTS.group_norm_refine if norm_refine is None else int(norm_refine)
+        self.norm_tolerance = DEFAULTS.group_norm_tolerance if norm_tolerance is None else float(norm_tolerance)
         self.has_group_norm = any(isinstance(m, torch.nn.GroupNorm) for m in model.modules())
         self.carried = None  # (the restoration's other image inputs, CarriedStatistics) of the last call
 
@@ -537,14 +563,17 @@ class TiledModel(torch.nn.Module):
         return [(top, left, th, tw) for top, th in self.spans(height) for left, tw in self.spans(width)]
 
     def calls(self, height: int, width: int, evaluations: int = 1, carried: bool = True) -> int:
-        """Network calls of ``evaluations`` evaluations of one restoration of an ``height x width`` image: tiles
-        times passes (``carried=False``: a network with no image input besides the first, whose calls cannot be
-        told apart from a new restoration's, so each one is a first call)."""
+        """The most network calls ``evaluations`` evaluations of one restoration of an ``height x width`` image may
+        make: tiles times passes, every prediction pass repeated ``norm_refine`` times (fewer are made when the
+        statistics agree within ``norm_tolerance``; ``carried=False``: a network with no image input besides the
+        first, whose calls cannot be told apart from a new restoration's, so each one is a first call, and
+        nothing is carried to repeat a pass with)."""
         n = len(self.tiles(height, width))
         if n == 1 or not self.image_norm:
             return n * evaluations
-        later = self.norm_refine if carried else self.norm_passes
-        return n * (1 + self.norm_passes + (evaluations - 1) * (1 + later))
+        if not carried:
+            return n * evaluations * (1 + self.norm_passes)
+        return n * (self.norm_passes + evaluations * (1 + self.norm_refine))
 
     @property
     def image_norm(self) -> bool:
@@ -574,6 +603,12 @@ class TiledModel(torch.nn.Module):
         if self.progress is not None:
             self.progress.update(1)
 
+    def _skip(self, calls: int) -> None:
+        """Take ``calls`` network calls that :meth:`calls` counted but will not be made off the progress bar's total."""
+        if calls and getattr(self.progress, "total", None) is not None:
+            self.progress.total -= calls
+            self.progress.refresh()
+
     def forward(self, *inputs) -> torch.Tensor:
         height, width = inputs[0].shape[-2:]
         if len(self.tiles(height, width)) == 1:  # the inputs as they are: the untiled computation, bit for bit
@@ -584,17 +619,27 @@ class TiledModel(torch.nn.Module):
         restoration = [x for x, s in zip(inputs[1:], _spatial(inputs)[1:]) if s]
         carried = self._carried_statistics(restoration)
         fresh, statistics = carried is None, []
-        passes = self.norm_passes if fresh else self.norm_refine
+        passes = self.norm_passes if fresh else 0
         for k in range(passes):
-            # pass k: the first k layers, exact by now, image-wide, the deeper ones estimated from the pass (or
-            # call) before (a fresh restoration: per tile, and in its last pass all layers image-wide)
-            apply = statistics if fresh and k == passes - 1 else statistics[:k]
-            norm = ImageGroupNorm(apply=apply, carried=carried, record=True)
+            # estimate pass k of a fresh restoration: the first k layers, exact by now, image-wide, the deeper ones
+            # estimated from the pass before (pass 0: per tile), and in the last pass all layers image-wide
+            norm = ImageGroupNorm(apply=statistics if k == passes - 1 else statistics[:k], carried=carried,
+                                  record=True)
             self.tile_pass(inputs, norm, blend=False)
             statistics, carried = norm.statistics(), norm.carry()
-        norm = ImageGroupNorm(carried=carried, record=bool(restoration))
-        out = self.tile_pass(inputs, norm)
-        self.carried = (_Identity(restoration), norm.carry()) if restoration else None
+        for repeat in range(self.norm_refine + 1):
+            # prediction pass: repeat r normalises the first r layers with the statistics the pass before
+            # recorded (exact by now), the deeper ones with the estimate carried from it
+            norm = ImageGroupNorm(apply=statistics[:repeat], carried=carried, record=bool(restoration))
+            out = self.tile_pass(inputs, norm)
+            if not restoration:
+                break
+            statistics, carried = norm.statistics(), norm.carry()
+            if repeat == self.norm_refine or norm.mismatch() <= self.norm_tolerance:
+                self._skip(len(self.tiles(height, width)) * (self.norm_refine - repeat))
+                break
+            out = None  # a repeat follows: free the prediction first
+        self.carried = (_Identity(restoration), carried) if restoration else None
         return out
 
     def reset(self) -> None:
@@ -662,14 +707,17 @@ def _fingerprint(t: torch.Tensor) -> torch.Tensor:
     return torch.stack([sum(p.sum(dtype=torch.float64) for p in parts), sum(torch.dot(p, p).double() for p in parts)])
 
 
-def check_norm_options(norm: str | None, passes: int | None, refine: int | None = None) -> None:
-    """Raise ``ValueError`` for an unknown GroupNorm mode or a negative number of estimate passes."""
+def check_norm_options(norm: str | None, passes: int | None, refine: int | None = None,
+                       tolerance: float | None = None) -> None:
+    """Raise ``ValueError`` for an unknown GroupNorm mode, a negative number of passes or a negative tolerance."""
     if norm is not None and norm not in NORM_MODES:
         raise ValueError(f"--tile-norm must be one of {', '.join(NORM_MODES)}, got {norm!r}")
     if passes is not None and passes < 0:
         raise ValueError(f"--tile-norm-passes must be >= 0, got {passes}")
     if refine is not None and refine < 0:
         raise ValueError(f"--tile-norm-refine must be >= 0, got {refine}")
+    if tolerance is not None and not tolerance >= 0:  # NaN fails too
+        raise ValueError(f"--tile-norm-tolerance must be a number >= 0, got {tolerance}")
 
 
 def check_tile_options(tile: int | None, overlap: int | None) -> None:
@@ -684,7 +732,7 @@ def check_tile_options(tile: int | None, overlap: int | None) -> None:
 
 def tiled(model, image_shape, tile: int | None = None, overlap: int | None = None, device="cpu",
           half: bool = False, probe_inputs=None, norm: str | None = None, norm_passes: int | None = None,
-          norm_refine: int | None = None):
+          norm_refine: int | None = None, norm_tolerance: float | None = None):
     """The network to give a sampler for images of ``image_shape`` ``[B, C, H, W]``.
 
     ``tile=None`` picks the tile from the device's memory (:func:`tile_budget_pixels`, the
@@ -692,7 +740,8 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
     :func:`default_overlap`.  When the image fits in one tile, without ``half``, this
     returns ``model`` itself (the untiled path, bit for bit).
     ``half=True`` needs a CUDA device; ``probe_inputs`` as in :func:`activation_bytes_per_pixel`;
-    ``norm``, ``norm_passes`` and ``norm_refine``: the GroupNorm statistics of the tiles (:class:`TiledModel`).
+    ``norm``, ``norm_passes``, ``norm_refine`` and ``norm_tolerance``: the GroupNorm statistics of the tiles
+    (:class:`TiledModel`).
     """
     b, c, h, w = image_shape
     device = torch.device(device)
@@ -701,7 +750,7 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
                          "run without --half, or with --device cuda")
     autocast_dtype = torch.float16 if half else None
     check_tile_options(tile, overlap)
-    check_norm_options(norm, norm_passes, norm_refine)
+    check_norm_options(norm, norm_passes, norm_refine, norm_tolerance)
     if tile is None and h * w <= DEFAULTS.untiled_side ** 2:
         tile = max(h, w)  # small enough for any device: no probe (the probe would call the network)
     elif tile is None:
@@ -715,4 +764,4 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
     if single and not half:
         return model
     return TiledModel(model, tile, 0 if single else overlap, autocast_dtype, norm=norm, norm_passes=norm_passes,
-                      norm_refine=norm_refine)
+                      norm_refine=norm_refine, norm_tolerance=norm_tolerance)

@@ -215,29 +215,71 @@ def test_tiled_unet_like_restoration_matches_untiled_with_image_statistics(photo
 
 
 def test_image_statistics_cost_one_network_call_per_tile_and_pass(photo):
-    """``norm="image"`` calls the network ``tiles x (1 + passes)`` times in a restoration's first call and ``tiles x
-    (1 + refine)`` in every later one, as ``calls`` says, and the progress bar counts every call; a network without
-    GroupNorm needs no estimate pass. Mutations: skipping ``_tick`` in the estimate passes; never carrying (every
-    call a first one: also fails (b) of the next test)."""
+    """``norm="image"`` calls the network ``tiles x (1 + passes + 1 + refine)`` times in a restoration's first call
+    and ``tiles x (1 + refine)`` in every later one when every prediction pass is repeated (tolerance 0), as
+    ``calls`` says, and the progress bar counts every call; with no repeat needed (tolerance infinite) the bar's
+    total shrinks to the calls made; a network without GroupNorm needs no estimate pass. Mutations: skipping
+    ``_tick`` in the estimate passes; never carrying (every call a first one: also fails (b) of the next test);
+    not taking the repeats left out off the bar's total."""
     _, mu = photo
 
     class Count:
-        n = 0
+        n, total = 0, None
 
         def update(self, k):
             self.n += k
 
+        def refresh(self):
+            pass
+
     count = Count()
-    net = TiledModel(NormNet(), 64, 16, progress=count, norm="image", norm_passes=2, norm_refine=1)
+    net = TiledModel(NormNet(), 64, 16, progress=count, norm="image", norm_passes=2, norm_refine=1, norm_tolerance=0)
     tiles = len(net.tiles(*mu.shape[-2:]))
     with torch.no_grad():
         net(mu, mu, torch.zeros(1))
-        assert count.n == net.calls(*mu.shape[-2:]) == 3 * tiles
+        assert count.n == net.calls(*mu.shape[-2:]) == 4 * tiles
         net(mu * 0.9, mu, torch.zeros(1))
         net(mu * 0.8, mu, torch.zeros(1))
-    assert count.n == net.calls(*mu.shape[-2:], evaluations=3) == (3 + 2 * 2) * tiles
+    assert count.n == net.calls(*mu.shape[-2:], evaluations=3) == (4 + 2 * 2) * tiles
     assert net.calls(*mu.shape[-2:], evaluations=3, carried=False) == 3 * 3 * tiles
     assert TiledModel(LocalNet(), 64, 16, norm="image").calls(*mu.shape[-2:], 3) == 3 * tiles
+    count = Count()
+    net = TiledModel(NormNet(), 64, 16, progress=count, norm_passes=2, norm_refine=1, norm_tolerance=math.inf)
+    count.total = net.calls(*mu.shape[-2:], evaluations=3)
+    with torch.no_grad():
+        for scale in (1.0, 0.9, 0.8):
+            net(mu * scale, mu, torch.zeros(1))
+    assert count.n == count.total == (3 + 2) * tiles
+
+
+def test_mismatch_measures_the_statistics_used_against_those_met():
+    """``ImageGroupNorm.mismatch`` of a pass that normalises every tile with its own statistics equals the
+    largest difference of a tile's group mean and std from the image's, over the image's std, computed here
+    from the layer's input directly; a pass with the exact image-wide statistics has none (the network is
+    pointwise). Mutations: the variances compared instead of the stds; the mean's difference left out."""
+    model = OneNormNet()
+    torch.manual_seed(3)
+    x, mu = torch.rand(1, 3, 40, 56) * 2 - 1 + torch.linspace(-1, 1, 56), torch.rand(1, 3, 40, 56) * 2 - 1
+    net = TiledModel(model, 24, 8)
+    with torch.no_grad():
+        h = model.inp(torch.cat([x, mu], 1)).double()
+        groups, eps = model.norm.num_groups, model.norm.eps
+
+        def group_stats(part):
+            g = part.reshape(1, groups, -1)
+            return g.mean(-1), g.var(-1, unbiased=False)
+
+        image_mean, image_var = group_stats(h)
+        std = (image_var + eps).sqrt()
+        expected = max(max(float(((m - image_mean).abs() / std).max()), float((((v + eps).sqrt() - std).abs() / std).max()))
+                       for top, left, th, tw in net.tiles(40, 56)
+                       for m, v in [group_stats(h[..., top:top + th, left:left + tw])])
+        own = ImageGroupNorm(record=True)
+        net.tile_pass((x, mu, 0), own)
+        assert own.mismatch() == pytest.approx(expected, rel=1e-5) and expected > 0.1
+        exact = ImageGroupNorm(apply=own.statistics(), record=True)
+        net.tile_pass((x, mu, 0), exact)
+        assert exact.mismatch() < 1e-6
 
 
 class OneNormNet(torch.nn.Module):
@@ -304,7 +346,7 @@ def test_carried_statistics_follow_the_next_call():
         def error(out, x_t):
             return float((out - model(x_t, mu, 0)).abs().max())
 
-        net = TiledModel(model, 24, 8, norm_passes=3)
+        net = TiledModel(model, 24, 8, norm_passes=3, norm_refine=0)
         assert error(net(x, mu, 0), x) < 1e-5  # three passes: the three layers exact
         assert error(net(x, mu, 0), x) < 1e-5  # (a)
         carried = error(net(moved, mu, 0), moved)
@@ -314,12 +356,12 @@ def test_carried_statistics_follow_the_next_call():
             exact.next_tile(torch.ones(60, dtype=torch.float64), torch.ones(92, dtype=torch.float64))
             model(x, mu, 0)
         as_they_are = error(net.tile_pass((moved, mu, 0), ImageGroupNorm(apply=exact.statistics())), moved)
-        refined_net = TiledModel(model, 24, 8, norm_passes=3, norm_refine=1)
+        refined_net = TiledModel(model, 24, 8, norm_passes=3, norm_refine=1, norm_tolerance=0)
         refined_net(x, mu, 0)
         refined = error(refined_net(moved, mu, 0), moved)
         assert carried < own / 3 and carried < as_they_are / 3 and refined < carried / 1.5  # (b)
         def fresh(mu):
-            return TiledModel(model, 24, 8, norm_passes=3)(moved, mu.clone(), 0)
+            return TiledModel(model, 24, 8, norm_passes=3, norm_refine=0)(moved, mu.clone(), 0)
 
         assert torch.equal(net(moved, mu.clone(), 0), fresh(mu))  # (c) another tensor
         net(moved, mu, 0)
@@ -328,6 +370,40 @@ def test_carried_statistics_follow_the_next_call():
         net(x, mu, 0)
         net.reset()
         assert torch.equal(net(moved, mu, 0), fresh(mu))  # (c) forgotten
+
+
+def test_prediction_pass_repeated_while_the_mismatch_exceeds_the_tolerance(monkeypatch):
+    """When the inputs move (``x_t`` scaled by 0.7 after a first call), every repeat of the prediction pass shrinks
+    the mismatch and the error against the untiled output (measured on the three-layer pointwise network with up
+    to 0, 1, 2, 3 repeats: error 0.16, 0.078, 0.0046, 1e-6; mismatch 0.071, 0.020, 0.0031); with a tolerance
+    between the second and the third mismatch the pass is made three times, each time but the last above the
+    tolerance. Mutations: never repeating; repeating to the limit regardless of the tolerance."""
+    model = PointwiseNormNet()
+    torch.manual_seed(2)
+    x, mu = torch.rand(1, 3, 60, 92) * 2 - 1, torch.rand(1, 3, 60, 92) * 2 - 1
+    moved = 0.7 * x
+    seen = []
+    measure = ImageGroupNorm.mismatch
+
+    def recorded(self):
+        seen.append(measure(self))
+        return seen[-1]
+
+    monkeypatch.setattr(ImageGroupNorm, "mismatch", recorded)
+    with torch.no_grad():
+        def run(refine, tolerance):
+            net = TiledModel(model, 24, 8, norm_passes=1, norm_refine=refine, norm_tolerance=tolerance)
+            net(x, mu, 0)
+            seen.clear()
+            return float((net(moved, mu, 0) - model(moved, mu, 0)).abs().max()), list(seen)
+
+        errors, mismatches = zip(*(run(refine, 0.0) for refine in range(4)))
+        mismatches = mismatches[-1]
+        assert all(b < a / 2 for a, b in zip(mismatches, mismatches[1:]))
+        assert all(b < a for a, b in zip(errors, errors[1:]))
+        tolerance = (mismatches[1] + mismatches[2]) / 2
+        _, made = run(3, tolerance)
+        assert len(made) == 3 and min(made[:-1]) > tolerance >= made[-1]
 
 
 @pytest.mark.parametrize("sampler", list(SAMPLERS))
@@ -401,6 +477,7 @@ def test_restore_batches_images_of_one_size(tiny_checkpoint, tmp_path):
     (["--sampler", "exact-sde", "--eta", "0"], "--sampler exact-sde: the stochastic sampler needs eta > 0"),
     (["--tile-norm-passes", "-1"], "--tile-norm-passes must be >= 0"),
     (["--tile-norm-refine", "-2"], "--tile-norm-refine must be >= 0"),
+    (["--tile-norm-tolerance", "nan"], "--tile-norm-tolerance must be a number >= 0"),
     (["--eta", "2"], "--eta must be in [0, 1]"),
     (["--steps", "0"], "--steps must be >= 1"),
     (["--device", "nonsense"], "unknown --device"),
