@@ -9,9 +9,10 @@ as a restoration's first call: with each tile's own GroupNorm statistics (``tile
 image-wide statistics estimated in 1, 2, 3 ... passes (``image``,
 :class:`rdbm_core.tiling.TiledModel`), and with the exact image-wide statistics taken from
 the untiled call (``exact``: what is left is the error of the tiles' borders).  Then, for
-every ``--refine`` value, one tiled model (the default passes) is called on all recorded
-inputs in order, as in a restoration, so that every call after the first starts from the
-statistics carried from the call before (``carried``).  Printed and written (OUT.csv,
+every ``--refine`` value, one tiled model (the default passes, every prediction pass repeated
+``refine`` times, or fewer with ``--tolerance`` above 0) is called on all recorded inputs in
+order, as in a restoration, so that every call after the first starts from the statistics
+carried from the call before (``carried``).  Printed and written (OUT.csv,
 OUT.json with the machine and the command): the PSNR of each tiled prediction against the
 untiled one.
 """
@@ -54,7 +55,9 @@ def main(argv=None) -> int:
     p.add_argument("--calls", nargs="+", type=int, default=[0, 5], help="network calls of the 10-step sampler")
     p.add_argument("--passes", nargs="+", type=int, default=[1, 2, 3])
     p.add_argument("--refine", nargs="+", type=int, default=[0, 1, 2],
-                   help="refine passes of the carried statistics (all calls in order)")
+                   help="repeats of every prediction pass (all calls in order)")
+    p.add_argument("--tolerance", type=float, default=0.0,
+                   help="stop repeating a pass once its statistics agree within this (0: always repeat)")
     p.add_argument("--out", default="benchmarks/results/tiled_norm_passes")
     args = p.parse_args(argv)
     tile, overlap = (int(v) for v in args.tile.split(":"))
@@ -81,11 +84,11 @@ def main(argv=None) -> int:
         untiled = model(*inputs)
         add(k, "tile", 0, 0, TiledModel(model, tile, overlap, norm="tile")(*inputs), untiled)
         for n in args.passes:
-            add(k, "image", n, 0, TiledModel(model, tile, overlap, norm="image", norm_passes=n)(*inputs), untiled)
+            add(k, "image", n, 0, TiledModel(model, tile, overlap, norm="image", norm_passes=n, norm_refine=0)(*inputs), untiled)
         exact = TiledModel(model, tile, overlap).tile_pass(inputs, ImageGroupNorm(apply=exact_statistics(model, *inputs)))
         add(k, "exact", 0, 0, exact, untiled)
     for refine in args.refine:
-        net = TiledModel(model, tile, overlap, norm="image", norm_refine=refine)
+        net = TiledModel(model, tile, overlap, norm="image", norm_refine=refine, norm_tolerance=args.tolerance)
         for k, inputs in enumerate(recorded):
             add(k, "carried", DEFAULTS.group_norm_passes, refine, net(*inputs), model(*inputs))
     out = Path(args.out)
