@@ -387,12 +387,12 @@ class ImageGroupNorm(TorchFunctionMode):
         tiles, layers and groups, of ``|mean used - mean recorded|`` and ``|std used - std recorded|``, both over
         the recorded std (with the layer's eps).  Zero when every tile was normalised with the statistics of the
         whole pass (then the pass computed the untiled network, up to the tiles' borders)."""
-        recorded, worst = self.statistics(), 0.0
+        recorded, worst = self.statistics(), []
         for (_, layer), (mean, var) in self.used.items():
             std = (recorded[layer][1] + self.eps[layer]).sqrt()
-            worst = max(worst, float((mean - recorded[layer][0]).abs().div(std).max()),
-                        float(((var + self.eps[layer]).sqrt() - std).abs().div(std).max()))
-        return worst
+            worst += [(mean - recorded[layer][0]).abs().div(std).max(),
+                      ((var + self.eps[layer]).sqrt() - std).abs().div(std).max()]
+        return float(torch.stack(worst).max()) if worst else 0.0  # one device sync
 
     def carry(self) -> CarriedStatistics:
         """What the recorded pass leaves for a later one over the same tiles (``carried`` of that pass)."""
