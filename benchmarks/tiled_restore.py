@@ -10,7 +10,8 @@ is a held-out test photograph (coffee, derain-degraded) resized to 4:3 at the gi
 an untrained U-Net of the preset: memory and the time of one network call do not depend
 on the weights, but the number of calls of tiled runs does (a prediction pass is repeated
 while its GroupNorm statistics are off, and a trained network's settle differently), so
-each row gives the network calls made.  To keep the run affordable
+each row gives the U-Net calls made (one of them the memory probe that ``restore`` runs
+before sampling).  To keep the run affordable
 only ``--steps`` sampler steps are timed; the table gives seconds per megapixel for the
 run and per step, wall-clock and CPU (user + system, all threads: on a machine shared with
 other jobs the CPU seconds compare better between runs than the wall-clock ones).  Tiled runs use the ``TILE:OVERLAP[:REFINE[:TOLERANCE]]`` of ``--tiles`` (``auto`` or left out:
