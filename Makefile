@@ -4,8 +4,16 @@
 PY     ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# torch is pinned and installed first: an unpinned torch would pull a multi-GB CUDA build.
+# torch is pinned and installed first, from TORCH_INDEX when one is given. Which build the pin gets depends on
+# the index: on Linux, PyPI's torch==2.13.0 IS the CUDA build (several GB of NVIDIA libraries); the CPU-only
+# and the CUDA builds for a given toolkit are on PyTorch's own indexes:
+#   make test TORCH_INDEX=https://download.pytorch.org/whl/cpu     # no GPU: the CPU-only wheel
+#   make test TORCH_INDEX=https://download.pytorch.org/whl/cu128   # a GPU: the cuXYZ index its driver supports
+# Empty (the default), pip's own configuration decides: on this project's machines a local CPU wheel (pip config
+# has find-links /opt/wheels), elsewhere PyPI's build (CUDA on Linux; CPU on macOS and Windows).
+# The index matters only when torch is not yet in .venv: to switch builds, `make clean` first.
 TORCH  := torch==2.13.0
+TORCH_INDEX ?=
 STAMP  := $(VENV)/.installed
 
 .PHONY: demo test venv notebooks lab book clean
@@ -14,7 +22,7 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $(STAMP)
 
