@@ -26,9 +26,10 @@ With a boolean ``mask`` (``[1, H, W]`` or ``[H, W]``, True = pixel counted) the
 metric covers the masked pixels only: PSNR from the MSE over the masked pixels
 (all channels), SSIM as the mean of the full SSIM map (``full=True``, every
 channel) over the masked pixels. An empty mask gives ``float("nan")``. Note
-that the unmasked SSIM is scikit-image's mean, which leaves out a border of 3
-pixels, while the masked mean includes every masked pixel, so an all-True mask
-gives a value slightly different from the unmasked one.
+that the unmasked SSIM is scikit-image's mean, which leaves out a border of half
+the window (3 pixels for the 7x7 window of ``ssim``, 5 for the 11x11 Gaussian
+window of ``ssim_y``), while the masked mean includes every masked pixel, so an
+all-True mask gives a value slightly different from the unmasked one.
 
 Public names: ``psnr``, ``ssim``, ``psnr_y``, ``ssim_y``, ``luminance``, ``image_metrics``, ``aggregate``,
 ``write_metrics``, ``figure_grid``, ``METRIC_KEYS``,
@@ -56,6 +57,8 @@ from .io import atomic_write, dumps_json
 METRIC_KEYS = ("psnr", "ssim", "psnr_degraded", "ssim_degraded", "psnr_intact", "ssim_intact",
                "psnr_y", "ssim_y", "psnr_y_degraded", "ssim_y_degraded", "psnr_y_intact", "ssim_y_intact")
 
+#: SSIM settings of the RGB metric (scikit-image's default 7x7 uniform window).
+_SSIM_RGB = {"channel_axis": -1, "data_range": 1.0}
 #: SSIM settings of the luminance metric (Wang et al. 2004, as BasicSR computes it).
 _SSIM_Y = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "data_range": 255.0}
 
@@ -87,6 +90,49 @@ def _mask_hw(mask: torch.Tensor, hw: tuple[int, int]) -> np.ndarray:
     return m.detach().cpu().numpy()
 
 
+def _region(mask: torch.Tensor | None, hw: tuple[int, int]) -> np.ndarray | None:
+    """``None`` (the whole image) or the validated mask as numpy bool [H, W]."""
+    return None if mask is None else _mask_hw(mask, hw)
+
+
+def _over_regions(regions, value) -> list[float]:
+    """``value(region)`` for each region (``None`` = the whole image); ``nan`` for an empty one."""
+    return [float("nan") if r is not None and not r.any() else float(value(r)) for r in regions]
+
+
+def _psnr_regions(pred: np.ndarray, target: np.ndarray, regions, data_range: float) -> list[float]:
+    """PSNR of ``pred`` against ``target`` (float64, pixels on the first two axes) over each region.
+
+    One squared-error map, averaged over each region as ``peak_signal_noise_ratio`` averages it.
+    """
+    squared = (target - pred) ** 2
+
+    def value(region):
+        mse = np.mean(squared if region is None else squared[region], dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            return 10 * np.log10(data_range ** 2 / mse)
+
+    return _over_regions(regions, value)
+
+
+def _ssim_regions(pred: np.ndarray, target: np.ndarray, regions, settings: dict) -> list[float]:
+    """SSIM of ``pred`` against ``target`` over each region, from one ``structural_similarity`` map.
+
+    The whole image (``None``) gets scikit-image's own mean of that call (which crops the window's
+    half-width at the border); a mask gets the mean of the full map over its pixels (all channels).
+    The map is computed at most once, and not at all when every region is empty.
+    """
+    result = []
+
+    def value(region):
+        if not result:
+            result.extend(structural_similarity(target, pred, full=True, **settings))  # (mean, map)
+        mean, smap = result
+        return mean if region is None else smap[region].mean()
+
+    return _over_regions(regions, value)
+
+
 def psnr(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> float:
     """PSNR in dB of ``pred`` against ``target`` ([C, H, W] in [-1, 1]), on [0, 1] images.
 
@@ -95,13 +141,7 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = N
     images (MSE 0) return ``inf``.
     """
     p, q = _pair(pred, target)
-    if mask is not None:
-        m = _mask_hw(mask, p.shape[:2])
-        if not m.any():
-            return float("nan")
-        p, q = p[m], q[m]  # [N, C]: the masked pixels
-    with np.errstate(divide="ignore"):
-        return float(peak_signal_noise_ratio(q, p, data_range=1.0))
+    return _psnr_regions(p, q, [_region(mask, p.shape[:2])], 1.0)[0]
 
 
 def ssim(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> float:
@@ -112,18 +152,11 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = N
     channels; an empty mask returns ``nan``.
     """
     p, q = _pair(pred, target)
-    if mask is None:
-        return float(structural_similarity(q, p, channel_axis=-1, data_range=1.0))
-    m = _mask_hw(mask, p.shape[:2])
-    if not m.any():
-        return float("nan")
-    _, smap = structural_similarity(q, p, channel_axis=-1, data_range=1.0, full=True)  # smap [H, W, C]
-    return float(smap[m].mean())
+    return _ssim_regions(p, q, [_region(mask, p.shape[:2])], _SSIM_RGB)[0]
 
 
-def luminance(img: torch.Tensor) -> np.ndarray:
-    """Y of ITU-R BT.601 (``skimage.color.rgb2ycbcr``) of a [C, H, W] image in [-1, 1]: float64 [H, W] in [16, 235]."""
-    x = _to_unit_hwc(img, "image")
+def _luminance_hwc(x: np.ndarray) -> np.ndarray:
+    """BT.601 Y in [16, 235], float64 [H, W], of an [H, W, C] image in [0, 1] (C = 1: grey, or 3)."""
     if x.shape[-1] == 1:
         x = np.repeat(x, 3, axis=-1)
     if x.shape[-1] != 3:
@@ -131,10 +164,15 @@ def luminance(img: torch.Tensor) -> np.ndarray:
     return rgb2ycbcr(x)[..., 0]
 
 
+def luminance(img: torch.Tensor) -> np.ndarray:
+    """Y of ITU-R BT.601 (``skimage.color.rgb2ycbcr``) of a [C, H, W] image in [-1, 1]: float64 [H, W] in [16, 235]."""
+    return _luminance_hwc(_to_unit_hwc(img, "image"))
+
+
 def _luminance_pair(pred: torch.Tensor, target: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Validated (pred, target) luminance images [H, W] in [16, 235]."""
-    _pair(pred, target)
-    return luminance(pred), luminance(target)
+    p, q = _pair(pred, target)
+    return _luminance_hwc(p), _luminance_hwc(q)
 
 
 def psnr_y(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> float:
@@ -143,13 +181,7 @@ def psnr_y(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None =
     ``mask`` as for :func:`psnr`: the MSE over the masked pixels; an empty mask gives ``nan``.
     """
     p, q = _luminance_pair(pred, target)
-    if mask is not None:
-        m = _mask_hw(mask, p.shape)
-        if not m.any():
-            return float("nan")
-        p, q = p[m], q[m]
-    with np.errstate(divide="ignore"):
-        return float(peak_signal_noise_ratio(q, p, data_range=255.0))
+    return _psnr_regions(p, q, [_region(mask, p.shape)], 255.0)[0]
 
 
 def ssim_y(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> float:
@@ -159,13 +191,7 @@ def ssim_y(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None =
     masked pixels (an empty mask gives ``nan``).
     """
     p, q = _luminance_pair(pred, target)
-    if mask is None:
-        return float(structural_similarity(q, p, **_SSIM_Y))
-    m = _mask_hw(mask, p.shape)
-    if not m.any():
-        return float("nan")
-    _, smap = structural_similarity(q, p, full=True, **_SSIM_Y)
-    return float(smap[m].mean())
+    return _ssim_regions(p, q, [_region(mask, p.shape)], _SSIM_Y)[0]
 
 
 def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
@@ -174,14 +200,18 @@ def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
     definition of degraded pixels (:func:`rdbm_core.evaluation.evaluate` computes it so).
 
     Returns a dict with the keys of ``METRIC_KEYS`` (``psnr, ssim, psnr_degraded, ..., psnr_y,
-    ssim_y, psnr_y_degraded, ...``); a region with no pixels gives ``nan`` for its values.
+    ssim_y, psnr_y_degraded, ...``); a region with no pixels gives ``nan`` for its values.  Each value
+    equals that of :func:`psnr`, :func:`ssim`, :func:`psnr_y` or :func:`ssim_y` with the region as
+    ``mask`` (``None`` for the whole image); each SSIM map and squared-error map is computed once and
+    reduced over the three regions.
     """
-    out = {}
-    for suffix, region in (("", None), ("_degraded", mask), ("_intact", ~mask)):
-        out[f"psnr{suffix}"] = psnr(pred, target, region)
-        out[f"ssim{suffix}"] = ssim(pred, target, region)
-        out[f"psnr_y{suffix}"] = psnr_y(pred, target, region)
-        out[f"ssim_y{suffix}"] = ssim_y(pred, target, region)
+    p, q = _pair(pred, target)
+    m = _mask_hw(mask, p.shape[:2])
+    regions = (None, m, ~m)
+    yp, yq = _luminance_hwc(p), _luminance_hwc(q)
+    values = {"psnr": _psnr_regions(p, q, regions, 1.0), "ssim": _ssim_regions(p, q, regions, _SSIM_RGB),
+              "psnr_y": _psnr_regions(yp, yq, regions, 255.0), "ssim_y": _ssim_regions(yp, yq, regions, _SSIM_Y)}
+    out = {f"{name}{suffix}": v[i] for name, v in values.items() for i, suffix in enumerate(("", "_degraded", "_intact"))}
     return {k: out[k] for k in METRIC_KEYS}
 
 
