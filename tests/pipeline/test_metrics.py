@@ -154,6 +154,91 @@ def test_masked_ssim_is_mean_of_full_map_over_mask():
     assert ssim(y, x, ~m) == pytest.approx(smap[~m[0].numpy()].mean(), rel=1e-12)
 
 
+def _reference_metrics(pred, target, mask):
+    """The metrics of one image as the per-metric functions computed them before ``image_metrics`` shared its
+    maps: one scikit-image call per metric and region (``peak_signal_noise_ratio`` on the selected pixels,
+    ``structural_similarity``'s own scalar for the whole image, the mean of its full map over a mask)."""
+    from skimage.color import rgb2ycbcr
+    from skimage.metrics import peak_signal_noise_ratio
+
+    p, q = (((t.double() + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy() for t in (pred, target))
+    yp, yq = (rgb2ycbcr(np.repeat(a, 3, axis=-1) if a.shape[-1] == 1 else a)[..., 0] for a in (p, q))
+    gauss = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "data_range": 255.0}
+    rgb = {"channel_axis": -1, "data_range": 1.0}
+    m = mask.reshape(mask.shape[-2:]).numpy()
+    out = {}
+    for suffix, region in (("", None), ("_degraded", m), ("_intact", ~m)):
+        for name, a, b, peak, settings in (("", p, q, 1.0, rgb), ("_y", yp, yq, 255.0, gauss)):
+            if region is None:
+                with np.errstate(divide="ignore"):
+                    out[f"psnr{name}"] = peak_signal_noise_ratio(b, a, data_range=peak)
+                out[f"ssim{name}"] = structural_similarity(b, a, **settings)
+            elif not region.any():
+                out[f"psnr{name}{suffix}"] = out[f"ssim{name}{suffix}"] = math.nan
+            else:
+                with np.errstate(divide="ignore"):
+                    out[f"psnr{name}{suffix}"] = peak_signal_noise_ratio(b[region], a[region], data_range=peak)
+                out[f"ssim{name}{suffix}"] = structural_similarity(b, a, full=True, **settings)[1][region].mean()
+    return {k: float(out[k]) for k in METRIC_KEYS}
+
+
+def _same(a, b):
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+@pytest.mark.parametrize("case", ["random", "empty", "full", "grey", "identical"])
+def test_image_metrics_equal_the_per_metric_functions_and_scikit_image(case):
+    """``image_metrics`` computes each SSIM and squared-error map once and reduces it over the whole image and
+    the two regions; every value is exactly that of the per-metric function with the region as mask, and that
+    of a separate scikit-image call per metric and region (``_reference_metrics``).  The whole-image SSIM is
+    scikit-image's scalar, whose mean leaves out a border of half the window (3 pixels RGB, 5 for the 11x11
+    Gaussian window of SSIM-Y), so an all-True mask gives another value.
+
+    Mutations that fail: the whole-image SSIM as the mean of the full map (no border left out); SSIM-Y's
+    border as the 7x7 window's 3 pixels instead of 5."""
+    g = torch.Generator().manual_seed(sum(map(ord, case)))
+    h, w = 29, 23
+    x = torch.nn.functional.interpolate(torch.rand(1, 3, 8, 6, generator=g) * 2 - 1, size=(h, w), mode="bilinear")[0]
+    y = (x + 0.2 * torch.randn(x.shape, generator=g)).clamp(-1.1, 1)  # some values below -1: clamped
+    mask = torch.rand(1, h, w, generator=g) < 0.4
+    if case == "empty":
+        mask[:] = False
+    elif case == "full":
+        mask[:] = True
+    elif case == "grey":
+        x, y = x[:1], y[:1]
+    elif case == "identical":
+        y = x.clone()
+    got = image_metrics(y, x, mask)
+    assert list(got) == list(METRIC_KEYS)
+    want = _reference_metrics(y, x, mask)
+    assert all(_same(got[k], want[k]) for k in METRIC_KEYS), {k: (got[k], want[k]) for k in METRIC_KEYS}
+    for suffix, region in (("", None), ("_degraded", mask), ("_intact", ~mask)):
+        for name, fn in (("psnr", psnr), ("ssim", ssim), ("psnr_y", psnr_y), ("ssim_y", ssim_y)):
+            assert _same(fn(y, x, region), got[name + suffix]), (name, suffix)
+    if case == "empty":
+        assert all(math.isnan(got[k]) for k in METRIC_KEYS if k.endswith("_degraded"))
+        assert all(got[k] == pytest.approx(got[k.replace("_intact", "")], rel=1e-12) for k in METRIC_KEYS
+                   if k.endswith("_intact") and k.startswith("psnr"))
+    if case == "full":
+        assert got["ssim_degraded"] != got["ssim"] and got["ssim_y_degraded"] != got["ssim_y"]  # the border
+    if case == "identical":
+        assert got["psnr"] == got["psnr_y_intact"] == math.inf and got["ssim_y"] == 1.0
+
+
+def test_image_metrics_computes_each_ssim_map_once(monkeypatch):
+    import rdbm_core.metrics as metrics
+
+    calls = []
+    real = metrics.structural_similarity
+    monkeypatch.setattr(metrics, "structural_similarity", lambda *a, **k: calls.append(k) or real(*a, **k))
+    image_metrics(_noisy(_img(), 0.1), _img(), _box_mask())
+    assert len(calls) == 2 and {k.get("gaussian_weights", False) for k in calls} == {False, True}
+    calls.clear()
+    assert math.isnan(ssim(_img(), _img(), torch.zeros(1, 24, 20, dtype=torch.bool)))
+    assert calls == []  # an empty region needs no map
+
+
 def test_empty_mask_gives_nan_and_aggregate_ignores_it():
     x, y = _img(), _noisy(_img(), 0.1)
     empty = torch.zeros(1, 24, 20, dtype=torch.bool)
