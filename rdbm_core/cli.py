@@ -5,7 +5,8 @@
 ``evaluate``  PSNR/SSIM of a checkpoint on held-out images (overall, degraded and intact pixels);
 ``restore``   restore an image file or a folder of images with a checkpoint;
 ``demo``      the main job: train RDBM on deraining for a few CPU minutes, restore, write figures and metrics;
-``compare``   paired difference of two methods in an items CSV, per task, with its 95 % interval.
+``compare``   paired difference of two methods in an items CSV, per task, with its 95 % interval;
+``export``    the EMA weights of a checkpoint as a safetensors weights file (what is shipped and shared).
 
 (The notebooks' HTML book is a tool of the course: ``python -m rdbm_course.book``.)
 
@@ -74,7 +75,9 @@ def _eval_dataset(args, config=None):
     if args.lq or args.gt:
         if not (args.lq and args.gt):
             raise ValueError("give both --lq and --gt")
-        return PairedFolder(args.lq, args.gt)
+        return PairedFolder(args.lq, args.gt, pattern=args.pair_pattern)
+    if args.pair_pattern is not None:
+        raise ValueError("--pair-pattern maps --lq file names to --gt ones: give --lq and --gt too")
     task = args.task or (config.task if config is not None else None)
     if task is None:
         raise ValueError("give --task or --lq/--gt: the checkpoint was trained on folders")
@@ -89,6 +92,9 @@ def _print_summary(label: str, summary: dict) -> None:
           f"(degraded pixels {summary['input_psnr_degraded']:.2f} -> {summary['psnr_degraded']:.2f} dB, "
           f"intact pixels {summary['input_psnr_intact']:.2f} -> {summary['psnr_intact']:.2f} dB; "
           f"{summary['count']} images)")
+
+
+_FIELDS = {f.name: f for f in fields(TrainConfig)}
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls=TrainConfig) -> None:
@@ -318,6 +324,19 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+def _cmd_export(args) -> int:
+    from .checkpoints import export_weights
+    extra = {}
+    for item in args.meta or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--meta takes KEY=VALUE, got {item!r}")
+        extra[key] = value
+    out = export_weights(args.checkpoint, args.out, extra)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB: EMA weights, config, step, losses)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rdbm_core",
                                      description="Residual Diffusion Bridge Model: library command line.")
@@ -341,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="embedded default: photographs shipped with scikit-image, degraded synthetically")
         q.add_argument("--lq", help="folder of degraded images (real paired data, matched to --gt by file name)")
         q.add_argument("--gt", help="folder of ground-truth images")
+        q.add_argument("--pair-pattern", help=_FIELDS["pair_pattern"].metadata["help"])
         q.add_argument("--images", type=int, default=None,
                        help="held-out items of the embedded default (train: whole test photographs, default 4; "
                             "evaluate: benchmark windows, default 64, or the 4 photographs with --crop 0)")
@@ -439,6 +459,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resample-seed", type=int, default=RESAMPLE_SEED, help="seed of the bootstrap")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("export", help="write a checkpoint's EMA weights as a safetensors weights file",
+                       description="Write the EMA weights of a checkpoint, with its config, step and losses as "
+                                   "metadata, to a safetensors file (no optimizer state; reading it executes no "
+                                   "code). evaluate and restore take it as --checkpoint.")
+    p.add_argument("--checkpoint", required=True, help="an rdbm checkpoint (OUT/checkpoint.pt of train)")
+    p.add_argument("--out", required=True, help="the weights file to write (.safetensors)")
+    p.add_argument("--meta", action="append", metavar="KEY=VALUE",
+                   help="extra string metadata, e.g. provenance (repeatable)")
+    p.set_defaults(func=_cmd_export)
 
     return parser
 
