@@ -22,12 +22,16 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
 
     A reader sees the old file or the new one, never a half-written one; if writing fails, the old file
-    stays as it was and the temporary file is removed. Missing parent folders are created.
+    stays as it was and the temporary file is removed. Missing parent folders are created. The file gets the
+    permissions of an ordinary new file (``0o666`` less the umask), not the private ones of a temporary file.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
