@@ -27,4 +27,6 @@ from . import bridges, losses, samplers, schedules
 from .path import ResidualPath
 
 __all__ = ["bridges", "losses", "samplers", "schedules", "ResidualPath"]
+# The package's one version string: pyproject.toml reads it ([tool.setuptools.dynamic]), the installed
+# metadata (importlib.metadata.version("rdbm")) and CITATION.cff carry it (tests/packaging/test_metadata.py).
 __version__ = "0.1.0"
