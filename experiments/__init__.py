@@ -1,0 +1,19 @@
+"""The project's studies: each a module with one frozen config, run by one runner, its results in its own folder.
+
+    python -m experiments STUDY [options]      # e.g. python -m experiments budget_ladder --help
+
+Studies:
+
+* :mod:`~experiments.budget_ladder` — regression, RDBM and GOUB at growing training budgets.
+
+Every result file of a study lives in ``experiments/results/<study>/`` beside a provenance record
+(:func:`experiments.provenance.write_provenance`: commit and dirty flag, torch version, device, threads,
+argv, wall time, the hashes of the networks it used), so a reader finds the command and commit of any result
+from its folder. Study code imports the library (:mod:`rdbm_core`) and never the reverse.
+"""
+from pathlib import Path
+
+#: the folder of every study's results
+RESULTS = Path(__file__).resolve().parent / "results"
+
+STUDIES = ("budget_ladder",)

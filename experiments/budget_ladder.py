@@ -1,0 +1,147 @@
+"""The training-budget ladder: does the bridges' gap to regression shrink, vanish or flip as training grows?
+
+    OMP_NUM_THREADS=1 python -m experiments budget_ladder train --runs DIR [--shard 0/2]
+
+Methods regression, RDBM (released lam) and GOUB on deraining and inpainting, with the bridge comparison's CPU
+budget per step (batch 8 of 32x32 crops, learning rate 1e-3) and a pool of :attr:`LadderConfig.pool` training
+pairs, at the rungs of :data:`LADDER`: the tiny U-Net at 250, 1000 and 4000 steps (seeds 0-4) and 16000 (seeds
+0-2), the small U-Net at 4000 steps on deraining (seeds 0-2).
+
+One *chain* (task, method, preset, seed) is one training run taken rung by rung: it is trained to the first
+rung, its EMA weights exported, then resumed to the next. Training has a constant learning rate and draws the
+batch of step ``k`` from ``(seed, k)`` alone, so the network at a rung is the one a run of exactly that many
+steps gives (``rdbm_core.training``: a resumed run reproduces an uninterrupted one). Every chain reaches rung
+``r`` before any chain trains past it, so the cheap rungs are complete first.
+
+Resumable: each exported rung is a row of ``experiments/results/budget_ladder/networks.csv`` (appended and
+flushed at once; rows present are skipped) and a weights file ``<runs>/<chain>/steps_<N>.safetensors``; a chain
+killed between rungs resumes from its last checkpoint (written every 250 steps).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rdbm_core.checkpoints import export_weights
+from rdbm_core.comparison import method_config, Budget
+from rdbm_core.metrics import append_rows, read_rows
+
+from . import RESULTS
+from .provenance import file_sha256, provenance, write_provenance
+
+FOLDER = RESULTS / "budget_ladder"
+NETWORKS_CSV = FOLDER / "networks.csv"
+NETWORK_COLUMNS = ("task", "method", "preset", "seed", "steps", "weights", "sha256", "train_wall_s",
+                   "loss_last_50")
+
+
+@dataclass(frozen=True)
+class LadderConfig:
+    """The per-step budget every network of the ladder gets (only the number of steps changes)."""
+
+    batch: int = 8
+    crop: int = 32
+    lr: float = 1e-3
+    pool: int = 4096
+    ckpt_every: int = 250
+
+
+#: (preset, tasks, methods, seeds, rungs): every chain of the ladder
+LADDER = (
+    ("tiny", ("derain", "inpaint"), ("regression", "rdbm", "goub"), (0, 1, 2), (250, 1000, 4000, 16000)),
+    ("tiny", ("derain", "inpaint"), ("regression", "rdbm", "goub"), (3, 4), (250, 1000, 4000)),
+    ("small", ("derain",), ("regression", "rdbm", "goub"), (0, 1, 2), (250, 1000, 4000)),
+)
+
+
+@dataclass(frozen=True)
+class Chain:
+    task: str
+    method: str
+    preset: str
+    seed: int
+    rungs: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.task}_{self.method}_{self.preset}_s{self.seed}"
+
+
+def chains() -> list[Chain]:
+    """Every chain of :data:`LADDER`, in a fixed order."""
+    return [Chain(task, method, preset, seed, rungs) for preset, tasks, methods, seeds, rungs in LADDER
+            for task in tasks for method in methods for seed in seeds]
+
+
+def schedule(all_chains: list[Chain]) -> list[tuple[Chain, int]]:
+    """(chain, rung) in the order they are trained: every chain to rung 1, then every chain to rung 2, ...
+    (the tiny chains before the small ones within a rung)."""
+    rungs = sorted({r for c in all_chains for r in c.rungs})
+    return [(c, r) for r in rungs for c in sorted(all_chains, key=lambda c: c.preset != "tiny") if r in c.rungs]
+
+
+def train_rung(chain: Chain, steps: int, runs: Path, ladder: LadderConfig) -> dict:
+    """Train (or resume) ``chain`` to ``steps`` and export its EMA weights; return its networks.csv row."""
+    from rdbm_core.training import train
+
+    out = runs / chain.name
+    budget = Budget(steps=steps, batch=ladder.batch, crop=ladder.crop, preset=chain.preset, lr=ladder.lr,
+                    pool=ladder.pool, device="cpu")
+    config = method_config(chain.task, chain.method, chain.seed, budget, str(out))
+    config = type(config).from_dict({**asdict(config), "ckpt_every": ladder.ckpt_every})
+    ckpt = out / "checkpoint.pt"
+    t0 = time.perf_counter()
+    result = train(config, resume=ckpt if ckpt.is_file() else None, progress=False)
+    if result["step"] != steps:
+        raise RuntimeError(f"{chain.name}: trained to step {result['step']}, expected {steps}")
+    weights = export_weights(ckpt, out / f"steps_{steps}.safetensors")
+    wall_file = out / "train_wall_s.txt"  # cumulative training wall time of the chain, across sittings
+    wall = (float(wall_file.read_text()) if wall_file.exists() else 0.0) + time.perf_counter() - t0
+    wall_file.write_text(f"{wall:.1f}")
+    return {"task": chain.task, "method": chain.method, "preset": chain.preset, "seed": chain.seed, "steps": steps,
+            "weights": f"{chain.name}/{weights.name}", "sha256": file_sha256(weights),
+            "train_wall_s": round(wall, 1), "loss_last_50": round(float(np.mean(result["losses"][-50:])), 6)}
+
+
+def cmd_train(args) -> int:
+    ladder = LadderConfig()
+    runs = Path(args.runs)
+    index, count = (int(x) for x in args.shard.split("/"))
+    if not 0 <= index < count:
+        raise SystemExit(f"--shard must be I/N with 0 <= I < N, got {args.shard}")
+    done = {(r["task"], r["method"], r["preset"], int(r["seed"]), int(r["steps"]))
+            for r in (read_rows(NETWORKS_CSV) if NETWORKS_CSV.exists() else [])}
+    mine = [c for k, c in enumerate(chains()) if k % count == index]  # a chain is trained by one shard only
+    jobs = schedule(mine)
+    todo = [(c, r) for c, r in jobs if (c.task, c.method, c.preset, c.seed, r) not in done]
+    print(f"budget ladder, shard {args.shard}: {len(jobs) - len(todo)} of {len(jobs)} rungs done, "
+          f"{len(todo)} to train", flush=True)
+    t0 = time.perf_counter()
+    for k, (chain, steps) in enumerate(todo, 1):
+        row = train_rung(chain, steps, runs, ladder)
+        append_rows(NETWORKS_CSV, [row], NETWORK_COLUMNS)
+        print(f"[{k}/{len(todo)}] {chain.name} at {steps} steps: loss {row['loss_last_50']:.4f}, "
+              f"chain wall {row['train_wall_s']:.0f} s", flush=True)
+    write_provenance(FOLDER, {"study": "budget_ladder", "phase": "train", "ladder": asdict(ladder),
+                              "chains": [list(map(str, spec)) for spec in LADDER],
+                              **provenance(wall_s=time.perf_counter() - t0)},
+                     name=f"provenance_train_shard{index}of{count}.json")
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m experiments budget_ladder", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    q = sub.add_parser("train", help="train every rung of every chain (resumable)")
+    q.add_argument("--runs", default="runs/budget_ladder", help="folder of the chains' checkpoints and weights")
+    q.add_argument("--shard", default="0/1", help="I/N: train every N-th chain, from the I-th")
+    q.set_defaults(func=cmd_train)
+    args = p.parse_args(argv)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    return args.func(args)

@@ -1,0 +1,60 @@
+"""The budget ladder's training phase: a rung reached by resuming is the network of an uninterrupted run, the
+schedule completes cheap rungs first, shards never share a chain, and a second run skips what is done."""
+import torch
+
+from experiments import budget_ladder as ladder
+from rdbm_core.checkpoints import load_weights
+from rdbm_core.metrics import read_rows
+
+TINY = ladder.LadderConfig(batch=2, crop=16, lr=1e-3, pool=8, ckpt_every=2)
+
+
+def test_a_rung_reached_by_resuming_is_the_uninterrupted_run(tmp_path, monkeypatch):
+    """Chain trained to 2 then resumed to 5 steps (5 training steps in all) against one 5-step run: the same
+    EMA weights (same process, bit for bit). Mutation that fails: ``train_rung`` not resuming (each rung
+    trained from scratch: 7 steps)."""
+    from rdbm_core import training
+    calls = []
+    step = training.train_step
+    monkeypatch.setattr(training, "train_step", lambda *a, **k: calls.append(1) or step(*a, **k))
+    chain = ladder.Chain("derain", "rdbm", "tiny", 0, (2, 5))
+    ladder.train_rung(chain, 2, tmp_path / "a", TINY)
+    row = ladder.train_rung(chain, 5, tmp_path / "a", TINY)
+    assert len(calls) == 5
+    ladder.train_rung(chain, 5, tmp_path / "b", TINY)
+    a, meta_a = load_weights(tmp_path / "a" / chain.name / "steps_5.safetensors")
+    b, meta_b = load_weights(tmp_path / "b" / chain.name / "steps_5.safetensors")
+    assert meta_a["step"] == meta_b["step"] == 5 and len(meta_a["losses"]) == 5
+    assert meta_a["losses"] == meta_b["losses"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert row["weights"] == f"{chain.name}/steps_5.safetensors" and len(row["sha256"]) == 64
+
+
+def test_schedule_and_shards():
+    chains = ladder.chains()
+    order = ladder.schedule(chains)
+    rungs = [r for _, r in order]
+    assert rungs == sorted(rungs)  # every chain reaches rung r before any chain trains past it
+    assert len(order) == sum(len(c.rungs) for c in chains)
+    per_rung = {r: {(c.task, c.method, c.preset) for c, q in order if q == r} for r in set(rungs)}
+    assert {c.seed for c, r in order if r == 4000 and c.preset == "tiny"} == {0, 1, 2, 3, 4}
+    assert {c.seed for c, r in order if r == 16000} == {0, 1, 2}
+    assert ("derain", "goub", "small") in per_rung[4000] and ("inpaint", "rdbm", "small") not in per_rung[4000]
+    shards = [{c.name for k, c in enumerate(chains) if k % 2 == i} for i in (0, 1)]
+    assert not shards[0] & shards[1] and len(shards[0] | shards[1]) == len(chains)
+
+
+def test_train_command_resumes_and_skips_what_is_done(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(ladder, "LADDER", (("tiny", ("derain",), ("regression", "goub"), (0,), (2, 3)),))
+    monkeypatch.setattr(ladder, "LadderConfig", lambda: TINY)
+    monkeypatch.setattr(ladder, "FOLDER", tmp_path / "results")
+    monkeypatch.setattr(ladder, "NETWORKS_CSV", tmp_path / "results" / "networks.csv")
+    assert ladder.main(["train", "--runs", str(tmp_path / "runs"), "--shard", "0/1"]) == 0
+    rows = read_rows(tmp_path / "results" / "networks.csv")
+    assert [(r["method"], r["steps"]) for r in rows] == [("regression", "2"), ("goub", "2"), ("regression", "3"),
+                                                         ("goub", "3")]
+    assert (tmp_path / "results" / "provenance_train_shard0of1.json").is_file()
+    capsys.readouterr()
+    assert ladder.main(["train", "--runs", str(tmp_path / "runs")]) == 0
+    assert "4 of 4 rungs done, 0 to train" in capsys.readouterr().out
+    assert len(read_rows(tmp_path / "results" / "networks.csv")) == 4
