@@ -1,4 +1,4 @@
-"""Command line: ``python -m rdbm_core <command>`` (each command has ``--help``).
+"""Command line: ``rdbm <command>``, or ``python -m rdbm_core <command>`` (each command has ``--help``).
 
 ``coeffs``    print the coefficient table of a bridge of the family;
 ``train``     train a bridge (or the regression baseline) on the embedded default or on LQ/GT folders;
@@ -337,8 +337,9 @@ def _cmd_export(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rdbm_core",
+def build_parser(prog: str = "rdbm") -> argparse.ArgumentParser:
+    """The parser; ``prog`` is how usage and errors name the command (``python -m rdbm_core`` passes its own)."""
+    parser = argparse.ArgumentParser(prog=prog,
                                      description="Residual Diffusion Bridge Model: library command line.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("coeffs", help="print the coefficient table (Theta, Psi, Sigma) of a bridge",
@@ -473,8 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
+def main(argv=None, prog: str = "rdbm") -> int:
+    """Run one command: the console script ``rdbm`` (pyproject's [project.scripts]) and ``python -m rdbm_core``."""
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
