@@ -33,14 +33,21 @@ test: $(STAMP)
 	FAST=1 $(BIN)/python -m pytest tests
 	FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
-# For readers and students: JupyterLab with jupytext and widgets (not needed by the tests). The .py files
-# open as notebooks; the exercises at the end of each are checked by rdbm_course.exercises.check.
+# For readers and students: JupyterLab with jupytext and widgets on notebooks/; the exercises at the end of each
+# notebook are checked by rdbm_course.exercises.check. Pairs hold: the server is rooted at notebooks/, where
+# notebooks/jupytext.toml pairs every notebook (ipynb,py:percent), so saving either file of a pair rewrites the
+# other; notebooks/.jupyterlab/ is JupyterLab's app settings dir for this server, whose overrides.json makes
+# "Jupytext Notebook" the default viewer of .py files (a double-clicked .py opens as a notebook). Nothing in
+# your home directory is needed. tests/course/test_lab_pairing.py runs this very command (make -n lab, with
+# LAB_DIR a temporary copy) and saves notebooks through it.
 # (Jupyter refuses to run as root without --allow-root, as in a container: it is added only then.
 # Extra options: make lab LAB_ARGS="--no-browser --port 8899".)
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_DIR  ?= notebooks
+LAB_OPTS := "--LabApp.app_settings_dir=$(CURDIR)/notebooks/.jupyterlab"
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,notebooks]"
-	$(BIN)/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks
+	$(BIN)/jupyter lab $(LAB_OPTS) $(LAB_ROOT) $(LAB_ARGS) $(LAB_DIR)
 
 # For readers: the notebooks as a static HTML book in _book/ (committed outputs, nothing executed;
 # MathJax is copied into the book, so it reads without a network). Open _book/index.html.
