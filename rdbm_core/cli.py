@@ -359,7 +359,8 @@ def build_parser(prog: str = "rdbm") -> argparse.ArgumentParser:
     def data_args(q):
         q.add_argument("--task", choices=sorted(TASKS),
                        help="embedded default: photographs shipped with scikit-image, degraded synthetically")
-        q.add_argument("--lq", help="folder of degraded images (real paired data, matched to --gt by file name)")
+        q.add_argument("--lq", help="folder of degraded images (real paired data, matched to --gt by file name "
+                                    "or by --pair-pattern)")
         q.add_argument("--gt", help="folder of ground-truth images")
         q.add_argument("--pair-pattern", help=_FIELDS["pair_pattern"].metadata["help"])
         q.add_argument("--images", type=int, default=None,

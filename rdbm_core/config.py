@@ -34,8 +34,12 @@ class TrainConfig:
 
     task: str | None = _field("derain", "embedded default: photographs shipped with scikit-image, degraded "
                               "synthetically (ignored with --lq/--gt)", choices=tuple(sorted(TASKS)))
-    lq: str | None = _field(None, "folder of degraded images (real paired data, matched to --gt by file name)")
+    lq: str | None = _field(None, "folder of degraded images (real paired data, matched to --gt by file name or by "
+                            "--pair-pattern); every pair is used")
     gt: str | None = _field(None, "folder of ground-truth images")
+    pair_pattern: str | None = _field(None, "how LQ file names map to GT ones, 'LQ:GT' with {id} once on each side: "
+                                      "'rain-{id}:norain-{id}' pairs rain-001.png with norain-001.png (default: "
+                                      "identical file names; every image of both folders must be in a pair)")
     bridge: str = _field("rdbm", "a bridge of the family, or the one-pass regression baseline",
                          choices=TRAINABLE)
     noise: str | None = _field(None, "override the bridge's noise factor", choices=NOISE_FACTORS)
@@ -47,8 +51,12 @@ class TrainConfig:
     preset: str = _field("small", "U-Net size", choices=tuple(PRESETS))
     steps: int = _field(2000, "training steps")
     batch: int = _field(8, "batch size per process")
-    crop: int = _field(64, "training crop size")
-    pool: int = _field(1024, "distinct training pairs (generated once, then cycled)")
+    crop: int = _field(64, "training crop size; with --lq/--gt a fresh random window of the pair at every draw, "
+                           "mirrored left-right with probability 1/2 (no vertical flips, no rotations)")
+    pool: int = _field(1024, "embedded default: distinct training pairs (generated once, then cycled); not used "
+                             "with --lq/--gt, whose pairs are all used, each once per epoch")
+    cache_gb: float = _field(4.0, "with --lq/--gt: keep decoded pairs in memory up to this many GB; the others are "
+                                  "read from disk at every draw")
     lr: float = _field(2e-4, "AdamW learning rate")
     weight_decay: float = _field(0.0, "AdamW weight decay")
     ema: float = _field(0.999, "EMA decay (after its warm-up, see training.ema_decay)")
@@ -69,6 +77,13 @@ class TrainConfig:
             raise ValueError("give both --lq and --gt (folders of degraded and ground-truth images), or neither")
         if self.lq is None and self.task is None:
             raise ValueError("give a --task for the embedded default, or --lq and --gt folders")
+        if self.pair_pattern is not None:
+            if self.lq is None:
+                raise ValueError("--pair-pattern maps --lq file names to --gt ones: give --lq and --gt too")
+            from .data import parse_pair_pattern  # here: the data module (scikit-image) only when folders are used
+            parse_pair_pattern(self.pair_pattern)
+        if not self.cache_gb >= 0:
+            raise ValueError(f"cache_gb must be >= 0, got {self.cache_gb}")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         for name in ("steps", "batch", "pool", "sample_steps"):

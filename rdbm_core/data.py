@@ -15,8 +15,9 @@ Contents
   :data:`TEST_IMAGES` (or the whole photographs), degraded with the fixed :data:`BENCHMARK_SEED`; the
   same items for every method, training seed and sampler.
 * :class:`PairedFolder` -- a real paired dataset stored as two folders (degraded LQ and
-  ground-truth GT) whose files are matched by name stem (Rain100L/H, LOL, Snow100K,
-  RESIDE, GoPro layouts).
+  ground-truth GT) whose files are matched by name stem (LOL, Snow100K, GoPro layouts) or by a
+  pair pattern (:func:`parse_pair_pattern`: ``"rain-{id}:norain-{id}"`` for Rain100L/H); every
+  file is in a pair.
 
 Items are dicts ``{"x0": clean [3,H,W], "mu": degraded [3,H,W], "mask": bool [1,H,W]}`` with
 ``mask = degradations.degraded_mask(x0, mu)`` (True = degraded, False = intact)
@@ -56,6 +57,8 @@ __all__ = [
     "BENCHMARK_ITEMS",
     "BENCHMARK_CROP",
     "HeldOutBenchmark",
+    "PAIR_ID",
+    "parse_pair_pattern",
     "PairedFolder",
 ]
 
@@ -449,20 +452,68 @@ class HeldOutBenchmark(torch.utils.data.Dataset):
         return {"x0": x0, "mu": mu, "mask": mask, "name": f"{self.names[photo]}@{top},{left}"}
 
 
+#: The placeholder of :func:`parse_pair_pattern`'s templates: the part of a file stem that LQ and GT names share.
+PAIR_ID = "{id}"
+
+
+def parse_pair_pattern(pattern: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """``((lq_prefix, lq_suffix), (gt_prefix, gt_suffix))`` of a pair pattern ``"LQ:GT"``.
+
+    Each side is a file-stem template holding :data:`PAIR_ID` exactly once; everything else is literal.
+    ``"rain-{id}:norain-{id}"`` pairs ``rain-001.png`` with ``norain-001.png`` (any supported extensions).
+    A stem matches a template when it is ``prefix + id + suffix`` with a non-empty ``id``.  Raises
+    ``ValueError`` (one line) for a pattern that is not of this form.
+    """
+    if not isinstance(pattern, str) or pattern.count(":") != 1:
+        raise ValueError(f"pair pattern must be 'LQ:GT' with one ':' (e.g. 'rain-{PAIR_ID}:norain-{PAIR_ID}'), "
+                         f"got {pattern!r}")
+    sides = []
+    for role, template in zip(("LQ", "GT"), pattern.split(":")):
+        if template.count(PAIR_ID) != 1:
+            raise ValueError(f"the {role} side of pair pattern {pattern!r} must hold {PAIR_ID} exactly once "
+                             f"(e.g. 'rain-{PAIR_ID}:norain-{PAIR_ID}'), got {template!r}")
+        prefix, suffix = template.split(PAIR_ID)
+        sides.append((prefix, suffix))
+    return sides[0], sides[1]
+
+
+def _image_props(path: Path) -> tuple[int, int, int]:
+    """``(H, W, decoded bytes)`` of an image file from its header; raise ``ValueError`` naming it if unreadable."""
+    _check_file(path)
+    try:
+        props = iio.improps(path, plugin="pillow", index=0)
+    except Exception as err:  # imageio/Pillow raise many exception types for bad files
+        raise ValueError(f"cannot read image file {path}: {err}") from err
+    return int(props.shape[0]), int(props.shape[1]), int(np.prod(props.shape)) * np.dtype(props.dtype).itemsize
+
+
+def _read_array(path: Path) -> np.ndarray:
+    """The decoded array of an image file (as :func:`load_image` reads it, before conversion)."""
+    _check_file(path)
+    try:
+        return iio.imread(path, plugin="pillow", index=0)
+    except Exception as err:  # imageio/Pillow raise many exception types for bad files
+        raise ValueError(f"cannot read image file {path}: {err}") from err
+
+
 class PairedFolder(torch.utils.data.Dataset):
-    """A real paired dataset: degraded images in ``lq_dir``, ground truth in ``gt_dir``.
+    """A real paired dataset: degraded images in ``lq_dir``, ground truth in ``gt_dir``, every file in a pair.
 
-    Files are matched by name stem (``rain-001.png`` with ``rain-001.png`` or
-    ``rain-001.jpg``); extensions in :data:`SUPPORTED_EXTENSIONS` (any case) count,
-    hidden files and everything else are ignored.  The constructor checks the folders,
-    the matching, that no file is empty or unreadable (header only) and that each pair
-    has one size, and raises ``FileNotFoundError`` / ``ValueError`` naming the problem.
+    Matching: by identical file stem (``rain-001.png`` with ``rain-001.png`` or ``rain-001.jpg``), or, with
+    ``pattern`` (see :func:`parse_pair_pattern`), by the shared ``{id}`` of two templates (``"rain-{id}:norain-{id}"``
+    pairs ``rain-001.png`` with ``norain-001.png``).  Extensions in :data:`SUPPORTED_EXTENSIONS` (any case) count;
+    hidden files and everything else are ignored.  The constructor checks the folders, that every image of both
+    folders is in exactly one pair, that no file is empty or unreadable (header only), that each pair has one
+    size and that ``crop`` fits in every pair, and raises ``FileNotFoundError`` / ``ValueError`` (one line, naming
+    the files) otherwise.
 
-    Item ``i`` (pairs sorted by stem) is ``{"x0": GT, "mu": LQ, "mask", "name"}`` where
-    ``mask = degradations.degraded_mask(x0, mu)`` and ``name`` is the LQ file name.  With ``crop``
-    the same random ``crop x crop`` window, fixed by ``(seed, i)``, is cut from both.
-    ``length`` (default: the number of pairs) makes item ``i`` pair ``i mod n``, so a
-    training pool larger than the dataset holds several different crops of every pair.
+    Pairs are sorted by ``{id}`` (the stem without a pattern).  Item ``i`` is pair ``i``: ``{"x0": GT, "mu": LQ,
+    "mask", "name"}`` where ``mask = degradations.degraded_mask(x0, mu)`` and ``name`` is the LQ file name; with
+    ``crop``, the same ``crop x crop`` window of both, fixed by ``(seed, i)``.  :meth:`draw` gives a fresh random
+    window (and a random horizontal flip) from a caller's generator instead: the training draws.
+
+    Decoded pairs are kept in memory while they take at most ``cache_gb`` GB in all (the first ones read); the
+    others are read from disk at every access.  The cache changes no value, only speed.
     """
 
     def __init__(
@@ -471,34 +522,60 @@ class PairedFolder(torch.utils.data.Dataset):
         gt_dir: str | os.PathLike,
         crop: int | None = None,
         seed: int = 0,
-        length: int | None = None,
+        pattern: str | None = None,
+        cache_gb: float = 0.0,
     ) -> None:
         _check_crop(crop)
         _check_seed(seed)
-        if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
-            raise ValueError(f"length must be a positive int or None, got {length!r}")
-        lq = self._list_images(Path(lq_dir), "LQ")
-        gt = self._list_images(Path(gt_dir), "GT")
-        only_lq, only_gt = sorted(set(lq) - set(gt)), sorted(set(gt) - set(lq))
+        if isinstance(cache_gb, bool) or not isinstance(cache_gb, (int, float)) or not cache_gb >= 0:
+            raise ValueError(f"cache_gb must be a number >= 0, got {cache_gb!r}")
+        lq_dir, gt_dir = Path(lq_dir), Path(gt_dir)
+        lq = self._list_images(lq_dir, "LQ")
+        gt = self._list_images(gt_dir, "GT")
+        if pattern is None:
+            lq_ids, gt_ids = lq, gt
+            how = "by file name"
+        else:
+            lq_side, gt_side = parse_pair_pattern(pattern)
+            lq_ids = self._match(lq, lq_side, lq_dir, "LQ")
+            gt_ids = self._match(gt, gt_side, gt_dir, "GT")
+            how = f"by pair pattern {pattern!r}"
+        only_lq, only_gt = sorted(set(lq_ids) - set(gt_ids)), sorted(set(gt_ids) - set(lq_ids))
+        if len(only_lq) == len(lq_ids):
+            hint = ("; if the names differ (rain-001.png / norain-001.png), map them with a pair pattern "
+                    f"(--pair-pattern 'rain-{PAIR_ID}:norain-{PAIR_ID}')" if pattern is None else "")
+            raise ValueError(f"no pairs: none of the {len(lq_ids)} images in LQ folder {lq_dir} has a partner in GT "
+                             f"folder {gt_dir} {how} (LQ {self._some(sorted(lq_ids), lq_ids)}; "
+                             f"GT {self._some(sorted(gt_ids), gt_ids)}){hint}")
         if only_lq or only_gt:
+            wants = ""
+            if pattern is not None and only_lq:
+                missing = ", ".join(f"{gt_side[0]}{key}{gt_side[1]}.*" for key in only_lq[:5])
+                wants = f" (no {missing}{', ...' if len(only_lq) > 5 else ''} in GT)"
             raise ValueError(
-                f"LQ folder {lq_dir} and GT folder {gt_dir} do not match by file name: "
-                f"{self._some(only_lq, lq)} in LQ without a GT partner; "
-                f"{self._some(only_gt, gt)} in GT without an LQ partner"
+                f"LQ folder {lq_dir} and GT folder {gt_dir} do not match {how}: "
+                f"{self._some(only_lq, lq_ids)} in LQ without a GT partner{wants}; "
+                f"{self._some(only_gt, gt_ids)} in GT without an LQ partner"
             )
         self.pairs: list[tuple[Path, Path]] = []
-        for stem in sorted(lq):
-            lq_size, gt_size = image_size(lq[stem]), image_size(gt[stem])
-            if lq_size != gt_size:
+        self.decoded_bytes = 0
+        for key in sorted(lq_ids):
+            lq_h, lq_w, lq_bytes = _image_props(lq_ids[key])
+            gt_h, gt_w, gt_bytes = _image_props(gt_ids[key])
+            if (lq_h, lq_w) != (gt_h, gt_w):
                 raise ValueError(
-                    f"size mismatch for pair {stem!r}: LQ {lq[stem].name} is {lq_size[0]}x{lq_size[1]}, "
-                    f"GT {gt[stem].name} is {gt_size[0]}x{gt_size[1]} (HxW)"
+                    f"size mismatch for pair {key!r}: LQ {lq_ids[key].name} is {lq_h}x{lq_w}, "
+                    f"GT {gt_ids[key].name} is {gt_h}x{gt_w} (HxW)"
                 )
-            if crop is not None and crop > min(lq_size):
-                raise ValueError(f"crop {crop} is larger than pair {stem!r} of size {lq_size[0]}x{lq_size[1]} (HxW)")
-            self.pairs.append((lq[stem], gt[stem]))
-        self.crop, self.seed = crop, seed
-        self.length = len(self.pairs) if length is None else length
+            if crop is not None and crop > min(lq_h, lq_w):
+                raise ValueError(f"crop {crop} is larger than pair {key!r} of size {lq_h}x{lq_w} (HxW): every pair "
+                                 f"must hold a {crop}x{crop} window")
+            self.pairs.append((lq_ids[key], gt_ids[key]))
+            self.decoded_bytes += lq_bytes + gt_bytes
+        self.crop, self.seed, self.pattern, self.cache_gb = crop, seed, pattern, cache_gb
+        self.lq_dir, self.gt_dir = lq_dir, gt_dir
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._cached_bytes = 0
 
     @staticmethod
     def _list_images(folder: Path, role: str) -> dict[str, Path]:
@@ -519,29 +596,97 @@ class PairedFolder(torch.utils.data.Dataset):
         return files
 
     @staticmethod
-    def _some(stems: list[str], files: dict[str, Path]) -> str:
+    def _match(files: dict[str, Path], side: tuple[str, str], folder: Path, role: str) -> dict[str, Path]:
+        """``{id}`` -> path of the files whose stem is ``prefix + id + suffix``; raise unless every file matches."""
+        prefix, suffix = side
+        template = prefix + PAIR_ID + suffix
+        ids, strays = {}, []
+        for stem, path in files.items():
+            if len(stem) > len(prefix) + len(suffix) and stem.startswith(prefix) and stem.endswith(suffix):
+                ids[stem[len(prefix) : len(stem) - len(suffix)]] = path
+            else:
+                strays.append(stem)
+        if not ids:
+            raise ValueError(f"no {role} file matches {template!r} in {folder}; examples of files there: "
+                             f"{', '.join(files[s].name for s in strays[:3])}{', ...' if len(strays) > 3 else ''}")
+        if strays:
+            raise ValueError(f"{PairedFolder._some(strays, files)} in {role} folder {folder} "
+                             f"do not match {template!r} (every image must be in a pair)")
+        return ids
+
+    @staticmethod
+    def _some(keys: list[str], files: dict[str, Path]) -> str:
         """``"N file(s) (a.png, b.png, ...)"`` listing at most 5 names."""
-        if not stems:
+        if not keys:
             return "0 files"
-        shown = ", ".join(files[s].name for s in stems[:5])
-        more = ", ..." if len(stems) > 5 else ""
-        return f"{len(stems)} file{'s' if len(stems) > 1 else ''} ({shown}{more})"
+        shown = ", ".join(files[k].name for k in keys[:5])
+        more = ", ..." if len(keys) > 5 else ""
+        return f"{len(keys)} file{'s' if len(keys) > 1 else ''} ({shown}{more})"
 
     def __len__(self) -> int:
-        """Number of items: the number of matched pairs, or ``length`` when given."""
-        return self.length
+        """Number of items: the number of pairs."""
+        return len(self.pairs)
+
+    @property
+    def cached_pairs(self) -> int:
+        """Number of pairs held decoded in memory now."""
+        return len(self._cache)
+
+    def _arrays(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Decoded ``(LQ, GT)`` arrays of pair ``index`` (from the cache, or from disk and cached if they fit)."""
+        if index in self._cache:
+            return self._cache[index]
+        lq_path, gt_path = self.pairs[index]
+        lq, gt = _read_array(lq_path), _read_array(gt_path)
+        if lq.shape[:2] != gt.shape[:2]:  # the files changed since the constructor checked them
+            raise ValueError(f"size mismatch for pair {lq_path.stem!r}: LQ {lq.shape[:2]}, GT {gt.shape[:2]} (HxW)")
+        size = lq.nbytes + gt.nbytes
+        if self._cached_bytes + size <= self.cache_gb * 1e9:
+            lq.setflags(write=False)
+            gt.setflags(write=False)
+            self._cache[index] = (lq, gt)
+            self._cached_bytes += size
+        return lq, gt
+
+    def _item(self, index: int, window: tuple[int, int] | None, flip: bool) -> dict[str, torch.Tensor | str]:
+        """Pair ``index`` cut to ``window`` (top, left of a ``crop`` square; None: whole), mirrored if ``flip``."""
+        lq, gt = self._arrays(index)
+        if window is not None:
+            top, left = window
+            lq, gt = lq[top : top + self.crop, left : left + self.crop], gt[top : top + self.crop, left : left + self.crop]
+        tensors = []
+        for array, path in zip((gt, lq), reversed(self.pairs[index])):
+            try:
+                tensors.append(image_to_tensor(array))
+            except ValueError as err:
+                raise ValueError(f"cannot use image file {path}: {err}") from err
+        x0, mu = tensors
+        if flip:
+            x0, mu = x0.flip(-1).contiguous(), mu.flip(-1).contiguous()
+        return {"x0": x0, "mu": mu, "mask": degraded_mask(x0, mu), "name": self.pairs[index][0].name}
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
-        """Item ``index``: pair ``index mod n`` as ``{"x0", "mu", "mask", "name"}`` (see the class docstring)."""
+        """Item ``index``: pair ``index`` as ``{"x0", "mu", "mask", "name"}`` (see the class docstring)."""
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} out of range for a dataset of length {len(self)}")
         index %= len(self)
-        lq_path, gt_path = self.pairs[index % len(self.pairs)]
-        mu, x0 = load_image(lq_path), load_image(gt_path)
-        if mu.shape != x0.shape:  # the files changed since the constructor checked them
-            raise ValueError(f"size mismatch for pair {lq_path.stem!r}: LQ {tuple(mu.shape[1:])}, GT {tuple(x0.shape[1:])}")
+        window = None
         if self.crop is not None:
-            top, left = _random_window(_item_generator(self.seed, index), *x0.shape[1:], self.crop)
-            window = (slice(None), slice(top, top + self.crop), slice(left, left + self.crop))
-            x0, mu = x0[window].contiguous(), mu[window].contiguous()
-        return {"x0": x0, "mu": mu, "mask": degraded_mask(x0, mu), "name": lq_path.name}
+            h, w = self._arrays(index)[1].shape[:2]
+            window = _random_window(_item_generator(self.seed, index), h, w, self.crop)
+        return self._item(index, window, flip=False)
+
+    def draw(self, index: int, generator: torch.Generator, flip: bool = True) -> dict[str, torch.Tensor | str]:
+        """Pair ``index`` as ``{"x0", "mu", "mask", "name"}``: a uniformly random ``crop x crop`` window, the same
+        for LQ and GT, then (if ``flip``) both mirrored left-right with probability 1/2; no vertical flips or
+        rotations.  The window and the flip are drawn from ``generator`` (in that order), so every call draws anew
+        and the same generator state gives the same item.  Needs ``crop``."""
+        if self.crop is None:
+            raise ValueError("PairedFolder.draw needs a crop size (PairedFolder(..., crop=N))")
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for a dataset of length {len(self)}")
+        index %= len(self)
+        h, w = self._arrays(index)[1].shape[:2]
+        window = _random_window(generator, h, w, self.crop)
+        mirror = flip and bool(torch.rand((), generator=generator) < 0.5)
+        return self._item(index, window, mirror)

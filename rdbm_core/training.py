@@ -1,15 +1,15 @@
 """The training loop for every bridge of the family: AdamW, EMA, gradient clipping, seeds, DDP.
 
-Read top to bottom, it is the path of the data: the training pool (:class:`CachedDataset` of
-:func:`training_dataset`), the batch of each step (:func:`batch_indices`, :func:`collate`), the step
+Read top to bottom, it is the path of the data: the training data (:func:`training_dataset`: the pool of the
+embedded default, memoised by :class:`CachedDataset`, or every pair of the LQ/GT folders), the batch of each step
+(:func:`batch_indices`, :func:`folder_batch`, :func:`collate`), the step
 (:func:`training_loss`, :func:`train_step` with the EMA of :func:`ema_decay`), and the loop
 (:func:`train`). The configuration is :class:`rdbm_core.config.TrainConfig`, the networks are in
 :mod:`rdbm_core.unet`, the checkpoints in :mod:`rdbm_core.checkpoints` (names re-exported here).
 
-Determinism: the batch of step ``k`` and the random numbers of its loss (times
-``t`` and noise ``eps``) are functions of ``(seed, k, rank)`` alone, so a run
-resumed from a checkpoint reproduces the loss sequence of an uninterrupted run
-exactly (on the same device and software).
+Determinism: the batch of step ``k`` (for folders: its pairs, crop windows and flips) and the random numbers of
+its loss (times ``t`` and noise ``eps``) are functions of ``(seed, k, rank)`` alone, so a run resumed from a
+checkpoint reproduces the loss sequence of an uninterrupted run exactly (on the same device and software).
 
 Several processes: launch with ``torchrun --nproc_per_node N -m rdbm_core train ...``;
 each rank draws its own share of the batch and gradients are averaged by
@@ -24,6 +24,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from tqdm import tqdm
@@ -33,7 +34,8 @@ from .config import TrainConfig, make_model, make_path
 from .data import PairedFolder, SyntheticPairs
 from .losses import bridge_loss
 
-__all__ = ["training_dataset", "CachedDataset", "batch_indices", "collate", "step_generator", "training_loss",
+__all__ = ["training_dataset", "CachedDataset", "batch_indices", "crop_generator", "folder_batch", "folder_summary",
+           "collate", "step_generator", "training_loss",
            "train_step", "ema_decay", "resolve_device", "train",
            # defined in rdbm_core.config and rdbm_core.checkpoints, re-exported for the pipeline's users
            "TrainConfig", "make_path", "make_model", "save_checkpoint", "load_checkpoint", "load_trained"]
@@ -49,9 +51,11 @@ def resolve_device(name: str) -> torch.device:
 # ----------------------------------------------------------------------------- the training pool and its batches
 
 def training_dataset(config: TrainConfig):
-    """The training pool: ``config.pool`` crops of the LQ/GT folders or of the embedded photographs."""
+    """The training data: for ``--lq/--gt``, the :class:`~rdbm_core.data.PairedFolder` of every pair (cropped by
+    :func:`folder_batch` at each draw); for the embedded default, the pool of ``config.pool`` fixed crops."""
     if config.lq is not None:
-        return PairedFolder(config.lq, config.gt, crop=config.crop, seed=config.seed, length=config.pool)
+        return PairedFolder(config.lq, config.gt, crop=config.crop, seed=config.seed, pattern=config.pair_pattern,
+                            cache_gb=config.cache_gb)
     return SyntheticPairs(config.task, "train", crop=config.crop, length=config.pool, seed=config.seed)
 
 
@@ -94,6 +98,38 @@ def batch_indices(n: int, step: int, batch: int, seed: int, rank: int, world: in
         epoch, k = divmod(step * batch * world + rank * batch + j, n)
         out.append(_epoch_permutation(n, seed, epoch)[k])
     return out
+
+
+def crop_generator(seed: int, step: int, rank: int) -> torch.Generator:
+    """The generator of the crop windows and flips of folder data at ``step`` on ``rank``."""
+    state = np.random.SeedSequence([seed, step, rank]).generate_state(1, dtype=np.uint64)[0]
+    return torch.Generator().manual_seed(int(state))
+
+
+def folder_batch(folder: PairedFolder, step: int, config: TrainConfig, rank: int, world: int) -> list[dict]:
+    """The items of step ``step`` on this rank for folder data: the pairs of :func:`batch_indices` (a fresh
+    permutation of all pairs every epoch, shared out over the ranks: every pair once per epoch), each a new random
+    window with a random horizontal flip (:meth:`~rdbm_core.data.PairedFolder.draw`) from
+    :func:`crop_generator` ``(seed, step, rank)``."""
+    generator = crop_generator(config.seed, step, rank)
+    return [folder.draw(i, generator) for i in batch_indices(len(folder), step, config.batch, config.seed, rank, world)]
+
+
+def folder_summary(folder: PairedFolder, config: TrainConfig, world: int) -> str:
+    """One line: how many pairs a folder run trains on, from where, how they are drawn and how long an epoch is."""
+    matched = "identical file names" if config.pair_pattern is None else f"pair pattern {config.pair_pattern!r}"
+    per_step = config.batch * world
+    epoch = len(folder) / per_step
+    seen = min(len(folder), config.steps * per_step)
+    coverage = (f"{config.steps} steps = {config.steps * per_step / len(folder):.1f} epochs" if seen == len(folder)
+                else f"the {config.steps} steps draw only {seen} of them")
+    gb = folder.decoded_bytes / 1e9
+    size = f"{gb:.1f} GB" if gb >= 1 else f"{gb * 1e3:.1f} MB"
+    memory = (f"decoded pairs {size}, kept in memory" if gb <= config.cache_gb else
+              f"decoded pairs {size} > cache_gb {config.cache_gb:g}: the pairs beyond it read from disk at every draw")
+    return (f"training on {len(folder)} pairs from LQ {config.lq} / GT {config.gt} ({matched}), random "
+            f"{config.crop}x{config.crop} crops with horizontal flips, fresh every step; every pair once per epoch "
+            f"of {epoch:g} steps ({coverage}); {memory}")
 
 
 def collate(items, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -193,8 +229,20 @@ def train(config: TrainConfig, resume: str | os.PathLike | None = None, evaluate
         start, losses = int(state["step"]), list(state["losses"])
         torch.set_rng_state(state["rng"])
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    data = CachedDataset(training_dataset(config))
-    data.fill(progress=progress and rank == 0)
+    if config.lq is None:
+        data = CachedDataset(training_dataset(config))
+        data.fill(progress=progress and rank == 0)
+
+        def batch_at(step):
+            return collate([data[i] for i in batch_indices(len(data), step, config.batch, config.seed, rank, world)],
+                           device)
+    else:
+        folder = training_dataset(config)
+        if progress and rank == 0:
+            print(folder_summary(folder, config, world), flush=True)
+
+        def batch_at(step):
+            return collate(folder_batch(folder, step, config, rank, world), device)
     out = Path(config.out)
     ckpt = out / "checkpoint.pt"
     amp = device.type == "cuda"
@@ -205,8 +253,7 @@ def train(config: TrainConfig, resume: str | os.PathLike | None = None, evaluate
                desc=f"train {config.bridge}{budget}", dynamic_ncols=True)
     done = saved_at = start
     for step in range(start, config.steps):
-        x0, mu = collate([data[i] for i in batch_indices(len(data), step, config.batch, config.seed, rank, world)],
-                          device)
+        x0, mu = batch_at(step)
         loss = train_step(net, model, ema, optimizer, path, x0, mu, config, step,
                           step_generator(config.seed, step, rank), amp=amp)
         value = float(loss)

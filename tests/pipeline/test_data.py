@@ -18,6 +18,7 @@ from rdbm_core.data import (
     HeldOutBenchmark,
     PairedFolder,
     SyntheticPairs,
+    parse_pair_pattern,
     embedded_image_names,
     embedded_images,
     image_to_tensor,
@@ -25,6 +26,7 @@ from rdbm_core.data import (
     save_image,
     tensor_to_image,
 )
+from rdbm_core.config import TrainConfig
 from rdbm_core.degradations import TASKS, degraded_mask, degrade
 
 ALL_TASKS = sorted(TASKS)
@@ -579,18 +581,135 @@ def test_paired_folder_bad_files_are_named(tmp_path):
         PairedFolder(lq_dir, gt_dir)
 
 
-def test_paired_folder_length_gives_new_crops_of_each_pair(tmp_path):
-    """``length`` > number of pairs: item i is pair i mod n with its own crop window."""
-    lq, gt = tmp_path / "lq", tmp_path / "gt"
-    lq.mkdir(), gt.mkdir()
+def locate(full, window):
+    """``(top, left, mirrored)`` of every place where ``window`` ([3, c, c]) is cut from ``full``, or its mirror."""
+    c = window.shape[-1]
+    return [(t, l, m) for m in (False, True) for t in range(full.shape[1] - c + 1)
+            for l in range(full.shape[2] - c + 1)
+            if torch.equal(full[:, t : t + c, l : l + c].flip(-1) if m else full[:, t : t + c, l : l + c], window)]
+
+
+def test_paired_folder_draw_is_a_fresh_window_with_a_true_mirror_of_both(tmp_path):
+    """Every draw cuts a new window of the pair, the same from GT and LQ; half of the draws mirror both.
+    Mutations that fail: a window fixed per pair (the generator of ``(seed, index)``); the flip applied to the LQ
+    only (then mu is no longer the inverted x0); no flip (no mirrored draw)."""
+    lq_dir, gt_dir = make_pairs(tmp_path, ["a", "b"], size=(40, 56))
+    ds = PairedFolder(lq_dir, gt_dir, crop=16, seed=5)
+    full = image_to_tensor(random_image(40, 56, seed=0))
     g = torch.Generator().manual_seed(0)
-    for name in ("a", "b"):
-        img = torch.rand(3, 40, 50, generator=g) * 2 - 1
-        save_image(img, lq / f"{name}.png")
-        save_image(img.flip(-1), gt / f"{name}.png")
-    ds = PairedFolder(lq, gt, crop=16, length=6)
-    assert len(ds) == 6
-    assert [ds[i]["name"] for i in range(6)] == ["a.png", "b.png"] * 3
-    assert not torch.equal(ds[0]["x0"], ds[2]["x0"])  # same pair, another window
-    with pytest.raises(ValueError, match="length"):
-        PairedFolder(lq, gt, length=0)
+    places = []
+    for _ in range(24):
+        item = ds.draw(0, g)
+        assert item["name"] == "a.png" and item["x0"].shape == item["mu"].shape == (3, 16, 16)
+        assert torch.allclose(item["mu"], -item["x0"], atol=1e-6)  # LQ is the inverted GT: one window, one flip
+        assert torch.equal(item["mask"], degraded_mask(item["x0"], item["mu"]))
+        found = locate(full, item["x0"])
+        assert len(found) == 1, found
+        places.append(found[0])
+    assert len({(t, l) for t, l, _ in places}) > 12  # new windows, not one per pair
+    assert 4 <= sum(m for _, _, m in places) <= 20  # both mirrored and plain draws
+    again = PairedFolder(lq_dir, gt_dir, crop=16, seed=5)
+    g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    assert torch.equal(ds.draw(1, g1)["x0"], again.draw(1, g2)["x0"])  # the generator's state decides
+    plain = [ds.draw(0, g, flip=False)["x0"] for _ in range(8)]
+    assert not any(m for x in plain for _, _, m in locate(full, x))
+    with pytest.raises(ValueError, match="needs a crop"):
+        PairedFolder(lq_dir, gt_dir).draw(0, g)
+
+
+def test_paired_folder_cache_changes_no_value(tmp_path):
+    """Decoded pairs are kept while they fit in ``cache_gb``; draws are the same with and without the cache."""
+    lq_dir, gt_dir = make_pairs(tmp_path, ["a", "b", "c"], size=(40, 56))
+    pair_bytes = 2 * 40 * 56 * 3
+    assert PairedFolder(lq_dir, gt_dir).decoded_bytes == 3 * pair_bytes
+    cached = PairedFolder(lq_dir, gt_dir, crop=16, cache_gb=2.5 * pair_bytes / 1e9)
+    uncached = PairedFolder(lq_dir, gt_dir, crop=16, cache_gb=0)
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    for i in (0, 1, 2, 0, 2, 1):
+        a, b = cached.draw(i, g1), uncached.draw(i, g2)
+        assert all(torch.equal(a[k], b[k]) for k in ("x0", "mu", "mask"))
+    assert cached.cached_pairs == 2 and uncached.cached_pairs == 0  # the third pair did not fit
+    with pytest.raises(ValueError, match="cache_gb"):
+        PairedFolder(lq_dir, gt_dir, cache_gb=-1)
+
+
+def make_named_pairs(root, lq_names, gt_names, size=(24, 24)):
+    """GT ``gt_names[k]`` holds random image k, LQ ``lq_names[k]`` its inversion (PNG files)."""
+    lq_dir, gt_dir = root / "lq", root / "gt"
+    lq_dir.mkdir(parents=True, exist_ok=True)
+    gt_dir.mkdir(parents=True, exist_ok=True)
+    for k, (lq_name, gt_name) in enumerate(zip(lq_names, gt_names)):
+        gt = random_image(*size, seed=k)
+        iio.imwrite(gt_dir / f"{gt_name}.png", gt)
+        iio.imwrite(lq_dir / f"{lq_name}.png", 255 - gt)
+    return lq_dir, gt_dir
+
+
+def test_pair_pattern_maps_rain_to_norain(tmp_path):
+    """``rain-{id}:norain-{id}`` pairs rain-001 with norain-001; a suffix template works the same way.
+    Mutation that fails: pairing the two sorted file lists by position (``{id}_rain`` sorts 10 before 1)."""
+    ids = ["001", "002", "003"]
+    lq_dir, gt_dir = make_named_pairs(tmp_path / "prefix", [f"rain-{i}" for i in ids], [f"norain-{i}" for i in ids])
+    ds = PairedFolder(lq_dir, gt_dir, pattern="rain-{id}:norain-{id}")
+    assert [ds[k]["name"] for k in range(3)] == ["rain-001.png", "rain-002.png", "rain-003.png"]
+    for k in range(3):
+        assert torch.equal(ds[k]["x0"], image_to_tensor(random_image(24, 24, seed=k)))
+        assert torch.allclose(ds[k]["mu"], -ds[k]["x0"], atol=1e-6)
+    ids = ["1", "10", "2"]
+    lq_dir, gt_dir = make_named_pairs(tmp_path / "suffix", [f"{i}_rain" for i in ids], ids)
+    ds = PairedFolder(lq_dir, gt_dir, pattern="{id}_rain:{id}")
+    for k in range(3):
+        assert torch.allclose(ds[k]["mu"], -ds[k]["x0"], atol=1e-6), ds[k]["name"]
+    assert sorted(ds[k]["name"] for k in range(3)) == ["10_rain.png", "1_rain.png", "2_rain.png"]
+
+
+@pytest.mark.parametrize("pattern,words", [
+    ("rain-{id}", "must be 'LQ:GT' with one ':'"),
+    ("a:b:c", "must be 'LQ:GT' with one ':'"),
+    ("rain:norain-{id}", "LQ side of pair pattern 'rain:norain-{id}' must hold {id} exactly once"),
+    ("rain-{id}:{id}-{id}", "GT side .* must hold {id} exactly once"),
+])
+def test_bad_pair_patterns_are_refused_in_one_line(pattern, words):
+    with pytest.raises(ValueError, match=words) as info:
+        parse_pair_pattern(pattern)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match=words):
+        TrainConfig(lq="a", gt="b", pair_pattern=pattern)
+
+
+def test_pair_pattern_bad_folders_give_one_line_errors(tmp_path):
+    """A template matching no file, a file matching no template, LQ files without a partner, and folders whose
+    names match nothing at all: each one line naming the files.  Mutation that fails: ignoring the files that do
+    not match the template (a stray file then goes silently unused)."""
+    ids = ["001", "002", "003"]
+    lq_dir, gt_dir = make_named_pairs(tmp_path, [f"rain-{i}" for i in ids], [f"norain-{i}" for i in ids])
+    messages = {}
+    for key, pattern in (("no lq", "rainy-{id}:norain-{id}"), ("no gt", "rain-{id}:clean-{id}")):
+        with pytest.raises(ValueError) as info:
+            PairedFolder(lq_dir, gt_dir, pattern=pattern)
+        messages[key] = str(info.value)
+    assert messages["no lq"] == (f"no LQ file matches 'rainy-{{id}}' in {lq_dir}; examples of files there: "
+                                 "rain-001.png, rain-002.png, rain-003.png")
+    assert messages["no gt"].startswith(f"no GT file matches 'clean-{{id}}' in {gt_dir}; examples of files there: "
+                                        "norain-001.png")
+    with pytest.raises(ValueError) as info:  # the identical-name default on differently named folders
+        PairedFolder(lq_dir, gt_dir)
+    messages["no pairs"] = str(info.value)
+    assert "no pairs: none of the 3 images" in messages["no pairs"]
+    assert "--pair-pattern 'rain-{id}:norain-{id}'" in messages["no pairs"]
+    iio.imwrite(lq_dir / "rain-004.png", random_image(24, 24))
+    iio.imwrite(lq_dir / "rain-005.png", random_image(24, 24))
+    with pytest.raises(ValueError) as info:
+        PairedFolder(lq_dir, gt_dir, pattern="rain-{id}:norain-{id}")
+    messages["partner"] = str(info.value)
+    assert (f"do not match by pair pattern 'rain-{{id}}:norain-{{id}}': 2 files (rain-004.png, rain-005.png) in LQ "
+            "without a GT partner (no norain-004.*, norain-005.* in GT); 0 files in GT") in messages["partner"]
+    (lq_dir / "rain-004.png").unlink()
+    (lq_dir / "rain-005.png").unlink()
+    iio.imwrite(lq_dir / "notes-scan.png", random_image(24, 24))
+    with pytest.raises(ValueError) as info:
+        PairedFolder(lq_dir, gt_dir, pattern="rain-{id}:norain-{id}")
+    messages["stray"] = str(info.value)
+    assert messages["stray"] == (f"1 file (notes-scan.png) in LQ folder {lq_dir} do not match 'rain-{{id}}' "
+                                 "(every image must be in a pair)")
+    assert all("\n" not in m for m in messages.values()), messages
