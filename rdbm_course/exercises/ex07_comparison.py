@@ -6,12 +6,35 @@
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ._base import call_student, correct, exercise, tensor_answer, wrong
 
 METRIC_07_2 = "ssim_degraded"  # not shown in notebook 07, so its answer is not above the question
-RESULTS_CSV = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "bridge_comparison.csv"
+RESULTS_NAME = "bridge_comparison.csv"
+RESULTS_ENV = "RDBM_RESULTS_DIR"  # may name the folder that holds bridge_comparison.csv (see results_folders)
+# In a source checkout (an editable install) the results sit beside the package; a wheel does not ship them
+_CHECKOUT_RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+
+
+def results_folders() -> list[Path]:
+    """Where 07.2 looks for the comparison results, in order: ``$RDBM_RESULTS_DIR``, the source checkout this
+    package runs from, then ``benchmarks/results`` under the working directory and each of its parents (a
+    notebook run from ``notebooks/`` of a clone, with the package installed from a wheel)."""
+    folders = [Path(os.environ[RESULTS_ENV])] if os.environ.get(RESULTS_ENV) else []
+    cwd = Path.cwd().resolve()
+    folders += [_CHECKOUT_RESULTS] + [d / "benchmarks" / "results" for d in (cwd, *cwd.parents)]
+    return list(dict.fromkeys(folders))
+
+
+def results_csv() -> Path | None:
+    """The comparison results file (the first of :func:`results_folders` that has it), or None."""
+    return next((f / RESULTS_NAME for f in results_folders() if (f / RESULTS_NAME).is_file()), None)
+
+
+# the results file as found on import (the checkout's path where none was found), for the solutions and tests
+RESULTS_CSV = results_csv() or _CHECKOUT_RESULTS / RESULTS_NAME
 
 _ROWS = [  # a small table in the layout of the comparison CSV (strings, as csv.DictReader gives them)
     {"task": "derain", "method": "a", "seed": "0", "psnr": "30.0"},
@@ -65,10 +88,14 @@ def check_modulation(answer):
                      "'mixed'.",
                      "one entry per task: the method with the higher degraded-pixel SSIM in every seed, or "
                      "'mixed' if the seeds disagree.")
-    rows = read_rows(RESULTS_CSV)
+    path = results_csv()
+    rows = read_rows(path) if path is not None else []
     if not rows:
-        return wrong(f"the comparison results {RESULTS_CSV} are missing, so this cannot be checked.",
-                     "run benchmarks/bridge_comparison.py (see the README) or restore the file from git.")
+        looked = ", ".join(str(f) for f in results_folders()[:3])
+        where = f"{path} is empty" if path is not None else f"{RESULTS_NAME} was not found (looked in {looked}, ...)"
+        return wrong(f"the comparison results are needed to check this, but {where}.",
+                     f"run the notebook from a clone of the repository (the file is benchmarks/results/{RESULTS_NAME}, "
+                     f"written by benchmarks/bridge_comparison.py), or set {RESULTS_ENV} to the folder that holds it.")
     truth = {}
     for task in answer:
         seeds = sorted({int(r["seed"]) for r in rows if r["task"] == task})
