@@ -496,6 +496,15 @@ def _read_array(path: Path) -> np.ndarray:
         raise ValueError(f"cannot read image file {path}: {err}") from err
 
 
+def _some_files(keys: list[str], files: dict[str, Path]) -> str:
+    """``"N file(s) (a.png, b.png, ...)"`` listing at most 5 of the files of ``keys``."""
+    if not keys:
+        return "0 files"
+    shown = ", ".join(files[k].name for k in keys[:5])
+    more = ", ..." if len(keys) > 5 else ""
+    return f"{len(keys)} file{'s' if len(keys) > 1 else ''} ({shown}{more})"
+
+
 class PairedFolder(torch.utils.data.Dataset):
     """A real paired dataset: degraded images in ``lq_dir``, ground truth in ``gt_dir``, every file in a pair.
 
@@ -545,8 +554,8 @@ class PairedFolder(torch.utils.data.Dataset):
             hint = ("; if the names differ (rain-001.png / norain-001.png), map them with a pair pattern "
                     f"(--pair-pattern 'rain-{PAIR_ID}:norain-{PAIR_ID}')" if pattern is None else "")
             raise ValueError(f"no pairs: none of the {len(lq_ids)} images in LQ folder {lq_dir} has a partner in GT "
-                             f"folder {gt_dir} {how} (LQ {self._some(sorted(lq_ids), lq_ids)}; "
-                             f"GT {self._some(sorted(gt_ids), gt_ids)}){hint}")
+                             f"folder {gt_dir} {how} (LQ {_some_files(sorted(lq_ids), lq_ids)}; "
+                             f"GT {_some_files(sorted(gt_ids), gt_ids)}){hint}")
         if only_lq or only_gt:
             wants = ""
             if pattern is not None and only_lq:
@@ -554,8 +563,8 @@ class PairedFolder(torch.utils.data.Dataset):
                 wants = f" (no {missing}{', ...' if len(only_lq) > 5 else ''} in GT)"
             raise ValueError(
                 f"LQ folder {lq_dir} and GT folder {gt_dir} do not match {how}: "
-                f"{self._some(only_lq, lq_ids)} in LQ without a GT partner{wants}; "
-                f"{self._some(only_gt, gt_ids)} in GT without an LQ partner"
+                f"{_some_files(only_lq, lq_ids)} in LQ without a GT partner{wants}; "
+                f"{_some_files(only_gt, gt_ids)} in GT without an LQ partner"
             )
         self.pairs: list[tuple[Path, Path]] = []
         self.decoded_bytes = 0
@@ -610,18 +619,9 @@ class PairedFolder(torch.utils.data.Dataset):
             raise ValueError(f"no {role} file matches {template!r} in {folder}; examples of files there: "
                              f"{', '.join(files[s].name for s in strays[:3])}{', ...' if len(strays) > 3 else ''}")
         if strays:
-            raise ValueError(f"{PairedFolder._some(strays, files)} in {role} folder {folder} "
+            raise ValueError(f"{_some_files(strays, files)} in {role} folder {folder} "
                              f"do not match {template!r} (every image must be in a pair)")
         return ids
-
-    @staticmethod
-    def _some(keys: list[str], files: dict[str, Path]) -> str:
-        """``"N file(s) (a.png, b.png, ...)"`` listing at most 5 names."""
-        if not keys:
-            return "0 files"
-        shown = ", ".join(files[k].name for k in keys[:5])
-        more = ", ..." if len(keys) > 5 else ""
-        return f"{len(keys)} file{'s' if len(keys) > 1 else ''} ({shown}{more})"
 
     def __len__(self) -> int:
         """Number of items: the number of pairs."""
