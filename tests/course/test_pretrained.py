@@ -1,0 +1,54 @@
+"""The shipped networks (``rdbm_course.pretrained``): each loads, is at most 10 MB, has the configuration its
+notebook trains, and restores its part of the held-out benchmark within 0.1 dB of the PSNR recorded when it was
+shipped (another CPU rounds differently, so not bit for bit); the command line restores a folder with one."""
+import pytest
+import torch
+
+from rdbm_core.checkpoints import load_weights
+from rdbm_core.cli import main
+from rdbm_core.data import embedded_images, save_image, image_to_tensor
+from rdbm_core.training import TrainConfig
+from rdbm_course import pretrained
+from rdbm_course.pretrained.ship import benchmark_psnr
+
+#: the configuration notebook 06 trains (section 1); the shipped networks must be exactly these runs
+NOTEBOOK_06 = {task: TrainConfig(task=task, preset="small", crop=64, batch=8, pool=1024, lr=5e-4, steps=steps,
+                                 ckpt_every=0)
+               for task, steps in (("derain", 300), ("inpaint", 600))}
+
+
+def test_every_notebook_network_is_shipped_with_its_record():
+    assert pretrained.names() == ["nb06_derain", "nb06_inpaint"]
+    for name in pretrained.names():
+        r = pretrained.record(name)
+        file = pretrained.weights_file(name)
+        assert file.stat().st_size <= 10e6
+        assert {"command", "commit", "machine", "wall_s", "date", "benchmark"} <= set(r)
+        assert "python -m rdbm_core train" in r["command"]
+        _, meta = load_weights(file)
+        config = TrainConfig.from_dict(meta["config"])
+        assert TrainConfig.from_dict({**meta["config"], "out": "runs/rdbm"}) == NOTEBOOK_06[config.task], name
+        assert meta["step"] == config.steps == r["steps"] and len(meta["losses"]) == config.steps
+    with pytest.raises(KeyError, match="no shipped network 'nb99'"):
+        pretrained.record("nb99")
+
+
+@pytest.mark.parametrize("name", ["nb06_derain", "nb06_inpaint"])
+def test_a_shipped_network_restores_the_benchmark_as_recorded(name):
+    """Mutation that fails: loading the network with freshly initialised weights (the PSNR falls to the input's)."""
+    torch.set_num_threads(1)
+    recorded = pretrained.record(name)["benchmark"]
+    measured = benchmark_psnr(pretrained.weights_file(name), recorded["task"])
+    assert measured["input_psnr"] == pytest.approx(recorded["input_psnr"], abs=1e-3)
+    assert measured["psnr"] == pytest.approx(recorded["psnr"], abs=0.1)
+    assert measured["psnr"] > measured["input_psnr"] + 1.0
+
+
+def test_the_command_line_restores_a_folder_with_a_shipped_network(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    for k, image in enumerate(embedded_images("test")[:2]):
+        save_image(image_to_tensor(image[:48, :64]), folder / f"p{k}.png")
+    out = tmp_path / "restored"
+    assert main(["restore", "--checkpoint", str(pretrained.weights_file("nb06_derain")), "--input", str(folder),
+                 "--output", str(out), "--steps", "2", "--device", "cpu"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png"]
