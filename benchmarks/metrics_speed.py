@@ -7,7 +7,7 @@ held-out benchmark degrades it (``HeldOutBenchmark(task, crop=None)``); the metr
 of the degraded input against the clean photograph, with ``degradations.degraded_mask``, as
 :func:`rdbm_core.evaluation.evaluate` computes them.  The reference is the two bare SSIM maps
 on arrays prepared beforehand: scikit-image's RGB SSIM (7x7 uniform window) and the luminance
-SSIM (Gaussian window, ``metrics._SSIM_Y``).  Median of ``--repeats`` runs each; the ratio is
+SSIM (Gaussian window, ``metrics.SSIM_Y_SETTINGS``).  Median of ``--repeats`` runs each; the ratio is
 image_metrics / SSIM maps.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from skimage.metrics import structural_similarity
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rdbm_core.data import HeldOutBenchmark, embedded_image_names  # noqa: E402
 from rdbm_core.degradations import degraded_mask  # noqa: E402
-from rdbm_core.metrics import _SSIM_Y, _to_unit_hwc, image_metrics, luminance  # noqa: E402
+from rdbm_core.metrics import SSIM_Y_SETTINGS, to_unit_hwc, image_metrics, luminance  # noqa: E402
 
 
 def _median_time(fn, repeats: int) -> float:
@@ -47,12 +47,12 @@ def main(argv=None) -> int:
     item = bench[embedded_image_names("test").index("coffee")]
     x0, mu = item["x0"], item["mu"]
     mask = degraded_mask(x0, mu)
-    rgb_pred, rgb_target = _to_unit_hwc(mu, "pred"), _to_unit_hwc(x0, "target")
+    rgb_pred, rgb_target = to_unit_hwc(mu, "pred"), to_unit_hwc(x0, "target")
     y_pred, y_target = luminance(mu), luminance(x0)
 
     def maps():
         structural_similarity(rgb_target, rgb_pred, channel_axis=-1, data_range=1.0, full=True)
-        structural_similarity(y_target, y_pred, full=True, **_SSIM_Y)
+        structural_similarity(y_target, y_pred, full=True, **SSIM_Y_SETTINGS)
 
     t_metrics = _median_time(lambda: image_metrics(mu, x0, mask), args.repeats)
     t_maps = _median_time(maps, args.repeats)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .degradations import degraded_mask
 from .metrics import METRIC_KEYS, aggregate, figure_grid, image_metrics, write_metrics

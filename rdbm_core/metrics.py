@@ -34,7 +34,8 @@ all-True mask gives a value slightly different from the unmasked one.
 Public names: ``psnr``, ``ssim``, ``psnr_y``, ``ssim_y``, ``luminance``, ``image_metrics``, ``aggregate``,
 ``write_metrics``, ``figure_grid``, ``METRIC_KEYS``,
 ``figure_methods`` (one input restored by several methods, with error maps and zooms),
-``read_rows``, ``append_rows`` (CSV files of result rows, appended and flushed row by row).
+``read_rows``, ``append_rows`` (CSV files of result rows, appended and flushed row by row),
+``to_unit_hwc`` (the [0, 1] HWC array every metric reads) and ``SSIM_Y_SETTINGS`` (the luminance SSIM's window).
 """
 
 from __future__ import annotations
@@ -60,10 +61,10 @@ METRIC_KEYS = ("psnr", "ssim", "psnr_degraded", "ssim_degraded", "psnr_intact", 
 #: SSIM settings of the RGB metric (scikit-image's default 7x7 uniform window).
 _SSIM_RGB = {"channel_axis": -1, "data_range": 1.0}
 #: SSIM settings of the luminance metric (Wang et al. 2004, as BasicSR computes it).
-_SSIM_Y = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "data_range": 255.0}
+SSIM_Y_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "data_range": 255.0}
 
 
-def _to_unit_hwc(img: torch.Tensor, name: str) -> np.ndarray:
+def to_unit_hwc(img: torch.Tensor, name: str) -> np.ndarray:
     """[C, H, W] tensor in [-1, 1] -> float64 numpy [H, W, C] in [0, 1] (clamped)."""
     if not isinstance(img, torch.Tensor) or img.dim() != 3:
         shape = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
@@ -74,7 +75,7 @@ def _to_unit_hwc(img: torch.Tensor, name: str) -> np.ndarray:
 
 def _pair(pred: torch.Tensor, target: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Validate and convert a (pred, target) pair to [H, W, C] arrays in [0, 1]."""
-    p, q = _to_unit_hwc(pred, "pred"), _to_unit_hwc(target, "target")
+    p, q = to_unit_hwc(pred, "pred"), to_unit_hwc(target, "target")
     if p.shape != q.shape:
         raise ValueError(f"pred shape {tuple(pred.shape)} does not match target shape {tuple(target.shape)}")
     return p, q
@@ -166,7 +167,7 @@ def _luminance_hwc(x: np.ndarray) -> np.ndarray:
 
 def luminance(img: torch.Tensor) -> np.ndarray:
     """Y of ITU-R BT.601 (``skimage.color.rgb2ycbcr``) of a [C, H, W] image in [-1, 1]: float64 [H, W] in [16, 235]."""
-    return _luminance_hwc(_to_unit_hwc(img, "image"))
+    return _luminance_hwc(to_unit_hwc(img, "image"))
 
 
 def _luminance_pair(pred: torch.Tensor, target: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -191,7 +192,7 @@ def ssim_y(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None =
     masked pixels (an empty mask gives ``nan``).
     """
     p, q = _luminance_pair(pred, target)
-    return _ssim_regions(p, q, [_region(mask, p.shape)], _SSIM_Y)[0]
+    return _ssim_regions(p, q, [_region(mask, p.shape)], SSIM_Y_SETTINGS)[0]
 
 
 def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
@@ -210,7 +211,7 @@ def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
     regions = (None, m, ~m)
     yp, yq = _luminance_hwc(p), _luminance_hwc(q)
     values = {"psnr": _psnr_regions(p, q, regions, 1.0), "ssim": _ssim_regions(p, q, regions, _SSIM_RGB),
-              "psnr_y": _psnr_regions(yp, yq, regions, 255.0), "ssim_y": _ssim_regions(yp, yq, regions, _SSIM_Y)}
+              "psnr_y": _psnr_regions(yp, yq, regions, 255.0), "ssim_y": _ssim_regions(yp, yq, regions, SSIM_Y_SETTINGS)}
     suffixes = ("", "_degraded", "_intact")  # the order of regions
     out = {f"{name}{suffix}": v[i] for name, v in values.items() for i, suffix in enumerate(suffixes)}
     return {k: out[k] for k in METRIC_KEYS}
@@ -313,7 +314,7 @@ def append_rows(csv_path: str | os.PathLike, rows: Sequence[dict], columns: Sequ
 
 def _display(img: torch.Tensor) -> np.ndarray:
     """[C, H, W] in [-1, 1] -> [H, W, C] (or [H, W] for one channel) in [0, 1] for imshow."""
-    x = _to_unit_hwc(img, "image")
+    x = to_unit_hwc(img, "image")
     return x[..., 0] if x.shape[-1] == 1 else x
 
 

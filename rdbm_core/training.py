@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .checkpoints import load_checkpoint, load_trained, save_checkpoint
 from .config import TrainConfig, make_model, make_path
