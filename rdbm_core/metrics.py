@@ -211,7 +211,8 @@ def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
     regions = (None, m, ~m)
     yp, yq = _luminance_hwc(p), _luminance_hwc(q)
     values = {"psnr": _psnr_regions(p, q, regions, 1.0), "ssim": _ssim_regions(p, q, regions, _SSIM_RGB),
-              "psnr_y": _psnr_regions(yp, yq, regions, 255.0), "ssim_y": _ssim_regions(yp, yq, regions, SSIM_Y_SETTINGS)}
+              "psnr_y": _psnr_regions(yp, yq, regions, 255.0),
+              "ssim_y": _ssim_regions(yp, yq, regions, SSIM_Y_SETTINGS)}
     suffixes = ("", "_degraded", "_intact")  # the order of regions
     out = {f"{name}{suffix}": v[i] for name, v in values.items() for i, suffix in enumerate(suffixes)}
     return {k: out[k] for k in METRIC_KEYS}
