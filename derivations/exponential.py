@@ -2,7 +2,7 @@
 
 Written for the OU bridge with target ``mu`` in the clock ``u`` (``c = thbar_T``); the Brownian and
 unpinned members follow by the same algebra (``S(x) = x``, ``c -> inf``), and the code is
-checked numerically on all of them in ``tests/test_samplers.py``.
+checked numerically on all of them in ``tests/core/test_samplers.py``.
 
 * ``lambda = log(Theta / Sigma)`` decreases with ``u`` at the rate ``lam / Sigma^2``;
 * along the PF-ODE with ``x0_hat = mu + pi_hat``, ``d/du [(x - Psi mu)/Sigma] = x0_hat d/du (Theta/Sigma)``:

@@ -321,7 +321,7 @@ def sample_heun(denoiser, mu: torch.Tensor, path: ResidualPath, ts, *, x_T: torc
     and the first step out of a bridge's terminal point is the implicit ``eta = 0`` step.
     Second order on a grid that stays away from the pinned ``t_T`` (where the velocity is
     singular).  Started at ``t_T`` it keeps order 2 only on a grid clustered there (uniform in
-    ``sqrt(t_T - t)``); on a grid uniform in ``t`` it measures about 1.5 (``tests/test_samplers.py``).
+    ``sqrt(t_T - t)``); on a grid uniform in ``t`` it measures about 1.5 (``tests/core/test_samplers.py``).
     """
     denoiser = as_denoiser(denoiser)
 
@@ -369,7 +369,7 @@ def sample_dbim(denoiser, mu: torch.Tensor, path: ResidualPath, ts, *, order: in
     the step that led to it is re-taken with the new ``x0_hat`` as one more interpolation point
     (UniC, Zhao et al. 2023; no extra evaluation), raising the order by one.  For ``order = 3`` the
     first (one-point) step is always corrected, so that its local error does not cap the global order
-    at 2.  Measured global orders (``tests/test_samplers.py``, an ``x0`` estimate varying smoothly with
+    at 2.  Measured global orders (``tests/core/test_samplers.py``, an ``x0`` estimate varying smoothly with
     ``t`` and ``x``, a grid away from ``t_T``): 2 and 3, and 3 with the corrector on order 2.  Started at a
     pinned ``t_T`` the orders hold on a grid clustered there (uniform in ``sqrt(t_T - t)``); on a grid
     uniform in ``t`` they drop to about 1.5.
