@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from . import bridges
 from .degradations import TASKS
 from .path import NOISE_FACTORS, ResidualPath
-from .unet import PRESETS, Preconditioned, Regression, build_unet
+from .unet import NORMS, PRESETS, Preconditioned, Regression, build_unet
 
 __all__ = ["TrainConfig", "TRAINABLE", "OBJECTIVES", "SMOKE", "make_path", "make_model"]
 
@@ -49,6 +49,9 @@ class TrainConfig:
     norm: str = _field("l1", "loss norm", choices=("l1", "l2"))
     skip_mu: bool = _field(True, "x0 target: the network predicts x0 - mu (see unet.Preconditioned)")
     preset: str = _field("small", "U-Net size", choices=tuple(PRESETS))
+    unet_norm: str = _field("group", "the U-Net's normalisation: group (GroupNorm: statistics over the whole image, "
+                            "which tiled evaluation must estimate) or pixel (a layer norm over each pixel's "
+                            "channels: no spatial statistics, so tiles are exact)", choices=NORMS)
     steps: int = _field(2000, "training steps")
     batch: int = _field(8, "batch size per process")
     crop: int = _field(64, "training crop size; with --lq/--gt a fresh random window of the pair at every draw, "
@@ -84,6 +87,8 @@ class TrainConfig:
             parse_pair_pattern(self.pair_pattern)
         if not self.cache_gb >= 0:
             raise ValueError(f"cache_gb must be >= 0, got {self.cache_gb}")
+        if self.unet_norm not in NORMS:
+            raise ValueError(f"unet_norm must be one of {', '.join(NORMS)}, got {self.unet_norm!r}")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         for name in ("steps", "batch", "pool", "sample_steps"):
@@ -120,7 +125,7 @@ def make_model(config: TrainConfig, path: ResidualPath | None):
     checkpoint trained on the noise is sampled as a noise predictor by every consumer.
     """
     if path is None:
-        return Regression(build_unet(config.preset))
-    net = build_unet(config.preset, time_scale=1000.0 / float(path.schedule.t_T))
+        return Regression(build_unet(config.preset, norm=config.unet_norm))
+    net = build_unet(config.preset, time_scale=1000.0 / float(path.schedule.t_T), norm=config.unet_norm)
     return Preconditioned(net, path, skip_mu=config.skip_mu and config.objective == "x0",
                           parameterization=config.objective)

@@ -25,6 +25,12 @@ conv of every residual block, the attention projection and the output conv are
 zero-initialised, so a fresh network outputs exactly zero and every residual
 block starts as its skip path.
 
+Normalisation (``norm``): ``"group"`` is GroupNorm (statistics over each image's groups of channels and all
+its pixels; the default, and what every checkpoint before the option used); ``"pixel"`` is
+:class:`PixelNorm`, a layer norm over the channels of each pixel, which uses no spatial statistics, so the
+network's output at a pixel depends only on its receptive field (tiled evaluation is then exact up to the
+tiles' borders).
+
 Any ``H x W`` (down to 1 x 1) is accepted: the input is padded on the bottom
 and right up to a multiple of ``model.multiple = 2 ** (levels - 1)`` (reflect
 padding, or replicate when the image is too small to reflect), run, and the
@@ -33,7 +39,7 @@ output is cropped back to ``H x W``.
 The wrappers that make the U-Net a model of the trainer: :class:`Preconditioned` (every bridge of the
 family) and :class:`Regression` (the one-pass baseline).
 
-Public names: ``UNet``, ``build_unet``, ``PRESETS``, ``count_parameters``,
+Public names: ``UNet``, ``build_unet``, ``PRESETS``, ``NORMS``, ``PixelNorm``, ``count_parameters``,
 ``sinusoidal_embedding``, ``Preconditioned``, ``Regression``.
 """
 
@@ -90,6 +96,32 @@ def _groups(ch: int) -> int:
     return g
 
 
+class PixelNorm(nn.Module):
+    """Layer norm over the channels of each pixel, with a per-channel affine map (``weight``, ``bias``):
+    ``(x - mean_c x) / sqrt(var_c x + eps) * weight + bias``, the mean and (biased) variance taken over the
+    channel axis of every pixel alone. No statistic spans pixels."""
+
+    def __init__(self, channels: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` [B, C, H, W] -> [B, C, H, W]."""
+        var, mean = torch.var_mean(x, dim=1, keepdim=True, correction=0)
+        return (x - mean) * torch.rsqrt(var + self.eps) * self.weight[:, None, None] + self.bias[:, None, None]
+
+
+#: the U-Net's normalisations: GroupNorm (spatial statistics) or PixelNorm (none)
+NORMS = ("group", "pixel")
+
+
+def _norm_layer(kind: str, ch: int) -> nn.Module:
+    """The normalisation layer ``kind`` (one of :data:`NORMS`) for ``ch`` channels."""
+    return nn.GroupNorm(_groups(ch), ch) if kind == "group" else PixelNorm(ch)
+
+
 def _zero(module: nn.Module) -> nn.Module:
     """Zero the parameters of ``module`` in place and return it."""
     for p in module.parameters():
@@ -100,12 +132,12 @@ def _zero(module: nn.Module) -> nn.Module:
 class ResBlock(nn.Module):
     """GroupNorm-SiLU-conv twice, time embedding as scale-shift of the second norm, plus skip."""
 
-    def __init__(self, cin: int, cout: int, emb_dim: int, dropout: float):
+    def __init__(self, cin: int, cout: int, emb_dim: int, dropout: float, norm: str = "group"):
         super().__init__()
-        self.norm1 = nn.GroupNorm(_groups(cin), cin)
+        self.norm1 = _norm_layer(norm, cin)
         self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
         self.emb = nn.Linear(emb_dim, 2 * cout)
-        self.norm2 = nn.GroupNorm(_groups(cout), cout)
+        self.norm2 = _norm_layer(norm, cout)
         self.drop = nn.Dropout(dropout)
         self.conv2 = _zero(nn.Conv2d(cout, cout, 3, padding=1))
         self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
@@ -122,12 +154,12 @@ class ResBlock(nn.Module):
 class SelfAttention(nn.Module):
     """Multi-head self-attention over all pixels of a feature map, residual."""
 
-    def __init__(self, ch: int):
+    def __init__(self, ch: int, norm: str = "group"):
         super().__init__()
         self.heads = max(1, ch // 64)
         while ch % self.heads:
             self.heads -= 1
-        self.norm = nn.GroupNorm(_groups(ch), ch)
+        self.norm = _norm_layer(norm, ch)
         self.qkv = nn.Conv2d(ch, 3 * ch, 1)
         self.proj = _zero(nn.Conv2d(ch, ch, 1))
 
@@ -178,6 +210,7 @@ class UNet(nn.Module):
         attn: add self-attention in the middle (lowest resolution).
         time_scale: the times are embedded as ``t * time_scale``.
         dropout: dropout probability inside the residual blocks.
+        norm: the normalisation layers, one of :data:`NORMS` (see the module docstring).
     """
 
     def __init__(
@@ -189,8 +222,11 @@ class UNet(nn.Module):
         attn: bool = False,
         time_scale: float = 1.0,
         dropout: float = 0.0,
+        norm: str = "group",
     ):
         super().__init__()
+        if norm not in NORMS:
+            raise ValueError(f"unknown norm {norm!r}; choose one of {', '.join(NORMS)}")
         if channels < 1 or base < 1 or blocks < 1 or len(mults) < 1 or min(mults) < 1:
             raise ValueError(
                 f"need channels, base, blocks >= 1 and non-empty positive mults; got "
@@ -198,6 +234,7 @@ class UNet(nn.Module):
             )
         self.channels = channels
         self.base = base
+        self.norm = norm
         self.time_scale = float(time_scale)
         self.multiple = 2 ** (len(mults) - 1)
         emb_dim = 4 * base
@@ -209,27 +246,27 @@ class UNet(nn.Module):
         self.down = nn.ModuleList()
         for level, m in enumerate(mults):
             for _ in range(blocks):
-                self.down.append(ResBlock(ch, base * m, emb_dim, dropout))
+                self.down.append(ResBlock(ch, base * m, emb_dim, dropout, norm))
                 ch = base * m
                 skip_ch.append(ch)
             if level < len(mults) - 1:
                 self.down.append(Downsample(ch))
                 skip_ch.append(ch)
 
-        self.mid1 = ResBlock(ch, ch, emb_dim, dropout)
-        self.mid_attn = SelfAttention(ch) if attn else nn.Identity()
-        self.mid2 = ResBlock(ch, ch, emb_dim, dropout)
+        self.mid1 = ResBlock(ch, ch, emb_dim, dropout, norm)
+        self.mid_attn = SelfAttention(ch, norm) if attn else nn.Identity()
+        self.mid2 = ResBlock(ch, ch, emb_dim, dropout, norm)
 
         self.up = nn.ModuleList()
         for level in reversed(range(len(mults))):
             for _ in range(blocks + 1):
-                self.up.append(ResBlock(ch + skip_ch.pop(), base * mults[level], emb_dim, dropout))
+                self.up.append(ResBlock(ch + skip_ch.pop(), base * mults[level], emb_dim, dropout, norm))
                 ch = base * mults[level]
             if level > 0:
                 self.up.append(Upsample(ch))
 
         self.out = nn.Sequential(
-            nn.GroupNorm(_groups(ch), ch), nn.SiLU(), _zero(nn.Conv2d(ch, channels, 3, padding=1))
+            _norm_layer(norm, ch), nn.SiLU(), _zero(nn.Conv2d(ch, channels, 3, padding=1))
         )
 
     def _check_inputs(self, x_t: torch.Tensor, mu: torch.Tensor, t) -> torch.Tensor:
@@ -291,11 +328,12 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(x, (0, pw, 0, ph), mode=mode)
 
 
-def build_unet(preset: str, channels: int = 3, time_scale: float = 1.0, dropout: float = 0.0) -> UNet:
-    """Build a ``UNet`` from one of ``PRESETS`` ("tiny", "small", "base")."""
+def build_unet(preset: str, channels: int = 3, time_scale: float = 1.0, dropout: float = 0.0,
+               norm: str = "group") -> UNet:
+    """Build a ``UNet`` from one of ``PRESETS`` ("tiny", "small", "base") with the normalisation ``norm``."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
-    return UNet(channels=channels, time_scale=time_scale, dropout=dropout, **PRESETS[preset])
+    return UNet(channels=channels, time_scale=time_scale, dropout=dropout, norm=norm, **PRESETS[preset])
 
 
 class Preconditioned(nn.Module):

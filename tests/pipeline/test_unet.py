@@ -187,3 +187,53 @@ def test_bad_inputs_raise_value_errors(tiny):
         build_unet("huge")
     with pytest.raises(ValueError, match="non-empty positive mults"):
         UNet(mults=())
+
+
+# ----------------------------------------------------------------------------- normalisation without spatial statistics
+
+def _randomised(model, seed=0):
+    """``model`` with every parameter drawn at random (a fresh U-Net outputs exactly zero)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+    return model.eval()
+
+
+def test_pixel_norm_is_a_layer_norm_over_each_pixels_channels():
+    """Against torch's layer norm applied to the channel vector of every pixel. Mutation that fails: the mean
+    taken over all pixels and channels (a GroupNorm with one group)."""
+    from rdbm_core.unet import PixelNorm
+    norm = PixelNorm(6)
+    with torch.no_grad():
+        norm.weight.copy_(torch.linspace(0.5, 2, 6))
+        norm.bias.copy_(torch.linspace(-1, 1, 6))
+    x = torch.randn(2, 6, 5, 7, generator=torch.Generator().manual_seed(1)) * 3 + 1
+    ref = F.layer_norm(x.permute(0, 2, 3, 1), (6,), norm.weight, norm.bias, eps=1e-5).permute(0, 3, 1, 2)
+    assert torch.allclose(norm(x), ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("norm,local", [("pixel", True), ("group", False)])
+def test_a_pixel_norm_unet_sees_only_its_receptive_field(norm, local):
+    """The output inside a window, away from its borders, is the whole image's output there with PixelNorm (so
+    tiles need no image statistics), and not with GroupNorm. Mutation that fails: PixelNorm with statistics
+    over the pixels too."""
+    net = _randomised(build_unet("tiny", norm=norm))
+    g = torch.Generator().manual_seed(2)
+    x, mu = torch.randn(1, 3, 96, 96, generator=g), torch.randn(1, 3, 96, 96, generator=g)
+    t = torch.tensor([300.0])
+    with torch.no_grad():
+        whole = net(x, mu, t)
+        window = net(x[..., 16:80, 16:80], mu[..., 16:80, 16:80], t)
+    inner = (window[..., 24:40, 24:40] - whole[..., 40:56, 40:56]).abs().max()
+    assert (inner < 1e-4) == local, float(inner)
+
+
+def test_unet_norm_is_a_config_field_and_old_configs_mean_group():
+    from rdbm_core.config import TrainConfig, make_model, make_path
+    config = TrainConfig(preset="tiny", unet_norm="pixel")
+    model = make_model(config, make_path(config))
+    assert model.net.norm == "pixel" and not any(isinstance(m, torch.nn.GroupNorm) for m in model.modules())
+    assert TrainConfig.from_dict({"preset": "tiny"}).unet_norm == "group"
+    with pytest.raises(ValueError, match="unet_norm must be one of group, pixel"):
+        TrainConfig(unet_norm="batch")
