@@ -5,7 +5,9 @@
 Methods regression, RDBM (released lam) and GOUB on deraining and inpainting, with the bridge comparison's CPU
 budget per step (batch 8 of 32x32 crops, learning rate 1e-3) and a pool of :attr:`LadderConfig.pool` training
 pairs, at the rungs of :data:`LADDER`: the tiny U-Net at 250, 1000 and 4000 steps (seeds 0-4) and 16000 (seeds
-0-2), the small U-Net at 4000 steps on deraining (seeds 0-2).
+0-2), the small U-Net at 4000 steps on deraining (seeds 0-2). Beside them, for the normalisation decision of the
+tiling work, RDBM with the U-Net's pixel norm (``unet_norm="pixel"``: no spatial statistics) at the tiny
+rungs up to 4000 steps (seeds 0-4); the GroupNorm networks it is compared with are the ladder's own.
 
 One *chain* (task, method, preset, seed) is one training run taken rung by rung: it is trained to the first
 rung, its EMA weights exported, then resumed to the next. Training has a constant learning rate and draws the
@@ -37,7 +39,7 @@ from .provenance import file_sha256, provenance, write_provenance
 
 FOLDER = RESULTS / "budget_ladder"
 NETWORKS_CSV = FOLDER / "networks.csv"
-NETWORK_COLUMNS = ("task", "method", "preset", "seed", "steps", "weights", "sha256", "train_wall_s",
+NETWORK_COLUMNS = ("task", "method", "preset", "norm", "seed", "steps", "weights", "sha256", "train_wall_s",
                    "loss_last_50")
 
 
@@ -52,11 +54,12 @@ class LadderConfig:
     ckpt_every: int = 250
 
 
-#: (preset, tasks, methods, seeds, rungs): every chain of the ladder
+#: (preset, tasks, methods, seeds, rungs, U-Net normalisation): every chain of the ladder
 LADDER = (
-    ("tiny", ("derain", "inpaint"), ("regression", "rdbm", "goub"), (0, 1, 2), (250, 1000, 4000, 16000)),
-    ("tiny", ("derain", "inpaint"), ("regression", "rdbm", "goub"), (3, 4), (250, 1000, 4000)),
-    ("small", ("derain",), ("regression", "rdbm", "goub"), (0, 1, 2), (250, 1000, 4000)),
+    ("tiny", ("derain", "inpaint"), ("regression", "rdbm", "goub"), (0, 1, 2), (250, 1000, 4000, 16000), "group"),
+    ("tiny", ("derain", "inpaint"), ("regression", "rdbm", "goub"), (3, 4), (250, 1000, 4000), "group"),
+    ("small", ("derain",), ("regression", "rdbm", "goub"), (0, 1, 2), (250, 1000, 4000), "group"),
+    ("tiny", ("derain", "inpaint"), ("rdbm",), (0, 1, 2, 3, 4), (250, 1000, 4000), "pixel"),
 )
 
 
@@ -67,15 +70,16 @@ class Chain:
     preset: str
     seed: int
     rungs: tuple[int, ...]
+    norm: str = "group"
 
     @property
     def name(self) -> str:
-        return f"{self.task}_{self.method}_{self.preset}_s{self.seed}"
+        return f"{self.task}_{self.method}_{self.preset}{'' if self.norm == 'group' else '-' + self.norm}_s{self.seed}"
 
 
 def chains() -> list[Chain]:
     """Every chain of :data:`LADDER`, in a fixed order."""
-    return [Chain(task, method, preset, seed, rungs) for preset, tasks, methods, seeds, rungs in LADDER
+    return [Chain(task, method, preset, seed, rungs, norm) for preset, tasks, methods, seeds, rungs, norm in LADDER
             for task in tasks for method in methods for seed in seeds]
 
 
@@ -94,7 +98,7 @@ def train_rung(chain: Chain, steps: int, runs: Path, ladder: LadderConfig) -> di
     budget = Budget(steps=steps, batch=ladder.batch, crop=ladder.crop, preset=chain.preset, lr=ladder.lr,
                     pool=ladder.pool, device="cpu")
     config = method_config(chain.task, chain.method, chain.seed, budget, str(out))
-    config = type(config).from_dict({**asdict(config), "ckpt_every": ladder.ckpt_every})
+    config = type(config).from_dict({**asdict(config), "ckpt_every": ladder.ckpt_every, "unet_norm": chain.norm})
     ckpt = out / "checkpoint.pt"
     t0 = time.perf_counter()
     result = train(config, resume=ckpt if ckpt.is_file() else None, progress=False)
@@ -104,7 +108,8 @@ def train_rung(chain: Chain, steps: int, runs: Path, ladder: LadderConfig) -> di
     wall_file = out / "train_wall_s.txt"  # cumulative training wall time of the chain, across sittings
     wall = (float(wall_file.read_text()) if wall_file.exists() else 0.0) + time.perf_counter() - t0
     wall_file.write_text(f"{wall:.1f}")
-    return {"task": chain.task, "method": chain.method, "preset": chain.preset, "seed": chain.seed, "steps": steps,
+    return {"task": chain.task, "method": chain.method, "preset": chain.preset, "norm": chain.norm,
+            "seed": chain.seed, "steps": steps,
             "weights": f"{chain.name}/{weights.name}", "sha256": file_sha256(weights),
             "train_wall_s": round(wall, 1), "loss_last_50": round(float(np.mean(result["losses"][-50:])), 6)}
 
@@ -115,11 +120,11 @@ def cmd_train(args) -> int:
     index, count = (int(x) for x in args.shard.split("/"))
     if not 0 <= index < count:
         raise SystemExit(f"--shard must be I/N with 0 <= I < N, got {args.shard}")
-    done = {(r["task"], r["method"], r["preset"], int(r["seed"]), int(r["steps"]))
+    done = {(r["task"], r["method"], r["preset"], r.get("norm") or "group", int(r["seed"]), int(r["steps"]))
             for r in (read_rows(NETWORKS_CSV) if NETWORKS_CSV.exists() else [])}
     mine = [c for k, c in enumerate(chains()) if k % count == index]  # a chain is trained by one shard only
     jobs = schedule(mine)
-    todo = [(c, r) for c, r in jobs if (c.task, c.method, c.preset, c.seed, r) not in done]
+    todo = [(c, r) for c, r in jobs if (c.task, c.method, c.preset, c.norm, c.seed, r) not in done]
     print(f"budget ladder, shard {args.shard}: {len(jobs) - len(todo)} of {len(jobs)} rungs done, "
           f"{len(todo)} to train", flush=True)
     t0 = time.perf_counter()

@@ -40,12 +40,15 @@ def test_schedule_and_shards():
     assert {c.seed for c, r in order if r == 4000 and c.preset == "tiny"} == {0, 1, 2, 3, 4}
     assert {c.seed for c, r in order if r == 16000} == {0, 1, 2}
     assert ("derain", "goub", "small") in per_rung[4000] and ("inpaint", "rdbm", "small") not in per_rung[4000]
+    pixel = {(c.task, c.seed) for c, r in order if r == 4000 and c.norm == "pixel"}
+    assert pixel == {(t, s) for t in ("derain", "inpaint") for s in range(5)}
+    assert len({c.name for c in chains}) == len(chains)  # the pixel-norm chains have folders of their own
     shards = [{c.name for k, c in enumerate(chains) if k % 2 == i} for i in (0, 1)]
     assert not shards[0] & shards[1] and len(shards[0] | shards[1]) == len(chains)
 
 
 def test_train_command_resumes_and_skips_what_is_done(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(ladder, "LADDER", (("tiny", ("derain",), ("regression", "goub"), (0,), (2, 3)),))
+    monkeypatch.setattr(ladder, "LADDER", (("tiny", ("derain",), ("regression", "goub"), (0,), (2, 3), "group"),))
     monkeypatch.setattr(ladder, "LadderConfig", lambda: TINY)
     monkeypatch.setattr(ladder, "FOLDER", tmp_path / "results")
     monkeypatch.setattr(ladder, "NETWORKS_CSV", tmp_path / "results" / "networks.csv")
