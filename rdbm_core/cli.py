@@ -310,13 +310,24 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .stats import compare_items, load_items
-    rows = load_items(args.items)
-    results = compare_items(rows, args.a, args.b, tasks=args.task, metric=args.metric, draws=args.draws,
-                            resample_seed=args.resample_seed)
+    from .stats import LEVEL, P_VALUE_RULE, UnpairedError, compare_items, load_items, select_rows
+    by = [c.strip() for c in args.by.split(",") if c.strip()]
+    where = {}
+    for clause in args.where or ():
+        column, sep, value = clause.partition("=")
+        if not sep or not column:
+            raise ValueError(f"--where takes COLUMN=VALUE, got {clause!r}")
+        where[column] = value
+    rows = select_rows(load_items(args.items, by), by, where)
+    try:
+        results = compare_items(rows, args.a, args.b, tasks=args.task, metric=args.metric, draws=args.draws,
+                                resample_seed=args.resample_seed, method=args.method, intersect=args.intersect)
+    except UnpairedError as err:
+        raise ValueError(f"{err}; --intersect compares the common part") from None
     if args.json:
-        print(dumps_json({"items_csv": str(args.items), "a": args.a, "b": args.b, "metric": args.metric,
-                          "draws": args.draws, "resample_seed": args.resample_seed,
+        print(dumps_json({"items_csv": str(args.items), "a": args.a, "b": args.b, "by": by, "where": where,
+                          "metric": args.metric, "method": args.method, "level": LEVEL, "draws": args.draws,
+                          "resample_seed": args.resample_seed, "p_value_rule": P_VALUE_RULE,
                           "tasks": [r.as_dict() for r in results]}))
     else:
         for r in results:
@@ -444,22 +455,38 @@ def build_parser(prog: str = "rdbm") -> argparse.ArgumentParser:
     p.add_argument("--out", default="outputs/demo")
     p.set_defaults(func=_cmd_demo)
 
-    from .stats import DRAWS, RESAMPLE_SEED
+    from .stats import DRAWS, MAX_DRAWS, MAX_DROPPED, METHODS, MIN_SEEDS, RESAMPLE_SEED
     p = sub.add_parser("compare", help="paired difference of two methods in an items CSV, with a 95 %% interval",
-                       description="For each task: the mean paired difference A - B of a metric over the test items "
-                                   "and training seeds both methods share, its 95 %% interval from a two-stage "
-                                   "bootstrap (seeds, then items, with replacement), the numbers of items and seeds, "
-                                   "the difference for each seed and a verdict: a, b or tie (the interval contains "
-                                   "0). Metrics are higher-is-better.")
+                       description="For each task: the mean paired difference A - B of a metric over the training "
+                                   "seeds and test items of both methods, its 95 %% interval from a hierarchical "
+                                   "bootstrap (seeds, then photographs, then windows within a photograph, with "
+                                   "replacement; the photograph is the image column's part before @), a Student-t "
+                                   "interval on the seed means, a bootstrap p-value, the difference for each seed "
+                                   "and a verdict (A better, B better, or no difference established). A verdict "
+                                   f"needs {MIN_SEEDS} seeds (fewer give an item-level summary) and at most "
+                                   f"{MAX_DROPPED * 100:g} %% of the pairs dropped as nan or infinite (dropped, "
+                                   "never capped, and counted). Both methods must have the same seeds and items "
+                                   "(else exit 2; --intersect). Metrics are higher-is-better.")
     p.add_argument("items", help="items CSV (one row per task, method, seed and item; e.g. "
                                  "benchmarks/results/bridge_comparison_items.csv or evaluate --items)")
-    p.add_argument("--a", required=True, help="method A")
+    p.add_argument("--a", required=True, help="method A (with --by: the values of its columns joined by @)")
     p.add_argument("--b", required=True, help="method B")
+    p.add_argument("--by", default="method",
+                   help="the column(s), comma-separated, that name a method (default method; the sampler study: "
+                        "--by sampler,nfe --where bridge=goub --a implicit-eta0@10 --b euler-maruyama@100)")
+    p.add_argument("--where", action="append", metavar="COLUMN=VALUE",
+                   help="only the rows with this value (repeatable)")
     p.add_argument("--task", action="append", help="only this task (repeatable; default: every task)")
     p.add_argument("--metric", default="psnr", help="metric column (default psnr; e.g. psnr_y, ssim, psnr_degraded)")
-    p.add_argument("--draws", type=int, default=DRAWS, help="bootstrap draws")
+    p.add_argument("--method", choices=METHODS, default=METHODS[0],
+                   help="the interval (default hierarchical; two-stage: seeds, then items, the earlier design)")
+    p.add_argument("--intersect", action="store_true",
+                   help="compare the seeds and items both methods have, and print what was left out")
+    p.add_argument("--draws", type=int, default=DRAWS,
+                   help=f"bootstrap draws (default {DRAWS}; a verdict whose p-value is within Monte Carlo error of "
+                        f"0.05 is computed again with tenfold draws, up to {MAX_DRAWS}; the draws used are printed)")
     p.add_argument("--resample-seed", type=int, default=RESAMPLE_SEED, help="seed of the bootstrap")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help="print one JSON object (strict JSON)")
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("export", help="write a checkpoint's EMA weights as a safetensors weights file",
