@@ -49,10 +49,25 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def drop_progress_widgets(nb) -> int:
+    """Remove the widget outputs (tqdm.auto's progress bars) from an executed notebook and its widget state;
+    return how many were removed. A committed bar would read "0%" in every static view (the book, a web
+    viewer): its text form is the one it had when it was first displayed."""
+    removed = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            kept = [o for o in cell.outputs if "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
+            removed += len(cell.outputs) - len(kept)
+            cell.outputs = kept
+    nb.metadata.pop("widgets", None)
+    return removed
+
+
 def run_notebook(path: Path, fast: bool, timeout: int, write_back: bool = False) -> float:
     """Execute ``path`` in a fresh kernel in its own folder; return the wall time in seconds.  With
-    ``write_back`` the executed notebook replaces ``path`` (as ``jupyter nbconvert --execute --inplace``), so one
-    full-mode run both measures a long notebook and refreshes its committed outputs."""
+    ``write_back`` the executed notebook, without its progress widgets (:func:`drop_progress_widgets`),
+    replaces ``path`` (as ``jupyter nbconvert --execute --inplace``), so one full-mode run both measures a long
+    notebook and refreshes its committed outputs."""
     nb = nbformat.read(path, as_version=4)
     before = os.environ.get("FAST")
     os.environ["FAST"] = "1" if fast else "0"  # the kernel inherits this process's environment
@@ -68,6 +83,7 @@ def run_notebook(path: Path, fast: bool, timeout: int, write_back: bool = False)
         else:
             os.environ["FAST"] = before
     if write_back:
+        drop_progress_widgets(nb)
         nbformat.write(nb, path)
     return wall
 

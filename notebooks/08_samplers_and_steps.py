@@ -21,11 +21,12 @@
 # **Prerequisites.** Notebooks 02b (reverse SDE, PF-ODE), 02c (the implicit step) and 06 (training; this
 # notebook reuses its deraining network).
 #
-# **Full-mode wall time: 7.7 min on a 2-core CPU** (one torch thread, no other load; the committed run,
-# `benchmarks/notebook_times.py --write-back`, 2026-11-30: 7.5 min of it the sampler sweep, 939 network evaluations
-# of a batch of 16 items), with notebook 06's network reused. Without it the same network is trained here first:
-# 300 steps, 3.1 min in notebook 06's committed run. `FAST=1` (CI) uses a tiny network trained
-# for 20 steps and sweeps fewer NFE: its PSNR numbers mean nothing; part 3 is the same in both modes.
+# **Full-mode wall time: about 8 minutes on a 2-core CPU with no other load** (one torch thread; 7.6 min on
+# 2026-11-30), almost all of it the sampler sweep of part 2 (939 network evaluations of a batch of 16 items); the
+# committed run took 15.6 min on 2026-12-07 because other jobs shared the machine. The deraining network is notebook 06's, shipped with
+# the course (`rdbm_course.pretrained`); `RETRAIN=1` trains it here first (300 steps, about 4 minutes). `FAST=1`
+# (CI) uses a tiny network trained for 20 steps and sweeps fewer NFE: its PSNR numbers mean nothing; part 3 is
+# the same in both modes.
 
 # %%
 import math
@@ -37,16 +38,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
+from tqdm.auto import tqdm
 
 from rdbm_core import bridges, samplers, schedules
 from rdbm_core.data import HeldOutBenchmark
 from rdbm_core.evaluation import restore
 from rdbm_core.metrics import psnr
 from rdbm_core.stats import two_stage_bootstrap
-from rdbm_core.checkpoints import load_checkpoint
 from rdbm_core.training import TrainConfig, load_trained, train
+from rdbm_course import pretrained
 
 FAST = os.environ.get("FAST") == "1"
+RETRAIN = os.environ.get("RETRAIN") == "1"  # train notebook 06's deraining network here instead of loading it
 # One torch thread: on a machine shared with other processes, a second thread competes with them and can make
 # training several times slower. On a machine of your own, delete
 # this line to use every core; training runs a fixed number of steps, so the results do not depend on it.
@@ -113,9 +116,8 @@ assert all(nfe == (1 if st == 1 else 2 * st - 2) for st, nfe in nfe_table["Heun 
 # ## 2. PSNR against NFE on a trained derain model
 #
 # We take notebook 06's deraining network (`small` U-Net, 64x64 crops, batch 8, learning rate 5e-4, 300 steps,
-# seed 0): if `runs/nb06_derain/checkpoint.pt` holds a finished run of exactly that configuration it is loaded,
-# otherwise the same configuration is trained here (training is deterministic, so it is the same network either
-# way; delete the folder after changing the training photographs or the library). Then we restore the
+# seed 0), shipped with the course as a weights file; with `RETRAIN=1` the same configuration is trained here
+# (training is deterministic, so it is the same network up to the CPU's rounding). Then we restore the
 # first 16 items of the fixed held-out benchmark (`data.HeldOutBenchmark`: 64x64 windows, four of each held-out
 # photograph) with every sampler at 1 to 100 evaluations. The stochastic samplers (implicit `eta = 1`,
 # Euler–Maruyama) use a fixed seed. Every sampler restores the same items with the same network, so samplers
@@ -123,27 +125,19 @@ assert all(nfe == (1 if st == 1 else 2 * st - 2) for st, nfe in nfe_table["Heun 
 
 # %%
 if FAST:  # the fast (smoke) configuration of FAST=1: a tiny network for 20 steps
-    config = TrainConfig.smoke(task="derain", out=str(RUNS / "nb06_derain_fast"))
-else:  # notebook 06's configuration and folder
+    config = TrainConfig.smoke(task="derain", out=str(RUNS / "nb08_derain_fast"))
+else:  # notebook 06's configuration
     config = TrainConfig(task="derain", preset="small", crop=64, batch=8, pool=1024, lr=5e-4, steps=300,
-                         ckpt_every=0, out=str(RUNS / "nb06_derain"))
-checkpoint = Path(config.out) / "checkpoint.pt"
-
-
-def finished_run_of(config, checkpoint):
-    """Does ``checkpoint`` hold all ``config.steps`` steps of exactly ``config``?"""
-    if not checkpoint.is_file():
-        return False
-    state = load_checkpoint(checkpoint)
-    return TrainConfig.from_dict(state["config"]) == config and state["step"] == config.steps
-
-
-if finished_run_of(config, checkpoint):
-    print(f"reusing notebook 06's network ({config.steps} training steps)")
-else:
-    result = train(config, progress=False)
+                         ckpt_every=0, out=str(RUNS / "nb08_derain"))
+if FAST or RETRAIN:
+    result = train(config, progress=True)
+    checkpoint = result["checkpoint"]
     print(f"trained {result['step']} steps in {result['wall_s']:.0f} s ({result['images_per_s']:.1f} images/s)")
-model, path, _ = load_trained(checkpoint)
+else:
+    checkpoint = pretrained.weights_file("nb06_derain")
+    print(f"loaded notebook 06's network {checkpoint.name} ({pretrained.record('nb06_derain')['steps']} steps)")
+model, path, shipped = load_trained(checkpoint)
+assert shipped.preset == config.preset and shipped.steps == config.steps and shipped.lr == config.lr
 
 test = HeldOutBenchmark("derain", items=4 if FAST else 16, crop=32 if FAST else 64)
 x0 = torch.stack([test[i]["x0"] for i in range(len(test))])
@@ -157,6 +151,7 @@ NFES = (1, 2, 5) if FAST else (1, 2, 5, 10, 20, 50, 100)
 sweep = {}  # label -> list of (measured NFE, mean PSNR)
 per_item = {}  # (label, NFE) -> PSNR of every test item
 t_sweep = time.perf_counter()
+bar = tqdm(total=len(SAMPLERS) * len(NFES), desc="sampler sweep")
 for label, (name, eta) in SAMPLERS.items():
     sweep[label] = []
     for n in NFES:
@@ -165,6 +160,8 @@ for label, (name, eta) in SAMPLERS.items():
                       generator=torch.Generator().manual_seed(0))
         per_item[(label, n)] = np.array([psnr(out[i], x0[i]) for i in range(len(test))])
         sweep[label].append((counter.calls, float(per_item[(label, n)].mean())))
+        bar.update()
+bar.close()
 print(f"sweep: {sum(c for v in sweep.values() for c, _ in v)} network evaluations of a batch of {len(test)} "
       f"in {time.perf_counter() - t_sweep:.0f} s")
 
