@@ -20,9 +20,12 @@
 # **Prerequisites.** Notebooks 02a–02c (the RDBM path `x_t = mu + Theta_t pi + Sigma_t pi eps` and its samplers) and
 # notebook 05 (why intact pixels never move along RDBM's path).
 #
-# **Full-mode wall time: 9.6 min on a 2-core CPU** (one torch thread, no other load; the committed run,
-# `benchmarks/notebook_times.py --write-back`, 2026-11-30): 3.1 and 6.1 minutes of training, the rest evaluation.
-# `FAST=1` (CI) trains a tiny network for 20 steps instead: its numbers mean nothing.
+# **Full-mode wall time: about a minute on a 2-core CPU** (0.8 min in the committed run, 2026-12-07, on a machine
+# shared with other jobs), evaluation only: the two networks this notebook trains ship with the course
+# (`rdbm_course.pretrained`, trained by the command line with exactly the configuration of section 1), and are
+# loaded instead of trained. `RETRAIN=1` trains them here instead (3.7 and 9.5 minutes on one thread of that
+# shared CPU, measured when they were shipped). `FAST=1` (CI) trains a tiny network for 20 steps: its numbers
+# mean nothing.
 
 # %%
 import math
@@ -37,12 +40,15 @@ import torch
 from IPython.display import Image, Markdown, display
 
 from rdbm_core import bridges
+from rdbm_core.checkpoints import load_weights
 from rdbm_core.data import SyntheticPairs
 from rdbm_core.degradations import degraded_mask
 from rdbm_core.evaluation import evaluate, restore
 from rdbm_core.training import TrainConfig, load_trained, train
+from rdbm_course import pretrained
 
 FAST = os.environ.get("FAST") == "1"
+RETRAIN = os.environ.get("RETRAIN") == "1"  # train the two networks here instead of loading the shipped ones
 # One torch thread: on a machine shared with other processes, a second thread competes with them and can make
 # training several times slower. On a machine of your own, delete
 # this line to use every core; training runs a fixed number of steps, so the results do not depend on it.
@@ -63,8 +69,8 @@ NOTEBOOK_START = time.perf_counter()
 # loss is L1 on `x0`. Training runs a fixed number of steps rather than a time budget
 # (`TrainConfig(time_budget=240, steps=100_000)` would stop after 4 minutes): every step's batch and random
 # numbers depend only on the seed and the step, so the result is the same on any machine, only the wall time
-# differs. The checkpoints land in `runs/nb06_derain/` and `runs/nb06_inpaint/` (git-ignored); notebook 08 reuses
-# the deraining one instead of training it again. Deraining gets 300 steps; inpainting 600, because filling a hole means *inventing* content, which
+# differs. Trained here (`RETRAIN=1`), the checkpoints land in `runs/nb06_derain/` and `runs/nb06_inpaint/`
+# (git-ignored); otherwise the shipped weights files of exactly these configurations are loaded. Deraining gets 300 steps; inpainting 600, because filling a hole means *inventing* content, which
 # takes longer to learn than removing streaks (at 300 steps our inpainting network was no better than its
 # input). The held-out test photographs (`chelsea`, `coffee`, `rocket`, `camera`) are never seen in training.
 
@@ -88,15 +94,29 @@ print(replace(shown, out=str(Path(shown.out).relative_to(ROOT))))  # the folder 
 # ## 2. Training
 #
 # `train` returns the checkpoint path, the loss of every step, the wall time and the throughput. Each task
-# gets its own network (same seed and settings; inpainting trains twice as long).
+# gets its own network (same seed and settings; inpainting trains twice as long). Unless `RETRAIN=1`, the
+# networks are not trained here: the course ships them as *weights files* (the EMA weights with the run's
+# config, step and losses, in safetensors, which loads without executing code), made by exactly this training
+# through the command line (`python -m rdbm_core train ...`, then `python -m rdbm_core export`). The cell checks
+# that each shipped network's config is the one above, and prints how it was made.
 
 # %%
 results = {}
 for task in TASKS:
-    results[task] = train(config_for(task), progress=False)
-    r = results[task]
-    print(f"{task:8s}: {r['step']} steps in {r['wall_s']:.0f} s ({r['images_per_s']:.1f} images/s), "
-          f"mean loss of the last 50 steps {np.mean(r['losses'][-50:]):.4f}")
+    if FAST or RETRAIN:
+        r = train(config_for(task), progress=True)
+        results[task] = {"checkpoint": r["checkpoint"], "losses": r["losses"], "step": r["step"]}
+        print(f"{task:8s}: trained {r['step']} steps in {r['wall_s']:.0f} s ({r['images_per_s']:.1f} images/s)")
+    else:
+        file = pretrained.weights_file(f"nb06_{task}")
+        _, meta = load_weights(file)
+        shipped = TrainConfig.from_dict(meta["config"])
+        assert replace(shipped, out=config_for(task).out) == config_for(task), f"{file.name}: another configuration"
+        made = pretrained.record(f"nb06_{task}")
+        results[task] = {"checkpoint": file, "losses": meta["losses"], "step": meta["step"]}
+        print(f"{task:8s}: loaded {file.name}: {meta['step']} steps, trained in {made['wall_s']:.0f} s on "
+              f"{made['date']} at commit {made['commit']} by\n          {made['command']}")
+    print(f"{'':10s}mean loss of the last 50 steps {np.mean(results[task]['losses'][-50:]):.4f}")
 
 assert all(math.isfinite(v) for r in results.values() for v in r["losses"])
 assert all(Path(r["checkpoint"]).is_file() for r in results.values())
@@ -153,7 +173,7 @@ evals, grids = {}, {}
 for task in TASKS:
     model, path, config = load_trained(results[task]["checkpoint"])
     test = SyntheticPairs(task, "test", crop=32 if FAST else 128, length=2 if FAST else 4, seed=1000)
-    out_dir = Path(config.out) / "eval"
+    out_dir = RUNS / f"nb06_{task}{'_fast' if FAST else ''}" / "eval"
     evals[task] = evaluate(model, path, test, steps=10, out_dir=out_dir, progress=False)
     grids[task] = out_dir / "restorations.png"
     print(f"{task}: wrote {out_dir.relative_to(ROOT) / 'metrics.json'} and {grids[task].name}")
