@@ -3,8 +3,11 @@
 * :func:`restore` — ``x0_hat`` for a batch of degraded images (any sampler of
   :mod:`rdbm_core.samplers`, or the one-pass regression baseline);
 * :func:`evaluate` — PSNR/SSIM over a dataset, overall and on degraded and
-  intact pixels, for the input and for the restoration; JSON, CSV and a figure grid;
-* :func:`item_rows` — one row per test item (``ITEM_COLUMNS``: task, method, seed, item and every
+  intact pixels, for the input and for the restoration; JSON, CSV and a figure grid; on request the
+  perceptual distance ST-LPIPS (:mod:`rdbm_core.perceptual`), several draws per item with their spread and its
+  calibration (:mod:`rdbm_core.diversity`), and the set-level sliced Wasserstein distance and power spectrum
+  (:mod:`rdbm_core.distribution`);
+* :func:`item_rows` — one row per test item (:func:`item_columns`: task, method, seed, item and every
   metric), the layout of the items CSVs that :mod:`rdbm_core.stats` compares.
 """
 from __future__ import annotations
@@ -15,15 +18,33 @@ import torch
 from tqdm.auto import tqdm
 
 from .degradations import degraded_mask
-from .metrics import METRIC_KEYS, aggregate, figure_grid, image_metrics, write_metrics
+from .distribution import sliced_wasserstein, spectrum_ratio
+from .diversity import check_draws, draw_generator, draw_keys, draw_metrics, nominal_coverage
+from .metrics import METRIC_KEYS, PERCEPTUAL_KEYS, aggregate, figure_grid, image_metrics, write_metrics
 from .samplers import SAMPLERS, Denoiser, check_sampler_options, sampler_options
 from .tiling import check_norm_options, check_tile_options, tiled
 
 __all__ = ["restore", "evaluate", "check_restore_options", "sampler_kwargs", "network_evaluations", "item_rows",
-           "ITEM_COLUMNS"]
+           "item_columns", "ITEM_COLUMNS"]
 
-#: Columns of an items CSV: who made the restoration, which test item, and every metric.
-ITEM_COLUMNS = ("task", "method", "seed", "item", "image", *METRIC_KEYS)
+
+_ITEM_KEYS = ("task", "method", "seed", "item", "image")
+
+
+def _metric_columns(perceptual: bool, draws: bool) -> tuple[str, ...]:
+    """The metric columns of :func:`item_columns`."""
+    return (*METRIC_KEYS, *(PERCEPTUAL_KEYS if perceptual else ()), *(draw_keys(perceptual) if draws else ()))
+
+
+def item_columns(perceptual: bool = False, draws: bool = False) -> tuple[str, ...]:
+    """Columns of an items CSV: who made the restoration, which test item, and every metric of an
+    :func:`evaluate` result made with ``perceptual`` (``lpips_st``) and ``draws`` (the keys of
+    :func:`rdbm_core.diversity.draw_keys`)."""
+    return (*_ITEM_KEYS, *_metric_columns(perceptual, draws))
+
+
+#: Columns of an items CSV of a plain evaluation (PSNR/SSIM only).
+ITEM_COLUMNS = item_columns()
 
 
 @torch.no_grad()
@@ -144,7 +165,8 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
              device: str | torch.device = "cpu", seed: int = 0, progress: bool = True, eta: float | None = None,
              tile: int | None = None, overlap: int | None = None, half: bool = False,
              options: dict | None = None, tile_norm: str | None = None, tile_norm_passes: int | None = None,
-             tile_norm_refine: int | None = None, tile_norm_tolerance: float | None = None) -> dict:
+             tile_norm_refine: int | None = None, tile_norm_tolerance: float | None = None,
+             perceptual: bool = False, draws: int | None = None, distribution: bool = False) -> dict:
     """Restore every item of ``dataset`` (items with ``"x0"`` and ``"mu"``) and measure it.
 
     Degraded and intact pixels are those of ``degradations.degraded_mask(x0, mu)`` (the items' own
@@ -156,24 +178,58 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
     ``metrics.json``, ``metrics.csv`` and ``restorations.png`` there.  Large images are
     restored the way :func:`restore` does it (``eta``, ``options``, ``tile``, ``overlap``, ``half``, ``tile_norm``,
     ``tile_norm_passes``, ``tile_norm_refine``, ``tile_norm_tolerance``).
+
+    Off by default, each asked for explicitly (so that the columns of a result do not depend on what is
+    installed):
+
+    * ``perceptual``: the ST-LPIPS distance ``lpips_st`` (lower is better) of the restoration and
+      ``input_lpips_st`` of the input (:func:`rdbm_core.perceptual.lpips_st`; without the ``perceptual`` extra,
+      :class:`~rdbm_core.perceptual.PerceptualUnavailable` before any work);
+    * ``draws=K`` (>= 2, a stochastic sampler: :func:`rdbm_core.diversity.check_draws`): each item is restored
+      ``K`` times, draw ``k`` of item ``i`` with its own generator seeded from ``(seed, i, k)``
+      (:func:`~rdbm_core.diversity.draw_generator`); the restoration whose metrics fill the ordinary keys (and
+      the figure) is draw 0, and each row gains :func:`~rdbm_core.diversity.draw_metrics` (the draws' PSNR and
+      that of their mean, their spread and its calibration); the summary gains ``draws`` and
+      ``coverage_2sd_nominal`` (:func:`~rdbm_core.diversity.nominal_coverage`).  Without ``draws`` one generator
+      seeded with ``seed`` serves the items in turn;
+    * ``distribution``: the summary gains the set-level comparisons of :mod:`rdbm_core.distribution` (items of
+      one size): ``swd`` with its bootstrap interval over the photographs ``swd_low``, ``swd_high`` (item names
+      ``photo@top,left``), ``input_swd`` likewise for the inputs, and ``spectrum_db`` / ``input_spectrum_db``
+      per frequency band (``spectrum_edges``, cycles per pixel).
     """
+    if perceptual:
+        from .perceptual import weights_path
+        weights_path()  # PerceptualUnavailable now, not after the restorations
+    if draws is not None:
+        check_draws(draws, path, sampler, None if path is None else sampler_kwargs(sampler, eta, options))
     rows, shown = [], ([], [], [])
     generator = torch.Generator(device=device).manual_seed(seed)
     for i in tqdm(range(len(dataset)), desc="restore", disable=not progress, dynamic_ncols=True):
         item = dataset[i]
         x0, mu = item["x0"], item["mu"]
         mask = degraded_mask(x0, mu)
-        out = restore(model, path, mu[None].to(device), steps=steps, sampler=sampler, eta=eta, generator=generator,
-                      tile=tile, overlap=overlap, half=half, progress=progress, options=options, tile_norm=tile_norm,
-                      tile_norm_passes=tile_norm_passes, tile_norm_refine=tile_norm_refine,
-                      tile_norm_tolerance=tile_norm_tolerance)[0].cpu()
+        outs = [restore(model, path, mu[None].to(device), steps=steps, sampler=sampler, eta=eta,
+                        generator=generator if draws is None else draw_generator(seed, i, k, device),
+                        tile=tile, overlap=overlap, half=half, progress=progress, options=options,
+                        tile_norm=tile_norm, tile_norm_passes=tile_norm_passes, tile_norm_refine=tile_norm_refine,
+                        tile_norm_tolerance=tile_norm_tolerance)[0].cpu() for k in range(draws or 1)]
+        out = outs[0]
         row = {"image": item.get("name", f"{i:03d}")}
         row.update(image_metrics(out, x0, mask))
         row.update({f"input_{k}": v for k, v in image_metrics(mu, x0, mask).items()})
+        if perceptual:
+            from .perceptual import lpips_st
+            row["lpips_st"], row["input_lpips_st"] = lpips_st(torch.stack([out, mu]), x0).tolist()
+        if draws is not None:
+            row.update(draw_metrics(torch.stack(outs), x0, perceptual=perceptual))
         rows.append(row)
         for store, img in zip(shown, (mu, out, x0)):
             store.append(img)
     summary = aggregate(rows)
+    if draws is not None:
+        summary.update(draws=draws, coverage_2sd_nominal=nominal_coverage(draws))
+    if distribution:
+        summary.update(_distribution_summary(*shown, [r["image"] for r in rows], seed))
     if out_dir is not None:
         out_dir = Path(out_dir)
         write_metrics(rows, summary, out_dir / "metrics.json", out_dir / "metrics.csv")
@@ -181,15 +237,30 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
     return {"summary": summary, "images": rows}
 
 
+def _distribution_summary(inputs: list, restored: list, truths: list, names: list, seed: int) -> dict:
+    """The set-level keys of :func:`evaluate` with ``distribution=True``."""
+    if len({tuple(x.shape) for x in truths}) > 1:
+        raise ValueError("the sliced Wasserstein distance needs items of one size (a benchmark of windows, not "
+                         "whole photographs of several sizes)")
+    out, inp = (sliced_wasserstein(x, truths, names, seed=seed) for x in (restored, inputs))
+    spectrum, input_spectrum = spectrum_ratio(restored, truths), spectrum_ratio(inputs, truths)
+    return {"swd": out["swd"], "swd_low": out["low"], "swd_high": out["high"], "input_swd": inp["swd"],
+            "input_swd_low": inp["low"], "input_swd_high": inp["high"], "spectrum_edges": spectrum["edges"],
+            "spectrum_db": spectrum["db"], "input_spectrum_db": input_spectrum["db"]}
+
+
 def item_rows(result: dict, task: str, method: str, seed: int, inputs: bool = False) -> list[dict]:
-    """One row per test item of an :func:`evaluate` result, with the keys of ``ITEM_COLUMNS``.
+    """One row per test item of an :func:`evaluate` result, with the keys of :func:`item_columns` for the
+    options the result was made with (``lpips_st`` and the draw metrics when its rows have them).
 
     ``item`` is the item's index in the dataset (the pairing key of :mod:`rdbm_core.stats`), ``image``
     its name.  ``inputs=True`` takes the metrics of the degraded input instead of the restoration
-    (written with ``method="input"`` they compare like any method).  Metric values are rounded to
-    6 decimals.
+    (written with ``method="input"`` they compare like any method; an input has no draws: ``nan`` there).
+    Metric values are rounded to 6 decimals.
     """
     prefix = "input_" if inputs else ""
+    first = result["images"][0] if result["images"] else {}
+    columns = _metric_columns(perceptual="lpips_st" in first, draws="spread" in first)
     return [{"task": task, "method": method, "seed": int(seed), "item": i, "image": row["image"],
-             **{k: round(float(row[prefix + k]), 6) for k in METRIC_KEYS}}
+             **{k: round(float(row.get(prefix + k, float("nan"))), 6) for k in columns}}
             for i, row in enumerate(result["images"])]

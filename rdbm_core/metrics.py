@@ -32,7 +32,8 @@ window of ``ssim_y``), while the masked mean includes every masked pixel, so an
 all-True mask gives a value slightly different from the unmasked one.
 
 Public names: ``psnr``, ``ssim``, ``psnr_y``, ``ssim_y``, ``luminance``, ``image_metrics``, ``aggregate``,
-``write_metrics``, ``figure_grid``, ``METRIC_KEYS``,
+``write_metrics``, ``figure_grid``, ``METRIC_KEYS``, the other metric keys (``PERCEPTUAL_KEYS``, ``DRAW_KEYS``)
+and their directions (``LOWER_IS_BETTER``, ``UNRANKED``, ``better``),
 ``figure_methods`` (one input restored by several methods, with error maps and zooms),
 ``read_rows``, ``append_rows`` (CSV files of result rows, appended and flushed row by row),
 ``to_unit_hwc`` (the [0, 1] HWC array every metric reads) and ``SSIM_Y_SETTINGS`` (the luminance SSIM's window).
@@ -57,6 +58,18 @@ from .io import atomic_write, dumps_json
 
 METRIC_KEYS = ("psnr", "ssim", "psnr_degraded", "ssim_degraded", "psnr_intact", "ssim_intact",
                "psnr_y", "ssim_y", "psnr_y_degraded", "ssim_y_degraded", "psnr_y_intact", "ssim_y_intact")
+#: The learned perceptual distance (:mod:`rdbm_core.perceptual`), in an evaluation's rows when asked for.
+PERCEPTUAL_KEYS = ("lpips_st",)
+#: The metrics of an evaluation with several draws per item (:func:`rdbm_core.diversity.draw_metrics`); the
+#: ``lpips_st`` ones only with the perceptual distance.
+DRAW_KEYS = ("psnr_draws", "psnr_mean_of_draws", "lpips_st_draws", "lpips_st_mean_of_draws", "spread",
+             "coverage_2sd", "spread_error_corr")
+#: Metrics for which lower is better (distances: ST-LPIPS, the sliced Wasserstein distance of
+#: :mod:`rdbm_core.distribution`); a comparison must flip its sign or its verdict for them.
+LOWER_IS_BETTER = frozenset({"lpips_st", "lpips_st_draws", "lpips_st_mean_of_draws", "swd"})
+#: Diagnostics that rank no method: ``spread`` (no better direction) and ``coverage_2sd`` (best at its nominal
+#: value, :func:`rdbm_core.diversity.nominal_coverage`).  Every other metric is higher-is-better.
+UNRANKED = frozenset({"spread", "coverage_2sd"})
 
 #: SSIM settings of the RGB metric (scikit-image's default 7x7 uniform window).
 _SSIM_RGB = {"channel_axis": -1, "data_range": 1.0}
@@ -216,6 +229,13 @@ def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
     suffixes = ("", "_degraded", "_intact")  # the order of regions
     out = {f"{name}{suffix}": v[i] for name, v in values.items() for i, suffix in enumerate(suffixes)}
     return {k: out[k] for k in METRIC_KEYS}
+
+
+def better(metric: str) -> str | None:
+    """Which way a metric ranks methods: ``"lower"`` (:data:`LOWER_IS_BETTER`), ``None`` (:data:`UNRANKED`) or
+    ``"higher"`` (every other metric, including ``input_`` ones and unknown columns of an items CSV)."""
+    key = metric.removeprefix("input_")
+    return "lower" if key in LOWER_IS_BETTER else None if key in UNRANKED else "higher"
 
 
 def _is_number(v) -> bool:
