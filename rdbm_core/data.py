@@ -12,8 +12,10 @@ Contents
 * :class:`SyntheticPairs` -- crops of the embedded photos degraded on the fly with
   :func:`rdbm_core.degradations.degrade`; every item is a function of ``(seed, index)``.
 * :class:`HeldOutBenchmark` -- the fixed evaluation set of a task: non-overlapping windows of the
-  :data:`TEST_IMAGES` (or the whole photographs), degraded with the fixed :data:`BENCHMARK_SEED`; the
-  same items for every method, training seed and sampler.
+  held-out photographs of a benchmark version (:data:`BENCHMARK_PHOTOS`; version 1: the
+  :data:`TEST_IMAGES`, version 2: twelve colour photographs, nine of them shipped in :data:`PHOTOS_DIR`),
+  or the whole photographs, degraded with the fixed :data:`BENCHMARK_SEED`; the same items for every method,
+  training seed and sampler.  :func:`benchmark_images` gives a version's photographs.
 * :class:`PairedFolder` -- a real paired dataset stored as two folders (degraded LQ and
   ground-truth GT) whose files are matched by name stem (LOL, Snow100K, GoPro layouts) or by a
   pair pattern (:func:`parse_pair_pattern`: ``"rain-{id}:norain-{id}"`` for Rain100L/H); every
@@ -53,9 +55,15 @@ __all__ = [
     "embedded_images",
     "embedded_image_names",
     "SyntheticPairs",
+    "PHOTOS_DIR",
     "BENCHMARK_SEED",
     "BENCHMARK_ITEMS",
     "BENCHMARK_CROP",
+    "BENCHMARK_PHOTOS",
+    "BENCHMARK_WINDOWS",
+    "BENCHMARK_VERSION",
+    "GREYSCALE_PHOTOS",
+    "benchmark_images",
     "HeldOutBenchmark",
     "PAIR_ID",
     "parse_pair_pattern",
@@ -72,7 +80,8 @@ SUPPORTED_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 # colorwheel, ...), the already motion-blurred "clock", text pages, "cat" (= "chelsea"),
 # "retina" (mostly black surround) and images that need a download (pooch).
 # The four test photographs (a cat, a coffee cup, a rocket on its launch pad, a man with a
-# camera: three colour, one greyscale) are never used for training.
+# camera: three colour, one greyscale) are never used for training, nor are the photographs of
+# PHOTOS_DIR (the held-out benchmark's version 2).
 TRAIN_IMAGES = (
     "astronaut",
     "motorcycle",
@@ -89,6 +98,21 @@ TRAIN_IMAGES = (
 TEST_IMAGES = ("chelsea", "coffee", "rocket", "camera")
 
 _OPTIONAL_IMAGES = {"sklearn_china", "sklearn_flower"}
+
+#: Folder of the photographs this package ships (``<name>.jpg``; ``SOURCES.md`` there gives the origin,
+#: author, licence and changes of each); they are held-out photographs of the benchmark, never trained on.
+PHOTOS_DIR = Path(__file__).with_name("photos")
+_PACKAGED_PHOTOS = (
+    "grace_hopper",
+    "fig_bowl",
+    "mountain_path",
+    "dogs_window",
+    "paintbrushes",
+    "forest_stream",
+    "living_room",
+    "dandelions",
+    "autumn_hills",
+)
 
 
 # ------------------------------------------------------------------------- conversions
@@ -200,7 +224,7 @@ def save_image(tensor: torch.Tensor, path: str | os.PathLike) -> None:
 
 
 def _embedded_loaders() -> dict[str, Callable[[], np.ndarray]]:
-    """Name -> zero-argument loader of every image in the two splits."""
+    """Name -> zero-argument loader of every image in the two splits and in the benchmark versions."""
 
     def sklearn_image(file_name: str) -> Callable[[], np.ndarray]:
         def load() -> np.ndarray:
@@ -226,25 +250,35 @@ def _embedded_loaders() -> dict[str, Callable[[], np.ndarray]]:
         "coffee": skdata.coffee,
         "sklearn_china": sklearn_image("china.jpg"),
         "sklearn_flower": sklearn_image("flower.jpg"),
+        **{name: functools.partial(_read_array, PHOTOS_DIR / f"{name}.jpg") for name in _PACKAGED_PHOTOS},
     }
+
+
+@functools.lru_cache(maxsize=None)
+def _photo(name: str) -> np.ndarray:
+    """Cached read-only ``uint8 HxWx3`` RGB array of the embedded image ``name`` (greyscale replicated)."""
+    rgb = tensor_to_image(image_to_tensor(_embedded_loaders()[name]()))
+    rgb.setflags(write=False)
+    return rgb
+
+
+@functools.lru_cache(maxsize=None)
+def _photo_tensor(name: str) -> torch.Tensor:
+    """Cached ``uint8 [3, H, W]`` tensor of the embedded image ``name`` (shared: never modify it in place)."""
+    return torch.from_numpy(_photo(name).copy()).permute(2, 0, 1)
 
 
 @functools.lru_cache(maxsize=None)
 def _embedded(split: str) -> tuple[tuple[str, np.ndarray], ...]:
     """Cached ``(name, uint8 HxWx3 array)`` pairs of one split, arrays read-only."""
     names = TRAIN_IMAGES if split == "train" else TEST_IMAGES
-    loaders = _embedded_loaders()
     images = []
     for name in names:
         try:
-            image = loaders[name]()
+            images.append((name, _photo(name)))
         except Exception as err:  # scikit-learn absent, or a data file missing from this install
             if not (name in _OPTIONAL_IMAGES and isinstance(err, ImportError)):
                 warnings.warn(f"embedded image {name!r} could not be loaded and is skipped: {err}", stacklevel=3)
-            continue
-        rgb = tensor_to_image(image_to_tensor(image))
-        rgb.setflags(write=False)
-        images.append((name, rgb))
     if not images:
         raise RuntimeError(f"none of the embedded {split} images could be loaded")
     return tuple(images)
@@ -253,7 +287,7 @@ def _embedded(split: str) -> tuple[tuple[str, np.ndarray], ...]:
 @functools.lru_cache(maxsize=None)
 def _embedded_tensors(split: str) -> tuple[torch.Tensor, ...]:
     """Cached ``uint8 [3, H, W]`` tensors of one split (shared: never modify them in place)."""
-    return tuple(torch.from_numpy(image.copy()).permute(2, 0, 1) for _, image in _embedded(split))
+    return tuple(_photo_tensor(name) for name, _ in _embedded(split))
 
 
 def _check_split(split: str) -> None:
@@ -300,6 +334,27 @@ def _check_seed(seed: int) -> None:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
 
 
+def _check_task(task: str, params: dict) -> None:
+    """Raise ``ValueError`` unless ``task`` is in :data:`TASKS` and takes the degradation keywords ``params``."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(sorted(TASKS))}")
+    try:
+        inspect.signature(TASKS[task]).bind(None, None, **params)
+    except TypeError as err:
+        raise ValueError(f"bad degradation parameters {sorted(params)} for task {task!r}: {err}") from err
+
+
+def _whole_photo(image: torch.Tensor) -> torch.Tensor:
+    """A ``uint8 [3, H, W]`` photograph as a float tensor in ``[-1, 1]`` whose sides are multiples of 8
+    (resized, antialiased, when they are not)."""
+    h, w = image.shape[1:]
+    if h % 8 or w % 8:
+        x0 = image.float()[None] / 127.5 - 1.0
+        x0 = F.interpolate(x0, size=(h - h % 8, w - w % 8), mode="bilinear", antialias=True, align_corners=False)
+        return x0[0].clamp(-1.0, 1.0).contiguous()
+    return (image.float() / 127.5 - 1.0).contiguous()
+
+
 def _random_window(g: torch.Generator, height: int, width: int, crop: int) -> tuple[int, int]:
     """Top-left corner of a uniformly random ``crop x crop`` window."""
     top = int(torch.randint(0, height - crop + 1, (), generator=g))
@@ -332,17 +387,12 @@ class SyntheticPairs(torch.utils.data.Dataset):
         flip: bool = True,
         **params,
     ) -> None:
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(sorted(TASKS))}")
+        _check_task(task, params)
         _check_split(split)
         _check_crop(crop)
         _check_seed(seed)
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
             raise ValueError(f"length must be a positive int, got {length!r}")
-        try:
-            inspect.signature(TASKS[task]).bind(None, None, **params)
-        except TypeError as err:
-            raise ValueError(f"bad degradation parameters {sorted(params)} for task {task!r}: {err}") from err
         self.task, self.split, self.crop, self.length, self.seed = task, split, crop, length, seed
         self.flip = flip and split == "train"
         self.params = params
@@ -370,10 +420,8 @@ class SyntheticPairs(torch.utils.data.Dataset):
         if self.crop is not None:
             top, left = _random_window(g, h, w, self.crop)
             x0 = image[:, top : top + self.crop, left : left + self.crop].float() / 127.5 - 1.0
-        elif self.split == "test" and (h % 8 or w % 8):
-            x0 = image.float()[None] / 127.5 - 1.0
-            x0 = F.interpolate(x0, size=(h - h % 8, w - w % 8), mode="bilinear", antialias=True, align_corners=False)
-            x0 = x0[0].clamp(-1.0, 1.0)
+        elif self.split == "test":
+            x0 = _whole_photo(image)
         else:
             x0 = image.float() / 127.5 - 1.0
         if self.flip and bool(torch.rand((), generator=g) < 0.5):
@@ -385,54 +433,95 @@ class SyntheticPairs(torch.utils.data.Dataset):
 
 #: Seed of the benchmark's degradations and window choice; fixed, independent of any training seed.
 BENCHMARK_SEED = 20_251_027
-#: Items per task of the benchmark (windows spread evenly over the test photographs).
-BENCHMARK_ITEMS = 64
 #: Side of the benchmark's windows in pixels.
 BENCHMARK_CROP = 64
+#: The photographs of each benchmark version, in item order (item ``i`` is taken from photograph ``i mod n``).
+#: Version 1 is :data:`TEST_IMAGES` (four scikit-image photographs, ``camera`` greyscale); version 2 is twelve
+#: colour photographs: scikit-image's three colour ones and the nine of :data:`PHOTOS_DIR`.  None is trained on.
+BENCHMARK_PHOTOS: dict[int, tuple[str, ...]] = {
+    1: TEST_IMAGES,
+    2: ("chelsea", "coffee", "rocket", *_PACKAGED_PHOTOS),
+}
+#: The benchmark photographs that are greyscale (replicated to RGB); every other one is a colour photograph.
+GREYSCALE_PHOTOS = frozenset({"camera"})
+#: Windows per photograph of each version's full benchmark: its default ``items`` is windows x photographs.
+BENCHMARK_WINDOWS: dict[int, int] = {1: 16, 2: 12}
+#: Items per task of the version-1 benchmark (16 windows of each of its 4 photographs).
+BENCHMARK_ITEMS = BENCHMARK_WINDOWS[1] * len(BENCHMARK_PHOTOS[1])
+#: The benchmark version new studies use, stated explicitly: ``HeldOutBenchmark(task, version=BENCHMARK_VERSION)``.
+#: :class:`HeldOutBenchmark`'s own default stays version 1, so that every caller written before version 2 (and
+#: every number it committed) keeps its items.
+BENCHMARK_VERSION = 2
+
+
+def _check_version(version: int) -> None:
+    """Raise ``ValueError`` unless ``version`` is a key of :data:`BENCHMARK_PHOTOS`."""
+    if isinstance(version, bool) or not isinstance(version, int) or version not in BENCHMARK_PHOTOS:
+        raise ValueError(f"unknown benchmark version {version!r}; versions: {', '.join(map(str, BENCHMARK_PHOTOS))}")
+
+
+def benchmark_images(version: int) -> list[np.ndarray]:
+    """The photographs of benchmark ``version`` as ``uint8 HxWx3`` RGB arrays (fresh copies), in the order of
+    :data:`BENCHMARK_PHOTOS` ``[version]``.  Raises ``ValueError`` for an unknown version and the reading error
+    (naming the file) if one of them cannot be loaded: the benchmark never skips a photograph."""
+    _check_version(version)
+    return [_photo(name).copy() for name in BENCHMARK_PHOTOS[version]]
 
 
 class HeldOutBenchmark(torch.utils.data.Dataset):
     """The fixed held-out benchmark of one restoration ``task``: the same items for every method,
     training seed and sampler.
 
-    With ``crop`` (default :data:`BENCHMARK_CROP`): each photograph of :data:`TEST_IMAGES` is cut
-    into the non-overlapping ``crop x crop`` tiles of a grid centred on it; item ``i`` is a tile of
-    photograph ``i mod n``, the tiles of one photograph taken in an order fixed by
-    :data:`BENCHMARK_SEED`, so ``items`` windows are spread evenly over the photographs and never
-    overlap.  With ``crop=None``: item ``i`` is the whole photograph ``i mod n`` (resized to
-    multiples of 8, as :class:`SyntheticPairs` does), for figures.  The degradation of item ``i``
-    is drawn from ``(BENCHMARK_SEED, i)``: no training seed enters.
+    ``version`` chooses the photographs, :data:`BENCHMARK_PHOTOS` ``[version]`` (``n`` of them): 1 (the default:
+    the benchmark of every study before version 2, item for item) or 2 (:data:`BENCHMARK_VERSION`, for new
+    studies).  ``items`` defaults to the version's full benchmark, :data:`BENCHMARK_WINDOWS` ``[version] * n``
+    (version 1: :data:`BENCHMARK_ITEMS`).
 
-    Items are ``{"x0", "mu", "mask", "name"}`` where ``name`` is ``photo`` or ``photo@top,left``.
+    With ``crop`` (default :data:`BENCHMARK_CROP`): each photograph is cut into the non-overlapping
+    ``crop x crop`` tiles of a grid centred on it; item ``i`` is a tile of photograph ``i mod n``, the tiles of
+    one photograph taken in an order fixed by :data:`BENCHMARK_SEED`, so ``items`` windows are spread evenly
+    over the photographs (the full benchmark: the same number from each) and never overlap; asking for more
+    items than ``n`` times the fewest tiles of a photograph raises ``ValueError``.  With ``crop=None``: item
+    ``i`` is the whole photograph ``i mod n`` (resized to multiples of 8, as :class:`SyntheticPairs` does), for
+    figures.  The degradation of item ``i`` is drawn from ``(BENCHMARK_SEED, i)``: no training seed enters.
+
+    Items are ``{"x0", "mu", "mask", "name"}`` where ``name`` is ``photo`` or ``photo@top,left``.  ``names``
+    lists the version's photographs and ``windows`` the ``(photograph index, top, left)`` of each item.
     Extra keyword ``params`` go to the degradation.
     """
 
-    def __init__(self, task: str, items: int = BENCHMARK_ITEMS, crop: int | None = BENCHMARK_CROP, **params) -> None:
+    def __init__(
+        self, task: str, items: int | None = None, crop: int | None = BENCHMARK_CROP, *, version: int = 1, **params
+    ) -> None:
+        _check_version(version)
+        if items is None:
+            items = BENCHMARK_WINDOWS[version] * len(BENCHMARK_PHOTOS[version])
         if isinstance(items, bool) or not isinstance(items, int) or items < 1:
             raise ValueError(f"items must be a positive int, got {items!r}")
-        self.whole = SyntheticPairs(task, "test", crop=None, length=items, seed=BENCHMARK_SEED, **params)
-        self.task, self.items, self.crop, self.params = task, items, crop, params
-        self.names = embedded_image_names("test")
+        _check_task(task, params)
+        _check_crop(crop)
+        self.task, self.items, self.crop, self.version, self.params = task, items, crop, version, params
+        self.names = list(BENCHMARK_PHOTOS[version])
+        self.images = tuple(_photo_tensor(name) for name in self.names)
         self.windows: list[tuple[int, int, int]] = []  # (photo, top, left) of item i
         if crop is None:
             return
-        _check_crop(crop)
-        images = self.whole.images
         order = torch.Generator().manual_seed(BENCHMARK_SEED)
         tiles = []
-        for image in images:
+        for image in self.images:
             h, w = image.shape[1:]
             rows, cols = h // crop, w // crop
             top0, left0 = (h - rows * crop) // 2, (w - cols * crop) // 2
             grid = [(top0 + r * crop, left0 + c * crop) for r in range(rows) for c in range(cols)]
             tiles.append([grid[k] for k in torch.randperm(len(grid), generator=order).tolist()])
-        available = len(images) * min(len(t) for t in tiles)
+        n = len(self.images)
+        available = n * min(len(t) for t in tiles)
         if items > available:
-            raise ValueError(f"the benchmark has at most {available} non-overlapping {crop}x{crop} windows "
-                             f"({len(images)} test photographs); asked for {items}")
+            raise ValueError(f"benchmark version {version} has at most {available} non-overlapping {crop}x{crop} "
+                             f"windows ({n} photographs); asked for {items}")
         for i in range(items):
-            photo = i % len(images)
-            self.windows.append((photo, *tiles[photo][i // len(images)]))
+            photo = i % n
+            self.windows.append((photo, *tiles[photo][i // n]))
 
     def __len__(self) -> int:
         """Number of items."""
@@ -444,12 +533,14 @@ class HeldOutBenchmark(torch.utils.data.Dataset):
             raise IndexError(f"index {index} out of range for a benchmark of {self.items} items")
         index %= self.items
         if self.crop is None:
-            return {**self.whole[index], "name": self.names[index % len(self.names)]}
-        photo, top, left = self.windows[index]
-        image = self.whole.images[photo]
-        x0 = (image[:, top : top + self.crop, left : left + self.crop].float() / 127.5 - 1.0).contiguous()
+            photo = index % len(self.images)
+            x0, name = _whole_photo(self.images[photo]), self.names[photo]
+        else:
+            photo, top, left = self.windows[index]
+            window = self.images[photo][:, top : top + self.crop, left : left + self.crop]
+            x0, name = (window.float() / 127.5 - 1.0).contiguous(), f"{self.names[photo]}@{top},{left}"
         _, mu, mask = degrade(x0, self.task, generator=_item_generator(BENCHMARK_SEED, index), **self.params)
-        return {"x0": x0, "mu": mu, "mask": mask, "name": f"{self.names[photo]}@{top},{left}"}
+        return {"x0": x0, "mu": mu, "mask": mask, "name": name}
 
 
 #: The placeholder of :func:`parse_pair_pattern`'s templates: the part of a file stem that LQ and GT names share.
