@@ -2,7 +2,8 @@
 
 ``coeffs``    print the coefficient table of a bridge of the family;
 ``train``     train a bridge (or the regression baseline) on the embedded default or on LQ/GT folders;
-``evaluate``  PSNR/SSIM of a checkpoint on held-out images (overall, degraded and intact pixels);
+``evaluate``  PSNR/SSIM of a checkpoint on held-out images (overall, degraded and intact pixels); on request the
+              perceptual distance ST-LPIPS, several draws per item with their spread, set-level distances;
 ``restore``   restore an image file or a folder of images with a checkpoint;
 ``demo``      the main job: train RDBM on deraining for a few CPU minutes, restore, write figures and metrics;
 ``compare``   paired difference of two methods in an items CSV, per task, with its 95 % interval;
@@ -178,35 +179,63 @@ def _cmd_train(args) -> int:
 
 def _cmd_evaluate(args) -> int:
     from .checkpoints import load_trained
-    from .evaluation import ITEM_COLUMNS, check_restore_options, evaluate, item_rows
+    from .diversity import check_draws
+    from .evaluation import check_restore_options, evaluate, item_columns, item_rows
     from .metrics import append_rows
+    if args.perceptual:
+        from .perceptual import weights_path
+        weights_path()  # the install line, before loading anything
     device = _network_device(args)
     model, path, config = load_trained(args.checkpoint, device=device)
     options = sampler_options_from_flags(args)
-    check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options,
-                          tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
-                          tile_norm_refine=args.tile_norm_refine,
-                          tile_norm_tolerance=args.tile_norm_tolerance)
+    kwargs = check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap,
+                                   options=options, tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
+                                   tile_norm_refine=args.tile_norm_refine,
+                                   tile_norm_tolerance=args.tile_norm_tolerance)
+    if args.draws is not None:
+        check_draws(args.draws, path, args.sampler, kwargs)
     dataset = _eval_dataset(args, config)
+    columns = item_columns(perceptual=args.perceptual, draws=args.draws is not None)
     if args.items and Path(args.items).exists():  # fail before the work if the file cannot take the rows
-        append_rows(args.items, [], ITEM_COLUMNS)
+        append_rows(args.items, [], columns)
     res = evaluate(model, path, dataset, steps=args.steps, out_dir=args.out, sampler=args.sampler, device=device,
                    seed=args.seed, progress=not args.json, tile=args.tile, overlap=args.overlap, half=args.half,
                    options=options, tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
-                   tile_norm_refine=args.tile_norm_refine, tile_norm_tolerance=args.tile_norm_tolerance)
+                   tile_norm_refine=args.tile_norm_refine, tile_norm_tolerance=args.tile_norm_tolerance,
+                   perceptual=args.perceptual, draws=args.draws, distribution=args.distribution)
     if args.items:
         task = args.task or config.task or "folder"
         method = args.method or (config.bridge if config.noise is None else f"{config.bridge}-{config.noise}")
-        append_rows(args.items, item_rows(res, task, method, config.seed), ITEM_COLUMNS)
+        append_rows(args.items, item_rows(res, task, method, config.seed), columns)
     if args.json:
         print(dumps_json(res))
     else:
         _print_summary("evaluation", res["summary"])
+        _print_beyond_psnr(res["summary"])
         if args.out:
             print(f"wrote {Path(args.out) / 'metrics.json'}, metrics.csv and restorations.png")
         if args.items:
             print(f"appended {len(res['images'])} rows to {args.items}")
     return 0
+
+
+def _print_beyond_psnr(summary: dict) -> None:
+    """The lines of evaluate's --perceptual, --draws and --distribution (those present in ``summary``)."""
+    if "lpips_st" in summary:
+        print(f"ST-LPIPS (lower is better): input {summary['input_lpips_st']:.4f} -> restored "
+              f"{summary['lpips_st']:.4f}")
+    if "draws" in summary:
+        lpips = (f"; ST-LPIPS {summary['lpips_st_draws']:.4f}, of their mean {summary['lpips_st_mean_of_draws']:.4f}"
+                 if "lpips_st_draws" in summary else "")
+        print(f"{summary['draws']} draws per item: PSNR {summary['psnr_draws']:.2f} dB, of their mean "
+              f"{summary['psnr_mean_of_draws']:.2f} dB{lpips}; spread {summary['spread']:.4f}, error within 2 "
+              f"spreads {summary['coverage_2sd']:.3f} (calibrated draws: {summary['coverage_2sd_nominal']:.3f}), "
+              f"spread-error correlation {summary['spread_error_corr']:.3f}")
+    if "swd" in summary:
+        bands = ", ".join(f"{v:+.1f}" for v in summary["spectrum_db"])
+        print(f"sliced Wasserstein distance (1e-3, lower is better): input {summary['input_swd']:.1f} -> restored "
+              f"{summary['swd']:.1f} [{summary['swd_low']:.1f}, {summary['swd_high']:.1f}]; power spectrum against "
+              f"the truth by band, low to high frequency (dB): {bands}")
 
 
 def _network_device(args):
@@ -416,7 +445,9 @@ def build_parser(prog: str = "rdbm") -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="PSNR/SSIM of a checkpoint on held-out images",
                        description="Restore held-out images and report PSNR/SSIM overall, on degraded pixels and "
-                                   "on intact pixels, for the input and for the restoration.")
+                                   "on intact pixels, for the input and for the restoration; with --perceptual, "
+                                   "--draws and --distribution also a perceptual distance, the spread of several "
+                                   "draws and its calibration, and distances between the sets of images.")
     p.add_argument("--checkpoint", required=True)
     data_args(p)
     sampler_args(p)
@@ -427,6 +458,17 @@ def build_parser(prog: str = "rdbm") -> argparse.ArgumentParser:
     p.add_argument("--method", help="method name in the --items rows (default: the checkpoint's bridge)")
     p.add_argument("--out", help="folder for metrics.json, metrics.csv and restorations.png")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--perceptual", action="store_true",
+                   help="also the shift-tolerant LPIPS distance lpips_st (lower is better; needs the weights: "
+                        'pip install -e ".[perceptual]")')
+    p.add_argument("--draws", type=int, default=None, metavar="K",
+                   help="restore each item K >= 2 times with a stochastic sampler (implicit with --eta > 0, "
+                        "euler-maruyama, exact-sde), each draw seeded from (--seed, item, draw): the draws' PSNR "
+                        "and that of their mean, their per-pixel spread and its calibration (the metrics of draw 0 "
+                        "fill the usual columns)")
+    p.add_argument("--distribution", action="store_true",
+                   help="also the sliced Wasserstein distance of the restorations' and truths' multi-scale patches "
+                        "(with a bootstrap interval over the photographs) and their power spectrum ratio by band")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("restore", help="restore an image or a folder of images",

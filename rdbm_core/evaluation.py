@@ -207,6 +207,9 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
     for i in tqdm(range(len(dataset)), desc="restore", disable=not progress, dynamic_ncols=True):
         item = dataset[i]
         x0, mu = item["x0"], item["mu"]
+        if distribution and shown[2] and x0.shape != shown[2][0].shape:
+            raise ValueError(f"--distribution needs items of one size (windows, not whole photographs): item {i} is "
+                             f"{x0.shape[-1]}x{x0.shape[-2]}, item 0 {shown[2][0].shape[-1]}x{shown[2][0].shape[-2]}")
         mask = degraded_mask(x0, mu)
         outs = [restore(model, path, mu[None].to(device), steps=steps, sampler=sampler, eta=eta,
                         generator=generator if draws is None else draw_generator(seed, i, k, device),
@@ -239,9 +242,6 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
 
 def _distribution_summary(inputs: list, restored: list, truths: list, names: list, seed: int) -> dict:
     """The set-level keys of :func:`evaluate` with ``distribution=True``."""
-    if len({tuple(x.shape) for x in truths}) > 1:
-        raise ValueError("the sliced Wasserstein distance needs items of one size (a benchmark of windows, not "
-                         "whole photographs of several sizes)")
     out, inp = (sliced_wasserstein(x, truths, names, seed=seed) for x in (restored, inputs))
     spectrum, input_spectrum = spectrum_ratio(restored, truths), spectrum_ratio(inputs, truths)
     return {"swd": out["swd"], "swd_low": out["low"], "swd_high": out["high"], "input_swd": inp["swd"],

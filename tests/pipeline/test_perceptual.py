@@ -11,6 +11,7 @@ import torch
 from quality_images import blur, noisy, photo
 
 from rdbm_core import perceptual
+from rdbm_core.cli import main
 from rdbm_core.perceptual import MIN_SIZE, PerceptualUnavailable, lpips_st
 
 needs_weights = pytest.mark.skipif(not perceptual.available(), reason='needs the extra: pip install -e ".[perceptual]"')
@@ -75,9 +76,13 @@ def without_weights(monkeypatch):
     perceptual.lpips_network.cache_clear()
 
 
-def test_without_the_extra_the_error_says_how_to_install(without_weights):
+def test_without_the_extra_the_error_says_how_to_install(without_weights, tiny_checkpoint, capsys):
     assert not perceptual.available()
     with pytest.raises(PerceptualUnavailable, match=r'pip install -e "\.\[perceptual\]"'):
         lpips_st(torch.zeros(3, 32, 32), torch.zeros(3, 32, 32))
     with pytest.raises(ValueError):  # the command line's one-line errors
         perceptual.weights_path()
+    assert main(["evaluate", "--checkpoint", tiny_checkpoint, "--task", "derain", "--images", "1",
+                 "--perceptual"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.strip().endswith('pip install -e ".[perceptual]"'), err
