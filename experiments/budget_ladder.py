@@ -15,6 +15,16 @@ batch of step ``k`` from ``(seed, k)`` alone, so the network at a rung is the on
 steps gives (``rdbm_core.training``: a resumed run reproduces an uninterrupted one). Every chain reaches rung
 ``r`` before any chain trains past it, so the cheap rungs are complete first.
 
+The evaluation phase (``python -m experiments budget_ladder evaluate --runs DIR``) restores version 2 of the
+held-out benchmark (:data:`rdbm_core.data.BENCHMARK_VERSION`: 12 windows of each of 12 photographs) with every
+trained network, in the settings of :data:`SAMPLINGS`: the regression network in one pass; a bridge with the
+deterministic implicit sampler (``eta = 0``, 10 steps) and with the stochastic one (``eta = 1``, 10 steps,
+:data:`DRAWS` draws per item: one draw's metrics, the mean of the draws', their spread and its calibration).
+Every item gets PSNR, SSIM and the ST-LPIPS distance; one row per (network, sampling, item) goes to
+``items.csv``, whose ``method`` names the network and the sampling (``rdbm-tiny-4000-eta0``,
+``regression-tiny-4000``), so ``python -m rdbm_core compare items.csv --a ... --b ...`` pairs them by seed and
+item; the set-level sliced Wasserstein distance of each (network, sampling) goes to ``sets.csv``.
+
 Resumable: each exported rung is a row of ``experiments/results/budget_ladder/networks.csv`` (appended and
 flushed at once; rows present are skipped) and a weights file ``<runs>/<chain>/steps_<N>.safetensors``; a chain
 killed between rungs resumes from its last checkpoint (written every 250 steps).
@@ -39,6 +49,14 @@ from .provenance import file_sha256, provenance, write_provenance
 
 FOLDER = RESULTS / "budget_ladder"
 NETWORKS_CSV = FOLDER / "networks.csv"
+ITEMS_CSV = FOLDER / "items.csv"
+SETS_CSV = FOLDER / "sets.csv"
+#: sampling settings of the evaluation: label -> (sampler, eta, draws); the regression network has one pass
+SAMPLINGS = {"eta0": ("implicit", 0.0, None), "eta1": ("implicit", 1.0, 4)}
+#: draws per item of the stochastic sampling
+DRAWS = SAMPLINGS["eta1"][2]
+SAMPLE_STEPS = 10
+SET_COLUMNS = ("task", "method", "seed", "swd", "swd_low", "swd_high", "input_swd", "wall_s")
 NETWORK_COLUMNS = ("task", "method", "preset", "norm", "seed", "steps", "weights", "sha256", "train_wall_s",
                    "loss_last_50")
 
@@ -140,6 +158,71 @@ def cmd_train(args) -> int:
     return 0
 
 
+def method_label(row: dict, sampling: str | None) -> str:
+    """The ``method`` of an evaluation row: network (method, preset, norm, steps) and sampling."""
+    norm = "" if (row.get("norm") or "group") == "group" else f"-{row['norm']}"
+    base = f"{row['method']}-{row['preset']}{norm}-{row['steps']}"
+    return base if sampling is None else f"{base}-{sampling}"
+
+
+def evaluate_network(weights: Path, row: dict, sampling: str | None):
+    """Item rows and the set row of one network under one sampling (``None``: the regression pass)."""
+    from rdbm_core.checkpoints import load_trained
+    from rdbm_core.data import BENCHMARK_VERSION, HeldOutBenchmark
+    from rdbm_core.evaluation import evaluate, item_rows
+
+    model, path, _ = load_trained(weights)
+    data = HeldOutBenchmark(row["task"], crop=64, version=BENCHMARK_VERSION)
+    sampler, eta, draws = SAMPLINGS[sampling] if sampling else ("implicit", None, None)
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        res = evaluate(model, path, data, steps=SAMPLE_STEPS, sampler=sampler, eta=eta, seed=int(row["seed"]),
+                       progress=False, perceptual=True, draws=draws, distribution=True)
+    label = method_label(row, sampling)
+    s = res["summary"]
+    sets = {"task": row["task"], "method": label, "seed": int(row["seed"]),
+            **{k: round(float(s[k]), 6) for k in ("swd", "swd_low", "swd_high", "input_swd")},
+            "wall_s": round(time.perf_counter() - t0, 1)}
+    return item_rows(res, row["task"], label, int(row["seed"])), sets
+
+
+def cmd_evaluate(args) -> int:
+    from rdbm_core.evaluation import item_columns
+    from rdbm_core.perceptual import weights_path
+    weights_path()  # one clear line without the perceptual extra, before any work
+    runs = Path(args.runs)
+    networks = read_rows(NETWORKS_CSV) if NETWORKS_CSV.exists() else []
+    done = {(r["task"], r["method"], r["seed"]) for r in (read_rows(SETS_CSV) if SETS_CSV.exists() else [])}
+    jobs = [(r, sampling) for r in networks
+            for sampling in ((None,) if r["method"] == "regression" else tuple(SAMPLINGS))
+            if (r["task"], method_label(r, sampling), r["seed"]) not in done]
+    missing = [r["weights"] for r, _ in jobs if not (runs / r["weights"]).is_file()]
+    print(f"budget ladder evaluation: {len(networks)} networks, {len(jobs)} (network, sampling) to evaluate"
+          + (f"; {len(set(missing))} weights files not in {runs} (skipped)" if missing else ""), flush=True)
+    t0 = time.perf_counter()
+    evaluated = []
+    for k, (row, sampling) in enumerate(jobs, 1):
+        weights = runs / row["weights"]
+        if not weights.is_file():
+            continue
+        if file_sha256(weights) != row["sha256"]:
+            raise SystemExit(f"{weights}: its SHA-256 differs from networks.csv's; retrain that chain")
+        items, sets = evaluate_network(weights, row, sampling)
+        columns = item_columns(perceptual=True, draws=True)  # one layout for every sampling: nan where none
+        append_rows(ITEMS_CSV, [{k: r.get(k, float("nan")) for k in columns} for r in items], columns)
+        append_rows(SETS_CSV, [sets], SET_COLUMNS)
+        evaluated.append(weights)
+        print(f"[{k}/{len(jobs)}] {sets['method']} seed {sets['seed']} ({row['task']}): "
+              f"PSNR {np.mean([r['psnr'] for r in items]):.2f} dB, ST-LPIPS "
+              f"{np.mean([r['lpips_st'] for r in items]):.4f}, SWD {sets['swd']:.4f} ({sets['wall_s']:.0f} s)",
+              flush=True)
+    write_provenance(FOLDER, {"study": "budget_ladder", "phase": "evaluate", "samplings": SAMPLINGS,
+                              "sample_steps": SAMPLE_STEPS,
+                              **provenance(wall_s=time.perf_counter() - t0, networks=sorted(set(evaluated)))},
+                     name="provenance_evaluate.json")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments budget_ladder", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -147,6 +230,9 @@ def main(argv=None) -> int:
     q.add_argument("--runs", default="runs/budget_ladder", help="folder of the chains' checkpoints and weights")
     q.add_argument("--shard", default="0/1", help="I/N: train every N-th chain, from the I-th")
     q.set_defaults(func=cmd_train)
+    q = sub.add_parser("evaluate", help="evaluate every trained rung on benchmark v2 (resumable)")
+    q.add_argument("--runs", default="runs/budget_ladder", help="folder of the chains' weights")
+    q.set_defaults(func=cmd_evaluate)
     args = p.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     return args.func(args)

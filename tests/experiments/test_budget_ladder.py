@@ -61,3 +61,34 @@ def test_train_command_resumes_and_skips_what_is_done(tmp_path, monkeypatch, cap
     assert ladder.main(["train", "--runs", str(tmp_path / "runs")]) == 0
     assert "4 of 4 rungs done, 0 to train" in capsys.readouterr().out
     assert len(read_rows(tmp_path / "results" / "networks.csv")) == 4
+
+
+def test_evaluate_command_writes_items_and_sets_once(tmp_path, monkeypatch, capsys):
+    """Two tiny networks (regression and GOUB, 2 iterations) evaluated on a 4-item benchmark v2 stand-in: one
+    items row per (network, sampling, item) with PSNR and ST-LPIPS, the stochastic sampling with its draws, one
+    sets row per (network, sampling); a second run evaluates nothing. Mutation that fails: labels without the
+    sampling (eta0 and eta1 rows of one network collide and the second run re-evaluates)."""
+    import pytest
+    from rdbm_core import perceptual
+    if not perceptual.available():
+        pytest.skip("the perceptual extra is not installed")
+    from rdbm_core import data
+    monkeypatch.setattr(ladder, "LADDER", (("tiny", ("derain",), ("regression", "goub"), (0,), (2,), "group"),))
+    monkeypatch.setattr(ladder, "LadderConfig", lambda: TINY)
+    for name, value in (("FOLDER", tmp_path / "r"), ("NETWORKS_CSV", tmp_path / "r" / "networks.csv"),
+                        ("ITEMS_CSV", tmp_path / "r" / "items.csv"), ("SETS_CSV", tmp_path / "r" / "sets.csv")):
+        monkeypatch.setattr(ladder, name, value)
+    monkeypatch.setattr(ladder, "SAMPLE_STEPS", 2)
+    real = data.HeldOutBenchmark
+    monkeypatch.setattr(data, "HeldOutBenchmark", lambda task, crop, version: real(task, items=4, crop=32,
+                                                                                    version=version))
+    assert ladder.main(["train", "--runs", str(tmp_path / "runs")]) == 0
+    assert ladder.main(["evaluate", "--runs", str(tmp_path / "runs")]) == 0
+    items, sets = read_rows(tmp_path / "r" / "items.csv"), read_rows(tmp_path / "r" / "sets.csv")
+    assert sorted({r["method"] for r in items}) == ["goub-tiny-2-eta0", "goub-tiny-2-eta1", "regression-tiny-2"]
+    assert len(items) == 3 * 4 and len(sets) == 3
+    eta1 = [r for r in items if r["method"].endswith("eta1")]
+    assert all(float(r["lpips_st"]) >= 0 and r["psnr_mean_of_draws"] not in ("", "nan") for r in eta1)
+    capsys.readouterr()
+    assert ladder.main(["evaluate", "--runs", str(tmp_path / "runs")]) == 0
+    assert "0 (network, sampling) to evaluate" in capsys.readouterr().out
