@@ -5,6 +5,7 @@
 Studies:
 
 * :mod:`~experiments.budget_ladder` — regression, RDBM and GOUB at growing training budgets.
+* :mod:`~experiments.reanalysis_v1` — the README's comparison claims under the hierarchical interval.
 
 Every result file of a study lives in ``experiments/results/<study>/`` beside a provenance record
 (:func:`experiments.provenance.write_provenance`: commit and dirty flag, torch version, device, threads,
@@ -16,4 +17,4 @@ from pathlib import Path
 #: the folder of every study's results
 RESULTS = Path(__file__).resolve().parent / "results"
 
-STUDIES = ("budget_ladder",)
+STUDIES = ("budget_ladder", "reanalysis_v1")
