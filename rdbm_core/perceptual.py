@@ -42,11 +42,12 @@ INSTALL = 'pip install -e ".[perceptual]"'
 #: Smallest image side the network takes (the third blur pool's reflection padding needs 3 pixels).
 MIN_SIZE = 21
 
+#: (slice, index) of the 5 convolutions in the wheel's ``net.slice<s>.<i>`` modules.
+_CONVS = ((1, 0), (2, 5), (3, 9), (4, 11), (5, 13))
 #: The wheel's state-dict keys -> this module's.
 _KEYS = {"scaling_layer.shift": "shift", "scaling_layer.scale": "scale",
          "net.slice1.1.filt": "blur1", "net.slice2.4.filt": "blur2", "net.slice3.8.filt": "blur3",
-         **{f"net.slice{s}.{i}.{p}": f"conv{n}.{p}" for n, (s, i) in enumerate(((1, 0), (2, 5), (3, 9), (4, 11),
-                                                                                 (5, 13)), 1) for p in ("weight", "bias")},
+         **{f"net.slice{s}.{i}.{p}": f"conv{n}.{p}" for n, (s, i) in enumerate(_CONVS, 1) for p in ("weight", "bias")},
          **{f"lin{k}.model.1.weight": f"head{k + 1}" for k in range(5)}}
 
 
