@@ -19,7 +19,8 @@ The evaluation phase (``python -m experiments budget_ladder evaluate --runs DIR`
 held-out benchmark (:data:`rdbm_core.data.BENCHMARK_VERSION`: 12 windows of each of 12 photographs) with every
 trained network, in the settings of :data:`SAMPLINGS`: the regression network in one pass; a bridge with the
 deterministic implicit sampler (``eta = 0``, 10 steps) and with the stochastic one (``eta = 1``, 10 steps,
-:data:`DRAWS` draws per item: one draw's metrics, the mean of the draws', their spread and its calibration).
+4 draws per item: one draw's metrics, the mean of the draws', their spread and its calibration): the samplings
+``eta0`` and ``eta1`` of :data:`experiments.networks.SAMPLINGS`.
 Every item gets PSNR, SSIM and the ST-LPIPS distance; one row per (network, sampling, item) goes to
 ``items.csv``, whose ``method`` names the network and the sampling (``rdbm-tiny-4000-eta0``,
 ``regression-tiny-4000``), so ``python -m rdbm_core compare items.csv --a ... --b ...`` pairs them by seed and
@@ -34,29 +35,25 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from rdbm_core.checkpoints import export_weights
-from rdbm_core.comparison import method_config, Budget
+from rdbm_core.comparison import Budget, method_config
 from rdbm_core.metrics import append_rows, read_rows
 
 from . import RESULTS
+from .networks import ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, train_to
 from .provenance import file_sha256, provenance, write_provenance
 
 FOLDER = RESULTS / "budget_ladder"
 NETWORKS_CSV = FOLDER / "networks.csv"
 ITEMS_CSV = FOLDER / "items.csv"
 SETS_CSV = FOLDER / "sets.csv"
-#: sampling settings of the evaluation: label -> (sampler, eta, draws); the regression network has one pass
-SAMPLINGS = {"eta0": ("implicit", 0.0, None), "eta1": ("implicit", 1.0, 4)}
-#: draws per item of the stochastic sampling
-DRAWS = SAMPLINGS["eta1"][2]
-SAMPLE_STEPS = 10
-SET_COLUMNS = ("task", "method", "seed", "swd", "swd_low", "swd_high", "input_swd", "wall_s")
+#: the samplings of a bridge network (:data:`experiments.networks.SAMPLINGS`); the regression network has one pass
+LADDER_SAMPLINGS = ("eta0", "eta1")
 NETWORK_COLUMNS = ("task", "method", "preset", "norm", "seed", "steps", "weights", "sha256", "train_wall_s",
                    "loss_last_50")
 
@@ -110,26 +107,15 @@ def schedule(all_chains: list[Chain]) -> list[tuple[Chain, int]]:
 
 def train_rung(chain: Chain, steps: int, runs: Path, ladder: LadderConfig) -> dict:
     """Train (or resume) ``chain`` to ``steps`` and export its EMA weights; return its networks.csv row."""
-    from rdbm_core.training import train
-
-    out = runs / chain.name
     budget = Budget(steps=steps, batch=ladder.batch, crop=ladder.crop, preset=chain.preset, lr=ladder.lr,
                     pool=ladder.pool, device="cpu")
-    config = method_config(chain.task, chain.method, chain.seed, budget, str(out))
-    config = type(config).from_dict({**asdict(config), "ckpt_every": ladder.ckpt_every, "unet_norm": chain.norm})
-    ckpt = out / "checkpoint.pt"
-    t0 = time.perf_counter()
-    result = train(config, resume=ckpt if ckpt.is_file() else None, progress=False)
-    if result["step"] != steps:
-        raise RuntimeError(f"{chain.name}: trained to step {result['step']}, expected {steps}")
-    weights = export_weights(ckpt, out / f"steps_{steps}.safetensors")
-    wall_file = out / "train_wall_s.txt"  # cumulative training wall time of the chain, across sittings
-    wall = (float(wall_file.read_text()) if wall_file.exists() else 0.0) + time.perf_counter() - t0
-    wall_file.write_text(f"{wall:.1f}")
+    config = method_config(chain.task, chain.method, chain.seed, budget, str(runs / chain.name))
+    config = replace(config, ckpt_every=ladder.ckpt_every, unet_norm=chain.norm)
+    result, weights = train_to(config, steps)
     return {"task": chain.task, "method": chain.method, "preset": chain.preset, "norm": chain.norm,
-            "seed": chain.seed, "steps": steps,
-            "weights": f"{chain.name}/{weights.name}", "sha256": file_sha256(weights),
-            "train_wall_s": round(wall, 1), "loss_last_50": round(float(np.mean(result["losses"][-50:])), 6)}
+            "seed": chain.seed, "steps": steps, "weights": f"{chain.name}/{weights.name}",
+            "sha256": file_sha256(weights), "train_wall_s": round(result["run_wall_s"], 1),
+            "loss_last_50": round(float(np.mean(result["losses"][-50:])), 6)}
 
 
 def cmd_train(args) -> int:
@@ -165,36 +151,14 @@ def method_label(row: dict, sampling: str | None) -> str:
     return base if sampling is None else f"{base}-{sampling}"
 
 
-def evaluate_network(weights: Path, row: dict, sampling: str | None):
-    """Item rows and the set row of one network under one sampling (``None``: the regression pass)."""
-    from rdbm_core.checkpoints import load_trained
-    from rdbm_core.data import BENCHMARK_VERSION, HeldOutBenchmark
-    from rdbm_core.evaluation import evaluate, item_rows
-
-    model, path, _ = load_trained(weights)
-    data = HeldOutBenchmark(row["task"], crop=64, version=BENCHMARK_VERSION)
-    sampler, eta, draws = SAMPLINGS[sampling] if sampling else ("implicit", None, None)
-    t0 = time.perf_counter()
-    with torch.no_grad():
-        res = evaluate(model, path, data, steps=SAMPLE_STEPS, sampler=sampler, eta=eta, seed=int(row["seed"]),
-                       progress=False, perceptual=True, draws=draws, distribution=True)
-    label = method_label(row, sampling)
-    s = res["summary"]
-    sets = {"task": row["task"], "method": label, "seed": int(row["seed"]),
-            **{k: round(float(s[k]), 6) for k in ("swd", "swd_low", "swd_high", "input_swd")},
-            "wall_s": round(time.perf_counter() - t0, 1)}
-    return item_rows(res, row["task"], label, int(row["seed"])), sets
-
-
 def cmd_evaluate(args) -> int:
-    from rdbm_core.evaluation import item_columns
     from rdbm_core.perceptual import weights_path
     weights_path()  # one clear line without the perceptual extra, before any work
     runs = Path(args.runs)
     networks = read_rows(NETWORKS_CSV) if NETWORKS_CSV.exists() else []
     done = {(r["task"], r["method"], r["seed"]) for r in (read_rows(SETS_CSV) if SETS_CSV.exists() else [])}
     jobs = [(r, sampling) for r in networks
-            for sampling in ((None,) if r["method"] == "regression" else tuple(SAMPLINGS))
+            for sampling in ((None,) if r["method"] == "regression" else LADDER_SAMPLINGS)
             if (r["task"], method_label(r, sampling), r["seed"]) not in done]
     missing = [r["weights"] for r, _ in jobs if not (runs / r["weights"]).is_file()]
     print(f"budget ladder evaluation: {len(networks)} networks, {len(jobs)} (network, sampling) to evaluate"
@@ -207,17 +171,16 @@ def cmd_evaluate(args) -> int:
             continue
         if file_sha256(weights) != row["sha256"]:
             raise SystemExit(f"{weights}: its SHA-256 differs from networks.csv's; retrain that chain")
-        items, sets = evaluate_network(weights, row, sampling)
-        columns = item_columns(perceptual=True, draws=True)  # one layout for every sampling: nan where none
-        append_rows(ITEMS_CSV, [{k: r.get(k, float("nan")) for k in columns} for r in items], columns)
+        items, sets = evaluate_weights(weights, row["task"], int(row["seed"]), method_label(row, sampling), sampling)
+        append_rows(ITEMS_CSV, items, ITEM_COLUMNS)
         append_rows(SETS_CSV, [sets], SET_COLUMNS)
         evaluated.append(weights)
         print(f"[{k}/{len(jobs)}] {sets['method']} seed {sets['seed']} ({row['task']}): "
               f"PSNR {np.mean([r['psnr'] for r in items]):.2f} dB, ST-LPIPS "
               f"{np.mean([r['lpips_st'] for r in items]):.4f}, SWD {sets['swd']:.4f} ({sets['wall_s']:.0f} s)",
               flush=True)
-    write_provenance(FOLDER, {"study": "budget_ladder", "phase": "evaluate", "samplings": SAMPLINGS,
-                              "sample_steps": SAMPLE_STEPS,
+    write_provenance(FOLDER, {"study": "budget_ladder", "phase": "evaluate",
+                              "samplings": {k: asdict(SAMPLINGS[k]) for k in LADDER_SAMPLINGS},
                               **provenance(wall_s=time.perf_counter() - t0, networks=sorted(set(evaluated)))},
                      name="provenance_evaluate.json")
     return 0

@@ -72,16 +72,17 @@ def test_evaluate_command_writes_items_and_sets_once(tmp_path, monkeypatch, caps
     from rdbm_core import perceptual
     if not perceptual.available():
         pytest.skip("the perceptual extra is not installed")
-    from rdbm_core import data
+    from experiments import networks
     monkeypatch.setattr(ladder, "LADDER", (("tiny", ("derain",), ("regression", "goub"), (0,), (2,), "group"),))
     monkeypatch.setattr(ladder, "LadderConfig", lambda: TINY)
     for name, value in (("FOLDER", tmp_path / "r"), ("NETWORKS_CSV", tmp_path / "r" / "networks.csv"),
                         ("ITEMS_CSV", tmp_path / "r" / "items.csv"), ("SETS_CSV", tmp_path / "r" / "sets.csv")):
         monkeypatch.setattr(ladder, name, value)
-    monkeypatch.setattr(ladder, "SAMPLE_STEPS", 2)
-    real = data.HeldOutBenchmark
-    monkeypatch.setattr(data, "HeldOutBenchmark", lambda task, crop, version: real(task, items=4, crop=32,
-                                                                                    version=version))
+    short = {k: networks.Sampling(v.sampler, v.eta, v.draws, 2) for k, v in networks.SAMPLINGS.items()}
+    monkeypatch.setattr(networks, "SAMPLINGS", short)
+    real = networks.HeldOutBenchmark
+    monkeypatch.setattr(networks, "HeldOutBenchmark", lambda task, items, crop, version: real(task, items=4, crop=32,
+                                                                                               version=version))
     assert ladder.main(["train", "--runs", str(tmp_path / "runs")]) == 0
     assert ladder.main(["evaluate", "--runs", str(tmp_path / "runs")]) == 0
     items, sets = read_rows(tmp_path / "r" / "items.csv"), read_rows(tmp_path / "r" / "sets.csv")

@@ -1,0 +1,91 @@
+"""What every study does with a network: train it (or resume it) to a number of iterations and export its
+weights; restore the held-out benchmark with it under a named sampling and measure every item.
+
+A *sampling* (:class:`Sampling`, registered in :data:`SAMPLINGS`) fixes the sampler, its ``eta``, the number of
+draws per item and the sampler steps; the regression network has one pass (``sampling=None``). An evaluation
+writes one row per item (:data:`ITEM_COLUMNS`: PSNR, SSIM, ST-LPIPS, and the draw metrics of a sampling with
+draws, ``nan`` elsewhere, so one CSV holds every sampling) and one row per set (:data:`SET_COLUMNS`: the sliced
+Wasserstein distance with its interval over the photographs).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rdbm_core.checkpoints import export_weights, load_trained
+from rdbm_core.data import BENCHMARK_VERSION, HeldOutBenchmark
+from rdbm_core.evaluation import evaluate, item_columns, item_rows
+
+__all__ = ["Sampling", "SAMPLINGS", "ITEM_COLUMNS", "SET_COLUMNS", "train_to", "evaluate_weights"]
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How a bridge network restores: ``sampler`` with ``eta`` (``None`` for a sampler without it), ``draws``
+    per item (``None``: one restoration) and ``steps``."""
+
+    sampler: str
+    eta: float | None
+    draws: int | None
+    steps: int
+
+
+#: the samplings the studies use, by the label that ends a result's ``method``
+SAMPLINGS = {
+    "eta0": Sampling("implicit", 0.0, None, 10),
+    "eta1": Sampling("implicit", 1.0, 4, 10),
+    "eta1x8": Sampling("implicit", 1.0, 8, 10),
+    "em100": Sampling("euler-maruyama", None, None, 100),
+}
+#: columns of an items CSV that holds every sampling
+ITEM_COLUMNS = item_columns(perceptual=True, draws=True)
+SET_COLUMNS = ("task", "method", "seed", "swd", "swd_low", "swd_high", "input_swd", "wall_s")
+
+
+def train_to(config, steps: int) -> tuple[dict, Path]:
+    """Train ``config`` (its ``out`` folder) to ``steps`` iterations, resuming ``out/checkpoint.pt`` when it is
+    there, and export the EMA weights to ``out/steps_<steps>.safetensors``; return the training result and the
+    weights file. The wall time spent on the run, summed over resumptions, is kept in ``out/train_wall_s.txt``
+    and returned as ``result["run_wall_s"]``."""
+    from dataclasses import replace
+
+    from rdbm_core.training import train
+
+    out = Path(config.out)
+    ckpt = out / "checkpoint.pt"
+    t0 = time.perf_counter()
+    result = train(replace(config, steps=steps), resume=ckpt if ckpt.is_file() else None, progress=False)
+    if result["step"] != steps:
+        raise RuntimeError(f"{out.name}: trained to iteration {result['step']}, expected {steps}")
+    weights = export_weights(ckpt, out / f"steps_{steps}.safetensors")
+    wall_file = out / "train_wall_s.txt"
+    wall = (float(wall_file.read_text()) if wall_file.exists() else 0.0) + time.perf_counter() - t0
+    wall_file.write_text(f"{wall:.1f}")
+    return {**result, "run_wall_s": wall}, weights
+
+
+def evaluate_weights(weights, task: str, seed: int, method: str, sampling: str | None,
+                     version: int = BENCHMARK_VERSION, items: int | None = None) -> tuple[list[dict], dict]:
+    """Restore benchmark ``version`` of ``task`` (all its items, or the first ``items``) with the network of
+    ``weights`` under ``sampling`` (a key of :data:`SAMPLINGS`; ``None``: the regression pass) and the noise of
+    ``seed``; return its item rows (:data:`ITEM_COLUMNS`, labelled ``method``) and its set row
+    (:data:`SET_COLUMNS`)."""
+    model, path, _ = load_trained(weights)
+    if (path is None) != (sampling is None):
+        raise ValueError(f"{Path(weights).name}: sampling {sampling!r} for a {'regression' if path is None else 'bridge'}"
+                         " network")
+    spec = SAMPLINGS[sampling] if sampling else Sampling("implicit", None, None, 1)
+    data = HeldOutBenchmark(task, items=items, crop=64, version=version)
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        res = evaluate(model, path, data, steps=spec.steps, sampler=spec.sampler, eta=spec.eta, seed=seed,
+                       progress=False, perceptual=True, draws=spec.draws, distribution=True)
+    rows = [{k: r.get(k, float("nan")) for k in ITEM_COLUMNS} for r in item_rows(res, task, method, seed)]
+    s = res["summary"]
+    sets = {"task": task, "method": method, "seed": seed,
+            **{k: round(float(s[k]), 6) for k in ("swd", "swd_low", "swd_high", "input_swd")},
+            "wall_s": round(time.perf_counter() - t0, 1)}
+    return rows, sets
