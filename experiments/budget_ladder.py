@@ -171,7 +171,7 @@ def cmd_evaluate(args) -> int:
             continue
         if file_sha256(weights) != row["sha256"]:
             raise SystemExit(f"{weights}: its SHA-256 differs from networks.csv's; retrain that chain")
-        items, sets = evaluate_weights(weights, row["task"], int(row["seed"]), method_label(row, sampling), sampling)
+        items, sets, _ = evaluate_weights(weights, row["task"], int(row["seed"]), method_label(row, sampling), sampling)
         append_rows(ITEMS_CSV, items, ITEM_COLUMNS)
         append_rows(SETS_CSV, [sets], SET_COLUMNS)
         evaluated.append(weights)

@@ -68,11 +68,11 @@ def train_to(config, steps: int) -> tuple[dict, Path]:
 
 
 def evaluate_weights(weights, task: str, seed: int, method: str, sampling: str | None,
-                     version: int = BENCHMARK_VERSION, items: int | None = None) -> tuple[list[dict], dict]:
+                     version: int = BENCHMARK_VERSION, items: int | None = None) -> tuple[list[dict], dict, list[dict]]:
     """Restore benchmark ``version`` of ``task`` (all its items, or the first ``items``) with the network of
     ``weights`` under ``sampling`` (a key of :data:`SAMPLINGS`; ``None``: the regression pass) and the noise of
-    ``seed``; return its item rows (:data:`ITEM_COLUMNS`, labelled ``method``) and its set row
-    (:data:`SET_COLUMNS`)."""
+    ``seed``; return its item rows (:data:`ITEM_COLUMNS`, labelled ``method``), its set row (:data:`SET_COLUMNS`)
+    and the item rows of the degraded inputs (labelled ``input``)."""
     model, path, _ = load_trained(weights)
     if (path is None) != (sampling is None):
         raise ValueError(f"{Path(weights).name}: sampling {sampling!r} for a {'regression' if path is None else 'bridge'}"
@@ -83,9 +83,10 @@ def evaluate_weights(weights, task: str, seed: int, method: str, sampling: str |
     with torch.no_grad():
         res = evaluate(model, path, data, steps=spec.steps, sampler=spec.sampler, eta=spec.eta, seed=seed,
                        progress=False, perceptual=True, draws=spec.draws, distribution=True)
-    rows = [{k: r.get(k, float("nan")) for k in ITEM_COLUMNS} for r in item_rows(res, task, method, seed)]
+    rows, inputs = ([{k: r.get(k, float("nan")) for k in ITEM_COLUMNS} for r in item_rows(res, task, name, seed, inputs=x)]
+                    for name, x in ((method, False), ("input", True)))
     s = res["summary"]
     sets = {"task": task, "method": method, "seed": seed,
             **{k: round(float(s[k]), 6) for k in ("swd", "swd_low", "swd_high", "input_swd")},
             "wall_s": round(time.perf_counter() - t0, 1)}
-    return rows, sets
+    return rows, sets, inputs
