@@ -31,13 +31,15 @@ from rdbm_core.metrics import psnr
 # ## 06.1 The RDBM training loss
 #
 # The marginal is $x_t = \mu + \Theta_t\pi + \Sigma_t\,\pi\,\varepsilon$ with $\pi = x_0 - \mu$: the noise is
-# multiplied by the residual. `path.coefficients(t)` gives $(\Theta_t, \Psi_t, \Sigma_t)$ as float64 tensors
-# of shape [B]; each is reshaped to [B, 1, 1, 1] so it broadcasts over channels and pixels. The network
-# predicts $x_0$, and the reference loss is the mean absolute error.
+# multiplied by the residual. `bridge.coefficients(t)` gives $(\Theta_t, \Psi_t, \Sigma_t)$ as float64 tensors
+# of shape [B] ($\Sigma_t = \sqrt{\lambda v_t}$ already holds `lam`; $\Psi_t$ is not needed in this form); each is
+# reshaped to [B, 1, 1, 1] so it broadcasts over channels and pixels. The model returns $\hat x_0$ (its skip
+# $\hat x_0 = \mu + \mathrm{net}(x_t, \mu, t)$ is inside it), and the reference loss is the mean absolute error
+# over every image, channel and pixel.
 
 # %%
-def rdbm_loss(model, x0, mu, path, t, eps):
-    theta, _, sigma = path.coefficients(t)  # float64 [B]
+def rdbm_loss(model, x0, mu, bridge, t, eps):
+    theta, _, sigma = bridge.coefficients(t)  # float64 [B]
     theta = theta.to(x0).reshape(-1, 1, 1, 1)  # [B, 1, 1, 1]
     sigma = sigma.to(x0).reshape(-1, 1, 1, 1)
     residual = x0 - mu
@@ -54,22 +56,25 @@ assert feedback
 # whatever the time and the noise.
 
 # %%
-path = bridges.rdbm()
+bridge = bridges.rdbm()
 x0, mu = torch.rand(2, 3, 8, 8) * 2 - 1, torch.rand(2, 3, 8, 8) * 2 - 1
-loss = rdbm_loss(lambda x_t, mu, t: mu, x0, mu, path, torch.tensor([5, 60]), torch.randn(2, 3, 8, 8))
+loss = rdbm_loss(lambda x_t, mu, t: mu, x0, mu, bridge, torch.tensor([5, 60]), torch.randn(2, 3, 8, 8))
 assert torch.isclose(loss, (x0 - mu).abs().mean())
 
 # %% [markdown]
 # ## 06.2 PSNR on a region
 #
-# The library measures on [0, 1] images: $x \mapsto (x + 1)/2$ halves every difference, so the squared error
-# is divided by 4. With a peak of 1, $\mathrm{PSNR} = 10 \log_{10}(1/\mathrm{MSE})$, the MSE taken over the
-# masked pixels and all channels.
+# The library measures on [0, 1] images: $x \mapsto (x + 1)/2$, clamped to [0, 1] (a network's raw output can
+# leave [-1, 1]). With a peak of 1, $\mathrm{PSNR} = 10 \log_{10}(1/\mathrm{MSE})$, the MSE taken over the
+# masked pixels and all channels; an identical region has MSE 0 and PSNR $+\infty$ (`1 / 0` would raise in
+# Python, so that case is returned explicitly).
 
 # %%
 def psnr_region(pred, target, mask):
-    diff = ((pred - target) / 2)[:, mask[0]]  # [C, number of masked pixels], on the [0, 1] scale
-    return 10 * math.log10(1 / float((diff.double() ** 2).mean()))
+    p = ((pred.double() + 1) / 2).clamp(0, 1)  # [0, 1] images
+    q = ((target.double() + 1) / 2).clamp(0, 1)
+    mse = float(((p - q)[:, mask[0]] ** 2).mean())  # over the masked pixels, all channels
+    return math.inf if mse == 0 else 10 * math.log10(1 / mse)
 
 
 feedback = check("06.2", psnr_region)
@@ -91,6 +96,7 @@ def whole_psnr(psnr_degraded, psnr_intact, fraction):
 
 
 print(f"40 dB on 90 %, 10 dB on 10 %: {whole_psnr(10, 40, 0.1):.2f} dB")
+print(f"13.49 dB on 20 %, identical (inf dB) elsewhere: {whole_psnr(13.49, math.inf, 0.2):.2f} dB")
 feedback = check("06.3", whole_psnr)
 display(feedback)
 assert feedback

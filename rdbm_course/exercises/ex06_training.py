@@ -1,16 +1,89 @@
 """Exercises of notebook 06 (training a full RDBM).
 
 06.1 implement the RDBM training loss of one batch, for given times and noise.
-06.2 implement PSNR on a region (the degraded or the intact pixels).
+06.2 implement PSNR on a region (the degraded or the intact pixels), with the library's conventions.
 06.3 derive   the whole-image PSNR from the two regions' PSNRs and the degraded fraction.
+
+The checkers of 06.1 and 06.2 refuse the library's own functions (``rdbm_core.losses``, ``rdbm_core.training``,
+``rdbm_core.metrics``, ``rdbm_core.evaluation``), passed as the answer or called from it.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import math
+import types
 
 import torch
 
 from ._base import call_student, correct, exercise, tensor_answer, wrong
+
+
+def _forbidden(module_name: str, forbidden: tuple[str, ...]) -> bool:
+    return any(module_name == m or module_name.startswith(m + ".") for m in forbidden)
+
+
+def _library_use(fn, forbidden: tuple[str, ...], depth: int = 0, seen=None) -> str | None:
+    """The name of a function or module of ``forbidden`` that ``fn`` is, wraps or calls by a global name
+    (directly, through ``functools.partial``, a closure or a helper function of the student's); None if none.
+
+    Looks at the names the code of ``fn`` reads (``co_names``, also in nested code) and resolves them in its
+    globals: a forbidden function, a forbidden module, or a parent package whose forbidden child is read as an
+    attribute (``rdbm_core.metrics.psnr``)."""
+    seen = set() if seen is None else seen
+    if depth > 4 or id(fn) in seen:
+        return None
+    seen.add(id(fn))
+    if isinstance(fn, functools.partial):
+        return _library_use(fn.func, forbidden, depth + 1, seen)
+    if isinstance(fn, types.ModuleType):
+        return fn.__name__ if _forbidden(fn.__name__, forbidden) else None
+    if not callable(fn):
+        return None
+    module = getattr(fn, "__module__", None) or ""
+    if _forbidden(module, forbidden):
+        return f"{module}.{getattr(fn, '__qualname__', getattr(fn, '__name__', '?'))}"
+    fn = inspect.unwrap(fn) if callable(fn) else fn
+    code, env = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+    if code is None or env is None:
+        return None
+    names, stack = set(), [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    candidates = [env[name] for name in names if name in env]
+    candidates += [cell.cell_contents for cell in (fn.__closure__ or ()) if _has_contents(cell)]
+    for obj in candidates:
+        if isinstance(obj, types.ModuleType):
+            if _forbidden(obj.__name__, forbidden):
+                return obj.__name__
+            for m in forbidden:  # `import rdbm_core` then `rdbm_core.metrics.psnr(...)`
+                if m.startswith(obj.__name__ + ".") and m[len(obj.__name__) + 1:].split(".")[0] in names:
+                    return m
+        elif callable(obj):
+            found = _library_use(obj, forbidden, depth + 1, seen)
+            if found is not None:
+                return found
+    return None
+
+
+def _has_contents(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # an empty cell
+        return False
+    return True
+
+
+def _refuse_library(answer, forbidden: tuple[str, ...], what: str):
+    """A ``wrong`` Feedback when ``answer`` is or calls one of the ``forbidden`` modules' functions, else None."""
+    found = _library_use(answer, forbidden)
+    if found is None:
+        return None
+    return wrong(f"Your answer uses the library's own `{found}`: this exercise asks you to write {what} yourself.",
+                 "compute it from the pieces listed in the exercise, without "
+                 + " or ".join(f"`{m}`" for m in forbidden) + ".")
 
 
 def _batch(seed: int = 0):
@@ -21,10 +94,10 @@ def _batch(seed: int = 0):
     x0 = torch.rand(3, 3, 8, 8, generator=g) * 2 - 1
     mu = x0.clone()
     mu[:, :, :4] = (mu[:, :, :4] + 0.5 * torch.randn(3, 3, 4, 8, generator=g)).clamp(-1, 1)  # top half degraded
-    path = bridges.rdbm()
+    bridge = bridges.rdbm()
     t = torch.tensor([10, 50, 90])
     eps = torch.randn(x0.shape, generator=g)
-    return path, x0, mu, t, eps
+    return bridge, x0, mu, t, eps
 
 
 def _toy_model(x_t, mu, t):
@@ -32,27 +105,29 @@ def _toy_model(x_t, mu, t):
     return 0.6 * x_t + 0.3 * mu + 1e-3 * t.to(x_t).reshape(-1, 1, 1, 1)
 
 
-def _reference_loss(path, x0, mu, t, eps, noise="modulated", norm="l1", target="x0"):
-    p = path.with_noise(noise)
-    x_t = p.sample(x0, mu, t, noise=eps)
+def _reference_loss(bridge, x0, mu, t, eps, noise="modulated", norm="l1", target="x0"):
+    x_t = bridge.with_noise(noise).sample(x0, mu, t, noise=eps)
     err = _toy_model(x_t, mu, t) - (x0 if target == "x0" else eps)
     return (err.abs() if norm == "l1" else err ** 2).mean()
 
 
 @exercise("06.1", "The RDBM training loss", "implement")
 def check_loss(answer):
-    path, x0, mu, t, eps = _batch()
-    got, failure = call_student(answer, _toy_model, x0, mu, path, t, eps,
-                                name="rdbm_loss(model, x0, mu, path, t, eps)")
+    refused = _refuse_library(answer, ("rdbm_core.losses", "rdbm_core.training"), "the loss")
+    if refused is not None:
+        return refused
+    bridge, x0, mu, t, eps = _batch()
+    got, failure = call_student(answer, _toy_model, x0, mu, bridge, t, eps,
+                                name="rdbm_loss(model, x0, mu, bridge, t, eps)")
     if failure is not None:
         return failure
     try:
         value = float(torch.as_tensor(got).reshape(()))
     except Exception:
-        return wrong(f"the loss should be one number (a 0-d tensor), got {getattr(got, 'shape', type(got).__name__)}.",
+        return wrong(f"The loss should be one number (a 0-d tensor), got {getattr(got, 'shape', type(got).__name__)}.",
                      "average the per-pixel errors over the whole batch: `.mean()`.")
-    if abs(value - float(_reference_loss(path, x0, mu, t, eps))) <= 1e-6:
-        return correct("that is the loss the trainer minimises (rdbm_core.losses.bridge_loss).")
+    if abs(value - float(_reference_loss(bridge, x0, mu, t, eps))) <= 1e-6:
+        return correct("That is the loss the trainer minimises (rdbm_core.losses.bridge_loss).")
     confusions = (
         (dict(noise="global"), "your noise is not modulated: in RDBM it is Sigma_t * (x0 - mu) * eps, so it vanishes "
                                "where the residual does."),
@@ -60,10 +135,10 @@ def check_loss(answer):
         (dict(target="eps"), "you compared the prediction with the noise: RDBM's network predicts x0."),
     )
     for kwargs, hint in confusions:
-        if abs(value - float(_reference_loss(path, x0, mu, t, eps, **kwargs))) <= 1e-6:
-            return wrong("this is not the RDBM loss.", hint)
-    return wrong("this is not the RDBM loss.",
-                 "build x_t = mu + Theta_t (x0 - mu) + Sigma_t (x0 - mu) eps with path.coefficients(t) "
+        if abs(value - float(_reference_loss(bridge, x0, mu, t, eps, **kwargs))) <= 1e-6:
+            return wrong("This is not the RDBM loss.", hint)
+    return wrong("This is not the RDBM loss.",
+                 "build x_t = mu + Theta_t (x0 - mu) + Sigma_t (x0 - mu) eps with bridge.coefficients(t) "
                  "(reshape the [B] coefficients to [B, 1, 1, 1]), call model(x_t, mu, t), compare with x0.")
 
 
@@ -77,15 +152,30 @@ def _images(seed):
     return pred, target, mask
 
 
+def _unclamped_psnr(pred, target, mask) -> float:
+    """PSNR of the mapped images without the library's clamping (the answer that forgets it)."""
+    mse = float((((pred - target) / 2)[:, mask[0]].double() ** 2).mean())
+    return 10 * math.log10(1 / mse)
+
+
+def _close(a: float, b: float, tol: float = 1e-6) -> bool:
+    return a == b or abs(a - b) <= tol * max(1.0, abs(b))
+
+
 @exercise("06.2", "PSNR on a region", "implement")
 def check_region_psnr(answer):
     from rdbm_core.metrics import psnr
 
+    refused = _refuse_library(answer, ("rdbm_core.metrics", "rdbm_core.evaluation"), "the PSNR")
+    if refused is not None:
+        return refused
+    name = "psnr_region(pred, target, mask)"
+    # 1. images inside [-1, 1], the degraded and the intact region of three pairs
     got, want = [], []
     for seed in range(3):
         pred, target, mask = _images(seed)
         for region in (mask, ~mask):
-            value, failure = call_student(answer, pred, target, region, name="psnr_region(pred, target, mask)")
+            value, failure = call_student(answer, pred, target, region, name=name)
             if failure is not None:
                 return failure
             got.append(value)
@@ -93,24 +183,49 @@ def check_region_psnr(answer):
     try:
         got_t = torch.tensor([float(v) for v in got], dtype=torch.float64)
     except (TypeError, ValueError):
-        return wrong("psnr_region should return one number (in dB) per call.", "return `float(...)`.")
+        return wrong("`psnr_region` should return one number (in dB) per call.", "return `float(...)`.")
     want_t = torch.tensor(want, dtype=torch.float64)
     offsets = got_t - want_t
     if torch.allclose(offsets, torch.full_like(offsets, -20 * math.log10(2)), atol=1e-3):
-        return wrong("your values are all 6.02 dB too low.",
+        return wrong("Your values are all 6.02 dB too low.",
                      "the images live in [-1, 1]; PSNR is computed on [0, 1] images (peak 1): map x to (x + 1) / 2 "
                      "first, or equivalently use a peak of 2.")
     if torch.allclose(offsets, torch.full_like(offsets, 20 * math.log10(2)), atol=1e-3):
-        return wrong("your values are all 6.02 dB too high.", "the peak is the range of the [0, 1] image: 1, not 2.")
-    return tensor_answer(got_t, want_t, what="PSNR on the masked pixels", rtol=1e-6, atol=1e-6,
-                         index_name="call",
-                         hint="take the mean squared error over the masked pixels only (all channels), then "
-                              "10 log10(1 / MSE) on [0, 1] images; calls alternate degraded / intact regions.")
+        return wrong("Your values are all 6.02 dB too high.", "the peak is the range of the [0, 1] image: 1, not 2.")
+    values = tensor_answer(got_t, want_t, what="PSNR on the masked pixels", rtol=1e-6, atol=1e-6,
+                           index_name="call",
+                           hint="take the mean squared error over the masked pixels only (all channels), then "
+                                "10 log10(1 / MSE) on [0, 1] images; calls alternate degraded / intact regions.")
+    if not values:
+        return values
+    # 2. a prediction that leaves [-1, 1] (a network's raw output can): the library clamps
+    pred, target, mask = _images(0)
+    outside = pred * 1.6
+    value, failure = call_student(answer, outside, target, mask, name=name)
+    if failure is not None:
+        return failure
+    if not _close(float(value), psnr(outside, target, mask)):
+        if _close(float(value), _unclamped_psnr(outside, target, mask)):
+            return wrong("Right for images inside [-1, 1], but not for a prediction with values outside it.",
+                         "clamp each image to [0, 1] after mapping it there, before taking the error.")
+        return wrong("Right for images inside [-1, 1], but off for a prediction with values outside it.",
+                     "map to [0, 1], clamp to [0, 1], then the squared error.")
+    # 3. an identical region: MSE 0
+    value, failure = call_student(answer, target.clone(), target, mask, name=name)
+    if failure is not None:
+        return wrong(f"For an identical region (MSE 0) your function fails: {failure.message}",
+                     "return math.inf when the mean squared error is 0.")
+    if float(value) != math.inf:
+        return wrong(f"For an identical region (MSE 0) your function returns {value!r}, not infinity.",
+                     "return math.inf when the mean squared error is 0.")
+    return correct("Your PSNR matches the library's on both regions, clamps like it, and gives inf for an "
+                   "identical region.")
 
 
 @exercise("06.3", "Whole-image PSNR from the regions", "derive")
 def check_whole_from_regions(answer):
-    cases = [(15.0, 38.0, 0.2), (25.0, 45.0, 0.05), (20.0, 20.0, 0.5), (12.0, 60.0, 0.9)]
+    # the last case: an identical intact region (inf dB), like the inpainting input
+    cases = [(15.0, 38.0, 0.2), (25.0, 45.0, 0.05), (20.0, 20.0, 0.5), (12.0, 60.0, 0.9), (14.0, math.inf, 0.2)]
     got = []
     for pd, pi, f in cases:
         value, failure = call_student(answer, pd, pi, f, name="whole_psnr(psnr_degraded, psnr_intact, fraction)")
@@ -119,11 +234,11 @@ def check_whole_from_regions(answer):
         got.append(float(value))
     want = [-10 * math.log10(f * 10 ** (-pd / 10) + (1 - f) * 10 ** (-pi / 10)) for pd, pi, f in cases]
     linear = [f * pd + (1 - f) * pi for pd, pi, f in cases]
-    if all(abs(g - w) < 1e-6 for g, w in zip(got, want)):
+    if all(_close(g, w) for g, w in zip(got, want)):
         return correct("PSNR is a log of the mean squared error, so the regions mix through their MSEs: the "
                        "worst region dominates.")
-    if all(abs(g - w) < 1e-6 for g, w in zip(got, linear)):
-        return wrong("you averaged the PSNRs (in dB) by area.",
+    if all(_close(g, w) for g, w in zip(got, linear)):
+        return wrong("You averaged the PSNRs (in dB) by area.",
                      "PSNR is logarithmic: what is averaged over pixels is the squared error. Convert each "
                      "region's PSNR to an MSE, average those by area, convert back.")
     return tensor_answer(torch.tensor(got), torch.tensor(want), what="the whole-image PSNR", rtol=1e-6, atol=1e-6,

@@ -1,5 +1,7 @@
 """The *derive* exercises (a SymPy expression or a formula): right answers pass, realistic wrong ones are caught
 with a hint that does not give the answer away."""
+import math
+
 import sympy as sp
 
 from derivations import family
@@ -94,7 +96,9 @@ def test_03_1_brownian_variance():
 
 
 def test_06_3_decibel_averaging_is_named():
-    fb = wrong("06.3", lambda pd, pi, f: f * pd + (1 - f) * pi)
+    assert check("06.3", lambda pd, pi, f: -10 * math.log10(f * 10 ** (-pd / 10) + (1 - f) * 10 ** (-pi / 10)))
+    fb = wrong("06.3", lambda pd, pi, f: f * pd + (1 - f) * pi)  # also on the case with an identical region (inf)
     assert "averaged the PSNRs" in fb.message
     wrong("06.3", lambda pd, pi, f: max(pd, pi))
+    wrong("06.3", lambda pd, pi, f: -10 * math.log10(f * 10 ** (-pd / 10)))  # the intact region left out
 

@@ -176,8 +176,8 @@ def test_05_2_std_map_raising_or_misshapen():
 
 
 def _loss(noise=True, l1=True):
-    def loss(model, x0, mu, path, t, eps):
-        theta, _, sigma = (c.to(x0).reshape(-1, 1, 1, 1) for c in path.coefficients(t))
+    def loss(model, x0, mu, bridge, t, eps):
+        theta, _, sigma = (c.to(x0).reshape(-1, 1, 1, 1) for c in bridge.coefficients(t))
         pi = x0 - mu
         err = model(mu + theta * pi + sigma * (pi if noise else 1) * eps, mu, t) - x0
         return err.abs().mean() if l1 else (err ** 2).mean()
@@ -185,17 +185,60 @@ def _loss(noise=True, l1=True):
 
 
 def test_06_1_loss_confusions_are_named():
+    assert right("06.1", _loss())
     assert "modulated" in wrong("06.1", _loss(noise=False)).hint
     assert "L1" in wrong("06.1", _loss(l1=False)).hint
     assert "one number" in wrong("06.1", lambda m, x0, *a: (x0 - x0).abs().mean((1, 2, 3))).message
 
 
+def test_06_1_refuses_the_library_loss():
+    from rdbm_core import losses, training
+
+    assert "rdbm_core.losses" in wrong("06.1", losses.bridge_loss).message
+    via_training = wrong("06.1", lambda model, x0, mu, bridge, t, eps: training.training_loss(
+        model, bridge, x0, mu, training.TrainConfig(), None))
+    assert "library's own" in via_training.message
+
+
+def _psnr_region(clamp=True, infinite=True):
+    def psnr_region(pred, target, mask):
+        p, q = (pred.double() + 1) / 2, (target.double() + 1) / 2
+        if clamp:
+            p, q = p.clamp(0, 1), q.clamp(0, 1)
+        mse = float(((p - q)[:, mask[0]] ** 2).mean())
+        return math.inf if infinite and mse == 0 else 10 * math.log10(1 / mse)
+    return psnr_region
+
+
 def test_06_2_psnr_scale_mistake_is_named():
+    assert right("06.2", _psnr_region())
+
     def psnr_unscaled(pred, target, mask):
         return 10 * math.log10(1 / float(((pred - target)[:, mask[0]].double() ** 2).mean()))
     fb = wrong("06.2", psnr_unscaled)
     assert "6.02 dB too low" in fb.message and "[0, 1]" in fb.hint
     wrong("06.2", lambda pred, target, mask: 30.0)
+
+
+def test_06_2_clamping_and_identical_regions_are_named():
+    assert "clamp" in wrong("06.2", _psnr_region(clamp=False)).hint
+    no_inf = wrong("06.2", _psnr_region(infinite=False))
+    assert "identical region" in no_inf.message and "math.inf" in no_inf.hint
+
+
+def test_06_2_refuses_the_library_psnr():
+    import rdbm_core
+    from rdbm_core.evaluation import image_metrics
+    from rdbm_core.metrics import psnr
+
+    assert "rdbm_core.metrics" in wrong("06.2", psnr).message
+    assert "library's own" in wrong("06.2", lambda pred, target, mask: psnr(pred, target, mask)).message
+    assert "library's own" in wrong("06.2", lambda p, t, m: rdbm_core.metrics.psnr(p, t, m)).message
+    assert "library's own" in wrong("06.2", lambda p, t, m: image_metrics(p, t, m)["psnr_degraded"]).message
+
+    def helper(p, t, m):
+        return psnr(p, t, m)
+    assert "library's own" in wrong("06.2", lambda p, t, m: helper(p, t, m)).message
 
 
 def test_07_1_unpaired_seeds_and_flipped_signs_are_named():
