@@ -156,7 +156,7 @@ def comparison_table(pairs, metric="psnr"):
     lines = [f"| task | a − b | {metric} difference [95 % interval] | per seed | verdict |", "|---|---|---|---|---|"]
     for task in tasks:
         for a, b in pairs:
-            r = paired_difference(items, task, a, b, metric)
+            r = paired_difference(items, task, a, b, metric, method="two-stage", refine=False)
             out[(task, a, b)] = r
             per_seed = ", ".join(f"{v:+.2f}" for v in r.per_seed.values())
             lines.append(f"| {task} | {a} − {b} | {r.mean:+.2f} [{r.low:+.2f}, {r.high:+.2f}] | {per_seed} | "
@@ -207,7 +207,8 @@ lines = ["| task | " + " | ".join(f"seed {s} alone" for s in seeds) + " | all se
 for task in tasks:
     cells = []
     for s in seeds:
-        one = paired_difference([r for r in items if int(r["seed"]) == s], task, "rdbm", "rdbm-global")
+        one = paired_difference([r for r in items if int(r["seed"]) == s], task, "rdbm", "rdbm-global",
+                                method="two-stage", refine=False)
         cells.append(f"{one.mean:+.2f} [{one.low:+.2f}, {one.high:+.2f}]")
     both = modulation["psnr"][(task, "rdbm", "rdbm-global")]
     cells.append(f"{both.mean:+.2f} [{both.low:+.2f}, {both.high:+.2f}]")
