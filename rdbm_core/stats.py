@@ -24,11 +24,12 @@ at (64, 128) of the photograph ``chelsea``).  For two methods ``a`` and ``b`` on
   threshold, so that a count does not depend on the bootstrap's seed).
 
 The verdict (:attr:`PairedDifference.verdict`) comes from the hierarchical (or named) interval: ``"a"`` when it
-lies above 0 (a scores higher), ``"b"`` when below, ``"tie"`` when it contains 0 (no difference established),
-and ``None`` (no verdict) when the comparison cannot carry one: fewer than :data:`MIN_SEEDS` training seeds
-(then the interval is an item-level summary with the seeds held fixed, marked as such), fewer than
-:data:`MIN_PHOTOGRAPHS` photographs, or more than :data:`MAX_DROPPED` of the pairs dropped as non-finite.
-Every metric here is higher-is-better.
+lies wholly on a's better side of 0 (above 0 for a higher-is-better metric such as PSNR, below 0 for a distance
+such as ST-LPIPS: :func:`rdbm_core.metrics.better`), ``"b"`` when it lies on b's, ``"tie"`` when it contains 0
+(no difference established), and ``None`` (no verdict) when the comparison cannot carry one: fewer than
+:data:`MIN_SEEDS` training seeds (then the interval is an item-level summary with the seeds held fixed, marked
+as such), fewer than :data:`MIN_PHOTOGRAPHS` photographs, more than :data:`MAX_DROPPED` of the pairs dropped as
+non-finite, or a metric that ranks no method (a draws' spread, a coverage).
 
 Pairing rules (:func:`paired_data`):
 
@@ -52,7 +53,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import t as student_t
 
-from .metrics import METRIC_KEYS, read_rows
+from .metrics import METRIC_KEYS, better, read_rows
 
 __all__ = ["PairedData", "PairedDifference", "UnpairedError", "EstablishedCounts",
            "bootstrap_means", "hierarchical_bootstrap", "two_stage_bootstrap", "t_interval", "bootstrap_p_value",
@@ -151,6 +152,8 @@ class PairedDifference:
     @property
     def no_verdict_reason(self) -> str | None:
         """Why the comparison carries no verdict (``None`` when it carries one)."""
+        if better(self.metric) is None:
+            return f"{self.metric} ranks no method"
         if len(self.seeds) < MIN_SEEDS:
             return f"{len(self.seeds)} seed{'s' * (len(self.seeds) != 1)}; a verdict needs {MIN_SEEDS}"
         if self.dropped_pairs > MAX_DROPPED * self.pairs:
@@ -162,11 +165,15 @@ class PairedDifference:
 
     @property
     def verdict(self) -> str | None:
-        """``"a"`` if the interval lies above 0, ``"b"`` if below, ``"tie"`` if it contains 0; ``None`` when
-        :attr:`no_verdict_reason` says why there is none."""
+        """``"a"`` if the interval lies on a's better side of 0 (above 0, or below 0 for a lower-is-better
+        metric), ``"b"`` if on b's, ``"tie"`` if it contains 0; ``None`` when :attr:`no_verdict_reason` says
+        why there is none."""
         if self.no_verdict_reason is not None:
             return None
-        return "a" if self.low > 0 else "b" if self.high < 0 else "tie"
+        above, below = self.low > 0, self.high < 0
+        if better(self.metric) == "lower":
+            above, below = below, above
+        return "a" if above else "b" if below else "tie"
 
     @property
     def verdict_words(self) -> str:

@@ -411,3 +411,22 @@ def test_compare_by_columns_reads_the_sampler_layout(tmp_path, capsys):
     assert "they differ in bridge ('goub', 'bbdm')" in capsys.readouterr().err
     assert main(common + ["--by", "sampler,nfe", "--where", "bridge=bbdm"]) == 0
     assert capsys.readouterr().out.strip().endswith("verdict: euler-maruyama@100 better")
+
+
+def test_verdicts_follow_the_direction_of_the_metric():
+    """A lower ST-LPIPS is better, so a negative difference a - b means a better; a spread ranks no method.
+    Mutation that fails: every metric taken as higher-is-better (the distance's verdict comes out inverted)."""
+    rows = []
+    for seed in range(3):
+        for item in range(8):
+            photo = f"p{item % 4}@{item},0"
+            noise = 0.001 * ((seed * 8 + item) % 5)
+            for method, lp, psnr in (("a", 0.10 + noise, 30.0 + noise), ("b", 0.20 + noise, 29.0 + noise)):
+                rows.append({"task": "t", "method": method, "seed": str(seed), "item": str(item), "image": photo,
+                             "lpips_st": str(lp), "psnr": str(psnr), "spread": str(lp)})
+    from rdbm_core.stats import compare_items
+    assert compare_items(rows, "a", "b", metric="psnr")[0].verdict == "a"
+    lp = compare_items(rows, "a", "b", metric="lpips_st")[0]
+    assert lp.mean < 0 and lp.verdict == "a" and lp.verdict_words == "a better"
+    spread = compare_items(rows, "a", "b", metric="spread")[0]
+    assert spread.verdict is None and "ranks no method" in spread.verdict_words
