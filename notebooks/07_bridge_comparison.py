@@ -156,11 +156,11 @@ def comparison_table(pairs, metric="psnr"):
     lines = [f"| task | a − b | {metric} difference [95 % interval] | per seed | verdict |", "|---|---|---|---|---|"]
     for task in tasks:
         for a, b in pairs:
-            r = paired_difference(items, task, a, b, metric, method="two-stage", refine=False)
+            r = paired_difference(items, task, a, b, metric, method="two-stage", refine=False, draws=2000)
             out[(task, a, b)] = r
             per_seed = ", ".join(f"{v:+.2f}" for v in r.per_seed.values())
             lines.append(f"| {task} | {a} − {b} | {r.mean:+.2f} [{r.low:+.2f}, {r.high:+.2f}] | {per_seed} | "
-                         f"**{r.verdict}** |")
+                         f"**{r.verdict or 'no verdict'}** |")
     display(Markdown("\n".join(lines)))
     return out
 
@@ -208,7 +208,7 @@ for task in tasks:
     cells = []
     for s in seeds:
         one = paired_difference([r for r in items if int(r["seed"]) == s], task, "rdbm", "rdbm-global",
-                                method="two-stage", refine=False)
+                                method="two-stage", refine=False, draws=2000)
         cells.append(f"{one.mean:+.2f} [{one.low:+.2f}, {one.high:+.2f}]")
     both = modulation["psnr"][(task, "rdbm", "rdbm-global")]
     cells.append(f"{both.mean:+.2f} [{both.low:+.2f}, {both.high:+.2f}]")
@@ -227,7 +227,9 @@ every = [*rdbm_vs.values(), *(r for m in modulation.values() for r in m.values()
 for r in every:
     text = (f"{r.task}, {r.metric}: {r.a} − {r.b} = {r.mean:+.2f} dB [{r.low:+.2f}, {r.high:+.2f}] "
             f"({r.items} items × {len(r.seeds)} seeds)")
-    (open_ if r.verdict == "tie" else established).append(text)
+    if r.verdict is None:  # e.g. intact pixels of low light: nearly every pair is NaN (no intact pixel)
+        text += f", no verdict: {r.no_verdict_reason}"
+    (established if r.verdict in ("a", "b") else open_).append(text)
 display(Markdown("**Established** (the interval excludes 0):\n\n" + "\n".join(f"* {t}" for t in established)
                  + "\n\n**Not established** (the interval contains 0):\n\n" + "\n".join(f"* {t}" for t in open_)))
 
