@@ -338,15 +338,21 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _key_values(clauses, flag: str, name: str) -> dict[str, str]:
+    """``{key: value}`` of repeated ``flag NAME=VALUE`` options; a clause without ``=`` or a key is one error."""
+    out = {}
+    for clause in clauses or ():
+        key, sep, value = clause.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag} takes {name}=VALUE, got {clause!r}")
+        out[key] = value
+    return out
+
+
 def _cmd_compare(args) -> int:
     from .stats import LEVEL, P_VALUE_RULE, UnpairedError, compare_items, load_items, select_rows
     by = [c.strip() for c in args.by.split(",") if c.strip()]
-    where = {}
-    for clause in args.where or ():
-        column, sep, value = clause.partition("=")
-        if not sep or not column:
-            raise ValueError(f"--where takes COLUMN=VALUE, got {clause!r}")
-        where[column] = value
+    where = _key_values(args.where, "--where", "COLUMN")
     rows = select_rows(load_items(args.items, by), by, where)
     try:
         results = compare_items(rows, args.a, args.b, tasks=args.task, metric=args.metric, draws=args.draws,
@@ -366,13 +372,7 @@ def _cmd_compare(args) -> int:
 
 def _cmd_export(args) -> int:
     from .checkpoints import export_weights
-    extra = {}
-    for item in args.meta or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--meta takes KEY=VALUE, got {item!r}")
-        extra[key] = value
-    out = export_weights(args.checkpoint, args.out, extra)
+    out = export_weights(args.checkpoint, args.out, _key_values(args.meta, "--meta", "KEY"))
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB: EMA weights, config, step, losses)")
     return 0
 
