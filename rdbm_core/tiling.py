@@ -741,9 +741,12 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
     returns ``model`` itself (the untiled path, bit for bit).
     ``half=True`` needs a CUDA device; ``probe_inputs`` as in :func:`activation_bytes_per_pixel`;
     ``norm``, ``norm_passes``, ``norm_refine`` and ``norm_tolerance``: the GroupNorm statistics of the tiles
-    (:class:`TiledModel`).
+    (:class:`TiledModel`).  A network with a layer of global context (``global_context = True``: the U-Net's
+    self-attention) is never tiled by the automatic choice, and an explicit tile smaller than the image is a
+    ``ValueError`` for it: its tiles would not compute the whole image's output.
     """
     b, c, h, w = image_shape
+    global_context = any(getattr(m, "global_context", False) for m in model.modules())
     device = torch.device(device)
     if half and device.type != "cuda":
         raise ValueError(f"--half (float16) needs a CUDA device, not {device.type}: "
@@ -753,6 +756,8 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
     check_norm_options(norm, norm_passes, norm_refine, norm_tolerance)
     if tile is None and h * w <= DEFAULTS.untiled_side ** 2:
         tile = max(h, w)  # small enough for any device: no probe (the probe would call the network)
+    elif tile is None and global_context:
+        tile = max(h, w)
     elif tile is None:
         budget = tile_budget_pixels(model, device, autocast_dtype, c, probe_inputs) // max(b, 1)
         tile = max(h, w) if h * w <= budget else default_tile(budget, network_multiple(model))
@@ -763,5 +768,9 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
         overlap = default_overlap(tile)
     if single and not half:
         return model
+    if not single and global_context:
+        raise ValueError(f"the network has a layer whose every output depends on the whole image (self-attention, as "
+                         f"in the base preset), which tiles would cut, and --tile {tile} is smaller than the {w}x{h} "
+                         f"image: restore it untiled (--tile 0, or leave --tile unset)")
     return TiledModel(model, tile, 0 if single else overlap, autocast_dtype, norm=norm, norm_passes=norm_passes,
                       norm_refine=norm_refine, norm_tolerance=norm_tolerance)

@@ -152,7 +152,12 @@ class ResBlock(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """Multi-head self-attention over all pixels of a feature map, residual."""
+    """Multi-head self-attention over all pixels of a feature map, residual.
+
+    Every output pixel depends on the whole feature map (``global_context = True``), so a network that has this
+    layer cannot be evaluated tile by tile (:func:`rdbm_core.tiling.tiled` refuses it)."""
+
+    global_context = True
 
     def __init__(self, ch: int, norm: str = "group"):
         super().__init__()

@@ -514,3 +514,18 @@ def test_small_images_are_restored_without_probing_the_network():
     out = restore(net, path, torch.zeros(1, 3, 8, 8), steps=5)
     assert out.shape == (1, 3, 8, 8)
     assert calls == [(1, 3, 8, 8)] * 5
+
+
+def test_a_network_with_global_attention_is_never_tiled():
+    """Self-attention spans the whole feature map, so its tiles would not compute the image's output: an explicit
+    tile smaller than the image is one clear error, the automatic choice keeps it whole, and a network without it
+    is tiled as before. Mutation that fails: no check (the attention network is tiled silently)."""
+    from rdbm_core.tiling import TiledModel, tiled
+    from rdbm_core.unet import UNet
+    attention = UNet(base=8, mults=(1, 2), blocks=1, attn=True).eval()
+    plain = UNet(base=8, mults=(1, 2), blocks=1, attn=False).eval()
+    with pytest.raises(ValueError, match="--tile 32 is smaller than the 64x48 image: restore it untiled"):
+        tiled(attention, (1, 3, 48, 64), tile=32, overlap=8)
+    assert tiled(attention, (1, 3, 48, 64)) is attention and tiled(attention, (1, 3, 48, 64), tile=0) is attention
+    assert tiled(attention, (1, 3, 48, 64), tile=64) is attention  # one tile holds it: untiled
+    assert isinstance(tiled(plain, (1, 3, 48, 64), tile=32, overlap=8), TiledModel)
