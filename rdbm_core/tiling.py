@@ -746,7 +746,8 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
     ``ValueError`` for it: its tiles would not compute the whole image's output.
     """
     b, c, h, w = image_shape
-    global_context = any(getattr(m, "global_context", False) for m in model.modules())
+    global_context = isinstance(model, torch.nn.Module) and any(getattr(m, "global_context", False)
+                                                                 for m in model.modules())
     device = torch.device(device)
     if half and device.type != "cuda":
         raise ValueError(f"--half (float16) needs a CUDA device, not {device.type}: "
