@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["TilingDefaults", "DEFAULTS", "NORM_MODES", "TiledModel", "ImageGroupNorm", "tiled", "check_tile_options",
+__all__ = ["TilingDefaults", "DEFAULTS", "NORM_MODES", "TiledModel", "ImageGroupNorm", "tiled", "has_global_context", "check_tile_options",
            "check_norm_options", "default_tile",
            "default_overlap", "tile_starts", "blend_ramp", "tile_budget_pixels", "activation_bytes_per_pixel",
            "available_memory", "network_multiple", "LiveTensorBytes"]
@@ -730,6 +730,12 @@ def check_tile_options(tile: int | None, overlap: int | None) -> None:
         raise ValueError(f"--overlap must be smaller than --tile, got overlap={overlap}, tile={tile}")
 
 
+def has_global_context(model) -> bool:
+    """Does ``model`` have a layer whose every output depends on the whole input (``global_context = True``, the
+    U-Net's self-attention)?  A plain function counts as local."""
+    return isinstance(model, torch.nn.Module) and any(getattr(m, "global_context", False) for m in model.modules())
+
+
 def tiled(model, image_shape, tile: int | None = None, overlap: int | None = None, device="cpu",
           half: bool = False, probe_inputs=None, norm: str | None = None, norm_passes: int | None = None,
           norm_refine: int | None = None, norm_tolerance: float | None = None):
@@ -746,8 +752,7 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
     ``ValueError`` for it: its tiles would not compute the whole image's output.
     """
     b, c, h, w = image_shape
-    global_context = isinstance(model, torch.nn.Module) and any(getattr(m, "global_context", False)
-                                                                 for m in model.modules())
+    global_context = has_global_context(model)
     device = torch.device(device)
     if half and device.type != "cuda":
         raise ValueError(f"--half (float16) needs a CUDA device, not {device.type}: "
@@ -755,15 +760,12 @@ def tiled(model, image_shape, tile: int | None = None, overlap: int | None = Non
     autocast_dtype = torch.float16 if half else None
     check_tile_options(tile, overlap)
     check_norm_options(norm, norm_passes, norm_refine, norm_tolerance)
-    if tile is None and h * w <= DEFAULTS.untiled_side ** 2:
-        tile = max(h, w)  # small enough for any device: no probe (the probe would call the network)
-    elif tile is None and global_context:
+    small = h * w <= DEFAULTS.untiled_side ** 2  # small enough for any device: no probe (it would call the network)
+    if tile == 0 or (tile is None and (small or global_context)):
         tile = max(h, w)
     elif tile is None:
         budget = tile_budget_pixels(model, device, autocast_dtype, c, probe_inputs) // max(b, 1)
         tile = max(h, w) if h * w <= budget else default_tile(budget, network_multiple(model))
-    elif tile == 0:
-        tile = max(h, w)
     single = h <= tile and w <= tile
     if overlap is None:
         overlap = default_overlap(tile)

@@ -119,6 +119,8 @@ NORMS = ("group", "pixel")
 
 def _norm_layer(kind: str, ch: int) -> nn.Module:
     """The normalisation layer ``kind`` (one of :data:`NORMS`) for ``ch`` channels."""
+    if kind not in NORMS:
+        raise ValueError(f"unknown norm {kind!r}; choose one of {', '.join(NORMS)}")
     return nn.GroupNorm(_groups(ch), ch) if kind == "group" else PixelNorm(ch)
 
 
@@ -130,7 +132,8 @@ def _zero(module: nn.Module) -> nn.Module:
 
 
 class ResBlock(nn.Module):
-    """GroupNorm-SiLU-conv twice, time embedding as scale-shift of the second norm, plus skip."""
+    """Norm-SiLU-conv twice (the norm of ``norm``: GroupNorm or PixelNorm), time embedding as scale-shift of the
+    second norm, plus skip."""
 
     def __init__(self, cin: int, cout: int, emb_dim: int, dropout: float, norm: str = "group"):
         super().__init__()
@@ -230,8 +233,6 @@ class UNet(nn.Module):
         norm: str = "group",
     ):
         super().__init__()
-        if norm not in NORMS:
-            raise ValueError(f"unknown norm {norm!r}; choose one of {', '.join(NORMS)}")
         if channels < 1 or base < 1 or blocks < 1 or len(mults) < 1 or min(mults) < 1:
             raise ValueError(
                 f"need channels, base, blocks >= 1 and non-empty positive mults; got "
