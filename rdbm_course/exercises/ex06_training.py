@@ -1,11 +1,12 @@
 """Exercises of notebook 06 (training a full RDBM).
 
-06.1 implement the RDBM training loss of one batch, for given times and noise.
+06.1 implement the RDBM training loss of one batch, split into its degraded- and intact-pixel parts.
 06.2 implement PSNR on a region (the degraded or the intact pixels), with the library's conventions.
 06.3 derive   the whole-image PSNR from the two regions' PSNRs and the degraded fraction.
 
 The checkers of 06.1 and 06.2 refuse the library's own functions (``rdbm_core.losses``, ``rdbm_core.training``,
-``rdbm_core.metrics``, ``rdbm_core.evaluation``), passed as the answer or called from it.
+``rdbm_core.degradations``; ``rdbm_core.metrics``, ``rdbm_core.evaluation``), passed as the answer or called from it;
+06.1 also refuses an answer that lets the bridge build ``x_t`` (``bridge.sample``).
 """
 from __future__ import annotations
 
@@ -87,13 +88,22 @@ def _refuse_library(answer, forbidden: tuple[str, ...], what: str):
 
 
 def _batch(seed: int = 0):
-    """A small (x0, mu) batch with intact pixels, times on the grid and fixed noise."""
+    """A small (x0, mu) batch with every kind of pixel, times on the grid and fixed noise.
+
+    Rows 0-3: every channel changed a lot (degraded); row 4: only channel 0 changed (degraded: *some* channel);
+    row 5: every channel changed by 0.8/255 in [-1, 1] units, 0.4 of an 8-bit level (intact, like deraining's
+    faint tails); row 6: changed by 1.5/255, 0.75 of a level (degraded); row 7: left half changed by 0.3/255
+    (intact), right half unchanged (intact)."""
     from rdbm_core import bridges
 
     g = torch.Generator().manual_seed(seed)
-    x0 = torch.rand(3, 3, 8, 8, generator=g) * 2 - 1
+    x0 = torch.rand(3, 3, 8, 8, generator=g) * 1.8 - 0.9  # away from +-1, so the small changes are not clamped
     mu = x0.clone()
-    mu[:, :, :4] = (mu[:, :, :4] + 0.5 * torch.randn(3, 3, 4, 8, generator=g)).clamp(-1, 1)  # top half degraded
+    mu[:, :, :4] = (mu[:, :, :4] + 0.5 * torch.randn(3, 3, 4, 8, generator=g)).clamp(-1, 1)
+    mu[:, 0, 4] += 0.3
+    mu[:, :, 5] += 0.8 / 255
+    mu[:, :, 6] -= 1.5 / 255
+    mu[:, :, 7, :4] += 0.3 / 255
     bridge = bridges.rdbm()
     t = torch.tensor([10, 50, 90])
     eps = torch.randn(x0.shape, generator=g)
@@ -105,29 +115,90 @@ def _toy_model(x_t, mu, t):
     return 0.6 * x_t + 0.3 * mu + 1e-3 * t.to(x_t).reshape(-1, 1, 1, 1)
 
 
-def _reference_loss(bridge, x0, mu, t, eps, noise="modulated", norm="l1", target="x0"):
+def _reference_split(bridge, x0, mu, t, eps, noise="modulated", norm="l1", target="x0", mask="levels",
+                     per_region=False):
+    """(degraded part, intact part) of the loss, and the variants that name a mistake."""
     x_t = bridge.with_noise(noise).sample(x0, mu, t, noise=eps)
     err = _toy_model(x_t, mu, t) - (x0 if target == "x0" else eps)
-    return (err.abs() if norm == "l1" else err ** 2).mean()
+    err = err.abs() if norm == "l1" else err ** 2
+    change = (x0 - mu).abs()
+    degraded = {"levels": change.amax(1, keepdim=True) > 1 / 255,  # half an 8-bit level in [-1, 1] units
+                "any": change.amax(1, keepdim=True) > 0,  # x0 != mu
+                "units": change.amax(1, keepdim=True) > 0.5 / 255,  # half a level taken in [-1, 1] units
+                "channel": change > 1 / 255}[mask].expand_as(err)
+    if per_region:
+        return float(err[degraded].mean()), float(err[~degraded].mean())
+    return float(err[degraded].sum() / err.numel()), float(err[~degraded].sum() / err.numel())
 
 
-@exercise("06.1", "The RDBM training loss", "implement")
-def check_loss(answer):
-    refused = _refuse_library(answer, ("rdbm_core.losses", "rdbm_core.training"), "the loss")
+class _Bridge:
+    """The bridge handed to the answer: everything of the real one, and a note of the methods that would build
+    ``x_t`` for it (``sample``, ``mean``, ``std``, ``noise_factor``), which the exercise asks the student to do."""
+
+    BUILDS_X_T = ("sample", "mean", "std", "noise_factor")
+
+    def __init__(self, bridge):
+        self._bridge, self.used = bridge, []
+
+    def __getattr__(self, name):
+        if name in self.BUILDS_X_T:
+            self.used.append(name)
+        return getattr(self._bridge, name)
+
+
+def _pair(value):
+    """The answer as two floats, or None."""
+    try:
+        first, second = value
+        return float(torch.as_tensor(first).reshape(())), float(torch.as_tensor(second).reshape(()))
+    except Exception:
+        return None
+
+
+@exercise("06.1", "The RDBM training loss, split by region", "implement")
+def check_loss_split(answer):
+    refused = _refuse_library(answer, ("rdbm_core.losses", "rdbm_core.training", "rdbm_core.degradations"),
+                              "the loss and the degraded pixels")
     if refused is not None:
         return refused
     bridge, x0, mu, t, eps = _batch()
-    got, failure = call_student(answer, _toy_model, x0, mu, bridge, t, eps,
-                                name="rdbm_loss(model, x0, mu, bridge, t, eps)")
+    handed = _Bridge(bridge)
+    got, failure = call_student(answer, _toy_model, x0, mu, handed, t, eps,
+                                name="loss_by_region(model, x0, mu, bridge, t, eps)")
     if failure is not None:
         return failure
-    try:
-        value = float(torch.as_tensor(got).reshape(()))
-    except Exception:
-        return wrong(f"The loss should be one number (a 0-d tensor), got {getattr(got, 'shape', type(got).__name__)}.",
-                     "average the per-pixel errors over the whole batch: `.mean()`.")
-    if abs(value - float(_reference_loss(bridge, x0, mu, t, eps))) <= 1e-6:
-        return correct("That is the loss the trainer minimises (rdbm_core.losses.bridge_loss).")
+    if handed.used:
+        return wrong(f"Your answer lets the bridge build x_t (`bridge.{handed.used[0]}`).",
+                     "build x_t yourself from `bridge.coefficients(t)`: that is where RDBM differs from other bridges.")
+    parts = _pair(got)
+    if parts is None:
+        return wrong(f"Expected two numbers (degraded part, intact part), got {type(got).__name__}"
+                     + (f" of shape {tuple(got.shape)}" if hasattr(got, "shape") else "") + ".",
+                     "return a tuple `(degraded_part, intact_part)` of two floats (or 0-d tensors).")
+    want = _reference_split(bridge, x0, mu, t, eps)
+    if all(_close(a, b) for a, b in zip(parts, want)):
+        return correct("Those are the two parts of the loss the trainer minimises (rdbm_core.losses.bridge_loss): "
+                       "their sum is the loss, and the intact part is small but not zero.")
+    if all(_close(a, b) for a, b in zip(parts, want[::-1])):
+        return wrong("Your two parts are in the wrong order.", "return the degraded part first, then the intact one.")
+    if _close(sum(parts), sum(want)):
+        regions = (
+            (dict(mask="any"), "a pixel changed by less than half an 8-bit level (like a faint rain tail) is "
+                               "intact: `x0 != mu` counts it as degraded."),
+            (dict(mask="units"), "half an 8-bit level is 0.5/255 in [0, 1] units, that is 1/255 in the [-1, 1] "
+                                 "units of the tensors."),
+            (dict(mask="channel"), "degraded is a property of the pixel: when *some* channel changed by more than "
+                                   "half a level, all its channels count as degraded."),
+        )
+        for kwargs, hint in regions:
+            if all(_close(a, b) for a, b in zip(parts, _reference_split(bridge, x0, mu, t, eps, **kwargs))):
+                return wrong("Your parts add up to the loss, but the pixels are split differently.", hint)
+        return wrong("Your parts add up to the loss, but the pixels are split differently.",
+                     "degraded: some channel of mu differs from x0 by more than half an 8-bit level (section 2.3).")
+    if all(_close(a, b) for a, b in zip(parts, _reference_split(bridge, x0, mu, t, eps, per_region=True))):
+        return wrong("Your parts are the mean error of each region: they do not add up to the loss.",
+                     "the loss is a mean over every value of the batch; divide each region's sum of errors by the "
+                     "number of all values, not of the region's.")
     confusions = (
         (dict(noise="global"), "your noise is not modulated: in RDBM it is Sigma_t * (x0 - mu) * eps, so it vanishes "
                                "where the residual does."),
@@ -135,11 +206,11 @@ def check_loss(answer):
         (dict(target="eps"), "you compared the prediction with the noise: RDBM's network predicts x0."),
     )
     for kwargs, hint in confusions:
-        if abs(value - float(_reference_loss(bridge, x0, mu, t, eps, **kwargs))) <= 1e-6:
-            return wrong("This is not the RDBM loss.", hint)
-    return wrong("This is not the RDBM loss.",
-                 "build x_t = mu + Theta_t (x0 - mu) + Sigma_t (x0 - mu) eps with bridge.coefficients(t) "
-                 "(reshape the [B] coefficients to [B, 1, 1, 1]), call model(x_t, mu, t), compare with x0.")
+        if _close(sum(parts), sum(_reference_split(bridge, x0, mu, t, eps, **kwargs))):
+            return wrong("Your parts do not add up to the RDBM loss.", hint)
+    return wrong("Your parts do not add up to the RDBM loss.",
+                 "x_t is RDBM's marginal at time t with noise eps (notebook 02a), built from bridge.coefficients(t) "
+                 "reshaped to [B, 1, 1, 1]; the loss compares model(x_t, mu, t) with x0 as in section 1.")
 
 
 def _images(seed):

@@ -175,29 +175,53 @@ def test_05_2_std_map_raising_or_misshapen():
     assert "shape" in wrong("05.2", lambda path, x0, mu, t: _std_map()(path, x0, mu, t)[0]).message
 
 
-def _loss(noise=True, l1=True):
-    def loss(model, x0, mu, bridge, t, eps):
-        theta, _, sigma = (c.to(x0).reshape(-1, 1, 1, 1) for c in bridge.coefficients(t))
-        pi = x0 - mu
-        err = model(mu + theta * pi + sigma * (pi if noise else 1) * eps, mu, t) - x0
-        return err.abs().mean() if l1 else (err ** 2).mean()
-    return loss
+def _loss_split(noise=True, l1=True, threshold=1 / 255, per_channel=False, per_region=False, use_sample=False):
+    def loss_by_region(model, x0, mu, bridge, t, eps):
+        if use_sample:
+            x_t = bridge.sample(x0, mu, t, noise=eps)
+        else:
+            theta, _, sigma = (c.to(x0).reshape(-1, 1, 1, 1) for c in bridge.coefficients(t))
+            pi = x0 - mu
+            x_t = mu + theta * pi + sigma * (pi if noise else 1) * eps
+        err = model(x_t, mu, t) - x0
+        err = err.abs() if l1 else err ** 2
+        change = (x0 - mu).abs()
+        degraded = (change if per_channel else change.amax(1, keepdim=True)) > threshold
+        degraded = degraded.expand_as(err)
+        if per_region:
+            return err[degraded].mean(), err[~degraded].mean()
+        return float(err[degraded].sum() / err.numel()), float(err[~degraded].sum() / err.numel())
+    return loss_by_region
 
 
-def test_06_1_loss_confusions_are_named():
-    assert right("06.1", _loss())
-    assert "modulated" in wrong("06.1", _loss(noise=False)).hint
-    assert "L1" in wrong("06.1", _loss(l1=False)).hint
-    assert "one number" in wrong("06.1", lambda m, x0, *a: (x0 - x0).abs().mean((1, 2, 3))).message
+def test_06_1_loss_split_right_and_mistakes_are_named():
+    assert right("06.1", _loss_split())
+    assert "modulated" in wrong("06.1", _loss_split(noise=False)).hint
+    assert "L1" in wrong("06.1", _loss_split(l1=False)).hint
+    assert "x0 != mu" in wrong("06.1", _loss_split(threshold=0)).hint
+    assert "1/255" in wrong("06.1", _loss_split(threshold=0.5 / 255)).hint
+    assert "some* channel" in wrong("06.1", _loss_split(per_channel=True)).hint
+    assert "number of all values" in wrong("06.1", _loss_split(per_region=True)).hint
+    assert "wrong order" in wrong("06.1", lambda *a: _loss_split()(*a)[::-1]).message
+    assert "two numbers" in wrong("06.1", lambda m, x0, *a: (x0 - x0).abs().mean()).message
 
 
-def test_06_1_refuses_the_library_loss():
+def test_06_1_refuses_the_library_loss_mask_and_sampler():
     from rdbm_core import losses, training
+    from rdbm_core.degradations import degraded_mask
 
     assert "rdbm_core.losses" in wrong("06.1", losses.bridge_loss).message
     via_training = wrong("06.1", lambda model, x0, mu, bridge, t, eps: training.training_loss(
         model, bridge, x0, mu, training.TrainConfig(), None))
     assert "library's own" in via_training.message
+
+    def with_library_mask(model, x0, mu, bridge, t, eps):
+        theta, _, sigma = (c.to(x0).reshape(-1, 1, 1, 1) for c in bridge.coefficients(t))
+        err = (model(mu + (theta + sigma * eps) * (x0 - mu), mu, t) - x0).abs()
+        degraded = degraded_mask(x0, mu).expand_as(err)
+        return float(err[degraded].sum() / err.numel()), float(err[~degraded].sum() / err.numel())
+    assert "rdbm_core.degradations" in wrong("06.1", with_library_mask).message
+    assert "bridge.sample" in wrong("06.1", _loss_split(use_sample=True)).message
 
 
 def _psnr_region(clamp=True, infinite=True):
