@@ -33,7 +33,8 @@ from rdbm_core.comparison import METHODS, Budget, method_config
 from rdbm_core.metrics import append_rows, read_rows
 
 from . import RESULTS
-from .networks import ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, train_to
+from .networks import (ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, network_record, parse_shard,
+                       train_to)
 from .provenance import file_sha256, provenance, write_provenance
 
 FOLDER = RESULTS / "bridge_comparison"
@@ -80,11 +81,9 @@ def runs_of(study: StudyConfig) -> list[tuple[int, str, str]]:
 def run(study: StudyConfig, runs: Path, shard: tuple[int, int] = (0, 1)) -> int:
     """Train and evaluate every network of ``study`` not yet in the results (shard ``(i, n)``: every n-th from
     the i-th); return how many (network, sampling) evaluations were made."""
-    done_networks = {(r["task"], r["method"], int(r["seed"])): r
-                     for r in (read_rows(NETWORKS_CSV) if NETWORKS_CSV.exists() else [])}
-    done_sets = {(r["task"], r["method"], int(r["seed"])) for r in (read_rows(SETS_CSV) if SETS_CSV.exists() else [])}
-    done_inputs = {(r["task"], int(r["seed"])) for r in (read_rows(ITEMS_CSV) if ITEMS_CSV.exists() else [])
-                   if r["method"] == "input" and r["item"] == "0"}
+    done_networks = {(r["task"], r["method"], int(r["seed"])): r for r in read_rows(NETWORKS_CSV)}
+    done_sets = {(r["task"], r["method"], int(r["seed"])) for r in read_rows(SETS_CSV)}
+    done_inputs = {(r["task"], int(r["seed"])) for r in read_rows(ITEMS_CSV) if r["method"] == "input" and r["item"] == "0"}
     mine = [job for k, job in enumerate(runs_of(study)) if k % shard[1] == shard[0]]
     made, t0 = 0, time.perf_counter()
     used = []
@@ -101,9 +100,7 @@ def run(study: StudyConfig, runs: Path, shard: tuple[int, int] = (0, 1)) -> int:
             config = replace(method_config(task, method, seed, budget, str(out)), ckpt_every=0)
             result, weights = train_to(config, study.steps)
             row = {"task": task, "method": method, "seed": seed, "steps": study.steps,
-                   "weights": f"{out.name}/{weights.name}", "sha256": file_sha256(weights),
-                   "train_wall_s": round(result["run_wall_s"], 1),
-                   "loss_last_50": round(float(np.mean(result["losses"][-50:])), 6)}
+                   **network_record(result, weights, runs)}
             if (task, method, seed) not in done_networks:
                 append_rows(NETWORKS_CSV, [row], NETWORK_COLUMNS)
             done_networks[(task, method, seed)] = row
@@ -127,15 +124,14 @@ def run(study: StudyConfig, runs: Path, shard: tuple[int, int] = (0, 1)) -> int:
 
 
 def main(argv=None) -> int:
+    """The study's command line (``run``); returns the exit status."""
     p = argparse.ArgumentParser(prog="python -m experiments bridge_comparison", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     q = sub.add_parser("run", help="train and evaluate every network not yet in the results (resumable)")
     q.add_argument("--runs", default="runs/bridge_comparison", help="folder of the networks' checkpoints and weights")
     q.add_argument("--shard", default="0/1", help="I/N: every N-th network, from the I-th")
     args = p.parse_args(argv)
-    index, count = (int(x) for x in args.shard.split("/"))
-    if not 0 <= index < count:
-        raise SystemExit(f"--shard must be I/N with 0 <= I < N, got {args.shard}")
+    index, count = parse_shard(args.shard)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     made = run(StudyConfig(), Path(args.runs), (index, count))
     print(f"bridge comparison, shard {args.shard}: {made} evaluations made")

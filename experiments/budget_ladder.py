@@ -45,7 +45,8 @@ from rdbm_core.comparison import Budget, method_config
 from rdbm_core.metrics import append_rows, read_rows
 
 from . import RESULTS
-from .networks import ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, train_to
+from .networks import (ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, network_record, parse_shard,
+                       train_to)
 from .provenance import file_sha256, provenance, write_provenance
 
 FOLDER = RESULTS / "budget_ladder"
@@ -80,6 +81,9 @@ LADDER = (
 
 @dataclass(frozen=True)
 class Chain:
+    """One training run of the ladder, taken rung by rung: its task, method, U-Net preset, seed, the iteration
+    counts at which its weights are exported, and the U-Net's normalisation."""
+
     task: str
     method: str
     preset: str
@@ -88,8 +92,14 @@ class Chain:
     norm: str = "group"
 
     @property
+    def norm_suffix(self) -> str:
+        """``""`` for GroupNorm, ``"-pixel"`` for the pixel norm: how names tell the two apart."""
+        return "" if self.norm == "group" else f"-{self.norm}"
+
+    @property
     def name(self) -> str:
-        return f"{self.task}_{self.method}_{self.preset}{'' if self.norm == 'group' else '-' + self.norm}_s{self.seed}"
+        """The chain's folder under ``--runs``: ``task_method_preset[-norm]_sSEED``."""
+        return f"{self.task}_{self.method}_{self.preset}{self.norm_suffix}_s{self.seed}"
 
 
 def chains() -> list[Chain]:
@@ -113,19 +123,16 @@ def train_rung(chain: Chain, steps: int, runs: Path, ladder: LadderConfig) -> di
     config = replace(config, ckpt_every=ladder.ckpt_every, unet_norm=chain.norm)
     result, weights = train_to(config, steps)
     return {"task": chain.task, "method": chain.method, "preset": chain.preset, "norm": chain.norm,
-            "seed": chain.seed, "steps": steps, "weights": f"{chain.name}/{weights.name}",
-            "sha256": file_sha256(weights), "train_wall_s": round(result["run_wall_s"], 1),
-            "loss_last_50": round(float(np.mean(result["losses"][-50:])), 6)}
+            "seed": chain.seed, "steps": steps, **network_record(result, weights, runs)}
 
 
 def cmd_train(args) -> int:
+    """``train``: every rung of this shard's chains not yet in networks.csv, cheapest rungs first."""
     ladder = LadderConfig()
     runs = Path(args.runs)
-    index, count = (int(x) for x in args.shard.split("/"))
-    if not 0 <= index < count:
-        raise SystemExit(f"--shard must be I/N with 0 <= I < N, got {args.shard}")
+    index, count = parse_shard(args.shard)
     done = {(r["task"], r["method"], r["preset"], r.get("norm") or "group", int(r["seed"]), int(r["steps"]))
-            for r in (read_rows(NETWORKS_CSV) if NETWORKS_CSV.exists() else [])}
+            for r in read_rows(NETWORKS_CSV)}
     mine = [c for k, c in enumerate(chains()) if k % count == index]  # a chain is trained by one shard only
     jobs = schedule(mine)
     todo = [(c, r) for c, r in jobs if (c.task, c.method, c.preset, c.norm, c.seed, r) not in done]
@@ -146,17 +153,18 @@ def cmd_train(args) -> int:
 
 def method_label(row: dict, sampling: str | None) -> str:
     """The ``method`` of an evaluation row: network (method, preset, norm, steps) and sampling."""
-    norm = "" if (row.get("norm") or "group") == "group" else f"-{row['norm']}"
-    base = f"{row['method']}-{row['preset']}{norm}-{row['steps']}"
+    norm = row.get("norm") or "group"
+    base = f"{row['method']}-{row['preset']}{'' if norm == 'group' else '-' + norm}-{row['steps']}"
     return base if sampling is None else f"{base}-{sampling}"
 
 
 def cmd_evaluate(args) -> int:
+    """``evaluate``: every (network, sampling) of networks.csv not yet in sets.csv whose weights are in ``--runs``."""
     from rdbm_core.perceptual import weights_path
     weights_path()  # one clear line without the perceptual extra, before any work
     runs = Path(args.runs)
-    networks = read_rows(NETWORKS_CSV) if NETWORKS_CSV.exists() else []
-    done = {(r["task"], r["method"], r["seed"]) for r in (read_rows(SETS_CSV) if SETS_CSV.exists() else [])}
+    networks = read_rows(NETWORKS_CSV)
+    done = {(r["task"], r["method"], r["seed"]) for r in read_rows(SETS_CSV)}
     jobs = [(r, sampling) for r in networks
             for sampling in ((None,) if r["method"] == "regression" else LADDER_SAMPLINGS)
             if (r["task"], method_label(r, sampling), r["seed"]) not in done]
@@ -187,6 +195,7 @@ def cmd_evaluate(args) -> int:
 
 
 def main(argv=None) -> int:
+    """The study's command line (``train`` and ``evaluate``); returns the exit status."""
     p = argparse.ArgumentParser(prog="python -m experiments budget_ladder", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     q = sub.add_parser("train", help="train every rung of every chain (resumable)")

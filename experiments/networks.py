@@ -13,13 +13,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from rdbm_core.checkpoints import export_weights, load_trained
-from rdbm_core.data import BENCHMARK_VERSION, HeldOutBenchmark
+from rdbm_core.data import BENCHMARK_CROP, BENCHMARK_VERSION, HeldOutBenchmark
 from rdbm_core.evaluation import evaluate, item_columns, item_rows
 
-__all__ = ["Sampling", "SAMPLINGS", "ITEM_COLUMNS", "SET_COLUMNS", "train_to", "evaluate_weights"]
+from .provenance import file_sha256
+
+__all__ = ["Sampling", "SAMPLINGS", "ITEM_COLUMNS", "SET_COLUMNS", "train_to", "network_record", "evaluate_weights",
+           "parse_shard"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,25 @@ def train_to(config, steps: int) -> tuple[dict, Path]:
     return {**result, "run_wall_s": wall}, weights
 
 
+def network_record(result: dict, weights: Path, runs: Path) -> dict:
+    """The columns every study records of a trained network: its weights file (relative to ``runs``), the file's
+    SHA-256, the run's training wall time and the mean loss of its last 50 iterations."""
+    return {"weights": str(Path(weights).relative_to(runs)), "sha256": file_sha256(weights),
+            "train_wall_s": round(result["run_wall_s"], 1),
+            "loss_last_50": round(float(np.mean(result["losses"][-50:])), 6)}
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` -> ``(I, N)`` with ``0 <= I < N``; anything else is one clear error."""
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard takes I/N (e.g. 0/2), got {text!r}") from None
+    if not 0 <= index < count:
+        raise SystemExit(f"--shard must be I/N with 0 <= I < N, got {text}")
+    return index, count
+
+
 def evaluate_weights(weights, task: str, seed: int, method: str, sampling: str | None,
                      version: int = BENCHMARK_VERSION, items: int | None = None) -> tuple[list[dict], dict, list[dict]]:
     """Restore benchmark ``version`` of ``task`` (all its items, or the first ``items``) with the network of
@@ -78,11 +100,10 @@ def evaluate_weights(weights, task: str, seed: int, method: str, sampling: str |
         raise ValueError(f"{Path(weights).name}: sampling {sampling!r} for a {'regression' if path is None else 'bridge'}"
                          " network")
     spec = SAMPLINGS[sampling] if sampling else Sampling("implicit", None, None, 1)
-    data = HeldOutBenchmark(task, items=items, crop=64, version=version)
+    data = HeldOutBenchmark(task, items=items, crop=BENCHMARK_CROP, version=version)
     t0 = time.perf_counter()
-    with torch.no_grad():
-        res = evaluate(model, path, data, steps=spec.steps, sampler=spec.sampler, eta=spec.eta, seed=seed,
-                       progress=False, perceptual=True, draws=spec.draws, distribution=True)
+    res = evaluate(model, path, data, steps=spec.steps, sampler=spec.sampler, eta=spec.eta, seed=seed,
+                   progress=False, perceptual=True, draws=spec.draws, distribution=True)
     rows, inputs = ([{k: r.get(k, float("nan")) for k in ITEM_COLUMNS} for r in item_rows(res, task, name, seed, inputs=x)]
                     for name, x in ((method, False), ("input", True)))
     s = res["summary"]

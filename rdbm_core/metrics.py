@@ -42,6 +42,7 @@ and their directions (``LOWER_IS_BETTER``, ``UNRANKED``, ``better``),
 from __future__ import annotations
 
 import csv
+import os
 import io
 from collections.abc import Sequence
 from numbers import Real
@@ -52,7 +53,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from skimage.color import rgb2ycbcr
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from skimage.metrics import structural_similarity
 
 from .io import atomic_write, dumps_json
 
