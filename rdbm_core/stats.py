@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import t as student_t
 
-from .metrics import METRIC_KEYS, better, read_rows
+from .metrics import DRAW_KEYS, METRIC_KEYS, PERCEPTUAL_KEYS, better, read_rows
 
 __all__ = ["PairedData", "PairedDifference", "UnpairedError", "EstablishedCounts",
            "bootstrap_means", "hierarchical_bootstrap", "two_stage_bootstrap", "t_interval", "bootstrap_p_value",
@@ -329,8 +329,9 @@ def two_stage_bootstrap(diffs, draws: int = LEGACY_DRAWS, seed: int = RESAMPLE_S
 
 def t_interval(diffs, level: float = LEVEL) -> tuple[float, float]:
     """Student-t interval of the mean of the seed means of ``diffs`` [seeds, items]:
-    ``mean +- t_{n-1}((1 + level) / 2) * sd / sqrt(n)`` over the ``n`` row means; ``(nan, nan)`` for one seed."""
-    d = np.asarray(diffs, dtype=np.float64)
+    ``mean +- t_{n-1}((1 + level) / 2) * sd / sqrt(n)`` over the ``n`` row means; ``(nan, nan)`` for one seed.
+    ``ValueError`` for an empty, non-2-D or non-finite ``diffs``."""
+    d = _check_diffs(diffs, draws=100)
     seed_means = d.mean(axis=1)
     n = len(seed_means)
     if n < 2:
@@ -343,6 +344,8 @@ def t_interval(diffs, level: float = LEVEL) -> tuple[float, float]:
 def bootstrap_p_value(means) -> float:
     """Two-sided bootstrap p-value of "the mean difference is 0": :data:`P_VALUE_RULE`, capped at 1."""
     m = np.asarray(means, dtype=np.float64)
+    if m.size == 0:
+        raise ValueError("bootstrap_p_value needs at least one bootstrap mean")
     return float(min(1.0, 2 * min(np.mean(m <= 0), np.mean(m >= 0))))
 
 
@@ -407,6 +410,8 @@ class EstablishedCounts:
 def p_value_se(p: float, draws: int) -> float:
     """Monte Carlo standard error of a bootstrap p-value ``p`` (:data:`P_VALUE_RULE`) from ``draws`` draws:
     ``2 sqrt(q (1 - q) / draws)`` with ``q = max(p / 2, 0.5 / draws)``."""
+    if draws < 1:
+        raise ValueError(f"draws must be >= 1, got {draws}")
     q = max(p / 2, 0.5 / draws)
     return 2 * math.sqrt(q * (1 - q) / draws)
 
@@ -458,7 +463,7 @@ def count_family(comparisons: Sequence[tuple], draws: int = DRAWS, resample_seed
     :func:`paired_difference` with ``draws`` draws; while some are undecided (:class:`EstablishedCounts`),
     those are computed again with ten times their draws, up to ``max_draws``.  Returns ``(results, counts)``;
     the ones still undecided at ``max_draws`` are listed in ``counts.undecided``."""
-    results = [paired_difference(rows, task, a, b, metric, draws, resample_seed, method)
+    results = [paired_difference(rows, task, a, b, metric, draws, resample_seed, method, refine=False)
                for rows, task, a, b, metric in comparisons]
     while True:
         counts = established_counts(results, alpha)
@@ -468,7 +473,7 @@ def count_family(comparisons: Sequence[tuple], draws: int = DRAWS, resample_seed
         for k in refine:
             rows, task, a, b, metric = comparisons[k]
             results[k] = paired_difference(rows, task, a, b, metric, min(10 * results[k].draws, max_draws),
-                                           resample_seed, method)
+                                           resample_seed, method, refine=False)
 
 
 def _value(row: dict, metric: str) -> float:
@@ -517,8 +522,8 @@ def _unpaired(table: dict, a: str, b: str) -> str:
 
 def _differing_columns(first: dict, second: dict, metric: str) -> str:
     """The descriptive columns in which two rows of one key differ, as a clause of an error ("" if none)."""
-    skip = {*_KEYS, "image", metric, *METRIC_KEYS}
-    diff = [k for k in first if k not in skip and first.get(k) != second.get(k)]
+    skip = {*_KEYS, "image", metric, *METRIC_KEYS, *PERCEPTUAL_KEYS, *DRAW_KEYS}
+    diff = [k for k in first if k not in skip and not k.startswith("input_") and first.get(k) != second.get(k)]
     if not diff:
         return ""
     named = ", ".join(f"{k} ({first.get(k)!r}, {second.get(k)!r})" for k in diff)

@@ -430,3 +430,29 @@ def test_verdicts_follow_the_direction_of_the_metric():
     assert lp.mean < 0 and lp.verdict == "a" and lp.verdict_words == "a better"
     spread = compare_items(rows, "a", "b", metric="spread")[0]
     assert spread.verdict is None and "ranks no method" in spread.verdict_words
+
+
+def test_count_family_respects_its_draw_cap_and_bad_inputs_are_one_error():
+    """``max_draws`` caps every comparison of a family (the per-comparison refinement used to go past it), and
+    the helpers reject what they cannot summarise. Mutation that fails: count_family letting paired_difference
+    refine on its own (draws reach 10x the cap)."""
+    import pytest
+    from rdbm_core.stats import bootstrap_p_value, count_family, p_value_se, t_interval
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in range(3):
+        for item in range(24):
+            base = rng.normal()
+            for method, shift in (("a", 0.0), ("b", -0.7)):  # p near 0.05: the refinement is needed
+                rows.append({"task": "t", "method": method, "seed": str(seed), "item": str(item),
+                             "image": f"p{item % 4}@{item},0", "psnr": str(base + shift + rng.normal())})
+    results, _ = count_family([(rows, "t", "a", "b", "psnr")], draws=1000, max_draws=2000)
+    assert all(r.draws <= 2000 for r in results)
+    with pytest.raises(ValueError, match="non-empty"):
+        t_interval([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="non-finite"):
+        t_interval([[1.0, float("nan")], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="at least one"):
+        bootstrap_p_value([])
+    with pytest.raises(ValueError, match="draws must be >= 1"):
+        p_value_se(0.05, 0)
