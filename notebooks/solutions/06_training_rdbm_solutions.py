@@ -14,8 +14,8 @@
 # # 06 — Solutions to the exercises
 #
 # **What you will learn.** How the RDBM loss is assembled from the marginal and how much of it comes from the
-# degraded and from the intact pixels, how PSNR is measured on a region, and why a whole-image PSNR is dominated
-# by its worst region.
+# degraded and from the intact pixels, how PSNR is measured on a region, why a whole-image PSNR is dominated
+# by its worst region, and how the EMA decay warms up.
 # **Prerequisites.** Notebook 06, and an attempt at its exercises.
 
 # %%
@@ -25,8 +25,10 @@ import torch
 from IPython.display import display
 
 from rdbm_core import bridges
-from rdbm_course.exercises import check
+from rdbm_core.data import SyntheticPairs
+from rdbm_core.degradations import degraded_mask
 from rdbm_core.metrics import psnr
+from rdbm_course.exercises import check
 
 # %% [markdown]
 # ## 06.1 The RDBM training loss, split by region
@@ -41,7 +43,8 @@ from rdbm_core.metrics import psnr
 # Both parts divide by $n$, not by the size of their region; that is what makes them add up to the loss.
 #
 # A pixel is degraded when *some* channel changed by more than half an 8-bit level: $0.5/255$ in [0, 1] units,
-# $1/255$ in the [-1, 1] units of the tensors. Then all its channels count as degraded.
+# $1/255$ in the [-1, 1] units of the tensors (a strict `>`: exactly $1/255$ is intact). Then all its channels
+# count as degraded.
 
 # %%
 def loss_by_region(model, x0, mu, bridge, t, eps):
@@ -61,9 +64,9 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# A sanity check that connects to the relative loss of the notebook: for a "network" that returns `mu`, the two
-# parts add up to the batch's mean `|x0 - mu|`, whatever the time and the noise, and the intact part is at most
-# `1/255` (the largest change an intact pixel can have).
+# A sanity check: for a "network" that returns `mu`, the two parts add up to the batch's mean `|x0 - mu|`,
+# whatever the time and the noise, and the intact part is at most `1/255` (the largest change an intact pixel
+# can have): intact pixels contribute little to the loss.
 
 # %%
 torch.manual_seed(0)
@@ -84,10 +87,12 @@ assert abs(degraded_part + intact_part - float((x0 - mu).abs().mean())) < 1e-6 a
 # The library measures on [0, 1] images: $x \mapsto (x + 1)/2$, clamped to [0, 1] (a network's raw output can
 # leave [-1, 1]). With a peak of 1, $\mathrm{PSNR} = 10 \log_{10}(1/\mathrm{MSE})$, the MSE taken over the
 # masked pixels and all channels; an identical region has MSE 0 and PSNR $+\infty$ (`1 / 0` would raise in
-# Python, so that case is returned explicitly).
+# Python, so that case is returned explicitly). An empty mask has no pixel to average over: `nan`.
 
 # %%
 def psnr_region(pred, target, mask):
+    if not mask.any():
+        return math.nan  # no pixel: no PSNR
     p = ((pred.double() + 1) / 2).clamp(0, 1)  # [0, 1] images
     q = ((target.double() + 1) / 2).clamp(0, 1)
     mse = float(((p - q)[:, mask[0]] ** 2).mean())  # over the masked pixels, all channels
@@ -119,44 +124,45 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# The per-image tables of notebook 06 check it: the deraining *inputs* (fraction, degraded PSNR, intact PSNR, as
-# printed there to two decimals) give back their whole-image PSNRs to within the tables' rounding, and so does an
-# inpainting input with an identical intact region.
+# On the notebook's deraining test crops (the rainy inputs against their targets, no network needed), the formula
+# gives back each crop's whole-image PSNR from its degraded fraction and its two regional PSNRs. The whole-image
+# PSNR is no area-weighted average of the regions in decibels: it stays close to the worse region.
 
 # %%
-table = {  # notebook 06, deraining per-image table, input rows: (fraction, degraded, intact, whole) in dB
-    "chelsea": (0.4825, 19.81, 70.03, 22.98), "coffee": (0.3002, 18.45, 73.89, 23.67),
-    "rocket": (0.2262, 19.61, 72.85, 26.06), "camera": (0.6139, 18.72, 66.27, 20.84)}
-for name, (fraction, degraded, intact, whole) in table.items():
-    print(f"{name:8s}: from the regions {whole_psnr(degraded, intact, fraction):.2f} dB, table {whole:.2f} dB")
-    assert abs(whole_psnr(degraded, intact, fraction) - whole) < 0.02
-print(f"inpainting, chelsea input (0.3380, 16.30 dB, inf): {whole_psnr(16.30, math.inf, 0.3380):.2f} dB, table 21.01 dB")
-assert abs(whole_psnr(16.30, math.inf, 0.3380) - 21.01) < 0.02
+crops = SyntheticPairs("derain", "test", crop=128, length=4, seed=1000)
+for item in crops:
+    degraded = degraded_mask(item["x0"], item["mu"])
+    fraction = float(degraded.float().mean())
+    regions = psnr(item["mu"], item["x0"], degraded), psnr(item["mu"], item["x0"], ~degraded)
+    whole = psnr(item["mu"], item["x0"])
+    print(f"fraction {fraction:.3f}, degraded {regions[0]:.2f} dB, intact {regions[1]:.2f} dB: "
+          f"formula {whole_psnr(*regions, fraction):.2f} dB, measured {whole:.2f} dB, "
+          f"area-weighted dB {fraction * regions[0] + (1 - fraction) * regions[1]:.2f}")
+    assert abs(whole_psnr(*regions, fraction) - whole) < 1e-4
 
 # %% [markdown]
-# The whole-image PSNR is therefore no area-weighted average of the regions in decibels: the deraining inputs
-# have about 19 dB on their degraded pixels and about 71 dB on the intact ones, yet about 23 dB overall, close
-# to the worse region. The same reason keeps the formula from reproducing the notebook's *summary* tables
-# exactly: those average each PSNR over the four images, and an average of PSNRs is not the PSNR of the average
-# squared error.
+# The same reason keeps the formula from reproducing the notebook's summary rows: they are means of per-crop
+# PSNRs, and a mean of PSNRs is not the PSNR of the mean squared error.
+#
+# ## 06.4 The EMA decay during warm-up
+#
+# The decay is the smaller of the target and the warm-up value. The deraining run's last update is $k = 299$:
+# decay $300/309 \approx 0.971$, an average over roughly $1/(1 - 0.971) \approx 34$ recent iterations. The
+# warm-up value reaches 0.999 when $1 + k \ge 0.999\,(10 + k)$, i.e. $k \ge 8990$: far beyond the 300 and 600
+# iterations here, so these EMAs never reach their target.
 
 # %%
-fractions, degraded_db, intact_db, whole_db = (sum(v) / len(table) for v in zip(*table.values()))
-print(f"deraining inputs, means over the four crops: fraction {fractions:.3f}, degraded {degraded_db:.2f} dB, "
-      f"intact {intact_db:.2f} dB, whole image {whole_db:.2f} dB")
-print(f"area-weighted average of the regions in dB: {fractions * degraded_db + (1 - fractions) * intact_db:.1f} dB")
-assert whole_db < fractions * degraded_db + (1 - fractions) * intact_db - 20
+def ema_decay_at(k):
+    return min(0.999, (1 + k) / (10 + k))
 
-# %% [markdown]
-# And on a real pair, the formula reproduces the library's whole-image PSNR from its two regional values:
 
-# %%
-torch.manual_seed(0)
-target = torch.rand(3, 32, 32) * 2 - 1
-pred = (target + 0.05 * torch.randn(3, 32, 32)).clamp(-1, 1)
-mask = torch.zeros(1, 32, 32, dtype=torch.bool)
-mask[:, :8] = True
-pred[:, mask[0]] = (pred[:, mask[0]] + 0.3).clamp(-1, 1)
-combined = whole_psnr(psnr(pred, target, mask), psnr(pred, target, ~mask), float(mask.float().mean()))
-print(f"from the regions: {combined:.4f} dB, whole image: {psnr(pred, target):.4f} dB")
-assert abs(combined - psnr(pred, target)) < 1e-4
+for task, iterations in (("derain", 300), ("inpaint", 600)):
+    last = ema_decay_at(iterations - 1)
+    print(f"{task}: decay at the last iteration (k = {iterations - 1}) {last:.4f}, averaging roughly "
+          f"{1 / (1 - last):.0f} iterations")
+reached = next(k for k in range(100_000) if ema_decay_at(k) >= 0.999)
+print(f"the decay first reaches 0.999 at k = {reached}")
+assert reached == 8990 and abs(ema_decay_at(299) - 300 / 309) < 1e-12
+feedback = check("06.4", ema_decay_at)
+display(feedback)
+assert feedback

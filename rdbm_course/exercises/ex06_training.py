@@ -3,9 +3,10 @@
 06.1 implement the RDBM training loss of one batch, split into its degraded- and intact-pixel parts.
 06.2 implement PSNR on a region (the degraded or the intact pixels), with the library's conventions.
 06.3 derive   the whole-image PSNR from the two regions' PSNRs and the degraded fraction.
+06.4 predict  the EMA decay used after training iteration k, with the trainer's warm-up.
 
 The checkers of 06.1 and 06.2 refuse the library's own functions (``rdbm_core.losses``, ``rdbm_core.training``,
-``rdbm_core.degradations``; ``rdbm_core.metrics``, ``rdbm_core.evaluation``), passed as the answer or called from it;
+``rdbm_core.degradations``; ``rdbm_core.metrics``, ``rdbm_core.evaluation``; 06.4: ``rdbm_core.training``), passed as the answer or called from it;
 06.1 also refuses an answer that lets the bridge build ``x_t`` (``bridge.sample``).
 """
 from __future__ import annotations
@@ -289,8 +290,21 @@ def check_region_psnr(answer):
     if float(value) != math.inf:
         return wrong(f"For an identical region (MSE 0) your function returns {value!r}, not infinity.",
                      "return math.inf when the mean squared error is 0.")
-    return correct("Your PSNR matches the library's on both regions, clamps like it, and gives inf for an "
-                   "identical region.")
+    # 4. an empty mask: no pixel to average over
+    empty = torch.zeros_like(mask)
+    value, failure = call_student(answer, pred, target, empty, name=name)
+    if failure is not None:
+        return wrong(f"For an empty mask your function fails: {failure.message}",
+                     "return math.nan when the mask selects no pixel.")
+    try:
+        is_nan = math.isnan(float(value))
+    except (TypeError, ValueError):
+        is_nan = False
+    if not is_nan:
+        return wrong(f"For an empty mask your function returns {value!r}, not nan.",
+                     "a region with no pixel has no PSNR: return math.nan when the mask selects no pixel.")
+    return correct("Your PSNR matches the library's on both regions, clamps like it, gives inf for an identical "
+                   "region and nan for an empty one.")
 
 
 @exercise("06.3", "Whole-image PSNR from the regions", "derive")
@@ -316,3 +330,36 @@ def check_whole_from_regions(answer):
                          index_name="case",
                          hint="MSE = 10^(-PSNR/10) on [0, 1] images; the whole-image MSE is the area-weighted "
                               "mean of the regions' MSEs.")
+
+
+@exercise("06.4", "The EMA decay during warm-up", "predict")
+def check_ema_decay(answer):
+    refused = _refuse_library(answer, ("rdbm_core.training",), "the decay")
+    if refused is not None:
+        return refused
+    ks = [0, 1, 9, 99, 299, 599, 8989, 8990, 8991, 20000]
+    got = []
+    for k in ks:
+        value, failure = call_student(answer, k, name="ema_decay_at(k)")
+        if failure is not None:
+            return failure
+        try:
+            got.append(float(value))
+        except (TypeError, ValueError):
+            return wrong("`ema_decay_at` should return one number per call.", "return `float(...)`.")
+    want = [min(0.999, (1 + k) / (10 + k)) for k in ks]
+    if all(_close(g, w, 1e-9) for g, w in zip(got, want)):
+        return correct("During warm-up the decay is well below 0.999, so a short run's EMA averages only its last "
+                       "few dozen iterations.")
+    if all(_close(g, (1 + k) / (10 + k), 1e-9) for g, k in zip(got, ks)):
+        return wrong("Right during the warm-up, but your decay goes past 0.999 late in training.",
+                     "the decay is capped: take the smaller of 0.999 and the warm-up value.")
+    if all(_close(g, min(0.999, (2 + k) / (11 + k)), 1e-9) for g, k in zip(got, ks)):
+        return wrong("Your decay is that of the next iteration.",
+                     "k counts from 0: the first update (k = 0) uses 1 / 10.")
+    if all(_close(g, 0.999, 1e-9) for g in got):
+        return wrong("Your decay is 0.999 from the start.",
+                     "the trainer warms the decay up: (1 + k) / (10 + k) until that reaches 0.999.")
+    return tensor_answer(torch.tensor(got, dtype=torch.float64), torch.tensor(want, dtype=torch.float64),
+                         what="the decay", rtol=1e-9, atol=1e-9, index_name="call",
+                         hint="min(0.999, (1 + k) / (10 + k)), with k counted from 0.")

@@ -248,6 +248,8 @@ def test_06_2_clamping_and_identical_regions_are_named():
     assert "clamp" in wrong("06.2", _psnr_region(clamp=False)).hint
     no_inf = wrong("06.2", _psnr_region(infinite=False))
     assert "identical region" in no_inf.message and "math.inf" in no_inf.hint
+    zero_for_empty = wrong("06.2", lambda p, t, m: 0.0 if not m.any() else _psnr_region()(p, t, m))
+    assert "empty mask" in zero_for_empty.message and "math.nan" in zero_for_empty.hint
 
 
 def test_06_2_refuses_the_library_psnr():
@@ -327,3 +329,16 @@ def test_08_2_heun_raising_or_misshapen():
     assert "ZeroDivisionError" in wrong("08.2", lambda *a: 1 / 0).message
     assert "shape" in wrong("08.2", lambda path, model, x, *a: x[0]).message
 
+
+
+def test_06_4_ema_decay_right_mistakes_named_and_library_refused():
+    from rdbm_core import training
+    from rdbm_core.training import ema_decay
+
+    assert right("06.4", lambda k: min(0.999, (1 + k) / (10 + k)))
+    assert "capped" in wrong("06.4", lambda k: (1 + k) / (10 + k)).hint
+    assert "counts from 0" in wrong("06.4", lambda k: min(0.999, (2 + k) / (11 + k))).hint
+    assert "warms" in wrong("06.4", lambda k: 0.999).hint
+    wrong("06.4", lambda k: 0.5)
+    assert "rdbm_core.training" in wrong("06.4", lambda k: ema_decay(0.999, k)).message
+    assert "library's own" in wrong("06.4", lambda k: training.ema_decay(0.999, k)).message
