@@ -87,6 +87,13 @@ def run(study: StudyConfig, runs: Path, shard: tuple[int, int] = (0, 1)) -> int:
     mine = [job for k, job in enumerate(runs_of(study)) if k % shard[1] == shard[0]]
     made, t0 = 0, time.perf_counter()
     used = []
+
+    def record():  # after every network: a run stopped at any point leaves its provenance
+        write_provenance(FOLDER, {"study": "bridge_comparison", "config": asdict(study),
+                                  "samplings": {k: asdict(v) for k, v in SAMPLINGS.items()},
+                                  **provenance(wall_s=time.perf_counter() - t0, networks=used)},
+                         name=f"provenance_shard{shard[0]}of{shard[1]}.json")
+
     for k, (seed, task, method) in enumerate(mine, 1):
         todo = [s for s in samplings(method) if (task, label(method, s), seed) not in done_sets]
         if not todo:
@@ -116,10 +123,7 @@ def run(study: StudyConfig, runs: Path, shard: tuple[int, int] = (0, 1)) -> int:
             print(f"[{k}/{len(mine)}] {task} {label(method, sampling)} seed {seed}: PSNR "
                   f"{np.mean([r['psnr'] for r in items]):.2f} dB, ST-LPIPS {np.mean([r['lpips_st'] for r in items]):.4f},"
                   f" SWD {sets['swd']:.2f} ({sets['wall_s']:.0f} s)", flush=True)
-    write_provenance(FOLDER, {"study": "bridge_comparison", "config": asdict(study),
-                              "samplings": {k: asdict(v) for k, v in SAMPLINGS.items()},
-                              **provenance(wall_s=time.perf_counter() - t0, networks=used)},
-                     name=f"provenance_shard{shard[0]}of{shard[1]}.json")
+        record()
     return made
 
 

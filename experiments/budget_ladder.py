@@ -144,10 +144,11 @@ def cmd_train(args) -> int:
         append_rows(NETWORKS_CSV, [row], NETWORK_COLUMNS)
         print(f"[{k}/{len(todo)}] {chain.name} at {steps} steps: loss {row['loss_last_50']:.4f}, "
               f"chain wall {row['train_wall_s']:.0f} s", flush=True)
-    write_provenance(FOLDER, {"study": "budget_ladder", "phase": "train", "ladder": asdict(ladder),
-                              "chains": [list(map(str, spec)) for spec in LADDER],
-                              **provenance(wall_s=time.perf_counter() - t0)},
-                     name=f"provenance_train_shard{index}of{count}.json")
+        # after every rung, so that a run stopped at any point leaves its provenance
+        write_provenance(FOLDER, {"study": "budget_ladder", "phase": "train", "ladder": asdict(ladder),
+                                  "chains": [list(map(str, spec)) for spec in LADDER],
+                                  **provenance(wall_s=time.perf_counter() - t0)},
+                         name=f"provenance_train_shard{index}of{count}.json")
     return 0
 
 
@@ -187,10 +188,10 @@ def cmd_evaluate(args) -> int:
               f"PSNR {np.mean([r['psnr'] for r in items]):.2f} dB, ST-LPIPS "
               f"{np.mean([r['lpips_st'] for r in items]):.4f}, SWD {sets['swd']:.4f} ({sets['wall_s']:.0f} s)",
               flush=True)
-    write_provenance(FOLDER, {"study": "budget_ladder", "phase": "evaluate",
-                              "samplings": {k: asdict(SAMPLINGS[k]) for k in LADDER_SAMPLINGS},
-                              **provenance(wall_s=time.perf_counter() - t0, networks=sorted(set(evaluated)))},
-                     name="provenance_evaluate.json")
+        write_provenance(FOLDER, {"study": "budget_ladder", "phase": "evaluate",  # after every evaluation
+                                  "samplings": {k: asdict(SAMPLINGS[k]) for k in LADDER_SAMPLINGS},
+                                  **provenance(wall_s=time.perf_counter() - t0, networks=sorted(set(evaluated)))},
+                         name="provenance_evaluate.json")
     return 0
 
 
