@@ -66,17 +66,20 @@ NOTEBOOK_START = time.perf_counter()
 #
 # * `preset="small"`: the size of the U-Net (its parameter count is printed below).
 # * `crop=64`, `batch=8`: each training iteration uses 8 pairs (clean `x0`, degraded `mu`) of 64x64 pixels,
-#   drawn from a fixed pool of 1024 pairs (`pool`) cut from training photographs; the test photographs are
+#   drawn from a fixed pool of 1024 pairs (`pool`; in the code, `train_pool`) cut from training photographs; the test photographs are
 #   never used in training.
 # * `steps`: the number of **training iterations** (not sampling steps): 300 for deraining, 600 for
 #   inpainting, which has more to learn (it must invent the content of a hole).
 # * `lr=5e-4`: the learning rate of the Adam optimiser.
-# * `ema=0.999`: the network that restores images is an exponential moving average (EMA) of the trained
-#   weights, with a warm-up (exercise 06.4).
+# * `ema=0.999`: the largest EMA decay (reached only after a warm-up, exercise 06.4); the network that restores
+#   images is an exponential moving average (EMA) of the trained weights.
+# * `grad_clip=1.0`: each gradient is rescaled so that its norm is at most 1, against rare huge updates.
 # * `skip_mu=True`: the network outputs a correction, `x0_hat = mu + net(x_t, mu, t)`.
 # * `objective="x0"`, `norm="l1"`: the loss is the mean absolute error `|x0_hat − x0|`.
 #
 # The other fields keep their defaults; among them the bridge is `rdbm` (noise modulated by the residual).
+# `out` is only the output folder (the commands printed in section 3 wrote to `runs/pretrained/...`; the check
+# there ignores `out`).
 
 # %%
 TRAIN_ITERATIONS = {"derain": 300, "inpaint": 600}
@@ -125,10 +128,12 @@ assert probe["step"] == PROBE_ITERATIONS and len(probe["losses"]) == PROBE_ITERA
 # first 20 iterations of the deraining run, so their losses agree up to rounding (printed).
 #
 # **Reading the curves.** Each iteration's loss is measured on a different batch and at random bridge times, so
-# it jumps; the thick line is a running average. Both losses fall. Their levels do not compare the tasks: the
-# loss is a mean over all pixels, intact pixels contribute little to it because their error is small next to
-# the degraded pixels' (exercise 06.1 measures this), and the two tasks degrade different shares of the pixels
-# (printed).
+# it jumps; the thick line, the *smoothed loss*, is a running average (weight α = 0.05 on each new loss). Both
+# losses fall. Their levels do not compare the tasks: the loss is a mean over all pixels, of which the two
+# tasks degrade different shares (printed); how much do the intact pixels contribute? Exercise 06.1 measures it.
+# Both smoothed curves are still falling over the last third of training (first and last values printed),
+# whereas a finished curve levels off: the networks are under-trained. That fits the leftover streaks and the damaged
+# intact pixels of section 4. How many recent iterations the final EMA weights average: exercise 06.4.
 
 # %%
 results = {}
@@ -153,10 +158,10 @@ assert FAST or gap < 1e-3
 degraded_share = {}
 for task in TASKS:
     task_config = config_for(task)
-    pool = CachedDataset(training_dataset(task_config))
+    train_pool = CachedDataset(training_dataset(task_config))
     shares = []
     for k in range(len(results[task]["losses"])):
-        x0, mu = collate([pool[i] for i in batch_indices(len(pool), k, task_config.batch, task_config.seed, 0, 1)],
+        x0, mu = collate([train_pool[i] for i in batch_indices(len(train_pool), k, task_config.batch, task_config.seed, 0, 1)],
                          "cpu")
         shares.append(float(degraded_mask(x0, mu).float().mean()))
     degraded_share[task] = np.mean(shares)
@@ -176,12 +181,15 @@ for k, (ax, task) in enumerate(zip(axes, TASKS)):
     losses = np.array(results[task]["losses"])
     iteration = np.arange(1, len(losses) + 1)
     ax.plot(iteration, losses, color=f"C{k}", alpha=0.3, lw=0.8, label="each iteration")
-    ax.plot(iteration, running_average(losses), color=f"C{k}", lw=2, label="running average")
+    ax.plot(iteration, running_average(losses), color=f"C{k}", lw=2, label="smoothed loss (α = 0.05)")
     ax.set(title=task, xlabel="training iteration", yscale="log")
     ax.legend()
+    print(f"{task:8s}: smoothed loss first {running_average(losses)[0]:.4f}, last {running_average(losses)[-1]:.4f}")
     if not FAST:
         assert running_average(losses)[-1] < running_average(losses)[0], "the loss should fall"
 axes[0].set_ylabel("L1 loss ([−1, 1] units)")
+axes[0].yaxis.set_minor_formatter("{x:.2f}")  # label the minor ticks of the log axis too
+axes[0].tick_params(axis="y", which="minor", labelsize=7)
 plt.show()
 
 # %% [markdown]
@@ -299,7 +307,10 @@ if not FAST:
 # ## 5. The numbers: whole image, degraded pixels, intact pixels
 #
 # PSNR is `10 log10(1 / MSE)` on [0, 1] images, the mean squared error taken over the region's pixels and
-# channels (∞ for an identical region). SSIM on a region is the mean of SSIM's per-pixel map over it. The first
+# channels (∞ for an identical region); both `pred` and `target` are first mapped by `(x + 1) / 2` and clamped to
+# [0, 1], with no quantisation to 8 bits. SSIM on a region is the mean of SSIM's per-pixel map over it, and each
+# map value comes from a 7x7 window that reaches into neighbouring degraded pixels: intact-pixel SSIM mixes in
+# the holes and streaks, so it is below 1 even for an identical region (the inputs' intact SSIM). The first
 # table of each task gives the **mean of the per-crop PSNRs (and SSIMs)** over the four crops; that mean is not
 # the PSNR of the four crops' pooled error. The second table gives each crop's PSNRs.
 #
@@ -311,7 +322,7 @@ if not FAST:
 # * **Intact pixels.** An error of one 8-bit level on every pixel gives 48.13 dB (printed). Every restoration's
 #   intact PSNR is below that, while every input's is above: the networks change pixels they should leave alone,
 #   and whatever the whole image gains comes from the degraded pixels. The crops below the ten-level mark
-#   (printed) are those whose intact-pixel maps light up in the figures. (The inpainting camera input is finite
+#   (printed) are those whose intact-pixel maps have the largest bright areas in the figures. (The inpainting camera input is finite
 #   there because a few of its grey hole pixels lie within half a level of the truth and so count as intact.)
 
 # %%
@@ -353,9 +364,12 @@ if not FAST:
 # %% [markdown]
 # ## 6. The noise factor plays no part in this sampler
 #
-# The reference sampler gives the same restoration whether the bridge's noise is modulated by the residual or
-# global: the noise factor multiplies the noise term, which `eta = 0` never adds. The cell checks it on the
-# inpainting network. So the modulation acts only through **training**: it shapes the `x_t` the network learned
+# The noise is *global*, `Sigma_t eps`, or *modulated* by the residual, `Sigma_t pi eps`. The reference sampler
+# gives the same restoration with either: with `eta = 0` the implicit step (docs/theory.md, eq. 8.1) is
+# `x_s = mu + Theta_s pi_hat + (Sigma_s / Sigma_t)(x_t − mu − Theta_t pi_hat)`, with `pi_hat = x0_hat − mu`
+# (the last term is absent on the first step, where `Sigma_T = 0`);
+# the noise factor multiplies the standard deviations of `x_s` and `x_t` alike and cancels in their ratio,
+# and no fresh noise is added. The cell checks it on the inpainting network. So the modulation acts only through **training**: it shapes the `x_t` the network learned
 # from. Whether it preserves intact pixels better than global noise needs two trained networks: notebook 07.
 
 # %%
@@ -378,7 +392,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # `|x0_hat − x0|` over all B·C·H·W values of the batch (as the trainer computes it), split into the sums over
 # degraded and over intact values, each divided by B·C·H·W. Inputs: `x0`, `mu` [B, C, H, W] in [−1, 1];
 # `t` [B], integer bridge times; `eps` [B, C, H, W], the standard normal noise; `bridge`, RDBM's;
-# `model(x_t, mu, t)` returns `x0_hat`. Build `x_t` yourself from `bridge.coefficients(t)` (read its docstring).
+# `model` already includes the `mu` skip: `model(x_t, mu, t)` returns `x0_hat`. Build `x_t` yourself from `bridge.coefficients(t)` (read its docstring).
 # A pixel is degraded when `|x0 − mu| > 1/255` (half an 8-bit level in [−1, 1] units) in at least one channel;
 # exactly 1/255 counts as intact; all channels of a degraded pixel are degraded. Not allowed:
 # `rdbm_core.losses`, `rdbm_core.training`, `rdbm_core.degradations`, and the bridge methods that build `x_t`
@@ -393,8 +407,8 @@ check("06.1", answer_06_1)
 # %% [markdown]
 # **06.2 (implement).** Write `psnr_region(pred, target, mask)` without `rdbm_core.metrics` or
 # `rdbm_core.evaluation`: the PSNR in dB of `pred` against `target` ([C, H, W] in [−1, 1]) over the pixels of
-# the bool mask [1, H, W] and all channels, with the conventions of section 5 (map to [0, 1] and clamp there;
-# `math.inf` for an identical region), as a float; `math.nan` when the mask selects no pixel.
+# the bool mask [1, H, W] and all channels, with the definition of section 5 (both mapped by `(x + 1) / 2` and
+# clamped to [0, 1], no 8-bit quantisation; `math.inf` for an identical region), as a float; `math.nan` when the mask selects no pixel.
 
 # %%
 answer_06_2 = ...  # a function psnr_region(pred, target, mask) -> float (dB)
@@ -411,7 +425,7 @@ check("06.3", answer_06_3)
 
 # %% [markdown]
 # **06.4 (predict).** After each training iteration `k` (counted from 0) the EMA weights move towards the trained
-# ones with decay `min(0.999, (1 + k) / (10 + k))`: `ema = decay · ema + (1 − decay) · weights`. Write
+# ones with decay `min(0.999, (1 + k) / (10 + k))`: `ema_weights = decay · ema_weights + (1 − decay) · weights`. Write
 # `ema_decay_at(k)` without `rdbm_core.training`, then predict before running it: what decay does the last
 # iteration of the deraining run use, and roughly how many recent iterations does that EMA average
 # (about `1 / (1 − decay)`)? At which iteration does the decay first reach 0.999, and do this notebook's runs get
