@@ -3,8 +3,9 @@
 08.1 implement one explicit Euler step of the probability-flow ODE; the checker measures its order of
                convergence with an oracle ``x0`` against the exact (implicit, ``eta = 0``) solution.
 08.2 implement one Heun step of the probability-flow ODE, with its two network evaluations (order 2 expected).
-08.3 predict   the number of network evaluations of Heun with 10 steps on three grids: the reference RDBM grid,
-               IR-SDE's grid (not pinned) and a grid that touches neither end.
+08.3 predict   the number of network evaluations of Heun with 10 sampler steps on two grids, beside the reference
+               RDBM grid's 18 (given as the worked baseline): IR-SDE's grid (not pinned, ends on the clean point)
+               and part 3's bridge from its pinned terminal time T = 1 to 0.1 (does not reach the clean point).
 """
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ import torch
 from ._base import call_student, correct, exercise, wrong
 
 DT = torch.float64
-T0, T1 = 0.9, 0.1  # the interval of notebook 08, part 3
+T_START, T_END = 0.9, 0.1  # the interval of notebook 08, part 3
+T_TERMINAL = 1.0  # the terminal time T of part 3's bridge
 
 
-def _ode_path():
+def _ode_bridge():
     """The bridge of notebook 08's part 3: the OU bridge with theta = 3 on [0, 1] and lam = 0.3."""
     from rdbm_core import bridges, schedules
 
@@ -28,21 +30,21 @@ def _ode_path():
 def _ode_problem():
     """Notebook 08's part 3 in miniature: a small (x0, mu) pair and a start off the mean at t0.
 
-    Returns ``(path, x0, mu, x_start, x_exact)``: for a fixed ``x0`` the PF-ODE keeps ``eps`` fixed, so the exact
+    Returns ``(bridge, x0, mu, x_start, x_exact)``: for a fixed ``x0`` the PF-ODE keeps ``eps`` fixed, so the exact
     solution from ``x_start = sample(t0, eps)`` is ``sample(t1, eps)``.
     """
-    path = _ode_path()
+    bridge = _ode_bridge()
     g = torch.Generator().manual_seed(0)
     x0 = torch.rand(1, 3, 4, 4, generator=g, dtype=DT) * 2 - 1
     mu = x0.clone()
     mu[..., :2, :] = (mu[..., :2, :] + 0.5 * torch.randn(1, 3, 2, 4, generator=g, dtype=DT)).clamp(-1, 1)
     eps = torch.randn(x0.shape, generator=g, dtype=DT)
-    return path, x0, mu, path.sample(x0, mu, T0, noise=eps), path.sample(x0, mu, T1, noise=eps)
+    return bridge, x0, mu, bridge.sample(x0, mu, T_START, noise=eps), bridge.sample(x0, mu, T_END, noise=eps)
 
 
 def _integrate(step, n: int, name: str):
     """Run ``step(x, t, s)`` over ``n`` uniform steps from t0 to t1; ``(x_end, None)`` or ``(None, Feedback)``."""
-    ts = torch.linspace(T0, T1, n + 1, dtype=DT)
+    ts = torch.linspace(T_START, T_END, n + 1, dtype=DT)
     x = step.x_start
     for t, s in zip(ts[:-1], ts[1:]):
         x, failure = call_student(step, x, t, s, name=name)
@@ -74,13 +76,13 @@ def _order(step, steps: tuple[int, ...], expected: int, name: str, hint_low: str
         return wrong(f"your solution is exact to {errors[-1]:.0e} for every step count: that is not an explicit "
                      f"solver of order {expected}.",
                      "the implicit step is the exact flow; this exercise asks for the explicit update built from "
-                     "path.velocity.")
+                     "bridge.velocity.")
     p = math.log2(errors[-2] / errors[-1])
     if p < 0.5:
         return wrong(f"the error barely shrinks with more steps ({errors[0]:.2e} with {steps[0]} steps, "
                      f"{errors[-1]:.2e} with {steps[-1]}): your solver does not converge to the PF-ODE solution.",
-                     "path.velocity is dx/du, per unit of the clock u = thbar_t: the step size is the clock "
-                     "difference thbar_t - thbar_s (path.schedule.clock), not t - s; and the solver runs towards "
+                     "bridge.velocity is dx/du, per unit of the clock u = thbar_t: the step size is the clock "
+                     "difference thbar_t - thbar_s (bridge.schedule.clock), not t - s; and the solver runs towards "
                      "the clean end, against the velocity.")
     if abs(p - expected) > 0.25:
         return wrong(f"order {expected} expected, you measured {p:.2f} (error {errors[-2]:.2e} with {steps[-2]} steps, "
@@ -93,7 +95,7 @@ class _Runner:
 
     def __init__(self, answer, model_call: bool):
         self.answer, self.model_call, self.calls = answer, model_call, 0
-        self.path, self.x0, self.mu, self.x_start, self.x_exact = _ode_problem()
+        self.bridge, self.x0, self.mu, self.x_start, self.x_exact = _ode_problem()
 
     def oracle(self, x, mu, t):
         self.calls += 1
@@ -101,8 +103,8 @@ class _Runner:
 
     def __call__(self, x, t, s):
         if self.model_call:
-            return self.answer(self.path, self.oracle, x, self.mu, t, s)
-        return self.answer(self.path, x, self.x0, self.mu, t, s)
+            return self.answer(self.bridge, self.oracle, x, self.mu, t, s)
+        return self.answer(self.bridge, x, self.x0, self.mu, t, s)
 
 
 @exercise("08.1", "An explicit Euler step of the PF-ODE", "implement")
@@ -110,14 +112,14 @@ def check_euler_step(answer):
     from rdbm_core import samplers
 
     runner = _Runner(answer, model_call=False)
-    measured = _order(runner, (16, 32, 64), 1, "euler_step(path, x, x0_hat, mu, t, s)",
+    measured = _order(runner, (16, 32, 64), 1, "euler_step(bridge, x, x0_hat, mu, t, s)",
                       "explicit Euler evaluates the velocity once, at the point where the step starts, "
                       "and moves a clock step du along it (towards the clean end).")
     if not isinstance(measured, tuple):
         return measured
     p, errors = measured
-    ts = torch.linspace(T0, T1, 65, dtype=DT)
-    library = samplers.sample_euler(samplers.Denoiser(lambda x, m, t: runner.x0, clamp=False), runner.mu, runner.path,
+    ts = torch.linspace(T_START, T_END, 65, dtype=DT)
+    library = samplers.sample_euler(samplers.Denoiser(lambda x, m, t: runner.x0, clamp=False), runner.mu, runner.bridge,
                                     ts, x_T=runner.x_start)
     if abs(errors[-1] - float((library - runner.x_exact).abs().max())) > 1e-9 * errors[-1] + 1e-12:
         return wrong(f"your solver has order 1 (measured {p:.2f}) but is not the explicit Euler step.",
@@ -130,7 +132,7 @@ def check_euler_step(answer):
 def check_heun_step(answer):
     runner = _Runner(answer, model_call=True)
     steps = (8, 16, 32)
-    measured = _order(runner, steps, 2, "heun_step(path, model, x, mu, t, s)",
+    measured = _order(runner, steps, 2, "heun_step(bridge, model, x, mu, t, s)",
                       "Heun averages two velocities: at the start (x_t, t) and at the end of an Euler predictor, "
                       "(x_e, s), each with the network's x0_hat at that point.")
     if not isinstance(measured, tuple):
@@ -145,7 +147,7 @@ def check_heun_step(answer):
                    "16, 32 steps): halving the step quarters the error, for two network evaluations per step.")
 
 
-def _count_heun(path, ts, x_T=None) -> int:
+def _count_heun(bridge, ts, x_T=None) -> int:
     from rdbm_core import samplers
 
     calls = []
@@ -155,36 +157,48 @@ def _count_heun(path, ts, x_T=None) -> int:
         return mu
 
     mu = torch.zeros(1, 3, 1, 1, dtype=DT)
-    samplers.sample_heun(model, mu, path, ts, x_T=x_T, generator=torch.Generator().manual_seed(0))
+    samplers.sample_heun(model, mu, bridge, ts, x_T=x_T, generator=torch.Generator().manual_seed(0))
     return len(calls)
+
+
+#: 08.3(a), the worked baseline the notebook states: Heun's NFE with 10 steps on RDBM's reference grid (2 x 10 - 2).
+BASELINE_A = 18
+
+
+def heun_nfe_truth() -> tuple[int, int]:
+    """The library's own counts for 08.3 (b) and (c): Heun with 10 steps on IR-SDE's grid, and on part 3's bridge
+    from its terminal time ``T = 1`` to 0.1 (started from the bridge's prior, ``mu``)."""
+    from rdbm_core import bridges
+
+    irsde, cont = bridges.irsde(), _ode_bridge()
+    return (_count_heun(irsde, irsde.schedule.sampling_times(10)),
+            _count_heun(cont, torch.linspace(T_TERMINAL, T_END, 11, dtype=DT)))
 
 
 @exercise("08.3", "Counting Heun's network evaluations", "predict")
 def check_heun_nfe(answer):
-    from rdbm_core import bridges
-
     try:
         got = [int(v) for v in answer]
     except (TypeError, ValueError):
-        return wrong("answer with three whole numbers: (reference RDBM grid, IR-SDE grid, grid from 0.9 to 0.1).",
-                     "for example `(10, 10, 10)`.")
-    if len(got) != 3:
-        return wrong(f"expected three numbers, got {len(got)}.",
+        return wrong("answer with two whole numbers: (b) the IR-SDE grid, (c) part 3's bridge from T = 1 to 0.1.",
+                     "for example `(10, 10)`.")
+    if len(got) == 3:
+        return wrong("answer (b) and (c) only: (a), the reference RDBM grid, is the worked baseline the exercise "
+                     "gives.", "drop the first number: `(b, c)`.")
+    if len(got) != 2:
+        return wrong(f"expected two numbers, (b) and (c), got {len(got)}.",
                      "one NFE count per grid, in the order of the question.")
-    rdbm, irsde, cont = bridges.rdbm(), bridges.irsde(), _ode_path()
-    truth = [_count_heun(rdbm, rdbm.schedule.sampling_times(10)),
-             _count_heun(irsde, irsde.schedule.sampling_times(10)),
-             _count_heun(cont, torch.linspace(T0, T1, 11, dtype=DT), x_T=torch.zeros(1, 3, 1, 1, dtype=DT))]
+    truth = list(heun_nfe_truth())
     if got == truth:
         return correct("every step evaluates the network once for x0_hat; Heun's own update adds one more, and it "
-                       "is skipped by the first step out of a pinned terminal point (implicit) and by the last step "
-                       "into the clean point (it returns x0_hat).")
+                       "is skipped by the first step out of a pinned terminal point (implicit: IR-SDE has none) "
+                       "and by the last step into the clean point (it returns x0_hat: part 3's grid stops short of "
+                       "it).")
     hints = (
-        "on the reference grid the first step leaves the pinned point t_T = 99 and the last lands on the clean point "
-        "-1: which of the ten steps use Heun's own two-evaluation update?",
-        "IR-SDE is not a bridge (path.pinned is False): read how _solve in rdbm_core/samplers.py decides that a "
-        "step is the implicit one (path.is_terminal).",
-        "the grid from 0.9 to 0.1 starts off the terminal point and ends off the clean point: no step is special.",
+        "IR-SDE is not a bridge (bridge.pinned is False): read how _solve in rdbm_core/samplers.py decides that a "
+        "step is the implicit one (bridge.is_terminal), and which step returns x0_hat (bridge.is_clean).",
+        "part 3's bridge is pinned at T = 1, and its grid ends at 0.1, not at the clean time 0: which of the two "
+        "special steps of the reference grid does this grid take?",
     )
     first = next(i for i, (g, w) in enumerate(zip(got, truth)) if g != w)
-    return wrong(f"your count for grid {first + 1} is not what the sampler spends.", hints[first])
+    return wrong(f"your count for ({'bc'[first]}) is not what the sampler spends.", hints[first])

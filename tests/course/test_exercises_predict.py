@@ -143,11 +143,18 @@ def test_07_2_prediction_is_checked_against_the_committed_results():
 
 
 def test_08_3_heun_nfe_prediction():
-    right("08.3", (18, 19, 20))
-    assert "implicit" in wrong("08.3", (18, 18, 20), "19").hint  # IR-SDE is not pinned
-    assert "no step is special" in wrong("08.3", (18, 19, 18)).hint
-    assert "-1" in wrong("08.3", (20, 19, 20), "18").hint
-    assert "three" in wrong("08.3", (18, 19)).message
+    """(a) = 18 is the worked baseline (section 1's 2n - 2); the truths of (b) and (c) are the library's counts."""
+    from rdbm_course.exercises.ex08_samplers import BASELINE_A, _count_heun, heun_nfe_truth
+    rdbm = bridges.rdbm()
+    assert _count_heun(rdbm, rdbm.schedule.sampling_times(10)) == BASELINE_A == 2 * 10 - 2
+    assert heun_nfe_truth() == (19, 19)
+    right("08.3", (19, 19))
+    assert "implicit" in wrong("08.3", (18, 19), "19").hint  # IR-SDE is not pinned: its first step is ordinary
+    assert "pinned at T = 1" in wrong("08.3", (19, 20), "19").hint  # part 3's bridge: the first step is implicit
+    assert "pinned at T = 1" in wrong("08.3", (19, 18), "19").hint  # ... and the last does not land on 0
+    assert "(a)" in wrong("08.3", (18, 19, 19), "19").message  # (a) is given, not asked
+    assert "two" in wrong("08.3", (19,)).message
+    assert "two whole numbers" in wrong("08.3", "nineteen").message
 
 
 def test_09_1_lam_factor():
