@@ -20,9 +20,8 @@
 # `pi = x0 − mu`, and its samplers) and 05.
 #
 # **How it runs.** Training the two networks (deraining, inpainting) takes about 13 CPU minutes, so the course
-# ships them and this notebook loads them; the text describes those shipped networks. `RETRAIN=1` trains them
-# here instead (on the CPU, like the shipped ones); `FAST=1` (continuous integration only) uses a tiny network
-# whose numbers mean nothing.
+# ships them and this notebook loads them (the text describes them). `RETRAIN=1` trains them here on the CPU;
+# `FAST=1` (continuous integration only) uses a tiny network whose numbers mean nothing.
 #
 # **Words.** A *training iteration* is one optimiser update on one batch; a *sampling step* is one network
 # evaluation while restoring an image. A pixel is **degraded** when the degradation changed at least one of its
@@ -82,8 +81,7 @@ NOTEBOOK_START = time.perf_counter()
 # The other fields keep their defaults; among them the bridge is `rdbm`. `noise=None`, `lam=None` mean the
 # bridge's defaults (printed next): noise modulated by the residual, and `lam = 1e-4`, the bridge's noise
 # variance scale.
-# `out` is only the output folder (the commands printed in section 3 wrote to `runs/pretrained/...`; the check
-# there ignores `out`).
+# `out` is only the output folder (section 3's check ignores it).
 
 # %%
 TRAIN_ITERATIONS = {"derain": 300, "inpaint": 600}
@@ -110,8 +108,7 @@ assert FAST or bridge.noise == "modulated"
 # ## 2. The trainer: a probe run
 #
 # `train(config)` builds the pool, runs the training iterations, writes a checkpoint and returns a dict. The
-# cell runs the deraining configuration for only 20 iterations (the *probe*, in `runs/nb06_probe/`) to show
-# what a call costs and returns; the probe network is not used afterwards.
+# *probe* runs the deraining configuration for 20 iterations only, to show what a call costs and returns.
 
 # %%
 PROBE_ITERATIONS = 20
@@ -128,9 +125,8 @@ assert probe["step"] == PROBE_ITERATIONS and len(probe["losses"]) == PROBE_ITERA
 # %% [markdown]
 # ## 3. The shipped networks and their loss curves
 #
-# The shipped weights files hold the EMA weights, the config and the loss of every training iteration. The cell
-# checks that each config is the one of section 1 and prints the command that trained it. The probe repeats the
-# first 20 iterations of the deraining run, so their losses agree up to rounding (printed).
+# The shipped files hold the EMA weights, the config (checked against section 1) and every iteration's loss;
+# the cell prints the training command. The probe's 20 losses match the deraining run's first 20 (printed).
 #
 # **Reading the curves.** Each iteration's loss is measured on a different batch and at random bridge times, so
 # it jumps; the thick line, the *smoothed loss*, is a running average (weight α = 0.05 on each new loss,
@@ -138,10 +134,9 @@ assert probe["step"] == PROBE_ITERATIONS and len(probe["losses"]) == PROBE_ITERA
 # from 1; exercise 06.4's `k` counts from 0 (plot iteration i is k = i − 1).
 #
 # * **Degraded shares** (printed): the loss is a mean over all pixels, of which the tasks degrade different
-#   shares, so its levels do not compare the tasks; exercise 06.1 splits it by region.
+#   shares, so its levels do not compare them; exercise 06.1 splits it.
 # * **2N/3, minimum, last** (printed, N the run's iterations): both smoothed curves still fall between 2N/3 and
-#   their minimum, which lies near the end. A finished curve would level off earlier: the networks look
-#   under-trained, which fits the leftover streaks and damaged intact pixels of section 4.
+#   their minimum near the end, so the networks look under-trained (cf. section 4's leftover streaks).
 # * **The last value** is above the minimum for deraining (an uptick over the last ~15 iterations): noise of an
 #   8-image batch, not a turn of the curve.
 
@@ -214,9 +209,8 @@ plt.show()
 # whole-image PSNR nearer 37 dB or nearer 20 dB? Write your guess down; exercise 06.3 settles it.
 #
 # `load_trained` rebuilds a network with its EMA weights; `evaluate` restores each test image with the reference
-# sampler (implicit, `eta = 0`, 10 sampling steps, started at `x_T = mu`), measures it and writes `metrics.json`
-# into the run folder. The test set is four 128x128 crops, one per held-out photograph: enough to see what the
-# networks do, too few to compare methods (notebook 07 does that).
+# sampler (implicit, `eta = 0`, 10 sampling steps, from `x_T = mu`) and writes `metrics.json`. The test set is
+# four 128x128 crops, one per held-out photograph: too few to compare methods (notebook 07).
 #
 # Each figure row shows the input, the restoration, the clean target and two error maps of the restoration:
 # on all pixels (scale 0–0.3), and on the **intact pixels only** (scale 0–0.05, degraded pixels blank), which
@@ -224,12 +218,11 @@ plt.show()
 #
 # ### Deraining
 #
-# The restoration dims the streaks but does not remove them: its error map still traces them, and on the
-# degraded pixels it keeps a large part of the input's absolute error (printed). On the rocket crop it
+# The restoration dims the streaks but keeps a large part of the input's error on them (printed). On the rocket crop it
 # overshoots: the streaks come out darker than the sky, the crop ends darker than the target on average while
 # the rainy input was brighter, and its whole-image PSNR falls below the input's (printed). The intact-pixel maps
-# show damage to pixels the rain left alone: on rocket, a bright frame along the bottom and right edges and a
-# vertical line right of the tower; on camera, scattered patches beside the streaks and the tripod's legs.
+# show damage: on rocket, a bright frame along two edges and a line right of the tower; on camera, patches
+# beside the streaks and the tripod's legs.
 
 # %%
 SAMPLING_STEPS = 10
@@ -304,8 +297,7 @@ if not FAST:
 # those of the 64x64 training crops (measured, printed): a harder test than training. Rain streaks, by
 # contrast, have fixed sizes in pixels (`rdbm_core.degradations`), so deraining tests at the training scale. The network continues colours and smooth shapes into the holes; their outlines stay visible and
 # no texture is invented. On the camera crop the fill is barely better than the grey on the holes, and the whole
-# crop ends worse than its input (printed): its intact-pixel map shows why, a bright line along the diagonal
-# tripod leg, which the network altered outside the holes.
+# crop ends worse than its input (printed): its intact-pixel map shows a bright line along the tripod leg.
 
 # %%
 restoration_figure("inpaint")
@@ -335,10 +327,9 @@ if not FAST:
 # PSNR is `10 log10(1 / MSE)` on [0, 1] images, the mean squared error taken over the region's pixels and
 # channels (∞ for an identical region); both `pred` and `target` are first mapped by `(x + 1) / 2` and clamped to
 # [0, 1], with no quantisation to 8 bits. SSIM on a region is the mean of SSIM's per-pixel map over it, and each
-# map value comes from a 7x7 window that reaches into neighbouring degraded pixels: intact-pixel SSIM mixes in
-# the holes and streaks, so it is below 1 even for an identical region (the inputs' intact SSIM). The first
-# table of each task gives the **mean of the per-crop PSNRs (and SSIMs)** over the four crops; that mean is not
-# the PSNR of the four crops' pooled error. The second table gives each crop's PSNRs.
+# map value comes from a 7x7 window that reaches into neighbouring degraded pixels, so intact SSIM is below 1
+# even for an identical region. The first table of each task gives the **mean of the per-crop PSNRs (and
+# SSIMs)**, not the PSNR of the pooled error; the second gives each crop's PSNRs.
 #
 # * **Degraded pixels.** Both networks improve them, but inpainting ends several dB below deraining: a grey hole
 #   starts much further from the truth than a semi-transparent streak (compare the inputs).
@@ -347,8 +338,7 @@ if not FAST:
 #   * whole image: PSNR rises, SSIM falls;
 #   * intact pixels: SSIM rises while PSNR drops from ∞, because the 7x7 window reaches into the filled holes.
 # * **Intact pixels.** An error of one 8-bit level on every pixel gives 48.13 dB (printed). Every restoration's
-#   intact PSNR is below that, while every input's is above: the networks change pixels they should leave alone,
-#   and whatever the whole image gains comes from the degraded pixels. The crops below the ten-level mark
+#   intact PSNR is below that, while every input's is above: the networks change pixels they should leave alone. The crops below the ten-level mark
 #   (printed) are those whose intact-pixel maps have the largest bright areas in the figures. (The inpainting camera input is finite
 #   there because a few of its grey hole pixels lie within half a level of the truth and so count as intact.)
 
@@ -395,13 +385,13 @@ if not FAST:
 # %% [markdown]
 # ## 6. The noise factor plays no part in this sampler
 #
-# The noise is *global*, `Sigma_t eps`, or *modulated* by the residual, `Sigma_t pi eps`. The reference sampler
-# gives the same restoration with either: with `eta = 0` the implicit step (docs/theory.md, eq. 8.1) is
+# The noise is *global*, `Sigma_t eps`, or *modulated*, `Sigma_t pi eps`; the reference sampler gives the same
+# restoration with either: with `eta = 0` the implicit step (docs/theory.md, eq. 8.1) is
 # `x_s = mu + Theta_s pi_hat + (Sigma_s / Sigma_t)(x_t − mu − Theta_t pi_hat)`, with `pi_hat = x0_hat − mu`
 # (the last term is absent on the first step, where `Sigma_T = 0`);
-# the noise factor multiplies the standard deviations of `x_s` and `x_t` alike and cancels in their ratio,
-# and no fresh noise is added. The cell checks it on the inpainting network. So the modulation acts only through **training**: it shapes the `x_t` the network learned
-# from. Whether it preserves intact pixels better than global noise needs two trained networks: notebook 07.
+# the noise factor scales the standard deviations of `x_s` and `x_t` alike and cancels, and no fresh noise is
+# added (checked below). So the modulation acts only through **training**; whether it preserves intact pixels
+# better than global noise needs two trained networks: notebook 07.
 
 # %%
 model, task_bridge = networks["inpaint"]
@@ -429,9 +419,8 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # `rdbm_core.losses`, `rdbm_core.training`, `rdbm_core.degradations`, and the bridge methods that build `x_t`
 # (`sample`, `mean`, `std`).
 #
-# (b) Apply your `loss_by_region` to the shipped networks on a few training batches (the second cell fetches
-# them and checks that your two parts add up to the trainer's loss). Which task's loss has the larger intact
-# share, and why, given the degraded shares of section 3?
+# (b) The second cell applies it to four training batches per shipped network and checks that the parts add up
+# to the trainer's loss. Which task has the larger intact share, and why (section 3's degraded shares)?
 
 # %%
 from rdbm_course.exercises import check
