@@ -147,7 +147,7 @@ def check_heun_step(answer):
                    "16, 32 steps): halving the step quarters the error, for two network evaluations per step.")
 
 
-def _count_heun(bridge, ts, x_T=None) -> int:
+def count_heun(bridge, ts, x_T=None) -> int:
     from rdbm_core import samplers
 
     calls = []
@@ -171,8 +171,8 @@ def heun_nfe_truth() -> tuple[int, int]:
     from rdbm_core import bridges
 
     irsde, cont = bridges.irsde(), _ode_bridge()
-    return (_count_heun(irsde, irsde.schedule.sampling_times(10)),
-            _count_heun(cont, torch.linspace(T_TERMINAL, T_END, 11, dtype=DT)))
+    return (count_heun(irsde, irsde.schedule.sampling_times(10)),
+            count_heun(cont, torch.linspace(T_TERMINAL, T_END, 11, dtype=DT)))
 
 
 @exercise("08.3", "Counting Heun's network evaluations", "predict")

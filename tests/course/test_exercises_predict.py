@@ -144,9 +144,9 @@ def test_07_2_prediction_is_checked_against_the_committed_results():
 
 def test_08_3_heun_nfe_prediction():
     """(a) = 18 is the worked baseline (section 1's 2n - 2); the truths of (b) and (c) are the library's counts."""
-    from rdbm_course.exercises.ex08_samplers import BASELINE_A, _count_heun, heun_nfe_truth
+    from rdbm_course.exercises.ex08_samplers import BASELINE_A, count_heun, heun_nfe_truth
     rdbm = bridges.rdbm()
-    assert _count_heun(rdbm, rdbm.schedule.sampling_times(10)) == BASELINE_A == 2 * 10 - 2
+    assert count_heun(rdbm, rdbm.schedule.sampling_times(10)) == BASELINE_A == 2 * 10 - 2
     assert heun_nfe_truth() == (19, 19)
     right("08.3", (19, 19))
     assert "implicit" in wrong("08.3", (18, 19), "19").hint  # IR-SDE is not pinned: its first step is ordinary
