@@ -148,6 +148,8 @@ def check_heun_step(answer):
 
 
 def count_heun(bridge, ts, x_T=None) -> int:
+    """How many network evaluations ``rdbm_core.samplers.sample_heun`` makes on ``bridge`` over the grid ``ts``
+    (started at ``x_T``, default the bridge's prior ``mu``), counted with a stand-in network."""
     from rdbm_core import samplers
 
     calls = []
