@@ -20,7 +20,7 @@
 # `pi = x0 − mu`, and its samplers) and 05.
 #
 # **How it runs.** Training the two networks (deraining, inpainting) takes about 13 CPU minutes, so the course
-# ships them and this notebook loads them (the text describes them). `RETRAIN=1` trains them here on the CPU;
+# ships them and this notebook loads them. `RETRAIN=1` trains them here on the CPU;
 # `FAST=1` (continuous integration only) uses a tiny network whose numbers mean nothing.
 #
 # **Words.** A *training iteration* is one optimiser update on one batch; a *sampling step* is one network
@@ -65,23 +65,22 @@ NOTEBOOK_START = time.perf_counter()
 #
 # One `TrainConfig` describes a run; it is stored with the weights. The fields that matter here:
 #
-# * `preset="small"`: the size of the U-Net (its parameter count is printed below).
-# * `crop=64`, `batch=8`: each training iteration uses 8 pairs (clean `x0`, degraded `mu`) of 64x64 pixels,
-#   drawn from a fixed pool of 1024 pairs (`pool`; `train_pool` in the code is the dataset built from it) cut
-#   from training photographs; the test photographs are never used in training.
+# * `preset="small"`: the U-Net's size (parameters printed below).
+# * `crop=64`, `batch=8`: each training iteration uses 8 pairs of 64x64 pixels, each a clean `x0` and a degraded
+#   `mu`. They are drawn from a fixed pool of 1024 pairs (`pool`), cut from training photographs (`train_pool` in the
+#   code). The test photographs are never used in training.
 # * `steps`: the number of **training iterations** (not sampling steps): 300 for deraining, 600 for
-#   inpainting, which has more to learn (it must invent the content of a hole).
+#   inpainting, which must invent the content of holes.
 # * `lr=5e-4`: the learning rate of the Adam optimiser.
-# * `ema=0.999`: the largest EMA decay, approached over a warm-up (exercise 06.4 asks whether these runs get
-#   there); the network that restores images is an exponential moving average (EMA) of the trained weights.
-# * `grad_clip=1.0`: each gradient is rescaled so that its norm is at most 1, against rare huge updates.
+# * `ema=0.999`: the cap of the EMA decay, which a warm-up approaches (how closely these runs get there:
+#   exercise 06.4). The network that restores images is an exponential moving average (EMA) of the trained weights.
+# * `grad_clip=1.0`: the global gradient norm is clipped to at most 1.
 # * `skip_mu=True`: the network outputs a correction, `x0_hat = mu + net(x_t, mu, t)`.
 # * `objective="x0"`, `norm="l1"`: the loss is the mean absolute error `|x0_hat − x0|`.
 #
 # The other fields keep their defaults; among them the bridge is `rdbm`. `noise=None`, `lam=None` mean the
-# bridge's defaults (printed next): noise modulated by the residual, and `lam = 1e-4`, the bridge's noise
-# variance scale.
-# `out` is only the output folder (section 3's check ignores it).
+# bridge's defaults, printed next: noise modulated by the residual, and `lam = 1e-4`, the noise variance scale.
+# The shipped run used `device="auto"`, which resolved to the CPU.
 
 # %%
 TRAIN_ITERATIONS = {"derain": 300, "inpaint": 600}
@@ -93,7 +92,7 @@ def config_for(task: str) -> TrainConfig:
         return TrainConfig.smoke(task=task, out=str(RUNS / f"nb06_{task}_fast"))
     config = TrainConfig(task=task, preset="small", crop=64, batch=8, pool=1024, lr=5e-4,
                          steps=TRAIN_ITERATIONS[task], ckpt_every=0, out=str(RUNS / f"nb06_{task}"))
-    return replace(config, device="cpu") if RETRAIN else config  # the shipped networks were trained on a CPU
+    return replace(config, device="cpu") if RETRAIN else config  # the shipped run: device="auto", resolved to the CPU
 
 
 shown = config_for("derain")
@@ -125,20 +124,20 @@ assert probe["step"] == PROBE_ITERATIONS and len(probe["losses"]) == PROBE_ITERA
 # %% [markdown]
 # ## 3. The shipped networks and their loss curves
 #
-# The shipped files hold the EMA weights, the config (checked against section 1) and every iteration's loss;
-# the cell prints the training command. The probe's 20 losses match the deraining run's first 20 (printed).
+# The shipped files hold the EMA weights, the config (checked against section 1) and every iteration's loss.
+# The probe's 20 losses match the deraining run's first 20 (printed).
 #
-# **Reading the curves.** Each iteration's loss is measured on a different batch and at random bridge times, so
-# it jumps; the thick line, the *smoothed loss*, is a running average (weight α = 0.05 on each new loss,
-# divided by `1 − 0.95^i` so that the first iterations are not biased towards 0). The plot counts iterations
-# from 1; exercise 06.4's `k` counts from 0 (plot iteration i is k = i − 1).
+# **Reading the curves.** The plotted loss is that of the raw (non-EMA) weights on their training batches; there
+# is no held-out loss. Each iteration's loss is measured on a different batch and at random bridge times, so it
+# jumps. The thick line, the *smoothed loss*, is a running average: weight α = 0.05 on each new loss, divided by
+# `1 − 0.95^i` so that the first iterations are not biased towards 0. The plot counts iterations from 1;
+# exercise 06.4's `k` counts from 0, so plot iteration i is k = i − 1.
 #
-# * **Degraded shares** (printed): the loss is a mean over all pixels, of which the tasks degrade different
-#   shares, so its levels do not compare them; exercise 06.1 splits it.
+# * **Degraded shares** (printed) differ between the tasks, so the loss levels, means over all pixels, do not
+#   compare them; exercise 06.1 splits the loss.
 # * **2N/3, minimum, last** (printed, N the run's iterations): both smoothed curves still fall between 2N/3 and
 #   their minimum near the end, so the networks look under-trained (cf. section 4's leftover streaks).
-# * **The last value** is above the minimum for deraining (an uptick over the last ~15 iterations): noise of an
-#   8-image batch, not a turn of the curve.
+# * **The last value** of deraining is above the minimum: batch noise, not a turn of the curve.
 
 # %%
 results = {}
@@ -165,7 +164,7 @@ for task in TASKS:
     task_config = config_for(task)
     train_pool = CachedDataset(training_dataset(task_config))
     shares = []
-    for k in range(len(results[task]["losses"])):
+    for k in range(len(results[task]["losses"])):  # k: the training iteration, from 0
         indices = batch_indices(len(train_pool), k, task_config.batch, task_config.seed, rank=0, world=1)  # one process
         x0, mu = collate([train_pool[i] for i in indices], "cpu")
         shares.append(float(degraded_mask(x0, mu).float().mean()))
@@ -182,11 +181,11 @@ def running_average(values, alpha=0.05):
 
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained", sharey=True)
-for k, (ax, task) in enumerate(zip(axes, TASKS)):
+for i_task, (ax, task) in enumerate(zip(axes, TASKS)):
     losses = np.array(results[task]["losses"])
     iteration = np.arange(1, len(losses) + 1)
-    ax.plot(iteration, losses, color=f"C{k}", alpha=0.3, lw=0.8, label="each iteration")
-    ax.plot(iteration, running_average(losses), color=f"C{k}", lw=2, label="smoothed loss (α = 0.05)")
+    ax.plot(iteration, losses, color=f"C{i_task}", alpha=0.3, lw=0.8, label="each iteration")
+    ax.plot(iteration, running_average(losses), color=f"C{i_task}", lw=2, label="smoothed loss (α = 0.05)")
     ax.set(title=task, xlabel="training iteration (from 1)", yscale="log")
     ax.legend()
     smooth = running_average(losses)
@@ -209,32 +208,29 @@ plt.show()
 # whole-image PSNR nearer 37 dB or nearer 20 dB? Write your guess down; exercise 06.3 settles it.
 #
 # `load_trained` rebuilds a network with its EMA weights; `evaluate` restores each test image with the reference
-# sampler (implicit, `eta = 0`, 10 sampling steps, from `x_T = mu`) and writes `metrics.json`. The test set is
-# four 128x128 crops, one per held-out photograph: too few to compare methods (notebook 07).
+# sampler (implicit, `eta = 0`, 10 sampling steps, from `x_T = mu`). The test set is
+# four 128x128 crops, one per held-out photograph, too few to compare methods.
 #
-# Each figure row shows the input, the restoration, the clean target and two error maps of the restoration:
-# on all pixels (scale 0–0.3), and on the **intact pixels only** (scale 0–0.05, degraded pixels blank), which
+# Each figure row shows the input, the restoration, the target and two error maps: on all pixels
+# (scale 0–0.3), and on the **intact pixels only** (scale 0–0.05), which
 # shows damage to pixels the degradation never touched.
 #
 # ### Deraining
 #
-# The restoration dims the streaks but keeps a large part of the input's error on them (printed). On the rocket crop it
-# overshoots: the streaks come out darker than the sky, the crop ends darker than the target on average while
-# the rainy input was brighter, and its whole-image PSNR falls below the input's (printed). The intact-pixel maps
-# show damage: on rocket, a bright frame along two edges and a line right of the tower; on camera, patches
-# beside the streaks and the tripod's legs.
+# The restoration dims the streaks but keeps a large part of the input's error on them (printed). On rocket it
+# overshoots: the streaks come out darker than the sky, and the whole-image PSNR falls below the input's
+# (printed). The intact-pixel maps show damage, worst on rocket (a bright frame along two edges) and camera.
 
 # %%
 SAMPLING_STEPS = 10
 PHOTOS = TEST_IMAGES[:2] if FAST else TEST_IMAGES
 tests, evals, restored, networks = {}, {}, {}, {}
 for task in TASKS:
-    model, task_bridge, _ = load_trained(results[task]["checkpoint"])
-    networks[task] = (model, task_bridge)
+    networks[task] = load_trained(results[task]["checkpoint"])[:2]  # (EMA network, bridge)
     tests[task] = SyntheticPairs(task, "test", crop=32 if FAST else 128, length=len(PHOTOS), seed=1000)
     out_dir = RUNS / f"nb06_{task}{'_fast' if FAST else ''}" / "eval"
-    evals[task] = evaluate(model, task_bridge, tests[task], steps=SAMPLING_STEPS, out_dir=out_dir, progress=False)
-    restored[task] = restore(model, task_bridge, torch.stack([item["mu"] for item in tests[task]]),
+    evals[task] = evaluate(*networks[task], tests[task], steps=SAMPLING_STEPS, out_dir=out_dir, progress=False)
+    restored[task] = restore(*networks[task], torch.stack([item["mu"] for item in tests[task]]),
                              steps=SAMPLING_STEPS)
     for item, image, row in zip(tests[task], restored[task], evals[task]["images"]):
         assert abs(psnr(image, item["x0"]) - row["psnr"]) < 1e-3, "the drawn restoration is the evaluated one"
@@ -253,15 +249,14 @@ def restoration_figure(task):
         error = np.abs(to_unit_hwc(image, "restored") - target).mean(-1)
         intact = ~degraded_mask(item["x0"], item["mu"])[0].numpy()
         panels = [
-            (to_unit_hwc(item["mu"], "input"), {}, f"input\nwhole {db(row['input_psnr'])}, degraded "
-             f"{db(row['input_psnr_degraded'])},\nintact {db(row['input_psnr_intact'])} dB"),
-            (to_unit_hwc(image, "restored"), {}, f"restored\nwhole {row['psnr']:.1f}, degraded "
-             f"{row['psnr_degraded']:.1f},\nintact {row['psnr_intact']:.1f} dB"),
+            (to_unit_hwc(item["mu"], "input"), {}, f"input\n{db(row['input_psnr'])} | "
+             f"{db(row['input_psnr_degraded'])} | {db(row['input_psnr_intact'])} dB"),
+            (to_unit_hwc(image, "restored"), {}, f"restored\n{db(row['psnr'])} | "
+             f"{db(row['psnr_degraded'])} | {db(row['psnr_intact'])} dB"),
             (target, {}, "target (clean)"),
-            (error, dict(cmap="inferno", vmin=0, vmax=0.3), f"|restored − target|, all pixels\n"
-             f"[0, 1] units, mean {error.mean():.3f}"),
+            (error, dict(cmap="inferno", vmin=0, vmax=0.3), f"error, all pixels\nmean {error.mean():.3f}"),
             (np.ma.masked_where(~intact, error), dict(cmap="viridis", vmin=0, vmax=0.05),
-             f"|restored − target|, intact pixels\n[0, 1] units, mean {error[intact].mean():.4f}"),
+             f"error, intact pixels\nmean {error[intact].mean():.4f}"),
         ]
         for j, (ax, (picture, style, title)) in enumerate(zip(axes[i], panels)):
             handle = ax.imshow(picture, interpolation="nearest", **style)
@@ -269,9 +264,10 @@ def restoration_figure(task):
             ax.set_xticks([])
             ax.set_yticks([])
             if j >= 3 and i == len(PHOTOS) - 1:
-                fig.colorbar(handle, ax=axes[:, j], shrink=0.5, extend="max", label="[0, 1] units")
+                fig.colorbar(handle, ax=axes[:, j], shrink=0.5, extend="max", label="mean |error| over RGB, [0, 1] units")
         axes[i, 0].set_ylabel(PHOTOS[i], fontsize=12)
-    fig.suptitle(f"{task}: PSNR against the target; intact-pixel map blank on degraded pixels", fontsize=11)
+    fig.suptitle(f"{task}: PSNR against the target, whole | degraded px | intact px; error = |restored − target|, "
+                 "blank on degraded pixels in the intact map", fontsize=11)
     plt.show()
 
 
@@ -292,12 +288,11 @@ if not FAST:
 # %% [markdown]
 # ### Inpainting
 #
-# The holes are filled with mid-grey. Their brush width is a fixed share of the image size (the library keeps
-# the share inside `inpaint`), so the holes of these 128x128 test crops are about twice as wide in pixels as
-# those of the 64x64 training crops (measured, printed): a harder test than training. Rain streaks, by
-# contrast, have fixed sizes in pixels (`rdbm_core.degradations`), so deraining tests at the training scale. The network continues colours and smooth shapes into the holes; their outlines stay visible and
-# no texture is invented. On the camera crop the fill is barely better than the grey on the holes, and the whole
-# crop ends worse than its input (printed): its intact-pixel map shows a bright line along the tripod leg.
+# The holes are filled with mid-grey. Their brush width is a fixed share of the image size, so the holes of these 128x128 test crops are about twice as wide in pixels as
+# those of the 64x64 training crops (measured, printed): a harder test than training. Rain streaks have
+# fixed sizes in pixels, so deraining tests at the training scale. The network continues colours and smooth shapes into the holes; their outlines stay visible and
+# no texture is invented. On camera the fill barely beats the grey on the holes, and the whole crop ends
+# worse than its input (printed); its intact-pixel map shows a bright line along the tripod leg.
 
 # %%
 restoration_figure("inpaint")
@@ -311,7 +306,7 @@ def widest_hole(x0, mu):
 inpaint_pool = CachedDataset(training_dataset(config_for("inpaint")))
 hole_widths = {"training (64x64)": np.mean([widest_hole(inpaint_pool[i]["x0"], inpaint_pool[i]["mu"]) for i in range(8)]),
                "test (128x128)": np.mean([widest_hole(item["x0"], item["mu"]) for item in tests["inpaint"]])}
-print("widest hole, mean over crops: " + ", ".join(f"{k} {v:.1f} pixels" for k, v in hole_widths.items()))
+print("widest hole, mean over crops: " + ", ".join(f"{crops} {v:.1f} pixels" for crops, v in hole_widths.items()))
 assert FAST or 1.5 < hole_widths["test (128x128)"] / hole_widths["training (64x64)"] < 2.5
 if not FAST:
     camera_row = evals["inpaint"]["images"][3]
@@ -326,21 +321,24 @@ if not FAST:
 #
 # PSNR is `10 log10(1 / MSE)` on [0, 1] images, the mean squared error taken over the region's pixels and
 # channels (∞ for an identical region); both `pred` and `target` are first mapped by `(x + 1) / 2` and clamped to
-# [0, 1], with no quantisation to 8 bits. SSIM on a region is the mean of SSIM's per-pixel map over it, and each
-# map value comes from a 7x7 window that reaches into neighbouring degraded pixels, so intact SSIM is below 1
-# even for an identical region. The first table of each task gives the **mean of the per-crop PSNRs (and
+# [0, 1], with no quantisation to 8 bits. SSIM on a region averages SSIM's per-pixel map over it; each value
+# uses a 7x7 window reaching into neighbouring degraded pixels, so intact SSIM is below 1 even for an identical
+# region. The first table of each task gives the **mean of the per-crop PSNRs (and
 # SSIMs)**, not the PSNR of the pooled error; the second gives each crop's PSNRs.
 #
 # * **Degraded pixels.** Both networks improve them, but inpainting ends several dB below deraining: a grey hole
-#   starts much further from the truth than a semi-transparent streak (compare the inputs).
-# * **PSNR and SSIM disagree on inpainting** (directions asserted). SSIM rewards matching local structure:
-#   * holes: the fill raises PSNR but lowers SSIM (a fill with the wrong texture scores below a flat grey);
+#   starts much further from the truth than a semi-transparent streak.
+# * **PSNR and SSIM disagree on inpainting.** SSIM rewards matching local structure:
+#   * holes: the fill raises PSNR but lowers SSIM (a smooth fill whose structure does not match the truth can
+#     score below a flat grey);
 #   * whole image: PSNR rises, SSIM falls;
 #   * intact pixels: SSIM rises while PSNR drops from ∞, because the 7x7 window reaches into the filled holes.
 # * **Intact pixels.** An error of one 8-bit level on every pixel gives 48.13 dB (printed). Every restoration's
-#   intact PSNR is below that, while every input's is above: the networks change pixels they should leave alone. The crops below the ten-level mark
-#   (printed) are those whose intact-pixel maps have the largest bright areas in the figures. (The inpainting camera input is finite
-#   there because a few of its grey hole pixels lie within half a level of the truth and so count as intact.)
+#   intact PSNR is below that: the networks change pixels they should leave alone. Every input's is above
+#   ~54 dB by definition, since an intact pixel's error is at most half a level. The deraining inputs stay finite
+#   (66–74 dB) because soft streak edges change some pixels by less than half a level. The inpainting camera input
+#   is finite because a few grey hole pixels lie within half a level of the truth and count as intact. The crops
+#   below the ten-level mark (printed) show the brightest intact-pixel maps.
 
 # %%
 def fmt(value):
@@ -358,8 +356,14 @@ for task in TASKS:
               "restored, intact px |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for name, row in zip(PHOTOS, evals[task]["images"]):
-        lines.append(f"| {name} | " + " | ".join(fmt(row[p + k]) for k in ("psnr", "psnr_degraded", "psnr_intact")
+        lines.append(f"| {name} | " + " | ".join(fmt(row[p + suffix]) for suffix in ("psnr", "psnr_degraded", "psnr_intact")
                                                    for p in ("input_", "")) + " |")
+    finite = [f"{name} {row['input_psnr_intact']:.2f} dB" for name, row in zip(PHOTOS, evals[task]["images"])
+              if not math.isinf(row["input_psnr_intact"])]
+    if math.isinf(summary["input_psnr_intact"]) and finite:  # footnote the mean that one ∞ crop makes ∞
+        lines[4] = lines[4].replace("| ∞ |", "| ∞ ¹ |", 1)
+        lines += ["", "¹ One ∞ crop makes the mean ∞; it hides the finite input intact-pixel PSNR of "
+                      + ", ".join(finite) + "."]
     display(Markdown(f"**{task}: mean of per-crop PSNRs (dB) and SSIMs over {summary['count']} crops**\n\n"
                      + "\n".join(lines)))
 
@@ -390,13 +394,13 @@ if not FAST:
 # `x_s = mu + Theta_s pi_hat + (Sigma_s / Sigma_t)(x_t − mu − Theta_t pi_hat)`, with `pi_hat = x0_hat − mu`
 # (the last term is absent on the first step, where `Sigma_T = 0`);
 # the noise factor scales the standard deviations of `x_s` and `x_t` alike and cancels, and no fresh noise is
-# added (checked below). So the modulation acts only through **training**; whether it preserves intact pixels
-# better than global noise needs two trained networks: notebook 07.
+# added (checked below). So the modulation acts only through **training**; notebook 07 compares it with global
+# noise on two trained networks.
 
 # %%
-model, task_bridge = networks["inpaint"]
 mu_test = torch.stack([item["mu"] for item in tests["inpaint"]])
-with_global_noise = restore(model, task_bridge.with_noise("global"), mu_test, steps=SAMPLING_STEPS)
+with_global_noise = restore(networks["inpaint"][0], networks["inpaint"][1].with_noise("global"), mu_test,
+                            steps=SAMPLING_STEPS)
 largest_difference = float((restored["inpaint"] - with_global_noise).abs().max())
 print(f"largest |modulated − global| over the {len(mu_test)} restorations: {largest_difference:.1e}")
 assert largest_difference < 1e-5
@@ -410,7 +414,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 #
 # **06.1 (implement).** Write `loss_by_region(model, x0, mu, bridge, t, eps)` returning two floats
 # `(degraded_part, intact_part)` that add up to the batch's training loss: the L1 loss of section 1, a mean of
-# `|x0_hat − x0|` over all B·C·H·W values of the batch (as the trainer computes it), split into the sums over
+# `|x0_hat − x0|` over all B·C·H·W values of the batch, split into the sums over
 # degraded and over intact values, each divided by B·C·H·W. Inputs: `x0`, `mu` [B, C, H, W] in [−1, 1];
 # `t` [B], integer bridge times; `eps` [B, C, H, W], the standard normal noise; `bridge`, RDBM's;
 # `model` already includes the `mu` skip: `model(x_t, mu, t)` returns `x0_hat`. Build `x_t` yourself from `bridge.coefficients(t)` (read its docstring).
@@ -419,8 +423,10 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # `rdbm_core.losses`, `rdbm_core.training`, `rdbm_core.degradations`, and the bridge methods that build `x_t`
 # (`sample`, `mean`, `std`).
 #
-# (b) The second cell applies it to four training batches per shipped network and checks that the parts add up
-# to the trainer's loss. Which task has the larger intact share, and why (section 3's degraded shares)?
+# (b) The second cell applies the trainer's loss function to the shipped EMA network on training batches
+# k = 0..3 (not the logged losses of iterations 1–4) and checks that your parts add up to it. In which task do
+# intact pixels make the larger share of the loss? Explain it from both the degraded pixel shares (section 3)
+# and the intact-pixel errors (section 5).
 
 # %%
 from rdbm_course.exercises import check
@@ -429,9 +435,10 @@ answer_06_1 = ...  # a function loss_by_region(model, x0, mu, bridge, t, eps) ->
 check("06.1", answer_06_1)
 
 # %%
-# 06.1 (b): training batches k = 0..3 of each task, with the trainer's times and noise for batch k
-for task in TASKS:
-    task_config, (model, task_bridge) = config_for(task), networks[task]
+# 06.1 (b): the trainer's loss function, applied to the shipped EMA network on training batches k = 0..3 of each
+# task, with the trainer's times and noise for batch k (not the logged losses of iterations 1-4, raw weights)
+for task in TASKS if callable(answer_06_1) else ():
+    task_config, (ema_network, task_bridge) = config_for(task), networks[task]
     train_pool = CachedDataset(training_dataset(task_config))
     parts = []
     for k in range(4):
@@ -441,14 +448,15 @@ for task in TASKS:
         t = task_bridge.schedule.sample_train_times(len(x0), generator=generator)
         eps = torch.randn(x0.shape, generator=generator)
         with torch.no_grad():
-            trainer_loss = float(training_loss(model, task_bridge, x0, mu, task_config, step_generator(task_config.seed, k, 0)))
-            if callable(answer_06_1):
-                parts.append(answer_06_1(model, x0, mu, task_bridge, t, eps))
-                assert abs(sum(parts[-1]) - trainer_loss) < 1e-4, f"{task} batch {k}: parts do not add up to {trainer_loss:.5f}"
+            trainer_loss = float(training_loss(ema_network, task_bridge, x0, mu, task_config, step_generator(task_config.seed, k, 0)))
+            parts.append(answer_06_1(ema_network, x0, mu, task_bridge, t, eps))
+        assert abs(sum(parts[-1]) - trainer_loss) < 1e-4, f"{task} batch {k}: parts do not add up to {trainer_loss:.5f}"
     if parts:
         degraded_part, intact_part = np.mean(parts, axis=0)
         print(f"{task:8s}: degraded part {degraded_part:.4f}, intact part {intact_part:.4f} "
               f"({100 * intact_part / (degraded_part + intact_part):.0f} % of the loss)")
+if not callable(answer_06_1):
+    print("06.1 (b): not attempted yet")
 
 # %% [markdown]
 # **06.2 (implement).** Write `psnr_region(pred, target, mask)` without `rdbm_core.metrics` or
@@ -469,7 +477,6 @@ check("06.2", answer_06_2)
 answer_06_3 = ...  # a function whole_psnr(psnr_degraded, psnr_intact, fraction) -> float (dB)
 check("06.3", answer_06_3)
 
-# %%
 # Check it on the table of section 5: each crop's degraded share (printed only here), your whole_psnr, the evaluation's
 for task in TASKS:
     for name, item, row in zip(PHOTOS, tests[task], evals[task]["images"]):
@@ -490,3 +497,17 @@ for task in TASKS:
 # %%
 answer_06_4 = ...  # a function ema_decay_at(k) -> float
 check("06.4", answer_06_4)
+
+# %% [markdown]
+# **06.5 (predict, then run).** With batch 2 instead of 8, will the 20 losses of section 2's probe jump from one
+# iteration to the next more (`"noisier"`), less (`"smoother"`) or about as much (`"same"`)? Predict; the cell
+# then runs that probe and prints both spreads.
+
+# %%
+answer_06_5 = ...  # your prediction: "noisier", "smoother" or "same"
+if answer_06_5 is not ...:  # predict first, then run
+    batch_2 = train(replace(probe_config, batch=2, out=str(RUNS / "nb06_probe_batch2")), progress=False)
+    for batch, losses in ((probe_config.batch, probe["losses"]), (2, batch_2["losses"])):
+        print(f"batch {batch}: spread of the changes between iterations (std of diff) {np.diff(losses).std():.4f}; "
+              "losses " + " ".join(f"{v:.3f}" for v in losses))
+check("06.5", answer_06_5)

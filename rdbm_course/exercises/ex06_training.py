@@ -4,6 +4,7 @@
 06.2 implement PSNR on a region (the degraded or the intact pixels), with the library's conventions.
 06.3 derive   the whole-image PSNR from the two regions' PSNRs and the degraded fraction.
 06.4 predict  the EMA decay used after training iteration k, with the trainer's warm-up.
+06.5 predict  how the first losses change with a batch of 2 instead of 8 (measured with the library's trainer).
 
 The checkers of 06.1 and 06.2 refuse the library's own functions (``rdbm_core.losses``, ``rdbm_core.training``,
 ``rdbm_core.degradations``; ``rdbm_core.metrics``, ``rdbm_core.evaluation``; 06.4: ``rdbm_core.training``), passed as the answer or called from it;
@@ -363,3 +364,59 @@ def check_ema_decay(answer):
     return tensor_answer(torch.tensor(got, dtype=torch.float64), torch.tensor(want, dtype=torch.float64),
                          what="the decay", rtol=1e-9, atol=1e-9, index_name="call",
                          hint="min(0.999, (1 + k) / (10 + k)), with k counted from 0.")
+
+
+# ----------------------------------------------------------------------------- 06.5 the trainer with a smaller batch
+
+#: the answers of 06.5: how the first 20 losses move from one iteration to the next with batch 2 instead of 8
+BATCH_CHOICES = ("noisier", "smoother", "same")
+
+
+@functools.lru_cache(maxsize=1)
+def batch_spread_ratio(small: int = 2, large: int = 8, iterations: int = 20) -> float:
+    """The truth of 06.5, measured with the library's trainer: two runs of the fast configuration
+    (``TrainConfig.smoke``, deraining, CPU, same seed) that differ only in the batch; the spread of the
+    iteration-to-iteration changes of their losses (standard deviation of ``diff(losses)``), small over large.
+    A few seconds."""
+    import tempfile
+
+    from rdbm_core.config import TrainConfig
+    from rdbm_core.training import train
+
+    spreads, threads = [], torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: more threads only compete
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            for batch in (small, large):
+                config = TrainConfig.smoke(task="derain", steps=iterations, batch=batch, device="cpu", out=out)
+                losses = torch.tensor(train(config, progress=False)["losses"], dtype=torch.float64)
+                spreads.append(float(losses.diff().std()))
+    finally:
+        torch.set_num_threads(threads)
+    return spreads[0] / spreads[1]
+
+
+def batch_answer() -> str:
+    """The choice the measurement supports: a spread ratio above 1.3 is noisier, below 1/1.3 smoother."""
+    ratio = batch_spread_ratio()
+    return "noisier" if ratio > 1.3 else "smoother" if ratio < 1 / 1.3 else "same"
+
+
+@exercise("06.5", "The first losses with a smaller batch", "predict")
+def check_batch_prediction(answer):
+    choice = answer.strip().lower().strip("\"'.") if isinstance(answer, str) else None
+    if choice not in BATCH_CHOICES:
+        return wrong(f"expected one of {', '.join(repr(c) for c in BATCH_CHOICES)}, got {answer!r}.",
+                     "write your prediction as one of those words, as a string.")
+    truth = batch_answer()
+    if choice == truth:
+        return correct("Each loss is a mean over the batch's pixels and its random bridge times; with a quarter of "
+                       "the images, that mean varies about twice as much (1/sqrt(batch)) from one iteration to the "
+                       "next.")
+    if choice == "same":
+        return wrong("The trainer disagrees: the spread of the losses changes with the batch.",
+                     "each logged loss is an average over the batch's images and their random times: how does the "
+                     "spread of an average depend on the number of terms?")
+    return wrong("The trainer disagrees with the direction you predicted.",
+                 "each logged loss is an average over the batch's images and their random times: does averaging "
+                 "fewer terms make an average vary more or less?")

@@ -219,3 +219,16 @@ def test_07_2_metric_is_nowhere_above_its_question():
     else:
         raise AssertionError("07.2 not found in notebook 07")
     assert not any(METRIC_07_2 in text for text in above)
+
+
+def test_06_5_batch_prediction_is_measured_with_the_trainer():
+    """The truth is measured inside the checker with the library's trainer (two tiny runs, batch 2 and 8); the
+    solution passes, the other two choices and a non-choice are caught without naming the answer."""
+    from rdbm_course.exercises.ex06_training import batch_answer, batch_spread_ratio
+
+    assert batch_spread_ratio() > 1.3 and batch_answer() == "noisier"
+    assert right("06.5", "noisier") and right("06.5", " Noisier ")
+    for choice in ("smoother", "same"):
+        assert_caught(check("06.5", choice), "noisier")
+    assert "expected one of" in wrong("06.5", "higher").message
+    wrong("06.5", 2.0)
