@@ -165,3 +165,27 @@ assert counted == predicted
 feedback = check("08.3", answer_08_3)
 display(feedback)
 assert feedback
+
+# %% [markdown]
+# ## 08.4 — Which samplers coincide with 3 sampler steps
+#
+# With 2 sampler steps there is no ordinary step: the first is the implicit one out of `t_T` for every setting (with
+# noise for `eta = 1` and Euler–Maruyama, the same draw from the same seed), the last returns `x0_hat`. With 3 steps
+# the middle step is ordinary, and each setting uses its own rule there: the exact implicit step (`eta = 0`), the
+# posterior draw (`eta = 1`), the reverse-SDE Euler–Maruyama step, and the PF-ODE's Euler and Heun steps. For a step
+# of finite size none of these maps equals another (Euler approximates the exact step; Euler–Maruyama's drift is not
+# the posterior mean), and the last step's `x0_hat` is taken at five different states: **5** distinct outputs.
+#
+# Checked with the library and a network whose prediction depends on its input:
+
+# %%
+from rdbm_course.exercises.ex08_samplers import distinct_outputs
+
+print("2 sampler steps:", distinct_outputs(2))
+print("3 sampler steps:", distinct_outputs(3))
+answer_08_4 = 5
+assert len(distinct_outputs(3)) == answer_08_4
+
+feedback = check("08.4", answer_08_4)
+display(feedback)
+assert feedback

@@ -6,6 +6,8 @@
 08.3 predict   the number of network evaluations of Heun with 10 sampler steps on two grids, beside the reference
                RDBM grid's 18 (given as the worked baseline): IR-SDE's grid (not pinned, ends on the clean point)
                and part 3's bridge from its pinned terminal time T = 1 to 0.1 (does not reach the clean point).
+08.4 predict   how many distinct outputs the five sampler settings of part 2 give with 3 sampler steps (the worked
+               baseline: 2 with 2 sampler steps); the truth is computed with the library and a stand-in network.
 """
 from __future__ import annotations
 
@@ -204,3 +206,59 @@ def check_heun_nfe(answer):
     )
     first = next(i for i, (g, w) in enumerate(zip(got, truth)) if g != w)
     return wrong(f"your count for ({'bc'[first]}) is not what the sampler spends.", hints[first])
+
+
+#: 08.4's five settings of notebook 08, part 2: (library sampler name, eta).
+SETTINGS_08_4 = {"implicit, eta=0": ("implicit", 0.0), "implicit, eta=1": ("implicit", 1.0),
+                 "Euler-Maruyama (reverse SDE)": ("euler-maruyama", None), "Euler (PF-ODE)": ("euler", None),
+                 "Heun (PF-ODE)": ("heun", None)}
+
+
+def distinct_outputs(n_steps: int) -> list[list[str]]:
+    """The five settings of notebook 08 grouped by bit-identical output on RDBM's reference grid of ``n_steps``
+    sampler steps (same seed), with a stand-in network whose prediction depends on its input."""
+    from rdbm_core import bridges
+    from rdbm_core.evaluation import restore
+
+    class StandIn(torch.nn.Module):
+        parameterization = "x0"
+
+        def forward(self, x, mu, t):
+            return torch.tanh(0.7 * x + 0.3 * mu + 0.01 * t.float().view(-1, 1, 1, 1))
+
+    rdbm = bridges.rdbm()
+    mu = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    outs = {label: restore(StandIn(), rdbm, mu, steps=n_steps, sampler=name, eta=eta,
+                           generator=torch.Generator().manual_seed(0)) for label, (name, eta) in SETTINGS_08_4.items()}
+    groups: list[list[str]] = []
+    for label, out in outs.items():
+        same = next((g for g in groups if torch.equal(outs[g[0]], out)), None)
+        if same is None:
+            groups.append([label])
+        else:
+            same.append(label)
+    return groups
+
+
+@exercise("08.4", "Which samplers coincide with 3 sampler steps", "predict")
+def check_distinct_outputs(answer):
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or answer != int(answer):
+        return wrong("answer with one whole number: how many distinct outputs the five settings produce.",
+                     "for example `4`.")
+    got, truth = int(answer), len(distinct_outputs(3))
+    if got == truth:
+        return correct("with 3 sampler steps the middle step is an ordinary one, and there every setting uses its own "
+                       "rule: the exact implicit step, the posterior draw of eta = 1, the reverse-SDE step, Euler's "
+                       "and Heun's PF-ODE steps. Only the first step (implicit) and the last (returns x0_hat) are "
+                       "shared, so no two settings agree.")
+    if got == 2:
+        return wrong("that is the count with 2 sampler steps, where no ordinary step is taken.",
+                     "with 3 steps one step lies between the first and the last: which rule does each setting use "
+                     "there?")
+    if got in (3, 4):
+        return wrong(f"with {got} distinct outputs some settings would still agree after the middle step.",
+                     "compare the middle step's rules pairwise: does Euler's PF-ODE step equal the exact implicit "
+                     "step, and does Euler-Maruyama's step equal the eta = 1 posterior draw, for a step of finite "
+                     "size?")
+    return wrong(f"{got} is not what the samplers give: the count lies between one and the number of settings.",
+                 "count the groups of settings whose three steps are the same rules with the same noise.")

@@ -157,6 +157,19 @@ def test_08_3_heun_nfe_prediction():
     assert "two whole numbers" in wrong("08.3", "nineteen").message
 
 
+def test_08_4_distinct_outputs_prediction():
+    """The worked baseline (2 outputs with 2 sampler steps) and the truth (5 with 3) are the library's own."""
+    from rdbm_course.exercises.ex08_samplers import distinct_outputs
+    assert [len(g) for g in distinct_outputs(2)] == [3, 2]  # {eta=0, Euler, Heun}, {eta=1, Euler-Maruyama}
+    assert len(distinct_outputs(3)) == 5
+    right("08.4", 5)
+    assert "2 sampler steps" in wrong("08.4", 2, "5").message
+    assert "middle step" in wrong("08.4", 3, "5").hint
+    assert "middle step" in wrong("08.4", 4, "5").hint
+    assert "one whole number" in wrong("08.4", "five").message
+    wrong("08.4", 7, "5")
+
+
 def test_09_1_lam_factor():
     assert check("09.1", 2) and check("09.1", 2.0)
     standalone_two = re.compile(r"(?<![\^\w.])2(?![\w.])")  # "2" as a number, not the exponent of Sigma_t^2
