@@ -67,8 +67,8 @@ NOTEBOOK_START = time.perf_counter()
 #
 # * `preset="small"`: the U-Net's size (parameters printed below).
 # * `crop=64`, `batch=8`: each training iteration uses 8 pairs of 64x64 pixels, each a clean `x0` and a degraded
-#   `mu`. They are drawn from a fixed pool of 1024 pairs (`pool`), cut from training photographs: the pool
-#   (`train_pool` below). The test photographs are never used in training.
+#   `mu`. They are drawn from a fixed pool of 1024 pairs (`pool`) cut from the training photographs (section 3
+#   rebuilds it as `train_pool`). The test photographs are never used in training.
 # * `steps`: the number of **training iterations** (not sampling steps): 300 for deraining, 600 for
 #   inpainting, which must invent the content of holes.
 # * `lr=5e-4`: the learning rate of the Adam optimiser.
@@ -77,10 +77,15 @@ NOTEBOOK_START = time.perf_counter()
 # * `grad_clip=1.0`: the global gradient norm is clipped to at most 1.
 # * `skip_mu=True`: the network outputs a correction, `x0_hat = mu + net(x_t, mu, t)`.
 # * `objective="x0"`, `norm="l1"`: the loss is the mean absolute error `|x0_hat − x0|`.
+# * `sample_steps=10`: the sampling steps of the evaluations (section 4), not training iterations.
+#
+# One training iteration draws a bridge time `t` and noise `eps` per pair, builds `x_t` from `x0` and `mu`, computes
+# the L1 loss of `x0_hat` against `x0`, takes one Adam step (gradient clipped) and updates the EMA weights; exercise
+# 06.1 writes the loss part of it.
 #
 # The other fields keep their defaults; among them the bridge is `rdbm`. `noise=None`, `lam=None` mean the
 # bridge's defaults, printed next: noise modulated by the residual, and `lam = 1e-4`, the noise variance scale.
-# The shipped run used `device="auto"`, which resolved to the CPU.
+# The shipped run used `device="auto"` on a machine without a GPU (its record names the machine), so the CPU.
 
 # %%
 TRAIN_ITERATIONS = {"derain": 300, "inpaint": 600}
@@ -134,8 +139,8 @@ assert probe["step"] == PROBE_ITERATIONS and len(probe["losses"]) == PROBE_ITERA
 # EMA of the weights (section 1) averages the network's parameters and is what restores images. The plot counts iterations from 1;
 # exercise 06.4's `k` counts from 0, so plot iteration i is k = i − 1.
 #
-# * **Degraded shares** (printed) differ between the tasks, so the loss levels, means over all pixels, do not
-#   compare them; exercise 06.1 splits the loss.
+# * **Degraded shares** (printed): 42 % of deraining's training pixels are degraded, 21 % of inpainting's, so the
+#   two loss levels (means over all pixels) cannot be compared across tasks; exercise 06.1 splits the loss.
 # * **2N/3, minimum, last** (printed, N the run's iterations): both smoothed curves still fall between 2N/3 and
 #   their minimum near the end, so the networks look under-trained (cf. section 4's leftover streaks).
 # * **The last value** of deraining is above the minimum. The mean raw losses of its last two 20-iteration windows
@@ -200,12 +205,12 @@ for i_task, (ax, task) in enumerate(zip(axes, TASKS)):
         assert smooth[-1] < smooth[two_thirds - 1]
     if task == "derain":  # the last two 20-iteration windows of raw losses: means and their difference
         early, late = np.asarray(losses[-40:-20]), np.asarray(losses[-20:])
-        gap = late.mean() - early.mean()
+        window_gap = late.mean() - early.mean()
         gap_se = math.sqrt(early.var(ddof=1) / len(early) + late.var(ddof=1) / len(late))
         print(f"          raw loss, iterations {len(losses) - 39}–{len(losses) - 20}: {early.mean():.4f}, "
-              f"{len(losses) - 19}–{len(losses)}: {late.mean():.4f}; difference {gap:+.4f} ± {gap_se:.4f} "
-              f"(standard error), {abs(gap) / gap_se:.1f} standard errors")
-        assert FAST or abs(gap) < 2 * gap_se
+              f"{len(losses) - 19}–{len(losses)}: {late.mean():.4f}; difference {window_gap:+.4f} ± {gap_se:.4f} "
+              f"(standard error), {abs(window_gap) / gap_se:.1f} standard errors")
+        assert FAST or abs(window_gap) < 2 * gap_se
 axes[0].set_ylabel("L1 loss ([−1, 1] units)")
 axes[0].yaxis.set_major_locator(matplotlib.ticker.FixedLocator([0.01, 0.02, 0.05, 0.1]))
 axes[0].yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))  # plain decimals
@@ -478,7 +483,8 @@ check("06.1", answer_06_1)
 
 # %%
 # 06.1 (b): the trainer's loss function, applied to the shipped EMA network on training batches k = 0..3 of each
-# task, with the trainer's times and noise for batch k (not the logged losses of iterations 1-4, raw weights)
+# task, with the trainer's times and noise for batch k; these differ from the logged losses of iterations 1-4,
+# which used the raw (non-EMA) weights of those iterations
 for task in TASKS if callable(answer_06_1) else ():
     task_config, (ema_network, task_bridge) = config_for(task), networks[task]
     train_pool = CachedDataset(training_dataset(task_config))
