@@ -28,17 +28,19 @@ def paired(d, groups) -> tuple[float, float, float, float]:
 
 
 def number(x: float, decimals: int) -> str:
-    """``x`` with a sign and ``decimals`` decimals; a value that rounds to zero is written ``0.00`` (never
-    ``-0.0000``)."""
-    return "0.00" if round(x, decimals) == 0 else f"{x:+.{decimals}f}"
+    """``x`` with a sign and ``decimals`` decimals; an exact zero is written ``0``."""
+    return "0" if x == 0 else f"{x:+.{decimals}f}"
 
 
 def ci(v) -> str:
-    """``mean [low, high]`` in dB from ``paired``'s result: two decimals, four where the whole interval lies within
-    0.05 dB of 0; "0 (identical)" when every paired difference is 0."""
+    """``mean [low, high]`` in dB from ``paired``'s result, all three with one precision: two decimals, four where
+    the whole interval lies within 0.05 dB of 0, and more where a nonzero value would otherwise round to zero (so no
+    bound of -0.0001 is printed as 0.00); "0 (identical)" when every paired difference is 0."""
     if tuple(v[:3]) == (0.0, 0.0, 0.0):
         return "0 (identical)"
     d = 2 if max(abs(x) for x in v[:3]) >= 0.05 else 4
+    while d < 8 and any(x != 0 and round(x, d) == 0 for x in v[:3]):
+        d += 1
     return f"{number(v[0], d)} [{number(v[1], d)}, {number(v[2], d)}]"
 
 
@@ -56,7 +58,7 @@ def nfe_axis(ax, ticks) -> None:
 
 
 def sample_stochastic(model, bridge, mu, ancestral: bool, n_steps: int, generator=None):
-    """A stochastic sampler on ``bridge``'s reference grid of ``n_steps`` sampler steps, written out step by step as
+    """A stochastic sampler on ``bridge``'s default grid of ``n_steps`` sampler steps, written out step by step as
     ``rdbm_core.samplers`` does; ``generator=None`` switches its noise off (``z = 0`` at every step).
 
     ``ancestral=True`` is the implicit sampler with ``eta = 1``; ``ancestral=False`` is Euler-Maruyama on the
