@@ -21,10 +21,12 @@ IDS = {"01": ("01.1", "01.2", "01.3"), "02a": ("02a.1", "02a.2"), "02b": ("02b.1
        "02c": ("02c.1", "02c.2"), "03": ("03.1", "03.2", "03.3")}
 
 
-def test_every_notebook_has_two_to_four_registered_exercises():
+def test_every_notebook_has_two_to_five_registered_exercises():
+    """Every notebook has exercises, and none more than a lesson holds: 2 to 5 (notebook 06, the training lesson,
+    has five since its exercises on the trainer itself, 06.4 and 06.5, were added after its reviews)."""
     per_notebook = Counter(i.split(".")[0] for i in EXERCISES)
     assert {_prefix(p) for p in STUDENT} == set(per_notebook)
-    assert all(2 <= n <= 4 for n in per_notebook.values()), per_notebook
+    assert all(2 <= n <= 5 for n in per_notebook.values()), per_notebook
 
 
 def _prefix(script: Path) -> str:
