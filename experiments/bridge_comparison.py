@@ -16,7 +16,7 @@ Results in ``experiments/results/bridge_comparison/``: ``networks.csv`` (one row
 weights' hash), ``items.csv`` (one row per network, sampling and item; ``method`` is ``rdbm-eta0``,
 ``goub-em100``, ``regression``, or ``input`` for the degraded inputs), ``sets.csv`` (SWD per network and
 sampling) and provenance records. Resumable: networks and (network, sampling) rows already present are skipped;
-the runs go seed by seed, so the first seeds of every method are complete first.
+the deterministic grid runs first, seed by seed, then the plane samplings (:func:`runs_of`).
 """
 from __future__ import annotations
 
@@ -73,9 +73,13 @@ def label(method: str, sampling: str | None) -> str:
     return method if sampling is None else f"{method}-{sampling}"
 
 
-def runs_of(study: StudyConfig) -> list[tuple[int, str, str]]:
-    """(seed, task, method) of every network, in the order they are trained."""
-    return [(seed, task, method) for seed in study.seeds for task in study.tasks for method in study.methods]
+def runs_of(study: StudyConfig) -> list[tuple[tuple[str | None, ...], int, str, str]]:
+    """(samplings, seed, task, method) of every evaluation job, in the order they run: first every network with
+    its first sampling (``eta0``, or the regression pass), seed by seed, then the plane samplings of the
+    :data:`PLANE_METHODS` networks, seed by seed; so the deterministic grid over every seed is complete first."""
+    order = [(seed, task, method) for seed in study.seeds for task in study.tasks for method in study.methods]
+    return ([(samplings(m)[:1], seed, task, m) for seed, task, m in order]
+            + [(samplings(m)[1:], seed, task, m) for seed, task, m in order if len(samplings(m)) > 1])
 
 
 def run(study: StudyConfig, runs: Path, shard: tuple[int, int] = (0, 1)) -> int:
@@ -94,8 +98,8 @@ def run(study: StudyConfig, runs: Path, shard: tuple[int, int] = (0, 1)) -> int:
                                   **provenance(wall_s=time.perf_counter() - t0, networks=used)},
                          name=f"provenance_shard{shard[0]}of{shard[1]}.json")
 
-    for k, (seed, task, method) in enumerate(mine, 1):
-        todo = [s for s in samplings(method) if (task, label(method, s), seed) not in done_sets]
+    for k, (job_samplings, seed, task, method) in enumerate(mine, 1):
+        todo = [s for s in job_samplings if (task, label(method, s), seed) not in done_sets]
         if not todo:
             continue
         out = runs / f"{task}_{method}_s{seed}"

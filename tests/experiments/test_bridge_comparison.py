@@ -36,8 +36,17 @@ def test_a_small_study_runs_once_and_resumes(tmp_path, monkeypatch):
 
 
 def test_the_grid_and_its_order():
+    """The deterministic grid over every seed first, then the plane samplings; every (network, sampling) once.
+    Mutation that fails: the jobs in network order (all three samplings of a network together)."""
     config = study.StudyConfig()
     jobs = study.runs_of(config)
-    assert len(jobs) == 3 * 8 * 5 and [s for s, _, _ in jobs] == sorted(s for s, _, _ in jobs)  # seed by seed
+    assert len(jobs) == 3 * 8 * 5 + 3 * 5 * 5  # the plane bridges: PLANE_METHODS less regression
+    first, plane = jobs[:120], jobs[120:]
+    assert all(len(s) == 1 and s[0] in (None, "eta0") for s, *_ in first)
+    assert all(s == ("eta1x8", "em100") and m in study.PLANE_METHODS for s, _, _, m in plane)
+    for part in (first, plane):  # seed by seed
+        assert [seed for _, seed, _, _ in part] == sorted(seed for _, seed, _, _ in part)
+    pairs = [(seed, task, m, s) for samplings, seed, task, m in jobs for s in samplings]
+    assert len(pairs) == len(set(pairs)) == 120 + 2 * 75
     assert study.samplings("regression") == (None,) and study.samplings("ddbm-ve") == ("eta0",)
     assert study.samplings("goub") == ("eta0", "eta1x8", "em100")
