@@ -4,7 +4,7 @@
         --seeds 0 1 2 --steps 300 --batch 8 --crop 32 --preset tiny --threads 1 \
         --csv benchmarks/results/bridge_comparison.csv
 
-Every run is evaluated on the fixed held-out benchmark (``rdbm_core.data.HeldOutBenchmark``:
+Every run is evaluated on the fixed held-out benchmark (``rdbm_core.data.datasets.HeldOutBenchmark``:
 64 windows of the four test photographs, the same for every method and seed).  Writes one
 summary row per run to the CSV, one row per test item to ``*_items.csv`` beside it (the
 degraded inputs as ``method=input``, once per task and seed) and the inputs' summary to
@@ -30,11 +30,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rdbm_core.comparison import (  # noqa: E402
-    COLUMNS, INPUT_COLUMNS, ITEM_COLUMNS, METHODS, Budget, append_rows, read_rows, run_one,
-)
-from rdbm_core.data import embedded_image_names  # noqa: E402
-from rdbm_core.io import dumps_json as dumps  # noqa: E402
+from rdbm_core.comparison import COLUMNS, INPUT_COLUMNS, METHODS, Budget, run_one
+from rdbm_core.restoration.evaluation import ITEM_COLUMNS
+from rdbm_core.data.files import append_rows, read_rows
+from rdbm_core.data.embedded import embedded_image_names  # noqa: E402
+from rdbm_core.data.files import dumps_json as dumps  # noqa: E402
 
 
 def _worker(job):

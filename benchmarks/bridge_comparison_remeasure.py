@@ -21,11 +21,13 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from rdbm_core.comparison import COLUMNS, INPUT_COLUMNS, ITEM_COLUMNS, Budget
-from rdbm_core.data import HeldOutBenchmark
-from rdbm_core.evaluation import evaluate, item_rows
-from rdbm_core.metrics import METRIC_KEYS, append_rows, read_rows
-from rdbm_core.training import load_trained
+from rdbm_core.comparison import COLUMNS, INPUT_COLUMNS, Budget
+from rdbm_core.restoration.evaluation import ITEM_COLUMNS
+from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.restoration.evaluation import evaluate, item_rows
+from rdbm_core.evidence.metrics import METRIC_KEYS
+from rdbm_core.data.files import append_rows, read_rows
+from rdbm_core.networks.checkpoints import load_trained
 
 WHOLE_IMAGE = ("psnr", "ssim", "psnr_y", "ssim_y")
 

@@ -18,10 +18,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rdbm_core.comparison import METHODS  # noqa: E402
-from rdbm_core.data import TEST_IMAGES, HeldOutBenchmark  # noqa: E402
-from rdbm_core.evaluation import restore  # noqa: E402
-from rdbm_core.metrics import figure_methods  # noqa: E402
-from rdbm_core.training import load_trained  # noqa: E402
+from rdbm_core.data.embedded import TEST_IMAGES
+from rdbm_core.data.datasets import HeldOutBenchmark  # noqa: E402
+from rdbm_core.restoration.evaluation import restore  # noqa: E402
+from rdbm_core.evidence.figures import figure_methods  # noqa: E402
+from rdbm_core.networks.checkpoints import load_trained  # noqa: E402
 
 
 def main(argv=None) -> int:

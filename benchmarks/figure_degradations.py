@@ -1,7 +1,7 @@
 """Draw docs/degradations.png: a clean test photograph, its 7 synthetic degradations and their masks.
 
 Top row: the clean image, then the degraded image of every task of
-``rdbm_core.degradations.TASKS``; bottom row: the mask of degraded pixels (white) with the
+``rdbm_core.data.degradations.TASKS``; bottom row: the mask of degraded pixels (white) with the
 fraction of the image it covers.  The figure is a deterministic function of the seed.
 
 Usage: ``python benchmarks/figure_degradations.py [--image coffee] [--seed 0] [--out docs/degradations.png]``
@@ -17,8 +17,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-from rdbm_core.data import TEST_IMAGES, embedded_image_names, embedded_images, image_to_tensor, tensor_to_image  # noqa: E402
-from rdbm_core.degradations import TASKS, degrade  # noqa: E402
+from rdbm_core.data.embedded import TEST_IMAGES, embedded_image_names, embedded_images
+from rdbm_core.data.images import image_to_tensor, tensor_to_image  # noqa: E402
+from rdbm_core.data.degradations import TASKS, degrade  # noqa: E402
 
 
 def main() -> None:

@@ -5,7 +5,7 @@
 The image is the held-out photograph *coffee* (400x600), degraded for ``--task`` as the
 held-out benchmark degrades it (``HeldOutBenchmark(task, crop=None)``); the metrics are those
 of the degraded input against the clean photograph, with ``degradations.degraded_mask``, as
-:func:`rdbm_core.evaluation.evaluate` computes them.  The reference is the two bare SSIM maps
+:func:`rdbm_core.restoration.evaluation.evaluate` computes them.  The reference is the two bare SSIM maps
 on arrays prepared beforehand: scikit-image's RGB SSIM (7x7 uniform window) and the luminance
 SSIM (Gaussian window, ``metrics.SSIM_Y_SETTINGS``).  Median of ``--repeats`` runs each; the ratio is
 image_metrics / SSIM maps.
@@ -22,9 +22,10 @@ import torch
 from skimage.metrics import structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rdbm_core.data import HeldOutBenchmark, embedded_image_names  # noqa: E402
-from rdbm_core.degradations import degraded_mask  # noqa: E402
-from rdbm_core.metrics import SSIM_Y_SETTINGS, to_unit_hwc, image_metrics, luminance  # noqa: E402
+from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.data.embedded import embedded_image_names  # noqa: E402
+from rdbm_core.data.degradations import degraded_mask  # noqa: E402
+from rdbm_core.evidence.metrics import SSIM_Y_SETTINGS, to_unit_hwc, image_metrics, luminance  # noqa: E402
 
 
 def _median_time(fn, repeats: int) -> float:

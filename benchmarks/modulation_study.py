@@ -19,8 +19,8 @@ batch 8 on 32x32 crops, lr 1e-3, a pool of 256 pairs, 10 network evaluations per
 * the one-pass regression network (same U-Net, ``sampler = one-pass``).
 
 Output, one row per (task, lam, noise, sampler, seed) in ``--csv`` (``COLUMNS``, the mean of every
-metric over the 64 items of :class:`~rdbm_core.data.HeldOutBenchmark`); one row per item in
-``*_items.csv`` beside it (``rdbm_core.evaluation.ITEM_COLUMNS``, readable by ``python -m rdbm_core
+metric over the 64 items of :class:`~rdbm_core.data.datasets.HeldOutBenchmark`); one row per item in
+``*_items.csv`` beside it (``rdbm_core.restoration.evaluation.ITEM_COLUMNS``, readable by ``python -m rdbm_core
 compare``), the method named by :func:`method_name` (``mod-1e-2-eta0``, ``glob-1e-1-sde``,
 ``lam0-eta1``, ``regression``; the degraded input as ``input``); the machine, budget, grid and
 command in the ``.json`` beside it.
@@ -49,20 +49,21 @@ import torch
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rdbm_core.checkpoints import load_checkpoint, load_trained  # noqa: E402
+from rdbm_core.networks.checkpoints import load_checkpoint, load_trained  # noqa: E402
 from rdbm_core.comparison import Budget  # noqa: E402
-from rdbm_core.config import TrainConfig, make_path  # noqa: E402
-from rdbm_core.data import HeldOutBenchmark  # noqa: E402
-from rdbm_core.evaluation import ITEM_COLUMNS, restore  # noqa: E402
-from rdbm_core.io import dumps_json  # noqa: E402
-from rdbm_core.metrics import METRIC_KEYS, aggregate, append_rows, image_metrics, read_rows  # noqa: E402
-from rdbm_core.training import train  # noqa: E402
+from rdbm_core.networks.config import TrainConfig, make_path  # noqa: E402
+from rdbm_core.data.datasets import HeldOutBenchmark  # noqa: E402
+from rdbm_core.restoration.evaluation import ITEM_COLUMNS, restore  # noqa: E402
+from rdbm_core.data.files import dumps_json  # noqa: E402
+from rdbm_core.evidence.metrics import METRIC_KEYS, aggregate, image_metrics
+from rdbm_core.data.files import append_rows, read_rows  # noqa: E402
+from rdbm_core.networks.training import train  # noqa: E402
 
 #: the budget of the CPU bridge comparison (benchmarks/results/bridge_comparison.json)
 CPU_BUDGET = Budget(steps=250, batch=8, crop=32, preset="tiny", lr=1e-3, pool=256, sample_steps=10, device="cpu")
 LAMS = (0.0, 1e-4, 1e-3, 1e-2, 0.1)
 NOISES = ("modulated", "global")
-#: sampler label -> (rdbm_core.samplers name, eta or None)
+#: sampler label -> (rdbm_core.bridge.samplers name, eta or None)
 SAMPLERS = {"eta0": ("implicit", 0.0), "eta1": ("implicit", 1.0), "sde": ("euler-maruyama", None)}
 REGRESSION = "regression"
 COLUMNS = ("task", "lam", "noise", "sampler", "seed", "method", "train_steps", *METRIC_KEYS, "wall_s")

@@ -7,7 +7,7 @@
 For each (task, bridge, seed) the network of the bridge comparison (``benchmarks/bridge_comparison.py``,
 its budget in ``benchmarks/results/bridge_comparison.json``; the checkpoint
 ``<runs>/<task>_<bridge>_<seed>/checkpoint.pt``, trained here with that budget when missing) restores
-the 64 items of the fixed :class:`~rdbm_core.data.HeldOutBenchmark` in one batch with every sampler of
+the 64 items of the fixed :class:`~rdbm_core.data.datasets.HeldOutBenchmark` in one batch with every sampler of
 :data:`SAMPLER_SPECS` at every budget of network evaluations (``--nfe``).  The evaluations are counted
 by wrapping the network (Heun takes two per interior step: its budget ``N`` runs the most steps whose
 count is at most ``N``, and the row records the count); a (sampler, count) already measured is not run
@@ -15,7 +15,7 @@ twice.  One row per test item goes to ``sampler_study_items.csv`` (appended, flu
 study resumes where it stopped).
 
 ``--analyse`` compares each (sampler, NFE) with the reference, 100-step Euler-Maruyama, by the paired
-two-stage bootstrap of :mod:`rdbm_core.stats` (seeds and items) and writes the summary CSV, the
+two-stage bootstrap of :mod:`rdbm_core.evidence.stats` (seeds and items) and writes the summary CSV, the
 per-sampler verdict (:data:`CRITERION`) into the ``.json`` and the figure; the summary also gives each sampler's
 paired difference to the first-order implicit sampler (``eta = 0``) at the same NFE.
 """
@@ -34,13 +34,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rdbm_core.comparison import Budget, method_config  # noqa: E402
-from rdbm_core.checkpoints import load_trained  # noqa: E402
-from rdbm_core.data import HeldOutBenchmark  # noqa: E402
-from rdbm_core.io import dumps_json  # noqa: E402
-from rdbm_core.metrics import METRIC_KEYS, append_rows, image_metrics, read_rows  # noqa: E402
-from rdbm_core.samplers import SAMPLERS, Denoiser  # noqa: E402
-from rdbm_core.stats import paired_matrix, two_stage_bootstrap  # noqa: E402
-from rdbm_core.training import train  # noqa: E402
+from rdbm_core.networks.checkpoints import load_trained  # noqa: E402
+from rdbm_core.data.datasets import HeldOutBenchmark  # noqa: E402
+from rdbm_core.data.files import dumps_json  # noqa: E402
+from rdbm_core.evidence.metrics import METRIC_KEYS, image_metrics
+from rdbm_core.data.files import append_rows, read_rows  # noqa: E402
+from rdbm_core.bridge.samplers import SAMPLERS, Denoiser  # noqa: E402
+from rdbm_core.evidence.stats import paired_matrix, two_stage_bootstrap  # noqa: E402
+from rdbm_core.networks.training import train  # noqa: E402
 
 #: sampler label -> (name in SAMPLERS, keyword arguments)
 SAMPLER_SPECS = {
@@ -62,7 +63,7 @@ TOLERANCE = 0.1  # dB
 #: The verdict per sampler, as the analysis computes it.
 CRITERION = (
     "D = PSNR(sampler at N evaluations) - PSNR(Euler-Maruyama at 100), paired over seeds and items, with the "
-    "95 % two-stage bootstrap interval [lo, hi] (rdbm_core.stats). N is 'within 0.1 dB' when [lo, hi] lies "
+    "95 % two-stage bootstrap interval [lo, hi] (rdbm_core.evidence.stats). N is 'within 0.1 dB' when [lo, hi] lies "
     "inside [-0.1, +0.1] dB (equivalence shown) or when |mean D| <= 0.1 dB and lo <= 0 <= hi (no difference "
     "established, mean within 0.1 dB). Because a sampler can also be better than the reference, a second, one-sided "
     "rule: N 'reaches the reference' when lo >= -0.1 dB (a loss of more than 0.1 dB is excluded at 95 %). Reported "
@@ -92,7 +93,7 @@ class CountingModel(torch.nn.Module):
 
 
 def heun_evaluations(steps: int) -> int:
-    """Evaluations of :func:`~rdbm_core.samplers.sample_heun` from a pinned ``t_T``: one for the step out of
+    """Evaluations of :func:`~rdbm_core.bridge.samplers.sample_heun` from a pinned ``t_T``: one for the step out of
     ``t_T`` and the step into the clean point, two for each interior step."""
     return 1 if steps == 1 else 2 * steps - 2
 
@@ -171,7 +172,7 @@ def _stays(grid: list[int], holds: dict) -> int | None:
 def analyse(args) -> dict:
     """Summary rows per (task, bridge, sampler, nfe) against the reference and the verdict per sampler."""
     rows = read_rows(Path(args.items))
-    for r in rows:  # the key that rdbm_core.stats pairs on
+    for r in rows:  # the key that rdbm_core.evidence.stats pairs on
         r["method"] = f"{r['bridge']}|{r['sampler']}|{r['nfe']}"
     summary, verdict = [], {}
     keys = sorted({(r["task"], r["bridge"]) for r in rows})

@@ -17,8 +17,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rdbm_core.config import TrainConfig, make_model, make_path  # noqa: E402
-from rdbm_core.evaluation import restore  # noqa: E402
+from rdbm_core.networks.config import TrainConfig, make_model, make_path  # noqa: E402
+from rdbm_core.restoration.evaluation import restore  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -7,7 +7,7 @@ The untiled implicit sampler (10 steps) is run on one held-out photograph and it
 inputs recorded.  For the chosen calls (0: the first step) the network is evaluated tiled
 as a restoration's first call: with each tile's own GroupNorm statistics (``tile``), with
 image-wide statistics estimated in 1, 2, 3 ... passes (``image``,
-:class:`rdbm_core.tiling.TiledModel`), and with the exact image-wide statistics taken from
+:class:`rdbm_core.restoration.tiling.TiledModel`), and with the exact image-wide statistics taken from
 the untiled call (``exact``: what is left is the error of the tiles' borders).  Then, for
 every ``--refine`` value, one tiled model (the default passes, every prediction pass repeated
 ``refine`` times, or fewer with ``--tolerance`` above 0) is called on all recorded inputs in
@@ -28,12 +28,12 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rdbm_core.data import HeldOutBenchmark  # noqa: E402
-from rdbm_core.evaluation import restore  # noqa: E402
-from rdbm_core.io import dumps_json  # noqa: E402
-from rdbm_core.metrics import psnr  # noqa: E402
-from rdbm_core.tiling import DEFAULTS, ImageGroupNorm, TiledModel  # noqa: E402
-from rdbm_core.training import load_trained  # noqa: E402
+from rdbm_core.data.datasets import HeldOutBenchmark  # noqa: E402
+from rdbm_core.restoration.evaluation import restore  # noqa: E402
+from rdbm_core.data.files import dumps_json  # noqa: E402
+from rdbm_core.evidence.metrics import psnr  # noqa: E402
+from rdbm_core.restoration.tiling import DEFAULTS, ImageGroupNorm, TiledModel  # noqa: E402
+from rdbm_core.networks.checkpoints import load_trained  # noqa: E402
 
 
 def exact_statistics(model, *inputs):

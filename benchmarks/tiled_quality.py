@@ -9,7 +9,7 @@ and one restoration per ``TILE:OVERLAP:NORM:PASSES[:REFINE[:TOLERANCE]]`` settin
 sampler, same seed; ``NORM`` the tiles' GroupNorm statistics, ``image`` or ``tile``,
 ``PASSES`` the passes that estimate the image-wide ones before the first network call,
 ``REFINE`` the most repeats of a prediction pass and ``TOLERANCE`` the mismatch that ends
-them, by default the library's, see ``rdbm_core.tiling.TiledModel``; ``TILE`` and ``OVERLAP``
+them, by default the library's, see ``rdbm_core.restoration.tiling.TiledModel``; ``TILE`` and ``OVERLAP``
 may be ``auto``: the defaults of ``restore``, chosen from the device's memory); per item:
 PSNR of the tiled result against the untiled one, the PSNR of each against the ground
 truth, and the passes over the tiles made (network calls over tiles) against the untiled
@@ -19,7 +19,7 @@ t-interval over the items.  Rows are appended to OUT.csv as they come (a rerun s
 the rows already there); OUT.json holds the summary with the machine and the command.
 
 ``--scale S`` (an integer) enlarges each clean photograph S times (bilinear) before it is
-degraded (``rdbm_core.degradations.degrade`` with the benchmark's seed), so that the default
+degraded (``rdbm_core.data.degradations.degrade`` with the benchmark's seed), so that the default
 tiles cut it as they cut a real photograph (at S = 1 the held-out photographs fit one default
 tile and are never tiled).
 """
@@ -39,13 +39,13 @@ import torch
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rdbm_core.data import BENCHMARK_SEED, HeldOutBenchmark  # noqa: E402
-from rdbm_core.degradations import degrade  # noqa: E402
-from rdbm_core.evaluation import restore  # noqa: E402
-from rdbm_core.io import dumps_json  # noqa: E402
-from rdbm_core.metrics import psnr  # noqa: E402
-from rdbm_core.tiling import DEFAULTS, tiled  # noqa: E402
-from rdbm_core.training import load_checkpoint, load_trained  # noqa: E402
+from rdbm_core.data.datasets import BENCHMARK_SEED, HeldOutBenchmark  # noqa: E402
+from rdbm_core.data.degradations import degrade  # noqa: E402
+from rdbm_core.restoration.evaluation import restore  # noqa: E402
+from rdbm_core.data.files import dumps_json  # noqa: E402
+from rdbm_core.evidence.metrics import psnr  # noqa: E402
+from rdbm_core.restoration.tiling import DEFAULTS, tiled  # noqa: E402
+from rdbm_core.networks.checkpoints import load_checkpoint, load_trained  # noqa: E402
 
 COLUMNS = ["item", "image_hw", "tile", "overlap", "norm", "passes", "refine", "tolerance", "tiles", "tile_px",
            "psnr_vs_untiled", "psnr_gt", "psnr_gt_untiled", "delta_psnr_gt", "tile_passes", "untiled_calls", "seconds"]

@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rdbm_core.io import dumps_json  # noqa: E402
+from rdbm_core.data.files import dumps_json  # noqa: E402
 
 SIZES = {1: (864, 1152), 3: (1536, 2048), 12: (3000, 4000)}
 COLUMNS = ["megapixels", "height", "width", "mode", "tile", "overlap", "refine", "tolerance", "tile_norm", "steps",
@@ -50,7 +50,7 @@ def child(argv) -> int:
     """Run one restore in this process and print its peak memory, wall time and U-Net calls as JSON."""
     import torch
     from rdbm_core.cli import main
-    from rdbm_core.unet import UNet
+    from rdbm_core.networks.unet import UNet
     calls = [0]
 
     def count(module, _):
@@ -68,7 +68,8 @@ def child(argv) -> int:
 
 def make_input(folder: Path, megapixels: int) -> Path:
     import torch.nn.functional as F
-    from rdbm_core.data import HeldOutBenchmark, save_image
+    from rdbm_core.data.datasets import HeldOutBenchmark
+    from rdbm_core.data.images import save_image
     h, w = SIZES[megapixels]
     mu = HeldOutBenchmark("derain", 2, crop=None)[1]["mu"]  # coffee
     big = F.interpolate(mu[None], size=(h, w), mode="bilinear", align_corners=False)[0]
@@ -85,7 +86,8 @@ def case(spec: str) -> dict:
 
 def make_checkpoint(folder: Path, preset: str) -> Path:
     import torch
-    from rdbm_core.training import TrainConfig, make_model, make_path, save_checkpoint
+    from rdbm_core.networks.config import TrainConfig, make_model, make_path
+    from rdbm_core.networks.checkpoints import save_checkpoint
     config = TrainConfig(preset=preset)
     model = make_model(config, make_path(config))
     opt = torch.optim.AdamW(model.parameters())
@@ -120,8 +122,8 @@ def main(argv=None) -> int:
                    help="TILE:OVERLAP[:REFINE[:TOLERANCE]] of the tiled runs (auto: restore's default)")
     p.add_argument("--out", default="benchmarks/results/tiled_restore")
     args = p.parse_args(argv)
-    from rdbm_core.tiling import activation_bytes_per_pixel
-    from rdbm_core.training import TrainConfig, make_model, make_path
+    from rdbm_core.restoration.tiling import activation_bytes_per_pixel
+    from rdbm_core.networks.config import TrainConfig, make_model, make_path
 
     out_csv, out_json = Path(args.out + ".csv"), Path(args.out + ".json")
     done = set()
@@ -136,7 +138,7 @@ def main(argv=None) -> int:
         with out_csv.open("w", newline="") as f:
             csv.writer(f).writerow(COLUMNS)
     if args.checkpoint:
-        from rdbm_core.training import load_checkpoint
+        from rdbm_core.networks.checkpoints import load_checkpoint
         config = TrainConfig.from_dict(load_checkpoint(args.checkpoint)["config"])
         args.preset = config.preset
     else:

@@ -23,11 +23,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rdbm_core.config import TrainConfig, make_model, make_path  # noqa: E402
-from rdbm_core.path import append_dims  # noqa: E402
-from rdbm_core.training import (CachedDataset, batch_indices, collate, step_generator, train_step,  # noqa: E402
-                                training_dataset)
-from rdbm_core.unet import count_parameters  # noqa: E402
+from rdbm_core.networks.config import TrainConfig, make_model, make_path  # noqa: E402
+from rdbm_core.bridge.path import append_dims  # noqa: E402
+from rdbm_core.networks.training import (CachedDataset, batch_indices, collate, step_generator, train_step, training_dataset)
+from rdbm_core.networks.unet import count_parameters  # noqa: E402
 
 
 def _median_time(fn, repeats: int) -> float:

@@ -7,7 +7,7 @@ For every (task, seed, lam) whose two networks (modulated and global noise) the 
 (``benchmarks/modulation_study.py``) has trained into ``--workdir`` (others are skipped, to be done in a
 later sitting):
 
-* **by time** (``*_by_t.csv``): :func:`rdbm_core.error_profile.x0_error_by_time` at the 10 times of the
+* **by time** (``*_by_t.csv``): :func:`rdbm_core.evidence.error_profile.x0_error_by_time` at the 10 times of the
   sampling grid, with ``x_t`` drawn from the network's own marginal and from the other noise
   factor's; method ``{network}@{marginal}-t{t}`` (``mod-1e-2@global-t49``), PSNR on degraded and
   intact pixels per item (``degradations.degraded_mask``, as the study's metrics);
@@ -16,7 +16,7 @@ later sitting):
   method ``{network}-{sampler}-on-{noise}`` (``mod-1e-2-sde-on-global``), to be paired with the
   study's ``mod-1e-2-sde`` in ``modulation_study_items.csv``;
 * ``--summarize`` writes ``*_summary.csv``: the paired differences with their two-stage bootstrap
-  95 % intervals (:mod:`rdbm_core.stats`) of both parts, from whatever rows exist.
+  95 % intervals (:mod:`rdbm_core.evidence.stats`) of both parts, from whatever rows exist.
 
 Resumable like the study: (task, network, seed) already in a CSV are skipped.
 """
@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from modulation_study import (  # noqa: E402
     CPU_BUDGET, NOISES, benchmark_batch, item_metrics, lam_label, network_name, sample_cell,
 )
-from rdbm_core.checkpoints import load_trained  # noqa: E402
-from rdbm_core.error_profile import REGION_METRICS, x0_error_by_time  # noqa: E402
-from rdbm_core.evaluation import ITEM_COLUMNS  # noqa: E402
-from rdbm_core.metrics import append_rows, read_rows  # noqa: E402
-from rdbm_core.stats import paired_difference  # noqa: E402
+from rdbm_core.networks.checkpoints import load_trained  # noqa: E402
+from rdbm_core.evidence.error_profile import REGION_METRICS, x0_error_by_time  # noqa: E402
+from rdbm_core.restoration.evaluation import ITEM_COLUMNS  # noqa: E402
+from rdbm_core.data.files import append_rows, read_rows  # noqa: E402
+from rdbm_core.evidence.stats import paired_difference  # noqa: E402
 
 BY_T_COLUMNS = ("task", "method", "network", "marginal", "t", "seed", "item", *REGION_METRICS)
 SUMMARY_COLUMNS = ("part", "task", "lam", "t", "sampler", "metric", "a", "b", "mean", "low", "high", "seeds",

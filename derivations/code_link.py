@@ -38,7 +38,7 @@ N_PIX = 5
 def _torch():
     import torch  # noqa: PLC0415 (imported lazily: the symbolic facts do not need torch)
 
-    from rdbm_core import bridges, samplers, schedules  # noqa: PLC0415
+    from rdbm_core.bridge import bridges, samplers, schedules  # noqa: PLC0415
     return torch, bridges, samplers, schedules
 
 

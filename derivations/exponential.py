@@ -1,4 +1,4 @@
-"""Fact 8: the exponential integrators of ``rdbm_core.samplers`` (DBIM high order, the exact-solution SDE sampler).
+"""Fact 8: the exponential integrators of ``rdbm_core.bridge.samplers`` (DBIM high order, the exact-solution SDE sampler).
 
 Written for the OU bridge with target ``mu`` in the clock ``u`` (``c = thbar_T``); the Brownian and
 unpinned members follow by the same algebra (``S(x) = x``, ``c -> inf``), and the code is

@@ -6,6 +6,7 @@ Studies:
 
 * :mod:`~experiments.budget_ladder` — regression, RDBM and GOUB at growing training budgets;
 * :mod:`~experiments.bridge_comparison` — every method of the family on benchmark v2, on both axes;
+* :mod:`~experiments.plane` — the bridge comparison on the distortion-perception plane, gaps to regression;
 * :mod:`~experiments.reanalysis_v1` — the README's comparison claims under the hierarchical interval.
 
 Every result file of a study lives in ``experiments/results/<study>/`` beside a provenance record
@@ -18,4 +19,4 @@ from pathlib import Path
 #: the folder of every study's results
 RESULTS = Path(__file__).resolve().parent / "results"
 
-STUDIES = ("budget_ladder", "bridge_comparison", "reanalysis_v1")
+STUDIES = ("budget_ladder", "bridge_comparison", "plane", "reanalysis_v1")

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from rdbm_core.comparison import METHODS, Budget, method_config
-from rdbm_core.metrics import append_rows, read_rows
+from rdbm_core.data.files import append_rows, read_rows
 
 from . import RESULTS
 from .networks import (ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, network_record, parse_shard,

@@ -12,11 +12,11 @@ rungs up to 4000 steps (seeds 0-4); the GroupNorm networks it is compared with a
 One *chain* (task, method, preset, seed) is one training run taken rung by rung: it is trained to the first
 rung, its EMA weights exported, then resumed to the next. Training has a constant learning rate and draws the
 batch of step ``k`` from ``(seed, k)`` alone, so the network at a rung is the one a run of exactly that many
-steps gives (``rdbm_core.training``: a resumed run reproduces an uninterrupted one). Every chain reaches rung
+steps gives (``rdbm_core.networks.training``: a resumed run reproduces an uninterrupted one). Every chain reaches rung
 ``r`` before any chain trains past it, so the cheap rungs are complete first.
 
 The evaluation phase (``python -m experiments budget_ladder evaluate --runs DIR``) restores version 2 of the
-held-out benchmark (:data:`rdbm_core.data.BENCHMARK_VERSION`: 12 windows of each of 12 photographs) with every
+held-out benchmark (:data:`rdbm_core.data.datasets.BENCHMARK_VERSION`: 12 windows of each of 12 photographs) with every
 trained network, in the settings of :data:`SAMPLINGS`: the regression network in one pass; a bridge with the
 deterministic implicit sampler (``eta = 0``, 10 steps) and with the stochastic one (``eta = 1``, 10 steps,
 4 draws per item: one draw's metrics, the mean of the draws', their spread and its calibration): the samplings
@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from rdbm_core.comparison import Budget, method_config
-from rdbm_core.metrics import append_rows, read_rows
+from rdbm_core.data.files import append_rows, read_rows
 
 from . import RESULTS
 from .networks import (ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, network_record, parse_shard,
@@ -161,7 +161,7 @@ def method_label(row: dict, sampling: str | None) -> str:
 
 def cmd_evaluate(args) -> int:
     """``evaluate``: every (network, sampling) of networks.csv not yet in sets.csv whose weights are in ``--runs``."""
-    from rdbm_core.perceptual import weights_path
+    from rdbm_core.evidence.perceptual import weights_path
     weights_path()  # one clear line without the perceptual extra, before any work
     runs = Path(args.runs)
     networks = read_rows(NETWORKS_CSV)
@@ -195,6 +195,102 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+GAP_COLUMNS = ("task", "preset", "steps", "a", "b", "metric", "mean", "low", "high", "t_low", "t_high", "p_value",
+               "seeds", "photographs", "items", "scope", "verdict")
+
+
+def cmd_analyse(args) -> int:
+    """``analyse``: at every (task, preset, steps) evaluated, the paired gap of each bridge sampling (and the mean
+    of its draws) to the regression network of the same budget, on PSNR, ST-LPIPS and SWD (``gaps.csv``); the
+    pixel-norm RDBM against the GroupNorm one at the same budget (``norm.csv``); and the figure ``gaps.png``."""
+    from .axes import AXES, MEAN_SUFFIX, gaps, set_gaps, with_mean_of_draws
+
+    t0 = time.perf_counter()
+    items = with_mean_of_draws(read_rows(ITEMS_CSV))
+    sets = read_rows(SETS_CSV)
+    evaluated = {(r["task"], r["method"]) for r in items}
+    by_budget: dict[tuple, list[dict]] = {}
+    for r in read_rows(NETWORKS_CSV):
+        by_budget.setdefault((r["task"], r["preset"], int(r["steps"])), []).append(r)
+    for name in ("gaps.csv", "norm.csv"):
+        (FOLDER / name).unlink(missing_ok=True)
+    summary = []
+    for (task, preset, steps), nets in sorted(by_budget.items()):
+        reference = f"regression-{preset}-{steps}"
+        if (task, reference) not in evaluated:
+            continue
+        labels = []
+        for method in ("rdbm", "goub"):
+            row = {"method": method, "preset": preset, "steps": steps, "norm": "group"}
+            labels += [method_label(row, "eta0"), method_label(row, "eta1"), method_label(row, "eta1") + MEAN_SUFFIX]
+        labels = [m for m in labels if (task, m) in evaluated]
+        extra, out = {"preset": preset, "steps": steps}, []
+        for label in labels:  # each gap on the seeds its bridge and the regression network share
+            rows = [r for r in items if r["task"] == task and r["method"] in (reference, label)]
+            seeds = {r["seed"] for r in rows if r["method"] == label} & {r["seed"] for r in rows if r["method"] == reference}
+            rows = [r for r in rows if r["seed"] in seeds]
+            out += [{**extra, **g} for g in gaps(rows, task, [label], reference, AXES, args.draws)]
+            out += [{**extra, **g} for g in set_gaps([x for x in sets if x["seed"] in seeds], task, [label], reference)]
+        append_rows(FOLDER / "gaps.csv", out, GAP_COLUMNS)
+        summary += out
+        pixel = method_label({"method": "rdbm", "preset": preset, "steps": steps, "norm": "pixel"}, "eta0")
+        group = method_label({"method": "rdbm", "preset": preset, "steps": steps, "norm": "group"}, "eta0")
+        if (task, pixel) in evaluated and (task, group) in evaluated:
+            both = [r for r in items if r["task"] == task and r["method"] in (pixel, group)]
+            shared = {r["seed"] for r in both if r["method"] == pixel} & {r["seed"] for r in both if r["method"] == group}
+            both = [r for r in both if r["seed"] in shared]
+            append_rows(FOLDER / "norm.csv", [{**extra, **g} for g in gaps(both, task, [pixel], group, AXES, args.draws)],
+                        GAP_COLUMNS)
+    if summary:
+        gap_figure(summary, FOLDER / "gaps.png")
+    write_provenance(FOLDER, {"study": "budget_ladder", "phase": "analyse", "draws": args.draws,
+                              **provenance(wall_s=time.perf_counter() - t0)}, name="provenance_analyse.json")
+    print(f"{len(summary)} gaps to regression in {FOLDER / 'gaps.csv'}")
+    return 0
+
+
+def gap_figure(rows: list[dict], path: Path) -> None:
+    """Gap to regression against training steps: one row of panels per task (PSNR, ST-LPIPS, SWD), one line per
+    bridge sampling of the tiny U-Net (the small U-Net's gaps as open markers), the intervals as bars."""
+    from matplotlib.figure import Figure
+
+    tasks = sorted({r["task"] for r in rows})
+    metrics = (("psnr", "PSNR gap (dB)\n> 0: bridge better"), ("lpips_st", "ST-LPIPS gap\n< 0: bridge better"),
+               ("swd", "SWD gap\n< 0: bridge better"))
+    fig = Figure(figsize=(13, 3.6 * len(tasks)), layout="constrained")
+    axes = fig.subplots(len(tasks), 3, squeeze=False)
+    short = {r["a"]: r["a"].replace(f"-{r['preset']}-{r['steps']}", "") for r in rows}
+    everyone = sorted(set(short.values()))  # one colour per bridge sampling in every panel
+    rungs = sorted({int(r["steps"]) for r in rows})
+    for t, task in enumerate(tasks):
+        for c, (metric, ylabel) in enumerate(metrics):
+            ax = axes[t, c]
+            mine = [r for r in rows if r["task"] == task and r["metric"] == metric]
+            for k, label in enumerate(everyone):
+                for preset, fill in (("tiny", True), ("small", False)):
+                    pts = sorted((r["steps"], r["mean"], r["low"], r["high"]) for r in mine if r["preset"] == preset
+                                 and short[r["a"]] == label)
+                    if not pts:
+                        continue
+                    x, y, lo, hi = (np.array(v, dtype=float) for v in zip(*pts))
+                    yerr = np.where(np.isfinite(lo), [y - lo, hi - y], 0)
+                    ax.errorbar(x * 1.03 ** (k - len(everyone) / 2), y, yerr=yerr, color=f"C{k}", marker="o", capsize=2,
+                                mfc=None if fill else "white", ls="-" if fill else "",
+                                label=f"{label}" if fill else f"{label} (small U-Net)")
+            ax.axhline(0, color="0.3", lw=0.8)
+            ax.set_xscale("log")
+            ax.set_xticks(rungs, [str(r) for r in rungs])
+            ax.minorticks_off()
+            ax.set_xlabel("training iterations")
+            ax.set_ylabel(ylabel)
+            ax.set_title(f"{task}: {metric} of bridge - regression", fontsize=10)
+            ax.grid(alpha=0.3)
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, loc="outside right center", frameon=False)
+    fig.suptitle("Budget ladder: the bridges' gap to regression (95 % intervals; SWD: t over seeds)", fontsize=11)
+    fig.savefig(path, dpi=100)
+
+
 def main(argv=None) -> int:
     """The study's command line (``train`` and ``evaluate``); returns the exit status."""
     p = argparse.ArgumentParser(prog="python -m experiments budget_ladder", description=__doc__.split("\n\n")[0])
@@ -206,6 +302,9 @@ def main(argv=None) -> int:
     q = sub.add_parser("evaluate", help="evaluate every trained rung on benchmark v2 (resumable)")
     q.add_argument("--runs", default="runs/budget_ladder", help="folder of the chains' weights")
     q.set_defaults(func=cmd_evaluate)
+    q = sub.add_parser("analyse", help="gaps to regression at every budget evaluated (gaps.csv, norm.csv, gaps.png)")
+    q.add_argument("--draws", type=int, default=10_000, help="bootstrap draws per interval")
+    q.set_defaults(func=cmd_analyse)
     args = p.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     return args.func(args)

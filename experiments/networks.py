@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rdbm_core.checkpoints import export_weights, load_trained
-from rdbm_core.data import BENCHMARK_CROP, BENCHMARK_VERSION, HeldOutBenchmark
-from rdbm_core.evaluation import evaluate, item_columns, item_rows
+from rdbm_core.networks.checkpoints import export_weights, load_trained
+from rdbm_core.data.datasets import BENCHMARK_CROP, BENCHMARK_VERSION, HeldOutBenchmark
+from rdbm_core.restoration.evaluation import evaluate, item_columns, item_rows
 
 from .provenance import file_sha256
 
@@ -55,7 +55,7 @@ def train_to(config, steps: int) -> tuple[dict, Path]:
     and returned as ``result["run_wall_s"]``."""
     from dataclasses import replace
 
-    from rdbm_core.training import train
+    from rdbm_core.networks.training import train
 
     out = Path(config.out)
     ckpt = out / "checkpoint.pt"

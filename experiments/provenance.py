@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from rdbm_core.io import atomic_write, dumps_json
+from rdbm_core.data.files import atomic_write, dumps_json
 
 __all__ = ["REPO", "file_sha256", "git_state", "provenance", "write_provenance"]
 

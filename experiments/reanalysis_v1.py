@@ -6,16 +6,16 @@ Every comparison behind a claim of the README is recomputed from the committed i
 (``benchmarks/results/bridge_comparison_items.csv``, ``benchmarks/results/modulation_study_items.csv`` and, for the
 cross-sampling claims, ``benchmarks/results/where_error_goes_cross_items.csv`` beside the study's items) twice:
 
-* **old**: the two-stage bootstrap (seeds, then items) with :data:`rdbm_core.stats.LEGACY_DRAWS` draws and
+* **old**: the two-stage bootstrap (seeds, then items) with :data:`rdbm_core.evidence.stats.LEGACY_DRAWS` draws and
   resample seed 0, the intervals the README quotes;
-* **new**: :func:`rdbm_core.stats.paired_difference` with its defaults: the hierarchical bootstrap (seeds,
+* **new**: :func:`rdbm_core.evidence.stats.paired_difference` with its defaults: the hierarchical bootstrap (seeds,
   photographs, windows) with ``--draws`` draws (more near a threshold), the Student-t interval on the seed
   means, the bootstrap p-value and the verdict (none with fewer than 3 seeds or more than 5 % of the pairs
   dropped).
 
 The comparisons form the families of :data:`FAMILIES`; each family is counted (raw, Holm, Benjamini-Hochberg)
-under both designs: the old one by :func:`rdbm_core.stats.established_counts` as it stands, the new one by
-:func:`rdbm_core.stats.count_family` (comparisons within Monte Carlo error of a threshold get more draws).
+under both designs: the old one by :func:`rdbm_core.evidence.stats.established_counts` as it stands, the new one by
+:func:`rdbm_core.evidence.stats.count_family` (comparisons within Monte Carlo error of a threshold get more draws).
 Both are counted again under ``--stability`` resample seeds (0, 1, ...); the ranges show how much a count
 owes to the bootstrap's seed.
 
@@ -30,8 +30,8 @@ import io
 import time
 from pathlib import Path
 
-from rdbm_core.io import atomic_write
-from rdbm_core.stats import DRAWS, LEGACY_DRAWS, count_family, established_counts, load_items, paired_difference
+from rdbm_core.data.files import atomic_write
+from rdbm_core.evidence.stats import (DRAWS, LEGACY_DRAWS, count_family, established_counts, load_items, paired_difference)
 
 from . import RESULTS
 from .provenance import REPO, file_sha256, provenance, write_provenance

@@ -34,7 +34,8 @@ from IPython.display import Math, display
 
 from derivations import family, hbridge, ou
 from derivations.common import c, lam, mu, pi, readable, theta, u, x, xs
-from rdbm_core import ResidualPath, bridges, schedules
+from rdbm_core.bridge.path import ResidualPath
+from rdbm_core.bridge import bridges, schedules
 
 FAST = os.environ.get("FAST") == "1"
 sp.init_printing()

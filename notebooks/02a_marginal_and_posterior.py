@@ -34,7 +34,7 @@ from IPython.display import Math, display
 
 from derivations import family, marginal, posterior
 from derivations.common import a, b, c, lam, mu, pi, readable, u, x, xt
-from rdbm_core import bridges
+from rdbm_core.bridge import bridges
 
 
 def show(lhs, rhs):

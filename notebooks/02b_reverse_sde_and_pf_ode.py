@@ -34,7 +34,7 @@ from IPython.display import Math, display
 
 from derivations import family, reverse
 from derivations.common import c, d, lam, mu, pi
-from rdbm_core import bridges, samplers
+from rdbm_core.bridge import bridges, samplers
 
 
 def show(lhs, rhs):

@@ -34,7 +34,7 @@ from IPython.display import Math, display
 
 from derivations import parameterisation, reverse
 from derivations.common import pi
-from rdbm_core import bridges, samplers
+from rdbm_core.bridge import bridges, samplers
 
 FAST = os.environ.get("FAST") == "1"
 

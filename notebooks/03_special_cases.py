@@ -33,7 +33,7 @@ from IPython.display import Markdown, Math, display
 from derivations import family, special_cases as sc
 from derivations.common import c, lam, u
 from derivations.facts import BY_NAME, verify
-from rdbm_core import bridges
+from rdbm_core.bridge import bridges
 
 FAST = os.environ.get("FAST") == "1"
 
@@ -234,7 +234,7 @@ print(checks)
 # %% [markdown]
 # ## The library's members side by side
 #
-# `rdbm_core.bridges` builds each model with its published defaults; on a normalised time axis:
+# `rdbm_core.bridge.bridges` builds each model with its published defaults; on a normalised time axis:
 
 # %%
 names = ["rdbm", "goub", "irsde", "bbdm", "ddbm-ve", "ddbm-vp", "i2sb", "interpolant"]

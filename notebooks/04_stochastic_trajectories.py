@@ -31,7 +31,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from rdbm_core import ResidualPath, bridges, samplers, schedules
+from rdbm_core.bridge.path import ResidualPath
+from rdbm_core.bridge import bridges, samplers, schedules
 
 FAST = os.environ.get("FAST") == "1"
 N_PATHS = 2_000 if FAST else 20_000  # Monte Carlo paths for the moment checks

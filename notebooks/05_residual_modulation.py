@@ -30,9 +30,10 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-from rdbm_core import bridges
-from rdbm_core.data import SyntheticPairs, tensor_to_image
-from rdbm_core.degradations import degraded_mask
+from rdbm_core.bridge import bridges
+from rdbm_core.data.datasets import SyntheticPairs
+from rdbm_core.data.images import tensor_to_image
+from rdbm_core.data.degradations import degraded_mask
 
 FAST = os.environ.get("FAST") == "1"
 N_DRAWS = 1 if FAST else 4  # noise draws per time for the "intact pixels never move" check

@@ -42,13 +42,15 @@ import scipy.ndimage
 import torch
 from IPython.display import Markdown, display
 
-from rdbm_core.checkpoints import load_weights
-from rdbm_core.data import TEST_IMAGES, SyntheticPairs
-from rdbm_core.degradations import degraded_mask
-from rdbm_core.evaluation import evaluate, restore
-from rdbm_core.metrics import psnr, to_unit_hwc
-from rdbm_core.training import (CachedDataset, TrainConfig, batch_indices, collate, load_trained, make_model,
-                                make_path, step_generator, train, training_dataset, training_loss)
+from rdbm_core.networks.checkpoints import load_weights
+from rdbm_core.data.embedded import TEST_IMAGES
+from rdbm_core.data.datasets import SyntheticPairs
+from rdbm_core.data.degradations import degraded_mask
+from rdbm_core.restoration.evaluation import evaluate, restore
+from rdbm_core.evidence.metrics import psnr, to_unit_hwc
+from rdbm_core.networks.training import (CachedDataset, batch_indices, collate, step_generator, train, training_dataset, training_loss)
+from rdbm_core.networks.config import TrainConfig, make_model, make_path
+from rdbm_core.networks.checkpoints import load_trained
 from rdbm_course import pretrained
 
 FAST = os.environ.get("FAST") == "1"
@@ -467,7 +469,7 @@ print(f"notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} mi
 # `model` already includes the `mu` skip: `model(x_t, mu, t)` returns `x0_hat`. Build `x_t` yourself from `bridge.coefficients(t)` (read its docstring).
 # A pixel is degraded when `|x0 − mu| > 1/255` (half an 8-bit level in [−1, 1] units) in at least one channel;
 # exactly 1/255 counts as intact; all channels of a degraded pixel are degraded. Not allowed:
-# `rdbm_core.losses`, `rdbm_core.training`, `rdbm_core.degradations`, and the bridge methods that build `x_t`
+# `rdbm_core.bridge.losses`, `rdbm_core.networks.training`, `rdbm_core.data.degradations`, and the bridge methods that build `x_t`
 # (`sample`, `mean`, `std`).
 #
 # (b) The second cell applies the trainer's loss function to the shipped EMA network on training batches
@@ -507,8 +509,8 @@ if not callable(answer_06_1):
     print("06.1 (b): not attempted yet")
 
 # %% [markdown]
-# **06.2 (implement).** Write `psnr_region(pred, target, mask)` without `rdbm_core.metrics` or
-# `rdbm_core.evaluation`: the PSNR in dB of `pred` against `target` ([C, H, W] in [−1, 1]) over the pixels of
+# **06.2 (implement).** Write `psnr_region(pred, target, mask)` without `rdbm_core.evidence.metrics` or
+# `rdbm_core.restoration.evaluation`: the PSNR in dB of `pred` against `target` ([C, H, W] in [−1, 1]) over the pixels of
 # the bool mask [1, H, W] and all channels, with the definition of section 5 (both mapped by `(x + 1) / 2` and
 # clamped to [0, 1], no 8-bit quantisation; `math.inf` for an identical region), as a float; `math.nan` when the mask selects no pixel.
 
@@ -539,7 +541,7 @@ for task in TASKS:
 # %% [markdown]
 # **06.4 (predict).** After each training iteration `k` (counted from 0) the EMA weights move towards the trained
 # ones with decay `min(0.999, (1 + k) / (10 + k))`: `ema_weights = decay · ema_weights + (1 − decay) · weights`. Write
-# `ema_decay_at(k)` without `rdbm_core.training`, then predict before running it: what decay does the last
+# `ema_decay_at(k)` without `rdbm_core.networks.training`, then predict before running it: what decay does the last
 # iteration of the deraining run use, and roughly how many recent iterations does that EMA average
 # (about `1 / (1 − decay)`)? At which iteration does the decay first reach 0.999, and do this notebook's runs get
 # there?

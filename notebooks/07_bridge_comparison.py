@@ -42,10 +42,12 @@ import numpy as np
 from IPython.display import Markdown, display
 from matplotlib.patches import Rectangle
 
-from rdbm_core.comparison import (COLUMNS, INPUT_COLUMNS, ITEM_COLUMNS, METHODS, Budget, append_rows, read_rows,
-                                  run_one)
-from rdbm_core.data import HeldOutBenchmark, embedded_images
-from rdbm_core.stats import paired_difference
+from rdbm_core.comparison import COLUMNS, INPUT_COLUMNS, METHODS, Budget, run_one
+from rdbm_core.restoration.evaluation import ITEM_COLUMNS
+from rdbm_core.data.files import append_rows, read_rows
+from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.data.embedded import embedded_images
+from rdbm_core.evidence.stats import paired_difference
 
 FAST = os.environ.get("FAST") == "1"
 RESULTS = Path("..") / "benchmarks" / "results"
@@ -283,10 +285,10 @@ if not FAST:  # the text above is about these numbers: fail loudly if the CSV ch
 # %%
 from IPython.display import Image
 
-from rdbm_core.data import TEST_IMAGES
-from rdbm_core.evaluation import restore
-from rdbm_core.metrics import figure_methods
-from rdbm_core.training import load_trained
+from rdbm_core.data.embedded import TEST_IMAGES
+from rdbm_core.restoration.evaluation import restore
+from rdbm_core.evidence.figures import figure_methods
+from rdbm_core.networks.checkpoints import load_trained
 
 if FAST:
     item = HeldOutBenchmark("derain", items=4, crop=None)[TEST_IMAGES.index("coffee")]

@@ -23,7 +23,7 @@
 # **Prerequisites.** Notebooks 02b (reverse SDE, PF-ODE), 02c (the implicit step), 06 (training; this
 # notebook reuses its deraining network) and 07 (bootstrap intervals over photographs and windows, Holm's
 # correction). The p-value fed to Holm is the bootstrap's: 2 × the smaller share of bootstrap means on either side
-# of 0 (`rdbm_core.stats.bootstrap_p_value`).
+# of 0 (`rdbm_core.evidence.stats.bootstrap_p_value`).
 #
 # **Full-mode wall time:** about 11 min with one torch thread (the last code cell prints what this run measured);
 # part 2 makes 1,169 network evaluations (939 in the sweep) of a batch of 16 windows. The deraining network is notebook
@@ -58,12 +58,14 @@ import torch
 from IPython.display import Markdown, display
 from tqdm.auto import tqdm
 
-from rdbm_core import bridges, samplers, schedules
-from rdbm_core.data import HeldOutBenchmark
-from rdbm_core.evaluation import restore
-from rdbm_core.metrics import psnr
-from rdbm_core.stats import holm
-from rdbm_core.training import TrainConfig, load_trained, train
+from rdbm_core.bridge import bridges, samplers, schedules
+from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.restoration.evaluation import restore
+from rdbm_core.evidence.metrics import psnr
+from rdbm_core.evidence.stats import holm
+from rdbm_core.networks.config import TrainConfig
+from rdbm_core.networks.checkpoints import load_trained
+from rdbm_core.networks.training import train
 from rdbm_course import pretrained
 from rdbm_course.samplers_lesson import ci, nfe_axis, paired, sample_stochastic, verdict
 
@@ -309,7 +311,7 @@ plt.show()
 # the sweep (the same number of evaluations, except Heun's NFE-5 row, which spends 4): the mean over the windows of
 # the paired PSNR difference, with a 95 % bootstrap interval. The 16 windows are not 16 independent pictures: they
 # are four windows from each of four photographs. The interval therefore resamples photographs first, then windows
-# within each drawn photograph (`rdbm_core.stats.hierarchical_bootstrap`, given each window's photograph). It says
+# within each drawn photograph (`rdbm_core.evidence.stats.hierarchical_bootstrap`, given each window's photograph). It says
 # whether *this network* would restore pictures like these — other windows of other photographs of this kind,
 # rained on the same way — differently with the two samplers. It is for this one trained network: another training
 # seed could move it (notebook 07 resamples seeds). With only four photographs in the outer stage, a percentile
@@ -787,7 +789,7 @@ check("08.2", answer_08_2)
 # RDBM's pinned `t_T`. And
 # (c) part 3's bridge `cont` on `torch.linspace(1.0, 0.1, 11)`: from its pinned terminal time 1.0 (a time, not
 # an index) to the time 0.1.
-# Read `_solve` and `sample_heun` in `rdbm_core/samplers.py`, then answer `(b, c)` without running a sampler.
+# Read `_solve` and `sample_heun` in `rdbm_core/bridge/samplers.py`, then answer `(b, c)` without running a sampler.
 
 # %%
 from rdbm_course.exercises import check

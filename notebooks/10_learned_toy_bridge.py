@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from rdbm_core import bridges, samplers, schedules
+from rdbm_core.bridge import bridges, samplers, schedules
 
 FAST = os.environ.get("FAST") == "1"
 LAMS = (0.1,) if FAST else (1e-4, 1e-2, 0.1, 1.0)  # stationary noise variances compared

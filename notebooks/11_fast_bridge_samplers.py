@@ -38,10 +38,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from rdbm_core import bridges, schedules
-from rdbm_core.metrics import read_rows
-from rdbm_core.samplers import (Denoiser, exponential_step, half_log_snr, implicit_step, sample_dbim,
-                                sample_euler, sample_heun, sample_implicit)
+from rdbm_core.bridge import bridges, schedules
+from rdbm_core.data.files import read_rows
+from rdbm_core.bridge.samplers import (Denoiser, exponential_step, half_log_snr, implicit_step, sample_dbim, sample_euler, sample_heun, sample_implicit)
 
 FAST = os.environ.get("FAST") == "1"
 STEPS = [8, 16, 32, 64] if FAST else [8, 16, 32, 64, 128, 256]  # grids of the oracle convergence study
@@ -360,7 +359,7 @@ check("11.1", answer_11_1)
 # `second_order_step(path, x_t, mu, t, s, x0_t, t_prev, x0_prev)` returns `x_s` from `x_t`, the network's
 # `x0_hat` at `t` (`x0_t`) and at the previous grid time `t_prev` (`x0_prev`; `t_prev` is nearer `t_T`). Use
 # `implicit_step` for the first-order part and `half_log_snr(path, t)` for `lambda` (both in
-# `rdbm_core.samplers`); the slope of `x0_hat` in `lambda` is estimated from the two evaluations.
+# `rdbm_core.bridge.samplers`); the slope of `x0_hat` in `lambda` is estimated from the two evaluations.
 
 # %%
 answer_11_2 = ...  # a function second_order_step(path, x_t, mu, t, s, x0_t, t_prev, x0_prev) -> x_s

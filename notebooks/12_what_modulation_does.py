@@ -45,14 +45,14 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from rdbm_core import bridges, samplers
-from rdbm_core.data import HeldOutBenchmark
-from rdbm_core.metrics import read_rows
-from rdbm_core.stats import paired_difference
+from rdbm_core.bridge import bridges, samplers
+from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.data.files import read_rows
+from rdbm_core.evidence.stats import paired_difference
 from rdbm_course.exercises import check
 
 FAST = os.environ.get("FAST") == "1"
-DRAWS = 2000  # bootstrap draws per interval (rdbm_core.stats.DRAWS), in fast mode too: the verdict is asserted
+DRAWS = 2000  # bootstrap draws per interval (rdbm_core.evidence.stats.DRAWS), in fast mode too: the verdict is asserted
 RESULTS = Path("..") / "benchmarks" / "results"
 study = read_rows(RESULTS / "modulation_study.csv")
 items = read_rows(RESULTS / "modulation_study_items.csv")
@@ -166,7 +166,7 @@ check("12.3", answer_12_3)
 # For every task (rows), sampler (columns) and $\lambda$: the paired difference **modulated − global** (the same
 # bridge, the same seeds, the same items; only the noise factor of training and sampling differs), and each of them
 # **− regression** (the same U-Net predicting $x_0$ from $\mu$ in one pass), PSNR in dB with its two-stage
-# bootstrap 95 % interval (`rdbm_core.stats`). At $\lambda = 0$ the bridge is the deterministic interpolant: one
+# bootstrap 95 % interval (`rdbm_core.evidence.stats`). At $\lambda = 0$ the bridge is the deterministic interpolant: one
 # network, so only its difference to regression is drawn (black).
 
 # %%
@@ -322,7 +322,7 @@ assert min(gaps["implicit, eta = 1"], gaps["reverse SDE"]) > 5e-3
 #
 # `benchmarks/where_error_goes.py` asks each trained network for $\hat x_0(x_t, t)$ at the 10 times of the
 # sampling grid, with $x_t$ drawn from its own training marginal and from the other noise factor's
-# (`rdbm_core.error_profile.x0_error_by_time`), and measures PSNR on the degraded and on the intact pixels. The
+# (`rdbm_core.evidence.error_profile.x0_error_by_time`), and measures PSNR on the degraded and on the intact pixels. The
 # left panels show the mean over items and seeds (own marginal); the right ones the paired difference
 # modulated − global network **on the same (global) marginal** with its 95 % interval: a difference there is in
 # what the networks learned, not in the inputs they were shown (that marginal is the global network's training

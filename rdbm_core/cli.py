@@ -23,10 +23,10 @@ import typing
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from . import bridges
-from .config import TrainConfig
-from .io import dumps_json
-from .degradations import TASKS
+from rdbm_core.bridge import bridges
+from rdbm_core.networks.config import TrainConfig
+from rdbm_core.data.files import dumps_json
+from rdbm_core.data.degradations import TASKS
 
 __all__ = ["main", "coefficient_table", "add_config_flags", "config_from_flags", "add_sampler_option_flags",
            "sampler_options_from_flags"]
@@ -72,7 +72,8 @@ def _fast() -> bool:
 
 
 def _eval_dataset(args, config=None):
-    from .data import BENCHMARK_ITEMS, TEST_IMAGES, HeldOutBenchmark, PairedFolder
+    from rdbm_core.data.datasets import BENCHMARK_ITEMS, HeldOutBenchmark, PairedFolder
+    from rdbm_core.data.embedded import TEST_IMAGES
     if args.lq or args.gt:
         if not (args.lq and args.gt):
             raise ValueError("give both --lq and --gt")
@@ -121,8 +122,8 @@ def config_from_flags(args: argparse.Namespace, cls=TrainConfig, **overrides):
 
 
 def _sampler_option_defaults() -> dict:
-    """option -> {sampler: its default} over every sampler of :data:`~rdbm_core.samplers.SAMPLERS`."""
-    from .samplers import SAMPLERS, sampler_options
+    """option -> {sampler: its default} over every sampler of :data:`~rdbm_core.bridge.samplers.SAMPLERS`."""
+    from rdbm_core.bridge.samplers import SAMPLERS, sampler_options
     table = {}
     for name in SAMPLERS:
         for option, default in sampler_options(name).items():
@@ -131,11 +132,11 @@ def _sampler_option_defaults() -> dict:
 
 
 def add_sampler_option_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per option of any sampler (:func:`~rdbm_core.samplers.sampler_options`: read from the samplers'
-    signatures, help from :data:`~rdbm_core.samplers.OPTION_HELP`): ``--option`` of the default's type (a bool
+    """One flag per option of any sampler (:func:`~rdbm_core.bridge.samplers.sampler_options`: read from the samplers'
+    signatures, help from :data:`~rdbm_core.bridge.samplers.OPTION_HELP`): ``--option`` of the default's type (a bool
     gets ``--name`` / ``--no-name``), unset by default so that the sampler's own default applies; a flag that the
-    chosen sampler does not take is an error (:func:`~rdbm_core.samplers.check_sampler_options`)."""
-    from .samplers import OPTION_HELP
+    chosen sampler does not take is an error (:func:`~rdbm_core.bridge.samplers.check_sampler_options`)."""
+    from rdbm_core.bridge.samplers import OPTION_HELP
     for option, defaults in _sampler_option_defaults().items():
         kind = type(next(iter(defaults.values())))
         where = ", ".join(f"{name} (default {default})" for name, default in defaults.items())
@@ -154,9 +155,9 @@ def sampler_options_from_flags(args: argparse.Namespace) -> dict:
 
 
 def _cmd_train(args) -> int:
-    from .data import HeldOutBenchmark
-    from .evaluation import evaluate
-    from .training import train
+    from rdbm_core.data.datasets import HeldOutBenchmark
+    from rdbm_core.restoration.evaluation import evaluate
+    from rdbm_core.networks.training import train
     config = config_from_flags(args, task=None if args.lq else args.task)
     has_eval = config.task is not None and not args.no_eval
 
@@ -178,12 +179,12 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .checkpoints import load_trained
-    from .diversity import check_draws
-    from .evaluation import check_restore_options, evaluate, item_columns, item_rows
-    from .metrics import append_rows
+    from rdbm_core.networks.checkpoints import load_trained
+    from rdbm_core.evidence.diversity import check_draws
+    from rdbm_core.restoration.evaluation import check_restore_options, evaluate, item_columns, item_rows
+    from rdbm_core.data.files import append_rows
     if args.perceptual:
-        from .perceptual import weights_path
+        from rdbm_core.evidence.perceptual import weights_path
         weights_path()  # the install line, before loading anything
     device = _network_device(args)
     model, path, config = load_trained(args.checkpoint, device=device)
@@ -241,7 +242,7 @@ def _print_beyond_psnr(summary: dict) -> None:
 def _network_device(args):
     """The device of ``--device`` (``auto``: CUDA when present), checked to exist; ``--half`` needs CUDA."""
     import torch
-    from .training import resolve_device
+    from rdbm_core.networks.training import resolve_device
     try:
         device = resolve_device(args.device)
     except RuntimeError:
@@ -269,10 +270,10 @@ def _restore_batches(files, sizes, batch: int, budget_pixels: int):
 
 def _cmd_restore(args) -> int:
     import torch
-    from .data import SUPPORTED_EXTENSIONS, image_size, load_image, save_image
-    from .evaluation import check_restore_options, restore
-    from .tiling import tile_budget_pixels
-    from .checkpoints import load_trained
+    from rdbm_core.data.images import SUPPORTED_EXTENSIONS, image_size, load_image, save_image
+    from rdbm_core.restoration.evaluation import check_restore_options, restore
+    from rdbm_core.restoration.tiling import tile_budget_pixels
+    from rdbm_core.networks.checkpoints import load_trained
     src = Path(args.input)
     if src.is_dir():
         files = sorted(p for p in src.iterdir() if p.suffix.lower() in SUPPORTED_EXTENSIONS)
@@ -310,10 +311,10 @@ def _cmd_restore(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from .checkpoints import load_trained
-    from .data import HeldOutBenchmark
-    from .evaluation import evaluate
-    from .training import train
+    from rdbm_core.networks.checkpoints import load_trained
+    from rdbm_core.data.datasets import HeldOutBenchmark
+    from rdbm_core.restoration.evaluation import evaluate
+    from rdbm_core.networks.training import train
     fast = _fast()
     out = Path(args.out)
     if fast:
@@ -350,7 +351,7 @@ def _key_values(clauses, flag: str, name: str) -> dict[str, str]:
 
 
 def _cmd_compare(args) -> int:
-    from .stats import LEVEL, P_VALUE_RULE, UnpairedError, compare_items, load_items, select_rows
+    from rdbm_core.evidence.stats import LEVEL, P_VALUE_RULE, UnpairedError, compare_items, load_items, select_rows
     by = [c.strip() for c in args.by.split(",") if c.strip()]
     where = _key_values(args.where, "--where", "COLUMN")
     rows = select_rows(load_items(args.items, by), by, where)
@@ -371,7 +372,7 @@ def _cmd_compare(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from .checkpoints import export_weights
+    from rdbm_core.networks.checkpoints import export_weights
     out = export_weights(args.checkpoint, args.out, _key_values(args.meta, "--meta", "KEY"))
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB: EMA weights, config, step, losses)")
     return 0
@@ -393,8 +394,8 @@ def build_parser(prog: str = "rdbm") -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(func=_cmd_coeffs)
 
-    from .samplers import SAMPLERS
-    from .tiling import DEFAULTS as TILING, NORM_MODES
+    from rdbm_core.bridge.samplers import SAMPLERS
+    from rdbm_core.restoration.tiling import DEFAULTS as TILING, NORM_MODES
 
     def data_args(q):
         q.add_argument("--task", choices=sorted(TASKS),
@@ -497,7 +498,7 @@ def build_parser(prog: str = "rdbm") -> argparse.ArgumentParser:
     p.add_argument("--out", default="outputs/demo")
     p.set_defaults(func=_cmd_demo)
 
-    from .stats import DRAWS, MAX_DRAWS, MAX_DROPPED, METHODS, MIN_SEEDS, RESAMPLE_SEED
+    from rdbm_core.evidence.stats import DRAWS, MAX_DRAWS, MAX_DROPPED, METHODS, MIN_SEEDS, RESAMPLE_SEED
     p = sub.add_parser("compare", help="paired difference of two methods in an items CSV, with a 95 %% interval",
                        description="For each task: the mean paired difference A - B of a metric over the training "
                                    "seeds and test items of both methods, its 95 %% interval from a hierarchical "

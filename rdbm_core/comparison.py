@@ -13,9 +13,9 @@ irsde          IR-SDE (unpinned OU, max_sigma = 10/255)
 regression     the same U-Net predicting x0 from mu in one pass
 =============  ================================================================
 
-Every bridge predicts ``x0`` (L1 loss) through :class:`~rdbm_core.unet.Preconditioned`
+Every bridge predicts ``x0`` (L1 loss) through :class:`~rdbm_core.networks.unet.Preconditioned`
 and is sampled with the implicit sampler (``eta = 0``) with the same number of
-network evaluations, on the fixed :class:`~rdbm_core.data.HeldOutBenchmark` (the same
+network evaluations, on the fixed :class:`~rdbm_core.data.datasets.HeldOutBenchmark` (the same
 items whatever the training seed).  :func:`run_one` trains and evaluates one
 (task, method, seed) and returns its summary row and its per-item rows.
 """
@@ -25,10 +25,13 @@ import time
 from dataclasses import field, fields, make_dataclass
 from pathlib import Path
 
-from .data import BENCHMARK_CROP, BENCHMARK_ITEMS, HeldOutBenchmark
-from .evaluation import ITEM_COLUMNS, evaluate, item_rows
-from .metrics import METRIC_KEYS, append_rows, read_rows
-from .training import TrainConfig, load_trained, resolve_device, train
+from rdbm_core.data.datasets import BENCHMARK_CROP, BENCHMARK_ITEMS, HeldOutBenchmark
+from rdbm_core.restoration.evaluation import ITEM_COLUMNS, evaluate, item_rows
+from rdbm_core.evidence.metrics import METRIC_KEYS
+from rdbm_core.data.files import append_rows, read_rows
+from rdbm_core.networks.config import TrainConfig
+from rdbm_core.networks.checkpoints import load_trained
+from rdbm_core.networks.training import resolve_device, train
 
 __all__ = ["METHODS", "COLUMNS", "INPUT_COLUMNS", "ITEM_COLUMNS", "BUDGET_DEFAULTS", "Budget", "method_config", "run_one",
            "read_rows", "append_row", "append_rows"]
@@ -38,7 +41,7 @@ COLUMNS = ("task", "method", "seed", "train_steps", *METRIC_KEYS, "wall_s")
 INPUT_COLUMNS = ("task", "seed", *METRIC_KEYS)
 
 
-#: the :class:`~rdbm_core.config.TrainConfig` fields that the comparison fixes for every method, with its own
+#: the :class:`~rdbm_core.networks.config.TrainConfig` fields that the comparison fixes for every method, with its own
 #: defaults (a GPU-sized budget); everything else is ``TrainConfig``'s default.
 BUDGET_DEFAULTS = {"steps": 3000, "batch": 16, "crop": 64, "preset": "small", "lr": 5e-4, "pool": 1024,
                    "sample_steps": 10, "device": "auto"}
@@ -51,7 +54,7 @@ def _budget_field(name: str, default):
 
 
 #: What every method gets: the same network, training steps, batch, crop, learning rate, pool and sampler
-#: steps (fields generated from :class:`~rdbm_core.config.TrainConfig`, so the two cannot drift), and the
+#: steps (fields generated from :class:`~rdbm_core.networks.config.TrainConfig`, so the two cannot drift), and the
 #: same test items (``eval_items`` windows of ``eval_crop`` pixels of the held-out benchmark; ``eval_crop=None``:
 #: the whole held-out photographs).
 Budget = make_dataclass(

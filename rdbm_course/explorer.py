@@ -31,15 +31,16 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from rdbm_core import bridges, schedules
-from rdbm_core.data import embedded_images, image_to_tensor, tensor_to_image
-from rdbm_core.degradations import TASKS, degrade
-from rdbm_core.path import ResidualPath
+from rdbm_core.bridge import bridges, schedules
+from rdbm_core.data.embedded import embedded_images
+from rdbm_core.data.images import image_to_tensor, tensor_to_image
+from rdbm_core.data.degradations import TASKS, degrade
+from rdbm_core.bridge.path import ResidualPath
 
 __all__ = ["BRIDGE_CHOICES", "SCHEDULES", "PRESETS", "explorer_path", "time_grid", "sample_paths", "explorer_figure",
            "static_figures", "png_bytes", "explore", "photo_pair"]
 
-#: the bridges the explorer offers (names of :data:`rdbm_core.bridges.BRIDGES`), with a label
+#: the bridges the explorer offers (names of :data:`rdbm_core.bridge.bridges.BRIDGES`), with a label
 BRIDGE_CHOICES = {
     "rdbm": "RDBM (OU bridge, residual-modulated noise)",
     "goub": "GOUB (OU bridge, global noise)",
@@ -221,7 +222,7 @@ def explorer_figure(bridge: str = "rdbm", lam: float | None = None, schedule: st
 
     bridge:   one of :data:`BRIDGE_CHOICES`;  lam: noise variance (None: the bridge's published value);
     schedule: one of :data:`SCHEDULES`;  pi: the scalar residual of the 1-D panels (``x0 = mu + pi``);
-    task:     a degradation of :data:`rdbm_core.degradations.TASKS` for the image strip;
+    task:     a degradation of :data:`rdbm_core.data.degradations.TASKS` for the image strip;
     mu:       the degraded value of the 1-D panels;  n_paths, seed: the sample paths and the strip's noise.
     Settings are validated first (``ValueError`` naming the bad one).  The figure is not registered
     with pyplot (nothing accumulates over redraws): save it with ``fig.savefig``, or return it from a

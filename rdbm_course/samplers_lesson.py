@@ -10,8 +10,8 @@ import math
 import numpy as np
 import torch
 
-from rdbm_core import samplers
-from rdbm_core.stats import bootstrap_means, bootstrap_p_value, hierarchical_bootstrap
+from rdbm_core.bridge import samplers
+from rdbm_core.evidence.stats import bootstrap_means, bootstrap_p_value, hierarchical_bootstrap
 
 __all__ = ["paired", "number", "ci", "verdict", "nfe_axis", "sample_stochastic"]
 
@@ -59,7 +59,7 @@ def nfe_axis(ax, ticks) -> None:
 
 def sample_stochastic(model, bridge, mu, ancestral: bool, n_steps: int, generator=None):
     """A stochastic sampler on ``bridge``'s default grid of ``n_steps`` sampler steps, written out step by step as
-    ``rdbm_core.samplers`` does; ``generator=None`` switches its noise off (``z = 0`` at every step).
+    ``rdbm_core.bridge.samplers`` does; ``generator=None`` switches its noise off (``z = 0`` at every step).
 
     ``ancestral=True`` is the implicit sampler with ``eta = 1``; ``ancestral=False`` is Euler-Maruyama on the
     reverse SDE. ``model(x_t, mu, t)`` is called once per step (its prediction clamped to [-1, 1], as ``restore``

@@ -1,4 +1,4 @@
-"""Paired statistics (rdbm_core.stats) and the compare command: the interval carries seed, photograph and window
+"""Paired statistics (rdbm_core.evidence.stats) and the compare command: the interval carries seed, photograph and window
 noise; pairing, dropped values and verdicts are stated, never silent.
 
 The calibration of the hierarchical interval and the stability of family counts are in
@@ -12,11 +12,12 @@ import pytest
 from scipy.stats import t as student_t
 
 from rdbm_core.cli import main
-from rdbm_core.evaluation import ITEM_COLUMNS
-from rdbm_core.metrics import append_rows
-from rdbm_core.stats import (DRAWS, UnpairedError, benjamini_hochberg, bootstrap_means, bootstrap_p_value,
-                             established_counts, hierarchical_bootstrap, holm, p_value_se, paired_data,
-                             paired_difference, paired_matrix, select_rows, t_interval, two_stage_bootstrap)
+from rdbm_core.restoration.evaluation import ITEM_COLUMNS
+from rdbm_core.data.files import append_rows
+from rdbm_core.evidence.stats import (DRAWS, UnpairedError, benjamini_hochberg, bootstrap_means, bootstrap_p_value,
+                                      established_counts, hierarchical_bootstrap, holm, method_mean, p_value_se,
+                                      paired_data, paired_difference, paired_matrix, select_rows, t_interval,
+                                      two_stage_bootstrap)
 
 
 def _items_only(diffs, draws, seed):
@@ -424,7 +425,7 @@ def test_verdicts_follow_the_direction_of_the_metric():
             for method, lp, psnr in (("a", 0.10 + noise, 30.0 + noise), ("b", 0.20 + noise, 29.0 + noise)):
                 rows.append({"task": "t", "method": method, "seed": str(seed), "item": str(item), "image": photo,
                              "lpips_st": str(lp), "psnr": str(psnr), "spread": str(lp)})
-    from rdbm_core.stats import compare_items
+    from rdbm_core.evidence.stats import compare_items
     assert compare_items(rows, "a", "b", metric="psnr")[0].verdict == "a"
     lp = compare_items(rows, "a", "b", metric="lpips_st")[0]
     assert lp.mean < 0 and lp.verdict == "a" and lp.verdict_words == "a better"
@@ -437,7 +438,7 @@ def test_count_family_respects_its_draw_cap_and_bad_inputs_are_one_error():
     the helpers reject what they cannot summarise. Mutation that fails: count_family letting paired_difference
     refine on its own (draws reach 10x the cap)."""
     import pytest
-    from rdbm_core.stats import bootstrap_p_value, count_family, p_value_se, t_interval
+    from rdbm_core.evidence.stats import bootstrap_p_value, count_family, p_value_se, t_interval
     rng = np.random.default_rng(0)
     rows = []
     for seed in range(3):
@@ -456,3 +457,37 @@ def test_count_family_respects_its_draw_cap_and_bad_inputs_are_one_error():
         bootstrap_p_value([])
     with pytest.raises(ValueError, match="draws must be >= 1"):
         p_value_se(0.05, 0)
+
+
+def _rows_of(values, method, task="derain", photos=4):
+    """Items-CSV rows of ``values`` [seeds, items]; item i is a window of photograph i mod ``photos``."""
+    return [{"task": task, "method": method, "seed": str(s), "item": str(i), "image": f"p{i % photos}@{i},0",
+             "psnr": repr(float(v))} for s, row in enumerate(values) for i, v in enumerate(row)]
+
+
+def test_method_mean_is_the_paired_difference_against_zero():
+    """A method's mean and interval equal those of its paired difference against a method that scores 0
+    everywhere (the same bootstrap over seeds, photographs and windows). Mutations that fail: the photographs
+    left out of the bootstrap (each item its own photograph); the seeds held fixed with 5 seeds."""
+    rng = np.random.default_rng(3)
+    values = 25 + rng.standard_normal((5, 1)) + rng.standard_normal((1, 24)) + 0.2 * rng.standard_normal((5, 24))
+    rows = _rows_of(values, "a") + _rows_of(np.zeros_like(values), "zero")
+    m = method_mean(rows, "derain", "a", draws=2000)
+    d = paired_difference(rows, "derain", "a", "zero", draws=2000, refine=False)
+    assert m.mean == pytest.approx(values.mean(), abs=1e-12) and m.scope == "seeds and items"
+    assert (m.low, m.high) == pytest.approx((d.low, d.high), abs=1e-12)
+    assert m.photographs == 4 and m.items == 24 and m.seeds == [0, 1, 2, 3, 4]
+    two = method_mean(_rows_of(values[:2], "a"), "derain", "a", draws=2000)
+    assert two.scope == "items only"
+
+
+def test_method_mean_drops_non_finite_items_and_refuses_ragged_seeds():
+    values = np.full((3, 8), 20.0)
+    values[1, 2] = np.inf
+    m = method_mean(_rows_of(values, "a"), "derain", "a", draws=500)
+    assert m.dropped_items == 1 and m.items == 7 and m.mean == 20.0
+    ragged = _rows_of(values, "a")[:-1]
+    with pytest.raises(ValueError, match="did not restore the same items"):
+        method_mean(ragged, "derain", "a", draws=500)
+    with pytest.raises(ValueError, match="no rows for method 'b'"):
+        method_mean(ragged, "derain", "b", draws=500)

@@ -1,5 +1,5 @@
 """Calibration of the hierarchical interval on simulated studies with a known truth, and family counts that do
-not depend on the bootstrap's seed (rdbm_core.stats).
+not depend on the bootstrap's seed (rdbm_core.evidence.stats).
 
 The simulated study has the committed benchmark's design: ``S`` training seeds x 4 photographs x 16 windows,
 every seed restoring the same 64 items.  The paired difference of seed ``s``, photograph ``p``, window ``w`` is
@@ -15,7 +15,7 @@ quartile, 0.63), rounded.
 import numpy as np
 import pytest
 
-from rdbm_core.stats import bootstrap_means, count_family, established_counts, load_items, paired_difference
+from rdbm_core.evidence.stats import bootstrap_means, count_family, established_counts, load_items, paired_difference
 
 TRUTH = 0.5
 SD = {"seed": 0.2, "photo": 0.4, "window": 0.8, "seed_photo": 0.4, "resid": 1.0}

@@ -26,7 +26,7 @@ from IPython.display import Math, display
 
 from derivations import hbridge, ou
 from derivations.common import c, complete_square, exp_to_rational, lam, mu, pi, readable, u, x, zero
-from rdbm_core import bridges
+from rdbm_core.bridge import bridges
 from rdbm_course.exercises import check
 
 

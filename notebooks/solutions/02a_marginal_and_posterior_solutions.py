@@ -26,7 +26,7 @@ from IPython.display import Math, display
 from derivations import family, ou
 from derivations.common import D, a, b, complete_square, d, exp_to_rational, gaussian_log, lam, mu, pi, readable, \
     xs, xt, zero
-from rdbm_core import bridges
+from rdbm_core.bridge import bridges
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex02a_marginal_posterior import TERMINAL_PIXEL
 

@@ -26,7 +26,7 @@ from IPython.display import Math, display
 
 from derivations import family
 from derivations.common import c, d, eps, gaussian_log, lam, mu, pi, pihat, u, x
-from rdbm_core import bridges
+from rdbm_core.bridge import bridges
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex02b_reverse_time import DRIFT_LAM, DRIFT_TIMES, drift_inputs
 

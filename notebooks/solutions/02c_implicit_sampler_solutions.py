@@ -24,7 +24,7 @@ import os
 import torch
 from IPython.display import display
 
-from rdbm_core import bridges, samplers
+from rdbm_core.bridge import bridges, samplers
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS, PREDICT_GRID, STEP_LAM
 

@@ -26,7 +26,7 @@ from IPython.display import Math, display
 
 from derivations import family, special_cases as sc
 from derivations.common import C, U, c, exp_to_rational, lam, u
-from rdbm_core import bridges
+from rdbm_core.bridge import bridges
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex03_special_cases import BBDM_CASES, FAR_ENDS, LIMITS, gaps_to_irsde
 

@@ -28,7 +28,8 @@ from IPython.display import Math, display
 
 from derivations import family
 from derivations.common import c, readable, u, zero
-from rdbm_core import ResidualPath, bridges, samplers, schedules
+from rdbm_core.bridge.path import ResidualPath
+from rdbm_core.bridge import bridges, samplers, schedules
 from rdbm_course.exercises import check
 
 DT = torch.float64

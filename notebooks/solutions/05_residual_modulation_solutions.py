@@ -26,8 +26,8 @@ from IPython.display import Math, display
 
 from derivations import family
 from derivations.common import c, u
-from rdbm_core import bridges
-from rdbm_core.data import SyntheticPairs
+from rdbm_core.bridge import bridges
+from rdbm_core.data.datasets import SyntheticPairs
 from rdbm_course.exercises import check
 
 # %% [markdown]

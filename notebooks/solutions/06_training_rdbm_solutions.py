@@ -24,10 +24,10 @@ import math
 import torch
 from IPython.display import display
 
-from rdbm_core import bridges
-from rdbm_core.data import SyntheticPairs
-from rdbm_core.degradations import degraded_mask
-from rdbm_core.metrics import psnr
+from rdbm_core.bridge import bridges
+from rdbm_core.data.datasets import SyntheticPairs
+from rdbm_core.data.degradations import degraded_mask
+from rdbm_core.evidence.metrics import psnr
 from rdbm_course.exercises import check
 
 # %% [markdown]
@@ -193,8 +193,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from rdbm_core.config import TrainConfig
-from rdbm_core.training import train
+from rdbm_core.networks.config import TrainConfig
+from rdbm_core.networks.training import train
 
 torch.set_num_threads(1)
 with tempfile.TemporaryDirectory() as out:

@@ -20,7 +20,7 @@
 # %%
 from IPython.display import display
 
-from rdbm_core.comparison import read_rows
+from rdbm_core.data.files import read_rows
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex07_comparison import RESULTS_CSV
 

@@ -25,7 +25,7 @@ import math
 import torch
 from IPython.display import display
 
-from rdbm_core import bridges, samplers, schedules
+from rdbm_core.bridge import bridges, samplers, schedules
 from rdbm_course.exercises import check
 
 DT = torch.float64
@@ -117,7 +117,7 @@ assert abs(heun_orders[-1] - 2) < 0.25
 # %% [markdown]
 # ## 08.3 — Counting Heun's network evaluations
 #
-# `_solve` in `rdbm_core/samplers.py` runs one loop iteration per step and, in each, first calls the network for
+# `_solve` in `rdbm_core/bridge/samplers.py` runs one loop iteration per step and, in each, first calls the network for
 # `x0_hat` (1 NFE). Then:
 #
 # * if the step lands on the clean point (`bridge.is_clean(s)`), it returns `x0_hat` — no more evaluations;

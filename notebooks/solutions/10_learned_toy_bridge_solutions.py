@@ -23,7 +23,7 @@
 import torch
 from IPython.display import display
 
-from rdbm_core import bridges, samplers, schedules
+from rdbm_core.bridge import bridges, samplers, schedules
 from rdbm_course.exercises import check
 
 DT = torch.float64

@@ -24,8 +24,8 @@ import math
 import torch
 from IPython.display import display
 
-from rdbm_core import bridges
-from rdbm_core.samplers import exponential_step, half_log_snr, implicit_step
+from rdbm_core.bridge import bridges
+from rdbm_core.bridge.samplers import exponential_step, half_log_snr, implicit_step
 from rdbm_course.exercises import check
 
 DT = torch.float64

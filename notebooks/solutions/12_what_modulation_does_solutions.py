@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from rdbm_core import bridges
-from rdbm_core.samplers import implicit_step
+from rdbm_core.bridge import bridges
+from rdbm_core.bridge.samplers import implicit_step
 from rdbm_course.exercises import check
 
 # %% [markdown]

@@ -52,7 +52,7 @@ def check_sigma2(answer):
 
 @exercise("01.3", "Theta_t on a schedule's grid", "implement")
 def check_theta_on_grid(answer):
-    from rdbm_core import bridges
+    from rdbm_core.bridge import bridges
 
     for path in (bridges.rdbm(), bridges.goub()):
         t = path.schedule.times()

@@ -61,7 +61,7 @@ def terminal_posterior_moments():
     :meth:`ResidualPath.posterior`, ``candidates`` a dict letter -> (mean, std), or ``None`` for (d), which is a
     comparison rather than one distribution.
     """
-    from rdbm_core import bridges
+    from rdbm_core.bridge import bridges
 
     path = bridges.rdbm(lam=TERMINAL_PIXEL["lam"])
     t_T = path.schedule.t_T

@@ -95,7 +95,7 @@ def drift_inputs():
 
 @exercise("02b.3", "the reverse-SDE drift on images", "implement")
 def check_reverse_drift(answer):
-    from rdbm_core import bridges
+    from rdbm_core.bridge import bridges
 
     path = bridges.rdbm(lam=DRIFT_LAM)
     x0, mu_, x0_hat, noise, intact = drift_inputs()

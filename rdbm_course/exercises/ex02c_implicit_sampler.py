@@ -18,7 +18,7 @@ STEP_PAIRS = ((60, 30), (95, 40))
 
 @exercise("02c.1", "the implicit eta = 0 step", "implement")
 def check_implicit_step(answer):
-    from rdbm_core import bridges, samplers
+    from rdbm_core.bridge import bridges, samplers
 
     path = bridges.rdbm(lam=STEP_LAM)
     x0, mu_, x0_hat, eps, intact = intact_batch(seed=2)
@@ -77,7 +77,7 @@ PREDICT_GRID = (99, 89, 79, 69)
 
 def pixels_at_mu(seed: int = 0) -> set[int]:
     """Run the experiment of 02c.2: the ``eta = 1`` sampler with a network that always answers ``x0_hat``."""
-    from rdbm_core import bridges, samplers
+    from rdbm_core.bridge import bridges, samplers
 
     mu_ = torch.tensor([PIXELS["mu"]], dtype=torch.float64)
     x0_hat = torch.tensor([PIXELS["x0_hat"]], dtype=torch.float64)

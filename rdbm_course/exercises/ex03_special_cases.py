@@ -60,7 +60,7 @@ def bbdm_own_variance(T: int, m_min: float, m_max: float, max_var: float) -> tor
 
 @exercise("03.2", "BBDM's variance from the library's schedule", "implement")
 def check_bbdm_variance(answer):
-    from rdbm_core import bridges
+    from rdbm_core.bridge import bridges
 
     for T, m_min, m_max, max_var in BBDM_CASES:
         schedule = bridges.bbdm(T=T, m_min=m_min, m_max=m_max, max_var=max_var).schedule
@@ -104,7 +104,8 @@ def gaps_to_irsde(choice: str) -> list[tuple[float, float]]:
     """Largest gaps ``(|Theta - Theta_IRSDE|, |Sigma - Sigma_IRSDE|)`` on IR-SDE's grid between IR-SDE and the
     bridge(s) that realise ``choice``: one bridge for "a" and "b", one per terminal clock of :data:`FAR_ENDS`
     for "c"."""
-    from rdbm_core import ResidualPath, bridges, schedules
+    from rdbm_core.bridge.path import ResidualPath
+    from rdbm_core.bridge import bridges, schedules
 
     irsde = bridges.irsde()
     t = irsde.schedule.times()

@@ -27,7 +27,7 @@ def _em_setup():
 
     The constant rate of the notebook would hide a ``theta_t`` evaluated at the wrong time.
     """
-    from rdbm_core import bridges, schedules
+    from rdbm_core.bridge import bridges, schedules
 
     path = bridges.ou_bridge(schedules.continuous_linear(1.0, 4.0), lam=0.04, name="rdbm")
     n = 10_000
@@ -138,7 +138,8 @@ def _number(answer, name: str):
 
 def _notebook_processes(noise: str = "global"):
     """The OU process and OU bridge of notebook 04: theta = 3 on [0, 1] (thbar_T = 3), lam = 0.04."""
-    from rdbm_core import ResidualPath, bridges, schedules
+    from rdbm_core.bridge.path import ResidualPath
+    from rdbm_core.bridge import bridges, schedules
 
     sch = schedules.continuous_constant(3.0, T=1.0)
     return (ResidualPath(sch, 0.04, noise=noise, pinned=False, name="ou"),
@@ -182,7 +183,7 @@ def check_mid_variance(answer):
 
 @exercise("04.3", "Where the PF-ODE path of a bridge goes", "predict")
 def check_ode_position(answer):
-    from rdbm_core import samplers
+    from rdbm_core.bridge import samplers
 
     value = _number(answer, "the position x at t = 0.5")
     if not isinstance(value, float):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from rdbm_core.path import append_dims
+from rdbm_core.bridge.path import append_dims
 from ._base import call_student, correct, exercise, tensor_answer, tensor_or_none, wrong
 
 LAM_VIS = 0.1  # a visible noise level (notebook 05 draws lam = 1); the checks hold for any lam > 0
@@ -20,8 +20,8 @@ LAM_VIS = 0.1  # a visible noise level (notebook 05 draws lam = 1); the checks h
 
 @exercise("05.1", "How many values get noise under RDBM?", "predict")
 def check_noisy_fraction(answer):
-    from rdbm_core import bridges
-    from rdbm_core.data import SyntheticPairs
+    from rdbm_core.bridge import bridges
+    from rdbm_core.data.datasets import SyntheticPairs
 
     try:
         got = [float(v) for v in answer]
@@ -95,7 +95,7 @@ def _confusions(path, x0, mu, t):
 
 @exercise("05.2", "The per-pixel noise map of RDBM and of GOUB", "implement")
 def check_std_map(answer):
-    from rdbm_core import bridges
+    from rdbm_core.bridge import bridges
 
     x0, mu, t = _pair_batch()
     for path in (bridges.make("rdbm", lam=LAM_VIS), bridges.goub()):
@@ -122,7 +122,7 @@ def check_std_map(answer):
 
 @exercise("05.3", "Where is the noise level largest?", "predict")
 def check_sigma_peak(answer):
-    from rdbm_core import bridges
+    from rdbm_core.bridge import bridges
 
     try:
         got = [int(v) for v in answer]

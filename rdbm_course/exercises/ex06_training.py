@@ -6,8 +6,8 @@
 06.4 predict  the EMA decay used after training iteration k, with the trainer's warm-up.
 06.5 predict  how the first losses change with a batch of 2 instead of 8 (measured with the library's trainer).
 
-The checkers of 06.1 and 06.2 refuse the library's own functions (``rdbm_core.losses``, ``rdbm_core.training``,
-``rdbm_core.degradations``; ``rdbm_core.metrics``, ``rdbm_core.evaluation``; 06.4: ``rdbm_core.training``), passed as the answer or called from it;
+The checkers of 06.1 and 06.2 refuse the library's own functions (``rdbm_core.bridge.losses``, ``rdbm_core.networks.training``,
+``rdbm_core.data.degradations``; ``rdbm_core.evidence.metrics``, ``rdbm_core.restoration.evaluation``; 06.4: ``rdbm_core.networks.training``), passed as the answer or called from it;
 06.1 also refuses an answer that lets the bridge build ``x_t`` (``bridge.sample``).
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _library_use(fn, forbidden: tuple[str, ...], depth: int = 0, seen=None) -> s
 
     Looks at the names the code of ``fn`` reads (``co_names``, also in nested code) and resolves them in its
     globals: a forbidden function, a forbidden module, or a parent package whose forbidden child is read as an
-    attribute (``rdbm_core.metrics.psnr``)."""
+    attribute (``rdbm_core.evidence.metrics.psnr``)."""
     seen = set() if seen is None else seen
     if depth > 4 or id(fn) in seen:
         return None
@@ -61,7 +61,7 @@ def _library_use(fn, forbidden: tuple[str, ...], depth: int = 0, seen=None) -> s
         if isinstance(obj, types.ModuleType):
             if _forbidden(obj.__name__, forbidden):
                 return obj.__name__
-            for m in forbidden:  # `import rdbm_core` then `rdbm_core.metrics.psnr(...)`
+            for m in forbidden:  # `import rdbm_core` then `rdbm_core.evidence.metrics.psnr(...)`
                 if m.startswith(obj.__name__ + ".") and m[len(obj.__name__) + 1:].split(".")[0] in names:
                     return m
         elif callable(obj):
@@ -96,7 +96,7 @@ def _batch(seed: int = 0):
     row 5: every channel changed by 0.8/255 in [-1, 1] units, 0.4 of an 8-bit level (intact, like deraining's
     faint tails); row 6: changed by 1.5/255, 0.75 of a level (degraded); row 7: left half changed by 0.3/255
     (intact), right half unchanged (intact)."""
-    from rdbm_core import bridges
+    from rdbm_core.bridge import bridges
 
     g = torch.Generator().manual_seed(seed)
     x0 = torch.rand(3, 3, 8, 8, generator=g) * 1.8 - 0.9  # away from +-1, so the small changes are not clamped
@@ -159,7 +159,7 @@ def _pair(value):
 
 @exercise("06.1", "The RDBM training loss, split by region", "implement")
 def check_loss_split(answer):
-    refused = _refuse_library(answer, ("rdbm_core.losses", "rdbm_core.training", "rdbm_core.degradations"),
+    refused = _refuse_library(answer, ("rdbm_core.bridge.losses", "rdbm_core.networks.training", "rdbm_core.data.degradations"),
                               "the loss and the degraded pixels")
     if refused is not None:
         return refused
@@ -179,7 +179,7 @@ def check_loss_split(answer):
                      "return a tuple `(degraded_part, intact_part)` of two floats (or 0-d tensors).")
     want = _reference_split(bridge, x0, mu, t, eps)
     if all(_close(a, b) for a, b in zip(parts, want)):
-        return correct("Those are the two parts of the loss the trainer minimises (rdbm_core.losses.bridge_loss): "
+        return correct("Those are the two parts of the loss the trainer minimises (rdbm_core.bridge.losses.bridge_loss): "
                        "their sum is the loss, and the intact part is small but not zero.")
     if all(_close(a, b) for a, b in zip(parts, want[::-1])):
         return wrong("Your two parts are in the wrong order.", "return the degraded part first, then the intact one.")
@@ -237,9 +237,9 @@ def _close(a: float, b: float, tol: float = 1e-6) -> bool:
 
 @exercise("06.2", "PSNR on a region", "implement")
 def check_region_psnr(answer):
-    from rdbm_core.metrics import psnr
+    from rdbm_core.evidence.metrics import psnr
 
-    refused = _refuse_library(answer, ("rdbm_core.metrics", "rdbm_core.evaluation"), "the PSNR")
+    refused = _refuse_library(answer, ("rdbm_core.evidence.metrics", "rdbm_core.restoration.evaluation"), "the PSNR")
     if refused is not None:
         return refused
     name = "psnr_region(pred, target, mask)"
@@ -335,7 +335,7 @@ def check_whole_from_regions(answer):
 
 @exercise("06.4", "The EMA decay during warm-up", "predict")
 def check_ema_decay(answer):
-    refused = _refuse_library(answer, ("rdbm_core.training",), "the decay")
+    refused = _refuse_library(answer, ("rdbm_core.networks.training",), "the decay")
     if refused is not None:
         return refused
     ks = [0, 1, 9, 99, 299, 599, 8989, 8990, 8991, 20000]
@@ -380,8 +380,8 @@ def batch_spread_ratio(small: int = 2, large: int = 8, iterations: int = 20) -> 
     A few seconds."""
     import tempfile
 
-    from rdbm_core.config import TrainConfig
-    from rdbm_core.training import train
+    from rdbm_core.networks.config import TrainConfig
+    from rdbm_core.networks.training import train
 
     spreads, threads = [], torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors: more threads only compete

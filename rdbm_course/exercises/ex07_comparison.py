@@ -81,7 +81,7 @@ def seed_winner(rows, task, metric, seed):
 
 @exercise("07.2", "Where does residual modulation pay?", "predict")
 def check_modulation(answer):
-    from rdbm_core.comparison import read_rows
+    from rdbm_core.data.files import read_rows
 
     if not isinstance(answer, dict) or set(answer) != {"inpaint", "derain"}:
         return wrong("answer with a dict {'inpaint': ..., 'derain': ...}, each value 'rdbm', 'rdbm-global' or "

@@ -24,7 +24,7 @@ T_TERMINAL = 1.0  # the terminal time T of part 3's bridge
 
 def _ode_bridge():
     """The bridge of notebook 08's part 3: the OU bridge with theta = 3 on [0, 1] and lam = 0.3."""
-    from rdbm_core import bridges, schedules
+    from rdbm_core.bridge import bridges, schedules
 
     return bridges.ou_bridge(schedules.continuous_constant(3.0, 1.0), lam=0.3)
 
@@ -111,7 +111,7 @@ class _Runner:
 
 @exercise("08.1", "An explicit Euler step of the PF-ODE", "implement")
 def check_euler_step(answer):
-    from rdbm_core import samplers
+    from rdbm_core.bridge import samplers
 
     runner = _Runner(answer, model_call=False)
     measured = _order(runner, (16, 32, 64), 1, "euler_step(bridge, x, x0_hat, mu, t, s)",
@@ -150,9 +150,9 @@ def check_heun_step(answer):
 
 
 def count_heun(bridge, ts, x_T=None) -> int:
-    """How many network evaluations ``rdbm_core.samplers.sample_heun`` makes on ``bridge`` over the grid ``ts``
+    """How many network evaluations ``rdbm_core.bridge.samplers.sample_heun`` makes on ``bridge`` over the grid ``ts``
     (started at ``x_T``, default the bridge's prior ``mu``), counted with a stand-in network."""
-    from rdbm_core import samplers
+    from rdbm_core.bridge import samplers
 
     calls = []
 
@@ -172,7 +172,7 @@ BASELINE_A = 18
 def heun_nfe_truth() -> tuple[int, int]:
     """The library's own counts for 08.3 (b) and (c): Heun with 10 steps on IR-SDE's grid, and on part 3's bridge
     from its terminal time ``T = 1`` to 0.1 (started from the bridge's prior, ``mu``)."""
-    from rdbm_core import bridges
+    from rdbm_core.bridge import bridges
 
     irsde, cont = bridges.irsde(), _ode_bridge()
     return (count_heun(irsde, irsde.schedule.sampling_times(10)),
@@ -199,7 +199,7 @@ def check_heun_nfe(answer):
                        "and by the last step into the clean point (it returns x0_hat: part 3's grid stops short of "
                        "it).")
     hints = (
-        "IR-SDE is not a bridge (bridge.pinned is False): read how _solve in rdbm_core/samplers.py decides that a "
+        "IR-SDE is not a bridge (bridge.pinned is False): read how _solve in rdbm_core/bridge/samplers.py decides that a "
         "step is the implicit one (bridge.is_terminal), and which step returns x0_hat (bridge.is_clean).",
         "part 3's bridge is pinned at T = 1, and its grid ends at 0.1, not at the clean time 0: which of the two "
         "special steps of the reference grid does this grid take?",
@@ -217,8 +217,8 @@ SETTINGS_08_4 = {"implicit, eta=0": ("implicit", 0.0), "implicit, eta=1": ("impl
 def distinct_outputs(n_steps: int) -> list[list[str]]:
     """The five settings of notebook 08 grouped by bit-identical output on RDBM's reference grid of ``n_steps``
     sampler steps (same seed), with a stand-in network whose prediction depends on its input."""
-    from rdbm_core import bridges
-    from rdbm_core.evaluation import restore
+    from rdbm_core.bridge import bridges
+    from rdbm_core.restoration.evaluation import restore
 
     class StandIn(torch.nn.Module):
         parameterization = "x0"

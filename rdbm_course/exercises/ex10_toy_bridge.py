@@ -4,7 +4,7 @@
 10.2 predict   ``E[pi^2 | x_t = mu]``: the squared noise factor an exact ancestral step would use there.
 10.3 implement the standard deviation of the noise that the ``eta = 1`` implicit step adds, per element.
 
-The truths are computed from notebook 10's mixture (and, for 10.3, from :mod:`rdbm_core.path`).
+The truths are computed from notebook 10's mixture (and, for 10.3, from :mod:`rdbm_core.bridge.path`).
 """
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def check_mean_square_residual(answer):
 
 def _noise_setup():
     """The bridge of notebook 10 with both noise factors, a batch with some x0_hat == mu, and step pairs (t, s)."""
-    from rdbm_core import bridges, schedules
+    from rdbm_core.bridge import bridges, schedules
 
     gen = torch.Generator().manual_seed(10)
     mu = 0.3 + 0.2 * torch.rand(64, 1, generator=gen, dtype=DT)

@@ -4,7 +4,7 @@
 11.2 implement the second-order multistep step (DBIM order 2) from ``x0_hat`` at ``t`` and at the previous time.
 11.3 predict   the noise of the exact reverse-SDE step, as a fraction of ``Sigma_s``, for ``h = log 2``.
 
-The truths are those of :mod:`rdbm_core.samplers` (``exponential_step`` and its kernel moments).
+The truths are those of :mod:`rdbm_core.bridge.samplers` (``exponential_step`` and its kernel moments).
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def check_slope_weight(answer):
 
 def step_setup():
     """Two bridges (the published GOUB, BBDM's Brownian bridge), a batch and (t_prev, t, s) triples."""
-    from rdbm_core import bridges
+    from rdbm_core.bridge import bridges
 
     gen = torch.Generator().manual_seed(11)
     mu = 2 * torch.rand(3, 3, 4, 4, generator=gen, dtype=DT) - 1
@@ -66,7 +66,7 @@ def step_setup():
 
 @exercise("11.2", "The second-order step", "implement")
 def check_second_order_step(answer):
-    from rdbm_core.samplers import exponential_step, half_log_snr, implicit_step
+    from rdbm_core.bridge.samplers import exponential_step, half_log_snr, implicit_step
 
     cases, x_t, mu, x0_t, x0_prev = step_setup()
     for path, (t_prev, t, s) in cases:
@@ -101,7 +101,7 @@ def check_second_order_step(answer):
             return wrong(result.message, "the integral of x0_hat enters the solution multiplied by Theta_s, "
                                          "not Sigma_s.")
         return wrong(result.message, "x_s = (implicit step with x0_t) + Theta_s psi_1(h) (x0_t - x0_prev) / "
-                                     "(lambda_t - lambda_prev), with lambda from rdbm_core.samplers.half_log_snr.")
+                                     "(lambda_t - lambda_prev), with lambda from rdbm_core.bridge.samplers.half_log_snr.")
     return correct("the implicit step plus the slope term: one network evaluation per step, second order, because "
                    "the line through two evaluations in lambda integrates x0_hat to O(h^3) per step.")
 

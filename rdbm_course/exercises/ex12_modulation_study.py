@@ -6,7 +6,7 @@
 12.3 predict   the PSNR difference cross-sampled - own path of a network sampled with ``eta = 0`` from ``mu``.
 
 The truths: 12.1 by linearity of expectation (each 95 % interval excludes a zero effect with probability 0.05);
-12.2 :func:`rdbm_core.stats.two_stage_bootstrap`; 12.3 the cancellation of the noise factor in the ``eta = 0``
+12.2 :func:`rdbm_core.evidence.stats.two_stage_bootstrap`; 12.3 the cancellation of the noise factor in the ``eta = 0``
 step (docs/theory.md, the implicit sampler).
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ def difference_matrices():
 
 @exercise("12.2", "The two-stage bootstrap interval", "implement")
 def check_two_stage_interval(answer):
-    from rdbm_core.stats import two_stage_bootstrap
+    from rdbm_core.evidence.stats import two_stage_bootstrap
 
     for k, d in enumerate(difference_matrices()):
         got, failure = call_student(answer, d.copy(), 4000, np.random.default_rng(k),
@@ -96,7 +96,7 @@ def check_two_stage_interval(answer):
             return wrong(f"on test matrix {k} the interval has the right width but sits at [{low:.3f}, {high:.3f}].",
                          "the interval should be centred near the mean of the matrix; use percentiles of the draws' "
                          "means, not the mean plus or minus a spread of single entries.")
-    return correct("your interval agrees with rdbm_core.stats.two_stage_bootstrap on three matrices (within the "
+    return correct("your interval agrees with rdbm_core.evidence.stats.two_stage_bootstrap on three matrices (within the "
                    "Monte Carlo error of the draws). Drawing the items independently for each seed, resampling the "
                    "seeds' means alone, or resampling all entries as if independent gives intervals a third to a "
                    "half narrower on them: too confident.")

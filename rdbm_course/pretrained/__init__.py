@@ -8,14 +8,14 @@ the commit, the machine, the wall time of the training, and its PSNR on a fixed 
 
 ``python -m rdbm_course.pretrained`` lists them with their paths, which ``evaluate`` and ``restore`` take as
 ``--checkpoint``. :func:`weights_file` gives the path of one, :func:`load` the ``(model, path, config)`` of
-:func:`rdbm_core.checkpoints.load_trained`, and :func:`record` its manifest entry.
+:func:`rdbm_core.networks.checkpoints.load_trained`, and :func:`record` its manifest entry.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from rdbm_core.checkpoints import load_trained
+from rdbm_core.networks.checkpoints import load_trained
 
 __all__ = ["FOLDER", "names", "record", "weights_file", "load"]
 

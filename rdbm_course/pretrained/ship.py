@@ -3,7 +3,7 @@
     python -m rdbm_course.pretrained.ship NAME RUN_FOLDER --command "python -m rdbm_core train ..." \
         --wall-s 223 --commit abc1234 --machine "2-core CPU, torch 2.13.0+cpu, 1 thread"
 
-writes ``NAME.safetensors`` (``rdbm_core.checkpoints.export_weights``) beside this file and the manifest entry:
+writes ``NAME.safetensors`` (``rdbm_core.networks.checkpoints.export_weights``) beside this file and the manifest entry:
 the command, commit, machine, wall time and date, the run's steps, and the PSNR of the restoration and of the
 input on :data:`BENCHMARK` of the run's task, measured here with the exported file.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 
-from rdbm_core.checkpoints import export_weights, load_trained
-from rdbm_core.data import HeldOutBenchmark
-from rdbm_core.evaluation import evaluate
-from rdbm_core.io import atomic_write, dumps_json
+from rdbm_core.networks.checkpoints import export_weights, load_trained
+from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.restoration.evaluation import evaluate
+from rdbm_core.data.files import atomic_write, dumps_json
 
 from . import FOLDER
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from rdbm_core import bridges
+from rdbm_core.bridge import bridges
 from rdbm_core.cli import main
 
 

@@ -2,10 +2,9 @@
 import pytest
 import torch
 
-from rdbm_core import bridges
-from rdbm_core.path import append_dims
-from rdbm_core.losses import bridge_loss
-from rdbm_core.path import append_dims
+from rdbm_core.bridge import bridges
+from rdbm_core.bridge.path import append_dims
+from rdbm_core.bridge.losses import bridge_loss
 
 
 def _pair():

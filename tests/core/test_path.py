@@ -4,9 +4,9 @@ import itertools
 import pytest
 import torch
 
-from rdbm_core import bridges, schedules
-from rdbm_core.path import ResidualPath
-from rdbm_core.samplers import implicit_step
+from rdbm_core.bridge import bridges, schedules
+from rdbm_core.bridge.path import ResidualPath
+from rdbm_core.bridge.samplers import implicit_step
 
 
 def _pair(shape=(6, 3, 4, 4), seed=0):

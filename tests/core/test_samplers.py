@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from rdbm_core import bridges, samplers, schedules
-from rdbm_core.samplers import (SAMPLERS, Denoiser, Trajectory, exponential_step, implicit_step, sample_dbim,
-                                sample_euler, sample_euler_maruyama, sample_exact_sde, sample_heun, sample_implicit)
+from rdbm_core.bridge import bridges, samplers, schedules
+from rdbm_core.bridge.samplers import (SAMPLERS, Denoiser, Trajectory, exponential_step, implicit_step, sample_dbim, sample_euler, sample_euler_maruyama, sample_exact_sde, sample_heun, sample_implicit)
 
 DATA = Path(__file__).parent / "data"
 

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from rdbm_core import bridges, schedules
+from rdbm_core.bridge import bridges, schedules
 
 
 def test_reference_schedule_facts():

@@ -9,7 +9,7 @@ within 5 standard errors of a sample variance (sqrt(2 / n) relative) plus 2 %.
 import pytest
 import torch
 
-from rdbm_core import bridges, schedules
+from rdbm_core.bridge import bridges, schedules
 
 N_PATHS, N_STEPS, T_STOP = 10_000, 2_000, 0.95
 pytestmark = pytest.mark.slow  # Monte Carlo

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from rdbm_core import bridges, schedules
-from rdbm_core.path import ResidualPath
+from rdbm_core.bridge import bridges, schedules
+from rdbm_core.bridge.path import ResidualPath
 
 TOL = 1e-10
 

@@ -4,8 +4,8 @@ import math
 
 import torch
 
-from rdbm_core import bridges
-from rdbm_core.samplers import half_log_snr, implicit_step
+from rdbm_core.bridge import bridges
+from rdbm_core.bridge.samplers import half_log_snr, implicit_step
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex11_fast_samplers import slope_weight
 

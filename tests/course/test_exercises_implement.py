@@ -5,7 +5,7 @@ import re
 
 import torch
 
-from rdbm_core import samplers
+from rdbm_core.bridge import samplers
 from rdbm_course.exercises import check
 
 from exercise_feedback import assert_caught, raises, right, wrong  # tests/course/exercise_feedback.py
@@ -207,10 +207,11 @@ def test_06_1_loss_split_right_and_mistakes_are_named():
 
 
 def test_06_1_refuses_the_library_loss_mask_and_sampler():
-    from rdbm_core import losses, training
-    from rdbm_core.degradations import degraded_mask
+    from rdbm_core.bridge import losses
+    from rdbm_core.networks import training
+    from rdbm_core.data.degradations import degraded_mask
 
-    assert "rdbm_core.losses" in wrong("06.1", losses.bridge_loss).message
+    assert "rdbm_core.bridge.losses" in wrong("06.1", losses.bridge_loss).message
     via_training = wrong("06.1", lambda model, x0, mu, bridge, t, eps: training.training_loss(
         model, bridge, x0, mu, training.TrainConfig(), None))
     assert "library's own" in via_training.message
@@ -220,7 +221,7 @@ def test_06_1_refuses_the_library_loss_mask_and_sampler():
         err = (model(mu + (theta + sigma * eps) * (x0 - mu), mu, t) - x0).abs()
         degraded = degraded_mask(x0, mu).expand_as(err)
         return float(err[degraded].sum() / err.numel()), float(err[~degraded].sum() / err.numel())
-    assert "rdbm_core.degradations" in wrong("06.1", with_library_mask).message
+    assert "rdbm_core.data.degradations" in wrong("06.1", with_library_mask).message
     assert "bridge.sample" in wrong("06.1", _loss_split(use_sample=True)).message
 
 
@@ -254,12 +255,12 @@ def test_06_2_clamping_and_identical_regions_are_named():
 
 def test_06_2_refuses_the_library_psnr():
     import rdbm_core
-    from rdbm_core.evaluation import image_metrics
-    from rdbm_core.metrics import psnr
+    from rdbm_core.evidence.metrics import image_metrics
+    from rdbm_core.evidence.metrics import psnr
 
-    assert "rdbm_core.metrics" in wrong("06.2", psnr).message
+    assert "rdbm_core.evidence.metrics" in wrong("06.2", psnr).message
     assert "library's own" in wrong("06.2", lambda pred, target, mask: psnr(pred, target, mask)).message
-    assert "library's own" in wrong("06.2", lambda p, t, m: rdbm_core.metrics.psnr(p, t, m)).message
+    assert "library's own" in wrong("06.2", lambda p, t, m: rdbm_core.evidence.metrics.psnr(p, t, m)).message
     assert "library's own" in wrong("06.2", lambda p, t, m: image_metrics(p, t, m)["psnr_degraded"]).message
 
     def helper(p, t, m):
@@ -332,13 +333,13 @@ def test_08_2_heun_raising_or_misshapen():
 
 
 def test_06_4_ema_decay_right_mistakes_named_and_library_refused():
-    from rdbm_core import training
-    from rdbm_core.training import ema_decay
+    from rdbm_core.networks import training
+    from rdbm_core.networks.training import ema_decay
 
     assert right("06.4", lambda k: min(0.999, (1 + k) / (10 + k)))
     assert "capped" in wrong("06.4", lambda k: (1 + k) / (10 + k)).hint
     assert "counts from 0" in wrong("06.4", lambda k: min(0.999, (2 + k) / (11 + k))).hint
     assert "warms" in wrong("06.4", lambda k: 0.999).hint
     wrong("06.4", lambda k: 0.5)
-    assert "rdbm_core.training" in wrong("06.4", lambda k: ema_decay(0.999, k)).message
+    assert "rdbm_core.networks.training" in wrong("06.4", lambda k: ema_decay(0.999, k)).message
     assert "library's own" in wrong("06.4", lambda k: training.ema_decay(0.999, k)).message

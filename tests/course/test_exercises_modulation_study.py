@@ -3,7 +3,7 @@ that does not give the answer away, and the truths are the library's."""
 import numpy as np
 
 from exercise_feedback import right, wrong
-from rdbm_core.stats import two_stage_bootstrap
+from rdbm_core.evidence.stats import two_stage_bootstrap
 from rdbm_course.exercises.ex12_modulation_study import COMPARISONS, difference_matrices
 
 

@@ -6,8 +6,9 @@ import re
 import pytest
 import torch
 
-from rdbm_core import ResidualPath, bridges, samplers, schedules
-from rdbm_core.data import SyntheticPairs
+from rdbm_core.bridge.path import ResidualPath
+from rdbm_core.bridge import bridges, samplers, schedules
+from rdbm_core.data.datasets import SyntheticPairs
 from rdbm_course import explorer
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex02a_marginal_posterior import TERMINAL_CHOICES, terminal_posterior_moments
@@ -129,7 +130,7 @@ def test_05_3_sigma_peak_prediction():
 
 
 def test_07_2_prediction_is_checked_against_the_committed_results():
-    from rdbm_core.comparison import read_rows
+    from rdbm_core.data.files import read_rows
     from rdbm_course.exercises.ex07_comparison import RESULTS_CSV, seed_winner
     rows = read_rows(RESULTS_CSV)
     truth = {}

@@ -2,7 +2,7 @@
 hint that does not give the answer away, and the truths are the library's / the mixture's."""
 import torch
 
-from rdbm_core import bridges, schedules
+from rdbm_core.bridge import bridges, schedules
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex10_toy_bridge import residual_moments_at_mu
 

@@ -8,9 +8,9 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from rdbm_core import bridges
+from rdbm_core.bridge import bridges
 from rdbm_course import explorer
-from rdbm_core.data import tensor_to_image
+from rdbm_core.data.images import tensor_to_image
 from rdbm_course.explorer import BRIDGE_CHOICES, PRESETS, SCHEDULES, explorer_figure, explorer_path, sample_paths
 
 PANELS = 4  # Theta/Psi, Sigma, sample paths, the image strip

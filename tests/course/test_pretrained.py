@@ -4,10 +4,11 @@ shipped (another CPU rounds differently, so not bit for bit); the command line r
 import pytest
 import torch
 
-from rdbm_core.checkpoints import load_weights
+from rdbm_core.networks.checkpoints import load_weights
 from rdbm_core.cli import main
-from rdbm_core.data import embedded_images, save_image, image_to_tensor
-from rdbm_core.training import TrainConfig
+from rdbm_core.data.embedded import embedded_images
+from rdbm_core.data.images import save_image, image_to_tensor
+from rdbm_core.networks.config import TrainConfig
 from rdbm_course import pretrained
 from rdbm_course.pretrained.ship import benchmark_psnr
 

@@ -4,12 +4,12 @@ import pytest
 
 from experiments import bridge_comparison as study
 from experiments import networks
-from rdbm_core.metrics import read_rows
+from rdbm_core.data.files import read_rows
 
 
 def test_a_small_study_runs_once_and_resumes(tmp_path, monkeypatch):
     """Mutation that fails: the inputs written with every evaluation (their rows repeat)."""
-    from rdbm_core import perceptual
+    from rdbm_core.evidence import perceptual
     if not perceptual.available():
         pytest.skip("the perceptual extra is not installed")
     for name in ("NETWORKS_CSV", "ITEMS_CSV", "SETS_CSV"):

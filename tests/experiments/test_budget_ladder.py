@@ -3,8 +3,8 @@ schedule completes cheap rungs first, shards never share a chain, and a second r
 import torch
 
 from experiments import budget_ladder as ladder
-from rdbm_core.checkpoints import load_weights
-from rdbm_core.metrics import read_rows
+from rdbm_core.networks.checkpoints import load_weights
+from rdbm_core.data.files import read_rows
 
 TINY = ladder.LadderConfig(batch=2, crop=16, lr=1e-3, pool=8, ckpt_every=2)
 
@@ -13,7 +13,7 @@ def test_a_rung_reached_by_resuming_is_the_uninterrupted_run(tmp_path, monkeypat
     """Chain trained to 2 then resumed to 5 steps (5 training steps in all) against one 5-step run: the same
     EMA weights (same process, bit for bit). Mutation that fails: ``train_rung`` not resuming (each rung
     trained from scratch: 7 steps)."""
-    from rdbm_core import training
+    from rdbm_core.networks import training
     calls = []
     step = training.train_step
     monkeypatch.setattr(training, "train_step", lambda *a, **k: calls.append(1) or step(*a, **k))
@@ -69,7 +69,7 @@ def test_evaluate_command_writes_items_and_sets_once(tmp_path, monkeypatch, caps
     sets row per (network, sampling); a second run evaluates nothing. Mutation that fails: labels without the
     sampling (eta0 and eta1 rows of one network collide and the second run re-evaluates)."""
     import pytest
-    from rdbm_core import perceptual
+    from rdbm_core.evidence import perceptual
     if not perceptual.available():
         pytest.skip("the perceptual extra is not installed")
     from experiments import networks
@@ -93,3 +93,51 @@ def test_evaluate_command_writes_items_and_sets_once(tmp_path, monkeypatch, caps
     capsys.readouterr()
     assert ladder.main(["evaluate", "--runs", str(tmp_path / "runs")]) == 0
     assert "0 (network, sampling) to evaluate" in capsys.readouterr().out
+
+
+def test_analyse_pairs_each_bridge_with_regression_on_their_shared_seeds(tmp_path, monkeypatch):
+    """Gaps at a budget: RDBM (3 seeds) is 1 dB under regression (4 seeds) on every item, GOUB (2 seeds) 0.5 dB;
+    each gap uses the seeds it shares with regression, so RDBM gets a verdict and GOUB none; the pixel-norm RDBM
+    is compared with the GroupNorm one. Mutation that fails: one seed set shared by every method (RDBM would
+    drop to 2 seeds and lose its verdict)."""
+    import argparse
+
+    import numpy as np
+
+    from experiments.networks import ITEM_COLUMNS, SET_COLUMNS
+    from rdbm_core.data.files import append_rows
+
+    for name in ("NETWORKS_CSV", "ITEMS_CSV", "SETS_CSV"):
+        monkeypatch.setattr(ladder, name, tmp_path / getattr(ladder, name).name)
+    monkeypatch.setattr(ladder, "FOLDER", tmp_path)
+    rng = np.random.default_rng(1)
+    nets, items, sets = [], [], []
+    for method, norm, seeds, shift in (("regression", "group", 4, 0.0), ("rdbm", "group", 3, -1.0),
+                                       ("goub", "group", 2, -0.5), ("rdbm", "pixel", 3, -1.1)):
+        for seed in range(seeds):
+            net = {"task": "derain", "method": method, "preset": "tiny", "norm": norm, "seed": seed, "steps": 250}
+            nets.append({**net, "weights": "w", "sha256": "0", "train_wall_s": 0, "loss_last_50": 0})
+            for sampling in (None,) if method == "regression" else ladder.LADDER_SAMPLINGS:
+                label = ladder.method_label(net, sampling)
+                for i in range(16):
+                    r = {k: "nan" for k in ITEM_COLUMNS}
+                    r.update(task="derain", method=label, seed=seed, item=i, image=f"p{i % 4}@{i},0",
+                             psnr=24 + i % 4 + shift + 0.02 * rng.standard_normal(), lpips_st=0.2 - shift / 10)
+                    items.append(r)
+                sets.append({"task": "derain", "method": label, "seed": seed, "swd": 100 - 10 * shift, "swd_low": 0,
+                             "swd_high": 0, "input_swd": 0, "wall_s": 0})
+    append_rows(ladder.NETWORKS_CSV, nets, ladder.NETWORK_COLUMNS)
+    append_rows(ladder.ITEMS_CSV, items, ITEM_COLUMNS)
+    append_rows(ladder.SETS_CSV, sets, SET_COLUMNS)
+    assert ladder.cmd_analyse(argparse.Namespace(draws=500)) == 0
+    gaps = {(r["a"], r["metric"]): r for r in read_rows(tmp_path / "gaps.csv")}
+    rdbm = gaps[("rdbm-tiny-250-eta0", "psnr")]
+    assert rdbm["seeds"] == "3" and rdbm["verdict"] == "regression-tiny-250 better"
+    assert abs(float(rdbm["mean"]) + 1.0) < 0.05
+    goub = gaps[("goub-tiny-250-eta1", "lpips_st")]
+    assert goub["seeds"] == "2" and goub["verdict"].startswith("no verdict")
+    assert float(gaps[("rdbm-tiny-250-eta0", "swd")]["mean"]) == 10.0
+    norm = read_rows(tmp_path / "norm.csv")
+    assert [(r["a"], r["b"], r["metric"]) for r in norm][0] == ("rdbm-tiny-pixel-250-eta0", "rdbm-tiny-250-eta0", "psnr")
+    assert abs(float(norm[0]["mean"]) + 0.1) < 0.05
+    assert (tmp_path / "gaps.png").is_file()

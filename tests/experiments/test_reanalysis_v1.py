@@ -1,4 +1,4 @@
-"""Reanalysis v1: the old intervals it recomputes are the README's, the new ones are rdbm_core.stats' defaults,
+"""Reanalysis v1: the old intervals it recomputes are the README's, the new ones are rdbm_core.evidence.stats' defaults,
 and the committed table is what the script writes."""
 import csv
 import json
@@ -6,7 +6,7 @@ import json
 import pytest
 
 from experiments import STUDIES, reanalysis_v1 as rean
-from rdbm_core.stats import load_items
+from rdbm_core.evidence.stats import load_items
 
 
 @pytest.fixture(scope="module")

@@ -93,7 +93,7 @@ def test_every_imported_module_is_declared():
 def test_a_missing_declaration_is_caught():
     core, extras = _declared(_pyproject())
     problems = _undeclared(_imports(), core - {"imageio"}, extras)
-    assert len(problems) == 1 and problems[0].startswith("imageio (rdbm_core/data.py")
+    assert len(problems) == 1 and problems[0].startswith("imageio (rdbm_core/data/images.py")
     problems = _undeclared(_imports(), core, extras - {"nbconvert"})
     assert len(problems) == 1 and problems[0].startswith("nbconvert (rdbm_course/book.py")
 

@@ -61,7 +61,7 @@ PROBE = textwrap.dedent("""
 
 
 def _truth():
-    from rdbm_core.comparison import read_rows
+    from rdbm_core.data.files import read_rows
     from rdbm_course.exercises.ex07_comparison import RESULTS_CSV, seed_winner
     rows = read_rows(RESULTS_CSV)
     truth = {}

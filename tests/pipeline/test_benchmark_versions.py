@@ -1,4 +1,4 @@
-"""Tests of the held-out benchmark's versions (rdbm_core.data.HeldOutBenchmark(task, version=...)).
+"""Tests of the held-out benchmark's versions (rdbm_core.data.datasets.HeldOutBenchmark(task, version=...)).
 
 Version 1 (the default) must stay the benchmark every earlier study measured, item for item; version 2 is twelve
 colour photographs, none of them trained on, every one of them redistributable with its source written down.
@@ -14,24 +14,9 @@ import pytest
 import torch
 from skimage import data as skdata
 
-from rdbm_core.data import (
-    BENCHMARK_CROP,
-    BENCHMARK_ITEMS,
-    BENCHMARK_PHOTOS,
-    BENCHMARK_SEED,
-    BENCHMARK_VERSION,
-    BENCHMARK_WINDOWS,
-    GREYSCALE_PHOTOS,
-    PHOTOS_DIR,
-    TEST_IMAGES,
-    TRAIN_IMAGES,
-    HeldOutBenchmark,
-    SyntheticPairs,
-    benchmark_images,
-    embedded_image_names,
-    embedded_images,
-)
-from rdbm_core.degradations import TASKS, degrade
+from rdbm_core.data.datasets import (BENCHMARK_CROP, BENCHMARK_ITEMS, BENCHMARK_PHOTOS, BENCHMARK_SEED, BENCHMARK_VERSION, BENCHMARK_WINDOWS, GREYSCALE_PHOTOS, HeldOutBenchmark, SyntheticPairs, benchmark_images)
+from rdbm_core.data.embedded import PHOTOS_DIR, TEST_IMAGES, TRAIN_IMAGES, embedded_image_names, embedded_images
+from rdbm_core.data.degradations import TASKS, degrade
 
 try:
     import tomllib
@@ -305,7 +290,7 @@ def test_every_shipped_photograph_has_a_source_and_licence_and_installs():
             if licence in LICENCES:
                 assert (PHOTOS_DIR / LICENCES[licence]).stat().st_size > 1000
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    patterns = package_data.get("rdbm_core", [])
+    patterns = package_data.get("rdbm_core.data", [])
     for path in PHOTOS_DIR.iterdir():
         assert any(fnmatch.fnmatch(f"photos/{path.name}", p) for p in patterns), path.name
     assert sum(p.stat().st_size for p in PHOTOS_DIR.iterdir()) < 1_000_000

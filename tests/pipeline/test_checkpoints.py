@@ -1,5 +1,5 @@
 """Checkpoints written before the pipeline was split (commit 2ef1fa7: TrainConfig, the wrappers and the
-checkpoint I/O in ``rdbm_core/training.py``) still load and give the same model.
+checkpoint I/O in ``rdbm_core/networks/training.py``) still load and give the same model.
 
 ``data/checkpoint_2ef1fa7.pt.xz`` was written by that commit's code (tiny RDBM, 1 step, 16x16 crops)::
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from rdbm_core.checkpoints import load_checkpoint, load_trained
+from rdbm_core.networks.checkpoints import load_checkpoint, load_trained
 
 OLD = Path(__file__).resolve().parent / "data" / "checkpoint_2ef1fa7.pt.xz"
 
@@ -51,7 +51,7 @@ def test_a_weights_file_gives_the_checkpoints_ema_model_and_its_record(tiny_chec
     """export -> load_trained: the same config and bit for bit the same outputs (same process) as the checkpoint's
     EMA model; step and losses travel as metadata, the optimizer does not. Mutation that fails: exporting
     ``state["model"]`` instead of ``state["ema"]`` (outputs differ)."""
-    from rdbm_core.checkpoints import export_weights, load_weights
+    from rdbm_core.networks.checkpoints import export_weights, load_weights
     out = export_weights(tiny_checkpoint, tmp_path / "w.safetensors", {"command": "train ..."})
     model, path, config = load_trained(out)
     ref_model, ref_path, ref_config = load_trained(tiny_checkpoint)
@@ -68,7 +68,7 @@ def test_a_weights_file_gives_the_checkpoints_ema_model_and_its_record(tiny_chec
 def test_bad_weights_files_are_one_clear_error(tiny_checkpoint, tmp_path):
     from safetensors.torch import save_file
 
-    from rdbm_core.checkpoints import export_weights, load_weights
+    from rdbm_core.networks.checkpoints import export_weights, load_weights
     good = export_weights(tiny_checkpoint, tmp_path / "w.safetensors")
     truncated = tmp_path / "truncated.safetensors"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])

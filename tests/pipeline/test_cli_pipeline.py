@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from rdbm_core.cli import main
-from rdbm_core.data import SyntheticPairs, save_image
+from rdbm_core.data.datasets import SyntheticPairs
+from rdbm_core.data.images import save_image
 from test_json_output import strict_loads
 
 
@@ -85,8 +86,8 @@ def test_demo_fast_mode(tmp_path, capsys, monkeypatch):
 
 def test_evaluate_writes_item_rows_on_the_fixed_benchmark(checkpoint, tmp_path, capsys):
     """``evaluate --items`` appends one row per benchmark item; the items do not depend on ``--seed``."""
-    from rdbm_core.evaluation import ITEM_COLUMNS
-    from rdbm_core.metrics import read_rows
+    from rdbm_core.restoration.evaluation import ITEM_COLUMNS
+    from rdbm_core.data.files import read_rows
     items = tmp_path / "items.csv"
     for seed in ("0", "5"):
         assert main(["evaluate", "--checkpoint", str(checkpoint), "--task", "inpaint", "--images", "3", "--crop", "32",

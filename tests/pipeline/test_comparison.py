@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from rdbm_core import bridges
-from rdbm_core.comparison import (
-    COLUMNS, INPUT_COLUMNS, ITEM_COLUMNS, METHODS, Budget, method_config, read_rows, run_one,
-)
-from rdbm_core.path import append_dims
+from rdbm_core.bridge import bridges
+from rdbm_core.comparison import COLUMNS, INPUT_COLUMNS, METHODS, Budget, method_config, run_one
+from rdbm_core.restoration.evaluation import ITEM_COLUMNS
+from rdbm_core.data.files import read_rows
+from rdbm_core.bridge.path import append_dims
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -115,7 +115,7 @@ def test_budget_is_built_from_train_config():
     from dataclasses import fields as dc_fields
 
     from rdbm_core.comparison import BUDGET_DEFAULTS
-    from rdbm_core.config import TrainConfig
+    from rdbm_core.networks.config import TrainConfig
     train_fields = {f.name: f for f in dc_fields(TrainConfig)}
     budget_fields = {f.name: f for f in dc_fields(Budget)}
     assert set(budget_fields) == set(BUDGET_DEFAULTS) | {"eval_items", "eval_crop"}

@@ -10,7 +10,7 @@ from dataclasses import fields
 import pytest
 
 from rdbm_core.cli import build_parser, config_from_flags
-from rdbm_core.config import SMOKE, TrainConfig
+from rdbm_core.networks.config import SMOKE, TrainConfig
 
 
 def _other_value(f):

@@ -1,4 +1,4 @@
-"""Tests of rdbm_core.degradations and rdbm_core.data: degradations, embedded images, datasets, image I/O."""
+"""Tests of rdbm_core.data.degradations and rdbm_core.data.datasets: degradations, embedded images, datasets, image I/O."""
 
 import inspect
 import statistics
@@ -10,24 +10,11 @@ import pytest
 import torch
 from skimage import data as skdata
 
-from rdbm_core.data import (
-    BENCHMARK_CROP,
-    BENCHMARK_ITEMS,
-    TEST_IMAGES,
-    TRAIN_IMAGES,
-    HeldOutBenchmark,
-    PairedFolder,
-    SyntheticPairs,
-    parse_pair_pattern,
-    embedded_image_names,
-    embedded_images,
-    image_to_tensor,
-    load_image,
-    save_image,
-    tensor_to_image,
-)
-from rdbm_core.config import TrainConfig
-from rdbm_core.degradations import TASKS, degraded_mask, degrade
+from rdbm_core.data.datasets import (BENCHMARK_CROP, BENCHMARK_ITEMS, HeldOutBenchmark, PairedFolder, SyntheticPairs, parse_pair_pattern)
+from rdbm_core.data.embedded import TEST_IMAGES, TRAIN_IMAGES, embedded_image_names, embedded_images
+from rdbm_core.data.images import image_to_tensor, load_image, save_image, tensor_to_image
+from rdbm_core.networks.config import TrainConfig
+from rdbm_core.data.degradations import TASKS, degraded_mask, degrade
 
 ALL_TASKS = sorted(TASKS)
 

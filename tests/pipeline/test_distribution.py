@@ -1,11 +1,11 @@
-"""Set-level comparisons without learned weights (rdbm_core.distribution): the sliced Wasserstein distance of
+"""Set-level comparisons without learned weights (rdbm_core.evidence.distribution): the sliced Wasserstein distance of
 Laplacian-pyramid patches with its bootstrap over photographs, and the power spectrum ratio by band."""
 import pytest
 import torch
 from scipy import stats
 from quality_images import blur, noisy, windows
 
-from rdbm_core.distribution import laplacian_pyramid, photo_of, sliced_wasserstein, spectrum_ratio, wasserstein_1d
+from rdbm_core.evidence.distribution import (laplacian_pyramid, photo_of, sliced_wasserstein, spectrum_ratio, wasserstein_1d)
 
 #: small settings: the tests need the properties, not the default precision
 FAST = {"patches": 16, "directions": 32, "bootstrap": 50}

@@ -1,4 +1,4 @@
-"""Several draws per item (rdbm_core.diversity): the spread of the draws and its calibration against exact
+"""Several draws per item (rdbm_core.evidence.diversity): the spread of the draws and its calibration against exact
 posterior samples of a Gaussian toy, the draws' seeding, and which samplers draw noise.
 
 Calibration is tested against ``nominal_coverage(K) = 2 F_{t, K-1}(2 / sqrt(1 + 1/K)) - 1``: with K exact
@@ -11,11 +11,10 @@ import math
 import pytest
 import torch
 
-from rdbm_core import bridges
-from rdbm_core.diversity import (STOCHASTIC_SAMPLERS, check_draws, draw_generator, draw_metrics, draw_seed,
-                                 is_stochastic, nominal_coverage)
-from rdbm_core.evaluation import evaluate, sampler_kwargs
-from rdbm_core.samplers import SAMPLERS, sampler_options
+from rdbm_core.bridge import bridges
+from rdbm_core.evidence.diversity import (STOCHASTIC_SAMPLERS, check_draws, draw_generator, draw_metrics, draw_seed, is_stochastic, nominal_coverage)
+from rdbm_core.restoration.evaluation import evaluate, sampler_kwargs
+from rdbm_core.bridge.samplers import SAMPLERS, sampler_options
 
 
 def test_nominal_coverage_is_the_t_distribution():

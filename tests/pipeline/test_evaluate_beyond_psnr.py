@@ -5,11 +5,12 @@ import json
 
 import pytest
 
-from rdbm_core import evaluation, perceptual
+from rdbm_core.restoration import evaluation
+from rdbm_core.evidence import perceptual
 from rdbm_core.cli import main
-from rdbm_core.data import HeldOutBenchmark
-from rdbm_core.evaluation import item_columns
-from rdbm_core.metrics import DRAW_KEYS, LOWER_IS_BETTER, METRIC_KEYS, PERCEPTUAL_KEYS, UNRANKED, better
+from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.restoration.evaluation import item_columns
+from rdbm_core.evidence.metrics import DRAW_KEYS, LOWER_IS_BETTER, METRIC_KEYS, PERCEPTUAL_KEYS, UNRANKED, better
 
 needs_weights = pytest.mark.skipif(not perceptual.available(), reason='needs the extra: pip install -e ".[perceptual]"')
 

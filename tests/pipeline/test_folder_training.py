@@ -8,11 +8,13 @@ routing the embedded default through the folder sampler.
 import pytest
 import torch
 
-from rdbm_core import training
+from rdbm_core.networks import training
 from rdbm_core.cli import main
-from rdbm_core.data import PairedFolder, SyntheticPairs, save_image
-from rdbm_core.training import (CachedDataset, TrainConfig, batch_indices, folder_batch, load_checkpoint, train,
-                                training_dataset)
+from rdbm_core.data.datasets import PairedFolder, SyntheticPairs
+from rdbm_core.data.images import save_image
+from rdbm_core.networks.training import CachedDataset, batch_indices, folder_batch, train, training_dataset
+from rdbm_core.networks.config import TrainConfig
+from rdbm_core.networks.checkpoints import load_checkpoint
 
 PATTERN = "rain-{id}:norain-{id}"
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rdbm_core import bridges
-from rdbm_core.io import dumps_json
+from rdbm_core.bridge import bridges
+from rdbm_core.data.files import dumps_json
 from rdbm_core.cli import coefficient_table, main
-from rdbm_core.metrics import aggregate, write_metrics
+from rdbm_core.evidence.metrics import aggregate
+from rdbm_core.data.files import write_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 

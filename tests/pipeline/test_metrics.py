@@ -1,4 +1,4 @@
-"""Tests of rdbm_core.metrics against hand computations and scikit-image, plus the result files."""
+"""Tests of rdbm_core.evidence.metrics against hand computations and scikit-image, plus the result files."""
 
 import csv
 import json
@@ -11,20 +11,9 @@ import pytest
 import torch
 from skimage.metrics import structural_similarity
 
-from rdbm_core.metrics import (
-    METRIC_KEYS,
-    aggregate,
-    figure_grid,
-    figure_methods,
-    image_metrics,
-    append_rows,
-    psnr,
-    psnr_y,
-    read_rows,
-    ssim,
-    ssim_y,
-    write_metrics,
-)
+from rdbm_core.evidence.metrics import METRIC_KEYS, aggregate, image_metrics, psnr, psnr_y, ssim, ssim_y
+from rdbm_core.evidence.figures import figure_grid, figure_methods
+from rdbm_core.data.files import append_rows, read_rows, write_metrics
 
 
 def _img(h=24, w=20, seed=0):
@@ -227,7 +216,7 @@ def test_image_metrics_equal_the_per_metric_functions_and_scikit_image(case):
 
 
 def test_image_metrics_computes_each_ssim_map_once(monkeypatch):
-    import rdbm_core.metrics as metrics
+    import rdbm_core.evidence.metrics as metrics
 
     calls = []
     real = metrics.structural_similarity
@@ -328,7 +317,7 @@ def test_evaluate_measures_regions_by_degraded_mask_not_by_the_items_mask():
     only the one definition (half a level) counts it as degraded. Mutations that fail: reading ``item["mask"]``
     (no degraded pixel: nan), the threshold of one level (same).
     """
-    from rdbm_core.evaluation import evaluate
+    from rdbm_core.restoration.evaluation import evaluate
 
     x0 = torch.zeros(3, 16, 16)
     mu = x0.clone()

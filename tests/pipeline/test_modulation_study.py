@@ -1,4 +1,4 @@
-"""The modulation study (benchmarks/modulation_study.py) and where the error goes (rdbm_core.error_profile)."""
+"""The modulation study (benchmarks/modulation_study.py) and where the error goes (rdbm_core.evidence.error_profile)."""
 import csv
 import importlib
 import math
@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from rdbm_core.config import TrainConfig
-from rdbm_core.data import HeldOutBenchmark
-from rdbm_core.error_profile import x0_error_by_time
-from rdbm_core.evaluation import ITEM_COLUMNS
-from rdbm_core.metrics import image_metrics
-from rdbm_core import bridges
+from rdbm_core.networks.config import TrainConfig
+from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.evidence.error_profile import x0_error_by_time
+from rdbm_core.restoration.evaluation import ITEM_COLUMNS
+from rdbm_core.evidence.metrics import image_metrics
+from rdbm_core.bridge import bridges
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -13,12 +13,12 @@ import math
 import pytest
 import torch
 
-from rdbm_core import samplers
+from rdbm_core.bridge import samplers
 from rdbm_core.cli import main
-from rdbm_core import data
-from rdbm_core.data import load_image, save_image
-from rdbm_core.metrics import image_metrics
-from rdbm_core.training import load_trained
+from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.data.images import load_image, save_image
+from rdbm_core.evidence.metrics import image_metrics
+from rdbm_core.networks.checkpoints import load_trained
 
 STEPS = 2  # sampler steps
 BRIDGES = {"irsde": ["--bridge", "irsde"], "goub": ["--bridge", "goub"]}
@@ -44,7 +44,7 @@ def _hand_metrics(checkpoint, parameterization):
     model, path, config = load_trained(checkpoint)
     assert config.objective == "noise"
     generator = torch.Generator().manual_seed(0)
-    item = data.HeldOutBenchmark("derain", 1, crop=None)[0]
+    item = HeldOutBenchmark("derain", 1, crop=None)[0]
     out = _by_hand(model, path, item["mu"][None], parameterization, generator)[0]
     return out, image_metrics(out, item["x0"], item["mask"])
 
@@ -73,7 +73,7 @@ def test_evaluate_and_training_eval_sample_the_noise_objective(run, capsys):
 def test_restore_samples_the_noise_objective(run, tmp_path):
     name, out = run
     ckpt = out / "checkpoint.pt"
-    item = data.HeldOutBenchmark("derain", 1, crop=None)[0]
+    item = HeldOutBenchmark("derain", 1, crop=None)[0]
     save_image(item["mu"], tmp_path / "in.png")
     # irsde is unpinned: x_T draws noise, from restore's generator seeded with --seed (default 0)
     assert main(["restore", "--checkpoint", str(ckpt), "--input", str(tmp_path / "in.png"),

@@ -1,4 +1,4 @@
-"""ST-LPIPS (rdbm_core.perceptual): the network written here against values of the wheel's own implementation,
+"""ST-LPIPS (rdbm_core.evidence.perceptual): the network written here against values of the wheel's own implementation,
 its behaviour on blur and noise, and the one line without the weights.
 
 The pinned values were computed by the reference implementation (stlpips_pytorch.stlpips.LPIPS(net="alex",
@@ -10,9 +10,9 @@ import pytest
 import torch
 from quality_images import blur, noisy, photo
 
-from rdbm_core import perceptual
+from rdbm_core.evidence import perceptual
 from rdbm_core.cli import main
-from rdbm_core.perceptual import MIN_SIZE, PerceptualUnavailable, lpips_st
+from rdbm_core.evidence.perceptual import MIN_SIZE, PerceptualUnavailable, lpips_st
 
 needs_weights = pytest.mark.skipif(not perceptual.available(), reason='needs the extra: pip install -e ".[perceptual]"')
 

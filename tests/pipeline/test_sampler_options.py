@@ -6,11 +6,11 @@ import functools
 import pytest
 import torch
 
-from rdbm_core import bridges, samplers
+from rdbm_core.bridge import bridges, samplers
 from rdbm_core.cli import build_parser, main
-from rdbm_core.data import save_image
-from rdbm_core.evaluation import check_restore_options, restore, sampler_kwargs
-from rdbm_core.samplers import OPTION_HELP, SAMPLERS, sampler_options
+from rdbm_core.data.images import save_image
+from rdbm_core.restoration.evaluation import check_restore_options, restore, sampler_kwargs
+from rdbm_core.bridge.samplers import OPTION_HELP, SAMPLERS, sampler_options
 
 
 def test_sampler_options_are_read_from_the_signatures():

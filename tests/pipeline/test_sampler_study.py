@@ -5,8 +5,8 @@ from pathlib import Path
 
 import torch
 
-from rdbm_core import bridges
-from rdbm_core.samplers import SAMPLERS, Denoiser
+from rdbm_core.bridge import bridges
+from rdbm_core.bridge.samplers import SAMPLERS, Denoiser
 
 ROOT = Path(__file__).resolve().parents[2]
 

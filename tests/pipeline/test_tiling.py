@@ -5,15 +5,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rdbm_core import bridges
+from rdbm_core.bridge import bridges
 from rdbm_core.cli import main
-from rdbm_core.data import load_image, save_image
-from rdbm_core.data import HeldOutBenchmark
-from rdbm_core.evaluation import network_evaluations, restore
-from rdbm_core.metrics import psnr
-from rdbm_core.samplers import SAMPLERS
-from rdbm_core.tiling import DEFAULTS, ImageGroupNorm, LiveTensorBytes, TiledModel, blend_ramp, tile_starts, tiled
-from rdbm_core.config import TrainConfig, make_model, make_path
+from rdbm_core.data.images import load_image, save_image
+from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.restoration.evaluation import network_evaluations, restore
+from rdbm_core.evidence.metrics import psnr
+from rdbm_core.bridge.samplers import SAMPLERS
+from rdbm_core.restoration.tiling import (DEFAULTS, ImageGroupNorm, LiveTensorBytes, TiledModel, blend_ramp, tile_starts, tiled)
+from rdbm_core.networks.config import TrainConfig, make_model, make_path
 
 
 class LocalNet(torch.nn.Module):
@@ -520,8 +520,8 @@ def test_a_network_with_global_attention_is_never_tiled():
     """Self-attention spans the whole feature map, so its tiles would not compute the image's output: an explicit
     tile smaller than the image is one clear error, the automatic choice keeps it whole, and a network without it
     is tiled as before. Mutation that fails: no check (the attention network is tiled silently)."""
-    from rdbm_core.tiling import TiledModel, tiled
-    from rdbm_core.unet import UNet
+    from rdbm_core.restoration.tiling import TiledModel, tiled
+    from rdbm_core.networks.unet import UNet
     attention = UNet(base=8, mults=(1, 2), blocks=1, attn=True).eval()
     plain = UNet(base=8, mults=(1, 2), blocks=1, attn=False).eval()
     with pytest.raises(ValueError, match="--tile 32 is smaller than the 64x48 image: restore it untiled"):

@@ -6,9 +6,10 @@ import sys
 import pytest
 import torch
 
-from rdbm_core.data import SyntheticPairs
-from rdbm_core.training import (TrainConfig, load_checkpoint, load_trained, make_model, make_path, save_checkpoint,
-                                train, training_loss)
+from rdbm_core.data.datasets import SyntheticPairs
+from rdbm_core.networks.config import TrainConfig, make_model, make_path
+from rdbm_core.networks.checkpoints import load_checkpoint, load_trained, save_checkpoint
+from rdbm_core.networks.training import train, training_loss
 
 TINY = dict(task="derain", preset="tiny", batch=2, crop=32, pool=16, ckpt_every=0, lr=1e-3)
 

@@ -1,11 +1,11 @@
-"""Tests of rdbm_core.unet: shapes for any H x W, exact pad/crop, conditioning, presets, training, errors."""
+"""Tests of rdbm_core.networks.unet: shapes for any H x W, exact pad/crop, conditioning, presets, training, errors."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rdbm_core.unet import PRESETS, UNet, build_unet, count_parameters, sinusoidal_embedding
+from rdbm_core.networks.unet import PRESETS, UNet, build_unet, count_parameters, sinusoidal_embedding
 
 
 def _randomised(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -191,7 +191,7 @@ def test_bad_inputs_raise_value_errors(tiny):
 
 # ----------------------------------------------------------------------------- normalisation without spatial statistics
 
-def _randomised(model, seed=0):
+def _fully_randomised(model, seed=0):
     """``model`` with every parameter drawn at random (a fresh U-Net outputs exactly zero)."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -203,7 +203,7 @@ def _randomised(model, seed=0):
 def test_pixel_norm_is_a_layer_norm_over_each_pixels_channels():
     """Against torch's layer norm applied to the channel vector of every pixel. Mutation that fails: the mean
     taken over all pixels and channels (a GroupNorm with one group)."""
-    from rdbm_core.unet import PixelNorm
+    from rdbm_core.networks.unet import PixelNorm
     norm = PixelNorm(6)
     with torch.no_grad():
         norm.weight.copy_(torch.linspace(0.5, 2, 6))
@@ -218,7 +218,7 @@ def test_a_pixel_norm_unet_sees_only_its_receptive_field(norm, local):
     """The output inside a window, away from its borders, is the whole image's output there with PixelNorm (so
     tiles need no image statistics), and not with GroupNorm. Mutation that fails: PixelNorm with statistics
     over the pixels too."""
-    net = _randomised(build_unet("tiny", norm=norm))
+    net = _fully_randomised(build_unet("tiny", norm=norm))
     g = torch.Generator().manual_seed(2)
     x, mu = torch.randn(1, 3, 96, 96, generator=g), torch.randn(1, 3, 96, 96, generator=g)
     t = torch.tensor([300.0])
@@ -230,7 +230,7 @@ def test_a_pixel_norm_unet_sees_only_its_receptive_field(norm, local):
 
 
 def test_unet_norm_is_a_config_field_and_old_configs_mean_group():
-    from rdbm_core.config import TrainConfig, make_model, make_path
+    from rdbm_core.networks.config import TrainConfig, make_model, make_path
     config = TrainConfig(preset="tiny", unet_norm="pixel")
     model = make_model(config, make_path(config))
     assert model.net.norm == "pixel" and not any(isinstance(m, torch.nn.GroupNorm) for m in model.modules())

@@ -4,8 +4,8 @@ Read top to bottom, it is the path of the data: the training data (:func:`traini
 embedded default, memoised by :class:`CachedDataset`, or every pair of the LQ/GT folders), the batch of each step
 (:func:`batch_indices`, :func:`folder_batch`, :func:`collate`), the step
 (:func:`training_loss`, :func:`train_step` with the EMA of :func:`ema_decay`), and the loop
-(:func:`train`). The configuration is :class:`rdbm_core.config.TrainConfig`, the networks are in
-:mod:`rdbm_core.unet`, the checkpoints in :mod:`rdbm_core.checkpoints` (names re-exported here).
+(:func:`train`). The configuration is :class:`rdbm_core.networks.config.TrainConfig`, the networks are in
+:mod:`rdbm_core.networks.unet`, the checkpoints in :mod:`rdbm_core.networks.checkpoints` (names re-exported here).
 
 Determinism: the batch of step ``k`` (for folders: its pairs, crop windows and flips) and the random numbers of
 its loss (times ``t`` and noise ``eps``) are functions of ``(seed, k, rank)`` alone, so a run resumed from a
@@ -29,15 +29,15 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .checkpoints import load_checkpoint, load_trained, save_checkpoint
-from .config import TrainConfig, make_model, make_path
-from .data import PairedFolder, SyntheticPairs
-from .losses import bridge_loss
+from rdbm_core.networks.checkpoints import load_checkpoint, load_trained, save_checkpoint
+from rdbm_core.networks.config import TrainConfig, make_model, make_path
+from rdbm_core.data.datasets import PairedFolder, SyntheticPairs
+from rdbm_core.bridge.losses import bridge_loss
 
 __all__ = ["training_dataset", "CachedDataset", "batch_indices", "crop_generator", "folder_batch", "folder_summary",
            "collate", "step_generator", "training_loss",
            "train_step", "ema_decay", "resolve_device", "train",
-           # defined in rdbm_core.config and rdbm_core.checkpoints, re-exported for the pipeline's users
+           # defined in rdbm_core.networks.config and rdbm_core.networks.checkpoints, re-exported for the pipeline's users
            "TrainConfig", "make_path", "make_model", "save_checkpoint", "load_checkpoint", "load_trained"]
 
 
@@ -51,7 +51,7 @@ def resolve_device(name: str) -> torch.device:
 # ----------------------------------------------------------------------------- the training pool and its batches
 
 def training_dataset(config: TrainConfig):
-    """The training data: for ``--lq/--gt``, the :class:`~rdbm_core.data.PairedFolder` of every pair (cropped by
+    """The training data: for ``--lq/--gt``, the :class:`~rdbm_core.data.datasets.PairedFolder` of every pair (cropped by
     :func:`folder_batch` at each draw); for the embedded default, the pool of ``config.pool`` fixed crops."""
     if config.lq is not None:
         return PairedFolder(config.lq, config.gt, crop=config.crop, seed=config.seed, pattern=config.pair_pattern,
@@ -109,7 +109,7 @@ def crop_generator(seed: int, step: int, rank: int) -> torch.Generator:
 def folder_batch(folder: PairedFolder, step: int, config: TrainConfig, rank: int, world: int) -> list[dict]:
     """The items of step ``step`` on this rank for folder data: the pairs of :func:`batch_indices` (a fresh
     permutation of all pairs every epoch, shared out over the ranks: every pair once per epoch), each a new random
-    window with a random horizontal flip (:meth:`~rdbm_core.data.PairedFolder.draw`) from
+    window with a random horizontal flip (:meth:`~rdbm_core.data.datasets.PairedFolder.draw`) from
     :func:`crop_generator` ``(seed, step, rank)``."""
     generator = crop_generator(config.seed, step, rank)
     return [folder.draw(i, generator) for i in batch_indices(len(folder), step, config.batch, config.seed, rank, world)]

@@ -1,14 +1,14 @@
 """Restoring images with a trained model and measuring the result.
 
 * :func:`restore` — ``x0_hat`` for a batch of degraded images (any sampler of
-  :mod:`rdbm_core.samplers`, or the one-pass regression baseline);
+  :mod:`rdbm_core.bridge.samplers`, or the one-pass regression baseline);
 * :func:`evaluate` — PSNR/SSIM over a dataset, overall and on degraded and
   intact pixels, for the input and for the restoration; JSON, CSV and a figure grid; on request the
-  perceptual distance ST-LPIPS (:mod:`rdbm_core.perceptual`), several draws per item with their spread and its
-  calibration (:mod:`rdbm_core.diversity`), and the set-level sliced Wasserstein distance and power spectrum
-  (:mod:`rdbm_core.distribution`);
+  perceptual distance ST-LPIPS (:mod:`rdbm_core.evidence.perceptual`), several draws per item with their spread and its
+  calibration (:mod:`rdbm_core.evidence.diversity`), and the set-level sliced Wasserstein distance and power spectrum
+  (:mod:`rdbm_core.evidence.distribution`);
 * :func:`item_rows` — one row per test item (:func:`item_columns`: task, method, seed, item and every
-  metric), the layout of the items CSVs that :mod:`rdbm_core.stats` compares.
+  metric), the layout of the items CSVs that :mod:`rdbm_core.evidence.stats` compares.
 """
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .degradations import degraded_mask
-from .distribution import sliced_wasserstein, spectrum_ratio
-from .diversity import check_draws, draw_generator, draw_keys, draw_metrics, nominal_coverage
-from .metrics import METRIC_KEYS, PERCEPTUAL_KEYS, aggregate, figure_grid, image_metrics, write_metrics
-from .samplers import SAMPLERS, Denoiser, check_sampler_options, sampler_options
-from .tiling import check_norm_options, check_tile_options, tiled
+from rdbm_core.data.degradations import degraded_mask
+from rdbm_core.evidence.distribution import sliced_wasserstein, spectrum_ratio
+from rdbm_core.evidence.diversity import check_draws, draw_generator, draw_keys, draw_metrics, nominal_coverage
+from rdbm_core.evidence.metrics import METRIC_KEYS, PERCEPTUAL_KEYS, aggregate, image_metrics
+from rdbm_core.evidence.figures import figure_grid
+from rdbm_core.data.files import write_metrics
+from rdbm_core.bridge.samplers import SAMPLERS, Denoiser, check_sampler_options, sampler_options
+from rdbm_core.restoration.tiling import check_norm_options, check_tile_options, tiled
 
 __all__ = ["restore", "evaluate", "check_restore_options", "sampler_kwargs", "network_evaluations", "item_rows",
            "item_columns", "ITEM_COLUMNS"]
@@ -39,7 +41,7 @@ def _metric_columns(perceptual: bool, draws: bool) -> tuple[str, ...]:
 def item_columns(perceptual: bool = False, draws: bool = False) -> tuple[str, ...]:
     """Columns of an items CSV: who made the restoration, which test item, and every metric of an
     :func:`evaluate` result made with ``perceptual`` (``lpips_st``) and ``draws`` (the keys of
-    :func:`rdbm_core.diversity.draw_keys`)."""
+    :func:`rdbm_core.evidence.diversity.draw_keys`)."""
     return (*_ITEM_KEYS, *_metric_columns(perceptual, draws))
 
 
@@ -56,20 +58,20 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
             tile_norm_tolerance: float | None = None) -> torch.Tensor:
     """Restore ``mu`` [B, 3, H, W] in [-1, 1]; ``path=None`` means the one-pass regression model.
 
-    ``options``: the sampler's own options (:func:`~rdbm_core.samplers.sampler_options`, e.g. ``{"order": 2,
+    ``options``: the sampler's own options (:func:`~rdbm_core.bridge.samplers.sampler_options`, e.g. ``{"order": 2,
     "corrector": True}`` for ``dbim``), each checked to apply to it; unset ones take the sampler's defaults.
     ``eta`` is one of them, also taken as a keyword (:func:`sampler_kwargs`).
 
-    ``parameterization`` (that of :class:`~rdbm_core.samplers.Denoiser`: ``"x0"`` or ``"noise"``): ``None`` takes
-    the one the model carries (``model.parameterization``, which :func:`rdbm_core.config.make_model` sets from
+    ``parameterization`` (that of :class:`~rdbm_core.bridge.samplers.Denoiser`: ``"x0"`` or ``"noise"``): ``None`` takes
+    the one the model carries (``model.parameterization``, which :func:`rdbm_core.networks.config.make_model` sets from
     the checkpoint's ``objective``), else ``"x0"``.  Every consumer of a checkpoint (``restore``, ``evaluate``,
     the evaluation during training, the demo, the comparison) samples through here.
 
     The network is evaluated tile by tile when the image does not fit in one tile
-    (:func:`rdbm_core.tiling.tiled`: ``tile=None`` chooses from the device's memory, ``0``
+    (:func:`rdbm_core.restoration.tiling.tiled`: ``tile=None`` chooses from the device's memory, ``0``
     never tiles; ``tile_norm``, ``tile_norm_passes``, ``tile_norm_refine`` and ``tile_norm_tolerance``: the tiles'
     GroupNorm statistics,
-    image-wide by default, see :class:`rdbm_core.tiling.TiledModel`); ``half`` runs it in
+    image-wide by default, see :class:`rdbm_core.restoration.tiling.TiledModel`); ``half`` runs it in
     float16 (CUDA only); ``progress`` shows a bar over tiles and steps when there is more
     than one tile.
     """
@@ -107,7 +109,7 @@ def restore(model, path, mu: torch.Tensor, steps: int = 10, sampler: str = "impl
 
 def sampler_kwargs(sampler: str, eta: float | None = None, options: dict | None = None) -> dict:
     """The keyword arguments of ``SAMPLERS[sampler]`` from ``options`` (each must apply to the sampler:
-    :func:`~rdbm_core.samplers.check_sampler_options`) and the keyword ``eta``, which callers pass to every
+    :func:`~rdbm_core.bridge.samplers.check_sampler_options`) and the keyword ``eta``, which callers pass to every
     sampler: ``None`` or ``0`` (deterministic) is accepted, and dropped, for a sampler without ``eta``."""
     kwargs = check_sampler_options(sampler, options)
     if eta is not None and (eta != 0.0 or "eta" in sampler_options(sampler)):
@@ -183,22 +185,22 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
     installed):
 
     * ``perceptual``: the ST-LPIPS distance ``lpips_st`` (lower is better) of the restoration and
-      ``input_lpips_st`` of the input (:func:`rdbm_core.perceptual.lpips_st`; without the ``perceptual`` extra,
-      :class:`~rdbm_core.perceptual.PerceptualUnavailable` before any work);
-    * ``draws=K`` (>= 2, a stochastic sampler: :func:`rdbm_core.diversity.check_draws`): each item is restored
+      ``input_lpips_st`` of the input (:func:`rdbm_core.evidence.perceptual.lpips_st`; without the ``perceptual`` extra,
+      :class:`~rdbm_core.evidence.perceptual.PerceptualUnavailable` before any work);
+    * ``draws=K`` (>= 2, a stochastic sampler: :func:`rdbm_core.evidence.diversity.check_draws`): each item is restored
       ``K`` times, draw ``k`` of item ``i`` with its own generator seeded from ``(seed, i, k)``
-      (:func:`~rdbm_core.diversity.draw_generator`); the restoration whose metrics fill the ordinary keys (and
-      the figure) is draw 0, and each row gains :func:`~rdbm_core.diversity.draw_metrics` (the draws' PSNR and
+      (:func:`~rdbm_core.evidence.diversity.draw_generator`); the restoration whose metrics fill the ordinary keys (and
+      the figure) is draw 0, and each row gains :func:`~rdbm_core.evidence.diversity.draw_metrics` (the draws' PSNR and
       that of their mean, their spread and its calibration); the summary gains ``draws`` and
-      ``coverage_2sd_nominal`` (:func:`~rdbm_core.diversity.nominal_coverage`).  Without ``draws`` one generator
+      ``coverage_2sd_nominal`` (:func:`~rdbm_core.evidence.diversity.nominal_coverage`).  Without ``draws`` one generator
       seeded with ``seed`` serves the items in turn;
-    * ``distribution``: the summary gains the set-level comparisons of :mod:`rdbm_core.distribution` (items of
+    * ``distribution``: the summary gains the set-level comparisons of :mod:`rdbm_core.evidence.distribution` (items of
       one size): ``swd`` with its bootstrap interval over the photographs ``swd_low``, ``swd_high`` (item names
       ``photo@top,left``), ``input_swd`` likewise for the inputs, and ``spectrum_db`` / ``input_spectrum_db``
       per frequency band (``spectrum_edges``, cycles per pixel).
     """
     if perceptual:
-        from .perceptual import weights_path
+        from rdbm_core.evidence.perceptual import weights_path
         weights_path()  # PerceptualUnavailable now, not after the restorations
     if draws is not None:
         check_draws(draws, path, sampler, None if path is None else sampler_kwargs(sampler, eta, options))
@@ -221,7 +223,7 @@ def evaluate(model, path, dataset, steps: int = 10, out_dir: str | Path | None =
         row.update(image_metrics(out, x0, mask))
         row.update({f"input_{k}": v for k, v in image_metrics(mu, x0, mask).items()})
         if perceptual:
-            from .perceptual import lpips_st
+            from rdbm_core.evidence.perceptual import lpips_st
             row["lpips_st"], row["input_lpips_st"] = lpips_st(torch.stack([out, mu]), x0).tolist()
         if draws is not None:
             row.update(draw_metrics(torch.stack(outs), x0, perceptual=perceptual))
@@ -253,7 +255,7 @@ def item_rows(result: dict, task: str, method: str, seed: int, inputs: bool = Fa
     """One row per test item of an :func:`evaluate` result, with the keys of :func:`item_columns` for the
     options the result was made with (``lpips_st`` and the draw metrics when its rows have them).
 
-    ``item`` is the item's index in the dataset (the pairing key of :mod:`rdbm_core.stats`), ``image``
+    ``item`` is the item's index in the dataset (the pairing key of :mod:`rdbm_core.evidence.stats`), ``image``
     its name.  ``inputs=True`` takes the metrics of the degraded input instead of the restoration
     (written with ``method="input"`` they compare like any method; an input has no draws: ``nan`` there).
     Metric values are rounded to 6 decimals.

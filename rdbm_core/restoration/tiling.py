@@ -7,7 +7,7 @@ predictions back into one whole-image prediction with a smooth window (a
 raised-cosine ramp over each overlap, normalised by the summed weights).  Every
 step therefore sees one consistent image, so no seam can drift between steps,
 and the wrapper has the network's own interface ``model(x_t, mu, t)``: every
-sampler of :mod:`rdbm_core.samplers` works with it unchanged.
+sampler of :mod:`rdbm_core.bridge.samplers` works with it unchanged.
 
 GroupNorm: a U-Net normalises its features with statistics over the whole
 feature map, so a tile normalised with its own statistics computes something

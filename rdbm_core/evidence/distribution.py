@@ -21,7 +21,7 @@ distance between the two sets projected on the direction; ``swd`` is the mean ov
 ``1e-3`` as Karras et al. report it.  0 for identical sets; symmetric.
 
 The bootstrap takes the photographs with replacement (an item named ``photo@top,left``, as those of
-:class:`rdbm_core.data.HeldOutBenchmark`, belongs to ``photo``; an item without ``@`` is its own photograph),
+:class:`rdbm_core.data.datasets.HeldOutBenchmark`, belongs to ``photo``; an item without ``@`` is its own photograph),
 each drawn photograph bringing all its items in both sets, and recomputes the distance with the standardisation
 and directions of the full sets; ``low`` and ``high`` are the percentiles of the draws.  The resampled sets
 enter as weighted empirical distributions: ``W1 = integral |F_a - F_b|`` over the merged sorted projections,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from .path import ResidualPath
+from rdbm_core.bridge.path import ResidualPath
 
 __all__ = ["bridge_loss"]
 

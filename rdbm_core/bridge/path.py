@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from .schedules import ContinuousSchedule, DiscreteSchedule
+from rdbm_core.bridge.schedules import ContinuousSchedule, DiscreteSchedule
 
 __all__ = ["ResidualPath", "check_pair", "append_dims"]
 
@@ -75,7 +75,7 @@ def _sinh_ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
 class ResidualPath:
     """One member of the residual bridge family.
 
-    schedule: the clock (:mod:`rdbm_core.schedules`).
+    schedule: the clock (:mod:`rdbm_core.bridge.schedules`).
     lam:      stationary noise variance (``g_t^2 = 2 lam theta_t s(pi)^2``).
     noise:    ``"modulated"`` (``s(pi) = pi``, RDBM) or ``"global"`` (``s = 1``).
     kind:     ``"ou"`` (sinh) or ``"brownian"`` (the ``theta -> 0`` limit, ``S(x) = x``).

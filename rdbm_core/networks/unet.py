@@ -52,7 +52,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .path import ResidualPath, append_dims
+from rdbm_core.bridge.path import ResidualPath, append_dims
 
 # Architecture presets; parameter counts for channels=3 (checked in tests/pipeline/test_unet.py); their training
 # throughput is measured by benchmarks/train_throughput.py:
@@ -158,7 +158,7 @@ class SelfAttention(nn.Module):
     """Multi-head self-attention over all pixels of a feature map, residual.
 
     Every output pixel depends on the whole feature map (``global_context = True``), so a network that has this
-    layer cannot be evaluated tile by tile (:func:`rdbm_core.tiling.tiled` refuses it)."""
+    layer cannot be evaluated tile by tile (:func:`rdbm_core.restoration.tiling.tiled` refuses it)."""
 
     global_context = True
 
@@ -352,7 +352,7 @@ class Preconditioned(nn.Module):
     * ``skip_mu`` (x0 target): ``x0_hat = mu + net(...)``, the network predicts the residual
       ``pi``; with the U-Net's zero-initialised last layer the untrained model returns ``mu``;
     * ``parameterization``: what the output is (``"x0"`` or ``"noise"``, the training objective);
-      :func:`rdbm_core.evaluation.restore` passes it to the samplers.
+      :func:`rdbm_core.restoration.evaluation.restore` passes it to the samplers.
     """
 
     def __init__(self, net: nn.Module, path: ResidualPath, skip_mu: bool = True, parameterization: str = "x0"):

@@ -33,7 +33,7 @@ from typing import Callable
 
 import torch
 
-from .path import ResidualPath, append_dims
+from rdbm_core.bridge.path import ResidualPath, append_dims
 
 __all__ = ["Denoiser", "as_denoiser", "Trajectory", "implicit_step", "half_log_snr", "exponential_step",
            "sample_implicit", "sample_euler_maruyama", "sample_euler", "sample_heun", "sample_dbim", "sample_exact_sde",

@@ -1,7 +1,7 @@
 """Checkpoints: write atomically, read without executing code, and rebuild the trained model.
 
 A checkpoint holds ``model``, ``ema``, ``optimizer``, ``config``, ``step``, ``losses`` and the torch RNG
-state (``rng``), with ``format = "rdbm-checkpoint-1"``. It is written atomically (:func:`rdbm_core.io.atomic_write`:
+state (``rng``), with ``format = "rdbm-checkpoint-1"``. It is written atomically (:func:`rdbm_core.data.files.atomic_write`:
 a temporary file in the same folder, then ``os.replace``) and read with ``torch.load(weights_only=True)``:
 a checkpoint from elsewhere executes no code. A missing, empty, corrupt or foreign file is one clear error.
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from .config import TrainConfig, make_model, make_path
-from .io import atomic_write
+from rdbm_core.networks.config import TrainConfig, make_model, make_path
+from rdbm_core.data.files import atomic_write
 
 __all__ = ["CHECKPOINT_KEYS", "WEIGHTS_FORMAT", "save_checkpoint", "load_checkpoint", "export_weights",
            "load_weights", "load_trained"]

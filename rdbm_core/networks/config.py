@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from . import bridges
-from .degradations import TASKS
-from .path import NOISE_FACTORS, ResidualPath
-from .unet import NORMS, PRESETS, Preconditioned, Regression, build_unet
+from rdbm_core.bridge import bridges
+from rdbm_core.data.degradations import TASKS
+from rdbm_core.bridge.path import NOISE_FACTORS, ResidualPath
+from rdbm_core.networks.unet import NORMS, PRESETS, Preconditioned, Regression, build_unet
 
 __all__ = ["TrainConfig", "TRAINABLE", "OBJECTIVES", "SMOKE", "make_path", "make_model"]
 
@@ -83,7 +83,7 @@ class TrainConfig:
         if self.pair_pattern is not None:
             if self.lq is None:
                 raise ValueError("--pair-pattern maps --lq file names to --gt ones: give --lq and --gt too")
-            from .data import parse_pair_pattern  # here: the data module (scikit-image) only when folders are used
+            from rdbm_core.data.datasets import parse_pair_pattern  # here: the data module (scikit-image) only when folders are used
             parse_pair_pattern(self.pair_pattern)
         if not self.cache_gb >= 0:
             raise ValueError(f"cache_gb must be >= 0, got {self.cache_gb}")

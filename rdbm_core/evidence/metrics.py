@@ -30,50 +30,39 @@ that the unmasked SSIM is scikit-image's mean, which leaves out a border of half
 the window (3 pixels for the 7x7 window of ``ssim``, 5 for the 11x11 Gaussian
 window of ``ssim_y``), while the masked mean includes every masked pixel, so an
 all-True mask gives a value slightly different from the unmasked one.
-
-Public names: ``psnr``, ``ssim``, ``psnr_y``, ``ssim_y``, ``luminance``, ``image_metrics``, ``aggregate``,
-``write_metrics``, ``figure_grid``, ``METRIC_KEYS``, the other metric keys (``PERCEPTUAL_KEYS``, ``DRAW_KEYS``)
-and their directions (``LOWER_IS_BETTER``, ``UNRANKED``, ``better``),
-``figure_methods`` (one input restored by several methods, with error maps and zooms),
-``read_rows``, ``append_rows`` (CSV files of result rows, appended and flushed row by row),
-``to_unit_hwc`` (the [0, 1] HWC array every metric reads) and ``SSIM_Y_SETTINGS`` (the luminance SSIM's window).
 """
-
 from __future__ import annotations
 
-import csv
-import os
-import io
 from collections.abc import Sequence
 from numbers import Real
-from pathlib import Path
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 from skimage.color import rgb2ycbcr
 from skimage.metrics import structural_similarity
 
-from .io import atomic_write, dumps_json
-
 METRIC_KEYS = ("psnr", "ssim", "psnr_degraded", "ssim_degraded", "psnr_intact", "ssim_intact",
                "psnr_y", "ssim_y", "psnr_y_degraded", "ssim_y_degraded", "psnr_y_intact", "ssim_y_intact")
-#: The learned perceptual distance (:mod:`rdbm_core.perceptual`), in an evaluation's rows when asked for.
+
+#: The learned perceptual distance (:mod:`rdbm_core.evidence.perceptual`), in an evaluation's rows when asked for.
 PERCEPTUAL_KEYS = ("lpips_st",)
-#: The metrics of an evaluation with several draws per item (:func:`rdbm_core.diversity.draw_metrics`); the
+
+#: The metrics of an evaluation with several draws per item (:func:`rdbm_core.evidence.diversity.draw_metrics`); the
 #: ``lpips_st`` ones only with the perceptual distance.
 DRAW_KEYS = ("psnr_draws", "psnr_mean_of_draws", "lpips_st_draws", "lpips_st_mean_of_draws", "spread",
              "coverage_2sd", "spread_error_corr")
+
 #: Metrics for which lower is better (distances: ST-LPIPS, the sliced Wasserstein distance of
-#: :mod:`rdbm_core.distribution`); a comparison must flip its sign or its verdict for them.
+#: :mod:`rdbm_core.evidence.distribution`); a comparison must flip its sign or its verdict for them.
 LOWER_IS_BETTER = frozenset({"lpips_st", "lpips_st_draws", "lpips_st_mean_of_draws", "swd"})
+
 #: Diagnostics that rank no method: ``spread`` (no better direction) and ``coverage_2sd`` (best at its nominal
-#: value, :func:`rdbm_core.diversity.nominal_coverage`).  Every other metric is higher-is-better.
+#: value, :func:`rdbm_core.evidence.diversity.nominal_coverage`).  Every other metric is higher-is-better.
 UNRANKED = frozenset({"spread", "coverage_2sd"})
 
 #: SSIM settings of the RGB metric (scikit-image's default 7x7 uniform window).
 _SSIM_RGB = {"channel_axis": -1, "data_range": 1.0}
+
 #: SSIM settings of the luminance metric (Wang et al. 2004, as BasicSR computes it).
 SSIM_Y_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "data_range": 255.0}
 
@@ -212,7 +201,7 @@ def ssim_y(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None =
 def image_metrics(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
     """All metrics of one image: whole image, degraded pixels (``mask``) and intact pixels (``~mask``),
     on RGB and on the luminance Y.  ``mask`` is ``degradations.degraded_mask(x0, mu)``, the project's one
-    definition of degraded pixels (:func:`rdbm_core.evaluation.evaluate` computes it so).
+    definition of degraded pixels (:func:`rdbm_core.restoration.evaluation.evaluate` computes it so).
 
     Returns a dict with the keys of ``METRIC_KEYS`` (``psnr, ssim, psnr_degraded, ..., psnr_y,
     ssim_y, psnr_y_degraded, ...``); a region with no pixels gives ``nan`` for its values.  Each value
@@ -266,180 +255,3 @@ def aggregate(rows: Sequence[dict], psnr_cap: float = 100.0) -> dict:
         summary[k] = float(vals.mean()) if vals.size else float("nan")
     summary["count"] = len(rows)
     return summary
-
-
-def _plain(v):
-    """numpy scalars and 0-d tensors -> Python numbers, for JSON/CSV."""
-    if isinstance(v, (np.generic, torch.Tensor)):
-        return v.item()
-    return v
-
-
-def write_metrics(rows: Sequence[dict], summary: dict, json_path, csv_path) -> None:
-    """Write the per-image metrics and their summary to a JSON file and a CSV file.
-
-    JSON: ``{"summary": summary, "images": rows}``, strict (:func:`rdbm_core.io.dumps_json`):
-    ``nan``/``inf`` (an undefined metric, e.g. intact pixels of an image without any)
-    are written as ``null``.
-    CSV: a first column ``row`` (the image index), then the union of the row
-    keys in first-seen order, one line per image, and a final line with
-    ``row = "mean"`` holding the summary values of those columns. Both files
-    are written atomically; parent folders are created.
-    """
-    rows = [{k: _plain(v) for k, v in r.items()} for r in rows]
-    summary = {k: _plain(v) for k, v in summary.items()}
-    text = dumps_json({"summary": summary, "images": rows}, indent=2) + "\n"
-    atomic_write(Path(json_path), text.encode("utf-8"))
-
-    columns: list[str] = []
-    for r in rows:
-        columns += [k for k in r if k not in columns]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["row", *columns], restval="", lineterminator="\n")
-    writer.writeheader()
-    for i, r in enumerate(rows):
-        writer.writerow({"row": i, **r})
-    writer.writerow({"row": "mean", **{k: summary[k] for k in columns if k in summary}})
-    atomic_write(Path(csv_path), buf.getvalue().encode("utf-8"))
-
-
-def read_rows(csv_path: str | os.PathLike) -> list[dict]:
-    """Rows of a results CSV as dicts of strings (empty if the file does not exist)."""
-    csv_path = Path(csv_path)
-    if not csv_path.exists():
-        return []
-    with open(csv_path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def append_rows(csv_path: str | os.PathLike, rows: Sequence[dict], columns: Sequence[str]) -> None:
-    """Append rows (the ``columns`` of each) to a CSV, with a header if the file is new; flushed at once
-    so a killed run keeps them.  An existing file must have exactly these columns (else ``ValueError``:
-    nothing is written)."""
-    csv_path = Path(csv_path)
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
-    new = not csv_path.exists() or csv_path.stat().st_size == 0
-    if not new:
-        with open(csv_path, newline="") as f:
-            header = next(csv.reader(f), [])
-        if header != list(columns):
-            raise ValueError(f"{csv_path} has the columns {', '.join(header)}; cannot append rows with "
-                             f"the columns {', '.join(columns)} (use another file)")
-    with open(csv_path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(columns), lineterminator="\n")
-        if new:
-            writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _plain(row[k]) for k in columns})
-        f.flush()
-
-
-def _display(img: torch.Tensor) -> np.ndarray:
-    """[C, H, W] in [-1, 1] -> [H, W, C] (or [H, W] for one channel) in [0, 1] for imshow."""
-    x = to_unit_hwc(img, "image")
-    return x[..., 0] if x.shape[-1] == 1 else x
-
-
-def figure_grid(inputs, restored, targets, path, titles: Sequence[str] | None = None, max_rows: int = 6) -> Path:
-    """Save a PNG comparison grid and return its path.
-
-    ``inputs``, ``restored``, ``targets``: [B, C, H, W] tensors (or sequences
-    of [C, H, W]) in [-1, 1], C = 1 or 3. One row per image (the first
-    ``max_rows``), columns: input | restored | target | error, where error is
-    ``|restored - target|`` in [0, 1] units averaged over channels, shown as a
-    heat map with its colour bar. The input and restored titles carry their
-    PSNR against the target; ``titles[i]``, when given, labels row ``i``.
-    Uses matplotlib's Agg canvas directly (no display, no pyplot state).
-    """
-    n = min(len(inputs), len(restored), len(targets), max_rows)
-    if n < 1:
-        raise ValueError("figure_grid needs at least one image")
-    fig = Figure(figsize=(4 * 3.0, n * 3.0), layout="constrained")
-    axes = fig.subplots(n, 4, squeeze=False)
-    for i in range(n):
-        x, y, z = inputs[i], restored[i], targets[i]
-        err = ((y - z).abs() / 2).mean(dim=0).detach().cpu().numpy()  # [H, W], [0, 1] units
-        panels = [
-            (x, f"input  {psnr(x, z):.2f} dB"),
-            (y, f"restored  {psnr(y, z):.2f} dB"),
-            (z, "target"),
-        ]
-        for ax, (img, title) in zip(axes[i], panels):
-            ax.imshow(_display(img), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_title(title, fontsize=9)
-        im = axes[i, 3].imshow(err, cmap="inferno", vmin=0, interpolation="nearest")
-        axes[i, 3].set_title("|restored - target|", fontsize=9)
-        fig.colorbar(im, ax=axes[i, 3], fraction=0.046)
-        if titles is not None and i < len(titles):
-            axes[i, 0].set_ylabel(titles[i], fontsize=9)
-        for ax in axes[i]:
-            ax.set_xticks([])
-            ax.set_yticks([])
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    path = Path(path)
-    atomic_write(path, buf.getvalue())
-    return path
-
-
-def _zoom_windows(mask: torch.Tensor, size: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Top-left corners of the ``size x size`` windows with the most and the fewest degraded pixels."""
-    stride = max(1, size // 4)
-    m = mask.reshape(1, 1, *mask.shape[-2:]).float()
-    frac = torch.nn.functional.avg_pool2d(m, size, stride=stride)[0, 0]  # [rows, cols]
-    most, least = int(frac.argmax()), int(frac.argmin())
-    cols = frac.shape[1]
-    return (most // cols * stride, most % cols * stride), (least // cols * stride, least % cols * stride)
-
-
-def figure_methods(mu: torch.Tensor, restorations: dict, target: torch.Tensor, mask: torch.Tensor, path,
-                   zoom: int | None = None, title: str = "", dpi: int = 70) -> Path:
-    """Save a PNG of one degraded input restored by several methods and return its path.
-
-    ``mu``, ``target``: [3, H, W] in [-1, 1]; ``restorations``: method name -> [3, H, W]; ``mask``: bool
-    [1, H, W] (True = degraded). Columns: the input, each method, the target. Rows: the images (titles: PSNR
-    against the target); the error ``|image - target|`` in [0, 1] units averaged over channels, on one colour
-    scale for every column (the target column shows the mask); a zoom on the ``zoom x zoom`` window with the
-    most degraded pixels and one on the window with the fewest (default side: a quarter of the short side),
-    with the PSNR of each method in that window. ``dpi`` sets the resolution of the PNG.
-    """
-    if not restorations:
-        raise ValueError("figure_methods needs at least one restoration")
-    h, w = target.shape[-2:]
-    zoom = zoom or max(8, min(h, w) // 4)
-    (dt, dl), (it, il) = _zoom_windows(mask, zoom)
-    columns = [("input", mu), *restorations.items(), ("target", target)]
-    errors = {name: ((img - target).abs() / 2).mean(0).detach().cpu().numpy() for name, img in columns[:-1]}
-    vmax = max(float(np.percentile(e, 99.5)) for e in errors.values()) or 1.0
-    fig = Figure(figsize=(2.1 * len(columns), 2.1 * 4 * h / w + 0.6), layout="constrained")
-    axes = fig.subplots(4, len(columns), squeeze=False)
-    for j, (name, img) in enumerate(columns):
-        axes[0, j].imshow(_display(img), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        axes[0, j].set_title(name if name == "target" else f"{name}\n{psnr(img, target):.2f} dB", fontsize=8)
-        if name == "target":
-            axes[1, j].imshow(mask.reshape(h, w).cpu().numpy(), cmap="gray", interpolation="nearest")
-            axes[1, j].set_title("degraded pixels", fontsize=8)
-        else:
-            im = axes[1, j].imshow(errors[name], cmap="inferno", vmin=0, vmax=vmax, interpolation="nearest")
-        for row, (top, left), label in ((2, (dt, dl), "most degraded"), (3, (it, il), "least degraded")):
-            window = (slice(None), slice(top, top + zoom), slice(left, left + zoom))
-            axes[row, j].imshow(_display(img[window]), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            if name != "target":
-                axes[row, j].set_title(f"{label}: {psnr(img[window], target[window]):.2f} dB", fontsize=7)
-            for r in (0, 1):
-                axes[r, j].add_patch(Rectangle((left - 0.5, top - 0.5), zoom, zoom, fill=False,
-                                               color="cyan" if label == "most degraded" else "lime", lw=0.8))
-    fig.colorbar(im, ax=axes[1, -2], fraction=0.046, label="|error|")
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    axes[2, 0].set_ylabel("zoom: most degraded", fontsize=8)
-    axes[3, 0].set_ylabel("zoom: least degraded", fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    path = Path(path)
-    atomic_write(path, buf.getvalue())
-    return path

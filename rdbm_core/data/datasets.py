@@ -1,21 +1,13 @@
-"""Image I/O and datasets of (clean, degraded) pairs.
+"""Datasets of (clean, degraded) pairs.
 
-Contents
-
-* :func:`load_image` / :func:`save_image` -- read any png/jpg/jpeg/bmp/tif/tiff file as a
-  float ``[3, H, W]`` tensor in ``[-1, 1]``; write such a tensor as an 8-bit RGB PNG.
-* :func:`image_to_tensor` / :func:`tensor_to_image` -- convert between ``uint8 HxWx3``
-  arrays and ``[3, H, W]`` tensors in ``[-1, 1]``.
-* :func:`embedded_images` / :func:`embedded_image_names` -- the real photographs that ship with scikit-image (plus
-  scikit-learn's two sample photos when scikit-learn is installed), split by image into
-  the fixed lists :data:`TRAIN_IMAGES` and :data:`TEST_IMAGES`.
-* :class:`SyntheticPairs` -- crops of the embedded photos degraded on the fly with
-  :func:`rdbm_core.degradations.degrade`; every item is a function of ``(seed, index)``.
+* :class:`SyntheticPairs` -- crops of the embedded photos (:mod:`rdbm_core.data.embedded`) degraded on the fly
+  with :func:`rdbm_core.data.degradations.degrade`; every item is a function of ``(seed, index)``.
 * :class:`HeldOutBenchmark` -- the fixed evaluation set of a task: non-overlapping windows of the
   held-out photographs of a benchmark version (:data:`BENCHMARK_PHOTOS`; version 1: the
-  :data:`TEST_IMAGES`, version 2: twelve colour photographs, nine of them shipped in :data:`PHOTOS_DIR`),
-  or the whole photographs, degraded with the fixed :data:`BENCHMARK_SEED`; the same items for every method,
-  training seed and sampler.  :func:`benchmark_images` gives a version's photographs.
+  :data:`~rdbm_core.data.embedded.TEST_IMAGES`, version 2: twelve colour photographs, nine of them shipped in
+  :data:`~rdbm_core.data.embedded.PHOTOS_DIR`), or the whole photographs, degraded with the fixed
+  :data:`BENCHMARK_SEED`; the same items for every method, training seed and sampler.  :func:`benchmark_images`
+  gives a version's photographs.
 * :class:`PairedFolder` -- a real paired dataset stored as two folders (degraded LQ and
   ground-truth GT) whose files are matched by name stem (LOL, Snow100K, GoPro layouts) or by a
   pair pattern (:func:`parse_pair_pattern`: ``"rain-{id}:norain-{id}"`` for Rain100L/H); every
@@ -25,295 +17,23 @@ Items are dicts ``{"x0": clean [3,H,W], "mu": degraded [3,H,W], "mask": bool [1,
 ``mask = degradations.degraded_mask(x0, mu)`` (True = degraded, False = intact)
 (:class:`PairedFolder` adds ``"name"``), all tensors in ``[-1, 1]``.
 """
-
 from __future__ import annotations
 
-import functools
 import inspect
 import os
-import warnings
 from pathlib import Path
-from typing import Callable
 
-import imageio.v3 as iio
 import numpy as np
 import torch
 import torch.nn.functional as F
-from skimage import data as skdata
 
-from rdbm_core.degradations import TASKS, degraded_mask, degrade
+from rdbm_core.data.degradations import TASKS, degraded_mask, degrade
+from rdbm_core.data.embedded import PACKAGED_PHOTOS, TEST_IMAGES, check_split, embedded_tensors, photo, photo_tensor
+from rdbm_core.data.images import SUPPORTED_EXTENSIONS, image_props, image_to_tensor, read_array
 
-__all__ = [
-    "SUPPORTED_EXTENSIONS",
-    "TRAIN_IMAGES",
-    "TEST_IMAGES",
-    "load_image",
-    "save_image",
-    "image_size",
-    "image_to_tensor",
-    "tensor_to_image",
-    "embedded_images",
-    "embedded_image_names",
-    "SyntheticPairs",
-    "PHOTOS_DIR",
-    "BENCHMARK_SEED",
-    "BENCHMARK_ITEMS",
-    "BENCHMARK_CROP",
-    "BENCHMARK_PHOTOS",
-    "BENCHMARK_WINDOWS",
-    "BENCHMARK_VERSION",
-    "GREYSCALE_PHOTOS",
-    "benchmark_images",
-    "HeldOutBenchmark",
-    "PAIR_ID",
-    "parse_pair_pattern",
-    "PairedFolder",
-]
-
-SUPPORTED_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-
-# Fixed split of the embedded photographs, by image.  Greyscale ones are replicated to RGB.
-# "motorcycle" is the left view of skimage's stereo pair (the right view is left out: it is
-# nearly the same picture).  "sklearn_china" and "sklearn_flower" are used only when
-# scikit-learn is installed and always go to the training split, so the test set never
-# depends on optional packages.  Left out on purpose: synthetic pictures (logo,
-# colorwheel, ...), the already motion-blurred "clock", text pages, "cat" (= "chelsea"),
-# "retina" (mostly black surround) and images that need a download (pooch).
-# The four test photographs (a cat, a coffee cup, a rocket on its launch pad, a man with a
-# camera: three colour, one greyscale) are never used for training, nor are the photographs of
-# PHOTOS_DIR (the held-out benchmark's version 2).
-TRAIN_IMAGES = (
-    "astronaut",
-    "motorcycle",
-    "hubble_deep_field",
-    "immunohistochemistry",
-    "brick",
-    "grass",
-    "gravel",
-    "moon",
-    "coins",
-    "sklearn_china",
-    "sklearn_flower",
-)
-TEST_IMAGES = ("chelsea", "coffee", "rocket", "camera")
-
-_OPTIONAL_IMAGES = {"sklearn_china", "sklearn_flower"}
-
-#: Folder of the photographs this package ships (``<name>.jpg``; ``SOURCES.md`` there gives the origin,
-#: author, licence and changes of each); they are held-out photographs of the benchmark, never trained on.
-PHOTOS_DIR = Path(__file__).with_name("photos")
-_PACKAGED_PHOTOS = (
-    "grace_hopper",
-    "fig_bowl",
-    "mountain_path",
-    "dogs_window",
-    "paintbrushes",
-    "forest_stream",
-    "living_room",
-    "dandelions",
-    "autumn_hills",
-)
-
-
-# ------------------------------------------------------------------------- conversions
-
-
-def image_to_tensor(image: np.ndarray) -> torch.Tensor:
-    """Convert an ``HxW`` or ``HxWxC`` array (C = 1, 2, 3 or 4) to a ``[3, H, W]`` tensor in ``[-1, 1]``.
-
-    ``uint8`` is scaled by 255, 16-bit and wider integers by 65535, bool by 1, floats are
-    taken as ``[0, 1]`` intensities and clipped.  Greyscale (with or without alpha) is
-    replicated to RGB; an alpha channel is dropped.
-    """
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] in (1, 2):
-        arr = arr[..., 0]
-    if arr.ndim == 2:
-        arr = np.stack([arr] * 3, axis=-1)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise ValueError(f"expected an HxW or HxWxC image with C in 1..4, got shape {arr.shape}")
-    arr = arr[..., :3]
-    if arr.dtype == np.bool_:
-        unit = arr.astype(np.float32)
-    elif arr.dtype == np.uint8:
-        unit = arr.astype(np.float32) / 255.0
-    elif np.issubdtype(arr.dtype, np.integer):
-        unit = arr.astype(np.float32) / 65535.0
-    elif np.issubdtype(arr.dtype, np.floating):
-        unit = arr.astype(np.float32)
-    else:
-        raise ValueError(f"unsupported image dtype {arr.dtype}")
-    unit = np.clip(np.nan_to_num(unit), 0.0, 1.0)
-    return torch.from_numpy(np.ascontiguousarray(unit.transpose(2, 0, 1))) * 2.0 - 1.0
-
-
-def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
-    """Convert a ``[3, H, W]`` (or ``[1, H, W]``) tensor in ``[-1, 1]`` to a ``uint8 HxWx3`` array (clamped)."""
-    if not isinstance(tensor, torch.Tensor):
-        raise TypeError(f"expected a torch.Tensor, got {type(tensor).__name__}")
-    if tensor.dim() != 3 or tensor.shape[0] not in (1, 3):
-        raise ValueError(f"expected a [3, H, W] or [1, H, W] tensor, got shape {tuple(tensor.shape)}")
-    t = tensor.detach().to("cpu", torch.float32)
-    if torch.isnan(t).any():
-        raise ValueError("tensor contains NaN values")
-    t = t.expand(3, *t.shape[1:])
-    return ((t.clamp(-1.0, 1.0) + 1.0) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
-
-
-# ---------------------------------------------------------------------------- file I/O
-
-
-def _check_file(path: Path) -> None:
-    """Raise a clear error if ``path`` is missing, a folder or a zero-byte file."""
-    if not path.exists():
-        raise FileNotFoundError(f"image file not found: {path}")
-    if path.is_dir():
-        raise IsADirectoryError(f"expected an image file, got a folder: {path}")
-    if path.stat().st_size == 0:
-        raise ValueError(f"empty (zero-byte) image file: {path}")
-
-
-def image_size(path: str | os.PathLike) -> tuple[int, int]:
-    """``(H, W)`` of an image file read from its header only; raise ``ValueError`` if unreadable."""
-    path = Path(path)
-    _check_file(path)
-    try:
-        shape = iio.improps(path, plugin="pillow", index=0).shape
-    except Exception as err:  # imageio/Pillow raise many exception types for bad files
-        raise ValueError(f"cannot read image file {path}: {err}") from err
-    return int(shape[0]), int(shape[1])
-
-
-def load_image(path: str | os.PathLike) -> torch.Tensor:
-    """Read an image file as a float ``[3, H, W]`` tensor in ``[-1, 1]``.
-
-    Greyscale and RGBA images become RGB; 16-bit images are scaled by 65535; only the
-    first frame of a multi-frame file is read.  Raises ``FileNotFoundError`` for a
-    missing file and ``ValueError`` (naming the file) for an empty or unreadable one.
-    """
-    path = Path(path)
-    _check_file(path)
-    try:
-        array = iio.imread(path, plugin="pillow", index=0)
-    except Exception as err:  # imageio/Pillow raise many exception types for bad files
-        raise ValueError(f"cannot read image file {path}: {err}") from err
-    try:
-        return image_to_tensor(array)
-    except ValueError as err:
-        raise ValueError(f"cannot use image file {path}: {err}") from err
-
-
-def save_image(tensor: torch.Tensor, path: str | os.PathLike) -> None:
-    """Write a ``[3, H, W]`` (or ``[1, H, W]``) tensor in ``[-1, 1]`` as an 8-bit RGB PNG.
-
-    Values are clamped to ``[-1, 1]`` and rounded; missing parent folders are created.
-    The file name must end in ``.png``.
-    """
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"save_image writes PNG files; the name must end in .png, got {path}")
-    image = tensor_to_image(tensor)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        iio.imwrite(path, image, plugin="pillow", extension=".png")
-    except Exception as err:  # imageio/Pillow raise many exception types on write errors
-        raise OSError(f"cannot write image file {path}: {err}") from err
-
-
-# --------------------------------------------------------------------- embedded images
-
-
-def _embedded_loaders() -> dict[str, Callable[[], np.ndarray]]:
-    """Name -> zero-argument loader of every image in the two splits and in the benchmark versions."""
-
-    def sklearn_image(file_name: str) -> Callable[[], np.ndarray]:
-        def load() -> np.ndarray:
-            from sklearn.datasets import load_sample_image
-
-            return load_sample_image(file_name)
-
-        return load
-
-    return {
-        "astronaut": skdata.astronaut,
-        "rocket": skdata.rocket,
-        "motorcycle": lambda: skdata.stereo_motorcycle()[0],
-        "hubble_deep_field": skdata.hubble_deep_field,
-        "immunohistochemistry": skdata.immunohistochemistry,
-        "camera": skdata.camera,
-        "brick": skdata.brick,
-        "grass": skdata.grass,
-        "gravel": skdata.gravel,
-        "moon": skdata.moon,
-        "coins": skdata.coins,
-        "chelsea": skdata.chelsea,
-        "coffee": skdata.coffee,
-        "sklearn_china": sklearn_image("china.jpg"),
-        "sklearn_flower": sklearn_image("flower.jpg"),
-        **{name: functools.partial(_read_array, PHOTOS_DIR / f"{name}.jpg") for name in _PACKAGED_PHOTOS},
-    }
-
-
-@functools.lru_cache(maxsize=None)
-def _photo(name: str) -> np.ndarray:
-    """Cached read-only ``uint8 HxWx3`` RGB array of the embedded image ``name`` (greyscale replicated)."""
-    rgb = tensor_to_image(image_to_tensor(_embedded_loaders()[name]()))
-    rgb.setflags(write=False)
-    return rgb
-
-
-@functools.lru_cache(maxsize=None)
-def _photo_tensor(name: str) -> torch.Tensor:
-    """Cached ``uint8 [3, H, W]`` tensor of the embedded image ``name`` (shared: never modify it in place)."""
-    return torch.from_numpy(_photo(name).copy()).permute(2, 0, 1)
-
-
-@functools.lru_cache(maxsize=None)
-def _embedded(split: str) -> tuple[tuple[str, np.ndarray], ...]:
-    """Cached ``(name, uint8 HxWx3 array)`` pairs of one split, arrays read-only."""
-    names = TRAIN_IMAGES if split == "train" else TEST_IMAGES
-    images = []
-    for name in names:
-        try:
-            images.append((name, _photo(name)))
-        except Exception as err:  # scikit-learn absent, or a data file missing from this install
-            if not (name in _OPTIONAL_IMAGES and isinstance(err, ImportError)):
-                warnings.warn(f"embedded image {name!r} could not be loaded and is skipped: {err}", stacklevel=3)
-    if not images:
-        raise RuntimeError(f"none of the embedded {split} images could be loaded")
-    return tuple(images)
-
-
-@functools.lru_cache(maxsize=None)
-def _embedded_tensors(split: str) -> tuple[torch.Tensor, ...]:
-    """Cached ``uint8 [3, H, W]`` tensors of one split (shared: never modify them in place)."""
-    return tuple(_photo_tensor(name) for name, _ in _embedded(split))
-
-
-def _check_split(split: str) -> None:
-    """Raise ``ValueError`` unless ``split`` is ``"train"`` or ``"test"``."""
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-
-
-def embedded_images(split: str) -> list[np.ndarray]:
-    """The embedded photographs of a split as ``uint8 HxWx3`` RGB arrays (fresh copies).
-
-    ``split="train"`` gives :data:`TRAIN_IMAGES`, ``split="test"`` gives
-    :data:`TEST_IMAGES`, in that order; the two lists share no picture.  The scikit-learn
-    photos are included only when scikit-learn is installed.
-    """
-    _check_split(split)
-    return [image.copy() for _, image in _embedded(split)]
-
-
-def embedded_image_names(split: str) -> list[str]:
-    """Names of the images :func:`embedded_images` returns for ``split``, in the same order."""
-    _check_split(split)
-    return [name for name, _ in _embedded(split)]
-
-
-# ------------------------------------------------------------------------------ datasets
+__all__ = ["SyntheticPairs", "BENCHMARK_SEED", "BENCHMARK_ITEMS", "BENCHMARK_CROP", "BENCHMARK_PHOTOS",
+           "BENCHMARK_WINDOWS", "BENCHMARK_VERSION", "GREYSCALE_PHOTOS", "benchmark_images", "HeldOutBenchmark",
+           "PAIR_ID", "parse_pair_pattern", "PairedFolder"]
 
 
 def _item_generator(seed: int, index: int) -> torch.Generator:
@@ -388,7 +108,7 @@ class SyntheticPairs(torch.utils.data.Dataset):
         **params,
     ) -> None:
         _check_task(task, params)
-        _check_split(split)
+        check_split(split)
         _check_crop(crop)
         _check_seed(seed)
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
@@ -396,7 +116,7 @@ class SyntheticPairs(torch.utils.data.Dataset):
         self.task, self.split, self.crop, self.length, self.seed = task, split, crop, length, seed
         self.flip = flip and split == "train"
         self.params = params
-        self.images = _embedded_tensors(split)
+        self.images = embedded_tensors(split)
         if crop is not None:
             smallest = min(min(image.shape[1:]) for image in self.images)
             if crop > smallest:
@@ -430,24 +150,29 @@ class SyntheticPairs(torch.utils.data.Dataset):
         _, mu, mask = degrade(x0, self.task, generator=g, **self.params)
         return {"x0": x0, "mu": mu, "mask": mask}
 
-
 #: Seed of the benchmark's degradations and window choice; fixed, independent of any training seed.
 BENCHMARK_SEED = 20_251_027
+
 #: Side of the benchmark's windows in pixels.
 BENCHMARK_CROP = 64
+
 #: The photographs of each benchmark version, in item order (item ``i`` is taken from photograph ``i mod n``).
 #: Version 1 is :data:`TEST_IMAGES` (four scikit-image photographs, ``camera`` greyscale); version 2 is twelve
 #: colour photographs: scikit-image's three colour ones and the nine of :data:`PHOTOS_DIR`.  None is trained on.
 BENCHMARK_PHOTOS: dict[int, tuple[str, ...]] = {
     1: TEST_IMAGES,
-    2: ("chelsea", "coffee", "rocket", *_PACKAGED_PHOTOS),
+    2: ("chelsea", "coffee", "rocket", *PACKAGED_PHOTOS),
 }
+
 #: The benchmark photographs that are greyscale (replicated to RGB); every other one is a colour photograph.
 GREYSCALE_PHOTOS = frozenset({"camera"})
+
 #: Windows per photograph of each version's full benchmark: its default ``items`` is windows x photographs.
 BENCHMARK_WINDOWS: dict[int, int] = {1: 16, 2: 12}
+
 #: Items per task of the version-1 benchmark (16 windows of each of its 4 photographs).
 BENCHMARK_ITEMS = BENCHMARK_WINDOWS[1] * len(BENCHMARK_PHOTOS[1])
+
 #: The benchmark version new studies use, stated explicitly: ``HeldOutBenchmark(task, version=BENCHMARK_VERSION)``.
 #: :class:`HeldOutBenchmark`'s own default stays version 1, so that every caller written before version 2 (and
 #: every number it committed) keeps its items.
@@ -465,7 +190,7 @@ def benchmark_images(version: int) -> list[np.ndarray]:
     :data:`BENCHMARK_PHOTOS` ``[version]``.  Raises ``ValueError`` for an unknown version and the reading error
     (naming the file) if one of them cannot be loaded: the benchmark never skips a photograph."""
     _check_version(version)
-    return [_photo(name).copy() for name in BENCHMARK_PHOTOS[version]]
+    return [photo(name).copy() for name in BENCHMARK_PHOTOS[version]]
 
 
 class HeldOutBenchmark(torch.utils.data.Dataset):
@@ -502,7 +227,7 @@ class HeldOutBenchmark(torch.utils.data.Dataset):
         _check_crop(crop)
         self.task, self.items, self.crop, self.version, self.params = task, items, crop, version, params
         self.names = list(BENCHMARK_PHOTOS[version])
-        self.images = tuple(_photo_tensor(name) for name in self.names)
+        self.images = tuple(photo_tensor(name) for name in self.names)
         self.windows: list[tuple[int, int, int]] = []  # (photo, top, left) of item i
         if crop is None:
             return
@@ -542,7 +267,6 @@ class HeldOutBenchmark(torch.utils.data.Dataset):
         _, mu, mask = degrade(x0, self.task, generator=_item_generator(BENCHMARK_SEED, index), **self.params)
         return {"x0": x0, "mu": mu, "mask": mask, "name": name}
 
-
 #: The placeholder of :func:`parse_pair_pattern`'s templates: the part of a file stem that LQ and GT names share.
 PAIR_ID = "{id}"
 
@@ -566,25 +290,6 @@ def parse_pair_pattern(pattern: str) -> tuple[tuple[str, str], tuple[str, str]]:
         prefix, suffix = template.split(PAIR_ID)
         sides.append((prefix, suffix))
     return sides[0], sides[1]
-
-
-def _image_props(path: Path) -> tuple[int, int, int]:
-    """``(H, W, decoded bytes)`` of an image file from its header; raise ``ValueError`` naming it if unreadable."""
-    _check_file(path)
-    try:
-        props = iio.improps(path, plugin="pillow", index=0)
-    except Exception as err:  # imageio/Pillow raise many exception types for bad files
-        raise ValueError(f"cannot read image file {path}: {err}") from err
-    return int(props.shape[0]), int(props.shape[1]), int(np.prod(props.shape)) * np.dtype(props.dtype).itemsize
-
-
-def _read_array(path: Path) -> np.ndarray:
-    """The decoded array of an image file (as :func:`load_image` reads it, before conversion)."""
-    _check_file(path)
-    try:
-        return iio.imread(path, plugin="pillow", index=0)
-    except Exception as err:  # imageio/Pillow raise many exception types for bad files
-        raise ValueError(f"cannot read image file {path}: {err}") from err
 
 
 def _some_files(keys: list[str], files: dict[str, Path]) -> str:
@@ -660,8 +365,8 @@ class PairedFolder(torch.utils.data.Dataset):
         self.pairs: list[tuple[Path, Path]] = []
         self.decoded_bytes = 0
         for key in sorted(lq_ids):
-            lq_h, lq_w, lq_bytes = _image_props(lq_ids[key])
-            gt_h, gt_w, gt_bytes = _image_props(gt_ids[key])
+            lq_h, lq_w, lq_bytes = image_props(lq_ids[key])
+            gt_h, gt_w, gt_bytes = image_props(gt_ids[key])
             if (lq_h, lq_w) != (gt_h, gt_w):
                 raise ValueError(
                     f"size mismatch for pair {key!r}: LQ {lq_ids[key].name} is {lq_h}x{lq_w}, "
@@ -728,7 +433,7 @@ class PairedFolder(torch.utils.data.Dataset):
         if index in self._cache:
             return self._cache[index]
         lq_path, gt_path = self.pairs[index]
-        lq, gt = _read_array(lq_path), _read_array(gt_path)
+        lq, gt = read_array(lq_path), read_array(gt_path)
         if lq.shape[:2] != gt.shape[:2]:  # the files changed since the constructor checked them
             raise ValueError(f"size mismatch for pair {lq_path.stem!r}: LQ {lq.shape[:2]}, GT {gt.shape[:2]} (HxW)")
         size = lq.nbytes + gt.nbytes

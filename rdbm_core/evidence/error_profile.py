@@ -2,28 +2,28 @@
 
 :func:`x0_error_by_time` draws ``x_t ~ q(x_t | x0, mu)`` from a path's marginal at each time of a grid,
 asks the network for ``x0_hat`` and measures it against ``x0`` with the library's one definition of
-the two regions, :func:`rdbm_core.degradations.degraded_mask` ``(x0, mu)``: the PSNR over the degraded
+the two regions, :func:`rdbm_core.data.degradations.degraded_mask` ``(x0, mu)``: the PSNR over the degraded
 pixels (``psnr_degraded``) and over the others (``psnr_intact``), exactly as
-:func:`rdbm_core.evaluation.evaluate` scores a restoration.
+:func:`rdbm_core.restoration.evaluation.evaluate` scores a restoration.
 
 ``marginal`` draws ``x_t`` from another path than the one the network was trained on (the same
 bridge with the other noise factor, ``path.with_noise(...)``): the error of a network trained with
 modulated noise on the global marginal, and the reverse.  That separates what the network learned
 from the inputs it is shown.  The rows carry ``task, method, seed, item`` beside the metrics, so
-:func:`rdbm_core.stats.paired_difference` compares two networks at one ``t`` directly.
+:func:`rdbm_core.evidence.stats.paired_difference` compares two networks at one ``t`` directly.
 """
 from __future__ import annotations
 
 import torch
 
-from .degradations import degraded_mask
-from .metrics import psnr
-from .path import ResidualPath
-from .samplers import Denoiser
+from rdbm_core.data.degradations import degraded_mask
+from rdbm_core.evidence.metrics import psnr
+from rdbm_core.bridge.path import ResidualPath
+from rdbm_core.bridge.samplers import Denoiser
 
 __all__ = ["x0_error_by_time", "REGION_METRICS"]
 
-#: the metrics of :func:`x0_error_by_time`, named as in :data:`rdbm_core.metrics.METRIC_KEYS`
+#: the metrics of :func:`x0_error_by_time`, named as in :data:`rdbm_core.evidence.metrics.METRIC_KEYS`
 REGION_METRICS = ("psnr_degraded", "psnr_intact")
 
 

@@ -2,12 +2,12 @@
 
 A bridge sampler with noise (the implicit sampler with ``eta > 0``, Euler-Maruyama, the exact-solution SDE
 sampler) draws from an estimate of the posterior ``p(x0 | mu)``.  With ``K`` draws ``X_1..X_K`` of one item
-(:func:`rdbm_core.evaluation.evaluate` with ``draws=K``, each draw from its own generator, :func:`draw_generator`)
+(:func:`rdbm_core.restoration.evaluation.evaluate` with ``draws=K``, each draw from its own generator, :func:`draw_generator`)
 and its truth ``x``, :func:`draw_metrics` reports, per pixel value (every pixel and channel, in ``[0, 1]`` units):
 
 * ``psnr_draws`` -- the mean over draws of each draw's PSNR; ``psnr_mean_of_draws`` -- the PSNR of the draws'
   mean ``X_bar`` (an estimate of the posterior mean, the MSE-optimal restoration); with the perceptual distance,
-  ``lpips_st_draws`` and ``lpips_st_mean_of_draws`` likewise (:mod:`rdbm_core.perceptual`);
+  ``lpips_st_draws`` and ``lpips_st_mean_of_draws`` likewise (:mod:`rdbm_core.evidence.perceptual`);
 * ``spread`` -- the mean over pixel values of ``S``, the standard deviation of the draws (``K - 1`` in the
   denominator);
 * ``coverage_2sd`` -- the fraction of pixel values with ``|X_bar - x| <= 2 S``;
@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from .metrics import DRAW_KEYS, psnr
+from rdbm_core.evidence.metrics import DRAW_KEYS, psnr
 
 __all__ = ["draw_seed", "draw_generator", "is_stochastic", "check_draws", "nominal_coverage", "draw_metrics",
            "draw_keys", "STOCHASTIC_SAMPLERS"]
@@ -99,7 +99,7 @@ def draw_keys(perceptual: bool = False) -> tuple[str, ...]:
 def draw_metrics(draws: torch.Tensor, target: torch.Tensor, perceptual: bool = False) -> dict[str, float]:
     """The metrics of ``K`` draws ``[K, C, H, W]`` of one item against its truth ``target`` ``[C, H, W]`` (both in
     ``[-1, 1]``): the keys of :func:`draw_keys` (module docstring).  ``perceptual`` adds the ST-LPIPS ones
-    (:class:`rdbm_core.perceptual.PerceptualUnavailable` without the weights)."""
+    (:class:`rdbm_core.evidence.perceptual.PerceptualUnavailable` without the weights)."""
     if draws.ndim != 4 or draws.shape[0] < 2 or draws.shape[1:] != target.shape:
         raise ValueError(f"draws must be [K >= 2, C, H, W] like the target {tuple(target.shape)}, "
                          f"got {tuple(draws.shape)}")
@@ -114,7 +114,7 @@ def draw_metrics(draws: torch.Tensor, target: torch.Tensor, perceptual: bool = F
            "coverage_2sd": float((error <= 2 * spread).double().mean()),
            "spread_error_corr": _correlation(spread.flatten(), error.flatten())}
     if perceptual:
-        from .perceptual import lpips_st
+        from rdbm_core.evidence.perceptual import lpips_st
         d = lpips_st(torch.cat([draws, (mean * 2 - 1)[None].to(draws)]), target)
         out.update(lpips_st_draws=float(d[:-1].mean()), lpips_st_mean_of_draws=float(d[-1]))
     return {k: out[k] for k in draw_keys(perceptual)}

@@ -1,7 +1,7 @@
 """Paired comparisons of two methods on the same test items, with intervals that count the real units:
 training seeds, photographs, and windows within a photograph.
 
-An items CSV (see :data:`rdbm_core.evaluation.ITEM_COLUMNS`) holds one row per (task, method, seed, item) with
+An items CSV (see :data:`rdbm_core.restoration.evaluation.ITEM_COLUMNS`) holds one row per (task, method, seed, item) with
 every metric; its ``image`` column names the photograph an item was cut from (``"chelsea@64,128"``: the window
 at (64, 128) of the photograph ``chelsea``).  For two methods ``a`` and ``b`` on one task,
 :func:`paired_data` pairs their rows and forms the matrix ``D[s, i] = metric_a - metric_b``;
@@ -25,7 +25,7 @@ at (64, 128) of the photograph ``chelsea``).  For two methods ``a`` and ``b`` on
 
 The verdict (:attr:`PairedDifference.verdict`) comes from the hierarchical (or named) interval: ``"a"`` when it
 lies wholly on a's better side of 0 (above 0 for a higher-is-better metric such as PSNR, below 0 for a distance
-such as ST-LPIPS: :func:`rdbm_core.metrics.better`), ``"b"`` when it lies on b's, ``"tie"`` when it contains 0
+such as ST-LPIPS: :func:`rdbm_core.evidence.metrics.better`), ``"b"`` when it lies on b's, ``"tie"`` when it contains 0
 (no difference established), and ``None`` (no verdict) when the comparison cannot carry one: fewer than
 :data:`MIN_SEEDS` training seeds (then the interval is an item-level summary with the seeds held fixed, marked
 as such), fewer than :data:`MIN_PHOTOGRAPHS` photographs, more than :data:`MAX_DROPPED` of the pairs dropped as
@@ -53,12 +53,13 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import t as student_t
 
-from .metrics import DRAW_KEYS, METRIC_KEYS, PERCEPTUAL_KEYS, better, read_rows
+from rdbm_core.evidence.metrics import DRAW_KEYS, METRIC_KEYS, PERCEPTUAL_KEYS, better
+from rdbm_core.data.files import read_rows
 
 __all__ = ["PairedData", "PairedDifference", "UnpairedError", "EstablishedCounts",
            "bootstrap_means", "hierarchical_bootstrap", "two_stage_bootstrap", "t_interval", "bootstrap_p_value",
            "holm", "benjamini_hochberg", "established_counts", "count_family", "p_value_se",
-           "paired_data", "paired_matrix", "paired_difference", "compare_items", "load_items", "select_rows",
+           "paired_data", "paired_matrix", "paired_difference", "MethodMean", "method_mean", "compare_items", "load_items", "select_rows",
            "METHODS", "DRAWS", "LEGACY_DRAWS", "RESAMPLE_SEED", "LEVEL", "MIN_SEEDS", "MIN_PHOTOGRAPHS",
            "MAX_DROPPED", "P_VALUE_RULE", "MC_MARGIN", "MAX_DRAWS"]
 
@@ -650,6 +651,64 @@ def paired_difference(rows: Sequence[dict], task: str, a: str, b: str, metric: s
            and abs(r.p_value - (1 - LEVEL)) < MC_MARGIN * p_value_se(r.p_value, r.draws)):
         r = result(min(10 * r.draws, MAX_DRAWS))
     return r
+
+
+@dataclass(frozen=True)
+class MethodMean:
+    """One method's mean of one metric on one task, with the interval of :func:`method_mean`: where the method
+    sits (a point of a plane), not how it compares (:class:`PairedDifference` does that)."""
+
+    task: str
+    method: str
+    metric: str
+    mean: float
+    low: float
+    high: float
+    scope: str
+    seeds: list[int]
+    items: int
+    photographs: int
+    dropped_items: int
+    draws: int
+    resample_seed: int
+    level: float = LEVEL
+
+
+def method_mean(rows: Sequence[dict], task: str, method: str, metric: str = "psnr", draws: int = DRAWS,
+                resample_seed: int = RESAMPLE_SEED) -> MethodMean:
+    """The mean of ``method``'s ``metric`` on ``task`` over its (seed, item) rows, with the hierarchical bootstrap
+    interval of that mean (seeds, then photographs, then windows; the seeds held fixed, ``scope`` "items only",
+    with fewer than :data:`MIN_SEEDS`).  An item whose value is ``nan`` or infinite in any seed is left out in
+    all (``dropped_items``).  ``ValueError`` naming the problem for no rows, duplicate rows, or seeds that did
+    not restore the same items."""
+    mine = [r for r in rows if r["task"] == task and r["method"] == method]
+    if not mine:
+        raise ValueError(f"no rows for method {method!r} on task {task!r}")
+    table: dict[tuple[int, str], float] = {}
+    for r in mine:
+        key = (int(r["seed"]), str(r["item"]))
+        if key in table:
+            raise ValueError(f"two rows for task {task!r}, method {method!r}, seed {key[0]}, item {key[1]}")
+        table[key] = _value(r, metric)
+    seeds = sorted({s for s, _ in table})
+    items = sorted({i for _, i in table}, key=_item_key)
+    missing = [(s, i) for s in seeds for i in items if (s, i) not in table]
+    if missing:
+        raise ValueError(f"the seeds of {method!r} on {task!r} did not restore the same items: "
+                         f"{len(missing)} (seed, item) pairs missing, first {missing[0]}")
+    values = np.array([[table[(s, i)] for i in items] for s in seeds])
+    keep = np.isfinite(values).all(axis=0)
+    if not keep.any():
+        raise ValueError(f"no item with a finite {metric} in every seed of {method!r} on {task!r}")
+    kept = [i for i, k in zip(items, keep) if k]
+    photographs, _ = _photographs(mine, kept)
+    resample_seeds = len(seeds) >= MIN_SEEDS
+    means = bootstrap_means(values[:, keep], photographs, draws, resample_seed, "hierarchical", resample_seeds)
+    low, high = _percentiles(means, LEVEL)
+    return MethodMean(task=task, method=method, metric=metric, mean=float(values[:, keep].mean()), low=low, high=high,
+                      scope="seeds and items" if resample_seeds else "items only", seeds=seeds, items=len(kept),
+                      photographs=len(set(photographs)), dropped_items=int((~keep).sum()), draws=draws,
+                      resample_seed=resample_seed)
 
 
 def load_items(csv_path: str | os.PathLike, by: Sequence[str] = ("method",)) -> list[dict]:

@@ -198,7 +198,7 @@ def degraded_mask(x0: Tensor, mu: Tensor) -> Tensor:
     tensors), and **intact** otherwise.  On 8-bit images this is exactly ``x0 != mu``, i.e. a non-zero
     residual ``pi = x0 - mu`` (where RDBM puts noise); the half level only keeps float rounding
     inside the degradations from counting.  The data items' ``mask``, the degraded- and intact-pixel
-    metrics of :mod:`rdbm_core.evaluation` and the notebooks all use this function.
+    metrics of :mod:`rdbm_core.restoration.evaluation` and the notebooks all use this function.
 
     ``x0`` and ``mu``: ``[C, H, W]`` or ``[B, C, H, W]`` in ``[-1, 1]``; returns a bool
     ``[1, H, W]`` (or ``[B, 1, H, W]``) tensor, True = degraded.

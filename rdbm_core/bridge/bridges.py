@@ -1,6 +1,6 @@
 """The residual bridge family: RDBM and the published bridges it contains (docs/theory.md §11).
 
-Each constructor returns a :class:`~rdbm_core.path.ResidualPath` with the
+Each constructor returns a :class:`~rdbm_core.bridge.path.ResidualPath` with the
 published defaults of its paper and code.  ``BRIDGES`` maps the command-line
 names to constructors; :func:`make` builds one by name.
 
@@ -23,8 +23,8 @@ from dataclasses import replace
 
 import torch
 
-from . import schedules
-from .path import ResidualPath
+from rdbm_core.bridge import schedules
+from rdbm_core.bridge.path import ResidualPath
 
 __all__ = ["ou_bridge", "rdbm", "goub", "irsde", "bbdm", "ddbm_ve", "ddbm_vp", "i2sb", "interpolant",
            "i2sb_betas", "BRIDGES", "make"]
