@@ -43,6 +43,7 @@ import torch
 
 from rdbm_core.comparison import Budget, method_config
 from rdbm_core.data.files import append_rows, read_rows
+from rdbm_core.evidence.stats import MIN_SEEDS
 
 from . import RESULTS
 from .networks import (ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, network_record, parse_shard,
@@ -159,14 +160,21 @@ def method_label(row: dict, sampling: str | None) -> str:
     return base if sampling is None else f"{base}-{sampling}"
 
 
+def evaluation_order(row: dict) -> tuple:
+    """The order networks are evaluated in: the first :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds of every
+    rung, cheapest rung first, before the other seeds; so the ladder's trend carries verdicts as early as it can."""
+    return int(row["seed"]) >= MIN_SEEDS, int(row["steps"]), row["preset"] != "tiny"
+
+
 def cmd_evaluate(args) -> int:
-    """``evaluate``: every (network, sampling) of networks.csv not yet in sets.csv whose weights are in ``--runs``."""
+    """``evaluate``: every (network, sampling) of networks.csv not yet in sets.csv whose weights are in ``--runs``,
+    in :func:`evaluation_order`."""
     from rdbm_core.evidence.perceptual import weights_path
     weights_path()  # one clear line without the perceptual extra, before any work
     runs = Path(args.runs)
     networks = read_rows(NETWORKS_CSV)
     done = {(r["task"], r["method"], r["seed"]) for r in read_rows(SETS_CSV)}
-    jobs = [(r, sampling) for r in networks
+    jobs = [(r, sampling) for r in sorted(networks, key=evaluation_order)
             for sampling in ((None,) if r["method"] == "regression" else LADDER_SAMPLINGS)
             if (r["task"], method_label(r, sampling), r["seed"]) not in done]
     missing = [r["weights"] for r, _ in jobs if not (runs / r["weights"]).is_file()]

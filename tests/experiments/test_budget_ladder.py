@@ -141,3 +141,12 @@ def test_analyse_pairs_each_bridge_with_regression_on_their_shared_seeds(tmp_pat
     assert [(r["a"], r["b"], r["metric"]) for r in norm][0] == ("rdbm-tiny-pixel-250-eta0", "rdbm-tiny-250-eta0", "psnr")
     assert abs(float(norm[0]["mean"]) + 0.1) < 0.05
     assert (tmp_path / "gaps.png").is_file()
+
+
+def test_evaluation_order_puts_three_seeds_of_every_rung_first():
+    """Mutation that fails: networks evaluated in the order they were trained (every seed of rung 250 first)."""
+    rows = [{"seed": str(s), "steps": str(n), "preset": p} for n in (1000, 250) for s in range(5) for p in ("small", "tiny")]
+    order = [(int(r["seed"]), int(r["steps"]), r["preset"]) for r in sorted(rows, key=ladder.evaluation_order)]
+    assert order[:6] == [(0, 250, "tiny"), (1, 250, "tiny"), (2, 250, "tiny"), (0, 250, "small"), (1, 250, "small"),
+                         (2, 250, "small")]
+    assert {s for s, _, _ in order[:12]} == {0, 1, 2} and {n for _, n, _ in order[6:12]} == {1000}
