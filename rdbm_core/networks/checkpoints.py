@@ -67,14 +67,20 @@ def load_checkpoint(file) -> dict:
 
 
 def export_weights(checkpoint, out, extra: dict | None = None) -> Path:
-    """Write the EMA weights of ``checkpoint`` (an rdbm checkpoint) to the safetensors file ``out``, atomically.
+    """Write the EMA weights of ``checkpoint`` (an rdbm checkpoint, or a weights file written here before) to the
+    safetensors file ``out``, atomically.
 
     The metadata hold ``format`` (:data:`WEIGHTS_FORMAT`), the run's ``config``, ``step`` and ``losses`` (JSON
-    strings) and, from ``extra``, any further string-valued keys (e.g. provenance). Returns ``out``.
+    strings) and, from ``extra``, any further string-valued keys (e.g. provenance; a weights file's own extra keys
+    are dropped). Returns ``out``.
     """
     from safetensors.torch import save
 
-    state = load_checkpoint(checkpoint)
+    if is_weights_file(checkpoint):
+        tensors, meta = load_weights(checkpoint)
+        state = {"ema": tensors, "config": meta["config"], "step": meta["step"], "losses": meta["losses"]}
+    else:
+        state = load_checkpoint(checkpoint)
     extra = dict(extra or {})
     clash = sorted(set(extra) & set(WEIGHTS_KEYS))
     if clash:

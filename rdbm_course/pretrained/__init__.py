@@ -1,7 +1,9 @@
 """The networks the notebooks train, shipped as weights files, so a notebook shows its results in minutes.
 
-Each network was trained with the project's own command line (``python -m rdbm_core train ...``) and exported
-with ``python -m rdbm_core export``: the EMA weights only, as safetensors (reading one executes no code), with
+Each network was trained with the project's own command line (``python -m rdbm_core train ...``, notebook 06's)
+or is a rung of the budget ladder (``python -m experiments budget_ladder train``, notebook 13's: the very
+networks the ladder measures) and exported with ``python -m rdbm_core export`` or
+:mod:`rdbm_course.pretrained.ship`: the EMA weights only, as safetensors (reading one executes no code), with
 the run's config, step and losses inside. ``manifest.json`` beside the files records, for each, the command,
 the commit, the machine, the wall time of the training, and its PSNR on a fixed part of the held-out benchmark
 (the test ``tests/course/test_pretrained.py`` restores it again and checks that PSNR).

@@ -3,7 +3,8 @@
     python -m rdbm_course.pretrained.ship NAME RUN_FOLDER --command "python -m rdbm_core train ..." \
         --wall-s 223 --commit abc1234 --machine "2-core CPU, torch 2.13.0+cpu, 1 thread"
 
-writes ``NAME.safetensors`` (``rdbm_core.networks.checkpoints.export_weights``) beside this file and the manifest entry:
+(``RUN_FOLDER`` may also be a weights file the run exported, e.g. a rung of the budget ladder) writes
+``NAME.safetensors`` (``rdbm_core.networks.checkpoints.export_weights``) beside this file and the manifest entry:
 the command, commit, machine, wall time and date, the run's steps, and the PSNR of the restoration and of the
 input on :data:`BENCHMARK` of the run's task, measured here with the exported file.
 """
@@ -39,14 +40,15 @@ def benchmark_psnr(weights, task: str) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m rdbm_course.pretrained.ship", description=__doc__.split("\n\n")[0])
     p.add_argument("name")
-    p.add_argument("run", help="the training run's folder (with checkpoint.pt)")
+    p.add_argument("run", help="the training run's folder (with checkpoint.pt), or a weights file it exported")
     p.add_argument("--command", required=True, help="the command that trained it")
     p.add_argument("--commit", required=True)
     p.add_argument("--machine", required=True)
     p.add_argument("--wall-s", type=float, required=True, help="wall time of the training in seconds")
     args = p.parse_args(argv)
     file = FOLDER / f"{args.name}.safetensors"
-    export_weights(Path(args.run) / "checkpoint.pt", file,
+    source = Path(args.run)
+    export_weights(source / "checkpoint.pt" if source.is_dir() else source, file,
                    {"command": args.command, "commit": args.commit, "machine": args.machine})
     _, _, config = load_trained(file)
     manifest_file = FOLDER / "manifest.json"

@@ -18,23 +18,47 @@ NOTEBOOK_06 = {task: TrainConfig(task=task, preset="small", crop=64, batch=8, po
                for task, steps in (("derain", 300), ("inpaint", 600))}
 
 
+def _ladder_config(method: str, steps: int) -> TrainConfig:
+    """The training config of the budget ladder's chain ``derain_<method>_tiny_s0`` at ``steps`` (what
+    ``python -m experiments budget_ladder train`` runs), with ``out`` normalised."""
+    from dataclasses import replace
+
+    from experiments import budget_ladder as ladder
+    from rdbm_core.comparison import Budget, method_config
+    settings = ladder.LadderConfig()
+    budget = Budget(steps=steps, batch=settings.batch, crop=settings.crop, preset="tiny", lr=settings.lr,
+                    pool=settings.pool, device="cpu")
+    config = replace(method_config("derain", method, 0, budget, "runs/rdbm"), ckpt_every=settings.ckpt_every,
+                     unet_norm="group")
+    return config
+
+
+#: the configuration of every shipped network: notebook 06's two runs (its section 1) and notebook 13's three
+#: rungs of the budget ladder
+EXPECTED = {**{f"nb06_{task}": config for task, config in NOTEBOOK_06.items()},
+            **{f"nb13_derain_{m}": (m, 1000) for m in ("goub", "rdbm", "regression")}}
+
+
 def test_every_notebook_network_is_shipped_with_its_record():
-    assert pretrained.names() == ["nb06_derain", "nb06_inpaint"]
+    """Mutation that fails: a network trained with another budget than the one its record names."""
+    assert pretrained.names() == sorted(EXPECTED)
     for name in pretrained.names():
         r = pretrained.record(name)
         file = pretrained.weights_file(name)
         assert file.stat().st_size <= 10e6
         assert {"command", "commit", "machine", "wall_s", "date", "benchmark"} <= set(r)
-        assert "python -m rdbm_core train" in r["command"]
         _, meta = load_weights(file)
-        config = TrainConfig.from_dict(meta["config"])
-        assert TrainConfig.from_dict({**meta["config"], "out": "runs/rdbm"}) == NOTEBOOK_06[config.task], name
+        config = TrainConfig.from_dict({**meta["config"], "out": "runs/rdbm"})
+        expected = EXPECTED[name] if isinstance(EXPECTED[name], TrainConfig) else _ladder_config(*EXPECTED[name])
+        assert config == expected, name
+        assert ("python -m rdbm_core train" if name.startswith("nb06") else
+                "python -m experiments budget_ladder train") in r["command"]
         assert meta["step"] == config.steps == r["steps"] and len(meta["losses"]) == config.steps
     with pytest.raises(KeyError, match="no shipped network 'nb99'"):
         pretrained.record("nb99")
 
 
-@pytest.mark.parametrize("name", ["nb06_derain", "nb06_inpaint"])
+@pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_shipped_network_restores_the_benchmark_as_recorded(name):
     """Mutation that fails: loading the network with freshly initialised weights (the PSNR falls to the input's)."""
     torch.set_num_threads(1)

@@ -65,6 +65,18 @@ def test_a_weights_file_gives_the_checkpoints_ema_model_and_its_record(tiny_chec
     assert set(tensors) == set(state["ema"]) and out.stat().st_size < 0.6 * Path(tiny_checkpoint).stat().st_size
 
 
+def test_a_weights_file_re_exported_keeps_its_network_and_takes_new_provenance(tiny_checkpoint, tmp_path):
+    """export(weights file) -> the same tensors, config, step and losses, the new extra keys and not the old ones.
+    Mutation that fails: the old file's extra metadata carried over (``meta["command"]`` stays)."""
+    from rdbm_core.networks.checkpoints import export_weights, load_weights
+    first = export_weights(tiny_checkpoint, tmp_path / "a.safetensors", {"command": "train ..."})
+    second = export_weights(first, tmp_path / "b.safetensors", {"commit": "abc1234"})
+    (ta, ma), (tb, mb) = load_weights(first), load_weights(second)
+    assert set(ta) == set(tb) and all(torch.equal(ta[k], tb[k]) for k in ta)
+    assert (ma["config"], ma["step"], ma["losses"]) == (mb["config"], mb["step"], mb["losses"])
+    assert mb["commit"] == "abc1234" and "command" not in mb
+
+
 def test_bad_weights_files_are_one_clear_error(tiny_checkpoint, tmp_path):
     from safetensors.torch import save_file
 
