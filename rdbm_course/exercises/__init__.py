@@ -12,7 +12,7 @@ them all (id ``"NN.k"``: notebook NN, exercise k; notebook 02 is in three parts 
 """
 from . import (ex01_ou, ex02a_marginal_posterior, ex02b_reverse_time, ex02c_implicit_sampler,  # noqa: F401
                ex03_special_cases, ex04_trajectories, ex05_modulation, ex06_training, ex07_comparison, ex08_samplers,
-               ex09_explorer, ex10_toy_bridge, ex11_fast_samplers, ex12_modulation_study)
+               ex09_explorer, ex10_toy_bridge, ex11_fast_samplers, ex12_modulation_study, ex13_what_bridges_are_for)
 from ._base import EXERCISES, Exercise, Feedback, check
 
 __all__ = ["check", "EXERCISES", "Exercise", "Feedback"]
