@@ -160,10 +160,14 @@ def method_label(row: dict, sampling: str | None) -> str:
     return base if sampling is None else f"{base}-{sampling}"
 
 
-def evaluation_order(row: dict) -> tuple:
-    """The order networks are evaluated in: the first :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds of every
-    rung, cheapest rung first, before the other seeds; so the ladder's trend carries verdicts as early as it can."""
-    return int(row["seed"]) >= MIN_SEEDS, int(row["steps"]), row["preset"] != "tiny"
+def evaluation_order(job: tuple[dict, str | None]) -> tuple:
+    """The order (network, sampling) jobs are evaluated in: the GroupNorm networks before the pixel-norm ones (which
+    matter at 4000 iterations, for the tiling decision); the first :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds
+    before the others; the deterministic sampling (and the regression pass) before the draws; then the cheapest
+    rung first. So the ladder's trend on both axes carries verdicts as early as it can."""
+    row, sampling = job
+    return ((row.get("norm") or "group") != "group", int(row["seed"]) >= MIN_SEEDS, sampling == "eta1",
+            int(row["steps"]), row["preset"] != "tiny")
 
 
 def cmd_evaluate(args) -> int:
@@ -174,9 +178,9 @@ def cmd_evaluate(args) -> int:
     runs = Path(args.runs)
     networks = read_rows(NETWORKS_CSV)
     done = {(r["task"], r["method"], r["seed"]) for r in read_rows(SETS_CSV)}
-    jobs = [(r, sampling) for r in sorted(networks, key=evaluation_order)
-            for sampling in ((None,) if r["method"] == "regression" else LADDER_SAMPLINGS)
-            if (r["task"], method_label(r, sampling), r["seed"]) not in done]
+    jobs = sorted(((r, sampling) for r in networks
+                   for sampling in ((None,) if r["method"] == "regression" else LADDER_SAMPLINGS)
+                   if (r["task"], method_label(r, sampling), r["seed"]) not in done), key=evaluation_order)
     missing = [r["weights"] for r, _ in jobs if not (runs / r["weights"]).is_file()]
     print(f"budget ladder evaluation: {len(networks)} networks, {len(jobs)} (network, sampling) to evaluate"
           + (f"; {len(set(missing))} weights files not in {runs} (skipped)" if missing else ""), flush=True)

@@ -143,10 +143,13 @@ def test_analyse_pairs_each_bridge_with_regression_on_their_shared_seeds(tmp_pat
     assert (tmp_path / "gaps.png").is_file()
 
 
-def test_evaluation_order_puts_three_seeds_of_every_rung_first():
-    """Mutation that fails: networks evaluated in the order they were trained (every seed of rung 250 first)."""
-    rows = [{"seed": str(s), "steps": str(n), "preset": p} for n in (1000, 250) for s in range(5) for p in ("small", "tiny")]
-    order = [(int(r["seed"]), int(r["steps"]), r["preset"]) for r in sorted(rows, key=ladder.evaluation_order)]
-    assert order[:6] == [(0, 250, "tiny"), (1, 250, "tiny"), (2, 250, "tiny"), (0, 250, "small"), (1, 250, "small"),
-                         (2, 250, "small")]
-    assert {s for s, _, _ in order[:12]} == {0, 1, 2} and {n for _, n, _ in order[6:12]} == {1000}
+def test_evaluation_order_puts_the_deterministic_trend_of_three_seeds_first():
+    """Mutation that fails: jobs evaluated in the order the networks were trained (every seed of rung 250 first)."""
+    rows = [{"seed": str(s), "steps": str(n), "preset": "tiny", "norm": norm} for n in (1000, 250) for s in range(5)
+            for norm in ("pixel", "group")]
+    jobs = [(r, sampling) for r in rows for sampling in ("eta0", "eta1")]
+    order = [(int(r["seed"]), int(r["steps"]), r["norm"], sampling)
+             for r, sampling in sorted(jobs, key=ladder.evaluation_order)]
+    assert order[:6] == [(s, n, "group", "eta0") for n in (250, 1000) for s in range(3)]
+    assert {x[3] for x in order[6:12]} == {"eta1"} and {x[0] for x in order[:12]} == {0, 1, 2}
+    assert all(x[2] == "pixel" for x in order[20:]) and all(x[2] == "group" for x in order[:20])
