@@ -34,7 +34,11 @@ def test_schedule_and_shards():
     chains = ladder.chains()
     order = ladder.schedule(chains)
     rungs = [r for _, r in order]
-    assert rungs == sorted(rungs)  # every chain reaches rung r before any chain trains past it
+    tiny = [r for c, r in order if c.preset == "tiny" and r <= 4000]
+    assert tiny == sorted(tiny) and order[: len(tiny)] == [(c, r) for c, r in order if c.preset == "tiny" and r <= 4000]
+    small = [k for k, (c, _) in enumerate(order) if c.preset == "small"]
+    assert small == list(range(len(tiny), len(tiny) + len(small)))  # then the small chains, cheapest rung first
+    assert all(r == 16000 for _, r in order[len(tiny) + len(small):])  # then the longest rung
     assert len(order) == sum(len(c.rungs) for c in chains)
     per_rung = {r: {(c.task, c.method, c.preset) for c, q in order if q == r} for r in set(rungs)}
     assert {c.seed for c, r in order if r == 4000 and c.preset == "tiny"} == {0, 1, 2, 3, 4}
