@@ -14,13 +14,15 @@
 # # 01 — The Ornstein-Uhlenbeck process and Doob's h-transform
 #
 # **What you will learn.** How the mean-reverting (OU) SDE with *residual-modulated* noise is solved
-# exactly (integrating factor, Ito isometry), and how conditioning it to end at the degraded image
-# `mu` (Doob's h-transform) turns its drift into `theta coth(thbar_{t:T}) (mu - x)` — with the
-# residual `pi^2` cancelling on the way; how the bridge coefficients `Theta_t` (weight of the residual in the
-# mean) and `Sigma_t` (the standard deviation per unit residual) appear; and the discrete grid the library uses.
+# exactly (integrating factor, Itô isometry), and how conditioning it to end at the degraded image
+# $\mu$ (Doob's h-transform) turns its drift into $\theta_t\coth(\bar\theta_{t:T})(\mu - x)$, with the
+# residual's $\pi^2$ cancelling on the way; how the bridge coefficients $\Theta_t$ (weight of the residual in the
+# mean) and $\Sigma_t$ (the standard deviation per unit residual) appear; and the discrete grid the library uses.
 #
-# **Prerequisites.** Itô's formula, Gaussian densities, the notation of `docs/theory.md`
-# §1–3 (eqs. 1.1–3.7). Every result below is *derived* by SymPy (`derivations` package) and *asserted*.
+# **Prerequisites.** Itô's formula, Gaussian densities, and `docs/theory.md` §1–3 (eqs. 1.1–3.7, and its symbol
+# table: $\pi$ is always the residual $x_0 - \mu$, never the number 3.14…). Read §4 *after* this notebook: it states
+# the results of exercises 01.1 and 01.2. Every result below is *derived* by SymPy (`derivations` package),
+# displayed step by step and *asserted*.
 #
 # Full-mode wall time: 11 s on a 2-core CPU (`FAST=1`: 10 s; `benchmarks/notebook_times.py`).
 
@@ -30,21 +32,17 @@ import os
 import matplotlib.pyplot as plt
 import sympy as sp
 import torch
-from IPython.display import Math, display
 
 from derivations import family, hbridge, ou
-from derivations.common import c, lam, mu, pi, readable, theta, u, x, xs
+from derivations.common import (backward_kolmogorov_residual, c, fokker_planck_residual, lam, m, mu, pi, readable,
+                                t, theta, u, x, xs, y)
 from rdbm_core.bridge.path import ResidualPath
 from rdbm_core.bridge import bridges, schedules
+from rdbm_course.mathshow import limit, show, vanishes
 
 FAST = os.environ.get("FAST") == "1"
-sp.init_printing()
-
-
-def show(lhs, rhs):
-    """Display ``lhs = rhs``; ``lhs`` is LaTeX text (or a SymPy object), ``rhs`` a SymPy expression."""
-    display(Math((lhs if isinstance(lhs, str) else sp.latex(lhs)) + " = " + sp.latex(rhs)))
-
+TIME = r"time $t$ (dimensionless, $T = 1$)"
+PIXEL = r"pixel value ($[-1, 1]$ scale)"
 
 # %% [markdown]
 # ## 0. The picture first: a free OU process and a bridge
@@ -53,11 +51,12 @@ def show(lhs, rhs):
 # driven by the mean-reverting SDE whose noise is multiplied by the residual $\pi$. Left: the free process; it
 # relaxes towards the degraded value $\mu$ but keeps a spread. Right: the same process *conditioned* to end at
 # $\mu$, a bridge; every path is pinned to $\mu$ at $t = T$. Under residual modulation the intact pixel has no
-# noise and stays at $\mu$ (notebook 05 is where this is shown on whole images). This notebook derives both pictures: section 1 solves the free process exactly,
-# section 2 conditions it on its end point and finds the drift that pins the paths.
+# noise and stays at $\mu$ (notebook 05 is where this is shown on whole images). This notebook derives both
+# pictures: section 1 solves the free process exactly, section 2 conditions it on its end point and finds the drift
+# that pins the paths.
 #
 # (Euler–Maruyama in the clock with the library's drifts `path.bridge_drift`, on a continuous schedule with
-# $\bar\theta_T = 2$, $\lambda = 0.05$; the drifts are the ones derived below.)
+# $\bar\theta_T = 2$, $\lambda = 0.05$; the drifts are the ones derived below. 16 of the paths are drawn.)
 
 # %%
 sch = schedules.continuous_constant(2.0, 1.0)
@@ -80,138 +79,173 @@ for path in (free, bridge):
         xcur = xcur + path.bridge_drift(xcur, mus, t0) * du + (2 * path.lam * du) ** 0.5 * factor * z
         traj.append(xcur)
     PATHS[path.name] = torch.stack(traj)  # [time, path, pixel]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
-for ax, (name, traj) in zip(axes, PATHS.items()):
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.1), sharey=True, layout="constrained")
+for ax, (name, traj), title in zip(axes, PATHS.items(), ("free OU process", "OU bridge (pinned at T)")):
     ax.plot(ts, traj[:, :16, 0], color="C0", alpha=0.5, lw=0.8)
-    ax.plot(ts, traj[:, :16, 1], color="C1", alpha=0.8, lw=1.2)
-    ax.axhline(float(mu_img[0]), color="k", ls=":", lw=1)
-    ax.set_title(f"{name}: degraded pixel (blue), intact pixel (orange)", fontsize=10)
-    ax.set_xlabel("t")
-axes[0].set_ylabel(r"$x_t$")
-plt.tight_layout()
+    ax.plot(ts, traj[:, 0, 0], color="C0", alpha=0.5, lw=0.8, label=r"degraded pixel, $\pi = 0.8$ (16 paths)")
+    ax.plot(ts, traj[:, 0, 1], color="C1", lw=1.6, label=r"intact pixel, $\pi = 0$ (all paths)")
+    ax.axhline(float(mu_img[0]), color="k", ls=":", lw=1, label=r"$\mu$ of the degraded pixel")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(TIME)
+axes[0].set_ylabel(r"$x_t$, " + PIXEL)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
 plt.show()
 assert torch.equal(PATHS[bridge.name][:, :, 1], torch.full_like(PATHS[bridge.name][:, :, 1], 0.1))  # intact: never moves
 end_gap = PATHS[bridge.name][-1, :, 0].sub(mu_img[0]).abs()
 assert float(end_gap.mean()) < 2 * (2 * bridge.lam * 2.0 / n_steps) ** 0.5 * 0.8  # ends at mu up to one step's noise
 
 # %% [markdown]
-# ## 1. The forward SDE, in the clock `u = thbar_t`
+# ## 1. The forward SDE, in the clock $u = \bar\theta_t$
 #
 # $$dx_t = \theta_t(\mu - x_t)\,dt + \sqrt{2\lambda\theta_t}\,\pi\,dw_t,\qquad \pi = x_0 - \mu .$$
 #
-# Writing $u = \bar\theta_t = \int_0^t\theta_s ds$ ($du = \theta_t dt$) makes it autonomous:
+# Writing $u = \bar\theta_t = \int_0^t\theta_r\,dr$ ($du = \theta_t\,dt$) makes it autonomous:
 # $dx = (\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$ (`docs/theory.md` eqs. 2.1–2.2). Itô's formula on $x$ and
-# $x^2$ gives the moment ODEs (in $t$):
+# $x^2$ gives the moment ODEs in $t$ of the mean $M$ and the variance $Q$ of $x_t$:
 
 # %%
-dm, dv = ou.moment_odes()
-show(r"m'", sp.factor(dm))
-show(r"v'", sp.collect(dv, theta))
-
-# %% tags=["nbval-check-output"]
-assert ou.check_moment_odes() == 0
-print(ou.check_moment_odes())
+M, Q = sp.symbols("M Q", real=True)  # the mean and the variance of x_t
+dM, dQ = (e.subs({ou.M: M, ou.V: Q}) for e in ou.moment_odes())
+show(r"\frac{dM}{dt}", sp.factor(dM))
+show(r"\frac{dQ}{dt}", sp.collect(dQ, theta))
+assert ou.check_moment_odes() == 0  # the derivations package's own statement of the same two ODEs
 
 # %% [markdown]
-# **Mean by the integrating factor.** In the clock the mean solves $dm/d\tau = \mu - m$ over a clock lag
-# $\tau = \bar\theta_{s:t}$. Multiply by $e^{\tau}$: the product rule and the ODE make the derivative of
-# $e^{\tau}(m - \mu)$ vanish, so $e^{\tau}(m - \mu)$ is constant, equal to its value $x_s - \mu$ at $\tau = 0$:
+# **Mean by the integrating factor.** In the clock the mean solves $dM/d\tau = \mu - M$ over a clock lag
+# $\tau = \bar\theta_{s:t}$, starting at $M = x_s$. Multiply by $e^{\tau}$: the product rule and the ODE make the
+# derivative of $e^{\tau}(M - \mu)$ vanish, so $e^{\tau}(M - \mu)$ is constant, equal to its value $x_s - \mu$ at
+# $\tau = 0$. SymPy's own ODE solver (`dsolve`) agrees:
 
 # %%
 tau = ou.tau
-m_of = sp.Function("m")(tau)
-step = sp.diff(sp.exp(tau) * (m_of - mu), tau)
-show(r"\frac{d}{d\tau}\big(e^{\tau}(m - \mu)\big)", step)
-show(r"\frac{d}{d\tau}\big(e^{\tau}(m - \mu)\big)\Big|_{m' = \mu - m}",
-     sp.simplify(step.subs(sp.Derivative(m_of, tau), mu - m_of)))
-show(r"m", ou.mean_by_integrating_factor())
-
-# %% tags=["nbval-check-output"]
-assert ou.check_mean_integrating_factor() == 0
-print(ou.check_mean_integrating_factor())
+E_tau = sp.Symbol(r"\mathcal{E}", positive=True)  # e^tau, for the exact zero test
+M_of = sp.Function("M")(tau)
+step = sp.diff(sp.exp(tau) * (M_of - mu), tau)
+show(r"\frac{d}{d\tau}\big(e^{\tau}(M - \mu)\big)", step,
+     sp.latex(sp.simplify(step.subs(sp.Derivative(M_of, tau), mu - M_of))) + r"\quad\text{(with } dM/d\tau = \mu - M)")
+mean_if = ou.mean_by_integrating_factor()
+show(r"M", mean_if)
+mean_dsolve = sp.dsolve(sp.Eq(M_of.diff(tau), mu - M_of), M_of, ics={M_of.subs(tau, 0): xs}).rhs
+show(r"M_{\rm dsolve}", mean_dsolve)
+vanishes(r"M - M_{\rm dsolve}", sp.expand(mean_if) - sp.expand(mean_dsolve), gens={tau: E_tau})
 
 # %% [markdown]
-# **Variance by Itô's isometry.** The same integrating factor applied to $y = x - \mu$ gives
-# $y_t = e^{-\tau}y_s + \sqrt{2\lambda}\,\pi\int_0^{\tau} e^{-(\tau-r)}dW_r$ (eq. 2.3). The first term is fixed
-# given $x_s$; the variance of the stochastic integral is the integral of its squared integrand (Itô's isometry):
+# **Variance by Itô's isometry.** The same integrating factor applied to $x - \mu$ gives
+# $x_t - \mu = e^{-\tau}(x_s - \mu) + \sqrt{2\lambda}\,\pi\int_0^{\tau} e^{-(\tau-r)}dW_r$ (eq. 2.3). The first term
+# is fixed given $x_s$; the variance of the stochastic integral is the integral of its squared integrand (Itô's
+# isometry). The variance ODE $dQ/d\tau = -2Q + 2\lambda\pi^2$ from $Q = 0$ (`dsolve`) gives the same:
 
 # %%
 r = sp.Symbol("r", positive=True)
 integrand = (sp.exp(-(tau - r)) * sp.sqrt(2 * lam) * pi) ** 2
-show(r"\mathrm{Var}", sp.Integral(integrand, (r, 0, tau)))
-show(r"\phantom{\mathrm{Var}}", sp.expand(sp.integrate(integrand, (r, 0, tau))))
+var_ito = sp.integrate(integrand, (r, 0, tau))
+show(r"Q", sp.Integral(integrand, (r, 0, tau)), sp.expand(var_ito))
+Q_of = sp.Function("Q")(tau)
+var_dsolve = sp.dsolve(sp.Eq(Q_of.diff(tau), -2 * Q_of + 2 * lam * pi ** 2), Q_of, ics={Q_of.subs(tau, 0): 0}).rhs
+show(r"Q_{\rm dsolve}", var_dsolve)
+vanishes(r"Q - Q_{\rm dsolve}", var_ito - var_dsolve, gens={tau: E_tau})
 
-# %% tags=["nbval-check-output"]
-checks = [ou.check_variance_ito_isometry(), ou.check_variance_ode(), ou.check_time_change()]
-assert checks == [0, 0, 0]
-print(checks)
+# %% [markdown]
+# **The clock removes $\theta_t$.** For any schedule, $M = \mu + e^{-\bar\theta_t}\pi$ and
+# $Q = \lambda(1 - e^{-2\bar\theta_t})\pi^2$ (the solution from $x_0$, where $\bar\theta_0 = 0$) solve the moment ODEs
+# *in $t$*: put them in, with $d\bar\theta_t/dt = \theta_t$:
+
+# %%
+thbar = sp.Function(r"\bar{\theta}")(t)
+M_t, Q_t = family.ou_mean(thbar), family.ou_var(thbar)
+dM_dt = sp.diff(M_t, t).subs(sp.Derivative(thbar, t), theta)
+dQ_dt = sp.diff(Q_t, t).subs(sp.Derivative(thbar, t), theta)
+show(r"\frac{dM}{dt}", dM_dt)
+show(r"\frac{dQ}{dt}", dQ_dt)
+vanishes(r"\frac{dM}{dt} - \theta_t(\mu - M)", (dM_dt - theta * (mu - M_t)).subs(thbar, u))
+vanishes(r"\frac{dQ}{dt} - \big(-2\theta_t Q + 2\lambda\theta_t\pi^2\big)",
+         (dQ_dt - (-2 * theta * Q_t + 2 * lam * theta * pi ** 2)).subs(thbar, u))
 
 # %% [markdown]
 # So the transition kernel is Gaussian,
 # $p(x_t\mid x_s) = \mathcal N\big(\mu + e^{-\bar\theta_{s:t}}(x_s-\mu),\ \lambda(1-e^{-2\bar\theta_{s:t}})\pi^2\big)$,
-# and from $x_0$ (`thbar_0 = 0`): $x_t\mid x_0 \sim \mathcal N(\mu + e^{-\bar\theta_t}\pi,\ \lambda(1-e^{-2\bar\theta_t})\pi^2)$.
-# Three more checks: it solves the Fokker–Planck equation, composes (Chapman–Kolmogorov), and
-# the *stationary variance* is $\lambda\pi^2$: $\lambda$ per unit $\pi^2$, a variance (not a standard deviation).
-# In the log-density the residual is written out as
-# $x_0 - \mu$, so that the $\pi$ inside $\log(2\pi\ldots)$ is only the number $3.14159\ldots$:
+# and from $x_0$ ($\bar\theta_0 = 0$): $x_t\mid x_0 \sim \mathcal N(\mu + e^{-\bar\theta_t}\pi,\ \lambda(1-e^{-2\bar\theta_t})\pi^2)$.
+# Its log-density, written up to a constant free of $x$ and $\tau$ (so that no number $3.14\ldots$ enters), and three
+# checks: it solves the Fokker–Planck equation
+# $\partial_\tau p = -\partial_x\big((\mu - x)p\big) + \lambda\pi^2\,\partial_{xx}p$ (divided by $p$, with
+# $L = \log p$: $L_\tau - 1 + (\mu - x)L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$), two kernels compose into one
+# (Chapman–Kolmogorov), and the variance tends to $\lambda\pi^2$: $\lambda$ is the *stationary* variance per unit
+# $\pi^2$ (a variance, not a standard deviation).
 
 # %%
-show(r"\log p(x_t \mid x_s)", ou.kernel_logpdf(x, xs, tau).subs(pi, sp.Symbol("x_0") - mu))
-show(r"\lim_{\tau\to\infty}\mathrm{Var}", ou.check_stationary_variance())
-
-# %% tags=["nbval-check-output"]
-checks = [ou.check_kernel_fokker_planck(), ou.check_chapman_kolmogorov(), ou.check_marginal_from_x0(),
-          ou.check_stationary_variance() - lam * pi ** 2]
-assert checks == [0, 0, 0, 0]
-print(checks)
+kernel_mean, kernel_var = family.ou_mean(tau, xs), family.ou_var(tau)
+log_p = -(x - kernel_mean) ** 2 / (2 * kernel_var) - sp.log(kernel_var) / 2  # + a constant, free of x and tau
+show(r"\log p(x_t = x \mid x_s)", sp.latex(log_p) + r" + \text{const}")
+vanishes(r"L_\tau - 1 + (\mu - x)L_x - \lambda\pi^2(L_{xx} + L_x^2)",
+         fokker_planck_residual(log_p, x, tau, mu - x, lam * pi ** 2), gens={tau: E_tau})
+tau1, tau2 = ou.tau1, ou.tau2
+gens12 = {tau1: sp.Symbol(r"\mathcal{E}_1", positive=True), tau2: sp.Symbol(r"\mathcal{E}_2", positive=True)}
+composed_mean = family.ou_mean(tau2, family.ou_mean(tau1, xs))  # the mean after tau1, then tau2
+composed_var = sp.exp(-2 * tau2) * family.ou_var(tau1) + family.ou_var(tau2)  # the first variance, shrunk, plus the second
+vanishes(r"M_{\tau_1 \to \tau_2} - M_{\tau_1 + \tau_2}", composed_mean - family.ou_mean(tau1 + tau2, xs), gens=gens12)
+vanishes(r"Q_{\tau_1 \to \tau_2} - Q_{\tau_1 + \tau_2}", composed_var - family.ou_var(tau1 + tau2), gens=gens12)
+limit(kernel_var, tau, sp.oo, lam * pi ** 2, lhs=r"\lim_{\tau\to\infty} Q")
+assert ou.check_marginal_from_x0() == 0  # the start x_s = x0 = mu + pi gives the marginal (eq. 2.5)
 
 # %% [markdown]
-# ## 2. Doob's h-transform: conditioning on `x_T = mu`
+# ## 2. Doob's h-transform: conditioning on $x_T = \mu$
 #
-# $h(x, t) = p(x_T = \mu \mid x_t = x)$ is the kernel above over the lag $\bar\theta_{t:T} = c - u$
+# $h(x, t) = p(x_T = \mu \mid x_t = x)$ is the kernel above over the lag $d = \bar\theta_{t:T} = c - u$
 # ($c = \bar\theta_T$): how likely a path now at $x$ is to end at $\mu$. Conditioning adds
 # $g_t^2\,\partial_x\log h$ to the drift, $g_t^2 = 2\lambda\theta_t\pi^2$ (`docs/theory.md` eqs. 3.1–3.2). Step by
-# step: $\log h$ (residual written out as $x_0 - \mu$ again), its gradient, and the gradient times $g_t^2$:
+# step: $\log h$ (up to a constant free of $x$), its gradient, and the gradient times $g_t^2$:
 
 # %%
-log_h = hbridge.log_h()
-show(r"\log h", log_h.subs(pi, sp.Symbol("x_0") - mu))  # residual written out: pi here is 3.14159...
+h_var = family.ou_var(c - u)
+log_h = -(mu - family.ou_mean(c - u, x)) ** 2 / (2 * h_var)
+show(r"\log h(x, t)", sp.latex(log_h) + r" + \text{const}")
+assert sp.simplify(sp.diff(log_h - hbridge.log_h(), x)) == 0  # the same x-dependence as the derivations' log h
 grad = sp.diff(log_h, x)
 show(r"\partial_x \log h", readable(grad))
-show(r"g_t^2\,\partial_x \log h", readable(hbridge.g2_grad_log_h()))
+g2_grad = 2 * lam * theta * pi ** 2 * grad
+show(r"g_t^2\,\partial_x \log h", readable(g2_grad))
+vanishes(r"\partial_\pi\big(g_t^2\,\partial_x \log h\big)", sp.diff(sp.cancel(g2_grad), pi))
 
 # %% [markdown]
-# The $\pi^2$ of $g_t^2$ meets the $\pi^2$ of the kernel's variance: the added drift does not depend
-# on $\pi$ at all (eq. 3.4). Adding the OU drift $\theta_t(\mu - x)$, the factor in front of $\theta_t(\mu - x)$ is
-# $1 + 2e^{-2b}/(1 - e^{-2b})$ with $b = \bar\theta_{t:T}$, and that is $\coth b$:
+# The $\pi^2$ of $g_t^2$ meets the $\pi^2$ of the kernel's variance: the added drift does not depend on $\pi$ at all
+# (the last line; eq. 3.4). Adding the OU drift $\theta_t(\mu - x)$, the factor in front of $\theta_t(\mu - x)$ is
+# $1 + 2e^{-2d}/(1 - e^{-2d})$ with $d = \bar\theta_{t:T}$, and that is $\coth d$:
 
 # %%
-b_ = sp.Symbol("b", positive=True)
-factor = 1 + 2 * sp.exp(-2 * b_) / (1 - sp.exp(-2 * b_))
-show(r"1 + \frac{2e^{-2b}}{1 - e^{-2b}}", sp.factor(sp.together(factor)))
-show(r"\coth b", sp.coth(b_).rewrite(sp.exp))
-show(r"1 + \frac{2e^{-2b}}{1 - e^{-2b}} - \coth b", sp.simplify((factor - sp.coth(b_)).rewrite(sp.exp)))
-show(r"\theta_t(\mu - x) + g_t^2\partial_x\log h", readable(hbridge.h_drift()))
-show(r"\theta_t \coth(\bar\theta_T - \bar\theta_t)(\mu - x)", theta * family.bridge_drift(u, c))
-
-# %% tags=["nbval-check-output"]
-checks = [hbridge.check_drift_coth(), hbridge.check_pi_cancels(), hbridge.check_h_backward_kolmogorov()]
-assert checks == [0, 0, 0]
-print(checks)
+d_ = sp.Symbol("d", positive=True)  # thbar_{t:T}
+factor = 1 + 2 * sp.exp(-2 * d_) / (1 - sp.exp(-2 * d_))
+show(r"1 + \frac{2e^{-2d}}{1 - e^{-2d}}", sp.factor(sp.together(factor)))
+show(r"\coth d", sp.coth(d_).rewrite(sp.exp))
+vanishes(r"1 + \frac{2e^{-2d}}{1 - e^{-2d}} - \coth d", factor - sp.coth(d_), gens={d_: sp.Symbol("D", positive=True)})
+h_drift = theta * (mu - x) + g2_grad
+show(r"\theta_t(\mu - x) + g_t^2\partial_x\log h", readable(h_drift))
+vanishes(r"\theta_t(\mu - x) + g_t^2\partial_x\log h - \theta_t \coth(\bar\theta_{t:T})(\mu - x)",
+         h_drift - theta * sp.coth(c - u) * (mu - x))
 
 # %% [markdown]
-# `h` solves the backward Kolmogorov equation $h_u + (\mu - x)h_x + \lambda\pi^2 h_{xx} = 0$ (third check),
-# which is what makes the conditioned process a Markov diffusion:
+# The conditioned process is a Markov diffusion because $h$ is space-time harmonic: it solves the backward
+# Kolmogorov equation $h_u + (\mu - x)h_x + \lambda\pi^2 h_{xx} = 0$ (divided by $h$, with $L = \log h$:
+# $L_u + (\mu - x)L_x + \lambda\pi^2(L_{xx} + L_x^2) = 0$; the derivative in $u$ also needs $\log h$'s constant, so the
+# full log-density is used here):
+
+# %%
+vanishes(r"L_u + (\mu - x)L_x + \lambda\pi^2(L_{xx} + L_x^2)",
+         backward_kolmogorov_residual(hbridge.log_h(), x, u, mu - x, lam * pi ** 2))
+
+# %% [markdown]
+# So the bridge SDE is
 #
 # $$dx_t = \theta_t\coth(\bar\theta_{t:T})(\mu - x_t)\,dt + \sqrt{2\lambda\theta_t}\,\pi\,dw_t .$$
 #
 # Near $T$, $\coth(\bar\theta_{t:T}) \approx 1/\bar\theta_{t:T}$ pulls every path into $\mu$. For a general
-# mean-reversion target $m$ and endpoint $y$ (used for DDBM-VP in notebook 03) the same computation gives
-# $-(x-m)\coth(\bar\theta_{t:T}) + (y-m)/\sinh(\bar\theta_{t:T})$:
+# mean-reversion target $m$ and end point $y$ (used for DDBM-VP in notebook 03) the same computation, per unit clock,
+# gives $-(x-m)\coth(\bar\theta_{t:T}) + (y-m)/\sinh(\bar\theta_{t:T})$:
 
-# %% tags=["nbval-check-output"]
-assert hbridge.check_general_target_drift() == 0
-print(hbridge.check_general_target_drift())
+# %%
+general = hbridge.h_drift_clock(target=m, terminal=y)
+show(r"(m - x) + 2\lambda\pi^2\,\partial_x\log h", readable(general))
+vanishes(r"(m - x) + 2\lambda\pi^2\,\partial_x\log h - \Big(-(x - m)\coth d + \frac{y - m}{\sinh d}\Big)",
+         general - (-(x - m) * sp.coth(c - u) + (y - m) / sp.sinh(c - u)))
 
 # %% [markdown]
 # **The picture of $h$.** Below, $h(x, t)$ for the degraded pixel of section 0 ($\pi = 0.8$, $\lambda = 0.05$,
@@ -225,24 +259,24 @@ print(hbridge.check_general_target_drift())
 PI_DEG, LAM_DEG, MU_DEG = float(x0[0] - mu_img[0]), bridge.lam, float(mu_img[0])
 t_grid = torch.linspace(0.0, 0.995, 200, dtype=torch.float64)
 x_grid = torch.linspace(-1.0, 0.8, 181, dtype=torch.float64)
-b_grid = sch.clock_to_end(t_grid)  # thbar_{t:T}
+d_grid = sch.clock_to_end(t_grid)  # thbar_{t:T}
 TT, XX = torch.meshgrid(t_grid, x_grid, indexing="xy")
-BB = b_grid[None, :].expand_as(TT)
-h_var = LAM_DEG * (1 - torch.exp(-2 * BB)) * PI_DEG ** 2  # variance of x_T given x_t
-h_cols = torch.exp(-(torch.exp(-BB) * (XX - MU_DEG)) ** 2 / (2 * h_var))  # h / max_x h
+DD = d_grid[None, :].expand_as(TT)
+h_variance = LAM_DEG * (1 - torch.exp(-2 * DD)) * PI_DEG ** 2  # variance of x_T given x_t
+h_cols = torch.exp(-(torch.exp(-DD) * (XX - MU_DEG)) ** 2 / (2 * h_variance))  # h / max_x h
 theta_c = float(sch.theta(torch.tensor(0.5)))
-drift = theta_c / torch.tanh(BB) * (MU_DEG - XX)  # dx/dt of the bridge
+drift = theta_c / torch.tanh(DD) * (MU_DEG - XX)  # dx/dt of the bridge
 fig, ax = plt.subplots(figsize=(8, 4.2))
 im = ax.pcolormesh(TT, XX, h_cols, cmap="viridis", shading="auto")
-fig.colorbar(im, ax=ax, label=r"$h(x, t) / \max_x h(x, t)$")
+fig.colorbar(im, ax=ax, label=r"$h(x, t) / \max_x h(x, t)$ (dimensionless)")
 ax.streamplot(TT.numpy(), XX.numpy(), torch.ones_like(TT).numpy(), drift.numpy(), color="w", density=0.8,
               linewidth=0.6, arrowsize=0.7)
 ax.plot(ts, PATHS[bridge.name][:, :5, 0], color="C0", lw=0.9)
 ax.axhline(MU_DEG, color="k", ls=":", lw=1)
 ax.set_xlim(0, 1)
 ax.set_ylim(-1.0, 0.8)
-ax.set_xlabel("t")
-ax.set_ylabel("x")
+ax.set_xlabel(TIME)
+ax.set_ylabel(r"$x$, " + PIXEL)
 ax.set_title(r"$h(x, t) = p(x_T = \mu \mid x_t = x)$ and the conditioned drift (white)", fontsize=10)
 plt.tight_layout()
 plt.show()
@@ -255,8 +289,7 @@ plt.show()
 # later notebook rests. Read them off the simulated bridge paths of section 0 (degraded pixel; 4000 paths in full mode):
 # $\Theta_t = (\overline{x_t} - \mu)/\pi$ and $\Sigma_t = \mathrm{std}(x_t)/|\pi|$. For comparison the free process's
 # coefficients, known from section 1: $e^{-\bar\theta_t}$ and $\sqrt{\lambda(1 - e^{-2\bar\theta_t})}$. Dashed: the
-# library's closed form `bridge.coefficients(t)` (`docs/theory.md` eq. 4.2). Exercises 01.1 and 01.2 ask you to
-# derive that closed form.
+# library's closed form, `bridge.coefficients(t)`. Exercises 01.1 and 01.2 derive that closed form.
 
 # %%
 deg = PATHS[bridge.name][:, :, 0]
@@ -264,19 +297,22 @@ theta_sim = (deg.mean(1) - mu_img[0]) / PI_DEG
 sigma_sim = deg.std(1) / abs(PI_DEG)
 theta_lib, _, sigma_lib = bridge.coefficients(ts)
 u_t = sch.clock(ts)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 axes[0].plot(ts, theta_sim, label="bridge, simulated")
 axes[0].plot(ts, theta_lib, "k--", lw=1, label="bridge, library")
 axes[0].plot(ts, torch.exp(-u_t), color="C2", label=r"free OU: $e^{-\bar\theta_t}$")
 axes[0].set_title(r"$\Theta_t$: weight of $\pi$ in the mean", fontsize=10)
+axes[0].set_ylabel(r"$\Theta_t$ (dimensionless)")
+axes[0].legend(fontsize=8, loc="upper right")
 axes[1].plot(ts, sigma_sim, label="bridge, simulated")
 axes[1].plot(ts, sigma_lib, "k--", lw=1, label="bridge, library")
 axes[1].plot(ts, (bridge.lam * (1 - torch.exp(-2 * u_t))).sqrt(), color="C2",
              label=r"free OU: $\sqrt{\lambda(1 - e^{-2\bar\theta_t})}$")
 axes[1].set_title(r"$\Sigma_t$: standard deviation per unit $|\pi|$", fontsize=10)
+axes[1].set_ylabel(r"$\Sigma_t$ (pixel value per unit $|\pi|$)")
+axes[1].legend(fontsize=8, loc="lower center")
 for ax in axes:
-    ax.set_xlabel("t")
-    ax.legend(fontsize=8)
+    ax.set_xlabel(TIME)
 plt.tight_layout()
 plt.show()
 gap_theta = float((theta_sim - theta_lib).abs().max())
@@ -292,9 +328,9 @@ assert gap_theta < 0.05 and gap_sigma < 0.05
 #
 # ## 4. The discrete grid used from notebook 02a on
 #
-# The library and the paper work on a grid of integer times. RDBM's reference grid (`bridges.rdbm()`, `N = 100`;
+# The library and the paper work on a grid of integer times. RDBM's reference grid (`bridges.rdbm()`, $N = 100$;
 # `docs/theory.md` §10) takes the cosine "betas" of improved DDPM as $\theta_i$, $i = 0, \dots, 99$, and the clock
-# $\bar\theta_i = \sum_{k \le i}\theta_k$. Since already $\bar\theta_0 = \theta_0 > 0$, the clean point
+# $\bar\theta_i = \sum_{j \le i}\theta_j$. Since already $\bar\theta_0 = \theta_0 > 0$, the clean point
 # ($\bar\theta = 0$, $x = x_0$) is not on the grid: it is the **virtual clean index $-1$**. The betas are clamped at
 # 0.999, and the clamp acts only at the last index: the last step $98 \to 99$ is a **jump** of 0.999 in the clock,
 # 13 % of $\bar\theta_T$. So no grid point lies close to $t_T$, and on the grid the bridge's drift factor
@@ -308,9 +344,10 @@ idx = rs.times()  # -1 (virtual clean index), 0, ..., 99
 theta_i = rs.theta  # theta_0 ... theta_99
 clock_i = rs.clock(idx)
 coth_i = 1 / torch.tanh(rs.clock_to_end(idx[:-1]))
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 axes[0].bar(torch.arange(len(theta_i)), theta_i, width=1.0, color="C0")
 axes[0].set_title(r"$\theta_i$ (cosine betas, clamped at 0.999)", fontsize=10)
+axes[0].set_ylabel(r"$\theta_i$ (clock units per index)")
 axes[0].annotate(f"last: {float(theta_i[-1]):.3f}", (len(theta_i) - 1, float(theta_i[-1])), xytext=(40, 0.8),
                  arrowprops=dict(arrowstyle="->"), fontsize=9)
 axes[1].plot(idx, clock_i, marker=".", ms=3)
@@ -318,13 +355,15 @@ axes[1].plot([-1], [0.0], "o", color="C3", label=r"virtual clean index $-1$: $\b
 axes[1].annotate("final jump 98 → 99", (98.5, float(clock_i[-2] + clock_i[-1]) / 2), xytext=(20, 6.5),
                  arrowprops=dict(arrowstyle="->"), fontsize=9)
 axes[1].set_title(rf"clock $\bar\theta_i$ ($\bar\theta_T$ = {rs.u_T:.3f})", fontsize=10)
+axes[1].set_ylabel(r"$\bar\theta_i$ (clock units)")
 axes[1].legend(fontsize=8, loc="upper left")
 axes[2].plot(idx[:-1], coth_i, marker=".", ms=3, label=r"bridge: $\coth(\bar\theta_{t:T})$")
 axes[2].axhline(1.0, color="C1", label="free OU: 1")
 axes[2].set_title(r"drift factor on the grid (max at index 98)", fontsize=10)
-axes[2].legend(fontsize=8)
+axes[2].set_ylabel("factor of $\\theta_t(\\mu - x)$ (dimensionless)")
+axes[2].legend(fontsize=8, loc="upper left")
 for ax in axes:
-    ax.set_xlabel("grid index i")
+    ax.set_xlabel("grid index $i$")
 plt.tight_layout()
 plt.show()
 print(f"theta_99 = {float(theta_i[-1]):.4f}; largest coth on the grid = {float(coth_i.max()):.3f} "
@@ -335,24 +374,41 @@ assert abs(float(coth_i.max()) - 1.31) < 0.005 and int(idx[:-1][coth_i.argmax()]
 # ## Exercises
 #
 # Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
-# answer. Worked solutions: `solutions/01_ou_and_h_transform_solutions.ipynb`.
+# answer. Worked solutions: `solutions/01_ou_and_h_transform_solutions.ipynb`. The two *derive* exercises are graded
+# on your **steps**: hand in a Python `dict` whose values are SymPy expressions, one per step (a final formula alone
+# is refused). Use the symbols imported at the top of this notebook: `x`, `mu`, `pi`, `lam`, `u` $= \bar\theta_t$
+# and `c` $= \bar\theta_T$.
 #
-# **01.1 (derive).** Conditioning the OU process on $x_T = \mu$ gives the bridge mean
-# $E[x_t\mid x_0, x_T = \mu] = \mu + \Theta_t\pi$. Derive $\Theta_t$ in the clock: a SymPy expression in
-# `u` $= \bar\theta_t$ and `c` $= \bar\theta_T$ (the symbols imported at the top of this notebook).
+# **01.1 (derive, by Bayes).** Conditioning on $x_T = \mu$ gives the bridge mean
+# $E[x_t\mid x_0, x_T = \mu] = \mu + \Theta_t\pi$. By Bayes's rule,
+# $q(x_t = x\mid x_0, x_T = \mu) \propto p(x_t = x\mid x_0)\,h(x, t)$, a product of two Gaussians in $x$ (section 1
+# and section 2). Derive $\Theta_t$ in four steps:
+#
+# - `"log_p"`: $\log p(x_t = x\mid x_0)$; terms free of $x$ may be dropped;
+# - `"log_h"`: $\log h(x, t)$; terms free of $x$ may be dropped;
+# - `"precision"`: the precision (one over the variance) of the product, minus the second $x$-derivative of
+#   `log_p + log_h`: an expression in `u`, `c`, `lam` and `pi`;
+# - `"Theta"`: $\Theta_t = (\text{mean} - \mu)/\pi$, where the mean is the $x$ at which the $x$-derivative of
+#   `log_p + log_h` vanishes: an expression in `u` and `c`.
 
 # %%
 from rdbm_course.exercises import check
 
-answer_01_1 = ...  # a SymPy expression in u and c
+answer_01_1 = ...  # {"log_p": ..., "log_h": ..., "precision": ..., "Theta": ...}
 check("01.1", answer_01_1)
 
 # %% [markdown]
-# **01.2 (derive).** The bridge variance is $\mathrm{Var}[x_t\mid x_0, x_T = \mu] = \Sigma_t^2\pi^2$. Derive
-# $\Sigma_t^2$ (per unit $\pi^2$): a SymPy expression in `u`, `c` and `lam` $= \lambda$.
+# **01.2 (derive, by the variance ODE).** A second route to the spread: the variance $Q(u)$ of $x_t$ given $x_0$
+# under the bridge SDE per unit clock, $dx = \coth(c - u)(\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$, with $Q = 0$ at the
+# clean end. Derive $\Sigma_t^2 = Q/\pi^2$ in three steps (write `Q = sp.Symbol("Q")`):
+#
+# - `"dQ_du"`: $dQ/du$ from Itô's formula, as in section 1: an expression in `Q`, `u`, `c`, `lam` and `pi`;
+# - `"factor"`: an integrating factor $I(u)$, with $\frac{d}{du}(I\,Q) = 2\lambda\pi^2 I$ (any constant multiple
+#   is accepted): an expression in `u` and `c`;
+# - `"Sigma2"`: $\Sigma_t^2$, from integrating that equation from $u = 0$: an expression in `u`, `c` and `lam`.
 
 # %%
-answer_01_2 = ...  # a SymPy expression in u, c and lam
+answer_01_2 = ...  # {"dQ_du": ..., "factor": ..., "Sigma2": ...}
 check("01.2", answer_01_2)
 
 # %% [markdown]

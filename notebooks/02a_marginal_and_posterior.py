@@ -19,9 +19,10 @@
 # with these formulas; 02c turns them into the sampler RDBM uses.
 #
 # **Prerequisites.** Notebook 01 (the OU process, the h-transform, $\Theta_t$ and $\Sigma_t$, the reference grid)
-# and `docs/theory.md` §4–5. Conditioning one Gaussian on another (completing the square).
-# We work in the clock $u = \bar\theta_t$ with $c = \bar\theta_T$; for three times $0<s<t<T$ the clock
-# increments $a = \bar\theta_s$, $b = \bar\theta_{s:t}$, $d = \bar\theta_{t:T}$ are positive symbols.
+# and `docs/theory.md` §4 (read §5 *after* this notebook: it states the results of exercises 02a.1 and 02a.2).
+# Conditioning one Gaussian on another (completing the square). We work in the clock $u = \bar\theta_t$ with
+# $c = \bar\theta_T$; for three times $0<s<t<T$ the clock increments $a = \bar\theta_s$, $b = \bar\theta_{s:t}$,
+# $d = \bar\theta_{t:T}$ are positive symbols (`docs/theory.md` eq. 1.5 and its symbol table).
 #
 # Full-mode wall time: 13 s on a 2-core CPU shared with other jobs (`FAST=1`: 13 s;
 # `benchmarks/notebook_times.py`).
@@ -30,44 +31,45 @@
 import matplotlib.pyplot as plt
 import sympy as sp
 import torch
-from IPython.display import Math, display
 
 from derivations import family, marginal, posterior
-from derivations.common import a, b, c, lam, mu, pi, readable, u, x, xt
+from derivations.common import (a, b, c, d, fokker_planck_residual, gaussian_log, lam, mu, pi, readable, theta, u, x,
+                                xt)
 from rdbm_core.bridge import bridges
+from rdbm_course.mathshow import limit, show, vanishes
 
-
-def show(lhs, rhs):
-    """Display ``lhs = rhs``; ``lhs`` is LaTeX text (or a SymPy object), ``rhs`` a SymPy expression."""
-    display(Math((lhs if isinstance(lhs, str) else sp.latex(lhs)) + " = " + sp.latex(rhs)))
-
+PIXEL = r"pixel value ($[-1, 1]$ scale)"
 
 # %% [markdown]
 # ## 0. The picture first: what the residual bridge does to each pixel
 #
-# Notebook 01 (section 3) introduced the bridge coefficients: every pixel follows
-# $x_t = \mu + \Theta_t\pi + \Sigma_t\,s(\pi)\,\epsilon$, from the clean $x_0$ at the clean end to the degraded $\mu$
-# at $t_T$. RDBM's noise factor is $s(\pi) = \pi$, so the
-# per-pixel standard deviation is $\Sigma_t|\pi|$: intact pixels ($\pi = 0$) get no noise (notebook 05 shows what
-# that means on images), slightly degraded pixels little. GOUB is the same bridge with noise factor 1. On the
-# reference grid of notebook 01 ($\lambda = 10^{-4}$ in the paper; here $\lambda = 0.01$ to make the curves visible):
+# Notebook 01 (section 3) introduced the bridge coefficients. Every pixel follows
+# $x_t = \Theta_t x_0 + \Psi_t\mu + \Sigma_t\,\nu(\pi)\,\epsilon$ with $\epsilon \sim \mathcal N(0, 1)$, from the clean
+# $x_0$ at the clean end to the degraded $\mu$ at $t_T$: $\Theta_t$ is the weight of $x_0$, $\Psi_t$ the weight of $\mu$
+# (here $\Psi_t = 1 - \Theta_t$, so that $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$), and $\nu(\pi)$ the
+# **noise factor**. RDBM's noise factor is $\nu(\pi) = \pi$, so the per-pixel standard deviation is $\Sigma_t|\pi|$:
+# intact pixels ($\pi = 0$) get no noise (notebook 05 shows what that means on images), slightly degraded pixels
+# little. GOUB is the same bridge with noise factor $\nu = 1$. On the reference grid of notebook 01
+# ($\lambda = 10^{-4}$ in the paper; here $\lambda = 0.01$ to make the curves visible):
 
 # %%
 rdbm = bridges.rdbm(lam=0.01)
 ts = rdbm.schedule.times()
 Th, _, Sg = rdbm.coefficients(ts)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-axes[0].plot(ts, Th, label=r"$\Theta_t$ (both)")
-axes[0].plot(ts, Sg / Sg.max(), label=r"$\Sigma_t / \max\Sigma$ (both)")
-axes[0].set_xlabel("reference index t")
-axes[0].legend()
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
+axes[0].plot(ts, Th, label=r"$\Theta_t$")
+axes[0].plot(ts, Sg / Sg.max(), label=r"$\Sigma_t / \max_t\Sigma_t$")
+axes[0].set_xlabel("reference grid index $t$")
+axes[0].set_ylabel("coefficient (dimensionless)")
+axes[0].set_title("the coefficients, the same for RDBM and GOUB", fontsize=10)
+axes[0].legend(loc="center right", fontsize=9)
 for p_abs in (1.0, 0.5, 0.1, 0.0):
-    axes[1].plot(ts, Sg * p_abs, label=f"RDBM, |pi| = {p_abs}")
-axes[1].plot(ts, Sg, "k--", label="global noise (GOUB), any pi")
-axes[1].set_xlabel("reference index t")
-axes[1].set_ylabel("per-pixel std")
-axes[1].legend(fontsize=8)
-plt.tight_layout()
+    axes[1].plot(ts, Sg * p_abs, label=rf"RDBM, $|\pi| = {p_abs}$")
+axes[1].plot(ts, Sg, "k--", label=r"global noise (GOUB), any $\pi$")
+axes[1].set_xlabel("reference grid index $t$")
+axes[1].set_ylabel(r"per-pixel std of $x_t$, " + PIXEL)
+axes[1].set_title(r"per-pixel standard deviation $\Sigma_t\,|\nu(\pi)|$", fontsize=10)
+fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=5, fontsize=9)
 plt.show()
 
 # %% [markdown]
@@ -89,70 +91,89 @@ show(r"\log p(x_t = x \mid x_0)", log_p0)
 show(r"\log h(x, t)", log_h)
 
 # %% [markdown]
-# Their sum is a quadratic in $x$, $-\frac{x^2}{2v} + \frac{m}{v}x + \mathrm{const}$: the precision $1/v$ is minus twice
-# the coefficient of $x^2$, and the mean $m$ is the coefficient of $x$ divided by the precision. SymPy reads the
-# coefficients off and simplifies (it works on $e^{u}, e^{c}$ as rational functions):
+# Their sum is a quadratic in $x$, $-\frac{x^2}{2Q} + \frac{M}{Q}x + \mathrm{const}$ with the mean $M$ and the
+# variance $Q$ of the product: the precision $1/Q$ is minus twice the coefficient of $x^2$, and the mean $M$ is the
+# coefficient of $x$ divided by the precision. SymPy reads the coefficients off and simplifies (it works on
+# $e^{u}, e^{c}$ as rational functions):
 
 # %%
 total = sp.expand(log_p0 + log_h)
 precision = -2 * total.coeff(x, 2)
-show(r"\frac{1}{v}", readable(precision))
+show(r"\frac{1}{Q}", readable(precision))
 var_bayes = readable(1 / precision)
 mean_bayes = readable(total.coeff(x, 1) / precision)
-show(r"v", var_bayes)
-show(r"\frac{m - \mu}{\pi}", readable((mean_bayes - mu) / pi))
+show(r"Q", var_bayes)
+show(r"\frac{M - \mu}{\pi}", readable((mean_bayes - mu) / pi))
 
 # %% [markdown]
 # In hyperbolic form these are the coefficients of the bridge marginal $x_t = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$
-# (`docs/theory.md` eq. 4.2); the differences simplify to 0, and the `derivations` package's own Bayes computation
-# agrees:
+# (`docs/theory.md` eq. 4.2): the differences simplify to 0, one step at a time.
 
 # %%
 show(r"\Theta_t", family.Theta(u, c))
 show(r"\Sigma_t^2", family.Sigma2(u, c))
-show(r"\frac{m - \mu}{\pi} - \Theta_t", readable((mean_bayes - mu) / pi - family.Theta(u, c)))
-show(r"v - \Sigma_t^2\pi^2", readable(var_bayes - family.Sigma2(u, c) * pi ** 2))
-
-# %% tags=["nbval-check-output"]
-assert readable((mean_bayes - mu) / pi - family.Theta(u, c)) == 0
-assert readable(var_bayes - family.Sigma2(u, c) * pi ** 2) == 0
-assert marginal.check_gaussian_product() == 0
-print(marginal.check_gaussian_product())
+vanishes(r"\frac{M - \mu}{\pi} - \Theta_t", (mean_bayes - mu) / pi - family.Theta(u, c))
+vanishes(r"Q - \Sigma_t^2\pi^2", var_bayes - family.Sigma2(u, c) * pi ** 2)
+assert marginal.check_gaussian_product() == 0  # the derivations package's own Bayes computation agrees
 
 # %% [markdown]
-# **(b) Moment ODEs.** Itô on the bridge SDE gives $m' = -\theta\coth(\bar\theta_{t:T})(m - \mu)$ and
-# $v' = -2\theta\coth(\bar\theta_{t:T})v + 2\lambda\theta\pi^2$; the closed form solves them for *any*
-# schedule and starts at $(x_0, 0)$, so it is their unique solution (checked independently too: the ODEs integrated
-# numerically from $(x_0, 0)$ in 30-digit arithmetic agree with the closed form to better than $10^{-20}$).
-#
-# **(c) Boundary values and Fokker–Planck.** $\Theta_0 = 1, \Sigma_0 = 0$ (the clean image),
-# $\Theta_T = 0, \Sigma_T = 0$ (exactly $\mu$), and the Gaussian density solves the bridge's Fokker–Planck equation.
+# **(b) Moment ODEs.** Itô on the bridge SDE gives the ODEs in $t$ of the mean $M$ and the variance $Q$ of $x_t$
+# (`docs/theory.md` eq. 4.9). The closed form $M = \mu + \Theta_t\pi$, $Q = \Sigma_t^2\pi^2$ solves them for *any*
+# schedule (with $d\bar\theta_t/dt = \theta_t$) and starts at $(x_0, 0)$, so it is their unique solution:
 
 # %%
-dm, dv = marginal.bridge_moment_odes()
-show(r"m'", sp.factor(dm))
-show(r"v'", dv)
+dM, dQ = marginal.bridge_moment_odes()
+M, Q = sp.symbols("M Q", real=True)
+dM, dQ = (e.subs({marginal.M: M, marginal.V: Q}) for e in (dM, dQ))
+show(r"\frac{dM}{dt}", sp.factor(dM))
+show(r"\frac{dQ}{dt}", dQ)
+thbar = sp.Function(r"\bar{\theta}")(sp.Symbol("t", positive=True))
+closed = {M: family.bridge_mean(thbar, c), Q: family.Sigma2(thbar, c) * pi ** 2}
 
-# %% tags=["nbval-check-output"]
-checks = [marginal.check_moment_odes(), marginal.check_boundary_values(), marginal.check_fokker_planck()]
-assert checks == [0, 0, 0]
-assert marginal.check_initial_values() < 1e-20  # the moment ODEs integrated numerically from x0 give the closed form
-print(checks)
+
+def ode_residual(rate, value):
+    """d/dt of the closed form minus the ODE's right-hand side at it, with thbar' = theta and thbar_t = u."""
+    t_ = thbar.args[0]
+    res = sp.diff(value, t_) - rate.subs(closed).subs(u, thbar)
+    return res.subs(sp.Derivative(thbar, t_), theta).subs(thbar, u)
+
+
+vanishes(r"\frac{d}{dt}(\mu + \Theta_t\pi) - \frac{dM}{dt}\Big|_{M = \mu + \Theta_t\pi}", ode_residual(dM, closed[M]))
+vanishes(r"\frac{d}{dt}(\Sigma_t^2\pi^2) - \frac{dQ}{dt}\Big|_{Q = \Sigma_t^2\pi^2}", ode_residual(dQ, closed[Q]))
+show(r"\big(\Theta_t,\ \Sigma_t^2\big)\big|_{\bar\theta_t = 0}", sp.Tuple(family.Theta(0, c), family.Sigma2(0, c)))
+assert (family.Theta(0, c), family.Sigma2(0, c)) == (1, 0)
+err = marginal.check_initial_values()
+print(f"the moment ODEs integrated numerically from (x0, 0) in 30-digit arithmetic: largest distance to the closed "
+      f"form {float(err):.0e} (at four clock values)")
+assert err < 1e-20
+
+# %% [markdown]
+# **(c) Boundary values and Fokker–Planck.** At the clean end $\Theta = 1$, $\Sigma = 0$ (the clean image, above); at
+# $t_T$ both vanish (exactly $\mu$), also as limits; and the Gaussian density solves the bridge's Fokker–Planck
+# equation, written per unit clock for $L = \log q$: $L_u + f_x + f L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$ with the
+# drift $f = \coth(c - u)(\mu - x)$.
+
+# %%
+limit(family.Theta(u, c), u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Theta_t")
+limit(family.Sigma2(u, c), u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Sigma_t^2")
+log_q = gaussian_log(x, family.bridge_mean(u, c), family.Sigma2(u, c) * pi ** 2)
+vanishes(r"L_u + f_x + f L_x - \lambda\pi^2(L_{xx} + L_x^2)",
+         fokker_planck_residual(log_q, x, u, family.bridge_drift(u, c), lam * pi ** 2))
 
 # %% [markdown]
 # ## 2. The posterior $q(x_s\mid x_t, x_0)$ and Chapman–Kolmogorov
 #
 # Bayes with the bridge's kernel $p(x_t\mid x_s)\,h(x_t,t)/h(x_s,s)$: the $h(x_s, s)$ cancels the one inside
 # the bridge marginal, so the posterior is the OU bridge from $x_0$ (at 0) to $x_t$ (at $t$) and does not
-# depend on $\bar\theta_T$ (Markov property; `docs/theory.md` eqs. 5.1–5.3). It is what an ancestral sampler
+# depend on $\bar\theta_T$ (Markov property; `docs/theory.md` eq. 5.3). It is what an ancestral sampler
 # draws from: given where the path is now ($x_t$) and a guess of the clean image ($x_0$), where was it at an
 # earlier time $s$?
 #
 # **The picture.** One degraded pixel ($x_0 = 0.6$, $\mu = -0.2$, $\lambda = 0.1$ on the reference grid), observed
 # at $t = 80$ at a value $x_t$ 1.5 standard deviations above its mean. The colour is the posterior density of $x_s$
-# for every earlier grid time $s$ (normalised to 1 per column); the dashed lines are the mean $\pm 2$ std of the
-# marginal $q(x_s \mid x_0)$, which does not know $x_t$. The posterior is pinned at both ends, to $x_0$ at the
-# clean end and to $x_t$ at $s = t$: a bridge from $x_0$ to $x_t$.
+# for every earlier grid time $s$ (divided by its maximum in each column, so that every column spans the colour
+# scale); the dashed lines are the mean $\pm 2$ std of the marginal $q(x_s \mid x_0)$, which does not know $x_t$. The
+# posterior is pinned at both ends, to $x_0$ at the clean end and to $x_t$ at $s = t$: a bridge from $x_0$ to $x_t$.
 
 # %%
 post_path = bridges.rdbm(lam=0.1)
@@ -168,56 +189,56 @@ marg_mean = post_path.mean(px0.expand(len(s_grid)), pmu.expand(len(s_grid)), s_g
 marg_std = post_path.std(px0.expand(len(s_grid)), pmu.expand(len(s_grid)), s_grid)
 xg = torch.linspace(-0.8, 1.0, 361, dtype=torch.float64)
 dens = torch.exp(-(xg[:, None] - post_mean[None]) ** 2 / (2 * post_std[None].clamp_min(1e-3) ** 2))
-fig, ax = plt.subplots(figsize=(8, 3.6))
-ax.pcolormesh(s_grid, xg, dens, cmap="viridis", shading="auto")
+fig, ax = plt.subplots(figsize=(8.5, 4.4), layout="constrained")
+im = ax.pcolormesh(s_grid, xg, dens, cmap="viridis", shading="auto")
+fig.colorbar(im, ax=ax, label="posterior density / its column maximum")
 ax.plot(s_grid, marg_mean, "w--", lw=1, label=r"marginal $q(x_s \mid x_0)$: mean $\pm$ 2 std")
 ax.plot(s_grid, marg_mean + 2 * marg_std, "w--", lw=0.7)
 ax.plot(s_grid, marg_mean - 2 * marg_std, "w--", lw=0.7)
 ax.plot([t_obs], px_t, "r*", ms=10, label=rf"observed $x_t$ at $t = {t_obs}$")
-ax.plot([-1], px0, "o", color="orange", label=r"$x_0$ at the clean end")
-ax.set_xlabel("earlier grid time s")
-ax.set_ylabel(r"$x_s$")
-ax.set_title(r"posterior $q(x_s \mid x_t, x_0)$ (colour, normalised per column)", fontsize=10)
-ax.legend(fontsize=8, loc="lower left")
-plt.tight_layout()
+ax.plot([-1], px0, "o", color="orange", label=r"$x_0$ at the clean end ($s = -1$)")
+ax.set_xlabel("earlier grid time $s$ (reference grid index)")
+ax.set_ylabel(r"$x_s$, " + PIXEL)
+ax.set_title(r"posterior $q(x_s \mid x_t, x_0)$ of one degraded pixel", fontsize=10)
+ax.set_facecolor("0.3")
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9, facecolor="0.85")
 plt.show()
 assert float(post_std[0]) == 0 and torch.allclose(post_mean[0], px0)  # pinned at x0 (s = -1)
 # one grid step before t the posterior sits near x_t, narrower than the marginal (which does not know x_t)
 assert abs(float(post_mean[-2] - px_t)) < 0.1 and float(post_std[-2]) < 0.5 * float(marg_std[-2])
 
 # %% [markdown]
-# SymPy, as for the marginal: Bayes with two Gaussians in $x_s$, the free OU marginal $p(x_s\mid x_0)$ and the
-# kernel $p(x_t\mid x_s)$ (the $h$ factors cancel, as said above), completed to a square in $x_s$. The mean is affine
-# in $\pi$ and in $x_t - \mu$; its two coefficients, read off as derivatives, in the increments
-# $a = \bar\theta_s$, $b = \bar\theta_{s:t}$:
+# SymPy, as for the marginal: Bayes with the bridge marginal at $s$, the kernel $p(x_t\mid x_s)$ and $h(x_s, s)$
+# (`derivations.posterior.posterior_by_bayes`), completed to a square in $x_s$. The mean is affine in $\pi$ and in
+# $x_t - \mu$; its two coefficients, read off as derivatives, in the increments $a = \bar\theta_s$,
+# $b = \bar\theta_{s:t}$:
 
 # %%
-post_mean, _ = posterior.posterior_by_bayes()  # (mean, variance); the variance is exercise 02a.1
-P_bayes, K_bayes = readable(sp.diff(post_mean, pi)), readable(sp.diff(post_mean, xt))
+post_mean_bayes = posterior.posterior_by_bayes()[0]  # the variance is exercise 02a.1: it is not used here
+P_bayes, K_bayes = readable(sp.diff(post_mean_bayes, pi)), readable(sp.diff(post_mean_bayes, xt))
 show(r"P = \partial_\pi\,\mathrm{mean}", P_bayes)
 show(r"K = \partial_{x_t}\mathrm{mean}", K_bayes)
-show(r"\mathrm{mean} - \big(\mu + P\pi + K(x_t - \mu)\big)",
-     readable(post_mean - (mu + P_bayes * pi + K_bayes * (xt - mu))))
+vanishes(r"\mathrm{mean} - \big(\mu + P\pi + K(x_t - \mu)\big)",
+         post_mean_bayes - (mu + P_bayes * pi + K_bayes * (xt - mu)))
 
 # %% [markdown]
-# In hyperbolic form, the posterior mean of `docs/theory.md` eq. 5.1 (the differences are 0):
+# In hyperbolic form (`docs/theory.md` eq. 5.1) the mean is $\mu + P\pi + K(x_t - \mu)$ with
+# $P = \sinh b/\sinh(a + b)$ and $K = \sinh a/\sinh(a + b)$: the differences vanish, and $d = \bar\theta_{t:T}$ has
+# dropped out. Then two consistency checks of the mean: averaged over $x_t \sim q(x_t\mid x_0)$ it is the marginal
+# mean at $s$ (Chapman–Kolmogorov: the posterior mean is affine in $x_t$, so the average puts $x_t$'s mean in), and
+# it reaches $x_t$ as $s \to t$ ($b \to 0$) and $x_0 = \mu + \pi$ at the clean end ($a \to 0$). (The posterior
+# *variance* $V\pi^2$ is exercise 02a.1, so it is neither displayed nor used here.)
 
 # %%
-P_sinh, K_sinh, _ = family.posterior_coefficients(a, b)
-show(r"\mathrm{mean}", posterior.claimed()[0])
-show(r"P - \frac{\sinh b}{\sinh(a + b)},\ K - \frac{\sinh a}{\sinh(a + b)}",
-     sp.Tuple(readable(P_bayes - P_sinh), readable(K_bayes - K_sinh)))
-
-# %% [markdown]
-# Its variance $V\pi^2$ is exercise 02a.1, so it is not displayed here. The checks below compare the Bayes result
-# with the library's formulas (mean and variance), then confirm that the posterior is consistent with the marginals
-# (Chapman–Kolmogorov for the mean and, by the law of total variance, for the variance) and has the right end points.
-
-# %% tags=["nbval-check-output"]
-checks = [posterior.check_mean(), posterior.check_variance(), posterior.check_ck_mean(),
-          posterior.check_ck_variance(), posterior.check_endpoints()]
-assert checks == [0] * 5
-print(checks)
+P_sinh, K_sinh = family.posterior_coefficients(a, b)[:2]
+vanishes(r"P - \frac{\sinh b}{\sinh(a + b)}", P_bayes - P_sinh)
+vanishes(r"K - \frac{\sinh a}{\sinh(a + b)}", K_bayes - K_sinh)
+claimed_mean = mu + P_sinh * pi + K_sinh * (xt - mu)
+vanishes(r"\big(\mu + P\pi + K(\mathbb E[x_t] - \mu)\big) - (\mu + \Theta_s\pi)",
+         claimed_mean.subs(xt, family.bridge_mean(a + b, a + b + d)) - family.bridge_mean(a, a + b + d))
+limit(claimed_mean, b, 0, xt, lhs=r"\lim_{b \to 0}\big(\mu + P\pi + K(x_t - \mu)\big)")
+limit(claimed_mean, a, 0, mu + pi, lhs=r"\lim_{a \to 0}\big(\mu + P\pi + K(x_t - \mu)\big)")
+assert posterior.check_mean() == 0 and posterior.check_ck_mean() == 0
 
 # %% [markdown]
 # ## Exercises
@@ -225,17 +246,26 @@ print(checks)
 # Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/02a_marginal_and_posterior_solutions.ipynb`.
 #
-# **02a.1 (derive).** The posterior is $q(x_s\mid x_t, x_0) = \mathcal N\big(\mu + P\pi + K(x_t - \mu),\ V\pi^2\big)$.
-# Derive the variance coefficient $V$ (per unit $\pi^2$): a SymPy expression in `a` $= \bar\theta_s$,
-# `b` $= \bar\theta_{s:t}$ and `lam` (you may also use `d` $= \bar\theta_{t:T}$, so $\bar\theta_T = a + b + d$,
-# if it cancels).
+# **02a.1 (derive, graded on your steps).** The posterior is
+# $q(x_s\mid x_t, x_0) = \mathcal N\big(\mu + P\pi + K(x_t - \mu),\ V\pi^2\big)$. Since the $h$'s cancel (section 2),
+# Bayes's rule reads $q(x_s = x\mid x_t, x_0) \propto p(x_s = x\mid x_0)\,p(x_t\mid x_s = x)$ with two *free* OU
+# kernels of notebook 01. Derive the variance coefficient $V$ (per unit $\pi^2$). Hand in a `dict` of four SymPy
+# expressions, writing `x` for $x_s$ and `xt` for $x_t$ (both imported at the top), `a` $= \bar\theta_s$,
+# `b` $= \bar\theta_{s:t}$ and `lam`:
+#
+# - `"log_prior"`: $\log p(x_s = x\mid x_0)$; terms free of $x$ may be dropped;
+# - `"log_kernel"`: $\log p(x_t\mid x_s = x)$; terms free of $x$ may be dropped;
+# - `"precision"`: minus the second $x$-derivative of `log_prior + log_kernel`: an expression in `a`, `b`, `lam`
+#   and `pi`;
+# - `"V"`: the posterior variance per unit $\pi^2$: an expression in `a`, `b` and `lam` (you may also use
+#   `d` $= \bar\theta_{t:T}$ if it cancels).
+#
+# A final formula alone is refused: the checker grades the steps.
 
 # %%
-from derivations.common import d
-
 from rdbm_course.exercises import check
 
-answer_02a_1 = ...  # a SymPy expression in a, b and lam
+answer_02a_1 = ...  # {"log_prior": ..., "log_kernel": ..., "precision": ..., "V": ...}
 check("02a.1", answer_02a_1)
 
 # %% [markdown]

@@ -13,73 +13,101 @@
 # %% [markdown]
 # # 01 — Solutions to the exercises
 #
-# **What you will learn.** How $\Theta_t$ and $\Sigma_t^2$ come out of conditioning the OU kernel on $x_T = \mu$
-# (a product of two Gaussians, completed to a square), and how to evaluate $\Theta_t$ on a discrete grid from
-# the schedule's clock alone, without overflow.
+# **What you will learn.** How $\Theta_t$ comes out of conditioning the OU kernel on $x_T = \mu$ (a product of two
+# Gaussians, completed to a square), how $\Sigma_t^2$ comes out of the bridge's variance ODE (an integrating factor),
+# and how to evaluate $\Theta_t$ on a discrete grid from the schedule's clock alone, without overflow.
 #
-# **Prerequisites.** notebook 01.
+# **Prerequisites.** Notebook 01.
 
 # %%
 import sympy as sp
 import torch
-from IPython.display import Math, display
+from IPython.display import display
 
-from derivations import hbridge, ou
-from derivations.common import c, complete_square, exp_to_rational, lam, mu, pi, readable, u, x, zero
+from derivations.common import c, lam, mu, pi, readable, u, x
 from rdbm_core.bridge import bridges
 from rdbm_course.exercises import check
-
-
-def show(lhs, rhs):
-    """Display ``lhs = rhs``; ``lhs`` is LaTeX text, ``rhs`` a SymPy expression."""
-    display(Math(lhs + " = " + sp.latex(rhs)))
-
+from rdbm_course.mathshow import show, vanishes
 
 # %% [markdown]
-# ## 01.1 — $\Theta_t$
+# ## 01.1 — $\Theta_t$, by Bayes
 #
-# Bayes: $q(x_t\mid x_0, x_T = \mu) \propto p(x_t\mid x_0)\,p(x_T = \mu\mid x_t)$. The first factor is the free OU
-# kernel over the clock lag $u$ started at $x_0 = \mu + \pi$; the second is $h(x_t, t)$, the same kernel over the
-# lag $c - u$ evaluated at $\mu$. Both are Gaussian in $x_t$, so their product is one: its log-density is a
-# quadratic in $x$, and completing the square (variance $-1/L''$, mean $x + \mathrm{var}\,L'$) gives the
-# mean and the variance. SymPy works on $e^u$, $e^c$ as rational variables so that `cancel` decides exactly.
+# $q(x_t = x\mid x_0, x_T = \mu) \propto p(x_t = x\mid x_0)\,h(x, t)$. The first factor is the free OU kernel over
+# the clock lag $u$ started at $x_0 = \mu + \pi$: mean $\mu + e^{-u}\pi$, variance $\lambda(1 - e^{-2u})\pi^2$. The
+# second is $h(x, t)$, the same kernel over the lag $c - u$ started at $x$ and evaluated at $\mu$: a Gaussian density
+# of $\mu$ with mean $\mu + e^{-(c - u)}(x - \mu)$. Both log-densities are quadratics in $x$ (terms free of $x$
+# dropped):
 
 # %%
-log_q = exp_to_rational(ou.kernel_logpdf(x, mu + pi, u) + hbridge.log_h(x))
-mean, var = complete_square(log_q, x)
-theta_derived = readable((mean - mu) / pi)
-show(r"\Theta_t = \frac{E[x_t] - \mu}{\pi}", theta_derived)
+log_p = -(x - mu - sp.exp(-u) * pi) ** 2 / (2 * lam * (1 - sp.exp(-2 * u)) * pi ** 2)
+log_h = -(mu - (mu + sp.exp(-(c - u)) * (x - mu))) ** 2 / (2 * lam * (1 - sp.exp(-2 * (c - u))) * pi ** 2)
+show(r"\log p(x_t = x \mid x_0)", log_p)
+show(r"\log h(x, t)", log_h)
 
 # %% [markdown]
-# Multiplying numerator and denominator by $e^{-c}/2$ turns the exponentials into hyperbolic sines; SymPy confirms
-# that the derived expression is $\sinh(c - u)/\sinh(c)$, i.e. $\sinh(\bar\theta_{t:T})/\sinh(\bar\theta_T)$:
+# Their sum is $-\frac{(x - \text{mean})^2}{2\,\text{var}} + \text{const}$: the precision $1/\text{var}$ is minus its
+# second derivative, and the mean is where its first derivative vanishes. SymPy simplifies in $e^u$ and $e^c$:
+
+# %%
+total = log_p + log_h
+precision = -sp.diff(total, x, 2)
+show(r"\frac{1}{\rm var}", precision, readable(precision))
+(mean,) = sp.solve(sp.diff(total, x), x)
+theta_derived = readable((mean - mu) / pi)
+show(r"\Theta_t = \frac{\text{mean} - \mu}{\pi}", theta_derived)
+
+# %% [markdown]
+# Multiplying numerator and denominator by $e^{-c}/2$ turns the exponentials into hyperbolic sines: the derived
+# expression is $\sinh(c - u)/\sinh(c)$, i.e. $\sinh(\bar\theta_{t:T})/\sinh(\bar\theta_T)$ (`docs/theory.md` eq. 4.2):
 
 # %%
 sinh_form = sp.sinh(c - u) / sp.sinh(c)
-assert zero(theta_derived - sinh_form) == 0
-show(r"\Theta_t", sinh_form)
+vanishes(r"\Theta_t - \frac{\sinh(\bar\theta_T - \bar\theta_t)}{\sinh\bar\theta_T}", theta_derived - sinh_form)
 
 # %%
-feedback = check("01.1", theta_derived)
+answer_01_1 = {"log_p": log_p, "log_h": log_h, "precision": precision, "Theta": theta_derived}
+feedback = check("01.1", answer_01_1)
 display(feedback)
 assert feedback
 
 # %% [markdown]
-# ## 01.2 — $\Sigma_t^2$
+# ## 01.2 — $\Sigma_t^2$, by the variance ODE
 #
-# The variance of the same product, per unit $\pi^2$ (both factors carry $\pi^2$ in their variances, so it
-# factors out). It vanishes at $u = 0$ (the path starts at $x_0$) and at $u = c$ (pinned to $\mu$).
+# Itô's formula on $x^2$ for $dx = f\,du + \sqrt{2\lambda}\,\pi\,dW_u$ with the affine drift $f = \coth(c - u)(\mu - x)$
+# gives $dQ/du = 2\,\mathbb E[(x - M) f] + 2\lambda\pi^2$, and $\mathbb E[(x - M)(\mu - x)] = -Q$:
 
 # %%
-sigma2_derived = readable(var / pi ** 2)
-show(r"\Sigma_t^2", sigma2_derived)
+Q = sp.Symbol("Q", real=True)
+dQ_du = -2 * sp.coth(c - u) * Q + 2 * lam * pi ** 2
+show(r"\frac{dQ}{du}", dQ_du)
+
+# %% [markdown]
+# An integrating factor $I$ must make $\frac{d}{du}(I Q) = I'Q + I\,dQ/du$ free of $Q$: $I'/I = 2\coth(c - u)$, and since
+# $\frac{d}{du}\log\sinh(c - u) = -\coth(c - u)$, $I = 1/\sinh^2(c - u)$. Then $\frac{d}{du}(IQ) = 2\lambda\pi^2 I$. An
+# antiderivative of $2\lambda\pi^2 I$ is $J(u) = 2\lambda\pi^2\coth(c - u)$ (checked by differentiating), so integrating
+# from $u = 0$, where $Q = 0$, gives $I(u)\,Q(u) = J(u) - J(0)$:
+
+# %%
+factor = 1 / sp.sinh(c - u) ** 2
+vanishes(r"I'\,Q + I\,\frac{dQ}{du} - 2\lambda\pi^2 I", sp.diff(factor, u) * Q + factor * dQ_du - 2 * lam * pi ** 2 * factor)
+J = 2 * lam * pi ** 2 * sp.coth(c - u)
+vanishes(r"J'(u) - 2\lambda\pi^2 I(u)", sp.diff(J, u) - 2 * lam * pi ** 2 * factor)
+sigma2_derived = sp.expand((J - J.subs(u, 0)) / factor / pi ** 2)
+show(r"\Sigma_t^2 = \frac{Q}{\pi^2} = \frac{J(u) - J(0)}{I(u)\,\pi^2}", sigma2_derived)
+
+# %% [markdown]
+# With $\sinh(c)\cosh(c - u) - \cosh(c)\sinh(c - u) = \sinh(u)$ this is $2\lambda\sinh(u)\sinh(c - u)/\sinh(c)$
+# (`docs/theory.md` eq. 4.2); it vanishes at $u = 0$ (the path starts at $x_0$) and at $u = c$ (pinned to $\mu$):
+
+# %%
 sinh_form2 = 2 * lam * sp.sinh(u) * sp.sinh(c - u) / sp.sinh(c)
-assert zero(sigma2_derived - sinh_form2) == 0
+vanishes(r"\Sigma_t^2 - \frac{2\lambda\sinh\bar\theta_t\,\sinh(\bar\theta_T - \bar\theta_t)}{\sinh\bar\theta_T}",
+         sigma2_derived - sinh_form2)
 assert sp.limit(sigma2_derived, u, 0) == 0 and sp.simplify(sp.limit(sigma2_derived, u, c)) == 0
-show(r"\Sigma_t^2", sinh_form2)
 
 # %%
-feedback = check("01.2", sigma2_derived)
+answer_01_2 = {"dQ_du": dQ_du, "factor": factor, "Sigma2": sigma2_derived}
+feedback = check("01.2", answer_01_2)
 display(feedback)
 assert feedback
 

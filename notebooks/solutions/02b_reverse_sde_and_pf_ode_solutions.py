@@ -13,71 +13,110 @@
 # %% [markdown]
 # # 02b — Solutions to the exercises
 #
-# **What you will learn.** The probability-flow velocity from its definition, its size near the pinned end
-# along a bridge path (the two $1/d$ terms cancel and $d^{-1/2}$ remains), and the reverse-SDE drift in code that
-# never divides by the residual.
+# **What you will learn.** The probability-flow velocity from its definition, the checks of notebook 02b that would
+# have shown it (the reverse SDE and the probability flow keep the bridge's marginals; the velocity is affine in
+# $x_0$), its size near the pinned end along a bridge path ($d^{-1/2}$ remains of two $d^{-1/2}$ terms), and the
+# reverse-SDE drift in code that never divides by the residual.
 #
 # **Prerequisites.** Notebook 02b.
 
 # %%
 import sympy as sp
 import torch
-from IPython.display import Math, display
+from IPython.display import display
 
-from derivations import family
-from derivations.common import c, d, eps, gaussian_log, lam, mu, pi, pihat, u, x
+from derivations import family, reverse
+from derivations.common import c, d, eps, fokker_planck_residual, lam, mu, pi, pihat, u, x, x0
 from rdbm_core.bridge import bridges
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex02b_reverse_time import DRIFT_LAM, DRIFT_TIMES, drift_inputs
-
-
-def show(lhs, rhs):
-    """Display ``lhs = rhs``; ``lhs`` is LaTeX text, ``rhs`` a SymPy expression."""
-    display(Math(lhs + " = " + sp.latex(rhs)))
-
+from rdbm_course.mathshow import limit, show, vanishes
 
 # %% [markdown]
 # ## 02b.1 — the probability-flow velocity
 #
-# Differentiate the Gaussian log-density in $x$ and subtract half of $g^2 = 2\lambda\hat\pi^2$ times it from the
-# drift. The $\hat\pi^2$ of $g^2$ cancels the one of the variance:
+# Differentiate the Gaussian log-density of $q = \mathcal N(\mu + \Theta_t\hat\pi, \Sigma_t^2\hat\pi^2)$ in $x$ and
+# multiply by $g^2 = 2\lambda\hat\pi^2$: the $\hat\pi^2$ of $g^2$ cancels the one of the variance. Then subtract half
+# of it from the drift $f = \coth(\bar\theta_{t:T})(\mu - x)$:
 
 # %%
-log_q = gaussian_log(x, mu + family.Theta(u, c) * pihat, family.Sigma2(u, c) * pihat ** 2)
-score = sp.diff(log_q, x)
-score_term = sp.factor(sp.cancel(-sp.Rational(1, 2) * 2 * lam * pihat ** 2 * score))
-show(r"-\tfrac12 g^2\,\partial_x\log q", score_term)
-velocity = family.bridge_drift(u, c) + score_term
-show(r"\frac{dx}{du}", velocity)
+score = sp.diff(-(x - mu - family.Theta(u, c) * pihat) ** 2 / (2 * family.Sigma2(u, c) * pihat ** 2), x)
+g2_score = sp.factor(sp.cancel(2 * lam * pihat ** 2 * score))
+show(r"g^2\,\partial_x\log q", 2 * lam * pihat ** 2 * score, g2_score)
+velocity = family.bridge_drift(u, c) - g2_score / 2
+show(r"\frac{dx}{du} = f - \tfrac12 g^2\,\partial_x\log q", velocity)
 assert pihat not in sp.denom(sp.together(velocity)).free_symbols
 
+# %% [markdown]
+# In the notation of `docs/theory.md` eq. 7.2, $g^2\,\partial_x\log q = -2\lambda(x - \mu - \Theta_t\hat\pi)/\Sigma_t^2$ and
+# the velocity is $\coth(\bar\theta_{t:T})(\mu - x) + \lambda(x - \mu - \Theta_t\hat\pi)/\Sigma_t^2$:
+
 # %%
-feedback = check("02b.1", velocity)
+vanishes(r"\frac{dx}{du} - \Big(\coth(\bar\theta_{t:T})(\mu - x) + \frac{\lambda(x - \mu - \Theta_t\hat\pi)}{\Sigma_t^2}\Big)",
+         velocity - (sp.coth(c - u) * (mu - x) + lam * (x - mu - family.Theta(u, c) * pihat) / family.Sigma2(u, c)))
+
+# %%
+answer_02b_1 = {"g2_score": g2_score, "velocity": velocity}
+feedback = check("02b.1", answer_02b_1)
 display(feedback)
 assert feedback
 
 # %% [markdown]
+# **The checks of notebook 02b, section 2 and 3, step by step.** With $x_0$ known ($\hat\pi = \pi$), the bridge's
+# marginal $q$ has the log-density $L = \log q$ (its constant does not matter: only derivatives enter).
+# (i) The probability flow transports it: the continuity equation $\partial_u q + \partial_x(vq) = 0$, divided by $q$,
+# reads $L_u + v_x + vL_x = 0$. (ii) The reverse-time SDE has it as marginal: in reversed time $\tau = -u$ its
+# Fokker–Planck equation, with the drift $-F_{\rm rev} = -(f - g^2\partial_x\log q)$ in $\tau$, reads
+# $L_\tau - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$ (evaluated at $\tau = -u$). (iii) The velocity is affine in
+# $x_0$ ($\pi = x_0 - \mu$ in $g$ *and* in the score) with a slope free of $x_0$.
+
+# %%
+L = reverse.log_q()
+v_true = velocity.subs(pihat, pi)
+vanishes(r"L_u + v_x + v L_x", fokker_planck_residual(L, x, u, v_true, 0))
+tau = sp.Symbol("tau")
+F_rev = family.bridge_drift(u, c) - 2 * lam * pi ** 2 * reverse.score()
+vanishes(r"L_\tau - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2)\,\big|_{\tau = -u}",
+         fokker_planck_residual(L.subs(u, -tau), x, tau, -F_rev.subs(u, -tau), lam * pi ** 2).subs(tau, -u))
+v_x0 = v_true.subs(pi, x0 - mu)
+vanishes(r"\partial_{x_0}^2 v", sp.diff(v_x0, x0, 2))
+show(r"\partial_{x_0} v", sp.simplify(sp.diff(v_x0, x0)))
+vanishes(r"\partial_{x_0} v + \frac{\lambda\,\Theta_t}{\Sigma_t^2}",
+         sp.diff(v_x0, x0) + lam * family.Theta(u, c) / family.Sigma2(u, c))
+assert reverse.check_reverse_sde() == 0 and reverse.check_pf_ode_continuity() == 0
+assert reverse.check_pf_velocity_affine_in_x0() == 0
+
+# %% [markdown]
 # ## 02b.2 — the velocity near the pinned end
 #
-# Put the path $x = \mu + \Theta\pi + \Sigma\pi\epsilon$ into the velocity at $u = c - d$ with $\hat\pi = \pi$. The
-# mean part $\Theta\pi$ cancels in the score term, so
-# $v = -\coth(d)\,(\Theta\pi + \Sigma\pi\epsilon) + \lambda\pi\epsilon/\Sigma$. Term by term near $d = 0$:
-# $\coth(d)\,\Theta \to 1/\sinh c$ stays finite, while $\coth(d)\,\Sigma \approx \sqrt{2\lambda d}/d$ and
-# $\lambda/\Sigma \approx \lambda/\sqrt{2\lambda d}$ are both of order $d^{-1/2}$ and do not cancel:
-# $\sqrt d\,v \to -\sqrt{2\lambda}\,\pi\epsilon + \sqrt{\lambda/2}\,\pi\epsilon$. SymPy does the same:
+# Put the path $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ into the velocity at $\bar\theta_t = c - d$ with
+# $\hat\pi = \pi$. The mean part $\Theta_t\pi$ cancels in the score term, so $v = A + B + C$ with
+# $A = -\coth(d)\,\Theta_t\pi$, $B = -\coth(d)\,\Sigma_t\pi\epsilon$ and $C = \lambda\pi\epsilon/\Sigma_t$. Near $d = 0$:
+# $\Theta_t = \sinh d/\sinh c \approx d/\sinh c$, so $\coth(d)\,\Theta_t \to 1/\sinh c$ stays finite and $\sqrt d\,A \to 0$;
+# $\Sigma_t^2 \approx 2\lambda d$, so $\coth(d)\,\Sigma_t \approx \sqrt{2\lambda d}/d$ and $\lambda/\Sigma_t \approx
+# \lambda/\sqrt{2\lambda d}$ are both of order $d^{-1/2}$ and do not cancel. SymPy's limits:
 
 # %%
-uu = c - d
-sigma = sp.sqrt(family.Sigma2(uu, c))
-on_path = mu + family.Theta(uu, c) * pi + sigma * pi * eps
-v_on_path = family.pf_velocity(on_path, uu, c, pi)
-leading = sp.limit(sp.sqrt(d) * v_on_path, d, 0)
-show(r"\lim_{d\to0}\sqrt d\,v", leading)
-show(r"\lim_{d\to0}\frac{\Sigma^2}{2\lambda d}", sp.limit(family.Sigma2(uu, c) / (2 * lam * d), d, 0))
-assert sp.simplify(leading - (-sp.sqrt(2 * lam) + sp.sqrt(lam / 2)) * pi * eps) == 0
+theta_t = family.Theta(c - d, c)
+sigma_t = sp.sqrt(family.Sigma2(c - d, c))
+limit(family.Sigma2(c - d, c) / (2 * lam * d), d, 0, 1, lhs=r"\lim_{d\to0}\frac{\Sigma_t^2}{2\lambda d}")
+parts = {"A": -sp.coth(d) * theta_t * pi, "B": -sp.coth(d) * sigma_t * pi * eps, "C": lam * pi * eps / sigma_t}
+limits = {key: sp.limit(sp.sqrt(d) * part, d, 0) for key, part in parts.items()}
+for key, value in limits.items():
+    show(rf"\lim_{{d\to0}}\sqrt d\,{key}", value)
+rate = sp.simplify(sum(limits.values()))
+show(r"\lim_{d\to0}\sqrt d\,v = \lim\sqrt d\,(A + B + C)", rate)
+
+# %% [markdown]
+# The same limit taken on the whole velocity at once (the library-free check of `docs/theory.md` eq. 7.6):
 
 # %%
-feedback = check("02b.2", leading)
+on_path = mu + theta_t * pi + sigma_t * pi * eps
+limit(sp.sqrt(d) * family.pf_velocity(on_path, c - d, c, pi), d, 0, rate, lhs=r"\lim_{d\to0}\sqrt d\,v(x)")
+
+# %%
+answer_02b_2 = {**limits, "rate": rate}
+feedback = check("02b.2", answer_02b_2)
 display(feedback)
 assert feedback
 

@@ -13,20 +13,25 @@
 # %% [markdown]
 # # 02c — Solutions to the exercises
 #
-# **What you will learn.** An $\eta = 0$ implicit step that carries the marginal exactly, and why "intact" means
-# "predicted intact" inside the sampler.
+# **What you will learn.** An $\eta = 0$ implicit step that carries the marginal exactly, the checks of the step that
+# notebook 02c left to this notebook (they write the step out), and why "intact" means "predicted intact" inside
+# the sampler.
 #
 # **Prerequisites.** Notebook 02c.
 
 # %%
 import os
 
+import sympy as sp
 import torch
 from IPython.display import display
 
+from derivations import family, parameterisation, reverse
+from derivations.common import B, a, b, d, exp_to_rational, mu, pi, pihat, xt, zero
 from rdbm_core.bridge import bridges, samplers
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS, PREDICT_GRID, STEP_LAM
+from rdbm_course.mathshow import show, vanishes
 
 FAST = os.environ.get("FAST") == "1"
 
@@ -72,6 +77,65 @@ assert torch.allclose(x_s, samplers.implicit_step(path, x_t, x0, mu_img, t, s, e
 feedback = check("02c.1", implicit_step_eta0)
 display(feedback)
 assert feedback
+
+# %% [markdown]
+# **The checks of the step that notebook 02c left out**, in SymPy, with three clocks $a = \bar\theta_s$,
+# $a + b = \bar\theta_t$ and $c = a + b + d = \bar\theta_T$, and the generalised step of `docs/theory.md` eq. 8.1:
+# $x_s = \mu + \Theta_s\hat\pi + \sqrt{(\Sigma_s^2 - \rho^2)/\Sigma_t^2}\,(x_t - \mu - \Theta_t\hat\pi) + \rho\,\nu(\hat\pi)z$.
+# (i) It is affine in $\hat x_0$ with a slope that depends on the clock alone, so nothing is divided by data:
+
+# %%
+cc = a + b + d
+x0hat, rho2, z = sp.Symbol(r"\hat{x}_0", real=True), sp.Symbol("rho^2", positive=True), sp.Symbol("z", real=True)
+Th_s, Th_t, Sg_s, Sg_t = sp.symbols("Theta_s Theta_t Sigma_s Sigma_t", positive=True)
+step = (mu + Th_s * (x0hat - mu) + sp.sqrt((Sg_s ** 2 - rho2) / Sg_t ** 2) * (xt - mu - Th_t * (x0hat - mu))
+        + sp.sqrt(rho2) * z)
+show(r"x_s", step)
+show(r"\partial_{\hat x_0} x_s", sp.diff(step, x0hat))
+vanishes(r"\partial_{\hat x_0}^2 x_s", sp.diff(step, x0hat, 2))
+assert parameterisation.check_x0_prediction() == 0  # the same with the family's coefficients
+
+# %% [markdown]
+# (ii) As $s \to t$ ($b \to 0$) the $\eta = 0$ step returns $x_t$, and for every $\eta$ (with
+# $\rho^2 = \eta^2 V$, $V$ the posterior variance of 02a) the noise vanishes and the coefficient of $x_t$ tends to 1
+# (SymPy takes the limit in the exponentials $A = e^{a}$, $B = e^{b}$, $D = e^{d}$; $b \to 0$ is $B \to 1$):
+
+# %%
+eta = sp.Symbol("eta", positive=True)
+V = family.posterior_coefficients(a, b)[2]
+show(r"\lim_{b\to0} x_s\big|_{\eta = 0}", sp.limit(family.implicit_step(xt, a, a + b, cc, pihat), b, 0))
+assert sp.limit(family.implicit_step(xt, a, a + b, cc, pihat), b, 0) == xt
+coef2 = (family.Sigma2(a, cc) - eta ** 2 * V) / family.Sigma2(a + b, cc)
+coef2_limit = sp.limit(exp_to_rational(coef2), B, 1)  # b -> 0 is B = e^b -> 1
+show(r"\lim_{b\to0}\frac{\Sigma_s^2 - \eta^2 V}{\Sigma_t^2}", coef2_limit, sp.factor(sp.cancel(coef2_limit)))
+show(r"\lim_{b\to0}\eta^2 V", sp.limit(exp_to_rational(eta ** 2 * V), B, 1))
+assert zero(coef2_limit - 1) == 0 and zero(sp.limit(exp_to_rational(eta ** 2 * V), B, 1)) == 0
+
+# %% [markdown]
+# (iii) Started from the marginal at $t$, $x_t = \mu + \Theta_t\pi + \Sigma_t\pi e_1$, with $\hat x_0 = x_0$ and any
+# $0 \le \rho^2 \le \Sigma_s^2$ (fresh noise $\rho\pi e_2$), the step has the marginal's mean and variance at $s$ ($x_s$
+# is affine in the independent standard normals $e_1, e_2$, so its variance is the sum of the squared coefficients):
+
+# %%
+e1, e2 = sp.symbols("e_1 e_2", real=True)
+x_t_marginal = family.bridge_mean(a + b, cc) + sp.sqrt(family.Sigma2(a + b, cc)) * pi * e1
+x_s_step = sp.expand(family.implicit_step(x_t_marginal, a, a + b, cc, pi, rho2, pi * e2))
+vanishes(r"\mathbb E[x_s] - (\mu + \Theta_s\pi)", x_s_step.subs({e1: 0, e2: 0}) - family.bridge_mean(a, cc))
+vanishes(r"\mathrm{Var}[x_s] - \Sigma_s^2\pi^2",
+         sp.diff(x_s_step, e1) ** 2 + sp.diff(x_s_step, e2) ** 2 - family.Sigma2(a, cc) * pi ** 2)
+
+# %% [markdown]
+# (iv) With $\eta = 1$ ($\rho^2 = V$) the coefficient of $x_t$ is the posterior's $K = \sinh a/\sinh(a + b)$, and the
+# step's mean is the posterior mean $\mu + P\hat\pi + K(x_t - \mu)$ of notebook 02a: the $\eta = 1$ step is the
+# ancestral (posterior) step.
+
+# %%
+P, K, _ = family.posterior_coefficients(a, b)
+vanishes(r"\frac{\Sigma_s^2 - V}{\Sigma_t^2} - K^2", (family.Sigma2(a, cc) - V) / family.Sigma2(a + b, cc) - K ** 2)
+eta1_mean = mu + family.Theta(a, cc) * pihat + K * (xt - mu - family.Theta(a + b, cc) * pihat)
+vanishes(r"\big(\mu + \Theta_s\hat\pi + K(x_t - \mu - \Theta_t\hat\pi)\big) - \big(\mu + P\hat\pi + K(x_t - \mu)\big)",
+         eta1_mean - (mu + P * pihat + K * (xt - mu)))
+assert reverse.check_implicit_step_keeps_marginal() == 0 and reverse.check_implicit_eta1_mean() == 0
 
 # %% [markdown]
 # ## 02c.2 — which pixels stay exactly $\mu$

@@ -15,9 +15,9 @@
 #
 # **What you will learn.** Why, under residual modulation, the exact posterior mean at the degraded value is the
 # degraded value itself, how much noise an exact ancestral step would add there (and the plug-in step does not),
-# and where the predicted residual enters the `eta = 1` step.
+# and where the predicted residual enters the $\eta = 1$ step.
 #
-# **Prerequisites.** notebook 10.
+# **Prerequisites.** Notebook 10.
 
 # %%
 import torch
@@ -32,13 +32,14 @@ MODES, MODE_STD, MU = (-0.6, 0.7), 0.05, 0.4
 # %% [markdown]
 # ## 10.1 — The exact prediction at the degraded value
 #
-# Given `x0`, `x_t - mu = pi (Theta_t + Sigma_t eps)`. For `x_t = mu` the noise must be `eps = -Theta_t / Sigma_t`,
-# and the density of `x_t` at `mu` is `phi(Theta_t / Sigma_t) / (Sigma_t |pi|)`: the same for every `x0` except the
-# factor `1 / |pi|`. So the posterior weights at `x_t = mu` are the prior's times `1 / |pi|`, and
+# Given $x_0$, $x_t - \mu = \pi(\Theta_t + \Sigma_t\epsilon)$. For $x_t = \mu$ the noise must be
+# $\epsilon = -\Theta_t/\Sigma_t$, and the density of $x_t$ at $\mu$ is $\varphi(\Theta_t/\Sigma_t)/(\Sigma_t|\pi|)$
+# ($\varphi$ the standard normal density): the same for every $x_0$ except the factor $1/|\pi|$. So the posterior
+# weights at $x_t = \mu$ are the prior's times $1/|\pi|$, and
 #
-# `E[pi | x_t = mu] = E[pi / |pi|] / E[1 / |pi|] = E[sign pi] / E[1 / |pi|] = 0`
+# $$E[\pi \mid x_t = \mu] = \frac{E[\pi/|\pi|]}{E[1/|\pi|]} = \frac{E[\operatorname{sign}\pi]}{E[1/|\pi|]} = 0$$
 #
-# (equal weights, opposite signs). Hence `x0_hat(mu, t) = mu`, at every `t < T` and every `lam`. A check with
+# (equal weights, opposite signs). Hence $\hat x_0(\mu, t) = \mu$, at every $t < T$ and every $\lambda$. A check with
 # quadrature over the two modes, through the likelihood of the library's path:
 
 # %%
@@ -59,9 +60,10 @@ assert feedback
 # %% [markdown]
 # ## 10.2 — The noise factor an exact ancestral step would use
 #
-# With the same weights, `E[pi^2 | x_t = mu] = E[pi^2 / |pi|] / E[1 / |pi|] = E|pi| / E[1 / |pi|]`. For point modes
-# with `|pi| = a = 1.0` and `b = 0.3` this is `((a + b) / 2) / ((1/a + 1/b) / 2) = a b = 0.30`; the mode widths lower
-# it a little. It depends neither on `t` nor on `lam`. The plug-in step uses `(E[pi | x_t = mu])^2 = 0`.
+# With the same weights, $E[\pi^2 \mid x_t = \mu] = E[\pi^2/|\pi|]/E[1/|\pi|] = E|\pi|/E[1/|\pi|]$. For point modes
+# with $|\pi| = 1.0$ and $0.3$ this is $\frac{(1.0 + 0.3)/2}{(1/1.0 + 1/0.3)/2} = 1.0 \times 0.3 = 0.30$; the mode
+# widths lower it a little. It depends neither on $t$ nor on $\lambda$. The plug-in step uses
+# $(E[\pi \mid x_t = \mu])^2 = 0$.
 
 # %%
 pi = x0 - MU
@@ -74,13 +76,13 @@ assert feedback
 # %% [markdown]
 # ## 10.3 — The noise of the ancestral step
 #
-# With `eta = 1`, `rho_s^2` is the variance `V` of the posterior `q(x_s | x_t, x0)` per unit `s(pi)^2`
-# (`path.posterior_coefficients(t, s)[2]`), and the random term is `rho_s s(pi_hat) z` with the *predicted*
-# residual: its standard deviation is `sqrt(V) |s(pi_hat)|`.
+# With $\eta = 1$, $\rho_s^2$ is the variance $V$ of the posterior $q(x_s \mid x_t, x_0)$ per unit $\nu(\pi)^2$
+# (`path.posterior_coefficients(t, s)[2]`), and the random term is $\rho_s\,\nu(\hat\pi)\,z$ with the *predicted*
+# residual: its standard deviation is $\sqrt V\,|\nu(\hat\pi)|$.
 
 # %%
 def ancestral_noise_std(path, x0_hat, mu, t, s):
-    variance = path.posterior_coefficients(t, s)[2]  # V: the posterior variance per unit s(pi)^2
+    variance = path.posterior_coefficients(t, s)[2]  # V: the posterior variance per unit nu(pi)^2
     return variance.sqrt() * path.noise_factor(x0_hat, mu).abs()
 
 
@@ -89,7 +91,7 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# The same, measured on the library's step: many draws of one `eta = 1` step with a fixed `x0_hat`.
+# The same, measured on the library's step: many draws of one $\eta = 1$ step with a fixed $\hat x_0$.
 
 # %%
 x_t = torch.full((20_000, 1), 0.1, dtype=DT)

@@ -1,6 +1,8 @@
 """Exercises of notebook 02a (the forward bridge: its marginal and its posterior).
 
-02a.1 derive    the variance coefficient of the posterior ``q(x_s | x_t, x0)`` per unit ``pi^2``.
+02a.1 derive    the variance coefficient ``V`` of the posterior ``q(x_s | x_t, x0)`` per unit ``pi^2``, by Bayes:
+                graded on the steps ``log_prior``, ``log_kernel``, ``precision`` and ``V`` (a bare formula, such as
+                the library's ``family.posterior_coefficients(a, b)[2]``, is refused).
 02a.2 predict   what the posterior becomes when the observation is the terminal point ``x_T = mu``.
 """
 from __future__ import annotations
@@ -9,36 +11,71 @@ import sympy as sp
 import torch
 
 from derivations import family
-from derivations.common import D, a, b, d, lam, zero
+from derivations.common import D, a, b, d, lam, mu, pi, x, xt, zero
 
-from ._base import correct, exercise, letter_answer, sympy_answer, wrong
+from ._base import correct, exercise, letter_answer, wrong
+from .grading import Step, steps_answer
 
 # ----------------------------------------------------------------------------- 02a.1 posterior variance
 
 POSTERIOR = {"thetabar_s": a, "thetabar_s:t": b, "thetabar_t:T": d, "a": a, "b": b, "d": d, "lambda": lam, "lam": lam}
+#: x stands for x_s (the unknown of the posterior); x_t is the observation
+STATE = {**POSTERIOR, "x": x, "x_s": x, "x_t": xt, "xt": xt, "mu": mu, "pi": pi}
+
+#: Bayes with the h's cancelled: q(x_s | x_t, x0) ∝ p(x_s | x0) p(x_t | x_s), both free OU kernels
+LOG_PRIOR = -(x - mu - sp.exp(-a) * pi) ** 2 / (2 * lam * (1 - sp.exp(-2 * a)) * pi ** 2)
+LOG_KERNEL = -(xt - mu - sp.exp(-b) * (x - mu)) ** 2 / (2 * lam * (1 - sp.exp(-2 * b)) * pi ** 2)
+PRECISION = -sp.diff(LOG_PRIOR + LOG_KERNEL, x, 2)
+#: the bridge marginal at s (clock a, terminal clock a + b + d): the factor whose h(x_s, s) cancels
+LOG_BRIDGE_S = -(x - family.bridge_mean(a, a + b + d)) ** 2 / (2 * family.Sigma2(a, a + b + d) * pi ** 2)
 
 
 def _limit(expr, symbol, value):
     return sp.simplify(sp.limit(expr, symbol, value))
 
 
-@exercise("02a.1", "the posterior variance of q(x_s | x_t, x0)", "derive")
+def _d_dx(expr):
+    return sp.diff(expr, x)
+
+
+POSTERIOR_STEPS = (
+    Step("log_prior", "log p(x_s = x | x0) up to terms free of x", _d_dx(LOG_PRIOR), STATE, transform=_d_dx,
+         transformed="the x-derivative",
+         hints=((lambda e: zero(e - _d_dx(LOG_BRIDGE_S)) == 0,
+                 "this is the bridge marginal q(x_s | x0); its h(x_s, s) cancels against the kernel's, which leaves "
+                 "the free OU process's p(x_s | x0)."),),
+         generic_hint="p(x_s | x0) is the free OU kernel of notebook 01 from x0 = mu + pi over the clock a."),
+    Step("log_kernel", "log p(x_t | x_s = x) up to terms free of x", _d_dx(LOG_KERNEL), STATE, transform=_d_dx,
+         transformed="the x-derivative",
+         generic_hint="p(x_t | x_s) is the free OU kernel from x_s = x over the clock lag b, evaluated at x_t: a "
+                      "Gaussian density of x_t whose mean mu + e^{-b} (x - mu) depends on x."),
+    Step("precision", "precision of the posterior, minus the second x-derivative of log_prior + log_kernel",
+         PRECISION, {**POSTERIOR, "pi": pi},
+         hints=((lambda e: zero(e + sp.diff(LOG_PRIOR, x, 2)) == 0,
+                 "this is the precision of p(x_s | x0) alone; the kernel is a Gaussian in x_s too and adds its own."),
+                (lambda e: x in e.free_symbols, "a precision does not depend on x: differentiate twice.")),
+         generic_hint="the precisions of Gaussian factors in x add; the kernel's precision in x_s carries e^{-2b}."),
+    Step("V", "posterior variance per unit pi^2", family.posterior_coefficients(a, b)[2],
+         POSTERIOR | {"pi": pi, "mu": mu},
+         hints=((lambda e: D in zero(e).free_symbols,
+                 "your variance depends on thbar_{t:T}, so it still looks beyond t. Given x_t, the bridge is Markov: "
+                 "how the path continues after t cannot change what x_s can be."),
+                (lambda e: zero(e - lam * (1 - sp.exp(-2 * b))) == 0,
+                 "lam (1 - e^{-2 thbar_{s:t}}) is the variance of x_t given x_s (the forward kernel); the posterior "
+                 "goes the other way and also knows x0."),
+                (lambda e: _limit(e, a, 0) != 0,
+                 "at s = 0 (thbar_s -> 0) we know x_s = x0 exactly: the posterior variance must vanish there."),
+                (lambda e: _limit(e, b, 0) != 0,
+                 "as s -> t (thbar_{s:t} -> 0) we know x_s = x_t: the posterior variance must vanish there.")),
+         generic_hint="V = 1 / (precision pi^2), per unit pi^2 (any equivalent form is accepted)."),
+)
+
+
+@exercise("02a.1", "the posterior variance of q(x_s | x_t, x0), by Bayes", "derive")
 def check_posterior_variance(answer):
-    return sympy_answer(
-        answer, family.posterior_coefficients(a, b)[2], POSTERIOR, what="the posterior variance (per unit pi^2)",
-        hints=((lambda e: D in zero(e).free_symbols,
-                "your variance depends on thbar_{t:T}, so it still looks beyond t. Given x_t, the bridge is Markov: "
-                "how the path continues after t cannot change what x_s can be. (The marginal variance of x_s given "
-                "x0 alone does depend on it.)"),
-               (lambda e: zero(e - lam * (1 - sp.exp(-2 * b))) == 0,
-                "lam (1 - e^{-2 thbar_{s:t}}) is the variance of x_t given x_s (the forward kernel); the posterior "
-                "goes the other way and also knows x0."),
-               (lambda e: _limit(e, a, 0) != 0,
-                "at s = 0 (thbar_s -> 0) we know x_s = x0 exactly: the posterior variance must vanish there."),
-               (lambda e: _limit(e, b, 0) != 0,
-                "as s -> t (thbar_{s:t} -> 0) we know x_s = x_t: the posterior variance must vanish there.")),
-        generic_hint="the posterior is an OU bridge from x0 (clock 0) to x_t (clock thbar_t = thbar_s + thbar_{s:t}); "
-                     "reuse exercise 01.2 with the right clock values, or complete the square in x_s.")
+    return steps_answer(answer, POSTERIOR_STEPS,
+                        done="both factors, their precision and V are right: the posterior is the OU bridge from x0 "
+                             "to x_t, and thbar_{t:T} has dropped out.")
 
 
 # ----------------------------------------------------------------------------- 02a.2 the posterior at the terminal time

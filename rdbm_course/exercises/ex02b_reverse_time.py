@@ -1,8 +1,13 @@
 """Exercises of notebook 02b (reversing time: the score, the reverse SDE and the probability-flow ODE).
 
-02b.1 derive    the probability-flow ODE velocity ``dx/du`` with ``x0`` replaced by ``mu + pihat``.
-02b.2 derive    the leading term of the PF-ODE velocity along a bridge path near the terminal point.
+02b.1 derive    the probability-flow ODE velocity ``dx/du`` with ``x0`` replaced by ``mu + pihat``: graded on the
+                steps ``g2_score`` (``g^2`` times the score, ``pihat^2`` cancelled) and ``velocity``.
+02b.2 derive    the leading term of the PF-ODE velocity along a bridge path near the terminal point: graded on the
+                limits of its three parts ``A``, ``B``, ``C`` and their sum ``rate``.
 02b.3 implement the reverse-time SDE drift on images, finite at intact pixels.
+
+A bare formula (the library's ``family.pf_velocity(x, u, c, pihat)`` or ``reverse.check_near_T_rate()``) is refused:
+the derive exercises take a dict of steps (:mod:`rdbm_course.exercises.grading`).
 """
 from __future__ import annotations
 
@@ -12,13 +17,15 @@ import torch
 from derivations import family, reverse
 from derivations.common import c, eps, lam, mu, pi, pihat, u, x, zero
 
-from ._base import (call_student, correct, exercise, intact_batch, sympy_answer, tensor_answer, tensor_or_none,
+from ._base import (call_student, correct, exercise, intact_batch, tensor_answer, tensor_or_none,
                     wrong)
+from .grading import Step, steps_answer
 
 # ----------------------------------------------------------------------------- 02b.1 PF-ODE velocity
 
 VELOCITY = {"x": x, "mu": mu, "pihat": pihat, "thetabar_t": u, "thetabar_T": c, "u": u, "c": c,
             "lambda": lam, "lam": lam}
+INSIDE = (lambda p: p[u] < p[c])
 
 
 def _score_term():
@@ -30,55 +37,90 @@ def _is(expr, reference):
     return zero(expr - reference) == 0
 
 
+SCORE_HAT = -(x - mu - family.Theta(u, c) * pihat) / (family.Sigma2(u, c) * pihat ** 2)
+
+
+def _pihat_divides(expr):
+    if pihat in sp.denom(sp.together(sp.cancel(expr))).free_symbols:
+        return wrong("the value is right, but pihat still divides: g^2 = 2 lam pihat^2 should cancel the pihat^2 of "
+                     "the score.", "cancel pihat^2 before you go on (sp.cancel), so that nothing divides by pihat.")
+    return None
+
+
+VELOCITY_STEPS = (
+    Step("g2_score", "g^2 times the score, per unit clock (g^2 = 2 lam pihat^2)", 2 * lam * pihat ** 2 * SCORE_HAT,
+         VELOCITY, constraint=INSIDE, extra=_pihat_divides,
+         hints=((lambda e: _is(e, -2 * lam * pihat ** 2 * SCORE_HAT),
+                 "the sign: the score points from x back to the mean of q."),
+                (lambda e: _is(e, 2 * lam * pihat ** 4 * SCORE_HAT),
+                 "the variance of q is Sigma_t^2 pihat^2: under modulation the score divides by pihat^2, and g^2 "
+                 "multiplies by it.")),
+         generic_hint="differentiate the Gaussian log-density -(x - mean)^2 / (2 variance) in x, with mean "
+                      "mu + Theta_t pihat and variance Sigma_t^2 pihat^2 (as section 1 of the notebook did with pi), "
+                      "multiply by g^2 = 2 lam pihat^2 and cancel."),
+    Step("velocity", "PF-ODE velocity dx/du", family.pf_velocity(x, u, c, pihat), VELOCITY, constraint=INSIDE,
+         hints=((lambda e: _is(e, family.bridge_drift(u, c)),
+                 "this is the forward drift f alone; the probability flow also has the score term "
+                 "-(1/2) g^2 d/dx log q."),
+                (lambda e: _is(e, family.bridge_drift(u, c) + 2 * _score_term()),
+                 "this is the drift of the reverse-time SDE, f - g^2 d/dx log q; the deterministic flow takes half of "
+                 "the g^2 term."),
+                (lambda e: _is(e, family.bridge_drift(u, c) - _score_term()),
+                 "the score term has the wrong sign: the flow subtracts (1/2) g^2 d/dx log q.")),
+         extra=_pihat_divides,
+         generic_hint="v = f - (1/2) g^2 d/dx log q with f = coth(thbar_{t:T}) (mu - x) per unit clock: your "
+                      "step 'g2_score' is the second term without its factor -1/2."),
+)
+
+
 @exercise("02b.1", "the probability-flow ODE velocity", "derive")
 def check_pf_velocity(answer):
-    drift = family.bridge_drift(u, c)
-    return sympy_answer(
-        answer, family.pf_velocity(x, u, c, pihat), VELOCITY, what="the PF-ODE velocity dx/du",
-        constraint=lambda p: p[u] < p[c],
-        hints=((lambda e: _is(e, drift),
-                "this is the forward drift f alone; the probability flow also has the score term "
-                "-(1/2) g^2 d/dx log q."),
-               (lambda e: _is(e, drift + 2 * _score_term()),
-                "this is the drift of the reverse-time SDE, f - g^2 d/dx log q; the deterministic flow takes half of "
-                "the g^2 term."),
-               (lambda e: _is(e, drift - _score_term()),
-                "the score term has the wrong sign: d/dx log q points back to the mean, and the flow subtracts it."),
-               (lambda e: pihat in sp.denom(sp.together(e)).free_symbols,
-                "pihat should cancel: g^2 = 2 lam pihat^2 (per unit clock) multiplies a score with pihat^2 in the "
-                "denominator.")),
-        generic_hint="v = f - (1/2) g^2 d/dx log q with f = coth(thbar_{t:T}) (mu - x), g^2 = 2 lam pihat^2 per unit "
-                     "clock and q = N(mu + Theta pihat, Sigma^2 pihat^2); differentiate the Gaussian log-density in x.")
+    return steps_answer(answer, VELOCITY_STEPS,
+                        done="g^2 times the score (pihat^2 cancelled) and the velocity are right: nothing in the "
+                             "probability flow divides by pihat.")
 
 
 # ----------------------------------------------------------------------------- 02b.2 the velocity near T
 
-NEAR_T = {"lam": lam, "lambda": lam, "pi": pi, "eps": eps, "epsilon": eps}
+NEAR_T = {"lam": lam, "lambda": lam, "pi": pi, "eps": eps, "epsilon": eps, "c": c, "thetabar_T": c}
+#: the three parts of the velocity on the path x = mu + Theta pi + Sigma pi eps (pihat = pi), times sqrt(d), as d -> 0
+NEAR_T_LIMITS = {"A": sp.Integer(0), "B": -sp.sqrt(2 * lam) * pi * eps, "C": sp.sqrt(lam / 2) * pi * eps}
+
+
+def _near_T_step(key, what, hints, generic_hint):
+    return Step(key, what, NEAR_T_LIMITS[key], NEAR_T, hints=hints, generic_hint=generic_hint)
+
+
+NEAR_T_STEPS = (
+    _near_T_step("A", "limit of sqrt(d) A, A = -coth(d) Theta_t pi (the drift on the mean part)",
+                 ((lambda e: e.has(sp.oo, sp.zoo), "Theta_t vanishes like d at T: coth(d) Theta_t stays finite."),),
+                 "near T, coth(d) is about 1/d and Theta_t = sinh(d)/sinh(c) about d/sinh(c): what does sqrt(d) do "
+                 "to their finite product?"),
+    _near_T_step("B", "limit of sqrt(d) B, B = -coth(d) Sigma_t pi eps (the drift on the noise part)",
+                 ((lambda e: eps not in e.free_symbols, "B carries the noise eps of the path: so does its limit."),),
+                 "near T, coth(d) is about 1/d and Sigma_t^2 = 2 lam sinh(c - d) sinh(d)/sinh(c) about 2 lam d."),
+    _near_T_step("C", "limit of sqrt(d) C, C = lam (x - mu - Theta_t pi) / Sigma_t^2 = lam pi eps / Sigma_t "
+                      "(the score term)",
+                 ((lambda e: eps not in e.free_symbols, "C carries the noise eps of the path: so does its limit."),
+                  (lambda e: zero(e + NEAR_T_LIMITS["C"]) == 0,
+                   "the sign: the flow subtracts (1/2) g^2 times the score, which points back to the mean.")),
+                 "C = lam pi eps / Sigma_t, and Sigma_t is about sqrt(2 lam d) near T."),
+    Step("rate", "limit of sqrt(d) dx/du along the path", reverse.check_near_T_rate(), NEAR_T,
+         hints=((lambda e: zero(e) == 0,
+                 "the parts B and C do not cancel completely: a part of order d^{-1/2} survives. (Zero comes out "
+                 "with the reverse-SDE drift f - g^2 score instead of the probability flow f - g^2 score / 2.)"),
+                (lambda e: zero(e - NEAR_T_LIMITS["B"]) == 0,
+                 "this is what the forward drift alone gives; the score term is of the same order near T."),),
+         generic_hint="the velocity is A + B + C, and each of your three limits is finite: add them."),
+)
 
 
 @exercise("02b.2", "the leading term of the PF-ODE velocity near the terminal point", "derive")
 def check_near_T_rate(answer):
-    reference = reverse.check_near_T_rate()
-    return sympy_answer(
-        answer, reference, NEAR_T, what="the limit of sqrt(thbar_{t:T}) times the velocity",
-        hints=((lambda e: zero(e) == 0,
-                "along a bridge path the velocity does not vanish that fast: the two 1/d terms cancel, but a term "
-                "of order d^{-1/2} survives. (Zero comes out with the reverse-SDE drift f - g^2 score instead of "
-                "the probability flow f - g^2 score / 2.)"),
-               (lambda e: zero(e - 2 * reference) == 0,
-                "this is what the forward drift coth(d)(mu - x) alone gives; the score term is of the same order "
-                "near T and takes part of it back."),
-               (lambda e: zero(e - 3 * reference) == 0,
-                "the score term has the wrong sign: the flow subtracts (1/2) g^2 d/dx log q."),
-               (lambda e: eps not in e.free_symbols,
-                "the surviving term comes from the noise part Sigma pi eps of the path: your limit should depend on "
-                "which path (which eps) you are on."),
-               (lambda e: sp.simplify(e.subs(lam, 4 * lam) / e) != 2,
-                "the noise part of the path is Sigma pi eps, and Sigma^2 is proportional to lam: how does the "
-                "result scale with lam?")),
-        generic_hint="write u = c - d, put x = mu + Theta pi + Sigma pi eps into the velocity of 02b.1 (pihat = pi), "
-                     "multiply by sqrt(d) and let SymPy take sp.limit(..., d, 0); or expand coth(d), Theta and Sigma^2 "
-                     "to the first order in d by hand.")
+    return steps_answer(answer, NEAR_T_STEPS,
+                        done="the score term takes back half of the drift's 1/sqrt(d) part; what remains grows like "
+                             "d^{-1/2}, which is integrable: a path leaves mu with a vertical tangent but travels a "
+                             "finite distance.")
 
 
 # ----------------------------------------------------------------------------- 02b.3 the reverse-SDE drift on images

@@ -1,6 +1,8 @@
 """Exercises of notebook 02c (the implicit sampler: the exact ODE step, and why RDBM predicts x0).
 
 02c.1 implement one deterministic (``eta = 0``) implicit step; it must carry the marginal at ``t`` to the one at ``s``.
+                The checker refuses the library's samplers (``rdbm_core.bridge.samplers``), passed as the answer or
+                called from it.
 02c.2 predict   which pixels are still exactly ``mu`` after stochastic (``eta = 1``) steps with an imperfect ``x0_hat``.
 """
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ._base import call_student, correct, exercise, intact_batch, tensor_answer, wrong
+from .grading import refuse_library
 
 # ----------------------------------------------------------------------------- 02c.1 the implicit eta = 0 step
 
@@ -20,6 +23,9 @@ STEP_PAIRS = ((60, 30), (95, 40))
 def check_implicit_step(answer):
     from rdbm_core.bridge import bridges, samplers
 
+    refused = refuse_library(answer, ("rdbm_core.bridge.samplers",), "the step")
+    if refused is not None:
+        return refused
     path = bridges.rdbm(lam=STEP_LAM)
     x0, mu_, x0_hat, eps, intact = intact_batch(seed=2)
     name = "implicit_step_eta0(path, x_t, x0_hat, mu, t, s)"
@@ -117,7 +123,7 @@ def check_pixels_at_mu(answer):
         return wrong(message, "you listed the pixels with x0 = mu, but the sampler never sees x0. Which residual "
                               "enters its mean and its noise factor?")
     if not chosen:
-        return wrong(message, "with the modulated noise s(pi) some pixels receive no noise and no drift at all; "
+        return wrong(message, "with the modulated noise factor nu(pi) some pixels receive no noise and no drift at all; "
                               "which ones, seen from the sampler?")
     if chosen == set(range(n)):
         return wrong(message, "all pixels start at mu (x_T = mu), but the first step already moves some of them "

@@ -121,7 +121,7 @@ def check_ancestral_noise_std(answer):
                 return result
             sigma_s = path.coefficients(ss)[2] * path.noise_factor(x0_hat, mu).abs()
             if torch.allclose(got, sigma_s, rtol=1e-9, atol=1e-12) and t != 1.0:
-                return wrong(result.message, "that is the marginal Sigma_s |s(pi)|; eta = 1 adds the standard "
+                return wrong(result.message, "that is the marginal Sigma_s |nu(pi)|; eta = 1 adds the standard "
                                              "deviation of the posterior q(x_s | x_t, x0), which is smaller.")
             if (got < 0).any():
                 return wrong(result.message, "a standard deviation is never negative: the noise factor enters "
@@ -129,8 +129,8 @@ def check_ancestral_noise_std(answer):
             without_factor = path.posterior_coefficients(tt, ss)[2].sqrt().expand_as(expected)
             if path.noise == "modulated" and torch.allclose(got, without_factor, rtol=1e-9):
                 return wrong(result.message, "under modulation the step's noise is scaled by the predicted "
-                                             "residual s(pi_hat) = x0_hat - mu.")
-            return wrong(result.message, "the eta = 1 step adds rho_s s(pi_hat) z with rho_s^2 the posterior "
+                                             "residual nu(pi_hat) = x0_hat - mu.")
+            return wrong(result.message, "the eta = 1 step adds rho_s nu(pi_hat) z with rho_s^2 the posterior "
                                          "variance V of path.posterior_coefficients(t, s).")
-    return correct("the eta = 1 step adds sqrt(V) |s(pi_hat)| z: under modulation it vanishes wherever "
+    return correct("the eta = 1 step adds sqrt(V) |nu(pi_hat)| z: under modulation it vanishes wherever "
                    "x0_hat = mu, whatever the true residual is.")

@@ -63,7 +63,7 @@ def test_index_links_every_notebook_and_the_solutions(site):
         section = index[index.index('id="Solutions"'):]
         assert all(f'href="solutions/{p.stem}.html"' in section for p in solutions)
     # the summary of a notebook is its "What you will learn" paragraph, without the label
-    assert "the residual <code>pi^2</code> cancelling on the way" in index
+    assert r"the residual's $\pi^2$ cancelling on the way" in index  # LaTeX is left for MathJax
     assert "What you will learn" not in index and "Prerequisites" not in index
 
 

@@ -1,11 +1,13 @@
 """The *derive* exercises (a SymPy expression or a formula): right answers pass, realistic wrong ones are caught
-with a hint that does not give the answer away."""
+with a hint that does not give the answer away. The derive exercises of notebooks 01 to 02b are graded on the
+student's steps (a dict of SymPy expressions): the final formula alone, the library's or typed in, is refused."""
 import math
 
 import sympy as sp
 
 from derivations import family
-from derivations.common import a, b, c, d, eps, lam, mu, pi, pihat, u, x
+from derivations import reverse as reverse_mod
+from derivations.common import a, b, c, d, eps, lam, mu, pi, pihat, u, x, xt, zero
 from derivations.special_cases import G_t
 from rdbm_course.exercises import check
 
@@ -14,72 +16,157 @@ from exercise_feedback import assert_caught, wrong  # tests/course/exercise_feed
 G_T = sp.Symbol("G_T", positive=True)
 
 
-def test_01_1_theta():
+def _gauss(z, mean, var):
+    """A Gaussian log-density in ``z`` without its normalising constant (the test's own, not the derivations')."""
+    return -(z - mean) ** 2 / (2 * var)
+
+
+def _theta_steps():
+    """01.1 worked independently: the two factors of Bayes's rule in x = x_t, their precision, the mean."""
+    log_p = _gauss(x, mu + sp.exp(-u) * pi, lam * (1 - sp.exp(-2 * u)) * pi ** 2)
+    log_h = _gauss(mu, mu + sp.exp(-(c - u)) * (x - mu), lam * (1 - sp.exp(-2 * (c - u))) * pi ** 2)
+    precision = sp.simplify(-sp.diff(log_p + log_h, x, 2))
+    (mean,) = sp.solve(sp.diff(log_p + log_h, x), x)
+    return {"log_p": log_p + sp.log(lam), "log_h": log_h, "precision": precision,
+            "Theta": sp.simplify((mean - mu) / pi)}
+
+
+def test_01_1_theta_graded_on_steps():
+    steps = _theta_steps()
+    assert check("01.1", steps)
+    assert check("01.1", {**steps, "Theta": "sinh(thetabar_T - thetabar_t)/sinh(thetabar_T)"})
     right = family.Theta(u, c)
-    assert check("01.1", right)
-    assert check("01.1", "sinh(thetabar_T - thetabar_t)/sinh(thetabar_T)")
-    assert_caught(check("01.1", sp.exp(-u)), str(right))  # the free OU process
-    assert_caught(check("01.1", family.Psi(u, c)), str(right))
-    assert_caught(check("01.1", 2 * right), str(right))
-    assert "free" in check("01.1", sp.exp(-u)).hint
+    free = wrong("01.1", {**steps, "Theta": sp.exp(-u)}, str(right))  # the free OU process
+    assert "free" in free.hint and "'Theta'" in free.message
+    assert_caught(check("01.1", {**steps, "Theta": family.Psi(u, c)}), str(right))
+    assert "equal 1" in wrong("01.1", {**steps, "Theta": 2 * right}, str(right)).hint
+    alone = wrong("01.1", {**steps, "precision": -sp.diff(steps["log_p"], x, 2)}, str(right))
+    assert "alone" in alone.hint and "'precision'" in alone.message
+    assert "'log_h'" in wrong("01.1", {**steps, "log_h": steps["log_p"]}, str(right)).message
+    assert "lacks" in wrong("01.1", {"Theta": right}, str(right)).message
 
 
-def test_01_2_sigma2():
+def test_01_1_and_01_2_refuse_the_library_formula_passed_through():
+    """The final formula alone, the library's own (``family.Theta``, ``family.Sigma2``) or typed in, is refused: it
+    is one call away in the derivations package (and SymPy's cache makes the two the same object).  Mutation
+    tried: accepting a bare expression (the old checker) lets ``family.Theta(u, c)`` pass."""
+    for exercise_id, formula in (("01.1", family.Theta(u, c)), ("01.1", sp.sinh(c - u) / sp.sinh(c)),
+                                 ("01.2", family.Sigma2(u, c))):
+        feedback = wrong(exercise_id, formula)
+        assert "graded on your steps" in feedback.message
+
+
+def _sigma2_steps():
+    """01.2 worked independently: the variance ODE, an integrating factor, its solution from Q(0) = 0."""
+    Q, r = sp.Symbol("Q", real=True), sp.Symbol("r", positive=True)
+    dQ = -2 * sp.coth(c - u) * Q + 2 * lam * pi ** 2
+    factor = 3 / sp.sinh(c - u) ** 2  # any constant multiple
+    q = sp.integrate((2 * lam * pi ** 2 * factor).subs(u, r), (r, 0, u)) / factor
+    return {"dQ_du": dQ, "factor": factor, "Sigma2": sp.simplify(q / pi ** 2)}
+
+
+def test_01_2_sigma2_graded_on_steps():
+    steps = _sigma2_steps()
+    assert check("01.2", steps)
     right = family.Sigma2(u, c)
-    assert check("01.2", right)
-    free_ou = check("01.2", lam * (1 - sp.exp(-2 * u)))
-    assert_caught(free_ou, str(right))
+    Q = sp.Symbol("Q")
+    free_ode = wrong("01.2", {**steps, "dQ_du": -2 * Q + 2 * lam * pi ** 2}, str(right))
+    assert "free OU" in free_ode.hint
+    assert "twice" in wrong("01.2", {**steps, "dQ_du": -sp.coth(c - u) * Q + 2 * lam * pi ** 2}, str(right)).hint
+    assert "opposite sign" in wrong("01.2", {**steps, "factor": sp.sinh(c - u) ** 2}, str(right)).message
+    free_ou = wrong("01.2", {**steps, "Sigma2": lam * (1 - sp.exp(-2 * u))}, str(right))
     assert "free OU" in free_ou.hint
-    half = check("01.2", right / 2)
-    assert_caught(half, str(right))
-    assert "constant factor 0.5" in half.message
+    assert "constant factor 0.5" in wrong("01.2", {**steps, "Sigma2": right / 2}, str(right)).message
 
 
-def test_02a_1_posterior_variance():
+def _posterior_steps():
+    """02a.1 worked independently: Bayes with the h's cancelled, p(x_s | x0) p(x_t | x_s), in x = x_s."""
+    log_prior = _gauss(x, mu + sp.exp(-a) * pi, lam * (1 - sp.exp(-2 * a)) * pi ** 2)
+    log_kernel = _gauss(xt, mu + sp.exp(-b) * (x - mu), lam * (1 - sp.exp(-2 * b)) * pi ** 2)
+    precision = sp.simplify(-sp.diff(log_prior + log_kernel, x, 2))
+    return {"log_prior": log_prior, "log_kernel": log_kernel, "precision": precision,
+            "V": sp.simplify(1 / (precision * pi ** 2))}
+
+
+def test_02a_1_posterior_variance_graded_on_steps():
     P, K, V = family.posterior_coefficients(a, b)
-    assert check("02a.1", V)
+    steps = _posterior_steps()
+    assert check("02a.1", steps)
     # the law of total variance, written with thbar_{t:T}, is the same quantity (d cancels)
-    assert check("02a.1", family.Sigma2(a, a + b + d) - K ** 2 * family.Sigma2(a + b, a + b + d))
-    marginal = check("02a.1", family.Sigma2(a, a + b + d))
-    assert_caught(marginal, str(V))
+    assert check("02a.1", {**steps, "V": family.Sigma2(a, a + b + d) - K ** 2 * family.Sigma2(a + b, a + b + d)})
+    marginal = wrong("02a.1", {**steps, "V": family.Sigma2(a, a + b + d)}, str(V))
     assert "thbar_{t:T}" in marginal.hint
-    kernel = check("02a.1", lam * (1 - sp.exp(-2 * b)))
-    assert_caught(kernel, str(V))
+    kernel = wrong("02a.1", {**steps, "V": lam * (1 - sp.exp(-2 * b))}, str(V))
     assert "forward kernel" in kernel.hint
-    factor = check("02a.1", V / 2)
-    assert_caught(factor, str(V))
+    factor = wrong("02a.1", {**steps, "V": V / 2}, str(V))
     assert "constant factor 0.5" in factor.message
+    bridge = _gauss(x, family.bridge_mean(a, a + b + d), family.Sigma2(a, a + b + d) * pi ** 2)
+    assert "h(x_s, s) cancels" in wrong("02a.1", {**steps, "log_prior": bridge}, str(V)).hint
 
 
-def test_02b_1_pf_velocity():
+def test_02a_1_refuses_the_library_value_passed_through():
+    """Notebook 02a used to unpack ``P, K, _ = family.posterior_coefficients(a, b)``, and ``check("02a.1", _)``
+    said correct.  Mutation tried: accepting a bare expression lets it pass."""
+    _, _, V = family.posterior_coefficients(a, b)
+    assert "graded on your steps" in wrong("02a.1", V).message
+    assert "graded on your steps" in wrong("02a.1", 2 * lam * sp.sinh(a) * sp.sinh(b) / sp.sinh(a + b)).message
+
+
+def _velocity_steps():
+    """02b.1 worked independently, with Theta and Sigma^2 written out."""
+    theta_t = sp.sinh(c - u) / sp.sinh(c)
+    sigma2_t = 2 * lam * sp.sinh(u) * sp.sinh(c - u) / sp.sinh(c)
+    score = sp.diff(_gauss(x, mu + theta_t * pihat, sigma2_t * pihat ** 2), x)
+    g2_score = sp.cancel(2 * lam * pihat ** 2 * score)
+    return {"g2_score": g2_score, "velocity": sp.coth(c - u) * (mu - x) - g2_score / 2}
+
+
+def test_02b_1_pf_velocity_graded_on_steps():
     right = family.pf_velocity(x, u, c, pihat)
     drift = family.bridge_drift(u, c)
     score_term = right - drift
-    assert check("02b.1", right)
-    assert check("02b.1", sp.expand(drift + lam * (x - mu) / family.Sigma2(u, c)
-                                   - lam * family.Theta(u, c) * pihat / family.Sigma2(u, c)))
-    reverse = check("02b.1", drift + 2 * score_term)
-    assert_caught(reverse, str(right))
+    steps = _velocity_steps()
+    assert check("02b.1", steps)
+    assert check("02b.1", {**steps, "velocity": sp.expand(drift + lam * (x - mu) / family.Sigma2(u, c)
+                                                          - lam * family.Theta(u, c) * pihat / family.Sigma2(u, c))})
+    reverse = wrong("02b.1", {**steps, "velocity": drift + 2 * score_term}, str(right))
     assert "reverse-time SDE" in reverse.hint
-    assert "forward drift" in check("02b.1", drift).hint
-    assert "sign" in check("02b.1", drift - score_term).hint
-    assert_caught(check("02b.1", drift + score_term / 2), str(right))
-    assert_caught(check("02b.1", 2 * right), str(right))
+    assert "forward drift" in wrong("02b.1", {**steps, "velocity": drift}, str(right)).hint
+    assert "sign" in wrong("02b.1", {**steps, "velocity": drift - score_term}, str(right)).hint
+    assert_caught(check("02b.1", {**steps, "velocity": drift + score_term / 2}), str(right))
+    assert_caught(check("02b.1", {**steps, "velocity": 2 * right}), str(right))
+    assert "sign" in wrong("02b.1", {**steps, "g2_score": -steps["g2_score"]}, str(right)).hint
+    assert "'g2_score'" in wrong("02b.1", {**steps, "g2_score": steps["g2_score"] / 2}, str(right)).message
+    # refused: the library's formula alone (it used to pass)
+    assert "graded on your steps" in wrong("02b.1", right).message
 
 
-def test_02b_2_velocity_near_T():
+def _near_T_steps():
+    """02b.2 worked independently: the three parts of the velocity on the path, times sqrt(d), as d -> 0."""
+    theta_t = sp.sinh(d) / sp.sinh(c)
+    sigma_t = sp.sqrt(2 * lam * sp.sinh(c - d) * sp.sinh(d) / sp.sinh(c))
+    parts = {"A": -sp.coth(d) * theta_t * pi, "B": -sp.coth(d) * sigma_t * pi * eps, "C": lam * pi * eps / sigma_t}
+    limits = {k: sp.limit(sp.sqrt(d) * v, d, 0) for k, v in parts.items()}
+    return {**limits, "rate": sum(limits.values())}
+
+
+def test_02b_2_velocity_near_T_graded_on_steps():
     """The checker's truth is SymPy's limit; realistic slips (the forward drift alone, the reverse-SDE drift, the score
-    term's sign, no eps, a lam-power) are caught with their hint.  Mutation tried: a reference taken with the score
+    term's sign, no eps) are caught with their hint.  Mutation tried: a reference taken with the score
     term's sign flipped made the right answer fail."""
     right = -sp.sqrt(lam / 2) * pi * eps
-    assert check("02b.2", right) and check("02b.2", -sp.sqrt(2 * lam) * pi * eps / 2)
-    drift_only = check("02b.2", 2 * right)
-    assert_caught(drift_only, str(right), "sqrt(lam/2)")
+    steps = _near_T_steps()
+    assert zero(steps["rate"] - right) == 0
+    assert check("02b.2", steps) and check("02b.2", {**steps, "rate": -sp.sqrt(2 * lam) * pi * eps / 2})
+    drift_only = wrong("02b.2", {**steps, "rate": 2 * right}, str(right), "sqrt(lam/2)")
     assert "forward drift" in drift_only.hint
-    assert "reverse-SDE" in check("02b.2", sp.Integer(0)).hint
-    assert "sign" in check("02b.2", 3 * right).hint
-    assert "eps" in check("02b.2", -sp.sqrt(lam / 2) * pi).hint
-    assert "scale with lam" in check("02b.2", -lam * pi * eps).hint
+    assert "reverse-SDE" in wrong("02b.2", {**steps, "rate": sp.Integer(0)}).hint
+    assert "sign" in wrong("02b.2", {**steps, "C": -steps["C"]}).hint
+    assert "eps" in wrong("02b.2", {**steps, "B": -sp.sqrt(2 * lam) * pi}).hint
+    assert "'A'" in wrong("02b.2", {**steps, "A": pi}).message
+    # refused: the limit alone, the derivations' own or typed in (the old checker accepted both)
+    assert "graded on your steps" in wrong("02b.2", reverse_mod.check_near_T_rate()).message
+    assert "graded on your steps" in wrong("02b.2", right).message
 
 
 def test_03_1_brownian_variance():

@@ -102,6 +102,25 @@ def test_02c_1_implicit_step():
     assert "shape" in shape.message
 
 
+def test_02c_1_refuses_the_library_sampler_passed_through():
+    """The library's step, passed as the answer, wrapped in a lambda, bound with functools.partial or reached as
+    ``rdbm_core.bridge.samplers.implicit_step``, is refused (it used to pass: the checker's reference *is* that
+    function); the independent step above still passes.  Mutation tried: dropping the refusal lets all four pass."""
+    import functools
+
+    import rdbm_core
+
+    wrapped = (samplers.implicit_step,
+               lambda path, x_t, x0_hat, mu_, t, s: samplers.implicit_step(path, x_t, x0_hat, mu_, t, s, eta=0.0),
+               functools.partial(samplers.implicit_step, eta=0.0),
+               lambda path, x_t, x0_hat, mu_, t, s: rdbm_core.bridge.samplers.implicit_step(path, x_t, x0_hat, mu_,
+                                                                                              t, s))
+    for answer in wrapped:
+        feedback = assert_caught(check("02c.1", answer), STEP_GIVEAWAY)
+        assert "library's own" in feedback.message and "rdbm_core.bridge.samplers" in feedback.message
+    assert check("02c.1", implicit_step_eta0)
+
+
 def bbdm_variance(schedule, t):
     m = schedule.clock(t) / schedule.u_T
     return schedule.u_T * (m - m ** 2)

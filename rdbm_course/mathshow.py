@@ -1,0 +1,79 @@
+"""Showing a derivation in a notebook: each claim is displayed as SymPy steps, then asserted.
+
+The notebooks of the course do not print lists of zeros. A claim "this residual vanishes" is shown as the residual,
+the same residual as one fraction in the exponentials of the clock (``U = e^u``, ``C = e^c``, ...: SymPy decides
+that such a rational function is zero exactly, by cancelling), and its value 0; a claimed limit is shown as the limit
+and its value. :func:`vanishes` and :func:`limit` assert what they display, so a wrong derivation stops the notebook.
+
+IPython is imported inside the functions: the course package does not need it except in a notebook.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from derivations.common import EXP, exp_to_rational, zero
+
+__all__ = ["show", "vanishes", "limit", "exponentials_note"]
+
+def _latex(x) -> str:
+    return x if isinstance(x, str) else sp.latex(x)
+
+
+def _display(tex: str) -> None:
+    from IPython.display import Math, display  # noqa: PLC0415
+
+    display(Math(tex))
+
+
+def show(lhs, *rhs) -> None:
+    """Display ``lhs = rhs_1 = rhs_2 = ...``; with several right-hand sides, one step per line.
+
+    ``lhs`` and each step are LaTeX text or SymPy objects."""
+    if len(rhs) == 1:
+        _display(_latex(lhs) + " = " + _latex(rhs[0]))
+        return
+    _display(r"\begin{aligned} " + _latex(lhs) + " &= " + r" \\ &= ".join(_latex(r) for r in rhs) + r" \end{aligned}")
+
+
+def exponentials_note(expr, gens: dict | None = None) -> str:
+    """The LaTeX note naming the exponentials of ``gens`` (``U = e^{\\bar\\theta_t}`` ...) that occur in ``expr``."""
+    gens = EXP if gens is None else gens
+    return r",\ ".join(f"{sp.latex(e)} = e^{{{sp.latex(k)}}}" for k, e in gens.items() if e in expr.free_symbols)
+
+
+def vanishes(lhs, expr, gens: dict | None = None, max_chars: int = 1500) -> None:
+    """Display ``lhs = expr = (one fraction in the exponentials) = 0`` and assert that it is 0.
+
+    The middle step is left out when it is no different from ``expr`` or from 0, and abbreviated when it is longer
+    than ``max_chars`` characters of LaTeX. ``gens`` maps a clock symbol to the symbol of its exponential (default:
+    ``derivations.common.EXP``). Returns None, so that a notebook cell ending with it shows only the display."""
+    gens = EXP if gens is None else gens
+    result = zero(expr, gens)
+    steps = [expr]
+    note = ""
+    if expr != 0:
+        fraction = sp.together(exp_to_rational(expr, gens))
+        if fraction not in (expr, 0, result):
+            if len(sp.latex(fraction)) <= max_chars:
+                steps.append(fraction)
+                note = exponentials_note(fraction, gens)
+            else:
+                steps.append(r"\frac{\text{a polynomial in } " + ", ".join(
+                    sorted(sp.latex(s) for s in fraction.free_symbols)) + r"}{\dots}")
+        steps.append(result)
+    show(lhs, *steps)
+    if note:
+        _display(r"\qquad\text{with } " + note + r"\text{; the numerator expands to } 0.")
+    assert result == 0, f"{lhs} does not vanish: {result}"
+
+
+def limit(expr, var, point, expected, lhs: str | None = None, direction: str = "+-") -> None:
+    """Display ``lim_{var -> point} expr = value`` and assert that the value is ``expected``."""
+    value = sp.limit(expr, var, point, direction) if direction != "+-" else sp.limit(expr, var, point)
+    head = lhs if lhs is not None else (r"\lim_{" + sp.latex(var) + r"\to " + sp.latex(point) + "} "
+                                        + sp.latex(expr))
+    show(head, value)
+    if expected in (sp.oo, -sp.oo):
+        assert value == expected, f"limit {value}, expected {expected}"
+    else:
+        assert sp.simplify(value - expected) == 0, f"limit {value}, expected {expected}"
