@@ -113,20 +113,23 @@ def restorations(mu, draws=DRAWS, seed=0):
 # ## 1. A picture first
 #
 # One rainy photograph of the held-out benchmark (never trained on): the rainy input, three restorations of it (the
-# regression network in one pass, one GOUB draw, the mean of several GOUB draws) and the truth. The second row zooms
-# into the square drawn on the first. Read the titles: PSNR (higher is better) and the ST-LPIPS distance (section 3;
-# lower is better).
+# regression network in one pass, one GOUB draw, the mean of several GOUB draws) and the truth. The photograph is a
+# typical one: section 4 restores all twelve with the same draws, and regression's lead over the mean of GOUB's
+# draws on this one is near the middle of the twelve (checked there). The second row zooms into the square drawn on
+# the first. Read the titles: PSNR (higher is better) and the ST-LPIPS distance (section 3; lower is better).
 
 # %%
 def show(img):
     return ((img.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).numpy()
 
 
-x0_pic, mu_pic = centre(photos[photos.names.index("mountain_path")])
-pic = restorations(mu_pic, draws=DRAWS, seed=99)
+PICTURE = "dogs_window" if not FAST else photos.names[0]
+picture_index = photos.names.index(PICTURE)
+x0_pic, mu_pic = centre(photos[picture_index])
+pic = restorations(mu_pic, draws=DRAWS, seed=picture_index)  # the draws section 4 makes for this photograph
 panels = {"rainy input": mu_pic, "regression (one pass)": pic["regression"], "GOUB, one draw": pic["goub draws"][0],
           f"GOUB, mean of {DRAWS} draws": pic["goub draws"].mean(0), "truth": x0_pic}
-zoom = (slice(40, 88), slice(52, 100))  # 48 x 48 pixels of rock face crossed by rain streaks
+zoom = (slice(40, 88), slice(40, 88))  # the central 48 x 48 pixels
 fig, axes = plt.subplots(2, 5, figsize=(15, 6.6), layout="constrained")
 for ax, zax, (title, img) in zip(axes[0], axes[1], panels.items()):
     ax.imshow(show(img))
@@ -146,10 +149,10 @@ assert score["regression (one pass)"][0] > draw[0] and score["regression (one pa
 assert mean8[0] > draw[0] and mean8[1] < draw[1]
 
 # %% [markdown]
-# At this budget the regression network is ahead of the GOUB draw on both numbers, and the draw is not visibly
-# sharper. Averaging the draws recovers part of the loss on both numbers (asserted above). That is the honest state
-# of these small networks; the rest of the notebook explains what a bridge *should* buy, how to measure it, and how
-# far these networks are from it.
+# The regression network is ahead of the GOUB draw on both numbers, and the draw is not visibly sharper. Averaging
+# the draws recovers part of the loss on both numbers (asserted above). That is the state of these small networks
+# (one training seed, 1000 iterations); the rest of the notebook explains what a bridge *should* buy, how to measure
+# it, and how far these networks are from it.
 
 # %% [markdown]
 # ## 2. Why the mean wins PSNR
@@ -223,7 +226,8 @@ assert toy["one posterior draw"]["w1"] < toy["posterior mean"]["w1"] / 3  # the 
 # data. The draws land on the modes; their set is distributed like clean data (W1 near zero), at
 # the price of a larger error for each pixel. No estimate is best on both axes (Blau and Michaeli, 2018, call this the
 # perception–distortion trade-off). A bridge sampler with noise is meant to return draws; a deterministic sampler
-# started from $\mu$ (the implicit sampler with $\eta = 0$) sits closer to the mean.
+# started from $\mu$ (the implicit sampler with $\eta = 0$) sits closer to the mean (section 4 measures it: GOUB's
+# $\eta = 0$ restoration has a higher PSNR than its single draws).
 
 # %% [markdown]
 # ## 3. Measuring the perception axis
@@ -243,13 +247,13 @@ assert toy["one posterior draw"]["w1"] < toy["posterior mean"]["w1"] / 3  # the 
 # as the "perceptual" score. SWD asks the question of section 2: does the set of restorations look like the set of
 # clean images?
 #
-# A test of both: the 12 photographs' centre crops, once blurred and once with added noise, the noise level chosen so
-# that both have the same PSNR.
+# A test of both: the 12 photographs' centre crops, once blurred (a Gaussian of standard deviation 1.2 pixels) and
+# once with added Gaussian noise, the noise level chosen so that both have the same PSNR.
 
 # %%
 crops = [centre(photos[i]) for i in range(PHOTOS)]
 truths = torch.stack([c[0] for c in crops])
-names = [f"{photos.names[i]}@0,0" for i in range(PHOTOS)]
+crop_names = [f"{photos.names[i]}@0,0" for i in range(PHOTOS)]
 
 
 def blur(x, sigma=1.2):
@@ -270,9 +274,9 @@ for _ in range(30):
     low, high = (level, high) if np.mean([psnr(n, x) for n, x in zip(noisy, truths)]) > target else (low, level)
 equal = {name: {"psnr": float(np.mean([psnr(a, x) for a, x in zip(imgs, truths)])),
                 "lpips": float(lpips_st(imgs, truths).mean()),
-                "swd": sliced_wasserstein(imgs, truths, names)["swd"]}
+                "swd": sliced_wasserstein(imgs, truths, crop_names)["swd"]}
          for name, imgs in (("blurred", blurred), ("noisy", noisy))}
-print(f"noise standard deviation that matches the blur's PSNR: {level:.4f} (pixel values in [-1, 1])")
+print(f"noise standard deviation that matches the blur's PSNR: {level / 2:.4f} (pixel values in [0, 1] units)")
 display(Markdown("| degradation | PSNR (dB) | ST-LPIPS | SWD |\n|---|---|---|---|\n" + "\n".join(
     f"| {k} | {v['psnr']:.2f} | {v['lpips']:.3f} | {v['swd']:.1f} |" for k, v in equal.items())))
 assert abs(equal["blurred"]["psnr"] - equal["noisy"]["psnr"]) < 0.01
@@ -291,7 +295,8 @@ assert equal["blurred"]["lpips"] > equal["noisy"]["lpips"] and equal["blurred"][
 # $S$ would be an honest error bar: where the posterior is wide, the draws disagree and the error is large. The
 # check is *calibration*: the fraction of pixel values whose error $|\bar X - x_0|$ lies within $\pm 2S$ should match
 # what exact posterior draws give (for a Gaussian posterior, `diversity.nominal_coverage(K)`; with $K = 8$ draws it
-# is printed below). Below it, the draws are over-confident.
+# is printed below). It is lower than the 0.954 of two standard deviations of a Gaussian because $S$ is estimated
+# from only $K$ draws and $\bar X$ is itself uncertain. Below it, the draws are over-confident.
 #
 # Each of the 12 benchmark photographs' centre crops, restored by the three networks (this takes a minute or two):
 
@@ -327,14 +332,21 @@ average = {c: float(np.mean([r[c] for r in rows])) for c in columns}
 gain = {name: average[f"{name} mean"] - average[f"{name} draw"] for name in ("rdbm", "goub")}
 print(f"GOUB's spread is {spread['goub'] / spread['rdbm']:.0f} times RDBM's; the mean of {DRAWS} draws gains "
       f"{gain['rdbm']:+.2f} dB over one draw for RDBM, {gain['goub']:+.2f} dB for GOUB")
-assert spread["goub"] > 5 * spread["rdbm"] and abs(gain["rdbm"]) < 0.05
+assert spread["goub"] > (3 if FAST else 10) * spread["rdbm"] and abs(gain["rdbm"]) < 0.05
+lead = {r["photo"]: r["regression"] - r["goub mean"] for r in rows}
+if not FAST:  # section 6 recalls it: regression ahead of GOUB's deterministic restoration by more than 1 dB
+    assert average["regression"] - average["goub eta=0"] > 1
+if not FAST:  # section 1's photograph is a typical one: its lead is within the middle half of the twelve
+    assert sorted(lead.values())[3] <= lead[PICTURE] <= sorted(lead.values())[8]
+    print(f"regression's lead over the mean of GOUB's draws: {lead[PICTURE]:.2f} dB on {PICTURE}, median "
+          f"{np.median(list(lead.values())):.2f} dB over the twelve")
 assert coverage["goub"] < nominal - 0.3 and coverage["rdbm"] < coverage["goub"]
 assert 0.2 < corr["rdbm"] < 0.8 and 0.2 < corr["goub"] < 0.8 and abs(corr["goub"] - corr["rdbm"]) < 0.15
 if not FAST:
     assert 0 < gain["goub"] < 1.0  # a few tenths of a dB
 
 # %% [markdown]
-# Four findings, each asserted above:
+# Four findings for these networks (one training seed each, 12 crops, no interval), each asserted above:
 #
 # * **RDBM's draws hardly differ.** With the released $\lambda = 10^{-4}$ its noise is tiny: its spread is more than
 #   ten times smaller than GOUB's (the ratio is printed), and the mean of its draws has, within 0.05 dB, the PSNR of
@@ -343,10 +355,11 @@ if not FAST:
 #   spreads. The draws are over-confident: their spread is not yet an error bar.
 # * **Both spreads point at the errors equally weakly.** The correlation of spread and error is about 0.5 for both
 #   networks, although GOUB's spread is much larger: by this measure GOUB's spread tells no more about where the
-#   errors are than RDBM's. Much of the correlation is rain streak against background, where both are near zero.
-# * **Averaging GOUB's draws helps a little.** The mean of the draws gains a few tenths of a dB over one draw (and,
-#   in section 1, a better ST-LPIPS): the draws scatter around a mean like noise, not like distinct plausible
-#   clean images. Exercise 13.1 asks how much the mean of $K$ exact posterior draws would gain; compare.
+#   errors are than RDBM's.
+# * **Averaging GOUB's draws gains a few tenths of a dB over one draw.** The gain is small because the draws' spread
+#   is small against the error of their mean: the over-confidence of the second finding, seen on PSNR. Exercise
+#   13.1 gives how far the mean of $K$ exact posterior draws is from the posterior mean; the gain of 8 draws over one
+#   is then the difference of its values at $K = 1$ and $K = 8$: compare it with the gain measured here.
 #
 # The pictures of one photograph: GOUB's spread and the error of the mean of its draws, on one colour scale (errors
 # above the scale's top, the 99th percentile of the error, are drawn in its top colour).
@@ -374,9 +387,8 @@ print(f"{shown}: mean spread {float(spread_map.mean()):.4f}, mean |mean of draws
 assert inflation > 2
 
 # %% [markdown]
-# One photograph in the table is worth a look: on *paintbrushes* every network scores below the rainy input
-# (asserted below in full mode). Its input is one of the less rainy ones, and the networks lose more on its fine
-# detail than they gain by removing the rain; why, this notebook does not measure.
+# One photograph in the table is worth a look: on *paintbrushes*, one of the least rainy inputs, every network scores
+# below the rainy input (asserted below in full mode): a restoration can cost more than the rain it removes.
 
 # %%
 if not FAST:
@@ -393,7 +405,11 @@ if not FAST:
 # (`points.csv`) and its paired gaps to regression on PSNR, ST-LPIPS and SWD (`gaps.csv`). They are read here
 # from `experiments/results/plane/` as committed when this notebook ran; the next cell prints how many training
 # seeds that is. With fewer than three seeds an interval holds the photographs and windows only, not the
-# seed-to-seed variation, and carries no verdict.
+# seed-to-seed variation, and carries no verdict; SWD is one number per training seed for the whole set, so its
+# gap has an interval only over seeds (none with one seed).
+#
+# This plane is *not* Blau and Michaeli's perception–distortion plane: ST-LPIPS, like PSNR, compares each
+# restoration with its own truth. The perception axis of section 2 is SWD, in the gap table below.
 
 # %%
 plane = RESULTS / "plane"
@@ -414,8 +430,8 @@ def plane_panel(ax, task, labels, title):
         x, y = float(p["psnr"]), float(p["lpips_st"])
         ax.errorbar(x, y, xerr=[[x - float(p["psnr_low"])], [float(p["psnr_high"]) - x]],
                     yerr=[[y - float(p["lpips_st_low"])], [float(p["lpips_st_high"]) - y]],
-                    fmt="*" if label == "regression" else "o", ms=11 if label == "regression" else 7, capsize=2,
-                    color=f"C{k}", label=label)
+                    fmt="*" if label == "regression" else "osD^v"[k % 5], ms=11 if label == "regression" else 7,
+                    capsize=2, color=f"C{k}", label=label, mfc="none" if k % 2 else None)
     ax.invert_yaxis()
     ax.set_xlabel("PSNR (dB), higher is better")
     ax.set_ylabel("ST-LPIPS, lower is better (axis flipped)")
@@ -431,9 +447,14 @@ fig, axes = plt.subplots(len(tasks), 3, figsize=(16, 4.8 * len(tasks)), layout="
 for row, task in zip(axes, tasks):
     plane_panel(row[0], task, first, f"{task}: OU bridges, eta = 0, and regression")
     plane_panel(row[1], task, second, f"{task}: Brownian-limit bridges, eta = 0, and regression")
-    plane_panel(row[2], task, samplers, f"{task}: RDBM's samplers and regression")
+    if sum(any(p["task"] == task and p["method"] == m for p in points) for m in samplers) >= 3:
+        plane_panel(row[2], task, samplers, f"{task}: RDBM's samplers and regression")
+    else:
+        row[2].set_axis_off()
+        row[2].text(0.5, 0.5, f"{task}: RDBM's other samplers\nnot committed yet", ha="center", va="center")
 fig.suptitle("Each point: a method's mean over the committed seeds and the 144 items; bars: 95 % intervals of the "
-             "point (they hold the photographs' spread: compare methods by the paired gaps below)", fontsize=10)
+             "point (they hold the variation between photographs: compare methods by the paired gaps below)",
+             fontsize=10)
 plt.show()
 
 
@@ -468,25 +489,33 @@ for task, method in em100:  # the 100-step Euler-Maruyama draw is further from r
         sign = 1 if metric == "psnr" else -1
         assert sign * gap[(task, f"{method}-eta0", metric)] > sign * gap[(task, f"{method}-em100", metric)]
 print("methods sampled with 100 Euler-Maruyama steps:", sorted({m for _, m in em100}))
-tied = [task for task in tasks if ("bbdm-eta0" in {a for t, a, _ in gap if t == task}) and
-        abs(gap.get((task, "bbdm-eta0", "psnr"), 0) - gap.get((task, "ddbm-ve-eta0", "psnr"), 1)) < 0.01]
-print("tasks on which BBDM and DDBM-VE (eta = 0) have the same PSNR gap to 0.01 dB:", tied or "none")
+verdicts = [f"{g['task']} {g['a']} {g['metric']}: {g['verdict']}" for g in gaps if not g["verdict"].startswith("no verdict")]
+print("verdicts:", "; ".join(verdicts) if verdicts else "none yet (fewer than three seeds)")
+comparison_items = read_rows(RESULTS / "bridge_comparison" / "items.csv")
+for task in tasks:
+    seeds_here = {p["seeds"] for p in points if p["task"] == task}
+    inputs = [float(r["psnr"]) for r in comparison_items if r["task"] == task and r["method"] == "input"]
+    same = [m for m in ("bbdm-eta0", "ddbm-ve-eta0") if any(p["task"] == task and p["method"] == m for p in points)
+            and abs(float(next(p for p in points if p["task"] == task and p["method"] == m)["psnr"])
+                    - float(np.mean(inputs))) < 0.01]
+    print(f"{task}: the degraded input's PSNR {np.mean(inputs):.3f} dB; methods within 0.01 dB of it: {same or 'none'}")
 
 # %% [markdown]
 # Read a gap as "method minus regression": a negative PSNR gap, and a positive ST-LPIPS or SWD gap, mean that
 # regression is better. With the seeds committed so far:
 #
-# * **The perception axis (SWD, sets) and PSNR:** the cell above prints any bridge point whose mean is ahead of
-#   regression on both; how far the verdicts go is in the `verdict` column of `gaps.csv` (none with fewer than
-#   three seeds).
-# * **A noisier sampler moves away from regression.** RDBM and RDBM with global noise are the methods sampled with
-#   100 Euler–Maruyama steps so far; for each, the 100-step draw is further from regression than the deterministic
-#   sampler on PSNR, ST-LPIPS and SWD alike (asserted above). Since RDBM's draws hardly differ (section 4), this is
-#   the sampler's discretisation error, not the posterior draws of section 2, and it buys nothing on either
-#   perception measure.
-# * **On inpainting, BBDM and DDBM-VE coincide** (printed above): at this budget both return almost exactly the
-#   degraded input. Whether that is a defect or a property of these bridges at 250 iterations is being
-#   investigated; until then read their inpainting points as "no restoration".
+# * **PSNR and the perception axis (SWD):** the cell above prints any bridge point whose mean is ahead of regression on
+#   both (none so far) and every verdict the committed seeds allow.
+# * **A noisier sampler moves away from regression** (by the means, with the seeds committed). RDBM and RDBM with
+#   global noise are the methods sampled with 100 Euler–Maruyama steps so far; for each, the 100-step draw is further
+#   from regression than the deterministic sampler on PSNR, ST-LPIPS and SWD alike (asserted above). At this budget,
+#   too, RDBM's 8 draws hardly differ: `rdbm-eta1x8` and `rdbm-eta1x8-mean` have the same gaps in the table. So the
+#   100-step draw does not move towards section 2's posterior draws; it moves away from regression on every measure.
+# * **On inpainting, BBDM and DDBM-VE return the degraded input** (printed above: their PSNR is the input's to
+#   0.01 dB). Their networks still predict "the input" everywhere, the zero-initialised start of every bridge here:
+#   on inpainting most pixels are intact, with a residual of exactly zero, and these two bridges put strong noise
+#   on exactly those pixels, which makes leaving that start slow (BBDM leaves it later in training; DDBM-VE had not
+#   after 3000 iterations). Their inpainting points measure that, not how well they inpaint.
 
 # %% [markdown]
 # ## 6. Across training budgets
@@ -505,14 +534,14 @@ for g in ladder_gaps:
 committed = [(task, steps, "-".join(map(str, sorted({min(n), max(n)}))))
              for (task, steps), n in sorted(seed_counts.items())]
 print("committed (task, iterations, seeds per gap):", committed)
-names = {"psnr": "PSNR gap (dB), > 0: bridge better", "lpips_st": "ST-LPIPS gap, < 0: bridge better",
-         "swd": "SWD gap, < 0: bridge better"}
+axis_names = {"psnr": "PSNR gap (dB), > 0: bridge better", "lpips_st": "ST-LPIPS gap, < 0: bridge better",
+              "swd": "SWD gap, < 0: bridge better"}
 labels = ["rdbm-eta0", "rdbm-eta1", "goub-eta0", "goub-eta1", "goub-eta1-mean"]
 ladder_tasks = sorted({g["task"] for g in ladder_gaps})
 fig, axes = plt.subplots(len(ladder_tasks), 3, figsize=(15, 4 * len(ladder_tasks)), layout="constrained",
                          squeeze=False)
 for row, task in zip(axes, ladder_tasks):
-    for ax, (metric, ylabel) in zip(row, names.items()):
+    for ax, (metric, ylabel) in zip(row, axis_names.items()):
         for k, label in enumerate(labels):
             pts = sorted((int(g["steps"]), float(g["mean"]), float(g["low"]), float(g["high"])) for g in ladder_gaps
                          if g["task"] == task and g["metric"] == metric and g["preset"] == "tiny"
@@ -531,28 +560,42 @@ for row, task in zip(axes, ladder_tasks):
         ax.set_title(f"{task}: bridge − regression", fontsize=10)
         ax.grid(alpha=0.3)
 axes[0, 0].legend(fontsize=8)
-fig.suptitle("The budget ladder: gaps to regression with 95 % intervals (SWD: Student t over the seeds)", fontsize=11)
+fig.suptitle("The budget ladder: gaps to regression with 95 % intervals (SWD: Student t over the seeds)"
+             + (f"; only {steps[0]} iterations committed so far" if len(steps) == 1 else ""), fontsize=11)
 plt.show()
+pretty = {"psnr": "PSNR", "lpips_st": "ST-LPIPS", "swd": "SWD"}
 display(Markdown("\n".join(
-    f"* **{task}, {steps} iterations ({seeds} seeds):** " + "; ".join(
-        f"{g['a'].replace(f'-tiny-{steps}', '')} {g['metric']} {float(g['mean']):+.3f} ({g['verdict']})"
-        for g in ladder_gaps if g["task"] == task and int(g["steps"]) == steps and g["metric"] != "swd"
+    f"* **{task}, {steps} iterations:** " + "; ".join(
+        f"{g['a'].replace(f'-tiny-{steps}', '')} {pretty[g['metric']]} {float(g['mean']):+.3f} "
+        f"({g['seeds']} seeds: {g['verdict'].replace(f'regression-tiny-{steps}', 'regression')})"
+        for g in ladder_gaps if g["task"] == task and int(g["steps"]) == steps
         and not g["a"].endswith("-mean") and g["preset"] == "tiny")
-    for task, steps, seeds in committed)))
+    for task, steps, _ in committed)))
+derain_swd = [g for g in ladder_gaps if g["task"] == "derain" and int(g["steps"]) == 250 and g["metric"] == "swd"]
+assert derain_swd and all(g["verdict"].startswith("regression") for g in derain_swd)
+inpaint_250 = [g for g in ladder_gaps if g["task"] == "inpaint" and int(g["steps"]) == 250 and g["metric"] == "psnr"]
+print("inpaint, 250 iterations, PSNR gaps:", ", ".join(f"{g['a'].replace('-tiny-250', '')} {float(g['mean']):+.3f}"
+                                                       for g in inpaint_250))
+assert inpaint_250 and all(g["verdict"] == "no difference established" and float(g["mean"]) > 0 for g in inpaint_250)
 at_250 = [g for g in ladder_gaps if g["task"] == "derain" and int(g["steps"]) == 250 and g["metric"] != "swd"]
 assert at_250 and all(g["verdict"].startswith("regression") for g in at_250)  # established, on PSNR and ST-LPIPS
 
 # %% [markdown]
-# At the cheapest rung, regression leads on deraining on PSNR and on ST-LPIPS, established for every bridge sampling
-# (asserted above). Whether the gap shrinks, vanishes or flips as training grows is what the higher rungs answer;
-# the printed list says which of them are committed when this notebook ran (rerun it as the ladder grows: it reads
-# whatever is committed).
+# At the cheapest rung, **on deraining**, regression leads on PSNR, on ST-LPIPS and on SWD, established for every
+# bridge sampling (asserted above): regression's restorations are also closer, as a set, to clean images. **On
+# inpainting** PSNR and SWD are undecided: the bridges' mean gaps are small and in their favour (printed above),
+# and every interval holds 0 (asserted for PSNR); ST-LPIPS favours regression for most samplings (the list); in
+# section 5 (another study, one seed, fewer training crops) the PSNR signs are the other way.
+# Whether the deraining gap shrinks, vanishes or flips as training grows is what the higher rungs answer; the
+# printed list says which are committed when this notebook ran. Section 4's networks are the ladder's
+# 1000-iteration rung with one seed: there regression still led GOUB's deterministic restoration by more than a
+# decibel on the twelve crops.
 #
 # **What a bridge is for, then.** Not a higher PSNR: the posterior mean owns that axis. A bridge sampled with real
 # noise should return several different restorations whose set looks like clean images (SWD, section 2's
 # perception axis) and whose spread is an honest error bar. The networks a CPU trains in minutes are not shown to
-# deliver either: RDBM's draws hardly differ, GOUB's are over-confident, and no bridge is shown closer to clean
-# images than regression. Measuring both axes, with intervals over training seeds, photographs and windows, is how
+# deliver either: RDBM's draws hardly differ, GOUB's are over-confident, and on deraining regression's restorations
+# are closer to clean images as a set (on inpainting, undecided). Measuring both axes, with intervals over training seeds, photographs and windows, is how
 # one will tell when that changes.
 
 # %%
@@ -567,7 +610,8 @@ print(f"this run: {time.perf_counter() - NOTEBOOK_START:.0f} s with one torch th
 # $m = \mathbb{E}[x_0 \mid \mu]$. Derive, as a function of $K$, how many decibels of PSNR the mean of the $K$ draws
 # loses against the posterior mean: $10 \log_{10}$ of the ratio of their mean squared errors,
 # $\mathbb{E}\lVert \bar X - x_0 \rVert^2 / \mathbb{E}\lVert m - x_0 \rVert^2$. (Hint: the truth $x_0$ is itself
-# distributed like one more posterior draw, independent of the others.) Give a SymPy expression in the symbol `K`.
+# distributed like one more posterior draw, independent of the others.) Give a SymPy expression in the symbol `K`
+# (any algebraically equivalent form is accepted).
 
 # %%
 import sympy as sp  # noqa: E402
@@ -581,8 +625,9 @@ check("13.1", answer_13_1)
 # %% [markdown]
 # **13.2 (implement).** Another calibration check of $K$ draws needs no Gaussian assumption: the fraction of pixel
 # values whose truth lies between the smallest and the largest of the $K$ draws. Write
-# `range_coverage(draws, truth)` for `draws` of shape `[K, C, H, W]` and `truth` of shape `[C, H, W]` (any value
-# range), returning that fraction as a float (a value equal to the smallest or largest draw counts as inside).
+# `range_coverage(draws, truth)` for torch tensors `draws` of shape `[K, C, H, W]` and `truth` of shape
+# `[C, H, W]` (any value range), returning that fraction as a float (a value equal to the smallest or largest draw
+# counts as inside).
 
 # %%
 def range_coverage(draws, truth):

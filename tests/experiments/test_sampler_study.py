@@ -1,0 +1,54 @@
+"""The sampler study on both axes: network calls counted in the run itself, every (network, sampler, NFE) once,
+each sampler compared with its own converged output and with the deterministic baseline."""
+import pytest
+
+from experiments import sampler_study as study
+from rdbm_core.data.files import append_rows, read_rows
+
+
+def test_heun_spends_at_most_its_budget():
+    """Mutation that fails: Heun's steps set to the budget (4 steps spend 6 calls, over a budget of 4)."""
+    assert [study.steps_for("heun", n) for n in (1, 2, 3, 4, 5)] == [1, 2, 2, 3, 3]
+    assert [study.heun_evaluations(study.steps_for("heun", n)) for n in (1, 2, 3, 4, 5)] == [1, 2, 2, 4, 4]
+    assert study.steps_for("dbim-3", 7) == 7
+
+
+def test_a_small_study_runs_once_analyses_and_resumes(tmp_path, monkeypatch):
+    from rdbm_core import comparison
+    from rdbm_core.evidence import perceptual
+    from experiments.networks import network_record, train_to
+    if not perceptual.available():
+        pytest.skip("the perceptual extra is not installed")
+    runs = tmp_path / "runs"
+    budget = comparison.Budget(steps=2, batch=2, crop=16, preset="tiny", lr=1e-3, pool=4, device="cpu")
+    rows = []
+    for seed in (0, 1):
+        config = comparison.method_config("derain", "goub", seed, budget, str(runs / f"derain_goub_s{seed}"))
+        result, weights = train_to(config, 2)
+        rows.append({"task": "derain", "method": "goub", "seed": seed, "steps": 2, **network_record(result, weights, runs)})
+    append_rows(tmp_path / "networks.csv", rows, ("task", "method", "seed", "steps", "weights", "sha256",
+                                                   "train_wall_s", "loss_last_50"))
+    for name in ("ITEMS_CSV", "SETS_CSV", "SUMMARY_CSV"):
+        monkeypatch.setattr(study, name, tmp_path / "out" / getattr(study, name).name)
+    monkeypatch.setattr(study, "FOLDER", tmp_path / "out")
+    monkeypatch.setattr(study, "NETWORKS_CSV", tmp_path / "networks.csv")
+    monkeypatch.setattr(study, "CONVERGED", 4)
+    monkeypatch.setattr(study, "SAMPLER_SPECS", {k: study.SAMPLER_SPECS[k] for k in ("implicit-eta0", "heun",
+                                                                                      "implicit-eta1")})
+    real = study.HeldOutBenchmark
+    monkeypatch.setattr(study, "HeldOutBenchmark", lambda task, version: real(task, items=4, crop=32, version=version))
+    config = study.SamplerStudyConfig(tasks=("derain",), bridges=("goub",), nfe=(1, 3, 4))
+    assert study.run(config, runs) == 2 * 3 * 3
+    items = read_rows(tmp_path / "out" / "items.csv")
+    heun3 = {r["nfe"] for r in items if r["method"] == "goub-heun-3"}
+    assert heun3 == {"2"}  # the calls made, counted in the run: Heun's 2 steps within a budget of 3
+    assert len(items) == 2 * 3 * 3 * 4
+    assert study.run(config, runs) == 0
+    summary = study.analyse(config, draws=200)
+    refs = {(r["sampler"], r["nfe"], r["reference"]) for r in summary if r["metric"] == "psnr"}
+    assert ("heun", 1, "goub-heun-4") in refs and ("heun", 1, "goub-implicit-eta0-1") in refs
+    assert ("implicit-eta0", 4, "goub-implicit-eta0-4") not in refs  # nothing is compared with itself
+    assert {r["metric"] for r in summary} == {"psnr", "lpips_st", "swd"}
+    assert all(r["within"] in (True, False) for r in summary if r["reference"].endswith("-4") and r["seeds"] == 2
+               and r["metric"] != "swd")
+    assert study.converged_from(summary, "derain", "goub", "implicit-eta0") in (1, 3, None)
