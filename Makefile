@@ -16,7 +16,7 @@ TORCH  := torch==2.13.0
 TORCH_INDEX ?=
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv notebooks lab book clean
+.PHONY: demo test venv notebooks lab book student autograde slides clean
 
 venv: $(STAMP)
 
@@ -55,5 +55,27 @@ book: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[book]"
 	$(BIN)/python -m rdbm_course.book --notebooks notebooks --out _book
 
+# For instructors (docs/COURSE.md, "For instructors"); each target installs its extra first, as `make lab` does.
+#   make student    _student/: the notebooks to hand out, solutions stripped and autograder tests hidden (nbgrader);
+#                   _instructor/: nbgrader's course folder (the sources with solutions, the gradebook). Both rebuilt.
+#   make autograde  grades SUBMISSIONS/<student>/NN_name.ipynb against that release into GRADES (a CSV, one row per
+#                   student, notebook and exercise); the kernels run with FAST=1 unless FAST is set (FAST=0: full).
+#   make slides     _slides/: one reveal.js deck per lecture of docs/lectures.toml, from the committed outputs;
+#                   reveal.js and MathJax are copied in, so the decks need no network.
+SUBMISSIONS ?= submissions
+GRADES      ?= grades.csv
+student: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[instructor]"
+	$(BIN)/python -m rdbm_course.release student --notebooks notebooks --out _student --course _instructor
+
+autograde: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[instructor]"
+	$(BIN)/python -m rdbm_course.release autograde $(SUBMISSIONS) --out $(GRADES) --course _instructor
+
+slides: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[slides]"
+	$(BIN)/python -m rdbm_course.slides --lectures docs/lectures.toml --notebooks notebooks --out _slides
+
+# (_instructor/ is kept: its gradebook holds the grades of `make autograde`)
 clean:
-	rm -rf $(VENV) outputs .pytest_cache _book
+	rm -rf $(VENV) outputs .pytest_cache _book _student _slides

@@ -18,7 +18,7 @@ The analysis compares each (sampler, NFE) with the *same sampler at 100 evaluati
 reference sampler. A sampler is **within tolerance** at ``N`` when the interval of its gap lies inside
 ``+-`` :data:`TOLERANCES` on every axis; the summary reports, per sampler, the fewest ``N`` from which every larger
 measured ``N`` is within tolerance. Beside it, each sampler's gap to the deterministic implicit sampler at the same
-NFE. Results in ``experiments/results/sampler_study/`` with their provenance.
+NFE. Results in the study's folder of ``experiments/results/`` (``sampler_study``), with their provenance.
 """
 from __future__ import annotations
 

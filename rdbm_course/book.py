@@ -128,7 +128,7 @@ def _href(target: PurePosixPath, page: PurePosixPath) -> str:
     return quote(posixpath.relpath(str(target), str(page.parent)))
 
 
-def _mathjax_source() -> Path | None:
+def mathjax_source() -> Path | None:
     """MathJax's distribution folder as installed by ``django-static-mathjax`` (import name ``mathjax``), or None."""
     spec = importlib.util.find_spec("mathjax")
     if spec is None or not spec.submodule_search_locations:
@@ -139,7 +139,7 @@ def _mathjax_source() -> Path | None:
 
 def _install_mathjax(site: Path) -> PurePosixPath | None:
     """Copy MathJax into the site; its path there, or None (with a warning) when it is not installed."""
-    source = _mathjax_source()
+    source = mathjax_source()
     if source is None:
         print(f"warning: MathJax is not installed (pip install django-static-mathjax, or the 'book' extra): "
               f"the pages load it from {MATHJAX_CDN} and need a network to show the mathematics",

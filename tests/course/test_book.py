@@ -149,7 +149,7 @@ def test_small_book_summaries_links_and_fallback_title(small, tmp_path):
 
 
 def test_without_mathjax_the_pages_use_the_cdn_and_say_so(small, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(book, "_mathjax_source", lambda: None)
+    monkeypatch.setattr(book, "mathjax_source", lambda: None)
     build_book(small, tmp_path / "site")
     assert "warning: MathJax is not installed" in capsys.readouterr().err
     assert SRC.findall((tmp_path / "site" / "01_a.html").read_text(encoding="utf-8")) == [MATHJAX_CDN]
