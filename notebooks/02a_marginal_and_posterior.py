@@ -24,7 +24,7 @@
 # $c = \bar\theta_T$; for three times $0<s<t<T$ the clock increments $a = \bar\theta_s$, $b = \bar\theta_{s:t}$,
 # $d = \bar\theta_{t:T}$ are positive symbols (`docs/theory.md` eq. 1.5 and its symbol table).
 #
-# Full-mode wall time: 13 s on a 2-core CPU shared with other jobs (`FAST=1`: 13 s;
+# Wall time: about 13 s on a 2-core CPU shared with other jobs (this notebook has no fast mode;
 # `benchmarks/notebook_times.py`).
 
 # %%
@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import sympy as sp
 import torch
 
-from derivations import family, marginal, posterior
+from derivations import family, marginal, ou
 from derivations.common import (a, b, c, d, fokker_planck_residual, gaussian_log, lam, mu, pi, readable, theta, u, x,
                                 xt)
 from rdbm_core.bridge import bridges
@@ -49,7 +49,8 @@ PIXEL = r"pixel value ($[-1, 1]$ scale)"
 # (here $\Psi_t = 1 - \Theta_t$, so that $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$), and $\nu(\pi)$ the
 # **noise factor**. RDBM's noise factor is $\nu(\pi) = \pi$, so the per-pixel standard deviation is $\Sigma_t|\pi|$:
 # intact pixels ($\pi = 0$) get no noise (notebook 05 shows what that means on images), slightly degraded pixels
-# little. GOUB is the same bridge with noise factor $\nu = 1$. On the reference grid of notebook 01
+# little. With the global noise factor $\nu = 1$ every pixel gets $\Sigma_t$, whatever its $\pi$ (GOUB, notebook 03,
+# is such a bridge on its own grid). On the reference grid of notebook 01
 # ($\lambda = 10^{-4}$ in the paper; here $\lambda = 0.01$ to make the curves visible):
 
 # %%
@@ -61,20 +62,19 @@ axes[0].plot(ts, Th, label=r"$\Theta_t$")
 axes[0].plot(ts, Sg / Sg.max(), label=r"$\Sigma_t / \max_t\Sigma_t$")
 axes[0].set_xlabel("reference grid index $t$")
 axes[0].set_ylabel("coefficient (dimensionless)")
-axes[0].set_title("the coefficients, the same for RDBM and GOUB", fontsize=10)
+axes[0].set_title(r"the coefficients, the same for $\nu(\pi) = \pi$ and $\nu = 1$", fontsize=10)
 axes[0].legend(loc="center right", fontsize=9)
-for p_abs in (1.0, 0.5, 0.1, 0.0):
+axes[1].plot(ts, Sg, "k--", label=r"global noise $\nu = 1$, any $\pi$ (= RDBM at $|\pi| = 1$)")
+for p_abs in (0.5, 0.1, 0.0):
     axes[1].plot(ts, Sg * p_abs, label=rf"RDBM, $|\pi| = {p_abs}$")
-axes[1].plot(ts, Sg, "k--", label=r"global noise (GOUB), any $\pi$")
 axes[1].set_xlabel("reference grid index $t$")
 axes[1].set_ylabel(r"per-pixel std of $x_t$, " + PIXEL)
 axes[1].set_title(r"per-pixel standard deviation $\Sigma_t\,|\nu(\pi)|$", fontsize=10)
-fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=5, fontsize=9)
+fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9)
 plt.show()
 
 # %% [markdown]
-# (Right: the curve for $|\pi| = 1$ is hidden under the dashed global-noise curve; for $|\pi| = 1$ the two are the
-# same.) This notebook derives these curves (section 1), then the posterior a sampler needs to step backwards in
+# (Right: RDBM's curve for $|\pi| = 1$ is the dashed global-noise curve itself, so it is not drawn twice.) This notebook derives these curves (section 1), then the posterior a sampler needs to step backwards in
 # time (section 2).
 #
 # ## 1. The marginal, three ways
@@ -157,15 +157,21 @@ assert err < 1e-20
 limit(family.Theta(u, c), u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Theta_t")
 limit(family.Sigma2(u, c), u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Sigma_t^2")
 log_q = gaussian_log(x, family.bridge_mean(u, c), family.Sigma2(u, c) * pi ** 2)
+show(r"L_x", sp.factor(sp.diff(log_q, x)))
+show(r"L_{xx}", sp.factor(sp.diff(log_q, x, 2)))
+show(r"f_x", sp.diff(family.bridge_drift(u, c), x))
 vanishes(r"L_u + f_x + f L_x - \lambda\pi^2(L_{xx} + L_x^2)",
          fokker_planck_residual(log_q, x, u, family.bridge_drift(u, c), lam * pi ** 2))
 
 # %% [markdown]
 # ## 2. The posterior $q(x_s\mid x_t, x_0)$ and Chapman–Kolmogorov
 #
-# Bayes with the bridge's kernel $p(x_t\mid x_s)\,h(x_t,t)/h(x_s,s)$: the $h(x_s, s)$ cancels the one inside
-# the bridge marginal, so the posterior is the OU bridge from $x_0$ (at 0) to $x_t$ (at $t$) and does not
-# depend on $\bar\theta_T$ (Markov property; `docs/theory.md` eq. 5.3). It is what an ancestral sampler
+# Bayes: $q(x_s\mid x_t, x_0) \propto q(x_s\mid x_0)\,q(x_t\mid x_s)$, with the bridge marginal
+# $q(x_s\mid x_0) \propto p(x_s\mid x_0)\,h(x_s, s)$ and the bridge's kernel
+# $q(x_t\mid x_s) = p(x_t\mid x_s)\,h(x_t,t)/h(x_s,s)$ (the h-transform of notebook 01). As a function of $x_s$,
+# $h(x_t, t)$ is a constant, and the $h(x_s, s)$ of the kernel cancels the one of the marginal: the posterior is
+# $\propto p(x_s\mid x_0)\,p(x_t\mid x_s)$, the OU bridge from $x_0$ (at the clean end) to $x_t$ (at $t$), and it does
+# not depend on $\bar\theta_T$ (Markov property). It is what an ancestral sampler
 # draws from: given where the path is now ($x_t$) and a guess of the clean image ($x_0$), where was it at an
 # earlier time $s$?
 #
@@ -208,13 +214,20 @@ assert float(post_std[0]) == 0 and torch.allclose(post_mean[0], px0)  # pinned a
 assert abs(float(post_mean[-2] - px_t)) < 0.1 and float(post_std[-2]) < 0.5 * float(marg_std[-2])
 
 # %% [markdown]
-# SymPy, as for the marginal: Bayes with the bridge marginal at $s$, the kernel $p(x_t\mid x_s)$ and $h(x_s, s)$
-# (`derivations.posterior.posterior_by_bayes`), completed to a square in $x_s$. The mean is affine in $\pi$ and in
+# SymPy, as for the marginal, but on the bridge's own route (exercise 02a.1 takes the shorter one, with the $h$'s
+# cancelled by hand): the log of the bridge marginal at $s$, plus the log of the free kernel $p(x_t\mid x_s)$, minus
+# $\log h(x_s, s)$, with $x$ for $x_s$ and the clock $a + b + d$ at $T$. The sum $L(x)$ is a quadratic in $x$, so its
+# derivative is linear in $x$, $L'(x) = \alpha + \beta x$, and vanishes at exactly one point, the posterior mean
+# $-\alpha/\beta$ (only the mean is displayed; the variance, $-1/\beta$, is exercise 02a.1). The mean is affine in $\pi$ and in
 # $x_t - \mu$; its two coefficients, read off as derivatives, in the increments $a = \bar\theta_s$,
 # $b = \bar\theta_{s:t}$:
 
 # %%
-post_mean_bayes = posterior.posterior_by_bayes()[0]  # the variance is exercise 02a.1: it is not used here
+c_T = a + b + d
+L_post = (gaussian_log(x, family.bridge_mean(a, c_T), family.Sigma2(a, c_T) * pi ** 2)
+          + ou.kernel_logpdf(xt, x, b) - ou.kernel_logpdf(mu, x, c_T - a))
+dL = sp.expand(sp.diff(L_post, x))  # alpha + beta x, linear in x
+post_mean_bayes = -dL.coeff(x, 0) / dL.coeff(x, 1)  # its root
 P_bayes, K_bayes = readable(sp.diff(post_mean_bayes, pi)), readable(sp.diff(post_mean_bayes, xt))
 show(r"P = \partial_\pi\,\mathrm{mean}", P_bayes)
 show(r"K = \partial_{x_t}\mathrm{mean}", K_bayes)
@@ -222,15 +235,15 @@ vanishes(r"\mathrm{mean} - \big(\mu + P\pi + K(x_t - \mu)\big)",
          post_mean_bayes - (mu + P_bayes * pi + K_bayes * (xt - mu)))
 
 # %% [markdown]
-# In hyperbolic form (`docs/theory.md` eq. 5.1) the mean is $\mu + P\pi + K(x_t - \mu)$ with
-# $P = \sinh b/\sinh(a + b)$ and $K = \sinh a/\sinh(a + b)$: the differences vanish, and $d = \bar\theta_{t:T}$ has
-# dropped out. Then two consistency checks of the mean: averaged over $x_t \sim q(x_t\mid x_0)$ it is the marginal
+# In hyperbolic form the mean is $\mu + P\pi + K(x_t - \mu)$ with $P = \sinh b/\sinh(a + b)$ and
+# $K = \sinh a/\sinh(a + b)$: the differences vanish, and $d = \bar\theta_{t:T}$ has dropped out. Then three
+# consistency checks of the mean: averaged over $x_t \sim q(x_t\mid x_0)$ it is the marginal
 # mean at $s$ (Chapman–Kolmogorov: the posterior mean is affine in $x_t$, so the average puts $x_t$'s mean in), and
-# it reaches $x_t$ as $s \to t$ ($b \to 0$) and $x_0 = \mu + \pi$ at the clean end ($a \to 0$). (The posterior
+# it reaches $x_t$ as $s \to t$ ($b \to 0$), and it reaches $x_0 = \mu + \pi$ at the clean end ($a \to 0$). (The posterior
 # *variance* $V\pi^2$ is exercise 02a.1, so it is neither displayed nor used here.)
 
 # %%
-P_sinh, K_sinh = family.posterior_coefficients(a, b)[:2]
+P_sinh, K_sinh = sp.sinh(b) / sp.sinh(a + b), sp.sinh(a) / sp.sinh(a + b)
 vanishes(r"P - \frac{\sinh b}{\sinh(a + b)}", P_bayes - P_sinh)
 vanishes(r"K - \frac{\sinh a}{\sinh(a + b)}", K_bayes - K_sinh)
 claimed_mean = mu + P_sinh * pi + K_sinh * (xt - mu)
@@ -238,7 +251,10 @@ vanishes(r"\big(\mu + P\pi + K(\mathbb E[x_t] - \mu)\big) - (\mu + \Theta_s\pi)"
          claimed_mean.subs(xt, family.bridge_mean(a + b, a + b + d)) - family.bridge_mean(a, a + b + d))
 limit(claimed_mean, b, 0, xt, lhs=r"\lim_{b \to 0}\big(\mu + P\pi + K(x_t - \mu)\big)")
 limit(claimed_mean, a, 0, mu + pi, lhs=r"\lim_{a \to 0}\big(\mu + P\pi + K(x_t - \mu)\big)")
-assert posterior.check_mean() == 0 and posterior.check_ck_mean() == 0
+from derivations import posterior as _facts  # the derivations package's own statement of the same two facts
+
+assert _facts.check_mean() == 0 and _facts.check_ck_mean() == 0
+del _facts
 
 # %% [markdown]
 # ## Exercises
@@ -251,7 +267,9 @@ assert posterior.check_mean() == 0 and posterior.check_ck_mean() == 0
 # Bayes's rule reads $q(x_s = x\mid x_t, x_0) \propto p(x_s = x\mid x_0)\,p(x_t\mid x_s = x)$ with two *free* OU
 # kernels of notebook 01. Derive the variance coefficient $V$ (per unit $\pi^2$). Hand in a `dict` of four SymPy
 # expressions, writing `x` for $x_s$ and `xt` for $x_t$ (both imported at the top), `a` $= \bar\theta_s$,
-# `b` $= \bar\theta_{s:t}$ and `lam`:
+# `b` $= \bar\theta_{s:t}$ and `lam`. (Section 1's product of two Gaussian factors had the same structure: renaming
+# its clocks gives a guess for $V$, and the checker grades the steps that make it a derivation. The picture's
+# `post_path.posterior` gives the variance as numbers on the grid, not as a formula.)
 #
 # - `"log_prior"`: $\log p(x_s = x\mid x_0)$; terms free of $x$ may be dropped;
 # - `"log_kernel"`: $\log p(x_t\mid x_s = x)$; terms free of $x$ may be dropped;
@@ -273,13 +291,13 @@ check("02a.1", answer_02a_1)
 # the terminal time $t_T$: there every path of the bridge sits at $x_T = \mu$, so the observation is $x_T = \mu$.
 # What is the posterior $q(x_s\mid x_T = \mu, x_0)$ at the earlier times $s$?
 #
-# - (a) a point mass at $\mu$ for every $s$: the observation pins the whole path to $\mu$;
-# - (b) the bridge marginal $q(x_s\mid x_0)$ of section 1, unchanged;
-# - (c) the marginal of the free OU process of notebook 01, $p(x_s\mid x_0)$, no longer pulled to $\mu$;
-# - (d) a Gaussian narrower than the bridge marginal at every $s$, since one more observation narrows it.
+# - (i) a point mass at $\mu$ for every $s$: the observation pins the whole path to $\mu$;
+# - (ii) the bridge marginal $q(x_s\mid x_0)$ of section 1, unchanged;
+# - (iii) the marginal of the free OU process of notebook 01, $p(x_s\mid x_0)$, no longer pulled to $\mu$;
+# - (iv) a Gaussian narrower than the bridge marginal at every $s$, since one more observation narrows it.
 #
-# Answer with the letter as a string; the checker computes the library's posterior on the reference grid.
+# Answer with the numeral as a string; the checker computes the library's posterior on the reference grid.
 
 # %%
-answer_02a_2 = ...  # "a", "b", "c" or "d"
+answer_02a_2 = ...  # "i", "ii", "iii" or "iv"
 check("02a.2", answer_02a_2)

@@ -98,7 +98,7 @@ assert posterior.check_variance() == 0 and posterior.check_ck_variance() == 0
 # The posterior is the OU bridge from $x_0$ (clock 0) to the observation (clock $\bar\theta_t$), whatever comes
 # after $t$. With the observation at $t_T$ the observation is $\mu$ itself, so the posterior is the bridge from $x_0$
 # to $\mu$ over the clock $\bar\theta_T$: the bridge of notebook 01, whose marginal at $s$ is $q(x_s\mid x_0)$. In
-# other words, conditioning on an event of probability one ($x_T = \mu$ for every path) changes nothing. So (b).
+# other words, conditioning on an event of probability one ($x_T = \mu$ for every path) changes nothing. So (ii).
 # Symbolically: 02a.1's variance with $a = \bar\theta_s$ and $b = \bar\theta_T - \bar\theta_s$ is the marginal
 # variance at $s$:
 
@@ -122,6 +122,6 @@ assert torch.allclose(post_mean, path.mean(x0_s, mu_s, s), atol=1e-12)
 assert torch.allclose(post_std, path.std(x0_s, mu_s, s), atol=1e-12)
 
 # %%
-feedback = check("02a.2", "b")
+feedback = check("02a.2", "ii")
 display(feedback)
 assert feedback

@@ -82,10 +82,10 @@ def check_posterior_variance(answer):
 
 #: the four answers of 02a.2
 TERMINAL_CHOICES = {
-    "a": "a point mass at mu for every s",
-    "b": "the bridge marginal q(x_s | x0)",
-    "c": "the free OU marginal p(x_s | x0)",
-    "d": "a Gaussian narrower than the bridge marginal at every s",
+    "i": "a point mass at mu for every s",
+    "ii": "the bridge marginal q(x_s | x0)",
+    "iii": "the free OU marginal p(x_s | x0)",
+    "iv": "a Gaussian narrower than the bridge marginal at every s",
 }
 #: the pixel and the bridge of the experiment (the picture of notebook 02a, section 2)
 TERMINAL_PIXEL = {"x0": 0.6, "mu": -0.2, "lam": 0.1}
@@ -95,8 +95,8 @@ def terminal_posterior_moments():
     """Mean and std of ``q(x_s | x_T = mu, x0)`` and of the candidate answers, at every grid time ``s < t_T``.
 
     Returns ``(posterior, candidates)``: ``posterior = (mean, std)`` from the library's
-    :meth:`ResidualPath.posterior`, ``candidates`` a dict letter -> (mean, std), or ``None`` for (d), which is a
-    comparison rather than one distribution.
+    :meth:`ResidualPath.posterior`, ``candidates`` a dict letter -> (mean, std), or ``None`` for (iv), which is a
+    comparison rather than one distribution. (Numerals, not letters: a, b, c, d are clock symbols.)
     """
     from rdbm_core.bridge import bridges
 
@@ -110,8 +110,8 @@ def terminal_posterior_moments():
     u = path.schedule.clock(s)
     pi_abs = abs(TERMINAL_PIXEL["x0"] - TERMINAL_PIXEL["mu"])
     free_ou = (mu_ + torch.exp(-u) * (x0 - mu_), (path.lam * -torch.expm1(-2 * u)).sqrt() * pi_abs)
-    candidates = {"a": (mu_, torch.zeros_like(mu_)), "b": (path.mean(x0, mu_, s), path.std(x0, mu_, s)),
-                  "c": free_ou, "d": None}
+    candidates = {"i": (mu_, torch.zeros_like(mu_)), "ii": (path.mean(x0, mu_, s), path.std(x0, mu_, s)),
+                  "iii": free_ou, "iv": None}
     return posterior, candidates
 
 
@@ -121,10 +121,10 @@ def terminal_posterior_answer() -> str:
     matches = [k for k, moments in candidates.items() if moments is not None
                and torch.allclose(p_mean, moments[0], rtol=1e-9, atol=1e-12)
                and torch.allclose(p_std, moments[1], rtol=1e-9, atol=1e-12)]
-    b_std = candidates["b"][1]
+    b_std = candidates["ii"][1]
     interior = b_std > 0
     if bool((p_std[interior] < b_std[interior] * (1 - 1e-9)).all()):
-        matches.append("d")
+        matches.append("iv")
     if len(matches) != 1:
         raise RuntimeError(f"02a.2: the posterior matches {matches}, not exactly one answer")
     return matches[0]
@@ -142,11 +142,11 @@ def check_terminal_posterior(answer):
                        "marginal itself (the library's posterior and marginal agree to rounding at every grid time).")
     (p_mean, p_std), candidates = terminal_posterior_moments()
     hints = {
-        "a": "the posterior is pinned at mu only at s = t_T; at the clean end it is pinned at x0. Is x_s = mu for "
+        "i": "the posterior is pinned at mu only at s = t_T; at the clean end it is pinned at x0. Is x_s = mu for "
              "every earlier s a possible path of the bridge?",
-        "c": "the observation x_T = mu is the very condition that turned the free OU process into the bridge in "
+        "iii": "the observation x_T = mu is the very condition that turned the free OU process into the bridge in "
              "notebook 01. Can it remove the pull towards mu?",
-        "d": "an observation narrows the distribution only if it was uncertain before. How uncertain was x_T before "
+        "iv": "an observation narrows the distribution only if it was uncertain before. How uncertain was x_T before "
              "you observed it?",
     }
     if candidates[choice] is not None:

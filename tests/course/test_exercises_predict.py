@@ -34,12 +34,13 @@ def test_02a_2_terminal_posterior():
     with its own hint and without naming the right one.  Mutation tried: observing at t_T - 1 instead of t_T, the
     posterior matches no answer and the right letter fails."""
     (p_mean, p_std), candidates = terminal_posterior_moments()
-    assert torch.allclose(p_std, candidates["b"][1], atol=1e-12) and not torch.allclose(p_std, candidates["c"][1])
-    assert check("02a.2", "b") and check("02a.2", " (B) ")
-    for choice in ("a", "c", "d"):
-        assert_caught(check("02a.2", choice), TERMINAL_CHOICES["b"], "'b'", '"b"', "(b)")
-    assert "x0" in check("02a.2", "a").hint and "uncertain" in check("02a.2", "d").hint
-    assert "expected one of the letters" in check("02a.2", "e").message
+    assert torch.allclose(p_std, candidates["ii"][1], atol=1e-12) and not torch.allclose(p_std, candidates["iii"][1])
+    assert check("02a.2", "ii") and check("02a.2", " (II) ")
+    for choice in ("i", "iii", "iv"):
+        assert_caught(check("02a.2", choice), TERMINAL_CHOICES["ii"], "'ii'", '"ii"', "(ii)")
+    assert "x0" in check("02a.2", "i").hint and "uncertain" in check("02a.2", "iv").hint
+    assert "expected one of" in check("02a.2", "e").message
+    assert not check("02a.2", "b")  # the old letter (a clock symbol) is no answer
 
 
 def test_02c_2_pixels_at_mu():
