@@ -8,6 +8,7 @@ Studies:
 * :mod:`~experiments.bridge_comparison` — every method of the family on benchmark v2, on both axes;
 * :mod:`~experiments.plane` — the bridge comparison on the distortion-perception plane, gaps to regression;
 * :mod:`~experiments.sampler_study` — every sampler against its own 100-evaluation output, on both axes;
+* :mod:`~experiments.modulation_study` — residual-modulated against global noise over lam and samplers, on both axes;
 * :mod:`~experiments.reanalysis_v1` — the README's comparison claims under the hierarchical interval.
 
 Every result file of a study lives in ``experiments/results/<study>/`` beside a provenance record
@@ -20,4 +21,4 @@ from pathlib import Path
 #: the folder of every study's results
 RESULTS = Path(__file__).resolve().parent / "results"
 
-STUDIES = ("budget_ladder", "bridge_comparison", "plane", "sampler_study", "reanalysis_v1")
+STUDIES = ("budget_ladder", "bridge_comparison", "plane", "sampler_study", "modulation_study", "reanalysis_v1")

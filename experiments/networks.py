@@ -41,6 +41,8 @@ SAMPLINGS = {
     "eta0": Sampling("implicit", 0.0, None, 10),
     "eta1": Sampling("implicit", 1.0, 4, 10),
     "eta1x8": Sampling("implicit", 1.0, 8, 10),
+    "eta1x1": Sampling("implicit", 1.0, None, 10),
+    "em10": Sampling("euler-maruyama", None, None, 10),
     "em100": Sampling("euler-maruyama", None, None, 100),
 }
 #: columns of an items CSV that holds every sampling
