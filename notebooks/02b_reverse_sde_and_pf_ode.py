@@ -24,8 +24,9 @@
 # $f - \tfrac12 g^2\,\partial_x\log q$), as in score-based diffusion models. Same symbols as 02a: the clock
 # $u = \bar\theta_t$, $c = \bar\theta_T$, $d = \bar\theta_{t:T}$.
 #
-# Full-mode wall time: 12 s on a 2-core CPU shared with other jobs (`FAST=1`: 10 s;
-# `benchmarks/notebook_times.py`).
+# Wall time: about 12 s on a 2-core CPU shared with other jobs (this notebook has no fast mode;
+# `benchmarks/notebook_times.py`). Times $t$ are grid indices of the reference grid: $t_T = 100$ is the pinned end,
+# "grid index 0" the last time before the clean end, which sits at index $-1$.
 
 # %%
 import matplotlib.pyplot as plt
@@ -47,8 +48,9 @@ from rdbm_course.mathshow import limit, show, vanishes
 # Euler–Maruyama on every grid time from $x_T = \mu$ (the first step, out of the pinned point where the drift is
 # infinite, is the posterior step of 02a): random paths that fan out and come back to $x_0$; six of the 4000 simulated
 # paths are drawn. **Right:** the probability-flow ODE, integrated from $t = 60$ from five starting points at
-# $-2, -1, 0, 1, 2$ standard deviations of the marginal (Heun's method, 60 steps): deterministic paths that never
-# cross, each keeping its place in the distribution.
+# $-2, -1, 0, 1, 2$ standard deviations of the marginal (60 Heun steps down to grid index 0, then one last step to the
+# clean end, which returns the oracle's $\hat x_0 = x_0$: that the paths end at $x_0$ holds by construction):
+# deterministic paths that never cross, each keeping its place in the distribution.
 
 # %%
 pixel_path = bridges.rdbm(lam=0.1)
@@ -79,7 +81,7 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True, layout="constrain
 for ax in axes:
     shade = ax.pcolormesh(times, xg, density, cmap="Greys", shading="auto", vmin=0, vmax=1)
     ax.plot([-1], [x0_px], "o", color="orange", ms=7, label=r"$x_0$ (clean end)", zorder=5)
-    ax.invert_xaxis()
+    ax.set_xlim(float(times.max()) + 1, -3)  # inverted: sampling runs left to right; room for the x0 marker at -1
     ax.set_xlabel("grid time $t$ (reference grid index; sampling runs left to right)")
 sde_t = torch.stack([torch.as_tensor(t) for t in sde_run.t])
 sde_x = torch.stack(sde_run.x)[:, 0]  # [time, path]
@@ -102,7 +104,8 @@ plt.show()
 # How far the two samplers are from the forward marginal, measured (the oracle knows $x_0$, so any gap is the
 # samplers' own): the reverse-SDE paths' spread against the marginal's standard deviation at several times, and the
 # ODE paths' places in the distribution ($(x - \text{mean})/\text{std}$ at each time; the exact flow keeps them at
-# $-2, \dots, 2$).
+# $-2, \dots, 2$). To tell the discretisation from the equations, the same runs are repeated on a grid four times
+# finer (`bridges.rdbm(n=400)`: the same cosine clock, 400 steps) and compared at the same fraction of the grid.
 
 # %%
 spread = {}
@@ -111,122 +114,89 @@ for t_show in (90, 60, 40, 20, 10, 5, 1, 0):
     spread[t_show] = (float(sde_x[k].std()), float(std_t[times == t_show][0]))
 print("reverse SDE, std of 4000 paths / std of the marginal:",
       ", ".join(f"t = {t}: {s / m:.2f}" for t, (s, m) in spread.items()))
-print(f"at t = 0, the last time before the clean point: paths {spread[0][0]:.4f}, marginal {spread[0][1]:.4f}")
+print(f"at grid index 0, the last time before the clean point: paths {spread[0][0]:.4f}, marginal {spread[0][1]:.4f}")
 idx = (ode_t + 1).long()  # position of each ODE time in `times` (which starts at the clean index -1)
 ode_z = (ode_x - mean_t[idx][:, None]) / std_t[idx][:, None]
 late = ode_t >= 5
 print(f"ODE paths: their places (x - mean) / std stay within {float((ode_z[late] - quantiles).abs().max()):.3f} of "
-      f"-2, -1, 0, 1, 2 down to t = 5; at t = 0 the outer two sit at {float(ode_z[-1, 0]):.2f} and "
+      f"-2, -1, 0, 1, 2 down to t = 5; at grid index 0 the outer two sit at {float(ode_z[-1, 0]):.2f} and "
       f"{float(ode_z[-1, -1]):+.2f}")
+
+
+def end_gaps(path, start_fraction=0.6):
+    """On `path`'s grid: the reverse-SDE spread / the marginal's std at 90 %, 10 % and 0 of the grid, and the place
+    of the ODE path started at +2 std (from 60 % of the grid) at grid index 0."""
+    n = path.schedule.t_T
+    run = samplers.Trajectory()
+    samplers.sample_euler_maruyama(oracle_px, mu_row, path, torch.arange(n, -1, -1), callback=run,
+                                   generator=torch.Generator().manual_seed(0))
+    run_t, run_x = torch.stack([torch.as_tensor(t) for t in run.t]), torch.stack(run.x)[:, 0]
+    ratios = {}
+    for frac in (0.9, 0.1, 0.0):
+        t_ = int(round(frac * n))
+        ratios[frac] = float(run_x[int((run_t == t_).nonzero()[0, 0])].std()
+                             / path.std(x0_row[:, :1], mu_row[:, :1], torch.tensor(t_)))
+    t0 = int(start_fraction * n)
+    start = path.mean(x0_row[:, :1], mu_row[:, :1], t0) + 2 * path.std(x0_row[:, :1], mu_row[:, :1], t0)
+    flow = samplers.Trajectory()
+    samplers.sample_heun(oracle_px, mu_row[:, :1], path, torch.arange(t0, -1, -1), x_T=start, callback=flow)
+    zero_idx = torch.tensor(0)
+    place = float((flow.x[-1][0, 0] - path.mean(x0_row[:, :1], mu_row[:, :1], zero_idx)[0, 0])
+                  / path.std(x0_row[:, :1], mu_row[:, :1], zero_idx)[0, 0])
+    return ratios, place
+
+
+coarse, fine = end_gaps(pixel_path), end_gaps(bridges.rdbm(n=400, lam=0.1))
+for name, (ratios, place) in (("N = 100", coarse), ("N = 400", fine)):
+    print(f"{name}: SDE spread / marginal std at 90 %, 10 %, 0 of the grid: "
+          + ", ".join(f"{r:.3f}" for r in ratios.values()) + f"; ODE path from +2 std ends at {place:+.2f} std")
 assert all(abs(s / m - 1) < 0.1 for t, (s, m) in spread.items() if 10 <= t <= 90)
 assert 1.4 < spread[0][0] / spread[0][1] < 1.7  # the coarse last steps widen the end spread: about 1.5 times
 assert float((ode_z[late] - quantiles).abs().max()) < 0.02
 assert 1.65 < float(ode_z[-1, -1]) < 1.8 and 1.65 < -float(ode_z[-1, 0]) < 1.8  # Heun's last steps: about 1.7
 assert bool((ode_x.diff(dim=1) > 0).all())  # ordered at every time: the ODE paths never cross
+# the finer grid closes every gap: the gaps are the discretisation's
+assert all(abs(fine[0][f] - 1) < abs(coarse[0][f] - 1) for f in (0.9, 0.1, 0.0))
+assert abs(fine[0][0.9] - 1) < 0.03 and abs(fine[0][0.1] - 1) < 0.03
+assert abs(fine[1] - 2) < abs(coarse[1] - 2)
 
 # %% [markdown]
-# So between $t = 90$ and $t = 10$ the reverse-SDE paths spread like forward samples, within 10 % of the marginal's
-# standard deviation (the numbers above), but over the last few grid steps Euler–Maruyama's steps are coarse compared
-# with the marginal, which shrinks to 0 at the clean end: at $t = 0$ the paths' spread is about 1.5 times the
-# marginal's. The ODE paths keep their places in the distribution to within 0.02 standard deviations down to $t = 5$;
-# over the last steps Heun's method pulls the outer ones in (at $t = 0$ the paths started at $\pm 2$ std sit at about
-# $\pm 1.7$ std), and all reach $x_0$. Both gaps at the clean end are the discretisation's, not the equations'
-# (notebook 02c's sampler has none). What makes both samplers possible is the score of the marginal: the SDE's drift
+# So between $t = 90$ and $t = 10$ the reverse-SDE paths' spread is within 10 % of the marginal's standard deviation,
+# but not equal to it: the ratios of 1.02–1.08 are systematic (4000 paths give a standard error of about 1 %), and on
+# the four-times-finer grid they fall to within 3 % of 1. Over the last few grid steps Euler–Maruyama's steps are
+# coarse compared with the marginal, which shrinks to 0 at the clean end: at grid index 0 the paths' spread is about
+# 1.5 times the marginal's (about 1.4 on the finer grid, whose index 0 is even closer to the clean end). The ODE paths
+# keep their places in the distribution to within 0.02 standard deviations down to $t = 5$; over the last steps Heun's
+# method pulls the outer ones in (at grid index 0 the paths started at $\pm 2$ std sit at about $\pm 1.7$ std, about
+# $\pm 1.86$ on the finer grid). Every gap shrinks when the grid is refined: they are the discretisation's, not the
+# equations'. What makes both samplers possible is the score of the marginal: the SDE's drift
 # is the forward drift minus the full $g^2\,\partial_x\log q$ and it keeps injecting noise, the ODE subtracts half of
-# it and injects none. The sections below derive the score (section 1), say that both dynamics have the bridge's
-# marginals (section 2), what happens when the network's $\hat x_0$ replaces $x_0$ (section 3), and look at the
-# singular end $t_T$ (section 4). Notebook 02c solves the ODE in closed form: that is RDBM's sampler.
+# it and injects none. The sections below set up the score (section 1), which you differentiate in exercise 02b.1
+# right after it; then they check it and the cancellation of $\pi$ (section 2), show step by step that both dynamics
+# have the bridge's marginals (section 3), what happens when the network's $\hat x_0$ replaces $x_0$ (section 4), and
+# look at the singular end $t_T$ (section 5). Notebook 02c solves the ODE in closed form: that is RDBM's sampler.
 #
-# ## 1. The score, and why nothing divides by $\pi$
+# **Two diffusion coefficients.** Per unit clock $u$ the bridge's noise is $g^2 = 2\lambda\pi^2$; per unit time $t$
+# it is $g_t^2 = \theta_t g^2 = 2\lambda\theta_t\pi^2$ (since $du = \theta_t\,dt$). The exercises work per unit clock.
 #
-# The marginal of 02a as a log-density in $x = x_t$, up to a constant free of $x$, then differentiated in $x$:
+# ## 1. The log-density of the marginal
+#
+# The marginal of 02a as a log-density in $x = x_t$, up to a constant free of $x$:
 
 # %%
 show(r"\log q(x_t = x \mid x_0)",
      sp.latex(-(x - family.bridge_mean(u, c)) ** 2 / (2 * family.Sigma2(u, c) * pi ** 2)) + r" + \text{const}")
-score = reverse.score()
-show(r"\partial_x\log q", sp.simplify(score))
-vanishes(r"\partial_x\log q + \frac{x - \mu - \Theta_t\pi}{\Sigma_t^2\pi^2}",
-         score + (x - mu - family.Theta(u, c) * pi) / (family.Sigma2(u, c) * pi ** 2))
 
 # %% [markdown]
-# It divides by $\pi^2$, so it is undefined at an intact pixel. But it only ever appears multiplied by
-# $g_t^2 = 2\lambda\theta_t\pi^2$, the squared diffusion coefficient of the bridge SDE, and the $\pi^2$ cancels. Written
-# as one fraction in $e^{\bar\theta_t}$ and $e^{\bar\theta_T}$, the product $g_t^2\,\partial_x\log q$ has a denominator
-# free of $\pi$, and it is linear in $\pi$ (its second $\pi$-derivative vanishes): it is finite for every $\pi$,
-# $\pi = 0$ included. (The product itself is the first step of exercise 02b.1, so it is not displayed.)
-
-# %%
-g2_score = readable(2 * lam * reverse.theta * pi ** 2 * score)
-show(r"\text{denominator of } g_t^2\,\partial_x\log q", sp.denom(g2_score))
-assert pi not in sp.denom(g2_score).free_symbols
-vanishes(r"\partial_\pi^2\big(g_t^2\,\partial_x\log q\big)", sp.diff(g2_score, pi, 2))
-assert reverse.check_score_term_free_of_pi_division() == 0  # the derivations package's statement of the same
-
-# %% [markdown]
-# ## 2. The reverse SDE and the probability-flow ODE
+# ## Exercise 02b.1 — the score and the probability-flow velocity
 #
-# Because the diffusion coefficient $\sqrt{2\lambda}\,\pi$ depends on $x_0$, the reverse SDE and PF-ODE are
-# exact for the conditional path ($x_0$ given); the sampler puts $\hat x_0$ both into $g$ and into the score,
-# and $\hat\pi^2$ cancels. Three facts, derived by the `derivations` package and asserted here: the reverse-time SDE
-# with drift $f - g^2\,\partial_x\log q$ has the bridge marginals (its Fokker–Planck equation in reversed time holds),
-# the PF-ODE with velocity $f - \tfrac12 g^2\,\partial_x\log q$ transports them (the continuity equation
-# $\partial_u q + \partial_x(v q) = 0$ holds), and with $\hat x_0$ plugged in the PF-ODE velocity is the library's
-# (`path.velocity`). Written out, each of these displays the velocity, which is exercise 02b.1: the solutions notebook
-# shows them step by step after the exercise.
-
-# %%
-assert reverse.check_reverse_sde() == 0 and reverse.check_pf_ode_continuity() == 0
-assert reverse.check_pf_ode_x0hat_form() == 0
-print("reverse-SDE Fokker-Planck, PF-ODE continuity equation, PF-ODE with x0_hat = the library's: all hold "
-      "(displayed in solutions/02b_reverse_sde_and_pf_ode_solutions.ipynb)")
-
-# %% [markdown]
-# ## 3. With a predicted $\hat x_0$: exact between interior times, one output from the pinned end
-#
-# After the cancellation the conditional velocity is **affine in $x_0$** with a slope that does not depend on $x_0$
-# (the solutions notebook displays it). Averaging over $x_0\mid x_t$ therefore gives
-# $E[v(x\mid x_0)\mid x_t = x] = v(x\mid E[x_0\mid x_t = x])$: with the MMSE prediction $\hat x_0$ the PF-ODE
-# transports the *marginal* $q(x_t\mid\mu)$ exactly between any two times strictly inside the bridge (the
-# flow-matching argument; `docs/theory.md` eq. 7.3, to be read after this notebook), modulation notwithstanding.
-# **Caveat at the pinned end:** at $t_T$ every path sits at $\mu$, the ODE is singular there and its solution through
-# $x_T = \mu$ is not unique; a deterministic sampler started at $x_T = \mu$ returns *one* output per $\mu$ and cannot
-# reproduce the spread of $p_{\rm data}(x_0\mid\mu)$ (notebook 02c, section 1, shows which solution it picks; notebook
-# 04 shows it on paths). The averaging argument does not carry over to the stochastic reverse SDE: its noise
-# amplitude $\sqrt{2\lambda}|\pi|$ depends on $x_0$, and not affinely, so the $\eta > 0$ samplers use $|\hat\pi|$, an
-# approximation (notebook 10 measures the bias it causes).
-
-# %%
-assert reverse.check_pf_velocity_affine_in_x0() == 0
-print("the PF-ODE velocity is affine in x0 with an x0-free slope: holds (displayed in the solutions notebook)")
-
-# %% [markdown]
-# ## 4. Near the pinned end
-#
-# Near $T$ both the forward drift's factor $\coth d$ and the score factor $\lambda/\Sigma_t^2$ blow up like $1/d$
-# ($d = \bar\theta_{t:T}$). Their leading coefficients, as limits:
-
-# %%
-limit(d * sp.coth(d), d, 0, 1)
-show(r"\Sigma_t^2\big|_{\bar\theta_t = c - d}", family.Sigma2(c - d, c))
-limit(d * lam / family.Sigma2(c - d, c), d, 0, sp.Rational(1, 2), lhs=r"\lim_{d\to0} d\,\frac{\lambda}{\Sigma_t^2}")
-assert reverse.check_near_T_terms() == 0
-
-# %% [markdown]
-# Along a bridge path these two $1/d$ factors multiply $x - \mu$, which is of order $\sqrt d$ there, and the velocity
-# grows only like $d^{-1/2}$, which is integrable: a path leaves $\mu$ with a vertical tangent but travels a finite
-# distance. (Its coefficient is exercise 02b.2.) Near $t_T$ a fixed step in $t$ is nevertheless stiff for an explicit
-# solver: notebook 02c shows Euler's error there.
-
-# %% [markdown]
-# ## Exercises
-#
-# Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
-# answer. Worked solutions: `solutions/02b_reverse_sde_and_pf_ode_solutions.ipynb`. The two *derive* exercises are
-# graded on your **steps**: hand in a `dict` of SymPy expressions, one per step (a final formula alone is refused).
+# Before the notebook differentiates the log-density above, do it yourself. Checked by `check` from
+# `rdbm_course.exercises`: it says what is wrong and gives a hint, never the answer. Worked solutions:
+# `solutions/02b_reverse_sde_and_pf_ode_solutions.ipynb`. This *derive* exercise is graded on your **steps**: hand in
+# a `dict` of SymPy expressions, one per step (a final formula alone is refused).
 #
 # **02b.1 (derive).** The probability-flow ODE per unit clock is $dx/du = f - \tfrac12 g^2\,\partial_x\log q$ with
-# $f = \coth(\bar\theta_{t:T})(\mu - x)$, $g^2 = 2\lambda\hat\pi^2$ and
+# $f = \coth(\bar\theta_{t:T})(\mu - x)$, $g^2 = 2\lambda\hat\pi^2$ (per unit clock, not $g_t^2$) and
 # $q = \mathcal N(\mu + \Theta_t\hat\pi,\ \Sigma_t^2\hat\pi^2)$ ($x_0$ replaced by $\mu + \hat\pi$). Derive the
 # velocity, with `x`, `mu`, `pihat`, `u` $= \bar\theta_t$, `c` $= \bar\theta_T$ and `lam` (`family.Theta(u, c)` and
 # `family.Sigma2(u, c)` may be used), in two steps:
@@ -243,20 +213,128 @@ answer_02b_1 = ...  # {"g2_score": ..., "velocity": ...}
 check("02b.1", answer_02b_1)
 
 # %% [markdown]
-# **02b.2 (derive).** Put the velocity of 02b.1 on a bridge path with the true $x_0$ ($\hat\pi = \pi$):
-# $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ for a fixed $\epsilon$, at $\bar\theta_t = c - d$. There it splits
-# into three parts, $v = A + B + C$: the drift acting on the mean part, $A = -\coth(d)\,\Theta_t\pi$; the drift acting
-# on the noise part, $B = -\coth(d)\,\Sigma_t\pi\epsilon$; and the score term, $C = \lambda(x - \mu - \Theta_t\pi)/\Sigma_t^2
-# = \lambda\pi\epsilon/\Sigma_t$. Hand in the limits as $d \to 0$ of $\sqrt d$ times each part and of $\sqrt d\,v$,
-# with `lam`, `pi` and `eps` (and `c` if you need it):
+# ## 2. The score, and why nothing divides by $\pi$
 #
-# - `"A"`, `"B"`, `"C"`: $\lim_{d\to0}\sqrt d\,A$, $\lim_{d\to0}\sqrt d\,B$, $\lim_{d\to0}\sqrt d\,C$;
+# The score, differentiated from the log-density of section 1 (with the true $\pi$; your 02b.1 has $\hat\pi$):
+
+# %%
+score = reverse.score()
+show(r"\partial_x\log q", sp.simplify(score))
+vanishes(r"\partial_x\log q + \frac{x - \mu - \Theta_t\pi}{\Sigma_t^2\pi^2}",
+         score + (x - mu - family.Theta(u, c) * pi) / (family.Sigma2(u, c) * pi ** 2))
+
+# %% [markdown]
+# It divides by $\pi^2$, so it is undefined at an intact pixel. But it only ever appears multiplied by the squared
+# diffusion coefficient, per unit time $g_t^2 = 2\lambda\theta_t\pi^2$, and the $\pi^2$ cancels. Written as one
+# fraction in $e^{\bar\theta_t}$ and $e^{\bar\theta_T}$, the product $g_t^2\,\partial_x\log q$ has a denominator free
+# of $\pi$, and it is linear in $\pi$ (its second $\pi$-derivative vanishes): it is finite for every $\pi$, $\pi = 0$
+# included.
+
+# %%
+gt2_score = readable(2 * lam * reverse.theta * pi ** 2 * score)  # per unit time: theta_t times 02b.1's g2_score
+show(r"g_t^2\,\partial_x\log q", gt2_score)
+show(r"\text{denominator of } g_t^2\,\partial_x\log q", sp.denom(gt2_score))
+assert pi not in sp.denom(gt2_score).free_symbols
+vanishes(r"\partial_\pi^2\big(g_t^2\,\partial_x\log q\big)", sp.diff(gt2_score, pi, 2))
+assert reverse.check_score_term_free_of_pi_division() == 0  # the derivations package's statement of the same
+
+# %% [markdown]
+# ## 3. The reverse SDE and the probability-flow ODE keep the bridge's marginals
+#
+# Because the diffusion coefficient $\sqrt{2\lambda}\,\pi$ depends on $x_0$, the reverse SDE and PF-ODE are exact
+# for the conditional path ($x_0$ given); the sampler puts $\hat x_0$ both into $g$ and into the score, and
+# $\hat\pi^2$ cancels. The velocity of 02b.1 with $\hat\pi = \pi$ is
+# $v = \coth(\bar\theta_{t:T})(\mu - x) + \lambda(x - \mu - \Theta_t\pi)/\Sigma_t^2$ (checked against the library's
+# `family.pf_velocity` below). Write $L = \log q$ (its constant does not matter: only derivatives enter), with
+# subscripts for partial derivatives.
+#
+# (i) The probability flow transports $q$: the continuity equation $\partial_u q + \partial_x(vq) = 0$, divided by
+# $q$, reads $L_u + v_x + vL_x = 0$.
+#
+# (ii) The reverse-time SDE has $q$ as its marginal: in reversed time $\tau = -u$ it has the drift
+# $-F_{\rm rev} = -(f - g^2\partial_x\log q)$ and the diffusion $g^2 = 2\lambda\pi^2$, so its Fokker–Planck equation,
+# divided by $q$, reads $L_\tau - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$ (evaluated
+# at $\tau = -u$).
+
+# %%
+from derivations.common import fokker_planck_residual, x0
+
+velocity = family.bridge_drift(u, c) + lam * (x - mu - family.Theta(u, c) * pi) / family.Sigma2(u, c)
+vanishes(r"v - \big(f - \tfrac12 g^2\,\partial_x\log q\big)", velocity - (family.bridge_drift(u, c)
+                                                                        - lam * pi ** 2 * score))
+vanishes(r"v - \texttt{family.pf\_velocity}", velocity - family.pf_velocity(x, u, c, pi))
+L = reverse.log_q()
+vanishes(r"L_u + v_x + v L_x", fokker_planck_residual(L, x, u, velocity, 0))
+tau = sp.Symbol("tau")
+F_rev = family.bridge_drift(u, c) - 2 * lam * pi ** 2 * score
+vanishes(r"L_\tau - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2)\,\big|_{\tau = -u}",
+         fokker_planck_residual(L.subs(u, -tau), x, tau, -F_rev.subs(u, -tau), lam * pi ** 2).subs(tau, -u))
+assert reverse.check_reverse_sde() == 0 and reverse.check_pf_ode_continuity() == 0
+assert reverse.check_pf_ode_x0hat_form() == 0
+
+# %% [markdown]
+# ## 4. With a predicted $\hat x_0$: exact between interior times, one output from the pinned end
+#
+# After the cancellation the conditional velocity is **affine in $x_0$** ($\pi = x_0 - \mu$ in $g$ *and* in the
+# score) with a slope that does not depend on $x_0$:
+
+# %%
+v_x0 = velocity.subs(pi, x0 - mu)
+vanishes(r"\partial_{x_0}^2 v", sp.diff(v_x0, x0, 2))
+vanishes(r"\partial_{x_0} v + \frac{\lambda\,\Theta_t}{\Sigma_t^2}",
+         sp.diff(v_x0, x0) + lam * family.Theta(u, c) / family.Sigma2(u, c))
+assert reverse.check_pf_velocity_affine_in_x0() == 0
+
+# %% [markdown]
+# Averaging over $x_0\mid x_t$ therefore gives $E[v(x\mid x_0)\mid x_t = x] = v(x\mid E[x_0\mid x_t = x])$, and the
+# conditional flows, which each transport their $q(x_t\mid x_0)$ (section 3), average to a flow that transports the
+# mixture $q(x_t\mid\mu)$: with the MMSE prediction $\hat x_0$ the PF-ODE transports the *marginal* exactly between
+# any two times strictly inside the bridge (the flow-matching argument), modulation notwithstanding. This is a
+# derivation, not a measurement: the oracle of section 0 knows $x_0$ and tests only the conditional flow; notebook 10
+# integrates the marginal flow with the exact MMSE predictor of a two-mode toy.
+# **Caveat at the pinned end:** at $t_T$ every path sits at $\mu$, the ODE is singular there and its solution through
+# $x_T = \mu$ is not unique; a deterministic sampler started at $x_T = \mu$ returns *one* output per $\mu$ and cannot
+# reproduce the spread of $p_{\rm data}(x_0\mid\mu)$ (notebook 02c, section 1, shows which solution it picks; notebook
+# 04 shows it on paths). The averaging argument does not carry over to the stochastic reverse SDE: its noise
+# amplitude $\sqrt{2\lambda}|\pi|$ depends on $x_0$, and not affinely, so the $\eta > 0$ samplers use $|\hat\pi|$, an
+# approximation (notebook 10 measures the bias it causes).
+#
+# ## 5. Near the pinned end
+#
+# Near $T$ both the forward drift's factor $\coth d$ and the score factor $\lambda/\Sigma_t^2$ blow up like $1/d$
+# ($d = \bar\theta_{t:T}$). Their leading coefficients, as limits:
+
+# %%
+limit(d * sp.coth(d), d, 0, 1, lhs=r"\lim_{d\to0} d\coth d")
+show(r"\Sigma_t^2\big|_{\bar\theta_t = c - d}", family.Sigma2(c - d, c))
+limit(d * lam / family.Sigma2(c - d, c), d, 0, sp.Rational(1, 2), lhs=r"\lim_{d\to0} d\,\frac{\lambda}{\Sigma_t^2}")
+assert reverse.check_near_T_terms() == 0
+
+# %% [markdown]
+# Along a bridge path the drift's $1/d$ factor multiplies $x - \mu$ and the score's multiplies $x - \mu - \Theta_t\pi$;
+# both are of order $\sqrt d$ there ($\Theta_t\pi$ is of order $d$), and the velocity
+# grows only like $d^{-1/2}$, which is integrable: a path leaves $\mu$ with a vertical tangent but travels a finite
+# distance. (Its coefficient is exercise 02b.2.) Near $t_T$ a fixed step in $t$ is nevertheless stiff for an explicit
+# solver: notebook 02c shows Euler's error there.
+
+# %% [markdown]
+# ## Exercises
+#
+# Checked like 02b.1 (worked solutions: `solutions/02b_reverse_sde_and_pf_ode_solutions.ipynb`).
+#
+# **02b.2 (derive).** Put your velocity of 02b.1 on a bridge path with the true $x_0$ ($\hat\pi = \pi$):
+# $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ for a fixed $\epsilon$, at $\bar\theta_t = c - d$. It splits into three
+# parts: `v_mean`, the forward drift $f$ acting on the mean part $\Theta_t\pi$ of $x - \mu$; `v_noise`, $f$ acting on the
+# noise part $\Sigma_t\pi\epsilon$; and `v_score`, the score term of your velocity. Hand in the limits as $d \to 0$ of
+# $\sqrt d$ times each part and of $\sqrt d\,v$, with `lam`, `pi` and `eps` (and `c` if you need it):
+#
+# - `"v_mean"`, `"v_noise"`, `"v_score"`: the limits of $\sqrt d$ times each part;
 # - `"rate"`: $\lim_{d\to0}\sqrt d\;dx/du$.
 
 # %%
 from derivations.common import eps
 
-answer_02b_2 = ...  # {"A": ..., "B": ..., "C": ..., "rate": ...}
+answer_02b_2 = ...  # {"v_mean": ..., "v_noise": ..., "v_score": ..., "rate": ...}
 check("02b.2", answer_02b_2)
 
 # %% [markdown]
@@ -264,9 +342,12 @@ check("02b.2", answer_02b_2)
 # `reverse_sde_drift(path, x, x0_hat, mu, t)` returns $dx/du$ (a tensor shaped like `x`) at an integer grid time `t`
 # (a 0-dim tensor) strictly between the clean end and $t_T$, with $x_0$ replaced by the prediction `x0_hat`.
 # `path.coefficients(t)` returns $(\Theta_t, \Psi_t, \Sigma_t)$ (with $\Psi_t = 1 - \Theta_t$ the weight of $\mu$, as in
-# notebook 02a), `path.lam` is $\lambda$ and `path.schedule.clock_to_end(t)` is $\bar\theta_{t:T}$. It is checked
-# against the library on a batch in which a third of the pixels are intact ($\hat x_0 = \mu$, and $x = \mu$ there):
-# your drift must be finite at them.
+# notebook 02a), `path.lam` is $\lambda$ and `path.schedule.clock_to_end(t)` is $\bar\theta_{t:T}$; the path's own
+# `reverse_drift`, `velocity`, `score` and `posterior` are refused. **Sign convention:** return $F_{\rm rev}$, the drift
+# in the direction of increasing clock; the sampler steps backwards with
+# $x_s = x_t - \Delta u\,F_{\rm rev} + \sqrt{2\lambda\Delta u}\,|\hat\pi|\,z$, $\Delta u = \bar\theta_t - \bar\theta_s$.
+# It is checked against the library on a batch in which a third of the pixels are intact ($\hat x_0 = \mu$, and
+# $x = \mu$ there): your drift must be finite at them.
 
 # %%
 answer_02b_3 = ...  # a function reverse_sde_drift(path, x, x0_hat, mu, t) -> dx/du

@@ -62,8 +62,9 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# **The checks of notebook 02b, section 2 and 3, step by step.** With $x_0$ known ($\hat\pi = \pi$), the bridge's
-# marginal $q$ has the log-density $L = \log q$ (its constant does not matter: only derivatives enter).
+# **The checks of notebook 02b, sections 3 and 4, again** (the notebook displays them right after exercise 02b.1).
+# With $x_0$ known ($\hat\pi = \pi$), the bridge's marginal $q$ has the log-density $L = \log q$ (its constant does
+# not matter: only derivatives enter).
 # (i) The probability flow transports it: the continuity equation $\partial_u q + \partial_x(vq) = 0$, divided by $q$,
 # reads $L_u + v_x + vL_x = 0$. (ii) The reverse-time SDE has it as marginal: in reversed time $\tau = -u$ its
 # Fokker–Planck equation, with the drift $-F_{\rm rev} = -(f - g^2\partial_x\log q)$ in $\tau$, reads
@@ -90,9 +91,11 @@ assert reverse.check_pf_velocity_affine_in_x0() == 0
 # ## 02b.2 — the velocity near the pinned end
 #
 # Put the path $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ into the velocity at $\bar\theta_t = c - d$ with
-# $\hat\pi = \pi$. The mean part $\Theta_t\pi$ cancels in the score term, so $v = A + B + C$ with
-# $A = -\coth(d)\,\Theta_t\pi$, $B = -\coth(d)\,\Sigma_t\pi\epsilon$ and $C = \lambda\pi\epsilon/\Sigma_t$. Near $d = 0$:
-# $\Theta_t = \sinh d/\sinh c \approx d/\sinh c$, so $\coth(d)\,\Theta_t \to 1/\sinh c$ stays finite and $\sqrt d\,A \to 0$;
+# $\hat\pi = \pi$. The mean part $\Theta_t\pi$ cancels in the score term, so $v = v_{\rm mean} + v_{\rm noise} +
+# v_{\rm score}$ with $v_{\rm mean} = -\coth(d)\,\Theta_t\pi$, $v_{\rm noise} = -\coth(d)\,\Sigma_t\pi\epsilon$ and
+# $v_{\rm score} = \lambda(x - \mu - \Theta_t\pi)/\Sigma_t^2 = \lambda\pi\epsilon/\Sigma_t$. Near $d = 0$:
+# $\Theta_t = \sinh d/\sinh c \approx d/\sinh c$, so $\coth(d)\,\Theta_t \to 1/\sinh c$ stays finite and
+# $\sqrt d\,v_{\rm mean} \to 0$;
 # $\Sigma_t^2 \approx 2\lambda d$, so $\coth(d)\,\Sigma_t \approx \sqrt{2\lambda d}/d$ and $\lambda/\Sigma_t \approx
 # \lambda/\sqrt{2\lambda d}$ are both of order $d^{-1/2}$ and do not cancel. SymPy's limits:
 
@@ -100,12 +103,14 @@ assert reverse.check_pf_velocity_affine_in_x0() == 0
 theta_t = family.Theta(c - d, c)
 sigma_t = sp.sqrt(family.Sigma2(c - d, c))
 limit(family.Sigma2(c - d, c) / (2 * lam * d), d, 0, 1, lhs=r"\lim_{d\to0}\frac{\Sigma_t^2}{2\lambda d}")
-parts = {"A": -sp.coth(d) * theta_t * pi, "B": -sp.coth(d) * sigma_t * pi * eps, "C": lam * pi * eps / sigma_t}
+parts = {"v_mean": -sp.coth(d) * theta_t * pi, "v_noise": -sp.coth(d) * sigma_t * pi * eps,
+         "v_score": lam * pi * eps / sigma_t}
+names = {"v_mean": r"v_{\rm mean}", "v_noise": r"v_{\rm noise}", "v_score": r"v_{\rm score}"}
 limits = {key: sp.limit(sp.sqrt(d) * part, d, 0) for key, part in parts.items()}
 for key, value in limits.items():
-    show(rf"\lim_{{d\to0}}\sqrt d\,{key}", value)
+    show(rf"\lim_{{d\to0}}\sqrt d\,{names[key]}", value)
 rate = sp.simplify(sum(limits.values()))
-show(r"\lim_{d\to0}\sqrt d\,v = \lim\sqrt d\,(A + B + C)", rate)
+show(r"\lim_{d\to0}\sqrt d\,v = \lim_{d\to0}\sqrt d\,(v_{\rm mean} + v_{\rm noise} + v_{\rm score})", rate)
 
 # %% [markdown]
 # The same limit taken on the whole velocity at once (the library-free check of `docs/theory.md` eq. 7.6):

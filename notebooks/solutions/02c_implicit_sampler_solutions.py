@@ -43,12 +43,15 @@ FAST = os.environ.get("FAST") == "1"
 # $\eta = 0$ step keeps $k$ and puts it at the noise level of $s$: $x_s = E[x_s\mid\hat x_0] + \Sigma_s\,k$.
 # (Notebook 02c, section 1, shows that this is the exact PF-ODE solution over $[s, t]$.) The mean is written
 # $\mu + \Theta(\hat x_0 - \mu)$ so that a pixel with $\hat x_0 = \mu$ gives exactly $\mu$.
+# At $t_T$ ($\Sigma_t = 0$, $x_t = \mu$) $k$ is $0/0$: every curve passes through $\mu$ there, and the step takes the
+# $k = 0$ curve, returning $\mu + \Theta_s\hat\pi$ (the samplers' first step).
 
 # %%
 def implicit_step_eta0(path, x_t, x0_hat, mu, t, s):
     theta_t, _, sigma_t = path.coefficients(t)
     theta_s, _, sigma_s = path.coefficients(s)
-    k = (x_t - mu - theta_t * (x0_hat - mu)) / sigma_t
+    # the curve's constant k; at t_T (Sigma_t = 0, x_t = mu) it is 0/0: take the k = 0 curve there
+    k = torch.where(sigma_t > 0, (x_t - mu - theta_t * (x0_hat - mu)) / torch.where(sigma_t > 0, sigma_t, 1.0), 0.0)
     return mu + theta_s * (x0_hat - mu) + sigma_s * k
 
 

@@ -3,8 +3,9 @@
 02b.1 derive    the probability-flow ODE velocity ``dx/du`` with ``x0`` replaced by ``mu + pihat``: graded on the
                 steps ``g2_score`` (``g^2`` times the score, ``pihat^2`` cancelled) and ``velocity``.
 02b.2 derive    the leading term of the PF-ODE velocity along a bridge path near the terminal point: graded on the
-                limits of its three parts ``A``, ``B``, ``C`` and their sum ``rate``.
-02b.3 implement the reverse-time SDE drift on images, finite at intact pixels.
+                limits of its three parts ``v_mean``, ``v_noise``, ``v_score`` and their sum ``rate``.
+02b.3 implement the reverse-time SDE drift on images, finite at intact pixels; the path handed to the student's
+                function refuses ``reverse_drift``, ``velocity``, ``score`` and ``posterior`` (one call away).
 
 A bare formula (the library's ``family.pf_velocity(x, u, c, pihat)`` or ``reverse.check_near_T_rate()``) is refused:
 the derive exercises take a dict of steps (:mod:`rdbm_course.exercises.grading`).
@@ -19,7 +20,7 @@ from derivations.common import c, eps, lam, mu, pi, pihat, u, x, zero
 
 from ._base import (call_student, correct, exercise, intact_batch, tensor_answer, tensor_or_none,
                     wrong)
-from .grading import Step, steps_answer
+from .grading import Step, refuse_library, steps_answer
 
 # ----------------------------------------------------------------------------- 02b.1 PF-ODE velocity
 
@@ -84,7 +85,7 @@ def check_pf_velocity(answer):
 
 NEAR_T = {"lam": lam, "lambda": lam, "pi": pi, "eps": eps, "epsilon": eps, "c": c, "thetabar_T": c}
 #: the three parts of the velocity on the path x = mu + Theta pi + Sigma pi eps (pihat = pi), times sqrt(d), as d -> 0
-NEAR_T_LIMITS = {"A": sp.Integer(0), "B": -sp.sqrt(2 * lam) * pi * eps, "C": sp.sqrt(lam / 2) * pi * eps}
+NEAR_T_LIMITS = {"v_mean": sp.Integer(0), "v_noise": -sp.sqrt(2 * lam) * pi * eps, "v_score": sp.sqrt(lam / 2) * pi * eps}
 
 
 def _near_T_step(key, what, hints, generic_hint):
@@ -92,26 +93,26 @@ def _near_T_step(key, what, hints, generic_hint):
 
 
 NEAR_T_STEPS = (
-    _near_T_step("A", "limit of sqrt(d) A, A = -coth(d) Theta_t pi (the drift on the mean part)",
+    _near_T_step("v_mean", "limit of sqrt(d) v_mean, v_mean = the forward drift acting on the mean part Theta_t pi",
                  ((lambda e: e.has(sp.oo, sp.zoo), "Theta_t vanishes like d at T: coth(d) Theta_t stays finite."),),
                  "near T, coth(d) is about 1/d and Theta_t = sinh(d)/sinh(c) about d/sinh(c): what does sqrt(d) do "
                  "to their finite product?"),
-    _near_T_step("B", "limit of sqrt(d) B, B = -coth(d) Sigma_t pi eps (the drift on the noise part)",
-                 ((lambda e: eps not in e.free_symbols, "B carries the noise eps of the path: so does its limit."),),
+    _near_T_step("v_noise", "limit of sqrt(d) v_noise, v_noise = the forward drift acting on the noise part "
+                            "Sigma_t pi eps",
+                 ((lambda e: eps not in e.free_symbols, "v_noise carries the noise eps of the path: so does its limit."),),
                  "near T, coth(d) is about 1/d and Sigma_t^2 = 2 lam sinh(c - d) sinh(d)/sinh(c) about 2 lam d."),
-    _near_T_step("C", "limit of sqrt(d) C, C = lam (x - mu - Theta_t pi) / Sigma_t^2 = lam pi eps / Sigma_t "
-                      "(the score term)",
-                 ((lambda e: eps not in e.free_symbols, "C carries the noise eps of the path: so does its limit."),
-                  (lambda e: zero(e + NEAR_T_LIMITS["C"]) == 0,
+    _near_T_step("v_score", "limit of sqrt(d) v_score, v_score = the score term of the velocity on the path",
+                 ((lambda e: eps not in e.free_symbols, "v_score carries the noise eps of the path: so does its limit."),
+                  (lambda e: zero(e + NEAR_T_LIMITS["v_score"]) == 0,
                    "the sign: the flow subtracts (1/2) g^2 times the score, which points back to the mean.")),
-                 "C = lam pi eps / Sigma_t, and Sigma_t is about sqrt(2 lam d) near T."),
+                 "on the path x - mu - Theta_t pi = Sigma_t pi eps, and Sigma_t is about sqrt(2 lam d) near T."),
     Step("rate", "limit of sqrt(d) dx/du along the path", reverse.check_near_T_rate(), NEAR_T,
          hints=((lambda e: zero(e) == 0,
-                 "the parts B and C do not cancel completely: a part of order d^{-1/2} survives. (Zero comes out "
+                 "the parts v_noise and v_score do not cancel completely: a part of order d^{-1/2} survives. (Zero comes out "
                  "with the reverse-SDE drift f - g^2 score instead of the probability flow f - g^2 score / 2.)"),
-                (lambda e: zero(e - NEAR_T_LIMITS["B"]) == 0,
+                (lambda e: zero(e - NEAR_T_LIMITS["v_noise"]) == 0,
                  "this is what the forward drift alone gives; the score term is of the same order near T."),),
-         generic_hint="the velocity is A + B + C, and each of your three limits is finite: add them."),
+         generic_hint="the velocity is v_mean + v_noise + v_score, and each of your three limits is finite: add them."),
 )
 
 
@@ -128,6 +129,24 @@ def check_near_T_rate(answer):
 #: the bridge and the grid times on which a student's drift is checked
 DRIFT_LAM = 0.01
 DRIFT_TIMES = (30, 90)
+
+
+#: methods of the path that compute the answer (or its score term) in one call: refused inside the student's function
+FORBIDDEN_METHODS = ("reverse_drift", "velocity", "score", "posterior", "pf_velocity")
+
+
+class GuardedPath:
+    """The path handed to a student's ``reverse_sde_drift``: every attribute of the real path, and a record of the
+    forbidden methods (``FORBIDDEN_METHODS``) read, so that the checker can refuse an answer that calls them."""
+
+    def __init__(self, path):
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "used", [])
+
+    def __getattr__(self, name):
+        if name in FORBIDDEN_METHODS:
+            self.used.append(name)
+        return getattr(self._path, name)
 
 
 def drift_inputs():
@@ -147,7 +166,18 @@ def check_reverse_drift(answer):
     for t_ in DRIFT_TIMES:
         t = torch.tensor(t_)
         x_t = path.sample(x0, mu_, t, noise=noise)
-        got, failure = call_student(answer, path, x_t, x0_hat, mu_, t, name="reverse_sde_drift(path, x, x0_hat, mu, t)")
+        guarded = GuardedPath(path)
+        got, failure = call_student(answer, guarded, x_t, x0_hat, mu_, t, name="reverse_sde_drift(path, x, x0_hat, mu, t)")
+        if guarded.used:
+            name = guarded.used[0]
+            what = ("the probability-flow velocity" if name == "velocity" else
+                    "the reverse-SDE drift itself" if name == "reverse_drift" else "a library term of the drift")
+            return wrong(f"your function calls path.{name}, {what}: this exercise asks you to build the drift from "
+                         "path.coefficients(t), path.lam and path.schedule.clock_to_end(t).",
+                         "write the forward drift and the g^2-times-score term yourself, with the pi_hat^2 cancelled.")
+        refused = refuse_library(answer, ("rdbm_core.bridge.samplers", "rdbm_core.bridge.path"), "the drift")
+        if refused is not None:
+            return refused
         if failure is not None:
             return failure
         got_t = tensor_or_none(got)

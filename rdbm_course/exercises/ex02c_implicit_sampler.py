@@ -1,6 +1,7 @@
 """Exercises of notebook 02c (the implicit sampler: the exact ODE step, and why RDBM predicts x0).
 
-02c.1 implement one deterministic (``eta = 0``) implicit step; it must carry the marginal at ``t`` to the one at ``s``.
+02c.1 implement one deterministic (``eta = 0``) implicit step; it must carry the marginal at ``t`` to the one at ``s``,
+                and from ``t_T`` (``Sigma_t = 0``, ``x_t = mu``) return ``mu + Theta_s pi_hat`` without a NaN.
                 The checker refuses the library's samplers (``rdbm_core.bridge.samplers``), passed as the answer or
                 called from it.
 02c.2 predict   which pixels are still exactly ``mu`` after stochastic (``eta = 1``) steps with an imperfect ``x0_hat``.
@@ -17,6 +18,8 @@ from .grading import refuse_library
 #: the bridge and the two (t, s) pairs on which a student's step is checked
 STEP_LAM = 0.01
 STEP_PAIRS = ((60, 30), (95, 40))
+#: the first step, out of the pinned point x_T = mu (Sigma_t = 0 there: the curve's constant k is 0/0)
+FIRST_STEP_S = 70
 
 
 @exercise("02c.1", "the implicit eta = 0 step", "implement")
@@ -65,8 +68,27 @@ def check_implicit_step(answer):
             return wrong(f"{where} the values are right to rounding, but intact pixels (x0 = mu) are not exactly mu.",
                          "write the mean as mu + Theta (x0_hat - mu), not Theta x0_hat + (1 - Theta) mu: with "
                          "x0_hat - mu = 0 every term then vanishes bit for bit.")
-    return correct("your step reproduces the library's implicit step, maps each noise value's path onto itself "
-                   "(so it carries the marginal at t to the marginal at s) and leaves intact pixels at exactly mu.")
+    # (3) the first step, from t_T where x_t = mu and Sigma_t = 0
+    t_T = path.schedule.t_T
+    t, s = torch.tensor(t_T), torch.tensor(FIRST_STEP_S)
+    where = f"from t = t_T = {t_T} (x_t = mu, Sigma_t = 0) to s = {FIRST_STEP_S}"
+    got, failure = call_student(answer, path, mu_.clone(), x0_hat, mu_, t, s, name=name)
+    if failure is not None:
+        return failure
+    got_t = torch.as_tensor(got, dtype=torch.float64)
+    if got_t.shape == mu_.shape and not torch.isfinite(got_t).all():
+        return wrong(f"{where} your step returns NaN or infinity: at t_T both Sigma_t and the noise part "
+                     "x_t - mu - Theta_t pi_hat are 0, and 0/0 is NaN.",
+                     "every curve of section 1 passes through mu at t_T; take the one with k = 0 there (for example "
+                     "with torch.where on Sigma_t > 0), which is the first step the samplers take.")
+    result = tensor_answer(got, samplers.implicit_step(path, mu_.clone(), x0_hat, mu_, t, s, eta=0.0),
+                           what=f"x_s {where}", rtol=1e-9, atol=1e-12, index_name="flat index",
+                           hint="at t_T the step must return the point of the k = 0 curve at s, mu + Theta_s pi_hat.")
+    if not result.ok:
+        return result
+    return correct("your step reproduces the library's implicit step, also the first one out of x_T = mu, maps each "
+                   "noise value's path onto itself (so it carries the marginal at t to the marginal at s) and leaves "
+                   "intact pixels at exactly mu.")
 
 
 # ----------------------------------------------------------------------------- 02c.2 predict: which pixels stay mu

@@ -82,8 +82,11 @@ def test_notebook_and_solutions_cover_every_exercise(nn):
     (notebook,) = NOTEBOOKS.glob(f"{nn}_*.py")
     solutions = NOTEBOOKS / "solutions" / f"{notebook.stem}_solutions.py"
     cells = jupytext.read(notebook).cells
-    start = next(k for k, cell in enumerate(cells) if cell.source.startswith("## Exercises"))
-    exercise_code = "\n".join(cell.source for cell in cells[start:] if cell.cell_type == "code")
+    # exercises sit under "## Exercises" at the end, or under an "## Exercise NN.k" heading placed right after the
+    # section it needs (02b.1): every exercise cell comes after the first such heading
+    start = next(k for k, cell in enumerate(cells) if cell.source.startswith("## Exercise"))
+    exercise_code = "\n".join(cell.source for cell in cells[start:]
+                               if cell.cell_type == "code" and re.search(r"\bcheck\(", cell.source))
     assert re.findall(r'check\("(\d\d[a-z]?\.\d)", answer_\d\d[a-z]?_\d\)', exercise_code) == list(IDS[nn])
     assert "assert" not in exercise_code  # the cells run under nbval with `...`
     solved = re.findall(r'check\("(\d\d[a-z]?\.\d)"', solutions.read_text())

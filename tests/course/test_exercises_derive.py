@@ -145,7 +145,8 @@ def _near_T_steps():
     """02b.2 worked independently: the three parts of the velocity on the path, times sqrt(d), as d -> 0."""
     theta_t = sp.sinh(d) / sp.sinh(c)
     sigma_t = sp.sqrt(2 * lam * sp.sinh(c - d) * sp.sinh(d) / sp.sinh(c))
-    parts = {"A": -sp.coth(d) * theta_t * pi, "B": -sp.coth(d) * sigma_t * pi * eps, "C": lam * pi * eps / sigma_t}
+    parts = {"v_mean": -sp.coth(d) * theta_t * pi, "v_noise": -sp.coth(d) * sigma_t * pi * eps,
+             "v_score": lam * pi * eps / sigma_t}
     limits = {k: sp.limit(sp.sqrt(d) * v, d, 0) for k, v in parts.items()}
     return {**limits, "rate": sum(limits.values())}
 
@@ -161,9 +162,11 @@ def test_02b_2_velocity_near_T_graded_on_steps():
     drift_only = wrong("02b.2", {**steps, "rate": 2 * right}, str(right), "sqrt(lam/2)")
     assert "forward drift" in drift_only.hint
     assert "reverse-SDE" in wrong("02b.2", {**steps, "rate": sp.Integer(0)}).hint
-    assert "sign" in wrong("02b.2", {**steps, "C": -steps["C"]}).hint
-    assert "eps" in wrong("02b.2", {**steps, "B": -sp.sqrt(2 * lam) * pi}).hint
-    assert "'A'" in wrong("02b.2", {**steps, "A": pi}).message
+    assert "sign" in wrong("02b.2", {**steps, "v_score": -steps["v_score"]}).hint
+    assert "eps" in wrong("02b.2", {**steps, "v_noise": -sp.sqrt(2 * lam) * pi}).hint
+    assert "'v_mean'" in wrong("02b.2", {**steps, "v_mean": pi}).message
+    # the old keys A, B, C (which collided with e^a, e^b, e^c) are refused by name
+    assert "v_mean" in wrong("02b.2", {"A": 0, "B": 0, "C": 0, "rate": right}).message
     # refused: the limit alone, the derivations' own or typed in (the old checker accepted both)
     assert "graded on your steps" in wrong("02b.2", reverse_mod.check_near_T_rate()).message
     assert "graded on your steps" in wrong("02b.2", right).message

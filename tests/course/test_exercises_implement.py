@@ -3,6 +3,7 @@ names the mistake and does not give the answer away; crashing and misshapen func
 import math
 import re
 
+import pytest
 import torch
 
 from rdbm_core.bridge import samplers
@@ -69,14 +70,41 @@ def test_02b_3_reverse_sde_drift():
     assert_caught(check("02b.3", raises), giveaway)
 
 
+@pytest.mark.parametrize("method", ["reverse_drift", "velocity", "score"])
+def test_02b_3_refuses_the_paths_own_drift(method):
+    """The path handed to the student's function records the methods that give the answer in one call.  Mutation
+    tried: handing the real path (no GuardedPath) lets `path.reverse_drift(...)` pass as right."""
+    def calls(path, x, x0_hat, mu_, t):
+        if method == "score":  # the score's own pi_hat^2 division is the student's to cancel
+            path.score(x, x0_hat, mu_, t)
+        elif method == "velocity":
+            path.velocity(x, x0_hat, mu_, t)
+        return path.reverse_drift(x, x0_hat, mu_, t) if method == "reverse_drift" else reverse_sde_drift(
+            path, x, x0_hat, mu_, t)
+    feedback = check("02b.3", calls)
+    assert not feedback.ok and f"path.{method}" in feedback.message
+
+
 def implicit_step_eta0(path, x_t, x0_hat, mu_, t, s):
     theta_t, _, sigma_t = path.coefficients(t)
     theta_s, _, sigma_s = path.coefficients(s)
-    return mu_ + theta_s * (x0_hat - mu_) + sigma_s / sigma_t * (x_t - mu_ - theta_t * (x0_hat - mu_))
+    k = torch.where(sigma_t > 0, (x_t - mu_ - theta_t * (x0_hat - mu_)) / torch.where(sigma_t > 0, sigma_t, 1.0), 0.0)
+    return mu_ + theta_s * (x0_hat - mu_) + sigma_s * k
 
 
 def test_02c_1_implicit_step():
     assert check("02c.1", implicit_step_eta0)
+
+
+def test_02c_1_first_step_from_the_pinned_point():
+    """The step must handle t = t_T, where Sigma_t = 0 and k is 0/0.  Mutation tried: the plain ratio
+    sigma_s / sigma_t (no torch.where) passed before the checker tested t_T; now it is caught as NaN."""
+    def plain(path, x_t, x0_hat, mu_, t, s):
+        theta_t, _, sigma_t = path.coefficients(t)
+        theta_s, _, sigma_s = path.coefficients(s)
+        return mu_ + theta_s * (x0_hat - mu_) + sigma_s / sigma_t * (x_t - mu_ - theta_t * (x0_hat - mu_))
+    feedback = check("02c.1", plain)
+    assert not feedback.ok and "t_T" in feedback.message and "NaN" in feedback.message
 
     def inverted(path, x_t, x0_hat, mu_, t, s):  # Sigma_t / Sigma_s: the step goes the wrong way
         theta_t, _, sigma_t = path.coefficients(t)
