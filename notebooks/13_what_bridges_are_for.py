@@ -19,9 +19,10 @@
 # several draws and its calibration), and what the bridges trained in this project actually deliver at the
 # budgets a CPU affords.
 #
-# **Prerequisites.** Notebooks 06 (training a restoration network; the regression baseline), 07 (paired
-# comparisons with intervals over training seeds, photographs and windows) and 10 (a learned bridge on a toy
-# whose posterior is known).
+# **Prerequisites.** Notebooks 01 ($\lambda$, the bridge's noise), 02c (the implicit sampler and $\eta$), 03 (the
+# bridges of the family), 06 (training a restoration network; the regression baseline), 07 (paired comparisons
+# with intervals over training seeds, photographs and windows) and 10 (a learned bridge on a toy whose posterior is
+# known).
 #
 # **Full-mode wall time:** one to two minutes with one torch thread (the last code cell prints this run's). The three networks are rungs of the project's
 # training-budget ladder (`python -m experiments budget_ladder`), shipped with the course
@@ -46,7 +47,7 @@
 # | `goub`, `irsde` | GOUB (the OU bridge on IR-SDE's grid); IR-SDE (the unpinned OU process) |
 # | `bbdm`, `ddbm-ve`, `i2sb` | three Brownian-limit bridges of the family (notebook 03) |
 # | `…-eta0` | the implicit sampler, $\eta = 0$ (deterministic), 10 steps |
-# | `…-eta1`, `…-eta1x8` | the implicit sampler, $\eta = 1$, 10 steps: one draw (the ladder takes 4 draws per item, the comparison 8) |
+# | `…-eta1`, `…-eta1x8` | the implicit sampler, $\eta = 1$, 10 steps: the scores of its first draw (the ladder takes 4 draws per item, the comparison 8) |
 # | `…-eta1-mean`, `…-eta1x8-mean` | the mean of those draws |
 # | `…-em100` | one draw of Euler–Maruyama on the reverse SDE, 100 steps |
 # | `…-tiny-250` | (ladder) the tiny U-Net after 250 training iterations |
@@ -152,7 +153,7 @@ assert mean8[0] > draw[0] and mean8[1] < draw[1]
 
 # %% [markdown]
 # The regression network is ahead of the GOUB draw on both numbers, and the draw is not visibly sharper: in the
-# zoom, faint rain streaks remain in the draw. Averaging the draws recovers part of the loss on both numbers (asserted
+# zoom, more rain streaks remain in the draw than in regression's restoration. Averaging the draws recovers part of the loss on both numbers (asserted
 # above): the draws disagree mostly on leftover rain, which is error, so averaging removes error (section 4 shows
 # where they disagree). That is the state of these small networks (one training seed, 1000 iterations); the rest of
 # the notebook explains what a bridge *should* buy, how to measure it, and how far these networks are from it.
@@ -221,17 +222,21 @@ ax.legend(fontsize=9, loc="upper center")
 plt.show()
 assert toy["posterior mean"]["mse"] < toy["one posterior draw"]["mse"]   # the mean wins distortion
 assert toy["one posterior draw"]["w1"] < toy["posterior mean"]["w1"] / 3  # the draws win perception
+assert toy["one posterior draw"]["mse"] > 0.8 * toy["the noisy input"]["mse"]
+assert toy["one posterior draw"]["w1"] < toy["the noisy input"]["w1"] / 20
 
 # %% [markdown]
-# The table and the histogram show the two axes pulling apart. The posterior mean has the smaller error, but its
+# The table and the histogram show the two axes pulling apart (a draw's squared error is nearly the noisy input's,
+# yet its W1 is dozens of times smaller). The posterior mean has the smaller error, but its
 # values are too concentrated at the centres of the two modes (the texture is averaged away) and spread thinly over
 # the gap between them, where clean data almost never is: the *set* of its restorations does not look like clean
 # data. The draws land on the modes; their set is distributed like clean data (W1 near zero), at
 # the price of a larger error for each pixel. No estimate is best on both axes (Blau and Michaeli, 2018, call this the
 # perception–distortion trade-off). A bridge sampler with noise is meant to return draws; a deterministic sampler
-# started from $\mu$ (the implicit sampler with $\eta = 0$) aims at the mean: section 4 measures it for GOUB, whose
-# $\eta = 0$ restoration has a higher PSNR than its draws on every photograph. (For RDBM, whose draws hardly differ,
-# $\eta$ changes the deterministic part of each step too, and the two are within a few tenths of a dB either way.)
+# started from $\mu$ (the implicit sampler with $\eta = 0$) behaves like a central estimate: it is a deterministic
+# function of $\mu$, so it cannot spread over the posterior as draws do, and each of its steps moves towards the
+# network's estimate $\hat x_0$ of $\mathbb{E}[x_0 \mid x_t]$ without adding noise. Section 4 measures it for GOUB,
+# whose $\eta = 0$ restoration has a higher PSNR than its draws on every photograph.
 
 # %% [markdown]
 # ## 3. Measuring the perception axis
@@ -313,7 +318,8 @@ for i, (x0, mu) in enumerate(tqdm(crops, desc="photographs")):
     row = {"photo": photos.names[i], "input": psnr(mu, x0), "regression": psnr(out["regression"], x0)}
     for name in ("rdbm", "goub"):
         d = draw_metrics(out[f"{name} draws"], x0)
-        row.update({f"{name} eta=0": psnr(out[f"{name} eta=0"], x0), f"{name} draw": d["psnr_draws"],
+        err = float((((out[f"{name} draws"].mean(0) + 1) / 2) - ((x0 + 1) / 2)).abs().mean())
+        row.update({f"{name} eta=0": psnr(out[f"{name} eta=0"], x0), f"{name} draw": d["psnr_draws"], f"{name} err": err,
                     f"{name} mean": d["psnr_mean_of_draws"], f"{name} spread": d["spread"],
                     f"{name} coverage": d["coverage_2sd"], f"{name} corr": d["spread_error_corr"]})
     rows.append(row)
@@ -336,6 +342,8 @@ print(f"fraction of pixel values with |mean - truth| <= 2 S: RDBM {coverage['rdb
 print(f"correlation of S with |mean - truth| over pixel values: RDBM {corr['rdbm']:.2f}, GOUB {corr['goub']:.2f}")
 average = {c: float(np.mean([r[c] for r in rows])) for c in columns}
 gain = {name: average[f"{name} mean"] - average[f"{name} draw"] for name in ("rdbm", "goub")}
+print(f"mean |mean of draws - truth| over pixel values: RDBM {float(np.mean([r['rdbm err'] for r in rows])):.5f}, "
+      f"GOUB {float(np.mean([r['goub err'] for r in rows])):.5f} (against the spreads above)")
 print(f"GOUB's spread is {spread['goub'] / spread['rdbm']:.0f} times RDBM's; the mean of {DRAWS} draws gains "
       f"{gain['rdbm']:+.2f} dB over one draw for RDBM, {gain['goub']:+.2f} dB for GOUB")
 assert spread["goub"] > (3 if FAST else 10) * spread["rdbm"] and abs(gain["rdbm"]) < 0.05
@@ -360,17 +368,21 @@ if not FAST:
 #   one draw. RDBM, as released, is in practice a deterministic restorer.
 # * **GOUB's draws differ, but not enough.** Far fewer pixel values than nominal have their error within two
 #   spreads. The draws are over-confident: their spread is not yet an error bar.
-# * **Both spreads point at the errors, moderately and equally.** The correlation of spread and error is about 0.5
-#   for both networks (one seed, no interval), although GOUB's spread is much larger: by this measure GOUB's spread
+# * **Both spreads point at the errors, moderately and about equally.** The correlation of spread and error is about
+#   0.5 for both networks (printed; one seed, no interval), although GOUB's spread is much larger: by this measure GOUB's spread
 #   tells no more about where the errors are than RDBM's.
-# * **Averaging GOUB's draws gains a few tenths of a dB over one draw.** The gain is small because the draws' spread
-#   is small against the error of their mean: the over-confidence of the second finding, seen on PSNR. Exercise
+# * **Averaging GOUB's draws gains a few tenths of a dB over one draw.** Per pixel value, the squared error of a draw
+#   averaged over the $K$ draws is $(\bar X - x_0)^2 + \tfrac{K-1}{K} S^2$: averaging removes the second term only. The
+#   gain is small because $S$ is small against $|\bar X - x_0|$ (both printed above): the over-confidence of the second
+#   finding, seen on PSNR. (The comparison with the next sentence is approximate: the table averages PSNRs of
+#   images, while 13.1 compares expected squared errors.) Exercise
 #   13.1 asks how many dB the mean of $K$ exact posterior draws loses against the posterior mean; the gain of 8 exact
 #   draws over one is the difference of its values at $K = 1$ and $K = 8$, to set beside the gain measured here.
 #
 # The pictures of section 1's photograph: GOUB's spread and the error of the mean of its draws, on one colour scale
-# (errors above the scale's top, the 99th percentile of the error, are drawn in its top colour). Both have the shape
-# of rain streaks: the bridge's errors are leftover rain, and its draws disagree there.
+# (errors above the scale's top, the 99th percentile of the error, are drawn in its top colour), and the spread again
+# on its own scale. Both are mostly in the shape of rain streaks: the bridge's errors are mostly leftover rain, and
+# its draws disagree there.
 
 # %%
 shown = PICTURE  # section 1's photograph
@@ -380,13 +392,16 @@ spread_values = ((goub + 1) / 2).std(0, correction=1)  # [C, H, W]: per pixel va
 error_values = (((goub.mean(0) + 1) / 2) - ((x0 + 1) / 2)).abs()
 spread_map, error_map = spread_values.mean(0), error_values.mean(0)  # mean over channels, for the pictures
 top = float(torch.quantile(error_map.flatten(), 0.99))
-fig, axes = plt.subplots(1, 3, figsize=(12, 4), layout="constrained")
+fig, axes = plt.subplots(1, 4, figsize=(16, 4), layout="constrained")
 axes[0].imshow(show(mu))
 axes[0].set_title(f"rainy input ({shown})", fontsize=10)
-for ax, (title, m) in zip(axes[1:], (("GOUB spread S", spread_map), ("|mean of draws - truth|", error_map))):
+for ax, (title, m) in zip(axes[1:3], (("GOUB spread $S$", spread_map), (r"$|\bar X - x_0|$", error_map))):
     im = ax.imshow(m.numpy(), cmap="magma", vmin=0, vmax=top)
-    ax.set_title(title, fontsize=10)
-fig.colorbar(im, ax=axes[1:], shrink=0.8, extend="max", label="spread S and |error|, [0, 1] units (mean over channels)")
+    ax.set_title(title + " (common scale)", fontsize=10)
+fig.colorbar(im, ax=axes[1:3], shrink=0.8, extend="max", label="[0, 1] units, mean over channels")
+own = axes[3].imshow(spread_map.numpy(), cmap="magma", vmin=0)
+axes[3].set_title("GOUB spread $S$ (its own scale)", fontsize=10)
+fig.colorbar(own, ax=axes[3], shrink=0.8, label="[0, 1] units")
 for ax in axes:
     ax.set_axis_off()
 plt.show()
@@ -454,7 +469,7 @@ def plane_panel(ax, task, labels, title):
     ax.set_ylabel("ST-LPIPS, lower is better (axis flipped)")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
 
 first = ["regression", "rdbm-eta0", "rdbm-global-eta0", "goub-eta0", "irsde-eta0"]
@@ -536,8 +551,10 @@ for task in tasks:
 #   (`rdbm-eta1x8` and `rdbm-eta1x8-mean` have the same gaps, asserted).
 # * **On inpainting, BBDM and DDBM-VE score as the degraded input** (printed above: their PSNR is the input's to
 #   0.01 dB). Every network here starts out predicting the degraded input (its last layer is initialised to zero and
-#   adds to $\mu$), and the README's comparison section shows that these two are still there at 250 iterations on
-#   inpainting, for a reason it measures. Their inpainting points measure that, not how well they inpaint.
+#   adds to $\mu$). On inpainting most pixels are intact, with a residual of exactly zero, and these two bridges put
+#   strong noise on those pixels during training, which makes leaving that start slow: at 250 iterations they have not
+#   (the README's comparison section gives the measurements). Their inpainting points measure that, not how well they
+#   inpaint.
 
 # %% [markdown]
 # ## 6. Across training budgets
@@ -616,8 +633,10 @@ assert at_250 and all(g["verdict"].startswith("regression") for g in at_250)  # 
 # bridge sampling of the tiny U-Net (asserted above): regression's restorations are also closer, as a set, to the
 # clean images (a set distance to the paired truths, which rewards its lower distortion too: section 3). **On
 # inpainting** PSNR and SWD are undecided: the bridges' mean gaps are small and in their favour (printed above),
-# and every interval holds 0 (asserted for PSNR); ST-LPIPS favours regression for most samplings (the list); in
-# section 5 (another study, one seed, fewer training crops) the PSNR signs are the other way.
+# and every interval holds 0 (asserted for both); ST-LPIPS favours regression for most samplings (the list); in
+# section 5 (another study, one seed, fewer training crops) the PSNR gaps of its two inpainting samplings that the
+# ladder also has (RDBM and GOUB, $\eta = 0$) have the other sign. On deraining, RDBM at $\eta = 0$ has one seed
+# more than the other samplings (the printed seed counts).
 # Whether the deraining gap shrinks, vanishes or flips as training grows is what the higher rungs answer; the
 # printed list says which are committed when this notebook ran. Section 4's networks are the ladder's
 # 1000-iteration rung with one seed: there regression still led GOUB's deterministic restoration by more than a
