@@ -2,7 +2,8 @@
 
 10.1 predict   the exact ``x0_hat`` at ``x_t = mu`` (``t < T``) under residual modulation.
 10.2 predict   ``E[pi^2 | x_t = mu]``: the squared noise factor an exact ancestral step would use there.
-10.3 implement the standard deviation of the noise that the ``eta = 1`` implicit step adds, per element.
+10.3 implement the standard deviation of the noise that the ``eta = 1`` implicit step adds, per element, with V built
+               from the clock (the path's posterior, posterior_coefficients, std and sample are refused).
 
 The truths are computed from notebook 10's mixture (and, for 10.3, from :mod:`rdbm_core.bridge.path`).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import torch
 
 from ._base import call_student, correct, exercise, number_answer, tensor_answer, wrong
+from .grading import refuse_library
 
 DT = torch.float64
 MU = 0.4  # the degraded value of notebooks 04 and 10
@@ -101,14 +103,42 @@ def _noise_setup():
     return paths, x0_hat, mu, ((0.7, 0.6), (1.0, 0.9), (0.2, 0.05))
 
 
+#: methods of the path that give V, or the answer, in one call: refused inside the student's function
+FORBIDDEN_METHODS = ("posterior", "posterior_coefficients", "std", "sample")
+
+
+class GuardedPath:
+    """The path handed to a student's ``ancestral_noise_std``: every attribute of the real path, and a record of
+    the forbidden methods (``FORBIDDEN_METHODS``) read, so that the checker can refuse an answer that calls them."""
+
+    def __init__(self, path):
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "used", [])
+
+    def __getattr__(self, name):
+        if name in FORBIDDEN_METHODS:
+            self.used.append(name)
+        return getattr(self._path, name)
+
+
 @exercise("10.3", "The noise of the ancestral step", "implement")
 def check_ancestral_noise_std(answer):
     paths, x0_hat, mu, steps = _noise_setup()
+    refused = refuse_library(answer, ("rdbm_core.bridge.samplers", "rdbm_core.bridge.path",
+                                      "rdbm_core.derivations"), "the step's noise")
+    if refused is not None:
+        return refused
     for path in paths:
         for t, s in steps:
             tt, ss = torch.tensor(t, dtype=DT), torch.tensor(s, dtype=DT)
-            got, failure = call_student(answer, path, x0_hat, mu, tt, ss,
+            guarded = GuardedPath(path)
+            got, failure = call_student(answer, guarded, x0_hat, mu, tt, ss,
                                         name="ancestral_noise_std(path, x0_hat, mu, t, s)")
+            if guarded.used:
+                return wrong(f"your function calls path.{guarded.used[0]}: this exercise asks you to build V from "
+                             "the clock, path.schedule.clock(t), and path.lam.",
+                             "V is the variance of the posterior q(x_s | x_t, x0) per unit nu(pi)^2 (notebook 02a): "
+                             "write it with a = clock(s) and b = clock(t) - clock(s).")
             if failure is not None:
                 return failure
             expected = path.posterior_coefficients(tt, ss)[2].sqrt() * path.noise_factor(x0_hat, mu).abs()
@@ -130,7 +160,11 @@ def check_ancestral_noise_std(answer):
             if path.noise == "modulated" and torch.allclose(got, without_factor, rtol=1e-9):
                 return wrong(result.message, "under modulation the step's noise is scaled by the predicted "
                                              "residual nu(pi_hat) = x0_hat - mu.")
+            if t == 1.0 and not torch.isfinite(got).all():
+                return wrong(result.message, "at t = t_T (Sigma_t = 0) your formula is not finite: write V with "
+                                             "the clock increments a and b, which stay finite there.")
             return wrong(result.message, "the eta = 1 step adds rho_s nu(pi_hat) z with rho_s^2 the posterior "
-                                         "variance V of path.posterior_coefficients(t, s).")
+                                         "variance V per unit nu(pi)^2, built from a = clock(s), "
+                                         "b = clock(t) - clock(s) and lam.")
     return correct("the eta = 1 step adds sqrt(V) |nu(pi_hat)| z: under modulation it vanishes wherever "
                    "x0_hat = mu, whatever the true residual is.")

@@ -51,19 +51,49 @@ def test_10_2_mean_square_residual():
         assert "0.3" not in check("10.2", answer).hint and "0.29" not in check("10.2", answer).hint
 
 
+def _variance(p, t, s):
+    """V per unit nu(pi)^2 from the clock (theory 5.2), as a student writes it."""
+    a = p.schedule.clock(s)
+    b = p.schedule.clock(t) - a
+    return 2 * p.lam * torch.sinh(a) * torch.sinh(b) / torch.sinh(a + b)
+
+
 def _right(path, x0_hat, mu, t, s):
-    return path.posterior_coefficients(t, s)[2].sqrt() * path.noise_factor(x0_hat, mu).abs()
+    return _variance(path, t, s).sqrt() * path.noise_factor(x0_hat, mu).abs()
 
 
 def test_10_3_ancestral_noise_std():
     assert check("10.3", _right)
     marginal = _wrong("10.3", lambda p, x, m, t, s: p.coefficients(s)[2] * p.noise_factor(x, m).abs())
     assert "marginal" in marginal.hint
-    signed = _wrong("10.3", lambda p, x, m, t, s: p.posterior_coefficients(t, s)[2].sqrt() * p.noise_factor(x, m))
+    signed = _wrong("10.3", lambda p, x, m, t, s: _variance(p, t, s).sqrt() * p.noise_factor(x, m))
     assert "never negative" in signed.hint
-    unscaled = _wrong("10.3", lambda p, x, m, t, s: p.posterior_coefficients(t, s)[2].sqrt() * torch.ones_like(x))
+    unscaled = _wrong("10.3", lambda p, x, m, t, s: _variance(p, t, s).sqrt() * torch.ones_like(x))
     assert "predicted residual" in unscaled.hint
     shape = _wrong("10.3", lambda p, x, m, t, s: _right(p, x, m, t, s)[:, 0])
     assert "shape" in shape.message
     boom = _wrong("10.3", lambda *a: 1 / 0)
     assert "ZeroDivisionError" in boom.message
+
+
+def test_10_3_refuses_the_library_posterior():
+    """Mutation: a GuardedPath that does not record posterior_coefficients/posterior/std lets the one-call answers
+    below pass (they are numerically right), and this test fails."""
+    one_call = _wrong("10.3", lambda p, x, m, t, s: p.posterior_coefficients(t, s)[2].sqrt()
+                      * p.noise_factor(x, m).abs())
+    assert "posterior_coefficients" in one_call.message and "clock" in one_call.message
+    posterior = _wrong("10.3", lambda p, x, m, t, s: p.posterior(m, x, m, t, s)[1])
+    assert "path.posterior" in posterior.message
+
+
+def test_10_3_catches_a_formula_that_divides_by_sigma_t():
+    """Mutation: dropping the t = t_T step (1.0, 0.9) from the checker lets this answer (V from (5.4) with
+    K = sqrt(Sigma_s^2 - V)/Sigma_t written as Sigma_s^2 - K^2 Sigma_t^2 with K from Theta/Sigma ratios, NaN at t_T)
+    pass, and this test fails."""
+    def via_ratio(p, x, m, t, s):
+        th_t, _, sg_t = p.coefficients(t)
+        th_s, _, sg_s = p.coefficients(s)
+        k = (sg_s ** 2 / th_s) / (sg_t ** 2 / th_t)  # S(u_s) / S(u_t): 0/0 at t_T
+        return (sg_s ** 2 - k ** 2 * sg_t ** 2).sqrt() * p.noise_factor(x, m).abs()
+    fb = _wrong("10.3", via_ratio)
+    assert "t = t_T" in fb.hint
