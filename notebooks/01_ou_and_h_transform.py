@@ -38,7 +38,7 @@ from derivations.common import (backward_kolmogorov_residual, c, fokker_planck_r
                                 t, theta, u, x, xs, y)
 from rdbm_core.bridge.path import ResidualPath
 from rdbm_core.bridge import bridges, schedules
-from rdbm_course.mathshow import limit, show, vanishes
+from rdbm_course.mathshow import limit, show, vanishes, vanishes_by_powers
 
 FAST = os.environ.get("FAST") == "1"
 TIME = r"time $t$ (dimensionless, $T = 1$)"
@@ -100,14 +100,32 @@ assert float(end_gap.mean()) < 2 * (2 * bridge.lam * 2.0 / n_steps) ** 0.5 * 0.8
 # $$dx_t = \theta_t(\mu - x_t)\,dt + \sqrt{2\lambda\theta_t}\,\pi\,dw_t,\qquad \pi = x_0 - \mu .$$
 #
 # Writing $u = \bar\theta_t = \int_0^t\theta_r\,dr$ ($du = \theta_t\,dt$) makes it autonomous:
-# $dx = (\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$ (`docs/theory.md` eqs. 2.1–2.2). Itô's formula on $x$ and
-# $x^2$ gives the moment ODEs in $t$ of the mean $M$ and the variance $Q$ of $x_t$:
+# $dx = (\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$ (`docs/theory.md` eqs. 2.1–2.2). The moment ODEs in $t$ of the mean
+# $M = E[x_t]$ and the variance $Q$ of $x_t$, step by step, with $g_t^2 = 2\lambda\theta_t\pi^2$ the squared diffusion
+# coefficient per unit time:
+#
+# $$d(x^2) = 2x\,dx + g_t^2\,dt \qquad \text{(Itô's formula: the } dw\text{ term contributes } (dx)^2 = g_t^2\,dt\text{)}$$
+#
+# $$\frac{dM}{dt} = \theta_t(\mu - M), \qquad \frac{d\,E[x^2]}{dt} = 2\theta_t\big(\mu M - E[x^2]\big) + g_t^2
+#   \qquad \text{(expectations; } E[dw_t] = 0\text{)}$$
+#
+# $$Q = E[x^2] - M^2: \qquad \frac{dQ}{dt} = \frac{d\,E[x^2]}{dt} - 2M\frac{dM}{dt} = -2\theta_t Q + g_t^2 .$$
+#
+# SymPy redoes the last line from the two before it, and the derivations package states the same two ODEs:
 
 # %%
 M, Q = sp.symbols("M Q", real=True)  # the mean and the variance of x_t
+E2 = sp.Symbol("E_2", real=True)  # E[x_t^2]
+g2_t = 2 * lam * theta * pi ** 2  # g_t^2, per unit time
+dM_ito = theta * (mu - M)  # E of the drift
+dE2_ito = 2 * theta * (mu * M - E2) + g2_t  # E of 2 x dx + g_t^2 dt, per dt
+dQ_ito = (dE2_ito - 2 * M * dM_ito).subs(E2, Q + M ** 2)
+show(r"\frac{dQ}{dt} = \frac{d\,E[x^2]}{dt} - 2M\frac{dM}{dt}", sp.collect(sp.expand(dQ_ito), theta))
 dM, dQ = (e.subs({ou.M: M, ou.V: Q}) for e in ou.moment_odes())
 show(r"\frac{dM}{dt}", sp.factor(dM))
 show(r"\frac{dQ}{dt}", sp.collect(dQ, theta))
+vanishes(r"\frac{dM}{dt} - \theta_t(\mu - M)", dM - dM_ito)
+vanishes(r"\frac{dQ}{dt} - \big(\tfrac{d\,E[x^2]}{dt} - 2M\tfrac{dM}{dt}\big)", dQ - dQ_ito)
 assert ou.check_moment_odes() == 0  # the derivations package's own statement of the same two ODEs
 
 # %% [markdown]
@@ -168,16 +186,24 @@ vanishes(r"\frac{dQ}{dt} - \big(-2\theta_t Q + 2\lambda\theta_t\pi^2\big)",
 # Its log-density, written up to a constant free of $x$ and $\tau$ (so that no number $3.14\ldots$ enters), and three
 # checks: it solves the Fokker–Planck equation
 # $\partial_\tau p = -\partial_x\big((\mu - x)p\big) + \lambda\pi^2\,\partial_{xx}p$ (divided by $p$, with
-# $L = \log p$: $L_\tau - 1 + (\mu - x)L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$), two kernels compose into one
+# $L_p = \log p$: $\partial_\tau L_p - 1 + (\mu - x)\partial_x L_p - \lambda\pi^2\big(\partial_{xx} L_p + (\partial_x L_p)^2\big) = 0$;
+# its three derivatives are shown first, then the combination), two kernels compose into one
 # (Chapman–Kolmogorov), and the variance tends to $\lambda\pi^2$: $\lambda$ is the *stationary* variance per unit
 # $\pi^2$ (a variance, not a standard deviation).
 
 # %%
 kernel_mean, kernel_var = family.ou_mean(tau, xs), family.ou_var(tau)
-log_p = -(x - kernel_mean) ** 2 / (2 * kernel_var) - sp.log(kernel_var) / 2  # + a constant, free of x and tau
-show(r"\log p(x_t = x \mid x_s)", sp.latex(log_p) + r" + \text{const}")
-vanishes(r"L_\tau - 1 + (\mu - x)L_x - \lambda\pi^2(L_{xx} + L_x^2)",
-         fokker_planck_residual(log_p, x, tau, mu - x, lam * pi ** 2), gens={tau: E_tau})
+L_p = -(x - kernel_mean) ** 2 / (2 * kernel_var) - sp.log(kernel_var) / 2  # + a constant, free of x and tau
+show(r"L_p = \log p(x_t = x \mid x_s)", sp.latex(L_p) + r" + \text{const}")
+show(r"\partial_x L_p", readable(sp.diff(L_p, x)))
+show(r"\partial_{xx} L_p", readable(sp.diff(L_p, x, 2)))
+show(r"\partial_\tau L_p", readable(sp.diff(L_p, tau)))
+Lx, Lxx = sp.diff(L_p, x), sp.diff(L_p, x, 2)
+vanishes_by_powers(r"\partial_\tau L_p - 1 + (\mu - x)\partial_x L_p - \lambda\pi^2\big(\partial_{xx} L_p + (\partial_x L_p)^2\big)",
+                   {r"\partial_\tau L_p": sp.diff(L_p, tau), "-1": sp.Integer(-1), r"(\mu - x)\partial_x L_p": (mu - x) * Lx,
+                    r"-\lambda\pi^2\partial_{xx} L_p": -lam * pi ** 2 * Lxx, r"-\lambda\pi^2(\partial_x L_p)^2": -lam * pi ** 2 * Lx ** 2},
+                   x, kernel_mean, r"(x - M)", gens={tau: E_tau})
+assert sp.simplify(fokker_planck_residual(L_p, x, tau, mu - x, lam * pi ** 2)) == 0  # the library's own residual
 tau1, tau2 = ou.tau1, ou.tau2
 gens12 = {tau1: sp.Symbol(r"\mathcal{E}_1", positive=True), tau2: sp.Symbol(r"\mathcal{E}_2", positive=True)}
 composed_mean = family.ou_mean(tau2, family.ou_mean(tau1, xs))  # the mean after tau1, then tau2
@@ -197,10 +223,10 @@ assert ou.check_marginal_from_x0() == 0  # the start x_s = x0 = mu + pi gives th
 
 # %%
 h_var = family.ou_var(c - u)
-log_h = -(mu - family.ou_mean(c - u, x)) ** 2 / (2 * h_var)
-show(r"\log h(x, t)", sp.latex(log_h) + r" + \text{const}")
-assert sp.simplify(sp.diff(log_h - hbridge.log_h(), x)) == 0  # the same x-dependence as the derivations' log h
-grad = sp.diff(log_h, x)
+L_h = -(mu - family.ou_mean(c - u, x)) ** 2 / (2 * h_var)  # L_h = log h, up to a constant free of x
+show(r"L_h = \log h(x, t)", sp.latex(L_h) + r" + \text{const}")
+assert sp.simplify(sp.diff(L_h - hbridge.log_h(), x)) == 0  # the same x-dependence as the derivations' log h
+grad = sp.diff(L_h, x)
 show(r"\partial_x \log h", readable(grad))
 g2_grad = 2 * lam * theta * pi ** 2 * grad
 show(r"g_t^2\,\partial_x \log h", readable(g2_grad))
@@ -224,13 +250,22 @@ vanishes(r"\theta_t(\mu - x) + g_t^2\partial_x\log h - \theta_t \coth(\bar\theta
 
 # %% [markdown]
 # The conditioned process is a Markov diffusion because $h$ is space-time harmonic: it solves the backward
-# Kolmogorov equation $h_u + (\mu - x)h_x + \lambda\pi^2 h_{xx} = 0$ (divided by $h$, with $L = \log h$:
-# $L_u + (\mu - x)L_x + \lambda\pi^2(L_{xx} + L_x^2) = 0$; the derivative in $u$ also needs $\log h$'s constant, so the
-# full log-density is used here):
+# Kolmogorov equation $h_u + (\mu - x)h_x + \lambda\pi^2 h_{xx} = 0$ (divided by $h$, with $L_h = \log h$:
+# $\partial_u L_h + (\mu - x)\partial_x L_h + \lambda\pi^2\big(\partial_{xx} L_h + (\partial_x L_h)^2\big) = 0$; the
+# derivative in $u$ also needs $\log h$'s constant, so the full log-density is used here). Its derivatives first, then
+# the combination:
 
 # %%
-vanishes(r"L_u + (\mu - x)L_x + \lambda\pi^2(L_{xx} + L_x^2)",
-         backward_kolmogorov_residual(hbridge.log_h(), x, u, mu - x, lam * pi ** 2))
+L_h_full = hbridge.log_h()
+show(r"\partial_x L_h", readable(sp.diff(L_h_full, x)))
+show(r"\partial_{xx} L_h", readable(sp.diff(L_h_full, x, 2)))
+show(r"\partial_u L_h", readable(sp.diff(L_h_full, u)))
+Hx, Hxx = sp.diff(L_h_full, x), sp.diff(L_h_full, x, 2)
+vanishes_by_powers(r"\partial_u L_h + (\mu - x)\partial_x L_h + \lambda\pi^2\big(\partial_{xx} L_h + (\partial_x L_h)^2\big)",
+                   {r"\partial_u L_h": sp.diff(L_h_full, u), r"(\mu - x)\partial_x L_h": (mu - x) * Hx,
+                    r"\lambda\pi^2\partial_{xx} L_h": lam * pi ** 2 * Hxx, r"\lambda\pi^2(\partial_x L_h)^2": lam * pi ** 2 * Hx ** 2},
+                   x, mu, r"(x - \mu)")
+assert sp.simplify(backward_kolmogorov_residual(L_h_full, x, u, mu - x, lam * pi ** 2)) == 0  # the library's residual
 
 # %% [markdown]
 # So the bridge SDE is
@@ -238,13 +273,13 @@ vanishes(r"L_u + (\mu - x)L_x + \lambda\pi^2(L_{xx} + L_x^2)",
 # $$dx_t = \theta_t\coth(\bar\theta_{t:T})(\mu - x_t)\,dt + \sqrt{2\lambda\theta_t}\,\pi\,dw_t .$$
 #
 # Near $T$, $\coth(\bar\theta_{t:T}) \approx 1/\bar\theta_{t:T}$ pulls every path into $\mu$. For a general
-# mean-reversion target $m$ and end point $y$ (used for DDBM-VP in notebook 03) the same computation, per unit clock,
-# gives $-(x-m)\coth(\bar\theta_{t:T}) + (y-m)/\sinh(\bar\theta_{t:T})$:
+# mean-reversion target $m$ and end point $y$ (used for DDBM-VP in notebook 03), with $h_y(x, t) = p(x_T = y \mid x_t = x)$
+# in place of $h$, the same computation, per unit clock, gives $-(x-m)\coth(\bar\theta_{t:T}) + (y-m)/\sinh(\bar\theta_{t:T})$:
 
 # %%
 general = hbridge.h_drift_clock(target=m, terminal=y)
-show(r"(m - x) + 2\lambda\pi^2\,\partial_x\log h", readable(general))
-vanishes(r"(m - x) + 2\lambda\pi^2\,\partial_x\log h - \Big(-(x - m)\coth d + \frac{y - m}{\sinh d}\Big)",
+show(r"(m - x) + 2\lambda\pi^2\,\partial_x\log h_y", readable(general))
+vanishes(r"(m - x) + 2\lambda\pi^2\,\partial_x\log h_y - \Big(-(x - m)\coth d + \frac{y - m}{\sinh d}\Big)",
          general - (-(x - m) * sp.coth(c - u) + (y - m) / sp.sinh(c - u)))
 
 # %% [markdown]
@@ -309,33 +344,40 @@ axes[1].plot(ts, sigma_lib, "k--", lw=1, label="bridge, library")
 axes[1].plot(ts, (bridge.lam * (1 - torch.exp(-2 * u_t))).sqrt(), color="C2",
              label=r"free OU: $\sqrt{\lambda(1 - e^{-2\bar\theta_t})}$")
 axes[1].set_title(r"$\Sigma_t$: standard deviation per unit $|\pi|$", fontsize=10)
-axes[1].set_ylabel(r"$\Sigma_t$ (pixel value per unit $|\pi|$)")
+axes[1].set_ylabel(r"$\Sigma_t$ (dimensionless: std of $x_t$ / $|\pi|$)")
 axes[1].legend(fontsize=8, loc="lower center")
 for ax in axes:
     ax.set_xlabel(TIME)
 plt.tight_layout()
 plt.show()
 gap_theta = float((theta_sim - theta_lib).abs().max())
-gap_sigma = float((sigma_sim - sigma_lib).abs().max())
-print(f"largest gap simulated - library over t: Theta {gap_theta:.3f}, Sigma {gap_sigma:.3f} "
+gap_sigma = float((sigma_sim - sigma_lib)[:-1].abs().max())  # before T; the last time is discussed below
+last_step_noise = (2 * bridge.lam * float(sch.clock(ts[-1]) - sch.clock(ts[-2]))) ** 0.5  # sqrt(2 lam du)
+print(f"largest gap simulated - library over t < T: Theta {gap_theta:.3f}, Sigma {gap_sigma:.3f} "
       f"({n_paths} paths, {n_steps} Euler-Maruyama steps)")
+print(f"simulated Sigma at T: {float(sigma_sim[-1]):.4f}; one Euler-Maruyama step's noise sqrt(2 lam du) = "
+      f"{last_step_noise:.4f}")
 assert gap_theta < 0.05 and gap_sigma < 0.05
+assert float(sigma_lib[-1]) == 0.0 and 0.5 * last_step_noise < float(sigma_sim[-1]) < 1.5 * last_step_noise
 
 # %% [markdown]
 # Both coefficients vanish or reach 1 where they must: $\Theta = 1$, $\Sigma = 0$ at $t = 0$ (the clean image) and
-# $\Theta = 0$, $\Sigma = 0$ at $T$ (exactly $\mu$). In between, $\Sigma_t$ rises like the free process's spread and
+# $\Theta = 0$, $\Sigma = 0$ at $T$ (exactly $\mu$) in the library's closed form. The simulated $\Sigma$ ends not at 0
+# but at about one Euler–Maruyama step's noise $\sqrt{2\lambda\,\Delta u}$ (printed, asserted): the last step's drift
+# pulls the mean almost exactly onto $\mu$ but still adds that step's noise. So the printed gap is taken over $t < T$. In between, $\Sigma_t$ rises like the free process's spread and
 # is then squeezed back to 0 by the pin.
 #
 # ## 4. The discrete grid used from notebook 02a on
 #
 # The library and the paper work on a grid of integer times. RDBM's reference grid (`bridges.rdbm()`, $N = 100$;
-# `docs/theory.md` §10) takes the cosine "betas" of improved DDPM as $\theta_i$, $i = 0, \dots, 99$, and the clock
+# [`docs/theory.md` §10](../docs/theory.md#10-the-discrete-grid)) takes the cosine "betas" of improved DDPM as $\theta_i$, $i = 0, \dots, 99$, and the clock
 # $\bar\theta_i = \sum_{j \le i}\theta_j$. Since already $\bar\theta_0 = \theta_0 > 0$, the clean point
 # ($\bar\theta = 0$, $x = x_0$) is not on the grid: it is the **virtual clean index $-1$**. The betas are clamped at
-# 0.999, and the clamp acts only at the last index: the last step $98 \to 99$ is a **jump** of 0.999 in the clock,
-# 13 % of $\bar\theta_T$. So no grid point lies close to $t_T$, and on the grid the bridge's drift factor
-# $\coth(\bar\theta_{t:T})$ never exceeds $\coth(0.999) = 1.31$: the blow-up near $T$ seen in section 2 is never
-# evaluated (eq. 10.4).
+# 0.999, and the clamp acts only at the last index (asserted below): the last step $98 \to 99$ is a **jump** of 0.999 in
+# the clock, 13 % of $\bar\theta_T$. The last index is $t_T = 99$, the grid's end time $T$, where the bridge is pinned to
+# $\mu$ and $\bar\theta_{t:T} = 0$. So no other grid point lies close to $t_T$, and at every grid point before $t_T$ the
+# bridge's drift factor $\coth(\bar\theta_{t:T})$ is at most $\coth(0.999) = 1.31$: the blow-up near $T$ seen in
+# section 2 is never evaluated (eq. 10.4).
 
 # %%
 ref = bridges.rdbm()
@@ -369,6 +411,15 @@ plt.show()
 print(f"theta_99 = {float(theta_i[-1]):.4f}; largest coth on the grid = {float(coth_i.max()):.3f} "
       f"at index {int(idx[:-1][coth_i.argmax()])}")
 assert abs(float(coth_i.max()) - 1.31) < 0.005 and int(idx[:-1][coth_i.argmax()]) == 98
+assert abs(float(theta_i[-1]) - 0.999) < 1e-6 and bool((theta_i[:-1] < 0.999).all())  # the clamp acts at the last index only
+assert int(idx[-1]) == rs.t_T == 99
+
+# %% [markdown]
+# The exercises below derive what `derivations.family` and `derivations.hbridge` state, and section 1–2's `L_p` and `L_h`
+# are two of their steps: the next cell removes these names, so that the answers are not one name away.
+
+# %%
+del family, hbridge, L_p, L_h, L_h_full
 
 # %% [markdown]
 # ## Exercises
@@ -400,7 +451,8 @@ check("01.1", answer_01_1)
 # %% [markdown]
 # **01.2 (derive, by the variance ODE).** A second route to the spread: the variance $Q(u)$ of $x_t$ given $x_0$
 # under the bridge SDE per unit clock, $dx = \coth(c - u)(\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$, with $Q = 0$ at the
-# clean end. Derive $\Sigma_t^2 = Q/\pi^2$ in three steps (write `Q = sp.Symbol("Q")`):
+# clean end. Derive $\Sigma_t^2 = Q/\pi^2$ in three steps, with the symbol `Q` of section 1 (the checker matches
+# symbols by name, so a fresh `sp.Symbol("Q")` is the same to it):
 #
 # - `"dQ_du"`: $dQ/du$ from Itô's formula, as in section 1: an expression in `Q`, `u`, `c`, `lam` and `pi`;
 # - `"factor"`: an integrating factor $I(u)$, with $\frac{d}{du}(I\,Q) = 2\lambda\pi^2 I$ (any constant multiple
@@ -415,7 +467,9 @@ check("01.2", answer_01_2)
 # **01.3 (implement).** Write a function `theta_on_grid(schedule, t)` that returns $\Theta_t$ as a float64 tensor
 # shaped like `t`, for the integer times `t` of a discrete schedule, from the schedule's clock alone
 # (`schedule.clock(t)`, `schedule.clock_to_end(t)`, `schedule.u_T`; not `path.coefficients`). It is checked on
-# the RDBM and the GOUB grids.
+# the RDBM grid and the GOUB grid (GOUB: the generalised OU bridge of Yue et al., `bridges.goub()`, on the IR-SDE grid; [`docs/theory.md`
+# §10](../docs/theory.md#10-the-discrete-grid)), at every integer time from the virtual clean index $-1$ to the last
+# index $t_T$ (where $\Theta = 0$).
 
 # %%
 answer_01_3 = ...  # a function theta_on_grid(schedule, t) -> tensor shaped like t
