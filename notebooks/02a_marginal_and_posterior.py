@@ -32,11 +32,11 @@ import matplotlib.pyplot as plt
 import sympy as sp
 import torch
 
-from derivations import family, marginal, ou
-from derivations.common import (a, b, c, d, fokker_planck_residual, gaussian_log, lam, mu, pi, readable, theta, u, x,
-                                xt)
+from derivations import marginal
+from derivations.common import a, b, c, d, gaussian_log, lam, mu, pi, readable, theta, u, x, xt
+from derivations.family import Sigma2, Theta, bridge_drift, bridge_mean
 from rdbm_core.bridge import bridges
-from rdbm_course.mathshow import limit, show, vanishes
+from rdbm_course.mathshow import agree, limit, show, vanishes_by_powers
 
 PIXEL = r"pixel value ($[-1, 1]$ scale)"
 
@@ -58,23 +58,28 @@ rdbm = bridges.rdbm(lam=0.01)
 ts = rdbm.schedule.times()
 Th, _, Sg = rdbm.coefficients(ts)
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
-axes[0].plot(ts, Th, label=r"$\Theta_t$")
-axes[0].plot(ts, Sg / Sg.max(), label=r"$\Sigma_t / \max_t\Sigma_t$")
+axes[0].plot(ts, Th, color="tab:purple", label=r"$\Theta_t$")
+axes[0].plot(ts, Sg / Sg.max(), color="tab:brown", label=r"$\Sigma_t / \max_t\Sigma_t$")
 axes[0].set_xlabel("reference grid index $t$")
 axes[0].set_ylabel("coefficient (dimensionless)")
 axes[0].set_title(r"the coefficients, the same for $\nu(\pi) = \pi$ and $\nu = 1$", fontsize=10)
 axes[0].legend(loc="center right", fontsize=9)
 axes[1].plot(ts, Sg, "k--", label=r"global noise $\nu = 1$, any $\pi$ (= RDBM at $|\pi| = 1$)")
-for p_abs in (0.5, 0.1, 0.0):
-    axes[1].plot(ts, Sg * p_abs, label=rf"RDBM, $|\pi| = {p_abs}$")
+for p_abs, colour in ((0.5, "tab:blue"), (0.1, "tab:orange"), (0.0, "tab:green")):
+    axes[1].plot(ts, Sg * p_abs, color=colour, label=rf"RDBM, $|\pi| = {p_abs}$")
 axes[1].set_xlabel("reference grid index $t$")
 axes[1].set_ylabel(r"per-pixel std of $x_t$, " + PIXEL)
 axes[1].set_title(r"per-pixel standard deviation $\Sigma_t\,|\nu(\pi)|$", fontsize=10)
 fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9)
 plt.show()
+drop = float(Sg[-2] / Sg.max())
+print(f"Sigma_t / max Sigma_t: {drop:.2f} at index {int(ts[-2])}, 0 at index {int(ts[-1])} = t_T")
+assert drop > 0.8 and float(Sg[-1]) == 0 and int(ts[-1]) == 99
 
 # %% [markdown]
-# (Right: RDBM's curve for $|\pi| = 1$ is the dashed global-noise curve itself, so it is not drawn twice.) This notebook derives these curves (section 1), then the posterior a sampler needs to step backwards in
+# (Right: RDBM's curve for $|\pi| = 1$ is the dashed global-noise curve itself, so it is not drawn twice.) Left: the
+# vertical drop of $\Sigma_t$ between indices 98 and 99 (from 0.93 of its maximum to 0) is no artefact: the grid's last
+# step is a jump of 0.999 in the clock (`docs/theory.md` eq. 10.4), so index 98 is still far from $t_T$ in the clock. This notebook derives these curves (section 1), then the posterior a sampler needs to step backwards in
 # time (section 2).
 #
 # ## 1. The marginal, three ways
@@ -107,18 +112,24 @@ show(r"\frac{M - \mu}{\pi}", readable((mean_bayes - mu) / pi))
 
 # %% [markdown]
 # In hyperbolic form these are the coefficients of the bridge marginal $x_t = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$
-# (`docs/theory.md` eq. 4.2): the differences simplify to 0, one step at a time.
+# (`docs/theory.md` eq. 4.2). Writing $U = e^{u}$ and $C = e^{c}$, each side is one short fraction, and the two
+# fractions are the same:
 
 # %%
-show(r"\Theta_t", family.Theta(u, c))
-show(r"\Sigma_t^2", family.Sigma2(u, c))
-vanishes(r"\frac{M - \mu}{\pi} - \Theta_t", (mean_bayes - mu) / pi - family.Theta(u, c))
-vanishes(r"Q - \Sigma_t^2\pi^2", var_bayes - family.Sigma2(u, c) * pi ** 2)
+show(r"\Theta_t", Theta(u, c))
+show(r"\Sigma_t^2", Sigma2(u, c))
+agree(r"\frac{M - \mu}{\pi}", (mean_bayes - mu) / pi, r"\Theta_t", Theta(u, c))
+agree(r"\frac{Q}{\pi^2}", var_bayes / pi ** 2, r"\Sigma_t^2", Sigma2(u, c))
 assert marginal.check_gaussian_product() == 0  # the derivations package's own Bayes computation agrees
 
 # %% [markdown]
-# **(b) Moment ODEs.** Itô on the bridge SDE gives the ODEs in $t$ of the mean $M$ and the variance $Q$ of $x_t$
-# (`docs/theory.md` eq. 4.9). The closed form $M = \mu + \Theta_t\pi$, $Q = \Sigma_t^2\pi^2$ solves them for *any*
+# **(b) Moment ODEs.** The bridge SDE is $dx_t = f_t(x_t)\,dt + g_t\,\pi\,dw_t$ with the drift per unit time
+# $f_t(x) = \theta_t\coth(\bar\theta_{t:T})(\mu - x)$ and $g_t^2 = 2\lambda\theta_t$ (`docs/theory.md` eq. 3.5).
+# Itô's formula on $x$ and on $x^2$, averaged (the $dw$ terms have mean 0), gives
+# $\frac{dM}{dt} = E[f_t(x_t)]$ and $\frac{d}{dt}E[x_t^2] = E[2x_tf_t(x_t)] + g_t^2\pi^2$, so
+# $\frac{dQ}{dt} = 2\,\mathrm{Cov}(x_t, f_t(x_t)) + g_t^2\pi^2$. The drift is affine in $x$, so
+# $E[f_t(x_t)] = f_t(M)$ and $\mathrm{Cov}(x_t, f_t(x_t)) = -\theta_t\coth(\bar\theta_{t:T})\,Q$: the ODEs below
+# (`docs/theory.md` eq. 4.9; SymPy applies the same two rules, `derivations.common.ito_moment_odes`). The closed form $M = \mu + \Theta_t\pi$, $Q = \Sigma_t^2\pi^2$ solves them for *any*
 # schedule (with $d\bar\theta_t/dt = \theta_t$) and starts at $(x_0, 0)$, so it is their unique solution:
 
 # %%
@@ -128,20 +139,23 @@ dM, dQ = (e.subs({marginal.M: M, marginal.V: Q}) for e in (dM, dQ))
 show(r"\frac{dM}{dt}", sp.factor(dM))
 show(r"\frac{dQ}{dt}", dQ)
 thbar = sp.Function(r"\bar{\theta}")(sp.Symbol("t", positive=True))
-closed = {M: family.bridge_mean(thbar, c), Q: family.Sigma2(thbar, c) * pi ** 2}
+closed = {M: bridge_mean(thbar, c), Q: Sigma2(thbar, c) * pi ** 2}
 
 
-def ode_residual(rate, value):
-    """d/dt of the closed form minus the ODE's right-hand side at it, with thbar' = theta and thbar_t = u."""
+
+def both_sides(rate, value):
+    """(d/dt of the closed form, the ODE's right-hand side at it), with thbar' = theta and thbar_t = u."""
     t_ = thbar.args[0]
-    res = sp.diff(value, t_) - rate.subs(closed).subs(u, thbar)
-    return res.subs(sp.Derivative(thbar, t_), theta).subs(thbar, u)
+    lhs = sp.diff(value, t_).subs(sp.Derivative(thbar, t_), theta).subs(thbar, u)
+    return lhs, rate.subs(closed).subs(u, thbar).subs(thbar, u)
 
 
-vanishes(r"\frac{d}{dt}(\mu + \Theta_t\pi) - \frac{dM}{dt}\Big|_{M = \mu + \Theta_t\pi}", ode_residual(dM, closed[M]))
-vanishes(r"\frac{d}{dt}(\Sigma_t^2\pi^2) - \frac{dQ}{dt}\Big|_{Q = \Sigma_t^2\pi^2}", ode_residual(dQ, closed[Q]))
-show(r"\big(\Theta_t,\ \Sigma_t^2\big)\big|_{\bar\theta_t = 0}", sp.Tuple(family.Theta(0, c), family.Sigma2(0, c)))
-assert (family.Theta(0, c), family.Sigma2(0, c)) == (1, 0)
+dM_closed, dM_ode = both_sides(dM, closed[M])
+agree(r"\frac{d}{dt}(\mu + \Theta_t\pi)", dM_closed, r"\frac{dM}{dt}\Big|_{M = \mu + \Theta_t\pi}", dM_ode)
+dQ_closed, dQ_ode = both_sides(dQ, closed[Q])
+agree(r"\frac{d}{dt}(\Sigma_t^2\pi^2)", dQ_closed, r"\frac{dQ}{dt}\Big|_{Q = \Sigma_t^2\pi^2}", dQ_ode)
+show(r"\big(\Theta_t,\ \Sigma_t^2\big)\big|_{\bar\theta_t = 0}", sp.Tuple(Theta(0, c), Sigma2(0, c)))
+assert (Theta(0, c), Sigma2(0, c)) == (1, 0)
 err = marginal.check_initial_values()
 print(f"the moment ODEs integrated numerically from (x0, 0) in 30-digit arithmetic: largest distance to the closed "
       f"form {float(err):.0e} (at four clock values)")
@@ -151,20 +165,25 @@ assert err < 1e-20
 # **(c) Boundary values and Fokker–Planck.** At the clean end $\Theta = 1$, $\Sigma = 0$ (the clean image, above); at
 # $t_T$ both vanish (exactly $\mu$), also as limits; and the Gaussian density solves the bridge's Fokker–Planck
 # equation, written per unit clock for $L = \log q$: $L_u + f_x + f L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$ with the
-# drift $f = \coth(c - u)(\mu - x)$.
+# drift per unit clock $f = \coth(c - u)(\mu - x)$ (`docs/theory.md` eq. 3.5 divided by $\theta_t$). The left side is
+# a quadratic in $x$; collected by powers of $x - M$, each of its three coefficients is a sum of four hyperbolic
+# terms that cancel (for the constant term, $\sinh c - \sinh(c - 2u) = 2\cosh(c - u)\sinh u$):
 
 # %%
-limit(family.Theta(u, c), u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Theta_t")
-limit(family.Sigma2(u, c), u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Sigma_t^2")
-log_q = gaussian_log(x, family.bridge_mean(u, c), family.Sigma2(u, c) * pi ** 2)
+limit(Theta(u, c), u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Theta_t")
+limit(Sigma2(u, c), u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Sigma_t^2")
+log_q = gaussian_log(x, bridge_mean(u, c), Sigma2(u, c) * pi ** 2)
 show(r"L_x", sp.factor(sp.diff(log_q, x)))
 show(r"L_{xx}", sp.factor(sp.diff(log_q, x, 2)))
-show(r"f_x", sp.diff(family.bridge_drift(u, c), x))
-vanishes(r"L_u + f_x + f L_x - \lambda\pi^2(L_{xx} + L_x^2)",
-         fokker_planck_residual(log_q, x, u, family.bridge_drift(u, c), lam * pi ** 2))
+show(r"f_x", sp.diff(bridge_drift(u, c), x))
+L_x = sp.diff(log_q, x)
+vanishes_by_powers(r"L_u + f_x + f L_x - \lambda\pi^2(L_{xx} + L_x^2)",
+                   {"L_u": sp.diff(log_q, u), "f_x": sp.diff(bridge_drift(u, c), x), "f L_x": bridge_drift(u, c) * L_x,
+                    r"-\lambda\pi^2(L_{xx} + L_x^2)": -lam * pi ** 2 * (sp.diff(L_x, x) + L_x ** 2)},
+                   x, bridge_mean(u, c), "(x - M)")
 
 # %% [markdown]
-# ## 2. The posterior $q(x_s\mid x_t, x_0)$ and Chapman–Kolmogorov
+# ## 2. The posterior $q(x_s\mid x_t, x_0)$ and the consistency of its mean
 #
 # Bayes: $q(x_s\mid x_t, x_0) \propto q(x_s\mid x_0)\,q(x_t\mid x_s)$, with the bridge marginal
 # $q(x_s\mid x_0) \propto p(x_s\mid x_0)\,h(x_s, s)$ and the bridge's kernel
@@ -216,27 +235,32 @@ assert abs(float(post_mean[-2] - px_t)) < 0.1 and float(post_std[-2]) < 0.5 * fl
 # %% [markdown]
 # SymPy, as for the marginal, but on the bridge's own route (exercise 02a.1 takes the shorter one, with the $h$'s
 # cancelled by hand): the log of the bridge marginal at $s$, plus the log of the free kernel $p(x_t\mid x_s)$, minus
-# $\log h(x_s, s)$, with $x$ for $x_s$ and the clock $a + b + d$ at $T$. The sum $L(x)$ is a quadratic in $x$, so its
-# derivative is linear in $x$, $L'(x) = \alpha + \beta x$, and vanishes at exactly one point, the posterior mean
-# $-\alpha/\beta$ (only the mean is displayed; the variance, $-1/\beta$, is exercise 02a.1). The mean is affine in $\pi$ and in
-# $x_t - \mu$; its two coefficients, read off as derivatives, in the increments $a = \bar\theta_s$,
-# $b = \bar\theta_{s:t}$:
+# $\log h(x_s, s)$, with $x$ for $x_s$ and the clock $a + b + d$ at $T$. The sum, $\log q(x_s = x\mid x_t, x_0)$ up to
+# a constant, is a quadratic in $x$, so its $x$-derivative is linear in $x$ and vanishes at exactly one point: the
+# posterior mean (the helper below returns only that point). The mean is affine in $\pi$ and in $x_t - \mu$; its two
+# coefficients, read off as derivatives, in the increments $a = \bar\theta_s$, $b = \bar\theta_{s:t}$:
 
 # %%
-c_T = a + b + d
-L_post = (gaussian_log(x, family.bridge_mean(a, c_T), family.Sigma2(a, c_T) * pi ** 2)
-          + ou.kernel_logpdf(xt, x, b) - ou.kernel_logpdf(mu, x, c_T - a))
-dL = sp.expand(sp.diff(L_post, x))  # alpha + beta x, linear in x
-post_mean_bayes = -dL.coeff(x, 0) / dL.coeff(x, 1)  # its root
+def posterior_mean_by_bayes():
+    """The root of the x-derivative of log q(x_s = x | x_t, x0) on the bridge's route (clock a + b + d at T)."""
+    from derivations import ou  # noqa: PLC0415  (the free kernel; imported here, not left in the notebook's scope)
+
+    c_T = a + b + d
+    log_post = (gaussian_log(x, bridge_mean(a, c_T), Sigma2(a, c_T) * pi ** 2)
+                + ou.kernel_logpdf(xt, x, b) - ou.kernel_logpdf(mu, x, c_T - a))
+    slope_form = sp.expand(sp.diff(log_post, x))  # linear in x: (coefficient of x) x + (constant)
+    return -slope_form.coeff(x, 0) / slope_form.coeff(x, 1)  # its one root
+
+
+post_mean_bayes = posterior_mean_by_bayes()
 P_bayes, K_bayes = readable(sp.diff(post_mean_bayes, pi)), readable(sp.diff(post_mean_bayes, xt))
 show(r"P = \partial_\pi\,\mathrm{mean}", P_bayes)
 show(r"K = \partial_{x_t}\mathrm{mean}", K_bayes)
-vanishes(r"\mathrm{mean} - \big(\mu + P\pi + K(x_t - \mu)\big)",
-         post_mean_bayes - (mu + P_bayes * pi + K_bayes * (xt - mu)))
+agree(r"\mathrm{mean}", post_mean_bayes, r"\mu + P\pi + K(x_t - \mu)", mu + P_bayes * pi + K_bayes * (xt - mu))
 
 # %% [markdown]
 # In hyperbolic form the mean is $\mu + P\pi + K(x_t - \mu)$ with $P = \sinh b/\sinh(a + b)$ and
-# $K = \sinh a/\sinh(a + b)$: the differences vanish, and $d = \bar\theta_{t:T}$ has dropped out. Then three
+# $K = \sinh a/\sinh(a + b)$ (the same fractions in $A = e^a$, $B = e^b$), and $d = \bar\theta_{t:T}$ has dropped out. Then three
 # consistency checks of the mean: averaged over $x_t \sim q(x_t\mid x_0)$ it is the marginal
 # mean at $s$ (Chapman–Kolmogorov: the posterior mean is affine in $x_t$, so the average puts $x_t$'s mean in), and
 # it reaches $x_t$ as $s \to t$ ($b \to 0$), and it reaches $x_0 = \mu + \pi$ at the clean end ($a \to 0$). (The posterior
@@ -244,11 +268,11 @@ vanishes(r"\mathrm{mean} - \big(\mu + P\pi + K(x_t - \mu)\big)",
 
 # %%
 P_sinh, K_sinh = sp.sinh(b) / sp.sinh(a + b), sp.sinh(a) / sp.sinh(a + b)
-vanishes(r"P - \frac{\sinh b}{\sinh(a + b)}", P_bayes - P_sinh)
-vanishes(r"K - \frac{\sinh a}{\sinh(a + b)}", K_bayes - K_sinh)
+agree(r"P", P_bayes, r"\frac{\sinh b}{\sinh(a + b)}", P_sinh)
+agree(r"K", K_bayes, r"\frac{\sinh a}{\sinh(a + b)}", K_sinh)
 claimed_mean = mu + P_sinh * pi + K_sinh * (xt - mu)
-vanishes(r"\big(\mu + P\pi + K(\mathbb E[x_t] - \mu)\big) - (\mu + \Theta_s\pi)",
-         claimed_mean.subs(xt, family.bridge_mean(a + b, a + b + d)) - family.bridge_mean(a, a + b + d))
+agree(r"\mu + P\pi + K(\mathbb E[x_t] - \mu)", claimed_mean.subs(xt, bridge_mean(a + b, a + b + d)),
+      r"\mu + \Theta_s\pi", bridge_mean(a, a + b + d))
 limit(claimed_mean, b, 0, xt, lhs=r"\lim_{b \to 0}\big(\mu + P\pi + K(x_t - \mu)\big)")
 limit(claimed_mean, a, 0, mu + pi, lhs=r"\lim_{a \to 0}\big(\mu + P\pi + K(x_t - \mu)\big)")
 from derivations import posterior as _facts  # the derivations package's own statement of the same two facts
@@ -267,14 +291,13 @@ del _facts
 # Bayes's rule reads $q(x_s = x\mid x_t, x_0) \propto p(x_s = x\mid x_0)\,p(x_t\mid x_s = x)$ with two *free* OU
 # kernels of notebook 01. Derive the variance coefficient $V$ (per unit $\pi^2$). Hand in a `dict` of four SymPy
 # expressions, writing `x` for $x_s$ and `xt` for $x_t$ (both imported at the top), `a` $= \bar\theta_s$,
-# `b` $= \bar\theta_{s:t}$ and `lam`. (Section 1's product of two Gaussian factors had the same structure: renaming
-# its clocks gives a guess for $V$, and the checker grades the steps that make it a derivation. The picture's
-# `post_path.posterior` gives the variance as numbers on the grid, not as a formula.)
+# `b` $= \bar\theta_{s:t}$ and `lam`. (The picture's `post_path.posterior` gives the variance as numbers on the grid,
+# not as a formula.)
 #
 # - `"log_prior"`: $\log p(x_s = x\mid x_0)$; terms free of $x$ may be dropped;
 # - `"log_kernel"`: $\log p(x_t\mid x_s = x)$; terms free of $x$ may be dropped;
 # - `"precision"`: minus the second $x$-derivative of `log_prior + log_kernel`: an expression in `a`, `b`, `lam`
-#   and `pi`;
+#   and `pi` (any equivalent form is accepted, also one that contains `d` if `d` cancels);
 # - `"V"`: the posterior variance per unit $\pi^2$: an expression in `a`, `b` and `lam` (you may also use
 #   `d` $= \bar\theta_{t:T}$ if it cancels).
 #

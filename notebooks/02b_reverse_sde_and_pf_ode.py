@@ -25,7 +25,7 @@
 # $u = \bar\theta_t$, $c = \bar\theta_T$, $d = \bar\theta_{t:T}$.
 #
 # Wall time: about 12 s on a 2-core CPU shared with other jobs (this notebook has no fast mode;
-# `benchmarks/notebook_times.py`). Times $t$ are grid indices of the reference grid: $t_T = 100$ is the pinned end,
+# `benchmarks/notebook_times.py`). Times $t$ are grid indices of the reference grid: $t_T = 99$ is the pinned end (`docs/theory.md` eq. 10.2),
 # "grid index 0" the last time before the clean end, which sits at index $-1$.
 
 # %%
@@ -36,7 +36,7 @@ import torch
 from derivations import family, reverse
 from derivations.common import c, d, lam, mu, pi, readable, u, x
 from rdbm_core.bridge import bridges, samplers
-from rdbm_course.mathshow import limit, show, vanishes
+from rdbm_course.mathshow import limit, show, vanishes, vanishes_by_powers
 
 # %% [markdown]
 # ## 0. The picture first: two ways back from $\mu$
@@ -49,8 +49,9 @@ from rdbm_course.mathshow import limit, show, vanishes
 # infinite, is the posterior step of 02a): random paths that fan out and come back to $x_0$; six of the 4000 simulated
 # paths are drawn. **Right:** the probability-flow ODE, integrated from $t = 60$ from five starting points at
 # $-2, -1, 0, 1, 2$ standard deviations of the marginal (60 Heun steps down to grid index 0, then one last step to the
-# clean end, which returns the oracle's $\hat x_0 = x_0$: that the paths end at $x_0$ holds by construction):
-# deterministic paths that never cross, each keeping its place in the distribution.
+# clean end, which returns the oracle's $\hat x_0 = x_0$: that the paths end at $x_0$ holds by construction, and the
+# SDE's grid ends with the same step): deterministic paths that never cross, each keeping its place in the
+# distribution.
 
 # %%
 pixel_path = bridges.rdbm(lam=0.1)
@@ -65,12 +66,14 @@ n_sde, n_ode = 4000, 5
 x0_row = torch.full((1, n_sde), x0_px, dtype=torch.float64)
 mu_row = torch.full((1, n_sde), mu_px, dtype=torch.float64)
 oracle_px = samplers.Denoiser(lambda x_t, m, t: torch.full_like(x_t, x0_px), clamp=False)
-sde_grid = torch.arange(pixel_path.schedule.t_T, -1, -1)  # every grid time, down to the last one before clean
+t_clean = pixel_path.schedule.t_clean  # -1
+# every grid time from t_T down to grid index 0, then the last step to the clean end (it returns x0_hat = x0)
+sde_grid = torch.cat([torch.arange(pixel_path.schedule.t_T, -1, -1), torch.tensor([t_clean])])
 sde_run = samplers.Trajectory()
 samplers.sample_euler_maruyama(oracle_px, mu_row, pixel_path, sde_grid, callback=sde_run,
                                generator=torch.Generator().manual_seed(0))
 t_start = 60
-ode_grid = torch.arange(t_start, -1, -1)
+ode_grid = torch.cat([torch.arange(t_start, -1, -1), torch.tensor([t_clean])])
 quantiles = torch.linspace(-2.0, 2.0, n_ode, dtype=torch.float64)[None]
 x_start = (pixel_path.mean(x0_row[:, :n_ode], mu_row[:, :n_ode], t_start)
            + quantiles * pixel_path.std(x0_row[:, :n_ode], mu_row[:, :n_ode], t_start))
@@ -81,7 +84,7 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True, layout="constrain
 for ax in axes:
     shade = ax.pcolormesh(times, xg, density, cmap="Greys", shading="auto", vmin=0, vmax=1)
     ax.plot([-1], [x0_px], "o", color="orange", ms=7, label=r"$x_0$ (clean end)", zorder=5)
-    ax.set_xlim(float(times.max()) + 1, -3)  # inverted: sampling runs left to right; room for the x0 marker at -1
+    ax.set_xlim(float(times.max()), -3)  # inverted, from t_T = 99: sampling runs left to right; room for x0 at -1
     ax.set_xlabel("grid time $t$ (reference grid index; sampling runs left to right)")
 sde_t = torch.stack([torch.as_tensor(t) for t in sde_run.t])
 sde_x = torch.stack(sde_run.x)[:, 0]  # [time, path]
@@ -99,13 +102,18 @@ axes[0].legend(fontsize=8, loc="lower right")
 axes[1].legend(fontsize=8, loc="lower right")
 fig.colorbar(shade, ax=axes, label=r"$q(x_t \mid x_0)$ / its value at the mean", shrink=0.9)
 plt.show()
+assert int(times.max()) == 99 and int(sde_t[-1]) == int(ode_t[-1]) == t_clean
+assert bool((sde_x[-1] == x0_px).all() and (ode_x[-1] == x0_px).all())  # the last step returns x0_hat = x0
 
 # %% [markdown]
 # How far the two samplers are from the forward marginal, measured (the oracle knows $x_0$, so any gap is the
 # samplers' own): the reverse-SDE paths' spread against the marginal's standard deviation at several times, and the
 # ODE paths' places in the distribution ($(x - \text{mean})/\text{std}$ at each time; the exact flow keeps them at
-# $-2, \dots, 2$). To tell the discretisation from the equations, the same runs are repeated on a grid four times
-# finer (`bridges.rdbm(n=400)`: the same cosine clock, 400 steps) and compared at the same fraction of the grid.
+# $-2, \dots, 2$). To tell the discretisation from the equations, the same runs are repeated on grids four and sixteen
+# times finer (`bridges.rdbm(n=400)`, `bridges.rdbm(n=1600)`: the same cosine schedule with 400 and 1600 steps) and
+# compared at the grid times whose clock values match those of reference indices 90, 10 and 0. (The finer grids'
+# last clock jump of 0.999 sits on a longer clock, so their $\bar\theta_T$ is larger; near the clean end, where the
+# gaps are, the bridges barely differ.)
 
 # %%
 spread = {}
@@ -114,65 +122,84 @@ for t_show in (90, 60, 40, 20, 10, 5, 1, 0):
     spread[t_show] = (float(sde_x[k].std()), float(std_t[times == t_show][0]))
 print("reverse SDE, std of 4000 paths / std of the marginal:",
       ", ".join(f"t = {t}: {s / m:.2f}" for t, (s, m) in spread.items()))
+rel_se = 1 / (2 * (n_sde - 1)) ** 0.5  # standard error of a sample std, relative to it (Gaussian paths)
+print(f"  (the standard error of such a ratio, from 4000 paths: about {rel_se:.3f}, i.e. {100 * rel_se:.1f} %)")
 print(f"at grid index 0, the last time before the clean point: paths {spread[0][0]:.4f}, marginal {spread[0][1]:.4f}")
-idx = (ode_t + 1).long()  # position of each ODE time in `times` (which starts at the clean index -1)
-ode_z = (ode_x - mean_t[idx][:, None]) / std_t[idx][:, None]
-late = ode_t >= 5
+inside = ode_t >= 0  # the ODE's times before its last step to the clean end
+idx = (ode_t[inside] + 1).long()  # position of each ODE time in `times` (which starts at the clean index -1)
+ode_z = (ode_x[inside] - mean_t[idx][:, None]) / std_t[idx][:, None]
+late = ode_t[inside] >= 5
 print(f"ODE paths: their places (x - mean) / std stay within {float((ode_z[late] - quantiles).abs().max()):.3f} of "
       f"-2, -1, 0, 1, 2 down to t = 5; at grid index 0 the outer two sit at {float(ode_z[-1, 0]):.2f} and "
       f"{float(ode_z[-1, -1]):+.2f}")
 
+CLOCKS = {t_: float(pixel_path.schedule.clock(torch.tensor(t_))) for t_ in (90, 10, 0)}  # the reference grid's
 
-def end_gaps(path, start_fraction=0.6):
-    """On `path`'s grid: the reverse-SDE spread / the marginal's std at 90 %, 10 % and 0 of the grid, and the place
-    of the ODE path started at +2 std (from 60 % of the grid) at grid index 0."""
-    n = path.schedule.t_T
+
+def nearest(path, clock):
+    """The index of `path`'s grid whose clock is closest to `clock`."""
+    ts_ = path.schedule.times()[1:]  # without the clean end
+    return int(ts_[(path.schedule.clock(ts_) - clock).abs().argmin()])
+
+
+def end_gaps(path):
+    """On `path`'s grid, at the grid times whose clocks are closest to those of reference indices 90, 10 and 0: the
+    reverse-SDE spread / the marginal's std, and the places of the ODE paths started at -2 and +2 std (from the time
+    closest to reference index 60) at the time closest to reference index 0. Also the largest relative clock
+    mismatch and the grid's terminal clock."""
     run = samplers.Trajectory()
-    samplers.sample_euler_maruyama(oracle_px, mu_row, path, torch.arange(n, -1, -1), callback=run,
+    samplers.sample_euler_maruyama(oracle_px, mu_row, path, torch.arange(path.schedule.t_T, -1, -1), callback=run,
                                    generator=torch.Generator().manual_seed(0))
     run_t, run_x = torch.stack([torch.as_tensor(t) for t in run.t]), torch.stack(run.x)[:, 0]
-    ratios = {}
-    for frac in (0.9, 0.1, 0.0):
-        t_ = int(round(frac * n))
-        ratios[frac] = float(run_x[int((run_t == t_).nonzero()[0, 0])].std()
-                             / path.std(x0_row[:, :1], mu_row[:, :1], torch.tensor(t_)))
-    t0 = int(start_fraction * n)
-    start = path.mean(x0_row[:, :1], mu_row[:, :1], t0) + 2 * path.std(x0_row[:, :1], mu_row[:, :1], t0)
+    ratios, mismatch = {}, 0.0
+    for t_ref, clock in CLOCKS.items():
+        t_ = nearest(path, clock)
+        mismatch = max(mismatch, abs(float(path.schedule.clock(torch.tensor(t_))) / clock - 1))
+        ratios[t_ref] = float(run_x[int((run_t == t_).nonzero()[0, 0])].std()
+                              / path.std(x0_row[:, :1], mu_row[:, :1], torch.tensor(t_)))
+    t0 = nearest(path, float(pixel_path.schedule.clock(torch.tensor(t_start))))
+    t_end = torch.tensor(nearest(path, CLOCKS[0]))
+    m0, s0 = path.mean(x0_row[:, :2], mu_row[:, :2], t0), path.std(x0_row[:, :2], mu_row[:, :2], t0)
     flow = samplers.Trajectory()
-    samplers.sample_heun(oracle_px, mu_row[:, :1], path, torch.arange(t0, -1, -1), x_T=start, callback=flow)
-    zero_idx = torch.tensor(0)
-    place = float((flow.x[-1][0, 0] - path.mean(x0_row[:, :1], mu_row[:, :1], zero_idx)[0, 0])
-                  / path.std(x0_row[:, :1], mu_row[:, :1], zero_idx)[0, 0])
-    return ratios, place
+    samplers.sample_heun(oracle_px, mu_row[:, :2], path, torch.arange(t0, int(t_end) - 1, -1),
+                         x_T=m0 + torch.tensor([[-2.0, 2.0]], dtype=torch.float64) * s0, callback=flow)
+    places = ((flow.x[-1] - path.mean(x0_row[:, :2], mu_row[:, :2], t_end))
+              / path.std(x0_row[:, :2], mu_row[:, :2], t_end))[0]
+    return ratios, (float(places[0]), float(places[1])), mismatch, float(path.schedule.clock(path.schedule.t_T))
 
 
-coarse, fine = end_gaps(pixel_path), end_gaps(bridges.rdbm(n=400, lam=0.1))
-for name, (ratios, place) in (("N = 100", coarse), ("N = 400", fine)):
-    print(f"{name}: SDE spread / marginal std at 90 %, 10 %, 0 of the grid: "
-          + ", ".join(f"{r:.3f}" for r in ratios.values()) + f"; ODE path from +2 std ends at {place:+.2f} std")
+grids = {n: end_gaps(pixel_path if n == 100 else bridges.rdbm(n=n, lam=0.1)) for n in (100, 400, 1600)}
+print("compared at equal clock values (those of reference indices 90, 10 and 0):")
+for n, (ratios, places, mismatch, c_n) in grids.items():
+    print(f"  N = {n:4d}: SDE spread / marginal std " + ", ".join(f"{r:.3f}" for r in ratios.values())
+          + f"; ODE paths from -2 and +2 std end at {places[0]:+.2f} and {places[1]:+.2f} std"
+          + f" (clocks matched to {100 * mismatch:.1f} %; terminal clock {c_n:.1f})")
 assert all(abs(s / m - 1) < 0.1 for t, (s, m) in spread.items() if 10 <= t <= 90)
 assert 1.4 < spread[0][0] / spread[0][1] < 1.7  # the coarse last steps widen the end spread: about 1.5 times
 assert float((ode_z[late] - quantiles).abs().max()) < 0.02
 assert 1.65 < float(ode_z[-1, -1]) < 1.8 and 1.65 < -float(ode_z[-1, 0]) < 1.8  # Heun's last steps: about 1.7
-assert bool((ode_x.diff(dim=1) > 0).all())  # ordered at every time: the ODE paths never cross
-# the finer grid closes every gap: the gaps are the discretisation's
-assert all(abs(fine[0][f] - 1) < abs(coarse[0][f] - 1) for f in (0.9, 0.1, 0.0))
-assert abs(fine[0][0.9] - 1) < 0.03 and abs(fine[0][0.1] - 1) < 0.03
-assert abs(fine[1] - 2) < abs(coarse[1] - 2)
+assert bool((ode_x[inside].diff(dim=1) > 0).all())  # ordered at every time before the clean end: they never cross
+assert all(g[2] < 0.05 for g in grids.values())  # compared at (nearly) equal clock values
+# each gap shrinks from N = 100 to N = 400, and on N = 1600 it is within 3 standard errors (SDE) or 0.02 (ODE)
+gaps = {n: [abs(r - 1) for r in g[0].values()] + [abs(abs(p) - 2) for p in g[1]] for n, g in grids.items()}
+assert all(g100 > g400 for g100, g400 in zip(gaps[100], gaps[400]))
+assert all(g < 3 * rel_se for g in gaps[1600][:3]) and all(g < 0.02 for g in gaps[1600][3:])
 
 # %% [markdown]
 # So between $t = 90$ and $t = 10$ the reverse-SDE paths' spread is within 10 % of the marginal's standard deviation,
-# but not equal to it: the ratios of 1.02–1.08 are systematic (4000 paths give a standard error of about 1 %), and on
-# the four-times-finer grid they fall to within 3 % of 1. Over the last few grid steps Euler–Maruyama's steps are
-# coarse compared with the marginal, which shrinks to 0 at the clean end: at grid index 0 the paths' spread is about
-# 1.5 times the marginal's (about 1.4 on the finer grid, whose index 0 is even closer to the clean end). The ODE paths
-# keep their places in the distribution to within 0.02 standard deviations down to $t = 5$; over the last steps Heun's
-# method pulls the outer ones in (at grid index 0 the paths started at $\pm 2$ std sit at about $\pm 1.7$ std, about
-# $\pm 1.86$ on the finer grid). Every gap shrinks when the grid is refined: they are the discretisation's, not the
-# equations'. What makes both samplers possible is the score of the marginal: the SDE's drift
+# but not equal to it: the ratios of 1.02–1.08 are systematic (the printed standard error is about 1 %), and on the
+# finer grids they fall to within 2 % of 1. Over the last few grid steps Euler–Maruyama's steps are coarse compared
+# with the marginal, which shrinks to 0 at the clean end: at grid index 0 the paths' spread is about 1.5 times the
+# marginal's; at the same clock value it is about 1.1 times on the four-times-finer grid and within 3 standard errors
+# of 1 on the sixteen-times-finer one. The ODE paths keep their places in the distribution to within 0.02 standard
+# deviations down to $t = 5$; over the last steps Heun's method pulls the outer ones in (at grid index 0 the paths
+# started at $\pm 2$ std sit at about $\pm 1.7$ std; at the same clock value about $\pm 1.99$ and $\pm 2.00$ on the finer
+# grids). Every gap shrinks when the grid is refined: they are the discretisation's, not the equations'. The last
+# step of both samplers, to the clean end, returns the oracle's $\hat x_0 = x_0$. What makes both samplers possible
+# is the score of the marginal: the SDE's drift
 # is the forward drift minus the full $g^2\,\partial_x\log q$ and it keeps injecting noise, the ODE subtracts half of
-# it and injects none. The sections below set up the score (section 1), which you differentiate in exercise 02b.1
-# right after it; then they check it and the cancellation of $\pi$ (section 2), show step by step that both dynamics
+# it and injects none. The sections below set up the log-density (section 1), which you differentiate in exercise 02b.1
+# right after it; then they derive the score from it and check the cancellation of $\pi$ (section 2), show step by step that both dynamics
 # have the bridge's marginals (section 3), what happens when the network's $\hat x_0$ replaces $x_0$ (section 4), and
 # look at the singular end $t_T$ (section 5). Notebook 02c solves the ODE in closed form: that is RDBM's sampler.
 #
@@ -251,24 +278,31 @@ assert reverse.check_score_term_free_of_pi_division() == 0  # the derivations pa
 # (i) The probability flow transports $q$: the continuity equation $\partial_u q + \partial_x(vq) = 0$, divided by
 # $q$, reads $L_u + v_x + vL_x = 0$.
 #
-# (ii) The reverse-time SDE has $q$ as its marginal: in reversed time $\tau = -u$ it has the drift
+# (ii) The reverse-time SDE has $q$ as its marginal: in the reversed clock $r = -u$ it has the drift
 # $-F_{\rm rev} = -(f - g^2\partial_x\log q)$ and the diffusion $g^2 = 2\lambda\pi^2$, so its Fokker–Planck equation,
-# divided by $q$, reads $L_\tau - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$ (evaluated
-# at $\tau = -u$).
+# divided by $q$, reads $L_r - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$ (evaluated
+# at $r = -u$).
 
 # %%
-from derivations.common import fokker_planck_residual, x0
+from derivations.common import fokker_planck_residual, x0, zero
 
 velocity = family.bridge_drift(u, c) + lam * (x - mu - family.Theta(u, c) * pi) / family.Sigma2(u, c)
 vanishes(r"v - \big(f - \tfrac12 g^2\,\partial_x\log q\big)", velocity - (family.bridge_drift(u, c)
                                                                         - lam * pi ** 2 * score))
 vanishes(r"v - \texttt{family.pf\_velocity}", velocity - family.pf_velocity(x, u, c, pi))
 L = reverse.log_q()
-vanishes(r"L_u + v_x + v L_x", fokker_planck_residual(L, x, u, velocity, 0))
-tau = sp.Symbol("tau")
+L_x = sp.diff(L, x)
+assert zero(fokker_planck_residual(L, x, u, velocity, 0) - (sp.diff(L, u) + sp.diff(velocity, x) + velocity * L_x)) == 0
+vanishes_by_powers(r"L_u + v_x + v L_x", {"L_u": sp.diff(L, u), "v_x": sp.diff(velocity, x), "v L_x": velocity * L_x},
+                   x, family.bridge_mean(u, c), "(x - M)")
+r_rev = sp.Symbol("r")  # the reversed clock r = -u
 F_rev = family.bridge_drift(u, c) - 2 * lam * pi ** 2 * score
-vanishes(r"L_\tau - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2)\,\big|_{\tau = -u}",
-         fokker_planck_residual(L.subs(u, -tau), x, tau, -F_rev.subs(u, -tau), lam * pi ** 2).subs(tau, -u))
+reverse_parts = {"L_r": -sp.diff(L, u), r"-\partial_x F_{\rm rev}": -sp.diff(F_rev, x), r"-F_{\rm rev} L_x": -F_rev * L_x,
+                 r"-\lambda\pi^2(L_{xx} + L_x^2)": -lam * pi ** 2 * (sp.diff(L_x, x) + L_x ** 2)}  # L_r = -L_u
+assert zero(sum(reverse_parts.values()) - fokker_planck_residual(
+    L.subs(u, -r_rev), x, r_rev, -F_rev.subs(u, -r_rev), lam * pi ** 2).subs(r_rev, -u)) == 0
+vanishes_by_powers(r"L_r - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2)\,\big|_{r = -u}",
+                   reverse_parts, x, family.bridge_mean(u, c), "(x - M)")
 assert reverse.check_reverse_sde() == 0 and reverse.check_pf_ode_continuity() == 0
 assert reverse.check_pf_ode_x0hat_form() == 0
 
@@ -296,7 +330,8 @@ assert reverse.check_pf_velocity_affine_in_x0() == 0
 # $x_T = \mu$ is not unique; a deterministic sampler started at $x_T = \mu$ returns *one* output per $\mu$ and cannot
 # reproduce the spread of $p_{\rm data}(x_0\mid\mu)$ (notebook 02c, section 1, shows which solution it picks; notebook
 # 04 shows it on paths). The averaging argument does not carry over to the stochastic reverse SDE: its noise
-# amplitude $\sqrt{2\lambda}|\pi|$ depends on $x_0$, and not affinely, so the $\eta > 0$ samplers use $|\hat\pi|$, an
+# amplitude $\sqrt{2\lambda}|\pi|$ depends on $x_0$, and not affinely, so the stochastic samplers (Euler–Maruyama here,
+# and 02c's stochastic implicit steps) use $|\hat\pi|$, an
 # approximation (notebook 10 measures the bias it causes).
 #
 # ## 5. Near the pinned end
@@ -314,8 +349,10 @@ assert reverse.check_near_T_terms() == 0
 # Along a bridge path the drift's $1/d$ factor multiplies $x - \mu$ and the score's multiplies $x - \mu - \Theta_t\pi$;
 # both are of order $\sqrt d$ there ($\Theta_t\pi$ is of order $d$), and the velocity
 # grows only like $d^{-1/2}$, which is integrable: a path leaves $\mu$ with a vertical tangent but travels a finite
-# distance. (Its coefficient is exercise 02b.2.) Near $t_T$ a fixed step in $t$ is nevertheless stiff for an explicit
-# solver: notebook 02c shows Euler's error there.
+# distance. (Its coefficient is exercise 02b.2.) On the reference grid the blow-up itself is never sampled: the grid
+# point nearest $t_T$ has $\coth d \le 1.31$ (`docs/theory.md` §10), and the first step out of $t_T$ is the posterior
+# or implicit step, not an explicit one. What costs an explicit solver accuracy there is the size of the clock steps
+# at rates of order 1 (notebook 02c measures Euler's error).
 
 # %% [markdown]
 # ## Exercises

@@ -13,7 +13,7 @@ import sympy as sp
 
 from derivations.common import EXP, exp_to_rational, zero
 
-__all__ = ["show", "vanishes", "limit", "exponentials_note"]
+__all__ = ["show", "vanishes", "agree", "vanishes_by_powers", "limit", "exponentials_note"]
 
 def _latex(x) -> str:
     return x if isinstance(x, str) else sp.latex(x)
@@ -65,6 +65,52 @@ def vanishes(lhs, expr, gens: dict | None = None, max_chars: int = 1500) -> None
     if note:
         _display(r"\qquad\text{with } " + note + r"\text{; the numerator expands to } 0.")
     assert result == 0, f"{lhs} does not vanish: {result}"
+
+
+def _canonical(expr, gens: dict):
+    """``expr`` as one factored rational function of the exponentials ``gens``."""
+    return sp.factor(sp.cancel(sp.together(exp_to_rational(expr, gens))))
+
+
+def agree(lhs, left, rhs, right, gens: dict | None = None) -> None:
+    """Display ``left`` and ``right`` each reduced to one factored fraction in the exponentials, and assert that the
+    two fractions are the same, i.e. that ``lhs = rhs``.
+
+    Shown as ``lhs = (left's fraction)``, ``rhs = (right's fraction)`` and the conclusion, so that a reader compares
+    two short fractions instead of being told that a long one is 0."""
+    gens = EXP if gens is None else gens
+    fl, fr = _canonical(left, gens), _canonical(right, gens)
+    same = sp.cancel(fl - fr) == 0
+    note = exponentials_note(fl + fr, gens)
+    _display(r"\begin{aligned} " + _latex(lhs) + " &= " + sp.latex(fl) + r" \\ " + _latex(rhs) + " &= "
+             + sp.latex(fr) + r" \end{aligned}")
+    _display(r"\qquad" + (r"\text{with } " + note + r"\text{: }" if note else "")
+             + r"\text{the same fraction, so } " + _latex(lhs) + " = " + _latex(rhs) + ".")
+    assert same, f"{lhs} and {rhs} differ: {sp.cancel(fl - fr)}"
+
+
+def vanishes_by_powers(lhs, parts: dict, var, center, center_tex: str, degree: int = 2,
+                       gens: dict | None = None) -> None:
+    """Show that ``lhs = sum(parts.values())``, a polynomial of degree ``degree`` in ``var``, vanishes: for each
+    power ``(var - center)^k``, display each part's coefficient (simplified) and assert that their sum is 0.
+
+    ``parts`` maps a LaTeX name of a term to its SymPy expression; ``center_tex`` is the LaTeX of ``var - center``
+    with its parentheses, e.g. ``(x - M)``. One displayed line per power, the terms in the order of ``parts``."""
+    gens = EXP if gens is None else gens
+    offset = sp.Dummy("y", real=True)
+    expanded = {name: sp.expand(e.subs(var, center + offset)) for name, e in parts.items()}
+    rest = zero(sum(expanded.values()) - sum(sum(e.coeff(offset, k) * offset ** k for e in expanded.values())
+                                             for k in range(degree + 1)), gens)
+    assert rest == 0, f"{lhs} has terms beyond {center_tex}^{degree}: {rest}"
+    _display(_latex(lhs) + " = " + "".join((" " if k.startswith("-") or not i else " + ") + k
+                                             for i, k in enumerate(parts)) + r",\quad\text{the coefficient of each power of } "
+             + center_tex + r"\text{, term by term:}")
+    for k in range(degree + 1):
+        coefs = [sp.simplify(e.coeff(offset, k)) for e in expanded.values()]
+        power = "1" if k == 0 else center_tex + ("" if k == 1 else f"^{{{k}}}")
+        body = " + ".join(r"\Big(" + sp.latex(cf) + r"\Big)" for cf in coefs)
+        _display(r"\big[" + power + r"\big]:\quad " + body + " = 0")
+        assert zero(sum(coefs), gens) == 0, f"the coefficient of {power} in {lhs} does not vanish"
 
 
 def limit(expr, var, point, expected, lhs: str | None = None, direction: str = "+-") -> None:

@@ -1,0 +1,47 @@
+"""rdbm_course.mathshow's asserting displays: they pass on a true identity and stop on a false one."""
+import pytest
+import sympy as sp
+
+from derivations import family
+from derivations.common import c, fokker_planck_residual, gaussian_log, lam, pi, u, x
+from rdbm_course.mathshow import agree, vanishes_by_powers
+
+
+@pytest.fixture(autouse=True)
+def _no_display(monkeypatch):
+    import rdbm_course.mathshow as mathshow
+
+    monkeypatch.setattr(mathshow, "_display", lambda tex: None)
+
+
+def test_agree_accepts_an_identity_and_refuses_a_near_miss():
+    """Mutation caught: Theta written as sinh(c - u)/sinh(c - 1) (a wrong clock) must not 'agree' with Theta_t."""
+    agree("Theta", sp.sinh(c - u) / sp.sinh(c), "Theta'", (sp.exp(c - u) - sp.exp(u - c)) / (sp.exp(c) - sp.exp(-c)))
+    with pytest.raises(AssertionError):
+        agree("Theta", family.Theta(u, c), "wrong", sp.sinh(c - u) / sp.sinh(c - 1))
+
+
+def _fp_parts(log_q, drift):
+    lx = sp.diff(log_q, x)
+    return {"L_u": sp.diff(log_q, u), "f_x": sp.diff(drift, x), "f L_x": drift * lx,
+            "-D": -lam * pi ** 2 * (sp.diff(lx, x) + lx ** 2)}
+
+
+def test_vanishes_by_powers_on_the_bridge_fokker_planck_equation():
+    """The bridge marginal solves its Fokker-Planck equation, and the parts sum to fokker_planck_residual.
+    Mutation caught: the drift with coth replaced by tanh (the free OU's drift is neither) fails a coefficient."""
+    mean, var = family.bridge_mean(u, c), family.Sigma2(u, c) * pi ** 2
+    log_q = gaussian_log(x, mean, var)
+    parts = _fp_parts(log_q, family.bridge_drift(u, c))
+    assert sp.simplify(sum(parts.values()) - fokker_planck_residual(log_q, x, u, family.bridge_drift(u, c),
+                                                                    lam * pi ** 2)) == 0
+    vanishes_by_powers("FP", parts, x, mean, "(x - M)")
+    wrong = family.bridge_drift(u, c).subs(sp.coth(c - u), sp.tanh(c - u))
+    with pytest.raises(AssertionError):
+        vanishes_by_powers("FP", _fp_parts(log_q, wrong), x, mean, "(x - M)")
+
+
+def test_vanishes_by_powers_refuses_terms_beyond_the_degree():
+    """Mutation caught: a cubic (x - M)^3 term would be silently dropped by a check that reads only k <= degree."""
+    with pytest.raises(AssertionError):
+        vanishes_by_powers("cubic", {"a": (x - u) ** 3}, x, u, "(x - u)")
