@@ -24,8 +24,8 @@
 # with intervals over training seeds, photographs and windows) and 10 (a learned bridge on a toy whose posterior is
 # known).
 #
-# **Full-mode wall time:** about two to three minutes with one torch thread (the cell before the exercises prints
-# this run's). The three networks are rungs of the project's
+# **Full-mode wall time:** one to three minutes with one torch thread, by the load of the machine (the cell before the exercises
+# prints this run's). The three networks are rungs of the project's
 # training-budget ladder (`python -m experiments budget_ladder`), shipped with the course
 # (`rdbm_course.pretrained`): the tiny U-Net trained for 1000 iterations on deraining (training seed 0), as the
 # one-pass regression network, as RDBM and as GOUB. The two bridges differ in their noise level $\lambda$, the
@@ -225,10 +225,11 @@ assert toy["posterior mean"]["mse"] < toy["one posterior draw"]["mse"]   # the m
 assert toy["one posterior draw"]["w1"] < toy["posterior mean"]["w1"] / 3  # the draws win perception
 assert toy["one posterior draw"]["mse"] > 0.8 * toy["the noisy input"]["mse"]
 assert toy["one posterior draw"]["w1"] < toy["the noisy input"]["w1"] / 20
+assert toy["one posterior draw"]["w1"] < toy["posterior mean"]["w1"] / 5
 
 # %% [markdown]
 # The table and the histogram show the two axes pulling apart (a draw's squared error is nearly the noisy input's,
-# yet its W1 is dozens of times smaller). The posterior mean has the smaller error, but its
+# yet its W1 is dozens of times smaller than the input's, and several times smaller than the posterior mean's). The posterior mean has the smaller error, but its
 # values are too concentrated at the centres of the two modes (the texture is averaged away) and spread thinly over
 # the gap between them, where clean data almost never is: the *set* of its restorations does not look like clean
 # data. The draws land on the modes; their set is distributed like clean data (W1 near zero), at
@@ -238,8 +239,10 @@ assert toy["one posterior draw"]["w1"] < toy["the noisy input"]["w1"] / 20
 # deterministic function of $\mu$, so it cannot spread over the posterior as draws do, and each of its steps moves
 # towards the network's estimate $\hat x_0$ of $\mathbb{E}[x_0 \mid x_t]$ ($x_t$: the bridge's state at time $t$,
 # notebook 01) without adding noise. Section 4 is consistent with it for GOUB, whose $\eta = 0$ restoration has a
-# higher PSNR than its draws on every photograph; for RDBM, whose draws hardly differ from a deterministic
-# restoration, the check says nothing (its $\eta = 0$ restoration is below its draws on some photographs).
+# higher PSNR than its draws on every photograph. For RDBM it says nothing: RDBM's $\eta = 1$ draws hardly differ
+# from one another, so its $\eta = 1$ sampler is nearly deterministic too, but it is a different function from its
+# $\eta = 0$ sampler (the noise level $\eta$ also changes the deterministic part of each step), and its $\eta = 0$
+# restoration is below its draws on some photographs.
 
 # %% [markdown]
 # ## 3. Measuring the perception axis
@@ -291,7 +294,7 @@ equal = {name: {"psnr": float(np.mean([psnr(a, x) for a, x in zip(imgs, truths)]
                 "swd": sliced_wasserstein(imgs, truths, crop_names)["swd"]}
          for name, imgs in (("blurred", blurred), ("noisy", noisy))}
 print(f"noise standard deviation that matches the blur's PSNR: {level / 2:.4f} (pixel values in [0, 1] units)")
-display(Markdown("| degradation | PSNR (dB) | ST-LPIPS | SWD |\n|---|---|---|---|\n" + "\n".join(
+display(Markdown("| degradation | PSNR (dB) | ST-LPIPS | SWD (×10⁻³) |\n|---|---|---|---|\n" + "\n".join(
     f"| {k} | {v['psnr']:.2f} | {v['lpips']:.3f} | {v['swd']:.1f} |" for k, v in equal.items())))
 assert abs(equal["blurred"]["psnr"] - equal["noisy"]["psnr"]) < 0.01
 assert equal["blurred"]["lpips"] > equal["noisy"]["lpips"] and equal["blurred"]["swd"] > equal["noisy"]["swd"]
@@ -310,7 +313,9 @@ assert equal["blurred"]["lpips"] > equal["noisy"]["lpips"] and equal["blurred"][
 # check is *calibration*: the fraction of pixel values whose error $|\bar X - x_0|$ lies within $\pm 2S$ should match
 # what exact posterior draws give (for a Gaussian posterior, `diversity.nominal_coverage(K)`; with $K = 8$ draws it
 # is printed below). It is lower than the 0.954 of two standard deviations of a Gaussian because $S$ is estimated
-# from only $K$ draws and $\bar X$ is itself uncertain. Below it, the draws are over-confident.
+# from only $K$ draws and $\bar X$ is itself uncertain: for exact draws from a Gaussian posterior,
+# $(\bar X - x_0)/(S\sqrt{1 + 1/K})$ follows Student's $t$ with $K - 1$ degrees of freedom, and the nominal
+# coverage is $P(|T_{K-1}| \le 2/\sqrt{1 + 1/K})$. Below it, the draws are over-confident.
 #
 # Each of the 12 benchmark photographs' centre crops, restored by the three networks (this takes a minute or two):
 
@@ -406,7 +411,7 @@ for ax, (title, m) in zip(axes[1:3], (("GOUB spread $S$", spread_map), (r"$|\bar
 fig.colorbar(im, ax=axes[1:3], shrink=0.8, extend="max", label="[0, 1] units, mean over channels")
 own = axes[3].imshow(spread_map.numpy(), cmap="magma", vmin=0)
 axes[3].set_title("GOUB spread $S$ (its own scale)", fontsize=10)
-fig.colorbar(own, ax=axes[3], shrink=0.8, label="[0, 1] units")
+fig.colorbar(own, ax=axes[3], shrink=0.8, label="[0, 1] units, mean over channels")
 for ax in axes:
     ax.set_axis_off()
 plt.show()
@@ -480,18 +485,18 @@ def plane_panel(ax, task, labels, title):
 first = ["regression", "rdbm-eta0", "rdbm-global-eta0", "goub-eta0", "irsde-eta0"]
 second = ["regression", "bbdm-eta0", "ddbm-ve-eta0", "i2sb-eta0"]
 samplers = ["regression", "rdbm-eta0", "rdbm-eta1x8", "rdbm-eta1x8-mean", "rdbm-em100"]
-fig, axes = plt.subplots(len(tasks), 3, figsize=(16, 4.8 * len(tasks)), layout="constrained", squeeze=False,
-                         sharey="row")
+fig, axes = plt.subplots(len(tasks), 3, figsize=(16, 4.8 * len(tasks)), layout="constrained", squeeze=False)
 for row, task in zip(axes, tasks):
     plane_panel(row[0], task, first, f"{task}: OU bridges, η = 0, and regression")
     plane_panel(row[1], task, second, f"{task}: Brownian-limit bridges, η = 0, and regression")
     if sum(any(p["task"] == task and p["method"] == m for p in points) for m in samplers) >= 3:
         plane_panel(row[2], task, samplers, f"{task}: RDBM's samplers and regression")
     else:
-        row[2].set_xticks([])
-        row[2].set_yticks([])
+        row[2].axis("off")
         row[2].text(0.5, 0.5, f"{task}: RDBM's other samplers\nnot committed yet", ha="center", va="center",
                     transform=row[2].transAxes)
+for row in axes:  # every drawn panel has its ST-LPIPS axis flipped, as its label says
+    assert all(ax.yaxis_inverted() for ax in row if ax.axison)
 fig.suptitle("Each point: a method's mean over the committed seeds and the 144 items; bars: 95 % intervals of the "
              "point (they hold the variation between photographs: compare methods by the paired gaps below).\n"
              "Points that coincide hide each other: on inpainting, bbdm and ddbm-ve; on deraining, rdbm-eta1x8 and its "
@@ -505,7 +510,7 @@ def gap_table(rows, metrics=("psnr", "lpips_st", "swd")):
     table = {}
     for r in rows:
         table.setdefault((r["task"], r["a"]), {})[r["metric"]] = r
-    lines = ["| task | method − regression | PSNR (dB) | ST-LPIPS | SWD | seeds |", "|---|---|---|---|---|---|"]
+    lines = ["| task | method − regression | PSNR (dB) | ST-LPIPS | SWD (×10⁻³) | seeds |", "|---|---|---|---|---|---|"]
     for (task, a), by in table.items():
         cells = []
         for m in metrics:
@@ -559,10 +564,10 @@ for task in tasks:
 #   (`rdbm-eta1x8` and `rdbm-eta1x8-mean` have the same gaps, asserted).
 # * **On inpainting, BBDM and DDBM-VE score as the degraded input** (printed above: their PSNR is the input's to
 #   0.01 dB). Every network here starts out predicting the degraded input (its last layer is initialised to zero and
-#   adds to $\mu$). The README's comparison section measures why these two are still there at 250 iterations on
-#   inpainting (this notebook does not): most inpainting pixels are intact, with a residual of exactly zero, and BBDM
-#   and DDBM-VE put strong noise on them during training, stronger than I2SB, which does leave that start. Their
-#   inpainting points measure that, not how well they inpaint.
+#   adds to $\mu$; the README's comparison section shows it). The README also measures why these two still output
+#   the degraded input at 250 iterations on inpainting (this notebook does not): most inpainting pixels are intact,
+#   with a residual of exactly zero, and BBDM and DDBM-VE put strong noise on them during training, stronger than
+#   I2SB, which has moved away from the input. Their inpainting points measure that, not how well they inpaint.
 
 # %% [markdown]
 # ## 6. Across training budgets
@@ -582,7 +587,7 @@ committed = [(task, steps, "-".join(map(str, sorted({min(n), max(n)}))))
              for (task, steps), n in sorted(seed_counts.items())]
 print("committed (task, iterations, seeds per gap):", committed)
 axis_names = {"psnr": "PSNR gap (dB), > 0: bridge better", "lpips_st": "ST-LPIPS gap, < 0: bridge better",
-              "swd": "SWD gap, < 0: bridge better"}
+              "swd": "SWD gap (×10⁻³), < 0: bridge better"}
 labels = ["rdbm-eta0", "rdbm-eta1", "goub-eta0", "goub-eta1", "goub-eta1-mean"]
 ladder_tasks = sorted({g["task"] for g in ladder_gaps})
 fig, axes = plt.subplots(len(ladder_tasks), 3, figsize=(15, 4 * len(ladder_tasks)), layout="constrained",
@@ -641,7 +646,8 @@ assert at_250 and all(g["verdict"].startswith("regression") for g in at_250)  # 
 # bridge sampling of the tiny U-Net (asserted above): regression's restorations are also closer, as a set, to the
 # clean images (a set distance to the paired truths, which rewards its lower distortion too: section 3). **On
 # inpainting** PSNR and SWD are undecided: the bridges' mean gaps are in their favour (printed above), with
-# intervals far wider than the gaps (about ±130 on SWD), and every interval holds 0 (asserted for both); ST-LPIPS favours regression for most samplings (the list); in
+# intervals far wider than the gaps (on SWD, half-widths of about 110 to 140), and every interval holds 0 (asserted
+# for both); ST-LPIPS favours regression for most samplings (the list); in
 # section 5 (another study, one seed, fewer training crops) the PSNR gaps of its two inpainting samplings that the
 # ladder also has (RDBM and GOUB, $\eta = 0$) have the other sign. On deraining, RDBM at $\eta = 0$ has one seed
 # more than the other samplings (the printed seed counts).
@@ -651,8 +657,9 @@ assert at_250 and all(g["verdict"].startswith("regression") for g in at_250)  # 
 # decibel on the twelve crops.
 #
 # **What a bridge is for, then.** Not a higher PSNR: the posterior mean owns that axis. A bridge sampled with real
-# noise should return several different restorations whose set looks like clean images (SWD, section 2's
-# perception axis) and whose spread is an honest error bar. The networks a CPU trains in minutes are not shown to
+# noise should return several different restorations whose set looks like clean images (section 2's perception
+# axis; SWD to the paired truths measures it here, and also rewards low distortion) and whose spread is an honest
+# error bar. The networks a CPU trains in minutes are not shown to
 # deliver either: RDBM's draws hardly differ, GOUB's are over-confident, and on deraining regression's
 # restorations are closer to the clean images as a set (on inpainting, undecided). Measuring both axes, with intervals over training seeds, photographs and windows, is how
 # one will tell when that changes.
