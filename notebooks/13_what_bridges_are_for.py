@@ -28,7 +28,7 @@
 # prints this run's). The three networks are rungs of the project's
 # training-budget ladder (`python -m experiments budget_ladder`), shipped with the course
 # (`rdbm_course.pretrained`): the tiny U-Net trained for 1000 iterations on deraining (training seed 0), as the
-# one-pass regression network, as RDBM and as GOUB. The two bridges differ in their noise level $\lambda$, the
+# one-pass regression network, as RDBM and as GOUB. The two bridges differ in their noise scale $\lambda$, the
 # variance scale of the bridge's noise (notebook 01): RDBM's released $\lambda = 10^{-4}$, GOUB's
 # $\lambda = (30/255)^2 \approx 0.014$. Sections 5 and 6 read the studies' committed results as they stand when the
 # notebook runs (both studies are still growing; the cells print how many seeds and budgets are in). `FAST=1` (CI)
@@ -241,7 +241,7 @@ assert 5 < toy["posterior mean"]["w1"] / toy["one posterior draw"]["w1"] < 20
 # output is central is a measurement. Section 4 is consistent with it for GOUB, whose $\eta = 0$ restoration has a
 # higher PSNR than its draws on every photograph. For RDBM it says nothing: RDBM's $\eta = 1$ draws hardly differ
 # from one another, so its $\eta = 1$ sampler is nearly deterministic too, but it is a different function from its
-# $\eta = 0$ sampler (the noise level $\eta$ also changes the deterministic part of each step), and its $\eta = 0$
+# $\eta = 0$ sampler (the sampler's stochasticity $\eta$ also changes the deterministic part of each step), and its $\eta = 0$
 # restoration is below its draws on some photographs.
 
 # %% [markdown]
@@ -391,8 +391,8 @@ if not FAST:
 #
 # The pictures of section 1's photograph: GOUB's spread and the error of the mean of its draws, on one colour scale
 # (errors above the scale's top, the 99th percentile of the error, are drawn in its top colour), and the spread again
-# on its own scale. Both are mostly in the shape of rain streaks: the bridge's errors are mostly leftover rain, and
-# its draws disagree there.
+# on its own scale. The error is largely streak-shaped (leftover rain), with some errors along edges (the fence);
+# the spread lies partly along the streaks and partly on the dog's fur.
 
 # %%
 shown = PICTURE  # section 1's photograph
@@ -518,7 +518,10 @@ def gap_table(rows, metrics=("psnr", "lpips_st", "swd")):
             if r is None:
                 cells.append("—")
             elif r["low"] in ("nan", "") or not np.isfinite(float(r["low"])):
-                cells.append(f"{float(r['mean']):+.3f} (no interval: one seed)")
+                cells.append(f"{float(r['mean']):+.1f} (no interval: one seed)" if m == "swd" else
+                             f"{float(r['mean']):+.3f} (no interval: one seed)")
+            elif m == "swd":
+                cells.append(f"{float(r['mean']):+.1f} [{float(r['low']):+.1f}, {float(r['high']):+.1f}]")
             else:
                 cells.append(f"{float(r['mean']):+.3f} [{float(r['low']):+.3f}, {float(r['high']):+.3f}]")
         lines.append(f"| {task} | {a} | " + " | ".join(cells) + f" | {by['psnr']['seeds']} |")
@@ -609,7 +612,7 @@ for row, task in zip(axes, ladder_tasks):
                 err = np.where(np.isfinite(lo), [y - lo, hi - y], 0.0)
                 ax.errorbar(x * 1.04 ** (k - 2), y, yerr=err, marker="o", capsize=2, color=f"C{k}", label=label)
         if metric == "swd":
-            ax.text(0.02, 0.02, "no SWD for the mean of draws", transform=ax.transAxes, fontsize=8)
+            ax.text(0.02, 0.95, "no SWD for the mean of draws", transform=ax.transAxes, fontsize=8, va="top")
         ax.axhline(0, color="0.3", lw=0.8)
         ax.set_xscale("log")
         steps = sorted({int(g["steps"]) for g in ladder_gaps})
@@ -619,7 +622,8 @@ for row, task in zip(axes, ladder_tasks):
         ax.set_ylabel(ylabel)
         ax.set_title(f"{task}: bridge − regression", fontsize=10)
         ax.grid(alpha=0.3)
-axes[0, 0].legend(fontsize=8)
+handles, names_ = axes[0, 0].get_legend_handles_labels()
+fig.legend(handles, names_, fontsize=8, loc="outside right center", frameon=False)
 fig.suptitle("The budget ladder (tiny U-Net): gaps to regression with 95 % intervals (SWD: Student t over the seeds); "
              "one colour per sampling in every panel, points offset sideways"
              + (f"; only {steps[0]} iterations committed so far" if len(steps) == 1 else ""), fontsize=11)
@@ -639,8 +643,12 @@ inpaint_250 = [g for g in tiny if g["task"] == "inpaint" and int(g["steps"]) == 
 print("inpaint, 250 iterations, PSNR gaps:", ", ".join(f"{g['a'].replace('-tiny-250', '')} {float(g['mean']):+.3f}"
                                                        for g in inpaint_250))
 assert inpaint_250 and all(g["verdict"] == "no difference established" and float(g["mean"]) > 0 for g in inpaint_250)
+assert all(gap[("inpaint", f"{m}-eta0", "psnr")] < 0 for m in ("rdbm", "goub"))  # section 5: the other sign
 inpaint_swd = [g for g in tiny if g["task"] == "inpaint" and int(g["steps"]) == 250 and g["metric"] == "swd"]
 assert inpaint_swd and all(g["verdict"] == "no difference established" and float(g["mean"]) < 0 for g in inpaint_swd)
+print("inpaint, 250 iterations, SWD gaps and 95 % intervals:", "; ".join(
+    f"{g['a'].replace('-tiny-250', '')} {float(g['mean']):+.1f} [{float(g['low']):+.1f}, {float(g['high']):+.1f}]"
+    for g in inpaint_swd))
 inpaint_lpips = [g for g in tiny if g["task"] == "inpaint" and int(g["steps"]) == 250
                  and g["metric"] == "lpips_st" and not g["a"].endswith("-mean")]
 assert sum(g["verdict"].startswith("regression") for g in inpaint_lpips) > len(inpaint_lpips) / 2
@@ -652,10 +660,10 @@ assert at_250 and all(g["verdict"].startswith("regression") for g in at_250)  # 
 # bridge sampling of the tiny U-Net (asserted above): regression's restorations are also closer, as a set, to the
 # clean images (a set distance to the paired truths, which rewards its lower distortion too: section 3). **On
 # inpainting** PSNR and SWD are undecided: the bridges' mean gaps are in their favour (printed above), with
-# intervals far wider than the gaps (on SWD, half-widths of about 110 to 140), and every interval holds 0 (asserted
-# for both); ST-LPIPS favours regression for most samplings (the list); in
-# section 5 (another study, one seed, fewer training crops) the PSNR gaps of its two inpainting samplings that the
-# ladder also has (RDBM and GOUB, $\eta = 0$) have the other sign. On deraining, RDBM at $\eta = 0$ has one seed
+# intervals far wider than the gaps (the SWD intervals are printed above), and every interval holds 0 (asserted for
+# both); ST-LPIPS favours regression for most samplings (the list); in
+# section 5 (another study, fewer seeds, fewer training crops) the inpainting PSNR gaps of RDBM and GOUB at
+# $\eta = 0$ have the other sign. On deraining, RDBM at $\eta = 0$ has one seed
 # more than the other samplings (the printed seed counts).
 # Whether the deraining gap shrinks, vanishes or flips as training grows is what the higher rungs answer; the
 # printed list says which are committed when this notebook ran. Section 4's networks are the ladder's
