@@ -15,8 +15,9 @@ Reads ``experiments/results/bridge_comparison/`` (items.csv, sets.csv; written b
   both axes;
 * ``provenance.json``.
 
-Only the seeds every point of a task shares enter (a running study is read as it stands: the provenance
-records the rows read).
+The points of a task are computed on the seeds every point shares (so they are comparable with each other); each
+gap on the seeds its method and regression share (so a gap gets its verdict as soon as three seeds of its own pair
+are in). A running study is read as it stands: the provenance records the rows read.
 """
 from __future__ import annotations
 
@@ -111,9 +112,18 @@ def analyse(draws: int = DRAWS) -> dict:
         point_rows = points(rows, task, methods, draws)
         append_rows(FOLDER / "points.csv", point_rows, POINT_COLUMNS)
         seeds = {r["seed"] for r in rows}
-        set_rows = [s for s in sets if s["task"] == task and s["seed"] in seeds]
-        append_rows(FOLDER / "gaps.csv", gaps(rows, task, methods, REFERENCE, AXES, draws)
-                    + set_gaps(set_rows, task, methods, REFERENCE), GAP_COLUMNS)
+        gap_rows = []
+        for method in methods:  # each gap on the seeds its method and regression share (not every point's)
+            if method == REFERENCE:
+                continue
+            pair = [r for r in items if r["task"] == task and r["method"] in (method, REFERENCE)]
+            both = ({r["seed"] for r in pair if r["method"] == method}
+                    & {r["seed"] for r in pair if r["method"] == REFERENCE})
+            pair = [r for r in pair if r["seed"] in both]
+            gap_rows += gaps(pair, task, [method], REFERENCE, AXES, draws)
+            gap_rows += set_gaps([x for x in sets if x["task"] == task and x["seed"] in both], task, [method],
+                                 REFERENCE)
+        append_rows(FOLDER / "gaps.csv", gap_rows, GAP_COLUMNS)
         figure(point_rows, task, FOLDER / f"plane_{task}.png")
         read[task] = {"methods": methods, "seeds": sorted(seeds, key=int), "item_rows": len(rows)}
     write_provenance(FOLDER, {"study": "plane", "source": "experiments/results/bridge_comparison", "read": read,

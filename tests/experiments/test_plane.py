@@ -40,7 +40,8 @@ def test_split_label():
 
 def test_points_and_gaps_of_a_known_study(tmp_path, monkeypatch):
     """Mutations that fail: the gap taken as reference - method (signs flip); the mean-of-draws point given the
-    first draw's values; the extra seed of one method let into the points."""
+    first draw's values; the extra seed of one method let into the points; every gap restricted to the seeds that
+    all points share (the pair with a fifth seed would keep four)."""
     _write(tmp_path)
     monkeypatch.setattr(plane, "SOURCE", tmp_path)
     monkeypatch.setattr(plane, "FOLDER", tmp_path / "out")
@@ -56,6 +57,13 @@ def test_points_and_gaps_of_a_known_study(tmp_path, monkeypatch):
     assert gaps[("rdbm-eta0", "lpips_st")]["verdict"] == "regression better"  # a larger distance is worse
     assert float(gaps[("rdbm-eta0", "swd")]["mean"]) == 10.0 and gaps[("rdbm-eta0", "swd")]["seeds"] == "4"
     assert (tmp_path / "out" / "plane_derain.png").stat().st_size > 10_000
+    # a method with one seed more than another point: its gap uses every seed it shares with regression
+    extra = [dict(r, seed=4) for r in read_rows(tmp_path / "items.csv") if r["method"] in ("regression", "rdbm-eta0")
+             and r["seed"] == "0"]
+    append_rows(tmp_path / "items.csv", extra, list(extra[0]))
+    plane.analyse(draws=200)
+    gaps = {(r["a"], r["metric"]): r for r in read_rows(tmp_path / "out" / "gaps.csv")}
+    assert gaps[("rdbm-eta0", "psnr")]["seeds"] == "5" and gaps[("rdbm-eta1x8", "psnr")]["seeds"] == "4"
     assert (tmp_path / "out" / "provenance.json").is_file()
 
 
