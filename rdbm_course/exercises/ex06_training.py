@@ -13,80 +13,12 @@ The checkers of 06.1 and 06.2 refuse the library's own functions (``rdbm_core.br
 from __future__ import annotations
 
 import functools
-import inspect
 import math
-import types
 
 import torch
 
 from ._base import call_student, correct, exercise, tensor_answer, wrong
-
-
-def _forbidden(module_name: str, forbidden: tuple[str, ...]) -> bool:
-    return any(module_name == m or module_name.startswith(m + ".") for m in forbidden)
-
-
-def _library_use(fn, forbidden: tuple[str, ...], depth: int = 0, seen=None) -> str | None:
-    """The name of a function or module of ``forbidden`` that ``fn`` is, wraps or calls by a global name
-    (directly, through ``functools.partial``, a closure or a helper function of the student's); None if none.
-
-    Looks at the names the code of ``fn`` reads (``co_names``, also in nested code) and resolves them in its
-    globals: a forbidden function, a forbidden module, or a parent package whose forbidden child is read as an
-    attribute (``rdbm_core.evidence.metrics.psnr``)."""
-    seen = set() if seen is None else seen
-    if depth > 4 or id(fn) in seen:
-        return None
-    seen.add(id(fn))
-    if isinstance(fn, functools.partial):
-        return _library_use(fn.func, forbidden, depth + 1, seen)
-    if isinstance(fn, types.ModuleType):
-        return fn.__name__ if _forbidden(fn.__name__, forbidden) else None
-    if not callable(fn):
-        return None
-    module = getattr(fn, "__module__", None) or ""
-    if _forbidden(module, forbidden):
-        return f"{module}.{getattr(fn, '__qualname__', getattr(fn, '__name__', '?'))}"
-    fn = inspect.unwrap(fn) if callable(fn) else fn
-    code, env = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
-    if code is None or env is None:
-        return None
-    names, stack = set(), [code]
-    while stack:
-        c = stack.pop()
-        names.update(c.co_names)
-        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
-    candidates = [env[name] for name in names if name in env]
-    candidates += [cell.cell_contents for cell in (fn.__closure__ or ()) if _has_contents(cell)]
-    for obj in candidates:
-        if isinstance(obj, types.ModuleType):
-            if _forbidden(obj.__name__, forbidden):
-                return obj.__name__
-            for m in forbidden:  # `import rdbm_core` then `rdbm_core.evidence.metrics.psnr(...)`
-                if m.startswith(obj.__name__ + ".") and m[len(obj.__name__) + 1:].split(".")[0] in names:
-                    return m
-        elif callable(obj):
-            found = _library_use(obj, forbidden, depth + 1, seen)
-            if found is not None:
-                return found
-    return None
-
-
-def _has_contents(cell) -> bool:
-    try:
-        cell.cell_contents
-    except ValueError:  # an empty cell
-        return False
-    return True
-
-
-def _refuse_library(answer, forbidden: tuple[str, ...], what: str):
-    """A ``wrong`` Feedback when ``answer`` is or calls one of the ``forbidden`` modules' functions, else None."""
-    found = _library_use(answer, forbidden)
-    if found is None:
-        return None
-    return wrong(f"Your answer uses the library's own `{found}`: this exercise asks you to write {what} yourself.",
-                 "compute it from the pieces listed in the exercise, without "
-                 + " or ".join(f"`{m}`" for m in forbidden) + ".")
+from .grading import refuse_library
 
 
 def _batch(seed: int = 0):
@@ -159,7 +91,7 @@ def _pair(value):
 
 @exercise("06.1", "The RDBM training loss, split by region", "implement")
 def check_loss_split(answer):
-    refused = _refuse_library(answer, ("rdbm_core.bridge.losses", "rdbm_core.networks.training", "rdbm_core.data.degradations"),
+    refused = refuse_library(answer, ("rdbm_core.bridge.losses", "rdbm_core.networks.training", "rdbm_core.data.degradations"),
                               "the loss and the degraded pixels")
     if refused is not None:
         return refused
@@ -239,7 +171,7 @@ def _close(a: float, b: float, tol: float = 1e-6) -> bool:
 def check_region_psnr(answer):
     from rdbm_core.evidence.metrics import psnr
 
-    refused = _refuse_library(answer, ("rdbm_core.evidence.metrics", "rdbm_core.restoration.evaluation"), "the PSNR")
+    refused = refuse_library(answer, ("rdbm_core.evidence.metrics", "rdbm_core.restoration.evaluation"), "the PSNR")
     if refused is not None:
         return refused
     name = "psnr_region(pred, target, mask)"
@@ -335,7 +267,7 @@ def check_whole_from_regions(answer):
 
 @exercise("06.4", "The EMA decay during warm-up", "predict")
 def check_ema_decay(answer):
-    refused = _refuse_library(answer, ("rdbm_core.networks.training",), "the decay")
+    refused = refuse_library(answer, ("rdbm_core.networks.training",), "the decay")
     if refused is not None:
         return refused
     ks = [0, 1, 9, 99, 299, 599, 8989, 8990, 8991, 20000]
