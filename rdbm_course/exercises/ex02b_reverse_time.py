@@ -20,7 +20,7 @@ from derivations.common import c, eps, lam, mu, pi, pihat, u, x, zero
 
 from ._base import (call_student, correct, exercise, intact_batch, tensor_answer, tensor_or_none,
                     wrong)
-from .grading import Step, refuse_library, steps_answer
+from .grading import GuardedPath, Step, refuse_library, steps_answer
 
 # ----------------------------------------------------------------------------- 02b.1 PF-ODE velocity
 
@@ -135,19 +135,6 @@ DRIFT_TIMES = (30, 90)
 FORBIDDEN_METHODS = ("reverse_drift", "velocity", "score", "posterior", "pf_velocity")
 
 
-class GuardedPath:
-    """The path handed to a student's ``reverse_sde_drift``: every attribute of the real path, and a record of the
-    forbidden methods (``FORBIDDEN_METHODS``) read, so that the checker can refuse an answer that calls them."""
-
-    def __init__(self, path):
-        object.__setattr__(self, "_path", path)
-        object.__setattr__(self, "used", [])
-
-    def __getattr__(self, name):
-        if name in FORBIDDEN_METHODS:
-            self.used.append(name)
-        return getattr(self._path, name)
-
 
 def drift_inputs():
     """The batch of 02b.3: ``(x0, mu, x0_hat, noise, intact)``, about a third of the pixels intact."""
@@ -166,7 +153,7 @@ def check_reverse_drift(answer):
     for t_ in DRIFT_TIMES:
         t = torch.tensor(t_)
         x_t = path.sample(x0, mu_, t, noise=noise)
-        guarded = GuardedPath(path)
+        guarded = GuardedPath(path, FORBIDDEN_METHODS)
         got, failure = call_student(answer, guarded, x_t, x0_hat, mu_, t, name="reverse_sde_drift(path, x, x0_hat, mu, t)")
         if guarded.used:
             name = guarded.used[0]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from ._base import call_student, correct, exercise, number_answer, tensor_answer, wrong
-from .grading import refuse_library
+from .grading import GuardedPath, refuse_library
 
 DT = torch.float64
 MU = 0.4  # the degraded value of notebooks 04 and 10
@@ -107,19 +107,6 @@ def _noise_setup():
 FORBIDDEN_METHODS = ("posterior", "posterior_coefficients", "std", "sample")
 
 
-class GuardedPath:
-    """The path handed to a student's ``ancestral_noise_std``: every attribute of the real path, and a record of
-    the forbidden methods (``FORBIDDEN_METHODS``) read, so that the checker can refuse an answer that calls them."""
-
-    def __init__(self, path):
-        object.__setattr__(self, "_path", path)
-        object.__setattr__(self, "used", [])
-
-    def __getattr__(self, name):
-        if name in FORBIDDEN_METHODS:
-            self.used.append(name)
-        return getattr(self._path, name)
-
 
 @exercise("10.3", "The noise of the ancestral step", "implement")
 def check_ancestral_noise_std(answer):
@@ -131,7 +118,7 @@ def check_ancestral_noise_std(answer):
     for path in paths:
         for t, s in steps:
             tt, ss = torch.tensor(t, dtype=DT), torch.tensor(s, dtype=DT)
-            guarded = GuardedPath(path)
+            guarded = GuardedPath(path, FORBIDDEN_METHODS)
             got, failure = call_student(answer, guarded, x0_hat, mu, tt, ss,
                                         name="ancestral_noise_std(path, x0_hat, mu, t, s)")
             if guarded.used:

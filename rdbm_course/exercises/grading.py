@@ -165,3 +165,18 @@ def refuse_library(answer, forbidden: tuple[str, ...], what: str) -> Feedback | 
     return wrong(f"your answer uses the library's own `{found}`: this exercise asks you to write {what} yourself.",
                  "compute it from the pieces listed in the exercise, without "
                  + " or ".join(f"`{m}`" for m in forbidden) + ".")
+
+
+class GuardedPath:
+    """A path handed to a student's function: every attribute of the real ``path``, and a record (``used``) of the
+    ``forbidden`` methods read, so that a checker can refuse an answer that calls them."""
+
+    def __init__(self, path, forbidden: tuple[str, ...]):
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_forbidden", tuple(forbidden))
+        object.__setattr__(self, "used", [])
+
+    def __getattr__(self, name):
+        if name in self._forbidden:
+            self.used.append(name)
+        return getattr(self._path, name)
