@@ -36,6 +36,17 @@ from urllib.parse import quote, unquote
 __all__ = ["build_book", "MATHJAX_COMPONENT", "MATHJAX_CDN"]
 
 MATHJAX_COMPONENT = "tex-svg-full.js"
+#: the MathJax configuration and loader of every HTML page the course builds (the book, the slides): a Jinja
+#: fragment that loads MathJax from the page's own ``resources.mathjax_url``
+MATHJAX_SCRIPTS = r"""<script>
+window.MathJax = {
+  tex: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
+        processEscapes: true, processEnvironments: true, tags: 'ams'},
+  svg: {fontCache: 'global'}
+};
+</script>
+<script id="MathJax-script" defer src="{{ resources.mathjax_url }}"></script>
+"""
 MATHJAX_CDN = f"https://cdn.jsdelivr.net/npm/mathjax@3.2.2/es5/{MATHJAX_COMPONENT}"
 MARKER = ".rdbm-book"
 STATIC = "_static/mathjax"
@@ -59,15 +70,7 @@ _TEMPLATE = r"""
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block html_head_js_mathjax -%}
-<script>
-window.MathJax = {
-  tex: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
-        processEscapes: true, processEnvironments: true, tags: 'ams'},
-  svg: {fontCache: 'global'}
-};
-</script>
-<script id="MathJax-script" defer src="{{ resources.mathjax_url }}"></script>
-{%- endblock html_head_js_mathjax -%}
+""" + MATHJAX_SCRIPTS + r"""{%- endblock html_head_js_mathjax -%}
 {% block extra_css %}
 <style type="text/css">
 .book-nav { display: flex; justify-content: space-between; gap: 1em; margin: 1em auto; padding: 0.5em 1em;

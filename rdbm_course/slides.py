@@ -47,7 +47,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .book import MATHJAX_COMPONENT, mathjax_source
+from .book import MATHJAX_COMPONENT, MATHJAX_SCRIPTS, mathjax_source
 
 __all__ = ["Lecture", "read_lectures", "split_at_headings", "apply_slide_rule", "reveal_source", "build_slides",
            "LINE_BUDGET", "FIGURE_LINES", "FOLD_LINES", "REVEAL_DIR"]
@@ -293,15 +293,7 @@ _TEMPLATE = r"""
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
 {%- block html_head_js_mathjax -%}
-<script>
-window.MathJax = {
-  tex: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
-        processEscapes: true, processEnvironments: true, tags: 'ams'},
-  svg: {fontCache: 'global'}
-};
-</script>
-<script id="MathJax-script" defer src="{{ resources.mathjax_url }}"></script>
-<style type="text/css">
+""" + MATHJAX_SCRIPTS + r"""<style type="text/css">
 /* a slide taller than the screen scrolls instead of being cut */
 .reveal .slides section:not(.stack) { height: 100%; overflow-y: auto; }
 .reveal .slides section .jp-Cell { margin-bottom: 0.3em; }
