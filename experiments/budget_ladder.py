@@ -116,10 +116,13 @@ SMALL_AFTER = 4000
 def schedule(all_chains: list[Chain]) -> list[tuple[Chain, int]]:
     """(chain, rung) in the order they are trained: every tiny chain to rung 1, then to rung 2, ... up to
     :data:`SMALL_AFTER` iterations; then the small chains' rungs (each about 10 times as slow per iteration); then
-    the rungs past :data:`SMALL_AFTER`. Within each part every chain reaches rung ``r`` before any trains past it."""
+    the rungs past :data:`SMALL_AFTER`. Within each part every chain reaches rung ``r`` before any trains past it,
+    and at each rung the first :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds of deraining come first (the
+    normalisation decision and the first verdicts need them), then those of inpainting, then the other seeds."""
     jobs = [(c, r) for c in all_chains for r in c.rungs]
     order = {c.name: k for k, c in enumerate(all_chains)}
-    return sorted(jobs, key=lambda job: (job[1] > SMALL_AFTER, job[0].preset != "tiny", job[1], order[job[0].name]))
+    return sorted(jobs, key=lambda job: (job[1] > SMALL_AFTER, job[0].preset != "tiny", job[1],
+                                         job[0].seed >= MIN_SEEDS, job[0].task != "derain", order[job[0].name]))
 
 
 def train_rung(chain: Chain, steps: int, runs: Path, ladder: LadderConfig) -> dict:
@@ -167,13 +170,14 @@ def method_label(row: dict, sampling: str | None) -> str:
 
 
 def evaluation_order(job: tuple[dict, str | None]) -> tuple:
-    """The order (network, sampling) jobs are evaluated in: the GroupNorm networks before the pixel-norm ones (which
-    matter at 4000 iterations, for the tiling decision); the first :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds
-    before the others; the deterministic sampling (and the regression pass) before the draws; then the cheapest
-    rung first. So the ladder's trend on both axes carries verdicts as early as it can."""
+    """The order (network, sampling) jobs are evaluated in: the deterministic sampling (and the regression pass)
+    before the draws (each costs several deterministic runs); the first :data:`~rdbm_core.evidence.stats.MIN_SEEDS`
+    seeds before the others; then the cheapest rung first, the tiny U-Net before the small one, and GroupNorm before
+    the pixel norm. So the ladder's trend on both axes, and the normalisation decision at 4000 iterations, carry
+    verdicts as early as they can."""
     row, sampling = job
-    return ((row.get("norm") or "group") != "group", int(row["seed"]) >= MIN_SEEDS, sampling == "eta1",
-            int(row["steps"]), row["preset"] != "tiny")
+    return (sampling == "eta1", int(row["seed"]) >= MIN_SEEDS, int(row["steps"]), row["preset"] != "tiny",
+            (row.get("norm") or "group") != "group")
 
 
 def cmd_evaluate(args) -> int:

@@ -44,6 +44,10 @@ def test_schedule_and_shards():
     assert {c.seed for c, r in order if r == 4000 and c.preset == "tiny"} == {0, 1, 2, 3, 4}
     assert {c.seed for c, r in order if r == 16000} == {0, 1, 2}
     assert ("derain", "goub", "small") in per_rung[4000] and ("inpaint", "rdbm", "small") not in per_rung[4000]
+    at_4000 = [(c.task, c.seed, c.norm) for c, r in order if r == 4000 and c.preset == "tiny"]
+    first = [x for x in at_4000 if x[0] == "derain" and x[1] < 3]  # the normalisation decision's networks first
+    assert at_4000[: len(first)] == first and ("derain", 0, "pixel") in first
+    assert at_4000.index(("inpaint", 0, "group")) < at_4000.index(("derain", 3, "group"))
     pixel = {(c.task, c.seed) for c, r in order if r == 4000 and c.norm == "pixel"}
     assert pixel == {(t, s) for t in ("derain", "inpaint") for s in range(5)}
     assert len({c.name for c in chains}) == len(chains)  # the pixel-norm chains have folders of their own
@@ -154,6 +158,6 @@ def test_evaluation_order_puts_the_deterministic_trend_of_three_seeds_first():
     jobs = [(r, sampling) for r in rows for sampling in ("eta0", "eta1")]
     order = [(int(r["seed"]), int(r["steps"]), r["norm"], sampling)
              for r, sampling in sorted(jobs, key=ladder.evaluation_order)]
-    assert order[:6] == [(s, n, "group", "eta0") for n in (250, 1000) for s in range(3)]
-    assert {x[3] for x in order[6:12]} == {"eta1"} and {x[0] for x in order[:12]} == {0, 1, 2}
-    assert all(x[2] == "pixel" for x in order[20:]) and all(x[2] == "group" for x in order[:20])
+    assert order[:12] == [(s, n, norm, "eta0") for n in (250, 1000) for norm in ("group", "pixel") for s in range(3)]
+    assert {(x[0] >= 3, x[3]) for x in order[12:20]} == {(True, "eta0")}  # then the other seeds
+    assert {x[3] for x in order[20:]} == {"eta1"} and [x[0] for x in order[20:32]] == [0, 1, 2] * 4
