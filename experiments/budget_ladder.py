@@ -180,14 +180,21 @@ def evaluation_order(job: tuple[dict, str | None]) -> tuple:
             (row.get("norm") or "group") != "group")
 
 
+def evaluations_done() -> set[tuple[str, str, str]]:
+    """(task, method, seed) of every evaluation in sets.csv."""
+    return {(r["task"], r["method"], r["seed"]) for r in read_rows(SETS_CSV)}
+
+
 def cmd_evaluate(args) -> int:
-    """``evaluate``: every (network, sampling) of networks.csv not yet in sets.csv whose weights are in ``--runs``,
-    in :func:`evaluation_order`."""
+    """``evaluate``: every (network, sampling) of networks.csv not yet in sets.csv whose weights are in ``--runs``
+    (only those of ``--steps`` and ``--method`` when given), in :func:`evaluation_order`.  Each job is skipped if
+    sets.csv has it by the time it comes up, so two processes can share the work."""
     from rdbm_core.evidence.perceptual import weights_path
     weights_path()  # one clear line without the perceptual extra, before any work
     runs = Path(args.runs)
-    networks = read_rows(NETWORKS_CSV)
-    done = {(r["task"], r["method"], r["seed"]) for r in read_rows(SETS_CSV)}
+    networks = [r for r in read_rows(NETWORKS_CSV) if (args.steps is None or int(r["steps"]) == args.steps)
+                and (args.method is None or r["method"] == args.method)]
+    done = evaluations_done()
     jobs = sorted(((r, sampling) for r in networks
                    for sampling in ((None,) if r["method"] == "regression" else LADDER_SAMPLINGS)
                    if (r["task"], method_label(r, sampling), r["seed"]) not in done), key=evaluation_order)
@@ -198,7 +205,7 @@ def cmd_evaluate(args) -> int:
     evaluated = []
     for k, (row, sampling) in enumerate(jobs, 1):
         weights = runs / row["weights"]
-        if not weights.is_file():
+        if not weights.is_file() or (row["task"], method_label(row, sampling), row["seed"]) in evaluations_done():
             continue
         if file_sha256(weights) != row["sha256"]:
             raise SystemExit(f"{weights}: its SHA-256 differs from networks.csv's; retrain that chain")
@@ -323,6 +330,8 @@ def main(argv=None) -> int:
     q.set_defaults(func=cmd_train)
     q = sub.add_parser("evaluate", help="evaluate every trained rung on benchmark v2 (resumable)")
     q.add_argument("--runs", default="runs/budget_ladder", help="folder of the chains' weights")
+    q.add_argument("--steps", type=int, help="only the networks of this rung")
+    q.add_argument("--method", help="only the networks of this method (regression, rdbm, goub)")
     q.set_defaults(func=cmd_evaluate)
     q = sub.add_parser("analyse", help="gaps to regression at every budget evaluated (gaps.csv, norm.csv, gaps.png)")
     q.add_argument("--draws", type=int, default=10_000, help="bootstrap draws per interval")

@@ -103,6 +103,43 @@ def test_evaluate_command_writes_items_and_sets_once(tmp_path, monkeypatch, caps
     assert "0 (network, sampling) to evaluate" in capsys.readouterr().out
 
 
+def test_evaluate_filters_and_skips_what_another_process_finished(tmp_path, monkeypatch, capsys):
+    """``--steps`` and ``--method`` choose the networks; a job that sets.csv holds by the time it comes up (another
+    process finished it) is skipped, so two processes share the work without duplicate rows. Mutations that fail:
+    ignoring ``--method`` (the regression network is evaluated too), checking sets.csv only at the start (the
+    eta1 job is evaluated a second time)."""
+    from experiments.provenance import file_sha256
+    from rdbm_core.data.files import append_rows
+    from rdbm_core.evidence import perceptual
+    monkeypatch.setattr(perceptual, "weights_path", lambda: None)
+    for name, value in (("FOLDER", tmp_path / "r"), ("NETWORKS_CSV", tmp_path / "r" / "networks.csv"),
+                        ("ITEMS_CSV", tmp_path / "r" / "items.csv"), ("SETS_CSV", tmp_path / "r" / "sets.csv")):
+        monkeypatch.setattr(ladder, name, value)
+    rows = []
+    for method, steps in (("regression", 2), ("goub", 2), ("goub", 5)):
+        weights = tmp_path / "runs" / f"{method}_{steps}.safetensors"
+        weights.parent.mkdir(exist_ok=True)
+        weights.write_bytes(f"{method}{steps}".encode())
+        rows.append({"task": "derain", "method": method, "preset": "tiny", "norm": "group", "seed": 0, "steps": steps,
+                     "weights": weights.name, "sha256": file_sha256(weights), "train_wall_s": 1, "loss_last_50": 0})
+    append_rows(ladder.NETWORKS_CSV, rows, ladder.NETWORK_COLUMNS)
+    calls = []
+
+    def fake(weights, task, seed, method, sampling):
+        calls.append(method)
+        if sampling == "eta0":  # meanwhile another process evaluates the eta1 sampling of the same network
+            append_rows(ladder.SETS_CSV, [{**dict.fromkeys(ladder.SET_COLUMNS, 0), "task": task,
+                                           "method": method.replace("eta0", "eta1"), "seed": seed}], ladder.SET_COLUMNS)
+        return [], {"task": task, "method": method, "seed": seed, "swd": 0.0, "wall_s": 0.0}, []
+    monkeypatch.setattr(ladder, "evaluate_weights", fake)
+    monkeypatch.setattr(ladder, "write_provenance", lambda *a, **k: None)
+    monkeypatch.setattr(ladder, "append_rows", lambda file, new, columns: append_rows(file, [
+        {k: r.get(k, 0) for k in columns} for r in new], columns))
+    monkeypatch.setattr(ladder.np, "mean", lambda values: 0.0)
+    assert ladder.main(["evaluate", "--runs", str(tmp_path / "runs"), "--method", "goub", "--steps", "2"]) == 0
+    assert calls == ["goub-tiny-2-eta0"]
+
+
 def test_analyse_pairs_each_bridge_with_regression_on_their_shared_seeds(tmp_path, monkeypatch):
     """Gaps at a budget: RDBM (3 seeds) is 1 dB under regression (4 seeds) on every item, GOUB (2 seeds) 0.5 dB;
     each gap uses the seeds it shares with regression, so RDBM gets a verdict and GOUB none; the pixel-norm RDBM
