@@ -24,7 +24,8 @@ from tqdm import tqdm
 from rdbm_core.comparison import COLUMNS, INPUT_COLUMNS, Budget
 from rdbm_core.restoration.evaluation import ITEM_COLUMNS
 from rdbm_core.data.datasets import HeldOutBenchmark
-from rdbm_core.restoration.evaluation import evaluate, item_rows
+from rdbm_core.bridge.samplers import SamplerSpec
+from rdbm_core.restoration.evaluation import EvaluationOptions, evaluate, item_rows
 from rdbm_core.evidence.metrics import METRIC_KEYS
 from rdbm_core.data.files import append_rows, read_rows
 from rdbm_core.networks.checkpoints import load_trained
@@ -58,7 +59,8 @@ def main(argv=None) -> int:
         model, path, _ = load_trained(Path(args.workdir) / f"{task}_{method}_{seed}" / "checkpoint.pt")
         test = HeldOutBenchmark(task, budget.eval_items, crop=budget.eval_crop)
         with torch.no_grad():
-            res = evaluate(model, path, test, steps=budget.sample_steps, seed=seed, progress=False)
+            res = evaluate(model, path, test, SamplerSpec(steps=budget.sample_steps),
+                           options=EvaluationOptions(seed=seed, progress=False))
         new_items[(task, method, seed)] = item_rows(res, task, method, seed)
         new_items[(task, "input", seed)] = item_rows(res, task, "input", seed, inputs=True)
         s = res["summary"]

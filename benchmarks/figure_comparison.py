@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rdbm_core.comparison import METHODS  # noqa: E402
 from rdbm_core.data.embedded import TEST_IMAGES
 from rdbm_core.data.datasets import HeldOutBenchmark  # noqa: E402
+from rdbm_core.bridge.samplers import SamplerSpec  # noqa: E402
 from rdbm_core.restoration.evaluation import restore  # noqa: E402
 from rdbm_core.evidence.figures import figure_methods  # noqa: E402
 from rdbm_core.networks.checkpoints import load_trained  # noqa: E402
@@ -41,7 +42,7 @@ def main(argv=None) -> int:
         for method in METHODS:
             model, path, _ = load_trained(Path(args.workdir) / f"{task}_{method}_{args.seed}" / "checkpoint.pt")
             with torch.no_grad():
-                restored[method] = restore(model, path, item["mu"][None], steps=steps)[0]
+                restored[method] = restore(model, path, item["mu"][None], SamplerSpec(steps=steps))[0]
         out = figure_methods(item["mu"], restored, item["x0"], item["mask"],
                              Path(args.out) / f"bridge_comparison_visual_{task}.png",
                              title=f"{task}: held-out photograph '{args.photo}', training seed {args.seed}, "

@@ -53,6 +53,7 @@ from rdbm_core.networks.checkpoints import load_checkpoint, load_trained  # noqa
 from rdbm_core.comparison import Budget  # noqa: E402
 from rdbm_core.networks.config import TrainConfig, make_path  # noqa: E402
 from rdbm_core.data.datasets import HeldOutBenchmark  # noqa: E402
+from rdbm_core.bridge.samplers import SamplerSpec  # noqa: E402
 from rdbm_core.restoration.evaluation import ITEM_COLUMNS, restore  # noqa: E402
 from rdbm_core.data.files import dumps_json  # noqa: E402
 from rdbm_core.evidence.metrics import METRIC_KEYS, aggregate, image_metrics
@@ -172,8 +173,7 @@ def sample_cell(model, path, bench: dict, sampler: str | None, seed: int, steps:
         if path is None:
             outs.append(restore(model, None, mu))
         else:
-            outs.append(restore(model, path, mu, steps=steps, sampler=name, eta=eta or 0.0,
-                                generator=generator))
+            outs.append(restore(model, path, mu, SamplerSpec(name, steps, eta=eta or 0.0), generator))
     return torch.cat(outs).clamp(-1, 1)
 
 

@@ -18,6 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rdbm_core.networks.config import TrainConfig, make_model, make_path  # noqa: E402
+from rdbm_core.bridge.samplers import SamplerSpec  # noqa: E402
 from rdbm_core.restoration.evaluation import restore  # noqa: E402
 
 
@@ -38,11 +39,11 @@ def main(argv=None) -> int:
     print(f"{'sampler':>9} {'steps':>6} {'seconds/image':>14} {'ms/step':>9}")
     for sampler in args.samplers:
         for steps in args.steps:
-            restore(model, path, mu, steps=1, sampler=sampler)  # warm-up
+            restore(model, path, mu, SamplerSpec(sampler, 1))  # warm-up
             times = []
             for _ in range(args.repeats):
                 t0 = time.perf_counter()
-                restore(model, path, mu, steps=steps, sampler=sampler)
+                restore(model, path, mu, SamplerSpec(sampler, steps))
                 times.append(time.perf_counter() - t0)
             sec = statistics.median(times)
             print(f"{sampler:>9} {steps:>6} {sec:>14.3f} {1e3 * sec / steps:>9.1f}")

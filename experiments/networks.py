@@ -17,7 +17,8 @@ import numpy as np
 
 from rdbm_core.networks.checkpoints import export_weights, load_trained
 from rdbm_core.data.datasets import BENCHMARK_CROP, BENCHMARK_VERSION, HeldOutBenchmark
-from rdbm_core.restoration.evaluation import evaluate, item_columns, item_rows
+from rdbm_core.bridge.samplers import SamplerSpec
+from rdbm_core.restoration.evaluation import EvaluationOptions, evaluate, item_columns, item_rows
 
 from .provenance import file_sha256
 
@@ -34,6 +35,11 @@ class Sampling:
     eta: float | None
     draws: int | None
     steps: int
+
+    @property
+    def spec(self) -> SamplerSpec:
+        """The sampler, its steps and ``eta`` as :func:`~rdbm_core.restoration.evaluation.restore` takes them."""
+        return SamplerSpec(self.sampler, self.steps, eta=self.eta)
 
 
 #: the samplings the studies use, by the label that ends a result's ``method``
@@ -104,8 +110,9 @@ def evaluate_weights(weights, task: str, seed: int, method: str, sampling: str |
     spec = SAMPLINGS[sampling] if sampling else Sampling("implicit", None, None, 1)
     data = HeldOutBenchmark(task, items=items, crop=BENCHMARK_CROP, version=version)
     t0 = time.perf_counter()
-    res = evaluate(model, path, data, steps=spec.steps, sampler=spec.sampler, eta=spec.eta, seed=seed,
-                   progress=False, perceptual=True, draws=spec.draws, distribution=True)
+    res = evaluate(model, path, data, spec.spec if path is not None else SamplerSpec(),
+                   options=EvaluationOptions(seed=seed, perceptual=True, draws=spec.draws, distribution=True,
+                                             progress=False))
     rows, inputs = ([{k: r.get(k, float("nan")) for k in ITEM_COLUMNS} for r in item_rows(res, task, name, seed, inputs=x)]
                     for name, x in ((method, False), ("input", True)))
     s = res["summary"]

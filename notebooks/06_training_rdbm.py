@@ -46,7 +46,8 @@ from rdbm_core.networks.checkpoints import load_weights
 from rdbm_core.data.embedded import TEST_IMAGES
 from rdbm_core.data.datasets import SyntheticPairs
 from rdbm_core.data.degradations import degraded_mask
-from rdbm_core.restoration.evaluation import evaluate, restore
+from rdbm_core.bridge.samplers import SamplerSpec
+from rdbm_core.restoration.evaluation import EvaluationOptions, evaluate, restore, write_evaluation
 from rdbm_core.evidence.metrics import psnr, to_unit_hwc
 from rdbm_core.networks.training import (CachedDataset, batch_indices, collate, step_generator, train, training_dataset, training_loss)
 from rdbm_core.networks.config import TrainConfig, make_model, make_path
@@ -255,9 +256,11 @@ for task in TASKS:
     tests[task] = SyntheticPairs(task, "test", crop=32 if FAST else 128, length=len(PHOTOS), seed=1000)
     out_dir = RUNS / f"nb06_{task}{'_fast' if FAST else ''}" / "eval"
     # steps: sampling steps (network evaluations per restoration), not training iterations
-    test_results[task] = evaluate(*networks[task], tests[task], steps=SAMPLING_STEPS, out_dir=out_dir, progress=False)
+    test_results[task] = evaluate(*networks[task], tests[task], SamplerSpec(steps=SAMPLING_STEPS),
+                                  options=EvaluationOptions(progress=False))
+    write_evaluation(test_results[task], out_dir)
     restored[task] = restore(*networks[task], torch.stack([item["mu"] for item in tests[task]]),
-                             steps=SAMPLING_STEPS)
+                             SamplerSpec(steps=SAMPLING_STEPS))
     for item, image, row in zip(tests[task], restored[task], test_results[task]["images"]):
         assert abs(psnr(image, item["x0"]) - row["psnr"]) < 1e-3, "the drawn restoration is the evaluated one"
 
@@ -449,7 +452,7 @@ if not FAST:
 # %%
 mu_test = torch.stack([item["mu"] for item in tests["inpaint"]])
 with_global_noise = restore(networks["inpaint"][0], networks["inpaint"][1].with_noise("global"), mu_test,
-                            steps=SAMPLING_STEPS)
+                            SamplerSpec(steps=SAMPLING_STEPS))
 largest_difference = float((restored["inpaint"] - with_global_noise).abs().max())
 print(f"largest |modulated − global| over the {len(mu_test)} restorations: {largest_difference:.1e}")
 assert largest_difference < 1e-5

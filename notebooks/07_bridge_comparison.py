@@ -286,6 +286,7 @@ if not FAST:  # the text above is about these numbers: fail loudly if the CSV ch
 from IPython.display import Image
 
 from rdbm_core.data.embedded import TEST_IMAGES
+from rdbm_core.bridge.samplers import SamplerSpec
 from rdbm_core.restoration.evaluation import restore
 from rdbm_core.evidence.figures import figure_methods
 from rdbm_core.networks.checkpoints import load_trained
@@ -295,7 +296,7 @@ if FAST:
     restored = {}
     for method in METHODS:
         model, path, _ = load_trained(work / "runs" / f"derain_{method}_0" / "checkpoint.pt")
-        restored[method] = restore(model, path, item["mu"][None], steps=budget.sample_steps)[0]
+        restored[method] = restore(model, path, item["mu"][None], SamplerSpec(steps=budget.sample_steps))[0]
     figures = [figure_methods(item["mu"], restored, item["x0"], item["mask"], work / "visual_derain.png")]
 else:
     figures = [RESULTS / f"bridge_comparison_visual_{task}.png" for task in tasks]

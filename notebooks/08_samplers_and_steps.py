@@ -60,6 +60,7 @@ from tqdm.auto import tqdm
 
 from rdbm_core.bridge import bridges, samplers, schedules
 from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.bridge.samplers import SamplerSpec
 from rdbm_core.restoration.evaluation import restore
 from rdbm_core.evidence.metrics import psnr
 from rdbm_core.evidence.stats import holm
@@ -134,7 +135,7 @@ def count_nfe(sampler: str, eta, n_steps: int) -> int:
     """Run the sampler once with a counting dummy network (it returns mu) on a 1-pixel image."""
     counter = CountingModel(lambda x, mu, t: mu)
     mu = torch.zeros(1, 3, 1, 1)
-    restore(counter, rdbm, mu, steps=n_steps, sampler=sampler, eta=eta, generator=torch.Generator().manual_seed(0))
+    restore(counter, rdbm, mu, SamplerSpec(sampler, n_steps, eta=eta), torch.Generator().manual_seed(0))
     return counter.calls
 
 
@@ -228,8 +229,8 @@ for label, (name, eta) in SAMPLERS.items():
     sweep[label] = []
     for nfe_target in NFES:
         counter = RecordingModel(model) if nfe_target == N_MAX else CountingModel(model)
-        out = restore(counter, bridge, mu, steps=steps_for(name, nfe_target), sampler=name, eta=eta,
-                      generator=torch.Generator().manual_seed(0))
+        out = restore(counter, bridge, mu, SamplerSpec(name, steps_for(name, nfe_target), eta=eta),
+                      torch.Generator().manual_seed(0))
         restored[(label, nfe_target)], per_item[(label, nfe_target)] = out, item_psnr(out)
         sweep[label].append((counter.calls, float(per_item[(label, nfe_target)].mean())))
         if nfe_target == N_MAX:

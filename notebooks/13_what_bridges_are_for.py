@@ -71,6 +71,7 @@ from rdbm_core.evidence.distribution import sliced_wasserstein
 from rdbm_core.evidence.diversity import draw_metrics, nominal_coverage
 from rdbm_core.evidence.metrics import psnr
 from rdbm_core.evidence.perceptual import lpips_st
+from rdbm_core.bridge.samplers import SamplerSpec
 from rdbm_core.restoration.evaluation import restore
 from rdbm_course import pretrained
 
@@ -98,16 +99,15 @@ def centre(item):
 
 def restorations(mu, draws=DRAWS, seed=0):
     """Regression's one pass, RDBM's and GOUB's deterministic restoration (eta = 0) and ``draws`` draws of each
-    (eta = 1), every draw from its own generator; 10 sampler steps. ``tile=0``: the crop is restored whole, never
-    cut into tiles."""
+    (eta = 1), every draw from its own generator; 10 sampler steps (the crop is restored whole)."""
     out = {}
     model, path, _ = NETWORKS["regression"]
-    out["regression"] = restore(model, path, mu[None], tile=0)[0]
+    out["regression"] = restore(model, path, mu[None])[0]
     for name in ("rdbm", "goub"):
         model, path, _ = NETWORKS[name]
-        out[f"{name} eta=0"] = restore(model, path, mu[None], tile=0, eta=0.0)[0]
+        out[f"{name} eta=0"] = restore(model, path, mu[None], SamplerSpec(eta=0.0))[0]
         out[f"{name} draws"] = torch.stack([
-            restore(model, path, mu[None], tile=0, eta=1.0, generator=torch.Generator().manual_seed(1000 * seed + k))[0]
+            restore(model, path, mu[None], SamplerSpec(eta=1.0), torch.Generator().manual_seed(1000 * seed + k))[0]
             for k in range(draws)])
     return out
 

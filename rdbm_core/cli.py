@@ -28,8 +28,7 @@ from rdbm_core.networks.config import TrainConfig
 from rdbm_core.data.files import dumps_json
 from rdbm_core.data.degradations import TASKS
 
-__all__ = ["main", "coefficient_table", "add_config_flags", "config_from_flags", "add_sampler_option_flags",
-           "sampler_options_from_flags"]
+__all__ = ["main", "coefficient_table", "add_config_flags", "config_from_flags"]
 
 
 def coefficient_table(name: str, steps: int | None = None, lam: float | None = None) -> dict:
@@ -101,7 +100,11 @@ _FIELDS = {f.name: f for f in fields(TrainConfig)}
 
 def add_config_flags(parser: argparse.ArgumentParser, cls=TrainConfig) -> None:
     """One flag per field of the config dataclass ``cls``: ``--field-name`` (or the field's ``flag``), the
-    field's default, type, ``choices`` and ``help``; a bool field gets ``--name`` / ``--no-name``."""
+    field's default, type, ``choices`` and ``help``; a bool field gets ``--name`` / ``--no-name``.  The one way
+    every option group becomes flags: :class:`~rdbm_core.networks.config.TrainConfig`,
+    :class:`~rdbm_core.bridge.samplers.SamplerSpec`, :class:`~rdbm_core.restoration.tiling.TileOptions`,
+    :class:`~rdbm_core.restoration.evaluation.EvaluationOptions`; :func:`config_from_flags` makes the object
+    (which checks the values: a bad one is one ``ValueError``)."""
     hints = typing.get_type_hints(cls)
     for f in fields(cls):
         kind = hints[f.name]
@@ -121,50 +124,18 @@ def config_from_flags(args: argparse.Namespace, cls=TrainConfig, **overrides):
     return cls(**{**{f.name: getattr(args, f.name) for f in fields(cls)}, **overrides})
 
 
-def _sampler_option_defaults() -> dict:
-    """option -> {sampler: its default} over every sampler of :data:`~rdbm_core.bridge.samplers.SAMPLERS`."""
-    from rdbm_core.bridge.samplers import SAMPLERS, sampler_options
-    table = {}
-    for name in SAMPLERS:
-        for option, default in sampler_options(name).items():
-            table.setdefault(option, {})[name] = default
-    return table
-
-
-def add_sampler_option_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per option of any sampler (:func:`~rdbm_core.bridge.samplers.sampler_options`: read from the samplers'
-    signatures, help from :data:`~rdbm_core.bridge.samplers.OPTION_HELP`): ``--option`` of the default's type (a bool
-    gets ``--name`` / ``--no-name``), unset by default so that the sampler's own default applies; a flag that the
-    chosen sampler does not take is an error (:func:`~rdbm_core.bridge.samplers.check_sampler_options`)."""
-    from rdbm_core.bridge.samplers import OPTION_HELP
-    for option, defaults in _sampler_option_defaults().items():
-        kind = type(next(iter(defaults.values())))
-        where = ", ".join(f"{name} (default {default})" for name, default in defaults.items())
-        options = dict(dest=option, default=None, help=f"{OPTION_HELP[option]}. Taken by {where}; not by the others")
-        if kind is bool:
-            options["action"] = argparse.BooleanOptionalAction
-        else:
-            options["type"] = kind
-        parser.add_argument("--" + option.replace("_", "-"), **options)
-
-
-def sampler_options_from_flags(args: argparse.Namespace) -> dict:
-    """The sampler options given on the command line (the flags of :func:`add_sampler_option_flags` that are set)."""
-    return {option: getattr(args, option) for option in _sampler_option_defaults()
-            if getattr(args, option, None) is not None}
-
-
 def _cmd_train(args) -> int:
+    from rdbm_core.bridge.samplers import SamplerSpec
     from rdbm_core.data.datasets import HeldOutBenchmark
-    from rdbm_core.restoration.evaluation import evaluate
     from rdbm_core.networks.training import train
+    from rdbm_core.restoration.evaluation import EvaluationOptions, evaluate, write_evaluation
     config = config_from_flags(args, task=None if args.lq else args.task)
     has_eval = config.task is not None and not args.no_eval
 
     def evaluate_fn(model, path, cfg, step):
-        res = evaluate(model, path, HeldOutBenchmark(cfg.task, cfg.eval_images, crop=None), steps=cfg.sample_steps,
-                       out_dir=Path(cfg.out) / f"eval_{step:06d}", device=next(model.parameters()).device,
-                       progress=False)
+        res = evaluate(model, path, HeldOutBenchmark(cfg.task, cfg.eval_images, crop=None),
+                       SamplerSpec(steps=cfg.sample_steps), options=EvaluationOptions(progress=False))
+        write_evaluation(res, Path(cfg.out) / f"eval_{step:06d}")
         return res["summary"]
 
     result = train(config, resume=args.resume, evaluate_fn=evaluate_fn if has_eval else None)
@@ -179,37 +150,39 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from rdbm_core.networks.checkpoints import load_trained
-    from rdbm_core.evidence.diversity import check_draws
-    from rdbm_core.restoration.evaluation import check_restore_options, evaluate, item_columns, item_rows
+    from rdbm_core.bridge.samplers import SamplerSpec
     from rdbm_core.data.files import append_rows
-    if args.perceptual:
+    from rdbm_core.evidence.diversity import check_draws
+    from rdbm_core.networks.checkpoints import load_trained
+    from rdbm_core.restoration.evaluation import (EvaluationOptions, evaluate, item_columns, item_rows,
+                                                  write_evaluation)
+    from rdbm_core.restoration.tiling import TileOptions
+    sampler, tiles = config_from_flags(args, SamplerSpec), config_from_flags(args, TileOptions)
+    options = config_from_flags(args, EvaluationOptions, progress=args.progress and not args.json)
+    if options.perceptual:
         from rdbm_core.evidence.perceptual import weights_path
         weights_path()  # the install line, before loading anything
     device = _network_device(args)
     model, path, config = load_trained(args.checkpoint, device=device)
-    options = sampler_options_from_flags(args)
-    kwargs = check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap,
-                                   options=options, tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
-                                   tile_norm_refine=args.tile_norm_refine,
-                                   tile_norm_tolerance=args.tile_norm_tolerance)
-    if args.draws is not None:
-        check_draws(args.draws, path, args.sampler, kwargs)
+    if path is None and sampler.given:
+        raise ValueError(f"--{next(iter(sampler.given)).replace('_', '-')} does not apply: the checkpoint is the "
+                         "one-pass regression network, which has no sampler")
+    if options.draws is not None:
+        check_draws(options.draws, path, sampler.name, sampler.options)
     dataset = _eval_dataset(args, config)
-    columns = item_columns(perceptual=args.perceptual, draws=args.draws is not None)
+    columns = item_columns(perceptual=options.perceptual, draws=options.draws is not None)
     if args.items and Path(args.items).exists():  # fail before the work if the file cannot take the rows
         append_rows(args.items, [], columns)
-    res = evaluate(model, path, dataset, steps=args.steps, out_dir=args.out, sampler=args.sampler, device=device,
-                   seed=args.seed, progress=not args.json, tile=args.tile, overlap=args.overlap, half=args.half,
-                   options=options, tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
-                   tile_norm_refine=args.tile_norm_refine, tile_norm_tolerance=args.tile_norm_tolerance,
-                   perceptual=args.perceptual, draws=args.draws, distribution=args.distribution)
+    res = evaluate(model, path, dataset, sampler, tiles, options)
+    if args.out:
+        write_evaluation(res, args.out)
     if args.items:
         task = args.task or config.task or "folder"
         method = args.method or (config.bridge if config.noise is None else f"{config.bridge}-{config.noise}")
         append_rows(args.items, item_rows(res, task, method, config.seed), columns)
     if args.json:
-        print(dumps_json(res))
+        print(dumps_json({"sampler": sampler.as_dict(), "tiles": asdict(tiles), "options": asdict(options),
+                          "summary": res["summary"], "images": res["images"]}))
     else:
         _print_summary("evaluation", res["summary"])
         _print_beyond_psnr(res["summary"])
@@ -270,10 +243,13 @@ def _restore_batches(files, sizes, batch: int, budget_pixels: int):
 
 def _cmd_restore(args) -> int:
     import torch
+    from tqdm.auto import tqdm
+    from rdbm_core.bridge.samplers import SamplerSpec
     from rdbm_core.data.images import SUPPORTED_EXTENSIONS, image_size, load_image, save_image
-    from rdbm_core.restoration.evaluation import check_restore_options, restore
-    from rdbm_core.restoration.tiling import tile_budget_pixels
     from rdbm_core.networks.checkpoints import load_trained
+    from rdbm_core.restoration.evaluation import restore
+    from rdbm_core.restoration.tiling import TileOptions, tile_budget_pixels, tiled
+    sampler, tiles = config_from_flags(args, SamplerSpec), config_from_flags(args, TileOptions)
     src = Path(args.input)
     if src.is_dir():
         files = sorted(p for p in src.iterdir() if p.suffix.lower() in SUPPORTED_EXTENSIONS)
@@ -288,22 +264,20 @@ def _cmd_restore(args) -> int:
     device = _network_device(args)
     sizes = [image_size(f) for f in files]  # every header is read before anything is restored
     model, path, _ = load_trained(args.checkpoint, device=device)
-    options = sampler_options_from_flags(args)
-    check_restore_options(path, args.sampler, args.steps, tile=args.tile, overlap=args.overlap, options=options,
-                          tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
-                          tile_norm_refine=args.tile_norm_refine,
-                          tile_norm_tolerance=args.tile_norm_tolerance)
-    budget = tile_budget_pixels(model, device, torch.float16 if args.half else None,
-                                probe_inputs=(lambda x: (x,)) if path is None else None)
+    if path is None and sampler.given:
+        raise ValueError(f"--{next(iter(sampler.given)).replace('_', '-')} does not apply: the checkpoint is the "
+                         "one-pass regression network, which has no sampler")
+    probe = (lambda x: (x,)) if path is None else None
+    budget = tile_budget_pixels(model, device, torch.float16 if tiles.half else None, probe_inputs=probe)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator(device).manual_seed(args.seed)
     for group in _restore_batches(files, sizes, args.batch, budget):
         mu = torch.stack([load_image(f) for f in group]).to(device)
-        x0_hat = restore(model, path, mu, steps=args.steps, sampler=args.sampler, generator=generator,
-                         tile=args.tile, overlap=args.overlap, half=args.half, progress=True, options=options,
-                         tile_norm=args.tile_norm, tile_norm_passes=args.tile_norm_passes,
-                         tile_norm_refine=args.tile_norm_refine, tile_norm_tolerance=args.tile_norm_tolerance).cpu()
+        net = tiled(model, mu.shape, tiles, device, probe_inputs=probe)
+        with tqdm(total=sampler.steps, unit="step", dynamic_ncols=True, leave=False, disable=path is None,
+                  desc=f"restore {len(group)} x {mu.shape[-1]}x{mu.shape[-2]}") as bar:
+            x0_hat = restore(net, path, mu, sampler, generator, callback=lambda info: bar.update(1)).cpu()
         for f, img in zip(group, x0_hat):
             save_image(img, out / (f.stem + ".png"))
             print(f"{f} -> {out / (f.stem + '.png')}")
@@ -311,9 +285,10 @@ def _cmd_restore(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    from rdbm_core.bridge.samplers import SamplerSpec
     from rdbm_core.networks.checkpoints import load_trained
     from rdbm_core.data.datasets import HeldOutBenchmark
-    from rdbm_core.restoration.evaluation import evaluate
+    from rdbm_core.restoration.evaluation import evaluate, write_evaluation
     from rdbm_core.networks.training import train
     fast = _fast()
     out = Path(args.out)
@@ -328,7 +303,8 @@ def _cmd_demo(args) -> int:
     result = train(config)
     model, path, _ = load_trained(result["checkpoint"])
     test = HeldOutBenchmark(args.task, 2 if fast else args.images, crop=64 if fast else None)
-    res = evaluate(model, path, test, steps=args.steps, out_dir=out)
+    res = evaluate(model, path, test, SamplerSpec(steps=args.steps))
+    write_evaluation(res, out)
     s = res["summary"]
     (out / "train_losses.json").write_text(dumps_json({"losses": result["losses"], "wall_s": result["wall_s"],
                                                         "config": asdict(config)}))
@@ -394,8 +370,9 @@ def build_parser(prog: str = "rdbm") -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(func=_cmd_coeffs)
 
-    from rdbm_core.bridge.samplers import SAMPLERS
-    from rdbm_core.restoration.tiling import DEFAULTS as TILING, NORM_MODES
+    from rdbm_core.bridge.samplers import SamplerSpec
+    from rdbm_core.restoration.evaluation import EvaluationOptions
+    from rdbm_core.restoration.tiling import TileOptions
 
     def data_args(q):
         q.add_argument("--task", choices=sorted(TASKS),
@@ -407,33 +384,11 @@ def build_parser(prog: str = "rdbm") -> argparse.ArgumentParser:
         q.add_argument("--images", type=int, default=None,
                        help="held-out items of the embedded default (train: whole test photographs, default 4; "
                             "evaluate: benchmark windows, default 64, or the 4 photographs with --crop 0)")
-        q.add_argument("--seed", type=int, default=0,
-                       help="train: the training seed; evaluate: the seed of a stochastic sampler's noise "
-                            "(the held-out benchmark is fixed and does not depend on it)")
 
     def sampler_args(q):
-        q.add_argument("--steps", type=int, default=10, help="sampler steps (network evaluations)")
-        q.add_argument("--sampler", choices=list(SAMPLERS), default="implicit")
-        add_sampler_option_flags(q)
+        add_config_flags(q, SamplerSpec)  # --sampler, --steps and every sampler option
+        add_config_flags(q, TileOptions)  # --tile, --overlap, --half and the tiles' normalisation
         q.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (CUDA when present)")
-        q.add_argument("--tile", type=int, default=None,
-                       help="tile side in pixels for the network (default: from the device's memory; 0: never tile)")
-        q.add_argument("--overlap", type=int, default=None,
-                       help="pixels shared by neighbouring tiles (default: 1/8 of the tile, at least 32)")
-        q.add_argument("--tile-norm", choices=NORM_MODES, default=None,
-                       help=f"GroupNorm statistics of tiled evaluation: image (image-wide: estimated in extra passes "
-                            f"over the tiles before the first network call, then carried from call to call) or tile "
-                            f"(each tile its own: the tiles disagree more) (default: {TILING.group_norm})")
-        q.add_argument("--tile-norm-passes", type=int, default=None,
-                       help=f"passes over the tiles that estimate the image-wide GroupNorm statistics before the "
-                            f"first network call, each one more call per tile (default: {TILING.group_norm_passes})")
-        q.add_argument("--tile-norm-refine", type=int, default=None,
-                       help=f"at most this many repeats of a network call's pass over the tiles, made while the "
-                            f"GroupNorm statistics it used and met differ (default: {TILING.group_norm_refine})")
-        q.add_argument("--tile-norm-tolerance", type=float, default=None,
-                       help=f"repeat a pass while its statistics used and met differ by more than this many "
-                            f"standard deviations (0: always repeat) (default: {TILING.group_norm_tolerance})")
-        q.add_argument("--half", action="store_true", help="run the network in float16 (CUDA only)")
 
     p = sub.add_parser("train", help="train a bridge on the embedded default or on LQ/GT folders",
                        description="Train one bridge of the family (or the one-pass regression baseline) with "
@@ -458,18 +413,8 @@ def build_parser(prog: str = "rdbm") -> argparse.ArgumentParser:
                                    "this CSV, for `compare`")
     p.add_argument("--method", help="method name in the --items rows (default: the checkpoint's bridge)")
     p.add_argument("--out", help="folder for metrics.json, metrics.csv and restorations.png")
-    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    p.add_argument("--perceptual", action="store_true",
-                   help="also the shift-tolerant LPIPS distance lpips_st (lower is better; needs the weights: "
-                        'pip install -e ".[perceptual]")')
-    p.add_argument("--draws", type=int, default=None, metavar="K",
-                   help="restore each item K >= 2 times with a stochastic sampler (implicit with --eta > 0, "
-                        "euler-maruyama, exact-sde), each draw seeded from (--seed, item, draw): the draws' PSNR "
-                        "and that of their mean, their per-pixel spread and its calibration (the metrics of draw 0 "
-                        "fill the usual columns)")
-    p.add_argument("--distribution", action="store_true",
-                   help="also the sliced Wasserstein distance of the restorations' and truths' multi-scale patches "
-                        "(with a bootstrap interval over the photographs) and their power spectrum ratio by band")
+    p.add_argument("--json", action="store_true", help="print the options and the metrics as one JSON object")
+    add_config_flags(p, EvaluationOptions)  # --seed, --perceptual, --draws, --distribution, --progress
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("restore", help="restore an image or a folder of images",

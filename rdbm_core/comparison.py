@@ -26,7 +26,8 @@ from dataclasses import field, fields, make_dataclass
 from pathlib import Path
 
 from rdbm_core.data.datasets import BENCHMARK_CROP, BENCHMARK_ITEMS, HeldOutBenchmark
-from rdbm_core.restoration.evaluation import ITEM_COLUMNS, evaluate, item_rows
+from rdbm_core.bridge.samplers import SamplerSpec
+from rdbm_core.restoration.evaluation import ITEM_COLUMNS, EvaluationOptions, evaluate, item_rows
 from rdbm_core.evidence.metrics import METRIC_KEYS
 from rdbm_core.data.files import append_rows, read_rows
 from rdbm_core.networks.config import TrainConfig
@@ -90,7 +91,8 @@ def run_one(task: str, method: str, seed: int, budget: Budget, workdir: str | Pa
     device = resolve_device(budget.device)
     model, path, _ = load_trained(result["checkpoint"], device=device)
     test = HeldOutBenchmark(task, budget.eval_items, crop=budget.eval_crop)
-    res = evaluate(model, path, test, steps=budget.sample_steps, device=device, seed=seed, progress=False)
+    res = evaluate(model, path, test, SamplerSpec(steps=budget.sample_steps),
+                   options=EvaluationOptions(seed=seed, progress=False))
     wall = time.perf_counter() - t0
     s = res["summary"]
     row = {"task": task, "method": method, "seed": seed, "train_steps": result["step"],

@@ -19,6 +19,7 @@ import torch
 
 from rdbm_course import pretrained
 from rdbm_core.data.datasets import HeldOutBenchmark
+from rdbm_core.bridge.samplers import SamplerSpec
 from rdbm_core.restoration.evaluation import restore
 from rdbm_course.exercises import check
 
@@ -80,8 +81,8 @@ for i in range(3):
     h, w = item["x0"].shape[-2:]
     x0 = item["x0"][:, h // 2 - 64:h // 2 + 64, w // 2 - 64:w // 2 + 64]
     mu = item["mu"][:, h // 2 - 64:h // 2 + 64, w // 2 - 64:w // 2 + 64]
-    draws = torch.stack([restore(model, path, mu[None], tile=0, eta=1.0,
-                                 generator=torch.Generator().manual_seed(1000 * i + k))[0] for k in range(8)])
+    draws = torch.stack([restore(model, path, mu[None], SamplerSpec(eta=1.0), torch.Generator().manual_seed(1000 * i + k))[0]
+                         for k in range(8)])
     coverage = range_coverage(draws, x0)
     print(f"{photos.names[i]}: range coverage of 8 GOUB draws {coverage:.3f} (exact draws: {7 / 9:.3f})")
     assert coverage < 7 / 9 - 0.2

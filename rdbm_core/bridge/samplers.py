@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Callable
 
 import torch
@@ -37,7 +37,7 @@ from rdbm_core.bridge.path import ResidualPath, append_dims
 
 __all__ = ["Denoiser", "as_denoiser", "Trajectory", "implicit_step", "half_log_snr", "exponential_step",
            "sample_implicit", "sample_euler_maruyama", "sample_euler", "sample_heun", "sample_dbim", "sample_exact_sde",
-           "SAMPLERS", "OPTION_HELP", "sampler_options", "check_sampler_options"]
+           "SAMPLERS", "OPTION_HELP", "sampler_options", "check_sampler_options", "SamplerSpec"]
 
 Model = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 PARAMETERIZATIONS = ("x0", "noise")
@@ -430,14 +430,80 @@ def sampler_options(name: str) -> dict:
             if p.kind is p.KEYWORD_ONLY and p.name not in _SHARED}
 
 
+#: option -> (the test every value must pass, what it says): the values each option takes, for every sampler
+_OPTION_VALUES = {
+    "eta": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0, "a number in [0, 1]"),
+    "order": (lambda v: v in (1, 2, 3) and not isinstance(v, bool), "1, 2 or 3"),
+    "corrector": (lambda v: isinstance(v, bool), "true or false"),
+}
+#: sampler -> {option: (test, what it says)}: values a sampler refuses beyond :data:`_OPTION_VALUES`
+_SAMPLER_VALUES = {"exact-sde": {"eta": (lambda v: v > 0, "> 0 for exact-sde (eta = 0 is the sampler dbim)")}}
+
+
 def check_sampler_options(name: str, options: dict | None) -> dict:
-    """``options`` for ``SAMPLERS[name]`` as keyword arguments; ``ValueError`` naming the first option that the
-    sampler does not take (as the CLI flag ``--option``) and the options it does take.  Values are checked by the
-    sampler itself when it runs."""
+    """``options`` for ``SAMPLERS[name]`` as keyword arguments; ``ValueError`` naming (as the CLI flag
+    ``--option``) the first option that the sampler does not take, with the options it does take, or the first
+    value it does not accept (:data:`_OPTION_VALUES`: ``eta`` in [0, 1], ``order`` 1, 2 or 3, ``corrector`` a bool;
+    ``exact-sde`` needs ``eta > 0``)."""
     allowed = sampler_options(name)
-    for key in options or {}:
+    for key, value in (options or {}).items():
         if key not in allowed:
             takes = f"its options: {', '.join('--' + k.replace('_', '-') for k in allowed)}" if allowed else \
                 "it takes no options"
             raise ValueError(f"--{key.replace('_', '-')} does not apply to the sampler {name!r} ({takes})")
+        for test, says in (_OPTION_VALUES[key], _SAMPLER_VALUES.get(name, {}).get(key, (lambda v: True, ""))):
+            if not test(value):
+                raise ValueError(f"--{key.replace('_', '-')} must be {says}, got {value!r}")
     return dict(options or {})
+
+
+def _option(name: str):
+    """A :class:`SamplerSpec` field for the sampler option ``name``: unset (``None``: the sampler's own default)."""
+    return field(default=None, metadata={"help": f"{OPTION_HELP[name]} (default: the sampler's own; only for the "
+                                                 f"samplers that take it)"})
+
+
+@dataclass(frozen=True)
+class SamplerSpec:
+    """Which sampler of :data:`SAMPLERS`, on how many steps, with which of its options: checked when made
+    (``ValueError`` naming the flag), then passed whole to :func:`~rdbm_core.restoration.evaluation.restore`.
+
+    ``eta``, ``order``, ``corrector``: the samplers' options (:func:`sampler_options`); ``None`` leaves the
+    sampler's default.  An option the sampler does not take is an error, except ``eta = 0`` (deterministic),
+    which every sampler accepts: the deterministic ones drop it.  ``sampling_times(path)`` and :attr:`options`
+    give what a sampler is called with.  Serialisable: :meth:`as_dict` (recorded with every result).
+    """
+
+    name: str = field(default="implicit", metadata={"flag": "--sampler", "choices": tuple(SAMPLERS),
+                                                    "help": "the sampler (default implicit)"})
+    steps: int = field(default=10, metadata={"help": "sampler steps: intervals of the time grid (default 10)"})
+    eta: float | None = _option("eta")
+    order: int | None = _option("order")
+    corrector: bool | None = _option("corrector")
+
+    def __post_init__(self):
+        if self.name not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.name!r}; choose one of {', '.join(SAMPLERS)}")
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
+            raise ValueError(f"--steps must be an integer >= 1, got {self.steps!r}")
+        check_sampler_options(self.name, self.options)
+
+    @property
+    def given(self) -> dict:
+        """The options set (not ``None``), as given."""
+        return {f.name: getattr(self, f.name) for f in fields(self)[2:] if getattr(self, f.name) is not None}
+
+    @property
+    def options(self) -> dict:
+        """The keyword arguments of ``SAMPLERS[name]``: the options set, less ``eta = 0`` for a sampler without
+        ``eta``."""
+        return {k: v for k, v in self.given.items() if not (k == "eta" and v == 0 and "eta" not in sampler_options(
+            self.name))}
+
+    def sampling_times(self, path: ResidualPath) -> torch.Tensor:
+        """The time grid of ``steps`` intervals of ``path``'s schedule (``path.schedule.sampling_times``)."""
+        return path.schedule.sampling_times(self.steps)
+
+    def as_dict(self) -> dict:
+        """``{"name", "steps", <options set>}``: what a result records of its sampling."""
+        return {"name": self.name, "steps": self.steps, **self.given}

@@ -218,6 +218,7 @@ def distinct_outputs(n_steps: int) -> list[list[str]]:
     """The five settings of notebook 08 grouped by bit-identical output on RDBM's reference grid of ``n_steps``
     sampler steps (same seed), with a stand-in network whose prediction depends on its input."""
     from rdbm_core.bridge import bridges
+    from rdbm_core.bridge.samplers import SamplerSpec
     from rdbm_core.restoration.evaluation import restore
 
     class StandIn(torch.nn.Module):
@@ -228,8 +229,8 @@ def distinct_outputs(n_steps: int) -> list[list[str]]:
 
     rdbm = bridges.rdbm()
     mu = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(3)) * 2 - 1
-    outs = {label: restore(StandIn(), rdbm, mu, steps=n_steps, sampler=name, eta=eta,
-                           generator=torch.Generator().manual_seed(0)) for label, (name, eta) in SETTINGS_08_4.items()}
+    outs = {label: restore(StandIn(), rdbm, mu, SamplerSpec(name, n_steps, eta=eta), torch.Generator().manual_seed(0))
+            for label, (name, eta) in SETTINGS_08_4.items()}
     groups: list[list[str]] = []
     for label, out in outs.items():
         same = next((g for g in groups if torch.equal(outs[g[0]], out)), None)

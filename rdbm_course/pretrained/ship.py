@@ -19,7 +19,8 @@ import torch
 
 from rdbm_core.networks.checkpoints import export_weights, load_trained
 from rdbm_core.data.datasets import HeldOutBenchmark
-from rdbm_core.restoration.evaluation import evaluate
+from rdbm_core.bridge.samplers import SamplerSpec
+from rdbm_core.restoration.evaluation import EvaluationOptions, evaluate
 from rdbm_core.data.files import atomic_write, dumps_json
 
 from . import FOLDER
@@ -33,7 +34,8 @@ def benchmark_psnr(weights, task: str) -> dict:
     model, path, _ = load_trained(weights)
     data = HeldOutBenchmark(task, items=BENCHMARK["items"], crop=BENCHMARK["crop"])
     with torch.no_grad():
-        s = evaluate(model, path, data, steps=BENCHMARK["steps"], sampler=BENCHMARK["sampler"], progress=False)["summary"]
+        s = evaluate(model, path, data, SamplerSpec(BENCHMARK["sampler"], BENCHMARK["steps"]),
+                     options=EvaluationOptions(progress=False))["summary"]
     return {**BENCHMARK, "task": task, "psnr": round(s["psnr"], 4), "input_psnr": round(s["input_psnr"], 4)}
 
 

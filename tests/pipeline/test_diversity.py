@@ -13,8 +13,8 @@ import torch
 
 from rdbm_core.bridge import bridges
 from rdbm_core.evidence.diversity import (STOCHASTIC_SAMPLERS, check_draws, draw_generator, draw_metrics, draw_seed, is_stochastic, nominal_coverage)
-from rdbm_core.restoration.evaluation import evaluate, sampler_kwargs
-from rdbm_core.bridge.samplers import SAMPLERS, sampler_options
+from rdbm_core.restoration.evaluation import EvaluationOptions, evaluate
+from rdbm_core.bridge.samplers import SAMPLERS, SamplerSpec, sampler_options
 
 
 def test_nominal_coverage_is_the_t_distribution():
@@ -118,12 +118,15 @@ def _toy_items(n=4, size=32):
 
 
 def test_evaluate_with_exact_posterior_draws_is_calibrated():
-    result = evaluate(PosteriorSampleOracle(), PATH, _toy_items(), steps=3, sampler="implicit", eta=1.0, draws=4,
-                      progress=False, tile=0)
+    result = evaluate(PosteriorSampleOracle(), PATH, _toy_items(), SamplerSpec(steps=3, eta=1.0),
+                      options=EvaluationOptions(draws=4, progress=False))
     s = result["summary"]
     assert s["draws"] == 4 and s["coverage_2sd_nominal"] == nominal_coverage(4)
     assert s["coverage_2sd"] == pytest.approx(nominal_coverage(4), abs=0.02)
     assert s["spread_error_corr"] > 0.3 and s["psnr_mean_of_draws"] > s["psnr_draws"]
+
+
+ETA1 = SamplerSpec(steps=3, eta=1.0)
 
 
 def test_each_draw_has_its_own_seed():
@@ -132,13 +135,13 @@ def test_each_draw_has_its_own_seed():
             return x
 
     items = _toy_items(2)
-    three = evaluate(Echo(), PATH, items, steps=3, sampler="implicit", eta=1.0, draws=3, progress=False, tile=0)
-    five = evaluate(Echo(), PATH, items, steps=3, sampler="implicit", eta=1.0, draws=5, progress=False, tile=0)
+    three = evaluate(Echo(), PATH, items, ETA1, options=EvaluationOptions(draws=3, progress=False))
+    five = evaluate(Echo(), PATH, items, ETA1, options=EvaluationOptions(draws=5, progress=False))
     for a, b in zip(three["images"], five["images"]):
         assert a["psnr"] == b["psnr"]  # draw 0 fills the usual metrics, whatever the number of draws
         assert a["spread"] != b["spread"]
     assert three["images"][0]["psnr"] != three["images"][1]["psnr"]
-    one = evaluate(Echo(), PATH, items[1:], steps=3, sampler="implicit", eta=1.0, draws=3, progress=False, tile=0)
+    one = evaluate(Echo(), PATH, items[1:], ETA1, options=EvaluationOptions(draws=3, progress=False))
     assert one["images"][0]["psnr"] != three["images"][1]["psnr"]  # item 0 of this set: seeded as item 0
     assert draw_seed(0, 1, 2) == draw_seed(0, 1, 2) != draw_seed(0, 2, 1)
     a, b = draw_generator(0, 0, 0), draw_generator(0, 0, 1)
@@ -156,8 +159,8 @@ def test_is_stochastic_matches_what_the_samplers_do(name):
     for sampler in SAMPLERS:
         for eta in (None, *((0.0, 0.5) if "eta" in sampler_options(sampler) else ())):
             if sampler == "exact-sde" and eta == 0.0:
-                continue  # refused by the sampler itself
-            kwargs = sampler_kwargs(sampler, eta)
+                continue  # refused by SamplerSpec
+            kwargs = SamplerSpec(sampler, eta=eta).options
             outs = [SAMPLERS[sampler](model, mu, path, path.schedule.sampling_times(4),
                                       generator=torch.Generator().manual_seed(s), **kwargs) for s in (0, 1)]
             assert is_stochastic(path, sampler, kwargs) == (not torch.equal(*outs)), (sampler, eta)
@@ -181,4 +184,5 @@ def test_bad_draws_are_one_clear_line():
         check_draws(2, path, sampler, options)
     check_draws(2, bridges.make("irsde"), "euler")  # the unpinned start is random
     with pytest.raises(ValueError, match="--sampler heun"):
-        evaluate(lambda x, mu, t: mu, path, _toy_items(1), sampler="heun", draws=3, progress=False)
+        evaluate(lambda x, mu, t: mu, path, _toy_items(1), SamplerSpec("heun"),
+                 options=EvaluationOptions(draws=3, progress=False))

@@ -317,12 +317,12 @@ def test_evaluate_measures_regions_by_degraded_mask_not_by_the_items_mask():
     only the one definition (half a level) counts it as degraded. Mutations that fail: reading ``item["mask"]``
     (no degraded pixel: nan), the threshold of one level (same).
     """
-    from rdbm_core.restoration.evaluation import evaluate
+    from rdbm_core.restoration.evaluation import EvaluationOptions, evaluate
 
     x0 = torch.zeros(3, 16, 16)
     mu = x0.clone()
     mu[:, 5, 7] = 2 * (0.75 / 255)
     items = [{"x0": x0, "mu": mu, "mask": torch.zeros(1, 16, 16, dtype=torch.bool)}]
-    res = evaluate(lambda m: m, None, items, progress=False)["images"][0]
+    res = evaluate(lambda m: m, None, items, options=EvaluationOptions(progress=False))["images"][0]
     assert res["psnr_degraded"] == pytest.approx(10 * math.log10((255 / 0.75) ** 2), abs=1e-3)
     assert res["psnr_intact"] == math.inf
