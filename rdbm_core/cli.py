@@ -154,8 +154,8 @@ def _cmd_evaluate(args) -> int:
     from rdbm_core.data.files import append_rows
     from rdbm_core.evidence.diversity import check_draws
     from rdbm_core.networks.checkpoints import load_trained
-    from rdbm_core.restoration.evaluation import (EvaluationOptions, evaluate, item_columns, item_rows,
-                                                  write_evaluation)
+    from rdbm_core.restoration.evaluation import (EvaluationOptions, check_sampling, evaluate, item_columns,
+                                                  item_rows, write_evaluation)
     from rdbm_core.restoration.tiling import TileOptions
     sampler, tiles = config_from_flags(args, SamplerSpec), config_from_flags(args, TileOptions)
     options = config_from_flags(args, EvaluationOptions, progress=args.progress and not args.json)
@@ -164,9 +164,7 @@ def _cmd_evaluate(args) -> int:
         weights_path()  # the install line, before loading anything
     device = _network_device(args)
     model, path, config = load_trained(args.checkpoint, device=device)
-    if path is None and sampler.given:
-        raise ValueError(f"--{next(iter(sampler.given)).replace('_', '-')} does not apply: the checkpoint is the "
-                         "one-pass regression network, which has no sampler")
+    check_sampling(path, sampler)
     if options.draws is not None:
         check_draws(options.draws, path, sampler.name, sampler.options)
     dataset = _eval_dataset(args, config)
@@ -247,7 +245,7 @@ def _cmd_restore(args) -> int:
     from rdbm_core.bridge.samplers import SamplerSpec
     from rdbm_core.data.images import SUPPORTED_EXTENSIONS, image_size, load_image, save_image
     from rdbm_core.networks.checkpoints import load_trained
-    from rdbm_core.restoration.evaluation import restore
+    from rdbm_core.restoration.evaluation import check_sampling, restore
     from rdbm_core.restoration.tiling import TileOptions, tile_budget_pixels, tiled
     sampler, tiles = config_from_flags(args, SamplerSpec), config_from_flags(args, TileOptions)
     src = Path(args.input)
@@ -264,9 +262,7 @@ def _cmd_restore(args) -> int:
     device = _network_device(args)
     sizes = [image_size(f) for f in files]  # every header is read before anything is restored
     model, path, _ = load_trained(args.checkpoint, device=device)
-    if path is None and sampler.given:
-        raise ValueError(f"--{next(iter(sampler.given)).replace('_', '-')} does not apply: the checkpoint is the "
-                         "one-pass regression network, which has no sampler")
+    check_sampling(path, sampler)
     probe = (lambda x: (x,)) if path is None else None
     budget = tile_budget_pixels(model, device, torch.float16 if tiles.half else None, probe_inputs=probe)
     out = Path(args.output)

@@ -30,7 +30,8 @@ from rdbm_core.evidence.figures import figure_grid
 from rdbm_core.evidence.metrics import METRIC_KEYS, PERCEPTUAL_KEYS, aggregate, image_metrics
 from rdbm_core.restoration.tiling import TileOptions, tiled
 
-__all__ = ["restore", "evaluate", "write_evaluation", "EvaluationOptions", "CountedCalls", "model_device",
+__all__ = ["restore", "evaluate", "write_evaluation", "EvaluationOptions", "check_sampling", "CountedCalls",
+           "model_device",
            "item_rows", "item_columns", "ITEM_COLUMNS"]
 
 
@@ -71,14 +72,20 @@ def restore(model, path, mu: torch.Tensor, sampler: SamplerSpec = SamplerSpec(),
         raise ValueError(f"expected degraded images [B, 3, H, W], got {tuple(mu.shape)}")
     if not torch.isfinite(mu).all():
         raise ValueError("the degraded images contain non-finite values")
+    check_sampling(path, sampler)
     if path is None:
-        if sampler.given:
-            raise ValueError(f"--{next(iter(sampler.given)).replace('_', '-')} does not apply: the checkpoint is the "
-                             "one-pass regression network, which has no sampler")
         return model(mu).clamp(-1, 1)
     denoiser = Denoiser(model, parameterization=getattr(model, "parameterization", "x0"))
     return SAMPLERS[sampler.name](denoiser, mu, path, sampler.sampling_times(path), generator=generator,
                                   callback=callback, **sampler.options)
+
+
+def check_sampling(path, sampler: SamplerSpec) -> None:
+    """``ValueError`` naming the first sampler option given for the one-pass regression network (``path=None``),
+    which has no sampler."""
+    if path is None and sampler.given:
+        raise ValueError(f"--{next(iter(sampler.given)).replace('_', '-')} does not apply: the checkpoint is the "
+                         "one-pass regression network, which has no sampler")
 
 
 class CountedCalls:
