@@ -25,13 +25,13 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from rdbm_core.bridge.samplers import SAMPLERS, Denoiser
+from rdbm_core.bridge.samplers import SamplerSpec
 from rdbm_core.data.datasets import BENCHMARK_VERSION, HeldOutBenchmark
 from rdbm_core.data.degradations import degraded_mask
 from rdbm_core.data.files import append_rows, read_rows
@@ -39,6 +39,7 @@ from rdbm_core.evidence.distribution import sliced_wasserstein
 from rdbm_core.evidence.metrics import METRIC_KEYS, image_metrics
 from rdbm_core.evidence.perceptual import lpips_st
 from rdbm_core.networks.checkpoints import load_trained
+from rdbm_core.restoration.evaluation import CountedCalls, restore
 
 from . import RESULTS
 from .axes import AXES, gaps, set_gaps
@@ -48,17 +49,17 @@ FOLDER = RESULTS / "sampler_study"
 ITEMS_CSV, SETS_CSV, SUMMARY_CSV = FOLDER / "items.csv", FOLDER / "sets.csv", FOLDER / "summary.csv"
 NETWORKS_CSV = RESULTS / "bridge_comparison" / "networks.csv"
 
-#: sampler label -> (name in SAMPLERS, its options)
+#: sampler label -> its sampler and options (the steps are set per NFE: :func:`steps_for`)
 SAMPLER_SPECS = {
-    "implicit-eta0": ("implicit", {"eta": 0.0}),
-    "implicit-eta1": ("implicit", {"eta": 1.0}),
-    "euler-maruyama": ("euler-maruyama", {}),
-    "euler": ("euler", {}),
-    "heun": ("heun", {}),
-    "dbim-2": ("dbim", {"order": 2}),
-    "dbim-3": ("dbim", {"order": 3}),
-    "dbim-3-corr": ("dbim", {"order": 3, "corrector": True}),
-    "exact-sde-2": ("exact-sde", {"eta": 1.0, "order": 2}),
+    "implicit-eta0": SamplerSpec("implicit", eta=0.0),
+    "implicit-eta1": SamplerSpec("implicit", eta=1.0),
+    "euler-maruyama": SamplerSpec("euler-maruyama"),
+    "euler": SamplerSpec("euler"),
+    "heun": SamplerSpec("heun"),
+    "dbim-2": SamplerSpec("dbim", order=2),
+    "dbim-3": SamplerSpec("dbim", order=3),
+    "dbim-3-corr": SamplerSpec("dbim", order=3, corrector=True),
+    "exact-sde-2": SamplerSpec("exact-sde", eta=1.0, order=2),
 }
 #: the deterministic first-order sampler every other is also compared with at the same NFE
 BASELINE = "implicit-eta0"
@@ -91,7 +92,7 @@ def heun_evaluations(steps: int) -> int:
 
 def steps_for(sampler: str, nfe: int) -> int:
     """The most steps of ``sampler`` that spend at most ``nfe`` network calls."""
-    if SAMPLER_SPECS[sampler][0] != "heun":
+    if SAMPLER_SPECS[sampler].name != "heun":
         return nfe
     return max(n for n in range(1, nfe + 2) if heun_evaluations(n) <= nfe)
 
@@ -101,19 +102,12 @@ def label(bridge: str, sampler: str, nfe: int) -> str:
     return f"{bridge}-{sampler}-{nfe}"
 
 
-@torch.no_grad()
 def restore_counted(model, path, mu: torch.Tensor, sampler: str, steps: int, seed: int) -> tuple[torch.Tensor, int]:
-    """``mu`` [B, 3, H, W] restored by ``sampler`` in ``steps`` steps, and the network calls the run made."""
-    calls = []
-
-    def counted(x_t, mu_, t):
-        calls.append(1)
-        return model(x_t, mu_, t)
-
-    name, options = SAMPLER_SPECS[sampler]
-    out = SAMPLERS[name](Denoiser(counted, parameterization=getattr(model, "parameterization", "x0")), mu, path,
-                         path.schedule.sampling_times(steps), generator=torch.Generator().manual_seed(seed), **options)
-    return out.clamp(-1, 1), len(calls)
+    """``mu`` [B, 3, H, W] restored by ``sampler`` in ``steps`` steps with the noise of ``seed``, and the network
+    calls the run made."""
+    counted = CountedCalls(model)
+    out = restore(counted, path, mu, replace(SAMPLER_SPECS[sampler], steps=steps), torch.Generator().manual_seed(seed))
+    return out.clamp(-1, 1), counted.calls
 
 
 def networks(study: SamplerStudyConfig, runs: Path) -> list[dict]:
@@ -169,7 +163,7 @@ def run(study: SamplerStudyConfig, runs: Path) -> int:
             print(f"{task} {method} seed {seed}: PSNR {np.mean([r['psnr'] for r in rows]):.3f}, ST-LPIPS "
                   f"{np.mean(distances):.4f}, SWD {swd['swd']:.2f} ({spent} calls)", flush=True)
         write_provenance(FOLDER, {"study": "sampler_study", "phase": "run", "config": asdict(study),
-                                  "samplers": {k: [v[0], v[1]] for k, v in SAMPLER_SPECS.items()},
+                                  "samplers": {k: v.as_dict() for k, v in SAMPLER_SPECS.items()},
                                   **provenance(wall_s=time.perf_counter() - t0, networks=used)},
                          name="provenance_run.json")
     return made
