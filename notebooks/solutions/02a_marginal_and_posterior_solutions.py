@@ -15,7 +15,7 @@
 #
 # **What you will learn.** The posterior variance by Bayes with the free kernels (and why it forgets
 # $\bar\theta_T$), the checks of the posterior's variance that notebook 02a left out (they would have shown the
-# answer), and why observing the terminal point $x_T = \mu$ leaves the marginal as it was.
+# answer), and why drawing $x_t$ first and then $x_s$ from the posterior gives the marginal at $s$.
 #
 # **Prerequisites.** Notebook 02a.
 
@@ -25,10 +25,10 @@ import torch
 from IPython.display import display
 
 from derivations import family, posterior
-from derivations.common import A, C, D, a, b, c, d, lam, mu, pi, readable, x, xt, zero
+from derivations.common import D, a, b, d, lam, mu, pi, readable, x, xt, zero
 from rdbm_core.bridge import bridges
 from rdbm_course.exercises import check
-from rdbm_course.exercises.ex02a_marginal_posterior import TERMINAL_PIXEL
+from rdbm_course.exercises.ex02a_marginal_posterior import TWO_STAGE
 from rdbm_course.mathshow import limit, show, vanishes
 
 # %% [markdown]
@@ -93,33 +93,36 @@ vanishes(r"V + K^2\,\Sigma_t^2 - \Sigma_s^2",
 assert posterior.check_variance() == 0 and posterior.check_ck_variance() == 0
 
 # %% [markdown]
-# ## 02a.2 — the posterior when the observation is $x_T = \mu$
+# ## 02a.2 — the spread of $x_s$ drawn through $x_t$
 #
-# The posterior is the OU bridge from $x_0$ (clock 0) to the observation (clock $\bar\theta_t$), whatever comes
-# after $t$. With the observation at $t_T$ the observation is $\mu$ itself, so the posterior is the bridge from $x_0$
-# to $\mu$ over the clock $\bar\theta_T$: the bridge of notebook 01, whose marginal at $s$ is $q(x_s\mid x_0)$. In
-# other words, conditioning on an event of probability one ($x_T = \mu$ for every path) changes nothing. So (ii).
-# Symbolically: 02a.1's variance with $a = \bar\theta_s$ and $b = \bar\theta_T - \bar\theta_s$ is the marginal
-# variance at $s$:
+# Drawing $x_t \sim q(x_t\mid x_0)$ and then $x_s \sim q(x_s\mid x_t, x_0)$ draws the pair $(x_s, x_t)$ from its joint
+# law given $x_0$, since $q(x_t\mid x_0)\,q(x_s\mid x_t, x_0) = q(x_s, x_t\mid x_0)$. So $x_s$ alone has its marginal
+# $q(x_s\mid x_0)$: **(ii)**. Each posterior is narrower than the marginal (option (i)'s reasoning), but its mean
+# $\mu + P\pi + K(x_t - \mu)$ moves with $x_t$, and the two spreads add up to exactly the marginal's: by the law of
+# total variance the variance of $x_s$ is $V\pi^2 + K^2\,\mathrm{Var}[x_t] = (V + K^2\Sigma_t^2)\pi^2$, and
+# $V + K^2\Sigma_t^2 = \Sigma_s^2$ is the identity shown above. (Option (iii) forgets that the posterior is the law of
+# $x_s$ *given that very* $x_t$: the two draws are not independent sources of randomness.)
+#
+# Numerically, with the library on the reference grid (the pixel and the times of the exercise), 200 000 two-stage
+# draws against the marginal's standard deviation:
 
 # %%
-V_at_T = V_derived.subs(b, c - a)  # the observation at t_T: thbar_{s:t} = thbar_T - thbar_s
-show(r"V\big|_{b = \bar\theta_T - \bar\theta_s}", V_at_T)
-vanishes(r"V\big|_{b = \bar\theta_T - \bar\theta_s} - \Sigma_s^2", V_at_T - family.Sigma2(a, c), gens={a: A, c: C})
-
-# %% [markdown]
-# And numerically, with the library on the reference grid (the pixel of the checker):
-
-# %%
-path = bridges.rdbm(lam=TERMINAL_PIXEL["lam"])
-s = torch.arange(path.schedule.t_clean, path.schedule.t_T)
-x0_s = torch.full((len(s),), TERMINAL_PIXEL["x0"], dtype=torch.float64)
-mu_s = torch.full((len(s),), TERMINAL_PIXEL["mu"], dtype=torch.float64)
-post_mean, post_std = path.posterior(mu_s, x0_s, mu_s, torch.full_like(s, path.schedule.t_T), s)
-print("largest |posterior - marginal|: mean", float((post_mean - path.mean(x0_s, mu_s, s)).abs().max()),
-      " std", float((post_std - path.std(x0_s, mu_s, s)).abs().max()))
-assert torch.allclose(post_mean, path.mean(x0_s, mu_s, s), atol=1e-12)
-assert torch.allclose(post_std, path.std(x0_s, mu_s, s), atol=1e-12)
+path = bridges.rdbm(lam=TWO_STAGE["lam"])
+n_draws = 200_000
+gen = torch.Generator().manual_seed(0)
+x0_n = torch.full((n_draws,), TWO_STAGE["x0"], dtype=torch.float64)
+mu_n = torch.full((n_draws,), TWO_STAGE["mu"], dtype=torch.float64)
+t_n, s_n = torch.tensor(TWO_STAGE["t"]), torch.tensor(TWO_STAGE["s"])
+x_t_draws = path.sample(x0_n, mu_n, t_n, generator=gen)
+post_mean, post_std = path.posterior(x_t_draws, x0_n, mu_n, t_n, s_n)
+x_s_draws = post_mean + post_std * torch.randn(n_draws, generator=gen, dtype=torch.float64)
+marginal_std = float(path.std(x0_n[:1], mu_n[:1], s_n))
+ratio = float(x_s_draws.std()) / marginal_std
+rel_se = 1 / (2 * (n_draws - 1)) ** 0.5  # standard error of a sample std, relative to it
+print(f"std of the two-stage x_s: {float(x_s_draws.std()):.4f}; marginal std at s = {TWO_STAGE['s']}: "
+      f"{marginal_std:.4f}; ratio {ratio:.4f} (standard error {rel_se:.4f}); one posterior's own std: "
+      f"{float(post_std[0]):.4f}")
+assert abs(ratio - 1) < 4 * rel_se and float(post_std[0]) < 0.9 * marginal_std
 
 # %%
 feedback = check("02a.2", "ii")

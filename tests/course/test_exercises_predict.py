@@ -11,7 +11,7 @@ from rdbm_core.bridge import bridges, samplers, schedules
 from rdbm_core.data.datasets import SyntheticPairs
 from rdbm_course import explorer
 from rdbm_course.exercises import check
-from rdbm_course.exercises.ex02a_marginal_posterior import TERMINAL_CHOICES, terminal_posterior_moments
+from rdbm_course.exercises import ex02a_marginal_posterior as ex02a
 from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS
 from rdbm_course.exercises.ex03_special_cases import LIMITS
 from rdbm_course.exercises.ex09_explorer import sigma_max_ratio, still_bridges
@@ -29,18 +29,22 @@ def test_truths_come_from_the_library():
     assert still_bridges(mu=0.0) == {"rdbm"}  # with mu = 0 DDBM-VP's mean stays, but its global noise moves it
 
 
-def test_02a_2_terminal_posterior():
-    """The truth is computed from the library (posterior at t_T against the marginal); every wrong letter is caught
-    with its own hint and without naming the right one.  Mutation tried: observing at t_T - 1 instead of t_T, the
-    posterior matches no answer and the right letter fails."""
-    (p_mean, p_std), candidates = terminal_posterior_moments()
-    assert torch.allclose(p_std, candidates["ii"][1], atol=1e-12) and not torch.allclose(p_std, candidates["iii"][1])
+def test_02a_2_two_stage_spread(monkeypatch):
+    """The truth is computed from the library (law of total variance over the posterior); every wrong numeral is
+    caught with its own hint and without naming the right one.  Mutations tried: the posterior's slope in x_t
+    dropped (the spread is then the posterior's own std, smaller: the truth turns to "i"), and the posterior's std
+    doubled (the truth turns to "iii"); both are simulated below."""
+    spread, marginal = ex02a.two_stage_spread()
+    assert spread == pytest.approx(marginal, rel=1e-12) and 0.1 < marginal < 0.3
     assert check("02a.2", "ii") and check("02a.2", " (II) ")
-    for choice in ("i", "iii", "iv"):
-        assert_caught(check("02a.2", choice), TERMINAL_CHOICES["ii"], "'ii'", '"ii"', "(ii)")
-    assert "x0" in check("02a.2", "i").hint and "uncertain" in check("02a.2", "iv").hint
-    assert "expected one of" in check("02a.2", "e").message
-    assert not check("02a.2", "b")  # the old letter (a clock symbol) is no answer
+    for choice in ("i", "iii"):
+        assert_caught(check("02a.2", choice), ex02a.TWO_STAGE_CHOICES["ii"], "'ii'", '"ii"', "(ii)")
+    assert "centre moves" in check("02a.2", "i").hint and "joint" in check("02a.2", "iii").hint
+    assert "expected one of" in check("02a.2", "iv").message
+    monkeypatch.setattr(ex02a, "two_stage_spread", lambda: (0.9 * marginal, marginal))
+    assert ex02a.two_stage_answer() == "i" and not check("02a.2", "ii") and check("02a.2", "i")
+    monkeypatch.setattr(ex02a, "two_stage_spread", lambda: (1.1 * marginal, marginal))
+    assert ex02a.two_stage_answer() == "iii" and not check("02a.2", "ii")
 
 
 def test_02c_2_pixels_at_mu():
