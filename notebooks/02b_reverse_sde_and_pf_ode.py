@@ -22,7 +22,8 @@
 # `docs/theory.md` §1–5 (read §6–7 *after* this notebook: they state the results of exercises 02b.1 and 02b.2). The
 # reverse-time SDE of Anderson (drift $f - g^2\,\partial_x\log q$) and the probability-flow ODE (velocity
 # $f - \tfrac12 g^2\,\partial_x\log q$), as in score-based diffusion models. Same symbols as 02a: the clock
-# $u = \bar\theta_t$, $c = \bar\theta_T$, $d = \bar\theta_{t:T}$.
+# $u = \bar\theta_t$, $c = \bar\theta_T$ and the clock still to go $\bar\theta_{t:T} = c - u$ (the code's symbol `d`;
+# the notebooks keep the letter $d$ for differentials, $dx$, $du$).
 #
 # Wall time: about 12 s on a 2-core CPU shared with other jobs (this notebook has no fast mode;
 # `benchmarks/notebook_times.py`). Times $t$ are grid indices of the reference grid: $t_T = 99$ is the pinned end (`docs/theory.md` eq. 10.2),
@@ -80,6 +81,7 @@ x_start = (pixel_path.mean(x0_row[:, :n_ode], mu_row[:, :n_ode], t_start)
 ode_run = samplers.Trajectory()
 samplers.sample_heun(oracle_px, mu_row[:, :n_ode], pixel_path, ode_grid, x_T=x_start, callback=ode_run)
 
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True, layout="constrained")
 for ax in axes:
     shade = ax.pcolormesh(times, xg, density, cmap="Greys", shading="auto", vmin=0, vmax=1)
@@ -125,6 +127,9 @@ print("reverse SDE, std of 4000 paths / std of the marginal:",
 rel_se = 1 / (2 * (n_sde - 1)) ** 0.5  # standard error of a sample std, relative to it (Gaussian paths)
 print(f"  (the standard error of such a ratio, from 4000 paths: about {rel_se:.3f}, i.e. {100 * rel_se:.1f} %)")
 print(f"at grid index 0, the last time before the clean point: paths {spread[0][0]:.4f}, marginal {spread[0][1]:.4f}")
+middle = [s / m for t, (s, m) in spread.items() if 10 <= t <= 90]
+assert all(1.015 < r < 1.085 for r in middle)  # 1.02-1.08: within 10 %, but above 1 by more than 1 standard error
+assert 1.4 < spread[0][0] / spread[0][1] < 1.7  # the coarse last steps widen the end spread: about 1.5 times
 inside = ode_t >= 0  # the ODE's times before its last step to the clean end
 idx = (ode_t[inside] + 1).long()  # position of each ODE time in `times` (which starts at the clean index -1)
 ode_z = (ode_x[inside] - mean_t[idx][:, None]) / std_t[idx][:, None]
@@ -132,7 +137,16 @@ late = ode_t[inside] >= 5
 print(f"ODE paths: their places (x - mean) / std stay within {float((ode_z[late] - quantiles).abs().max()):.3f} of "
       f"-2, -1, 0, 1, 2 down to t = 5; at grid index 0 the outer two sit at {float(ode_z[-1, 0]):.2f} and "
       f"{float(ode_z[-1, -1]):+.2f}")
+assert float((ode_z[late] - quantiles).abs().max()) < 0.02
+assert 1.65 < float(ode_z[-1, -1]) < 1.8 and 1.65 < -float(ode_z[-1, 0]) < 1.8  # Heun's last steps: about 1.7
+assert bool((ode_x[inside].diff(dim=1) > 0).all())  # ordered at every time before the clean end: they never cross
 
+# %% [markdown]
+# The same two measurements on the finer grids. A helper runs both samplers on a grid and returns, at the grid times
+# whose clocks are closest to those of reference indices 90, 10 and 0, the reverse-SDE spread over the marginal's
+# standard deviation, and the places of the ODE paths started at $\pm 2$ standard deviations:
+
+# %%
 CLOCKS = {t_: float(pixel_path.schedule.clock(torch.tensor(t_))) for t_ in (90, 10, 0)}  # the reference grid's
 
 
@@ -168,22 +182,20 @@ def end_gaps(path):
     return ratios, (float(places[0]), float(places[1])), mismatch, float(path.schedule.clock(path.schedule.t_T))
 
 
+# %%
 grids = {n: end_gaps(pixel_path if n == 100 else bridges.rdbm(n=n, lam=0.1)) for n in (100, 400, 1600)}
 print("compared at equal clock values (those of reference indices 90, 10 and 0):")
 for n, (ratios, places, mismatch, c_n) in grids.items():
     print(f"  N = {n:4d}: SDE spread / marginal std " + ", ".join(f"{r:.3f}" for r in ratios.values())
           + f"; ODE paths from -2 and +2 std end at {places[0]:+.2f} and {places[1]:+.2f} std"
           + f" (clocks matched to {100 * mismatch:.1f} %; terminal clock {c_n:.1f})")
-assert all(abs(s / m - 1) < 0.1 for t, (s, m) in spread.items() if 10 <= t <= 90)
-assert 1.4 < spread[0][0] / spread[0][1] < 1.7  # the coarse last steps widen the end spread: about 1.5 times
-assert float((ode_z[late] - quantiles).abs().max()) < 0.02
-assert 1.65 < float(ode_z[-1, -1]) < 1.8 and 1.65 < -float(ode_z[-1, 0]) < 1.8  # Heun's last steps: about 1.7
-assert bool((ode_x[inside].diff(dim=1) > 0).all())  # ordered at every time before the clean end: they never cross
 assert all(g[2] < 0.05 for g in grids.values())  # compared at (nearly) equal clock values
 # each gap shrinks from N = 100 to N = 400, and on N = 1600 it is within 3 standard errors (SDE) or 0.02 (ODE)
 gaps = {n: [abs(r - 1) for r in g[0].values()] + [abs(abs(p) - 2) for p in g[1]] for n, g in grids.items()}
 assert all(g100 > g400 for g100, g400 in zip(gaps[100], gaps[400]))
 assert all(g < 3 * rel_se for g in gaps[1600][:3]) and all(g < 0.02 for g in gaps[1600][3:])
+assert all(abs(r - 1) < 0.02 for n in (400, 1600) for r in list(grids[n][0].values())[:2])  # 90 and 10: within 2 %
+assert abs(grids[400][0][0] - 1.1) < 0.03  # at reference index 0's clock, N = 400: about 1.1
 
 # %% [markdown]
 # So between $t = 90$ and $t = 10$ the reverse-SDE paths' spread is within 10 % of the marginal's standard deviation,
@@ -278,10 +290,11 @@ assert reverse.check_score_term_free_of_pi_division() == 0  # the derivations pa
 # (i) The probability flow transports $q$: the continuity equation $\partial_u q + \partial_x(vq) = 0$, divided by
 # $q$, reads $L_u + v_x + vL_x = 0$.
 #
-# (ii) The reverse-time SDE has $q$ as its marginal: in the reversed clock $r = -u$ it has the drift
-# $-F_{\rm rev} = -(f - g^2\partial_x\log q)$ and the diffusion $g^2 = 2\lambda\pi^2$, so its Fokker–Planck equation,
-# divided by $q$, reads $L_r - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$ (evaluated
-# at $r = -u$).
+# (ii) The reverse-time SDE has $q$ as its marginal: in the reversed clock $\tilde u = -u$ (it runs from $-c$ at $t_T$
+# up to 0 at the clean end) it has the drift $-F_{\rm rev} = -(f - g^2\partial_x\log q)$ and the diffusion
+# $g^2 = 2\lambda\pi^2$, so its Fokker–Planck equation, divided by $q$, reads
+# $L_{\tilde u} - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$ (evaluated at
+# $\tilde u = -u$, where $L_{\tilde u} = -L_u$).
 
 # %%
 from derivations.common import fokker_planck_residual, x0, zero
@@ -295,13 +308,13 @@ L_x = sp.diff(L, x)
 assert zero(fokker_planck_residual(L, x, u, velocity, 0) - (sp.diff(L, u) + sp.diff(velocity, x) + velocity * L_x)) == 0
 vanishes_by_powers(r"L_u + v_x + v L_x", {"L_u": sp.diff(L, u), "v_x": sp.diff(velocity, x), "v L_x": velocity * L_x},
                    x, family.bridge_mean(u, c), "(x - M)")
-r_rev = sp.Symbol("r")  # the reversed clock r = -u
+u_rev = sp.Symbol(r"\tilde{u}")  # the reversed clock -u
 F_rev = family.bridge_drift(u, c) - 2 * lam * pi ** 2 * score
-reverse_parts = {"L_r": -sp.diff(L, u), r"-\partial_x F_{\rm rev}": -sp.diff(F_rev, x), r"-F_{\rm rev} L_x": -F_rev * L_x,
-                 r"-\lambda\pi^2(L_{xx} + L_x^2)": -lam * pi ** 2 * (sp.diff(L_x, x) + L_x ** 2)}  # L_r = -L_u
+reverse_parts = {r"L_{\tilde u}": -sp.diff(L, u), r"-\partial_x F_{\rm rev}": -sp.diff(F_rev, x), r"-F_{\rm rev} L_x": -F_rev * L_x,
+                 r"-\lambda\pi^2(L_{xx} + L_x^2)": -lam * pi ** 2 * (sp.diff(L_x, x) + L_x ** 2)}  # L_u~ = -L_u
 assert zero(sum(reverse_parts.values()) - fokker_planck_residual(
-    L.subs(u, -r_rev), x, r_rev, -F_rev.subs(u, -r_rev), lam * pi ** 2).subs(r_rev, -u)) == 0
-vanishes_by_powers(r"L_r - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2)\,\big|_{r = -u}",
+    L.subs(u, -u_rev), x, u_rev, -F_rev.subs(u, -u_rev), lam * pi ** 2).subs(u_rev, -u)) == 0
+vanishes_by_powers(r"L_{\tilde u} - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2)\,\big|_{\tilde u = -u}",
                    reverse_parts, x, family.bridge_mean(u, c), "(x - M)")
 assert reverse.check_reverse_sde() == 0 and reverse.check_pf_ode_continuity() == 0
 assert reverse.check_pf_ode_x0hat_form() == 0
@@ -336,21 +349,22 @@ assert reverse.check_pf_velocity_affine_in_x0() == 0
 #
 # ## 5. Near the pinned end
 #
-# Near $T$ both the forward drift's factor $\coth d$ and the score factor $\lambda/\Sigma_t^2$ blow up like $1/d$
-# ($d = \bar\theta_{t:T}$). Their leading coefficients, as limits:
+# Near $T$ both the forward drift's factor $\coth\bar\theta_{t:T}$ and the score factor $\lambda/\Sigma_t^2$ blow up
+# like $1/\bar\theta_{t:T}$. Their leading coefficients, as limits:
 
 # %%
-limit(d * sp.coth(d), d, 0, 1, lhs=r"\lim_{d\to0} d\coth d")
-show(r"\Sigma_t^2\big|_{\bar\theta_t = c - d}", family.Sigma2(c - d, c))
-limit(d * lam / family.Sigma2(c - d, c), d, 0, sp.Rational(1, 2), lhs=r"\lim_{d\to0} d\,\frac{\lambda}{\Sigma_t^2}")
+limit(d * sp.coth(d), d, 0, 1, lhs=r"\lim_{\bar\theta_{t:T}\to0} \bar\theta_{t:T}\coth\bar\theta_{t:T}")
+show(r"\Sigma_t^2\big|_{\bar\theta_t = c - \bar\theta_{t:T}}", family.Sigma2(c - d, c))
+limit(d * lam / family.Sigma2(c - d, c), d, 0, sp.Rational(1, 2),
+      lhs=r"\lim_{\bar\theta_{t:T}\to0} \bar\theta_{t:T}\,\frac{\lambda}{\Sigma_t^2}")
 assert reverse.check_near_T_terms() == 0
 
 # %% [markdown]
-# Along a bridge path the drift's $1/d$ factor multiplies $x - \mu$ and the score's multiplies $x - \mu - \Theta_t\pi$;
-# both are of order $\sqrt d$ there ($\Theta_t\pi$ is of order $d$), and the velocity
-# grows only like $d^{-1/2}$, which is integrable: a path leaves $\mu$ with a vertical tangent but travels a finite
+# Along a bridge path the drift's $1/\bar\theta_{t:T}$ factor multiplies $x - \mu$ and the score's multiplies
+# $x - \mu - \Theta_t\pi$; both are of order $\bar\theta_{t:T}^{1/2}$ there ($\Theta_t\pi$ is of order $\bar\theta_{t:T}$),
+# and the velocity grows only like $\bar\theta_{t:T}^{-1/2}$, which is integrable: a path leaves $\mu$ with a vertical tangent but travels a finite
 # distance. (Its coefficient is exercise 02b.2.) On the reference grid the blow-up itself is never sampled: the grid
-# point nearest $t_T$ has $\coth d \le 1.31$ (`docs/theory.md` §10), and the first step out of $t_T$ is the posterior
+# point nearest $t_T$ has $\coth\bar\theta_{t:T} \le 1.31$ (`docs/theory.md` §10), and the first step out of $t_T$ is the posterior
 # or implicit step, not an explicit one. What costs an explicit solver accuracy there is the size of the clock steps
 # at rates of order 1 (notebook 02c measures Euler's error).
 
@@ -360,13 +374,15 @@ assert reverse.check_near_T_terms() == 0
 # Checked like 02b.1 (worked solutions: `solutions/02b_reverse_sde_and_pf_ode_solutions.ipynb`).
 #
 # **02b.2 (derive).** Put your velocity of 02b.1 on a bridge path with the true $x_0$ ($\hat\pi = \pi$):
-# $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ for a fixed $\epsilon$, at $\bar\theta_t = c - d$. It splits into three
+# $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ for a fixed $\epsilon$, at $\bar\theta_t = c - \bar\theta_{t:T}$ (in SymPy,
+# `c - d`, with the symbol `d` imported at the top). It splits into three
 # parts: `v_mean`, the forward drift $f$ acting on the mean part $\Theta_t\pi$ of $x - \mu$; `v_noise`, $f$ acting on the
-# noise part $\Sigma_t\pi\epsilon$; and `v_score`, the score term of your velocity. Hand in the limits as $d \to 0$ of
-# $\sqrt d$ times each part and of $\sqrt d\,v$, with `lam`, `pi` and `eps` (and `c` if you need it):
+# noise part $\Sigma_t\pi\epsilon$; and `v_score`, the score term of your velocity. Hand in the limits as
+# $\bar\theta_{t:T} \to 0$ of $\bar\theta_{t:T}^{1/2}$ times each part and of $\bar\theta_{t:T}^{1/2}\,v$, with `lam`,
+# `pi` and `eps` (and `c` if you need it):
 #
-# - `"v_mean"`, `"v_noise"`, `"v_score"`: the limits of $\sqrt d$ times each part;
-# - `"rate"`: $\lim_{d\to0}\sqrt d\;dx/du$.
+# - `"v_mean"`, `"v_noise"`, `"v_score"`: the limits of $\bar\theta_{t:T}^{1/2}$ times each part;
+# - `"rate"`: $\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\;dx/du$.
 
 # %%
 from derivations.common import eps
