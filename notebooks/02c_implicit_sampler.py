@@ -34,7 +34,7 @@ import sympy as sp
 import torch
 
 from derivations import family, parameterisation, reverse
-from derivations.common import c, d, eps, lam, mu, pi, pihat, u, x, xt, zero
+from derivations.common import c, d, eps, lam, mu, pi, pihat, u, x, xt
 from rdbm_core.bridge import bridges, samplers
 from rdbm_course.mathshow import limit, show, vanishes
 
@@ -49,12 +49,8 @@ T_START = time.perf_counter()
 # $x_0$. With a perfect network the first step out of $x_T = \mu$ of the two deterministic samplers (the implicit
 # $\eta = 0$ step: explicit Euler takes it too, since the ODE is singular at $T$) lands on the path
 # $\mu + \Theta_t\pi$, the mean of the marginal. Then: **implicit, $\eta = 0$**, 10 steps, stays on that path
-# exactly; **explicit Euler on the PF-ODE**, 99 steps, only approximates it. Its error comes from the size of its first
-# explicit clock steps, not from a stiff rate: they start right after the implicit first step out of $t_T$, where the
-# rates are of order 1 ($\coth d$ and $\lambda/\Sigma_t^2$ are printed below), but where the reference clock advances
-# by more than 0.3 per step. An offset $k$ from the mean path, once made, is carried along the ODE's solution curve
-# $\mu + \Theta\hat\pi + \Sigma k$ of section 1, and every later step adds its own (where the distance peaks is
-# printed); **implicit, $\eta = 1$** takes
+# exactly; **explicit Euler on the PF-ODE**, 99 steps, only approximates it (where its error comes from is measured
+# after the picture); **implicit, $\eta = 1$** takes
 # the posterior step from the first step on, so it leaves $\mu$ off the mean
 # path, wanders like a bridge sample path and ends at $x_0$ as well (its final output is the oracle's $\hat x_0$; the
 # distance is printed). The two flat lines are the intact pixels, which no sampler moves (their largest displacement
@@ -94,19 +90,6 @@ for name, (sampler, grid, kw) in runs.items():
     if name == "implicit eta=0":
         assert float((xs_ - exact).abs().max()) < 1e-12
 
-euler_grid, (_, euler_x) = runs["Euler PF-ODE"][1], trajectories["Euler PF-ODE"]
-explicit_t = euler_grid[1:4]  # the first three explicit steps (the first step, out of t_T, is the implicit one)
-du = rdbm.schedule.clock(explicit_t) - rdbm.schedule.clock(euler_grid[2:5])
-coth_d = 1 / torch.tanh(rdbm.schedule.clock_to_end(explicit_t))
-score_rate = rdbm.lam / rdbm.coefficients(explicit_t)[2] ** 2
-print("Euler's first explicit steps start at t = " + ", ".join(str(int(t)) for t in explicit_t)
-      + ": clock steps " + ", ".join(f"{float(v):.2f}" for v in du) + "; coth d " + ", ".join(
-          f"{float(v):.2f}" for v in coth_d) + "; lambda / Sigma_t^2 " + ", ".join(f"{float(v):.2f}" for v in score_rate))
-assert float(coth_d.max()) < 1.35 and float(score_rate.max()) < 1.5 and float(du.min()) > 0.3  # O(1) rates, big steps
-euler_err = (euler_x - torch.stack([rdbm.mean(x0, mu_img, t)[0] for t in euler_grid[:-1]])).abs().max(1).values
-_, _, Sg_euler = rdbm.coefficients(euler_grid[:-1])
-t_err, t_sigma = int(euler_grid[int(euler_err.argmax())]), int(euler_grid[int(Sg_euler.argmax())])
-print(f"Euler's distance from the mean path peaks at t = {t_err} (Sigma_t at t = {t_sigma})")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
@@ -136,12 +119,61 @@ plt.show()
 
 
 # %% [markdown]
+# **Where Euler's error comes from.** Two experiments with the same oracle. (a) The ODE is not stiff here: at Euler's
+# first explicit steps the two rates of the velocity, $\coth\bar\theta_{t:T}$ and $\lambda/\Sigma_t^2$, are of
+# order 1, while the clock steps are of order 0.5; and Euler's error is first order: on the four and sixteen times
+# finer grids of notebook 02b (`bridges.rdbm(n=400)`, `n=1600`, every grid time; their terminal clocks are larger)
+# its largest distance from the mean path shrinks about four times per refinement. (b) The error is not made in the
+# first steps alone: started *exactly* on the mean path at $t = 90$, Euler's largest distance falls only a little.
+# It builds up over the whole trajectory, each step adding its own (the distance peaks far from $t_T$, at the time
+# printed).
+
+# %%
+def euler_distance(path, grid, x_start=None):
+    """Euler with the oracle on `grid` (from `x_start`, or from x_T = mu): the largest distance from the mean path
+    mu + Theta_t pi over the pixels at each grid time before the last step, and those times."""
+    run = samplers.Trajectory()
+    samplers.sample_euler(samplers.Denoiser(oracle, clamp=False), mu_img, path, grid, x_T=x_start, callback=run)
+    xs_ = torch.stack(run.x)[:-1, 0]
+    return (xs_ - torch.stack([path.mean(x0, mu_img, t)[0] for t in grid[:-1]])).abs().max(1).values, grid[:-1]
+
+
+euler_grid = runs["Euler PF-ODE"][1]
+explicit_t = euler_grid[1:4]  # the first three explicit steps (the first step, out of t_T, is the implicit one)
+du = rdbm.schedule.clock(explicit_t) - rdbm.schedule.clock(euler_grid[2:5])
+coth_rest = 1 / torch.tanh(rdbm.schedule.clock_to_end(explicit_t))
+score_rate = rdbm.lam / rdbm.coefficients(explicit_t)[2] ** 2
+print("(a) Euler's first explicit steps start at t = " + ", ".join(str(int(t)) for t in explicit_t)
+      + ": clock steps " + ", ".join(f"{float(v):.2f}" for v in du) + "; coth(thbar_t:T) " + ", ".join(
+          f"{float(v):.2f}" for v in coth_rest) + "; lambda / Sigma_t^2 " + ", ".join(f"{float(v):.2f}" for v in score_rate))
+assert float(coth_rest.max()) < 1.35 and float(score_rate.max()) < 1.5 and float(du.min()) > 0.3  # O(1) rates, big steps
+refined = {}
+for n in (100, 400, 1600):
+    path_n = rdbm if n == 100 else bridges.rdbm(n=n, lam=0.01)
+    every = torch.cat([torch.arange(path_n.schedule.t_T, -1, -1), torch.tensor([path_n.schedule.t_clean])])
+    refined[n] = float(euler_distance(path_n, every)[0].max())
+print("    largest distance from the mean path, every grid time: " + ", ".join(
+    f"N = {n}: {v:.4f}" for n, v in refined.items()) + f"; ratios {refined[100] / refined[400]:.1f} and "
+    f"{refined[400] / refined[1600]:.1f}")
+assert 3.3 < refined[100] / refined[400] < 4.5 and 3.3 < refined[400] / refined[1600] < 4.5  # first order: about 4
+full, times_full = euler_distance(rdbm, euler_grid)
+t90 = torch.tensor(90)
+late_start = euler_distance(rdbm, euler_grid[euler_grid <= 90], x_start=rdbm.mean(x0, mu_img, t90))[0]
+_, _, Sg_euler = rdbm.coefficients(times_full)
+t_err, t_sigma = int(times_full[int(full.argmax())]), int(times_full[int(Sg_euler.argmax())])
+print(f"(b) the {len(euler_grid) - 1}-step grid: largest distance {float(full.max()):.4f} from x_T = mu, "
+      f"{float(late_start.max()):.4f} started exactly on the mean path at t = 90; it peaks at t = {t_err} "
+      f"(Sigma_t peaks at t = {t_sigma})")
+assert 0.7 < float(late_start.max()) / float(full.max()) < 1 and t_err < 60
+
+
+# %% [markdown]
 # ## 1. The implicit step is the exact ODE solution
 #
-# Write $r$ for the running clock (in the SymPy displays it is the symbol of $\bar\theta_t$). Every curve
-# $x(r) = \mu + \Theta(r)\hat\pi + \Sigma(r)\,k$ with a constant $k$ solves the PF-ODE of 02b for a
+# As a function of the clock $u = \bar\theta_t$, every curve
+# $x(u) = \mu + \Theta(u)\hat\pi + \Sigma(u)\,k$ with a constant $k$ solves the PF-ODE of 02b for a
 # fixed $\hat x_0 = \mu + \hat\pi$: put it in, with the velocity $v$ of exercise 02b.1, and the residual
-# $dx/dr - v(x(r), r)$ vanishes (below). The ODE is linear in $x$, so where $\Sigma_t > 0$ (strictly before $t_T$)
+# $dx/du - v(x(u), u)$ vanishes (below; a prime is $d/du$). The ODE is linear in $x$, so where $\Sigma_t > 0$ (strictly before $t_T$)
 # exactly one such curve passes through a given state $x_t$. Following it from $t$ to $s$ is RDBM's $\eta = 0$ implicit
 # step (exercise 02c.1 writes it), which therefore integrates the ODE **exactly** over $[s, t]$ for fixed $\hat x_0$:
 # the step size costs nothing, only the prediction's error counts. At $t_T$, where $\Sigma_t = 0$ and every curve
@@ -151,10 +183,11 @@ plt.show()
 #
 # **Why the curves solve the ODE, in two lines.** Write the velocity of 02b.1 as
 # $v = \kappa_0 - \kappa_1 x + \lambda(x - M)/\Sigma^2$ with $\kappa_1 = \coth(\bar\theta_{t:T})$,
-# $\kappa_0 = \kappa_1\mu$ and $M(r) = \mu + \Theta(r)\hat\pi$. The mean and the variance solve
+# $\kappa_0 = \kappa_1\mu$ and $M(u) = \mu + \Theta(u)\hat\pi$. The mean and the variance solve
 # $M' = \kappa_0 - \kappa_1 M$ and $(\Sigma^2)' = -2\kappa_1\Sigma^2 + 2\lambda$ (the moment ODEs of 02a, checked first).
 # Then for $x = M + \Sigma k$: $x' = M' + \Sigma' k = \kappa_0 - \kappa_1 M + \frac{-\kappa_1\Sigma^2 + \lambda}{\Sigma}k
-# = \kappa_0 - \kappa_1 x + \lambda\frac{x - M}{\Sigma^2} = v$. The last display repeats the check by brute force.
+# = \kappa_0 - \kappa_1 x + \lambda\frac{x - M}{\Sigma^2} = v$. The last two displays repeat the check by brute force:
+# the curve, and the residual $x' - v$ on it.
 
 # %%
 k = sp.Symbol("k", real=True)
@@ -172,19 +205,30 @@ vanishes(r"x' - \Big(\kappa_0 - \kappa_1 x + \lambda\frac{x - M}{\Sigma^2}\Big)\
          sp.cancel(x_prime - (k0 - k1 * x_curve + lam * (x_curve - Ms) / Ss ** 2)))
 curve = mu + family.Theta(u, c) * pihat + sp.sqrt(family.Sigma2(u, c)) * k
 show(r"x(u)", curve)
-assert zero(sp.diff(curve, u) - family.pf_velocity(curve, u, c, pihat)) == 0  # brute force: the same fact
+vanishes(r"x'(u) - v\big(x(u), u\big)", sp.diff(curve, u) - family.pf_velocity(curve, u, c, pihat))
 
 # %% [markdown]
 # The same holds for a bridge with a general mean-reversion target $m$ and end point $y$ (global noise; DDBM-VP is
 # such a bridge), with its own mean $M(u) = m + \Theta(u)(\hat x_0 - m) + \frac{\sinh u}{\sinh c}(y - m)$ and the
-# velocity derived from its h-transform: the curves $M(u) + \Sigma(u)\,k$ solve its PF-ODE (checked by brute force).
+# velocity derived from its h-transform: the curves $M(u) + \Sigma(u)\,k$ solve its PF-ODE (checked by brute force,
+# the residual $x' - v$ on the curve). The `derivations` package states both facts of this section on its own; its
+# checks are run and their results printed (each a residual that must be 0).
 
 # %%
+def confirm(module, *names):
+    """Run the derivations package's own checks of the facts shown above: print each result and assert it is 0."""
+    for name in names:
+        value = getattr(module, name)()
+        print(f"derivations.{module.__name__.rsplit('.', 1)[-1]}.{name}: residual {value}, the package agrees")
+        assert value == 0, name
+
+
 x0hat = sp.Symbol(r"\hat{x}_0", real=True)
 general_curve = reverse.general_target_mean(x0hat) + sp.sqrt(family.Sigma2(u, c)) * k
 general_v = reverse.general_target_velocity(x0hat)
-assert zero(sp.diff(general_curve, u) - general_v.subs(x, general_curve)) == 0
-assert reverse.check_implicit_eta0_solves_pf_ode() == 0 and reverse.check_implicit_eta0_general_target() == 0
+vanishes(r"x'(u) - v\big(x(u), u\big)\ \text{(target } m\text{, end point } y)",
+         sp.diff(general_curve, u) - general_v.subs(x, general_curve))
+confirm(reverse, "check_implicit_eta0_solves_pf_ode", "check_implicit_eta0_general_target")
 
 # %% [markdown]
 # With $k = \pi\epsilon$ (the true $x_0$, $\hat\pi = \pi$) the curve is $\mu + \Theta(u)\pi + \Sigma(u)\pi\epsilon$, the
@@ -197,7 +241,8 @@ assert reverse.check_implicit_eta0_solves_pf_ode() == 0 and reverse.check_implic
 # not write the step out are displayed here (every noise value's curve solves the ODE, for the true $x_0$; the
 # posterior variance, hence the injected noise, vanishes as $s \to t$); three more (the step returns $x_t$ as
 # $s \to t$; it carries the marginal at $t$ to the marginal at $s$; with $\eta = 1$ its mean is the posterior's) are
-# asserted here and displayed in the solutions notebook after exercise 02c.1, since each writes the step out.
+# checked here by the `derivations` package (their results printed) and displayed in the solutions notebook after
+# exercise 02c.1, since each writes the step out.
 
 # %%
 from derivations.common import a, b
@@ -205,12 +250,11 @@ from derivations.common import a, b
 noise_curve = mu + family.Theta(u, c) * pi + sp.sqrt(family.Sigma2(u, c)) * pi * eps
 # the two-line argument above with pi_hat = pi and k = pi eps; the brute-force residual:
 show(r"x(u) = M(u) + \Sigma(u)\,k\ \text{ with }\ \hat\pi = \pi,\ k = \pi\epsilon", noise_curve)
-assert zero(sp.diff(noise_curve, u) - family.pf_velocity(noise_curve, u, c, pi)) == 0
+vanishes(r"x'(u) - v\big(x(u), u\big)\ \text{(}k = \pi\epsilon)", sp.diff(noise_curve, u) - family.pf_velocity(noise_curve, u, c, pi))
 V_post = 2 * lam * sp.sinh(a) * sp.sinh(b) / sp.sinh(a + b)  # the posterior variance of 02a (read off in 02a's solutions)
 limit(V_post, b, 0, 0, lhs=r"\lim_{\bar\theta_{s:t}\to0} V")
-assert reverse.check_pf_ode_transports_noise() == 0 and reverse.check_implicit_eta0_initial_value() == 0
-assert reverse.check_implicit_step_keeps_marginal() == 0
-assert reverse.check_implicit_eta1_coefficient() == 0 and reverse.check_implicit_eta1_mean() == 0
+confirm(reverse, "check_pf_ode_transports_noise", "check_implicit_eta0_initial_value",
+        "check_implicit_step_keeps_marginal", "check_implicit_eta1_coefficient", "check_implicit_eta1_mean")
 
 # %% [markdown]
 # **The deterministic trajectory does not depend on the noise factor.** The PF-ODE velocity of 02b has no
@@ -261,14 +305,14 @@ vanishes(r"\frac{x_t - \mu}{\Theta_t + \Sigma_t\epsilon}\Big|_{x_t = \mu + (\The
 # %% [markdown]
 # The division fails where $\Theta_t + \Sigma_t\epsilon = 0$, at the pole $\epsilon^*$. There the forward sample does
 # not depend on $\pi$ at all ($x_t = \mu$ whatever the residual), so no formula can recover $\pi$; and as $t \to t_T$
-# ($d = \bar\theta_{t:T} \to 0$) the pole moves to $0$, the mode of $\mathcal N(0, 1)$:
+# ($\bar\theta_{t:T} \to 0$; the code's symbol `d`) the pole moves to $0$, the mode of $\mathcal N(0, 1)$:
 
 # %%
 pole = parameterisation.pole()
 show(r"\epsilon^*", pole)
 vanishes(r"\partial_\pi x_t\big|_{\epsilon = \epsilon^*}", sp.diff(sample_modulated.subs(eps, pole.subs(on_family)), pi))
 limit(pole.subs({Th: family.Theta(c - d, c), Sg: sp.sqrt(family.Sigma2(c - d, c))}), d, 0, 0,
-      lhs=r"\lim_{d \to 0}\epsilon^*")
+      lhs=r"\lim_{\bar\theta_{t:T} \to 0}\epsilon^*")
 
 # %% [markdown]
 # A noise *prediction* $\hat\epsilon$ with an error near the pole is therefore amplified without bound: the
@@ -317,18 +361,19 @@ sample_global = family.bridge_mean(u, c) + sp.sqrt(family.Sigma2(u, c)) * eps
 vanishes(r"\frac{x_t - \mu - \Sigma_t\epsilon}{\Theta_t}\Big|_{x_t = \mu + \Theta_t\pi + \Sigma_t\epsilon} - \pi",
          pi_global.subs(on_family).subs(xt, sample_global) - pi)
 limit(sp.sqrt(family.Sigma2(c - d, c)) / family.Theta(c - d, c), d, 0, sp.oo,
-      lhs=r"\lim_{d\to0}\frac{\Sigma_t}{\Theta_t}")
-checks = (parameterisation.check_modulated_division(), parameterisation.check_pole_moves_to_mode(),
-          parameterisation.check_sensitivity(), parameterisation.check_inverse_moment_diverges(),
-          parameterisation.check_global_division(), parameterisation.check_global_amplification(),
-          parameterisation.check_x0_prediction())
-assert checks == (0, 0, sp.oo, sp.oo, 0, sp.oo, 0)  # the derivations' own statements of the same facts
+      lhs=r"\lim_{\bar\theta_{t:T}\to0}\frac{\Sigma_t}{\Theta_t}")
+confirm(parameterisation, "check_modulated_division", "check_pole_moves_to_mode", "check_global_division",
+        "check_x0_prediction")
+for name in ("check_sensitivity", "check_inverse_moment_diverges", "check_global_amplification"):
+    value = getattr(parameterisation, name)()  # a limit that must diverge
+    print(f"derivations.parameterisation.{name}: limit {'infinite' if value == sp.oo else value}, as displayed above")
+    assert value == sp.oo, name
 
 # %% [markdown]
-# (The derivations package states these facts as seven checks. Four return a residual that must be 0; three return
-# the value of a limit that must *diverge* (the sensitivity at the pole, the mean of $|1/(\Theta_t + \Sigma_t\epsilon)|$,
-# and $\Sigma_t/\Theta_t$ at $t_T$), so their expected value is $\infty$ by design: the displays above show each of them
-# as the limit it is.) Predicting $x_0$ divides by nothing: $\hat\pi = \hat x_0 - \mu$ directly.
+# (The derivations package states these facts as seven checks, printed above. Four return a residual that must be 0;
+# three return the value of a limit that must *diverge* (the sensitivity at the pole, the mean of
+# $|1/(\Theta_t + \Sigma_t\epsilon)|$, and $\Sigma_t/\Theta_t$ at $t_T$), so their expected value is $\infty$ by design:
+# the displays above show each of them as the limit it is.) Predicting $x_0$ divides by nothing: $\hat\pi = \hat x_0 - \mu$ directly.
 #
 # Numerically, with a noise predictor that is off by only $0.01$, and an $x_0$ predictor off by the same $0.01$, the
 # recovered residual on the reference schedule: noise prediction's median error is as small as $x_0$ prediction's
@@ -353,7 +398,7 @@ err_x0 = torch.full_like(err, abs((x0_hat_val - mu_val) - pi_true))  # pi_hat = 
 print(f"  max: {float(err.max()):.3g}")
 print(f"x0 prediction off by 0.01: |pi_hat - pi| = {float(err_x0.max()):.3g} for every sample "
       f"(median, 0.999 quantile and max alike)")
-assert float(err.quantile(0.5)) < 0.02 and float(err.max()) > 10 * float(err_x0.max())
+assert float(err.quantile(0.5)) <= float(err_x0.max()) and float(err.max()) > 10 * float(err_x0.max())
 print(f"wall time of this notebook's cells: {time.perf_counter() - T_START:.0f} s")
 
 # %% [markdown]
