@@ -102,25 +102,53 @@ assert float(end_gap.mean()) < 2 * (2 * bridge.lam * 2.0 / n_steps) ** 0.5 * 0.8
 # Writing $u = \bar\theta_t = \int_0^t\theta_r\,dr$ ($du = \theta_t\,dt$) makes it autonomous:
 # $dx = (\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$ (`docs/theory.md` eqs. 2.1–2.2). The moment ODEs in $t$ of the mean
 # $M = E[x_t]$ and the variance $Q$ of $x_t$, step by step, with $g_t^2 = 2\lambda\theta_t\pi^2$ the squared diffusion
-# coefficient per unit time:
+# coefficient per unit time.
 #
-# $$d(x^2) = 2x\,dx + g_t^2\,dt \qquad \text{(Itô's formula: the } dw\text{ term contributes } (dx)^2 = g_t^2\,dt\text{)}$$
-#
-# $$\frac{dM}{dt} = \theta_t(\mu - M), \qquad \frac{d\,E[x^2]}{dt} = 2\theta_t\big(\mu M - E[x^2]\big) + g_t^2
-#   \qquad \text{(expectations; } E[dw_t] = 0\text{)}$$
-#
-# $$Q = E[x^2] - M^2: \qquad \frac{dQ}{dt} = \frac{d\,E[x^2]}{dt} - 2M\frac{dM}{dt} = -2\theta_t Q + g_t^2 .$$
-#
-# SymPy redoes the last line from the two before it, and the derivations package states the same two ODEs:
+# **Itô's formula for $x^2$.** Over a short time $dt$ the state moves by $dx = \theta_t(\mu - x)\,dt + g_t\,dw$, and
+# $d(x^2) = (x + dx)^2 - x^2 = 2x\,dx + (dx)^2$. Unlike in ordinary calculus, $(dx)^2$ is not negligible: the
+# Brownian increment $dw$ has mean 0 and variance $dt$, so $dw^2$ is of order $dt$ (Itô's rule $dw^2 = dt$), while
+# $dt^2$ and $dt\,dw$ are of higher order and dropped. SymPy expands the square and applies these three rules
+# (the rule table, as a function, is used again below):
+
+# %%
+dt, dw = sp.symbols("dt dw")  # the differentials: a time step and its Brownian increment
+ITO_RULES = r"\quad(dt^2 = dt\,dw = 0,\ dw^2 = dt)"
+
+
+def ito(expr, step, noise):
+    """``expr``, a polynomial in the differentials ``step`` and ``noise``, with Itô's rules applied: ``noise^2`` is
+    ``step``; ``step^2`` and ``step * noise`` (and every higher product) are 0."""
+    kept = 0
+    for (i, j), coefficient in sp.Poly(sp.expand(expr), step, noise).terms():
+        if (i, j) == (0, 2):
+            kept += coefficient * step
+        elif i + j <= 1:
+            kept += coefficient * step ** i * noise ** j
+    return kept
+
+
+g2_t = 2 * lam * theta * pi ** 2  # g_t^2, per unit time
+dx_ = theta * (mu - x) * dt + sp.sqrt(g2_t) * dw
+show(r"(dx)^2", sp.expand(dx_ ** 2), sp.latex(ito(dx_ ** 2, dt, dw)) + ITO_RULES)
+d_x2 = ito((x + dx_) ** 2 - x ** 2, dt, dw)
+show(r"d(x^2) = (x + dx)^2 - x^2", sp.latex(sp.collect(d_x2, [dt, dw])) + ITO_RULES)
+
+# %% [markdown]
+# Averaging, $E[x\,dw] = 0$ (the increment $dw$ is independent of the current $x$), $E[x] = M$ and
+# $E[x^2] = Q + M^2$; dividing by $dt$ gives the moment ODEs, and the variance's is
+# $dQ/dt = d\,E[x^2]/dt - 2M\,dM/dt$. Each line is computed from the one before it, and the derivations package
+# states the same two ODEs:
 
 # %%
 M, Q = sp.symbols("M Q", real=True)  # the mean and the variance of x_t
-E2 = sp.Symbol("E_2", real=True)  # E[x_t^2]
-g2_t = 2 * lam * theta * pi ** 2  # g_t^2, per unit time
-dM_ito = theta * (mu - M)  # E of the drift
-dE2_ito = 2 * theta * (mu * M - E2) + g2_t  # E of 2 x dx + g_t^2 dt, per dt
-dQ_ito = (dE2_ito - 2 * M * dM_ito).subs(E2, Q + M ** 2)
-show(r"\frac{dQ}{dt} = \frac{d\,E[x^2]}{dt} - 2M\frac{dM}{dt}", sp.collect(sp.expand(dQ_ito), theta))
+E2 = sp.Symbol("E[x^{2}]", real=True)
+dM_ito = (theta * (mu - x)).subs(x, M)  # E[dx] / dt: the drift is affine in x, so E of it is the drift at M
+drift_part = sp.expand(d_x2.coeff(dt))  # the dt part of d(x^2); its dw part averages to 0
+dE2_ito = drift_part.subs(x ** 2, E2).subs(x, M)  # E[x^2] for x^2, then M for x
+show(r"\frac{d\,E[x^2]}{dt}", r"E\big[" + sp.latex(drift_part) + r"\big]", dE2_ito)
+dQ_ito = sp.expand((dE2_ito - 2 * M * dM_ito).subs(E2, Q + M ** 2))
+show(r"\frac{dQ}{dt} = \frac{d\,E[x^2]}{dt} - 2M\frac{dM}{dt}", sp.expand(dE2_ito - 2 * M * dM_ito),
+     sp.latex(sp.collect(dQ_ito, theta)) + r"\quad(E[x^2] = Q + M^2)")
 dM, dQ = (e.subs({ou.M: M, ou.V: Q}) for e in ou.moment_odes())
 show(r"\frac{dM}{dt}", sp.factor(dM))
 show(r"\frac{dQ}{dt}", sp.collect(dQ, theta))
@@ -148,13 +176,32 @@ show(r"M_{\rm dsolve}", mean_dsolve)
 vanishes(r"M - M_{\rm dsolve}", sp.expand(mean_if) - sp.expand(mean_dsolve), gens={tau: E_tau})
 
 # %% [markdown]
-# **Variance by Itô's isometry.** The same integrating factor applied to $x - \mu$ gives
+# **Variance by Itô's isometry.** The same integrating factor applied to the state itself: in the clock,
+# $dx = (\mu - x)\,d\tau + \sqrt{2\lambda}\,\pi\,dW$, and the product rule for $e^{\tau}(x - \mu)$ has three terms,
+# $e^{\tau}d\tau\,(x - \mu) + e^{\tau}dx + e^{\tau}d\tau\,dx$; by Itô's rules the last is 0 ($d\tau^2 = d\tau\,dW = 0$:
+# the factor $e^{\tau}$ has no noise of its own). SymPy, writing $\mathcal E$ for $e^{\tau}$, expands and applies the
+# rules of the first cell of this section:
+
+# %%
+dtau, dW = sp.symbols(r"d\tau dW")
+dx_clock = (mu - x) * dtau + sp.sqrt(2 * lam) * pi * dW
+product = ito(E_tau * (1 + dtau) * (x - mu + dx_clock) - E_tau * (x - mu), dtau, dW)  # d(e^tau) = e^tau dtau
+three_terms = E_tau * dtau * (x - mu) + E_tau * dx_clock + E_tau * dtau * dx_clock  # stays unexpanded
+show(r"d\big(e^{\tau}(x - \mu)\big) = e^{\tau + d\tau}(x + dx - \mu) - e^{\tau}(x - \mu)", three_terms,
+     sp.latex(sp.expand(E_tau * (1 + dtau) * (x - mu + dx_clock) - E_tau * (x - mu))) + r"\quad(e^{\tau + d\tau} = e^{\tau}(1 + d\tau))",
+     sp.latex(product) + r"\quad(d\tau^2 = d\tau\,dW = 0)")
+assert sp.expand(three_terms - (E_tau * (1 + dtau) * (x - mu + dx_clock) - E_tau * (x - mu))) == 0
+assert sp.expand(product - E_tau * sp.sqrt(2 * lam) * pi * dW) == 0
+
+# %% [markdown]
+# The drift has cancelled: $e^{\tau}(x - \mu)$ changes only by noise. Integrating from lag 0 to $\tau$ (with $r$ the
+# integration variable) and multiplying by $e^{-\tau}$ gives
 # $x_t - \mu = e^{-\tau}(x_s - \mu) + \sqrt{2\lambda}\,\pi\int_0^{\tau} e^{-(\tau-r)}dW_r$ (eq. 2.3). The first term
 # is fixed given $x_s$; the variance of the stochastic integral is the integral of its squared integrand (Itô's
 # isometry). The variance ODE $dQ/d\tau = -2Q + 2\lambda\pi^2$ from $Q = 0$ (`dsolve`) gives the same:
 
 # %%
-r = sp.Symbol("r", positive=True)
+r = sp.Symbol("r", positive=True)  # the integration variable
 integrand = (sp.exp(-(tau - r)) * sp.sqrt(2 * lam) * pi) ** 2
 var_ito = sp.integrate(integrand, (r, 0, tau))
 show(r"Q", sp.Integral(integrand, (r, 0, tau)), sp.expand(var_ito))
@@ -216,8 +263,8 @@ assert ou.check_marginal_from_x0() == 0  # the start x_s = x0 = mu + pi gives th
 # %% [markdown]
 # ## 2. Doob's h-transform: conditioning on $x_T = \mu$
 #
-# $h(x, t) = p(x_T = \mu \mid x_t = x)$ is the kernel above over the lag $d = \bar\theta_{t:T} = c - u$
-# ($c = \bar\theta_T$): how likely a path now at $x$ is to end at $\mu$. Conditioning adds
+# $h(x, t) = p(x_T = \mu \mid x_t = x)$ is the kernel above over the clock lag $\bar\theta_{t:T} = c - u$
+# ($c = \bar\theta_T$, $u = \bar\theta_t$): how likely a path now at $x$ is to end at $\mu$. Conditioning adds
 # $g_t^2\,\partial_x\log h$ to the drift, $g_t^2 = 2\lambda\theta_t\pi^2$ (`docs/theory.md` eqs. 3.1–3.2). Step by
 # step: $\log h$ (up to a constant free of $x$), its gradient, and the gradient times $g_t^2$:
 
@@ -235,14 +282,16 @@ vanishes(r"\partial_\pi\big(g_t^2\,\partial_x \log h\big)", sp.diff(sp.cancel(g2
 # %% [markdown]
 # The $\pi^2$ of $g_t^2$ meets the $\pi^2$ of the kernel's variance: the added drift does not depend on $\pi$ at all
 # (the last line; eq. 3.4). Adding the OU drift $\theta_t(\mu - x)$, the factor in front of $\theta_t(\mu - x)$ is
-# $1 + 2e^{-2d}/(1 - e^{-2d})$ with $d = \bar\theta_{t:T}$, and that is $\coth d$:
+# $1 + 2e^{-2\bar\theta_{t:T}}/(1 - e^{-2\bar\theta_{t:T}})$, and that is $\coth\bar\theta_{t:T}$:
 
 # %%
-d_ = sp.Symbol("d", positive=True)  # thbar_{t:T}
-factor = 1 + 2 * sp.exp(-2 * d_) / (1 - sp.exp(-2 * d_))
-show(r"1 + \frac{2e^{-2d}}{1 - e^{-2d}}", sp.factor(sp.together(factor)))
-show(r"\coth d", sp.coth(d_).rewrite(sp.exp))
-vanishes(r"1 + \frac{2e^{-2d}}{1 - e^{-2d}} - \coth d", factor - sp.coth(d_), gens={d_: sp.Symbol("D", positive=True)})
+from derivations.common import d as rest  # the clock lag still to go, thbar_{t:T} = c - u
+
+factor = 1 + 2 * sp.exp(-2 * rest) / (1 - sp.exp(-2 * rest))
+FACTOR_TEX = r"1 + \frac{2e^{-2\bar\theta_{t:T}}}{1 - e^{-2\bar\theta_{t:T}}}"
+show(FACTOR_TEX, sp.factor(sp.together(factor)))
+show(r"\coth\bar\theta_{t:T}", sp.coth(rest).rewrite(sp.exp))
+vanishes(FACTOR_TEX + r" - \coth\bar\theta_{t:T}", factor - sp.coth(rest))
 h_drift = theta * (mu - x) + g2_grad
 show(r"\theta_t(\mu - x) + g_t^2\partial_x\log h", readable(h_drift))
 vanishes(r"\theta_t(\mu - x) + g_t^2\partial_x\log h - \theta_t \coth(\bar\theta_{t:T})(\mu - x)",
@@ -279,7 +328,7 @@ assert sp.simplify(backward_kolmogorov_residual(L_h_full, x, u, mu - x, lam * pi
 # %%
 general = hbridge.h_drift_clock(target=m, terminal=y)
 show(r"(m - x) + 2\lambda\pi^2\,\partial_x\log h_y", readable(general))
-vanishes(r"(m - x) + 2\lambda\pi^2\,\partial_x\log h_y - \Big(-(x - m)\coth d + \frac{y - m}{\sinh d}\Big)",
+vanishes(r"(m - x) + 2\lambda\pi^2\,\partial_x\log h_y - \Big(-(x - m)\coth\bar\theta_{t:T} + \frac{y - m}{\sinh\bar\theta_{t:T}}\Big)",
          general - (-(x - m) * sp.coth(c - u) + (y - m) / sp.sinh(c - u)))
 
 # %% [markdown]
@@ -408,18 +457,19 @@ for ax in axes:
     ax.set_xlabel("grid index $i$")
 plt.tight_layout()
 plt.show()
-print(f"theta_99 = {float(theta_i[-1]):.4f}; largest coth on the grid = {float(coth_i.max()):.3f} "
-      f"at index {int(idx[:-1][coth_i.argmax()])}")
+print(f"theta_99 = {float(theta_i[-1]):.4f} ({100 * float(theta_i[-1]) / rs.u_T:.1f} % of the terminal clock "
+      f"{rs.u_T:.3f}); largest coth on the grid = {float(coth_i.max()):.3f} at index {int(idx[:-1][coth_i.argmax()])}")
+assert abs(float(theta_i[-1]) / rs.u_T - 0.13) < 0.005
 assert abs(float(coth_i.max()) - 1.31) < 0.005 and int(idx[:-1][coth_i.argmax()]) == 98
 assert abs(float(theta_i[-1]) - 0.999) < 1e-6 and bool((theta_i[:-1] < 0.999).all())  # the clamp acts at the last index only
 assert int(idx[-1]) == rs.t_T == 99
 
 # %% [markdown]
-# The exercises below derive what `derivations.family` and `derivations.hbridge` state, and section 1–2's `L_p` and `L_h`
-# are two of their steps: the next cell removes these names, so that the answers are not one name away.
+# The exercises below derive what `derivations.family` and `derivations.hbridge` state: the next cell removes these
+# names, so that the answers are not one name away.
 
 # %%
-del family, hbridge, L_p, L_h, L_h_full
+del family, hbridge
 
 # %% [markdown]
 # ## Exercises
@@ -428,31 +478,29 @@ del family, hbridge, L_p, L_h, L_h_full
 # answer. Worked solutions: `solutions/01_ou_and_h_transform_solutions.ipynb`. The two *derive* exercises are graded
 # on your **steps**: hand in a Python `dict` whose values are SymPy expressions, one per step (a final formula alone
 # is refused). Use the symbols imported at the top of this notebook: `x`, `mu`, `pi`, `lam`, `u` $= \bar\theta_t$
-# and `c` $= \bar\theta_T$.
+# and `c` $= \bar\theta_T$, and the symbols `M` and `Q` of section 1 (the checker matches symbols by name, so a fresh
+# `sp.Symbol("M")` is the same to it).
 #
-# **01.1 (derive, by Bayes).** Conditioning on $x_T = \mu$ gives the bridge mean
-# $E[x_t\mid x_0, x_T = \mu] = \mu + \Theta_t\pi$. By Bayes's rule,
-# $q(x_t = x\mid x_0, x_T = \mu) \propto p(x_t = x\mid x_0)\,h(x, t)$, a product of two Gaussians in $x$ (section 1
-# and section 2). Derive $\Theta_t$ in four steps:
+# **01.1 (derive, by the mean ODE).** Per unit clock the bridge SDE of section 2 is
+# $dx = \coth(c - u)(\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$. Its mean $M(u) = E[x_t\mid x_0]$ starts at
+# $M = x_0 = \mu + \pi$ at the clean end, and $M = \mu + \Theta_t\pi$ defines $\Theta_t$. Derive $\Theta_t$ in three
+# steps, as section 1 did for the free process's mean:
 #
-# - `"log_p"`: $\log p(x_t = x\mid x_0)$; terms free of $x$ may be dropped;
-# - `"log_h"`: $\log h(x, t)$; terms free of $x$ may be dropped;
-# - `"precision"`: the precision (one over the variance) of the product, minus the second $x$-derivative of
-#   `log_p + log_h`: an expression in `u`, `c`, `lam` and `pi`;
-# - `"Theta"`: $\Theta_t = (\text{mean} - \mu)/\pi$, where the mean is the $x$ at which the $x$-derivative of
-#   `log_p + log_h` vanishes: an expression in `u` and `c`.
+# - `"dM_du"`: $dM/du$, the expectation of the SDE: an expression in `M`, `u`, `c` and `mu`;
+# - `"factor"`: an integrating factor $I(u)$, with $\frac{d}{du}\big(I\,(M - \mu)\big) = 0$ (any constant multiple
+#   is accepted): an expression in `u` and `c`;
+# - `"Theta"`: $\Theta_t = (M - \mu)/\pi$, from $I\,(M - \mu)$ being constant: an expression in `u` and `c`.
 
 # %%
 from rdbm_course.exercises import check
 
-answer_01_1 = ...  # {"log_p": ..., "log_h": ..., "precision": ..., "Theta": ...}
+answer_01_1 = ...  # {"dM_du": ..., "factor": ..., "Theta": ...}
 check("01.1", answer_01_1)
 
 # %% [markdown]
 # **01.2 (derive, by the variance ODE).** A second route to the spread: the variance $Q(u)$ of $x_t$ given $x_0$
 # under the bridge SDE per unit clock, $dx = \coth(c - u)(\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$, with $Q = 0$ at the
-# clean end. Derive $\Sigma_t^2 = Q/\pi^2$ in three steps, with the symbol `Q` of section 1 (the checker matches
-# symbols by name, so a fresh `sp.Symbol("Q")` is the same to it):
+# clean end. Derive $\Sigma_t^2 = Q/\pi^2$ in three steps, with the symbol `Q` of section 1:
 #
 # - `"dQ_du"`: $dQ/du$ from Itô's formula, as in section 1: an expression in `Q`, `u`, `c`, `lam` and `pi`;
 # - `"factor"`: an integrating factor $I(u)$, with $\frac{d}{du}(I\,Q) = 2\lambda\pi^2 I$ (any constant multiple

@@ -13,8 +13,7 @@
 # %% [markdown]
 # # 01 — Solutions to the exercises
 #
-# **What you will learn.** How $\Theta_t$ comes out of conditioning the OU kernel on $x_T = \mu$ (a product of two
-# Gaussians, completed to a square), how $\Sigma_t^2$ comes out of the bridge's variance ODE (an integrating factor),
+# **What you will learn.** How $\Theta_t$ comes out of the bridge's mean ODE (an integrating factor), how $\Sigma_t^2$ comes out of the bridge's variance ODE (an integrating factor),
 # and how to evaluate $\Theta_t$ on a discrete grid from the schedule's clock alone, without overflow.
 #
 # **Prerequisites.** Notebook 01.
@@ -24,48 +23,41 @@ import sympy as sp
 import torch
 from IPython.display import display
 
-from derivations.common import c, lam, mu, pi, readable, u, x
+from derivations.common import c, lam, mu, pi, u
 from rdbm_core.bridge import bridges
 from rdbm_course.exercises import check
 from rdbm_course.mathshow import show, vanishes
 
 # %% [markdown]
-# ## 01.1 — $\Theta_t$, by Bayes
+# ## 01.1 — $\Theta_t$, by the mean ODE
 #
-# $q(x_t = x\mid x_0, x_T = \mu) \propto p(x_t = x\mid x_0)\,h(x, t)$. The first factor is the free OU kernel over
-# the clock lag $u$ started at $x_0 = \mu + \pi$: mean $\mu + e^{-u}\pi$, variance $\lambda(1 - e^{-2u})\pi^2$. The
-# second is $h(x, t)$, the same kernel over the lag $c - u$ started at $x$ and evaluated at $\mu$: a Gaussian density
-# of $\mu$ with mean $\mu + e^{-(c - u)}(x - \mu)$. Both log-densities are quadratics in $x$ (terms free of $x$
-# dropped):
+# Take expectations in $dx = \coth(c - u)(\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$: the noise term has mean 0 and
+# the drift is affine in $x$, so its expectation is the drift at the mean $M = E[x_t\mid x_0]$:
 
 # %%
-log_p = -(x - mu - sp.exp(-u) * pi) ** 2 / (2 * lam * (1 - sp.exp(-2 * u)) * pi ** 2)
-log_h = -(mu - (mu + sp.exp(-(c - u)) * (x - mu))) ** 2 / (2 * lam * (1 - sp.exp(-2 * (c - u))) * pi ** 2)
-show(r"\log p(x_t = x \mid x_0)", log_p)
-show(r"\log h(x, t)", log_h)
+M = sp.Symbol("M", real=True)
+dM_du = sp.coth(c - u) * (mu - M)
+show(r"\frac{dM}{du}", dM_du)
 
 # %% [markdown]
-# Their sum is $-\frac{(x - \text{mean})^2}{2\,\text{var}} + \text{const}$: the precision $1/\text{var}$ is minus its
-# second derivative, and the mean is where its first derivative vanishes. SymPy simplifies in $e^u$ and $e^c$:
+# An integrating factor $I$ must make $\frac{d}{du}\big(I(M - \mu)\big) = I'(M - \mu) + I\,dM/du$ vanish:
+# $I'/I = \coth(c - u)$, and since $\frac{d}{du}\log\sinh(c - u) = -\coth(c - u)$, $I = 1/\sinh(c - u)$. So
+# $I(M - \mu)$ is constant, equal to its value $I(0)\,\pi$ at $u = 0$ (where $M = x_0 = \mu + \pi$), and
+# $\Theta_t = (M - \mu)/\pi = I(0)/I(u)$:
 
 # %%
-total = log_p + log_h
-precision = -sp.diff(total, x, 2)
-show(r"\frac{1}{\rm var}", precision, readable(precision))
-(mean,) = sp.solve(sp.diff(total, x), x)
-theta_derived = readable((mean - mu) / pi)
-show(r"\Theta_t = \frac{\text{mean} - \mu}{\pi}", theta_derived)
+factor_01_1 = 1 / sp.sinh(c - u)
+vanishes(r"I'\,(M - \mu) + I\,\frac{dM}{du}", sp.diff(factor_01_1, u) * (M - mu) + factor_01_1 * dM_du)
+theta_derived = factor_01_1.subs(u, 0) / factor_01_1
+show(r"\Theta_t = \frac{I(0)}{I(u)}", theta_derived)
+assert sp.limit(theta_derived, u, 0) == 1 and sp.limit(theta_derived, u, c) == 0
 
 # %% [markdown]
-# Multiplying numerator and denominator by $e^{-c}/2$ turns the exponentials into hyperbolic sines: the derived
-# expression is $\sinh(c - u)/\sinh(c)$, i.e. $\sinh(\bar\theta_{t:T})/\sinh(\bar\theta_T)$ (`docs/theory.md` eq. 4.2):
+# It is $1$ at the clean end and $0$ at $T$, as it must be: $\Theta_t = \sinh(\bar\theta_{t:T})/\sinh(\bar\theta_T)$
+# (`docs/theory.md` eq. 4.2). Notebook 02a derives the same mean a second way, by Bayes.
 
 # %%
-sinh_form = sp.sinh(c - u) / sp.sinh(c)
-vanishes(r"\Theta_t - \frac{\sinh(\bar\theta_T - \bar\theta_t)}{\sinh\bar\theta_T}", theta_derived - sinh_form)
-
-# %%
-answer_01_1 = {"log_p": log_p, "log_h": log_h, "precision": precision, "Theta": theta_derived}
+answer_01_1 = {"dM_du": dM_du, "factor": factor_01_1, "Theta": theta_derived}
 feedback = check("01.1", answer_01_1)
 display(feedback)
 assert feedback
@@ -114,15 +106,17 @@ assert feedback
 # %% [markdown]
 # ## 01.3 — $\Theta_t$ on a schedule's grid
 #
-# With $b = \bar\theta_{t:T}$ (`schedule.clock_to_end(t)`) and $c = \bar\theta_T$ (`schedule.u_T`),
-# $\Theta_t = \sinh b/\sinh c$. Written as $e^{b - c}(1 - e^{-2b})/(1 - e^{-2c})$ it never overflows, even for a very
-# large $\bar\theta_T$, and `expm1` keeps $1 - e^{-2b}$ accurate when $b$ is tiny (next to the terminal point).
+# With $\bar\theta_{t:T}$ (`schedule.clock_to_end(t)`, called `rest` in the code) and $c = \bar\theta_T$
+# (`schedule.u_T`), $\Theta_t = \sinh\bar\theta_{t:T}/\sinh c$. Written as
+# $e^{\bar\theta_{t:T} - c}(1 - e^{-2\bar\theta_{t:T}})/(1 - e^{-2c})$ it never overflows, even for a very large
+# $\bar\theta_T$, and `expm1` keeps $1 - e^{-2\bar\theta_{t:T}}$ accurate when $\bar\theta_{t:T}$ is tiny (next to
+# the terminal point).
 
 # %%
 def theta_on_grid(schedule, t):
-    b = schedule.clock_to_end(t)
+    rest = schedule.clock_to_end(t)  # thbar_{t:T}
     c_T = torch.tensor(schedule.u_T, dtype=torch.float64)
-    return torch.exp(b - c_T) * torch.expm1(-2 * b) / torch.expm1(-2 * c_T)
+    return torch.exp(rest - c_T) * torch.expm1(-2 * rest) / torch.expm1(-2 * c_T)
 
 
 path = bridges.rdbm()

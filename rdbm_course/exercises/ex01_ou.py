@@ -1,7 +1,7 @@
 """Exercises of notebook 01 (the OU process and Doob's h-transform).
 
-01.1 derive    ``Theta_t``, the coefficient of ``pi`` in the bridge mean, by Bayes: graded on the steps
-               ``log_p``, ``log_h``, ``precision`` and ``Theta``.
+01.1 derive    ``Theta_t``, the coefficient of ``pi`` in the bridge mean, from the mean ODE of the bridge SDE:
+               graded on the steps ``dM_du``, ``factor`` and ``Theta``.
 01.2 derive    ``Sigma_t^2``, the bridge variance per unit ``pi^2``, from the variance ODE of the bridge SDE: graded
                on the steps ``dQ_du``, ``factor`` and ``Sigma2``.
 01.3 implement ``Theta_t`` on the grid of a schedule from its clock alone.
@@ -28,49 +28,51 @@ INSIDE = (lambda p: p[u] < p[c])  # 0 < u < c
 
 #: the variance Q(u) = Var[x_t | x0] of the bridge, the unknown of the ODE of 01.2
 Q = sp.Symbol("Q", real=True)
-STATE = {**CLOCK_LAM, "x": x, "mu": mu, "pi": pi}
 
-#: the two Gaussian factors of Bayes's rule in x = x_t (terms free of x dropped): the free OU marginal from
-#: x0 = mu + pi over the clock u, and h(x, t) = p(x_T = mu | x_t = x), the kernel over the lag c - u at mu
-LOG_P = -(x - mu - sp.exp(-u) * pi) ** 2 / (2 * lam * (1 - sp.exp(-2 * u)) * pi ** 2)
-LOG_H = -(sp.exp(-(c - u)) * (x - mu)) ** 2 / (2 * lam * (1 - sp.exp(-2 * (c - u))) * pi ** 2)
-PRECISION = -sp.diff(LOG_P + LOG_H, x, 2)
+#: the mean M(u) = E[x_t | x0] of the bridge, the unknown of the ODE of 01.1
+M = sp.Symbol("M", real=True)
+#: the bridge's drift per unit clock, coth(c - u) (mu - x): its expectation is the right side of the mean ODE
+MEAN_RATE = sp.coth(c - u) * (mu - M)
 
 
 def _at(expr, value):
     return sp.simplify(sp.limit(expr, u, value))
 
 
-def _d_dx(expr):
-    return sp.diff(expr, x)
+def _log_derivative(expr):
+    return sp.diff(expr, u) / expr
 
 
 THETA_STEPS = (
-    Step("log_p", "log p(x_t = x | x0) up to terms free of x", _d_dx(LOG_P), STATE, transform=_d_dx,
-         transformed="the x-derivative",
-         generic_hint="p(x_t | x0) is the kernel of section 1 started at x0 = mu + pi (so x_s - mu = pi) over the clock "
-                      "lag u: a Gaussian in x with mean mu + e^{-u} pi and variance lam (1 - e^{-2u}) pi^2."),
-    Step("log_h", "log h(x, t) up to terms free of x", _d_dx(LOG_H), STATE, transform=_d_dx,
-         transformed="the x-derivative", constraint=INSIDE,
-         hints=((lambda e: sp.simplify(e - _d_dx(LOG_P)) == 0,
-                 "this is log p(x_t | x0) again; h is the kernel from x at clock u to mu at clock c."),),
-         generic_hint="h(x, t) = p(x_T = mu | x_t = x) is the same kernel over the lag c - u, started at x and "
-                      "evaluated at mu: a Gaussian density of mu whose mean mu + e^{-(c - u)} (x - mu) depends on x."),
-    Step("precision", "precision (1 / variance) of the product, minus the second x-derivative of log_p + log_h",
-         PRECISION, CLOCK_LAM | {"pi": pi}, constraint=INSIDE,
-         hints=((lambda e: sp.simplify(e + sp.diff(LOG_P, x, 2)) == 0,
-                 "this is the precision of p(x_t | x0) alone; the factor h is a Gaussian in x too and adds its own."),
-                (lambda e: x in e.free_symbols, "a precision does not depend on x: differentiate twice.")),
-         generic_hint="the precision of a product of Gaussians in x is the sum of their precisions; read each off "
-                      "the coefficient of x^2 (times -2)."),
-    Step("Theta", "Theta_t = (E[x_t | x0, x_T = mu] - mu) / pi", family.Theta(u, c), CLOCK | {"mu": mu, "pi": pi},
-         constraint=INSIDE,
+    Step("dM_du", "dM/du, the mean ODE of the bridge per unit clock (M = E[x_t | x0])", MEAN_RATE,
+         {**CLOCK, "M": M, "mu": mu, "x": x}, constraint=INSIDE,
+         hints=((lambda e: x in e.free_symbols,
+                 "this is the drift at one state x; the mean's rate is its expectation, a function of M."),
+                (lambda e: sp.simplify(e - (mu - M)) == 0,
+                 "this is the mean ODE of the free OU process (section 1); the bridge's drift has the factor "
+                 "coth(c - u)."),
+                (lambda e: sp.simplify(e + MEAN_RATE) == 0,
+                 "the sign: the bridge's drift pulls x towards mu."),
+                (lambda e: sp.diff(e, M) == 0, "the drift acts on the state: dM/du depends on M.")),
+         generic_hint="take the expectation of dx = coth(c - u) (mu - x) du + sqrt(2 lam) pi dW: the noise term has "
+                      "mean 0 and the drift is affine in x, so x becomes M."),
+    Step("factor", "integrating factor I(u) with d/du (I (M - mu)) = 0", sp.coth(c - u), CLOCK,
+         transform=_log_derivative, transformed="the logarithmic derivative I'/I", constraint=INSIDE,
+         hints=((lambda e: sp.simplify(e + sp.coth(c - u)) == 0,
+                 "d/du (I (M - mu)) = I' (M - mu) + I dM/du: with your dM/du this vanishes only if I'/I is the "
+                 "coefficient of (M - mu) with the other sign; check the sign of your I'/I."),
+                (lambda e: sp.simplify(e - 2 * sp.coth(c - u)) == 0,
+                 "that is the variance's factor (01.2): the mean's drift enters once, not twice.")),
+         generic_hint="I'/I must be minus the coefficient of (M - mu) in your dM/du; integrate that (the derivative "
+                      "of log sinh(z) is coth(z))."),
+    Step("Theta", "Theta_t = (M(u) - mu) / pi, with M = x0 = mu + pi at u = 0", family.Theta(u, c),
+         CLOCK | {"mu": mu, "pi": pi}, constraint=INSIDE,
          hints=((lambda e: sp.simplify(e - sp.exp(-u)) == 0,
-                 "exp(-u) is the *free* OU process; the factor h pulls the mean towards mu."),
+                 "exp(-u) is the *free* OU process; the bridge's drift pulls the mean towards mu."),
                 (lambda e: _at(e, 0) != 1, "at the clean end (u = 0) the mean must be x0: Theta must equal 1 there."),
                 (lambda e: _at(e, c) != 0, "at the terminal end (u = c) the bridge is pinned to mu: Theta must be 0.")),
-         generic_hint="the mean of the product is the x where the x-derivative of log_p + log_h vanishes; "
-                      "subtract mu and divide by pi (any equivalent form is accepted)."),
+         generic_hint="I (M - mu) is constant: equal to its value I(0) pi at u = 0. Divide by I(u) and by pi (any "
+                      "equivalent form is accepted)."),
 )
 
 SIGMA_STEPS = (
@@ -103,11 +105,12 @@ SIGMA_STEPS = (
 )
 
 
-@exercise("01.1", "Theta_t from the h-transform, by Bayes", "derive")
+@exercise("01.1", "Theta_t from the bridge's mean ODE", "derive")
 def check_theta(answer):
     return steps_answer(answer, THETA_STEPS,
-                        done="both factors, the precision of their product and Theta_t are right: completing the "
-                             "square in x derived the mean of the bridge.")
+                        done="the mean ODE, its integrating factor and Theta_t are right: the ODE is linear, so with "
+                             "M = x0 at the clean end this is the bridge's mean (notebook 02a derives it again, by "
+                             "Bayes).")
 
 
 @exercise("01.2", "Sigma_t^2 from the bridge's variance ODE", "derive")

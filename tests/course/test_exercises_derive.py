@@ -22,27 +22,33 @@ def _gauss(z, mean, var):
 
 
 def _theta_steps():
-    """01.1 worked independently: the two factors of Bayes's rule in x = x_t, their precision, the mean."""
-    log_p = _gauss(x, mu + sp.exp(-u) * pi, lam * (1 - sp.exp(-2 * u)) * pi ** 2)
-    log_h = _gauss(mu, mu + sp.exp(-(c - u)) * (x - mu), lam * (1 - sp.exp(-2 * (c - u))) * pi ** 2)
-    precision = sp.simplify(-sp.diff(log_p + log_h, x, 2))
-    (mean,) = sp.solve(sp.diff(log_p + log_h, x), x)
-    return {"log_p": log_p + sp.log(lam), "log_h": log_h, "precision": precision,
-            "Theta": sp.simplify((mean - mu) / pi)}
+    """01.1 worked independently: the mean ODE of the bridge, an integrating factor, its solution from M(0) = x0."""
+    M = sp.Symbol("M", real=True)
+    dM_du = sp.expand(-sp.cosh(c - u) / sp.sinh(c - u) * (M - mu))
+    factor = 2 / (sp.exp(c - u) - sp.exp(u - c))  # 1 / sinh(c - u), written with exponentials
+    theta = factor.subs(u, 0) / factor  # I (M - mu) = I(0) pi, so (M - mu) / pi = I(0) / I(u)
+    return {"dM_du": dM_du, "factor": factor, "Theta": sp.simplify(theta)}
 
 
 def test_01_1_theta_graded_on_steps():
+    """Mutations tried: the free OU's mean ODE, the variance's integrating factor and Theta's two ends swapped are
+    each caught at their own step."""
     steps = _theta_steps()
+    M = sp.Symbol("M", real=True)
     assert check("01.1", steps)
     assert check("01.1", {**steps, "Theta": "sinh(thetabar_T - thetabar_t)/sinh(thetabar_T)"})
+    assert check("01.1", {**steps, "factor": 5 * steps["factor"]})  # any constant multiple
     right = family.Theta(u, c)
     free = wrong("01.1", {**steps, "Theta": sp.exp(-u)}, str(right))  # the free OU process
     assert "free" in free.hint and "'Theta'" in free.message
     assert_caught(check("01.1", {**steps, "Theta": family.Psi(u, c)}), str(right))
     assert "equal 1" in wrong("01.1", {**steps, "Theta": 2 * right}, str(right)).hint
-    alone = wrong("01.1", {**steps, "precision": -sp.diff(steps["log_p"], x, 2)}, str(right))
-    assert "alone" in alone.hint and "'precision'" in alone.message
-    assert "'log_h'" in wrong("01.1", {**steps, "log_h": steps["log_p"]}, str(right)).message
+    free_ode = wrong("01.1", {**steps, "dM_du": mu - M}, str(right))
+    assert "free OU" in free_ode.hint and "'dM_du'" in free_ode.message
+    assert "expectation" in wrong("01.1", {**steps, "dM_du": sp.coth(c - u) * (mu - x)}, str(right)).hint
+    twice = wrong("01.1", {**steps, "factor": 1 / sp.sinh(c - u) ** 2}, str(right))
+    assert "once, not twice" in twice.hint and "'factor'" in twice.message
+    assert "sign" in wrong("01.1", {**steps, "factor": sp.sinh(c - u)}, str(right)).hint
     assert "lacks" in wrong("01.1", {"Theta": right}, str(right)).message
 
 
