@@ -15,7 +15,7 @@
 #
 # **What you will learn.** Why, under residual modulation, the exact posterior mean at the degraded value is the
 # degraded value itself, how much noise an exact ancestral step would add there (and the plug-in step does not),
-# and where the predicted residual enters the $\eta = 1$ step.
+# and how wide the exact reverse step from $x_t = \mu$ is, checked on the forward process.
 #
 # **Prerequisites.** Notebook 10.
 
@@ -74,40 +74,63 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# ## 10.3 — The noise of the ancestral step
+# ## 10.3 — The exact reverse step where the plug-in step adds no noise
 #
-# With $\eta = 1$, $\rho_s^2$ is the variance $V$ of the posterior $q(x_s \mid x_t, x_0)$ per unit $\nu(\pi)^2$, and the
-# random term is $\rho_s\,\nu(\hat\pi)\,z$ with the *predicted* residual: its per-element standard deviation is
-# $\rho_s|\nu(\hat\pi)| = \sqrt V\,|\nu(\hat\pi)|$. From notebook 02a (theory (5.2)), with the clock increments
-# $a = \bar\theta_s$ and $b = \bar\theta_t - \bar\theta_s$,
+# The exact step draws $x_0$ from its posterior given $x_t$, then $x_s$ from $q(x_s \mid x_t, x_0)$, whose mean is
+# $\mu + P(x_0 - \mu) + K(x_t - \mu)$ and whose variance is $V\nu(\pi)^2 = V\pi^2$ (theory (5.1)). At $x_t = \mu$ the
+# term $K(x_t - \mu)$ is 0, and the law of total variance over $x_0 \mid x_t = \mu$ gives
 #
-# $$V = 2\lambda\,\frac{\sinh a\,\sinh b}{\sinh(a + b)},$$
+# $$\mathrm{Var}[x_s \mid x_t = \mu] = V\,E[\pi^2 \mid x_t = \mu] + P^2\,\mathrm{Var}[\pi \mid x_t = \mu].$$
 #
-# which stays finite at $t = T$ (there it equals $\Sigma_s^2$, theory (5.5)), whereas a formula through
-# $K = \sqrt{\Sigma_s^2 - V}/\Sigma_t$ would divide by $\Sigma_T = 0$.
+# By 10.1, $E[\pi \mid x_t = \mu] = 0$, so $\mathrm{Var}[\pi \mid x_t = \mu] = E[\pi^2 \mid x_t = \mu]$, the answer of
+# 10.2, and
+#
+# $$\mathrm{Var}[x_s \mid x_t = \mu] = (V + P^2)\,E[\pi^2 \mid x_t = \mu].$$
+#
+# Both $P$ and $V$ count: at large $\lambda$ the $V$ term dominates, at small $\lambda$ the $P^2$ term, and on the
+# last step ($s = 0$: $P = 1$, $V = 0$) the exact step returns a draw of $x_0 \mid x_t = \mu$, whose spread is
+# $\sqrt{E[\pi^2 \mid x_t = \mu]}$. The plug-in $\eta = 1$ step adds $\sqrt V\,|\hat x_0 - \mu| = 0$ there.
 
 # %%
-def ancestral_noise_std(path, x0_hat, mu, t, s):
-    a = path.schedule.clock(s)  # thbar_s
-    b = path.schedule.clock(t) - a  # thbar_{s:t}
-    variance = 2 * path.lam * torch.sinh(a) * torch.sinh(b) / torch.sinh(a + b)  # V per unit nu(pi)^2
-    return variance.sqrt() * path.noise_factor(x0_hat, mu).abs()
+E_PI2 = answer_10_2  # E[pi^2 | x_t = mu], the same at every t < T and every lam
 
 
-feedback = check("10.3", ancestral_noise_std)
+def exact_step_std(path, t, s):
+    p_coef, _, v = path.posterior_coefficients(t, s)  # P and V of theory (5.2)
+    return ((v + p_coef ** 2) * E_PI2).sqrt()
+
+
+feedback = check("10.3", exact_step_std)
 display(feedback)
 assert feedback
 
 # %% [markdown]
-# The same, measured on the library's step: many draws of one $\eta = 1$ step with a fixed $\hat x_0$.
+# **The check by experiment.** Run the forward process: draw $x_0$ from the mixture, $x_t$ from the bridge's marginal
+# and $x_s$ from $q(x_s \mid x_t, x_0)$; keep the draws whose $x_t$ lies within 0.002 of $\mu$. Their $x_s$ come from
+# the exact reverse step at $x_t \approx \mu$. At $\lambda = 0.01$, $t = 0.5$, $s = 0.3$ the $P^2$ term is most of the
+# variance, so the measurement tells the formula from its first term alone. Next to it, the library's $\eta = 1$ step
+# from $x_t = \mu$ with the exact $\hat x_0 = \mu$.
 
 # %%
-x_t = torch.full((20_000, 1), 0.1, dtype=DT)
-x0_hat, mu_b = torch.full_like(x_t, -0.2), torch.full_like(x_t, MU)
-t, s = torch.tensor(0.7, dtype=DT), torch.tensor(0.6, dtype=DT)
-for noise in ("modulated", "global"):
-    p = bridges.ou_bridge(schedules.continuous_constant(3.0), 0.1, noise=noise)
-    draws = samplers.implicit_step(p, x_t, x0_hat, mu_b, t, s, eta=1.0, generator=torch.Generator().manual_seed(0))
-    want = float(ancestral_noise_std(p, x0_hat, mu_b, t, s)[0])
-    print(f"{noise:9s}: std of the step {float(draws.std()):.4f}, formula {want:.4f}")
-    assert abs(float(draws.std()) / want - 1) < 0.03
+path = bridges.ou_bridge(schedules.continuous_constant(3.0), 0.01, noise="modulated")
+t, s = torch.tensor(0.5, dtype=DT), torch.tensor(0.3, dtype=DT)
+gen = torch.Generator().manual_seed(0)
+n = 4_000_000
+x0 = torch.where(torch.rand(n, 1, generator=gen) < 0.5, MODES[1], MODES[0]).double()
+x0 = x0 + MODE_STD * torch.randn(n, 1, generator=gen, dtype=DT)
+mu_n = torch.full_like(x0, MU)
+x_t = path.sample(x0, mu_n, t.expand(n), generator=gen)
+keep = (x_t - MU).abs().ravel() < 0.002
+mean_s, sd_s = path.posterior(x_t[keep], x0[keep], mu_n[keep], t, s)
+x_s = mean_s + sd_s * torch.randn(mean_s.shape, generator=gen, dtype=DT)
+p_coef, _, v = path.posterior_coefficients(t, s)
+measured, predicted = float(x_s.std()), float(exact_step_std(path, t, s))
+first_term = float((v * E_PI2).sqrt())
+mu_kept = torch.full((int(keep.sum()), 1), MU, dtype=DT)
+plug_in = samplers.implicit_step(path, mu_kept, mu_kept, mu_kept, t, s, eta=1.0, generator=gen)
+print(f"{int(keep.sum())} draws with x_t within 0.002 of mu")
+print(f"std of x_s: measured {measured:.4f}; (V + P^2) E[pi^2 | mu]: {predicted:.4f}; "
+      f"V E[pi^2 | mu] alone: {first_term:.4f}; plug-in eta = 1 step: {float(plug_in.std()):.1e}")
+assert int(keep.sum()) > 5000
+assert abs(measured / predicted - 1) < 0.03 and abs(measured / first_term - 1) > 0.5
+assert float(plug_in.std()) < 1e-12  # no noise: nu(pi_hat) = x0_hat - mu = 0

@@ -4,7 +4,7 @@ import torch
 
 from rdbm_core.bridge import bridges, schedules
 from rdbm_course.exercises import check
-from rdbm_course.exercises.ex10_toy_bridge import residual_moments_at_mu
+from rdbm_course.exercises.ex10_toy_bridge import STEPS_10_3, exact_step_std_at_mu, residual_moments_at_mu
 
 
 def _wrong(exercise_id, answer):
@@ -51,49 +51,75 @@ def test_10_2_mean_square_residual():
         assert "0.3" not in check("10.2", answer).hint and "0.29" not in check("10.2", answer).hint
 
 
-def _variance(p, t, s):
-    """V per unit nu(pi)^2 from the clock (theory 5.2), as a student writes it."""
-    a = p.schedule.clock(s)
-    b = p.schedule.clock(t) - a
-    return 2 * p.lam * torch.sinh(a) * torch.sinh(b) / torch.sinh(a + b)
+E_PI2 = residual_moments_at_mu()[1]
 
 
-def _right(path, x0_hat, mu, t, s):
-    return _variance(path, t, s).sqrt() * path.noise_factor(x0_hat, mu).abs()
+def _right(path, t, s):
+    """(V + P^2) E[pi^2 | x_t = mu], as a student writes it from 10.1, 10.2 and the law of total variance."""
+    p_coef, _, v = path.posterior_coefficients(t, s)
+    return ((v + p_coef ** 2) * E_PI2).sqrt()
 
 
-def test_10_3_ancestral_noise_std():
+def _with(fn):
+    """A student's function built from (P, V) by ``fn(P, V)``."""
+    def answer(path, t, s):
+        p_coef, _, v = path.posterior_coefficients(t, s)
+        return fn(p_coef, v)
+    return answer
+
+
+def test_exact_step_truth_is_the_closed_form_and_the_forward_process():
+    """The checker's truth (quadrature over x0, law of total variance over the library's posterior) equals
+    (V + P^2) E[pi^2 | x_t = mu] at every checked step, and a rejection experiment on the forward process agrees.
+    Mutation: dropping the variance of the posterior mean from ``exact_step_std_at_mu`` gives sqrt(V E[pi^2]), 75 %
+    low at (0.01, 0.5, 0.3), and both comparisons fail."""
+    for lam, t, s in STEPS_10_3:
+        path = bridges.ou_bridge(schedules.continuous_constant(3.0), lam, noise="modulated")
+        tt, ss = torch.tensor(t, dtype=torch.float64), torch.tensor(s, dtype=torch.float64)
+        assert abs(exact_step_std_at_mu(path, tt, ss) / float(_right(path, tt, ss)) - 1) < 1e-9
+    path = bridges.ou_bridge(schedules.continuous_constant(3.0), 0.01, noise="modulated")
+    tt, ss = torch.tensor(0.5, dtype=torch.float64), torch.tensor(0.3, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(0)
+    n = 2_000_000
+    upper = torch.rand(n, 1, generator=gen) < 0.5
+    x0 = torch.where(upper, 0.7, -0.6).double() + 0.05 * torch.randn(n, 1, generator=gen, dtype=torch.float64)
+    mu = torch.full_like(x0, 0.4)
+    x_t = path.sample(x0, mu, tt.expand(n), generator=gen)
+    keep = (x_t - 0.4).abs().ravel() < 0.002
+    mean_s, sd_s = path.posterior(x_t[keep], x0[keep], mu[keep], tt, ss)
+    x_s = mean_s + sd_s * torch.randn(mean_s.shape, generator=gen, dtype=torch.float64)
+    assert int(keep.sum()) > 3000
+    assert abs(float(x_s.std()) / exact_step_std_at_mu(path, tt, ss) - 1) < 0.04
+
+
+def test_10_3_exact_step_std():
     assert check("10.3", _right)
-    marginal = _wrong("10.3", lambda p, x, m, t, s: p.coefficients(s)[2] * p.noise_factor(x, m).abs())
-    assert "marginal" in marginal.hint
-    signed = _wrong("10.3", lambda p, x, m, t, s: _variance(p, t, s).sqrt() * p.noise_factor(x, m))
-    assert "never negative" in signed.hint
-    unscaled = _wrong("10.3", lambda p, x, m, t, s: _variance(p, t, s).sqrt() * torch.ones_like(x))
-    assert "predicted residual" in unscaled.hint
-    shape = _wrong("10.3", lambda p, x, m, t, s: _right(p, x, m, t, s)[:, 0])
-    assert "shape" in shape.message
+    assert check("10.3", _with(lambda p, v: float(((v + p ** 2) * 0.30).sqrt())))  # point modes, 1.2 % high
+    plug_in = _wrong("10.3", lambda path, t, s: 0.0)
+    assert "plug-in" in plug_in.hint
+    no_p = _wrong("10.3", _with(lambda p, v: (v * E_PI2).sqrt()))
+    assert "first term" in no_p.hint and "t = 0.5" in no_p.message  # passes the first step (P^2 is 2 % of V there)
+    only_p = _wrong("10.3", _with(lambda p, v: p.abs() * E_PI2 ** 0.5))
+    assert "posterior mean only" in only_p.hint
+    global_v = _wrong("10.3", _with(lambda p, v: (v + p ** 2 * E_PI2).sqrt()))
+    assert "nu(pi) = pi" in global_v.hint
+    prior = _wrong("10.3", _with(lambda p, v: ((v + p ** 2) * 0.5475).sqrt()))
+    assert "prior" in prior.hint
+    variance = _wrong("10.3", _with(lambda p, v: (v + p ** 2) * E_PI2))
+    assert "standard deviation" in variance.hint
+    vector = _wrong("10.3", lambda path, t, s: torch.ones(3))
+    assert "one finite number" in vector.message
     boom = _wrong("10.3", lambda *a: 1 / 0)
     assert "ZeroDivisionError" in boom.message
+    for fb in (plug_in, no_p, only_p, global_v, prior, variance):
+        assert "P^2) E" not in fb.hint and "0.29" not in fb.hint and "0.3" not in fb.hint
 
 
-def test_10_3_refuses_the_library_posterior():
-    """Mutation: a GuardedPath that does not record posterior_coefficients/posterior/std lets the one-call answers
-    below pass (they are numerically right), and this test fails."""
-    one_call = _wrong("10.3", lambda p, x, m, t, s: p.posterior_coefficients(t, s)[2].sqrt()
-                      * p.noise_factor(x, m).abs())
-    assert "posterior_coefficients" in one_call.message and "clock" in one_call.message
-    posterior = _wrong("10.3", lambda p, x, m, t, s: p.posterior(m, x, m, t, s)[1])
-    assert "path.posterior" in posterior.message
-
-
-def test_10_3_catches_a_formula_that_divides_by_sigma_t():
-    """Mutation: dropping the t = t_T step (1.0, 0.9) from the checker lets this answer (V from (5.4) with
-    K = sqrt(Sigma_s^2 - V)/Sigma_t written as Sigma_s^2 - K^2 Sigma_t^2 with K from Theta/Sigma ratios, NaN at t_T)
-    pass, and this test fails."""
-    def via_ratio(p, x, m, t, s):
-        th_t, _, sg_t = p.coefficients(t)
-        th_s, _, sg_s = p.coefficients(s)
-        k = (sg_s ** 2 / th_s) / (sg_t ** 2 / th_t)  # S(u_s) / S(u_t): 0/0 at t_T
-        return (sg_s ** 2 - k ** 2 * sg_t ** 2).sqrt() * p.noise_factor(x, m).abs()
-    fb = _wrong("10.3", via_ratio)
-    assert "t = t_T" in fb.hint
+def test_10_3_refuses_the_checkers_own_moments():
+    """Mutation: removing ``refuse_library`` from the checker lets this answer (right, through the checker's own
+    E[pi^2 | x_t = mu]) pass, and this test fails."""
+    def through_checker(path, t, s):
+        p_coef, _, v = path.posterior_coefficients(t, s)
+        return ((v + p_coef ** 2) * residual_moments_at_mu()[1]).sqrt()
+    fb = _wrong("10.3", through_checker)
+    assert "residual_moments_at_mu" in fb.message
