@@ -15,7 +15,7 @@
 #
 # **What you will learn.** The probability-flow velocity from its definition, the checks of notebook 02b that would
 # have shown it (the reverse SDE and the probability flow keep the bridge's marginals; the velocity is affine in
-# $x_0$), its size near the pinned end along a bridge path ($d^{-1/2}$ remains of two $d^{-1/2}$ terms), and the
+# $x_0$), its size near the pinned end along a bridge path ($\bar\theta_{t:T}^{-1/2}$ remains of two $\bar\theta_{t:T}^{-1/2}$ terms), and the
 # reverse-SDE drift in code that never divides by the residual.
 #
 # **Prerequisites.** Notebook 02b.
@@ -90,34 +90,34 @@ assert reverse.check_pf_velocity_affine_in_x0() == 0
 # %% [markdown]
 # ## 02b.2 — the velocity near the pinned end
 #
-# Put the path $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ into the velocity at $\bar\theta_t = c - d$ with
+# Put the path $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ into the velocity at $\bar\theta_t = c - \bar\theta_{t:T}$ (in SymPy `c - d`) with
 # $\hat\pi = \pi$. The mean part $\Theta_t\pi$ cancels in the score term, so $v = v_{\rm mean} + v_{\rm noise} +
-# v_{\rm score}$ with $v_{\rm mean} = -\coth(d)\,\Theta_t\pi$, $v_{\rm noise} = -\coth(d)\,\Sigma_t\pi\epsilon$ and
-# $v_{\rm score} = \lambda(x - \mu - \Theta_t\pi)/\Sigma_t^2 = \lambda\pi\epsilon/\Sigma_t$. Near $d = 0$:
-# $\Theta_t = \sinh d/\sinh c \approx d/\sinh c$, so $\coth(d)\,\Theta_t \to 1/\sinh c$ stays finite and
-# $\sqrt d\,v_{\rm mean} \to 0$;
-# $\Sigma_t^2 \approx 2\lambda d$, so $\coth(d)\,\Sigma_t \approx \sqrt{2\lambda d}/d$ and $\lambda/\Sigma_t \approx
-# \lambda/\sqrt{2\lambda d}$ are both of order $d^{-1/2}$ and do not cancel. SymPy's limits:
+# v_{\rm score}$ with $v_{\rm mean} = -\coth(\bar\theta_{t:T})\,\Theta_t\pi$, $v_{\rm noise} = -\coth(\bar\theta_{t:T})\,\Sigma_t\pi\epsilon$ and
+# $v_{\rm score} = \lambda(x - \mu - \Theta_t\pi)/\Sigma_t^2 = \lambda\pi\epsilon/\Sigma_t$. Near $\bar\theta_{t:T} = 0$:
+# $\Theta_t = \sinh\bar\theta_{t:T}/\sinh c \approx \bar\theta_{t:T}/\sinh c$, so $\coth(\bar\theta_{t:T})\,\Theta_t \to 1/\sinh c$ stays finite and
+# $\bar\theta_{t:T}^{1/2}\,v_{\rm mean} \to 0$;
+# $\Sigma_t^2 \approx 2\lambda\bar\theta_{t:T}$, so $\coth(\bar\theta_{t:T})\,\Sigma_t \approx \sqrt{2\lambda\bar\theta_{t:T}}/\bar\theta_{t:T}$ and $\lambda/\Sigma_t \approx
+# \lambda/\sqrt{2\lambda\bar\theta_{t:T}}$ are both of order $\bar\theta_{t:T}^{-1/2}$ and do not cancel. SymPy's limits:
 
 # %%
 theta_t = family.Theta(c - d, c)
 sigma_t = sp.sqrt(family.Sigma2(c - d, c))
-limit(family.Sigma2(c - d, c) / (2 * lam * d), d, 0, 1, lhs=r"\lim_{d\to0}\frac{\Sigma_t^2}{2\lambda d}")
+limit(family.Sigma2(c - d, c) / (2 * lam * d), d, 0, 1, lhs=r"\lim_{\bar\theta_{t:T}\to0}\frac{\Sigma_t^2}{2\lambda\bar\theta_{t:T}}")
 parts = {"v_mean": -sp.coth(d) * theta_t * pi, "v_noise": -sp.coth(d) * sigma_t * pi * eps,
          "v_score": lam * pi * eps / sigma_t}
 names = {"v_mean": r"v_{\rm mean}", "v_noise": r"v_{\rm noise}", "v_score": r"v_{\rm score}"}
 limits = {key: sp.limit(sp.sqrt(d) * part, d, 0) for key, part in parts.items()}
 for key, value in limits.items():
-    show(rf"\lim_{{d\to0}}\sqrt d\,{names[key]}", value)
+    show(rf"\lim_{{\bar\theta_{{t:T}}\to0}}\bar\theta_{{t:T}}^{{1/2}}\,{names[key]}", value)
 rate = sp.simplify(sum(limits.values()))
-show(r"\lim_{d\to0}\sqrt d\,v = \lim_{d\to0}\sqrt d\,(v_{\rm mean} + v_{\rm noise} + v_{\rm score})", rate)
+show(r"\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\,v = \lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\,(v_{\rm mean} + v_{\rm noise} + v_{\rm score})", rate)
 
 # %% [markdown]
 # The same limit taken on the whole velocity at once (the library-free check of `docs/theory.md` eq. 7.6):
 
 # %%
 on_path = mu + theta_t * pi + sigma_t * pi * eps
-limit(sp.sqrt(d) * family.pf_velocity(on_path, c - d, c, pi), d, 0, rate, lhs=r"\lim_{d\to0}\sqrt d\,v(x)")
+limit(sp.sqrt(d) * family.pf_velocity(on_path, c - d, c, pi), d, 0, rate, lhs=r"\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\,v(x)")
 
 # %%
 answer_02b_2 = {**limits, "rate": rate}

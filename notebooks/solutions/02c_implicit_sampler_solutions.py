@@ -83,7 +83,7 @@ assert feedback
 
 # %% [markdown]
 # **The checks of the step that notebook 02c left out**, in SymPy, with three clocks $a = \bar\theta_s$,
-# $a + b = \bar\theta_t$ and $c = a + b + d = \bar\theta_T$, and the generalised step of `docs/theory.md` eq. 8.1:
+# $a + b = \bar\theta_t$ and $c = a + b + \bar\theta_{t:T} = \bar\theta_T$ (the code's `a + b + d`), and the generalised step of `docs/theory.md` eq. 8.1:
 # $x_s = \mu + \Theta_s\hat\pi + \sqrt{(\Sigma_s^2 - \rho^2)/\Sigma_t^2}\,(x_t - \mu - \Theta_t\hat\pi) + \rho\,\nu(\hat\pi)z$.
 # (i) It is affine in $\hat x_0$ with a slope that depends on the clock alone, so nothing is divided by data:
 
@@ -101,7 +101,7 @@ assert parameterisation.check_x0_prediction() == 0  # the same with the family's
 # %% [markdown]
 # (ii) As $s \to t$ ($b \to 0$) the $\eta = 0$ step returns $x_t$, and for every $\eta$ (with
 # $\rho^2 = \eta^2 V$, $V$ the posterior variance of 02a) the noise vanishes and the coefficient of $x_t$ tends to 1
-# (SymPy takes the limit in the exponentials $A = e^{a}$, $B = e^{b}$, $D = e^{d}$; $b \to 0$ is $B \to 1$):
+# (SymPy takes the limit in the exponentials $A = e^{a}$, $B = e^{b}$, $D = e^{\bar\theta_{t:T}}$; $b \to 0$ is $B \to 1$):
 
 # %%
 eta = sp.Symbol("eta", positive=True)
