@@ -365,8 +365,8 @@ assert reverse.check_near_T_terms() == 0
 # and the velocity grows only like $\bar\theta_{t:T}^{-1/2}$, which is integrable: a path leaves $\mu$ with a vertical tangent but travels a finite
 # distance. (Its coefficient is exercise 02b.2.) On the reference grid the blow-up itself is never sampled: the grid
 # point nearest $t_T$ has $\coth\bar\theta_{t:T} \le 1.31$ (`docs/theory.md` §10), and the first step out of $t_T$ is the posterior
-# or implicit step, not an explicit one. What costs an explicit solver accuracy there is the size of the clock steps
-# at rates of order 1 (notebook 02c measures Euler's error).
+# or implicit step, not an explicit one. What costs an explicit solver accuracy is the size of its clock steps, at
+# rates of order 1: notebook 02c measures Euler's error and how it shrinks on finer grids.
 
 # %% [markdown]
 # ## Exercises

@@ -103,6 +103,16 @@ assert posterior.check_variance() == 0 and posterior.check_ck_variance() == 0
 # $V + K^2\Sigma_t^2 = \Sigma_s^2$ is the identity shown above. (Option (iii) forgets that the posterior is the law of
 # $x_s$ *given that very* $x_t$: the two draws are not independent sources of randomness.)
 #
+# The mean fits in the same way: averaged over $x_t \sim q(x_t\mid x_0)$, the posterior mean (affine in $x_t$) is the
+# marginal mean at $s$ (with $P$ and $K$ of notebook 02a, section 3):
+
+# %%
+P_sinh, K_sinh = sp.sinh(b) / sp.sinh(a + b), sp.sinh(a) / sp.sinh(a + b)
+averaged_mean = mu + P_sinh * pi + K_sinh * (family.bridge_mean(a + b, a + b + d) - mu)
+vanishes(r"\mu + P\pi + K(\mathbb E[x_t] - \mu) - (\mu + \Theta_s\pi)", averaged_mean - family.bridge_mean(a, a + b + d))
+assert posterior.check_ck_mean() == 0
+
+# %% [markdown]
 # Numerically, with the library on the reference grid (the pixel and the times of the exercise), 200 000 two-stage
 # draws against the marginal's standard deviation:
 
