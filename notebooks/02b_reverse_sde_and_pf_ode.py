@@ -142,9 +142,10 @@ assert 1.65 < float(ode_z[-1, -1]) < 1.8 and 1.65 < -float(ode_z[-1, 0]) < 1.8  
 assert bool((ode_x[inside].diff(dim=1) > 0).all())  # ordered at every time before the clean end: they never cross
 
 # %% [markdown]
-# The same two measurements on the finer grids. A helper runs both samplers on a grid and returns, at the grid times
-# whose clocks are closest to those of reference indices 90, 10 and 0, the reverse-SDE spread over the marginal's
-# standard deviation, and the places of the ODE paths started at $\pm 2$ standard deviations:
+# The same two measurements on the finer grids, compared at the grid times whose clocks are closest to those of
+# reference indices 90, 10 and 0. Two helpers, one per sampler: `sde_spread` returns the reverse-SDE spread over the
+# marginal's standard deviation at those times, `ode_places` the places of the ODE paths started at $\pm 2$ standard
+# deviations, at the time of reference index 0:
 
 # %%
 CLOCKS = {t_: float(pixel_path.schedule.clock(torch.tensor(t_))) for t_ in (90, 10, 0)}  # the reference grid's
@@ -156,11 +157,9 @@ def nearest(path, clock):
     return int(ts_[(path.schedule.clock(ts_) - clock).abs().argmin()])
 
 
-def end_gaps(path):
-    """On `path`'s grid, at the grid times whose clocks are closest to those of reference indices 90, 10 and 0: the
-    reverse-SDE spread / the marginal's std, and the places of the ODE paths started at -2 and +2 std (from the time
-    closest to reference index 60) at the time closest to reference index 0. Also the largest relative clock
-    mismatch and the grid's terminal clock."""
+def sde_spread(path):
+    """Reverse SDE on every time of `path`'s grid: at the times whose clocks are closest to those of reference indices
+    90, 10 and 0, the paths' spread / the marginal's std; and the largest relative mismatch of those clocks."""
     run = samplers.Trajectory()
     samplers.sample_euler_maruyama(oracle_px, mu_row, path, torch.arange(path.schedule.t_T, -1, -1), callback=run,
                                    generator=torch.Generator().manual_seed(0))
@@ -169,17 +168,28 @@ def end_gaps(path):
     for t_ref, clock in CLOCKS.items():
         t_ = nearest(path, clock)
         mismatch = max(mismatch, abs(float(path.schedule.clock(torch.tensor(t_))) / clock - 1))
-        ratios[t_ref] = float(run_x[int((run_t == t_).nonzero()[0, 0])].std()
-                              / path.std(x0_row[:, :1], mu_row[:, :1], torch.tensor(t_)))
+        paths_std = run_x[int((run_t == t_).nonzero()[0, 0])].std()
+        ratios[t_ref] = float(paths_std / path.std(x0_row[:, :1], mu_row[:, :1], torch.tensor(t_)))
+    return ratios, mismatch
+
+
+def ode_places(path):
+    """Heun on the PF-ODE from the time closest to reference index 60, started at -2 and +2 std: the two paths'
+    places (x - mean) / std at the time closest to reference index 0."""
     t0 = nearest(path, float(pixel_path.schedule.clock(torch.tensor(t_start))))
     t_end = torch.tensor(nearest(path, CLOCKS[0]))
-    m0, s0 = path.mean(x0_row[:, :2], mu_row[:, :2], t0), path.std(x0_row[:, :2], mu_row[:, :2], t0)
+    x0_2, mu_2 = x0_row[:, :2], mu_row[:, :2]
+    start = path.mean(x0_2, mu_2, t0) + torch.tensor([[-2.0, 2.0]], dtype=torch.float64) * path.std(x0_2, mu_2, t0)
     flow = samplers.Trajectory()
-    samplers.sample_heun(oracle_px, mu_row[:, :2], path, torch.arange(t0, int(t_end) - 1, -1),
-                         x_T=m0 + torch.tensor([[-2.0, 2.0]], dtype=torch.float64) * s0, callback=flow)
-    places = ((flow.x[-1] - path.mean(x0_row[:, :2], mu_row[:, :2], t_end))
-              / path.std(x0_row[:, :2], mu_row[:, :2], t_end))[0]
-    return ratios, (float(places[0]), float(places[1])), mismatch, float(path.schedule.clock(path.schedule.t_T))
+    samplers.sample_heun(oracle_px, mu_2, path, torch.arange(t0, int(t_end) - 1, -1), x_T=start, callback=flow)
+    places = ((flow.x[-1] - path.mean(x0_2, mu_2, t_end)) / path.std(x0_2, mu_2, t_end))[0]
+    return float(places[0]), float(places[1])
+
+
+def end_gaps(path):
+    """(SDE spread ratios, ODE places, clock mismatch, terminal clock) on `path`'s grid."""
+    ratios, mismatch = sde_spread(path)
+    return ratios, ode_places(path), mismatch, float(path.schedule.clock(path.schedule.t_T))
 
 
 # %%
