@@ -44,8 +44,8 @@ INPUT_COLUMNS = ("task", "seed", *METRIC_KEYS)
 
 #: the :class:`~rdbm_core.networks.config.TrainConfig` fields that the comparison fixes for every method, with its own
 #: defaults (a GPU-sized budget); everything else is ``TrainConfig``'s default.
-BUDGET_DEFAULTS = {"steps": 3000, "batch": 16, "crop": 64, "preset": "small", "lr": 5e-4, "pool": 1024,
-                   "sample_steps": 10, "device": "auto"}
+BUDGET_DEFAULTS = {"steps": 3000, "batch": 16, "crop": 64, "preset": "small", "unet_norm": "group", "lr": 5e-4,
+                   "pool": 1024, "sample_steps": 10, "device": "auto"}
 
 
 def _budget_field(name: str, default):

@@ -97,15 +97,20 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        """The config of a dict (as stored in a checkpoint); unknown keys are ignored, missing ones default."""
+        """The config of a dict (as stored in a checkpoint); unknown keys are ignored, missing ones take
+        :data:`STORED_BEFORE` (what checkpoints written before the key existed used), else the default."""
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        return cls(**{**STORED_BEFORE, **{k: v for k, v in d.items() if k in names}})
 
     @classmethod
     def smoke(cls, **overrides) -> "TrainConfig":
         """The fast configuration of ``FAST=1`` (:data:`SMOKE`) with ``overrides`` (task, out, ...)."""
         return cls(**{**SMOKE, **overrides})
 
+
+#: config keys added after checkpoints were first written, with the value every checkpoint without the key used
+#: (so that its network is rebuilt as it was trained, whatever today's default)
+STORED_BEFORE = {"unet_norm": "group"}
 
 #: the fast (smoke) run of ``FAST=1``: the demo and notebooks 06 and 08 train this in seconds.
 SMOKE = dict(preset="tiny", steps=20, batch=4, crop=32, pool=32, lr=1e-3, ckpt_every=0, time_budget=0.0)
