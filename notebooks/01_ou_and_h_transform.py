@@ -38,7 +38,7 @@ from derivations.common import (backward_kolmogorov_residual, c, fokker_planck_r
                                 t, theta, u, x, xs, y)
 from rdbm_core.bridge.path import ResidualPath
 from rdbm_core.bridge import bridges, schedules
-from rdbm_course.mathshow import limit, show, vanishes, vanishes_by_powers
+from rdbm_course.mathshow import confirm, limit, show, vanishes, vanishes_by_powers
 
 FAST = os.environ.get("FAST") == "1"
 TIME = r"time $t$ (dimensionless, $T = 1$)"
@@ -154,7 +154,7 @@ show(r"\frac{dM}{dt}", sp.factor(dM))
 show(r"\frac{dQ}{dt}", sp.collect(dQ, theta))
 vanishes(r"\frac{dM}{dt} - \theta_t(\mu - M)", dM - dM_ito)
 vanishes(r"\frac{dQ}{dt} - \big(\tfrac{d\,E[x^2]}{dt} - 2M\tfrac{dM}{dt}\big)", dQ - dQ_ito)
-assert ou.check_moment_odes() == 0  # the derivations package's own statement of the same two ODEs
+confirm(ou, "check_moment_odes")  # the derivations package's own statement of the same two ODEs
 
 # %% [markdown]
 # **Mean by the integrating factor.** In the clock the mean solves $dM/d\tau = \mu - M$ over a clock lag
@@ -258,7 +258,7 @@ composed_var = sp.exp(-2 * tau2) * family.ou_var(tau1) + family.ou_var(tau2)  # 
 vanishes(r"M_{\tau_1 \to \tau_2} - M_{\tau_1 + \tau_2}", composed_mean - family.ou_mean(tau1 + tau2, xs), gens=gens12)
 vanishes(r"Q_{\tau_1 \to \tau_2} - Q_{\tau_1 + \tau_2}", composed_var - family.ou_var(tau1 + tau2), gens=gens12)
 limit(kernel_var, tau, sp.oo, lam * pi ** 2, lhs=r"\lim_{\tau\to\infty} Q")
-assert ou.check_marginal_from_x0() == 0  # the start x_s = x0 = mu + pi gives the marginal (eq. 2.5)
+confirm(ou, "check_marginal_from_x0")  # the start x_s = x0 = mu + pi gives the marginal (eq. 2.5)
 
 # %% [markdown]
 # ## 2. Doob's h-transform: conditioning on $x_T = \mu$

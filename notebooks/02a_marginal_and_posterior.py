@@ -37,7 +37,7 @@ from derivations import marginal
 from derivations.common import a, b, c, d, gaussian_log, lam, mu, pi, readable, theta, u, x, xt
 from derivations.family import Sigma2, Theta, bridge_drift, bridge_mean
 from rdbm_core.bridge import bridges
-from rdbm_course.mathshow import agree, limit, show, vanishes_by_powers
+from rdbm_course.mathshow import agree, confirm, limit, show, vanishes_by_powers
 
 PIXEL = r"pixel value ($[-1, 1]$ scale)"
 
@@ -121,7 +121,7 @@ show(r"\Theta_t", Theta(u, c))
 show(r"\Sigma_t^2", Sigma2(u, c))
 agree(r"\frac{M - \mu}{\pi}", (mean_bayes - mu) / pi, r"\Theta_t", Theta(u, c))
 agree(r"\frac{Q}{\pi^2}", var_bayes / pi ** 2, r"\Sigma_t^2", Sigma2(u, c))
-assert marginal.check_gaussian_product() == 0  # the derivations package's own Bayes computation agrees
+confirm(marginal, "check_gaussian_product")  # the derivations package's own Bayes computation
 
 # %% [markdown]
 # **(b) Moment ODEs.** The bridge SDE is $dx_t = f_t(x_t)\,dt + g_t\,dw_t$ with the drift per unit time
@@ -309,9 +309,7 @@ limit(claimed_mean, b, 0, xt, lhs=r"\lim_{b \to 0}\big(\mu + P\pi + K(x_t - \mu)
 limit(claimed_mean, a, 0, mu + pi, lhs=r"\lim_{a \to 0}\big(\mu + P\pi + K(x_t - \mu)\big)")
 from derivations import posterior as _facts  # the derivations package's own statement of the mean
 
-value = _facts.check_mean()
-print(f"derivations.posterior.check_mean: residual {value}, the package agrees")
-assert value == 0
+confirm(_facts, "check_mean")
 del _facts
 
 # %% [markdown]

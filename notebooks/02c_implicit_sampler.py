@@ -36,7 +36,7 @@ import torch
 from derivations import family, parameterisation, reverse
 from derivations.common import c, d, eps, lam, mu, pi, pihat, u, x, xt
 from rdbm_core.bridge import bridges, samplers
-from rdbm_course.mathshow import limit, show, vanishes
+from rdbm_course.mathshow import confirm, limit, show, vanishes
 
 FAST = os.environ.get("FAST") == "1"
 T_START = time.perf_counter()
@@ -215,14 +215,6 @@ vanishes(r"x'(u) - v\big(x(u), u\big)", sp.diff(curve, u) - family.pf_velocity(c
 # checks are run and their results printed (each a residual that must be 0).
 
 # %%
-def confirm(module, *names):
-    """Run the derivations package's own checks of the facts shown above: print each result and assert it is 0."""
-    for name in names:
-        value = getattr(module, name)()
-        print(f"derivations.{module.__name__.rsplit('.', 1)[-1]}.{name}: residual {value}, the package agrees")
-        assert value == 0, name
-
-
 x0hat = sp.Symbol(r"\hat{x}_0", real=True)
 general_curve = reverse.general_target_mean(x0hat) + sp.sqrt(family.Sigma2(u, c)) * k
 general_v = reverse.general_target_velocity(x0hat)

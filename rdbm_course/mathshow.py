@@ -13,7 +13,7 @@ import sympy as sp
 
 from derivations.common import EXP, exp_to_rational, zero
 
-__all__ = ["show", "vanishes", "agree", "vanishes_by_powers", "limit", "exponentials_note"]
+__all__ = ["show", "vanishes", "agree", "vanishes_by_powers", "limit", "exponentials_note", "confirm"]
 
 def _latex(x) -> str:
     return x if isinstance(x, str) else sp.latex(x)
@@ -123,3 +123,15 @@ def limit(expr, var, point, expected, lhs: str | None = None, direction: str = "
         assert value == expected, f"limit {value}, expected {expected}"
     else:
         assert sp.simplify(value - expected) == 0, f"limit {value}, expected {expected}"
+
+
+def confirm(module, *names: str) -> None:
+    """Run checks of the ``derivations`` package on facts a notebook has just shown: ``module``'s functions ``names``,
+    each returning a residual that must be 0. Prints one line per check (so that a reader sees what was checked and
+    its result) and asserts it."""
+    short = module.__name__.rsplit(".", 1)[-1]
+    for name in names:
+        value = getattr(module, name)()
+        print(f"derivations.{short}.{name}: residual {value}, the package agrees" if value == 0
+              else f"derivations.{short}.{name}: residual {value}, NOT 0")
+        assert value == 0, f"derivations.{short}.{name} returned {value}, not 0"

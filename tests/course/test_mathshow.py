@@ -4,7 +4,7 @@ import sympy as sp
 
 from derivations import family
 from derivations.common import c, fokker_planck_residual, gaussian_log, lam, pi, u, x
-from rdbm_course.mathshow import agree, vanishes_by_powers
+from rdbm_course.mathshow import agree, confirm, vanishes_by_powers
 
 
 @pytest.fixture(autouse=True)
@@ -45,3 +45,15 @@ def test_vanishes_by_powers_refuses_terms_beyond_the_degree():
     """Mutation caught: a cubic (x - M)^3 term would be silently dropped by a check that reads only k <= degree."""
     with pytest.raises(AssertionError):
         vanishes_by_powers("cubic", {"a": (x - u) ** 3}, x, u, "(x - u)")
+
+
+def test_confirm_prints_each_check_and_stops_on_a_nonzero_residual(capsys):
+    """Mutation caught: a confirm that prints without asserting lets the residual 1 of ``wrong`` pass."""
+    import types
+
+    facts = types.SimpleNamespace(__name__="derivations.facts", right=lambda: sp.Integer(0), wrong=lambda: sp.Integer(1))
+    confirm(facts, "right")
+    assert capsys.readouterr().out == "derivations.facts.right: residual 0, the package agrees\n"
+    with pytest.raises(AssertionError, match="wrong returned 1"):
+        confirm(facts, "right", "wrong")
+    assert "residual 1, NOT 0" in capsys.readouterr().out
