@@ -663,6 +663,12 @@ inpaint_lpips = [g for g in tiny if g["task"] == "inpaint" and int(g["steps"]) =
 assert sum(g["verdict"].startswith("regression") for g in inpaint_lpips) > len(inpaint_lpips) / 2
 at_250 = [g for g in tiny if g["task"] == "derain" and int(g["steps"]) == 250 and g["metric"] != "swd"]
 assert at_250 and all(g["verdict"].startswith("regression") for g in at_250)  # established, on PSNR and ST-LPIPS
+at_4000 = {(g["a"].replace("-tiny-4000", ""), g["metric"]): g for g in tiny
+           if g["task"] == "derain" and int(g["steps"]) == 4000}
+if at_4000:  # the 4000-iteration rung, when committed: the deraining PSNR gaps have not closed
+    assert all(at_4000[(m, "psnr")]["verdict"].startswith("regression") for m in ("rdbm-eta0", "goub-eta0"))
+    assert float(at_4000[("rdbm-eta0", "psnr")]["mean"]) < -2 < -1 < float(at_4000[("goub-eta0", "psnr")]["mean"])
+    assert at_4000[("goub-eta0", "swd")]["verdict"] == "no difference established"
 
 # %% [markdown]
 # At the cheapest rung, **on deraining**, regression leads on PSNR, on ST-LPIPS and on SWD, established for every
@@ -675,7 +681,9 @@ assert at_250 and all(g["verdict"].startswith("regression") for g in at_250)  # 
 # $\eta = 0$ have the other sign. On deraining, RDBM at $\eta = 0$ has one seed
 # more than the other samplings (the printed seed counts).
 # Whether the deraining gap shrinks, vanishes or flips as training grows is what the higher rungs answer; the
-# printed list says which are committed when this notebook ran. Section 4's networks are the ladder's
+# printed list says which are committed when this notebook ran. Up to 4000 iterations (three seeds) it has not
+# closed on PSNR: regression still leads RDBM at $\eta = 0$ by more than 2 dB and GOUB by less than 1 dB, both
+# established, while GOUB's SWD gap is no longer established (asserted above). Section 4's networks are the ladder's
 # 1000-iteration rung with one seed: there regression still led GOUB's deterministic restoration by more than a
 # decibel on the twelve crops.
 #
