@@ -13,9 +13,10 @@
 # %% [markdown]
 # # 02a — Solutions to the exercises
 #
-# **What you will learn.** The posterior variance by Bayes with the free kernels (and why it forgets
-# $\bar\theta_T$), the checks of the posterior's variance that notebook 02a left out (they would have shown the
-# answer), and why drawing $x_t$ first and then $x_s$ from the posterior gives the marginal at $s$.
+# **What you will learn.** The posterior variance and the weight of $x_t$ in the posterior mean by Bayes with the
+# free kernels (and why they forget $\bar\theta_T$), the checks of the posterior's variance that notebook 02a left
+# out (they would have shown the answer), and why drawing $x_t$ first and then $x_s$ from the posterior gives the
+# marginal at $s$.
 #
 # **Prerequisites.** Notebook 02a.
 
@@ -32,7 +33,7 @@ from rdbm_course.exercises.ex02a_marginal_posterior import TWO_STAGE
 from rdbm_course.mathshow import limit, show, vanishes
 
 # %% [markdown]
-# ## 02a.1 — the posterior variance
+# ## 02a.1 — the posterior's variance and its weight of $x_t$
 #
 # Bayes with the bridge's transition kernel $q(x_t\mid x_s) = p(x_t\mid x_s)\,h(x_t, t)/h(x_s, s)$ and the bridge
 # marginal $q(x_s\mid x_0) \propto p(x_s\mid x_0)\,h(x_s, s)$: the two $h(x_s, s)$ cancel, $h(x_t, t)$ does not depend
@@ -70,8 +71,28 @@ vanishes(r"V - \frac{2\lambda\sinh a\,\sinh b}{\sinh(a + b)}", V_derived - famil
 limit(V_derived, a, 0, 0, lhs=r"\lim_{a \to 0} V")
 limit(V_derived, b, 0, 0, lhs=r"\lim_{b \to 0} V")
 
+# %% [markdown]
+# The mean is where the $x$-derivative of the sum vanishes: the coefficient of $x$ in the sum divided by the
+# precision. It is affine in $x_t$; its slope is $K$. Only the kernel's term
+# $e^{-b}(x_t - \mu)\,x/(\lambda(1 - e^{-2b})\pi^2)$ carries $x_t$, so $K$ is that coefficient over the precision:
+
 # %%
-answer_02a_1 = {"log_prior": log_prior, "log_kernel": log_kernel, "precision": precision, "V": V_derived}
+slope_form = sp.expand(sp.diff(log_prior + log_kernel, x))  # (coefficient of x) x + (constant), linear in x
+mean_derived = -slope_form.coeff(x, 0) / slope_form.coeff(x, 1)
+K_derived = readable(sp.diff(mean_derived, xt))
+show(r"K = \partial_{x_t}\,\mathrm{mean}", K_derived)
+vanishes(r"K - \frac{\sinh a}{\sinh(a + b)}", K_derived - sp.sinh(a) / sp.sinh(a + b))
+limit(K_derived, b, 0, 1, lhs=r"\lim_{b \to 0} K")
+limit(K_derived, a, 0, 0, lhs=r"\lim_{a \to 0} K")
+
+# %% [markdown]
+# As $s \to t$ the mean follows $x_t$ with weight 1; at the clean end it ignores $x_t$ (weight 0), since $x_s = x_0$
+# there. $K$ is the weight of the end point $x_t$ in the bridge from $x_0$ to $x_t$: $\sinh(\text{clock so far}) /
+# \sinh(\text{clock of the whole bridge})$.
+
+# %%
+answer_02a_1 = {"log_prior": log_prior, "log_kernel": log_kernel, "precision": precision, "V": V_derived,
+                "K": K_derived}
 feedback = check("02a.1", answer_02a_1)
 display(feedback)
 assert feedback
@@ -87,9 +108,8 @@ assert feedback
 V_library_route = posterior.posterior_by_bayes()[1] / pi ** 2
 assert D not in zero(V_library_route).free_symbols
 vanishes(r"V_{\text{02a's route}} - V", V_library_route - V_derived)
-_, K, _ = family.posterior_coefficients(a, b)
 vanishes(r"V + K^2\,\Sigma_t^2 - \Sigma_s^2",
-         V_derived + K ** 2 * family.Sigma2(a + b, a + b + d) - family.Sigma2(a, a + b + d))
+         V_derived + K_derived ** 2 * family.Sigma2(a + b, a + b + d) - family.Sigma2(a, a + b + d))
 assert posterior.check_variance() == 0 and posterior.check_ck_variance() == 0
 
 # %% [markdown]

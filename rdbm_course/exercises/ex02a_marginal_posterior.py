@@ -1,8 +1,9 @@
 """Exercises of notebook 02a (the forward bridge: its marginal and its posterior).
 
-02a.1 derive    the variance coefficient ``V`` of the posterior ``q(x_s | x_t, x0)`` per unit ``pi^2``, by Bayes:
-                graded on the steps ``log_prior``, ``log_kernel``, ``precision`` and ``V`` (a bare formula, such as
-                the library's ``family.posterior_coefficients(a, b)[2]``, is refused).
+02a.1 derive    the variance coefficient ``V`` of the posterior ``q(x_s | x_t, x0)`` per unit ``pi^2`` and the
+                weight ``K`` of ``x_t`` in its mean, by Bayes: graded on the steps ``log_prior``, ``log_kernel``,
+                ``precision``, ``V`` and ``K`` (a bare formula, such as the library's
+                ``family.posterior_coefficients(a, b)[2]``, is refused).
 02a.2 predict   the spread of ``x_s`` drawn in two stages (``x_t`` from the marginal, then ``x_s`` from the
                 posterior) against the marginal's spread at ``s``.
 """
@@ -69,14 +70,26 @@ POSTERIOR_STEPS = (
                 (lambda e: _limit(e, b, 0) != 0,
                  "as s -> t (thbar_{s:t} -> 0) we know x_s = x_t: the posterior variance must vanish there.")),
          generic_hint="V = 1 / (precision pi^2), per unit pi^2 (any equivalent form is accepted)."),
+    Step("K", "weight of x_t in the posterior mean", family.posterior_coefficients(a, b)[1], POSTERIOR,
+         hints=((lambda e: D in zero(e).free_symbols,
+                 "your K depends on thbar_{t:T}: given x_t, nothing after t enters the posterior."),
+                (lambda e: zero(e - sp.exp(-b)) == 0,
+                 "e^{-thbar_{s:t}} is the weight of x_s in the forward mean of x_t given x_s; the posterior goes the "
+                 "other way: read its mean off the quadratic in x."),
+                (lambda e: _limit(e, b, 0) != 1,
+                 "as s -> t (thbar_{s:t} -> 0) the posterior mean must reach x_t: K must tend to 1 there."),
+                (lambda e: _limit(e, a, 0) != 0,
+                 "at s = 0 (thbar_s -> 0) we know x_s = x0 whatever x_t is: K must vanish there.")),
+         generic_hint="the mean is (coefficient of x in log_prior + log_kernel) / precision; K is its derivative in "
+                      "x_t. Only the kernel's cross term e^{-b} (x_t - mu) x / (lam (1 - e^{-2b}) pi^2) carries x_t."),
 )
 
 
-@exercise("02a.1", "the posterior variance of q(x_s | x_t, x0), by Bayes", "derive")
+@exercise("02a.1", "the posterior variance of q(x_s | x_t, x0) and the weight of x_t, by Bayes", "derive")
 def check_posterior_variance(answer):
     return steps_answer(answer, POSTERIOR_STEPS,
-                        done="both factors, their precision and V are right: the posterior is the OU bridge from x0 "
-                             "to x_t, and thbar_{t:T} has dropped out.")
+                        done="both factors, their precision, V and K are right: the posterior is the OU bridge "
+                             "from x0 to x_t, and thbar_{t:T} has dropped out.")
 
 
 # ----------------------------------------------------------------------------- 02a.2 a draw of x_t, then of x_s

@@ -90,8 +90,9 @@ def _posterior_steps():
     log_prior = _gauss(x, mu + sp.exp(-a) * pi, lam * (1 - sp.exp(-2 * a)) * pi ** 2)
     log_kernel = _gauss(xt, mu + sp.exp(-b) * (x - mu), lam * (1 - sp.exp(-2 * b)) * pi ** 2)
     precision = sp.simplify(-sp.diff(log_prior + log_kernel, x, 2))
+    mean = sp.solve(sp.diff(log_prior + log_kernel, x), x)[0]  # the root of the x-derivative
     return {"log_prior": log_prior, "log_kernel": log_kernel, "precision": precision,
-            "V": sp.simplify(1 / (precision * pi ** 2))}
+            "V": sp.simplify(1 / (precision * pi ** 2)), "K": sp.simplify(sp.diff(mean, xt))}
 
 
 def test_02a_1_posterior_variance_graded_on_steps():
@@ -108,6 +109,21 @@ def test_02a_1_posterior_variance_graded_on_steps():
     assert "constant factor 0.5" in factor.message
     bridge = _gauss(x, family.bridge_mean(a, a + b + d), family.Sigma2(a, a + b + d) * pi ** 2)
     assert "h(x_s, s) cancels" in wrong("02a.1", {**steps, "log_prior": bridge}, str(V)).hint
+
+
+def test_02a_1_weight_of_x_t_graded():
+    """The K step: the independent derivation agrees with the library's K; wrong weights are caught with a hint.
+    Mutation tried: K's reference set to P makes the right steps fail."""
+    P, K, _ = family.posterior_coefficients(a, b)
+    steps = _posterior_steps()
+    assert check("02a.1", steps)
+    forward = wrong("02a.1", {**steps, "K": sp.exp(-b)}, str(K))
+    assert "forward mean" in forward.hint
+    assert "tend to 1" in wrong("02a.1", {**steps, "K": P}, str(K)).hint  # the weight of x0 instead
+    assert "thbar_{t:T}" in wrong("02a.1", {**steps, "K": family.Psi(a, a + b + d)}, str(K)).hint
+    assert "step 5, 'K'" in wrong("02a.1", {**steps, "K": K * sp.exp(b)}, str(K)).message
+    missing = {k: v for k, v in steps.items() if k != "K"}
+    assert "'K'" in wrong("02a.1", missing, str(K)).message
 
 
 def test_02a_1_refuses_the_library_value_passed_through():
