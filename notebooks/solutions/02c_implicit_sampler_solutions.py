@@ -13,9 +13,9 @@
 # %% [markdown]
 # # 02c — Solutions to the exercises
 #
-# **What you will learn.** An $\eta = 0$ implicit step that carries the marginal exactly, the checks of the step that
-# notebook 02c left to this notebook (they write the step out), and why "intact" means "predicted intact" inside
-# the sampler.
+# **What you will learn.** The implicit step derived for every $\eta$: the curve's constant $k$, the factor that keeps
+# the marginal when fresh noise is added, the first step out of $t_T$; the checks of the step that notebook 02c left
+# to this notebook (they write the step out); and why "intact" means "predicted intact" inside the sampler.
 #
 # **Prerequisites.** Notebook 02c.
 
@@ -31,34 +31,54 @@ from derivations.common import B, a, b, d, exp_to_rational, mu, pi, pihat, xt, z
 from rdbm_core.bridge import bridges, samplers
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS, PREDICT_GRID, STEP_LAM
-from rdbm_course.mathshow import show, vanishes
+from rdbm_course.mathshow import confirm, show, vanishes
 
 FAST = os.environ.get("FAST") == "1"
 
 
 # %% [markdown]
-# ## 02c.1 — one implicit $\eta = 0$ step
+# ## 02c.1 — the implicit step, derived and implemented
 #
-# Split $x_t$ into its mean under $\hat x_0$ and a noise part, $x_t = E[x_t\mid\hat x_0] + \Sigma_t\,k$. The
-# $\eta = 0$ step keeps $k$ and puts it at the noise level of $s$: $x_s = E[x_s\mid\hat x_0] + \Sigma_s\,k$.
-# (Notebook 02c, section 1, shows that this is the exact PF-ODE solution over $[s, t]$.) The mean is written
-# $\mu + \Theta(\hat x_0 - \mu)$ so that a pixel with $\hat x_0 = \mu$ gives exactly $\mu$.
-# At $t_T$ ($\Sigma_t = 0$, $x_t = \mu$) $k$ is $0/0$: every curve passes through $\mu$ there, and the step takes the
-# $k = 0$ curve, returning $\mu + \Theta_s\hat\pi$ (the samplers' first step).
+# **(a) The derivation.** Write $M_t = E[x_t\mid\hat x_0] = \mu + \Theta_t\hat\pi$ (eq. 4.7).
+#
+# 1. *The curve through $x_t$* ($\Sigma_t > 0$). The curves of notebook 02c, section 1, are $x(u) = M(u) + \Sigma(u)\,k$.
+#    The one through $x_t$ at $t$ has $x_t = M_t + \Sigma_t k$, so $k = (x_t - M_t)/\Sigma_t$, and at $s$ it gives the
+#    $\eta = 0$ step $x_s = M_s + \frac{\Sigma_s}{\Sigma_t}(x_t - M_t)$.
+# 2. *Fresh noise.* Try $x_s = M_s + f\,(x_t - M_t) + \rho_s\nu(\hat\pi)z$ with a factor $f \ge 0$ of the times alone.
+#    With the true $x_0$ ($\hat\pi = \pi$) and $x_t$ from the marginal at $t$, $x_t - M_t = \Sigma_t\nu(\pi)\epsilon$, so
+#    $x_s - M_s = \nu(\pi)\,(f\Sigma_t\epsilon + \rho_s z)$ with $\epsilon$, $z$ independent standard normals: its mean is
+#    0 (the marginal's mean $M_s$, for every $f$) and its variance is $\nu(\pi)^2(f^2\Sigma_t^2 + \rho_s^2)$. The
+#    marginal's variance at $s$ is $\Sigma_s^2\nu(\pi)^2$, so $f = \sqrt{\Sigma_s^2 - \rho_s^2}/\Sigma_t$, real because
+#    $\rho_s^2 = \eta^2 V \le V \le \Sigma_s^2$ (theory eq. 5.4). With $\eta = 0$ it is step 1.
+# 3. *$\eta = 1$ is the posterior step.* Then $\rho_s^2 = V$ and $f = \sqrt{\Sigma_s^2 - V}/\Sigma_t = K$ (check (iv)
+#    below), the mean $M_s + K(x_t - M_t)$ is the posterior mean $\mu + P\hat\pi + K(x_t - \mu)$ (check (iv)), and the
+#    variance $V\nu(\hat\pi)^2$ is the posterior's (5.1).
+# 4. *At $t_T$* ($\Sigma_t = 0$, $x_t = \mu$, $\Theta_{t_T} = 0$): the noise part is $x_t - M_t = \mu - \mu = 0$ and the
+#    factor $f$ is $0/0$ ($k$ is undetermined: every curve passes through $\mu$). The carried term has to be set to 0
+#    there explicitly. For $\eta = 0$ the step is $x_s = \mu + \Theta_s\hat\pi$, the $k = 0$ curve (the mean path,
+#    $\epsilon = 0$); for $\eta = 1$, by eq. 5.5 $V(t_T, s) = \Sigma_s^2$, so $x_s = \mu + \Theta_s\hat\pi +
+#    \Sigma_s\nu(\hat\pi)z$, a draw from the marginal at $s$.
+#
+# **(b) The code.** The mean is written $\mu + \Theta(\hat x_0 - \mu)$ and the fresh noise carries $\nu(\hat\pi)$, so
+# a pixel with $\hat x_0 = \mu$ gives exactly $\mu$ for every $\eta$. The clamp at 0 guards $\Sigma_s^2 - \rho_s^2$
+# against a rounding error below 0 (at $t_T$ with $\eta = 1$ it is 0 up to rounding).
 
 # %%
-def implicit_step_eta0(path, x_t, x0_hat, mu, t, s):
+def implicit_step(path, x_t, x0_hat, mu, t, s, eta, z):
     theta_t, _, sigma_t = path.coefficients(t)
     theta_s, _, sigma_s = path.coefficients(s)
-    # the curve's constant k; at t_T (Sigma_t = 0, x_t = mu) it is 0/0: take the k = 0 curve there
-    k = torch.where(sigma_t > 0, (x_t - mu - theta_t * (x0_hat - mu)) / torch.where(sigma_t > 0, sigma_t, 1.0), 0.0)
-    return mu + theta_s * (x0_hat - mu) + sigma_s * k
+    rho2 = eta ** 2 * path.posterior_coefficients(t, s)[2]  # rho_s^2 = eta^2 V
+    noisy = sigma_t > 0
+    factor = torch.sqrt(torch.clamp(sigma_s ** 2 - rho2, min=0.0)) / torch.where(noisy, sigma_t, 1.0)
+    # at t_T (Sigma_t = 0, x_t = mu) the noise part is 0 and the factor 0/0: the carried term is 0 there
+    carried = torch.where(noisy, factor * (x_t - mu - theta_t * (x0_hat - mu)), 0.0)
+    return mu + theta_s * (x0_hat - mu) + carried + rho2.sqrt() * path.noise_factor(x0_hat, mu) * z
 
 
 # %% [markdown]
-# A Monte-Carlo check of the marginal with a known $x_0$: draw many $x_t \sim q(x_t\mid x_0)$ with `path.sample`,
-# take one step with $\hat x_0 = x_0$, and compare the mean and standard deviation of the result with the marginal
-# at $s$. The pixel with $\pi = 0$ must have exactly zero spread.
+# A Monte-Carlo check of the marginal with a known $x_0$, for $\eta = 0$ and $\eta = 1$: draw many
+# $x_t \sim q(x_t \mid x_0)$ with `path.sample`, take one step with $\hat x_0 = x_0$, and compare the mean and standard
+# deviation of the result with the marginal at $s$. The pixel with $\pi = 0$ must have exactly zero spread.
 
 # %%
 path = bridges.rdbm(lam=STEP_LAM)
@@ -67,17 +87,20 @@ n = 4000 if FAST else 40_000
 x0 = torch.tensor([[0.6, -0.4, 0.2]], dtype=torch.float64).expand(n, 3)
 mu_img = torch.tensor([[-0.2, 0.3, 0.2]], dtype=torch.float64).expand(n, 3)  # the last pixel is intact
 x_t = path.sample(x0, mu_img, t, generator=torch.Generator().manual_seed(0))
-x_s = implicit_step_eta0(path, x_t, x0, mu_img, t, s)
-emp_mean, emp_std = x_s.mean(0), x_s.std(0)
 true_mean, true_std = path.mean(x0, mu_img, s)[0], path.std(x0, mu_img, s)[0]
-print("empirical mean", emp_mean.numpy().round(5), " marginal mean", true_mean.numpy().round(5))
-print("empirical std ", emp_std.numpy().round(6), " marginal std ", true_std.numpy().round(6))
-assert torch.allclose(emp_mean, true_mean, atol=5 * float(true_std.max()) / n ** 0.5)
-assert torch.allclose(emp_std, true_std, rtol=0.05) and emp_std[2] == 0
-assert torch.allclose(x_s, samplers.implicit_step(path, x_t, x0, mu_img, t, s, eta=0.0), rtol=1e-12, atol=1e-14)
+print("marginal mean at s", true_mean.numpy().round(5), " marginal std", true_std.numpy().round(6))
+for eta in (0.0, 1.0):
+    z = torch.randn(x_t.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    x_s = implicit_step(path, x_t, x0, mu_img, t, s, eta, z)
+    emp_mean, emp_std = x_s.mean(0), x_s.std(0)
+    print(f"eta = {eta}: empirical mean", emp_mean.numpy().round(5), " empirical std", emp_std.numpy().round(6))
+    assert torch.allclose(emp_mean, true_mean, atol=5 * float(true_std.max()) / n ** 0.5)
+    assert torch.allclose(emp_std, true_std, rtol=0.05) and emp_std[2] == 0
+    if eta == 0:
+        assert torch.allclose(x_s, samplers.implicit_step(path, x_t, x0, mu_img, t, s, eta=0.0), rtol=1e-12, atol=1e-14)
 
 # %%
-feedback = check("02c.1", implicit_step_eta0)
+feedback = check("02c.1", implicit_step)
 display(feedback)
 assert feedback
 
@@ -138,7 +161,16 @@ vanishes(r"\frac{\Sigma_s^2 - V}{\Sigma_t^2} - K^2", (family.Sigma2(a, cc) - V) 
 eta1_mean = mu + family.Theta(a, cc) * pihat + K * (xt - mu - family.Theta(a + b, cc) * pihat)
 vanishes(r"\big(\mu + \Theta_s\hat\pi + K(x_t - \mu - \Theta_t\hat\pi)\big) - \big(\mu + P\hat\pi + K(x_t - \mu)\big)",
          eta1_mean - (mu + P * pihat + K * (xt - mu)))
-assert reverse.check_implicit_step_keeps_marginal() == 0 and reverse.check_implicit_eta1_mean() == 0
+
+# %% [markdown]
+# The `derivations` package states the step's facts as four checks (notebook 02c names them and leaves them to this
+# notebook, since each writes the step out): (ii) the $\eta = 0$ step returns $x_t$ as $s \to t$, (iii) the step
+# keeps the marginal, (iv) with $\eta = 1$ its coefficient of $x_t$ is $K$ and its mean is the posterior's. Their
+# results:
+
+# %%
+confirm(reverse, "check_implicit_eta0_initial_value", "check_implicit_step_keeps_marginal",
+        "check_implicit_eta1_coefficient", "check_implicit_eta1_mean")
 
 # %% [markdown]
 # ## 02c.2 — which pixels stay exactly $\mu$

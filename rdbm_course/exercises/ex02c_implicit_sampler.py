@@ -1,9 +1,12 @@
 """Exercises of notebook 02c (the implicit sampler: the exact ODE step, and why RDBM predicts x0).
 
-02c.1 implement one deterministic (``eta = 0``) implicit step; it must carry the marginal at ``t`` to the one at ``s``,
-                and from ``t_T`` (``Sigma_t = 0``, ``x_t = mu``) return ``mu + Theta_s pi_hat`` without a NaN.
-                The checker refuses the library's samplers (``rdbm_core.bridge.samplers``), passed as the answer or
-                called from it.
+02c.1 derive, then implement one implicit step for any ``eta`` in [0, 1], given the standard normal ``z``: the
+                derivation (the curve's constant k, the factor that keeps the marginal with fresh noise, the step at
+                ``t_T``) is graded on its steps; the function is checked against the library's step for ``eta`` =
+                0, 0.5 and 1, must carry the marginal at ``t`` to the one at ``s`` (``eta = 0``), take the first step
+                from ``t_T`` (``Sigma_t = 0``, ``x_t = mu``) for ``eta`` = 0 and 1 without a NaN, and leave pixels
+                with ``x0_hat = mu`` at exactly ``mu``. The checker refuses the library's samplers
+                (``rdbm_core.bridge.samplers``), passed as the answer or called from it.
 02c.2 predict   which pixels are still exactly ``mu`` after stochastic (``eta = 1``) steps with an imperfect ``x0_hat``.
 """
 from __future__ import annotations
@@ -13,48 +16,91 @@ import torch
 from ._base import call_student, correct, exercise, intact_batch, tensor_answer, wrong
 from .grading import refuse_library
 
-# ----------------------------------------------------------------------------- 02c.1 the implicit eta = 0 step
+# ----------------------------------------------------------------------------- 02c.1 the implicit step, any eta
 
 #: the bridge and the two (t, s) pairs on which a student's step is checked
 STEP_LAM = 0.01
 STEP_PAIRS = ((60, 30), (95, 40))
-#: the first step, out of the pinned point x_T = mu (Sigma_t = 0 there: the curve's constant k is 0/0)
+#: the stochasticities checked on the (t, s) pairs, and on the first step out of t_T
+STEP_ETAS = (0.0, 0.5, 1.0)
+FIRST_STEP_ETAS = (0.0, 1.0)
+#: the first step, out of the pinned point x_T = mu (Sigma_t = 0: the curve's constant k is 0/0)
 FIRST_STEP_S = 70
+#: the seed of the standard normal z handed to the student's step and drawn by the library's step
+NOISE_SEED = 5
 
 
-@exercise("02c.1", "the implicit eta = 0 step", "implement")
+def _noise_generator():
+    return torch.Generator().manual_seed(NOISE_SEED)
+
+
+def _reference(path, x_t, x0_hat, mu_, t, s, eta):
+    """The library's step and the z it draws (the same generator gives the student the same z)."""
+    from rdbm_core.bridge import samplers
+
+    z = torch.randn(x_t.shape, generator=_noise_generator(), dtype=x_t.dtype)
+    return samplers.implicit_step(path, x_t, x0_hat, mu_, t, s, eta=eta, generator=_noise_generator()), z
+
+
+@exercise("02c.1", "the implicit step, any eta", "implement")
 def check_implicit_step(answer):
-    from rdbm_core.bridge import bridges, samplers
+    from rdbm_core.bridge import bridges
 
     refused = refuse_library(answer, ("rdbm_core.bridge.samplers",), "the step")
     if refused is not None:
         return refused
     path = bridges.rdbm(lam=STEP_LAM)
     x0, mu_, x0_hat, eps, intact = intact_batch(seed=2)
-    name = "implicit_step_eta0(path, x_t, x0_hat, mu, t, s)"
+    name = "implicit_step(path, x_t, x0_hat, mu, t, s, eta, z)"
     for t_, s_ in STEP_PAIRS:
         t, s = torch.tensor(t_), torch.tensor(s_)
-        where = f"from t = {t_} to s = {s_}"
-        # (1) a generic state with an imperfect x0_hat: the library's step is the reference
         x_t = path.sample(x0, mu_, t, noise=eps)
-        got, failure = call_student(answer, path, x_t, x0_hat, mu_, t, s, name=name)
-        if failure is not None:
-            return failure
-        got_t = torch.as_tensor(got, dtype=torch.float64)
-        if got_t.shape == x_t.shape and torch.allclose(got_t, path.mean(x0_hat, mu_, s), rtol=1e-9, atol=1e-12):
-            return wrong(f"{where} your step returns E[x_s | x0_hat] whatever x_t is: it forgets the noise that "
-                         "x_t carries.",
-                         "eta = 0 keeps the noise *direction* (x_t - E[x_t | x0_hat]) / Sigma_t and only rescales it "
-                         "to the noise level at s.")
-        result = tensor_answer(got, samplers.implicit_step(path, x_t, x0_hat, mu_, t, s, eta=0.0),
-                               what=f"x_s {where}", rtol=1e-9, atol=1e-12, index_name="flat index",
-                               hint="write x_t = E[x_t | x0_hat] + Sigma_t * (noise part) and keep the noise part's "
-                                    "direction: x_s = E[x_s | x0_hat] + Sigma_s * (the same direction); the "
-                                    "coefficients come from path.coefficients(t) and path.coefficients(s).")
-        if not result.ok:
-            return result
-        # (2) the marginal: with the true x0, the point of noise eps at t goes to the point of noise eps at s
-        on_path, failure = call_student(answer, path, x_t, x0, mu_, t, s, name=name)
+        for eta in STEP_ETAS:
+            where = f"from t = {t_} to s = {s_} with eta = {eta}"
+            # (1) a generic state with an imperfect x0_hat: the library's step is the reference
+            reference, z = _reference(path, x_t, x0_hat, mu_, t, s, eta)
+            got, failure = call_student(answer, path, x_t, x0_hat, mu_, t, s, eta, z.clone(), name=name)
+            if failure is not None:
+                return failure
+            got_t = torch.as_tensor(got, dtype=torch.float64)
+            if eta == 0 and got_t.shape == x_t.shape and torch.allclose(got_t, path.mean(x0_hat, mu_, s), rtol=1e-9,
+                                                                          atol=1e-12):
+                return wrong(f"{where} your step returns E[x_s | x0_hat] whatever x_t is: it forgets the noise that "
+                             "x_t carries.",
+                             "eta = 0 keeps the noise *direction* (x_t - E[x_t | x0_hat]) / Sigma_t and only rescales "
+                             "it to the noise level at s.")
+            if eta > 0 and got_t.shape == x_t.shape:
+                eta0, _ = _reference(path, x_t, x0_hat, mu_, t, s, 0.0)
+                rho = eta * path.posterior_coefficients(t, s)[2].sqrt()
+                if torch.allclose(got_t, eta0, rtol=1e-9, atol=1e-12):
+                    return wrong(f"{where} your step returns the eta = 0 step: it ignores eta and z.",
+                                 "for eta > 0 the step adds fresh noise rho_s nu(pi_hat) z with rho_s^2 = eta^2 V, and "
+                                 "the carried noise part must make room for it.")
+                without_nu = reference + rho * (1 - path.noise_factor(x0_hat, mu_)) * z
+                if torch.allclose(got_t, without_nu, rtol=1e-9, atol=1e-12):
+                    return wrong(f"{where} your fresh noise is rho_s z: it is not scaled by the noise factor.",
+                                 "under modulation every noise term carries nu(pi_hat) = x0_hat - mu "
+                                 "(path.noise_factor).")
+                if torch.allclose(got_t, eta0 + rho * path.noise_factor(x0_hat, mu_) * z, rtol=1e-9, atol=1e-12):
+                    return wrong(f"{where} your step adds the fresh noise but keeps the factor of x_t - E[x_t | x0_hat] "
+                                 "of eta = 0: the variance at s is then too large.",
+                                 "with the true x0, add up the variance of the carried noise part and of the fresh "
+                                 "noise, and choose the factor so that the sum is the marginal's variance at s.")
+            result = tensor_answer(got, reference, what=f"x_s {where}", rtol=1e-9, atol=1e-12,
+                                   index_name="flat index",
+                                   hint="write x_t = E[x_t | x0_hat] + (noise part), carry the noise part to s with "
+                                        "a factor of the times alone and add rho_s nu(pi_hat) z; the coefficients come "
+                                        "from path.coefficients and path.posterior_coefficients.")
+            if not result.ok:
+                return result
+            if not torch.equal(got_t[intact], mu_[intact]):
+                return wrong(f"{where} the values are right to rounding, but pixels with x0_hat = mu are not exactly "
+                             "mu.",
+                             "write the mean as mu + Theta (x0_hat - mu), not Theta x0_hat + (1 - Theta) mu, and scale "
+                             "the fresh noise by nu(pi_hat): with x0_hat - mu = 0 every term then vanishes bit for bit.")
+        # (2) the marginal (eta = 0): with the true x0, the point of noise eps at t goes to the point of noise eps at s
+        where = f"from t = {t_} to s = {s_} with eta = 0"
+        on_path, failure = call_student(answer, path, x_t, x0, mu_, t, s, 0.0, torch.zeros_like(x_t), name=name)
         if failure is not None:
             return failure
         result = tensor_answer(on_path, path.sample(x0, mu_, s, noise=eps),
@@ -63,32 +109,31 @@ def check_implicit_step(answer):
                                     "mu + Theta_s pi + Sigma_s pi eps, for the same eps.")
         if not result.ok:
             return result
-        on_path = torch.as_tensor(on_path, dtype=torch.float64)
-        if not torch.equal(on_path[intact], mu_[intact]):
-            return wrong(f"{where} the values are right to rounding, but intact pixels (x0 = mu) are not exactly mu.",
-                         "write the mean as mu + Theta (x0_hat - mu), not Theta x0_hat + (1 - Theta) mu: with "
-                         "x0_hat - mu = 0 every term then vanishes bit for bit.")
     # (3) the first step, from t_T where x_t = mu and Sigma_t = 0
     t_T = path.schedule.t_T
     t, s = torch.tensor(t_T), torch.tensor(FIRST_STEP_S)
-    where = f"from t = t_T = {t_T} (x_t = mu, Sigma_t = 0) to s = {FIRST_STEP_S}"
-    got, failure = call_student(answer, path, mu_.clone(), x0_hat, mu_, t, s, name=name)
-    if failure is not None:
-        return failure
-    got_t = torch.as_tensor(got, dtype=torch.float64)
-    if got_t.shape == mu_.shape and not torch.isfinite(got_t).all():
-        return wrong(f"{where} your step returns NaN or infinity: at t_T both Sigma_t and the noise part "
-                     "x_t - mu - Theta_t pi_hat are 0, and 0/0 is NaN.",
-                     "every curve of section 1 passes through mu at t_T; take the one with k = 0 there (for example "
-                     "with torch.where on Sigma_t > 0), which is the first step the samplers take.")
-    result = tensor_answer(got, samplers.implicit_step(path, mu_.clone(), x0_hat, mu_, t, s, eta=0.0),
-                           what=f"x_s {where}", rtol=1e-9, atol=1e-12, index_name="flat index",
-                           hint="at t_T the step must return the point of the k = 0 curve at s, mu + Theta_s pi_hat.")
-    if not result.ok:
-        return result
-    return correct("your step reproduces the library's implicit step, also the first one out of x_T = mu, maps each "
-                   "noise value's path onto itself (so it carries the marginal at t to the marginal at s) and leaves "
-                   "intact pixels at exactly mu.")
+    for eta in FIRST_STEP_ETAS:
+        where = f"from t = t_T = {t_T} (x_t = mu, Sigma_t = 0) to s = {FIRST_STEP_S} with eta = {eta}"
+        reference, z = _reference(path, mu_.clone(), x0_hat, mu_, t, s, eta)
+        got, failure = call_student(answer, path, mu_.clone(), x0_hat, mu_, t, s, eta, z.clone(), name=name)
+        if failure is not None:
+            return failure
+        got_t = torch.as_tensor(got, dtype=torch.float64)
+        if got_t.shape == mu_.shape and not torch.isfinite(got_t).all():
+            return wrong(f"{where} your step returns NaN or infinity: at t_T both Sigma_t and the noise part "
+                         "x_t - mu - Theta_t pi_hat are 0, and 0/0 is NaN.",
+                         "every curve of section 1 passes through mu at t_T, so x_t = mu carries no noise part; "
+                         "decide what the carried term must be there and set it explicitly (for example with "
+                         "torch.where on Sigma_t > 0).")
+        result = tensor_answer(got, reference, what=f"x_s {where}", rtol=1e-9, atol=1e-12, index_name="flat index",
+                               hint="at t_T the state mu carries no noise part; what is left of the step is the mean "
+                                    "at s and (for eta > 0) the fresh noise, whose variance theory eq. 5.5 gives.")
+        if not result.ok:
+            return result
+    return correct("your step reproduces the library's implicit step for eta = 0, 0.5 and 1, also the first one out "
+                   "of x_T = mu, maps each noise value's path onto itself with eta = 0 (so it carries the marginal at "
+                   "t to the marginal at s) and leaves pixels with x0_hat = mu at exactly mu. Part (a), the "
+                   "derivation, is graded on its steps.")
 
 
 # ----------------------------------------------------------------------------- 02c.2 predict: which pixels stay mu

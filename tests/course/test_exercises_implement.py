@@ -11,7 +11,7 @@ from rdbm_course.exercises import check
 
 from exercise_feedback import assert_caught, raises, right, wrong  # tests/course/exercise_feedback.py
 
-STEP_GIVEAWAY = "sigma_s / sigma_t * (x_t - mu_ - theta_t * (x0_hat - mu_))"
+STEP_GIVEAWAY = "sqrt(torch.clamp(sigma_s ** 2 - rho2, min=0.0))"
 
 BBDM_GIVEAWAY = "schedule.u_T * (m - m ** 2)"
 
@@ -85,7 +85,17 @@ def test_02b_3_refuses_the_paths_own_drift(method):
     assert not feedback.ok and f"path.{method}" in feedback.message
 
 
-def implicit_step_eta0(path, x_t, x0_hat, mu_, t, s):
+def implicit_step_any_eta(path, x_t, x0_hat, mu_, t, s, eta, z):
+    theta_t, _, sigma_t = path.coefficients(t)
+    theta_s, _, sigma_s = path.coefficients(s)
+    rho2 = eta ** 2 * path.posterior_coefficients(t, s)[2]
+    noisy = sigma_t > 0
+    keep = torch.sqrt(torch.clamp(sigma_s ** 2 - rho2, min=0.0)) / torch.where(noisy, sigma_t, 1.0)
+    carried = torch.where(noisy, keep * (x_t - mu_ - theta_t * (x0_hat - mu_)), 0.0)
+    return mu_ + theta_s * (x0_hat - mu_) + carried + rho2.sqrt() * path.noise_factor(x0_hat, mu_) * z
+
+
+def _eta0_only(path, x_t, x0_hat, mu_, t, s, eta, z):  # the eta = 0 step, right, but blind to eta and z
     theta_t, _, sigma_t = path.coefficients(t)
     theta_s, _, sigma_s = path.coefficients(s)
     k = torch.where(sigma_t > 0, (x_t - mu_ - theta_t * (x0_hat - mu_)) / torch.where(sigma_t > 0, sigma_t, 1.0), 0.0)
@@ -93,60 +103,86 @@ def implicit_step_eta0(path, x_t, x0_hat, mu_, t, s):
 
 
 def test_02c_1_implicit_step():
-    assert check("02c.1", implicit_step_eta0)
+    assert check("02c.1", implicit_step_any_eta)
 
 
 def test_02c_1_first_step_from_the_pinned_point():
     """The step must handle t = t_T, where Sigma_t = 0 and k is 0/0.  Mutation tried: the plain ratio
-    sigma_s / sigma_t (no torch.where) passed before the checker tested t_T; now it is caught as NaN."""
-    def plain(path, x_t, x0_hat, mu_, t, s):
+    (no torch.where) passed before the checker tested t_T; now it is caught as NaN."""
+    def plain(path, x_t, x0_hat, mu_, t, s, eta, z):
         theta_t, _, sigma_t = path.coefficients(t)
         theta_s, _, sigma_s = path.coefficients(s)
-        return mu_ + theta_s * (x0_hat - mu_) + sigma_s / sigma_t * (x_t - mu_ - theta_t * (x0_hat - mu_))
+        rho2 = eta ** 2 * path.posterior_coefficients(t, s)[2]
+        return (mu_ + theta_s * (x0_hat - mu_) + (sigma_s ** 2 - rho2).sqrt() / sigma_t * (x_t - mu_ - theta_t * (x0_hat - mu_))
+                + rho2.sqrt() * path.noise_factor(x0_hat, mu_) * z)
     feedback = check("02c.1", plain)
     assert not feedback.ok and "t_T" in feedback.message and "NaN" in feedback.message
 
-    def inverted(path, x_t, x0_hat, mu_, t, s):  # Sigma_t / Sigma_s: the step goes the wrong way
+    def inverted(path, x_t, x0_hat, mu_, t, s, eta, z):  # Sigma_t / Sigma_s: the step goes the wrong way
         theta_t, _, sigma_t = path.coefficients(t)
         theta_s, _, sigma_s = path.coefficients(s)
         return mu_ + theta_s * (x0_hat - mu_) + sigma_t / sigma_s * (x_t - mu_ - theta_t * (x0_hat - mu_))
 
-    def convex_mean(path, x_t, x0_hat, mu_, t, s):  # right to rounding, but intact pixels drift off mu
+    def convex_mean(path, x_t, x0_hat, mu_, t, s, eta, z):  # right to rounding, but intact pixels drift off mu
         theta_t, _, sigma_t = path.coefficients(t)
         theta_s, _, sigma_s = path.coefficients(s)
         return (theta_s * x0_hat + (1 - theta_s) * mu_
                 + sigma_s / sigma_t * (x_t - theta_t * x0_hat - (1 - theta_t) * mu_))
 
     assert_caught(check("02c.1", inverted), STEP_GIVEAWAY)
-    forgets = check("02c.1", lambda path, x_t, x0_hat, mu_, t, s: path.mean(x0_hat, mu_, s))
+    forgets = check("02c.1", lambda path, x_t, x0_hat, mu_, t, s, eta, z: path.mean(x0_hat, mu_, s))
     assert_caught(forgets, STEP_GIVEAWAY)
     assert "forgets the noise" in forgets.message
     bits = check("02c.1", convex_mean)
     assert_caught(bits, STEP_GIVEAWAY)
     assert "exactly mu" in bits.message
     assert_caught(check("02c.1", raises), STEP_GIVEAWAY)
-    shape = check("02c.1", lambda path, x_t, *rest: implicit_step_eta0(path, x_t, *rest)[0])
+    shape = check("02c.1", lambda path, x_t, *rest: implicit_step_any_eta(path, x_t, *rest)[0])
     assert_caught(shape, STEP_GIVEAWAY)
     assert "shape" in shape.message
+
+
+def test_02c_1_the_stochastic_step():
+    """eta > 0: the step must shrink the carried noise part and scale the fresh noise by nu(pi_hat).  Mutations
+    tried: the eta = 0 step (eta and z ignored), the eta = 0 factor plus fresh noise (variance too large), fresh
+    noise without nu(pi_hat); each is caught with its own message."""
+    blind = assert_caught(check("02c.1", _eta0_only), STEP_GIVEAWAY)
+    assert "ignores eta" in blind.message
+
+    def no_shrink(path, x_t, x0_hat, mu_, t, s, eta, z):
+        rho2 = eta ** 2 * path.posterior_coefficients(t, s)[2]
+        return _eta0_only(path, x_t, x0_hat, mu_, t, s, eta, z) + rho2.sqrt() * path.noise_factor(x0_hat, mu_) * z
+
+    def no_factor(path, x_t, x0_hat, mu_, t, s, eta, z):
+        rho2 = eta ** 2 * path.posterior_coefficients(t, s)[2]
+        return (implicit_step_any_eta(path, x_t, x0_hat, mu_, t, s, eta, z)
+                + rho2.sqrt() * (1 - path.noise_factor(x0_hat, mu_)) * z)
+
+    too_large = assert_caught(check("02c.1", no_shrink), STEP_GIVEAWAY)
+    assert "too large" in too_large.message
+    unscaled = assert_caught(check("02c.1", no_factor), STEP_GIVEAWAY)
+    assert "noise factor" in unscaled.message
 
 
 def test_02c_1_refuses_the_library_sampler_passed_through():
     """The library's step, passed as the answer, wrapped in a lambda, bound with functools.partial or reached as
     ``rdbm_core.bridge.samplers.implicit_step``, is refused (it used to pass: the checker's reference *is* that
-    function); the independent step above still passes.  Mutation tried: dropping the refusal lets all four pass."""
+    function); the independent step above still passes.  Mutation tried (when the answer took no eta and z): dropping
+    the refusal let all four pass."""
     import functools
 
     import rdbm_core
 
     wrapped = (samplers.implicit_step,
-               lambda path, x_t, x0_hat, mu_, t, s: samplers.implicit_step(path, x_t, x0_hat, mu_, t, s, eta=0.0),
-               functools.partial(samplers.implicit_step, eta=0.0),
-               lambda path, x_t, x0_hat, mu_, t, s: rdbm_core.bridge.samplers.implicit_step(path, x_t, x0_hat, mu_,
-                                                                                              t, s))
+               lambda path, x_t, x0_hat, mu_, t, s, eta, z: samplers.implicit_step(path, x_t, x0_hat, mu_, t, s,
+                                                                                    eta=eta),
+               functools.partial(samplers.implicit_step),
+               lambda path, x_t, x0_hat, mu_, t, s, eta, z: rdbm_core.bridge.samplers.implicit_step(
+                   path, x_t, x0_hat, mu_, t, s, eta))
     for answer in wrapped:
         feedback = assert_caught(check("02c.1", answer), STEP_GIVEAWAY)
         assert "library's own" in feedback.message and "rdbm_core.bridge.samplers" in feedback.message
-    assert check("02c.1", implicit_step_eta0)
+    assert check("02c.1", implicit_step_any_eta)
 
 
 def bbdm_variance(schedule, t):
