@@ -90,12 +90,14 @@ def agree(lhs, left, rhs, right, gens: dict | None = None) -> None:
 
 
 def vanishes_by_powers(lhs, parts: dict, var, center, center_tex: str, degree: int = 2,
-                       gens: dict | None = None) -> None:
+                       gens: dict | None = None, absent_in_words: bool = False) -> None:
     """Show that ``lhs = sum(parts.values())``, a polynomial of degree ``degree`` in ``var``, vanishes: for each
     power ``(var - center)^k``, display each part's coefficient (simplified) and assert that their sum is 0.
 
     ``parts`` maps a LaTeX name of a term to its SymPy expression; ``center_tex`` is the LaTeX of ``var - center``
-    with its parentheses, e.g. ``(x - M)``. One displayed line per power, the terms in the order of ``parts``."""
+    with its parentheses, e.g. ``(x - M)``. One displayed line per power, the terms in the order of ``parts``.
+    With ``absent_in_words``, a power that no term has (every coefficient exactly 0) is said in words instead of
+    being shown as a sum of zeros."""
     gens = EXP if gens is None else gens
     offset = sp.Dummy("y", real=True)
     expanded = {name: sp.expand(e.subs(var, center + offset)) for name, e in parts.items()}
@@ -108,6 +110,9 @@ def vanishes_by_powers(lhs, parts: dict, var, center, center_tex: str, degree: i
     for k in range(degree + 1):
         coefs = [sp.simplify(e.coeff(offset, k)) for e in expanded.values()]
         power = "1" if k == 0 else center_tex + ("" if k == 1 else f"^{{{k}}}")
+        if absent_in_words and all(cf == 0 for cf in coefs):
+            _display(r"\big[" + power + r"\big]:\quad \text{no term has this power}")
+            continue
         body = " + ".join(r"\Big(" + sp.latex(cf) + r"\Big)" for cf in coefs)
         _display(r"\big[" + power + r"\big]:\quad " + body + " = 0")
         assert zero(sum(coefs), gens) == 0, f"the coefficient of {power} in {lhs} does not vanish"

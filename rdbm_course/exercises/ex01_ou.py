@@ -4,7 +4,10 @@
                graded on the steps ``dM_du``, ``factor`` and ``Theta``.
 01.2 derive    ``Sigma_t^2``, the bridge variance per unit ``pi^2``, from the variance ODE of the bridge SDE: graded
                on the steps ``dQ_du``, ``factor`` and ``Sigma2``.
-01.3 implement ``Theta_t`` on the grid of a schedule from its clock alone.
+01.3 implement ``Theta_t`` on the grid of a schedule from its clock alone: a function that reaches the library's
+               coefficients (``ResidualPath.coefficients`` and the other coefficient methods, on any path object, or a
+               function of ``rdbm_core.bridge.path`` / ``bridges``) is refused, and a third grid, not named in the
+               notebook, catches a table prepared in advance.
 
 The derive exercises take a dict of steps (:mod:`rdbm_course.exercises.grading`): a bare formula, such as the
 library's ``family.Theta(u, c)``, is refused.
@@ -20,7 +23,7 @@ from derivations import family
 from derivations.common import c, lam, mu, pi, u, x
 
 from ._base import call_student, correct, exercise, tensor_answer, wrong
-from .grading import Step, steps_answer
+from .grading import Step, refuse_library, steps_answer, watching_calls
 
 CLOCK = {"thetabar_t": u, "thetabar_T": c, "u": u, "c": c}
 CLOCK_LAM = {**CLOCK, "lambda": lam, "lam": lam}
@@ -120,13 +123,35 @@ def check_sigma2(answer):
                              "with Q = 0 at the clean end this is the bridge's variance.")
 
 
+#: the methods of a path that give Theta_t (or a value built from it) in one call
+COEFFICIENT_METHODS = ("coefficients", "unit_variance", "posterior_coefficients", "mean", "std", "sample")
+
+
+def _grids():
+    """The RDBM and GOUB paths named in the exercise, and a third grid it does not name (virtual clean index and
+    a clean index on the grid; constant theta, a clock unlike both)."""
+    from rdbm_core.bridge import bridges, schedules
+    from rdbm_core.bridge.path import ResidualPath
+
+    return (bridges.rdbm(), bridges.goub(), ResidualPath(schedules.constant_theta(37, 3.3), 0.01, name="unnamed"))
+
+
 @exercise("01.3", "Theta_t on a schedule's grid", "implement")
 def check_theta_on_grid(answer):
-    from rdbm_core.bridge import bridges
+    from rdbm_core.bridge.path import ResidualPath
 
-    for path in (bridges.rdbm(), bridges.goub()):
+    refused = refuse_library(answer, ("rdbm_core.bridge.path", "rdbm_core.bridge.bridges"), "Theta_t")
+    if refused is not None:
+        return refused
+    for path in _grids():
         t = path.schedule.times()
-        got, failure = call_student(answer, path.schedule, t, name="theta_on_grid(schedule, t)")
+        with watching_calls(ResidualPath, COEFFICIENT_METHODS) as used:
+            got, failure = call_student(answer, path.schedule, t, name="theta_on_grid(schedule, t)")
+        if used:
+            return wrong(f"your function calls a path's `{used[0]}`, which computes Theta_t for you: this exercise asks "
+                         "you to compute it from the schedule's clock alone.",
+                         "use only schedule.clock(t), schedule.clock_to_end(t) and schedule.u_T, with your Theta from "
+                         "01.1.")
         if failure is not None:
             return failure
         theta, psi, _ = path.coefficients(t)
@@ -136,11 +161,12 @@ def check_theta_on_grid(answer):
             if got_t.shape == theta.shape and torch.allclose(got_t, other, rtol=1e-6, atol=1e-6):
                 return wrong("this is Psi_t, the coefficient of mu (the other end of the bridge), not Theta_t.",
                              "Theta uses the clock still to go, thbar_{t:T} = schedule.clock_to_end(t).")
-        result = tensor_answer(got, theta, what=f"Theta_t on the {path.schedule.name} grid", rtol=1e-6,
+        grid = path.schedule.name if path.name != "unnamed" else "third (constant-theta)"
+        result = tensor_answer(got, theta, what=f"Theta_t on the {grid} grid", rtol=1e-6,
                                index_name="grid index",
                                hint="evaluate your Theta from 01.1 with u = schedule.clock(t) and c = schedule.u_T "
                                     "(schedule.clock_to_end(t) is c - u); for large thbar_T write the ratio with "
                                     "exponentials to avoid overflow.")
         if not result.ok:
             return result
-    return correct("Theta_t matches the library's coefficients on the RDBM and the GOUB grids.")
+    return correct("Theta_t matches the library's coefficients on the RDBM and the GOUB grids, and on a third grid.")

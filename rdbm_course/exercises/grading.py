@@ -17,6 +17,7 @@ a forbidden part of ``rdbm_core``; :func:`refuse_library` turns a find into feed
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import types
@@ -28,7 +29,7 @@ import sympy as sp
 
 from ._base import Feedback, _as_expression, correct, sympy_answer, wrong
 
-__all__ = ["Step", "steps_answer", "library_use", "refuse_library"]
+__all__ = ["Step", "steps_answer", "library_use", "refuse_library", "GuardedPath", "watching_calls"]
 
 
 @dataclass(frozen=True)
@@ -180,3 +181,30 @@ class GuardedPath:
         if name in self._forbidden:
             self.used.append(name)
         return getattr(self._path, name)
+
+
+@contextlib.contextmanager
+def watching_calls(cls, names: tuple[str, ...]):
+    """While active, record (in the yielded list) every call of the methods ``names`` of ``cls``, on any instance.
+
+    :func:`library_use` reads the names a function's code uses and finds a forbidden *function* or *module*; it does
+    not see a method called on an object the student made beforehand (``ref.coefficients(t)`` with ``ref`` a path of
+    the notebook), nor :class:`GuardedPath`, which guards only the object handed to the student. Wrapping the methods
+    on the class for the duration of the student's call catches every route to them."""
+    used: list[str] = []
+    originals = {name: cls.__dict__[name] for name in names}
+
+    def recording(name, method):
+        @functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            used.append(name)
+            return method(*args, **kwargs)
+        return wrapper
+
+    try:
+        for name, method in originals.items():
+            setattr(cls, name, recording(name, method))
+        yield used
+    finally:
+        for name, method in originals.items():
+            setattr(cls, name, method)

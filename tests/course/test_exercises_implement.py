@@ -1,5 +1,6 @@
 """The *implement* exercises (a function): right answers pass, realistic wrong ones are caught with a hint that
 names the mistake and does not give the answer away; crashing and misshapen functions get feedback."""
+import dataclasses
 import math
 import re
 
@@ -34,6 +35,44 @@ def test_01_3_theta_on_grid():
     assert_caught(check("01.3", raises), giveaway)
     assert_caught(check("01.3", lambda sch, t: theta_on_grid(sch, t)[:-1]), giveaway)
     assert "shape" in check("01.3", lambda sch, t: theta_on_grid(sch, t)[:-1]).message
+
+
+def test_01_3_refuses_wrappers_around_the_coefficients():
+    """A function that reaches the library's Theta_t is refused, by any route: a path of the notebook kept in scope
+    (the review's `ref.coefficients(t)[0]`, and one built on the student's schedule), a path's other coefficient
+    methods, the library's constructors, and a table prepared in advance for the two grids the exercise names.
+    Mutations tried: without `watching_calls` the notebook's path kept in scope passes as right; without the third
+    grid the prepared table passes as right."""
+    from rdbm_core.bridge import bridges
+    from rdbm_core.bridge.path import ResidualPath
+
+    giveaway = "sinh(thbar_{t:T}) / sinh(thbar_T)"
+    ref = bridges.rdbm()
+    kept = {"ref": ref}
+
+    def notebook_path(schedule, t):  # the notebook's path, moved onto the given schedule
+        return dataclasses.replace(kept["ref"], schedule=schedule).coefficients(t)[0]
+
+    def own_path(schedule, t):
+        return ResidualPath(schedule, 1.0).coefficients(t)[0]
+
+    def unit_variance(schedule, t):
+        made = kept["ref"].__class__(schedule, 1.0)
+        theta = theta_on_grid(schedule, t)
+        made.unit_variance(t)
+        return theta
+
+    def fresh_bridge(schedule, t):
+        return bridges.ou_bridge(schedule, 1.0).coefficients(t)[0]
+
+    table = {p.schedule.name: p.coefficients(p.schedule.times())[0] for p in (bridges.rdbm(), bridges.goub())}
+    for answer in (notebook_path, own_path, unit_variance, fresh_bridge):
+        fb = check("01.3", answer)
+        assert_caught(fb, giveaway)
+        assert "clock alone" in fb.message or "library's own" in fb.message, fb.message
+    prepared = check("01.3", lambda schedule, t: table.get(schedule.name, next(iter(table.values()))))
+    assert_caught(prepared, giveaway)
+    assert "third" in prepared.message
 
 
 def reverse_sde_drift(path, x, x0_hat, mu_, t):

@@ -47,6 +47,24 @@ def test_vanishes_by_powers_refuses_terms_beyond_the_degree():
         vanishes_by_powers("cubic", {"a": (x - u) ** 3}, x, u, "(x - u)")
 
 
+def test_vanishes_by_powers_says_an_absent_power_in_words(monkeypatch):
+    """With absent_in_words, a power no term has is one sentence, not a sum of zeros; a power some term has is still
+    shown term by term and asserted. Mutation caught: skipping every power whose coefficients *sum* to 0 (instead of
+    those whose every coefficient is 0) hides the (x - u) line of the first call."""
+    import rdbm_course.mathshow as mathshow
+
+    shown = []
+    monkeypatch.setattr(mathshow, "_display", shown.append)
+    vanishes_by_powers("q", {"a": (x - u) ** 2 + (x - u), "b": -(x - u) ** 2 - (x - u)}, x, u, "(x - u)",
+                       absent_in_words=True)
+    assert [line.count("no term has this power") for line in shown[1:]] == [1, 0, 0]
+    shown.clear()
+    vanishes_by_powers("q", {"a": (x - u) ** 2, "b": -(x - u) ** 2}, x, u, "(x - u)", absent_in_words=True)
+    assert [line.count("no term has this power") for line in shown[1:]] == [1, 1, 0]
+    with pytest.raises(AssertionError):
+        vanishes_by_powers("q", {"a": (x - u) ** 2}, x, u, "(x - u)", absent_in_words=True)
+
+
 def test_confirm_prints_each_check_and_stops_on_a_nonzero_residual(capsys):
     """Mutation caught: a confirm that prints without asserting lets the residual 1 of ``wrong`` pass."""
     import types
