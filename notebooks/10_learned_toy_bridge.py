@@ -16,7 +16,8 @@
 # **What you will learn.** With a *learned* $x_0$-predictor (a small MLP, trained in seconds) on the
 # one-dimensional two-mode example of notebook 04: that the deterministic sampler ($\eta = 0$) started at
 # $x_T = \mu$ returns one and the same value for every draw; that under global noise $\eta = 1$ and the reverse SDE
-# put about half of the draws on each side of the midpoint between the modes, as the data does; and what residual
+# put about half of the draws on each side of the midpoint between the modes, in proportion with the data (the shape
+# within each mode is another matter: section 4); and what residual
 # modulation changes, in the predictor it learns and in the samples. Then why: the $\eta = 0$ step never sees the
 # noise factor, and the stochastic samplers see it only through the *predicted* residual.
 #
@@ -47,6 +48,8 @@ STEPS_IMPLICIT = 20 if FAST else 50  # implicit sampler (eta = 0 and eta = 1)
 STEPS_SDE = 80 if FAST else 150  # Euler-Maruyama on the reverse SDE
 NOISES = ("modulated", "global")
 torch.set_num_threads(1)  # tiny tensors: one thread avoids the threading overhead on a busy CPU
+plt.rcParams.update({"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": 10,
+                     "ytick.labelsize": 10, "legend.fontsize": 10})  # figures are 7.2 in wide: read at page width
 T_START = time.perf_counter()
 
 # %% [markdown]
@@ -168,8 +171,8 @@ assert abs(PRIOR_MEAN - 0.05) < 1e-3
 # %% [markdown]
 # ## 2. What the predictor learned, with and without modulation
 #
-# The figure of this section draws $\hat x_0$ against $x_t$ at four times, for one $\lambda$: the learned predictor
-# (solid) and the exact one (dashed). It shows, among other things, the answer to the next exercise: answer it first.
+# The figures of this section draw $\hat x_0$ against $x_t$ at four times, for one $\lambda$: the learned predictor
+# (solid) and the exact one (dashed). They show, among other things, the answer to the next exercise: answer it first.
 #
 # **Exercise 10.1 (predict, before the figure).** Under residual modulation, what is the exact posterior mean
 # $\hat x_0 = E[x_0 \mid x_t, \mu]$ at $x_t = \mu$, at a time $t$ before $T$ (say $t = 0.5$, $\lambda = 0.1$)? Write
@@ -183,20 +186,21 @@ answer_10_1 = ...  # a number: E[x0 | x_t = mu] under modulation, for t < T
 check("10.1", answer_10_1)
 
 # %% [markdown]
-# The figure: $\hat x_0$ against $x_t$ at four times, $\lambda = 0.1$, learned (solid) and exact (dashed); the grey band
-# is where the training data $x_t$ lies (its 0.5 %–99.5 % range), the dotted vertical line is $x_t = \mu$. Below the
-# figure: each model's first-step prediction $\hat x_0(\mu, T)$ next to the exact one.
+# The figures: $\hat x_0$ against $x_t$ at four times, $\lambda = 0.1$, learned (solid blue) and exact (dashed black),
+# one figure per noise factor; the grey band is where the training data $x_t$ lies (its 0.5 %–99.5 % range), the
+# dotted vertical line is $x_t = \mu$. Below the figures: each model's first-step prediction $\hat x_0(\mu, T)$ next
+# to the exact one.
 
 # %%
 LAM_SHOW = 0.1
 T_SHOW = (0.5, 0.9, 0.97, 0.995)
-fig, axes = plt.subplots(2, len(T_SHOW), figsize=(15, 6.8), sharey=True, layout="constrained")
 gen = torch.Generator().manual_seed(11)
 learn_err, exact_edges, exact_shape = {}, {}, {}
-for row, noise in zip(axes, NOISES):
+for noise in NOISES:
     key = (LAM_SHOW, noise)
     path, model, exact = PATHS[key], MODELS[key], ORACLES[key]
-    for ax, t in zip(row, T_SHOW):
+    fig, axes = plt.subplots(2, 2, figsize=(7.2, 6.0), sharey=True, layout="constrained")
+    for ax, t in zip(axes.ravel(), T_SHOW):
         x0 = draw_x0(20_000, gen)
         mu = torch.full_like(x0, MU)
         tt = torch.full((len(x0),), t)
@@ -213,13 +217,14 @@ for row, noise in zip(axes, NOISES):
         exact_edges[(noise, t)] = (float(exact_curve[0]), float(exact_curve[-1]))
         exact_shape[(noise, t)] = exact_curve.ravel()
         ax.axvspan(lo, hi, color="0.9", zorder=0, label="training $x_t$ (99 %)")
-        ax.axvline(MU, color="0.5", ls=":", lw=0.8, label=r"$x_t = \mu = 0.4$")
-        ax.set_title(f"{noise} noise, $t = {t}$", fontsize=10)
+        ax.axvline(MU, color="0.5", ls=":", lw=1.0, label=r"$x_t = \mu = 0.4$")
+        ax.set_title(f"$t = {t}$")
         ax.set_xlabel(r"$x_t$ (pixel value)")
-    row[0].set_ylabel(r"$\hat x_0(x_t, \mu, t)$ (pixel value)")
-fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9)
-fig.suptitle(rf"The learned predictor against the exact posterior mean, $\lambda = {LAM_SHOW}$", fontsize=11)
-plt.show()
+    for ax in axes[:, 0]:
+        ax.set_ylabel(r"$\hat x_0(x_t, \mu, t)$")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=2)
+    fig.suptitle(rf"{noise.capitalize()} noise: learned and exact $\hat x_0$, $\lambda = {LAM_SHOW}$")
+    plt.show()
 print("RMS(learned - exact) over the training distribution of x_t:",
       {f"{n[:3]}, t={t}": round(v, 3) for (n, t), v in learn_err.items()})
 assert max(learn_err.values()) < 0.15, learn_err  # the tolerance, both modes
@@ -228,20 +233,28 @@ assert all(max(edges) < -0.5 for (n, _), edges in exact_edges.items() if n == "m
 assert all(bool((curve.diff() > -1e-6).all()) for (n, _), curve in exact_shape.items() if n == "global")  # increasing
 assert exact_shape[("global", 0.5)].min() < -0.4 and exact_shape[("global", 0.5)].max() > 0.5  # a step at t = 0.5
 assert -0.1 < exact_shape[("global", 0.995)].min() and exact_shape[("global", 0.995)].max() < 0.2  # flat near T
-# the first-step prediction x0_hat(mu, T): the network sees x_T = mu at the input scale log(1e-3), which training
-# (t uniform on [0, 1)) reaches only in its last draws; the exact answer is the prior mean E[x0 | mu]
+# the exact x0_hat at x_t = mu under modulation: mu at every t < T, the prior mean at t = T (a jump)
+T_NEAR = (0.5, 0.99, 0.999, 1.0)
+with torch.no_grad():
+    exact_at_mu = {t: float(ORACLES[(LAM_SHOW, "modulated")](torch.full((1, 1), MU), torch.full((1, 1), MU),
+                                                            torch.full((1,), t))) for t in T_NEAR}
+print("exact x0_hat(mu, t), modulated, lam = 0.1:", {t: round(v, 4) for t, v in exact_at_mu.items()})
+assert all(abs(exact_at_mu[t] - MU) < 1e-3 for t in T_NEAR[:-1]) and abs(exact_at_mu[1.0] - PRIOR_MEAN) < 1e-6
+# the first-step prediction x0_hat(mu, T): the network sees x_T = mu at the input scale log(1e-3); training draws t
+# uniform on [0, 1), so it sees times near 1 rarely, and never exactly t = 1
 at_T = torch.full((1,), 1.0)
 with torch.no_grad():
     first_step = {key: float(MODELS[key](torch.full((1, 1), MU), torch.full((1, 1), MU), at_T)) for key in PATHS}
 print("x0_hat(mu, T), learned (exact: E[x0 | mu] = %.3f):" % PRIOR_MEAN,
       {f"{noise}, lam={lam:g}": round(v, 3) for (lam, noise), v in first_step.items()})
 assert all(abs(float(ORACLES[key](torch.full((1, 1), MU), torch.full((1, 1), MU), at_T)) - PRIOR_MEAN) < 1e-6 for key in PATHS)
+assert all(-0.1 < v < MU - 0.05 for v in first_step.values()), first_step  # below the limit mu of t < T, none near it
+assert FAST or (0.005 < min(first_step.values()) and max(first_step.values()) < 0.31
+                and max(first_step.values()) - min(first_step.values()) > 0.2), first_step  # "0.01 to 0.30", a scatter
 
 # %% [markdown]
 # The learned curves follow the exact ones over the training distribution: the largest printed RMS error is below
-# 0.08 in full mode (asserted; the tolerance in fast mode, with shorter training, is 0.15). Where the network has
-# seen little data, at $t = T$, its first-step prediction $\hat x_0(\mu, T)$ is printed per model next to the exact
-# $0.05$; every sampler's first step starts from it. What
+# 0.08 in full mode (asserted; the tolerance in fast mode, with shorter training, is 0.15). What
 # modulation changes in the predictor: under **global** noise the two modes' $x_t$ are two Gaussians of the same width
 # around $\mu + \Theta_t\pi$, and the exact $\hat x_0$ increases with $x_t$: at $t = 0.5$ a smooth step from below
 # $-0.4$ to above $0.5$, and towards $T$, where $x_t$ tells less and less, ever flatter (at $t = 0.995$ it stays between
@@ -250,8 +263,14 @@ assert all(abs(float(ORACLES[key](torch.full((1, 1), MU), torch.full((1, 1), MU)
 # wider than the upper one ($|\pi| = 0.3$), so near $t = T$ the upper mode's $x_t$ is a narrow spike inside the lower
 # mode's broad bump. Far from $\mu$ only the wide lower mode can have produced $x_t$: at both edges of every modulated
 # panel the exact $\hat x_0$ is below $-0.5$ (asserted). Near $\mu$ the narrow upper mode gains weight and $\hat x_0$
-# rises; exercise 10.1 asked for its exact value at $x_t = \mu$. At $t = T$ itself $x_T = \mu$ carries no information
-# and the exact answer jumps to the prior mean $E[x_0 \mid \mu] = 0.05$; a smooth network cannot follow that jump.
+# rises, to exactly $\mu$ at $x_t = \mu$ (exercise 10.1; printed and asserted at $t = 0.5$, $0.99$ and $0.999$).
+#
+# **The first step.** At $t = T$ itself $x_T = \mu$ carries no information, and the exact answer jumps from $\mu = 0.4$
+# (its limit as $t \to T$) to the prior mean $E[x_0 \mid \mu] = 0.05$ (asserted). Every sampler's first step starts from
+# $\hat x_0(\mu, T)$. The learned values, printed per model, lie between 0.01 and 0.30 in full mode, more than 0.2
+# apart, with no pattern in $\lambda$ (asserted; in every mode below $\mu - 0.05$ and above $-0.1$): none is near the
+# limit $\mu$, and they scatter around $0.05$. Training
+# never draws $t = 1$, so this value is an extrapolation of the network, not something it was fitted to.
 
 # %% [markdown]
 # ## 3. Samples from $\mu$: the deterministic sampler, the ancestral sampler, the reverse SDE
@@ -280,67 +299,79 @@ print(f"sampling: {time.perf_counter() - t0:.0f} s")
 
 # %%
 X0_TEST = draw_x0(N_SAMPLES, torch.Generator().manual_seed(99))  # a fresh draw of the true x0 | mu
-Y_CAP = 10.0  # density axis capped, so that the true density (its peaks about 4) stays readable
-fig, axes = plt.subplots(len(LAMS), 4, figsize=(15, 2.3 * len(LAMS) + 1.2), sharex=True, sharey=True,
-                         layout="constrained")
-axes = np.atleast_2d(axes)
 bins = np.linspace(-0.9, 1.0, 96)
 peak = {}  # (lam, noise, who, sampler) -> (largest bar of the histogram, the centre of its bin)
 LAM_TEX = {1e-4: r"10^{-4}", 1e-2: "0.01", 0.1: "0.1", 1.0: "1"}
-for row, lam in zip(axes, LAMS):
-    for ax, (noise, who) in zip(row, [(n, w) for w in ("learned", "exact") for n in NOISES]):
-        ax.hist(X0_TEST.numpy().ravel(), bins=bins, density=True, color="0.85", label=r"true $x_0 \mid \mu$")
-        for name, colour, label in (("eta=1", "tab:blue", r"$\eta = 1$"), ("SDE", "tab:red", "reverse SDE")):
-            x = SAMPLES[(lam, noise, who)][name].numpy().ravel()
-            heights = ax.hist(x, bins=bins, density=True, histtype="step", lw=1.3, color=colour, label=label)[0]
-            peak[(lam, noise, who, name)] = (heights.max(), (bins[heights.argmax()] + bins[heights.argmax() + 1]) / 2)
-        x_det = float(SAMPLES[(lam, noise, who)]["eta=0"][0])
-        ax.axvline(x_det, color="k", lw=1.6, label=r"$\eta = 0$ (every draw)")
-        ax.axvline(MU, color="0.5", ls=":", lw=0.8, label=r"$\mu = 0.4$")
-        ax.set_ylim(0, Y_CAP)
-    row[0].set_ylabel(f"$\\lambda = {LAM_TEX[lam]}$\ndensity (1 / pixel value)", fontsize=9)
-for ax, (noise, who) in zip(axes[0], [(n, w) for w in ("learned", "exact") for n in NOISES]):
-    ax.set_title(f"{who} predictor, {noise} noise", fontsize=10)
-for ax in axes[-1]:
-    ax.set_xlabel(r"sampled $x_0$ (pixel value)")
-fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=5, fontsize=9)
-fig.suptitle(rf"Samples from one $\mu = 0.4$; grey: the true $x_0 \mid \mu$; density axis capped at {Y_CAP:g}",
-             fontsize=11)
-plt.show()
+for who in ("learned", "exact"):
+    fig, axes = plt.subplots(len(LAMS), 2, figsize=(7.2, 2.3 * len(LAMS) + 1.4), sharex=True, sharey=True,
+                             layout="constrained", squeeze=False)
+    for row, lam in zip(axes, LAMS):
+        for ax, noise in zip(row, NOISES):
+            ax.hist(X0_TEST.numpy().ravel(), bins=bins, density=True, color="0.8", label=r"true $x_0 \mid \mu$")
+            for name, colour, ls, label in (("eta=1", "tab:blue", "-", r"$\eta = 1$"),
+                                            ("SDE", "tab:red", "--", "reverse SDE")):
+                x = SAMPLES[(lam, noise, who)][name].numpy().ravel()
+                heights = ax.hist(x, bins=bins, density=True, histtype="step", lw=1.4, ls=ls, color=colour,
+                                  label=label)[0]
+                peak[(lam, noise, who, name)] = (heights.max(),
+                                                 (bins[heights.argmax()] + bins[heights.argmax() + 1]) / 2)
+            ax.axvline(MU, color="0.4", ls=":", lw=1.2, label=r"$\mu = 0.4$")
+            x_det = float(SAMPLES[(lam, noise, who)]["eta=0"][0])  # a marker above the bars: it hides no line
+            ax.plot([x_det], [60], marker="v", ms=9, color="k", ls="none", label=r"$\eta = 0$ (every draw)")
+            ax.set_yscale("log")
+            ax.set_ylim(0.05, 120)
+            ax.set_title(f"{noise} noise, $\\lambda = {LAM_TEX[lam]}$")
+        row[0].set_ylabel("density")
+    for ax in axes[-1]:
+        ax.set_xlabel(r"sampled $x_0$ (pixel value)")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=3)
+    fig.suptitle(f"Samples from one $\\mu = 0.4$, {who} predictor (log density axis)")
+    plt.show()
 truth_peak = np.histogram(X0_TEST.numpy().ravel(), bins=bins, density=True)[0].max()
-clipped = sorted({key[:3] for key, (height, _) in peak.items() if height > Y_CAP})
-print(f"tallest bar of the true x0 | mu: {truth_peak:.1f}; panels with a bar above the cap:",
-      [f"{who}, {noise}, lam={lam:g}" for lam, noise, who in clipped])
+print(f"tallest bar of the true x0 | mu: {truth_peak:.1f}; tallest bar of each panel (eta = 1, SDE):")
+for lam in LAMS:
+    print(f"  lam = {lam:g}:", {f"{who}, {noise}": tuple(round(float(peak[(lam, noise, who, n)][0]), 1)
+                                                       for n in ("eta=1", "SDE"))
+                              for who in ("learned", "exact") for noise in NOISES})
 assert 3 < truth_peak < 5, truth_peak  # "its peaks about 4"
-assert all(peak[(lam, "modulated", "learned", n)][0] > Y_CAP  # the learned modulated peaks run off the top
+assert max(h for h, _ in peak.values()) < 60, peak  # every bar below the eta = 0 marker
+assert all(peak[(lam, "modulated", "learned", n)][0] > 2.5 * truth_peak  # the learned modulated spikes
            for lam in LAMS if lam <= 0.1 for n in ("eta=1", "SDE")), peak
-if 1.0 in LAMS:  # the spike of eta = 1 draws at mu (exact predictor, modulation, lam = 1): its tallest bar, not cut
+assert FAST or all(max(peak[(lam, "global", "learned", n)][0] for n in ("eta=1", "SDE")) > 2.5 * truth_peak
+                   for lam in LAMS if lam <= 0.1), peak  # the learned global spikes (full mode)
+if 1.0 in LAMS:  # the spike of eta = 1 draws at mu (exact predictor, modulation, lam = 1)
     height, centre = peak[(1.0, "modulated", "exact", "eta=1")]
     print(f"exact, modulated, lam = 1, eta = 1: tallest bar {height:.1f} at x = {centre:.2f}")
-    assert abs(centre - MU) < MODE_STD and height < Y_CAP, (height, centre)
+    assert abs(centre - MU) < MODE_STD and height > truth_peak, (height, centre)
 
 # %% [markdown]
-# What to see (section 4 gives the numbers and asserts each statement; the panels for $\lambda = 10^{-4}$, $0.01$ and
-# $1$ exist in full mode only):
+# What to see (section 4 gives the numbers; the rows for $\lambda = 10^{-4}$, $0.01$ and $1$ exist in full mode only).
+# The density axis is logarithmic, so the tall narrow spikes fit; the tallest bar of each panel is printed.
 #
-# * **$\eta = 0$ (black line):** one value for all draws, instead of a sample.
+# * **$\eta = 0$ (black triangle):** one value for all draws, instead of a sample.
 # * **Global noise:** $\eta = 1$ and the reverse SDE put between 40 % and 60 % of the draws in the lower mode
-#   (claim 4). With the learned predictor at $\lambda = 1$ many draws lie *between* the modes.
+#   (claim 4). The proportion is right, the shape is not. With the learned predictor, at $\lambda \le 0.1$, every
+#   panel has a spike more than 2.5 times as tall as the truth's peak (asserted, full mode), and $D_{\rm KS}$ is
+#   between 0.15 and 0.5 (claim 4): part of the mass collapses into narrow peaks. This notebook does not explain those
+#   shapes. With the exact predictor at $\lambda = 0.1$ the $\eta = 1$ modes are narrower than the truth's (full mode);
+#   section 5 shows why. With the
+#   learned predictor at $\lambda = 1$ many draws lie *between* the modes.
 # * **Modulated noise:** with the learned predictor, at $\lambda \le 0.1$, the upper mode is nearly lost: nearly all
-#   draws pile up in a narrow peak in the lower mode, which runs off the top of the density axis (asserted). With the
+#   draws pile up in a spike in the lower mode, more than 2.5 times as tall as the truth's peak (asserted). With the
 #   exact predictor the proportions are off too, in a direction that depends on $\lambda$. At $\lambda = 1$ (exact
-#   predictor, third column) the tallest blue bar stands at the dotted line $\mu$, between the modes and below the cap
-#   (asserted): a spike of $\eta = 1$ draws that stayed near $\mu$. Claim 5 counts them.
+#   predictor) the tallest blue bar stands at the dotted line $\mu$, between the modes (asserted): a spike of $\eta = 1$
+#   draws near $\mu$. Claim 5 counts them.
 
 # %% [markdown]
 # ## 4. The statistics
 #
 # For every model, noise factor and sampler: the fraction of draws in the lower mode (below the midpoint 0.05; the
-# truth is 1/2; $\pm$ is 1.96 binomial standard errors $\sqrt{p(1 - p)/n}$), the fraction of draws within 3 mode widths
-# of a mode centre (column `in`; the truth is 0.997), the spread (standard deviation; the truth is 0.65; both truths
-# asserted on a fresh draw of the true $x_0$), and the two-sample Kolmogorov–Smirnov distance $D_{\rm KS}$ to that
-# fresh draw. For $\eta = 0$ the table gives the one
-# value it returns (that all draws are equal is claim 1 below).
+# truth is 1/2; $\pm$ is 1.96 binomial standard errors $\sqrt{p(1 - p)/n}$, with $p(1 - p)$ floored at $0.25/n$ so
+# that a fraction of 0 or 1 is not given a zero error; at $n = 3000$ the floor only shows as $\pm 0.000$ on such a
+# row), the fraction of draws within 3 mode widths of a mode centre (column `in`), the spread (standard deviation) and
+# the two-sample Kolmogorov–Smirnov distance $D_{\rm KS}$ to a fresh draw of the true $x_0$. The first row is that
+# fresh draw itself (lower-mode fraction near 1/2, `in` 0.997 and spread 0.65 asserted). For $\eta = 0$ the table
+# gives the one value it returns (that all draws are equal is claim 1 below).
 
 # %%
 def summary(x):
@@ -356,8 +387,11 @@ def summary(x):
 STATS = {key: {name: summary(x) for name, x in draws.items()} for key, draws in SAMPLES.items()}
 TRUTH = summary(X0_TEST)  # the true x0 | mu, for the values the text quotes
 assert abs(TRUTH["std"] - 0.65) < 0.02 and abs(TRUTH["in_mode"] - 0.997) < 0.005, TRUTH
+assert abs(TRUTH["lower"] - 0.5) < 3 * TRUTH["se"], TRUTH
 print(f"{'predictor':<9}{'noise':>10}{'lam':>8} | {'eta=0 value':>11} | "
       f"{'eta=1: lower':>12} {'in':>5} {'std':>5} {'D_KS':>6} | {'SDE: lower':>10} {'in':>5} {'std':>5} {'D_KS':>6}")
+print(f"{'truth':<9}{'':>10}{'':>8} | {'':>11} | {TRUTH['lower']:>7.3f}±{1.96 * TRUTH['se']:.3f} "
+      f"{TRUTH['in_mode']:>5.3f} {TRUTH['std']:>5.3f} {0:>6.3f} |")
 for (lam, noise, who), st in sorted(STATS.items(), key=lambda kv: (kv[0][2] != "learned", kv[0][1], kv[0][0])):
     e0, e1, sde = st["eta=0"], st["eta=1"], st["SDE"]
     print(f"{who:<9}{noise:>10}{lam:>8g} | {e0['value']:>11.3f} | "
@@ -374,10 +408,12 @@ for (lam, noise, who), st in sorted(STATS.items(), key=lambda kv: (kv[0][2] != "
 #    $\lambda \le 0.1$, below $-0.35$ (in or next to the lower mode), for the learned and the exact predictor alike; for
 #    the exact predictor the first step goes from $\mu$ towards $\hat x_0(\mu, T) = 0.05$, i.e. downwards.
 # 3. **Global noise, exact predictor:** for $\eta = 1$ and the reverse SDE the lower-mode fraction is within 4 standard
-#    errors of 1/2 (the global samplers are consistent).
+#    errors of 1/2: they split the draws between the modes in the right proportion. Their shape is not exact: in full
+#    mode at $\lambda = 0.1$ the $\eta = 1$ modes are less than half as wide as the truth's (section 5 asserts this and
+#    shows where it comes from: the last step), and at $\lambda = 1$ some draws lie between the modes.
 # 4. **Global noise, learned predictor:** the lower-mode fraction is within 0.1 of 1/2 (the learned model's own error
-#    is allowed for; 3 binomial standard errors are 0.027 at 3000 draws); $D_{\rm KS}$ is below 0.5 and above the exact
-#    predictor's, which shows what the learned predictor costs. In full mode at $\lambda \le 0.1$ at least 85 % of the
+#    is allowed for; 3 binomial standard errors are 0.027 at 3000 draws); $D_{\rm KS}$ is between 0.15 and 0.5 and
+#    above the exact predictor's, which shows what the learned predictor costs. In full mode at $\lambda \le 0.1$ at least 85 % of the
 #    draws lie within 3 mode widths of a mode centre; at $\lambda = 1$, and in fast mode (500 training steps), fewer
 #    than half do: the mass smears between the modes.
 # 5. **Modulated noise, exact predictor:** the reverse SDE's lower-mode fraction is more than 4 standard errors from
@@ -389,7 +425,8 @@ for (lam, noise, who), st in sorted(STATS.items(), key=lambda kv: (kv[0][2] != "
 #    in the lower mode.
 # 6. **Modulated noise, learned predictor:** at $\lambda \le 0.1$ more than 90 % of both stochastic samplers' draws fall
 #    in the lower mode (the upper mode is nearly lost) and $D_{\rm KS}$ exceeds the global model's by more than 0.1;
-#    at $\lambda = 1$ fewer than 30 % lie within 3 mode widths of a mode centre.
+#    at $\lambda = 1$ fewer than 30 % lie within 3 mode widths of a mode centre. Section 5 locates where in time the
+#    learned predictor produces this collapse.
 
 # %%
 STOCHASTIC = ("eta=1", "SDE")
@@ -432,9 +469,9 @@ gl = {lam: STATS[(lam, "global", "learned")] for lam in LAMS}
 assert abs(3 * math.sqrt(0.25 / 3000) - 0.027) < 5e-4  # the "3 binomial standard errors at 3000 draws" of claim 4
 claim(4, "global, learned: |lower - 1/2|", per(G_EX, lambda lam, n: abs(gl[lam][n]["lower"] - 0.5)), "< 0.1",
       all(abs(gl[lam][n]["lower"] - 0.5) < 0.1 for lam, n in G_EX))
-claim(4, "global: D_KS learned, exact", per(G_EX, lambda lam, n: gl[lam][n]["D_KS"]), "< 0.5 and > exact's "
+claim(4, "global: D_KS learned, exact", per(G_EX, lambda lam, n: gl[lam][n]["D_KS"]), "in (0.15, 0.5), > exact's "
       + str(per(G_EX, lambda lam, n: STATS[(lam, "global", "exact")][n]["D_KS"])),
-      all(STATS[(lam, "global", "exact")][n]["D_KS"] < gl[lam][n]["D_KS"] < 0.5 for lam, n in G_EX))
+      all(max(0.15, STATS[(lam, "global", "exact")][n]["D_KS"]) < gl[lam][n]["D_KS"] < 0.5 for lam, n in G_EX))
 claim(4, "global, learned: in-mode fraction", per(G_EX, lambda lam, n: gl[lam][n]["in_mode"], 2),
       ">= 0.85 at lam <= 0.1 (full mode); < 0.5 at lam = 1 and in fast mode",
       all((gl[lam][n]["in_mode"] < 0.5) if (FAST or lam == 1.0) else (gl[lam][n]["in_mode"] >= 0.85)
@@ -478,11 +515,11 @@ claim(6, "modulated, learned, lam = 1: in-mode fraction",
 # (5.1)–(5.2)).
 # $\rho_s$ is a standard deviation *per unit* $|\nu(\hat\pi)|$: the random term's per-element standard deviation is
 # $\rho_s|\nu(\hat\pi)|$. At $t = T$, where $\Sigma_T = 0$, the middle term is absent (the code sets the ratio to 0 there,
-# and $V = \Sigma_s^2$: theory (8.6)). With $\eta = 0$ the last term is absent, and the middle term carries the marginal
+# and $V = \Sigma_s^2$: theory (5.5), which gives the first step (8.6)). With $\eta = 0$ the last term is absent, and the middle term carries the marginal
 # noise $\Sigma_t\,\nu(\pi)\,\epsilon$ to $\Sigma_s\,\nu(\pi)\,\epsilon$, so the noise factor cancels from its ratio
 # (notebook 02c, section 1): for a fixed network the $\eta = 0$ trajectory is the same whatever the noise factor. From
-# $x_T = \mu$ the first step is $x_s = \mu + \Theta_s(\hat x_0 - \mu)$ for every draw, and so are all later ones: one
-# value, a point of the deterministic map $\mu \mapsto x_0$, not a sample.
+# $x_T = \mu$ the first step is $x_s = \mu + \Theta_s(\hat x_0 - \mu)$, the same for every draw, and so all later
+# steps are also the same for every draw: one value, a point of the deterministic map $\mu \mapsto x_0$, not a sample.
 #
 # So the noise factor acts only in two places:
 #
@@ -490,7 +527,7 @@ claim(6, "modulated, learned, lam = 1: in-mode fraction",
 # * **in stochastic sampling** ($\eta > 0$, the reverse SDE) — through $\nu(\hat\pi) = \hat x_0 - \mu$, the
 #   *predicted* residual.
 #
-# The check of the paragraph before the list (the $\eta = 0$ trajectory does not depend on the noise factor), on the
+# A check of theory (8.5) (for a fixed network the $\eta = 0$ trajectory does not depend on the noise factor), on the
 # trained networks: the same network, sampled along the modulated and along the global path. $\eta = 0$ gives
 # bit-identical draws; $\eta = 1$ and the SDE (same random numbers) do not.
 
@@ -514,13 +551,43 @@ assert all(d["eta=1"] > 0.01 and d["SDE"] > 0.01 for d in swap.values())
 #
 # $P$ and $K$ are the weights of $x_0 - \mu$ and of $x_t - \mu$ in its mean, and $V$ is its variance per unit
 # $\nu(\pi)^2$. All three depend on $t$ and $s$ only (through the clock), not on $x_0$ or $x_t$. For a short step the
-# mean stays near $x_t$ ($P$ near 0, $K$ near 1); on the last step, to $s = 0$, it is $x_0$ ($P = 1$, $K = V = 0$). The
+# mean stays near $x_t$ ($P$ near 0, $K$ near 1); on the last step, to $s = 0$, it is $x_0$ ($P = 1$, $K = V = 0$). A
 # cell below prints them and asserts these limits.
 #
 # *Mean.* It is linear in $x_0$, so averaging over $x_0 \mid x_t$ gives $\mu + P(E[x_0 \mid x_t] - \mu) + K(x_t - \mu)$:
 # the plug-in mean is exact.
 #
-# *Variance,* by the law of total variance over $x_0 \mid x_t$:
+# *Variance.* Before reading on, do exercises 10.2 and 10.3: they ask for the noise the exact step adds at
+# $x_t = \mu$, where the exact $\hat x_0$ is $\mu$ (exercise 10.1) and the plug-in step adds none.
+#
+# **Exercise 10.2 (predict).** An exact ancestral step at $x_t = \mu$ would add noise whose squared noise factor is
+# $E[\nu(\pi)^2 \mid x_t = \mu] = E[\pi^2 \mid x_t = \mu]$; the plug-in step of the library uses
+# $(\hat x_0 - \mu)^2$. Predict $E[\pi^2 \mid x_t = \mu]$ at a time $t < T$, treating the two modes as points at $-0.6$
+# and $0.7$ (equal weights). The checker accepts any value within 3 % of the true mixture's, which the point-mode
+# answer is.
+
+# %%
+answer_10_2 = ...  # a number: E[pi^2 | x_t = mu] under modulation, for t < T
+check("10.2", answer_10_2)
+
+# %% [markdown]
+# **Exercise 10.3 (derive, then implement).** The exact reverse step draws $x_s$ from
+# $p(x_s \mid x_t) = E\big[q(x_s \mid x_t, x_0) \mid x_t\big]$, with $x_0$ from this notebook's two-mode mixture.
+# Derive the variance of $x_s$ given $x_t = \mu$ under this step: split it over $x_0 \mid x_t = \mu$ into the mean of
+# the posterior's variance and the variance of the posterior's mean (the law of total variance), using the posterior
+# above and your answers to 10.1 and 10.2. Then write `exact_step_std(path, t, s)`: the standard deviation of $x_s$
+# given $x_t = \mu$, for a modulated OU bridge `path` of this notebook (any $\lambda$) and times $0 \le s < t < T$
+# (0-d float64 tensors). You may use `path.posterior_coefficients(t, s)`, which returns $(P, K, V)$. Return a number
+# or a 0-d tensor. The checker tries several $\lambda$, $t$ and $s$ (the last step, $s = 0$, included) with a
+# tolerance of 2 %, so point modes pass. The text after this exercise derives the variance at every $x_t$; the worked
+# solution checks the result at $x_t = \mu$ by experiment on the forward process.
+
+# %%
+answer_10_3 = ...  # a function exact_step_std(path, t, s) -> the std of x_s given x_t = mu (a number)
+check("10.3", answer_10_3)
+
+# %% [markdown]
+# *Variance at every $x_t$,* by the law of total variance over $x_0 \mid x_t$:
 #
 # $$\mathrm{Var}[x_s \mid x_t] = E\big[\mathrm{Var}[x_s \mid x_t, x_0] \,\big|\, x_t\big]
 #   + \mathrm{Var}\big[E[x_s \mid x_t, x_0] \,\big|\, x_t\big]$$
@@ -537,26 +604,37 @@ assert all(d["eta=1"] > 0.01 and d["SDE"] > 0.01 for d in swap.values())
 # printed below for this bridge). So a global step misses a variance of order $\Delta t^2$, and the $1/\Delta t$ steps of
 # a grid a total of order $\Delta t$, which vanishes as the grid is refined. A modulated step misses $V\,\mathrm{Var}[\pi \mid x_t]$,
 # of order $\Delta t$, wherever $x_t$ does not tell the modes apart ($\mathrm{Var}[\pi \mid x_t] > 0$): a total of order 1,
-# which does not vanish. The reverse SDE's diffusion $\sqrt{2\lambda}\,\nu(\hat\pi)$ has the same defect (the exact
-# reverse process of the mixture has diffusion $\sqrt{2\lambda\,E[\nu(\pi)^2 \mid x_t]}$). At $x_t = \mu$, where every
-# draw starts and decides its mode, the exact $\hat x_0$ is $\mu$ (exercise 10.1): the plug-in step adds no noise at
-# all there, although $E[\pi^2 \mid x_t = \mu] > 0$ (exercise 10.2). Exercise 10.3 asks how much the exact step adds
-# there. The grid-refinement check after the next cell tests the conclusion.
+# which does not vanish. The last step is the exception for both noise factors: there $P = 1$ and it misses all of
+# $\mathrm{Var}[x_0 \mid x_t]$ (its effect is measured further below).
 #
-# *Direction.* The argument says the draws spread too little near $\mu$; where they end then depends on $\lambda$
-# (claims 2 and 5, exact predictor; the fractions are printed again below):
+# *The reverse SDE.* Its squared diffusion coefficient is the variance an exact step adds per unit of step, in the
+# limit of short steps. By the formula above that is $V\,E[\nu(\pi)^2 \mid x_t]/\Delta u$ (the $P^2$ term is of order
+# $\Delta u^2$ and drops), and $V/\Delta u \to 2\lambda$ in the clock $u = \bar\theta_t$ ($= 3t$ here; printed and asserted
+# below). So the exact reverse process of the mixture has diffusion $\sqrt{2\lambda\,E[\nu(\pi)^2 \mid x_t]}$, while the
+# library's reverse SDE uses $\sqrt{2\lambda}\,\nu(\hat\pi)$: it misses the same $\mathrm{Var}[\pi \mid x_t]$.
+#
+# *Where the noise is missing.* Every draw starts at $t = T$, where the exact $\hat x_0$ is the prior mean 0.05: the
+# first step (8.6) does add noise, of standard deviation $\Sigma_s|0.05 - 0.4| = 0.35\,\Sigma_s$ (printed and asserted
+# below for $\lambda = 0.1$). At $x_t = \mu$ for
+# $t < T$, the exact $\hat x_0$ is $\mu$ (exercise 10.1; asserted in section 2): there the plug-in step adds no noise
+# at all, although $E[\pi^2 \mid x_t = \mu] > 0$ (exercise 10.2). The grid-refinement check further below tests the
+# conclusion that the missing noise biases the modulated samplers.
+#
+# *Direction.* Where the draws end depends on $\lambda$ (claims 2 and 5, exact predictor; the fractions are printed
+# again below):
 #
 # * at $\lambda = 10^{-4}$ the noise is too small to move the draws far from the deterministic route, which (like
 #   $\eta = 0$, claim 2) leaves $\mu$ towards $\hat x_0(\mu, T) = 0.05$, downwards, into the lower mode: more than 75 %
 #   of the draws end there;
-# * at $\lambda = 1$ the modes stay mixed until late; a draw at $x_t = \mu$ gets $\hat x_0 = \mu$, so the step's mean
-#   $\mu + P(\hat x_0 - \mu) + K(x_t - \mu)$ is $\mu$ and its noise is 0: $\mu$ is a fixed point of the step. More than a
-#   third of the $\eta = 1$ draws stay within 0.05 of $\mu = 0.4$, above the midpoint 0.05, so they count as "upper" and
-#   the lower-mode fraction falls below 0.3 (claim 5);
+# * at $\lambda = 1$, a draw at $x_t = \mu$ ($t < T$) gets $\hat x_0 = \mu$, so the step's mean
+#   $\mu + P(\hat x_0 - \mu) + K(x_t - \mu)$ is $\mu$ and its noise is 0: $\mu$ is a fixed point of the step. The first
+#   step moves the draws away from $\mu$; the cell below follows the $\eta = 1$ draws along the path and shows them
+#   return: the fraction within 0.05 of $\mu$ is below one half after the first step and above 0.9 at $t = 0.2$
+#   (asserted). On the last steps most leave $\mu$ again (at $t = 0$ the fraction is below one half), but more than a
+#   third end within 0.05 of $\mu = 0.4$ (asserted), above the midpoint 0.05, so they count as "upper", and the
+#   lower-mode fraction falls below 0.3 (claim 5);
 # * at $\lambda = 0.01$ and $0.1$, between the two, the lower mode gets 40–48 % of the draws; this notebook does not
 #   derive the sign of this smaller bias.
-#
-# A learned predictor, which cannot follow the sharp features of $\hat x_0$ near $\mu$, makes it worse (claim 6).
 
 # %%
 probe_path = bridges.ou_bridge(sch, 0.1, noise="modulated")
@@ -569,6 +647,8 @@ for dt in (0.02, 0.01, 0.005, 0.0025):
     print(f"                  {dt:6.4f} {size_ratio[dt][0]:8.4f} {size_ratio[dt][1]:8.4f}")
 assert all(abs(v / size_ratio[0.0025][0] - 1) < 0.1 and abs(p / size_ratio[0.0025][1] - 1) < 0.1
            for v, p in size_ratio.values()), size_ratio  # V and P are of order dt
+print(f"V / du at dt = 0.0025 (du = 3 dt, theta = 3): {size_ratio[0.0025][0] / 3:.4f}; 2 lam = {2 * 0.1:g}")
+assert abs(size_ratio[0.0025][0] / 3 / (2 * 0.1) - 1) < 0.01  # V / du -> 2 lam: the SDE's squared diffusion per nu^2
 P, K, V = (float(c) for c in probe_path.posterior_coefficients(t_probe, t_probe - 0.0025))
 print(f"a short step (dt = 0.0025): P = {P:.4f}, K = {K:.4f}")
 assert P < 0.01 and abs(K - 1) < 0.01  # the mean stays near x_t
@@ -578,6 +658,93 @@ assert abs(P - 1) < 1e-12 and abs(K) < 1e-12 and abs(V) < 1e-12  # the mean is x
 print("modulated, exact predictor, lower-mode fraction:",
       {f"lam={lam:g}": {n: round(STATS[(lam, "modulated", "exact")][n]["lower"], 2) for n in STOCHASTIC}
        for lam in LAMS})
+key, s1 = (LAM_SHOW, "modulated"), 1 - 1 / STEPS_IMPLICIT  # the first eta = 1 step from x_T = mu, exact predictor
+gen = torch.Generator().manual_seed(2)
+with torch.no_grad():
+    x_first = samplers.sample_implicit(ORACLES[key], torch.full((N_SAMPLES, 1), MU), PATHS[key],
+                                       torch.tensor([1.0, s1], dtype=torch.float64), eta=1.0, generator=gen)
+sigma_s1 = float(PATHS[key].coefficients(torch.tensor([s1], dtype=torch.float64))[2])
+print(f"first eta = 1 step (lam = 0.1, s = {s1:g}): std of x_s {float(x_first.std()):.4f}; "
+      f"0.35 Sigma_s = {0.35 * sigma_s1:.4f}")
+assert abs(float(x_first.std()) / (0.35 * sigma_s1) - 1) < 0.05  # the first step adds noise
+if 1.0 in LAMS:  # lam = 1, exact predictor, eta = 1: the fraction of draws within 0.05 of mu along the path
+    grid = torch.linspace(1.0, 0.0, STEPS_IMPLICIT + 1, dtype=torch.float64)
+    near_mu = {}
+    for k in (1, STEPS_IMPLICIT // 2, int(0.8 * STEPS_IMPLICIT), STEPS_IMPLICIT):  # t = 0.98, 0.5, 0.2, 0
+        gen = torch.Generator().manual_seed(1)  # the same random numbers: the first k steps of the same draws
+        with torch.no_grad():
+            x = samplers.sample_implicit(ORACLES[(1.0, "modulated")], torch.full((N_SAMPLES, 1), MU),
+                                         PATHS[(1.0, "modulated")], grid[:k + 1], eta=1.0, generator=gen)
+        near_mu[round(float(grid[k]), 2)] = float(((x - MU).abs() < MODE_STD).double().mean())
+    print("lam = 1, exact, eta = 1: fraction within 0.05 of mu at t =", {t: round(v, 2) for t, v in near_mu.items()})
+    assert near_mu[round(1 - 1 / STEPS_IMPLICIT, 2)] < 0.5 and near_mu[0.2] > 0.9 and 1 / 3 < near_mu[0.0] < 0.5, near_mu
+
+# %% [markdown]
+# **Where the learned predictor goes wrong (claim 6).** At $\lambda = 0.1$ the learned and the exact $\hat x_0$ look
+# alike in section 2's figure, yet the learned modulated samplers put more than 90 % of the draws in the lower mode and
+# the exact ones between 40 % and 48 % (claims 5 and 6). To find *when* along the path the difference arises, the cell below samples with a
+# hybrid predictor: the learned network on one time interval, the exact one elsewhere (modulated, $\lambda = 0.1$,
+# the grids and draws of section 3). The learned network on $t > 0.99$ only, or on $t > 0.5$ only, gives the exact
+# predictor's fractions (within 0.05, asserted); on $t \le 0.5$ only, it gives more than 90 % in the lower mode
+# (asserted). So the upper mode is lost in the second half of the path, not near $t = T$ where the draws leave $\mu$.
+# Which feature of the learned function in $t \le 0.5$ does it is not worked out here.
+
+# %%
+def hybrid(learned, exact, lo, hi):
+    """The learned predictor for lo < t <= hi, the exact one elsewhere."""
+    def model(x, mu, t):
+        return torch.where(((t > lo) & (t <= hi))[:, None], learned(x, mu, t), exact(x, mu, t))
+    return model
+
+
+key = (LAM_SHOW, "modulated")
+swap_fraction = {}
+for lo, hi in ((0.99, 1.0), (0.5, 1.0), (0.0, 0.5)):
+    draws = draw_samples(hybrid(MODELS[key], ORACLES[key], lo, hi), PATHS[key], N_SAMPLES, seed=1)
+    swap_fraction[(lo, hi)] = {n: float((draws[n] < SPLIT).double().mean()) for n in STOCHASTIC}
+reference = {who: {n: STATS[(*key, who)][n]["lower"] for n in STOCHASTIC} for who in ("learned", "exact")}
+print("modulated, lam = 0.1, lower-mode fraction; learned only on t in (lo, hi]:",
+      {f"({lo}, {hi}]": {n: round(v, 3) for n, v in d.items()} for (lo, hi), d in swap_fraction.items()})
+print("  learned everywhere:", {n: round(v, 3) for n, v in reference["learned"].items()},
+      " exact everywhere:", {n: round(v, 3) for n, v in reference["exact"].items()})
+assert all(abs(swap_fraction[cut][n] - reference["exact"][n]) < 0.05 for cut in ((0.99, 1.0), (0.5, 1.0))
+           for n in STOCHASTIC), swap_fraction
+assert all(swap_fraction[(0.0, 0.5)][n] > 0.9 for n in STOCHASTIC), swap_fraction
+
+# %% [markdown]
+# **The last step narrows the modes.** The last step lands on the clean point and returns $\hat x_0(x_{t_1}, t_1)$
+# (theory (8.7)), $t_1$ the last grid time before 0 ($1/50$ for the $\eta = 1$ grid of section 3). The exact step
+# would draw $x_0$ from $p(x_0 \mid x_{t_1})$: with $P = 1$ it misses all of $\mathrm{Var}[x_0 \mid x_{t_1}]$ (the
+# formula above). If the draws reach $t_1$ with the right distribution, the spread of the $\eta = 1$ draws within a
+# mode is then the spread of $E[x_0 \mid x_{t_1}]$ within that mode, less than the mode's own 0.05. The cell below
+# compares the two for the exact predictor under global noise (where the proportions are right), at every
+# $\lambda \le 0.1$: in full mode the prediction (from forward draws of $x_{t_1}$) and the sampled spread agree within
+# 10 %, and at $\lambda = 0.1$ both are below 0.025, half the mode's width (asserted): the narrow, tall modes of
+# section 3 (claim 3). On fast mode's 20-step grid ($t_1 = 0.05$) the two disagree and nothing is asserted. At larger $\lambda$ the noise at $t_1$ is larger, $x_{t_1}$ says less about $x_0$ within its
+# mode, and the narrowing is stronger.
+
+# %%
+def within_std(x):
+    """The standard deviations of the draws below and above the midpoint: the spread within each mode."""
+    x = x.ravel().double()
+    return float(x[x < SPLIT].std()), float(x[x >= SPLIT].std())
+
+
+t_last = torch.full((20_000,), 1.0 / STEPS_IMPLICIT)
+narrow = {}
+for lam in [lam for lam in LAMS if lam <= 0.1]:
+    key = (lam, "global")
+    gen = torch.Generator().manual_seed(7)
+    x0 = draw_x0(20_000, gen)
+    mu = torch.full_like(x0, MU)
+    with torch.no_grad():
+        predicted = within_std(ORACLES[key](PATHS[key].sample(x0, mu, t_last.double(), generator=gen), mu, t_last))
+    narrow[lam] = (within_std(SAMPLES[(*key, "exact")]["eta=1"]), predicted)
+print(f"global, exact, eta = 1, t_1 = {1 / STEPS_IMPLICIT:g}: within-mode std (lower, upper), sampled vs predicted:",
+      {lam: tuple(tuple(round(v, 4) for v in pair) for pair in d) for lam, d in narrow.items()})
+assert FAST or all(abs(got / want - 1) < 0.1 for sampled, predicted in narrow.values()
+                   for got, want in zip(sampled, predicted)), narrow
+assert FAST or max(narrow[0.1][0] + narrow[0.1][1]) < MODE_STD / 2, narrow
 
 # %% [markdown]
 # **The check: refine the grid.** The exact predictor at $\lambda = 0.01$ (a bridge of its own, no training needed),
@@ -587,8 +754,10 @@ print("modulated, exact predictor, lower-mode fraction:",
 # modulation, on the finest grid, both samplers' lower-mode fraction is more than 4 standard errors from 1/2, and the
 # SDE's distance from 1/2 is more than half of what it is on the coarsest grid; under global noise, on the finest
 # grid, both are within 4 standard errors of 1/2. Refined, the two samplers settle at the same biased fraction (on
-# the finest grids they differ by less than 0.02); on its coarsest grid the $\eta = 1$ sampler happens to land closer
-# to 1/2.
+# the finest grids they differ by less than 0.02). The $\eta = 1$ sampler's distance from 1/2 grows at every
+# refinement (asserted): its coarse-grid value near 1/2 is not a sign of consistency. There two errors cancel: the
+# discretisation error of the coarse grid (its value minus the finest grid's) has the sign opposite to the bias of the
+# finest grid (asserted).
 
 # %%
 LAM_REFINE, N_REFINE = 0.01, 4000
@@ -617,39 +786,69 @@ assert all(refined[("modulated", name, finest)][1] > 4 for name in ("eta=1", "SD
 assert abs(refined[("modulated", "SDE", finest)][0] - 0.5) > 0.5 * abs(refined[("modulated", "SDE", coarsest)][0] - 0.5)
 assert all(refined[("global", name, finest)][1] < 4 for name in ("eta=1", "SDE")), refined
 assert abs(refined[("modulated", "eta=1", finest)][0] - refined[("modulated", "SDE", finest)][0]) < 0.02, refined
-assert refined[("modulated", "eta=1", coarsest)][1] < refined[("modulated", "eta=1", finest)][1], refined
+eta1 = [refined[("modulated", "eta=1", factor)][0] - 0.5 for factor in REFINE]  # bias on each grid, coarse first
+print("eta = 1, lower-mode fraction - 1/2 per grid:", [round(v, 3) for v in eta1])
+assert all(abs(a) < abs(b) for a, b in zip(eta1, eta1[1:])), eta1  # grows at every refinement
+assert (eta1[0] - eta1[-1]) * eta1[-1] < 0, eta1  # coarse-grid discretisation error opposite to the bias
 
 # %% [markdown]
-# **A control: one mode.** In restoration one $\mu$ has essentially one plausible $x_0$. Then $\mathrm{Var}[\pi \mid x_t]$
-# is at most the variance of that one mode, and by the argument above the missing variance shrinks with it. The
-# same two samplers on the finest grids, modulated, $\lambda = 0.01$, exact predictor, with the upper mode alone
-# ($x_0 \sim \mathcal N(0.7, 0.05^2)$, so $\pi \approx 0.3$). Asserted: both samplers centre their draws on the mode
-# (mean within 0.005 of 0.7) and their spread is within 10 % of the truth's 0.05. What remains is a narrowing of
-# the $\eta = 1$ draws (spread below 0.05, asserted): a missing variance of the size of the mode's own variance,
-# not a wrong choice of mode.
+# **A control: one mode.** In restoration one $\mu$ has essentially one plausible $x_0$. Then
+# $\mathrm{Var}[\pi \mid x_t]$ is on average at most the variance of that one mode ($E\,\mathrm{Var}[\pi \mid x_t] \le
+# \mathrm{Var}[\pi]$), not at every $x_t$, and by the argument above the missing variance shrinks with it. The same two
+# samplers on the finest grids of the refinement check (80 implicit steps, 320 SDE steps; fast mode the same),
+# modulated, $\lambda = 0.01$, with the upper mode alone ($x_0 \sim \mathcal N(0.7, 0.05^2)$, so $\pi \approx 0.3$),
+# for the exact predictor and for a network trained on this one-mode data as in section 1. Asserted, for both
+# predictors and both samplers: the mean of the draws is within 0.01 of 0.7. The spread is within 20 % of the truth's
+# 0.05 for the exact predictor, and for the learned one in full mode (1200 training steps); in fast mode (500 steps)
+# the learned draws collapse to a spread below a quarter of 0.05 (asserted). There is no second mode to lose here,
+# unlike claim 6; the learned spread depends on the training budget.
+#
+# What remains with the exact predictor is a narrowing of the $\eta = 1$ draws. The missing fraction of the mode's
+# variance, $1 - (\text{std}/0.05)^2$, is printed per sampler; for the exact $\eta = 1$ draws it is between 10 % and
+# 25 % (asserted). The last step (above) explains only part of it: the spread of $E[x_0 \mid x_{t_1}]$ over forward
+# draws, $t_1 = 1/80$, predicts a spread at least 0.002 wider than the sampled one (asserted). For the SDE, whose grid
+# ends at $t_1 = 1/320$, the same prediction is within 2 % of its sampled spread (asserted), which is within 2 % of
+# 0.05 (asserted). Why the $\eta = 1$ sampler narrows more than its last step, and the SDE not, although both miss
+# $V\,\mathrm{Var}[\pi \mid x_t]$ on every step, is not explained here.
 
 # %%
 ONE_NODES = MODES[1] + torch.linspace(-5 * MODE_STD, 5 * MODE_STD, 41, dtype=torch.float64)
 ONE_W = torch.exp(-0.5 * ((ONE_NODES - MODES[1]) / MODE_STD) ** 2)
 path = bridges.ou_bridge(sch, LAM_REFINE, noise="modulated")
-model = oracle(path, ONE_NODES, ONE_W / ONE_W.sum())
-gen = torch.Generator().manual_seed(5)
-mu_n = torch.full((N_REFINE, 1), MU)
-with torch.no_grad():
-    one_mode = {"eta=1": samplers.sample_implicit(model, mu_n, path, torch.linspace(1.0, 0.0, 20 * REFINE[-1] + 1,
-                                                  dtype=torch.float64), eta=1.0, generator=gen),
-                "SDE": samplers.sample_euler_maruyama(model, mu_n, path, torch.linspace(1.0, 0.0, 80 * REFINE[-1] + 1,
-                                                      dtype=torch.float64), generator=gen)}
-one_mode = {name: (float(x.mean()), float(x.std())) for name, x in one_mode.items()}
-print("one mode at 0.7 (std 0.05), modulated, lam = 0.01: mean, std of the draws:",
-      {name: (round(m, 4), round(sd, 4)) for name, (m, sd) in one_mode.items()})
-assert all(abs(m - MODES[1]) < 0.005 and abs(sd / MODE_STD - 1) < 0.1 for m, sd in one_mode.values()), one_mode
-assert one_mode["eta=1"][1] < MODE_STD, one_mode
+draw_two_modes = draw_x0
+draw_x0 = lambda n, generator: MODES[1] + MODE_STD * torch.randn(n, 1, generator=generator)  # noqa: E731 (one mode)
+one_models = {"exact": oracle(path, ONE_NODES, ONE_W / ONE_W.sum()), "learned": train(path, TRAIN_STEPS)[0]}
+GRIDS_ONE = {"eta=1": 20 * REFINE[-1], "SDE": 80 * REFINE[-1]}
+one_mode, one_predicted = {}, {}
+for who, model in one_models.items():
+    draws = draw_samples(model, path, N_REFINE, seed=5, steps_implicit=GRIDS_ONE["eta=1"],
+                         steps_sde=GRIDS_ONE["SDE"])
+    one_mode |= {(who, name): (float(draws[name].mean()), float(draws[name].std())) for name in STOCHASTIC}
+for name, steps in GRIDS_ONE.items():  # the last step's prediction, exact predictor
+    gen = torch.Generator().manual_seed(7)
+    x0 = draw_x0(20_000, gen)
+    mu, t1 = torch.full_like(x0, MU), torch.full((20_000,), 1.0 / steps)
+    with torch.no_grad():
+        one_predicted[name] = float(one_models["exact"](path.sample(x0, mu, t1.double(), generator=gen), mu, t1).std())
+draw_x0 = draw_two_modes
+print("one mode at 0.7 (std 0.05), modulated, lam = 0.01: mean, std of the draws, missing fraction of the variance:")
+for (who, name), (m, sd) in one_mode.items():
+    print(f"  {who:8s}{name:6s} mean {m:.4f}  std {sd:.4f}  missing {1 - (sd / MODE_STD) ** 2:5.1%}"
+          + (f"  (last step predicts std {one_predicted[name]:.4f})" if who == "exact" else ""))
+assert all(abs(m - MODES[1]) < 0.01 for m, _ in one_mode.values()), one_mode
+assert all(abs(sd / MODE_STD - 1) < 0.2 for (who, _), (_, sd) in one_mode.items() if who == "exact" or not FAST)
+assert not FAST or all(one_mode[("learned", n)][1] < MODE_STD / 4 for n in STOCHASTIC), one_mode
+assert one_mode[("exact", "eta=1")][1] < one_predicted["eta=1"] - 0.002, (one_mode, one_predicted)
+assert abs(one_mode[("exact", "SDE")][1] / one_predicted["SDE"] - 1) < 0.02, (one_mode, one_predicted)
+assert abs(one_mode[("exact", "SDE")][1] / MODE_STD - 1) < 0.02, one_mode
+assert 0.10 < 1 - (one_mode[("exact", "eta=1")][1] / MODE_STD) ** 2 < 0.25, one_mode
 
 # %% [markdown]
-# So where one $\mu$ has essentially one $x_0$, the stochastic samplers' bias is small. The deterministic sampler is
-# then the natural choice, and there modulation acts only through training. Notebook 05's picture — intact pixels
-# ($\pi = 0$) get no noise — is, for that sampler, a statement about the *training* distribution only.
+# So with one mode there is no wrong mode to choose: the large effects of this notebook (the lost upper mode of
+# claim 6, the wrong proportions of claim 5) need two modes that $x_t$ does not tell apart. This notebook does not
+# compare the samplers' quality in that one-mode case beyond these spreads. For the deterministic sampler, modulation
+# acts only through training (theory (8.5)), so notebook 05's picture — intact pixels ($\pi = 0$) get no noise — is,
+# for that sampler, a statement about the *training* distribution only.
 
 # %%
 print(f"wall time of this notebook's cells: {time.perf_counter() - T_START:.0f} s")
@@ -658,30 +857,6 @@ print(f"wall time of this notebook's cells: {time.perf_counter() - T_START:.0f} 
 # ## Exercises
 #
 # Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
-# answer. Worked solutions: `solutions/10_learned_toy_bridge_solutions.ipynb`. Exercise 10.1 is in section 2, before
-# the figure that shows its answer. 10.2 and 10.3 build on it.
-#
-# **10.2 (predict).** An exact ancestral step at $x_t = \mu$ would add noise whose squared noise factor is
-# $E[\nu(\pi)^2 \mid x_t = \mu] = E[\pi^2 \mid x_t = \mu]$; the plug-in step of the library uses
-# $(\hat x_0 - \mu)^2$. Predict $E[\pi^2 \mid x_t = \mu]$ at a time $t < T$, treating the two modes as points at $-0.6$
-# and $0.7$ (equal weights). The checker accepts any value within 3 % of the true mixture's, which the point-mode
-# answer is.
-
-# %%
-answer_10_2 = ...  # a number: E[pi^2 | x_t = mu] under modulation, for t < T
-check("10.2", answer_10_2)
-
-# %% [markdown]
-# **10.3 (implement).** At $x_t = \mu$ the plug-in $\eta = 1$ step with the exact predictor adds no noise (section 5).
-# The exact reverse step draws $x_s$ from $p(x_s \mid x_t) = E\big[q(x_s \mid x_t, x_0) \mid x_t\big]$, with $x_0$ from
-# this notebook's two-mode mixture. Write `exact_step_std(path, t, s)`: the standard deviation of $x_s$ given
-# $x_t = \mu$ under the exact step, for a modulated OU bridge `path` of this notebook (any $\lambda$) and times
-# $0 \le s < t < T$ (0-d float64 tensors). Neither `docs/theory.md` nor this notebook states the result: derive it
-# from section 5's law of total variance and your answers to 10.1 and 10.2, then code it. You may use
-# `path.posterior_coefficients(t, s)`, which returns $(P, K, V)$. Return a number or a 0-d tensor. The checker tries
-# several $\lambda$, $t$ and $s$ (the last step, $s = 0$, included) with a tolerance of 2 %, so point modes pass. The
-# worked solution checks the result by experiment on the forward process.
-
-# %%
-answer_10_3 = ...  # a function exact_step_std(path, t, s) -> the std of x_s given x_t = mu (a number)
-check("10.3", answer_10_3)
+# answer. Worked solutions: `solutions/10_learned_toy_bridge_solutions.ipynb`. Each exercise stands before the text
+# that gives its answer: 10.1 in section 2, before the figure; 10.2 and 10.3 in section 5, before the variance of the
+# exact step. 10.2 and 10.3 build on 10.1.
