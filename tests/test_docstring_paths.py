@@ -4,7 +4,7 @@ Docstrings of the modules, classes and functions of the library, the course, the
 benchmark scripts are read with ``ast``; a cited path is a run of path characters that starts with a top-level
 folder of the repository (``tests/``, ``docs/``, ...). Paths with placeholders (``<runs>/``, ``{task}``, ``*``)
 are patterns, not files, and are skipped; a path stem that names files of several extensions (an ``--out``
-default such as ``benchmarks/results/tiled_restore`` for its ``.csv`` and ``.json``) counts as existing.
+default such as ``benchmarks/results/tiling_targets`` for its ``.csv`` and ``.json``) counts as existing.
 """
 import ast
 import re
