@@ -28,10 +28,9 @@ from rdbm_core.evidence.distribution import sliced_wasserstein, spectrum_ratio
 from rdbm_core.evidence.diversity import check_draws, draw_generator, draw_keys, draw_metrics, nominal_coverage
 from rdbm_core.evidence.figures import figure_grid
 from rdbm_core.evidence.metrics import METRIC_KEYS, PERCEPTUAL_KEYS, aggregate, image_metrics
-from rdbm_core.restoration.tiling import TileOptions, tiled
+from rdbm_core.restoration.tiling import TileOptions, model_device, tiled
 
 __all__ = ["restore", "evaluate", "write_evaluation", "EvaluationOptions", "check_sampling", "CountedCalls",
-           "model_device",
            "item_rows", "item_columns", "ITEM_COLUMNS"]
 
 
@@ -99,12 +98,6 @@ class CountedCalls:
     def __call__(self, *inputs):
         self.calls += 1
         return self.model(*inputs)
-
-
-def model_device(model) -> torch.device:
-    """The device of ``model``'s parameters (the CPU for a plain function or a network without any)."""
-    parameters = model.parameters() if isinstance(model, torch.nn.Module) else iter(())
-    return next((p.device for p in parameters), torch.device("cpu"))
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from rdbm_core.restoration.activation_memory import activation_bytes_per_pixel
 from rdbm_core.restoration.image_norm import ImageGroupNorm, has_group_norm
 
 __all__ = ["TilingDefaults", "DEFAULTS", "TileOptions", "TiledModel", "tiled", "has_global_context", "tile_spans",
-           "blend_ramp", "tile_budget_pixels", "network_multiple"]
+           "blend_ramp", "tile_budget_pixels", "network_multiple", "model_device"]
 
 
 @dataclass(frozen=True)
@@ -208,6 +208,12 @@ def tile_budget_pixels(model, device="cpu", autocast_dtype=None, channels: int =
     return max(1, int(budget / max(per_pixel, 1.0)))
 
 
+def model_device(model) -> torch.device:
+    """The device of ``model``'s parameters (the CPU for a plain function or a network without any)."""
+    parameters = model.parameters() if isinstance(model, torch.nn.Module) else iter(())
+    return next((p.device for p in parameters), torch.device("cpu"))
+
+
 def tiled(model, image_shape, options: TileOptions = TileOptions(), device=None, probe_inputs=None):
     """The network to give a sampler for images of ``image_shape`` ``[B, C, H, W]``: ``model`` itself when the image
     fits in one tile and ``options.half`` is off (the untiled computation, bit for bit), else a :class:`TiledModel`.
@@ -216,9 +222,7 @@ def tiled(model, image_shape, options: TileOptions = TileOptions(), device=None,
     for a plain function).  ``ValueError``: ``half`` off CUDA, ``image_norm`` without GroupNorm, or an image to
     tile for a network with global context."""
     b, c, h, w = image_shape
-    if device is None:
-        device = next(model.parameters() if isinstance(model, torch.nn.Module) else iter(()), torch.zeros(0)).device
-    device = torch.device(device)
+    device = model_device(model) if device is None else torch.device(device)
     if options.half and device.type != "cuda":
         raise ValueError(f"--half (float16) needs a CUDA device, not {device.type}: run without --half, or with "
                          "--device cuda")
