@@ -62,7 +62,8 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# **The checks of notebook 02b, sections 3 and 4, again** (the notebook displays them right after exercise 02b.1).
+# **The checks of notebook 02b, sections 3, 4 and 6, again** (the notebook displays (i) and (iii) after exercise 02b.1,
+# and (ii) after exercise 02b.3).
 # With $x_0$ known ($\hat\pi = \pi$), the bridge's marginal $q$ has the log-density $L = \log q$ (its constant does
 # not matter: only derivatives enter).
 # (i) The probability flow transports it: the continuity equation $\partial_u q + \partial_x(vq) = 0$, divided by $q$,
