@@ -99,6 +99,23 @@ for eta in (0.0, 1.0):
     if eta == 0:
         assert torch.allclose(x_s, samplers.implicit_step(path, x_t, x0, mu_img, t, s, eta=0.0), rtol=1e-12, atol=1e-14)
 
+# %% [markdown]
+# Item 4, the first step out of $x_T = \mu$ at $t_T$, with the same known $x_0$: for $\eta = 0$ every copy lands on the
+# mean path $\mu + \Theta_s\pi$ (the $k = 0$ curve), and for $\eta = 1$ the copies have the marginal's mean and standard
+# deviation at $s$.
+
+# %%
+t_T = torch.tensor(path.schedule.t_T)
+z = torch.randn(mu_img.shape, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+first_eta0 = implicit_step(path, mu_img.clone(), x0, mu_img, t_T, s, 0.0, z)
+first_eta1 = implicit_step(path, mu_img.clone(), x0, mu_img, t_T, s, 1.0, z)
+print(f"from t_T = {int(t_T)} to s = {int(s)}: eta = 0, max |x_s - (mu + Theta_s pi)| = "
+      f"{float((first_eta0 - path.mean(x0, mu_img, s)).abs().max()):.1e}; eta = 1, empirical mean",
+      first_eta1.mean(0).numpy().round(5), " empirical std", first_eta1.std(0).numpy().round(6))
+assert float((first_eta0 - path.mean(x0, mu_img, s)).abs().max()) < 1e-12
+assert torch.allclose(first_eta1.mean(0), true_mean, atol=5 * float(true_std.max()) / n ** 0.5)
+assert torch.allclose(first_eta1.std(0), true_std, rtol=0.05)
+
 # %%
 feedback = check("02c.1", implicit_step)
 display(feedback)
