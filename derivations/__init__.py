@@ -6,7 +6,7 @@ module's ``FACTS``:
 
 * :mod:`~derivations.ou` — the OU SDE with residual-modulated noise, its kernel;
 * :mod:`~derivations.hbridge` — Doob's h-transform, the ``coth`` drift, ``pi^2`` cancelling;
-* :mod:`~derivations.marginal` — the bridge marginal three ways;
+* :mod:`~derivations.marginal` — the bridge marginal by Bayes, the moment ODEs and the Fokker–Planck equation;
 * :mod:`~derivations.posterior` — ``q(x_s | x_t, x0)`` and Chapman-Kolmogorov;
 * :mod:`~derivations.reverse` — score, reverse SDE, PF-ODE, the implicit sampler;
 * :mod:`~derivations.parameterisation` — why noise prediction is ill-posed under modulation;

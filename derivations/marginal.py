@@ -1,4 +1,4 @@
-"""Fact 3: the RDBM bridge marginal, three independent ways.
+"""Fact 3: the RDBM bridge marginal, by Bayes (a), the moment ODEs (b) and the Fokker-Planck equation (c).
 
     x_t | x0, mu ~ N(mu + Theta_t pi, Sigma_t^2 pi^2)
     Theta_t = sinh(thbar_{t:T}) / sinh(thbar_T),

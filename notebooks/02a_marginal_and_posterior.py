@@ -14,7 +14,8 @@
 # # 02a — The forward bridge: its marginal and its posterior
 #
 # **What you will learn.** Where a pixel of the residual bridge is at any time given the clean image (the
-# marginal $q(x_t\mid x_0)$, derived three ways) and where it was earlier given where it is now (the posterior
+# marginal $q(x_t\mid x_0)$: derived two independent ways, by Bayes's rule and by solving its moment ODEs, then
+# checked against the Fokker–Planck equation) and where it was earlier given where it is now (the posterior
 # $q(x_s\mid x_t, x_0)$, the distribution an ancestral sampler draws from). Notebook 02b runs the bridge backwards
 # with these formulas; 02c turns them into the sampler RDBM uses.
 #
@@ -33,11 +34,10 @@ import matplotlib.pyplot as plt
 import sympy as sp
 import torch
 
-from derivations import marginal
 from derivations.common import a, b, c, d, gaussian_log, lam, mu, pi, readable, theta, u, x, xt, zero
 from derivations.family import bridge_drift
 from rdbm_core.bridge import bridges
-from rdbm_course.mathshow import agree, confirm, limit, show, vanishes
+from rdbm_course.mathshow import agree, fact, limit, show, vanishes
 
 PIXEL = r"pixel value ($[-1, 1]$ scale)"
 
@@ -86,64 +86,71 @@ assert abs(drop - 0.93) < 0.005 and float(Sg[-1]) == 0 and int(ts[-1]) == 99 and
 # in the clock. This notebook derives these coefficients (section 1), then the posterior a sampler needs to step
 # backwards in time (sections 2 and 3).
 #
-# ## 1. The marginal, three ways
+# ## 1. The marginal: two derivations and a check
+#
+# The closed form of the marginal (`docs/theory.md` eqs. 4.2–4.3) comes out of two independent computations, and a
+# third part checks it:
+#
+# - **(a)** Bayes's rule: a product of two Gaussians in $x_t$, completed to a square (eq. 4.8);
+# - **(b)** the ODEs of the mean and the variance of the bridge SDE (eq. 4.9), solved by integrating factors;
+# - **(c)** a check, not a third derivation: the Gaussian with these coefficients has the boundary values (4.4) and
+#   solves the Fokker–Planck equation of the bridge SDE (3.5). It confirms the formula; it does not produce it.
+#
+# Each part ends with the facts of the `derivations` package that `docs/theory.md` §4 lists for it
+# (`marginal.a_gaussian_product`, `marginal.b_moment_odes`, `marginal.b_initial_values`, `marginal.c_boundary_values`,
+# `marginal.c_fokker_planck`), printed under those names with their equation numbers. The SymPy work that produces
+# or uses $\Theta_t$ and $\Sigma_t^2$ is done inside functions, so that no formula of the marginal stays in the
+# notebook's names: exercise 02a.1 below asks for the same kind of steps for the posterior, and they are for you to
+# write.
 #
 # **(a) Bayes** (`docs/theory.md` eq. 4.8). $q(x_t\mid x_0, x_T = \mu) \propto p(x_t\mid x_0)\,p(x_T = \mu\mid x_t)$
 # is a product of two Gaussians in $x_t$. Step by step, writing $x$ for $x_t$, $u = \bar\theta_t$, $c = \bar\theta_T$
-# and dropping the terms free of $x$ (written $+\,\mathrm{const}$): the free OU marginal of notebook 01 and $\log h$
-# (the kernel from $x$ at $u$ to $\mu$ at $c$),
+# and dropping the terms free of $x$ (written $+\,\mathrm{const}$):
+#
+# 1. the free OU marginal of notebook 01 and $\log h$ (the kernel from $x$ at $u$ to $\mu$ at $c$);
+# 2. their sum is a quadratic in $x$, $-\frac{x^2}{2Q} + \frac{M}{Q}x + \mathrm{const}$ with the mean $M$ and the
+#    variance $Q$ of the product: the precision $1/Q$ is minus twice the coefficient of $x^2$, and the mean $M$ is
+#    the coefficient of $x$ divided by the precision. SymPy reads the coefficients off and simplifies (it works on
+#    $e^{u}, e^{c}$ as rational functions);
+# 3. in hyperbolic form these are the coefficients of the bridge marginal
+#    $x_t = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ (eq. 4.2). Writing $U = e^{u}$ and $C = e^{c}$, each side is
+#    one short fraction, and the two fractions are the same.
 
 # %%
-log_p0 = -(x - mu - sp.exp(-u) * pi) ** 2 / (2 * lam * (1 - sp.exp(-2 * u)) * pi ** 2)
-log_h = -(sp.exp(-(c - u)) * (x - mu)) ** 2 / (2 * lam * (1 - sp.exp(-2 * (c - u))) * pi ** 2)
-show(r"\log p(x_t = x \mid x_0)", sp.latex(log_p0) + r" + \mathrm{const}")
-show(r"\log h(x, t)", sp.latex(log_h) + r" + \mathrm{const}")
+def marginal_by_bayes():
+    """Section 1(a): p(x_t = x | x0) h(x, t) completed to a square and compared with eq. 4.2; displays each step."""
+    from derivations.family import Sigma2, Theta  # noqa: PLC0415  (eq. 4.2; imported here, not left in scope)
+
+    log_p0 = -(x - mu - sp.exp(-u) * pi) ** 2 / (2 * lam * (1 - sp.exp(-2 * u)) * pi ** 2)
+    log_h = -(sp.exp(-(c - u)) * (x - mu)) ** 2 / (2 * lam * (1 - sp.exp(-2 * (c - u))) * pi ** 2)
+    show(r"\log p(x_t = x \mid x_0)", sp.latex(log_p0) + r" + \mathrm{const}")  # step 1
+    show(r"\log h(x, t)", sp.latex(log_h) + r" + \mathrm{const}")
+    total = sp.expand(log_p0 + log_h)  # step 2
+    inverse_Q = -2 * total.coeff(x, 2)
+    show(r"\frac{1}{Q}", readable(inverse_Q))
+    Q_bayes = readable(1 / inverse_Q)
+    M_bayes = readable(total.coeff(x, 1) / inverse_Q)
+    show(r"Q", Q_bayes)
+    show(r"\frac{M - \mu}{\pi}", readable((M_bayes - mu) / pi))
+    show(r"\Theta_t", Theta(u, c))  # step 3
+    show(r"\Sigma_t^2", Sigma2(u, c))
+    agree(r"\frac{M - \mu}{\pi}", (M_bayes - mu) / pi, r"\Theta_t", Theta(u, c))
+    agree(r"\frac{Q}{\pi^2}", Q_bayes / pi ** 2, r"\Sigma_t^2", Sigma2(u, c))
+
+
+marginal_by_bayes()
+fact("marginal.a_gaussian_product", "4.8")  # the derivations package's own Bayes computation
 
 # %% [markdown]
-# Their sum is a quadratic in $x$, $-\frac{x^2}{2Q} + \frac{M}{Q}x + \mathrm{const}$ with the mean $M$ and the
-# variance $Q$ of the product: the precision $1/Q$ is minus twice the coefficient of $x^2$, and the mean $M$ is the
-# coefficient of $x$ divided by the precision. SymPy reads the coefficients off and simplifies (it works on
-# $e^{u}, e^{c}$ as rational functions):
-
-# %%
-total = sp.expand(log_p0 + log_h)
-precision = -2 * total.coeff(x, 2)
-show(r"\frac{1}{Q}", readable(precision))
-var_bayes = readable(1 / precision)
-mean_bayes = readable(total.coeff(x, 1) / precision)
-show(r"Q", var_bayes)
-show(r"\frac{M - \mu}{\pi}", readable((mean_bayes - mu) / pi))
-
-# %% [markdown]
-# In hyperbolic form these are the coefficients of the bridge marginal $x_t = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$
-# (`docs/theory.md` eq. 4.2). Writing $U = e^{u}$ and $C = e^{c}$, each side is one short fraction, and the two
-# fractions are the same:
-
-# %%
-def marginal_coefficients():
-    """(Theta_t, Sigma_t^2) of docs/theory.md eq. 4.2 as expressions in u = thbar_t and c = thbar_T."""
-    from derivations.family import Sigma2, Theta  # noqa: PLC0415  (imported here: the functions stay out of scope)
-
-    return Theta(u, c), Sigma2(u, c)
-
-
-Theta_t, Sigma2_t = marginal_coefficients()
-show(r"\Theta_t", Theta_t)
-show(r"\Sigma_t^2", Sigma2_t)
-agree(r"\frac{M - \mu}{\pi}", (mean_bayes - mu) / pi, r"\Theta_t", Theta_t)
-agree(r"\frac{Q}{\pi^2}", var_bayes / pi ** 2, r"\Sigma_t^2", Sigma2_t)
-confirm(marginal, "check_gaussian_product")  # the derivations package's own Bayes computation
-
-# %% [markdown]
-# **(b) Moment ODEs.** In time, the bridge SDE is $dx_t = \theta_t f(x_t)\,dt + g_t\,dw_t$ with the drift per unit
-# clock $f(x) = \coth(\bar\theta_{t:T})(\mu - x)$ and, as in notebook 01, the squared diffusion coefficient per unit
-# time $g_t^2 = 2\lambda\theta_t\pi^2$ (`docs/theory.md` eqs. 2.1 and 3.5). Itô's formula on $x$ and on $x^2$,
-# averaged (the $dw$ terms have mean 0), gives
+# **(b) Moment ODEs** (`docs/theory.md` eq. 4.9). In time, the bridge SDE is $dx_t = \theta_t f(x_t)\,dt + g_t\,dw_t$
+# with the drift per unit clock $f(x) = \coth(\bar\theta_{t:T})(\mu - x)$ and, as in notebook 01, the squared
+# diffusion coefficient per unit time $g_t^2 = 2\lambda\theta_t\pi^2$ (`docs/theory.md` eqs. 2.1 and 3.5). Itô's
+# formula on $x$ and on $x^2$, averaged (the $dw$ terms have mean 0), gives
 # $\frac{dM}{dt} = \theta_t E[f(x_t)]$ and $\frac{d}{dt}E[x_t^2] = 2\theta_t E[x_t f(x_t)] + g_t^2$. Since
 # $Q = E[x_t^2] - M^2$, $\frac{dQ}{dt} = \frac{d}{dt}E[x_t^2] - 2M\frac{dM}{dt}$. The drift is affine in $x$:
 # $f(x) = f(M) + f_x\,(x - M)$ with $f_x = -\coth(\bar\theta_{t:T})$ free of $x$. Averaged, that gives the two rules
 # $E[f(x_t)] = f(M)$ and $E[x_t f(x_t)] = M f(M) + f_x Q$ (as $E[x_t(x_t - M)] = Q$). The cell builds the ODEs
-# (`docs/theory.md` eq. 4.9) from the drift with these two rules, step by step:
+# from the drift with these two rules, step by step:
 
 # %%
 f = bridge_drift(u, c)  # the drift per unit clock, coth(thbar_{t:T}) (mu - x)
@@ -158,75 +165,112 @@ show(r"\frac{dM}{dt}", r"\theta_t f(M)", dM)
 show(r"\frac{dQ}{dt}", r"\frac{d}{dt}E[x_t^2] - 2M\frac{dM}{dt}",
      r"2\theta_t\big(M f(M) + f_x Q\big) + g_t^2 - 2M\theta_t f(M)", r"2\theta_t f_x Q + g_t^2", sp.collect(dQ, theta))
 assert sp.expand(dQ - (2 * theta * f_x * Q + g2_t)) == 0
-# cross-check: the derivations package's moment ODEs (the same two rules, derivations.common.ito_moment_odes)
-dM_pkg, dQ_pkg = (e.subs({marginal.M: M, marginal.V: Q}) for e in marginal.bridge_moment_odes())
-assert sp.simplify(dM - dM_pkg) == 0 and sp.simplify(dQ - dQ_pkg) == 0
-print("derivations.marginal.bridge_moment_odes: the same two right-hand sides")
+
+
+def same_as_package():
+    """The right-hand sides of eq. 4.9 as derivations.marginal.bridge_moment_odes builds them (same two rules)."""
+    from derivations import marginal  # noqa: PLC0415  (imported here, not left in scope)
+
+    dM_pkg, dQ_pkg = (e.subs({marginal.M: M, marginal.V: Q}) for e in marginal.bridge_moment_odes())
+    assert sp.simplify(dM - dM_pkg) == 0 and sp.simplify(dQ - dQ_pkg) == 0
+    print("derivations.marginal.bridge_moment_odes (the right-hand sides of docs/theory.md eq. 4.9, built by the "
+          "same two rules): the same two expressions")
+
+
+same_as_package()
 
 # %% [markdown]
-# The closed form $M = \mu + \Theta_t\pi$, $Q = \Sigma_t^2\pi^2$ solves them for *any* schedule (with
-# $d\bar\theta_t/dt = \theta_t$) and starts at $(x_0, 0)$, so it is their unique solution:
+# Per unit clock ($du = \theta_t\,dt$, so divide by $\theta_t$) these are two linear first-order ODEs,
+# $\frac{dM}{du} = \coth(c - u)(\mu - M)$ and $\frac{dQ}{du} = -2\coth(c - u)\,Q + 2\lambda\pi^2$, with the initial
+# values $M = x_0 = \mu + \pi$ and $Q = 0$ at the clean end ($u = 0$). The integrating factors of exercises 01.1 and
+# 01.2 solve them:
+#
+# - the mean: with $I = 1/\sinh(c - u)$, $\frac{d}{du}\big(I\,(M - \mu)\big) = 0$, so $I\,(M - \mu)$ keeps its value
+#   $\pi/\sinh c$ at $u = 0$;
+# - the variance: with $I^2 = 1/\sinh^2(c - u)$, $\frac{d}{du}\big(I^2 Q\big) = 2\lambda\pi^2 I^2$. An antiderivative
+#   of $1/\sinh^2(c - u)$ in $u$ is $\coth(c - u)$, so integrating from $u = 0$ (where $Q = 0$) gives
+#   $Q = 2\lambda\pi^2\sinh^2(c - u)\big(\coth(c - u) - \coth c\big)$.
+#
+# The cell checks each of these steps, then compares the solution with eq. 4.2:
 
 # %%
-t_ = sp.Symbol("t", positive=True)
-thbar = sp.Function(r"\bar{\theta}")(t_)
-closed = {M: mu + Theta_t * pi, Q: Sigma2_t * pi ** 2}
+def moment_odes_solved():
+    """Section 1(b): the clock-form moment ODEs solved by integrating factors from M = mu + pi, Q = 0 at u = 0."""
+    from derivations.family import Sigma2, Theta  # noqa: PLC0415  (eq. 4.2; imported here, not left in scope)
+
+    dM_du, dQ_du = sp.expand(dM / theta), sp.expand(dQ / theta)  # du = theta dt
+    I = 1 / sp.sinh(c - u)
+    vanishes(r"\frac{d}{du}\Big(\frac{M - \mu}{\sinh(c - u)}\Big)", sp.diff(I, u) * (M - mu) + I * dM_du)
+    M_sol = mu + (pi * I.subs(u, 0)) / I  # I (M - mu) = its value at u = 0
+    show(r"M", M_sol)
+    vanishes(r"\frac{d}{du}\Big(\frac{Q}{\sinh^2(c - u)}\Big) - \frac{2\lambda\pi^2}{\sinh^2(c - u)}",
+             sp.diff(I ** 2, u) * Q + I ** 2 * dQ_du - 2 * lam * pi ** 2 * I ** 2)
+    antiderivative = sp.coth(c - u)
+    vanishes(r"\frac{d}{du}\coth(c - u) - \frac{1}{\sinh^2(c - u)}", sp.diff(antiderivative, u) - I ** 2)
+    Q_sol = 2 * lam * pi ** 2 * (antiderivative - antiderivative.subs(u, 0)) / I ** 2  # Q = 0 at u = 0
+    show(r"Q", Q_sol)
+    assert M_sol.subs(u, 0) == mu + pi and Q_sol.subs(u, 0) == 0
+    agree(r"\frac{M - \mu}{\pi}", (M_sol - mu) / pi, r"\Theta_t", Theta(u, c))
+    agree(r"\frac{Q}{\pi^2}", Q_sol / pi ** 2, r"\Sigma_t^2", Sigma2(u, c))
 
 
-def both_sides(rate, value):
-    """(d/dt of the closed form ``value``, the ODE's right-hand side ``rate`` at the closed form), in u = thbar_t.
-
-    ``value`` is written in u; it is differentiated as a function of thbar(t), with d thbar / dt = theta."""
-    lhs = sp.diff(value.subs(u, thbar), t_).subs(sp.Derivative(thbar, t_), theta).subs(thbar, u)
-    return lhs, rate.subs(closed)
-
-
-dM_closed, dM_ode = both_sides(dM, closed[M])
-agree(r"\frac{d}{dt}(\mu + \Theta_t\pi)", dM_closed, r"\frac{dM}{dt}\Big|_{M = \mu + \Theta_t\pi}", dM_ode)
-dQ_closed, dQ_ode = both_sides(dQ, closed[Q])
-agree(r"\frac{d}{dt}(\Sigma_t^2\pi^2)", dQ_closed, r"\frac{dQ}{dt}\Big|_{Q = \Sigma_t^2\pi^2}", dQ_ode)
-show(r"\big(\Theta_t,\ \Sigma_t^2\big)\big|_{\bar\theta_t = 0}", sp.Tuple(Theta_t.subs(u, 0), Sigma2_t.subs(u, 0)))
-assert (Theta_t.subs(u, 0), Sigma2_t.subs(u, 0)) == (1, 0)
-err = marginal.check_initial_values()
-print(f"the moment ODEs integrated numerically from (x0, 0) (derivations.marginal.check_initial_values): largest "
-      f"distance to the closed form {float(err):.0e}")
-assert err < 1e-20
+moment_odes_solved()
+fact("marginal.b_moment_odes", "4.9")  # the closed form put into the ODEs, for any schedule
+fact("marginal.b_initial_values", "4.9")  # the ODEs integrated numerically from (x0, 0), not by integrating factors
 
 # %% [markdown]
-# **(c) Boundary values and Fokker–Planck.** At the clean end $\Theta = 1$, $\Sigma = 0$ (the clean image, above); at
-# $t_T$ both vanish (exactly $\mu$), also as limits; and the Gaussian density solves the bridge's Fokker–Planck
-# equation, written per unit clock for $L = \log q$: $L_u + f_x + f L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$, with
-# the drift per unit clock $f$ of (b). The left side is a quadratic in $x$. Collected by powers of $x - M$, each
-# coefficient has two or three non-zero terms (below, each is labelled by the part it comes from). The two terms of
-# $(x - M)$ cancel since $1/\tanh = \coth$. Those of $1$ and of $(x - M)^2$, put over a common denominator, cancel by
-# the identity $\sinh c - \sinh(c - 2u) = 2\cosh(c - u)\sinh u$, checked first:
+# The second `fact` line is independent of the integrating factors: the package integrates the clock-form ODEs
+# numerically (30 digits) from $(x_0, 0)$ and compares with the closed form at four clocks; the largest difference is
+# the printed error.
+#
+# **(c) The check: boundary values and Fokker–Planck.** At the clean end $\Theta = 1$, $\Sigma = 0$ (the clean image:
+# the initial values of (b)); at $t_T$ both vanish (exactly $\mu$), also as limits (`docs/theory.md` eq. 4.4); and the
+# Gaussian density solves the bridge's Fokker–Planck equation, written per unit clock for $L = \log q$:
+# $L_u + f_x + f L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$, with the drift per unit clock $f$ of (b). The left side is a
+# quadratic in $x$. Collected by powers of $x - M$, each coefficient has two or three non-zero terms (below, each is
+# labelled by the part it comes from). The two terms of $(x - M)$ cancel since $1/\tanh = \coth$. Those of $1$ and of
+# $(x - M)^2$, put over a common denominator, cancel by the identity $\sinh c - \sinh(c - 2u) = 2\cosh(c - u)\sinh u$,
+# checked first:
 
 # %%
-limit(Theta_t, u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Theta_t")
-limit(Sigma2_t, u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Sigma_t^2")
-identity = sp.sinh(c - 2 * u) + 2 * sp.cosh(c - u) * sp.sinh(u) - sp.sinh(c)
-vanishes(r"\sinh(c - 2u) + 2\cosh(c - u)\sinh u - \sinh c", identity)
-log_q = gaussian_log(x, closed[M], closed[Q])
-L_x = sp.diff(log_q, x)
-show(r"L_x", sp.factor(L_x))
-show(r"L_{xx}", sp.factor(sp.diff(L_x, x)))
-parts = {"L_u": sp.diff(log_q, u), "f_x": f_x, "f L_x": f * L_x,
-         r"-\lambda\pi^2(L_{xx} + L_x^2)": -lam * pi ** 2 * (sp.diff(L_x, x) + L_x ** 2)}
-y = sp.Symbol("y", real=True)  # y = x - M
-expanded = {name: sp.expand(e.subs(x, closed[M] + y)) for name, e in parts.items()}
-assert zero(sum(expanded.values()) - sum(e.coeff(y, k) * y ** k for e in expanded.values() for k in range(3))) == 0
-#: each power's common-denominator form, written by hand (and checked against the terms below)
-common_form = {0: -identity / (2 * sp.sinh(u) * sp.sinh(c - u)), 1: sp.Integer(0),
-               2: sp.sinh(c) * identity / (4 * lam * pi ** 2 * sp.sinh(u) ** 2 * sp.sinh(c - u) ** 2)}
-n_terms = []
-for k, power in ((0, "1"), (1, "(x - M)"), (2, "(x - M)^2")):
-    terms = {name: sp.simplify(e.coeff(y, k)) for name, e in expanded.items()}
-    terms = {name: term for name, term in terms.items() if term != 0}
-    n_terms.append(len(terms))
-    body = " + ".join(r"\underbrace{" + sp.latex(term) + "}_{" + name + "}" for name, term in terms.items())
-    assert zero(sum(terms.values()) - common_form[k]) == 0 and zero(common_form[k]) == 0
-    show(r"\big[" + power + r"\big]", body, *([common_form[k]] if k != 1 else []), 0)
-assert sorted(n_terms) == [2, 3, 3]  # two or three non-zero terms per power
+def fokker_planck_check():
+    """Section 1(c): the boundary values (eq. 4.4) and the Fokker-Planck equation of the bridge SDE, by powers."""
+    from derivations.family import Sigma2, Theta  # noqa: PLC0415  (eq. 4.2; imported here, not left in scope)
+
+    Theta_t, Sigma2_t = Theta(u, c), Sigma2(u, c)
+    show(r"\big(\Theta_t,\ \Sigma_t^2\big)\big|_{\bar\theta_t = 0}", sp.Tuple(Theta_t.subs(u, 0), Sigma2_t.subs(u, 0)))
+    assert (Theta_t.subs(u, 0), Sigma2_t.subs(u, 0)) == (1, 0)
+    limit(Theta_t, u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Theta_t")
+    limit(Sigma2_t, u, c, 0, lhs=r"\lim_{\bar\theta_t \to \bar\theta_T}\Sigma_t^2")
+    identity = sp.sinh(c - 2 * u) + 2 * sp.cosh(c - u) * sp.sinh(u) - sp.sinh(c)
+    vanishes(r"\sinh(c - 2u) + 2\cosh(c - u)\sinh u - \sinh c", identity)
+    mean, var = mu + Theta_t * pi, Sigma2_t * pi ** 2
+    log_q = gaussian_log(x, mean, var)
+    L_x = sp.diff(log_q, x)
+    show(r"L_x", sp.factor(L_x))
+    show(r"L_{xx}", sp.factor(sp.diff(L_x, x)))
+    parts = {"L_u": sp.diff(log_q, u), "f_x": f_x, "f L_x": f * L_x,
+             r"-\lambda\pi^2(L_{xx} + L_x^2)": -lam * pi ** 2 * (sp.diff(L_x, x) + L_x ** 2)}
+    y = sp.Symbol("y", real=True)  # y = x - M
+    expanded = {name: sp.expand(e.subs(x, mean + y)) for name, e in parts.items()}
+    assert zero(sum(expanded.values()) - sum(e.coeff(y, k) * y ** k for e in expanded.values() for k in range(3))) == 0
+    #: each power's common-denominator form, written by hand (and checked against the terms below)
+    common_form = {0: -identity / (2 * sp.sinh(u) * sp.sinh(c - u)), 1: sp.Integer(0),
+                   2: sp.sinh(c) * identity / (4 * lam * pi ** 2 * sp.sinh(u) ** 2 * sp.sinh(c - u) ** 2)}
+    n_terms = []
+    for k, power in ((0, "1"), (1, "(x - M)"), (2, "(x - M)^2")):
+        terms = {name: sp.simplify(e.coeff(y, k)) for name, e in expanded.items()}
+        terms = {name: term for name, term in terms.items() if term != 0}
+        n_terms.append(len(terms))
+        body = " + ".join(r"\underbrace{" + sp.latex(term) + "}_{" + name + "}" for name, term in terms.items())
+        assert zero(sum(terms.values()) - common_form[k]) == 0 and zero(common_form[k]) == 0
+        show(r"\big[" + power + r"\big]", body, *([common_form[k]] if k != 1 else []), 0)
+    assert sorted(n_terms) == [2, 3, 3]  # two or three non-zero terms per power
+
+
+fokker_planck_check()
+fact("marginal.c_boundary_values", "4.4")
+fact("marginal.c_fokker_planck", "3.5")  # the Fokker-Planck equation of the bridge SDE (3.5)
 
 # %% [markdown]
 # ## 2. The posterior $q(x_s\mid x_t, x_0)$
@@ -239,14 +283,23 @@ assert sorted(n_terms) == [2, 3, 3]  # two or three non-zero terms per power
 # an ancestral sampler draws from: given where the path is now ($x_t$) and a guess of the clean image ($x_0$), where
 # was it at an earlier time $s$?
 #
-# **The picture.** One degraded pixel ($x_0 = 0.6$, $\mu = -0.2$, $\lambda = 0.1$ on the reference grid), observed
+# **The picture.** One degraded pixel on the reference grid: $x_0 = 0.6$, $\mu = -0.2$ (so $|\pi| = 0.8$), observed
 # at $t = 80$ at a value $x_t$ 1.5 standard deviations above its mean. The colour is the posterior density of $x_s$
 # for every earlier grid time $s$ (divided by its maximum in each column, so that every column spans the colour
-# scale); the dashed lines are the mean $\pm 2$ std of the marginal $q(x_s \mid x_0)$, which does not know $x_t$. At
-# the clean end the library's posterior has std 0 and mean $x_0$. The library gives the posterior for $s < t$ only:
-# the column $s = t$ (the point $x_t$, std 0) is added by hand. What the library shows is the approach to it: over
-# the last six grid times before $t$ the posterior std falls with the clock gap $b = \bar\theta_{s:t}$ (printed
-# below the picture).
+# scale); the dashed lines are the mean $\pm 2$ std of the marginal $q(x_s \mid x_0)$, which does not know $x_t$.
+# Two columns are points, with std 0: $s = -1$, the clean end, where the library's posterior is $x_0$, and $s = t$,
+# the point $x_t$, added by hand (the library gives the posterior for $s < t$ only). A point has no width on the
+# picture's vertical grid (steps of 0.005), so every column whose std is below 0.02 is drawn as if its std were 0.02
+# (the columns $s = -1, 0, 1$ and $t$, printed below the picture): the two points show as short bright bars, each
+# marked by a triangle beside the axes.
+#
+# **Why $\lambda = 0.1$ here, not section 0's 0.01.** $\lambda$ sets the scale of the noise and nothing else: every
+# std in this picture, the marginal's $\Sigma_s|\pi|$ and the posterior's, is $\sqrt\lambda$ times a function of the
+# clock (the two Gaussian factors of the posterior both have variances proportional to $\lambda$), and the means do
+# not involve $\lambda$ (only the chosen $x_t$, 1.5 std above its mean, moves with it). With $\lambda = 0.01$ the
+# marginal's widest $\pm 2$ std band would be under a fifth of the vertical axis; with $\lambda = 0.1$ the same
+# shapes are $\sqrt{10}$ times taller and can be read. The second cell below prints both numbers. Exercise 02a.2
+# uses this pixel and this $\lambda$.
 
 # %%
 post_path = bridges.rdbm(lam=0.1)
@@ -261,23 +314,35 @@ post_mean, post_std = post_path.posterior(px_t.expand(len(s_early)), px0.expand(
 post_mean, post_std = torch.cat([post_mean, px_t]), torch.cat([post_std, torch.zeros(1, dtype=torch.float64)])
 marg_mean = post_path.mean(px0.expand(len(s_grid)), pmu.expand(len(s_grid)), s_grid)
 marg_std = post_path.std(px0.expand(len(s_grid)), pmu.expand(len(s_grid)), s_grid)
-xg = torch.linspace(-0.8, 1.0, 361, dtype=torch.float64)
-dens = torch.exp(-(xg[:, None] - post_mean[None]) ** 2 / (2 * post_std[None].clamp_min(1e-3) ** 2))
+xg = torch.linspace(-0.8, 1.0, 361, dtype=torch.float64)  # the vertical grid of the picture, steps of 0.005
+std_floor = 0.02  # the std a column is drawn with when its own is smaller (the points at s = -1 and s = t)
+dens = torch.exp(-(xg[:, None] - post_mean[None]) ** 2 / (2 * post_std[None].clamp_min(std_floor) ** 2))
 fig, ax = plt.subplots(figsize=(7, 4.4), layout="constrained")
 im = ax.pcolormesh(s_grid, xg, dens, cmap="viridis", shading="auto")
 fig.colorbar(im, ax=ax, label="posterior density / its column maximum")
 ax.plot(s_grid, marg_mean, "w--", lw=1, label=r"marginal $q(x_s \mid x_0)$: mean $\pm$ 2 std")
 ax.plot(s_grid, marg_mean + 2 * marg_std, "w--", lw=0.7)
 ax.plot(s_grid, marg_mean - 2 * marg_std, "w--", lw=0.7)
-ax.plot([t_obs], px_t, "r*", ms=10, label=rf"observed $x_t$ at $t = {t_obs}$ (added by hand)")
-ax.plot([-1], px0, "o", color="orange", label=r"$x_0$ at the clean end ($s = -1$)")
+ax.plot([t_obs + 1.4], px_t, "<", ms=9, color="red", label=rf"$x_t$: the column $s = t = {t_obs}$ (added by hand)")
+ax.plot([-2.4], px0, ">", ms=9, color="orange", label=r"$x_0$: the column $s = -1$ (the clean end)")
+ax.set_xlim(-3.5, t_obs + 2.5)  # room for the two triangles beside the point columns
 ax.set_xlabel("earlier grid time $s$ (reference grid index)")
 ax.set_ylabel(r"$x_s$, " + PIXEL)
-ax.set_title(r"posterior $q(x_s \mid x_t, x_0)$ of one degraded pixel", fontsize=11)
+ax.set_title(r"posterior $q(x_s \mid x_t, x_0)$ of one degraded pixel, $\lambda = 0.1$", fontsize=11)
 ax.set_facecolor("0.3")
 fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=9, facecolor="0.85")
 plt.show()
 assert float(post_std[0]) == 0 and torch.allclose(post_mean[0], px0)  # the library's posterior at s = -1: x0
+narrow = s_grid[post_std < std_floor].tolist()
+print(f"columns drawn with std {std_floor} (their own std is smaller): s = {narrow}")
+assert narrow == [-1, 0, 1, t_obs] and abs(float(xg[1] - xg[0]) - 0.005) < 1e-12
+
+# %% [markdown]
+# The bright bar at $s = t$ sits at $x_t$, and the posterior widens from it as $s$ moves away from $t$; so does the
+# bar at $s = -1$ from $x_0$. The next cell measures the approach to $x_t$ over the last six grid times before $t$,
+# with the clock gap $b = \bar\theta_{s:t}$, and the effect of $\lambda$:
+
+# %%
 clock = post_path.schedule.clock
 last = s_early[-6:]
 gap = clock(torch.tensor(t_obs)) - clock(last)  # b = thbar_{s:t}
@@ -286,13 +351,36 @@ for s_, b_, sd_ in zip(last.tolist(), gap.tolist(), post_std[-7:-1].tolist()):
 ratio = post_std[-7:-1] ** 2 / gap
 assert bool((post_std[-7:-1].diff() < 0).all()) and bool((gap.diff() < 0).all())  # both shrink as s -> t
 assert float(ratio.min()) > 0.075 and float(ratio.max()) < 0.12  # std^2 stays between 0.075 b and 0.12 b
-# one grid step before t the posterior sits near x_t, narrower than the marginal (which does not know x_t)
-assert abs(float(post_mean[-2] - px_t)) < 0.1 and float(post_std[-2]) < 0.5 * float(marg_std[-2])
+# one grid step before t (s = 79): the posterior against x_t and against the marginal, which does not know x_t
+m79, sd79, msd79, xt_value = float(post_mean[-2]), float(post_std[-2]), float(marg_std[-2]), float(px_t)
+print(f"s = 79: posterior mean {m79:.3f}, x_t = {xt_value:.3f} (difference {m79 - xt_value:.3f}); "
+      f"posterior std {sd79:.3f}, marginal std {msd79:.3f} (ratio {sd79 / msd79:.2f})")
+assert int(s_grid[-2]) == 79 and abs(m79 - 0.223) < 0.0005 and abs(xt_value - 0.250) < 0.0005
+assert abs(m79 - xt_value + 0.028) < 0.0005 and abs(sd79 - 0.105) < 0.0005 and abs(msd79 - 0.252) < 0.0005
+assert abs(sd79 / msd79 - 0.42) < 0.005
+# lambda: the same pixel at section 0's lambda = 0.01
+small_lam = bridges.rdbm(lam=0.01)
+_, std_small = small_lam.posterior(px_t.expand(len(s_early)), px0.expand(len(s_early)), pmu.expand(len(s_early)),
+                                   torch.full_like(s_early, t_obs), s_early)
+std_ratio = post_std[1:-1] / std_small[1:]  # s = 0 ... 79 (s = -1 is 0 at both)
+marg_small = small_lam.std(px0.expand(len(s_grid)), pmu.expand(len(s_grid)), s_grid)
+print(f"largest marginal std in the picture (s = -1 to {t_obs}): {float(marg_std.max()):.3f} at lambda = 0.1, "
+      f"{float(marg_small.max()):.3f} at lambda = 0.01 (+-2 std bands {4 * float(marg_std.max()):.2f} and "
+      f"{4 * float(marg_small.max()):.2f} wide)")
+print(f"posterior std at lambda = 0.1 / at lambda = 0.01, s = 0 to 79: from {float(std_ratio.min()):.4f} to "
+      f"{float(std_ratio.max()):.4f} (sqrt(10) = {10 ** 0.5:.4f})")
+assert torch.allclose(std_ratio, torch.full_like(std_ratio, 10 ** 0.5), rtol=1e-9)
+assert abs(float(marg_std.max()) - 0.252) < 0.0005 and abs(float(marg_small.max()) - 0.080) < 0.0005
+assert 4 * float(marg_small.max()) / 1.8 < 0.2  # the +-2 std band at lambda = 0.01: under a fifth of the axis
+assert abs(4 * float(marg_small.max()) - 0.32) < 0.005 and abs(4 * float(marg_std.max()) - 1.01) < 0.005  # band widths
 
 # %% [markdown]
 # So the posterior std shrinks with the clock gap: $\mathrm{std}^2$ stays between $0.075\,b$ and $0.12\,b$ on these
-# times, and $b \to 0$ as $s \to t$. The std at $s = 79$ is less than half the marginal's, and the mean there is
-# within 0.1 of $x_t$.
+# times, and $b \to 0$ as $s \to t$. At $s = 79$, one grid step before $t$, the posterior std is 0.105, 0.42 times
+# the marginal's 0.252, and the posterior mean, 0.223, is 0.028 below $x_t = 0.250$: knowing $x_t$ narrows the
+# posterior and pulls it to $x_t$. At $\lambda = 0.01$ every posterior std is exactly $\sqrt{10}$ times smaller, and the
+# marginal's largest std in the picture is 0.080 instead of 0.252 (its $\pm 2$ std band 0.32 wide instead of 1.01,
+# on an axis that spans 1.8).
 
 # %% [markdown]
 # ## Exercise 02a.1 — the posterior's variance and its weight of $x_t$
@@ -363,24 +451,20 @@ agree(r"\mathrm{mean}", post_mean_bayes, r"\mu + P\pi + K(x_t - \mu)", mu + P_ba
 # $K = \sinh a/\sinh(a + b)$ (the same fractions in $A = e^a$, $B = e^b$), and $\bar\theta_{t:T}$ has dropped out.
 # Then two checks of the mean at its endpoints: it reaches $x_t$ as $s \to t$ ($b \to 0$), and it reaches
 # $x_0 = \mu + \pi$ at the clean end ($a \to 0$). The posterior is the OU bridge from $x_0$ (at the clean end) to
-# $x_t$ (at $t$). (Its variance $V\pi^2$ is not displayed here; its checks, and how the posterior fits together with
+# $x_t$ (at $t$). The last two lines run the package's facts `posterior.mean` and `posterior.endpoints` of
+# `docs/theory.md` §5 (the second also checks that the variance vanishes at both ends, as the picture of section 2
+# shows). (The variance $V\pi^2$ itself is not displayed here; its checks, and how the posterior fits together with
 # the marginal, are in the solutions.)
 
 # %%
-def confirm_package_mean():
-    """The derivations package's own statement of the mean, checked against its Bayes route."""
-    from derivations import posterior  # noqa: PLC0415  (imported here, not left in the notebook's scope)
-
-    confirm(posterior, "check_mean")
-
-
 P_sinh, K_sinh = sp.sinh(b) / sp.sinh(a + b), sp.sinh(a) / sp.sinh(a + b)
 agree(r"P", P_bayes, r"\frac{\sinh b}{\sinh(a + b)}", P_sinh)
 agree(r"K", K_bayes, r"\frac{\sinh a}{\sinh(a + b)}", K_sinh)
 claimed_mean = mu + P_sinh * pi + K_sinh * (xt - mu)
 limit(claimed_mean, b, 0, xt, lhs=r"\lim_{b \to 0}\big(\mu + P\pi + K(x_t - \mu)\big)")
 limit(claimed_mean, a, 0, mu + pi, lhs=r"\lim_{a \to 0}\big(\mu + P\pi + K(x_t - \mu)\big)")
-confirm_package_mean()
+fact("posterior.mean", "5.1", "5.2", "5.3")  # the package's Bayes route against the sinh form of the mean
+fact("posterior.endpoints", "5.1")  # the point masses at x_t (s -> t) and at x0 (the clean end)
 
 # %% [markdown]
 # ## Exercise 02a.2

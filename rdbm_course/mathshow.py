@@ -9,11 +9,14 @@ IPython is imported inside the functions: the course package does not need it ex
 """
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import sympy as sp
 
 from derivations.common import EXP, exp_to_rational, zero
 
-__all__ = ["show", "vanishes", "agree", "vanishes_by_powers", "limit", "exponentials_note", "confirm"]
+__all__ = ["show", "vanishes", "agree", "vanishes_by_powers", "limit", "exponentials_note", "confirm", "fact"]
 
 def _latex(x) -> str:
     return x if isinstance(x, str) else sp.latex(x)
@@ -140,3 +143,35 @@ def confirm(module, *names: str) -> None:
         print(f"derivations.{short}.{name}: residual {value}, the package agrees" if value == 0
               else f"derivations.{short}.{name}: residual {value}, NOT 0")
         assert value == 0, f"derivations.{short}.{name} returned {value}, not 0"
+
+
+#: the theory reference whose **Checked** lines name the facts of the derivations package
+THEORY = Path(__file__).resolve().parents[1] / "docs" / "theory.md"
+
+
+def fact(name: str, *equations: str) -> None:
+    """Run the ``derivations`` fact ``name`` under the name and equation numbers ``docs/theory.md`` gives it, print one
+    line (section, equations, name, the fact's statement, its residual or largest error) and assert it.
+
+    ``name`` must be listed in a **Checked** line of ``docs/theory.md`` and every equation (``"4.8"``) must be tagged
+    there, so that a notebook cannot cite a fact or an equation the reference does not have."""
+    from derivations.facts import BY_NAME, verify  # noqa: PLC0415  (imports every derivations module: only when used)
+
+    assert name in BY_NAME, f"{name} is not a fact of the derivations package"
+    section = None
+    if THEORY.is_file():
+        text = THEORY.read_text(encoding="utf-8")
+        listed = text.find(f"`{name}`")
+        assert listed >= 0, f"docs/theory.md does not list the fact {name}"
+        section = re.findall(r"^## (\d+)\.", text[:listed], flags=re.M)[-1]
+        for eq in equations:
+            assert f"\\tag{{{eq}}}" in text, f"docs/theory.md has no equation ({eq})"
+    ok, result, _ = verify(BY_NAME[name])
+    tol = BY_NAME[name].tol
+    value = (f"largest error {float(result):.0e} (tolerance {tol:.0e})" if tol is not None and ok
+             else f"residual {result}")
+    where = ", ".join(filter(None, [f"§{section}" if section else "",
+                                    ("eq. " if len(equations) == 1 else "eqs. ") + ", ".join(equations)
+                                    if equations else ""]))
+    print(f"{name} (docs/theory.md {where}): {BY_NAME[name].statement}: {value}" + ("" if ok else ", NOT verified"))
+    assert ok, f"the fact {name} is not verified: {result}"

@@ -30,7 +30,7 @@ from derivations.common import D, a, b, d, lam, mu, pi, readable, x, xt, zero
 from rdbm_core.bridge import bridges
 from rdbm_course.exercises import check
 from rdbm_course.exercises.ex02a_marginal_posterior import TWO_STAGE
-from rdbm_course.mathshow import limit, show, vanishes
+from rdbm_course.mathshow import fact, limit, show, vanishes
 
 # %% [markdown]
 # ## 02a.1 — the posterior's variance and its weight of $x_t$
@@ -102,7 +102,9 @@ assert feedback
 # $1/h(x_s, s)$, completed to a square by `derivations.posterior.posterior_by_bayes`) gives the same variance, with
 # $D = e^{\bar\theta_{t:T}}$ cancelling. (ii) Chapman–Kolmogorov for the variance, by the law of total variance: the
 # posterior's variance plus the spread its mean inherits from $x_t$ is the marginal variance at $s$,
-# $V + K^2\Sigma_t^2 = \Sigma_s^2$ (`docs/theory.md` eq. 5.4).
+# $V + K^2\Sigma_t^2 = \Sigma_s^2$ (`docs/theory.md` eq. 5.4). The last two lines run the same two checks as the
+# package's facts `posterior.variance` and `posterior.chapman_kolmogorov_variance`, the names `docs/theory.md` §5
+# gives them.
 
 # %%
 V_library_route = posterior.posterior_by_bayes()[1] / pi ** 2
@@ -110,7 +112,8 @@ assert D not in zero(V_library_route).free_symbols
 vanishes(r"V_{\text{02a's route}} - V", V_library_route - V_derived)
 vanishes(r"V + K^2\,\Sigma_t^2 - \Sigma_s^2",
          V_derived + K_derived ** 2 * family.Sigma2(a + b, a + b + d) - family.Sigma2(a, a + b + d))
-assert posterior.check_variance() == 0 and posterior.check_ck_variance() == 0
+fact("posterior.variance", "5.1", "5.2", "5.3")  # (i): the package's Bayes route against V of eq. 5.2
+fact("posterior.chapman_kolmogorov_variance", "5.4")  # (ii): the law of total variance
 
 # %% [markdown]
 # ## 02a.2 — the spread of $x_s$ drawn through $x_t$
@@ -124,13 +127,14 @@ assert posterior.check_variance() == 0 and posterior.check_ck_variance() == 0
 # $x_s$ *given that very* $x_t$: the two draws are not independent sources of randomness.)
 #
 # The mean fits in the same way: averaged over $x_t \sim q(x_t\mid x_0)$, the posterior mean (affine in $x_t$) is the
-# marginal mean at $s$ (with $P$ and $K$ of notebook 02a, section 3):
+# marginal mean at $s$ (with $P$ and $K$ of notebook 02a, section 3; the package's fact
+# `posterior.chapman_kolmogorov_mean`, `docs/theory.md` eq. 5.4):
 
 # %%
 P_sinh, K_sinh = sp.sinh(b) / sp.sinh(a + b), sp.sinh(a) / sp.sinh(a + b)
 averaged_mean = mu + P_sinh * pi + K_sinh * (family.bridge_mean(a + b, a + b + d) - mu)
 vanishes(r"\mu + P\pi + K(\mathbb E[x_t] - \mu) - (\mu + \Theta_s\pi)", averaged_mean - family.bridge_mean(a, a + b + d))
-assert posterior.check_ck_mean() == 0
+fact("posterior.chapman_kolmogorov_mean", "5.4")
 
 # %% [markdown]
 # Numerically, with the library on the reference grid (the pixel and the times of the exercise), 200 000 two-stage

@@ -75,3 +75,32 @@ def test_confirm_prints_each_check_and_stops_on_a_nonzero_residual(capsys):
     with pytest.raises(AssertionError, match="wrong returned 1"):
         confirm(facts, "right", "wrong")
     assert "residual 1, NOT 0" in capsys.readouterr().out
+
+
+def test_fact_prints_theory_names_and_refuses_what_theory_md_lacks(capsys, monkeypatch, tmp_path):
+    """``fact`` runs a derivations fact under its docs/theory.md name and equation numbers.
+    Mutations that fail: a fact() that does not look the equation up in docs/theory.md lets "4.99" pass; one that
+    prints without asserting lets the failing fact below pass; one that skips the theory.md listing lets the
+    reference without the name pass."""
+    import derivations.facts
+    import rdbm_course.mathshow as mathshow
+    from rdbm_course.mathshow import fact
+
+    fact("marginal.a_gaussian_product", "4.8")
+    assert capsys.readouterr().out.startswith("marginal.a_gaussian_product (docs/theory.md §4, eq. 4.8): ")
+    fact("posterior.mean", "5.1", "5.3")
+    assert "(docs/theory.md §5, eqs. 5.1, 5.3): " in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="no equation"):
+        fact("marginal.a_gaussian_product", "4.99")
+    with pytest.raises(AssertionError, match="not a fact"):
+        fact("marginal.gaussian_product", "4.8")
+    failing = derivations.facts.Fact("marginal.c_boundary_values", lambda: sp.Integer(1), sp.Integer(0), "a false fact")
+    monkeypatch.setitem(derivations.facts.BY_NAME, "marginal.c_boundary_values", failing)
+    with pytest.raises(AssertionError, match="not verified"):
+        fact("marginal.c_boundary_values", "4.4")
+    assert "residual 1, NOT verified" in capsys.readouterr().out
+    reference = tmp_path / "theory.md"
+    reference.write_text("## 4. The marginal\n\n$$x \\tag{4.8}$$\n\n**Checked:** `marginal.b_moment_odes` (4.9).\n")
+    monkeypatch.setattr(mathshow, "THEORY", reference)
+    with pytest.raises(AssertionError, match="does not list"):
+        fact("marginal.a_gaussian_product", "4.8")
