@@ -14,12 +14,12 @@
 # # 04 — Stochastic trajectories: OU process, OU bridge, Brownian bridge and the residual bridge
 #
 # **What you will learn.** How the four processes behind IR-SDE, GOUB, BBDM and RDBM move probability
-# mass between a clean value `x0` and its degraded partner `mu`: their marginal densities over time,
+# mass between a clean value $x_0$ and its degraded partner $\mu$: their marginal densities over time,
 # SDE sample paths and probability-flow (PF-ODE) paths — and how residual modulation gives each
-# `x0` a noise level proportional to `|pi| = |x0 - mu|`.
+# $x_0$ a noise level proportional to $|\pi| = |x_0 - \mu|$.
 #
-# **Prerequisites.** Notebooks 01–03 (the OU SDE, the bridge marginal `mu + Theta_t pi + Sigma_t pi eps`,
-# the samplers) and `docs/theory.md` §3–8.
+# **Prerequisites.** Notebooks 01–03 (the OU SDE, the marginal $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$
+# with the noise factor $\nu(\pi)$, the samplers) and `docs/theory.md` §1–8.
 #
 # Full-mode wall time: 34 s on a 2-core CPU (`FAST=1`: 19 s; `benchmarks/notebook_times.py`).
 
@@ -33,6 +33,7 @@ import torch
 
 from rdbm_core.bridge.path import ResidualPath
 from rdbm_core.bridge import bridges, samplers, schedules
+from rdbm_course.trajectories_lesson import forward_em
 
 FAST = os.environ.get("FAST") == "1"
 N_PATHS = 2_000 if FAST else 20_000  # Monte Carlo paths for the moment checks
@@ -44,15 +45,17 @@ torch.set_num_threads(1)  # small tensors: one thread avoids the threading overh
 # %% [markdown]
 # ## 1. One-dimensional data and the four processes
 #
-# The clean value `x0` comes from a two-mode Gaussian mixture (modes at −0.6 and +0.7, std 0.05,
-# equal weights). Every `x0` is paired with the same degraded value `mu = 0.4` — think of a pixel
+# The clean value $x_0$ comes from a two-mode Gaussian mixture (modes at −0.6 and +0.7, std 0.05,
+# equal weights). Every $x_0$ is paired with the same degraded value $\mu = 0.4$ — think of a pixel
 # whose degraded reading is 0.4 while its clean value is one of two very different ones. The residual
-# `pi = x0 - mu` is then about **−1.0 for the lower mode and +0.3 for the upper one**: under residual
-# modulation the lower mode gets about three times more noise.
+# $\pi = x_0 - \mu$ is then about **−1.0 for the lower mode and +0.3 for the upper one**.
 #
-# All four processes share the continuous schedule `theta(t) = 3` on `[0, T = 1]` (`thbar_T = 3`)
-# and `lam = 0.04` (a stationary standard deviation of 0.2), so that the only differences are the
-# ones named in the titles:
+# All four processes share the constant schedule $\theta_t = 3$ on $[0, T = 1]$, so the clock is
+# $\bar\theta_t = 3t$ and $\bar\theta_T = 3$, and $\lambda = 0.04$ (a stationary standard deviation of 0.2).
+# Given $x_0$, each has the Gaussian marginal $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$. The **noise
+# factor** $\nu(\pi)$ (`path.noise_factor`) is $1$ under global noise and $\pi$ under residual modulation (RDBM),
+# so the standard deviation of $x_t$ given $x_0$ is $\Sigma_t|\nu(\pi)|$ (`path.std`): under modulation the lower
+# mode gets about three times more noise than the upper one. The processes differ only in what the titles name:
 #
 # | panel | process | library object |
 # |---|---|---|
@@ -67,7 +70,7 @@ THETA, T, LAM = 3.0, 1.0, 0.04
 sch = schedules.continuous_constant(THETA, T=T)
 PATHS = {  # short name -> process
     "(a) OU process": ResidualPath(sch, LAM, noise="global", pinned=False, name="ou"),
-    "(b) OU bridge (GOUB)": bridges.ou_bridge(sch, LAM, noise="global", name="goub-like"),
+    "(b) OU bridge (GOUB)": bridges.ou_bridge(sch, LAM, noise="global", name="goub"),
     "(c) Brownian bridge": ResidualPath(sch, LAM, noise="global", kind="brownian", name="brownian"),
     "(d) residual bridge (RDBM)": bridges.ou_bridge(sch, LAM, noise="modulated", name="rdbm"),
 }
@@ -91,19 +94,20 @@ for path in PATHS.values():
     print(path.describe())
 
 # %% [markdown]
-# Shapes: all paths are stored as **one sample of `n` pixels**, `x0.shape == (1, n)`. Every library
-# function is element-wise, so this is the same as `n` separate one-pixel samples — but the time `t`
-# is then one scalar per call instead of a vector of `n` equal times, so the coefficients are
+# Shapes: all paths are stored as **one sample of $n$ pixels**, `x0.shape == (1, n)`. Every library
+# function is element-wise, so this is the same as $n$ separate one-pixel samples — but the time $t$
+# is then one scalar per call instead of a vector of $n$ equal times, so the coefficients are
 # computed once per step instead of once per path.
 #
 # ## 2. The marginal density over time, from the closed form
 #
-# Given `x0`, every process has a Gaussian marginal `N(path.mean(x0, mu, t), path.std(x0, mu, t)^2)`.
-# The marginal over the data is the mixture over `x0`; we integrate over `x0` by quadrature on a fine
-# grid of `x0` nodes (weights = mixture density × node spacing). Where the standard deviation is 0
-# (at `t = 0` for every process, and at `t = T` for the bridges) the density is a sum of spikes; the
-# heat map shows the density *averaged over one pixel*, i.e. convolved with a Gaussian of the pixel
-# height `h` (the variance gets `+ h^2`).
+# Given $x_0$, every process has the Gaussian marginal $\mathcal N\big(\texttt{path.mean}(x_0, \mu, t),\ \texttt{path.std}(x_0, \mu, t)^2\big)$.
+# The marginal of each mode is the mixture of these over $x_0$, which we integrate by quadrature: nodes on a fine
+# grid of $x_0$, weighted by the mode's Gaussian density at the node and normalised to sum to 1 (the weights do
+# not use the node spacing, so the check below that each column integrates to 1 tests only that the $x$ grid is
+# wide and fine enough). Where the standard deviation given $x_0$ is 0 (at $t = 0$ for every process, and at
+# $t = T$ for the bridges) each node would contribute a spike; to draw the density we add $h^2$ to every variance,
+# i.e. smooth it with a Gaussian of standard deviation $h$, the spacing of the $x$ grid (one pixel of the heat map).
 
 # %%
 X_GRID = torch.linspace(-2.0, 2.2, 561, dtype=DT)  # wide enough for every tail (mass check)
@@ -111,70 +115,54 @@ Y_LIM = (-1.25, 1.45)  # the part that is drawn
 T_GRID = torch.linspace(0.0, T, 121, dtype=DT)
 H = float(X_GRID[1] - X_GRID[0])
 X0_NODES = torch.linspace(-1.0, 1.1, 211, dtype=DT)[None]  # [1, J] quadrature nodes over x0
-W = sum(torch.exp(-0.5 * ((X0_NODES - m) / MODE_STD) ** 2) for m in MODES)
-W = W / W.sum()  # mixture weights of the nodes (equal modes)
+MODE_W = [torch.exp(-0.5 * ((X0_NODES - m) / MODE_STD) ** 2) for m in MODES]
+MODE_W = [w / w.sum() for w in MODE_W]  # node weights of the lower and of the upper mode, each summing to 1
 
 
-def marginal_density(path):
-    """p(x, t) on X_GRID x T_GRID: mixture over the x0 nodes of N(mean, std^2 + h^2), from the library."""
+def mode_density(path, w):
+    """p(x, t | mode) on X_GRID x T_GRID: the nodes' N(mean, std^2 + h^2) weighted by w, from the library."""
     mu_nodes = torch.full_like(X0_NODES, MU)
     out = torch.empty(len(X_GRID), len(T_GRID), dtype=DT)
     for k, t in enumerate(T_GRID.tolist()):
         m = path.mean(X0_NODES, mu_nodes, t)
         var = path.std(X0_NODES, mu_nodes, t) ** 2 + H ** 2
-        out[:, k] = (W * torch.exp(-0.5 * (X_GRID[:, None] - m) ** 2 / var) / torch.sqrt(2 * math.pi * var)).sum(-1)
+        out[:, k] = (w * torch.exp(-0.5 * (X_GRID[:, None] - m) ** 2 / var) / torch.sqrt(2 * math.pi * var)).sum(-1)
     return out
 
 
-DENSITY = {name: marginal_density(path) for name, path in PATHS.items()}
-mass = {name: torch.trapezoid(d, X_GRID, dim=0) for name, d in DENSITY.items()}
-assert all((m - 1).abs().max() < 1e-6 for m in mass.values()), {k: float((m - 1).abs().max()) for k, m in mass.items()}
-
-# %% tags=["nbval-check-output"]
-print("every column of every density integrates to 1 (to 1e-6):",
-      all(bool((m - 1).abs().max() < 1e-6) for m in mass.values()))
+MODE_DENSITY = {name: [mode_density(path, w) for w in MODE_W] for name, path in PATHS.items()}  # [lower, upper]
+DENSITY = {name: 0.5 * (low + up) for name, (low, up) in MODE_DENSITY.items()}  # equal mode weights
+mass_err = max(float((torch.trapezoid(d, X_GRID, dim=0) - 1).abs().max())
+               for pair in MODE_DENSITY.values() for d in pair)
+print(f"largest |mass - 1| over every column of every mode's density: {mass_err:.1e}")
+assert mass_err < 1e-6
 
 # %% [markdown]
 # ## 3. Simulating the processes
 #
-# **Forward SDE (what the heat map shows, drawn as solid paths).** We start at `x0` and integrate
-# `dx = theta_t * path.bridge_drift(x, mu, t) dt + sqrt(2 lam theta_t) s(pi) dW` with Euler–Maruyama
-# on a uniform grid of `N_STEPS` steps (`bridge_drift` is per unit of the clock `u = thbar_t`, hence
-# the factor `theta_t`; for the unpinned process it is `mu - x`). The drift is evaluated at the left
-# end of each step, so the bridge's drift `theta coth(thbar_{t:T}) (mu - x)` — infinite at `t = T` —
-# is never evaluated there: the last step lands near `mu` up to that step's own noise
-# (`sqrt(2 lam theta dt)`, 0.016 with the full-mode 1000 steps).
+# **Forward SDE (what the heat map shows, drawn as solid paths).** In the clock $u = \bar\theta_t$ every process
+# of the table solves $dx = f(x, u)\,du + \sqrt{2\lambda}\,\nu(\pi)\,dW_u$ (`docs/theory.md` (1.3), (3.5)–(3.7)), with
+# the drift per unit clock $f$ = `path.bridge_drift` and $W_u$ a Brownian motion run on the clock. We start at $x_0$
+# and integrate it with Euler–Maruyama on a uniform grid of `N_STEPS` steps in the time $t$: `forward_em`, from
+# `rdbm_course.trajectories_lesson`. Its step, written in $t$, is exercise 04.1, so the loop is not shown here. The
+# drift is evaluated at the left end of each step, so the bridges' drift — per unit clock
+# $\coth(\bar\theta_{t:T})\,(\mu - x)$ for the OU bridges, $(\mu - x)/\bar\theta_{t:T}$ for the Brownian one, both
+# infinite at $t = T$ — is never evaluated there: the last step lands near $\mu$ up to that step's own noise
+# (measured below).
 #
 # **Reverse-time SDE (the generative direction).** The library's `sample_euler_maruyama` with the
-# *oracle* model `lambda x, mu, t: x0` (each path knows its own `x0`). It starts at `x_T = mu` for the
+# *oracle* model `lambda x, mu, t: x0` (each path knows its own $x_0$). It starts at $x_T = \mu$ for the
 # bridges (its first step out of the pinned point is the exact posterior step) and at a closed-form
-# draw `x_T ~ q(x_T | x0)` for the unpinned process. With the exact `x0`,
-# the reverse SDE is the time reversal of the forward process *given* `x0`, so it must reproduce the
-# same marginals. `clamp=False`: the oracle's `x0` is used as it is (the samplers clamp `x0_hat` to
-# `[-1, 1]` by default — harmless here, where all draws lie inside, but not part of the maths).
+# draw $x_T \sim q(x_T \mid x_0)$ for the unpinned process. With the exact $x_0$,
+# the reverse SDE is the time reversal of the forward process *given* $x_0$, so it must reproduce the
+# same marginals. `clamp=False`: the oracle's $x_0$ is used as it is (the samplers clamp $\hat x_0$ to
+# $[-1, 1]$ by default — harmless here, where all draws lie inside, but not part of the maths).
 #
 # **PF-ODE (dashed paths).** `sample_heun` with the same oracle, `N_ODE` steps.
 
 # %%
 CHECK_TIMES = (0.25, 0.5, 0.75)
 N_SHOW = 10  # sample paths drawn per panel
-
-
-def forward_em(path, x0, mu, n_steps, generator):
-    """Euler-Maruyama on the forward SDE in t; returns snapshots at CHECK_TIMES and the first N_SHOW paths."""
-    ts = torch.linspace(0.0, T, n_steps + 1, dtype=DT)
-    x, snaps, shown = x0.clone(), {}, [x0[0, :N_SHOW].clone()]
-    s_pi = path.noise_factor(x0, mu)
-    for k in range(n_steps):
-        t, dt = ts[k], float(ts[k + 1] - ts[k])
-        th = float(path.schedule.theta(t))
-        dw = math.sqrt(dt) * torch.randn(x.shape, generator=generator, dtype=DT)
-        x = x + th * path.bridge_drift(x, mu, t) * dt + math.sqrt(2 * path.lam * th) * s_pi * dw
-        shown.append(x[0, :N_SHOW].clone())
-        for c in CHECK_TIMES:
-            if k + 1 == round(c / T * n_steps):
-                snaps[c] = x.clone()
-    return snaps, torch.stack(shown), ts
 
 
 def reverse_em(path, x0, mu, n_steps, generator):
@@ -197,19 +185,27 @@ MU_T = torch.full_like(X0, MU)
 assert X0.abs().max() < 1  # all clean values inside [-1, 1]
 SIM = {}
 for name, path in PATHS.items():
-    fwd, shown, ts_fwd = forward_em(path, X0, MU_T, N_STEPS, gen)
+    fwd, shown, ts_fwd = forward_em(path, X0, MU_T, N_STEPS, CHECK_TIMES + (T,), N_SHOW, gen, T=T)
     rev, x_end = reverse_em(path, X0, MU_T, N_STEPS, gen)
     SIM[name] = dict(fwd=fwd, rev=rev, shown=shown, x_end=x_end)
 
+end_spread = {name[:3]: float(((SIM[name]["fwd"][T] - MU_T) / path.noise_factor(X0, MU_T)).std())
+              for name, path in PATHS.items() if path.pinned}
+print("bridges: std of (x_T - mu) / |nu(pi)| of the forward paths:", {k: f"{v:.4f}" for k, v in end_spread.items()})
+if not FAST:
+    assert all(f"{v:.4f}" in ("0.0154", "0.0155", "0.0156") for v in end_spread.values())
+
 # %% [markdown]
-# The PF-ODE with the oracle. For the unpinned process it starts from the same kind of closed-form
-# draws `x_T ~ q(x_T | x0)` as above. For the bridges it starts at the pinned point `x_T = mu`, where
-# `Sigma_T = 0` and the ODE is singular: the sampler's first step is the implicit one (notebook 02c, section 1),
-# which picks one of the ODE's solutions through `mu`. Which one, the figure of section 4 shows (and exercise 04.3
-# asks for a number on it).
+# The forward bridges end with a standard deviation of 0.0154 to 0.0156 around $\mu$ per unit $|\nu(\pi)|$ (full
+# mode, printed above): the last step's noise.
 #
-# We compare Heun (second order) with the implicit sampler at `eta = 0`, which is the *exact* PF-ODE
-# solution for a fixed `x0_hat` (shown in notebook 02c, section 1; `docs/theory.md` eq. 8.3), on the same grid.
+# The PF-ODE with the oracle. For the unpinned process it starts from the same kind of closed-form
+# draws $x_T \sim q(x_T \mid x_0)$ as above. For the bridges it starts at the pinned point $x_T = \mu$, where
+# $\Sigma_T = 0$ and the ODE is singular: the sampler's first step is the implicit one (notebook 02c, section 1),
+# which picks one of the ODE's solutions through $\mu$.
+#
+# We compare Heun (second order) with the implicit sampler at $\eta = 0$, which is the *exact* PF-ODE
+# solution for a fixed $\hat x_0$ (shown in notebook 02c, section 1; `docs/theory.md` (8.3)), on the same grid.
 
 # %%
 N_ODE_PATHS = 6
@@ -235,21 +231,19 @@ for name, path in PATHS.items():
     _, exact = pf_ode(path, XT_ODE[name], N_ODE, samplers.sample_implicit, eta=0.0)
     inner = TS_ODE >= 0.1
     ode_err[name] = float((ODE[name] - exact)[inner].abs().max())
-print({k[:3]: f"{v:.1e}" for k, v in ode_err.items()})
-assert max(ode_err.values()) < 5e-4
-
-# %% tags=["nbval-check-output"]
-print("for t >= 0.1 the Heun PF-ODE paths match the exact (implicit, eta = 0) ones to 5e-4:",
-      max(ode_err.values()) < 5e-4)
+print("largest |Heun - exact| for t >= 0.1:", {k[:3]: f"{v:.1e}" for k, v in ode_err.items()})
+assert max(ode_err.values()) < 5e-4 and ode_err["(c) Brownian bridge"] < 1e-12
 
 # %% [markdown]
-# Why only `t >= 0.1`? Near the clean end the velocity contains `(x - E[x_t | x0]) / (Sigma_t^2 / lam)`,
-# and along a PF-ODE path `x - E[x_t | x0]` is proportional to `Sigma_t`, which vanishes like
-# `sqrt(t)`: the solution is not smooth there and an explicit method loses its order. For the
-# unpinned process (whose ODE paths carry noise) the error in the middle of the path falls like
-# `1/N^2` — second order — while the error at the last point before the clean one, `t = T/N`,
-# falls only like `1/sqrt(N)`. The samplers' final step returns `x0_hat` itself, so the *output* is
-# exact either way.
+# For the Brownian bridge (c) the error is at rounding level: from $\mu$ its PF-ODE path with the exact $x_0$ is the
+# straight line $\mu + (1 - t)\pi$, whose velocity is constant, and Heun integrates that exactly.
+#
+# Why only $t \ge 0.1$? Near the clean end the velocity contains $\lambda\,(x - E[x_t \mid x_0])/\Sigma_t^2$, and
+# $\Sigma_t^2$ vanishes like $t$: the velocity's slope in $x$ grows like $1/t$, the solution is not smooth at $t = 0$,
+# and an explicit method loses its order there. For the unpinned process (whose ODE paths start off the mean) the
+# error in the middle of the path falls like $1/N^2$ — second order — while the error at the last point before the
+# clean one, $t = T/N$, falls only like $1/\sqrt N$. The samplers' final step returns $\hat x_0$ itself, so the
+# *output* is exact either way.
 
 # %%
 ou_name = next(iter(PATHS))
@@ -268,17 +262,20 @@ assert 1.8 < order_mid < 2.2 and 0.3 < order_end < 0.9
 # %% [markdown]
 # ## 4. The picture
 #
-# Heat map: `p(x, t)` divided by its maximum over `x` at each `t` (so that the spike at a bridge's
-# end does not wash out the rest). Solid lines: forward-SDE sample paths, coloured by the mode of
-# their `x0`. Dashed black lines: PF-ODE paths (Heun, oracle). Dotted line: `mu`.
+# Heat map: the density of each mode, $p(x, t \mid \text{mode})$, divided by its own maximum over $x$ at each $t$;
+# where the two modes overlap the larger of the two is shown. (Normalising each column of the whole mixture instead
+# would let the sharp upper mode of (d) wash out the lower one, and the spike at a bridge's end wash out the rest.)
+# Solid lines: forward-SDE sample paths, coloured by the mode of their $x_0$. Dashed black lines: PF-ODE paths
+# (Heun, oracle). Dotted line: $\mu$.
 
 # %%
-fig, axes = plt.subplots(2, 2, figsize=(12.5, 8.4), sharex=True, sharey=True, constrained_layout=True)
+fig, axes = plt.subplots(2, 2, figsize=(12.5, 8.8), sharex=True, sharey=True, layout="constrained")
 LOWER_C, UPPER_C = "#e65100", "#ad1457"  # path colours: lower mode (orange), upper mode (magenta)
 colours = np.where(UPPER[0, :N_SHOW].numpy(), UPPER_C, LOWER_C)
 for ax, (name, path) in zip(axes.flat, PATHS.items()):
-    d = DENSITY[name]
-    im = ax.imshow((d / d.max(0).values).numpy(), origin="lower", aspect="auto", cmap="Blues", vmin=0, vmax=1,
+    low, up = MODE_DENSITY[name]
+    shade = torch.maximum(low / low.max(0).values, up / up.max(0).values)
+    im = ax.imshow(shade.numpy(), origin="lower", aspect="auto", cmap="Blues", vmin=0, vmax=1,
                    extent=[0, T, float(X_GRID[0]) - H / 2, float(X_GRID[-1]) + H / 2], interpolation="bilinear")
     shown = SIM[name]["shown"].numpy()
     for j in range(N_SHOW):
@@ -288,71 +285,111 @@ for ax, (name, path) in zip(axes.flat, PATHS.items()):
     ax.set_title(TITLES[name], fontsize=11)
     ax.set_ylim(*Y_LIM)
 for ax in axes[1]:
-    ax.set_xlabel("time t  (t = 0: clean x0,  t = T: degraded mu)")
+    ax.set_xlabel(r"time $t$  ($t = 0$: clean $x_0$,  $t = T$: degraded $\mu$)")
 for ax in axes[:, 0]:
     ax.set_ylabel("x")
 handles = [plt.Line2D([], [], color=LOWER_C, lw=1.2, label=r"forward-SDE path, lower mode ($\pi\approx-1$)"),
            plt.Line2D([], [], color=UPPER_C, lw=1.2, label=r"forward-SDE path, upper mode ($\pi\approx+0.3$)"),
            plt.Line2D([], [], color="black", lw=1.3, ls="--", label="PF-ODE path (Heun, oracle)"),
            plt.Line2D([], [], color="0.4", lw=0.8, ls=":", label=r"$\mu = 0.4$")]
-axes[0, 0].legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
-fig.colorbar(im, ax=axes, shrink=0.8, label=r"$p(x, t)\,/\,\max_x p(x, t)$")
+fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=9)
+fig.colorbar(im, ax=axes, shrink=0.8, label=r"$p(x, t \mid \mathrm{mode})\,/\,\max_x p(x, t \mid \mathrm{mode})$")
 fig.suptitle(r"Marginal density (closed form) with SDE and PF-ODE paths; $\theta = 3$, $\lambda = 0.04$, "
              r"$x_0 \sim$ two-mode mixture, $\mu = 0.4$", fontsize=12)
 plt.show()
 
 # %% [markdown]
-# What to see:
+# What to see (each number is computed and asserted in the next cell):
 #
-# * **(a) OU process.** Nothing pins the end: at `t = T` the two modes have almost forgotten `x0`
-#   (`e^{-3} = 0.05`) and carry the full stationary spread `sqrt(lam) = 0.2` — the noisy start
-#   IR-SDE must draw from. Its PF-ODE paths start from such noisy points.
-# * **(b) OU bridge, (c) Brownian bridge.** Both are pinned: every path ends exactly at `mu`. The
-#   noise is the same for both modes. The OU bridge moves the mean early (`Theta_t = sinh(3(1-t))/sinh 3`
-#   decays like `e^{-3t}` at first), the Brownian bridge linearly (`Theta_t = 1 - t`), with a larger
-#   and symmetric variance bump (`2 lam thbar_t thbar_{t:T} / thbar_T`).
-# * **(d) Residual bridge.** The same mean as (b), but the noise is `Sigma_t |pi|`: the lower mode
-#   (`|pi| ≈ 1`) spreads as much as in (b), the upper mode (`|pi| ≈ 0.3`) about three times less. A
-#   value with `x0 = mu` (an intact pixel) would be a flat line with no spread at all (notebook 05).
-# * **PF-ODE.** For the bridges the dashed paths start at the pinned point, where `Sigma_T = 0`: a
-#   deterministic sampler has no noise to carry, and given a (perfect) `x0_hat` it is a deterministic
-#   interpolation from `mu` to `x0` (which one: exercise 04.3). With a *learned* `x0_hat = E[x0 | x_t, mu]`
-#   a purely deterministic bridge sampler maps each `mu` to one output — fine for restoration, where
-#   one `mu` has one `x0`; the diversity of a bimodal answer needs noise (the SDE, or a stochastic
-#   first step).
+# * **(a) OU process.** Nothing pins the end: at $t = T$ the weight of $x_0$ is $\Theta_T = e^{-3} = 0.0498$, so
+#   the two modes have almost forgotten $x_0$, and the spread is $\Sigma_T = \sqrt{\lambda(1 - e^{-6})} = 0.1998$,
+#   almost the full stationary $\sqrt\lambda = 0.2$ — the noisy start IR-SDE must draw from. Its PF-ODE paths start
+#   from such noisy points.
+# * **(b) OU bridge, (c) Brownian bridge.** Both are pinned: every path ends exactly at $\mu$, and the noise is the
+#   same for both modes. The OU bridge moves the mean early ($\Theta_t = \sinh(3(1 - t))/\sinh 3$ decays like
+#   $e^{-3t}$ at first: 0.468 at $t = 0.25$), the Brownian bridge linearly ($\Theta_t = 1 - t$: 0.75 at
+#   $t = 0.25$). Both variances are symmetric about $t = 1/2$. The OU bridge's, $\Sigma_t^2 = 2\lambda\sinh(3t)\sinh(3(1 - t))/\sinh 3$,
+#   rises fast and then levels off below $\lambda = 0.04$ (0.0308 at $t = 0.25$, 0.0362 at $t = 0.5$); the
+#   Brownian bridge's, $\Sigma_t^2 = 2\lambda\,\bar\theta_t\bar\theta_{t:T}/\bar\theta_T = 6\lambda\,t(1 - t)$, is a
+#   parabolic arch, larger at every $0 < t < T$ (0.0450 at $t = 0.25$, 0.0600 at $t = 0.5$).
+# * **(d) Residual bridge.** The same mean as (b), but the standard deviation is $\Sigma_t|\nu(\pi)| = \Sigma_t|\pi|$:
+#   the lower mode ($|\pi| \approx 1$) spreads as much as in (b), the upper mode ($|\pi| \approx 0.3$) about three
+#   times less. A value with $x_0 = \mu$ (an intact pixel) stays at $\mu$ with no spread at all (notebook 05).
+# * **PF-ODE.** For the bridges the dashed paths start at the pinned point, where $\Sigma_T = 0$: a deterministic
+#   sampler has no noise to carry, and with the oracle's $x_0$ it follows the mean curve $\mu + \Theta_t\pi$ down to
+#   that $x_0$. With a *learned* $\hat x_0 = E[x_0 \mid x_t, \mu]$ a deterministic bridge sampler started at
+#   $x_T = \mu$ returns one value per $\mu$: it cannot split the point mass at $\mu$ into two modes. That is
+#   acceptable only when $p(x_0 \mid \mu)$ is (nearly) one value; here, where $\mu = 0.4$ has two very different
+#   clean values, it is not (notebook 10 shows it with a learned predictor). A bimodal answer needs noise: the
+#   reverse SDE, or a stochastic sampler.
+
+# %%
+tg = T_GRID[1:-1]  # interior times
+one = lambda v: torch.tensor([[v]], dtype=DT)  # noqa: E731  (a one-pixel tensor)
+coef = {name: path.coefficients(T_GRID) for name, path in PATHS.items()}  # (Theta, Psi, Sigma) on T_GRID
+th_a, _, sig_a = PATHS["(a) OU process"].coefficients(torch.tensor(T, dtype=DT))
+th_b, _, sig_b = coef["(b) OU bridge (GOUB)"]
+th_c, _, sig_c = coef["(c) Brownian bridge"]
+var_b = lambda t: 2 * LAM * torch.sinh(3 * t) * torch.sinh(3 * (1 - t)) / math.sinh(3)  # noqa: E731
+var_c = lambda t: 2 * LAM * (3 * t) * (3 * (1 - t)) / 3  # noqa: E731
+assert abs(float(th_a) - math.exp(-3)) < 1e-12 and abs(float(sig_a) - math.sqrt(LAM * (1 - math.exp(-6)))) < 1e-12
+assert torch.allclose(th_b, torch.sinh(3 * (1 - T_GRID)) / math.sinh(3), rtol=0, atol=1e-12)
+assert torch.allclose(th_c, 1 - T_GRID, rtol=0, atol=1e-12)
+assert torch.allclose(sig_b ** 2, var_b(T_GRID), rtol=0, atol=1e-12)
+assert torch.allclose(sig_c ** 2, var_c(T_GRID), rtol=0, atol=1e-12)
+for name in ("(b) OU bridge (GOUB)", "(c) Brownian bridge"):  # symmetric about t = 1/2
+    assert torch.allclose(PATHS[name].coefficients(1 - T_GRID)[2], coef[name][2], rtol=0, atol=1e-12)
+assert bool((var_c(tg) > var_b(tg)).all()) and float(var_b(T_GRID).max()) < LAM  # larger; below lam
+rdbm = PATHS["(d) residual bridge (RDBM)"]
+assert all(torch.equal(rdbm.mean(one(MU), one(MU), t), one(MU)) and float(rdbm.std(one(MU), one(MU), t)) == 0
+           for t in T_GRID.tolist())  # an intact value: mean exactly mu, no spread
+on_mean = max(float((ODE[name] - torch.cat([path.mean(X0_ODE, MU_ODE, t) for t in TS_ODE.tolist()])).abs().max())
+              for name, path in PATHS.items() if path.pinned)
+assert on_mean < 5e-4  # the bridges' PF-ODE paths from mu lie on the mean curve (up to Heun's error)
+quarter, half = torch.tensor([0.25, 0.5], dtype=DT)
+print(f"(a) Theta_T = {float(th_a):.4f}, Sigma_T = {float(sig_a):.4f}")
+print(f"Theta_0.25: OU bridge {float(torch.sinh(3 * (1 - quarter)) / math.sinh(3)):.3f}, Brownian {1 - float(quarter):.2f}")
+print(f"Sigma_t^2 at t = 0.25, 0.5: OU bridge {float(var_b(quarter)):.4f}, {float(var_b(half)):.4f};"
+      f"  Brownian bridge {float(var_c(quarter)):.4f}, {float(var_c(half)):.4f}")
+print(f"bridges' PF-ODE paths from mu: largest distance to the mean curve {on_mean:.1e}")
+assert (f"{float(th_a):.4f}", f"{float(sig_a):.4f}") == ("0.0498", "0.1998")
+assert [f"{float(v):.4f}" for v in (var_b(quarter), var_b(half), var_c(quarter), var_c(half))] == \
+    ["0.0308", "0.0362", "0.0450", "0.0600"]
 
 # %% [markdown]
 # ## 5. Do the simulations have the closed-form marginals?
 #
-# At `t = 0.25, 0.5, 0.75` we compare the mean and variance of the simulated values with the
-# closed form. To remove the randomness of the `x0` draw itself we condition on the drawn `x0`:
+# At $t = 0.25, 0.5, 0.75$ we compare the mean and variance of the simulated values with the
+# closed form. To remove the randomness of the $x_0$ draw itself we condition on the drawn $x_0$:
 #
-# * closed form: `E = mean_i m_i`, `V = mean_i s_i^2 + var_i m_i`, with `m_i = path.mean(x0_i, mu, t)`,
-#   `s_i = path.std(x0_i, mu, t)`;
-# * standard errors (only the Brownian noise is random): `se(mean) = sqrt(sum_i s_i^2) / n`,
-#   `se(var) = sqrt(4 sum_i (m_i - E)^2 s_i^2 + 2 sum_i s_i^4) / n`;
-# * tolerance: `5 se` plus a discretisation allowance of `3 theta dt` (relative: times `sqrt(V)` for
-#   the mean, `V` for the variance), since Euler–Maruyama is weakly first order
-#   (full mode: `3 theta dt = 0.009`, i.e. 0.9 %).
+# * closed form: with $m_i$ = `path.mean(x0_i, mu, t)` and $\sigma_i$ = `path.std(x0_i, mu, t)` for the $n$ paths,
+#   the mean is $\bar m = \frac1n\sum_i m_i$ and the variance $\bar v = \frac1n\sum_i \sigma_i^2 + \frac1n\sum_i (m_i - \bar m)^2$;
+# * standard errors (only the Brownian noise is random): $\mathrm{se}(\text{mean}) = \sqrt{\textstyle\sum_i \sigma_i^2}\,/\,n$,
+#   $\mathrm{se}(\text{var}) = \sqrt{4\sum_i (m_i - \bar m)^2\sigma_i^2 + 2\sum_i \sigma_i^4}\,/\,n$;
+# * tolerance: $5\,\mathrm{se}$ plus a discretisation allowance of $3\theta\,\Delta t$ relative to the size (times
+#   $\sqrt{\bar v}$ for the mean, times $\bar v$ for the variance), since Euler–Maruyama is weakly first order
+#   (full mode: $3\theta\,\Delta t = 0.009$, i.e. 0.9 %).
 
 # %%
 BIAS = 3 * THETA * T / N_STEPS
+if not FAST:
+    assert abs(BIAS - 0.009) < 1e-15
 
 
 def moment_check(path, xs, t):
     """Deviation of the simulated mean/variance from the closed form, in units of its standard error."""
     m, s = path.mean(X0, MU_T, t), path.std(X0, MU_T, t)
     n = m.numel()
-    E, V = m.mean(), (s ** 2).mean() + m.var(unbiased=False)
+    mean, var = m.mean(), (s ** 2).mean() + m.var(unbiased=False)
     se_m = torch.sqrt((s ** 2).sum()) / n
-    se_v = torch.sqrt(4 * ((m - E) ** 2 * s ** 2).sum() + 2 * (s ** 4).sum()) / n
-    dm, dv = xs.mean() - E, xs.var(unbiased=False) - V
-    ok = bool(dm.abs() <= 5 * se_m + BIAS * V.sqrt()) and bool(dv.abs() <= 5 * se_v + BIAS * V)
-    return float(E), float(V), float(dm / se_m), float(dv / se_v), ok
+    se_v = torch.sqrt(4 * ((m - mean) ** 2 * s ** 2).sum() + 2 * (s ** 4).sum()) / n
+    dm, dv = xs.mean() - mean, xs.var(unbiased=False) - var
+    ok = bool(dm.abs() <= 5 * se_m + BIAS * var.sqrt()) and bool(dv.abs() <= 5 * se_v + BIAS * var)
+    return float(mean), float(var), float(dm / se_m), float(dv / se_v), ok
 
 
 rows, all_ok = [], True
-print(f"{'process':<28}{'sim':>5}{'t':>6}{'E':>9}{'V':>9}{'dE/se':>8}{'dV/se':>8}  ok")
+print(f"{'process':<28}{'sim':>5}{'t':>6}{'mean':>9}{'var':>9}{'dm/se':>8}{'dv/se':>8}  ok")
 for name, path in PATHS.items():
     for direction in ("fwd", "rev"):
         for t in CHECK_TIMES:
@@ -362,10 +399,11 @@ for name, path in PATHS.items():
 assert all_ok
 
 # %% [markdown]
-# Mean and variance alone do not show that each simulated path belongs to *its own* `x0`: a sampler that mixed the
-# paths up would pass them. So we also compare the covariance of the simulated `x_t` with the paths' own `x0` with the
-# closed form `Cov(E[x_t | x0_i], x0_i)` (given the drawn `x0`), within `5 se + 3 theta dt`. For the reverse SDE
-# this checks that the oracle's `x0` steers each path (shuffling the paths' `x0` before the comparison fails it).
+# Mean and variance alone do not show that each simulated path belongs to *its own* $x_0$: a sampler that mixed the
+# paths up would pass them. So we also compare the covariance of the simulated $x_t$ with the paths' own $x_0$ with
+# the closed form $\mathrm{Cov}(E[x_t \mid x_{0,i}],\, x_{0,i})$ (given the drawn $x_0$), within $5\,\mathrm{se}$ plus
+# the relative allowance $3\theta\,\Delta t$ times $|\mathrm{Cov}|$. For the reverse SDE this checks that the
+# oracle's $x_0$ steers each path (shuffling the paths' $x_0$ before the comparison fails it).
 
 # %%
 def pairing_check(path, xs, t):
@@ -391,8 +429,8 @@ shuffled = SIM["(d) residual bridge (RDBM)"]["rev"][0.25].roll(1, dims=-1)
 assert not pairing_check(PATHS["(d) residual bridge (RDBM)"], shuffled, 0.25)[3]  # mixed-up paths are caught
 
 # %% [markdown]
-# The same check as a picture, at `t = 0.5`: histograms of the forward and reverse simulations
-# over the closed-form density.
+# The same check as a picture, at $t = 0.5$: histograms of the forward and reverse simulations
+# over the closed-form density (both modes together).
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), layout="constrained")
@@ -400,7 +438,7 @@ k_mid = int(torch.argmin((T_GRID - 0.5).abs()))
 bins = np.linspace(*Y_LIM, 109)
 for ax, (name, path) in zip(axes, PATHS.items()):
     ax.hist(SIM[name]["fwd"][0.5].numpy().ravel(), bins=bins, density=True, alpha=0.5, color="tab:orange",
-            label="forward EM (own loop)")
+            label="forward EM (forward_em)")
     ax.hist(SIM[name]["rev"][0.5].numpy().ravel(), bins=bins, density=True, histtype="step", lw=1.3,
             color="tab:blue", label="reverse EM (sample_euler_maruyama)")
     ax.plot(X_GRID.numpy(), DENSITY[name][:, k_mid].numpy(), color="k", lw=1.2, label="closed form")
@@ -415,37 +453,38 @@ plt.show()
 # %% [markdown]
 # ## 6. The spread of each mode over time
 #
-# Residual modulation in one plot: the standard deviation `path.std` of `x_t` given `x0` for one
-# `x0` from each mode (the modes' centres). Under global noise the two curves of a process coincide;
-# under modulation they are in the ratio `|pi_lower| / |pi_upper| = 1.0 / 0.3`. The lower centre
-# has `|pi| = 1` exactly, so its RDBM curve lies on the GOUB-like one (drawn thicker underneath).
+# Residual modulation in one plot: the standard deviation $\Sigma_t|\nu(\pi)|$ (`path.std`) of $x_t$ given $x_0$ for
+# one $x_0$ from each mode (the modes' centres). Under global noise $\nu = 1$ and the two modes have the same curve,
+# drawn once; under modulation the curves are in the ratio $|\pi_{\rm lower}| / |\pi_{\rm upper}| = 1.0 / 0.3$. The
+# lower centre has $|\pi| = 1$ exactly, so its RDBM curve lies on the GOUB one (drawn thicker underneath).
 
 # %%
-x0_c = torch.tensor([list(MODES)], dtype=DT)
-mu_c = torch.full_like(x0_c, MU)
-tt = T_GRID.tolist()
+def std_per_mode(path):
+    """path.std on T_GRID for the two mode centres: [len(T_GRID), 2] (lower, upper)."""
+    x0_c = torch.tensor([list(MODES)], dtype=DT)
+    return torch.cat([path.std(x0_c, torch.full_like(x0_c, MU), t) for t in T_GRID.tolist()])
+
+
 fig, ax = plt.subplots(figsize=(8.5, 3.8), layout="constrained")
 styles = {"(a) OU process": ("tab:gray", 1.5), "(b) OU bridge (GOUB)": ("tab:green", 3.5),
-          "(c) Brownian bridge": ("tab:purple", 1.5), "(d) residual bridge (RDBM)": ("tab:red", 1.5)}
-for name, path in PATHS.items():
-    colour, lw = styles[name]
-    sd = torch.cat([path.std(x0_c, mu_c, t) for t in tt])  # [len(tt), 2]: lower, upper mode
-    ax.plot(tt, sd[:, 0], color=colour, lw=lw, label=f"{name}, lower mode")
-    ax.plot(tt, sd[:, 1], color=colour, lw=lw, ls="--", label=f"{name}, upper mode")
+          "(c) Brownian bridge": ("tab:purple", 1.5)}
+for name, (colour, lw) in styles.items():
+    ax.plot(T_GRID, std_per_mode(PATHS[name])[:, 0], color=colour, lw=lw, label=f"{name}, both modes")
+sd_mod = std_per_mode(PATHS["(d) residual bridge (RDBM)"])
+ax.plot(T_GRID, sd_mod[:, 0], color="tab:red", lw=1.5, label=r"(d) RDBM, lower mode ($|\pi| = 1$)")
+ax.plot(T_GRID, sd_mod[:, 1], color="tab:red", lw=1.5, ls="--", label=r"(d) RDBM, upper mode ($|\pi| = 0.3$)")
 ax.set_xlabel("time t")
 ax.set_ylabel(r"std of $x_t$ given $x_0$")
-ax.set_title(r"Noise level per mode centre, $\Sigma_t\,|s(\pi)|$  ($x_0 = -0.6$: $|\pi| = 1$;  $x_0 = 0.7$: $|\pi| = 0.3$)",
+ax.set_title(r"Noise level per mode centre, $\Sigma_t\,|\nu(\pi)|$  ($x_0 = -0.6$: $|\pi| = 1$;  $x_0 = 0.7$: $|\pi| = 0.3$)",
              fontsize=10)
 ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
 plt.show()
 
-sd_rdbm = torch.cat([PATHS["(d) residual bridge (RDBM)"].std(x0_c, mu_c, t) for t in tt])
-sd_goub = torch.cat([PATHS["(b) OU bridge (GOUB)"].std(x0_c, mu_c, t) for t in tt])
-ratio = (x0_c - mu_c).abs()[0]
-assert torch.allclose(sd_rdbm, sd_goub * ratio, rtol=1e-12, atol=0)  # modulation = global noise x |pi|
-
-# %% tags=["nbval-check-output"]
-print("RDBM std == GOUB-like std x |pi| at every t:", torch.allclose(sd_rdbm, sd_goub * ratio, rtol=1e-12, atol=0))
+same = {name: float((std_per_mode(PATHS[name])[:, 0] - std_per_mode(PATHS[name])[:, 1]).abs().max()) for name in styles}
+gap = float((sd_mod - std_per_mode(PATHS["(b) OU bridge (GOUB)"]) * torch.tensor([1.0, 0.3], dtype=DT)).abs().max())
+print(f"global noise: largest gap between the two modes' curves {max(same.values()):.1e};"
+      f"  RDBM vs GOUB x |pi|: largest gap {gap:.1e}")
+assert max(same.values()) == 0 and gap < 1e-12
 
 # %% [markdown]
 # ## Exercises
@@ -454,11 +493,12 @@ print("RDBM std == GOUB-like std x |pi| at every t:", torch.allclose(sd_rdbm, sd
 # answer. Worked solutions: `solutions/04_stochastic_trajectories_solutions.ipynb`.
 #
 # **04.1 (implement).** Write `em_step(path, x, x0, mu, t, dt, dw)`: one Euler–Maruyama step of the forward
-# SDE of section 3 from time `t` to `t + dt`, in the time `t` (not the clock), for any `ResidualPath`. `t` is a
-# 0-d float64 tensor, `dt` a float and `dw` the Brownian increment (shaped like `x`, variance `dt`); return the
-# new `x`. The checker runs your step on RDBM's bridge with a clock rate `theta_t = 1 + 4t` (not the constant 3
-# of this notebook), simulates 20 000 paths from two values of `x0` (and a few intact ones, `x0 = mu`) up to
-# `t = 0.5`, and compares their mean and variance with `path.mean` and `path.std`.
+# SDE of section 3 from time $t$ to $t + \Delta t$, in the time $t$ (section 3 writes the SDE in the clock $u$), for
+# any `ResidualPath`. `t` is a 0-d float64 tensor, `dt` a float and `dw` the Brownian increment in $t$ (shaped like
+# `x`, variance `dt`); return the new `x`. The checker runs your step on RDBM's bridge with a clock rate
+# $\theta_t = 1 + 4t$ (not the constant 3 of this notebook), simulates 20 000 paths from two values of $x_0$ (and a
+# few intact ones, $x_0 = \mu$) up to $t = 0.5$, and compares their mean and variance with `path.mean` and
+# `path.std`.
 
 # %%
 from rdbm_course.exercises import check
@@ -467,20 +507,26 @@ answer_04_1 = ...  # a function em_step(path, x, x0, mu, t, dt, dw) -> x at t + 
 check("04.1", answer_04_1)
 
 # %% [markdown]
-# **04.2 (predict).** Look at panels (a) and (b) before computing anything. At `t = 0.5`, what fraction of the
-# free OU process's variance (given `x0`) does the OU bridge keep? Answer with the number
-# `Var_bridge / Var_OU` (two decimals are enough). For comparison: the Brownian bridge keeps exactly half of the
-# variance of free Brownian motion at mid-time. Is the OU bridge's share smaller, similar or larger — and why?
+# **04.2 (predict).** Take the OU process and the OU bridge with global noise on another schedule, $\theta_t = 1$ on
+# $[0, 1]$ (so $\bar\theta_T = 1$, not the 3 of the figures), with $\lambda = 0.04$. Given $x_0$, what fraction of the
+# free OU process's variance does the OU bridge keep at $t = 0.5$? For comparison: the Brownian bridge keeps exactly
+# half of the variance of free Brownian motion at mid-time. First predict whether the OU bridge's share is smaller
+# than, close to, or larger than $1/2$, and write why in one sentence in `why_04_2`; then compute the ratio
+# $\mathrm{Var}_{\rm bridge}/\mathrm{Var}_{\rm OU}$ (two decimals are enough). `why_04_2` is not checked: once the
+# number is right, the check's message gives the reason to compare with yours.
 
 # %%
-answer_04_2 = ...  # a number: Var(OU bridge) / Var(free OU) at t = 0.5, for theta = 3, T = 1
+why_04_2 = ""  # one sentence, written before computing
+answer_04_2 = ...  # a number: Var(OU bridge) / Var(free OU) given x0 at t = 0.5, for theta = 1 on [0, 1]
 check("04.2", answer_04_2)
 
 # %% [markdown]
-# **04.3 (predict).** Think of one more dashed PF-ODE path in panel (d): the one, computed with the oracle,
-# that ends at the lower mode's centre `x0 = -0.6` (`mu = 0.4`). Where is it at `t = 0.5`? Answer with a number
-# to three decimals (you may compute it, but not by running a sampler).
+# **04.3 (predict).** In panel (d) the dashed PF-ODE paths that start at the pinned point follow the mean curve.
+# Think of another PF-ODE path of the same process (RDBM, $\theta = 3$, $\lambda = 0.04$), computed with the oracle
+# for the lower mode's centre $x_0 = -0.6$ ($\mu = 0.4$), which passes through $x = 0.1$ at $t = 0.75$, below the
+# mean curve there. Where is it at $t = 0.5$? Answer with a number to three decimals (you may compute it from the
+# library's coefficients, but not by running a sampler or integrating the ODE).
 
 # %%
-answer_04_3 = ...  # a number: x on the PF-ODE path at t = 0.5
+answer_04_3 = ...  # a number: x on that PF-ODE path at t = 0.5
 check("04.3", answer_04_3)

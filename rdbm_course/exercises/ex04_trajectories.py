@@ -2,9 +2,10 @@
 
 04.1 implement one Euler-Maruyama step of the forward bridge SDE in the time ``t``; the checker simulates
                many one-dimensional paths with it and compares their moments with ``path.mean`` / ``path.std``.
-04.2 predict   the variance of the OU bridge at mid-time as a fraction of the free OU process's variance.
-04.3 predict   where the deterministic (PF-ODE) path of a bridge, started at ``mu`` with a known ``x0``, is at
-               ``t = 0.5``.
+04.2 predict   the variance of the OU bridge at mid-time as a fraction of the free OU process's variance, for a
+               clock (``thbar_T = 1``) that none of the notebook's figures uses.
+04.3 predict   where a deterministic (PF-ODE) path of RDBM's bridge with a known ``x0``, seen off the mean curve at
+               ``t = 0.75``, is at ``t = 0.5``.
 """
 from __future__ import annotations
 
@@ -54,10 +55,10 @@ def _em_confusion(answer, path, x0, mu) -> str | None:
     mistakes = (
         (dict(drift_rate=False), "`path.bridge_drift` is dx/du, per unit of the clock u = thbar_t: multiply it by "
                                  "theta_t = path.schedule.theta(t) to get dx/dt."),
-        (dict(noise_rate=False), "the diffusion coefficient in t is g_t = sqrt(2 lam theta_t) s(pi): the clock's "
+        (dict(noise_rate=False), "the diffusion coefficient in t is g_t = sqrt(2 lam theta_t) nu(pi): the clock's "
                                  "rate theta_t enters the noise too."),
-        (dict(two=1.0), "the noise variance per unit time is g_t^2 = 2 lam theta_t s(pi)^2: a factor 2 is missing."),
-        (dict(modulated=False), "RDBM's noise is modulated: multiply it by s(pi) = path.noise_factor(x0, mu), "
+        (dict(two=1.0), "the noise variance per unit time is g_t^2 = 2 lam theta_t nu(pi)^2: a factor 2 is missing."),
+        (dict(modulated=False), "RDBM's noise is modulated: multiply it by nu(pi) = path.noise_factor(x0, mu), "
                                 "which is x0 - mu."),
         (dict(dw_scale=math.sqrt(dt)), "dw is already the Brownian increment, with variance dt: do not multiply it "
                                        "by sqrt(dt) again."),
@@ -94,7 +95,7 @@ def check_em_step(answer):
     if not torch.equal(x[:, intact], mu[:, intact]):
         hint = _em_confusion(answer, path, x0, mu)
         return wrong("paths that start at x0 = mu (an intact value, pi = 0) moved away from mu.",
-                     hint or "under RDBM an intact value has no drift away from mu and no noise: s(pi) = 0.")
+                     hint or "under RDBM an intact value has no drift away from mu and no noise: nu(pi) = 0.")
     # moments at t_end against the closed form, per starting value (x0 is fixed, only dW is random)
     bias = 3 * float(path.schedule.theta(torch.tensor(t_end, dtype=DT))) * dt  # Euler-Maruyama is weakly first order
     report = []
@@ -136,15 +137,26 @@ def _number(answer, name: str):
     return value
 
 
-def _notebook_processes(noise: str = "global"):
-    """The OU process and OU bridge of notebook 04: theta = 3 on [0, 1] (thbar_T = 3), lam = 0.04."""
+#: the rate of the clock in exercise 04.2: theta = 1 on [0, 1], so thbar_T = 1 (the notebook's figures use 3)
+THETA_04_2 = 1.0
+
+
+def _processes(theta: float, noise: str = "global"):
+    """The OU process, OU bridge and Brownian bridge with a constant rate ``theta`` on [0, 1], lam = 0.04."""
     from rdbm_core.bridge.path import ResidualPath
     from rdbm_core.bridge import bridges, schedules
 
-    sch = schedules.continuous_constant(3.0, T=1.0)
+    sch = schedules.continuous_constant(theta, T=1.0)
     return (ResidualPath(sch, 0.04, noise=noise, pinned=False, name="ou"),
             bridges.ou_bridge(sch, 0.04, noise=noise, name="ou-bridge"),
             ResidualPath(sch, 0.04, noise=noise, kind="brownian", name="brownian"))
+
+
+def mid_variance_ratio(theta: float) -> float:
+    """Var(OU bridge) / Var(free OU) given x0 at t = 0.5 for a constant rate ``theta`` on [0, 1] (library values)."""
+    ou, bridge, _ = _processes(theta)
+    t = torch.tensor(0.5, dtype=DT)
+    return float(bridge.coefficients(t)[2]) ** 2 / float(ou.coefficients(t)[2]) ** 2
 
 
 @exercise("04.2", "The OU bridge's variance at mid-time against the free OU process", "predict")
@@ -152,15 +164,16 @@ def check_mid_variance(answer):
     value = _number(answer, "the variance ratio")
     if not isinstance(value, float):
         return value
-    ou, bridge, brownian = _notebook_processes()
-    t = torch.tensor(0.5, dtype=DT)
-    var_ou, var_bridge = (float(p.coefficients(t)[2]) ** 2 for p in (ou, bridge))
-    truth = var_bridge / var_ou
+    truth = mid_variance_ratio(THETA_04_2)
     if abs(value - truth) <= 0.01:
-        return correct(f"Var(bridge) / Var(OU) = {truth:.4f} at t = 0.5: with thbar_T = 3 the OU process has "
-                       "already forgotten most of x0 at mid-time, so pinning the far end costs only a few per cent "
-                       "of the variance (for the Brownian bridge it would be half).")
-    # the Brownian bridge against free Brownian motion (variance 2 lam thbar_t)
+        return correct(f"Var(bridge) / Var(OU) = {truth:.4f} at t = 0.5 for thbar_T = 1. At the midpoint of the "
+                       "clock the ratio is 1 / (1 + e^{-thbar_T}), between the Brownian bridge's 1/2 and 1: the free "
+                       "OU process forgets x0 and relaxes towards its stationary spread, so pinning the far end "
+                       "removes less than it removes from Brownian motion, which never forgets its start. The "
+                       "larger thbar_T, the more it has forgotten by mid-time (about 0.95 for the notebook's "
+                       "thbar_T = 3).")
+    _, _, brownian = _processes(THETA_04_2)
+    t = torch.tensor(0.5, dtype=DT)
     brownian_ratio = float(brownian.coefficients(t)[2]) ** 2 / (2 * brownian.lam * float(brownian.schedule.clock(t)))
     if value > 1:
         return wrong("a ratio above 1 would mean that pinning the end point adds spread.",
@@ -170,48 +183,72 @@ def check_mid_variance(answer):
         return wrong("that is the ratio for the Brownian bridge (t (T - t) / T against t), whose free process never "
                      "forgets its start.",
                      "the OU process relaxes towards its stationary spread at rate 1 per unit of thbar: compare "
-                     "2 lam sinh(a) sinh(c - a) / sinh(c) with lam (1 - e^{-2a}) at a = c / 2 = 1.5.")
+                     "2 lam sinh(a) sinh(c - a) / sinh(c) with lam (1 - e^{-2a}) at a = thbar_t, c = thbar_T.")
+    if abs(value - mid_variance_ratio(3.0)) <= 0.01:
+        return wrong("that is the ratio for the notebook's schedule, theta = 3 (thbar_T = 3).",
+                     "the exercise's schedule is theta = 1 on [0, 1]: thbar_T = 1, and the midpoint of the clock is "
+                     "thbar_t = 0.5.")
     if abs(value - math.sqrt(truth)) <= 0.01:
         return wrong("that is close to the ratio of the standard deviations.", "the question asks for variances.")
     return wrong(f"a ratio of {value:.4g} is not what the two closed forms give (tolerance 0.01).",
                  "the free OU variance is lam (1 - e^{-2a}) and the bridge's 2 lam sinh(a) sinh(c - a) / sinh(c), with "
-                 "a = thbar_t and c = thbar_T; evaluate both at t = 0.5 (sinh(2a) = 2 sinh(a) cosh(a) simplifies it).")
+                 "a = thbar_t and c = thbar_T; evaluate both at t = 0.5 for theta = 1 (sinh(2a) = 2 sinh(a) cosh(a) "
+                 "simplifies the ratio).")
 
 
 # ----------------------------------------------------------------------------- 04.3
 
+#: exercise 04.3: the PF-ODE path of RDBM's bridge (notebook 04, panel (d)) with the oracle x0 = LOWER that passes
+#: through X_04_3 at T_FROM; where is it at T_TO?
+X_04_3, T_FROM, T_TO = 0.1, 0.75, 0.5
+
+
+def ode_position() -> float:
+    """The exact PF-ODE solution (implicit sampler, eta = 0, fixed x0) from ``X_04_3`` at ``T_FROM`` to ``T_TO``."""
+    from rdbm_core.bridge import samplers
+
+    _, bridge, _ = _processes(3.0, noise="modulated")
+    x0, mu = torch.tensor([[LOWER]], dtype=DT), torch.tensor([[MU]], dtype=DT)
+    ts = torch.linspace(T_FROM, T_TO, 11, dtype=DT)  # the exact deterministic sampler: any grid gives the same end
+    x = samplers.sample_implicit(samplers.Denoiser(lambda x, m, t: x0, clamp=False), mu, bridge, ts,
+                                 x_T=torch.tensor([[X_04_3]], dtype=DT), eta=0.0)
+    return float(x)
+
 
 @exercise("04.3", "Where the PF-ODE path of a bridge goes", "predict")
 def check_ode_position(answer):
-    from rdbm_core.bridge import samplers
-
-    value = _number(answer, "the position x at t = 0.5")
+    value = _number(answer, f"the position x at t = {T_TO}")
     if not isinstance(value, float):
         return value
-    _, bridge, _ = _notebook_processes(noise="modulated")
-    x0, mu = torch.tensor([[LOWER]], dtype=DT), torch.tensor([[MU]], dtype=DT)
-    ts = torch.linspace(1.0, 0.5, 11, dtype=DT)  # the exact deterministic sampler: any grid gives the same end
-    x_half = samplers.sample_implicit(samplers.Denoiser(lambda x, m, t: x0, clamp=False), mu, bridge, ts,
-                                      x_T=mu.clone())
-    truth = float(x_half)
+    truth = ode_position()
     if abs(value - truth) <= 1e-3:
-        return correct(f"the deterministic path from mu is the mean curve mu + Theta_t pi, here {truth:.4f} at "
-                       "t = 0.5: the first (implicit) step puts it on the mean and, with no noise to carry "
-                       "(Sigma_T = 0), the ODE keeps it there.")
-    theta_half = float(bridge.coefficients(torch.tensor(0.5, dtype=DT))[0])
-    pi = LOWER - MU
+        return correct(f"x = {truth:.4f} at t = {T_TO}: with the exact x0 the PF-ODE keeps a path at the same number "
+                       "of standard deviations from the mean, (x - mu - Theta_t pi) / Sigma_t = const (docs/theory.md "
+                       "(7.4)); the path from the pinned point is the case const = 0, the mean curve.")
+    _, bridge, _ = _processes(3.0, noise="modulated")
+    x0, mu = torch.tensor([[LOWER]], dtype=DT), torch.tensor([[MU]], dtype=DT)
+    m_from, m_to = (float(bridge.mean(x0, mu, t)) for t in (T_FROM, T_TO))
+    s_from, s_to = (float(bridge.std(x0, mu, t)) for t in (T_FROM, T_TO))
+    th_from, th_to = (float(bridge.coefficients(torch.tensor(t, dtype=DT))[0]) for t in (T_FROM, T_TO))
+    gap = X_04_3 - m_from
     mistakes = (
-        (MU, "the path starts at mu but does not stay there: its first step goes to the mean at the next time."),
-        (LOWER, "x0 is where the path ends (t = 0), not where it is at mid-time."),
-        (MU + 0.5 * pi, "the linear interpolation mu + (1 - t) pi is the Brownian bridge's mean; on the OU bridge "
-                        "the weight of x0 is Theta_t = sinh(thbar_{t:T}) / sinh(thbar_T)."),
-        (MU + math.exp(-1.5) * pi, "e^{-thbar_t} is the weight of x0 in the *free* OU process; the bridge's is "
-                                   "Theta_t = sinh(thbar_{t:T}) / sinh(thbar_T)."),
-        (MU - theta_half * pi, "check the sign: pi = x0 - mu is negative for this x0, so the path lies below mu."),
+        (m_to, "that is the mean curve mu + Theta_t pi, the path from the pinned point. This path is off the mean at "
+               f"t = {T_FROM}: does it stay off?"),
+        (X_04_3, "the path moves: the PF-ODE velocity is not zero at this point."),
+        (LOWER, f"x0 is where the path ends (t = 0), not where it is at t = {T_TO}."),
+        (m_to + gap, "the distance from the mean curve does not stay constant: compare it with how the marginal's "
+                     "spread changes between the two times."),
+        (m_to + gap * (s_to / s_from) ** 2, "close, but that scales the distance from the mean by the ratio of the "
+                                            "variances; the PF-ODE transports standard deviations."),
+        (m_to + gap * s_from / s_to, "the ratio of the standard deviations is upside down: the path is at "
+                                     f"t = {T_FROM} and goes to t = {T_TO}."),
+        (m_to + gap * th_to / th_from, "the distance from the mean curve does not scale with Theta_t: it belongs to "
+                                       "the noise, not to x0."),
     )
     for guess, hint in mistakes:
         if abs(value - guess) <= 1e-3:
-            return wrong(f"x = {value:.4g} is not where the path is at t = 0.5.", hint)
-    return wrong(f"x = {value:.4g} is not where the path is at t = 0.5 (tolerance 1e-3).",
-                 "with an exact x0 the deterministic bridge sampler follows one curve that needs no simulation: "
-                 "which one? Evaluate it with the library at t = 0.5 for x0 = -0.6, mu = 0.4.")
+            return wrong(f"x = {value:.4g} is not where the path is at t = {T_TO}.", hint)
+    return wrong(f"x = {value:.4g} is not where the path is at t = {T_TO} (tolerance 1e-3).",
+                 "with an exact x0 the PF-ODE moves each path with the marginal q(x_t | x0): what stays constant along "
+                 "it? Compare the path's distance from the mean curve mu + Theta_t pi with the marginal's standard "
+                 f"deviation at t = {T_FROM} and at t = {T_TO} (x0 = {LOWER}, mu = {MU}).")

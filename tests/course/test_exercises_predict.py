@@ -72,35 +72,44 @@ def test_03_3_irsde_limit():
     assert_caught(check("03.3", 3), LIMITS["c"])
 
 
-def _mid_variance_ratio():
-    sch = schedules.continuous_constant(3.0, T=1.0)
+def test_04_2_mid_variance_prediction():
+    """The exercise's clock is thbar_T = 1, which no figure of notebook 04 shows; the notebook's thbar_T = 3 value is
+    caught with its own hint. Mutation that fails: a checker that keeps the notebook's theta = 3 (its truth 0.95 is
+    then accepted and 0.73 rejected)."""
+    sch = schedules.continuous_constant(1.0, T=1.0)
     t = torch.tensor(0.5, dtype=DT)
     free = ResidualPath(sch, 0.04, noise="global", pinned=False).coefficients(t)[2] ** 2
-    return float(bridges.ou_bridge(sch, 0.04, noise="global").coefficients(t)[2] ** 2 / free)
-
-
-def test_04_2_mid_variance_prediction():
-    truth = _mid_variance_ratio()
-    assert abs(truth - 1 / (1 + math.exp(-3))) < 1e-12  # the closed form of the solution notebook
+    truth = float(bridges.ou_bridge(sch, 0.04, noise="global").coefficients(t)[2] ** 2 / free)
+    assert abs(truth - 1 / (1 + math.exp(-1))) < 1e-12  # the closed form of the solution notebook
     right("04.2", round(truth, 2))
+    assert "theta = 3" in wrong("04.2", round(1 / (1 + math.exp(-3)), 2), f"{truth:.2f}").message
     assert "Brownian" in wrong("04.2", 0.5, f"{truth:.2f}").message
     assert "total variance" in wrong("04.2", 1.1).hint
+    assert "standard deviations" in wrong("04.2", math.sqrt(truth), f"{truth:.2f}").message
     wrong("04.2", truth / 2, f"{truth:.2f}")
     assert "single number" in wrong("04.2", [truth]).message
 
 
 def test_04_3_pf_ode_position_prediction():
+    """The path through x = 0.1 at t = 0.75 keeps its distance from the mean in units of the marginal's standard
+    deviation (docs/theory.md (7.4)); Heun on a fine grid agrees with that truth, and the usual shortcuts are caught
+    without the answer. Mutation that fails: a checker whose truth is the mean curve (the old exercise's answer)."""
     sch = schedules.continuous_constant(3.0, T=1.0)
-    theta = math.sinh(1.5) / math.sinh(3.0)
-    truth = 0.4 + theta * (-1.0)
-    ode = samplers.sample_heun(samplers.Denoiser(lambda x, m, t: torch.tensor([[-0.6]], dtype=DT), clamp=False),
-                               torch.tensor([[0.4]], dtype=DT), bridges.ou_bridge(sch, 0.04),
-                               torch.linspace(1.0, 0.5, 201, dtype=DT), x_T=torch.tensor([[0.4]], dtype=DT))
-    assert abs(float(ode) - truth) < 1e-4  # the library's ODE path really is the mean curve
+    path = bridges.ou_bridge(sch, 0.04)
+    x0, mu = torch.tensor([[-0.6]], dtype=DT), torch.tensor([[0.4]], dtype=DT)
+    mean = {t: float(path.mean(x0, mu, t)) for t in (0.5, 0.75)}
+    std = {t: float(path.std(x0, mu, t)) for t in (0.5, 0.75)}
+    truth = mean[0.5] + (0.1 - mean[0.75]) * std[0.5] / std[0.75]
+    ode = samplers.sample_heun(samplers.Denoiser(lambda x, m, t: x0, clamp=False), mu, path,
+                               torch.linspace(0.75, 0.5, 201, dtype=DT), x_T=torch.tensor([[0.1]], dtype=DT))
+    assert abs(float(ode) - truth) < 1e-6  # the library's ODE path keeps (x - mean) / std
     right("04.3", round(truth, 3))
-    assert "Brownian" in wrong("04.3", -0.1, f"{truth:.3f}").hint
-    assert "free" in wrong("04.3", 0.4 - math.exp(-1.5)).hint
-    assert "does not stay" in wrong("04.3", 0.4).hint
+    shown = f"{truth:.3f}"
+    assert "mean curve" in wrong("04.3", mean[0.5], shown).hint
+    assert "does not stay constant" in wrong("04.3", mean[0.5] + 0.1 - mean[0.75], shown).hint
+    assert "variances" in wrong("04.3", mean[0.5] + (0.1 - mean[0.75]) * (std[0.5] / std[0.75]) ** 2, shown).hint
+    assert "moves" in wrong("04.3", 0.1, shown).hint
+    wrong("04.3", truth + 0.01, shown)
 
 
 def _fractions():
