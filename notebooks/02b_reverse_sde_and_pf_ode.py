@@ -10,14 +10,14 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # 02b — Reversing time: the score, the reverse SDE and the probability-flow ODE
 #
 # **What you will learn.** How to run the bridge of notebook 02a backwards, from the degraded $\mu$ to the clean
 # image: the score of the marginal, the reverse-time SDE (random paths) and the probability-flow ODE (deterministic
 # paths) that share the bridge's marginals; why the residual $\pi$ in the noise never forces a division by $\pi$;
-# what the ODE can and cannot do from the pinned end; how the velocity behaves near the two ends of the bridge.
+# what the ODE can and cannot do from the pinned end; how the velocity behaves near the two ends of the bridge, and
+# why the two samplers' errors are largest just before the clean end.
 #
 # **Prerequisites.** Notebook 02a (the marginal $x_t = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$) and
 # `docs/theory.md` §1–5 (read §6–7 *after* this notebook). From score-based diffusion models you need two dynamics
@@ -144,15 +144,16 @@ assert bool((sde_x[-1] == x0_px).all() and (ode_x[-1] == x0_px).all())  # the la
 # the grid, and their largest gaps sit at grid index 0, just before the clean end. There the reverse-SDE paths spread
 # wider than the marginal and the ODE pulls its outer paths in. On grids four and sixteen times finer these gaps
 # shrink at the rate of each solver's order, so they are discretisation errors, not errors of the equations.
-# Section 5 shows why they sit at the clean end.
+# Section 5, after the exercises, shows why they sit at the clean end.
 #
 # What makes both samplers possible is the score of the marginal: the SDE's drift is the forward drift minus the full
 # $g^2\,\partial_x\log q$ and it keeps injecting noise, the ODE subtracts half of it and injects none. The sections
 # below set up the log-density (section 1), which you differentiate in exercise 02b.1 right after it; then they derive
 # the score from it and check the cancellation of $\pi$ (section 2), show that the probability flow has the bridge's
-# marginals (section 3), what happens when the network's $\hat x_0$ replaces $x_0$ (section 4), and look at the two
-# singular ends (section 5). After the exercises, section 6 shows that the reverse SDE has the bridge's marginals too.
-# Notebook 02c solves the ODE in closed form: that is RDBM's sampler.
+# marginals (section 3) and what happens when the network's $\hat x_0$ replaces $x_0$ (section 4). After the
+# exercises, section 5 looks at the two singular ends and at where the samplers' errors come from, and section 6
+# shows that the reverse SDE has the bridge's marginals too. Notebook 02c solves the ODE in closed form: that is
+# RDBM's sampler.
 #
 # **Two diffusion coefficients.** Per unit clock $u$ the diffusion coefficient is $g = \sqrt{2\lambda}\,|\pi|$, and
 # the squared diffusion coefficient is $g^2 = 2\lambda\pi^2$; per unit time $t$ it is
@@ -163,11 +164,12 @@ assert bool((sde_x[-1] == x0_px).all() and (ode_x[-1] == x0_px).all())  # the la
 # %% [markdown]
 # ## 1. The log-density of the marginal
 #
-# The marginal of 02a as a log-density in $x = x_t$, up to a constant free of $x$:
+# The marginal of 02a as a log-density in $x = x_t$, up to terms free of $x$ (they are
+# $-\tfrac12\log(\Sigma_t^2\pi^2)$ and a number; the first depends on $t$, and section 3 needs it):
 
 # %%
 show(r"\log q(x_t = x \mid x_0)",
-     sp.latex(-(x - bridge_mean(u, c)) ** 2 / (2 * Sigma2(u, c) * pi ** 2)) + r" + \text{const}")
+     sp.latex(-(x - bridge_mean(u, c)) ** 2 / (2 * Sigma2(u, c) * pi ** 2)) + r" + (\text{terms free of } x)")
 
 # %% [markdown]
 # ## Exercise 02b.1 — the score and the probability-flow velocity
@@ -240,13 +242,20 @@ confirm(reverse, "check_score_term_free_of_pi_division")
 # exact for the conditional path ($x_0$ given); the sampler puts $\hat x_0$ both into $g$ and into the score, and
 # $\hat\pi^2$ cancels. The velocity of 02b.1 with $\hat\pi = \pi$ is
 # $v = \coth(\bar\theta_{t:T})(\mu - x) + \lambda(x - M_t)/\Sigma_t^2$ (checked against the library's
-# `family.pf_velocity` below). Write $L = \log q$ (its constant does not matter: only derivatives enter), with
-# subscripts for partial derivatives.
+# `family.pf_velocity` below). Write $L = \log q$, with subscripts for partial derivatives.
 #
 # The probability flow transports $q$: the continuity equation $\partial_u q + \partial_x(vq) = 0$, divided by $q$,
-# reads $L_u + v_x + vL_x = 0$. Its left-hand side, the *residual*, is a polynomial of degree 2 in $x$. The cell
-# collects it by powers of $(x - M_t)$ and shows each term's coefficient: the coefficients of every power add up
-# to 0. That the reverse SDE keeps $q$ too is section 6, after exercise 02b.3.
+# reads $L_u + v_x + vL_x = 0$. Here the whole log-density counts, not only its part in $x$: $L$ is the sum of the
+# quadratic term $L_{\rm sq} = -(x - M_t)^2/(2\Sigma_t^2\pi^2)$ of section 1, the normalising term
+# $L_{\rm norm} = -\tfrac12\log(\Sigma_t^2\pi^2)$ and the number $-\tfrac12\log(2\times3.14159\ldots)$.
+# $L_{\rm norm}$ is free of $x$, so it drops out of $L_x$ (the score), but it depends on the clock through
+# $\Sigma_t^2$, so it enters $L_u$. Only the number drops out of every term.
+#
+# The left-hand side of the equation, the *residual*, is a polynomial of degree 2 in $x$. The cell collects it by
+# powers of $(x - M_t)$, with $L_u$ split into $\partial_u L_{\rm sq}$ and $\partial_u L_{\rm norm}$, and shows each
+# term's coefficient: the coefficients of every power add up to 0. $\partial_u L_{\rm norm}$ is the whole power-0
+# coefficient of $L_u$, and it balances $v_x$ there; without it the residual would not vanish (the last formula the
+# cell shows). That the reverse SDE keeps $q$ too is section 6, after exercise 02b.3.
 
 # %%
 from derivations.common import fokker_planck_residual, x0
@@ -255,11 +264,20 @@ velocity = bridge_drift(u, c) + lam * (x - M_t) / Sigma2(u, c)
 vanishes(r"v - \big(f - \tfrac12 g^2\,\partial_x\log q\big)", velocity - (bridge_drift(u, c) - lam * pi ** 2 * score))
 vanishes(r"v - \texttt{family.pf\_velocity}", velocity - family.pf_velocity(x, u, c, pi))
 L = reverse.log_q()
+L_sq, L_norm = -(x - M_t) ** 2 / (2 * Sigma2(u, c) * pi ** 2), -sp.log(Sigma2(u, c) * pi ** 2) / 2
+vanishes(r"L - \big(L_{\rm sq} + L_{\rm norm} - \tfrac12\log(2\times3.14159\ldots)\big)",
+         L - (L_sq + L_norm - sp.log(2 * sp.pi) / 2))
 L_x = sp.diff(L, x)
+assert zero(L_x - sp.diff(L_sq, x)) == 0  # L_norm is free of x: the score is the quadratic term's alone
+show(r"\partial_u L_{\rm norm} = -\frac{\partial_u\Sigma_t^2}{2\Sigma_t^2}", sp.simplify(sp.diff(L_norm, u)))
 assert zero(fokker_planck_residual(L, x, u, velocity, 0) - (sp.diff(L, u) + sp.diff(velocity, x) + velocity * L_x)) == 0
 vanishes_by_powers(r"\text{residual}",
-                   {"L_u": sp.diff(L, u), "v_x": sp.diff(velocity, x), "v L_x": velocity * L_x},
+                   {r"\partial_u L_{\rm sq}": sp.diff(L_sq, u), r"\partial_u L_{\rm norm}": sp.diff(L_norm, u),
+                    "v_x": sp.diff(velocity, x), "v L_x": velocity * L_x},
                    x, M_t, "(x - M_t)")
+without_norm = fokker_planck_residual(L_sq, x, u, velocity, 0)  # the residual with L_norm left out
+assert zero(without_norm + sp.diff(L_norm, u)) == 0 and zero(without_norm) != 0
+show(r"\partial_u L_{\rm sq} + v_x + v L_x = -\partial_u L_{\rm norm}", sp.simplify(-sp.diff(L_norm, u)))
 confirm(reverse, "check_pf_ode_continuity", "check_pf_ode_x0hat_form")
 
 
@@ -295,12 +313,67 @@ confirm(reverse, "check_pf_velocity_affine_in_x0")
 # reverse SDE: its diffusion coefficient $g = \sqrt{2\lambda}\,|\pi|$ depends on $x_0$, and not affinely, so the
 # stochastic samplers (Euler–Maruyama here, and 02c's stochastic implicit steps) use $\sqrt{2\lambda}\,|\hat\pi|$, an
 # approximation (notebook 10 measures the bias it causes).
+
+# %% [markdown]
+# ## Exercises
 #
-# ## 5. The two singular ends
+# Checked like 02b.1 (worked solutions: `solutions/02b_reverse_sde_and_pf_ode_solutions.ipynb`). Section 5, after
+# the exercises, takes up both: the limits behind 02b.2, and the factor of 02b.3 at work in the samplers.
 #
-# **Near the pinned end.** Near $T$ both the forward drift's factor $\coth\bar\theta_{t:T}$ and the score factor
-# $\lambda/\Sigma_t^2$ blow up like $1/\bar\theta_{t:T}$. Their leading coefficients, as limits; for the second,
-# $\Sigma_t^2$ first, which behaves like $2\lambda\bar\theta_{t:T}$ as $\bar\theta_{t:T} \to 0$:
+# **02b.2 (derive).** Near $t_T$ the velocity's two factors, $\coth\bar\theta_{t:T}$ of the forward drift and
+# $\lambda/\Sigma_t^2$ of its score term, both grow without bound. How fast does the velocity itself grow along a
+# bridge path? Put your velocity of 02b.1 on a bridge path with the true $x_0$ ($\hat\pi = \pi$):
+# $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ for a fixed $\epsilon$, at $\bar\theta_t = c - \bar\theta_{t:T}$ (in
+# SymPy, `c - d`, with the symbol `d` imported at the top; so are `Theta` and `Sigma2`). It splits into three parts:
+# `v_mean`, the forward drift $f$ acting on the mean part $\Theta_t\pi$ of $x - \mu$; `v_noise`, $f$ acting on the
+# noise part $\Sigma_t\pi\epsilon$; and `v_score`, the score term of your velocity. Hand in the limits as
+# $\bar\theta_{t:T} \to 0$ of $\bar\theta_{t:T}^{1/2}$ times each part and of $\bar\theta_{t:T}^{1/2}\,v$, with `lam`,
+# `pi` and `eps` (and `c` if you need it):
+#
+# - `"v_mean"`, `"v_noise"`, `"v_score"`: the limits of $\bar\theta_{t:T}^{1/2}$ times each part;
+# - `"rate"`: $\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\;dx/du$.
+
+# %%
+from derivations.common import eps
+
+answer_02b_2 = ...  # {"v_mean": ..., "v_noise": ..., "v_score": ..., "rate": ...}
+check("02b.2", answer_02b_2)
+
+# %% [markdown]
+# **02b.3 (implement).** Two functions, handed in together as
+# `{"drift": reverse_sde_drift, "step_factor": step_factor}`.
+#
+# (a) `reverse_sde_drift(path, x, x0_hat, mu, t)` returns the drift $F_{\rm rev}$ of the reverse-time SDE of the
+# introduction, per unit clock and in the direction of increasing clock, on image tensors (shaped like `x`), at an
+# integer grid time `t` (a 0-dim tensor) strictly between the clean end and $t_T$, with $x_0$ replaced by the
+# prediction `x0_hat`. You may use `path.coefficients(t)`, which returns $(\Theta_t, \Psi_t, \Sigma_t)$ (with
+# $\Psi_t = 1 - \Theta_t$ the weight of $\mu$, as in notebook 02a), `path.lam` ($\lambda$) and
+# `path.schedule.clock_to_end(t)` ($\bar\theta_{t:T}$); the path's own `reverse_drift`, `velocity`, `score` and
+# `posterior` are refused. It is checked on a batch in which a third of the pixels are intact ($\hat x_0 = \mu$, and
+# $x = \mu$ there): it must be finite there.
+#
+# (b) One Euler–Maruyama step from $t$ to $t - 1$ (the introduction; $\Delta u = \bar\theta_t - \bar\theta_{t-1}$,
+# with $\bar\theta_t$ = `path.schedule.clock(t)`) is affine in $x_t$: $x_{t-1} = a_t\,x_t + (\text{terms free of }
+# x_t)$. `step_factor(path, t)` returns $a_t$ as a number, for an integer grid time $1 \le t \le t_T - 1$, computed
+# with your drift of (a) (the path's own methods are refused here too). It is checked on the reference grid, at
+# $t = 98$ (the first explicit step after $t_T$) and $t = 1$ (the last one before the clean end) among others, and
+# on a grid four times finer. Before you check it, write down your answer to this: if $0 < a_t < 1$, what does the
+# step do to a path's distance from the mean $M_t$, and so to an excess of the paths' spread over the marginal's
+# that an earlier step has made? Section 5 measures it.
+
+# %%
+answer_02b_3 = ...  # {"drift": reverse_sde_drift, "step_factor": step_factor}
+check("02b.3", answer_02b_3)
+
+# %% [markdown]
+# ## 5. The two singular ends, and where the samplers' errors come from
+#
+# **Near the pinned end.** Near $t_T$ both factors of the velocity $v$ (`docs/theory.md` eq. 7.2), the forward drift's
+# $\coth\bar\theta_{t:T}$ and the score term's $\lambda/\Sigma_t^2$, blow up like $1/\bar\theta_{t:T}$. (The
+# reverse-SDE drift $F_{\rm rev}$, eq. 6.4, has the same $\coth\bar\theta_{t:T}$ and twice the other factor,
+# $2\lambda/\Sigma_t^2$: it takes all of $-g^2\,\partial_x\log q$, the velocity half.) Their leading coefficients, as
+# limits; for the second, $\Sigma_t^2$ first, which behaves like $2\lambda\bar\theta_{t:T}$ as
+# $\bar\theta_{t:T} \to 0$ (ingredients of 02b.2's solution):
 
 # %%
 theta_T = sp.Symbol(r"\bar{\theta}_T", positive=True)  # display name of c
@@ -325,15 +398,20 @@ assert torch.equal(first_flow, samplers.implicit_step(pixel_path, mu_row[:, :1],
                                                       torch.tensor(99), torch.tensor(98), eta=0.0))
 
 # %% [markdown]
-# On the reference grid this blow-up is never sampled: the grid point nearest $t_T$ (index 98, after which the clock
+# Along a bridge path these two factors multiply $x - \mu$ and $x - M_t$, which shrink like $\bar\theta_{t:T}$ and
+# $\bar\theta_{t:T}^{1/2}$: exercise 02b.2 showed that the velocity then grows only like $\bar\theta_{t:T}^{-1/2}$.
+# A finite, nonzero limit of $\bar\theta_{t:T}^{1/2}\,v$ means a velocity that grows like
+# $\bar\theta_{t:T}^{-1/2}$, and $\int_0 \bar\theta^{-1/2}\,d\bar\theta$ is finite: a path leaves $\mu$ with a
+# vertical tangent but travels a finite distance.
+#
+# On the reference grid the blow-up is never sampled: the grid point nearest $t_T$ (index 98, after which the clock
 # jumps by 0.999 to $t_T$; `docs/theory.md` §10) has the largest $\coth\bar\theta_{t:T}$ on the grid, 1.314. The
 # first step out of $t_T$ is the posterior step (Euler–Maruyama, checked in section 0) or the implicit step (Heun,
-# checked above), not an explicit one. What these two factors do along a bridge path, where they multiply $x - \mu$
-# and $x - M_t$, is exercise 02b.2.
+# checked above), not an explicit one.
 #
-# **Near the clean end.** The score factor blows up at the clean end too. There $\Theta_t \to 1$ and $\Sigma_t \to 0$:
-# the marginal shrinks to the point $x_0$. As $\bar\theta_t \to 0$, $\Sigma_t^2$ behaves like $2\lambda\bar\theta_t$,
-# so $\lambda/\Sigma_t^2$ behaves like $1/(2\bar\theta_t)$, whatever $\lambda$:
+# **Near the clean end.** The score term's factor blows up at the clean end too. There $\Theta_t \to 1$ and
+# $\Sigma_t \to 0$: the marginal shrinks to the point $x_0$. As $\bar\theta_t \to 0$, $\Sigma_t^2$ behaves like
+# $2\lambda\bar\theta_t$, so $\lambda/\Sigma_t^2$ behaves like $1/(2\bar\theta_t)$, whatever $\lambda$:
 
 # %%
 show(r"\Sigma_t^2", Sigma2(u, c).subs(c, theta_T))
@@ -344,84 +422,140 @@ clock = pixel_path.schedule.clock
 
 
 def score_rate(t_):
-    """lambda / Sigma_t^2 at the grid index t_ of the reference grid (free of lambda)."""
+    """lambda / Sigma_t^2, the velocity's score factor, at the grid index t_ of the reference grid (free of lambda)."""
     return pixel_path.lam / float(pixel_path.coefficients(torch.tensor(t_))[2]) ** 2
 
 
 u_0 = float(clock(torch.tensor(0)))
 show(r"\bar\theta_0", rf"{u_0 * 1e4:.1f}\times10^{{-4}}")
 show(r"\frac{\lambda}{\Sigma_0^2}", f"{score_rate(0):.1f}")
+show(r"\frac{2\lambda}{\Sigma_0^2}", f"{2 * score_rate(0):.1f}")
 show(r"\bar\theta_0\,\frac{\lambda}{\Sigma_0^2}", f"{u_0 * score_rate(0):.4f}")
 assert round(u_0 * 1e4, 1) == 6.3 and round(score_rate(0), 1) == 792.5 and round(u_0 * score_rate(0), 4) == 0.5003
+assert round(2 * score_rate(0), 1) == 1585.1
 assert abs(bridges.rdbm(lam=1e-4).lam / float(bridges.rdbm(lam=1e-4).coefficients(torch.tensor(0))[2]) ** 2
            - score_rate(0)) < 1e-6 * score_rate(0)  # the same for RDBM's default lambda
-# an explicit step from t to t - 1 moves by its clock length times a rate: the product, for the score factor
-step_rate = {t_: float(clock(torch.tensor(t_)) - clock(torch.tensor(t_ - 1))) * score_rate(t_) for t_ in (90, 50, 1)}
-for t_, v in step_rate.items():  # the step from t to t - 1: its clock length times the rate at t
-    show(rf"(\bar\theta_{{{t_}}} - \bar\theta_{{{t_ - 1}}})\,\frac{{\lambda}}{{\Sigma_{{{t_}}}^2}}", f"{v:.2f}")
-assert [round(v, 2) for v in step_rate.values()] == [0.19, 0.04, 0.32] and round(score_rate(90), 2) == 1.00
-# where the gaps of section 0 are largest: grid index 0 (appendix A measures them on finer grids)
-k_0 = int((sde_t == 0).nonzero()[0, 0])
-spread_0 = float(sde_x[k_0].std() / std_t[times == 0][0])
-places_0 = (ode_x[ode_t == 0][0] - mean_t[times == 0]) / std_t[times == 0]
-print(f"at grid index 0: SDE paths' spread / marginal std {spread_0:.2f}; "
-      f"ODE paths from -2 and +2 std at {float(places_0[0]):+.2f} and {float(places_0[-1]):+.2f} std")
-assert 1.55 < spread_0 < 1.57 and all(1.71 < abs(float(p)) < 1.73 for p in (places_0[0], places_0[-1]))
 
 # %% [markdown]
-# At grid index 0, $\bar\theta_0 = 6.3\times10^{-4}$ and $\lambda/\Sigma_0^2 = 792.5$: the score term of the
-# drift pulls $x$ towards $M_t$ at that rate per unit clock. An explicit step is accurate only where its clock
-# length $\Delta u$ times the rates it meets is small. Towards $t_T$ the clock steps grow while the rates stay of
-# order 1 ($\lambda/\Sigma_t^2 = 1.00$ at index 90). Towards the clean end the clock steps shrink, but
-# $\lambda/\Sigma_t^2$ grows faster, like $1/(2\bar\theta_t)$. The product $\Delta u\,\lambda/\Sigma_t^2$ is 0.04 on
-# the step from index 50, 0.19 on the step from index 90 and 0.32 on the step from index 1 to index 0. So the
-# samplers' largest gaps sit at grid index 0: there the reverse-SDE paths' spread is 1.56 times the marginal's, and
-# the ODE paths started at $\pm 2$ std sit at $\pm 1.72$ std (appendix A shows that both shrink on finer grids).
-# Notebook 02c measures Euler's error and how it shrinks on finer grids.
-
-# %% [markdown]
-# ## Exercises
+# At grid index 0, $\bar\theta_0 = 6.3\times10^{-4}$ and $\lambda/\Sigma_0^2 = 792.5$. The velocity's score term
+# $\lambda(x - M_t)/\Sigma_t^2$ moves $x$ towards $M_t$ at that rate per unit clock; the reverse-SDE drift's term
+# $2\lambda(x - M_t)/\Sigma_t^2$ at twice the rate, 1585.1.
 #
-# Checked like 02b.1 (worked solutions: `solutions/02b_reverse_sde_and_pf_ode_solutions.ipynb`).
-#
-# **02b.2 (derive).** Put your velocity of 02b.1 on a bridge path with the true $x_0$ ($\hat\pi = \pi$):
-# $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ for a fixed $\epsilon$, at $\bar\theta_t = c - \bar\theta_{t:T}$ (in SymPy,
-# `c - d`, with the symbol `d` imported at the top; so are `Theta` and `Sigma2`). It splits into three
-# parts: `v_mean`, the forward drift $f$ acting on the mean part $\Theta_t\pi$ of $x - \mu$; `v_noise`, $f$ acting on the
-# noise part $\Sigma_t\pi\epsilon$; and `v_score`, the score term of your velocity. Hand in the limits as
-# $\bar\theta_{t:T} \to 0$ of $\bar\theta_{t:T}^{1/2}$ times each part and of $\bar\theta_{t:T}^{1/2}\,v$, with `lam`,
-# `pi` and `eps` (and `c` if you need it):
-#
-# - `"v_mean"`, `"v_noise"`, `"v_score"`: the limits of $\bar\theta_{t:T}^{1/2}$ times each part;
-# - `"rate"`: $\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\;dx/du$.
+# **Where the samplers' errors come from.** An explicit step takes the rates at its start and holds them over the
+# step. A first guess is that it errs most where its clock length $\Delta u$ times the rate is largest. The cell
+# measures that product on every explicit step of the reference grid, from index 98 down to index 1 (the step from
+# index 0 lands on the clean end and returns $\hat x_0$), for the velocity's rate $\lambda/\Sigma_t^2$; the SDE's
+# rate $2\lambda/\Sigma_t^2$ doubles each product.
 
 # %%
-from derivations.common import eps
-
-answer_02b_2 = ...  # {"v_mean": ..., "v_noise": ..., "v_score": ..., "rate": ...}
-check("02b.2", answer_02b_2)
+explicit = range(98, 0, -1)  # the explicit steps t -> t - 1 of both samplers on the reference grid
+du = {t_: float(clock(torch.tensor(t_)) - clock(torch.tensor(t_ - 1))) for t_ in explicit}
+step_rate = {t_: du[t_] * score_rate(t_) for t_ in explicit}  # clock length of the step times the rate at its start
+t_most = max(step_rate, key=step_rate.get)
+print(f"(clock length of the step) x lambda / Sigma_t^2: largest {step_rate[t_most]:.2f} on the step from index "
+      f"{t_most}, smallest {min(step_rate.values()):.2f} (from index {min(step_rate, key=step_rate.get)}), "
+      f"{step_rate[1]:.2f} on the step from index 1 to 0; with the SDE's 2 lambda / Sigma_t^2: "
+      f"{2 * step_rate[t_most]:.2f} and {2 * step_rate[1]:.2f}")
+assert t_most == 98 and round(step_rate[98], 2) == 0.87 and round(step_rate[1], 2) == 0.32
+assert round(2 * step_rate[98], 2) == 1.74 and round(2 * step_rate[1], 2) == 0.64
+rate_change = {t_: score_rate(t_ - 1) / score_rate(t_) for t_ in explicit}  # how much the rate changes in a step
+print(f"lambda / Sigma_t^2 at the step's end over its start: {rate_change[1]:.2f} on the step from index 1 to 0, "
+      f"{rate_change[98]:.2f} on the step from index 98")
+assert max(rate_change, key=lambda t_: max(rate_change[t_], 1 / rate_change[t_])) == 1
+assert round(rate_change[1], 2) == 2.77 and round(rate_change[98], 2) == 0.89
 
 # %% [markdown]
-# **After 02b.2.** A finite, nonzero limit of $\bar\theta_{t:T}^{1/2}\,v$ means that the velocity grows like
-# $\bar\theta_{t:T}^{-1/2}$ near $t_T$, and $\int_0 \bar\theta^{-1/2}\,d\bar\theta$ is finite: a path leaves $\mu$ with
-# a vertical tangent but travels a finite distance.
+# So the product is largest on the first explicit step, out of index 98, and only 0.32 on the last one: it does not
+# put the errors at grid index 0. Two other measurements do: the error that one step makes, started from the exact
+# marginal and measured against the marginal where it lands; and what the later steps do with an error.
 #
-# **02b.3 (implement).** You derived $g^2\,\partial_x\log q$ in 02b.1, and the drift of the reverse-time SDE is
-# $F_{\rm rev} = f - g^2\,\partial_x\log q$ (the introduction): this exercise is its implementation on image tensors,
-# not a new derivation. Write `reverse_sde_drift(path, x, x0_hat, mu, t)`: it returns $F_{\rm rev}$ per unit clock (a
-# tensor shaped like `x`) at an integer grid time `t` (a 0-dim tensor) strictly between the clean end and $t_T$, with
-# $x_0$ replaced by the prediction `x0_hat`. `path.coefficients(t)` returns $(\Theta_t, \Psi_t, \Sigma_t)$ (with
-# $\Psi_t = 1 - \Theta_t$ the weight of $\mu$, as in notebook 02a), `path.lam` is $\lambda$ and
-# `path.schedule.clock_to_end(t)` is $\bar\theta_{t:T}$; the path's own `reverse_drift`, `velocity`, `score` and
-# `posterior` are refused. **Sign convention:** return $F_{\rm rev}$, the drift in the direction of increasing clock;
-# the sampler steps backwards with $x_s = x_t - \Delta u\,F_{\rm rev} + \sqrt{2\lambda\Delta u}\,|\hat\pi|\,z$,
-# $\Delta u = \bar\theta_t - \bar\theta_s$. It is checked against the library on a batch in which a third of the
-# pixels are intact ($\hat x_0 = \mu$, and $x = \mu$ there): your drift must be finite at them, so nothing in it may
-# divide by $\hat\pi$.
+# For Euler–Maruyama both can be computed without sampling. With the oracle its step is affine,
+# $x_{t-1} = a_t x_t + (\text{terms free of } x_t) + \sqrt{2\lambda\Delta u}\,|\pi|\,z$, with the factor $a_t$ of
+# 02b.3 (read off the library's drift below), so the variance of its paths follows
+# $\mathrm{Var}_{t-1} = a_t^2\,\mathrm{Var}_t + 2\lambda\Delta u\,\pi^2$ exactly. The cell propagates it from index
+# 98, where the posterior step out of $t_T$ lands with the marginal's variance, and compares it with the 16000 paths of
+# section 0. For Heun (started at index 60 in section 0) it takes one step from the place $+2$ std at each time.
 
 # %%
-answer_02b_3 = ...  # a function reverse_sde_drift(path, x, x0_hat, mu, t) -> dx/du
-check("02b.3", answer_02b_3)
+zero_px, one_px = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+
+
+def em_factor(path, t_):
+    """a_t of one Euler-Maruyama step from t_ to t_ - 1 on `path`'s grid: 1 - du dF_rev/dx, with the slope of the
+    library's drift read off at x = 1 and x = 0."""
+    t_ = torch.tensor(t_)
+    slope = path.reverse_drift(one_px, zero_px, zero_px, t_) - path.reverse_drift(zero_px, zero_px, zero_px, t_)
+    return 1 - float(path.schedule.clock(t_) - path.schedule.clock(t_ - 1)) * float(slope)
+
+
+def em_spread(path):
+    """Euler-Maruyama with the oracle on every time of `path`'s grid, without sampling. Returns the spread of its paths
+    over the marginal's std at each time s < t_T - 1, propagated from the marginal's variance at t_T - 1, where the
+    posterior step lands; and, for each step t -> t - 1, the same ratio after that step alone, from the exact spread."""
+    std = (lambda t_: float(path.std(x0_row[:, :1], mu_row[:, :1], torch.tensor(t_))))
+    var, propagated, one_step = std(path.schedule.t_T - 1) ** 2, {}, {}
+    for t_ in range(path.schedule.t_T - 1, 0, -1):
+        a, clock_step = em_factor(path, t_), float(path.schedule.clock(torch.tensor(t_)) - path.schedule.clock(
+            torch.tensor(t_ - 1)))
+        noise_var = 2 * path.lam * clock_step * (x0_px - mu_px) ** 2  # the step's fresh noise, 2 lam du pi^2
+        var = a ** 2 * var + noise_var
+        propagated[t_ - 1] = var ** 0.5 / std(t_ - 1)
+        one_step[t_] = (a ** 2 * std(t_) ** 2 + noise_var) ** 0.5 / std(t_ - 1)
+    return propagated, one_step
+
+
+a_t = {t_: em_factor(pixel_path, t_) for t_ in explicit}
+propagated, one_step = em_spread(pixel_path)
+sampled = {t_: float(sde_x[int((sde_t == t_).nonzero()[0, 0])].std() / std_t[times == t_][0])
+           for t_ in (97, 90, 60, 10, 0)}
+rel_se = 1 / (2 * (n_sde - 1)) ** 0.5  # standard error of a sample std, relative to it (Gaussian paths)
+print(f"Euler-Maruyama: factor a_t between {min(a_t.values()):.2f} and {max(a_t.values()):.2f} "
+      f"(a_98 = {a_t[98]:.2f}, a_1 = {a_t[1]:.2f})")
+print(f"  one step from the exact spread, spread / marginal std where it lands: {one_step[98]:.2f} on the step "
+      f"from index 98, {one_step[1]:.2f} on the step from index 1 (the largest)")
+print("  propagated from index 98, spread / marginal std: "
+      + ", ".join(f"t = {t_}: {propagated[t_]:.3f}" for t_ in sampled)
+      + "\n  the 16000 paths of section 0:                     "
+      + ", ".join(f"t = {t_}: {r:.3f}" for t_, r in sampled.items()))
+assert 0 < min(a_t.values()) and max(a_t.values()) < 1 and round(a_t[98], 2) == 0.25 and round(a_t[1], 2) == 0.36
+assert max(one_step, key=one_step.get) == 1 and round(one_step[1], 2) == 1.46 and round(one_step[98], 2) == 1.27
+assert [round(propagated[t_], 2) for t_ in (97, 90, 60)] == [1.27, 1.07, 1.02] and round(propagated[0], 2) == 1.54
+assert all(abs(r - propagated[t_]) < 3 * rel_se * propagated[t_] for t_, r in sampled.items())  # within 3 s.e.
+x0_1, mu_1 = x0_row[:, :1], mu_row[:, :1]
+heun_error = {}  # one Heun step from the place +2 std at t_: the place where it lands, minus 2
+for t_ in range(t_start, 0, -1):
+    start = pixel_path.mean(x0_1, mu_1, t_) + 2 * pixel_path.std(x0_1, mu_1, t_)
+    end = samplers.sample_heun(oracle_px, mu_1, pixel_path, torch.tensor([t_, t_ - 1]), x_T=start)
+    heun_error[t_] = float((end - pixel_path.mean(x0_1, mu_1, t_ - 1)) / pixel_path.std(x0_1, mu_1, t_ - 1)) - 2
+k_0 = int((ode_t == 0).nonzero()[0, 0])  # section 0's ODE paths at grid index 0
+gap_heun = float((ode_x[k_0, -1] - mean_t[times == 0][0]) / std_t[times == 0][0]) - 2  # the path from +2 std
+print(f"Heun from index {t_start}: one step from +2 std misplaces the path by {heun_error[1]:+.2f} std on the step "
+      f"from index 1, by at most {max(abs(e) for t_, e in heun_error.items() if t_ > 1):.2f} on each other step; "
+      f"the one-step errors add up to {sum(heun_error.values()):+.2f}, the path's gap at index 0 is {gap_heun:+.2f}")
+assert round(heun_error[1], 2) == -0.21 and max(abs(e) for t_, e in heun_error.items() if t_ > 1) < 0.05
+assert round(sum(heun_error.values()), 2) == -0.29 and round(gap_heun, 2) == -0.28
+
+# %% [markdown]
+# So the step from index 98 does make a large error: right after it, at index 97, the spread of the Euler–Maruyama
+# paths is 1.27 times the marginal's. But the reverse SDE forgets it. Each step multiplies a path's distance from
+# the mean by its factor $a_t$, which lies between 0.25 and 0.95 on every step (02b.3), and so multiplies an excess
+# of variance made earlier by $a_t^2$, while it adds its own error: the spread is down to 1.07 times the marginal's
+# at index 90 and 1.02 at index 60. Near the clean end the one-step error grows again, and the step from index 1 to
+# index 0 makes the largest of all (1.46 times the marginal's spread, from the exact spread at index 1): within that
+# step the rate $\lambda/\Sigma_t^2$ grows by a factor of 2.77, more than within any other step (within the step
+# from index 98 it changes by a factor of 0.89), while an explicit step holds it at its value at the start. No step
+# comes after it to shrink its error (the next one lands on the clean end and returns $\hat x_0$): at index 0 the
+# spread is 1.54 times the marginal's. The 16000 paths of section 0 agree with these spreads at every time shown,
+# within 3 standard errors.
+#
+# The probability flow forgets nothing: the exact flow keeps every path at its place in the distribution, so an
+# error of Heun's method stays where it is made. From index 60, one Heun step misplaces the path from $+2$ std by
+# less than 0.05 std on every step but the last, and by $-0.21$ std on the step from index 1 to index 0. The one-step
+# errors add up to $-0.29$, close to the path's gap of $-0.28$ at index 0 (it sits at $1.72$ std).
+#
+# The samplers' errors are therefore largest at grid index 0 because the last step errs most and nothing comes after
+# it, not because its $\Delta u$ times the rate is the largest. Appendix A shows that both errors shrink on finer
+# grids, at the rate of each solver's order. Notebook 02c measures Euler's error on the probability flow.
 
 # %% [markdown]
 # ## 6. The reverse SDE keeps the bridge's marginals too
@@ -430,8 +564,8 @@ check("02b.3", answer_02b_3)
 # $-c$ at $t_T$ up to 0 at the clean end) it has the drift $-F_{\rm rev}$ and the squared diffusion coefficient
 # $g^2 = 2\lambda\pi^2$, so its Fokker–Planck equation, divided by $q$, reads
 # $L_{\tilde u} - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$ (evaluated at
-# $\tilde u = -u$, where $L_{\tilde u} = -L_u$). As in section 3, the cell collects the residual by powers of
-# $(x - M_t)$.
+# $\tilde u = -u$, where $L_{\tilde u} = -L_u$; $L$ with its normalising term, as in section 3). As in section 3,
+# the cell collects the residual by powers of $(x - M_t)$.
 
 # %%
 u_rev = sp.Symbol(r"\tilde{u}")  # the reversed clock -u
@@ -451,7 +585,8 @@ confirm(reverse, "check_reverse_sde")
 # ($(x - \text{mean})/\text{std}$ at each time; the exact flow keeps them at $-2, \dots, 2$). To tell the
 # discretisation from the equations, the same runs are repeated on grids four and sixteen times finer
 # (`bridges.rdbm(n=400)`, `bridges.rdbm(n=1600)`: the same cosine schedule with 400 and 1600 steps) and compared at
-# the grid times whose clock values match those of reference indices 90, 10 and 0. Every grid ends with the same
+# the grid times whose clock values match those of reference indices 90, 10 and 0; for the reverse SDE the spread is
+# also computed without sampling, with section 5's recursion. Every grid ends with the same
 # clock jump of 0.999 (the clamp of `docs/theory.md` eq. 10.4), but the finer grids have more steps before it, so
 # their terminal clock $\bar\theta_T$ is larger (printed with the comparison). At the compared times this hardly
 # changes the bridge: there the finer grids' marginal standard deviations differ from the reference grid's by less
@@ -464,7 +599,6 @@ for t_show in (90, 60, 40, 20, 10, 5, 1, 0):
     spread[t_show] = (float(sde_x[k].std()), float(std_t[times == t_show][0]))
 print(f"reverse SDE, std of {n_sde} paths / std of the marginal:",
       ", ".join(f"t = {t}: {s / m:.3f}" for t, (s, m) in spread.items()))
-rel_se = 1 / (2 * (n_sde - 1)) ** 0.5  # standard error of a sample std, relative to it (Gaussian paths)
 print(f"  (the standard error of such a ratio, from {n_sde} paths: {rel_se:.4f}, i.e. {100 * rel_se:.2f} %)")
 print(f"at grid index 0, the last time before the clean point: paths {spread[0][0]:#.4g}, marginal {spread[0][1]:#.4g}, "
       f"ratio {spread[0][0] / spread[0][1]:#.4g}")
@@ -491,11 +625,13 @@ assert bool((ode_x[inside].diff(dim=1) > 0).all())  # ordered at every time befo
 # %% [markdown]
 # The same two measurements on the finer grids, compared at the grid times whose clocks are closest to those of
 # reference indices 90, 10 and 0. Two helpers, one per sampler: `sde_spread` returns the spread of 16000 reverse-SDE
-# paths (the same number, and the same seed, as above) over the marginal's standard deviation at those times,
-# `ode_places` the places of the ODE paths started at $\pm 2$ standard deviations, at the time of reference index 0.
+# paths over the marginal's standard deviation at those times, `ode_places` the places of the ODE paths started at
+# $\pm 2$ standard deviations, at the time of reference index 0.
 # `end_gaps` adds what the grids differ in: the largest mismatch of the matched clocks, the largest relative
 # difference of the marginal's standard deviation from the reference grid's at those times, the last clock jump and
-# $\bar\theta_T$.
+# $\bar\theta_T$, and the SDE's spread ratios computed without sampling (`em_spread`). Each grid's SDE run draws its noise from a seed of its own (0 on the reference grid, the run of
+# section 0; 1 and 2 on the finer grids), so the spreads measured on different grids are independent estimates, and
+# the standard error of the ratio of two of their gaps is computed as that of independent estimates.
 
 # %%
 CLOCKS = {t_: float(pixel_path.schedule.clock(torch.tensor(t_))) for t_ in (90, 10, 0)}  # the reference grid's
@@ -519,13 +655,13 @@ class AtTimes:
             self.x[int(info["s"])] = info["x"]
 
 
-def sde_spread(path):
-    """Reverse SDE on every time of `path`'s grid: at the times whose clocks are closest to those of reference indices
-    90, 10 and 0, the paths' spread / the marginal's std."""
+def sde_spread(path, seed):
+    """Reverse SDE on every time of `path`'s grid, its noise drawn from `seed`: at the times whose clocks are closest
+    to those of reference indices 90, 10 and 0, the paths' spread / the marginal's std."""
     matched = {t_ref: nearest(path, clock) for t_ref, clock in CLOCKS.items()}
     run = AtTimes(matched.values())
     samplers.sample_euler_maruyama(oracle_px, mu_row, path, torch.arange(path.schedule.t_T, -1, -1), callback=run,
-                                   generator=torch.Generator().manual_seed(0))
+                                   generator=torch.Generator().manual_seed(seed))
     return {t_ref: float(run.x[t_].std() / path.std(x0_row[:, :1], mu_row[:, :1], torch.tensor(t_)))
             for t_ref, t_ in matched.items()}
 
@@ -542,70 +678,86 @@ def ode_places(path):
     return float(places[0]), float(places[1])
 
 
-def end_gaps(path):
-    """(SDE spread ratios, ODE places, clock mismatch, marginal-std mismatch, last clock jump, terminal clock)."""
+def end_gaps(path, seed):
+    """(SDE spread ratios, ODE places, clock mismatch, marginal-std mismatch, last clock jump, terminal clock, the SDE's
+    spread ratios computed exactly with section 5's em_spread)."""
     clock, one_px = path.schedule.clock, (x0_row[:, :1], mu_row[:, :1])
     matched = {t_ref: torch.tensor(nearest(path, cl)) for t_ref, cl in CLOCKS.items()}
     clock_mismatch = max(abs(float(clock(t_)) / CLOCKS[t_ref] - 1) for t_ref, t_ in matched.items())
     std_mismatch = max(abs(float(path.std(*one_px, t_) / pixel_path.std(*one_px, torch.tensor(t_ref))) - 1)
                        for t_ref, t_ in matched.items())
     t_T = torch.tensor(path.schedule.t_T)
-    return (sde_spread(path), ode_places(path), clock_mismatch, std_mismatch, float(clock(t_T) - clock(t_T - 1)),
-            float(clock(t_T)))
-
+    exact = em_spread(path)[0]
+    return (sde_spread(path, seed), ode_places(path), clock_mismatch, std_mismatch, float(clock(t_T) - clock(t_T - 1)),
+            float(clock(t_T)), {t_ref: exact[int(t_)] for t_ref, t_ in matched.items()})
 
 
 # %%
-grids = {n: end_gaps(pixel_path if n == 100 else bridges.rdbm(n=n, lam=0.1)) for n in (100, 400, 1600)}
+SEEDS = {100: 0, 400: 1, 1600: 2}  # one seed per grid: independent SDE runs (the reference grid's is section 0's)
+grids = {n: end_gaps(pixel_path if n == 100 else bridges.rdbm(n=n, lam=0.1), seed) for n, seed in SEEDS.items()}
 print("compared at equal clock values (those of reference indices 90, 10 and 0):")
-for n, (ratios, places, clock_mm, std_mm, jump, c_n) in grids.items():
+for n, (ratios, places, clock_mm, std_mm, jump, c_n, exact) in grids.items():
     print(f"  N = {n:4d}: SDE spread / marginal std " + ", ".join(f"{r:.3f}" for r in ratios.values())
-          + f"; ODE paths from -2 and +2 std end at {places[0]:+.3f} and {places[1]:+.3f} std")
+          + " (without sampling " + ", ".join(f"{r:.3f}" for r in exact.values())
+          + f"); ODE paths from -2 and +2 std end at {places[0]:+.3f} and {places[1]:+.3f} std")
     print(f"            clocks matched to {100 * clock_mm:.2f} %, marginal stds to {100 * std_mm:.3f} %; "
           f"last clock jump {jump:.3f}, terminal clock {c_n:.2f}")
 assert all(g[2] < 0.01 and g[3] < 1e-3 for g in grids.values())  # (nearly) equal clocks and marginals
 assert all(abs(g[4] - 0.999) < 1e-9 for g in grids.values())  # the same last jump on every grid
 assert grids[100][5] < grids[400][5] < grids[1600][5]  # a longer clock on the finer grids
-# the gaps: |ratio - 1| of the SDE at the three clocks, and |2 - |place|| of the ODE (the larger of its two paths);
-# a ratio r of the SDE has the standard error r * rel_se; the ODE is deterministic
+# every sampled spread ratio r lies within 3 of its standard errors, r * rel_se, of the exact one
+assert all(abs(r - g[6][t_ref]) < 3 * rel_se * r for g in grids.values() for t_ref, r in g[0].items())
+# the gaps: |ratio - 1| of the SDE at the three clocks, sampled and exact, and |2 - |place|| of the ODE (the larger
+# of its two paths); a sampled ratio r has the standard error r * rel_se; the exact ones and the ODE have none
 gaps = {n: {**{f"SDE at {t_ref}": abs(r - 1) for t_ref, r in g[0].items()}, "ODE at 0": max(abs(abs(p) - 2) for p in g[1])}
         for n, g in grids.items()}
 gap_se = {n: {**{f"SDE at {t_ref}": r * rel_se for t_ref, r in g[0].items()}, "ODE at 0": 0.0} for n, g in grids.items()}
+exact_gaps = {n: {f"SDE at {t_ref}": abs(r - 1) for t_ref, r in g[6].items()} for n, g in grids.items()}
 
 
 def factor(k, n, m):
-    """The gap k on grid n divided by the gap on grid m, and its standard error (independent errors of the gaps)."""
+    """The sampled gap k on grid n divided by the one on grid m, and its standard error: the two gaps come from
+    independent runs (their own seeds), so their relative standard errors add in quadrature."""
     f = gaps[n][k] / gaps[m][k]
     return f, f * ((gap_se[n][k] / gaps[n][k]) ** 2 + (gap_se[m][k] / gaps[m][k]) ** 2) ** 0.5
 
 
 shrink = {k: (factor(k, 100, 400), factor(k, 400, 1600)) for k in gaps[100]}
-print("each gap divided by the next finer grid's, N = 100 / 400 and N = 400 / 1600 (± one standard error):")
-print("  " + "; ".join(f"{k}: " + " and ".join(f"{f:.1f} ± {e:.1f}" if e else f"{f:.1f}" for f, e in fs)
-                       for k, fs in shrink.items()))
-assert all(a > 1 and b > 1 for (a, _), (b, _) in shrink.values())  # every gap shrinks at each refinement
-assert [round(f, 1) for f, _ in shrink["SDE at 0"]] == [4.7, 3.9]  # about 4: an error of first order in the step
-assert [round(e, 1) for _, e in shrink["SDE at 0"]] == [0.3, 0.8]  # ... with standard errors 0.3 and 0.8
+shrink_exact = {k: (exact_gaps[100][k] / exact_gaps[400][k], exact_gaps[400][k] / exact_gaps[1600][k])
+                for k in exact_gaps[100]}
+print("each gap divided by the next finer grid's, N = 100 / 400 and N = 400 / 1600:")
+print("  sampled (± one standard error): "
+      + "; ".join(f"{k}: " + " and ".join(f"{f:.1f} ± {e:.1f}" if e else f"{f:.1f}" for f, e in fs)
+                  for k, fs in shrink.items()))
+print("  without sampling: " + "; ".join(f"{k}: {a:.2f} and {b:.2f}" for k, (a, b) in shrink_exact.items()))
+assert all(a > 1 and b > 1 for (a, _), (b, _) in shrink.values())  # every sampled gap shrinks at each refinement
+# without sampling, each SDE gap shrinks by about 4 at each fourfold refinement: an error of first order in the step
+assert [round(f, 1) for fs in shrink_exact.values() for f in fs] == [4.1, 4.1, 4.1, 4.0, 4.6, 4.2]
+assert [round(exact_gaps[n]["SDE at 0"], 2) for n in grids] == [0.54, 0.12, 0.03]
+assert [round(gaps[n]["SDE at 0"], 2) for n in grids] == [0.56, 0.12, 0.02]
+assert [round(f, 1) for f, _ in shrink["SDE at 0"]] == [4.8, 5.5]  # sampled, at grid index 0 ...
+assert [round(e, 1) for _, e in shrink["SDE at 0"]] == [0.3, 1.5]  # ... with standard errors 0.3 and 1.5
+# sampled, at t = 90 and t = 10 the factors are uncertain by 0.7 to 3.4: too much to read an order from them
+assert [round(f, 1) for k in ("SDE at 90", "SDE at 10") for f, _ in shrink[k]] == [3.2, 1.4, 4.7, 2.6]
+assert [round(e, 1) for k in ("SDE at 90", "SDE at 10") for _, e in shrink[k]] == [1.1, 0.7, 2.2, 3.4]
+assert [round(grids[100][6][t_], 3) for t_ in (90, 10, 0)] == [1.071, 1.061, 1.541]
 assert [round(f) for f, _ in shrink["ODE at 0"]] == [19, 17] and min(f for f, _ in shrink["ODE at 0"]) > 4 ** 2
-# at t = 90 and t = 10 the factors are uncertain by 0.8 to 4.0: too much to read an order from them
-assert [round(f, 1) for k in ("SDE at 90", "SDE at 10") for f, _ in shrink[k]] == [2.8, 2.3, 3.9, 3.1]
-assert [round(e, 1) for k in ("SDE at 90", "SDE at 10") for _, e in shrink[k]] == [0.8, 1.5, 1.6, 4.0]
-assert round(max(gaps[400][f"SDE at {t}"] for t in (90, 10)), 3) == 0.021  # 2.1 % or less four times finer
-assert all(gaps[1600][f"SDE at {t}"] < 3 * rel_se for t in (90, 10))  # within 3 standard errors sixteen times finer
-assert [round(gaps[n]["SDE at 0"], 2) for n in grids] == [0.56, 0.12, 0.03]
 assert [round(abs(p), 3) for n in (400, 1600) for p in grids[n][1]] == [1.985, 1.985, 1.999, 1.999]
 
 # %% [markdown]
 # So between $t = 90$ and $t = 10$ the reverse-SDE paths' spread is above the marginal's standard deviation at all
 # five times shown, by 0.8 to 5.8 %. At $t = 90$ and $t = 10$ the excess is about 10 standard errors (the printed
-# standard error is 0.56 %): it is systematic, not sampling noise. At the same clocks it falls to 2.1 % or less on
-# the four-times-finer grid and to within 3 standard errors of 1 on the sixteen-times-finer one. Over the last few
-# grid steps Euler–Maruyama's steps are coarse compared with the marginal, which shrinks to 0 at the clean end
-# (section 5): at grid index 0 the paths' spread is about 1.56 times the marginal's. At that clock the excess of 0.56
-# shrinks to 0.12 and then to 0.03 on the finer grids, by a factor of about 4 at each fourfold refinement (4.7, then
-# 3.9; standard errors 0.3 and 0.8): the behaviour of an error of first order in the step, as Euler–Maruyama's is.
-# At $t = 90$ and $t = 10$ the gaps are too close to the sampling noise to show an order: there the four factors
-# (2.8 and 2.3 at $t = 90$, 3.9 and 3.1 at $t = 10$) have standard errors of 0.8, 1.5, 1.6 and 4.0.
+# standard error is 0.56 %): it is systematic, not sampling noise. Section 5's recursion, which gives the spread of
+# Euler–Maruyama's paths without sampling, puts it at 7.1 % and 6.1 %. At grid index 0 the paths' spread is about
+# 1.56 times the marginal's (1.541 without sampling); section 5 shows why the last step errs most.
+#
+# On the finer grids the sampled ratios agree with the ones computed without sampling, within 3 standard errors at
+# every clock. Without sampling, the gaps at the three clocks shrink by a factor between 4.0 and 4.6 at each fourfold
+# refinement (at grid index 0 from 0.54 to 0.12 and then 0.03): the behaviour of an error of first order in the step,
+# as Euler–Maruyama's is. The sampled gaps show the same at grid index 0 (factors 4.8 and 5.5, standard errors 0.3
+# and 1.5; each grid's run has a seed of its own, so these are standard errors of independent estimates). At
+# $t = 90$ and $t = 10$ the sampled gaps are too close to the sampling noise to show an order: there the four
+# factors (3.2 and 1.4 at $t = 90$, 4.7 and 2.6 at $t = 10$) have standard errors of 1.1, 0.7, 2.2 and 3.4.
 #
 # The ODE paths keep their places in the distribution to within 0.013 standard deviations down to $t = 5$; over the
 # last steps Heun's method pulls the outer ones in. At grid index 0 the paths started at $\pm 2$ std sit at about

@@ -15,8 +15,9 @@
 #
 # **What you will learn.** The probability-flow velocity from its definition, the checks of notebook 02b that would
 # have shown it (the reverse SDE and the probability flow keep the bridge's marginals; the velocity is affine in
-# $x_0$), its size near the pinned end along a bridge path ($\bar\theta_{t:T}^{-1/2}$ remains of two $\bar\theta_{t:T}^{-1/2}$ terms), and the
-# reverse-SDE drift in code that never divides by the residual.
+# $x_0$), its size near the pinned end along a bridge path ($\bar\theta_{t:T}^{-1/2}$ remains of two
+# $\bar\theta_{t:T}^{-1/2}$ terms), the reverse-SDE drift in code that never divides by the residual, and the factor by
+# which one Euler–Maruyama step multiplies a path's distance from the mean.
 #
 # **Prerequisites.** Notebook 02b.
 
@@ -64,8 +65,9 @@ assert feedback
 # %% [markdown]
 # **The checks of notebook 02b, sections 3, 4 and 6, again** (the notebook displays (i) and (iii) after exercise 02b.1,
 # and (ii) after exercise 02b.3).
-# With $x_0$ known ($\hat\pi = \pi$), the bridge's marginal $q$ has the log-density $L = \log q$ (its constant does
-# not matter: only derivatives enter).
+# With $x_0$ known ($\hat\pi = \pi$), the bridge's marginal $q$ has the log-density $L = \log q$, taken whole: its
+# normalising term $-\tfrac12\log(\Sigma_t^2\pi^2)$ is free of $x$ but not of the clock, and it enters $L_u$ (only
+# the number $-\tfrac12\log(2\times3.14159\ldots)$ drops out of every term).
 # (i) The probability flow transports it: the continuity equation $\partial_u q + \partial_x(vq) = 0$, divided by $q$,
 # reads $L_u + v_x + vL_x = 0$. (ii) The reverse-time SDE has it as marginal: in reversed time $\tau = -u$ its
 # Fokker–Planck equation, with the drift $-F_{\rm rev} = -(f - g^2\partial_x\log q)$ in $\tau$, reads
@@ -127,12 +129,14 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# ## 02b.3 — the reverse-SDE drift on images
+# ## 02b.3 — the reverse-SDE drift on images, and the factor of one Euler–Maruyama step
 #
-# Per unit clock the forward drift is $\coth(\bar\theta_{t:T})(\mu - x)$ and $g^2 = 2\lambda\hat\pi^2$. The score of
+# **(a)** The drift of the introduction is $F_{\rm rev} = f - g^2\,\partial_x\log q$. Per unit clock the forward drift
+# is $f = \coth(\bar\theta_{t:T})(\mu - x)$ and $g^2 = 2\lambda\hat\pi^2$. The score of
 # $\mathcal N(\mu + \Theta_t\hat\pi, \Sigma_t^2\hat\pi^2)$ is $-(x - \mu - \Theta_t\hat\pi)/(\Sigma_t^2\hat\pi^2)$, so
-# $-g^2\,\partial_x\log q = 2\lambda(x - \mu - \Theta_t\hat\pi)/\Sigma_t^2$: the $\hat\pi^2$ is cancelled on paper,
-# and the code never divides by $\hat\pi$. An intact pixel ($\hat\pi = 0$, $x = \mu$) gets drift exactly 0.
+# $-g^2\,\partial_x\log q = 2\lambda(x - \mu - \Theta_t\hat\pi)/\Sigma_t^2$ (twice the score term of the velocity of
+# 02b.1): the $\hat\pi^2$ is cancelled on paper, and the code never divides by $\hat\pi$. An intact pixel
+# ($\hat\pi = 0$, $x = \mu$) gets drift exactly 0.
 
 # %%
 def reverse_sde_drift(path, x, x0_hat, mu, t):
@@ -159,7 +163,46 @@ print(f"intact pixels: {int(intact_b.sum())}, largest |drift| there: {float(drif
       f"naive version NaN there: {bool(naive[intact_b].isnan().all())}")
 assert bool((drift[intact_b] == 0).all()) and bool(naive[intact_b].isnan().all())
 
+# %% [markdown]
+# **(b)** The step is $x_{t-1} = x_t - \Delta u\,F_{\rm rev}(x_t) + \sqrt{2\lambda\Delta u}\,|\hat\pi|\,z$, and
+# $F_{\rm rev}$ is affine in $x$ with the slope $\partial_x F_{\rm rev} = -\coth\bar\theta_{t:T} + 2\lambda/\Sigma_t^2$
+# (the same for every $\hat x_0$ and $\mu$). So
+# $$a_t = 1 - \Delta u\,\partial_x F_{\rm rev} = 1 + \Delta u\,\Big(\coth\bar\theta_{t:T} - \frac{2\lambda}{\Sigma_t^2}\Big),
+# \qquad \Delta u = \bar\theta_t - \bar\theta_{t-1}.$$
+# The function reads the slope off the drift of (a) at two values of $x$ (at an intact pixel, $\hat x_0 = \mu = 0$,
+# where the drift is finite because nothing divides by $\hat\pi$); the cell checks it against the formula on every
+# step of the reference grid.
+
 # %%
-feedback = check("02b.3", reverse_sde_drift)
+def step_factor(path, t):
+    zero_, one_ = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+    slope = reverse_sde_drift(path, one_, zero_, zero_, t) - reverse_sde_drift(path, zero_, zero_, zero_, t)
+    return 1 - float(path.schedule.clock(t) - path.schedule.clock(t - 1)) * float(slope)
+
+
+reference = bridges.rdbm(lam=DRIFT_LAM)
+factors = {}
+for t_ in range(1, reference.schedule.t_T):
+    t = torch.tensor(t_)
+    du = float(reference.schedule.clock(t) - reference.schedule.clock(t - 1))
+    formula = 1 + du * (1 / float(torch.tanh(reference.schedule.clock_to_end(t)))
+                        - 2 * reference.lam / float(reference.coefficients(t)[2]) ** 2)
+    factors[t_] = step_factor(reference, t)
+    assert abs(factors[t_] - formula) < 1e-12
+print(f"a_98 = {factors[98]:.3f}, a_1 = {factors[1]:.3f}; on every step of the reference grid "
+      f"{min(factors.values()):.3f} <= a_t <= {max(factors.values()):.3f}")
+assert 0 < min(factors.values()) and max(factors.values()) < 1
+
+# %% [markdown]
+# **The question of (b).** With $0 < a_t < 1$ the step brings every path closer to the mean: $x_{t-1} - M_{t-1}$ is
+# $a_t(x_t - M_t)$ plus terms that do not depend on $x_t$ (the step's own error of the mean and its fresh noise).
+# An excess of the paths' variance over the marginal's, made at an earlier step, is therefore multiplied by
+# $a_t^2 < 1$ at each later step: the reverse SDE forgets the errors of its early steps. (The step adds its own
+# error each time, so the spread does not return to the marginal's exactly.) Notebook 02b, section 5, measures this:
+# the large error of the step from index 98 is mostly gone by index 60, while the error of the last step before the
+# clean end is not reduced by anything after it.
+
+# %%
+feedback = check("02b.3", {"drift": reverse_sde_drift, "step_factor": step_factor})
 display(feedback)
 assert feedback

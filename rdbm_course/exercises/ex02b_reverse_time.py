@@ -4,13 +4,17 @@
                 steps ``g2_score`` (``g^2`` times the score, ``pihat^2`` cancelled) and ``velocity``.
 02b.2 derive    the leading term of the PF-ODE velocity along a bridge path near the terminal point: graded on the
                 limits of its three parts ``v_mean``, ``v_noise``, ``v_score`` and their sum ``rate``.
-02b.3 implement the reverse-time SDE drift on images, finite at intact pixels; the path handed to the student's
-                function refuses ``reverse_drift``, ``velocity``, ``score`` and ``posterior`` (one call away).
+02b.3 implement (a) the reverse-time SDE drift on images, finite at intact pixels, and (b) with it, the factor
+                ``a_t`` by which one Euler-Maruyama step from ``t`` to ``t - 1`` multiplies ``x_t``; handed in as
+                ``{"drift": ..., "step_factor": ...}``. The path handed to the student's functions refuses
+                ``reverse_drift``, ``velocity``, ``score`` and ``posterior`` (one call away).
 
 A bare formula (the library's ``family.pf_velocity(x, u, c, pihat)`` or ``reverse.check_near_T_rate()``) is refused:
 the derive exercises take a dict of steps (:mod:`rdbm_course.exercises.grading`).
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import sympy as sp
 import torch
@@ -141,8 +145,29 @@ def drift_inputs():
     return intact_batch(seed=5)
 
 
-@exercise("02b.3", "the reverse-SDE drift on images", "implement")
-def check_reverse_drift(answer):
+#: the grids and times on which a student's step factor is checked: (number of grid steps, grid times)
+FACTOR_TIMES = ((100, (98, 50, 1)), (400, (398, 1)))
+
+
+def _du(path, t) -> float:
+    """The clock length of the step from ``t`` to ``t - 1``."""
+    return float(path.schedule.clock(t) - path.schedule.clock(t - 1))
+
+
+def _drift_slope(path, t, score_weight=2.0) -> float:
+    """``d F / dx`` of ``coth(thbar_{t:T}) (mu - x) + score_weight lam (x - E[x_t]) / Sigma_t^2`` (2: the reverse
+    SDE's drift, 1: the probability-flow velocity)."""
+    sigma = float(path.coefficients(t)[2])
+    return score_weight * path.lam / sigma ** 2 - 1 / float(torch.tanh(path.schedule.clock_to_end(t)))
+
+
+def step_factor_reference(path, t) -> float:
+    """``a_t = 1 - du d F_rev / dx``: one Euler-Maruyama step from ``t`` to ``t - 1`` is ``x_{t-1} = a_t x_t`` plus
+    terms free of ``x_t`` (the drift is affine in ``x``)."""
+    return 1 - _du(path, t) * _drift_slope(path, t)
+
+
+def _check_drift(answer):
     from rdbm_core.bridge import bridges
 
     path = bridges.rdbm(lam=DRIFT_LAM)
@@ -185,5 +210,69 @@ def check_reverse_drift(answer):
                                rtol=1e-9, atol=1e-12, index_name="flat index", hint=hint)
         if not result.ok:
             return result
-    return correct("your drift is the library's reverse-time SDE drift, finite at intact pixels: the pi_hat^2 of "
-                   "g^2 cancels the one of the score.")
+    return None
+
+
+def _close(got: float, expected: float) -> bool:
+    return abs(got - expected) <= 1e-7 * max(1.0, abs(expected))
+
+
+def _check_step_factor(answer):
+    from rdbm_core.bridge import bridges
+
+    for n, times in FACTOR_TIMES:
+        path = bridges.rdbm(n=n, lam=DRIFT_LAM)
+        for t_ in times:
+            t = torch.tensor(t_)
+            guarded = GuardedPath(path, FORBIDDEN_METHODS)
+            got, failure = call_student(answer, guarded, t, name="step_factor(path, t)")
+            if guarded.used:
+                return wrong(f"your step_factor calls path.{guarded.used[0]}: compute a_t with your own drift of "
+                             "part (a).", "call your reverse_sde_drift inside step_factor.")
+            refused = refuse_library(answer, ("rdbm_core.bridge.samplers", "rdbm_core.bridge.path"), "the step factor")
+            if refused is not None:
+                return refused
+            if failure is not None:
+                return failure
+            got_t = tensor_or_none(got)
+            if got_t is None or got_t.numel() != 1:
+                return wrong(f"step_factor(path, t) should return one number, got {type(got).__name__}"
+                             + (f" with {got_t.numel()} entries" if got_t is not None else "") + ".",
+                             "a_t multiplies every pixel alike: return a float (or a one-element tensor).")
+            value = float(got_t.reshape(()))
+            where = f"on the {n}-step grid at t = {t_}"
+            du, slope, flow_slope = _du(path, t), _drift_slope(path, t), _drift_slope(path, t, 1.0)
+            if _close(value, step_factor_reference(path, t)):
+                continue
+            if _close(value, 1 + du * slope):
+                return wrong(f"{where} your factor has the wrong sign of the drift term.",
+                             "the sampler steps against the clock: x_{t-1} = x_t - du F_rev(x_t) + noise.")
+            if _close(value, 1 - du * flow_slope):
+                return wrong(f"{where} this is the factor of an Euler step on the probability-flow velocity.",
+                             "the reverse-SDE drift has all of -g^2 times the score, the velocity half of it.")
+            if _close(value, slope) or _close(value, -slope) or _close(value, du * slope) or _close(value, -du * slope):
+                return wrong(f"{where} this is (up to its sign, with or without du) the slope of the drift in x, "
+                             "not the factor of the step.",
+                             "write the whole step, x_t - du F_rev(x_t), and read off what multiplies x_t.")
+            if _close(value, 1 - float(path.schedule.clock(t)) * slope):
+                return wrong(f"{where} your du is the clock at t, not the clock length of the step.",
+                             "du = thbar_t - thbar_{t-1}: path.schedule.clock(t) - path.schedule.clock(t - 1).")
+            return wrong(f"{where} your factor is not a_t (the tolerance is 1e-7 relative).",
+                         "F_rev is affine in x: evaluate your drift at two values of x (same x0_hat and mu) to get "
+                         "its slope, then write the step x_t - du F_rev(x_t) with du = thbar_t - thbar_{t-1}.")
+    return None
+
+
+@exercise("02b.3", "the reverse-SDE drift on images and the factor of one Euler-Maruyama step", "implement")
+def check_reverse_drift(answer):
+    if not isinstance(answer, dict) or set(answer) != {"drift", "step_factor"}:
+        got = type(answer).__name__ if not isinstance(answer, dict) else f"a dict with keys {sorted(answer)}"
+        return wrong(f"expected a dict with the keys 'drift' and 'step_factor', got {got}.",
+                     'hand in {"drift": reverse_sde_drift, "step_factor": step_factor}: the two functions of parts '
+                     "(a) and (b), not their values.")
+    for part, check_part in (("drift", _check_drift), ("step_factor", _check_step_factor)):
+        failure = check_part(answer[part])
+        if failure is not None:
+            return replace(failure, message=f"part '{part}': {failure.message}")
+    return correct("your drift is the library's reverse-time SDE drift, finite at intact pixels (the pi_hat^2 of "
+                   "g^2 cancels the one of the score), and your step factor a_t is right on both grids.")

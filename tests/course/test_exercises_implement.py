@@ -81,12 +81,27 @@ def reverse_sde_drift(path, x, x0_hat, mu_, t):
         + 2 * path.lam * (x - mu_ - theta_t * (x0_hat - mu_)) / sigma_t ** 2
 
 
+def _clock_step(path, t):
+    return path.schedule.clock(t) - path.schedule.clock(t - 1)
+
+
+def step_factor(path, t, drift=reverse_sde_drift, du_of=_clock_step, sign=-1):
+    """a_t of one Euler-Maruyama step from t to t - 1, read off the drift at x = 1 and x = 0 (an intact pixel)."""
+    zero, one = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+    slope = float(drift(path, one, zero, zero, t) - drift(path, zero, zero, zero, t))
+    return 1 + sign * float(du_of(path, t)) * slope
+
+
+def both(drift=reverse_sde_drift, factor=step_factor):
+    return {"drift": drift, "step_factor": factor}
+
+
 def test_02b_3_reverse_sde_drift():
     """The library's drift passes; g^2 and the score as separate factors (NaN at intact pixels), the PF-ODE velocity,
     the forward drift alone and the drift per unit time (times theta_t) are caught.  Mutation tried: without the
     checker's finiteness test the naive version gets the generic non-finite message, which names no intact pixel."""
     giveaway = "2 * path.lam * (x - mu_ - theta_t * (x0_hat - mu_)) / sigma_t ** 2"
-    assert check("02b.3", reverse_sde_drift)
+    assert check("02b.3", both())
 
     def naive(path, x, x0_hat, mu_, t):
         theta_t, _, sigma_t = path.coefficients(t)
@@ -94,19 +109,49 @@ def test_02b_3_reverse_sde_drift():
         score = -(x - mu_ - theta_t * pi_hat) / (sigma_t ** 2 * pi_hat ** 2)
         return (mu_ - x) / torch.tanh(path.schedule.clock_to_end(t)) - 2 * path.lam * pi_hat ** 2 * score
 
-    nan = check("02b.3", naive)
+    nan = check("02b.3", both(naive))
     assert_caught(nan, giveaway)
-    assert "NaN" in nan.message and "intact" in nan.message
-    flow = check("02b.3", lambda path, x, x0_hat, mu_, t: path.velocity(x, x0_hat, mu_, t))
+    assert "NaN" in nan.message and "intact" in nan.message and "part 'drift'" in nan.message
+    flow = check("02b.3", both(lambda path, x, x0_hat, mu_, t: path.velocity(x, x0_hat, mu_, t)))
     assert_caught(flow, giveaway)
     assert "probability-flow" in flow.message
-    forward = check("02b.3", lambda path, x, x0_hat, mu_, t: path.bridge_drift(x, mu_, t))
+    forward = check("02b.3", both(lambda path, x, x0_hat, mu_, t: path.bridge_drift(x, mu_, t)))
     assert_caught(forward, giveaway)
     assert "forward drift" in forward.message
-    per_time = check("02b.3", lambda path, x, x0_hat, mu_, t: reverse_sde_drift(path, x, x0_hat, mu_, t)
-                     * (path.schedule.clock(t) - path.schedule.clock(t - 1)))
+    per_time = check("02b.3", both(lambda path, x, x0_hat, mu_, t: reverse_sde_drift(path, x, x0_hat, mu_, t)
+                                   * (path.schedule.clock(t) - path.schedule.clock(t - 1))))
     assert_caught(per_time, giveaway)
-    assert_caught(check("02b.3", raises), giveaway)
+    assert_caught(check("02b.3", both(raises)), giveaway)
+
+
+def test_02b_3_step_factor():
+    """Part (b): a_t = 1 - du dF_rev/dx of one Euler-Maruyama step passes; the wrong sign, the probability flow's
+    factor (half the score term), the clock at t for du, the slope itself, a constant, a factor right only at t = 98,
+    an array and a call of path.reverse_drift are caught, each with its own message and without the factor's formula;
+    part (a) alone is refused.  Mutation that fails: a checker that tests only the 100-step grid at t = 98 lets the
+    factor that is right only there pass (tried: FACTOR_TIMES = ((100, (98,)),) fails this test)."""
+    giveaway = "1 - du * (2 lam / Sigma_t^2 - coth"
+
+    def flow_drift(path, x, x0_hat, mu_, t):
+        return path.bridge_drift(x, mu_, t) + (reverse_sde_drift(path, x, x0_hat, mu_, t)
+                                               - path.bridge_drift(x, mu_, t)) / 2
+
+    cases = {
+        "wrong sign": (lambda path, t: step_factor(path, t, sign=+1), "sign"),
+        "flow": (lambda path, t: step_factor(path, t, drift=flow_drift), "probability-flow"),
+        "clock": (lambda path, t: step_factor(path, t, du_of=lambda p, t_: p.schedule.clock(t_)), "clock at t"),
+        "slope": (lambda path, t: step_factor(path, t, du_of=lambda p, t_: -1.0, sign=+1) - 1, "slope"),
+        "constant": (lambda path, t: 0.5, "not a_t"),
+        "right only at 98": (lambda path, t: step_factor(path, t) if int(t) == 98 else 0.9, "not a_t"),
+    }
+    for name, (factor, words) in cases.items():
+        feedback = check("02b.3", both(factor=factor))
+        assert_caught(feedback, giveaway)
+        assert words in feedback.message and "part 'step_factor'" in feedback.message, (name, feedback)
+    assert "one number" in check("02b.3", both(factor=lambda path, t: torch.ones(3))).message
+    assert "path.reverse_drift" in check("02b.3", both(factor=lambda path, t: path.reverse_drift)).message
+    assert "dict" in check("02b.3", reverse_sde_drift).message  # part (a) alone is refused
+    assert "dict" in check("02b.3", {"drift": reverse_sde_drift}).message
 
 
 @pytest.mark.parametrize("method", ["reverse_drift", "velocity", "score"])
@@ -120,7 +165,7 @@ def test_02b_3_refuses_the_paths_own_drift(method):
             path.velocity(x, x0_hat, mu_, t)
         return path.reverse_drift(x, x0_hat, mu_, t) if method == "reverse_drift" else reverse_sde_drift(
             path, x, x0_hat, mu_, t)
-    feedback = check("02b.3", calls)
+    feedback = check("02b.3", both(calls))
     assert not feedback.ok and f"path.{method}" in feedback.message
 
 
