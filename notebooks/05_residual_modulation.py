@@ -13,10 +13,10 @@
 # %% [markdown]
 # # 05 — Residual modulation on images: noise only where the image is degraded
 #
-# **What you will learn.** What the forward path of a real (clean, degraded) image pair looks like
-# under RDBM's residual-modulated noise `Sigma_t |pi|` and under the global noise `Sigma_t` of GOUB;
-# why intact pixels (`x0 == mu`) never move under RDBM — exactly, at every `t` — and how the shapes of
-# `Theta_t` and `Sigma_t` on the reference and GOUB grids differ.
+# **What you will learn.** What the forward path of a real (clean, degraded) image pair looks like under RDBM's
+# residual-modulated noise, whose standard deviation is $\Sigma_t|\pi|$, and under the global noise $\Sigma_t$ of
+# GOUB; why the *intact values* ($\pi = 0$, i.e. $x_0 = \mu$ exactly) never move under RDBM — exactly, at every
+# $t$ — and how the shapes of $\Theta_t$ and $\Sigma_t$ on the reference and GOUB grids differ.
 #
 # **Prerequisites.** Notebook 04 (the four processes in one dimension) and `docs/theory.md`
 # §4, §8 (eq. 8.5), §10 and §11 (the reference schedule and GOUB's grid).
@@ -24,7 +24,7 @@
 # Full-mode wall time: 17 s on a 2-core CPU (`FAST=1`: 15 s; `benchmarks/notebook_times.py`).
 
 # %%
-import os
+import math
 
 import matplotlib.pyplot as plt
 import torch
@@ -35,23 +35,35 @@ from rdbm_core.data.datasets import SyntheticPairs
 from rdbm_core.data.images import tensor_to_image
 from rdbm_core.data.degradations import degraded_mask
 
-FAST = os.environ.get("FAST") == "1"
-N_DRAWS = 1 if FAST else 4  # noise draws per time for the "intact pixels never move" check
+N_DRAWS = 3  # noise draws per time for the check of section 5 (the notebook is cheap: FAST=1 changes nothing)
 torch.set_num_threads(1)  # one thread is faster for these small tensors on a busy 2-core CPU
 set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})  # photographs and noise: JPEG keeps the notebook small
 
 # %% [markdown]
-# ## 1. Two degraded/clean pairs
+# ## 1. Two degraded/clean pairs and the forward marginal
 #
-# A deraining pair and an inpainting pair from the embedded test photographs (128 × 128 crops, values
-# in `[-1, 1]`). The residual `pi = x0 - mu` is what RDBM's noise is proportional to. For inpainting it
-# is exactly zero outside the hole. For deraining the streaks are screen-blended with a soft edge, so
-# the residual is large on the streaks, small but often non-zero around them, and exactly zero only
-# where no streak light falls. The dataset's mask is the project's one definition of *degraded* pixels,
-# `degradations.degraded_mask`: some channel changed by more than half an 8-bit level (the rest are *intact*).
-# On 8-bit images that is exactly `x0 != mu`; these pairs are computed in floating point, so the faint tails of
-# the streaks leave residuals below half a level outside the mask (up to the maximum printed below). The
-# exact statement of section 5 is about values with `x0 == mu`, the mask about visible change.
+# A deraining pair and an inpainting pair from the embedded test photographs (128 × 128 crops, values in
+# $[-1, 1]$, so one 8-bit level is $2/255$ and half a level $1/255$). The residual is $\pi = x_0 - \mu$. Every
+# bridge of this notebook has, value by value, the forward marginal (`docs/theory.md` eqs. 4.2–4.3)
+#
+# $$q(x_t \mid x_0, \mu) = \mathcal N\big(\mu + \Theta_t\,\pi,\ \Sigma_t^2\,\nu(\pi)^2\big), \qquad
+# \Theta_t = \frac{\sinh \bar\theta_{t:T}}{\sinh \bar\theta_T}, \qquad
+# \Sigma_t^2 = 2\lambda\,\frac{\sinh \bar\theta_t\,\sinh \bar\theta_{t:T}}{\sinh \bar\theta_T},$$
+#
+# with the clock $\bar\theta_t$ (`path.schedule.clock(t)`), its final value $\bar\theta_T$ (`path.schedule.u_T`)
+# and the clock still to go $\bar\theta_{t:T} = \bar\theta_T - \bar\theta_t$ (`path.schedule.clock_to_end(t)`);
+# $\lambda$ (`path.lam`) is a variance. The noise factor is $\nu(\pi) = \pi$ for RDBM and $\nu = 1$ for global
+# noise, so a value's standard deviation is $\Sigma_t|\pi|$ or $\Sigma_t$. The library draws
+# $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$ with $\nu(\pi) = \pi$, not $|\pi|$ (`path.sample`): since
+# $\epsilon$ and $-\epsilon$ have the same law, the distribution is the same. Only for one fixed draw $\epsilon$, as
+# in the figures of sections 2 and 3, does a value with $\pi < 0$ move the other way.
+#
+# Two sets of an image must be kept apart. The dataset's mask (`degradations.degraded_mask`) marks the *degraded
+# pixels*: some channel changed by more than half an 8-bit level; the other pixels are *unmasked* (visibly
+# unchanged). The *intact values* are the values (pixel × channel) with $\pi = 0$ exactly. For inpainting the
+# unmasked pixels are exactly the intact ones (asserted below). For deraining the streaks are screen-blended with a
+# soft edge and computed in floating point, so their faint tails leave residuals below half a level outside the
+# mask: there a pixel can be unmasked without being intact.
 
 # %%
 PAIRS = {
@@ -59,12 +71,12 @@ PAIRS = {
     "inpaint": SyntheticPairs("inpaint", "test", crop=128)[0],
 }
 for name, item in PAIRS.items():
-    x0, mu, mask = item["x0"], item["mu"], item["mask"]
-    print(f"{name:8s}: mask (degraded pixels) covers {mask.float().mean():6.1%} of the pixels; "
-          f"max |pi| outside the mask: {((x0 - mu).abs() * ~mask).max():.4f} (half a level: {1 / 255:.4f})")
-    assert torch.equal(mask, degraded_mask(x0, mu)) and ((x0 - mu).abs() * ~mask).max() <= 1 / 255
+    outside = float(((item["x0"] - item["mu"]).abs() * ~item["mask"]).max())
+    print(f"{name:8s}: mask (degraded pixels) covers {item['mask'].float().mean():6.1%} of the pixels; "
+          f"max |pi| on unmasked pixels: {outside:.6f} (half a level, 1/255: {1 / 255:.6f})")
+    assert torch.equal(item["mask"], degraded_mask(item["x0"], item["mu"])) and outside <= 1 / 255
 inp = PAIRS["inpaint"]
-assert torch.equal(inp["x0"] == inp["mu"], (~inp["mask"]).expand_as(inp["x0"]))  # inpainting: intact <=> x0 == mu
+assert torch.equal(inp["x0"] == inp["mu"], (~inp["mask"]).expand_as(inp["x0"]))  # inpainting: unmasked = intact
 
 
 def show_img(ax, x, title=None):
@@ -76,39 +88,45 @@ def show_img(ax, x, title=None):
         ax.set_title(title, fontsize=9)
 
 
-fig, axes = plt.subplots(2, 4, figsize=(12, 6.4), layout="constrained")
-for row, (name, item) in zip(axes, PAIRS.items()):
-    x0, mu, mask = item["x0"], item["mu"], item["mask"]
-    show_img(row[0], x0, f"{name}: clean $x_0$")
-    show_img(row[1], mu, rf"{name}: degraded $\mu$")
-    im = row[2].imshow((x0 - mu).abs().amax(0), cmap="inferno", vmin=0, vmax=1)
-    row[2].set_title(r"residual $\max_c |\pi|$", fontsize=9)
-    fig.colorbar(im, ax=row[2], fraction=0.046)
-    row[3].imshow(mask[0], cmap="gray")
-    row[3].set_title("mask (white = degraded)", fontsize=9)
-    for ax in row[2:]:
-        ax.set_xticks([])
-        ax.set_yticks([])
-fig.suptitle("The two pairs and their residuals", fontsize=11)
-plt.show()
+def plot_pairs():
+    fig, axes = plt.subplots(2, 4, figsize=(12, 6.4), layout="constrained")
+    for row, (name, item) in zip(axes, PAIRS.items()):
+        x0, mu, mask = item["x0"], item["mu"], item["mask"]
+        show_img(row[0], x0, f"{name}: clean $x_0$")
+        show_img(row[1], mu, rf"{name}: degraded $\mu$")
+        im = row[2].imshow((x0 - mu).abs().amax(0), cmap="inferno", vmin=0, vmax=1)
+        row[2].set_title(r"residual $|\pi|$, largest over the channels", fontsize=9)
+        fig.colorbar(im, ax=row[2], fraction=0.046)
+        row[3].imshow(mask[0], cmap="gray")
+        row[3].set_title("mask (white = degraded)", fontsize=9)
+        for ax in row[2:]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle("The two pairs and their residuals", fontsize=11)
+    plt.show()
+
+
+plot_pairs()
 
 # %% [markdown]
 # ## 2. The bridges compared
 #
-# | row | bridge | schedule | `lam` | noise factor `s(pi)` |
+# | row | bridge | schedule | $\lambda$ (`lam`) | noise factor $\nu(\pi)$ |
 # |---|---|---|---|---|
-# | RDBM (reference) | `bridges.rdbm()` | reference cosine, `N = 100` | `1e-4` | `pi` |
-# | RDBM, large `lam` | `bridges.make("rdbm", lam=LAM_VIS)` | same | `LAM_VIS = 1` | `pi` |
-# | global noise | `... .with_noise("global")` | same | `1` | 1 |
-# | GOUB (published) | `bridges.goub()` | IR-SDE grid, `T = 100` | `(30/255)^2 = 0.0138` | 1 |
+# | RDBM (reference) | `bridges.rdbm()` | reference cosine, $N = 100$ | $10^{-4}$ | $\pi$ |
+# | RDBM, large $\lambda$ | `bridges.make("rdbm", lam=LAM_VIS)` | same | `LAM_VIS` $= 1$ | $\pi$ |
+# | global noise | `... .with_noise("global")` | same | $1$ | $1$ |
+# | GOUB (published) | `bridges.goub()` | IR-SDE grid, $T = 100$ | $\lambda_{\rm GOUB}^2 = (30/255)^2 = 0.0138$ | $1$ |
 #
-# The reference `lam = 1e-4` gives a standard deviation of at most `0.01 |pi|` — about one grey level
-# on the `[0, 255]` scale for the largest residuals: invisible. To *see* the modulation we also
-# use `LAM_VIS = 1` (10 000 times larger: a standard deviation of up to `|pi|` itself, since the residuals
-# of these pairs are mostly a few tenths). The third row is the very same bridge with the noise factor
-# switched to 1 — GOUB-style global noise (this is also what the released reference code trains: it
-# has the residual factor commented out, `docs/theory.md` §11). The last row is GOUB itself, on its own grid
-# and with its published `lambda = 30/255`.
+# The reference $\lambda = 10^{-4}$ gives $\Sigma_t \le 0.01$ (section 4), so a standard deviation of at most
+# $0.01|\pi|$, about one 8-bit level where $|\pi| \approx 1$: invisible in these figures. To *see* the modulation
+# we also use `LAM_VIS` $= 1$ ($10^4$ times larger), at which the standard deviation reaches nearly $|\pi|$ where
+# $\Sigma_t$ peaks: noise as large as the degradation. The third row is the very same bridge with the noise factor
+# switched to 1, GOUB-style global noise (`docs/theory.md` §11 notes that the paper's public code trains this
+# variant, its residual factor on the noise being commented out there; this course does not check that code). The
+# last row is GOUB itself, on its own grid. GOUB's paper writes its noise level as a standard deviation,
+# $\lambda_{\rm GOUB} = 30/255$; in this course's notation that is $\sqrt\lambda$, so $\lambda = \lambda_{\rm GOUB}^2$
+# (`docs/theory.md` eq. 11.1).
 
 # %%
 LAM_VIS = 1.0
@@ -122,6 +140,7 @@ ROWS = {
     f"global noise\nlam = {LAM_VIS}": GLOBAL_VIS,
     "GOUB (published)\nlam = (30/255)^2": GOUB,
 }
+assert abs(GOUB.lam - (30 / 255) ** 2) < 1e-12
 
 
 # %% tags=["nbval-check-output"]
@@ -130,11 +149,11 @@ for path in ROWS.values():
 
 # %% [markdown]
 # The reference schedule and GOUB's grid run at different speeds, so the columns are matched by the
-# mean: at each column every row has (the grid time closest to) the same `Theta_t`, i.e. the same
-# mean image `mu + Theta_t pi`. The rows differ only in their noise. `t` is the grid index of each image: on the
-# reference grid the clean end is the *virtual* index `t = -1` (the clock is already positive at index 0, so the
-# clean point is not on the grid; notebook 01, section 4), on GOUB's grid it is index `0`, and the degraded end is
-# `99` and `100` (`docs/theory.md` §10).
+# mean: at each column every row has (the grid time closest to) the same $\Theta_t$, i.e. the same
+# mean image $\mu + \Theta_t\pi$. The rows differ only in their noise. $t$ is the grid index of each image: on the
+# reference grid the clean end is the *virtual clean index* $t = -1$ (the clock is already positive at index 0, so
+# the clean point is not on the grid; notebook 01, section 4), on GOUB's grid it is index $0$; the degraded end is
+# $t_T = 99$ and $t_T = 100$ (`docs/theory.md` §10).
 
 # %%
 THETA_COLUMNS = (1.0, 0.9, 0.7, 0.5, 0.3, 0.1, 0.0)
@@ -142,8 +161,7 @@ THETA_COLUMNS = (1.0, 0.9, 0.7, 0.5, 0.3, 0.1, 0.0)
 
 def time_for_theta(path, target):
     """The grid time whose Theta_t is closest to ``target``."""
-    sch = path.schedule
-    ts = torch.arange(sch.t_clean, sch.t_T + 1)
+    ts = path.schedule.times()
     theta = path.coefficients(ts)[0]
     return int(ts[(theta - target).abs().argmin()])
 
@@ -179,121 +197,194 @@ def plot_strip(name, item):
 
 STRIPS = {name: plot_strip(name, item) for name, item in PAIRS.items()}
 
+
+def last_columns(path):
+    """(t, Sigma_t / sqrt(lam)) at the columns Theta_t ~ 0.1 and Theta_t = 0."""
+    return [(t, float(path.coefficients(torch.tensor(t))[2]) / path.lam ** 0.5)
+            for t in (time_for_theta(path, 0.1), time_for_theta(path, 0.0))]
+
+
+for label, path in (("global noise, reference grid", GLOBAL_VIS), ("GOUB", GOUB)):
+    (t1, s1), (t2, s2) = last_columns(path)
+    print(f"{label:29s}: Sigma_t / sqrt(lam) = {s1:.3f} at t = {t1}, {s2:.0f} at t = {t2}")
+    assert s1 > 0.99 and s2 == 0 and t2 == path.schedule.t_T
+last_theta, last_goub = float(GLOBAL_VIS.schedule.theta[-1]), float(GOUB.schedule.theta[-1])
+print(f"last clock step theta: reference grid {last_theta:.3f} ({last_theta / GLOBAL_VIS.schedule.u_T:.1%} of "
+      f"thbar_T), GOUB's grid {last_goub:.3f}")
+assert abs(last_theta - 0.999) < 1e-9 and abs(last_goub - 0.104) < 5e-4
+for name, rows in STRIPS.items():  # the last column is mu itself in every row
+    assert all(torch.equal(cells[-1][1], PAIRS[name]["mu"]) for cells in rows.values())
+
 # %% [markdown]
-# At the reference `lam = 1e-4` the RDBM path is visually just the interpolation `mu + Theta_t pi`.
-# With `lam = 1` the RDBM noise appears only on the streaks and inside the hole; the same `lam`
-# with global noise covers the whole picture, and GOUB's published level is a clearly visible grain
-# over every pixel, intact or not.
+# At the reference $\lambda = 10^{-4}$ the RDBM path is, to the eye, the interpolation $\mu + \Theta_t\pi$. With
+# $\lambda = 1$ the RDBM noise appears only on the streaks and inside the hole; the same $\lambda$ with global noise
+# covers the whole picture, and GOUB's published level is a visible grain over every pixel, degraded or not. Every
+# row ends at $\mu$ exactly ($\Sigma_{t_T} = 0$). The global-noise row shows the most abrupt change: at
+# $\Theta_t \approx 0.1$ ($t = 79$) the picture is drowned in noise, $\Sigma_{79} = 0.995$, and in the next column
+# ($t = 99$) it is the noise-free $\mu$. The strip skips the times in between, but the jump is real: $\Sigma_t$ is
+# still $0.93\sqrt\lambda$ at index 98 (section 4), and the last step alone, $98 \to 99$, moves the clock by
+# $\theta = 0.999$, 12.7 % of $\bar\theta_T$. GOUB's last step moves its clock by only $0.104$: its noise fades
+# over its last indices instead.
 #
 # ## 3. Noise maps
 #
-# Where does the noise go? Three maps at `Theta_t ≈ 0.5` for each pair (values averaged over the
-# three colour channels): the per-pixel standard deviation `path.std = Sigma_t |pi|` of RDBM (a
-# closed form), and the realised noise `|x_t - E[x_t | x0, mu]|` of one draw, under RDBM and under
-# global noise with the same `lam = 1`. The cyan outline is the degradation mask.
+# Where does the noise go? Three maps at $\Theta_t \approx 0.5$ for each pair (values averaged over the three
+# colour channels), all at $\lambda = 1$: RDBM's per-value standard deviation $\Sigma_t|\pi|$ (`path.std`, a closed
+# form), and the realised noise $|x_t - E[x_t \mid x_0, \mu]|$ of one draw, under RDBM and under global noise. The
+# two RDBM panels share one colour scale, the global-noise panel has its own. The realised map is darker than the
+# std map on average: a realised $|\Sigma_t\pi\epsilon|$ is $\Sigma_t|\pi|\,|\epsilon|$, and the mean of $|\epsilon|$
+# for a standard normal is $0.798$ (the cell prints the ratio over all values). The white outline is the
+# degradation mask.
 
 # %%
-fig, axes = plt.subplots(2, 4, figsize=(14, 6.6), layout="constrained")
-for row, (name, item) in zip(axes, PAIRS.items()):
-    x0, mu, mask = item["x0"][None], item["mu"][None], item["mask"][0]
+def noise_maps(item, t, seed=11):
+    """Channel means of RDBM's std map and of the realised |noise| of one draw, under RDBM and global noise."""
+    x0, mu = item["x0"][None], item["mu"][None]
+    eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
+    noise_rdbm = RDBM_VIS.sample(x0, mu, t, noise=eps) - RDBM_VIS.mean(x0, mu, t)
+    noise_glob = GLOBAL_VIS.sample(x0, mu, t, noise=eps) - GLOBAL_VIS.mean(x0, mu, t)
+    sd = RDBM_VIS.std(x0, mu, t)
+    ratio = float(noise_rdbm.abs().sum() / sd.sum())  # realised |noise| per unit of std, over all values
+    return sd[0].mean(0), noise_rdbm[0].abs().mean(0), noise_glob[0].abs().mean(0), ratio
+
+
+def plot_noise_maps():
     t = time_for_theta(RDBM_VIS, 0.5)
-    gen = torch.Generator().manual_seed(11)
-    eps = torch.randn(x0.shape, generator=gen)
-    std_map = RDBM_VIS.std(x0, mu, t)[0].mean(0)
-    noise_rdbm = (RDBM_VIS.sample(x0, mu, t, noise=eps) - RDBM_VIS.mean(x0, mu, t))[0].abs().mean(0)
-    noise_glob = (GLOBAL_VIS.sample(x0, mu, t, noise=eps) - GLOBAL_VIS.mean(x0, mu, t))[0].abs().mean(0)
-    vmax = float(noise_glob.quantile(0.99))
-    show_img(row[0], x0[0], f"{name}: clean $x_0$, mask outlined")
-    panels = [(std_map, rf"RDBM: $\Sigma_t|\pi|$ (t = {t})"), (noise_rdbm, r"RDBM: $|x_t - E[x_t]|$"),
-              (noise_glob, r"global noise: $|x_t - E[x_t]|$")]
-    for ax, (img, title) in zip(row[1:], panels):
-        im = ax.imshow(img, cmap="magma", vmin=0, vmax=vmax)
-        ax.set_title(title, fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    for ax in row:
-        ax.contour(mask.float(), levels=[0.5], colors="#00e5ff", linewidths=0.6)
-    fig.colorbar(im, ax=row[1:], shrink=0.9, label="noise level (channel mean)")
-    inside, outside = std_map[mask].mean(), std_map[~mask].mean()
-    print(f"{name:8s}: mean RDBM std inside the mask {inside:.4f}, outside {outside:.4f}; "
-          f"global noise std everywhere {float(GLOBAL_VIS.std(x0, mu, t).mean()):.4f}")
-    assert inside > 10 * outside
-fig.suptitle(rf"Where the noise goes ($\lambda = {LAM_VIS:g}$, $\Theta_t \approx 0.5$)", fontsize=11)
-plt.show()
+    fig, axes = plt.subplots(2, 4, figsize=(14, 6.6), layout="constrained")
+    for row, (name, item) in zip(axes, PAIRS.items()):
+        mask = item["mask"][0]
+        sd, noise_rdbm, noise_glob, ratio = noise_maps(item, t)
+        show_img(row[0], item["x0"], f"{name}: clean $x_0$, mask outlined")
+        vmax_rdbm = float(noise_rdbm[mask].quantile(0.99))
+        for ax, img, title in ((row[1], sd, rf"RDBM: $\Sigma_t|\pi|$ (t = {t})"),
+                               (row[2], noise_rdbm, r"RDBM: $|x_t - E[x_t]|$")):
+            im_rdbm = ax.imshow(img, cmap="magma", vmin=0, vmax=vmax_rdbm)
+            ax.set_title(title, fontsize=9)
+        im_glob = row[3].imshow(noise_glob, cmap="magma", vmin=0, vmax=float(noise_glob.quantile(0.99)))
+        row[3].set_title(r"global noise: $|x_t - E[x_t]|$", fontsize=9)
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.contour(mask.float(), levels=[0.5], colors="white", linewidths=0.7)
+        fig.colorbar(im_rdbm, ax=row[1:3], shrink=0.9, label="RDBM (channel mean)")
+        fig.colorbar(im_glob, ax=row[3], shrink=0.9, label="global (channel mean)")
+        inside, outside = sd[mask].mean(), sd[~mask].mean()
+        print(f"{name:8s}: mean RDBM std inside the mask {inside:.4f}, outside {outside:.4f}; global noise std "
+              f"everywhere {float(GLOBAL_VIS.coefficients(torch.tensor(t))[2]):.4f}; realised |noise| / std "
+              f"(RDBM) {ratio:.3f}")
+        assert inside > 10 * outside and abs(ratio - math.sqrt(2 / math.pi)) < 0.02  # E|eps| = 0.798
+    fig.suptitle(rf"Where the noise goes ($\lambda = {LAM_VIS:g}$, $\Theta_t \approx 0.5$)", fontsize=11)
+    plt.show()
+
+
+plot_noise_maps()
 
 # %% [markdown]
-# A single number: the share of the total noise *energy* `sum Sigma_t^2 pi^2` that falls inside the
-# mask. Under global noise it is the share of the image the mask covers; under RDBM it is the share of
-# `sum pi^2` inside the mask, independent of `t` and `lam`.
+# A single number: the share of the *noise energy* that falls inside the mask, the energy being the sum of the
+# variances of all values, $\sum \Sigma_t^2\nu(\pi)^2$. Under global noise every value has the variance $\Sigma_t^2$,
+# so the share is the share of the values that the mask covers. Under RDBM the energy is $\Sigma_t^2\sum\pi^2$: in
+# the share $\sum_{\rm mask}\pi^2 / \sum\pi^2$ the factor $\Sigma_t^2$, and $\lambda$ in it, cancel. The cell checks
+# this at two times and both values of $\lambda$, and prints the part *outside* the mask, 1 − share.
 
 # %%
+def energy_share(path, item, t):
+    """Share of sum(Sigma_t^2 nu(pi)^2) inside the mask, from the closed-form std."""
+    x0, mu = item["x0"][None], item["mu"][None]
+    var = path.std(x0, mu, t).double() ** 2
+    return float(var[item["mask"][None].expand_as(x0)].sum() / var.sum())
+
+
 for name, item in PAIRS.items():
+    t_half, area = time_for_theta(RDBM_VIS, 0.5), float(item["mask"].double().mean())
+    shares = [energy_share(p, item, t) for p in (RDBM_REF, RDBM_VIS) for t in (20, t_half)]
     x0, mu, mask = item["x0"][None], item["mu"][None], item["mask"][None].expand_as(item["x0"][None])
-    t = time_for_theta(RDBM_VIS, 0.5)
-    e_rdbm, e_glob = RDBM_VIS.std(x0, mu, t) ** 2, GLOBAL_VIS.std(x0, mu, t) ** 2
-    share_rdbm = float(e_rdbm[mask].sum() / e_rdbm.sum())
-    share_glob = float(e_glob[mask].sum() / e_glob.sum())
-    print(f"{name:8s}: noise energy inside the mask: RDBM {share_rdbm:6.1%}, global {share_glob:6.1%} "
-          f"(mask area {float(mask.float().mean()):6.1%})")
-    assert share_rdbm > 0.9 and abs(share_glob - float(mask.float().mean())) < 1e-6
-    # the same share measured on one drawn x_t (not the closed-form std): sampling must put the noise there too
-    noise = RDBM_VIS.sample(x0, mu, t, generator=torch.Generator().manual_seed(5)) - RDBM_VIS.mean(x0, mu, t)
-    share_drawn = float(noise[mask].pow(2).sum() / noise.pow(2).sum())
-    print(f"{'':8s}  measured on one drawn x_t: RDBM {share_drawn:6.1%}")
-    assert abs(share_drawn - share_rdbm) < 0.02
+    noise = RDBM_VIS.sample(x0, mu, t_half, generator=torch.Generator().manual_seed(5)) - RDBM_VIS.mean(x0, mu, t_half)
+    drawn = float(noise[mask].double().pow(2).sum() / noise.double().pow(2).sum())  # the same share on one draw
+    glob = energy_share(GLOBAL_VIS, item, t_half)
+    print(f"{name:8s}: energy outside the mask, RDBM: {1 - shares[0]:.2e} (closed form; the same at t = 20 and "
+          f"{t_half}, lam = 1e-4 and 1), {1 - drawn:.2e} (one drawn x_t);  inside, global: {glob:.1%} "
+          f"(mask area {area:.1%})")
+    assert max(shares) - min(shares) < 1e-9 and 1 - shares[0] < 1e-4 and 1 - drawn < 1e-4
+    assert abs(glob - area) < 1e-9
 
 # %% [markdown]
-# ## 4. `Theta_t` and `Sigma_t` on the two grids
+# ## 4. $\Theta_t$ and $\Sigma_t$ on the two grids
 #
-# The reference schedule's `theta` are the cosine betas: tiny at first and 0.999 at the last index,
-# so `thbar_T = 7.88` and `Sigma_t` rises slowly, stays within a few per cent of `sqrt(lam)` over the last
-# third of the grid, then drops to 0 in the very last step (the pin at `mu`). GOUB's grid has
-# `thbar_T = -ln 0.005 = 5.30` and a smoother descent. Left: `Theta_t`. Right: `Sigma_t / sqrt(lam)`, the shape of the
-# noise level, which
-# does not depend on `lam` (multiply by `sqrt(lam) = 0.01` for the reference RDBM, `1` for
-# `LAM_VIS`, `30/255 = 0.118` for GOUB). The standard deviation of a pixel is `Sigma_t |pi|` under RDBM
-# and `Sigma_t` under global noise.
+# The reference schedule's $\theta$ are the cosine betas (`docs/theory.md` eq. 10.1): small at first and $0.999$ at
+# the last index, so $\bar\theta_T = 7.88$. GOUB's grid has $\bar\theta_T = -\ln 0.005 = 5.30$. Left: $\Theta_t$.
+# Right: $\Sigma_t/\sqrt\lambda$, the shape of the noise level, which does not depend on $\lambda$ (multiply by
+# $\sqrt\lambda = 0.01$ for the reference RDBM, $1$ for `LAM_VIS`, $\lambda_{\rm GOUB} = 30/255 = 0.118$ for GOUB).
+# The printed numbers below the figure: on the reference grid $\Sigma_t/\sqrt\lambda$ rises faster than GOUB's at
+# first but reaches $0.95$ later (at $0.63$ of the grid against $0.53$); it stays above $0.95$ up to index 97, is
+# still $0.93$ at index 98 and is $0$ at index 99, after the clock jump of $0.999$. GOUB's comes down over its last
+# indices ($0.43$ at index 99 of 100).
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
-for path, label, colour in ((RDBM_REF, "RDBM reference schedule", "tab:red"), (GOUB, "GOUB grid", "tab:blue")):
+def grid_curves(path):
+    """Grid times, normalised times (t - t_clean) / (t_T - t_clean), Theta_t and Sigma_t / sqrt(lam)."""
     sch = path.schedule
-    ts = torch.arange(sch.t_clean, sch.t_T + 1)
-    frac = (ts - sch.t_clean) / (sch.t_T - sch.t_clean)
+    ts = sch.times()
     theta, _, sigma = path.coefficients(ts)
-    ax1.plot(frac, theta, color=colour, marker=".", ms=3, label=rf"{label} ($\bar\theta_T$ = {sch.u_T:.2f})")
-    ax2.plot(frac, sigma / path.lam ** 0.5, color=colour, marker=".", ms=3,
-             label=rf"{label} ($\sqrt{{\lambda}}$ = {path.lam ** 0.5:.3g})")
-for ax in (ax1, ax2):
-    ax.set_xlabel(r"normalised grid time $(t - t_{clean}) / (t_T - t_{clean})$")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-ax1.set_ylabel(r"$\Theta_t$")
-ax1.set_title(r"$\Theta_t = \sinh(\bar\theta_{t:T}) / \sinh(\bar\theta_T)$: weight of $x_0$ in the mean", fontsize=10)
-ax2.set_ylabel(r"$\Sigma_t / \sqrt{\lambda}$")
-ax2.set_title(r"$\Sigma_t / \sqrt{\lambda} = \sqrt{2 \sinh(\bar\theta_t) \sinh(\bar\theta_{t:T}) / \sinh(\bar\theta_T)}$"
-              " (independent of $\\lambda$)", fontsize=10)
-plt.show()
+    return ts, (ts - sch.t_clean) / (sch.t_T - sch.t_clean), theta, sigma / path.lam ** 0.5
 
-th_ref, _, sig_ref = RDBM_REF.coefficients(torch.arange(-1, 100))
-assert th_ref[0] == 1 and th_ref[-1] == 0 and sig_ref[0] == 0 and sig_ref[-1] == 0  # the two ends of the bridge
-assert abs(float(sig_ref.max()) - 1e-4 ** 0.5) < 1e-4  # max std 0.01 |pi| at the reference lam
+
+def plot_grids():
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
+    for path, label, colour in ((RDBM_REF, "RDBM reference schedule", "tab:red"), (GOUB, "GOUB grid", "tab:blue")):
+        _, frac, theta, shape = grid_curves(path)
+        ax1.plot(frac, theta, color=colour, marker=".", ms=3,
+                 label=rf"{label} ($\bar\theta_T$ = {path.schedule.u_T:.2f})")
+        ax2.plot(frac, shape, color=colour, marker=".", ms=3,
+                 label=rf"{label} ($\sqrt{{\lambda}}$ = {path.lam ** 0.5:.3g})")
+    for ax in (ax1, ax2):
+        ax.set_xlabel(r"normalised grid time $(t - t_{\rm clean}) / (t_T - t_{\rm clean})$")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    ax1.set_ylabel(r"$\Theta_t$")
+    ax1.set_title(r"$\Theta_t = \sinh(\bar\theta_{t:T}) / \sinh(\bar\theta_T)$: weight of $x_0$ in the mean",
+                  fontsize=10)
+    ax2.set_ylabel(r"$\Sigma_t / \sqrt{\lambda}$")
+    ax2.set_title(r"$\Sigma_t / \sqrt{\lambda} = \sqrt{2 \sinh(\bar\theta_t) \sinh(\bar\theta_{t:T})"
+                  r" / \sinh(\bar\theta_T)}$ (independent of $\lambda$)", fontsize=10)
+    plt.show()
+
+
+def grid_facts():
+    """The shape claims of the text, printed and asserted."""
+    ts, frac, theta, ref = grid_curves(RDBM_REF)
+    _, frac_g, _, goub = grid_curves(GOUB)
+    assert theta[0] == 1 and theta[-1] == 0 and ref[0] == 0 and ref[-1] == 0  # the two ends of the bridge
+    assert float(ref.max()) <= 1  # Sigma_t <= sqrt(lam): at most 0.01 |pi| at the reference lam
+    first_ref, first_goub = float(frac[ref >= 0.95][0]), float(frac_g[goub >= 0.95][0])
+    early = frac[(frac > 0) & (frac <= 0.25)]
+    goub_early = torch.tensor([float(goub[(frac_g - f).abs().argmin()]) for f in early.tolist()])
+    high = ref[(ts >= ts[ref >= 0.95][0]) & (ts <= 97)]
+    print(f"reference grid: Sigma_t / sqrt(lam) first >= 0.95 at {first_ref:.2f} of the grid (GOUB: {first_goub:.2f}); "
+          f">= 0.95 from there to index 97: {bool((high >= 0.95).all())}; index 98: {float(ref[-2]):.2f}, "
+          f"index 99: {float(ref[-1]):.0f}")
+    print(f"GOUB grid: Sigma_t / sqrt(lam) at index 99: {float(goub[-2]):.2f}; reference above GOUB on the first "
+          f"quarter of the grid: {bool((ref[(frac > 0) & (frac <= 0.25)] > goub_early).all())}")
+    assert first_ref > first_goub and (high >= 0.95).all() and 0.9 < float(ref[-2]) < 0.95
+    assert (ref[(frac > 0) & (frac <= 0.25)] > goub_early).all() and 0.4 < float(goub[-2]) < 0.45
+
+
+plot_grids()
+grid_facts()
 
 # %% [markdown]
-# ## 5. Intact pixels never move under RDBM
+# ## 5. Values with $\pi = 0$ never move under RDBM
 #
-# Where `pi = 0` the residual path is `x_t = mu + Theta_t * 0 + Sigma_t * 0 * eps`: the library
-# computes the mean as `mu + Theta_t (x0 - mu)` (not `Theta_t x0 + (1 - Theta_t) mu`, which rounds),
-# so intact values equal `mu` **bit for bit** at every time of the grid and for any noise draw. We
-# check every grid time `t = -1, ..., 99` of the reference schedule, both `lam` values, both pairs,
-# several noise draws — and, for contrast, that under global noise the same values do move at every
-# interior time.
+# Where $\pi = 0$ the RDBM sample is $x_t = \mu + \Theta_t\cdot 0 + \Sigma_t\cdot 0\cdot\epsilon$. The library computes
+# the mean as $\mu + \Theta_t(x_0 - \mu)$ (`docs/theory.md` eq. 4.7), not as $\Theta_t x_0 + (1 - \Theta_t)\mu$, which
+# rounds, so the intact values equal $\mu$ **bit for bit** at every time and for any noise draw. The cell checks every
+# time of the reference grid, the virtual clean index $t = -1$ and $t = 0, \dots, 99$, both values of $\lambda$,
+# both pairs and `N_DRAWS` $= 3$ noise draws per time — and, for contrast, that under global noise the same values
+# move at every interior time.
 
 # %%
 def intact_check(path, item, draws, seed=0):
     """Per grid time: do all intact values equal mu exactly? and the share of intact values that moved."""
-    sch = path.schedule
-    ts = torch.arange(sch.t_clean, sch.t_T + 1)
+    ts = path.schedule.times()
     x0 = item["x0"][None].expand(len(ts), -1, -1, -1)
     mu = item["mu"][None].expand(len(ts), -1, -1, -1)
     intact = (x0 == mu)
@@ -301,49 +392,40 @@ def intact_check(path, item, draws, seed=0):
     still, moved = torch.ones(len(ts), dtype=torch.bool), torch.zeros(len(ts))
     for _ in range(draws):
         x_t = path.sample(x0, mu, ts, generator=gen)
-        same = (x_t == mu) | ~intact
-        still &= same.flatten(1).all(1)
+        still &= ((x_t == mu) | ~intact).flatten(1).all(1)
         moved += ((x_t != mu) & intact).flatten(1).sum(1) / intact.flatten(1).sum(1) / draws
     return ts, still, moved
 
 
-RESULTS = {}
 for name, item in PAIRS.items():
     for label, path in (("RDBM, lam = 1e-4", RDBM_REF), (f"RDBM, lam = {LAM_VIS}", RDBM_VIS),
                         (f"global, lam = {LAM_VIS}", GLOBAL_VIS)):
-        RESULTS[name, label] = intact_check(path, item, N_DRAWS)
-
-for (name, label), (ts, still, moved) in RESULTS.items():
-    inner = slice(1, -1)
-    print(f"{name:8s} {label:18s}: intact values unchanged at all {len(ts)} times: {bool(still.all())};  "
-          f"share of intact values that moved, interior times: min {moved[inner].min():.4f}, max {moved[inner].max():.4f}")
-    if label.startswith("RDBM"):
-        assert still.all()
-    else:
-        assert not still[inner].any() and moved[inner].min() > 0.99
-
-# %% tags=["nbval-check-output"]
-print("RDBM leaves every intact value exactly equal to mu at every t:",
-      all(bool(r[1].all()) for (n, lab), r in RESULTS.items() if lab.startswith("RDBM")))
-print("global noise moves the intact values at every interior t:",
-      all(bool(r[2][1:-1].min() > 0.99) for (n, lab), r in RESULTS.items() if lab.startswith("global")))
+        ts, still, moved = intact_check(path, item, N_DRAWS)
+        inner = slice(1, -1)
+        print(f"{name:8s} {label:18s}: intact values equal to mu at all {len(ts)} times: {bool(still.all())};  "
+              f"share of them that moved, interior times: min {moved[inner].min():.4f}, max {moved[inner].max():.4f}")
+        if label.startswith("RDBM"):
+            assert still.all()
+        else:
+            assert not still[inner].any() and moved[inner].min() > 0.99
 
 # %% [markdown]
-# The end points deserve one more look. At `t = t_T` both bridges give `mu` exactly for every pixel
-# (`Theta = Sigma = 0`). At the clean end `t = -1` (`Theta = 1`, `Sigma = 0`) the sample is
-# `mu + 1 * (x0 - mu)`, which in float32 can differ from `x0` by one rounding step on *degraded*
-# pixels: the clean end is never sampled in training (times are drawn from `0..99`) and every
-# sampler returns `x0_hat` itself at the clean point, so this does not matter — but it is why the
-# exact-equality claim above is about intact pixels, where `x0 - mu` is exactly 0.
+# The end points deserve one more look. At $t_T$ the RDBM bridge, the global-noise bridge (both at $t_T = 99$) and
+# GOUB (at $t_T = 100$) all give $\mu$ exactly for every value ($\Theta = \Sigma = 0$). At the clean end $t = -1$
+# ($\Theta = 1$, $\Sigma = 0$) the sample is $\mu + 1\cdot(x_0 - \mu)$, which in float32 can differ from $x_0$ by one
+# rounding step where $\pi \ne 0$: here at most $2^{-24} = 6.0\times10^{-8}$, the float32 spacing just below 1 (the
+# values lie in $[-1, 1]$). The clean end is never sampled in training (times are drawn from $0, \dots, 99$) and every
+# sampler returns $\hat x_0$ itself at the clean point, so this does not matter — but it is why the exact-equality
+# claim above is about the intact values, where $x_0 - \mu$ is exactly 0.
 
 # %%
 for name, item in PAIRS.items():
     x0, mu = item["x0"][None], item["mu"][None]
-    end = RDBM_VIS.sample(x0, mu, 99)
-    clean = RDBM_VIS.sample(x0, mu, -1)
-    print(f"{name:8s}: x_T == mu everywhere: {torch.equal(end, mu)};  "
-          f"max |x_clean - x0| = {float((clean - x0).abs().max()):.1e} (float32 spacing near 1: 6e-08)")
-    assert torch.equal(end, mu) and float((clean - x0).abs().max()) <= 1.2e-7
+    ends = {label: torch.equal(p.sample(x0, mu, p.schedule.t_T), mu)
+            for label, p in (("RDBM", RDBM_VIS), ("global noise", GLOBAL_VIS), ("GOUB", GOUB))}
+    clean_gap = float((RDBM_VIS.sample(x0, mu, -1) - x0).abs().max())
+    print(f"{name:8s}: x_T == mu everywhere: {ends};  max |x_clean - x0| = {clean_gap:.1e}")
+    assert all(ends.values()) and clean_gap <= 2.0 ** -24
 
 # %% [markdown]
 # ## Exercises
@@ -351,34 +433,37 @@ for name, item in PAIRS.items():
 # Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
 # answer. Worked solutions: `solutions/05_residual_modulation_solutions.ipynb`.
 #
-# **05.1 (predict).** At an interior time of the bridge (say `t = 49`), what fraction of the values (pixels ×
-# channels) of each of the two pairs of section 1 receives noise under RDBM, i.e. has a standard deviation
-# `> 0`? Answer with two fractions between 0 and 1, `(inpaint, derain)`, to within 0.01. First say what makes a
-# value's noise zero (and whether the mask of section 1 is that set); then compute the two fractions from `PAIRS`,
-# one line each. The inpainting one is a check of your reasoning (section 1 asserts that its mask is exactly the set
-# `x0 != mu`, so it is the printed mask share); the deraining one is printed nowhere above.
+# **05.1 (predict).** Take the deraining pair of section 1 at the time $t = 49$ of the reference grid. (a) What
+# fraction of its values (pixels × channels) receives noise under RDBM at all, i.e. has a standard deviation
+# $> 0$? (b) At the reference $\lambda = 10^{-4}$ (`RDBM_REF`), how many of its values have a standard deviation of
+# at least one 8-bit level, $2/255$? Answer `(fraction, count)`: the fraction to within 0.01, the count to within 1.
+# Write your prediction and its reason first — for (a), against the mask's share printed in section 1; for (b),
+# which $|\pi|$ a value needs at $t = 49$ — then compute both from `PAIRS["derain"]`.
 
 # %%
 from rdbm_course.exercises import check
 
-answer_05_1 = ...  # two fractions: (inpaint, derain)
+answer_05_1 = ...  # (fraction of the values with noise, number of values with std >= 2/255 at lam = 1e-4)
 check("05.1", answer_05_1)
 
 # %% [markdown]
-# **05.2 (implement).** Write `std_map(path, x0, mu, t)`: the per-value standard deviation of `x_t` given
-# `(x0, mu)` for a batch `x0`, `mu` [B, 3, H, W] and integer grid times `t` [B] (one per sample), for RDBM
-# (`path.noise == "modulated"`) and for GOUB (`path.noise == "global"`). Build it from `path.coefficients(t)`
-# (float64 tensors of shape [B]) — not from `path.std`, which is what the checker compares with.
+# **05.2 (implement).** Write `std_map(path, x0, mu, t)`: the per-value standard deviation of $x_t$ given
+# $(x_0, \mu)$, for a batch `x0`, `mu` [B, 3, H, W] (float32) and integer grid times `t` [B] (one per sample), for a
+# path with modulated noise (`path.noise == "modulated"`, RDBM) and one with global noise (`"global"`, GOUB). Build
+# $\Sigma_t$ yourself from the formula of section 1, with the clock `path.schedule.clock(t)` (float64, shape [B]),
+# `path.schedule.u_T` and `path.lam`; the checker refuses a function that calls the path's own `coefficients`,
+# `unit_variance`, `std` or `sample`, and compares your map with `path.std`. Return a tensor of `x0`'s dtype.
 
 # %%
-answer_05_2 = ...  # a function std_map(path, x0, mu, t) -> tensor [B, 3, H, W]
+answer_05_2 = ...  # a function std_map(path, x0, mu, t) -> tensor [B, 3, H, W] of x0's dtype
 check("05.2", answer_05_2)
 
 # %% [markdown]
-# **05.3 (predict).** In the right panel of section 4, at which grid index `t` is `Sigma_t` largest — on the
-# reference schedule (indices −1 … 99) and on GOUB's grid (indices 0 … 100)? Answer `(i_reference, i_goub)`.
-# First say why it is not the middle of either grid; then find the indices (the clock
-# `path.schedule.clock(t)` helps).
+# **05.3 (predict).** At which grid index is $\Sigma_t$ largest, on the reference schedule (indices $-1, \dots, 99$)
+# and on GOUB's grid (indices $0, \dots, 100$)? Answer `(i_reference, i_goub)`. First show, with
+# $2\sinh a\,\sinh b = \cosh(a + b) - \cosh(a - b)$, that $\Sigma_t^2$ decreases as $|\bar\theta_t - \bar\theta_{t:T}|$
+# grows; say where on the clock $\Sigma_t$ peaks and why that is not the middle of either grid. Then find the two
+# indices from the clock, `path.schedule.clock(t)`.
 
 # %%
 answer_05_3 = ...  # two grid indices: (reference schedule, GOUB grid)

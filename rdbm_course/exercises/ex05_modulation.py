@@ -1,71 +1,100 @@
 """Exercises of notebook 05 (residual modulation on images).
 
-05.1 predict   the fraction of the values of the inpainting and of the deraining pair that receive noise
-               under RDBM at an interior time.
-05.2 implement the per-pixel noise map (standard deviation of ``x_t`` given ``x0, mu``) of RDBM and of GOUB.
+05.1 predict   on the deraining pair at t = 49: the fraction of its values that receive noise under RDBM, and how
+               many have a standard deviation of at least one 8-bit level at the reference lam.
+05.2 implement the per-pixel noise map (standard deviation of ``x_t`` given ``x0, mu``) of RDBM and of GOUB, with
+               Sigma_t built from the clock.
 05.3 predict   the grid index at which ``Sigma_t`` is largest, on the reference schedule and on GOUB's grid.
 """
 from __future__ import annotations
 
 import torch
 
-from rdbm_core.bridge.path import append_dims
+from rdbm_core.bridge.path import ResidualPath, append_dims
 from ._base import call_student, correct, exercise, tensor_answer, tensor_or_none, wrong
+from .grading import watching_calls
 
-LAM_VIS = 0.1  # a visible noise level (notebook 05 draws lam = 1); the checks hold for any lam > 0
+LAM_VIS = 0.1  # a visible noise level for 05.2 (notebook 05 draws lam = 1); the checks hold for any lam > 0
+TIME_05_1 = 49  # the interior time of 05.1
+LEVEL = 2 / 255  # one 8-bit level on [-1, 1]
 
 
 # ----------------------------------------------------------------------------- 05.1
 
 
-@exercise("05.1", "How many values get noise under RDBM?", "predict")
-def check_noisy_fraction(answer):
+def noisy_counts():
+    """On the deraining test pair at t = 49: (fraction of values with std > 0, number of values with std >= one
+    level at the reference lam), and the usual wrong versions: the mask's share, and the count at half a level, at
+    lam = 1, and of pixels (any channel) instead of values."""
     from rdbm_core.bridge import bridges
     from rdbm_core.data.datasets import SyntheticPairs
 
+    item = SyntheticPairs("derain", "test", crop=128)[0]
+    x0, mu = item["x0"][None], item["mu"][None]
+    std_ref = bridges.rdbm().std(x0, mu, TIME_05_1)
+    std_big = bridges.make("rdbm", lam=1.0).std(x0, mu, TIME_05_1)
+    return {
+        "fraction": float((std_ref > 0).double().mean()),
+        "count": int((std_ref >= LEVEL).sum()),
+        "mask": float(item["mask"].double().mean()),
+        "count_half_level": int((std_ref >= LEVEL / 2).sum()),
+        "count_lam_1": int((std_big >= LEVEL).sum()),
+        "count_pixels": int((std_ref >= LEVEL).any(1).sum()),
+        "values": x0.numel(),
+    }
+
+
+@exercise("05.1", "How many values get noise under RDBM, and how many visibly?", "predict")
+def check_noisy_fraction(answer):
     try:
-        got = [float(v) for v in answer]
+        fraction, count = (float(v) for v in answer)
     except (TypeError, ValueError):
-        return wrong("answer with two numbers: (fraction for inpaint, fraction for derain).",
-                     "for example `(0.5, 0.25)`: fractions of all values (pixels x channels), between 0 and 1.")
-    if len(got) != 2:
-        return wrong(f"expected two numbers (inpaint, derain), got {len(got)}.", "write `(inpaint, derain)`.")
-    if any(v > 1 for v in got) and all(0 <= v <= 100 for v in got):
-        return wrong("your numbers look like percentages.", "give fractions between 0 and 1 (e.g. 0.25 for 25 %).")
-    path = bridges.make("rdbm", lam=LAM_VIS)
-    names = ("inpaint", "derain")
-    truth, mask_share = [], []
-    for task in names:
-        item = SyntheticPairs(task, "test", crop=128)[0]
-        std = path.std(item["x0"][None], item["mu"][None], 49)
-        truth.append(float((std > 0).double().mean()))
-        mask_share.append(float(item["mask"].double().mean()))
-    off = [name for name, g, w in zip(names, got, truth) if abs(g - w) > 0.01]
-    if not off:
-        return correct("the noise level Sigma_t |pi| is positive exactly where pi != 0. For inpainting that is the "
-                       "hole (the mask); for deraining it is every value a streak touches at all, "
-                       f"{truth[1] / mask_share[1]:.1f} times the area of the mask, which only counts changes "
-                       "above half an 8-bit level (degradations.degraded_mask).")
-    answers = dict(zip(names, got))
-    if all(abs(g - 1) <= 0.01 for g in got):
-        return wrong("not every value gets noise under RDBM.",
-                     "that would be global noise (GOUB); RDBM's standard deviation is Sigma_t |pi|, which is 0 "
-                     "wherever x0 == mu.")
-    if all(abs(g - (1 - w)) <= 0.01 for g, w in zip(got, truth)):
-        return wrong("these are the fractions of the values that do *not* get noise.",
-                     "RDBM's standard deviation Sigma_t |pi| is positive exactly where x0 != mu: count those "
-                     "values.")
-    if "derain" in off and abs(answers["derain"] - mask_share[1]) <= 0.01:
-        return wrong("for deraining you gave the share of the mask.",
-                     "the mask counts changes above half an 8-bit level; RDBM's noise only needs pi != 0, and "
-                     "the faint tails of the streaks make pi small but non-zero beyond the mask.")
-    return wrong(f"your fraction for {' and '.join(off)} is off by more than 0.01.",
-                 "a value gets noise when its standard deviation Sigma_t |pi| is positive; at an interior time "
-                 "Sigma_t > 0, so count the values with pi = x0 - mu != 0: `(item['x0'] != item['mu'])` for each "
-                 "pair of `PAIRS`, averaged.")
+        return wrong("answer with two numbers: (fraction of the values with noise, number of values with a standard "
+                     "deviation of at least 2/255).", "for example `(0.5, 1000)`.")
+    truth = noisy_counts()
+    if 1 < fraction <= 100:
+        return wrong("your fraction looks like a percentage.", "give a fraction between 0 and 1 (e.g. 0.25 for 25 %).")
+    if abs(fraction - truth["fraction"]) > 0.01:
+        if abs(fraction - 1) <= 0.01:
+            return wrong("not every value gets noise under RDBM.",
+                         "that would be global noise (GOUB); RDBM's standard deviation is Sigma_t |pi|, which is 0 "
+                         "wherever x0 == mu.")
+        if abs(fraction - (1 - truth["fraction"])) <= 0.01:
+            return wrong("this is the fraction of the values that do *not* get noise.",
+                         "RDBM's standard deviation Sigma_t |pi| is positive exactly where x0 != mu: count those.")
+        if abs(fraction - truth["mask"]) <= 0.01:
+            return wrong("your fraction is the share of the mask.",
+                         "the mask counts changes above half an 8-bit level; RDBM's noise only needs pi != 0, and "
+                         "the faint tails of the streaks make pi small but non-zero beyond the mask.")
+        return wrong("your fraction (a) is off by more than 0.01.",
+                     "a value gets noise when Sigma_t |pi| > 0; at an interior time Sigma_t > 0, so count the "
+                     "values with pi = x0 - mu != 0.")
+    if 0 < count < 1 and count != round(count):
+        return wrong("(b) asks for a number of values, not a fraction.", "count the values, e.g. with `.sum()`.")
+    if abs(count - truth["count"]) <= 1:
+        return correct(f"the noise reaches {truth['fraction']:.0%} of the values (Sigma_t |pi| > 0 wherever pi != 0, "
+                       f"twice the mask's {truth['mask']:.0%}), but at the reference lam Sigma_49 |pi| reaches one "
+                       "8-bit level only where |pi| is close to 1: almost nowhere.")
+    mistakes = (
+        ("count_half_level", "you counted from half an 8-bit level.",
+         "one 8-bit level is 2/255 on [-1, 1] (the mask's threshold is half of it, 1/255)."),
+        ("count_lam_1", "this is the count at lam = 1, the notebook's LAM_VIS.",
+         "(b) is at the reference lam = 1e-4: use RDBM_REF, whose Sigma_t is 100 times smaller."),
+        ("count_pixels", "you counted pixels; (b) counts values (pixels x channels).",
+         "count each channel of each pixel once."),
+    )
+    for key, message, hint in mistakes:
+        if truth[key] != truth["count"] and abs(count - truth[key]) <= 1:
+            return wrong(message, hint)
+    return wrong("your count (b) is off by more than 1.",
+                 "a value's standard deviation at t = 49 is Sigma_49 |pi| with Sigma_49 of the reference path "
+                 "(path.coefficients or path.std); count the values where it is at least 2/255.")
 
 
 # ----------------------------------------------------------------------------- 05.2
+
+#: the methods of a path that give Sigma_t (or a value built from it) in one call
+SIGMA_METHODS = ("coefficients", "unit_variance", "std", "sample", "posterior_coefficients")
 
 
 def _pair_batch():
@@ -86,10 +115,12 @@ def _confusions(path, x0, mu, t):
         (sigma ** 2 * path.noise_factor(x0, mu).abs(), "Sigma_t is already a standard deviation: do not square it."),
         ((sigma * path.noise_factor(x0, mu)) ** 2, "that is the variance; the map asks for the standard deviation."),
         (sigma * path.noise_factor(x0, mu), "a standard deviation is never negative: take the absolute value of "
-                                            "s(pi)."),
+                                            "nu(pi)."),
+        (sigma / 2 ** 0.5 * path.noise_factor(x0, mu).abs(), "Sigma_t^2 = 2 lam sinh(thbar_t) sinh(thbar_{t:T}) / "
+                                                             "sinh(thbar_T): the factor 2 is missing."),
         (other.std(x0, mu, t), "look at path.noise: RDBM modulates the noise by |pi| ('modulated'); GOUB's noise is "
-                               "global (s = 1), the same for every pixel."),
-        (first_time, "each sample of the batch has its own time: reshape the [B] coefficients to [B, 1, 1, 1]."),
+                               "global (nu = 1), the same for every pixel."),
+        (first_time, "each sample of the batch has its own time: reshape the [B] values of Sigma_t to [B, 1, 1, 1]."),
     )
 
 
@@ -99,7 +130,13 @@ def check_std_map(answer):
 
     x0, mu, t = _pair_batch()
     for path in (bridges.make("rdbm", lam=LAM_VIS), bridges.goub()):
-        got, failure = call_student(answer, path, x0, mu, t, name="std_map(path, x0, mu, t)")
+        with watching_calls(ResidualPath, SIGMA_METHODS) as used:
+            got, failure = call_student(answer, path, x0, mu, t, name="std_map(path, x0, mu, t)")
+        if used:
+            return wrong(f"your function calls a path's `{used[0]}`, which computes Sigma_t for you: this exercise "
+                         "asks you to build it from the clock.",
+                         "use path.schedule.clock(t), path.schedule.u_T and path.lam in the formula for Sigma_t^2 of "
+                         "section 1.")
         if failure is not None:
             return failure
         got_t = tensor_or_none(got)
@@ -110,10 +147,15 @@ def check_std_map(answer):
                     return wrong(f"this is not the noise map of {path.name}.", hint)
         result = tensor_answer(got, path.std(x0, mu, t), what=f"the noise map of {path.name}", rtol=1e-5, atol=1e-7,
                                index_name="flat index",
-                               hint="Sigma_t from path.coefficients(t) (one per sample, reshaped to [B, 1, 1, 1]) "
-                                    "times |s(pi)|: |x0 - mu| for modulated noise, 1 for global noise.")
+                               hint="Sigma_t from the clock (one value per sample, reshaped to [B, 1, 1, 1]) times "
+                                    "|nu(pi)|: |x0 - mu| for modulated noise, 1 for global noise.")
         if not result.ok:
             return result
+        if not isinstance(got, torch.Tensor) or got.dtype != x0.dtype:
+            kind = f"a {got.dtype} tensor" if isinstance(got, torch.Tensor) else f"a {type(got).__name__}"
+            return wrong(f"the values are right, but your map is {kind}, not a tensor of x0's dtype {x0.dtype}.",
+                         "Sigma_t comes out of the clock in float64: cast it with .to(x0.dtype) before multiplying "
+                         "(a float64 tensor times a float32 one is float64).")
     return correct("RDBM's map is Sigma_t |pi| (zero on intact values), GOUB's is Sigma_t everywhere.")
 
 
@@ -151,8 +193,9 @@ def check_sigma_peak(answer):
                          "Sigma_t = 0 at both ends: x_t = x0 at the clean end and x_t = mu at the pinned end.")
         if abs(g - w) <= 2:
             return wrong(f"your index for {name} is close but not the largest value.",
-                         "compare Sigma_t at the neighbouring indices (path.coefficients) or find the index whose "
-                         "clock is closest to thbar_T / 2.")
+                         "Sigma_t^2 falls as |thbar_t - thbar_{t:T}| grows: take the index whose clock is closest to "
+                         "thbar_T / 2.")
         return wrong(f"your index for {name} is not where Sigma_t is largest.",
-                     "maximise sinh(a) sinh(c - a) over the clock a = thbar_t (c = thbar_T), then find the grid "
-                     "index whose clock is there (path.schedule.clock).")
+                     "write 2 sinh(a) sinh(b) = cosh(a + b) - cosh(a - b) with a = thbar_t, b = thbar_{t:T}: "
+                     "a + b = thbar_T is fixed, so Sigma_t is largest where a = b. Then find the grid index whose "
+                     "clock is there (path.schedule.clock).")

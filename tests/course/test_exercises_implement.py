@@ -318,9 +318,12 @@ def test_04_1_em_step_raising_or_misshapen():
     assert "shape" in wrong("04.1", lambda path, x, *a: x[0]).message
 
 
-def _std_map(modulated_for=("modulated",), absolute=True, squared=False):
+def _std_map(modulated_for=("modulated",), absolute=True, squared=False, cast=True, factor_two=2.0):
+    """05.2 built from the clock, as the exercise asks; the keywords make the usual mistakes."""
     def std_map(path, x0, mu, t):
-        sigma = path.coefficients(t)[2].to(x0.dtype).reshape(-1, 1, 1, 1)
+        u, c = path.schedule.clock(t), path.schedule.u_T
+        sigma = torch.sqrt(factor_two * path.lam * torch.sinh(u) * torch.sinh(c - u) / math.sinh(c))
+        sigma = (sigma.to(x0.dtype) if cast else sigma).reshape(-1, 1, 1, 1)
         factor = (x0 - mu) if path.noise in modulated_for else torch.ones_like(x0)
         out = sigma * (factor.abs() if absolute else factor)
         return out ** 2 if squared else out
@@ -328,13 +331,33 @@ def _std_map(modulated_for=("modulated",), absolute=True, squared=False):
 
 
 def test_05_2_std_map_right_and_mistakes():
+    """Mutation that fails: the checker without its dtype test passes the uncast (float64) map."""
     right("05.2", _std_map())
     assert "global" in wrong("05.2", _std_map(modulated_for=("modulated", "global"))).hint
     assert "modulates" in wrong("05.2", _std_map(modulated_for=())).hint
     assert "absolute value" in wrong("05.2", _std_map(absolute=False)).hint
     assert "variance" in wrong("05.2", _std_map(squared=True)).hint
+    assert "factor 2" in wrong("05.2", _std_map(factor_two=1.0)).hint
+    assert "dtype" in wrong("05.2", _std_map(cast=False)).message
     one_time = wrong("05.2", lambda path, x0, mu, t: _std_map()(path, x0, mu, t[:1].expand(len(t))))
     assert "[B, 1, 1, 1]" in one_time.hint
+
+
+def test_05_2_refuses_the_paths_own_sigma():
+    """The library's Sigma_t is refused by any route: the argument's own coefficients or std, and a path of the
+    notebook kept in scope.  Mutation that fails: the checker without `watching_calls` passes all three as right."""
+    from rdbm_core.bridge import bridges
+    kept = bridges.goub()
+
+    def from_coefficients(path, x0, mu, t):
+        return path.coefficients(t)[2].to(x0.dtype).reshape(-1, 1, 1, 1) * path.noise_factor(x0, mu).abs()
+
+    def from_kept(path, x0, mu, t):
+        return dataclasses.replace(kept, schedule=path.schedule, lam=path.lam, noise=path.noise).std(x0, mu, t)
+
+    for answer, name in ((from_coefficients, "coefficients"), (lambda path, *a: path.std(*a), "std"),
+                         (from_kept, "std")):
+        assert f"`{name}`" in wrong("05.2", answer, "path.std(x0, mu, t)").message
 
 
 def test_05_2_std_map_raising_or_misshapen():

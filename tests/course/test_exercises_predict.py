@@ -112,22 +112,37 @@ def test_04_3_pf_ode_position_prediction():
     wrong("04.3", truth + 0.01, shown)
 
 
-def _fractions():
-    out = []
-    for task in ("inpaint", "derain"):
-        item = SyntheticPairs(task, "test", crop=128)[0]
-        out.append((float((item["x0"] != item["mu"]).double().mean()), float(item["mask"].double().mean())))
-    return out
+def _derain_truth():
+    """On the deraining test pair at t = 49, computed here from the residual and the reference Sigma_49: the fraction
+    of the values with pi != 0, the mask's share, and the number of values with Sigma_49 |pi| >= 2/255."""
+    item = SyntheticPairs("derain", "test", crop=128)[0]
+    pi = item["x0"] - item["mu"]
+    sigma_49 = float(bridges.rdbm().coefficients(torch.tensor(49))[2])
+    return (float((pi != 0).double().mean()), float(item["mask"].double().mean()),
+            int((pi.abs().double() * sigma_49 >= 2 / 255).sum()))
 
 
-def test_05_1_noisy_fraction_prediction():
-    (inp, inp_mask), (der, der_mask) = _fractions()
-    assert abs(inp - inp_mask) < 1e-6 and der > 2 * der_mask  # the lesson: only inpainting's noise is the mask
-    right("05.1", (round(inp, 3), round(der, 3)))
-    assert "mask" in wrong("05.1", (inp, der_mask), f"{der:.2f}").message
-    assert "global" in wrong("05.1", (1.0, 1.0)).hint
-    assert "not* get noise" in wrong("05.1", (1 - inp, 1 - der)).message
-    assert "percent" in wrong("05.1", (100 * inp, 100 * der)).message
+def test_05_1_noisy_fraction_and_visible_count():
+    """The truths match a computation from the residual; the usual mistakes get their own message.  Mutations that
+    fail: the checker's level set to 1/255 (the right count, 29, is refused) and its count taken at lam = 1 (the
+    same)."""
+    from rdbm_course.exercises.ex05_modulation import noisy_counts
+    fraction, mask, count = _derain_truth()
+    truth = noisy_counts()
+    assert (truth["fraction"], truth["mask"]) == (fraction, mask) and abs(truth["count"] - count) <= 1
+    assert fraction > 2 * mask and 0 < count < 100 < truth["count_lam_1"]  # the lesson: wide noise, rarely visible
+    right("05.1", (round(fraction, 3), count))
+    right("05.1", (fraction, count + 1))
+    assert "mask" in wrong("05.1", (mask, count), f"{fraction:.2f}").message
+    assert "global" in wrong("05.1", (1.0, count)).hint
+    assert "not* get noise" in wrong("05.1", (1 - fraction, count)).message
+    assert "percentage" in wrong("05.1", (100 * fraction, count)).message
+    assert "half" in wrong("05.1", (fraction, truth["count_half_level"]), str(count)).message
+    assert "lam = 1" in wrong("05.1", (fraction, truth["count_lam_1"]), str(count)).message
+    assert "pixels" in wrong("05.1", (fraction, truth["count_pixels"]), str(count)).message
+    assert "not a fraction" in wrong("05.1", (fraction, count / truth["values"])).message
+    assert "off by more than 1" in wrong("05.1", (fraction, 3 * count), str(count)).message
+    assert "two numbers" in wrong("05.1", fraction).message
 
 
 def test_05_3_sigma_peak_prediction():
