@@ -25,10 +25,10 @@
 # displayed and *asserted*; where the `derivations` package states the same result (the moment ODEs, the mean, the
 # drift of the bridge), the notebook shows that the two agree.
 #
-# `FAST=1` simulates fewer paths with a coarser step (400 paths of 200 steps instead of 4000 paths of 400 steps);
-# `benchmarks/notebook_times.py` measures the run time.
+# `FAST=1` simulates fewer paths with a coarser step (400 paths of 200 steps instead of 4000 paths of 400 steps).
 
 # %%
+import math
 import os
 
 import matplotlib.pyplot as plt
@@ -47,13 +47,20 @@ PIXEL = r"pixel value ($[-1, 1]$ scale)"
 
 
 def package_check(module, *checks):
-    """Run the checks ``checks`` of ``derivations.<module>`` and print each residual (``mathshow.confirm``). The
-    module is imported inside this function, so that the package's closed forms (the answers of the exercises among
-    them) do not become names of the notebook."""
+    """Run the checks ``checks`` of ``derivations.<module>`` and print each residual (``mathshow.confirm``)."""
     from importlib import import_module  # noqa: PLC0415
 
     confirm(import_module(f"derivations.{module}"), *checks)
 
+
+# %% [markdown]
+# **How the derivations are checked.** `show` only displays an equation, one step per line. `agree` reduces two
+# expressions to one factored fraction each and asserts that the two are equal; `vanishes` reduces an expression to
+# one fraction and asserts that it is 0; `vanishes_by_powers` does so for a polynomial in $x$, one power of $x$ at a
+# time, term by term; `limit` displays a limit and asserts its value. `zero` gives the canonical form of an
+# expression (exactly 0 when it vanishes identically) and `readable` a compact form for display. `package_check` runs
+# a check of the `derivations` package, which states the same results independently, and prints and asserts its
+# residual, 0.
 
 # %% [markdown]
 # ## 0. The picture first: a free OU process and a bridge
@@ -62,13 +69,12 @@ def package_check(module, *checks):
 # driven by the mean-reverting SDE whose noise is multiplied by the residual $\pi$. Left: the free process; it
 # relaxes towards the degraded value $\mu$ but keeps a spread. Right: the same process *conditioned* to end at
 # $\mu$, a bridge; every path is pinned to $\mu$ at $t = T$. Under residual modulation the intact pixel has no
-# noise and stays at $\mu$ (notebook 05 is where this is shown on whole images). This notebook derives both
-# pictures: section 1 solves the free process exactly, section 2 conditions it on its end point and finds the drift
-# that pins the paths.
+# noise and stays at $\mu$ (section 2 says why the bridge's drift is defined there too; notebook 05 shows this on
+# whole images). This notebook derives both pictures: section 1 solves the free process exactly, section 2
+# conditions it on its end point and finds the drift that pins the paths.
 #
 # (Euler–Maruyama in the clock with the library's drift `ResidualPath.bridge_drift`, on a continuous schedule with
-# $\bar\theta_T = 2$, $\lambda = 0.05$; the drifts are the ones derived below. 16 of the paths are drawn. The path
-# objects are built inside the function `simulate`, so that none of them stays among the notebook's names.)
+# $\bar\theta_T = 2$, $\lambda = 0.05$; the drifts are the ones derived below. 16 of the paths are drawn.)
 
 # %%
 THBAR_T, LAM = 2.0, 0.05
@@ -77,22 +83,23 @@ n_paths, n_steps = (400, 200) if FAST else (4000, 400)
 x0 = torch.tensor([0.6, 0.1], dtype=torch.float64)
 mu_img = torch.tensor([-0.2, 0.1], dtype=torch.float64)
 ts = torch.linspace(0, 1, n_steps + 1, dtype=torch.float64)
-du = 2.0 / n_steps  # the clock step of every Euler-Maruyama step: thbar_{t:t+dt} = theta dt
-assert torch.allclose(sch.clock(ts[1:]) - sch.clock(ts[:-1]), torch.full((n_steps,), du, dtype=torch.float64))
+delta_u = THBAR_T / n_steps  # the clock step Delta u of every Euler-Maruyama step: thbar_{t:t+dt} = theta dt
+assert torch.allclose(sch.clock(ts[1:]) - sch.clock(ts[:-1]), torch.full((n_steps,), delta_u, dtype=torch.float64))
 
 
 def simulate(pinned, generator):
     """Euler-Maruyama paths of the free OU process (``pinned=False``) or of the bridge, from ``x0`` towards
-    ``mu_img``, per unit clock: ``x + bridge_drift(x) du + sqrt(2 lam du) pi z``; shape [time, path, pixel]."""
-    from rdbm_core.bridge.path import ResidualPath  # noqa: PLC0415  (imported here: no path object in scope)
+    ``mu_img``, per unit clock: ``x + drift(x) Delta u + sqrt(2 lam Delta u) pi z``; shape [time, path, pixel]."""
+    from rdbm_core.bridge.path import ResidualPath  # noqa: PLC0415
 
+    # the method bridge_drift serves both: with pinned=False it returns the free OU drift mu - x
     process = ResidualPath(sch, LAM, noise="modulated", pinned=pinned)
     xcur, mus = x0.repeat(n_paths, 1), mu_img.repeat(n_paths, 1)
     noise_factor = process.noise_factor(x0, mu_img)  # pi, pixel by pixel
     traj = [xcur]
     for t0 in ts[:-1]:
         z = torch.randn(xcur.shape, generator=generator, dtype=torch.float64)
-        xcur = xcur + process.bridge_drift(xcur, mus, t0) * du + (2 * LAM * du) ** 0.5 * noise_factor * z
+        xcur = xcur + process.bridge_drift(xcur, mus, t0) * delta_u + (2 * LAM * delta_u) ** 0.5 * noise_factor * z
         traj.append(xcur)
     return torch.stack(traj)
 
@@ -114,12 +121,12 @@ assert sch.u_T == THBAR_T == 2.0 and LAM == 0.05  # thbar_T = 2, lambda = 0.05, 
 assert abs(float(x0[0] - mu_img[0]) - 0.8) < 1e-12 and float(x0[1] - mu_img[1]) == 0.0  # pi = 0.8 (float rounding), 0
 assert len(lines) == 16 and lines[0].get_label().startswith("degraded")  # 16 paths drawn, the first one labelled
 assert torch.equal(PATHS["bridge"][:, :, 1], torch.full_like(PATHS["bridge"][:, :, 1], 0.1))  # intact: never moves
-# Pinned: the last step's drift puts a path on mu up to a factor 1 - coth(du) du ~ -du^2/3 of its distance, and the
-# step adds its own noise, of standard deviation s = sqrt(2 lam du) |pi|. So the root-mean-square end gap is s; its
-# relative standard error with N paths is 1/sqrt(2N), and 4 of them bound a Monte Carlo deviation (two-sided
-# chance 6e-5 for one Gaussian number).
+# Pinned: the last step's drift puts a path on mu up to a factor 1 - coth(Delta u) Delta u ~ -Delta u^2/3 of its
+# distance, and the step adds its own noise, of standard deviation s = sqrt(2 lam Delta u) |pi|. So the
+# root-mean-square end gap is s; its relative standard error with N paths is 1/sqrt(2N), and 4 of them bound a
+# Monte Carlo deviation (two-sided chance 6e-5 for one Gaussian number).
 end_rms = float(PATHS["bridge"][-1, :, 0].sub(mu_img[0]).pow(2).mean().sqrt())
-step_sd = (2 * LAM * du) ** 0.5 * 0.8
+step_sd = (2 * LAM * delta_u) ** 0.5 * 0.8
 assert abs(end_rms / step_sd - 1) < 4 / (2 * n_paths) ** 0.5, (end_rms, step_sd)
 
 # %% [markdown]
@@ -128,7 +135,10 @@ assert abs(end_rms / step_sd - 1) < 4 / (2 * n_paths) ** 0.5, (end_rms, step_sd)
 # $$dx_t = \theta_t(\mu - x_t)\,dt + \sqrt{2\lambda\theta_t}\,\pi\,dw_t,\qquad \pi = x_0 - \mu .$$
 #
 # Writing $u = \bar\theta_t = \int_0^t\theta_r\,dr$ ($du = \theta_t\,dt$) makes it autonomous:
-# $dx = (\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$ (`docs/theory.md` eqs. 2.1–2.2). Throughout, $M$ and $Q$ are the
+# $dx = (\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$ (`docs/theory.md` eqs. 2.1–2.2). Here
+# $W_u = \int_0^t\sqrt{\theta_r}\,dw_r$ is a Brownian motion in the clock: a continuous martingale with quadratic
+# variation $\int_0^t\theta_r\,dr = u$ (Lévy's characterisation), and $\sqrt{\theta_t}\,dw_t = dW_u$ turns the noise
+# term into $\sqrt{2\lambda}\,\pi\,dW_u$. Throughout, $M$ and $Q$ are the
 # mean and the variance of $x_t$ given the clean start $x_0$, $M = E[x_t\mid x_0]$ and $Q = \mathrm{Var}[x_t\mid x_0]$
 # (`docs/theory.md`'s symbol table): here those of the free process, in exercises 01.1 and 01.2 those of the bridge.
 # A start at an earlier state $x_s$ (the transition kernel, at the end of this section) is written out in full,
@@ -195,7 +205,7 @@ def difference(lhs, left, right, gens=None):
 
 def package_moment_odes():
     """The derivations package's moment ODEs (``ou.moment_odes``), written in this notebook's ``M`` and ``Q``."""
-    from derivations import ou  # noqa: PLC0415  (imported here, not left among the notebook's names)
+    from derivations import ou  # noqa: PLC0415
 
     return tuple(e.subs({ou.M: M, ou.V: Q}) for e in ou.moment_odes())
 
@@ -228,7 +238,7 @@ mean_dsolve = sp.dsolve(sp.Eq(M_of.diff(u), mu - M_of), M_of, ics={M_of.subs(u, 
 def package_mean_from_x0():
     """The derivations package's integrating-factor mean (``ou.mean_by_integrating_factor``, from a state ``x_s``
     over a clock lag), started at ``x_0 = mu + pi`` and run for the clock ``u``."""
-    from derivations import ou  # noqa: PLC0415  (imported here, not left among the notebook's names)
+    from derivations import ou  # noqa: PLC0415
 
     return ou.mean_by_integrating_factor().subs({ou.tau: u, xs: mu + pi})
 
@@ -248,8 +258,9 @@ du_, dW = sp.symbols(r"du dW")  # the clock's differential and its Brownian incr
 dx_clock = (mu - x) * du_ + sp.sqrt(2 * lam) * pi * dW
 product = ito(U * (1 + du_) * (x - mu + dx_clock) - U * (x - mu), du_, dW)  # d(e^u) = e^u du
 three_terms = U * du_ * (x - mu) + U * dx_clock + U * du_ * dx_clock  # stays unexpanded
-show(r"d\big(e^{u}(x - \mu)\big) = e^{u + du}(x + dx - \mu) - e^{u}(x - \mu)", three_terms,
-     sp.latex(sp.expand(U * (1 + du_) * (x - mu + dx_clock) - U * (x - mu))) + r"\quad(e^{u + du} = e^{u}(1 + du))",
+show(r"d\big(e^{u}(x - \mu)\big) = e^{u + du}(x + dx - \mu) - e^{u}(x - \mu)",
+     sp.latex(three_terms) + r"\quad(e^{u + du} = e^{u}(1 + du)\text{, as } du^2 = 0)",
+     sp.expand(U * (1 + du_) * (x - mu + dx_clock) - U * (x - mu)),
      sp.latex(product) + r"\quad(du^2 = du\,dW = 0)")
 assert sp.expand(three_terms - (U * (1 + du_) * (x - mu + dx_clock) - U * (x - mu))) == 0
 assert sp.expand(product - U * sp.sqrt(2 * lam) * pi * dW) == 0
@@ -306,8 +317,10 @@ limit(Q_u, u, sp.oo, lam * pi ** 2, lhs=r"\lim_{\bar\theta_t\to\infty} Q")
 # checks: it solves the Fokker–Planck equation
 # $\partial_\tau p = -\partial_x\big((\mu - x)p\big) + \lambda\pi^2\,\partial_{xx}p$ (divided by $p$, with
 # $L_p = \log p$: $\partial_\tau L_p - 1 + (\mu - x)\partial_x L_p - \lambda\pi^2\big(\partial_{xx} L_p + (\partial_x L_p)^2\big) = 0$;
-# its three derivatives are shown first, then the combination, sorted by powers of $x - E[x_t\mid x_s]$), and two
-# kernels compose into one (Chapman–Kolmogorov: a lag $\tau_1$, then a lag $\tau_2$, is a lag $\tau_1 + \tau_2$).
+# its three derivatives are shown first, then the combination, sorted by powers of $x - E[x_t\mid x_s]$; in
+# $\partial_\tau L_p$, $E$ and $\mathrm{Var}$ abbreviate $E[x_t\mid x_s]$ and $\mathrm{Var}[x_t\mid x_s]$, and a prime
+# is $\partial_\tau$), and two kernels compose into one (Chapman–Kolmogorov: a lag $\tau_1$, then a lag $\tau_2$, is
+# a lag $\tau_1 + \tau_2$).
 
 # %%
 tau = sp.Symbol("tau", positive=True)  # a clock lag thbar_{s:t}
@@ -317,7 +330,23 @@ L_p = -(x - kernel_mean) ** 2 / (2 * kernel_var) - sp.log(kernel_var) / 2  # + a
 show(r"L_p = \log p(x_t = x \mid x_s)", sp.latex(L_p) + r" + \text{const}")
 show(r"\partial_x L_p", readable(sp.diff(L_p, x)))
 show(r"\partial_{xx} L_p", readable(sp.diff(L_p, x, 2)))
-show(r"\partial_\tau L_p", readable(sp.diff(L_p, tau)))
+
+
+def log_gaussian_rate(lhs, log_density, point, point_tex, mean, var, s, gens=None):
+    """Display ``d_s log_density``, for ``log_density = -(point - mean)^2 / (2 var) - log(var) / 2``, in the form
+    ``-Var'/(2 Var) + (point - E) E'/Var + Var' (point - E)^2 / (2 Var^2)`` with ``E'`` and ``Var'`` (derivatives
+    in ``s``) written out, and assert that this form is the derivative."""
+    E_, V_, dE_, dV_ = sp.symbols("E V dE dV")
+    form = -dV_ / (2 * V_) + (point - E_) * dE_ / V_ + dV_ * (point - E_) ** 2 / (2 * V_ ** 2)
+    values = {E_: mean, V_: var, dE_: sp.diff(mean, s), dV_: sp.diff(var, s)}
+    assert zero(log_density - (-(point - mean) ** 2 / (2 * var) - sp.log(var) / 2)) == 0
+    assert zero(form.subs(values) - sp.diff(log_density, s), gens) == 0, f"{lhs}: the form is not the derivative"
+    show(lhs, rf"-\frac{{\mathrm{{Var}}'}}{{2\,\mathrm{{Var}}}} + \frac{{({point_tex} - E)\,E'}}{{\mathrm{{Var}}}}"
+              rf" + \frac{{\mathrm{{Var}}'\,({point_tex} - E)^2}}{{2\,\mathrm{{Var}}^2}},\quad E' = "
+              + sp.latex(values[dE_]) + r",\quad \mathrm{Var}' = " + sp.latex(values[dV_]))
+
+
+log_gaussian_rate(r"\partial_\tau L_p", L_p, x, "x", kernel_mean, kernel_var, tau, gens={tau: E_tau})
 Lx, Lxx = sp.diff(L_p, x), sp.diff(L_p, x, 2)
 vanishes_by_powers(r"\partial_\tau L_p - 1 + (\mu - x)\partial_x L_p - \lambda\pi^2\big(\partial_{xx} L_p + (\partial_x L_p)^2\big)",
                    {r"\partial_\tau L_p": sp.diff(L_p, tau), "-1": sp.Integer(-1), r"(\mu - x)\partial_x L_p": (mu - x) * Lx,
@@ -339,10 +368,30 @@ package_check("ou", "check_marginal_from_x0")  # the start x_s = x0 = mu + pi gi
 #
 # $h(x, t) = p(x_T = \mu \mid x_t = x)$ is the kernel above over the clock lag $\bar\theta_{t:T} = c - u$
 # ($c = \bar\theta_T$, $u = \bar\theta_t$): how likely a path now at $x$ is to end at $\mu$. Conditioning adds
-# $g_t^2\,\partial_x\log h$ to the drift, $g_t^2 = 2\lambda\theta_t\pi^2$ (`docs/theory.md` eqs. 3.1–3.2). Step by
-# step: $\log h$ (up to a constant free of $x$), its gradient, and the gradient times $g_t^2$:
+# $g_t^2\,\partial_x\log h$ to the drift, $g_t^2 = 2\lambda\theta_t\pi^2$ (`docs/theory.md` eqs. 3.1–3.2). Why: the
+# conditioned process moves from $x$ at $t$ to $x'$ at $t'$ with the free density times $h(x', t')/h(x, t)$, so on a
+# function $f(x, t)$ its generator is $h^{-1}(\partial_t + \mathcal A_t)(hf)$, where
+# $\mathcal A_t = \theta_t(\mu - x)\partial_x + \tfrac12 g_t^2\partial_{xx}$ is the free process's. Divided by $h$, the
+# product rule (first line below) gives $(\partial_t + \mathcal A_t)f + g_t^2\,\partial_x\log h\,\partial_x f$ plus
+# $f\,h^{-1}(\partial_t + \mathcal A_t)h$, and the last term is 0 because $h$ solves the backward Kolmogorov equation
+# (checked further below): the drift gains $g_t^2\,\partial_x\log h$, the noise is unchanged. Then step by step:
+# $\log h$ (up to a constant free of $x$), its gradient, and the gradient times $g_t^2$:
 
 # %%
+h_fn, f_fn = sp.Function("h")(x, t), sp.Function("f")(x, t)
+
+
+def backward_operator(F):
+    """(d_t + A_t) F for the free process: d_t F + theta_t (mu - x) d_x F + g_t^2 d_xx F / 2."""
+    return sp.diff(F, t) + theta * (mu - x) * sp.diff(F, x) + g2_t / 2 * sp.diff(F, x, 2)
+
+
+product_rule = (h_fn * backward_operator(f_fn) + f_fn * backward_operator(h_fn)
+                + g2_t * sp.diff(h_fn, x) * sp.diff(f_fn, x))
+assert sp.expand(backward_operator(h_fn * f_fn) - product_rule) == 0  # for any h and f
+show(r"(\partial_t + \mathcal A_t)(hf)",
+     r"h\,(\partial_t + \mathcal A_t)f + f\,(\partial_t + \mathcal A_t)h + g_t^2\,\partial_x h\,\partial_x f"
+     r"\quad\text{(asserted for any } h, f)")
 h_var = ou_var(c - u)  # Var[x_T | x_t]
 L_h = -(mu - ou_mean(c - u, x)) ** 2 / (2 * h_var)  # L_h = log h, up to a constant free of x
 show(r"L_h = \log h(x, t)", sp.latex(L_h) + r" + \text{const}")
@@ -350,7 +399,7 @@ show(r"L_h = \log h(x, t)", sp.latex(L_h) + r" + \text{const}")
 
 def package_log_h():
     """The derivations package's ``log h`` (``hbridge.log_h``), with its constant."""
-    from derivations import hbridge  # noqa: PLC0415  (imported here, not left among the notebook's names)
+    from derivations import hbridge  # noqa: PLC0415
 
     return hbridge.log_h()
 
@@ -364,7 +413,10 @@ assert pi not in sp.cancel(g2_grad).free_symbols and lam not in sp.cancel(g2_gra
 
 # %% [markdown]
 # The $\pi^2$ of $g_t^2$ meets the $\pi^2$ of the kernel's variance and cancels: the last line has no $\pi$ (and
-# no $\lambda$) left, so the added drift does not depend on $\pi$ at all (eq. 3.4; asserted). Adding the OU drift
+# no $\lambda$) left, so the added drift does not depend on $\pi$ at all (eq. 3.4; asserted). At an intact pixel
+# ($\pi = 0$) $h$ itself is degenerate (its variance is 0), but this $\pi$-free drift extends to it continuously;
+# there $x = \mu$ from the start, the drift vanishes at $x = \mu$ and so does the noise: $x = \mu$ is a fixed point
+# (the intact pixel of section 0 never moves, asserted there). Adding the OU drift
 # $\theta_t(\mu - x)$, the factor in front of $\theta_t(\mu - x)$ is
 # $1 + 2e^{-2\bar\theta_{t:T}}/(1 - e^{-2\bar\theta_{t:T}})$, and that is $\coth\bar\theta_{t:T}$:
 
@@ -380,18 +432,22 @@ vanishes(r"\theta_t(\mu - x) + g_t^2\partial_x\log h - \theta_t \coth(\bar\theta
          h_drift - theta * sp.coth(c - u) * (mu - x))
 
 # %% [markdown]
-# The conditioned process is a Markov diffusion because $h$ is space-time harmonic: it solves the backward
-# Kolmogorov equation $h_u + (\mu - x)h_x + \lambda\pi^2 h_{xx} = 0$ (divided by $h$, with $L_h = \log h$:
-# $\partial_u L_h + (\mu - x)\partial_x L_h + \lambda\pi^2\big(\partial_{xx} L_h + (\partial_x L_h)^2\big) = 0$). The
+# The argument above used that $h$ is space-time harmonic: it solves the backward Kolmogorov equation, in the clock
+# $h_u + (\mu - x)h_x + \lambda\pi^2 h_{xx} = 0$ (divided by $h$, with $L_h = \log h$:
+# $\partial_u L_h + (\mu - x)\partial_x L_h + \lambda\pi^2\big(\partial_{xx} L_h + (\partial_x L_h)^2\big) = 0$). This
+# makes $h(x_t, t)/h(x_0, 0)$ a martingale of mean 1 under the free process, so reweighting the free paths by it is a
+# valid change of measure; the reweighted process is the conditioned one, a Markov diffusion with the drift above. The
 # derivative in $u$ also needs the part of $\log h$ that is free of $x$ but not of $u$, $-\tfrac12\log\mathrm{Var}[x_T\mid x_t]$,
-# so it is added here. Its derivatives first, then the combination:
+# so it is added here. Its derivatives first (in $\partial_u L_h$, $E$ and $\mathrm{Var}$ abbreviate
+# $E[x_T\mid x_t = x]$ and $\mathrm{Var}[x_T\mid x_t]$, a prime is $\partial_u$, and the end point $\mu$ stands where
+# $L_p$ had $x$), then the combination:
 
 # %%
 L_h_full = L_h - sp.log(h_var) / 2  # log h, up to a constant free of x and u
 assert sp.simplify(sp.diff(L_h_full - package_log_h(), x)) == 0 and sp.simplify(sp.diff(L_h_full - package_log_h(), u)) == 0
 show(r"\partial_x L_h", readable(sp.diff(L_h_full, x)))
 show(r"\partial_{xx} L_h", readable(sp.diff(L_h_full, x, 2)))
-show(r"\partial_u L_h", readable(sp.diff(L_h_full, u)))
+log_gaussian_rate(r"\partial_u L_h", L_h_full, mu, r"\mu", ou_mean(c - u, x), h_var, u)
 Hx, Hxx = sp.diff(L_h_full, x), sp.diff(L_h_full, x, 2)
 vanishes_by_powers(r"\partial_u L_h + (\mu - x)\partial_x L_h + \lambda\pi^2\big(\partial_{xx} L_h + (\partial_x L_h)^2\big)",
                    {r"\partial_u L_h": sp.diff(L_h_full, u), r"(\mu - x)\partial_x L_h": (mu - x) * Hx,
@@ -443,7 +499,7 @@ package_check("hbridge", "check_general_target_drift")  # derivations: the same 
 # matters for the drift, which depends on $\partial_x \log h$). Early on $h$ is broad: from almost anywhere a path
 # can still reach $\mu$. Towards $T$ it narrows onto $\mu$. The white lines follow the conditioned drift
 # $\theta_t\coth(\bar\theta_{t:T})(\mu - x)$; they run into $\mu$ ever more steeply as $\coth(\bar\theta_{t:T})
-# \approx 1/\bar\theta_{t:T}$ grows. Blue: five bridge paths of section 0.
+# \approx 1/\bar\theta_{t:T}$ grows. Red: five bridge paths of section 0; dotted: $\mu$.
 
 # %%
 PI_DEG, MU_DEG = float(x0[0] - mu_img[0]), float(mu_img[0])
@@ -462,8 +518,10 @@ im = ax.pcolormesh(TT, XX, h_cols, cmap="viridis", shading="auto")
 fig.colorbar(im, ax=ax, label=r"$h(x, t)$ / its column maximum (dimensionless)")
 ax.streamplot(TT.numpy(), XX.numpy(), torch.ones_like(TT).numpy(), drift.numpy(), color="w", density=0.8,
               linewidth=0.6, arrowsize=0.7)
-ax.plot(ts, PATHS["bridge"][:, :5, 0], color="C0", lw=0.9)
-ax.axhline(MU_DEG, color="k", ls=":", lw=1)
+path_lines = ax.plot(ts, PATHS["bridge"][:, :5, 0], color="tab:red", lw=1.0)
+path_lines[0].set_label("five bridge paths (section 0)")
+ax.axhline(MU_DEG, color="k", ls=":", lw=1.2, label=r"$\mu$")
+ax.legend(fontsize=9, loc="upper right", framealpha=0.9)
 ax.set_xlim(0, 1)
 ax.set_ylim(-1.0, 0.8)
 ax.set_xlabel(TIME)
@@ -493,11 +551,12 @@ plt.show()
 #   gap sits one step before $T$, where $\Sigma_t$ is itself only of order $\sqrt{\Delta u}$ (printed and asserted: a
 #   closed form that missed the scheme's limit by a fixed amount would stop these ratios from falling);
 # - *Monte Carlo* ($N$ paths): around the scheme's exact moments, the sample mean has the standard error
-#   $\Sigma_t/\sqrt N$ (per unit $\pi$), and the sample standard deviation of Gaussian values about
-#   $\Sigma_t/\sqrt{2N}$. At every time the simulation must lie within 4.5 of these standard errors: however the
-#   times are correlated, the chance that any of the $N_{\rm steps} \le 400$ times after the start exceeds 4.5
-#   standard errors is at most $400 \times 6.8\times10^{-6} < 0.3\,\%$ (a union bound; $6.8\times10^{-6}$ is the
-#   two-sided chance of one standard normal value).
+#   $\Sigma_t/\sqrt N$ (per unit $\pi$), and the sample standard deviation of Gaussian values, for large $N$, about
+#   $\Sigma_t/\sqrt{2N}$ (an asymptotic standard error). At every time both must lie within 4.5 of these standard
+#   errors. That is $2N_{\rm steps} \le 800$ tests ($\Theta$ and $\Sigma$ at each of the $N_{\rm steps} \le 400$ times
+#   after the start); however they are correlated, the chance that any one fails is at most
+#   $800 \times 6.8\times10^{-6} < 0.6\,\%$ (a union bound, printed; $6.8\times10^{-6}$ is the two-sided chance
+#   that one standard normal value exceeds 4.5).
 #
 # By the triangle inequality the gap between simulation and closed form is then at most the step's gap plus 4.5
 # standard errors, at every time.
@@ -506,7 +565,7 @@ plt.show()
 def coefficient_curves(steps):
     """At the times of an Euler-Maruyama grid of ``steps`` steps on [0, 1] (the schedule of section 0): the library's
     closed form (Theta_t, Sigma_t), and the exact mean and standard deviation, per unit pi, of the Euler-Maruyama
-    scheme itself. The path object is built here, so that it is not left among the notebook's names."""
+    scheme itself."""
     from rdbm_core.bridge.path import ResidualPath  # noqa: PLC0415
 
     bridge = ResidualPath(sch, LAM, noise="modulated", pinned=True)
@@ -560,23 +619,29 @@ z_sigma = float(((sigma_sim - sigma_em)[1:] / se_sigma).abs().max())
 gap_theta = float((theta_sim - theta_lib).abs().max())
 gap_sigma = float((sigma_sim - sigma_lib)[:-1].abs().max())  # before T; the last time is discussed below
 (step_theta, step_sigma, worst), (half_theta, half_sigma, _) = step_gap(n_steps), step_gap(2 * n_steps)
-last_step_noise = (2 * LAM * du) ** 0.5  # sqrt(2 lam du)
-print(f"{n_paths} paths, {n_steps} Euler-Maruyama steps of du = {du}")
+last_step_noise = (2 * LAM * delta_u) ** 0.5  # sqrt(2 lam Delta u)
+tail = math.erfc(4.5 / 2 ** 0.5)  # P(|Z| > 4.5) for one standard normal Z
+union = 2 * n_steps * tail  # Theta and Sigma at each of the n_steps times after the start
+print(f"{n_paths} paths, {n_steps} Euler-Maruyama steps of Delta u = {delta_u}; P(|Z| > 4.5) = {tail:.1e}, "
+      f"union bound over the {2 * n_steps} tests {100 * union:.2f} %")
 print(f"Theta: largest gap simulated - library {gap_theta:.4f}; the step's part {step_theta:.4f} "
       f"(ratio {half_theta / step_theta:.2f} when the step is halved); Monte Carlo: at most {z_theta:.1f} standard errors")
 print(f"Sigma (t < T): largest gap simulated - library {gap_sigma:.4f}; the step's part {step_sigma:.4f} at step "
       f"{worst} of {n_steps} (ratio {half_sigma / step_sigma:.2f} when the step is halved); Monte Carlo: at most {z_sigma:.1f} "
       f"standard errors")
 print(f"Sigma at T: simulated {float(sigma_sim[-1]):.4f}, the scheme's exact {float(sigma_em[-1]):.4f}, "
-      f"one step's noise sqrt(2 lam du) = {last_step_noise:.4f}")
+      f"one step's noise sqrt(2 lam Delta u) = {last_step_noise:.4f}")
 assert n_paths == (400 if FAST else 4000)  # the text's 4000 paths in full mode
-assert z_theta < 4.5 and z_sigma < 4.5  # Monte Carlo: within 4.5 standard errors at every time (union bound < 0.3 %)
-# The step's part: order du for Theta (ratio 1/2 when the step is halved), order sqrt(du) for Sigma, largest one step
-# before T (ratio 1/sqrt 2). These are deterministic numbers; 0.02 leaves room for the next order of the expansion.
+assert z_theta < 4.5 and z_sigma < 4.5  # Monte Carlo: within 4.5 standard errors at every time
+assert abs(tail - 6.8e-6) < 0.05e-6 and 2 * n_steps <= 800 and union < 0.006  # the text's numbers: < 0.6 %
+# The step's part: order Delta u for Theta (ratio 1/2 when the step is halved), order sqrt(Delta u) for Sigma,
+# largest one step before T (ratio 1/sqrt 2). These are deterministic numbers; 0.02 leaves room for the next order
+# of the expansion.
 assert abs(half_theta / step_theta - 0.5) < 0.02 and abs(half_sigma / step_sigma - 2 ** -0.5) < 0.02
 assert worst == n_steps - 1
 # At T the scheme's exact spread is one step's noise: the last step multiplies the distance to mu by
-# a = 1 - coth(du) du, about -du^2/3, so what it carries over is negligible (relative excess below 1e-6 here).
+# a = 1 - coth(Delta u) Delta u, about -Delta u^2/3, so what it carries over is negligible (relative excess below
+# 1e-6 here).
 assert abs(float(sigma_em[-1]) / last_step_noise - 1) < 1e-6
 assert abs(float(sigma_sim[-1] / sigma_em[-1]) - 1) < 4 / (2 * n_paths) ** 0.5  # one number: 4 standard errors
 # the closed form's ends: Theta = 1, Sigma = 0 at t = 0; Theta = 0, Sigma = 0 at T
@@ -586,7 +651,7 @@ assert float(theta_lib[-1]) == 0.0 and float(sigma_lib[-1]) == 0.0
 # %% [markdown]
 # Both coefficients vanish or reach 1 where they must: $\Theta = 1$, $\Sigma = 0$ at $t = 0$ (the clean image) and
 # $\Theta = 0$, $\Sigma = 0$ at $T$ (exactly $\mu$) in the library's closed form. The simulated $\Sigma$ ends not at 0
-# but at one Euler–Maruyama step's noise $\sqrt{2\lambda\,\Delta u}$ (printed, asserted within its standard error): the
+# but at one Euler–Maruyama step's noise $\sqrt{2\lambda\,\Delta u}$ (printed, asserted within 4 standard errors): the
 # last step's drift puts every path back on $\mu$ up to a factor of about $-\Delta u^2/3$ of its distance, but the step
 # still adds its own noise. So the printed gap of $\Sigma$ is taken over $t < T$. In between, $\Sigma_t$ rises like
 # the free process's spread and is then squeezed back to 0 by the pin.
@@ -598,9 +663,10 @@ assert float(theta_lib[-1]) == 0.0 and float(sigma_lib[-1]) == 0.0
 # cosine "betas" of improved DDPM as $\theta_i$, $i = 0, \dots, 99$, and the clock
 # $\bar\theta_i = \sum_{j \le i}\theta_j$. Since already $\bar\theta_0 = \theta_0 > 0$, the clean point
 # ($\bar\theta = 0$, $x = x_0$) is not on the grid: it is the **virtual clean index $-1$**. The betas are clamped at
-# 0.999, and the clamp acts only at the last index (asserted below): the last step $98 \to 99$ is a **jump** of 0.999 in
-# the clock, 12.7 % of $\bar\theta_T$. The last index is $t_T = 99$, the grid's end time $T$, where the bridge is pinned to
-# $\mu$ and $\bar\theta_{t:T} = 0$. So no other grid point lies close to $t_T$, and at every grid point before $t_T$ the
+# 0.999. The last index is $t_T = 99$, the grid's end time $T$, where the bridge is pinned to $\mu$ and
+# $\bar\theta_{t:T} = 0$. The clamp acts only at that last index (asserted below): the last step $98 \to 99$ is a
+# **jump** of $\theta_{99} = 0.999$ in the clock, 12.7 % of $\bar\theta_T$. Because of this jump no other grid point
+# lies close to $t_T$ in the clock: at index 98, $\bar\theta_{t:T} = 0.999$, and at every grid point before $t_T$ the
 # bridge's drift factor $\coth(\bar\theta_{t:T})$ is at most $\coth(0.999) = 1.31$: the blow-up near $T$ seen in
 # section 2 is never evaluated (eq. 10.4). The bottom panel shows how far the factor is above the free process's 1,
 # $\coth(\bar\theta_{t:T}) - 1$, on a log scale: $3.7\times10^{-4}$ at index 89, ten indices before $t_T$, and
@@ -643,6 +709,7 @@ assert abs(float(coth_i.max()) - 1.31) < 0.005 and int(idx[:-1][coth_i.argmax()]
 assert abs(excess[89] - 3.7e-4) < 0.05e-4 and abs(excess[98] - 0.31) < 0.005
 # the clamp acts at the last index only (the last theta is 0.999 up to float64 rounding)
 assert abs(float(theta_i[-1]) - 0.999) < 1e-12 and bool((theta_i[:-1] < 0.999 - 1e-3).all())
+assert abs(float(rs.clock_to_end(idx[-2:-1])) - 0.999) < 1e-12 and int(idx[-2]) == 98  # thbar_{98:T} = theta_99
 assert len(theta_i) == 100 and float(clock_i[1]) == float(theta_i[0]) > 0  # N = 100; thbar_0 = theta_0 > 0
 assert float(clock_i[0]) == 0.0 and int(idx[0]) == -1  # the virtual clean index -1, where thbar = 0
 assert int(idx[-1]) == rs.t_T == 99
@@ -651,13 +718,11 @@ assert int(idx[-1]) == rs.t_T == 99
 # ## Exercises
 #
 # Each answer is checked by `check` from `rdbm_course.exercises`: it says what is wrong and gives a hint, never the
-# answer. Worked solutions: `solutions/01_ou_and_h_transform_solutions.ipynb`. The notebook's names hold no path
-# object and no module of the `derivations` package (the cells above import them inside functions); an `import`
-# would bring them back, but what grades you is the checker: it asks 01.1 and 01.2 for your steps, and it refuses a
-# 01.3 function that calls a path's coefficient methods. The two *derive* exercises are graded on your **steps**:
-# hand in a Python `dict` whose values are SymPy expressions, one per step (a final formula alone is refused). Use the
-# symbols imported at the top of this notebook: `x`, `mu`, `pi`, `lam`, `u` $= \bar\theta_t$ and `c` $= \bar\theta_T$,
-# and the symbols `M` and `Q` of section 1, the mean and the variance of $x_t$ given $x_0$: reuse these two, now for
+# answer. Worked solutions: `solutions/01_ou_and_h_transform_solutions.ipynb`. The two *derive* exercises, 01.1 and
+# 01.2, are graded on your **steps**: hand in a Python `dict` whose values are SymPy expressions, one per step (a
+# final formula alone is refused); 01.3 may not call a path's coefficient methods (`path.coefficients` and the like).
+# Use the symbols imported at the top of this notebook: `x`, `mu`, `pi`, `lam`, `u` $= \bar\theta_t$ and
+# `c` $= \bar\theta_T$, and the symbols `M` and `Q` of section 1, the mean and the variance of $x_t$ given $x_0$: reuse these two, now for
 # the bridge. (They are real, `real=True`; a fresh `sp.Symbol("M")` is a different symbol to SymPy, and mixing the two
 # in one expression gives wrong steps.)
 #
@@ -697,8 +762,9 @@ check("01.2", answer_01_2)
 # (`schedule.clock(t)`, `schedule.clock_to_end(t)`, `schedule.u_T`; not `path.coefficients`). It is checked on
 # the RDBM grid and the GOUB grid (GOUB: the generalised OU bridge of Yue et al., `bridges.goub()`, on the IR-SDE grid; [`docs/theory.md`
 # §10](../docs/theory.md#10-the-discrete-grid)), at every integer time from the virtual clean index $-1$ to the last
-# index $t_T$ (where $\Theta = 0$), and on one more grid that is not named here. The RDBM schedule `rs` of section 4 is
-# in scope, to try your function on.
+# index $t_T$ (where $\Theta = 0$), then on two more grids with constant $\theta$: one whose size is not given here,
+# and one with $\bar\theta_T = 1000$, where your function must still return finite float64 values. The RDBM schedule
+# `rs` of section 4 is in scope, to try your function on.
 
 # %%
 answer_01_3 = ...  # a function theta_on_grid(schedule, t) -> tensor shaped like t

@@ -24,7 +24,7 @@ import torch
 from IPython.display import display
 
 from derivations.common import c, lam, mu, pi, u
-from rdbm_core.bridge import bridges
+from rdbm_core.bridge import bridges, schedules
 from rdbm_course.exercises import check
 from rdbm_course.mathshow import show, vanishes
 
@@ -107,10 +107,10 @@ assert feedback
 # ## 01.3 — $\Theta_t$ on a schedule's grid
 #
 # With $\bar\theta_{t:T}$ (`schedule.clock_to_end(t)`, called `rest` in the code) and $c = \bar\theta_T$
-# (`schedule.u_T`), $\Theta_t = \sinh\bar\theta_{t:T}/\sinh c$. Written as
-# $e^{\bar\theta_{t:T} - c}(1 - e^{-2\bar\theta_{t:T}})/(1 - e^{-2c})$ it never overflows, even for a very large
-# $\bar\theta_T$, and `expm1` keeps $1 - e^{-2\bar\theta_{t:T}}$ accurate when $\bar\theta_{t:T}$ is tiny (next to
-# the terminal point).
+# (`schedule.u_T`), $\Theta_t = \sinh\bar\theta_{t:T}/\sinh c$. Taken literally, that ratio fails on the checker's
+# grid with $\bar\theta_T = 1000$: $\sinh$ overflows float64 (above about 710), and the ratio is $\infty/\infty$, NaN
+# (shown below). Written as $e^{\bar\theta_{t:T} - c}(1 - e^{-2\bar\theta_{t:T}})/(1 - e^{-2c})$ it never overflows,
+# and `expm1` keeps $1 - e^{-2\bar\theta_{t:T}}$ accurate when $\bar\theta_{t:T}$ is tiny (next to the terminal point).
 
 # %%
 def theta_on_grid(schedule, t):
@@ -125,6 +125,15 @@ theta_lib = path.coefficients(t)[0]
 print(f"grid {path.schedule.name}: Theta at the clean point {float(theta_on_grid(path.schedule, t)[0]):.6f}, "
       f"at the terminal point {float(theta_on_grid(path.schedule, t)[-1]):.1e}; "
       f"largest gap to path.coefficients: {float((theta_on_grid(path.schedule, t) - theta_lib).abs().max()):.1e}")
+large = schedules.constant_theta(25, 1000.0)  # a grid like the checker's fourth one
+rest_large, c_large = large.clock_to_end(large.times()), torch.tensor(large.u_T, dtype=torch.float64)
+literal = torch.sinh(rest_large) / torch.sinh(c_large)
+stable = theta_on_grid(large, large.times())
+print(f"thbar_T = {large.u_T:g}: sinh ratio non-finite at {int((~literal.isfinite()).sum())} of {len(literal)} "
+      f"grid points; the form above at {int((~stable.isfinite()).sum())}")
+assert not literal.isfinite().all() and stable.isfinite().all() and float(stable[0]) == 1.0
+sinh_710_711 = torch.sinh(torch.tensor([710.0, 711.0], dtype=torch.float64))
+assert sinh_710_711[0].isfinite() and sinh_710_711[1].isinf()  # float64's sinh overflows between 710 and 711
 
 # %%
 feedback = check("01.3", theta_on_grid)

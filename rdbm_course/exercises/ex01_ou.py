@@ -6,8 +6,10 @@
                on the steps ``dQ_du``, ``factor`` and ``Sigma2``.
 01.3 implement ``Theta_t`` on the grid of a schedule from its clock alone: a function that reaches the library's
                coefficients (``ResidualPath.coefficients`` and the other coefficient methods, on any path object, or a
-               function of ``rdbm_core.bridge.path`` / ``bridges``) is refused, and a third grid, not named in the
-               notebook, catches a table prepared in advance.
+               function of ``rdbm_core.bridge.path`` / ``bridges``) is refused; a third grid, not named in the
+               notebook, catches a table prepared in advance, and a fourth, with ``thbar_T = 1000`` (the notebook
+               says so), catches ``sinh(thbar_{t:T}) / sinh(thbar_T)``, whose numerator and denominator overflow
+               float64 there (inf / inf = NaN).
 
 The derive exercises take a dict of steps (:mod:`rdbm_course.exercises.grading`): a bare formula, such as the
 library's ``family.Theta(u, c)``, is refused.
@@ -127,13 +129,25 @@ def check_sigma2(answer):
 COEFFICIENT_METHODS = ("coefficients", "unit_variance", "posterior_coefficients", "mean", "std", "sample")
 
 
+#: the terminal clock of the fourth grid, stated in the notebook: sinh overflows float64 above about 710
+LARGE_CLOCK = 1000.0
+
+
 def _grids():
-    """The RDBM and GOUB paths named in the exercise, and a third grid it does not name (virtual clean index and
-    a clean index on the grid; constant theta, a clock unlike both)."""
+    """The RDBM and GOUB paths named in the exercise, a third grid it does not name (a clean index on the grid,
+    unlike both; constant theta, a clock unlike both), and a fourth whose terminal clock ``LARGE_CLOCK`` the notebook
+    states (constant theta, 25 steps of 40 clock units)."""
     from rdbm_core.bridge import bridges, schedules
     from rdbm_core.bridge.path import ResidualPath
 
-    return (bridges.rdbm(), bridges.goub(), ResidualPath(schedules.constant_theta(37, 3.3), 0.01, name="unnamed"))
+    return (bridges.rdbm(), bridges.goub(), ResidualPath(schedules.constant_theta(37, 3.3), 0.01, name="unnamed"),
+            ResidualPath(schedules.constant_theta(25, LARGE_CLOCK), 0.01, name="large clock"))
+
+
+def _grid_name(path):
+    """How the feedback names a grid: the schedule's own name for the two grids the notebook names."""
+    return {"unnamed": "third (constant-theta)", "large clock": f"fourth (thbar_T = {LARGE_CLOCK:g})"}.get(
+        path.name, path.schedule.name)
 
 
 @exercise("01.3", "Theta_t on a schedule's grid", "implement")
@@ -161,7 +175,7 @@ def check_theta_on_grid(answer):
             if got_t.shape == theta.shape and torch.allclose(got_t, other, rtol=1e-6, atol=1e-6):
                 return wrong("this is Psi_t, the coefficient of mu (the other end of the bridge), not Theta_t.",
                              "Theta uses the clock still to go, thbar_{t:T} = schedule.clock_to_end(t).")
-        grid = path.schedule.name if path.name != "unnamed" else "third (constant-theta)"
+        grid = _grid_name(path)
         result = tensor_answer(got, theta, what=f"Theta_t on the {grid} grid", rtol=1e-6,
                                index_name="grid index",
                                hint="evaluate your Theta from 01.1 with u = schedule.clock(t) and c = schedule.u_T "
@@ -169,4 +183,5 @@ def check_theta_on_grid(answer):
                                     "exponentials to avoid overflow.")
         if not result.ok:
             return result
-    return correct("Theta_t matches the library's coefficients on the RDBM and the GOUB grids, and on a third grid.")
+    return correct("Theta_t matches the library's coefficients on the RDBM and the GOUB grids, on a third grid, and "
+                   f"on a fourth with thbar_T = {LARGE_CLOCK:g}, where it stays finite.")
