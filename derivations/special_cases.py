@@ -26,7 +26,7 @@ from .common import (C, U, backward_kolmogorov_residual, c, complete_square, exp
 # ----------------------------------------------------------------------------- symbols
 
 lamG = sp.Symbol("lambda_GOUB", positive=True)  # GOUB's lambda: a standard deviation
-e_ = sp.Symbol("varepsilon", positive=True)  # the small rate in the theta -> 0 limits
+delta = sp.Symbol("delta", positive=True)  # the small parameter of the theta -> 0 limits (docs/theory.md eq. 11.4)
 G_t, H = sp.symbols("G_t H", positive=True)  # G_T = G_t + H > G_t
 G_T = G_t + H
 beta_n = sp.Symbol("beta_n", positive=True)
@@ -121,9 +121,9 @@ def check_irsde_numeric():
 
 @functools.lru_cache(maxsize=None)
 def ve_limits():
-    """``theta -> 0`` with ``2 lam theta = g^2`` fixed: ``thbar = e G``, ``lam = 1/(2 e)``, ``e -> 0``."""
-    th_lim = sp.limit(family.Theta(e_ * G_t, e_ * G_T), e_, 0)
-    s2_lim = sp.limit(family.Sigma2(e_ * G_t, e_ * G_T).subs(lam, 1 / (2 * e_)), e_, 0)
+    """``theta -> 0`` with ``2 lam theta = g^2`` fixed: ``thbar = delta G``, ``lam = 1/(2 delta)``, ``delta -> 0``."""
+    th_lim = sp.limit(family.Theta(delta * G_t, delta * G_T), delta, 0)
+    s2_lim = sp.limit(family.Sigma2(delta * G_t, delta * G_T).subs(lam, 1 / (2 * delta)), delta, 0)
     return th_lim, s2_lim
 
 
@@ -145,8 +145,8 @@ def check_ddbm_ve_identity():
 
 
 def check_ddbm_ve_numeric():
-    """DDBM-VE (sigma_max = 80) on ``t in [0.002, 80]`` vs the OU family at ``e = 1e-9`` (variance error relative
-    to its maximum; the OU family differs by ``O((e G_T)^2)``)."""
+    """DDBM-VE (sigma_max = 80) on ``t in [0.002, 80]`` vs the OU family at ``delta = 1e-9`` (variance error
+    relative to its maximum; the OU family differs by ``O((delta G_T)^2)``)."""
     tgrid = np.linspace(0.002, 80.0, 200)
     ev = 1e-9
     Gt, GT = tgrid ** 2, 80.0 ** 2
@@ -161,22 +161,23 @@ def check_ddbm_ve_numeric():
 @functools.lru_cache(maxsize=None)
 def brownian_forms():
     """The ``theta -> 0`` (Brownian / VE) members in their own clock ``u = G/(2 lam)`` (so ``Sigma^2`` keeps the
-    factor ``2 lam``), each obtained as a limit of the OU family (``u -> e u``, ``c -> e c``, ``lam -> lam/e``,
-    rates per unit clock ``-> e * rate``, ``e -> 0``).
+    factor ``2 lam``), each obtained as a limit of the OU family (``u -> delta u``, ``c -> delta c``,
+    ``lam -> lam/delta``, rates per unit clock ``-> delta * rate``, ``delta -> 0``).
 
     Returns ``(Theta, Psi, Sigma^2, f, score_term, (a, b, P, K, V))``: the bridge drift ``f``, the PF-ODE's
     score term ``lam (x - mu - Theta pi_hat)/Sigma^2`` (velocity ``f + score_term``, reverse drift
     ``f + 2 score_term``) and the posterior coefficients."""
     uu, cc = u, c
-    sub = {lam: lam / e_}
-    Th = sp.limit(family.Theta(e_ * uu, e_ * cc), e_, 0)
-    Ps = sp.limit(family.Psi(e_ * uu, e_ * cc), e_, 0)
-    S2 = sp.limit(family.Sigma2(e_ * uu, e_ * cc).subs(sub), e_, 0)
-    f_ou = family.bridge_drift(e_ * uu, e_ * cc)
-    f = sp.limit(e_ * f_ou, e_, 0)
-    sterm = sp.limit(sp.expand(e_ * (family.pf_velocity(x, e_ * uu, e_ * cc, pihat) - f_ou).subs(sub)), e_, 0)
+    sub = {lam: lam / delta}
+    Th = sp.limit(family.Theta(delta * uu, delta * cc), delta, 0)
+    Ps = sp.limit(family.Psi(delta * uu, delta * cc), delta, 0)
+    S2 = sp.limit(family.Sigma2(delta * uu, delta * cc).subs(sub), delta, 0)
+    f_ou = family.bridge_drift(delta * uu, delta * cc)
+    f = sp.limit(delta * f_ou, delta, 0)
+    sterm = sp.limit(sp.expand(delta * (family.pf_velocity(x, delta * uu, delta * cc, pihat) - f_ou).subs(sub)),
+                     delta, 0)
     aa, bb = sp.symbols("a_s b_st", positive=True)
-    P, K, V = (sp.limit(q.subs(sub), e_, 0) for q in family.posterior_coefficients(e_ * aa, e_ * bb))
+    P, K, V = (sp.limit(q.subs(sub), delta, 0) for q in family.posterior_coefficients(delta * aa, delta * bb))
     return Th, Ps, S2, f, sterm, (aa, bb, P, K, V)
 
 
@@ -199,7 +200,7 @@ def check_bbdm_identity():
 
 def check_bbdm_numeric():
     """BBDM's code grid ``m_t = linspace(0.001, 0.999, 1000)``, ``s = 1``: ``x_t = (1 - m_t) x0 + m_t y +
-    sqrt(2 s (m_t - m_t^2)) eps`` vs the OU family at ``e = 1e-9``."""
+    sqrt(2 s (m_t - m_t^2)) eps`` vs the OU family at ``delta = 1e-9``."""
     mt = np.linspace(0.001, 0.999, 1000)
     ev, sv = 1e-9, 1.0
     theta_f = sp.lambdify((u, c), family.Theta(u, c))
@@ -445,6 +446,22 @@ def check_unidb_goub_limit():
                  sp.limit(drift, inv_gamma, 0) - family.bridge_drift(u, c))
 
 
+def unidb_terminal_clock():
+    """``c' = thbar_T + ln(1 + 1/(gamma lam))/2``: the terminal clock of the family's bridge that is UniDB."""
+    return c + sp.log(1 + inv_gamma / lam) / 2
+
+
+def check_unidb_member():
+    """UniDB is a member of the family: its marginal (:func:`unidb_forms`) is the bridge pinned at the *later*
+    terminal clock ``c' = thbar_T + ln(1 + 1/(gamma lam))/2`` (:func:`unidb_terminal_clock`), looked at on
+    ``[0, thbar_T]`` only: ``Theta(u, c')`` and ``Sigma^2(u, c')``.  So ``gamma -> oo`` (``c' -> thbar_T``) is GOUB
+    and ``gamma -> 0`` (``c' -> oo``) the free OU process, IR-SDE.  Mutation tried:
+    ``c' = thbar_T + ln(1 + 1/(gamma lam))`` (the 1/2 dropped) -> fails."""
+    coef, v = unidb_forms()
+    cp = unidb_terminal_clock()
+    return zeros(coef - family.Theta(u, cp), v - family.Sigma2(u, cp))
+
+
 def check_unidb_numeric():
     """GOUB grid, ``lam = (10/255)^2``: the closed form equals the product-derived expression (gamma = 1e3), and
     at gamma = 1e7 its mean coefficient is within ``1/(gamma s2_T)`` of GOUB's."""
@@ -476,11 +493,11 @@ FACTS = [
     ("special.irsde_numeric", check_irsde_numeric, 0, "IR-SDE grid vs bridge with thbar_T = 40", NUM_TOL),
     ("special.ve_limit", check_ve_limit, 0, "theta -> 0, 2 lam theta = g^2: Theta -> 1 - G_t/G_T, ..."),
     ("special.ddbm_ve_identity", check_ddbm_ve_identity, 0, "DDBM-VE: G_t = t^2, G_T = sigma_max^2"),
-    ("special.ddbm_ve_numeric", check_ddbm_ve_numeric, 0, "DDBM-VE sigma_max = 80 vs e = 1e-9 (relative)", 1e-9),
+    ("special.ddbm_ve_numeric", check_ddbm_ve_numeric, 0, "DDBM-VE sigma_max = 80 vs delta = 1e-9 (relative)", 1e-9),
     ("special.brownian_forms", check_brownian_forms, 0,
      "theta -> 0 members in their clock: Theta = b/c, Sigma^2 = 2 lam a b/c, velocity, posterior"),
     ("special.bbdm_identity", check_bbdm_identity, 0, "BBDM: G_t = 2 s m_t: Theta = 1 - m_t, var 2 s (m_t - m_t^2)"),
-    ("special.bbdm_numeric", check_bbdm_numeric, 0, "BBDM code grid vs e = 1e-9", 1e-9),
+    ("special.bbdm_numeric", check_bbdm_numeric, 0, "BBDM code grid vs delta = 1e-9", 1e-9),
     ("special.i2sb_continuous", check_i2sb_continuous, 0, "I2SB Gaussian product with continuous stds = VE bridge"),
     ("special.i2sb_discrepancy", check_i2sb_discrepancy, 0, "I2SB discrete stds: one-step discrepancy G_n beta_n/(G_T(G_T+beta_n))"),
     ("special.i2sb_numeric", check_i2sb_numeric, 0, "I2SB schedule: measured discrepancy = formula", NUM_TOL),
@@ -499,6 +516,8 @@ FACTS = [
     ("special.unidb_h_harmonic", check_unidb_harmonic, 0,
      "UniDB's h solves the backward Kolmogorov equation; its h-drift is UniDB's published drift"),
     ("special.unidb_goub_limit", check_unidb_goub_limit, 0, "1/gamma -> 0 gives GOUB"),
+    ("special.unidb_member", check_unidb_member, 0,
+     "UniDB = the family's bridge pinned at the later clock c' = thbar_T + ln(1 + 1/(gamma lam))/2, on [0, thbar_T]"),
     ("special.unidb_numeric", check_unidb_numeric, 0, "UniDB on GOUB's grid; gamma = 1e7 within 1/(gamma s2_T) of GOUB",
      NUM_TOL),
 ]

@@ -161,9 +161,12 @@ def fact(name: str, *equations: str) -> None:
     section = None
     if THEORY.is_file():
         text = THEORY.read_text(encoding="utf-8")
-        listed = text.find(f"`{name}`")
-        assert listed >= 0, f"docs/theory.md does not list the fact {name}"
-        section = re.findall(r"^## (\d+)\.", text[:listed], flags=re.M)[-1]
+        sections = [re.findall(r"^## (\d+)\.", text[:hit.start()], flags=re.M)[-1]
+                    for hit in re.finditer(re.escape(f"`{name}`"), text)]
+        assert sections, f"docs/theory.md does not list the fact {name}"
+        # a fact listed in several sections is cited under the section of its first equation, if listed there
+        wanted = equations[0].split(".")[0] if equations else None
+        section = wanted if wanted in sections else sections[0]
         for eq in equations:
             assert f"\\tag{{{eq}}}" in text, f"docs/theory.md has no equation ({eq})"
     ok, result, _ = verify(BY_NAME[name])

@@ -194,17 +194,21 @@ def test_02b_2_velocity_near_T_graded_on_steps():
     assert "graded on your steps" in wrong("02b.2", right).message
 
 
-def test_03_1_brownian_variance():
-    right = G_t * (G_T - G_t) / G_T
+def test_03_1_brownian_correction():
+    """kappa in Sigma_t^2(delta) = G_t (G_T - G_t)/G_T (1 + kappa delta^2 + O(delta^4)): any equivalent form passes;
+    the sign, a factor, the absolute delta^2 coefficient and the numerator-only expansion are caught without the
+    answer. Mutation that fails: a checker whose truth is the absolute delta^2 coefficient of Sigma_t^2 (not divided
+    by the limit): the right answer below is then refused."""
+    right = -G_t * (G_T - G_t) / 3
     assert check("03.1", right)
-    assert check("03.1", "G_t - G_t**2/G_T")
-    free = check("03.1", G_t)
-    assert_caught(free, str(right))
-    assert "free Brownian motion" in free.hint
-    factor = check("03.1", 2 * right)
-    assert_caught(factor, str(right))
-    assert "constant factor 2" in factor.message
-    assert_caught(check("03.1", G_t * G_T / (G_T - G_t)), str(right))
+    assert check("03.1", "(G_t**2 + (G_T - G_t)**2 - G_T**2)/6")  # the ratio of the three sinh brackets, unsimplified
+    giveaways = (str(right), "-G_t*(G_T - G_t)/3", "G_t(G_T-G_t)/3")
+    assert "opposite sign" in wrong("03.1", -right, *giveaways).message
+    assert "constant factor 0.5" in wrong("03.1", right / 2, *giveaways).message
+    assert "relative" in wrong("03.1", right * G_t * (G_T - G_t) / G_T, *giveaways).hint
+    assert "denominator" in wrong("03.1", (G_t ** 2 + (G_T - G_t) ** 2) / 6, *giveaways).hint
+    assert "vanish" in wrong("03.1", -G_T ** 2 / 12, *giveaways).hint
+    assert "not part of this problem" in wrong("03.1", "delta**2 * G_t").message
 
 
 def test_06_3_decibel_averaging_is_named():

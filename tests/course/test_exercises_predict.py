@@ -13,7 +13,7 @@ from rdbm_course import explorer
 from rdbm_course.exercises import check
 from rdbm_course.exercises import ex02a_marginal_posterior as ex02a
 from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS
-from rdbm_course.exercises.ex03_special_cases import LIMITS
+from rdbm_course.exercises import ex03_special_cases as ex03
 from rdbm_course.exercises.ex09_explorer import sigma_max_ratio, still_bridges
 
 from exercise_feedback import assert_caught, right, wrong  # tests/course/exercise_feedback.py
@@ -61,15 +61,28 @@ def test_02c_2_pixels_at_mu():
     assert_caught(check("02c.2", "0, 3"), *giveaways)
 
 
-def test_03_3_irsde_limit():
-    assert check("03.3", "c") and check("03.3", " (C) ")
+def test_03_3_irsde_limit(monkeypatch):
+    """The right pair is measured on IR-SDE's grid (the one limit whose gap closes, and its slope); every wrong limit
+    is caught with its measured gaps, a wrong rate without them, and neither names the answer. Mutation that fails:
+    limit "c" built on IR-SDE's own schedule instead of with the pin moved to c' (its gap stays at 0.005, no limit
+    closes and irsde_answer() fails). The truth follows the measurement: a measured rate "ii" (monkeypatched below)
+    refuses the former right answer."""
+    assert ex03.irsde_answer() == ("c", "iii")
+    assert check("03.3", ("c", "iii")) and check("03.3", [" (C) ", "III"])
+    giveaways = (ex03.LIMITS["c"], ex03.RATES["iii"], "'c'", '"c"', "'iii'", "e^{-2")
     for choice in ("a", "b"):
-        feedback = check("03.3", choice)
-        assert_caught(feedback, LIMITS["c"], "thbar_T ->", "'c'", '"c"')
-        gap = float(re.search(r"largest gap is ([\d.e+-]+) in Theta", feedback.message).group(1))
-        assert gap >= 1e-3  # a real, measured distance to IR-SDE
-    assert_caught(check("03.3", "d"), LIMITS["c"])
-    assert_caught(check("03.3", 3), LIMITS["c"])
+        feedback = assert_caught(check("03.3", (choice, "iv")), *giveaways)
+        gaps = [float(g) for g in re.findall(r"([\d.e+-]+) at ", feedback.message)]
+        assert len(gaps) == len(ex03.PARAMETERS[choice]) and min(gaps) >= 1e-3  # measured, and not closing
+    assert "lam does not appear" in check("03.3", ("b", "iii")).hint
+    for rate in ("i", "ii", "iv"):
+        feedback = assert_caught(check("03.3", ("c", rate)), *giveaways)
+        assert "limit is right" in feedback.message and not re.search(r"\d\.\de-\d", feedback.message)
+    assert "pair" in assert_caught(check("03.3", "c"), *giveaways[1:2], "'iii'").message  # it echoes the 'c' typed
+    for unknown in (("d", "iii"), ("c", "v")):  # the feedback lists the valid letters, so only the texts are hidden
+        assert "expected one of" in assert_caught(check("03.3", unknown), *giveaways[:2], "e^{-2").message
+    monkeypatch.setattr(ex03, "measured_rate", lambda choice: "ii")
+    assert not check("03.3", ("c", "iii")) and check("03.3", ("c", "ii"))
 
 
 def test_04_2_mid_variance_prediction():

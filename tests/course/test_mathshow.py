@@ -90,6 +90,11 @@ def test_fact_prints_theory_names_and_refuses_what_theory_md_lacks(capsys, monke
     assert capsys.readouterr().out.startswith("marginal.a_gaussian_product (docs/theory.md §4, eq. 4.8): ")
     fact("posterior.mean", "5.1", "5.3")
     assert "(docs/theory.md §5, eqs. 5.1, 5.3): " in capsys.readouterr().out
+    # listed in §10 and §11: cited under the section of its equation (mutation that fails: the first listing, §10)
+    fact("special.goub_numeric", "11.2")
+    assert capsys.readouterr().out.startswith("special.goub_numeric (docs/theory.md §11, eq. 11.2): ")
+    fact("special.goub_numeric")
+    assert capsys.readouterr().out.startswith("special.goub_numeric (docs/theory.md §10): ")
     with pytest.raises(AssertionError, match="no equation"):
         fact("marginal.a_gaussian_product", "4.99")
     with pytest.raises(AssertionError, match="not a fact"):
