@@ -107,7 +107,7 @@ def train_config(task: str, lam: float | None, noise: str | None, seed: int, bud
     """The config of one training: RDBM's bridge with ``lam`` and ``noise`` (``lam = None``: regression)."""
     common = dict(task=task, preset=budget.preset, steps=budget.steps, batch=budget.batch, crop=budget.crop,
                   pool=budget.pool, lr=budget.lr, seed=seed, ckpt_every=0, sample_steps=budget.sample_steps,
-                  out=str(out), device=budget.device)
+                  out=str(out), device=budget.device, unet_norm=budget.unet_norm)
     if lam is None:
         return TrainConfig(bridge="regression", **common)
     return TrainConfig(bridge="rdbm", lam=float(lam), noise=noise or "global", **common)

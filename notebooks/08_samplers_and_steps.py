@@ -164,7 +164,7 @@ if FAST:  # the fast (smoke) configuration of FAST=1: a tiny network for 20 trai
     config = TrainConfig.smoke(task="derain", out=str(RUNS / "nb08_derain_fast"))
 else:  # notebook 06's configuration
     config = TrainConfig(task="derain", preset="small", crop=64, batch=8, pool=1024, lr=5e-4, steps=300,
-                         ckpt_every=0, out=str(RUNS / "nb08_derain"))
+                         unet_norm="group", ckpt_every=0, out=str(RUNS / "nb08_derain"))
 if FAST or RETRAIN:
     result = train(config, progress=True)
     checkpoint = result["checkpoint"]
@@ -175,7 +175,8 @@ else:
     print(f"loaded notebook 06's network {checkpoint.name}")
 model, bridge, trained = load_trained(checkpoint)  # the network, its bridge (RDBM) and its training configuration
 CHECKED = ("preset", "crop", "batch", "pool", "lr", "steps", "seed")
-assert all(getattr(trained, key) == getattr(config, key) for key in CHECKED), "not the configuration stated above"
+assert all(getattr(trained, key) == getattr(config, key) for key in CHECKED + ("unet_norm",)), \
+    "not the configuration stated above"
 print("its configuration: " + ", ".join(f"{key} {getattr(trained, key)}" for key in CHECKED)
       .replace("steps", "training iterations"))
 

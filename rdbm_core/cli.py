@@ -246,7 +246,7 @@ def _cmd_restore(args) -> int:
     from rdbm_core.data.images import SUPPORTED_EXTENSIONS, image_size, load_image, save_image
     from rdbm_core.networks.checkpoints import load_trained
     from rdbm_core.restoration.evaluation import check_sampling, restore
-    from rdbm_core.restoration.tiling import TileOptions, tile_budget_pixels, tiled
+    from rdbm_core.restoration.tiling import TileOptions, check_tile_options, tile_budget_pixels, tiled
     sampler, tiles = config_from_flags(args, SamplerSpec), config_from_flags(args, TileOptions)
     src = Path(args.input)
     if src.is_dir():
@@ -263,6 +263,7 @@ def _cmd_restore(args) -> int:
     sizes = [image_size(f) for f in files]  # every header is read before anything is restored
     model, path, _ = load_trained(args.checkpoint, device=device)
     check_sampling(path, sampler)
+    check_tile_options(model, tiles, device)
     probe = (lambda x: (x,)) if path is None else None
     budget = tile_budget_pixels(model, device, torch.float16 if tiles.half else None, probe_inputs=probe)
     out = Path(args.output)

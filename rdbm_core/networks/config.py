@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from rdbm_core.bridge import bridges
 from rdbm_core.data.degradations import TASKS
 from rdbm_core.bridge.path import NOISE_FACTORS, ResidualPath
-from rdbm_core.networks.unet import NORMS, PRESETS, Preconditioned, Regression, build_unet
+from rdbm_core.networks.unet import DEFAULT_NORM, NORMS, PRESETS, Preconditioned, Regression, build_unet
 
 __all__ = ["TrainConfig", "TRAINABLE", "OBJECTIVES", "SMOKE", "make_path", "make_model"]
 
@@ -49,9 +49,10 @@ class TrainConfig:
     norm: str = _field("l1", "loss norm", choices=("l1", "l2"))
     skip_mu: bool = _field(True, "x0 target: the network predicts x0 - mu (see unet.Preconditioned)")
     preset: str = _field("small", "U-Net size", choices=tuple(PRESETS))
-    unet_norm: str = _field("group", "the U-Net's normalisation: group (GroupNorm: statistics over the whole image, "
-                            "which tiled evaluation must estimate) or pixel (a layer norm over each pixel's "
-                            "channels: no spatial statistics, so tiles are exact)", choices=NORMS)
+    unet_norm: str = _field(DEFAULT_NORM, "the U-Net's normalisation: pixel (a layer norm over each pixel's "
+                            "channels: no spatial statistics, so tiles are exact) or group (GroupNorm: statistics "
+                            "over the whole image, which tiled evaluation must estimate; every checkpoint before "
+                            "the option)", choices=NORMS)
     steps: int = _field(2000, "training steps")
     batch: int = _field(8, "batch size per process")
     crop: int = _field(64, "training crop size; with --lq/--gt a fresh random window of the pair at every draw, "

@@ -11,7 +11,7 @@ inputs, ``forward(x_t, mu, t)``:
   is broadcast to the batch), in any units. The network embeds
   ``t * time_scale`` with a sinusoidal embedding followed by an MLP and
   injects it into every residual block as a scale-and-shift of the second
-  GroupNorm. The sinusoid frequencies run from 1 down to 1/10000, so for
+  normalisation. The sinusoid frequencies run from 1 down to 1/10000, so for
   ``t`` in ``[0, 1]`` use ``time_scale`` around 1000; for integer steps in
   ``[0, 1000)`` keep the default 1.0.
 
@@ -19,17 +19,17 @@ Layout (DDPM/ADM style): input conv -> per level ``blocks`` residual blocks
 then a strided-conv downsample (none after the last level) -> middle
 (residual block, optional self-attention, residual block) -> per level, in
 reverse, ``blocks + 1`` residual blocks that each take one skip connection,
-then a nearest-neighbour upsample + conv -> GroupNorm, SiLU, output conv.
+then a nearest-neighbour upsample + conv -> normalisation, SiLU, output conv.
 Self-attention, when enabled, runs at the lowest resolution only. The last
 conv of every residual block, the attention projection and the output conv are
 zero-initialised, so a fresh network outputs exactly zero and every residual
 block starts as its skip path.
 
-Normalisation (``norm``): ``"group"`` is GroupNorm (statistics over each image's groups of channels and all
-its pixels; the default, and what every checkpoint before the option used); ``"pixel"`` is
-:class:`PixelNorm`, a layer norm over the channels of each pixel, which uses no spatial statistics, so the
-network's output at a pixel depends only on its receptive field (tiled evaluation is then exact up to the
-tiles' borders).
+Normalisation (``norm``): ``"pixel"`` is :class:`PixelNorm`, a layer norm over the channels of each pixel,
+which uses no spatial statistics, so the network's output at a pixel depends only on its receptive field (tiled
+evaluation is then exact up to the tiles' borders); it is :data:`DEFAULT_NORM`, the default for new networks.
+``"group"`` is GroupNorm (statistics over each image's groups of channels and all its pixels), what every
+checkpoint written before the option used (``config.STORED_BEFORE`` rebuilds them so).
 
 Any ``H x W`` (down to 1 x 1) is accepted: the input is padded on the bottom
 and right up to a multiple of ``model.multiple = 2 ** (levels - 1)`` (reflect
@@ -39,7 +39,7 @@ output is cropped back to ``H x W``.
 The wrappers that make the U-Net a model of the trainer: :class:`Preconditioned` (every bridge of the
 family) and :class:`Regression` (the one-pass baseline).
 
-Public names: ``UNet``, ``build_unet``, ``PRESETS``, ``NORMS``, ``PixelNorm``, ``count_parameters``,
+Public names: ``UNet``, ``build_unet``, ``PRESETS``, ``NORMS``, ``DEFAULT_NORM``, ``PixelNorm``, ``count_parameters``,
 ``sinusoidal_embedding``, ``Preconditioned``, ``Regression``.
 """
 
@@ -116,6 +116,9 @@ class PixelNorm(nn.Module):
 #: the U-Net's normalisations: GroupNorm (spatial statistics) or PixelNorm (none)
 NORMS = ("group", "pixel")
 
+#: the normalisation of new networks: the one place its default lives (``TrainConfig.unet_norm`` reads it)
+DEFAULT_NORM = "pixel"
+
 
 def _norm_layer(kind: str, ch: int) -> nn.Module:
     """The normalisation layer ``kind`` (one of :data:`NORMS`) for ``ch`` channels."""
@@ -135,7 +138,7 @@ class ResBlock(nn.Module):
     """Norm-SiLU-conv twice (the norm of ``norm``: GroupNorm or PixelNorm), time embedding as scale-shift of the
     second norm, plus skip."""
 
-    def __init__(self, cin: int, cout: int, emb_dim: int, dropout: float, norm: str = "group"):
+    def __init__(self, cin: int, cout: int, emb_dim: int, dropout: float, norm: str):
         super().__init__()
         self.norm1 = _norm_layer(norm, cin)
         self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
@@ -162,7 +165,7 @@ class SelfAttention(nn.Module):
 
     global_context = True
 
-    def __init__(self, ch: int, norm: str = "group"):
+    def __init__(self, ch: int, norm: str):
         super().__init__()
         self.heads = max(1, ch // 64)
         while ch % self.heads:
@@ -230,7 +233,7 @@ class UNet(nn.Module):
         attn: bool = False,
         time_scale: float = 1.0,
         dropout: float = 0.0,
-        norm: str = "group",
+        norm: str = DEFAULT_NORM,
     ):
         super().__init__()
         if channels < 1 or base < 1 or blocks < 1 or len(mults) < 1 or min(mults) < 1:
@@ -335,7 +338,7 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
 
 
 def build_unet(preset: str, channels: int = 3, time_scale: float = 1.0, dropout: float = 0.0,
-               norm: str = "group") -> UNet:
+               norm: str = DEFAULT_NORM) -> UNet:
     """Build a ``UNet`` from one of ``PRESETS`` ("tiny", "small", "base") with the normalisation ``norm``."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")

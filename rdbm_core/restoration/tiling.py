@@ -2,16 +2,15 @@
 
 The sampler's state stays the whole image; only the network call is split.  :class:`TiledModel` cuts the image
 inputs (``x_t``, ``mu``) into overlapping tiles, calls the network on each and blends the tile predictions ``f_k``
-with windows ``w_k`` that ramp up over the overlaps (:func:`blend_ramp`): ``sum_k w_k f_k / sum_k w_k``.  It keeps
-the network's interface ``model(x_t, mu, t)``, so every sampler takes it unchanged.
-
-Tiles start on multiples of the network's ``multiple`` (the U-Net's ``2 ** (levels - 1)``), so their feature maps lie
-on the untiled network's grid.  A network without spatial statistics (the pixel-norm U-Net) then computes in a tile
-what the untiled one computes, except within its receptive field of the tile's borders, where the convolutions see
-zero padding: the overlap, weighted down towards the borders, must cover that.  GroupNorm tiles use their own
-statistics, or with ``TileOptions.image_norm`` the image's (:mod:`rdbm_core.restoration.image_norm`).  A network
-with self-attention (:func:`has_global_context`) is never tiled.  Memory grows with the tile, not the image
-(:func:`tile_budget_pixels`); an image that fits in one tile is passed to the network as it is (bit for bit).
+with windows ``w_k`` that ramp up over the overlaps (:func:`blend_ramp`): ``sum_k w_k f_k / sum_k w_k``, keeping the
+network's interface ``model(x_t, mu, t)``, so every sampler takes it unchanged.  Tiles start on multiples of the
+network's ``multiple`` (the U-Net's ``2 ** (levels - 1)``), so their feature maps lie on the untiled network's grid.
+A network without spatial statistics (the pixel-norm U-Net) then computes in a tile what the untiled one computes,
+except within its receptive field of the tile's borders, where the convolutions see zero padding: the overlap,
+weighted down towards the borders, must cover that.  GroupNorm tiles use their own statistics, or with
+``TileOptions.image_norm`` the image's (:mod:`rdbm_core.restoration.image_norm`).  A network with self-attention
+(:func:`has_global_context`) is never tiled.  Memory grows with the tile, not the image (:func:`tile_budget_pixels`);
+an image that fits in one tile is passed to the network as it is (bit for bit).
 """
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ from rdbm_core.restoration.activation_memory import activation_bytes_per_pixel
 from rdbm_core.restoration.image_norm import ImageGroupNorm, has_group_norm
 
 __all__ = ["TilingDefaults", "DEFAULTS", "TileOptions", "TiledModel", "tiled", "has_global_context", "tile_spans",
-           "blend_ramp", "tile_budget_pixels", "network_multiple", "model_device"]
+           "blend_ramp", "tile_budget_pixels", "network_multiple", "model_device", "check_tile_options"]
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,7 @@ def network_multiple(model) -> int:
 
 
 def has_global_context(model) -> bool:
-    """Does ``model`` have a layer whose every output depends on the whole input (``global_context = True``: the
-    U-Net's self-attention)?  A plain function counts as local."""
+    """Has ``model`` a layer whose outputs depend on the whole input (``global_context``: self-attention)?"""
     return isinstance(model, torch.nn.Module) and any(getattr(m, "global_context", False) for m in model.modules())
 
 
@@ -210,8 +208,15 @@ def tile_budget_pixels(model, device="cpu", autocast_dtype=None, channels: int =
 
 def model_device(model) -> torch.device:
     """The device of ``model``'s parameters (the CPU for a plain function or a network without any)."""
-    parameters = model.parameters() if isinstance(model, torch.nn.Module) else iter(())
-    return next((p.device for p in parameters), torch.device("cpu"))
+    return next(iter(model.parameters() if isinstance(model, torch.nn.Module) else ()), torch.zeros(())).device
+
+
+def check_tile_options(model, options: TileOptions, device) -> None:
+    """One-line ``ValueError`` when ``options`` cannot apply to ``model`` on ``device``, whatever the image."""
+    if options.half and torch.device(device).type != "cuda":
+        raise ValueError("--half (float16) needs a CUDA device: run without --half, or with --device cuda")
+    if options.image_norm and not has_group_norm(model):
+        raise ValueError("--tile-image-norm applies to GroupNorm networks only (this one's tiles need no statistics)")
 
 
 def tiled(model, image_shape, options: TileOptions = TileOptions(), device=None, probe_inputs=None):
@@ -223,12 +228,7 @@ def tiled(model, image_shape, options: TileOptions = TileOptions(), device=None,
     tile for a network with global context."""
     b, c, h, w = image_shape
     device = model_device(model) if device is None else torch.device(device)
-    if options.half and device.type != "cuda":
-        raise ValueError(f"--half (float16) needs a CUDA device, not {device.type}: run without --half, or with "
-                         "--device cuda")
-    if options.image_norm and not has_group_norm(model):
-        raise ValueError("--tile-image-norm applies to GroupNorm networks only: this network has no GroupNorm layer "
-                         "(its tiles need no statistics)")
+    check_tile_options(model, options, device)
     autocast_dtype = torch.float16 if options.half else None
     multiple, tile = network_multiple(model), options.tile
     if tile == 0 or (tile is None and (h * w <= DEFAULTS.untiled_side ** 2 or has_global_context(model))):

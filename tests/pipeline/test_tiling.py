@@ -367,11 +367,12 @@ def test_restore_batches_images_of_one_size(tiny_checkpoint, tmp_path):
     (["--tile", "-1"], "--tile must be >= 0"),
     (["--tile", "64", "--overlap", "64"], "--overlap must be smaller than --tile"),
     (["--tile-norm-passes", "-1"], "--tile-norm-passes must be >= 0"),
-    (["--tile", "16", "--tile-image-norm", "--tile-norm-passes", "1"], None),
+    (["--tile", "16", "--tile-image-norm"], "--tile-image-norm applies to GroupNorm networks only"),
+    (["--tile", "16"], None),
 ])
 def test_restore_tiling_flags(tiny_checkpoint, tmp_path, capsys, args, message):
-    """Each bad tiling flag ends the command with one line naming it, exit code 2, and nothing written; good ones
-    (image-wide statistics for the tiny GroupNorm network) restore."""
+    """Each bad tiling flag ends the command with one line naming it, exit code 2, and nothing written (the network
+    is a default one: pixel norm, so image-wide statistics are refused); good ones restore."""
     save_image(torch.zeros(3, 24, 40), tmp_path / "in" / "a.png")
     out = tmp_path / "out"
     code = main(["restore", "--checkpoint", tiny_checkpoint, "--input", str(tmp_path / "in"), "--output", str(out),
@@ -382,3 +383,13 @@ def test_restore_tiling_flags(tiny_checkpoint, tmp_path, capsys, args, message):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0]
     assert not out.exists()
+
+
+def test_restore_image_norm_on_a_group_norm_checkpoint(tiny_group_checkpoint, tmp_path):
+    """Image-wide statistics are what a GroupNorm checkpoint's tiles may ask for: the command restores (the
+    mutation "refuse --tile-image-norm for every network" fails it)."""
+    save_image(torch.zeros(3, 24, 40), tmp_path / "in" / "a.png")
+    out = tmp_path / "out"
+    assert main(["restore", "--checkpoint", tiny_group_checkpoint, "--input", str(tmp_path / "in"), "--output",
+                 str(out), "--steps", "2", "--tile", "16", "--tile-image-norm", "--tile-norm-passes", "1"]) == 0
+    assert (out / "a.png").exists()
