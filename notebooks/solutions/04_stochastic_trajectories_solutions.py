@@ -14,8 +14,8 @@
 # # 04 — Solutions to the exercises
 #
 # **What you will learn.** How the bridge SDE is stepped in the time $t$ (the clock's rate enters both the drift
-# and the noise), how little pinning the far end costs the OU process at mid-time compared with Brownian motion,
-# and how a PF-ODE path with a known $x_0$ keeps its distance from the mean in units of the marginal's standard
+# and the noise), how much of the free OU process's variance the pinned end keeps at mid-time (from the
+# conditional-Gaussian identity: a share that rises from Brownian motion's 1/2 to 1 as $\bar\theta_T$ grows), and how a PF-ODE path with a known $x_0$ keeps its distance from the mean in units of the marginal's standard
 # deviation.
 #
 # **Prerequisites.** notebook 04.
@@ -72,35 +72,54 @@ x = em_step(path, mu.clone(), x0, mu, torch.tensor(0.3, dtype=DT), 0.01, torch.r
 assert torch.equal(x, mu)
 
 # %% [markdown]
-# ## 04.2 — The OU bridge's variance at mid-time
+# ## 04.2 — How much of the free OU variance the OU bridge keeps at mid-time
 #
-# Given $x_0$, the free OU process has variance $\lambda(1 - e^{-2u})$ and the OU bridge
-# $2\lambda\sinh(u)\sinh(c - u)/\sinh(c)$ ($u = \bar\theta_t$, $c = \bar\theta_T$). Their ratio at the midpoint of
-# the clock, $u = c/2$, simplifies to a function of $c$ alone:
+# **Prediction (the limits), before any algebra.** For a short clock, $c \to 0$, the mean reversion has no time to
+# act: the OU process is Brownian motion, and pinning its end keeps half of the variance at mid-time, as the Brownian
+# bridge does. For a long clock, $c \to \infty$, the free process forgets $x_t$ long before $T$: $x_T$ carries no
+# information about $x_t$, and the pin removes nothing, so the share tends to 1.
+#
+# **Derivation from the free OU process.** Given $x_0$, at the clock $u$ the free process has variance
+# $\lambda(1 - e^{-2u})$, and its OU transition from $u$ to $c$ is $x_T = \mu + e^{-(c - u)}(x_t - \mu) + \xi$ with
+# $\xi$ independent of $x_t$. So $\mathrm{Cov}(x_t, x_T \mid x_0) = e^{-(c - u)}\,\mathrm{Var}(x_t \mid x_0)$ and
+#
+# $$\rho^2 = \frac{e^{-2(c - u)}\,\lambda(1 - e^{-2u})}{\lambda(1 - e^{-2c})}, \qquad
+# \frac{\mathrm{Var}_{\rm bridge}}{\mathrm{Var}_{\rm OU}} = 1 - \rho^2 .$$
+#
+# SymPy at the midpoint $u = c/2$ ($c$ is `derivations.common.c`, i.e. $\bar\theta_T$; $\lambda$ cancels), checked
+# against the bridge's own closed form $\Sigma_t^2 = 2\lambda\sinh(u)\sinh(c - u)/\sinh(c)$ (`docs/theory.md` (4.2)):
 
 # %%
-free_ou = family.ou_var(u, noise=1)
-ratio = readable((family.Sigma2(u, c) / free_ou).subs(u, c / 2), gens={c: sp.Symbol("C", positive=True)})
-display(Math(r"\frac{\mathrm{Var}_{\rm bridge}}{\mathrm{Var}_{\rm OU}}\Big|_{u = c/2} = " + sp.latex(ratio)))
-assert zero(ratio - 1 / (1 + sp.exp(-c)), gens={c: sp.Symbol("C", positive=True)}) == 0
+free_var = family.ou_var(u, noise=1)  # lam (1 - e^{-2u})
+rho2 = (sp.exp(-(c - u)) * free_var) ** 2 / (free_var * free_var.subs(u, c))
+share = readable((1 - rho2).subs(u, c / 2), gens={c: sp.Symbol("C", positive=True)})
+display(Math(r"1 - \rho^2\Big|_{u = c/2} = " + sp.latex(share)))
+assert zero(share - 1 / (1 + sp.exp(-c)), gens={c: sp.Symbol("C", positive=True)}) == 0
+assert zero((family.Sigma2(u, c) / free_var).subs(u, c / 2) - share, gens={c: sp.Symbol("C", positive=True)}) == 0
+limits = sp.limit(share, c, 0, "+"), sp.limit(share, c, sp.oo)
+print("limits as c -> 0 and c -> infinity:", limits)
+assert limits == (sp.Rational(1, 2), 1)
 
 # %% [markdown]
-# The ratio is $1/(1 + e^{-\bar\theta_T})$: between the Brownian bridge's $1/2$ (the limit $\bar\theta_T \to 0$) and
-# 1, whatever the noise level $\lambda$. With $\theta = 1$ on $[0, 1]$ the midpoint of the clock is $t = 0.5$, and
-# $\bar\theta_T = 1$ gives 0.73 (the notebook's $\bar\theta_T = 3$ would give 0.95). The reason, as `why_04_2`:
+# The share is $1/(1 + e^{-c})$ whatever $\lambda$: it rises from $1/2$ to 1 as $\bar\theta_T$ grows. The library's
+# coefficients agree on clocks of several lengths (a constant rate $\theta = c$ on $[0, 1]$, whose midpoint is
+# $t = 0.5$); the notebook's $c = 3$ gives 0.95, the ratio of the green and grey curves of its section 6 at $t = 0.5$.
 
 # %%
-why_04_2 = ("Larger than 1/2: free Brownian motion never forgets its start, so the pin at T removes half of its "
-            "variance at mid-time, but the OU process forgets x0 and relaxes towards its stationary spread, so "
-            "knowing the end point tells less about the middle and removes less.")
-sch1 = schedules.continuous_constant(1.0, T=1.0)
-ou = ResidualPath(sch1, 0.04, noise="global", pinned=False)
-bridge = bridges.ou_bridge(sch1, 0.04, noise="global")
 t_half = torch.tensor(0.5, dtype=DT)
-answer_04_2 = float(bridge.coefficients(t_half)[2] ** 2 / ou.coefficients(t_half)[2] ** 2)
-assert abs(answer_04_2 - float(ratio.subs(c, 1))) < 1e-12
-print(f"Var(bridge) / Var(OU) at t = 0.5 for thbar_T = 1: {answer_04_2:.4f}")
+for c_value in (0.1, 1.0, 3.0, 10.0):
+    sch_c = schedules.continuous_constant(c_value, T=1.0)
+    ou = ResidualPath(sch_c, 0.04, noise="global", pinned=False)
+    bridge = bridges.ou_bridge(sch_c, 0.04, noise="global")
+    library = float(bridge.coefficients(t_half)[2] ** 2 / ou.coefficients(t_half)[2] ** 2)
+    print(f"c = {c_value:4}: library {library:.4f}, 1 / (1 + e^-c) = {float(share.subs(c, c_value)):.4f}")
+    assert abs(library - float(share.subs(c, c_value))) < 1e-12
+assert f"{float(share.subs(c, 3)):.2f}" == "0.95"
 
+why_04_2 = ("c -> 0: 1/2, because over a short clock the OU process is Brownian motion and the pin removes half of "
+            "its variance at mid-time; c -> infinity: 1, because over a long clock the free process forgets x_t before "
+            "T, so knowing x_T tells nothing about x_t.")
+answer_04_2 = (0.5, 1.0, "1 / (1 + exp(-c))")
 feedback = check("04.2", answer_04_2)
 display(feedback)
 assert feedback

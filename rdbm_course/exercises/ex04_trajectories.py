@@ -2,8 +2,9 @@
 
 04.1 implement one Euler-Maruyama step of the forward bridge SDE in the time ``t``; the checker simulates
                many one-dimensional paths with it and compares their moments with ``path.mean`` / ``path.std``.
-04.2 predict   the variance of the OU bridge at mid-time as a fraction of the free OU process's variance, for a
-               clock (``thbar_T = 1``) that none of the notebook's figures uses.
+04.2 predict   the share of the free OU process's variance that the OU bridge keeps at the midpoint of the clock:
+               its limits as ``thbar_T -> 0`` and ``-> infinity``, then the share as a formula in ``c = thbar_T``
+               (from the conditional-Gaussian identity ``1 - rho^2``), which no figure of the notebook shows.
 04.3 predict   where a deterministic (PF-ODE) path of RDBM's bridge with a known ``x0``, seen off the mean curve at
                ``t = 0.75``, is at ``t = 0.5``.
 """
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import math
 
+import sympy as sp
 import torch
 
-from ._base import call_student, correct, exercise, wrong
+from ._base import Feedback, _as_expression, call_student, correct, exercise, number_answer, wrong
 
 DT = torch.float64
 MU = 0.4  # the degraded value of notebook 04
@@ -137,8 +139,23 @@ def _number(answer, name: str):
     return value
 
 
-#: the rate of the clock in exercise 04.2: theta = 1 on [0, 1], so thbar_T = 1 (the notebook's figures use 3)
-THETA_04_2 = 1.0
+#: the symbol of exercise 04.2: c = thbar_T (a student writes the share as a formula in ``c``)
+C_04_2 = sp.Symbol("c", positive=True)
+_EXP_C = {C_04_2: sp.Symbol("E_c", positive=True)}  # e^c, for the exact identity test of derivations.common.zero
+
+
+def mid_share() -> sp.Expr:
+    """The share of the free OU variance that the OU bridge keeps at the midpoint of the clock, from the
+    conditional-Gaussian identity ``1 - rho^2`` of the free process given ``x0`` (the truth of exercise 04.2).
+
+    ``Var(x_u) = lam (1 - e^{-2u})``, ``x_c = mu + e^{-(c - u)} (x_u - mu) + (noise independent of x_u)``, so
+    ``Cov(x_u, x_c) = e^{-(c - u)} Var(x_u)`` and ``rho^2 = Cov^2 / (Var(x_u) Var(x_c))``, at ``u = c / 2``.
+    """
+    u, lam = sp.symbols("u lam", positive=True)
+    c = C_04_2
+    var = lambda k: lam * (1 - sp.exp(-2 * k))  # noqa: E731  (free OU variance after clock k, given x0)
+    rho2 = (sp.exp(-(c - u)) * var(u)) ** 2 / (var(u) * var(c))
+    return sp.simplify((1 - rho2).subs(u, c / 2))
 
 
 def _processes(theta: float, noise: str = "global"):
@@ -153,47 +170,78 @@ def _processes(theta: float, noise: str = "global"):
 
 
 def mid_variance_ratio(theta: float) -> float:
-    """Var(OU bridge) / Var(free OU) given x0 at t = 0.5 for a constant rate ``theta`` on [0, 1] (library values)."""
+    """Var(OU bridge) / Var(free OU) given x0 at t = 0.5 for a constant rate ``theta`` on [0, 1] (library values):
+    the midpoint of the clock ``c = theta``, so it must equal :func:`mid_share` at ``c = theta``."""
     ou, bridge, _ = _processes(theta)
     t = torch.tensor(0.5, dtype=DT)
     return float(bridge.coefficients(t)[2]) ** 2 / float(ou.coefficients(t)[2]) ** 2
 
 
-@exercise("04.2", "The OU bridge's variance at mid-time against the free OU process", "predict")
+def _formula_hint(expr: sp.Expr, truth: sp.Expr) -> str | None:
+    """The hint for a common wrong formula of the share (None if it is none of them)."""
+    from derivations.common import zero
+
+    def same(other):
+        return zero(expr - other, _EXP_C) == 0
+
+    c = C_04_2
+    if not expr.free_symbols:
+        if same(sp.Rational(1, 2)):
+            return ("1/2 is the share that Brownian motion keeps at mid-time when its end is pinned, for every c; "
+                    "the free OU process forgets as its clock runs, so its share depends on c.")
+        return "the share depends on c = thbar_T: write it as a formula in c."
+    if same(1 - truth):
+        return "that is rho^2, the share that the pin removes; the bridge keeps 1 - rho^2."
+    if same(sp.sqrt(truth)):
+        return "that is close to a ratio of standard deviations; the question asks for variances."
+    if same(truth.subs(c, 2 * c)) or same(truth.subs(c, c / 2)):
+        return ("check the clock: the midpoint is u = c/2, and under the free OU process x_T depends on x_t through "
+                "e^{-(c - u)}.")
+    values = [float(expr.subs(c, k)) for k in (0.1, 1, 3, 10) if expr.subs(c, k).is_real]
+    if any(v > 1 + 1e-9 for v in values):
+        return ("a share above 1 would mean that pinning the end point adds spread; conditioning on x_T = mu can "
+                "only remove uncertainty (law of total variance).")
+    return None
+
+
+@exercise("04.2", "How much of the free OU variance the OU bridge keeps at mid-time, as a function of thbar_T",
+          "predict")
 def check_mid_variance(answer):
-    value = _number(answer, "the variance ratio")
-    if not isinstance(value, float):
-        return value
-    truth = mid_variance_ratio(THETA_04_2)
-    if abs(value - truth) <= 0.01:
-        return correct(f"Var(bridge) / Var(OU) = {truth:.4f} at t = 0.5 for thbar_T = 1. At the midpoint of the "
-                       "clock the ratio is 1 / (1 + e^{-thbar_T}), between the Brownian bridge's 1/2 and 1: the free "
-                       "OU process forgets x0 and relaxes towards its stationary spread, so pinning the far end "
-                       "removes less than it removes from Brownian motion, which never forgets its start. The "
-                       "larger thbar_T, the more it has forgotten by mid-time (about 0.95 for the notebook's "
-                       "thbar_T = 3).")
-    _, _, brownian = _processes(THETA_04_2)
-    t = torch.tensor(0.5, dtype=DT)
-    brownian_ratio = float(brownian.coefficients(t)[2]) ** 2 / (2 * brownian.lam * float(brownian.schedule.clock(t)))
-    if value > 1:
-        return wrong("a ratio above 1 would mean that pinning the end point adds spread.",
-                     "conditioning on x_T = mu can only remove uncertainty: the bridge's variance is at most the free "
-                     "process's (law of total variance).")
-    if abs(value - brownian_ratio) <= 0.01:
-        return wrong("that is the ratio for the Brownian bridge (t (T - t) / T against t), whose free process never "
-                     "forgets its start.",
-                     "the OU process relaxes towards its stationary spread at rate 1 per unit of thbar: compare "
-                     "2 lam sinh(a) sinh(c - a) / sinh(c) with lam (1 - e^{-2a}) at a = thbar_t, c = thbar_T.")
-    if abs(value - mid_variance_ratio(3.0)) <= 0.01:
-        return wrong("that is the ratio for the notebook's schedule, theta = 3 (thbar_T = 3).",
-                     "the exercise's schedule is theta = 1 on [0, 1]: thbar_T = 1, and the midpoint of the clock is "
-                     "thbar_t = 0.5.")
-    if abs(value - math.sqrt(truth)) <= 0.01:
-        return wrong("that is close to the ratio of the standard deviations.", "the question asks for variances.")
-    return wrong(f"a ratio of {value:.4g} is not what the two closed forms give (tolerance 0.01).",
-                 "the free OU variance is lam (1 - e^{-2a}) and the bridge's 2 lam sinh(a) sinh(c - a) / sinh(c), with "
-                 "a = thbar_t and c = thbar_T; evaluate both at t = 0.5 for theta = 1 (sinh(2a) = 2 sinh(a) cosh(a) "
-                 "simplifies the ratio).")
+    if not isinstance(answer, (tuple, list)) or len(answer) != 3:
+        return wrong("expected three things: (the share as c -> 0, the share as c -> infinity, the share as a "
+                     "formula in c).",
+                     'write e.g. `answer_04_2 = (0.3, 0.9, "1 - exp(-c)")` (these values are not the answer).')
+    small, large = number_answer(answer[0]), number_answer(answer[1])
+    if small is None or large is None:
+        return wrong("the first two entries, the two limits, should be finite numbers.", "write e.g. `0.42`.")
+    expr = _as_expression(answer[2], {"c": C_04_2})
+    if isinstance(expr, Feedback):
+        return expr
+    truth = mid_share()
+    from derivations.common import zero
+
+    if zero(expr - truth, _EXP_C) != 0:
+        try:
+            hint = _formula_hint(expr, truth)
+        except Exception:  # an odd formula (complex, undefined values): the general hint
+            hint = None
+        return wrong("your formula in c is not the share the OU bridge keeps at the midpoint of the clock.",
+                     hint
+                     or "under the free OU process write x_T given x_t (the OU transition from the clock u to c), "
+                        "then Cov(x_t, x_T | x0) and Var(x_T | x0); form rho^2 and set u = c/2.")
+    limits = (sp.limit(truth, C_04_2, 0, "+"), sp.limit(truth, C_04_2, sp.oo))
+    off = [name for name, got, lim in (("c -> 0", small, limits[0]), ("c -> infinity", large, limits[1]))
+           if abs(got - float(lim)) > 0.01]
+    if off:
+        return wrong(f"your formula is right, but your predicted share as {' and as '.join(off)} is not its limit.",
+                     "let c -> 0 and c -> infinity in your formula and compare with the reason you wrote: what does "
+                     "the free OU process do over a very short clock, and what over a very long one?")
+    return correct(f"the share is {sp.sstr(truth)} = 1 / (1 + e^(-c)): 1/2 as c -> 0 and 1 as c -> infinity. Over a "
+                   "short clock the OU process is Brownian motion (the mean reversion has no time to act), and "
+                   "pinning the end removes half the variance at mid-time, as for the Brownian bridge; over a long "
+                   "clock it forgets x_t before it reaches T, so x_T tells nothing about x_t and the pin removes "
+                   f"nothing. For the notebook's c = 3 the share is {1 / (1 + math.exp(-3)):.2f} (section 6: the "
+                   "green and grey curves at t = 0.5).")
 
 
 # ----------------------------------------------------------------------------- 04.3

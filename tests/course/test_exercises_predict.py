@@ -14,6 +14,7 @@ from rdbm_course.exercises import check
 from rdbm_course.exercises import ex02a_marginal_posterior as ex02a
 from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS
 from rdbm_course.exercises import ex03_special_cases as ex03
+from rdbm_course.exercises import ex04_trajectories as ex04
 from rdbm_course.exercises.ex09_explorer import sigma_max_ratio, still_bridges
 
 from exercise_feedback import assert_caught, right, wrong  # tests/course/exercise_feedback.py
@@ -86,21 +87,29 @@ def test_03_3_irsde_limit(monkeypatch):
 
 
 def test_04_2_mid_variance_prediction():
-    """The exercise's clock is thbar_T = 1, which no figure of notebook 04 shows; the notebook's thbar_T = 3 value is
-    caught with its own hint. Mutation that fails: a checker that keeps the notebook's theta = 3 (its truth 0.95 is
-    then accepted and 0.73 rejected)."""
-    sch = schedules.continuous_constant(1.0, T=1.0)
-    t = torch.tensor(0.5, dtype=DT)
-    free = ResidualPath(sch, 0.04, noise="global", pinned=False).coefficients(t)[2] ** 2
-    truth = float(bridges.ou_bridge(sch, 0.04, noise="global").coefficients(t)[2] ** 2 / free)
-    assert abs(truth - 1 / (1 + math.exp(-1))) < 1e-12  # the closed form of the solution notebook
-    right("04.2", round(truth, 2))
-    assert "theta = 3" in wrong("04.2", round(1 / (1 + math.exp(-3)), 2), f"{truth:.2f}").message
-    assert "Brownian" in wrong("04.2", 0.5, f"{truth:.2f}").message
-    assert "total variance" in wrong("04.2", 1.1).hint
-    assert "standard deviations" in wrong("04.2", math.sqrt(truth), f"{truth:.2f}").message
-    wrong("04.2", truth / 2, f"{truth:.2f}")
-    assert "single number" in wrong("04.2", [truth]).message
+    """The share the OU bridge keeps at the midpoint of the clock is 1 - rho^2 of the free OU process, equal to the
+    library's Var(bridge) / Var(OU) at t = 0.5 for a constant rate c on [0, 1] (c from 0.1 to 10); any written form of
+    1 / (1 + e^{-c}) passes with the limits 1/2 and 1, and the usual wrong formulas and wrong limits are caught without
+    naming the answer. Mutation that fails: mid_share() with rho instead of rho^2 (its share 1 - rho then differs
+    from the library's ratio, and the right tuple is refused)."""
+    share = ex04.mid_share()
+    for c_value in (0.1, 1.0, 3.0, 10.0):
+        assert float(share.subs(ex04.C_04_2, c_value)) == pytest.approx(ex04.mid_variance_ratio(c_value), rel=1e-12)
+    giveaways = ("1/(1+exp(-c))", "1/(1+e^(-c))", "exp(c)/(exp(c)+1)")
+    right("04.2", (0.5, 1, "1 / (1 + exp(-c))"))
+    right("04.2", [0.5, 1.0, "2*sinh(c/2)**2 / (sinh(c)*(1 - exp(-c)))"])  # the bridge's closed form, unsimplified
+    assert "Brownian" in wrong("04.2", (0.5, 1, "1/2"), *giveaways).hint
+    assert "rho^2" in wrong("04.2", (0.5, 1, "1 - 1/(1 + exp(-c))"), *giveaways).hint
+    assert "standard deviations" in wrong("04.2", (0.5, 1, "sqrt(1/(1 + exp(-c)))"), *giveaways).hint
+    assert "the midpoint is u = c/2" in wrong("04.2", (0.5, 1, "1/(1 + exp(-2*c))"), *giveaways).hint
+    assert "total variance" in wrong("04.2", (0.5, 1, "1 + exp(-c)"), *giveaways).hint
+    assert "Cov(x_t, x_T" in wrong("04.2", (0.5, 1, "1 - exp(-c)"), *giveaways).hint
+    for limits, which in (((0.4, 1), "c -> 0"), ((0.5, 0.9), "c -> infinity")):
+        feedback = wrong("04.2", (*limits, "1/(1 + exp(-c))"), "0.5", "1/2", "-> 1")
+        assert "formula is right" in feedback.message and which in feedback.message
+    assert "three things" in wrong("04.2", 0.73).message
+    assert "finite numbers" in wrong("04.2", ("half", 1, "c")).message
+    assert "not part of this problem" in wrong("04.2", (0.5, 1, "t * c")).message
 
 
 def test_04_3_pf_ode_position_prediction():
