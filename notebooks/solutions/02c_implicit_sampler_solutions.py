@@ -48,14 +48,16 @@ FAST = os.environ.get("FAST") == "1"
 #    With the true $x_0$ ($\hat\pi = \pi$) and $x_t$ from the marginal at $t$, $x_t - M_t = \Sigma_t\nu(\pi)\epsilon$, so
 #    $x_s - M_s = \nu(\pi)\,(f\Sigma_t\epsilon + \rho_s z)$ with $\epsilon$, $z$ independent standard normals: its mean is
 #    0 (the marginal's mean $M_s$, for every $f$) and its variance is $\nu(\pi)^2(f^2\Sigma_t^2 + \rho_s^2)$. The
-#    marginal's variance at $s$ is $\Sigma_s^2\nu(\pi)^2$, so $f = \sqrt{\Sigma_s^2 - \rho_s^2}/\Sigma_t$, real because
-#    $\rho_s^2 = \eta^2 V \le V \le \Sigma_s^2$ (theory eq. 5.4). With $\eta = 0$ it is step 1.
+#    marginal's variance at $s$ is $\Sigma_s^2\nu(\pi)^2$, so $f^2 = (\Sigma_s^2 - \rho_s^2)/\Sigma_t^2$, and the
+#    nonnegative root is $f = \sqrt{\Sigma_s^2 - \rho_s^2}/\Sigma_t$, real because
+#    $\rho_s^2 = \eta^2 V \le V \le \Sigma_s^2$ (theory eq. 5.4). With $\eta = 0$ it is step 1 (the root $-f$ keeps the
+#    mean and the variance too, but at $\eta = 0$ it leaves the curve through $x_t$).
 # 3. *$\eta = 1$ is the posterior step.* Then $\rho_s^2 = V$ and $f = \sqrt{\Sigma_s^2 - V}/\Sigma_t = K$ (check (iv)
 #    below), the mean $M_s + K(x_t - M_t)$ is the posterior mean $\mu + P\hat\pi + K(x_t - \mu)$ (check (iv)), and the
 #    variance $V\nu(\hat\pi)^2$ is the posterior's (5.1).
 # 4. *At $t_T$* ($\Sigma_t = 0$, $x_t = \mu$, $\Theta_{t_T} = 0$): the noise part is $x_t - M_t = \mu - \mu = 0$ and the
-#    factor $f$ is $0/0$ ($k$ is undetermined: every curve passes through $\mu$). The carried term has to be set to 0
-#    there explicitly. For $\eta = 0$ the step is $x_s = \mu + \Theta_s\hat\pi$, the $k = 0$ curve (the mean path,
+#    factor $f$ is $0/0$ ($k$ is undetermined: every curve passes through $\mu$). The library sets the carried term
+#    $f\,(x_t - M_t)$ to 0 there, and the code must do so explicitly. For $\eta = 0$ the step is $x_s = \mu + \Theta_s\hat\pi$, the $k = 0$ curve (the mean path,
 #    $\epsilon = 0$); for $\eta = 1$, by eq. 5.5 $V(t_T, s) = \Sigma_s^2$, so $x_s = \mu + \Theta_s\hat\pi +
 #    \Sigma_s\nu(\hat\pi)z$, a draw from the marginal at $s$.
 #
@@ -194,7 +196,7 @@ confirm(reverse, "check_implicit_eta0_initial_value", "check_implicit_step_keeps
 #
 # The sampler never sees $x_0$; it sees $\hat\pi = \hat x_0 - \mu$. For a pixel with $\hat\pi = 0$, one $\eta = 1$ step
 # from a state $x_t = \mu$ gives: mean $\mu + \Theta_s\cdot 0 = \mu$, middle term
-# $\propto x_t - E[x_t\mid\hat x_0] = \mu - \mu = 0$, noise $\rho_s\,|\hat\pi|\,z = 0$ — so $x_s = \mu$ exactly, and
+# $\propto x_t - E[x_t\mid\hat x_0] = \mu - \mu = 0$, noise $\rho_s\,\nu(\hat\pi)\,z = \rho_s\hat\pi z = 0$ — so $x_s = \mu$ exactly, and
 # by induction the pixel never moves (it starts at $x_T = \mu$). Every other pixel receives noise. So the answer is the
 # set of pixels where the *prediction* equals $\mu$: pixel 2 (truly intact, but predicted 0.25) moves, pixel 3
 # (degraded, but predicted intact) stays.

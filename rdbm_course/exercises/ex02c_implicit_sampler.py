@@ -3,12 +3,13 @@
 02c.1 derive, then implement one implicit step for any ``eta`` in [0, 1], given the standard normal ``z``: the
                 derivation (the curve's constant k, the factor that keeps the marginal with fresh noise, the step at
                 ``t_T``) is not checked here (the solutions notebook shows it; the instructor grades it with the
-                derive rubric); the function is checked against the library's step for ``eta`` = 0, 0.5 and 1 (bit
-                for bit where the library's result is exactly ``mu``: checked silently, since the exercise text does
-                not state it, to keep 02c.2's answer out of view), must carry the marginal at ``t`` to the one at
-                ``s`` (``eta = 0``) and take the first step from ``t_T`` (``Sigma_t = 0``, ``x_t = mu``) for
-                ``eta`` = 0 and 1 without a NaN. The checker refuses the library's samplers
-                (``rdbm_core.bridge.samplers``), passed as the answer or called from it.
+                derive rubric); the function is checked against the library's step for ``eta`` = 0, 0.5 and 1
+                (relative tolerance 1e-9, absolute 1e-12, and bit for bit where the library's result is exactly
+                ``mu``; the notebook states all three), must carry the marginal at ``t`` to the one at ``s``
+                (``eta = 0``) and must equal the library's first step from ``t_T`` (``Sigma_t = 0``, ``x_t = mu``)
+                for ``eta`` = 0 and 1 (a NaN gets its own message). A negative factor of ``x_t - E[x_t | x0_hat]``
+                (it keeps the mean and the variance too) gets its own message. The checker refuses the library's
+                samplers (``rdbm_core.bridge.samplers``), passed as the answer or called from it.
 02c.2 predict   which pixels are still exactly ``mu`` after stochastic (``eta = 1``) steps with an imperfect ``x0_hat``.
 """
 from __future__ import annotations
@@ -52,7 +53,7 @@ def check_implicit_step(answer):
     if refused is not None:
         return refused
     path = bridges.rdbm(lam=STEP_LAM)
-    x0, mu_, x0_hat, eps, intact = intact_batch(seed=2)
+    x0, mu_, x0_hat, eps, _ = intact_batch(seed=2)
     name = "implicit_step(path, x_t, x0_hat, mu, t, s, eta, z)"
     for t_, s_ in STEP_PAIRS:
         t, s = torch.tensor(t_), torch.tensor(s_)
@@ -71,9 +72,16 @@ def check_implicit_step(answer):
                              "x_t carries.",
                              "eta = 0 keeps the noise *direction* (x_t - E[x_t | x0_hat]) / Sigma_t and only rescales "
                              "it to the noise level at s.")
+            rho = eta * path.posterior_coefficients(t, s)[2].sqrt()
+            fresh = rho * path.noise_factor(x0_hat, mu_) * z
+            mirrored = 2 * (path.mean(x0_hat, mu_, s) + fresh) - reference  # the factor's sign flipped
+            if got_t.shape == x_t.shape and torch.allclose(got_t, mirrored, rtol=1e-9, atol=1e-12):
+                return wrong(f"{where} your factor of x_t - E[x_t | x0_hat] is negative: it keeps the marginal's "
+                             "mean and variance, but it is not the library's step.",
+                             "take the nonnegative root; at eta = 0 the step must follow the curve of section 1 "
+                             "through x_t, which keeps the sign of x_t - E[x_t | x0_hat].")
             if eta > 0 and got_t.shape == x_t.shape:
                 eta0, _ = _reference(path, x_t, x0_hat, mu_, t, s, 0.0)
-                rho = eta * path.posterior_coefficients(t, s)[2].sqrt()
                 if torch.allclose(got_t, eta0, rtol=1e-9, atol=1e-12):
                     return wrong(f"{where} your step returns the eta = 0 step: it ignores eta and z.",
                                  "for eta > 0 the step adds fresh noise rho_s nu(pi_hat) z with rho_s^2 = eta^2 V, and "
@@ -83,7 +91,7 @@ def check_implicit_step(answer):
                     return wrong(f"{where} your fresh noise is rho_s z: it is not scaled by the noise factor.",
                                  "under modulation every noise term carries nu(pi_hat) = x0_hat - mu "
                                  "(path.noise_factor).")
-                if torch.allclose(got_t, eta0 + rho * path.noise_factor(x0_hat, mu_) * z, rtol=1e-9, atol=1e-12):
+                if torch.allclose(got_t, eta0 + fresh, rtol=1e-9, atol=1e-12):
                     return wrong(f"{where} your step adds the fresh noise but keeps the factor of x_t - E[x_t | x0_hat] "
                                  "of eta = 0: the variance at s is then too large.",
                                  "with the true x0, add up the variance of the carried noise part and of the fresh "
@@ -95,7 +103,8 @@ def check_implicit_step(answer):
                                         "from path.coefficients and path.posterior_coefficients.")
             if not result.ok:
                 return result
-            if not torch.equal(got_t[intact], mu_[intact]):
+            at_mu = reference == mu_  # the pixels where the library's step returns exactly mu
+            if not torch.equal(got_t[at_mu], mu_[at_mu]):
                 return wrong(f"{where} the values are right to rounding, but not bit for bit: where the library's "
                              "step returns exactly mu, yours does not.",
                              "evaluate every mean as docs/theory.md eq. 4.7 writes it, mu + Theta (x0_hat - mu), not "

@@ -248,6 +248,19 @@ def test_02c_1_the_stochastic_step():
     assert "noise factor" in unscaled.message
 
 
+def test_02c_1_negative_factor():
+    """Both signs of the factor of x_t - E[x_t | x0_hat] keep the marginal's mean and variance; the exercise asks for
+    the nonnegative one.  Mutation that fails: the step with the factor negated (it was reported only as "x_s is
+    wrong" before the checker named the sign)."""
+    def negative(path, x_t, x0_hat, mu_, t, s, eta, z):
+        mean_s = mu_ + path.coefficients(s)[0] * (x0_hat - mu_)
+        fresh = (eta ** 2 * path.posterior_coefficients(t, s)[2]).sqrt() * path.noise_factor(x0_hat, mu_) * z
+        return 2 * (mean_s + fresh) - implicit_step_any_eta(path, x_t, x0_hat, mu_, t, s, eta, z)
+
+    feedback = assert_caught(check("02c.1", negative), STEP_GIVEAWAY)
+    assert "negative" in feedback.message and "nonnegative" in feedback.hint
+
+
 def test_02c_1_refuses_the_library_sampler_passed_through():
     """The library's step, passed as the answer, wrapped in a lambda, bound with functools.partial or reached as
     ``rdbm_core.bridge.samplers.implicit_step``, is refused (it used to pass: the checker's reference *is* that
