@@ -21,13 +21,14 @@
 # **Prerequisites.** Notebook 04 (the four processes in one dimension) and `docs/theory.md`
 # §4, §8 (eq. 8.5), §10 and §11 (the reference schedule and GOUB's grid).
 #
-# Full-mode wall time: 17 s on a 2-core CPU (`FAST=1`: 15 s; `benchmarks/notebook_times.py`).
+# Wall time: about 17 s on a 2-core CPU; `FAST=1` has no effect on this notebook (`benchmarks/notebook_times.py`).
 
 # %%
 import math
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.colors import LogNorm
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from rdbm_core.bridge import bridges
@@ -55,10 +56,12 @@ set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})  # photographs and no
 # $\lambda$ (`path.lam`) is a variance. The noise factor is $\nu(\pi) = \pi$ for RDBM and $\nu = 1$ for global
 # noise, so a value's standard deviation is $\Sigma_t|\pi|$ or $\Sigma_t$. The library draws
 # $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$ with $\nu(\pi) = \pi$, not $|\pi|$ (`path.sample`): since
-# $\epsilon$ and $-\epsilon$ have the same law, the distribution is the same. Only for one fixed draw $\epsilon$, as
-# in the figures of sections 2 and 3, does a value with $\pi < 0$ move the other way.
+# $\epsilon$ and $-\epsilon$ have the same law, the distribution is the same. For one fixed draw $\epsilon$, as in the
+# figures of sections 2 and 3, values with $\pi < 0$ get noise of the opposite sign to values with $\pi > 0$. In the
+# deraining pair the streaks only brighten the image (screen blending), so there $\pi < 0$ wherever $\pi$ is more
+# than float32 rounding: its largest $\pi$ is $6.0\times10^{-8}$ (printed and asserted below).
 #
-# Two sets of an image must be kept apart. The dataset's mask (`degradations.degraded_mask`) marks the *degraded
+# Two sets of values must be kept apart. The dataset's mask (`degradations.degraded_mask`) marks the *degraded
 # pixels*: some channel changed by more than half an 8-bit level; the other pixels are *unmasked* (visibly
 # unchanged). The *intact values* are the values (pixel × channel) with $\pi = 0$ exactly. For inpainting the
 # unmasked pixels are exactly the intact ones (asserted below). For deraining the streaks are screen-blended with a
@@ -75,6 +78,9 @@ for name, item in PAIRS.items():
     print(f"{name:8s}: mask (degraded pixels) covers {item['mask'].float().mean():6.1%} of the pixels; "
           f"max |pi| on unmasked pixels: {outside:.6f} (half a level, 1/255: {1 / 255:.6f})")
     assert torch.equal(item["mask"], degraded_mask(item["x0"], item["mu"])) and outside <= 1 / 255
+rain_pi_max = float((PAIRS["derain"]["x0"] - PAIRS["derain"]["mu"]).max())
+print(f"derain  : largest pi = {rain_pi_max:.1e} (the streaks only brighten: pi <= 0 up to rounding)")
+assert 0 <= rain_pi_max <= 2.0 ** -24
 inp = PAIRS["inpaint"]
 assert torch.equal(inp["x0"] == inp["mu"], (~inp["mask"]).expand_as(inp["x0"]))  # inpainting: unmasked = intact
 
@@ -94,8 +100,10 @@ def plot_pairs():
         x0, mu, mask = item["x0"], item["mu"], item["mask"]
         show_img(row[0], x0, f"{name}: clean $x_0$")
         show_img(row[1], mu, rf"{name}: degraded $\mu$")
-        im = row[2].imshow((x0 - mu).abs().amax(0), cmap="inferno", vmin=0, vmax=1)
-        row[2].set_title(r"residual $|\pi|$, largest over the channels", fontsize=9)
+        residual = (x0 - mu).abs().amax(0).clamp(min=1 / 255)  # below half a level: the lowest colour (black)
+        im = row[2].imshow(residual, cmap="inferno", norm=LogNorm(vmin=1 / 255, vmax=1))
+        row[2].set_title(r"residual $|\pi|$, largest over the channels" + "\n" + r"(log scale, black: $\leq 1/255$)",
+                         fontsize=9)
         fig.colorbar(im, ax=row[2], fraction=0.046)
         row[3].imshow(mask[0], cmap="gray")
         row[3].set_title("mask (white = degraded)", fontsize=9)
@@ -118,15 +126,13 @@ plot_pairs()
 # | global noise | `... .with_noise("global")` | same | $1$ | $1$ |
 # | GOUB (published) | `bridges.goub()` | IR-SDE grid, $T = 100$ | $\lambda_{\rm GOUB}^2 = (30/255)^2 = 0.0138$ | $1$ |
 #
-# The reference $\lambda = 10^{-4}$ gives $\Sigma_t \le 0.01$ (section 4), so a standard deviation of at most
-# $0.01|\pi|$, about one 8-bit level where $|\pi| \approx 1$: invisible in these figures. To *see* the modulation
-# we also use `LAM_VIS` $= 1$ ($10^4$ times larger), at which the standard deviation reaches nearly $|\pi|$ where
-# $\Sigma_t$ peaks: noise as large as the degradation. The third row is the very same bridge with the noise factor
-# switched to 1, GOUB-style global noise (`docs/theory.md` §11 notes that the paper's public code trains this
-# variant, its residual factor on the noise being commented out there; this course does not check that code). The
-# last row is GOUB itself, on its own grid. GOUB's paper writes its noise level as a standard deviation,
-# $\lambda_{\rm GOUB} = 30/255$; in this course's notation that is $\sqrt\lambda$, so $\lambda = \lambda_{\rm GOUB}^2$
-# (`docs/theory.md` eq. 11.1).
+# The reference $\lambda = 10^{-4}$ gives $\Sigma_t < \sqrt\lambda = 0.01$ (asserted in section 4), so a standard
+# deviation below $0.01|\pi|$, about one 8-bit level where $|\pi| \approx 1$: invisible in these figures. To *see* the
+# modulation we also use `LAM_VIS` $= 1$ ($10^4$ times larger), at which the standard deviation reaches nearly $|\pi|$
+# where $\Sigma_t$ peaks: noise as large as the degradation. The third row is the very same bridge with the noise
+# factor switched to 1, GOUB-style global noise (`docs/theory.md` §11). The last row is GOUB itself, on its own grid.
+# GOUB's paper writes its noise level as a standard deviation, $\lambda_{\rm GOUB} = 30/255$; in this course's
+# notation that is $\sqrt\lambda$, so $\lambda = \lambda_{\rm GOUB}^2$ (`docs/theory.md` eq. 11.1).
 
 # %%
 LAM_VIS = 1.0
@@ -135,10 +141,10 @@ RDBM_VIS = bridges.make("rdbm", lam=LAM_VIS)
 GLOBAL_VIS = RDBM_VIS.with_noise("global")
 GOUB = bridges.goub()
 ROWS = {
-    "RDBM\nlam = 1e-4 (reference)": RDBM_REF,
-    f"RDBM\nlam = {LAM_VIS}": RDBM_VIS,
-    f"global noise\nlam = {LAM_VIS}": GLOBAL_VIS,
-    "GOUB (published)\nlam = (30/255)^2": GOUB,
+    "RDBM\n$\\lambda = 10^{-4}$ (reference)": RDBM_REF,
+    f"RDBM\n$\\lambda = {LAM_VIS:g}$": RDBM_VIS,
+    f"global noise\n$\\lambda = {LAM_VIS:g}$": GLOBAL_VIS,
+    "GOUB (published)\n$\\lambda = (30/255)^2$": GOUB,
 }
 assert abs(GOUB.lam - (30 / 255) ** 2) < 1e-12
 
@@ -148,12 +154,13 @@ for path in ROWS.values():
     print(path.describe())
 
 # %% [markdown]
-# The reference schedule and GOUB's grid run at different speeds, so the columns are matched by the
-# mean: at each column every row has (the grid time closest to) the same $\Theta_t$, i.e. the same
-# mean image $\mu + \Theta_t\pi$. The rows differ only in their noise. $t$ is the grid index of each image: on the
-# reference grid the clean end is the *virtual clean index* $t = -1$ (the clock is already positive at index 0, so
-# the clean point is not on the grid; notebook 01, section 4), on GOUB's grid it is index $0$; the degraded end is
-# $t_T = 99$ and $t_T = 100$ (`docs/theory.md` §10).
+# The reference schedule and GOUB's grid run at different speeds, so the columns are matched by the mean: at each
+# column every row has (the grid time closest to) the same $\Theta_t$, i.e. the same mean image $\mu + \Theta_t\pi$.
+# The rows differ only in their noise, and all of them use one and the same draw $\epsilon$: rows 2 and 3, for
+# instance, differ only by the noise factor, $\pi$ against $1$. $t$ is the grid index of each image: on the reference
+# grid the clean end is the *virtual clean index* $t = -1$ (the clock is already positive at index 0, so the clean
+# point is not on the grid; notebook 01, section 4), on GOUB's grid it is index $0$; the degraded end is $t_T = 99$
+# and $t_T = 100$ (`docs/theory.md` §10).
 
 # %%
 THETA_COLUMNS = (1.0, 0.9, 0.7, 0.5, 0.3, 0.1, 0.0)
@@ -167,12 +174,11 @@ def time_for_theta(path, target):
 
 
 def strip(item, seed=0):
-    """One noise draw per (row, column) of the forward path x_t ~ q(x_t | x0, mu)."""
+    """The forward path x_t ~ q(x_t | x0, mu) at the columns, with one noise draw eps for every row and column."""
     x0, mu = item["x0"][None], item["mu"][None]
+    eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
     out = {}
-    for r, (label, path) in enumerate(ROWS.items()):
-        gen = torch.Generator().manual_seed(seed + r)
-        eps = torch.randn(x0.shape, generator=gen)  # the same noise draw along a row
+    for label, path in ROWS.items():
         out[label] = [(t, path.sample(x0, mu, t, noise=eps)[0]) for t in
                       (time_for_theta(path, th) for th in THETA_COLUMNS)]
     return out
@@ -189,8 +195,8 @@ def plot_strip(name, item):
         for j, th in enumerate(THETA_COLUMNS):
             if i == 0:
                 axes[i, j].set_title(rf"$\Theta_t \approx {th}$" + "\n" + axes[i, j].get_title(), fontsize=9)
-    fig.suptitle(f"{name}: forward path from $x_0$ (left, clean) to $\\mu$ (right, degraded); one noise draw per row",
-                 fontsize=11)
+    fig.suptitle(f"{name}: forward path from $x_0$ (left, clean) to $\\mu$ (right, degraded); one noise draw "
+                 "$\\epsilon$ for all rows (display clipped to [-1, 1])", fontsize=11)
     plt.show()
     return rows
 
@@ -219,9 +225,10 @@ for name, rows in STRIPS.items():  # the last column is mu itself in every row
 # At the reference $\lambda = 10^{-4}$ the RDBM path is, to the eye, the interpolation $\mu + \Theta_t\pi$. With
 # $\lambda = 1$ the RDBM noise appears only on the streaks and inside the hole; the same $\lambda$ with global noise
 # covers the whole picture, and GOUB's published level is a visible grain over every pixel, degraded or not. Every
-# row ends at $\mu$ exactly ($\Sigma_{t_T} = 0$). The global-noise row shows the most abrupt change: at
-# $\Theta_t \approx 0.1$ ($t = 79$) the picture is drowned in noise, $\Sigma_{79} = 0.995$, and in the next column
-# ($t = 99$) it is the noise-free $\mu$. The strip skips the times in between, but the jump is real: $\Sigma_t$ is
+# row ends at $\mu$ exactly ($\Theta_{t_T} = \Sigma_{t_T} = 0$). The global-noise row shows the most abrupt change:
+# at $\Theta_t \approx 0.1$ ($t = 79$) the picture is drowned in noise, $\Sigma_{79} = 0.995$, and in the next column
+# ($t = 99$) it is the noise-free $\mu$. The RDBM row at $\lambda = 1$ has the same jump of $\Sigma_t$, visible only
+# where $\pi \ne 0$. The strip skips the times in between, but the jump is real: $\Sigma_t$ is
 # still $0.93\sqrt\lambda$ at index 98 (section 4), and the last step alone, $98 \to 99$, moves the clock by
 # $\theta = 0.999$, 12.7 % of $\bar\theta_T$. GOUB's last step moves its clock by only $0.104$: its noise fades
 # over its last indices instead.
@@ -284,7 +291,8 @@ plot_noise_maps()
 # variances of all values, $\sum \Sigma_t^2\nu(\pi)^2$. Under global noise every value has the variance $\Sigma_t^2$,
 # so the share is the share of the values that the mask covers. Under RDBM the energy is $\Sigma_t^2\sum\pi^2$: in
 # the share $\sum_{\rm mask}\pi^2 / \sum\pi^2$ the factor $\Sigma_t^2$, and $\lambda$ in it, cancel. The cell checks
-# this at two times and both values of $\lambda$, and prints the part *outside* the mask, 1 − share.
+# this at two times and both values of $\lambda$, and prints, for both kinds of noise, the part *outside* the mask,
+# $1 - \text{share}$.
 
 # %%
 def energy_share(path, item, t):
@@ -302,8 +310,8 @@ for name, item in PAIRS.items():
     drawn = float(noise[mask].double().pow(2).sum() / noise.double().pow(2).sum())  # the same share on one draw
     glob = energy_share(GLOBAL_VIS, item, t_half)
     print(f"{name:8s}: energy outside the mask, RDBM: {1 - shares[0]:.2e} (closed form; the same at t = 20 and "
-          f"{t_half}, lam = 1e-4 and 1), {1 - drawn:.2e} (one drawn x_t);  inside, global: {glob:.1%} "
-          f"(mask area {area:.1%})")
+          f"{t_half}, lam = 1e-4 and 1), {1 - drawn:.2e} (one drawn x_t); global: {1 - glob:.1%} "
+          f"(area outside the mask {1 - area:.1%})")
     assert max(shares) - min(shares) < 1e-9 and 1 - shares[0] < 1e-4 and 1 - drawn < 1e-4
     assert abs(glob - area) < 1e-9
 
@@ -311,65 +319,70 @@ for name, item in PAIRS.items():
 # ## 4. $\Theta_t$ and $\Sigma_t$ on the two grids
 #
 # The reference schedule's $\theta$ are the cosine betas (`docs/theory.md` eq. 10.1): small at first and $0.999$ at
-# the last index, so $\bar\theta_T = 7.88$. GOUB's grid has $\bar\theta_T = -\ln 0.005 = 5.30$. Left: $\Theta_t$.
-# Right: $\Sigma_t/\sqrt\lambda$, the shape of the noise level, which does not depend on $\lambda$ (multiply by
-# $\sqrt\lambda = 0.01$ for the reference RDBM, $1$ for `LAM_VIS`, $\lambda_{\rm GOUB} = 30/255 = 0.118$ for GOUB).
-# The printed numbers below the figure: on the reference grid $\Sigma_t/\sqrt\lambda$ rises faster than GOUB's at
-# first but reaches $0.95$ later (at $0.63$ of the grid against $0.53$); it stays above $0.95$ up to index 97, is
-# still $0.93$ at index 98 and is $0$ at index 99, after the clock jump of $0.999$. GOUB's comes down over its last
-# indices ($0.43$ at index 99 of 100).
+# the last index; their sum, the clock's final value, is $\bar\theta_T = 7.88$. GOUB's grid has
+# $\bar\theta_T = -\ln 0.005 = 5.30$. Left: $\Theta_t$. Middle: $\Sigma_t/\sqrt\lambda$, the shape of the noise level,
+# which does not depend on $\lambda$ (multiply by $\sqrt\lambda = 0.01$ for the reference RDBM, $1$ for `LAM_VIS`,
+# $\lambda_{\rm GOUB} = 30/255 = 0.118$ for GOUB). Right: the same against the number of steps still to go, $t_T - t$,
+# on a reversed log axis, which spreads out the last indices (the end point $t = t_T$, where $\Sigma_t = 0$, is off
+# that axis). The printed numbers below the figure: $\Sigma_t/\sqrt\lambda$ stays below $1$ on both grids, so
+# $\Sigma_t < \sqrt\lambda$; on the reference grid it rises faster than GOUB's at first but reaches $0.95$ later (at
+# $0.63$ of the grid against $0.53$); it stays above $0.95$ up to index 97 ($t_T - t = 2$), is still $0.93$ at index
+# 98 and is $0$ at index 99, after the clock jump of $0.999$. GOUB's comes down over its last indices ($0.43$ at index
+# 99 of 100).
 
 # %%
-def grid_curves(path):
-    """Grid times, normalised times (t - t_clean) / (t_T - t_clean), Theta_t and Sigma_t / sqrt(lam)."""
-    sch = path.schedule
-    ts = sch.times()
-    theta, _, sigma = path.coefficients(ts)
-    return ts, (ts - sch.t_clean) / (sch.t_T - sch.t_clean), theta, sigma / path.lam ** 0.5
-
-
 def plot_grids():
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
+    """Theta_t and Sigma_t / sqrt(lam) on the two grids, and the shape claims of the text, printed and asserted."""
+    def curves(path):  # grid times, normalised times (t - t_clean) / (t_T - t_clean), Theta_t, Sigma_t / sqrt(lam)
+        sch = path.schedule
+        ts = sch.times()
+        theta, _, sigma = path.coefficients(ts)
+        return ts, (ts - sch.t_clean) / (sch.t_T - sch.t_clean), theta, sigma / path.lam ** 0.5
+
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
     for path, label, colour in ((RDBM_REF, "RDBM reference schedule", "tab:red"), (GOUB, "GOUB grid", "tab:blue")):
-        _, frac, theta, shape = grid_curves(path)
+        ts, frac, theta, shape = curves(path)
         ax1.plot(frac, theta, color=colour, marker=".", ms=3,
                  label=rf"{label} ($\bar\theta_T$ = {path.schedule.u_T:.2f})")
-        ax2.plot(frac, shape, color=colour, marker=".", ms=3,
-                 label=rf"{label} ($\sqrt{{\lambda}}$ = {path.lam ** 0.5:.3g})")
+        ax2.plot(frac, shape, color=colour, marker=".", ms=3, label=label)
+        ax3.plot(path.schedule.t_T - ts[:-1], shape[:-1], color=colour, marker=".", ms=4, label=label)
     for ax in (ax1, ax2):
         ax.set_xlabel(r"normalised grid time $(t - t_{\rm clean}) / (t_T - t_{\rm clean})$")
+    ax3.set_xscale("log")
+    ax3.invert_xaxis()  # time runs to the right, as in the other panels
+    ax3.set_xlabel(r"steps still to go, $t_T - t$ (log scale, reversed)")
+    ax3.axhline(0.95, color="grey", lw=0.8, ls="--")
+    for ax in (ax1, ax2, ax3):
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     ax1.set_ylabel(r"$\Theta_t$")
-    ax1.set_title(r"$\Theta_t = \sinh(\bar\theta_{t:T}) / \sinh(\bar\theta_T)$: weight of $x_0$ in the mean",
-                  fontsize=10)
+    ax1.set_title(r"$\Theta_t$: weight of $x_0$ in the mean", fontsize=10)
     ax2.set_ylabel(r"$\Sigma_t / \sqrt{\lambda}$")
-    ax2.set_title(r"$\Sigma_t / \sqrt{\lambda} = \sqrt{2 \sinh(\bar\theta_t) \sinh(\bar\theta_{t:T})"
-                  r" / \sinh(\bar\theta_T)}$ (independent of $\lambda$)", fontsize=10)
+    ax2.set_title(r"$\Sigma_t / \sqrt{\lambda}$ (independent of $\lambda$)", fontsize=10)
+    ax3.set_ylabel(r"$\Sigma_t / \sqrt{\lambda}$")
+    ax3.set_title(r"$\Sigma_t / \sqrt{\lambda}$ near the degraded end (dashed: 0.95)", fontsize=10)
     plt.show()
 
-
-def grid_facts():
-    """The shape claims of the text, printed and asserted."""
-    ts, frac, theta, ref = grid_curves(RDBM_REF)
-    _, frac_g, _, goub = grid_curves(GOUB)
+    ts, frac, theta, ref = curves(RDBM_REF)
+    _, frac_g, _, goub = curves(GOUB)
     assert theta[0] == 1 and theta[-1] == 0 and ref[0] == 0 and ref[-1] == 0  # the two ends of the bridge
-    assert float(ref.max()) <= 1  # Sigma_t <= sqrt(lam): at most 0.01 |pi| at the reference lam
     first_ref, first_goub = float(frac[ref >= 0.95][0]), float(frac_g[goub >= 0.95][0])
     early = frac[(frac > 0) & (frac <= 0.25)]
     goub_early = torch.tensor([float(goub[(frac_g - f).abs().argmin()]) for f in early.tolist()])
     high = ref[(ts >= ts[ref >= 0.95][0]) & (ts <= 97)]
+    print(f"largest Sigma_t / sqrt(lam) on the grid: reference {float(ref.max()):.4f}, GOUB {float(goub.max()):.4f} "
+          f"(both below 1)")
     print(f"reference grid: Sigma_t / sqrt(lam) first >= 0.95 at {first_ref:.2f} of the grid (GOUB: {first_goub:.2f}); "
           f">= 0.95 from there to index 97: {bool((high >= 0.95).all())}; index 98: {float(ref[-2]):.2f}, "
           f"index 99: {float(ref[-1]):.0f}")
     print(f"GOUB grid: Sigma_t / sqrt(lam) at index 99: {float(goub[-2]):.2f}; reference above GOUB on the first "
           f"quarter of the grid: {bool((ref[(frac > 0) & (frac <= 0.25)] > goub_early).all())}")
+    assert float(ref.max()) < 1 and float(goub.max()) < 1  # Sigma_t < sqrt(lam): below 0.01 |pi| at the reference lam
     assert first_ref > first_goub and (high >= 0.95).all() and 0.9 < float(ref[-2]) < 0.95
     assert (ref[(frac > 0) & (frac <= 0.25)] > goub_early).all() and 0.4 < float(goub[-2]) < 0.45
 
 
 plot_grids()
-grid_facts()
 
 # %% [markdown]
 # ## 5. Values with $\pi = 0$ never move under RDBM
@@ -413,7 +426,9 @@ for name, item in PAIRS.items():
 # The end points deserve one more look. At $t_T$ the RDBM bridge, the global-noise bridge (both at $t_T = 99$) and
 # GOUB (at $t_T = 100$) all give $\mu$ exactly for every value ($\Theta = \Sigma = 0$). At the clean end $t = -1$
 # ($\Theta = 1$, $\Sigma = 0$) the sample is $\mu + 1\cdot(x_0 - \mu)$, which in float32 can differ from $x_0$ by one
-# rounding step where $\pi \ne 0$: here at most $2^{-24} = 6.0\times10^{-8}$, the float32 spacing just below 1 (the
+# rounding step where $\pi \ne 0$: the difference $x_0 - \mu$ is exact when $x_0$ and $\mu$ lie within a factor 2 of
+# each other (Sterbenz's lemma) but can be rounded otherwise, and the sum $\mu + (x_0 - \mu)$ then rounds once more.
+# Here the gap is at most $2^{-24} = 6.0\times10^{-8}$, the float32 spacing just below 1 (the
 # values lie in $[-1, 1]$). The clean end is never sampled in training (times are drawn from $0, \dots, 99$) and every
 # sampler returns $\hat x_0$ itself at the clean point, so this does not matter — but it is why the exact-equality
 # claim above is about the intact values, where $x_0 - \mu$ is exactly 0.
@@ -459,12 +474,14 @@ answer_05_2 = ...  # a function std_map(path, x0, mu, t) -> tensor [B, 3, H, W] 
 check("05.2", answer_05_2)
 
 # %% [markdown]
-# **05.3 (predict).** At which grid index is $\Sigma_t$ largest, on the reference schedule (indices $-1, \dots, 99$)
-# and on GOUB's grid (indices $0, \dots, 100$)? Answer `(i_reference, i_goub)`. First show, with
+# **05.3 (predict).** Where is $\Sigma_t$ largest, and how large is it there? (a) Show, with
 # $2\sinh a\,\sinh b = \cosh(a + b) - \cosh(a - b)$, that $\Sigma_t^2$ decreases as $|\bar\theta_t - \bar\theta_{t:T}|$
-# grows; say where on the clock $\Sigma_t$ peaks and why that is not the middle of either grid. Then find the two
-# indices from the clock, `path.schedule.clock(t)`.
+# grows; say at which clock value $\Sigma_t$ peaks and why that is not the middle of either grid. (b) Find, from the
+# clock `path.schedule.clock(t)`, the grid index of the largest $\Sigma_t$ on the reference schedule (indices
+# $-1, \dots, 99$) and on GOUB's grid ($0, \dots, 100$). (c) Give the peak value of $\Sigma_t/\sqrt\lambda$ over the
+# clock as a formula in $c = \bar\theta_T$: a string such as `"1 - exp(-c)"` (not the answer) or a SymPy expression.
+# Answer `(i_reference, i_goub, peak)`.
 
 # %%
-answer_05_3 = ...  # two grid indices: (reference schedule, GOUB grid)
+answer_05_3 = ...  # (grid index on the reference schedule, grid index on GOUB's grid, peak formula in c)
 check("05.3", answer_05_3)

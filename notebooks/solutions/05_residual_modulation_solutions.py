@@ -16,7 +16,7 @@
 # **What you will learn.** Which values of an image RDBM's noise reaches (all those with $\pi \ne 0$, which is not
 # the set of the degradation mask) and how few of them it visibly changes at the reference $\lambda$; how the
 # per-pixel noise map is built from the clock for modulated and for global noise; and why the noise level peaks
-# where the clock, not the grid index, is half way.
+# where the clock, not the grid index, is half way, at $\sqrt{\lambda\tanh(\bar\theta_T/2)} < \sqrt\lambda$.
 #
 # **Prerequisites.** notebook 05.
 
@@ -40,7 +40,7 @@ from rdbm_course.exercises import check
 # gets noise exactly when $\pi = x_0 - \mu \ne 0$; $\lambda$ and $t$ do not matter. The deraining streaks are blended
 # with soft edges, so $\pi$ is non-zero wherever any streak light falls: more than the mask, which counts only pixels
 # changed by more than half an 8-bit level. (b) At $t = 49$ the reference path has $\Sigma_{49} = 0.0087$ (printed
-# below; $\Sigma_t \le \sqrt\lambda = 0.01$ always), so a standard deviation of one level, $2/255$, needs
+# below; $\Sigma_t < \sqrt\lambda = 0.01$ always, exercise 05.3), so a standard deviation of one level, $2/255$, needs
 # $|\pi| \ge 0.90$: only the cores of the brightest streaks, a handful of values.
 
 # %%
@@ -97,7 +97,7 @@ print(f"GOUB: std values taken: {torch.unique(goub_map).tolist()}")
 assert float(rdbm_map[~hole].max()) == 0 and torch.unique(goub_map).numel() == 1
 
 # %% [markdown]
-# ## 05.3 — Where is the noise level largest?
+# ## 05.3 — Where is the noise level largest, and how large is it?
 #
 # With $a = \bar\theta_t$, $b = \bar\theta_{t:T}$ and $2\sinh a\sinh b = \cosh(a + b) - \cosh(a - b)$, where
 # $a + b = \bar\theta_T$ is fixed:
@@ -115,6 +115,20 @@ display(Math(r"\Sigma_t^2 = 2\lambda\,\frac{\sinh\bar\theta_t\,\sinh\bar\theta_{
 # $1 - \bar\alpha$ on GOUB's grid), so the clock reaches $\bar\theta_T/2$ late. And since $\Sigma_t^2$ is a
 # decreasing function of $|2\bar\theta_t - \bar\theta_T|$, the largest $\Sigma_t$ on a grid is exactly at the index
 # whose clock is closest to $\bar\theta_T/2$ (checked below against the coefficients).
+#
+# At the half-way clock $\cosh(\bar\theta_t - \bar\theta_{t:T}) = 1$, so the peak over the clock is, with
+# $c = \bar\theta_T$ and $\cosh c - 1 = 2\sinh^2(c/2)$, $\sinh c = 2\sinh(c/2)\cosh(c/2)$:
+
+# %%
+peak = sp.sqrt((sp.cosh(c) - 1) / sp.sinh(c))  # Sigma_t / sqrt(lam) at thbar_t = c / 2
+assert sp.simplify((peak ** 2 - sp.tanh(c / 2)).rewrite(sp.exp)) == 0
+display(Math(r"\max_{\bar\theta_t}\frac{\Sigma_t}{\sqrt\lambda} = \sqrt{\frac{\cosh c - 1}{\sinh c}} = "
+             r"\sqrt{\tanh(c/2)} < 1"))
+
+# %% [markdown]
+# So $\Sigma_t < \sqrt\lambda$ on every grid, and the bound is reached only as $\bar\theta_T \to \infty$ (notebook 05,
+# section 2, uses $\Sigma_t < 0.01$ at the reference $\lambda$). On the two grids the peak over the clock and the
+# largest value at a grid index agree to four digits: the index closest to the half-way clock is very close to it.
 
 # %%
 answer_05_3 = []
@@ -123,11 +137,14 @@ for p in (bridges.rdbm(), bridges.goub()):
     clock = p.schedule.clock(ts)
     best = int(ts[(2 * clock - p.schedule.u_T).abs().argmin()])
     answer_05_3.append(best)
+    on_grid = float(p.coefficients(ts)[2].max()) / p.lam ** 0.5
+    bound = float(peak.subs(c, p.schedule.u_T))
     print(f"{p.name}: thbar_T = {p.schedule.u_T:.3f}; clock closest to thbar_T / 2 at t = {best} "
-          f"(grid {int(ts[0])}..{int(ts[-1])}, middle {(int(ts[0]) + int(ts[-1])) / 2:g})")
-    assert best == int(ts[p.coefficients(ts)[2].argmax()])
+          f"(grid {int(ts[0])}..{int(ts[-1])}, middle {(int(ts[0]) + int(ts[-1])) / 2:g}); "
+          f"peak sqrt(tanh(thbar_T / 2)) = {bound:.4f}, largest on the grid {on_grid:.4f}")
+    assert best == int(ts[p.coefficients(ts)[2].argmax()]) and on_grid <= bound < 1 and bound - on_grid < 1e-4
 
-answer_05_3 = tuple(answer_05_3)
+answer_05_3 = (*answer_05_3, peak)
 feedback = check("05.3", answer_05_3)
 display(feedback)
 assert feedback

@@ -4,14 +4,18 @@
                many have a standard deviation of at least one 8-bit level at the reference lam.
 05.2 implement the per-pixel noise map (standard deviation of ``x_t`` given ``x0, mu``) of RDBM and of GOUB, with
                Sigma_t built from the clock.
-05.3 predict   the grid index at which ``Sigma_t`` is largest, on the reference schedule and on GOUB's grid.
+05.3 predict   the grid index at which ``Sigma_t`` is largest, on the reference schedule and on GOUB's grid, and the
+               peak value of ``Sigma_t / sqrt(lam)`` over the clock as a formula in ``c = thbar_T``.
 """
 from __future__ import annotations
 
+import math
+
+import sympy as sp
 import torch
 
 from rdbm_core.bridge.path import ResidualPath, append_dims
-from ._base import call_student, correct, exercise, tensor_answer, tensor_or_none, wrong
+from ._base import Feedback, _as_expression, call_student, correct, exercise, tensor_answer, tensor_or_none, wrong
 from .grading import watching_calls
 
 LAM_VIS = 0.1  # a visible noise level for 05.2 (notebook 05 draws lam = 1); the checks hold for any lam > 0
@@ -162,25 +166,88 @@ def check_std_map(answer):
 # ----------------------------------------------------------------------------- 05.3
 
 
-@exercise("05.3", "Where is the noise level largest?", "predict")
+#: the symbol of exercise 05.3(c): c = thbar_T
+C_05_3 = sp.Symbol("c", positive=True)
+#: the clocks at which a peak formula is compared with the truth (the two grids' thbar_T among them)
+CLOCKS_05_3 = (0.05, 0.3, 1.0, 2.0, 5.298317366548036, 7.878896522001049, 12.0, 30.0)
+
+
+def peak_level() -> sp.Expr:
+    """The largest ``Sigma_t / sqrt(lam)`` over the clock for a bridge with final clock ``c``: ``Sigma_t^2 / lam =
+    2 sinh(u) sinh(c - u) / sinh(c)`` at the half-way clock ``u = c / 2`` (the truth of 05.3(c))."""
+    u, c = sp.Symbol("u", positive=True), C_05_3
+    return sp.sqrt((2 * sp.sinh(u) * sp.sinh(c - u) / sp.sinh(c)).subs(u, c / 2))
+
+
+def _values(expr: sp.Expr) -> list[complex]:
+    f = sp.lambdify(C_05_3, expr, "mpmath")
+    return [complex(f(k)) for k in CLOCKS_05_3]
+
+
+def _same(expr: sp.Expr, other: sp.Expr) -> bool:
+    """Equal, to 1e-9 relative, at every clock of ``CLOCKS_05_3``."""
+    try:
+        return all(abs(a - b) <= 1e-9 * max(1.0, abs(b)) for a, b in zip(_values(expr), _values(other)))
+    except Exception:  # an odd formula (undefined values, infinities): not equal
+        return False
+
+
+def _peak_feedback(answer) -> Feedback | None:
+    """None if ``answer`` is the peak formula, else the feedback on it."""
+    expr = _as_expression(answer, {"c": C_05_3, "thetabar_T": C_05_3})  # c, or derivations.common.c
+    if isinstance(expr, Feedback):
+        return expr
+    truth = peak_level()
+    if _same(expr, truth):
+        return None
+    if not expr.free_symbols:
+        if _same(expr, sp.Integer(1)):
+            return wrong("your peak (c) is 1, the limit of the peak as c -> infinity (Sigma_t <= sqrt(lam) always).",
+                         "at a finite clock c the peak is below 1: write Sigma_t^2 / lam at the clock value where it "
+                         "is largest, as a formula in c = thbar_T.")
+        return wrong("(c) asks for a formula, and your peak is a number.",
+                     "the peak depends on the bridge's final clock: write Sigma_t^2 / lam at the clock value where it "
+                     "is largest, as a formula in c = thbar_T.")
+    c = C_05_3
+    mistakes = (
+        (truth ** 2, "that is the peak of Sigma_t^2 / lam, a variance; (c) asks for Sigma_t / sqrt(lam)."),
+        (truth.subs(c, 2 * c), "check where the clock is: at the peak thbar_t = thbar_{t:T}, and the two add up to "
+                               "c."),
+        (truth.subs(c, c / 2), "check where the clock is: at the peak thbar_t = thbar_{t:T}, and the two add up to "
+                               "c."),
+    )
+    for other, hint in mistakes:
+        if _same(expr, other):
+            return wrong("your formula (c) is not the peak of Sigma_t / sqrt(lam).", hint)
+    try:
+        ratios = [a / b for a, b in zip(_values(expr), _values(truth))]
+    except Exception:  # an odd formula (undefined values, infinities): not equal
+        ratios = [0, 1]
+    if all(abs(r - ratios[0]) <= 1e-9 * abs(ratios[0]) for r in ratios):
+        return wrong(f"your formula (c) is off by a constant factor {ratios[0].real:.6g}.",
+                     "check the factor 2 in Sigma_t^2 = 2 lam sinh(thbar_t) sinh(thbar_{t:T}) / sinh(thbar_T), and "
+                     "that (c) asks for Sigma_t / sqrt(lam), not Sigma_t.")
+    return wrong("your formula (c) is not the peak of Sigma_t / sqrt(lam).",
+                 "with a = thbar_t, b = thbar_{t:T}, Sigma_t^2 / lam = (cosh(a + b) - cosh(a - b)) / sinh(c): set "
+                 "a = b and take the square root.")
+
+
+@exercise("05.3", "Where is the noise level largest, and how large is it?", "predict")
 def check_sigma_peak(answer):
     from rdbm_core.bridge import bridges
 
+    if not isinstance(answer, (tuple, list)) or len(answer) != 3:
+        return wrong("expected three entries: (index on the reference schedule, index on GOUB's grid, peak formula "
+                     "in c).", 'for example `(50, 50, "1 - exp(-c)")` (not the answer).')
     try:
-        got = [int(v) for v in answer]
+        got = [int(v) for v in answer[:2]]
     except (TypeError, ValueError):
-        return wrong("answer with two grid indices: (reference schedule, GOUB grid).", "for example `(50, 50)`.")
-    if len(got) != 2:
-        return wrong(f"expected two grid indices (reference, GOUB), got {len(got)}.", "write `(i_reference, i_goub)`.")
+        return wrong("the first two entries should be grid indices (integers).", "for example `(50, 50, ...)`.")
     names, truth, ends = ("the reference schedule", "GOUB's grid"), [], []
     for path in (bridges.rdbm(), bridges.goub()):
         ts = path.schedule.times()
         truth.append(int(ts[path.coefficients(ts)[2].argmax()]))
         ends.append((path.schedule.t_clean, path.schedule.t_T))
-    if got == truth:
-        return correct("Sigma_t^2 = 2 lam sinh(thbar_t) sinh(thbar_T - thbar_t) / sinh(thbar_T) is largest where the "
-                       "clock is half way, thbar_t = thbar_T / 2; both clocks run slowly at first (small theta), so "
-                       "that point lies late in the index.")
     for name, g, w, (t_clean, t_T) in zip(names, got, truth, ends):
         if g == w:
             continue
@@ -199,3 +266,11 @@ def check_sigma_peak(answer):
                      "write 2 sinh(a) sinh(b) = cosh(a + b) - cosh(a - b) with a = thbar_t, b = thbar_{t:T}: "
                      "a + b = thbar_T is fixed, so Sigma_t is largest where a = b. Then find the grid index whose "
                      "clock is there (path.schedule.clock).")
+    failure = _peak_feedback(answer[2])
+    if failure is not None:
+        return failure
+    peaks = [math.sqrt(math.tanh(p.schedule.u_T / 2)) for p in (bridges.rdbm(), bridges.goub())]
+    return correct("Sigma_t^2 = lam (cosh(thbar_T) - cosh(thbar_t - thbar_{t:T})) / sinh(thbar_T) is largest where the "
+                   "clock is half way, thbar_t = thbar_T / 2, and there Sigma_t / sqrt(lam) = sqrt(tanh(c / 2)) < 1 "
+                   f"({peaks[0]:.4f} on the reference clock, {peaks[1]:.4f} on GOUB's). Both clocks run slowly at "
+                   "first (small theta), so the half-way point lies late in the index.")
