@@ -112,18 +112,18 @@ names = {"v_mean": r"v_{\rm mean}", "v_noise": r"v_{\rm noise}", "v_score": r"v_
 limits = {key: sp.limit(sp.sqrt(d) * part, d, 0) for key, part in parts.items()}
 for key, value in limits.items():
     show(rf"\lim_{{\bar\theta_{{t:T}}\to0}}\bar\theta_{{t:T}}^{{1/2}}\,{names[key]}", value)
-rate = sp.simplify(sum(limits.values()))
-show(r"\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\,v = \lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\,(v_{\rm mean} + v_{\rm noise} + v_{\rm score})", rate)
+v_limit = sp.simplify(sum(limits.values()))
+show(r"\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\,v = \lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\,(v_{\rm mean} + v_{\rm noise} + v_{\rm score})", v_limit)
 
 # %% [markdown]
 # The same limit taken on the whole velocity at once (the library-free check of `docs/theory.md` eq. 7.6):
 
 # %%
 on_path = mu + theta_t * pi + sigma_t * pi * eps
-limit(sp.sqrt(d) * family.pf_velocity(on_path, c - d, c, pi), d, 0, rate, lhs=r"\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\,v(x)")
+limit(sp.sqrt(d) * family.pf_velocity(on_path, c - d, c, pi), d, 0, v_limit, lhs=r"\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\,v(x)")
 
 # %%
-answer_02b_2 = {**limits, "rate": rate}
+answer_02b_2 = {**limits, "v": v_limit}
 feedback = check("02b.2", answer_02b_2)
 display(feedback)
 assert feedback
@@ -199,8 +199,8 @@ assert 0 < min(factors.values()) and max(factors.values()) < 1
 # An excess of the paths' variance over the marginal's, made at an earlier step, is therefore multiplied by
 # $a_t^2 < 1$ at each later step: the reverse SDE forgets the errors of its early steps. (The step adds its own
 # error each time, so the spread does not return to the marginal's exactly.) Notebook 02b, section 5, measures this:
-# the large error of the step from index 98 is mostly gone by index 60, while the error of the last step before the
-# clean end is not reduced by anything after it.
+# the large error of the step from index 98 is mostly gone by index 60, while the error of the last explicit step
+# (index 1 → 0) is not reduced by anything after it.
 
 # %%
 feedback = check("02b.3", {"drift": reverse_sde_drift, "step_factor": step_factor})

@@ -3,7 +3,7 @@
 02b.1 derive    the probability-flow ODE velocity ``dx/du`` with ``x0`` replaced by ``mu + pihat``: graded on the
                 steps ``g2_score`` (``g^2`` times the score, ``pihat^2`` cancelled) and ``velocity``.
 02b.2 derive    the leading term of the PF-ODE velocity along a bridge path near the terminal point: graded on the
-                limits of its three parts ``v_mean``, ``v_noise``, ``v_score`` and their sum ``rate``.
+                limits of its three parts ``v_mean``, ``v_noise``, ``v_score`` and of the whole velocity ``v``.
 02b.3 implement (a) the reverse-time SDE drift on images, finite at intact pixels, and (b) with it, the factor
                 ``a_t`` by which one Euler-Maruyama step from ``t`` to ``t - 1`` multiplies ``x_t``; handed in as
                 ``{"drift": ..., "step_factor": ...}``. The path handed to the student's functions refuses
@@ -110,7 +110,7 @@ NEAR_T_STEPS = (
                   (lambda e: zero(e + NEAR_T_LIMITS["v_score"]) == 0,
                    "the sign: the flow subtracts (1/2) g^2 times the score, which points back to the mean.")),
                  "on the path x - mu - Theta_t pi = Sigma_t pi eps, and Sigma_t is about sqrt(2 lam d) near T."),
-    Step("rate", "limit of sqrt(d) dx/du along the path", reverse.check_near_T_rate(), NEAR_T,
+    Step("v", "limit of sqrt(d) dx/du along the path", reverse.check_near_T_rate(), NEAR_T,
          hints=((lambda e: zero(e) == 0,
                  "the parts v_noise and v_score do not cancel completely: a part of order d^{-1/2} survives. (Zero comes out "
                  "with the reverse-SDE drift f - g^2 score instead of the probability flow f - g^2 score / 2.)"),

@@ -170,7 +170,7 @@ def _near_T_steps():
     parts = {"v_mean": -sp.coth(d) * theta_t * pi, "v_noise": -sp.coth(d) * sigma_t * pi * eps,
              "v_score": lam * pi * eps / sigma_t}
     limits = {k: sp.limit(sp.sqrt(d) * v, d, 0) for k, v in parts.items()}
-    return {**limits, "rate": sum(limits.values())}
+    return {**limits, "v": sum(limits.values())}
 
 
 def test_02b_2_velocity_near_T_graded_on_steps():
@@ -179,16 +179,19 @@ def test_02b_2_velocity_near_T_graded_on_steps():
     term's sign flipped made the right answer fail."""
     right = -sp.sqrt(lam / 2) * pi * eps
     steps = _near_T_steps()
-    assert zero(steps["rate"] - right) == 0
-    assert check("02b.2", steps) and check("02b.2", {**steps, "rate": -sp.sqrt(2 * lam) * pi * eps / 2})
-    drift_only = wrong("02b.2", {**steps, "rate": 2 * right}, str(right), "sqrt(lam/2)")
+    assert zero(steps["v"] - right) == 0
+    assert check("02b.2", steps) and check("02b.2", {**steps, "v": -sp.sqrt(2 * lam) * pi * eps / 2})
+    drift_only = wrong("02b.2", {**steps, "v": 2 * right}, str(right), "sqrt(lam/2)")
     assert "forward drift" in drift_only.hint
-    assert "reverse-SDE" in wrong("02b.2", {**steps, "rate": sp.Integer(0)}).hint
+    assert "reverse-SDE" in wrong("02b.2", {**steps, "v": sp.Integer(0)}).hint
     assert "sign" in wrong("02b.2", {**steps, "v_score": -steps["v_score"]}).hint
     assert "eps" in wrong("02b.2", {**steps, "v_noise": -sp.sqrt(2 * lam) * pi}).hint
     assert "'v_mean'" in wrong("02b.2", {**steps, "v_mean": pi}).message
     # the old keys A, B, C (which collided with e^a, e^b, e^c) are refused by name
-    assert "v_mean" in wrong("02b.2", {"A": 0, "B": 0, "C": 0, "rate": right}).message
+    assert "v_mean" in wrong("02b.2", {"A": 0, "B": 0, "C": 0, "v": right}).message
+    # the old key "rate" (renamed "v": "rate" meant other things in notebook 02b) is refused, naming the new one.
+    # Mutation that fails: a checker that still names the step "rate".
+    assert "'v'" in wrong("02b.2", {**{k: steps[k] for k in ("v_mean", "v_noise", "v_score")}, "rate": right}).message
     # refused: the limit alone, the derivations' own or typed in (the old checker accepted both)
     assert "graded on your steps" in wrong("02b.2", reverse_mod.check_near_T_rate()).message
     assert "graded on your steps" in wrong("02b.2", right).message
