@@ -5,8 +5,11 @@
 10.3 implement the standard deviation of ``x_s`` under the *exact* reverse step from ``x_t = mu`` (the plug-in
                ``eta = 1`` step adds no noise there). The closed form is not in ``docs/theory.md``; the truth is
                computed by quadrature and the law of total variance over the library's posterior.
+10.4 predict   on which interval of ``t <= 0.5`` the learned modulated predictor, used there alone, loses the most
+               upper mode.
 
-The truths are computed from notebook 10's mixture (and, for 10.3, from :mod:`rdbm_core.bridge.path`).
+The truths of 10.1-10.3 are computed from notebook 10's mixture (and, for 10.3, from
+:mod:`rdbm_core.bridge.path`); the truth of 10.4 is an experimental result of notebook 10 (see ``WORST_10_4``).
 """
 from __future__ import annotations
 
@@ -179,3 +182,34 @@ def check_exact_step_std(answer):
     return correct("at x_t = mu, E[pi | x_t = mu] = 0 makes Var[x0 | x_t = mu] = E[pi^2 | x_t = mu], so "
                    "Var[x_s | x_t = mu] = (V + P^2) E[pi^2 | x_t = mu]: a positive spread where the plug-in step "
                    "(x0_hat = mu, nu(pi_hat) = 0) adds none.")
+
+
+# ----------------------------------------------------------------------------- 10.4
+
+
+#: the right ends of the intervals (0, 0.1], (0.1, 0.3], (0.3, 0.5] of notebook 10's section 8
+INTERVALS_10_4 = (0.1, 0.3, 0.5)
+#: the interval whose learned predictor (exact elsewhere) puts the most draws in the lower mode: (0.1, 0.3], with
+#: lower-mode fractions of 0.97-0.98 there against 0.56-0.60 on (0.3, 0.5] and 0.79-0.92 on (0, 0.1], for the
+#: notebook's network (seed 0) and for seeds 1 and 2 (both samplers, 1200 training steps); the notebook asserts it
+WORST_10_4 = 0.3
+
+
+@exercise("10.4", "Where the learned predictor loses the upper mode", "predict")
+def check_where_upper_mode_is_lost(answer):
+    got = number_answer(answer)
+    if got is None or min(abs(got - end) for end in INTERVALS_10_4) > 1e-9:
+        return wrong(f"expected the right end of one of the three intervals (0.1, 0.3 or 0.5), got {answer!r}.",
+                     "for example `0.5` for the interval (0.3, 0.5].")
+    if abs(got - WORST_10_4) <= 1e-9:
+        return correct("(0.1, 0.3]: there most draws of the modulated sampler are still near x_t = mu, where the exact "
+                       "x0_hat is mu on a steep step and the learned one, a smooth ramp, is well below mu; each "
+                       "learned step moves the waiting draws down, into the lower mode.")
+    if abs(got - 0.5) <= 1e-9:
+        return wrong("on (0.3, 0.5] the learned network costs some of the upper mode, but not the most.",
+                     "compare the learned and the exact x0_hat near x_t = mu at each time of section 3: where do "
+                     "they differ most, and where are the draws then?")
+    return wrong("on (0, 0.1] the learned network costs much of the upper mode, but not the most.",
+                 "at x_t = mu the plug-in step adds no noise and mu is a fixed point of its mean (section 7): "
+                 "where do the draws wait, and until when? At which of the times of section 3 is the learned "
+                 "x0_hat near x_t = mu furthest from the exact one?")

@@ -123,3 +123,17 @@ def test_10_3_refuses_the_checkers_own_moments():
         return ((v + p_coef ** 2) * residual_moments_at_mu()[1]).sqrt()
     fb = _wrong("10.3", through_checker)
     assert "residual_moments_at_mu" in fb.message
+
+
+def test_10_4_where_the_learned_predictor_loses_the_upper_mode():
+    """The right end 0.3 of (0.1, 0.3] passes; the other two intervals get a hint that names no interval; anything
+    that is not one of the three ends is refused with the expected format.
+    Mutation that fails: accepting any of the three ends (``WORST_10_4`` compared with a tolerance of 0.2) lets 0.1
+    and 0.5 pass, and the first ``_wrong`` fails."""
+    assert check("10.4", 0.3) and check("10.4", "0.3")
+    for answer, where in ((0.1, "(0, 0.1]"), (0.5, "(0.3, 0.5]")):
+        fb = _wrong("10.4", answer)
+        assert where in fb.message and "not the most" in fb.message
+        assert "(0.1, 0.3]" not in fb.message + fb.hint and "0.3]" not in fb.hint
+    for answer in (0.2, 3, "(0.1, 0.3]", [0.3]):
+        assert "expected the right end" in _wrong("10.4", answer).message
