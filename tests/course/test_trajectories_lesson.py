@@ -39,3 +39,23 @@ def test_forward_em_refuses_a_snapshot_time_off_the_grid():
     x0 = torch.zeros(1, 2, dtype=DT)
     with pytest.raises(ValueError, match="not on the grid"):
         forward_em(path, x0, x0 + 0.4, 10, snap_times=(0.33,))
+
+
+def test_forward_em_runs_the_step_it_is_given():
+    """A step passed as ``step`` (exercise 04.1's signature) replaces the built-in one, with the same noise draws: the
+    time-changed step written out here gives the built-in paths, and a step that adds only the noise (no drift) gives
+    paths that end away from mu. Mutation that fails: forward_em ignoring its ``step`` argument."""
+    def em_step(path, x, x0, mu, t, dt, dw):
+        rate = float(path.schedule.theta(t))
+        noise = math.sqrt(2 * path.lam * rate) * path.noise_factor(x0, mu)
+        return x + rate * path.bridge_drift(x, mu, t) * dt + noise * dw
+
+    path = bridges.ou_bridge(schedules.continuous_constant(3.0), lam=0.04)
+    x0 = torch.linspace(-0.6, 0.7, 50, dtype=DT)[None]
+    mu = torch.full_like(x0, 0.4)
+    run = lambda step: forward_em(path, x0, mu, 400, snap_times=(1.0,), step=step,  # noqa: E731
+                                  generator=torch.Generator().manual_seed(3))[0][1.0]
+    reference = run(None)
+    assert torch.allclose(run(em_step), reference, rtol=0, atol=1e-12)
+    noise_only = run(lambda path, x, x0, mu, t, dt, dw: x + dw)
+    assert float((reference - mu).std()) < 0.04 and float((noise_only - mu).std()) > 0.5
