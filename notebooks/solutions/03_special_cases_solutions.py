@@ -14,8 +14,8 @@
 #
 # **What you will learn.** How far an OU bridge is from the Brownian bridge with the same accumulated variance (the
 # $\delta^2$ term of $\Sigma_t^2$, which also predicts the error the notebook prints for DDBM-VE), how BBDM's
-# $2\,\texttt{max\_var}\,(m^{\rm BB}_t - (m^{\rm BB}_t)^2)$ is the Brownian limit read off the library's clock, and why
-# IR-SDE is the bridge whose pin has moved infinitely far past its grid, with a gap that closes like $e^{-2c'}$.
+# $m^{\rm BB}_t$ and `max_var` are read off the library's clock by matching BBDM's formulas with the Brownian limit,
+# and why IR-SDE is the bridge whose pin has moved infinitely far past its grid, with a gap that closes like $e^{-2c'}$.
 #
 # **Prerequisites.** Notebook 03.
 
@@ -83,35 +83,37 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# ## 03.2 — BBDM's variance from the library's clock
+# ## 03.2 — BBDM's $m^{\rm BB}_t$ and `max_var` from the library's clock
 #
 # Match BBDM's formulas with the Brownian limit of section 2: $1 - m^{\rm BB}_t = 1 - G_t/G_T$ gives
 # $m^{\rm BB}_t = G_t/G_T$, and then $G_t(G_T - G_t)/G_T = G_T\,(m^{\rm BB}_t - (m^{\rm BB}_t)^2)$ equals
 # $2\,\texttt{max\_var}\,(m^{\rm BB}_t - (m^{\rm BB}_t)^2)$ only if $G_T = 2\,\texttt{max\_var}$. The library's clock is
 # $G$ (`lam = 0.5`), and its end (the virtual index after the last one, where $m^{\rm BB} = 1$) is $G_T$:
-# `max_var = schedule.u_T / 2` and $m^{\rm BB}_t$ = `schedule.clock(t) / schedule.u_T`.
+# $m^{\rm BB}_t$ = `schedule.clock(t) / schedule.u_T` and `max_var = schedule.u_T / 2`. Below, the pair is compared
+# with the values each schedule was built from, and BBDM's variance built from it with the library's $\Sigma_t^2$.
 
 # %%
-def bbdm_variance(schedule, t):
+def bbdm_parameters(schedule, t):
     G_T_value = schedule.u_T
-    m = schedule.clock(t) / G_T_value
-    max_var = G_T_value / 2
-    return 2 * max_var * (m - m ** 2)
+    return schedule.clock(t) / G_T_value, G_T_value / 2
 
 
-for T, m_min, m_max, max_var in BBDM_CASES:
-    path = bridges.bbdm(T=T, m_min=m_min, m_max=m_max, max_var=max_var)
+for N, m_min, m_max, max_var in BBDM_CASES:
+    path = bridges.bbdm(T=N, m_min=m_min, m_max=m_max, max_var=max_var)
     t = path.schedule.times()
-    var = bbdm_variance(path.schedule, t)
-    m_inner = torch.linspace(m_min, m_max, T, dtype=torch.float64)
-    gap_own = float((var[1:-1] - 2 * max_var * (m_inner - m_inner ** 2)).abs().max())
+    m, max_var_found = bbdm_parameters(path.schedule, t)
+    var = 2 * max_var_found * (m - m ** 2)
+    m_inner = torch.linspace(m_min, m_max, N, dtype=torch.float64)
+    gap_m = float((m[1:-1] - m_inner).abs().max())
     gap_lib = float((var - path.coefficients(t)[2] ** 2).abs().max())
-    print(f"T = {T}, max_var = {max_var}: largest variance {float(var.max()):.4f} (max_var/2 = {max_var / 2}); "
-          f"gap to BBDM's own formula {gap_own:.1e}, to the library's Sigma^2 {gap_lib:.1e}")
-    assert gap_own < 1e-12 and gap_lib < 1e-12
+    print(f"N = {N}, max_var = {max_var}: found max_var = {max_var_found:g}, m from {float(m[0]):g} to "
+          f"{float(m[-1]):g}; gap to BBDM's m on its grid {gap_m:.1e}, of 2 max_var (m - m^2) to the library's "
+          f"Sigma^2 {gap_lib:.1e}")
+    assert max_var_found == max_var and float(m[0]) == 0 and float(m[-1]) == 1
+    assert gap_m < 1e-12 and gap_lib < 1e-12
 
 # %%
-feedback = check("03.2", bbdm_variance)
+feedback = check("03.2", bbdm_parameters)
 display(feedback)
 assert feedback
 

@@ -2,7 +2,8 @@
 
 03.1 derive    the leading correction to the Brownian (``theta -> 0``) limit of ``Sigma_t^2``: ``kappa`` in
                ``Sigma_t^2(delta) = G_t (G_T - G_t)/G_T (1 + kappa delta^2 + O(delta^4))``.
-03.2 implement BBDM's variance ``2 max_var (m_t - m_t^2)`` from the clock of the library's BBDM schedule.
+03.2 implement BBDM's ``m_t`` and ``max_var`` from the clock of the library's BBDM schedule (the matching of
+               BBDM's formulas with the Brownian limit).
 03.3 predict   which limit of the bridge family gives IR-SDE, and how fast the gap closes; the checker measures each
                candidate on IR-SDE's grid.
 """
@@ -69,48 +70,69 @@ def check_brownian_correction(answer):
                      "1 + kappa delta^2.")
 
 
-# ----------------------------------------------------------------------------- 03.2 BBDM's variance
+# ----------------------------------------------------------------------------- 03.2 BBDM's m_t and max_var
 
-#: the BBDM variants on which a student's function is checked: (T, m_min, m_max, max_var)
+#: the BBDM variants on which a student's function is checked: (N, m_min, m_max, max_var)
 BBDM_CASES = ((1000, 0.001, 0.999, 1.0), (200, 0.01, 0.99, 0.5))
 
 
-def bbdm_own_variance(T: int, m_min: float, m_max: float, max_var: float) -> torch.Tensor:
-    """BBDM's variance as its code writes it, ``2 max_var (m_t - m_t^2)``, on the library's times ``-1 .. T``
-    (``m = 0`` at the virtual clean index -1, ``m = linspace(m_min, m_max, T)``, ``m = 1`` at the virtual index T)."""
-    m = torch.cat([torch.zeros(1, dtype=torch.float64), torch.linspace(m_min, m_max, T, dtype=torch.float64),
-                   torch.ones(1, dtype=torch.float64)])
-    return 2 * max_var * (m - m ** 2)
+def bbdm_own_m(N: int, m_min: float, m_max: float) -> torch.Tensor:
+    """BBDM's ``m_t`` as its code writes it, on the library's times ``-1 .. N`` (``m = 0`` at the virtual clean index
+    -1, ``m = linspace(m_min, m_max, N)``, ``m = 1`` at the virtual index N)."""
+    return torch.cat([torch.zeros(1, dtype=torch.float64), torch.linspace(m_min, m_max, N, dtype=torch.float64),
+                      torch.ones(1, dtype=torch.float64)])
 
 
-@exercise("03.2", "BBDM's variance from the library's schedule", "implement")
-def check_bbdm_variance(answer):
+def _close(got, expected) -> bool:
+    return got.shape == expected.shape and bool(torch.allclose(got, expected, rtol=1e-9, atol=1e-12))
+
+
+@exercise("03.2", "BBDM's m_t and max_var from the library's schedule", "implement")
+def check_bbdm_parameters(answer):
     from rdbm_core.bridge import bridges
 
-    for T, m_min, m_max, max_var in BBDM_CASES:
-        schedule = bridges.bbdm(T=T, m_min=m_min, m_max=m_max, max_var=max_var).schedule
+    for N, m_min, m_max, max_var in BBDM_CASES:
+        schedule = bridges.bbdm(T=N, m_min=m_min, m_max=m_max, max_var=max_var).schedule
         t = schedule.times()
-        got, failure = call_student(answer, schedule, t, name="bbdm_variance(schedule, t)")
+        got, failure = call_student(answer, schedule, t, name="bbdm_parameters(schedule, t)")
         if failure is not None:
             return failure
-        expected = bbdm_own_variance(T, m_min, m_max, max_var)
-        case = f"BBDM with T = {T}, max_var = {max_var}"
-        got_t = torch.as_tensor(got, dtype=torch.float64) if isinstance(got, torch.Tensor) else None
-        if got_t is not None and got_t.shape == expected.shape and torch.allclose(got_t, schedule.clock(t)):
-            return wrong(f"for {case} your values are the clock G_t itself.",
-                         "G_t is the variance of free Brownian motion; BBDM's bridge is pinned at m = 1.")
-        if got_t is not None and got_t.shape == expected.shape and torch.allclose(got_t * max_var, expected) \
-                and max_var != 1.0:
-            return wrong(f"right for max_var = 1, but for {case} it is off by the factor max_var.",
-                         "recover max_var from the schedule too: where does the clock end?")
-        result = tensor_answer(got, expected, what=f"the variance of {case}", rtol=1e-9, atol=1e-12,
+        case = f"BBDM with N = {N}, m_min = {m_min}, m_max = {m_max}, max_var = {max_var}"
+        if not (isinstance(got, (tuple, list)) and len(got) == 2):
+            return wrong(f"expected a pair (m, max_var), got {type(got).__name__}.",
+                         "return two things: `return m, max_var` (m a tensor shaped like t, max_var a number).")
+        m_got, max_var_got = got
+        try:
+            max_var_value = float(max_var_got)
+        except (TypeError, ValueError):
+            return wrong(f"max_var should be a number, got {type(max_var_got).__name__}.",
+                         "max_var is one number per schedule: a float, or a 0-d tensor.")
+        m_expected = bbdm_own_m(N, m_min, m_max)
+        m_t = torch.as_tensor(m_got, dtype=torch.float64) if isinstance(m_got, torch.Tensor) else None
+        if m_t is not None and _close(m_t, 1 - m_expected):
+            return wrong(f"for {case} your m runs from 1 at the clean end to 0 at the degraded end.",
+                         "m_t multiplies x_T in BBDM's mean: match it with the coefficient of mu (= x_T), not of x0.")
+        if m_t is not None and _close(m_t, schedule.clock(t)) and max_var != 0.5:
+            return wrong(f"for {case} your m is the clock G_t itself, which ends at G_T, not at 1.",
+                         "m_t ends at 1 at the degraded end; how does the clock end?")
+        if m_t is not None and m_t.shape == m_expected.shape and not _close(m_t, m_expected) \
+                and _close(m_t, (t.double() + 1) / (schedule.t_T + 1)):
+            return wrong(f"for {case} your m is the normalised index, not BBDM's m_t (which starts at m_min and "
+                         "ends at m_max on the grid).", "read m_t off the clock, not off the index t.")
+        result = tensor_answer(m_got, m_expected, what=f"m of {case}", rtol=1e-9, atol=1e-12,
                                index_name="position in schedule.times()",
-                               hint="on this schedule the clock is G_t = 2 max_var m_t: m_t is the clock divided "
-                                    "by its end value schedule.u_T (not t/T), and max_var follows from u_T.")
+                               hint="match 1 - m_t with the Brownian limit's coefficient of x0, 1 - G_t/G_T, and "
+                                    "read G_t and G_T off the schedule.")
         if not result.ok:
             return result
-    return correct("your variance equals BBDM's 2 max_var (m_t - m_t^2) on both grids, computed from the family's "
-                   "clock alone.")
+        if not math.isclose(max_var_value, max_var, rel_tol=1e-9):
+            hint = ("write the Brownian limit's variance in m_t and compare it with BBDM's 2 max_var (m_t - m_t^2)."
+                    if math.isclose(max_var_value, 2 * max_var, rel_tol=1e-9) else
+                    "match BBDM's variance 2 max_var (m_t - m_t^2) with the Brownian limit G_t (G_T - G_t)/G_T, "
+                    "written in m_t.")
+            return wrong(f"m is right, but max_var is off for {case}.", hint)
+    return correct("m_t = G_t/G_T and max_var = G_T/2 on both grids: BBDM's m_t is the share of the clock already "
+                   "used, and its scale is half the clock's end.")
 
 
 # ----------------------------------------------------------------------------- 03.3 predict: IR-SDE as a limit

@@ -14,7 +14,7 @@ from exercise_feedback import assert_caught, raises, right, wrong  # tests/cours
 
 STEP_GIVEAWAY = "sqrt(torch.clamp(sigma_s ** 2 - rho2, min=0.0))"
 
-BBDM_GIVEAWAY = "schedule.u_T * (m - m ** 2)"
+BBDM_GIVEAWAY = "schedule.clock(t) / schedule.u_T"
 
 
 def theta_on_grid(schedule, t):
@@ -282,21 +282,30 @@ def test_02c_1_refuses_the_library_sampler_passed_through():
     assert check("02c.1", implicit_step_any_eta)
 
 
-def bbdm_variance(schedule, t):
-    m = schedule.clock(t) / schedule.u_T
-    return schedule.u_T * (m - m ** 2)
+def bbdm_parameters(schedule, t):
+    return schedule.clock(t) / schedule.u_T, schedule.u_T / 2
 
 
-def test_03_2_bbdm_variance():
-    assert check("03.2", bbdm_variance)
-    unit_var = check("03.2", lambda sch, t: 2 * (sch.clock(t) / sch.u_T - (sch.clock(t) / sch.u_T) ** 2))
-    assert_caught(unit_var, BBDM_GIVEAWAY)
-    assert "max_var" in unit_var.message
-    by_index = check("03.2", lambda sch, t: sch.u_T * ((t + 1) / (sch.t_T + 1)) * (1 - (t + 1) / (sch.t_T + 1)))
-    assert_caught(by_index, BBDM_GIVEAWAY)
-    assert_caught(check("03.2", lambda sch, t: sch.clock(t)), BBDM_GIVEAWAY)
+def test_03_2_bbdm_parameters():
+    """03.2 checks the matching (m_t = G_t/G_T, max_var = G_T/2), not a variance the clock gives directly.
+    Mutation that fails: a checker that compares only m (the max_var = u_T answer below then passes)."""
+    assert check("03.2", bbdm_parameters)
+    assert check("03.2", lambda sch, t: (sch.clock(t) / sch.u_T, torch.tensor(sch.u_T / 2)))  # a 0-d tensor
+    doubled = check("03.2", lambda sch, t: (sch.clock(t) / sch.u_T, sch.u_T))
+    assert_caught(doubled, BBDM_GIVEAWAY, "u_T / 2", "G_T/2")
+    assert "max_var" in doubled.message and "variance" in doubled.hint
+    reversed_m = check("03.2", lambda sch, t: (1 - sch.clock(t) / sch.u_T, sch.u_T / 2))
+    assert_caught(reversed_m, BBDM_GIVEAWAY, "G_t/G_T")
+    assert "x_T" in reversed_m.hint
+    assert_caught(check("03.2", lambda sch, t: (sch.clock(t), sch.u_T / 2)), BBDM_GIVEAWAY, "G_t/G_T")
+    by_index = check("03.2", lambda sch, t: ((t.double() + 1) / (sch.t_T + 1), sch.u_T / 2))
+    assert_caught(by_index, BBDM_GIVEAWAY, "G_t/G_T")
+    assert "index" in by_index.message
+    variance = check("03.2", lambda sch, t: sch.clock(t) * (sch.u_T - sch.clock(t)) / sch.u_T)  # the old answer
+    assert_caught(variance, BBDM_GIVEAWAY)
+    assert "pair" in variance.message
     assert_caught(check("03.2", raises), BBDM_GIVEAWAY)
-    shape = check("03.2", lambda sch, t: bbdm_variance(sch, t)[1:-1])
+    shape = check("03.2", lambda sch, t: (bbdm_parameters(sch, t)[0][1:-1], sch.u_T / 2))
     assert_caught(shape, BBDM_GIVEAWAY)
     assert "shape" in shape.message
 
