@@ -42,6 +42,12 @@ from derivations.reverse import check_pf_ode_transports_noise, general_target_ve
 from rdbm_core.bridge import bridges
 from rdbm_course.mathshow import confirm, limit, show, vanishes
 
+# SymPy clocks (derivations.common): u = thbar_t, c = thbar_T, d = thbar_{t:T} = c - u, a = thbar_s, b = thbar_{s:t};
+# x, xt, mu, pi, pihat, eps, lam, m, y: the symbols of docs/theory.md. Display helpers (rdbm_course.mathshow):
+# show displays an equation; vanishes displays a residual and asserts that it is 0; limit displays a limit and asserts
+# its value; confirm runs named checks of the derivations package and asserts each residual is 0; zero reduces an
+# expression to 0 when it is 0 (derivations.common).
+
 FAST = os.environ.get("FAST") == "1"
 T_START = time.perf_counter()
 
@@ -50,27 +56,33 @@ T_START = time.perf_counter()
 # ## 0. The picture first: three samplers with a perfect network
 #
 # Six pixels (four degraded, two intact) restored by three samplers with an *oracle* network that returns the true
-# $x_0$. All three start from the same state at $t = 89$, drawn from the bridge's marginal with one fixed noise value
-# $\epsilon$ per pixel: $x_{89} = \mu + \Theta_{89}\pi + \Sigma_{89}\pi\epsilon$. They do not start at the pinned
-# state $x_T = \mu$ at $t_T$: the first step out of it needs a rule of its own, which exercise 02c.1 asks you to work
-# out. With the oracle, the exact solution of the PF-ODE through this state is the path
-# $\mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ of the same $\epsilon$, called *the exact path* below. Notebook 02b,
-# section 0, showed PF-ODE paths that keep their place in the distribution; section 1 of this notebook proves that
-# this path solves the PF-ODE and is the only solution through $x_{89}$. Times are integer indices $t$, from
-# $t_T = 99$ down to the clean end $t = -1$; the *reference grid* is the 10-step grid $99, 89, \dots, 9, -1$. Then:
+# $x_0$.
 #
-# - **implicit, $\eta = 0$**, 9 steps of the reference grid from $t = 89$, stays on the exact path up to round-off:
-#   largest distance about $10^{-16}$;
-# - **explicit Euler on the PF-ODE**, 90 steps of the 99-step grid (one step per time index from $t = 89$ on), only
-#   approximates it: largest distance 0.022. Appendix A, after the exercises, measures where this error comes from;
-# - **implicit, $\eta = 1$**, takes the posterior step of 02a at every step, so it leaves the exact path at once
+# - *Noise factor* (02a; theory eq. 1.4): the noise enters multiplied by $\nu(\pi)$, with $\nu(\pi) = \pi$ for RDBM
+#   and $\nu = 1$ for global noise. A marginal sample is $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$:
+#   $\Sigma_t$ is the standard deviation per unit $\nu$.
+# - *Times* are integer indices $t$, from $t_T = 99$ down to the clean end $t = -1$ (clock 0). The *reference grid*
+#   is the 10-step grid $99, 89, \dots, 9, -1$.
+# - *The start.* All three samplers start from one state at $t = 89$,
+#   $x_{89} = \mu + \Theta_{89}\pi + \Sigma_{89}\pi\epsilon$, with one fixed noise value $\epsilon$ per pixel. Not
+#   from $x_T = \mu$ at $t_T$: the first step out of it needs a rule of its own (exercise 02c.1).
+# - *The exact path.* With the oracle, the PF-ODE's solution through this state is
+#   $\mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ with the same $\epsilon$ (section 1 proves it).
+#
+# What the run shows:
+#
+# - **implicit, $\eta = 0$**, 9 steps of the reference grid, stays on the exact path up to round-off (largest
+#   distance about $10^{-16}$);
+# - **explicit Euler on the PF-ODE**, 90 steps (one per time index), only approximates it: largest distance 0.022
+#   (appendix A measures where this error comes from)$^*$;
+# - **implicit, $\eta = 1$** takes the posterior step of 02a at every step: it leaves the exact path at once
 #   (distance 0.17 after one step, 0.26 at most) and wanders like a bridge sample path.
 #
-# All three end at $x_0$: the last step returns the oracle's $\hat x_0$. The two intact pixels ($\pi = 0$) start at
-# $\mu$, and neither deterministic sampler moves them. The samplers are imported inside the function that runs them,
-# not into the notebook: exercise 02c.2 asks for a prediction before any experiment.
+# All three end at $x_0$: the step to $t = -1$ returns the oracle's $\hat x_0$. The two intact pixels ($\pi = 0$)
+# start at $\mu$, and neither deterministic sampler moves them. The samplers are imported inside the function that
+# runs them, so that exercise 02c.2's prediction comes before any experiment.
 #
-# *With `FAST=1` (the test run) Euler uses the 20-step grid instead: 18 steps from $t = 89$, largest distance 0.11.*
+# $^*$*With `FAST=1` (the test run) Euler uses the 20-step grid: 18 steps from $t = 89$, largest distance 0.11.*
 
 # %%
 g = torch.Generator().manual_seed(0)
@@ -91,7 +103,7 @@ def exact_path(t):
 
 def oracle_run(name, grid):
     """One sampler of the picture with the oracle network, from x_start at grid[0] = 89: the grid times before the
-    last step, the states at those times, and the output (the last step returns x0_hat)."""
+    last step, the states at those times, and the output (the step to t = -1 returns x0_hat)."""
     from rdbm_core.bridge.samplers import Denoiser, Trajectory, sample_euler, sample_implicit
 
     network = Denoiser(lambda x_t, mu_, t: x0.expand_as(x_t), clamp=False)
@@ -131,9 +143,10 @@ assert (f"{float(distance_eta1[1]):.2f}", f"{float(distance_eta1.max()):.2f}") =
 
 # %% [markdown]
 # The first figure shows the $\eta = 0$ states on the exact paths, one colour per pixel (the two flat lines are the
-# intact pixels), and the $\eta = 1$ states of pixel 0 (blue; large hollow squares), which leave its path. The second shows what
-# tells the three samplers apart: the largest distance over the six pixels from the exact path at each time (for
-# $\eta = 1$ it is the injected noise, not an error).
+# intact pixels), and the $\eta = 1$ states of pixel 0 after each step (blue; large hollow squares), which leave its
+# path. The second shows what tells the three samplers apart: the largest distance over the six pixels from the exact
+# path after each step (for $\eta = 1$ it is the injected noise, not an error). At $t = 89$ all three start on the
+# path (distance 0), so the $\eta = 1$ squares and the second figure begin after the first step.
 
 # %%
 fig, ax = plt.subplots(figsize=(8.5, 4.2), layout="constrained")
@@ -145,12 +158,13 @@ for j in range(n_pix):
     ax.plot(times0, states0[:, j].numpy(), color=f"C{j}", marker="o", ms=5, ls="none")
     ax.plot([-1], [float(x0[0, j])], marker="*", ms=11, color=f"C{j}", ls="none")  # the output x0_hat at t = -1
 times1, states1, _ = trajectories["implicit eta=1"]
-ax.plot(times1, states1[:, 0].numpy(), color="C0", marker="s", ms=11, mfc="none", mew=2, ls=":", lw=1.5)
+ax.plot(times1, states1[:, 0].numpy(), color="C0", marker="s", ms=11, mfc="none", mew=2, ls=":", lw=1.5,
+        markevery=list(range(1, len(times1))))  # no square at t = 89, where it would hide the eta = 0 dot
 ax.plot([], [], color="0.4", lw=1,
         label="exact path\n" r"$\mu + \Theta_t\pi + \Sigma_t\pi\epsilon$" "\n(every time index)")
 ax.plot([], [], color="0.4", marker="o", ms=5, ls="none", label=r"implicit $\eta = 0$:" "\nits states at" "\n" r"$t = 89, 79, \dots, 9$")
 ax.plot([], [], color="C0", marker="s", ms=11, mfc="none", mew=2, ls=":", lw=1.5,
-        label=r"implicit $\eta = 1$:" "\n" "its states, pixel 0" "\n" "(blue)")
+        label=r"implicit $\eta = 1$:" "\n" "its states after" "\n" "each step, pixel 0" "\n" "(blue)")
 ax.plot([], [], color="0.4", marker="*", ms=11, ls="none", label=r"output $\hat x_0$" "\n" r"at $t = -1$")
 ax.set_title(r"implicit samplers from $x_{89}$, oracle network (one colour per pixel)", fontsize=12)
 ax.set_ylabel(r"pixel value ($[-1, 1]$ scale)", fontsize=11)
@@ -165,10 +179,10 @@ styles = {"implicit eta=0": ("k", "o", r"implicit, $\eta = 0$" "\n" r"(round-off
           "Euler PF-ODE": ("C0", ".", "explicit Euler\non the PF-ODE")}
 for name, (times, _, distance) in trajectories.items():
     colour, marker, label = styles[name]
-    ax.plot(times, distance.numpy(), color=colour, marker=marker, ms=4, label=label)
+    ax.plot(times[1:], distance[1:].numpy(), color=colour, marker=marker, ms=4, label=label)  # after each step
 ax.set_yscale("symlog", linthresh=1e-4)
 ax.set_ylim(-1e-5, 1)
-ax.set_title(r"largest distance over the pixels from the exact path", fontsize=12)
+ax.set_title(r"largest distance over the pixels from the exact path, after each step", fontsize=12)
 ax.set_ylabel(r"$\max |x_t - (\mu + \Theta_t\pi + \Sigma_t\pi\epsilon)|$" "\n" r"(linear below $10^{-4}$)", fontsize=11)
 ax.set_xlabel("time index $t$ (sampling runs from $t = 89$ to the right)", fontsize=11)
 ax.legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
@@ -186,8 +200,8 @@ plt.show()
 #
 # **Claim.** Every curve $x(u) = M(u) + \Sigma(u)\,k$ with a constant $k$ solves the PF-ODE of 02b for this
 # $\hat x_0$: with the velocity $v$ of exercise 02b.1, the residual $dx/du - v(x(u), u)$ vanishes (proof below; a
-# prime is $d/du$). The velocity is affine in $x$, so where $\Sigma_t > 0$ (strictly between $t_{\rm clean}$ and
-# $t_T$) exactly one solution passes through a given state $x_t$, and it is one of these curves. RDBM's $\eta = 0$
+# prime is $d/du$). The velocity is affine in $x$, so where $\Sigma_t > 0$ (strictly between $t = -1$ (clock 0)
+# and $t_T$) exactly one solution passes through a given state $x_t$, and it is one of these curves. RDBM's $\eta = 0$
 # implicit step follows that curve from $t$ to $s$, so it integrates the ODE **exactly** over $[s, t]$ for fixed
 # $\hat x_0$: the step size costs nothing. With a network, $\hat x_0 = \hat x_0(x_u, u)$ changes along the exact
 # solution and the step holds it at its value at $t$; section 2 shows that the output then depends on the grid.
@@ -203,7 +217,9 @@ plt.show()
 # $x' = M' + \Sigma' k = \kappa_0 - \kappa_1 M + \frac{\lambda - \kappa_1\Sigma^2}{\Sigma}k
 # = \kappa_0 - \kappa_1(M + \Sigma k) + \frac{\lambda k}{\Sigma}$. On the curve $M + \Sigma k = x$ and
 # $\lambda(x - M)/\Sigma^2 = \lambda\Sigma k/\Sigma^2 = \lambda k/\Sigma$, so this is
-# $\kappa_0 - \kappa_1 x + \lambda\frac{x - M}{\Sigma^2} = v$. The cell below displays these steps with $M$, $\Sigma$,
+# $\kappa_0 - \kappa_1 x + \lambda\frac{x - M}{\Sigma^2} = v$. The moment ODE for $\Sigma^2$ reduces to the addition
+# theorem $\sinh\bar\theta_t\cosh\bar\theta_{t:T} + \cosh\bar\theta_t\sinh\bar\theta_{t:T} = \sinh\bar\theta_T$
+# (third display). The cell below displays these steps with $M$, $\Sigma$,
 # $\kappa_0$, $\kappa_1$ as symbols. A brute-force check closes the cell: the residual $x' - v$ on the curve written
 # out in the clock, simplified by SymPy to 0 (only the result is shown).
 
@@ -221,7 +237,13 @@ M_u, S2_u = mu + Theta(u, c) * pihat, Sigma2(u, c)
 vanishes(r"v - \Big(\kappa_0 - \kappa_1 x + \lambda\frac{x - M}{\Sigma^2}\Big)",
          pf_velocity(x, u, c, pihat) - (kappa1 * mu - kappa1 * x + lam * (x - M_u) / S2_u))
 vanishes(r"M' - (\kappa_0 - \kappa_1 M)", sp.diff(M_u, u) - (kappa1 * mu - kappa1 * M_u))
-vanishes(r"(\Sigma^2)' - (-2\kappa_1\Sigma^2 + 2\lambda)", sp.diff(S2_u, u) - (-2 * kappa1 * S2_u + 2 * lam))
+moment_residual = sp.diff(S2_u, u) - (-2 * kappa1 * S2_u + 2 * lam)
+addition = sp.sinh(u) * sp.cosh(c - u) + sp.cosh(u) * sp.sinh(c - u)  # = sinh(u + (c - u)) = sinh c
+assert zero(moment_residual - 2 * lam / sp.sinh(c) * (addition - sp.sinh(c))) == 0
+assert sp.simplify(sp.expand_trig(addition - sp.sinh(c))) == 0  # the addition theorem
+show(r"(\Sigma^2)' - (-2\kappa_1\Sigma^2 + 2\lambda)",
+     r"\frac{2\lambda}{\sinh\bar\theta_T}\big(\sinh\bar\theta_t\cosh\bar\theta_{t:T}"
+     r" + \cosh\bar\theta_t\sinh\bar\theta_{t:T} - \sinh\bar\theta_T\big)", 0)
 Ms, Ss, k0, k1 = sp.symbols("M Sigma kappa_0 kappa_1", positive=True)
 sigma_prime = (-2 * k1 * Ss ** 2 + 2 * lam) / (2 * Ss)  # (Sigma^2)' / (2 Sigma), with the moment ODE for (Sigma^2)'
 show(r"\Sigma' = \frac{(\Sigma^2)'}{2\Sigma}", sigma_prime, sp.cancel(sigma_prime))
@@ -244,17 +266,18 @@ residual_is_zero(r"\Big[x'(u) - v\big(x(u), u\big)\Big]_{x(u) = \mu + \Theta(u)\
 # the same fact, theory eq. 7.4: residual 0). All these paths meet at $t_T$, so the ODE started at $t_T$ is not unique (the caveat of 02b, section 4).
 #
 # The stochastic step with $\eta = 1$ is the posterior (ancestral) step of 02a: it draws $x_s$ from
-# $q(x_s \mid x_t, \hat x_0)$, theory eq. (5.1), with mean $P\hat x_0 + K x_t + (1 - P - K)\mu$ and variance
-# $V\,\nu(\hat\pi)^2$. With the clocks of the symbol table, $a = \bar\theta_s$ and $b = \bar\theta_{s:t}$ (so
-# $\bar\theta_t = a + b$), the coefficients are (5.2)
+# $q(x_s \mid x_t, \hat x_0)$, theory eq. (5.1).
+#
+# - Its mean is $P\hat x_0 + K x_t + (1 - P - K)\mu$ and its variance $V\,\nu(\hat\pi)^2$ ($V$ is the variance per
+#   unit $\nu^2$).
+# - With the clocks $a = \bar\theta_s$ and $b = \bar\theta_{s:t}$ (so $\bar\theta_t = a + b$), the coefficients
+#   are (5.2)
 # $$P = \frac{\sinh b}{\sinh(a + b)}, \qquad K = \frac{\sinh a}{\sinh(a + b)}, \qquad
 # V = \frac{2\lambda\sinh a\,\sinh b}{\sinh(a + b)},$$
-# displayed below as the package computes them ($V$ is the posterior variance per unit $\nu^2$). $V$ vanishes as
-# $s \to t$ ($b \to 0$): a short step injects little noise. Four more facts about the step (it returns $x_t$ as $s \to t$; it carries the marginal at $t$ to the
-# marginal at $s$; with $\eta = 1$ its coefficient of $x_t$ and its mean are the posterior's) are checked in the
-# solutions notebook after exercise 02c.1, with the package's checks `check_implicit_eta0_initial_value`,
-# `check_implicit_step_keeps_marginal`, `check_implicit_eta1_coefficient` and `check_implicit_eta1_mean`: each
-# writes the step out.
+#   displayed below as the package computes them.
+# - $V$ vanishes as $s \to t$ ($b \to 0$): a short step injects little noise.
+#
+# The solutions notebook checks four more facts about the step after exercise 02c.1 (each writes the step out).
 
 # %%
 noise_curve = mu + Theta(u, c) * pi + sp.sqrt(Sigma2(u, c)) * pi * eps
@@ -274,36 +297,39 @@ limit(V_post, b, 0, 0, lhs=r"\lim_{b\to0} V")
 
 # %% [markdown]
 # **The deterministic trajectory does not depend on the noise factor.** The PF-ODE velocity of 02b has no
-# $\nu(\hat\pi)$ in it (the $\nu^2$ of $g^2$ cancels the one of the score), so its solution curves of section 1, which
-# the $\eta = 0$ step follows, are the same for every noise factor. The ODE does not fix the first step out of
-# $x_T = \mu$ (all the curves meet there); the sampler's rule for it is part of exercise 02c.1, where you can verify
-# whether it contains $\nu$. Section 2 checks the whole run numerically: for a given network, the $\eta = 0$
-# trajectory from $x_T = \mu$ is the same, bit for bit, for RDBM ($\nu(\pi) = \pi$) and for global noise ($\nu = 1$).
-# **With the deterministic sampler, residual modulation acts only through training** (the distribution of $x_t$ the
-# network learns from); otherwise it acts only through the stochastic samplers ($\eta > 0$), whose injected noise is
-# proportional to $\nu(\hat\pi)$.
+# $\nu(\hat\pi)$ in it (the $\nu^2$ of $g^2$ cancels the one of the score), so its solution curves of section 1,
+# which the $\eta = 0$ step follows, are the same for every noise factor. The ODE does not fix the first step out of
+# $x_T = \mu$ (all the curves meet there); the sampler's rule for it is part of exercise 02c.1.
+#
+# Section 2 checks the whole run numerically: for a given network, every state of the $\eta = 0$ trajectory from
+# $x_T = \mu$ is the same, bit for bit, for RDBM ($\nu(\pi) = \pi$) and for global noise ($\nu = 1$). **With
+# $\eta = 0$, residual modulation acts only through training** (the distribution of $x_t$ the network learns from);
+# with $\eta > 0$ it also acts through the injected noise.
 
 # %% [markdown]
 # ## 2. The noise factor cancels, numerically
 #
 # The sampler is started where it is used, at $x_T = \mu$, on the reference grid, with an *imperfect* network whose
-# answer depends on the state, $\hat x_0 = x_0 + 0.3\,(x_t - \mu)$: its answer changes from step to step, and
-# $x_t - E[x_t\mid\hat x_0]$ is not zero along the run (up to 0.192), so the factor that carries it matters.
-# `eta = 0`, RDBM against the same bridge with global noise: the outputs agree bit for bit. The output is far from
-# $x_0$ (by up to 0.58), so the agreement is not that of two samplers that both reach the right answer.
+# answer depends on the state, $\hat x_0 = x_0 + 0.3\,(x_t - \mu)$.
 #
-# The same network shows the implicit step's one discretisation error (section 1): its $\hat x_0$ changes with
-# $x_t$, and each step holds it fixed. The RDBM output on the 99-step grid ($99, 97, 96, \dots, 0, -1$) differs
-# from the one on the reference grid ($99, 89, \dots, 9, -1$) by up to 0.079. (A grid of $N$ steps is the $N + 1$
-# evenly spaced times from $-1$ to $99$, truncated to integers: for $N = 99$ the spacing is $100/99$, the time
-# $97.99$ becomes $97$, and $98$ is skipped.)
+# - Its answer changes from step to step, and $x_t - E[x_t\mid\hat x_0]$ is not zero along the run (up to 0.192), so
+#   the factor that carries it matters.
+# - `eta = 0`, RDBM against the same bridge with global noise: every state of the two runs agrees bit for bit.
+# - The output is far from $x_0$ (by up to 0.58), so the agreement is not that of two samplers that both reach the
+#   right answer.
+# - The same network shows the implicit step's one discretisation error (section 1): its $\hat x_0$ changes with
+#   $x_t$, and each step holds it fixed. The RDBM output on the 99-step grid ($99, 97, 96, \dots, 0, -1$)$^*$
+#   differs from the one on the reference grid by up to 0.079.
+#
+# $^*$*A grid of $N$ steps is the $N + 1$ evenly spaced times from $-1$ to $99$, truncated to integers: for $N = 99$
+# the time $97.99$ becomes $97$, and $98$ is skipped.*
 
 # %%
 def imperfect_runs():
     """Section 2's experiment: the eta = 0 sampler on the reference grid from x_T = mu, with the imperfect network,
     on RDBM and on the same bridge with global noise, and on RDBM on the 99-step grid. Returns the largest
-    |x_t - E[x_t | x0_hat]| along the RDBM run, the largest |RDBM - global noise| of the outputs, the RDBM output's
-    largest error, and the largest |99-step output - 10-step output|."""
+    |x_t - E[x_t | x0_hat]| along the RDBM run, the largest |RDBM - global noise| over every state of the two runs,
+    the RDBM output's largest error, and the largest |99-step output - 10-step output|."""
     from rdbm_core.bridge.samplers import Denoiser, Trajectory, sample_implicit
 
     network = Denoiser(lambda x_t, mu_, t: x0.expand_as(x_t) + 0.3 * (x_t - mu_), clamp=False)
@@ -311,15 +337,19 @@ def imperfect_runs():
     x_mod = sample_implicit(network, mu_img, rdbm, grid10, eta=0.0, callback=run)
     carried = max(float((x_t - rdbm.mean(x0_hat, mu_img, t)).abs().max())  # x_t - E[x_t | x0_hat] at each step
                   for x_t, x0_hat, t in zip(run.x[:-1], run.x0_hat, run.t[:-1]))
-    x_glob = sample_implicit(network, mu_img, rdbm.with_noise("global"), grid10, eta=0.0)
+    run_glob = Trajectory()
+    x_glob = sample_implicit(network, mu_img, rdbm.with_noise("global"), grid10, eta=0.0, callback=run_glob)
+    assert len(run.x) == len(run_glob.x) == len(grid10)  # the states at 99, 89, ..., 9 and the output
+    states_gap = max(float((a_ - b_).abs().max()) for a_, b_ in zip(run.x, run_glob.x))
     x_fine = sample_implicit(network, mu_img, rdbm, rdbm.schedule.sampling_times(99), eta=0.0)
-    return (carried, float((x_mod - x_glob).abs().max()), float((x_mod - x0).abs().max()),
+    return (carried, states_gap, float((x_mod - x0).abs().max()),
             float((x_fine - x_mod).abs().max()))
 
 
 carried, gap_eta0, output_error, gap_grids = imperfect_runs()
 print(f"eta = 0, imperfect network: largest |x_t - E[x_t | x0_hat]| along the RDBM run = {carried:.3f}")
-print(f"eta = 0, imperfect network: max |RDBM - global noise| = {gap_eta0:.1e}; max |output - x0| = {output_error:.2f}")
+print(f"eta = 0, imperfect network: max |RDBM - global noise| over every state and the output = {gap_eta0:.1e}; "
+      f"max |output - x0| = {output_error:.2f}")
 print(f"eta = 0, imperfect network, RDBM: max |output on 99 steps - output on 10 steps| = {gap_grids:.3f}")
 assert gap_eta0 == 0  # the noise factor cancels, bit for bit
 assert (f"{carried:.3f}", f"{output_error:.2f}", f"{gap_grids:.3f}") == ("0.192", "0.58", "0.079")  # as stated
@@ -441,20 +471,23 @@ for name in ("check_sensitivity", "check_inverse_moment_diverges", "check_global
     assert value == sp.oo, name
 
 # %% [markdown]
-# (The derivations package states these facts as seven checks, printed above. Four return a residual that must be 0;
-# three return a value that must *diverge* (the sensitivity at the pole, the mean of
-# $|1/(\Theta_t + \Sigma_t\epsilon)|$, and $\Sigma_t/\Theta_t$ at $t_T$), so their expected value is $\infty$ by design.
-# The displays above show the first and the last as limits, and the mean through an integral that
-# diverges.) Predicting $x_0$ divides by nothing: $\hat\pi = \hat x_0 - \mu$ directly.
+# The derivations package states these facts as seven checks, printed above:
 #
-# Numerically, at $t = 95$ on the reference schedule, with $\pi = 0.5$: a noise predictor off by $\delta = 0.01$ in
-# $\hat\epsilon$, and an $x_0$ predictor off by $0.01$ in $\hat x_0$. The two errors are not in the same units. In
-# pixel values the noise predictor's error is the smaller one: the noise part of $x_t$ is $\Sigma_t\pi\epsilon$, so
-# an error of $0.01$ in $\hat\epsilon$ moves the noise part it stands for by only
-# $0.01\,\Sigma_t|\pi| = 0.0005$ ($\Sigma_t = 0.100$), against $0.01$ for the $x_0$ predictor. In the recovered
-# residual $\hat\pi$ the $x_0$ predictor's error is $0.01$ for every sample, by construction. The noise predictor's
-# median error in $\hat\pi$ is also below it (0.00741 over 200 000 samples), but its tail is not: the 0.99 quantile is
-# 0.395, the 0.999 quantile 3.52 and the largest error 998, from the samples near the pole.
+# - four return a residual that must be 0;
+# - three return a value that must *diverge*: the sensitivity at the pole, the mean of
+#   $|1/(\Theta_t + \Sigma_t\epsilon)|$, and $\Sigma_t/\Theta_t$ at $t_T$. Their expected value is $\infty$ by design;
+#   the displays above show them as two limits and an integral that diverges.
+#
+# Predicting $x_0$ divides by nothing: $\hat\pi = \hat x_0 - \mu$ directly.
+#
+# **Numerically**, at $t = 95$ on the RDBM bridge of section 0 ($\lambda = 0.01$), with $\pi = 0.5$: a noise
+# predictor off by $\delta = 0.01$ in $\hat\epsilon$, against an $x_0$ predictor off by $0.01$ in $\hat x_0$.
+#
+# - *In pixel values* the noise predictor's error is the smaller one: an error of $0.01$ in $\hat\epsilon$ moves the
+#   noise part $\Sigma_t\pi\epsilon$ of $x_t$ by $0.01\,\Sigma_t|\pi| = 0.0005$ ($\Sigma_t = 0.100$), against $0.01$.
+# - *In the recovered residual* $\hat\pi$ the $x_0$ predictor's error is $0.01$ for every sample, by construction.
+#   The noise predictor's median error is below it (0.00741 over 200 000 samples), but its tail is not: the 0.99
+#   quantile is 0.395, the 0.999 quantile 3.52 and the largest error 998, from the samples near the pole.
 
 # %%
 n = 2000 if FAST else 200_000
@@ -490,8 +523,9 @@ print(f"wall time of this notebook's cells: {time.perf_counter() - T_START:.0f} 
 # compare your derivation with the solutions notebook, which shows one way; the instructor grades it with the
 # derive rubric.
 #
-# - *Warm-up* (a recall: section 1 states the idea, write it out; $\Sigma_t > 0$): the constant $k$ of the curve of
-#   section 1 through a state $x_t$ at time $t$, and the state $x_s$ it reaches at $s < t$ (the $\eta = 0$ step).
+# - *Warm-up* (a recall, not graded: section 1 states the idea, write it out; $\Sigma_t > 0$): the constant $k$ of
+#   the curve of section 1 through a state $x_t$ at time $t$, and the state $x_s$ it reaches at $s < t$ (the
+#   $\eta = 0$ step).
 # - *The stochastic step* (the main part): add fresh noise $\rho_s\,\nu(\hat\pi)\,z$, with $z$ standard normal and
 #   independent of $x_t$ and $\rho_s^2 = \eta^2 V$ ($0 \le \eta \le 1$, $V$ of section 1), so that the step reads
 #   $x_s = E[x_s\mid\hat x_0] + (\text{factor})\,(x_t - E[x_t\mid\hat x_0]) + \rho_s\,\nu(\hat\pi)\,z$. Find the
@@ -541,20 +575,22 @@ check("02c.1", answer_02c_1)
 # | $\mu$ | 0.3 | -0.1 | 0.2 | 0.1 | -0.1 | 0.6 | 0.4 | -0.7 |
 # | $\hat x_0$ | 0.3 | -0.5 | 0.25 | 0.1 | -0.1 | 0.6 | 0.1 | -0.7 |
 #
-# The experiment: `bridges.rdbm(lam=0.01)`, a network that always answers $\hat x_0$, and the stochastic sampler
-# `sample_implicit(..., eta=1.0)` on the grid 99, 89, 79, 69 (three steps from $x_T = \mu$, stopping
-# before the clean point). Which pixels of the result are exactly (bit for bit) equal to $\mu$? How the library
-# evaluates each step decides "bit for bit". It writes every step, the first one included, as
-# $x_s = E[x_s\mid\hat x_0] + (\text{factor})\,(x_t - E[x_t\mid\hat x_0]) + \rho_s\,\nu(\hat\pi)\,z$, never in the
-# form $P\hat x_0 + K x_t + (1 - P - K)\mu + \dots$; it evaluates each mean as $\mu + \Theta_t(\hat x_0 - \mu)$; and
-# the first step, from $x_T = \mu$, is $x_s = E[x_s\mid\hat x_0] + \rho_s\,\nu(\hat\pi)\,z$.
+# The experiment: a network that always answers $\hat x_0$, and the stochastic sampler `sample_implicit(..., eta=1.0)`
+# on the grid 99, 89, 79, 69 (three steps from $x_T = \mu$, stopping before the clean point), run twice:
 #
+# - (i) on RDBM, `bridges.rdbm(lam=0.01)`;
+# - (ii) on the same bridge with global noise, `bridges.rdbm(lam=0.01).with_noise("global")`.
+#
+# In each run, which pixels of the result are exactly (bit for bit) equal to $\mu$? Every step has the form of
+# exercise 02c.1, with each mean evaluated as $\mu + \Theta_t(\hat x_0 - \mu)$; at $t_T$ the carried term is set
+# to 0.
+
 # This is a *predict* exercise: write your answer in the cell below **before** you run any experiment. For that reason
 # the notebook keeps the samplers out of its scope (its experiments import them inside functions); do not import
 # them before your answer is written: the checker runs the experiment for you.
 
 # %%
-answer_02c_2 = ...  # a set of pixel indices, e.g. {1, 4}
+answer_02c_2 = ...  # two sets of pixel indices, (RDBM, global noise), e.g. ({1, 4}, {1, 4}); an empty set is set()
 check("02c.2", answer_02c_2)
 
 # %% [markdown]
@@ -566,6 +602,13 @@ check("02c.2", answer_02c_2)
 # and $\kappa_0 = \kappa_1\mu$. It is affine in $x$, with slope $\partial v/\partial x = -\kappa_1 + \lambda/\Sigma_t^2$.
 # An Euler step of clock length $\Delta u$ therefore multiplies a deviation from the exact path by
 # $1 - \Delta u\,\partial v/\partial x$, and adds an error of its own.
+#
+# *The sign of the slope.* With $\Sigma_t^2 = 2\lambda\sinh\bar\theta_t\sinh\bar\theta_{t:T}/\sinh\bar\theta_T$ and
+# the addition theorem of section 1,
+# $\partial v/\partial x = \sinh(\bar\theta_T - 2\bar\theta_t)/(2\sinh\bar\theta_t\sinh\bar\theta_{t:T})$: positive
+# exactly where $\bar\theta_t < \bar\theta_T/2$. Closer to $t_T$ the slope is negative, and every Euler step there
+# multiplies a deviation by more than 1. On this schedule $\bar\theta_t < \bar\theta_T/2$ up to $t = 90$, so the run
+# from $t = 89$ never takes such a step.
 #
 # (a) *On this grid no step amplifies a deviation or flips its sign.* Over the 89 explicit steps, from $t = 89$ to
 # $t = 1$ (the step from $t = 0$ returns $\hat x_0$), the clock steps $\Delta u$ lie between 0.0011 and 0.17 and
@@ -615,6 +658,16 @@ stated = {True: (17, {"clock step": "0.0202 to 0.74", "slope times clock step": 
 assert (len(explicit_t), ranges) == stated[FAST]  # the ranges the text states, for the grid of this mode
 assert t_top == int(explicit_t[-1])  # largest at the last explicit step
 assert float(du[0]) == float(du.max()) and float(du[-1]) == float(du.min())  # the clock steps shrink to the end
+all_t = torch.arange(0, 99)
+u_all, c_all = rdbm.schedule.clock(all_t), rdbm.schedule.u_T
+slope = -1 / torch.tanh(rdbm.schedule.clock_to_end(all_t)) + rdbm.lam / rdbm.coefficients(all_t)[2] ** 2
+formula = torch.sinh(c_all - 2 * u_all) / (2 * torch.sinh(u_all) * torch.sinh(c_all - u_all)) * torch.ones_like(slope)
+assert torch.allclose(slope, formula, rtol=1e-9)  # dv/dx = sinh(c - 2u) / (2 sinh u sinh(c - u))
+t_half = int(all_t[u_all < c_all / 2].max())  # the last time index with thbar_t < thbar_T / 2
+print(f"    thbar_t < thbar_T/2 up to t = {t_half}: dv/dx > 0 from t = 0 to t = {t_half}, and < 0 from "
+      f"t = {t_half + 1} to t = 98")
+assert t_half == 90 and (slope[: t_half + 1] > 0).all() and (slope[t_half + 1:] < 0).all()
+assert int(explicit_t[0]) <= t_half  # the Euler run starts where no step amplifies
 
 # %%
 c_T, lam_val = torch.tensor(rdbm.schedule.u_T, dtype=torch.float64), rdbm.lam
@@ -687,17 +740,23 @@ if not FAST:  # the numbers the text states for the full run
 # display). Its mean $M(u) = m + \Theta(u)(\hat x_0 - m) + \frac{\sinh u}{\sinh\bar\theta_T}(y - m)$ solves
 # $M' = \kappa_0 - \kappa_1 M$ (second display), and its variance is the $\Sigma^2$ of section 1, so the two lines go
 # through unchanged: the curves $M(u) + \Sigma(u)\,k$ solve its PF-ODE $v = \kappa_0 - \kappa_1 x + \lambda(x - M)/\Sigma^2$
-# (7.1). A cross-check against the `derivations` package's velocity of this bridge (`general_target_velocity`, derived
+# (7.1). The first two displays show SymPy's residual, which it reduces to 0. A cross-check against the `derivations` package's velocity of this bridge (`general_target_velocity`, derived
 # there from its own h-transform): the residual $x' - v$ on the curve is 0 (third display).
 
 # %%
+def vanishes_shown(lhs, expr):
+    """Display `lhs = expr = 0` and assert that SymPy reduces `expr` to 0."""
+    assert zero(expr) == 0, f"{lhs} does not vanish"
+    show(lhs, expr, 0)
+
+
 x0hat = sp.Symbol(r"\hat{x}_0", real=True)
 kappa0_general = m * sp.coth(c - u) + (y - m) / sp.sinh(c - u)
 log_h_y = gaussian_log(y, m + (x - m) * sp.exp(-(c - u)), lam * (1 - sp.exp(-2 * (c - u))))
-vanishes(r"(m - x) + 2\lambda\,\partial_x\log h_y - (\kappa_0 - \kappa_1 x)",
+vanishes_shown(r"(m - x) + 2\lambda\,\partial_x\log h_y - (\kappa_0 - \kappa_1 x)",
          (m - x) + 2 * lam * sp.diff(log_h_y, x) - (kappa0_general - kappa1 * x))
 M_general = m + Theta(u, c) * (x0hat - m) + sp.sinh(u) / sp.sinh(c) * (y - m)
-vanishes(r"M' - (\kappa_0 - \kappa_1 M)", sp.diff(M_general, u) - (kappa0_general - kappa1 * M_general))
+vanishes_shown(r"M' - (\kappa_0 - \kappa_1 M)", sp.diff(M_general, u) - (kappa0_general - kappa1 * M_general))
 general_curve = M_general + sp.sqrt(Sigma2(u, c)) * k
 residual_is_zero(r"\Big[x'(u) - v\big(x(u), u\big)\Big]_{x(u) = M(u) + \Sigma(u)\,k}",
                  sp.diff(general_curve, u) - general_target_velocity(x0hat).subs(x, general_curve))

@@ -30,7 +30,7 @@ from derivations import family, parameterisation, reverse
 from derivations.common import B, a, b, d, exp_to_rational, mu, pi, pihat, xt, zero
 from rdbm_core.bridge import bridges, samplers
 from rdbm_course.exercises import check
-from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS, PREDICT_GRID, STEP_LAM
+from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS, PREDICT_GRID, PREDICT_NOISES, STEP_LAM
 from rdbm_course.mathshow import confirm, show, vanishes
 
 FAST = os.environ.get("FAST") == "1"
@@ -182,8 +182,8 @@ vanishes(r"\big(\mu + \Theta_s\hat\pi + K(x_t - \mu - \Theta_t\hat\pi)\big) - \b
          eta1_mean - (mu + P * pihat + K * (xt - mu)))
 
 # %% [markdown]
-# The `derivations` package states the step's facts as four checks (notebook 02c names them and leaves them to this
-# notebook, since each writes the step out): (ii) the $\eta = 0$ step returns $x_t$ as $s \to t$, (iii) the step
+# The `derivations` package states the step's facts as four checks (notebook 02c leaves them to this notebook, since
+# each writes the step out): (ii) the $\eta = 0$ step returns $x_t$ as $s \to t$, (iii) the step
 # keeps the marginal, (iv) with $\eta = 1$ its coefficient of $x_t$ is $K$ and its mean is the posterior's. Their
 # results:
 
@@ -194,12 +194,15 @@ confirm(reverse, "check_implicit_eta0_initial_value", "check_implicit_step_keeps
 # %% [markdown]
 # ## 02c.2 — which pixels stay exactly $\mu$
 #
-# The sampler never sees $x_0$; it sees $\hat\pi = \hat x_0 - \mu$. For a pixel with $\hat\pi = 0$, one $\eta = 1$ step
-# from a state $x_t = \mu$ gives: mean $\mu + \Theta_s\cdot 0 = \mu$, middle term
-# $\propto x_t - E[x_t\mid\hat x_0] = \mu - \mu = 0$, noise $\rho_s\,\nu(\hat\pi)\,z = \rho_s\hat\pi z = 0$ — so $x_s = \mu$ exactly, and
-# by induction the pixel never moves (it starts at $x_T = \mu$). Every other pixel receives noise. So the answer is the
-# set of pixels where the *prediction* equals $\mu$: pixel 2 (truly intact, but predicted 0.25) moves, pixel 3
-# (degraded, but predicted intact) stays.
+# **(i) RDBM.** The sampler never sees $x_0$; it sees $\hat\pi = \hat x_0 - \mu$. For a pixel with $\hat\pi = 0$, one
+# $\eta = 1$ step from a state $x_t = \mu$ gives: mean $\mu + \Theta_s\cdot 0 = \mu$, carried term
+# $\propto x_t - E[x_t\mid\hat x_0] = \mu - \mu = 0$, noise $\rho_s\,\nu(\hat\pi)\,z = \rho_s\hat\pi z = 0$, so
+# $x_s = \mu$ exactly, and by induction the pixel never moves (it starts at $x_T = \mu$). Every other pixel receives
+# noise. So the answer is the set of pixels where the *prediction* equals $\mu$: pixel 2 (truly intact, but predicted
+# 0.25) moves, pixel 3 (degraded, but predicted intact) stays.
+#
+# **(ii) Global noise.** Now $\nu = 1$: the first step adds $\rho_s z$ to every pixel, $\hat\pi = 0$ or not, and
+# $z \ne 0$ with probability 1. No pixel stays at $\mu$: the answer is the empty set.
 
 # %%
 predicted_intact = {i for i, (p, m) in enumerate(zip(PIXELS["x0_hat"], PIXELS["mu"])) if p == m}
@@ -207,17 +210,22 @@ truly_intact = {i for i, (p, m) in enumerate(zip(PIXELS["x0"], PIXELS["mu"])) if
 print("predicted intact:", sorted(predicted_intact), "  truly intact:", sorted(truly_intact))
 
 # %% [markdown]
-# The experiment, run here as the checker runs it:
+# The experiment, run here as the checker runs it (with another seed), on both bridges:
 
 # %%
 mu_px = torch.tensor([PIXELS["mu"]], dtype=torch.float64)
 x0_hat_px = torch.tensor([PIXELS["x0_hat"]], dtype=torch.float64)
-out = samplers.sample_implicit(samplers.Denoiser(lambda x_, m_, t_: x0_hat_px.expand_as(x_), clamp=False), mu_px, path,
-                               torch.tensor(PREDICT_GRID), eta=1.0, generator=torch.Generator().manual_seed(3))
-print("|x - mu| per pixel:", (out - mu_px).abs()[0].numpy().round(4))
-assert {i for i in range(8) if out[0, i] == mu_px[0, i]} == predicted_intact
+at_mu = {}
+for noise in PREDICT_NOISES:
+    bridge = path if noise == "modulated" else path.with_noise(noise)
+    out = samplers.sample_implicit(samplers.Denoiser(lambda x_, m_, t_: x0_hat_px.expand_as(x_), clamp=False), mu_px,
+                                   bridge, torch.tensor(PREDICT_GRID), eta=1.0,
+                                   generator=torch.Generator().manual_seed(3))
+    at_mu[noise] = {i for i in range(8) if out[0, i] == mu_px[0, i]}
+    print(f"{noise:9s} noise: |x - mu| per pixel:", (out - mu_px).abs()[0].numpy().round(4))
+assert at_mu == {"modulated": predicted_intact, "global": set()}
 
 # %%
-feedback = check("02c.2", predicted_intact)
+feedback = check("02c.2", (predicted_intact, set()))
 display(feedback)
 assert feedback

@@ -10,7 +10,8 @@
                 for ``eta`` = 0 and 1 (a NaN gets its own message). A negative factor of ``x_t - E[x_t | x0_hat]``
                 (it keeps the mean and the variance too) gets its own message. The checker refuses the library's
                 samplers (``rdbm_core.bridge.samplers``), passed as the answer or called from it.
-02c.2 predict   which pixels are still exactly ``mu`` after stochastic (``eta = 1``) steps with an imperfect ``x0_hat``.
+02c.2 predict   which pixels are still exactly ``mu`` after stochastic (``eta = 1``) steps with an imperfect ``x0_hat``,
+                on RDBM and on the same bridge with global noise (a pair of sets, checked part by part).
 """
 from __future__ import annotations
 
@@ -159,14 +160,21 @@ PIXELS = {
 PREDICT_GRID = (99, 89, 79, 69)
 
 
-def pixels_at_mu(seed: int = 0) -> set[int]:
-    """Run the experiment of 02c.2: the ``eta = 1`` sampler with a network that always answers ``x0_hat``."""
+#: the two bridges of the experiment, in the order of the answer: RDBM, then the same bridge with global noise
+PREDICT_NOISES = ("modulated", "global")
+
+
+def pixels_at_mu(seed: int = 0, noise: str = "modulated") -> set[int]:
+    """Run the experiment of 02c.2: the ``eta = 1`` sampler with a network that always answers ``x0_hat``, on RDBM
+    (``noise="modulated"``) or on the same bridge with global noise (``noise="global"``)."""
     from rdbm_core.bridge import bridges, samplers
 
     mu_ = torch.tensor([PIXELS["mu"]], dtype=torch.float64)
     x0_hat = torch.tensor([PIXELS["x0_hat"]], dtype=torch.float64)
+    path = bridges.rdbm(lam=STEP_LAM)
+    path = path if noise == "modulated" else path.with_noise(noise)
     x = samplers.sample_implicit(samplers.Denoiser(lambda x_t, m, t: x0_hat.expand_as(x_t), clamp=False), mu_,
-                                 bridges.rdbm(lam=STEP_LAM), torch.tensor(PREDICT_GRID), eta=1.0,
+                                 path, torch.tensor(PREDICT_GRID), eta=1.0,
                                  generator=torch.Generator().manual_seed(seed))
     return {i for i in range(x.shape[1]) if bool(x[0, i] == mu_[0, i])}
 
@@ -181,30 +189,48 @@ def _as_pixel_set(answer):
     return set(items) if all(0 <= i < len(PIXELS["mu"]) for i in items) else None
 
 
-@exercise("02c.2", "which pixels stay exactly at mu", "predict")
+def _as_pair(answer):
+    if isinstance(answer, (str, bytes, set, frozenset, dict)) or not hasattr(answer, "__len__") or len(answer) != 2:
+        return None
+    pair = tuple(_as_pixel_set(part) for part in answer)
+    return None if None in pair else pair
+
+
+@exercise("02c.2", "which pixels stay exactly at mu, under RDBM and under global noise", "predict")
 def check_pixels_at_mu(answer):
     n = len(PIXELS["mu"])
-    chosen = _as_pixel_set(answer)
-    if chosen is None:
-        return wrong(f"expected a set of pixel indices between 0 and {n - 1}, got {answer!r}.",
-                     "write e.g. `{1, 4}` (an empty set is `set()`).")
-    truth = pixels_at_mu()
-    if chosen == truth:
-        return correct(f"after the three eta = 1 steps exactly these {len(truth)} pixels equal mu bit for bit. "
-                       "The sampler never sees x0: both its mean and its noise factor |pi_hat| use the network's "
-                       "pi_hat = x0_hat - mu, so 'intact' means 'predicted intact'.")
+    pair = _as_pair(answer)
+    if pair is None:
+        return wrong(f"expected a pair of sets of pixel indices between 0 and {n - 1} (RDBM, global noise), got "
+                     f"{answer!r}.", "write e.g. `({1, 4}, {1, 4})` (an empty set is written `set()`).")
+    chosen, chosen_global = pair
+    truth, truth_global = (pixels_at_mu(noise=noise) for noise in PREDICT_NOISES)
     true_intact = {i for i in range(n) if PIXELS["x0"][i] == PIXELS["mu"][i]}
-    wrongly_in, missed = len(chosen - truth), len(truth - chosen)
-    message = (f"the experiment disagrees: {wrongly_in} of your pixels moved away from mu and {missed} pixel(s) "
-               "that stayed exactly at mu are missing from your set.")
-    if chosen == true_intact:
-        return wrong(message, "you listed the pixels with x0 = mu, but the sampler never sees x0. Which residual "
-                              "enters its mean and its noise factor?")
-    if not chosen:
-        return wrong(message, "with the modulated noise factor nu(pi) some pixels receive no noise and no drift at all; "
-                              "which ones, seen from the sampler?")
-    if chosen == set(range(n)):
-        return wrong(message, "all pixels start at mu (x_T = mu), but the first step already moves some of them "
-                              "towards mu + Theta_s pi_hat.")
-    return wrong(message, "write the implicit step for one pixel with pi_hat = x0_hat - mu = 0 and see what each "
-                          "term becomes; then look for the pixels where that happens.")
+    if chosen != truth:
+        wrongly_in, missed = len(chosen - truth), len(truth - chosen)
+        message = (f"on RDBM the experiment disagrees: {wrongly_in} of your pixels moved away from mu and {missed} "
+                   "pixel(s) that stayed exactly at mu are missing from your set.")
+        if chosen == true_intact:
+            return wrong(message, "you listed the pixels with x0 = mu, but the sampler never sees x0. Which residual "
+                                  "enters its mean and its noise factor?")
+        if not chosen:
+            return wrong(message, "with the modulated noise factor nu(pi) some pixels receive no noise and no drift "
+                                  "at all; which ones, seen from the sampler?")
+        if chosen == set(range(n)):
+            return wrong(message, "all pixels start at mu (x_T = mu), but the first step already moves some of them "
+                                  "towards mu + Theta_s pi_hat.")
+        return wrong(message, "write the implicit step for one pixel with pi_hat = x0_hat - mu = 0 and see what each "
+                              "term becomes; then look for the pixels where that happens.")
+    if chosen_global != truth_global:
+        wrongly_in, missed = len(chosen_global - truth_global), len(truth_global - chosen_global)
+        message = (f"your RDBM set is right; with global noise the experiment disagrees: {wrongly_in} of your pixels "
+                   f"moved away from mu and {missed} pixel(s) that stayed exactly at mu are missing from your set.")
+        if chosen_global == truth:
+            return wrong(message, "you gave the RDBM set again. With global noise the noise factor is nu = 1, not "
+                                  "pi_hat: which term of an eta = 1 step still reaches a pixel with pi_hat = 0?")
+        return wrong(message, "write the eta = 1 step for one pixel with nu = 1: which of its terms are zero for "
+                              "every pixel, and which are not?")
+    return correct(f"on RDBM exactly these {len(truth)} pixels equal mu bit for bit after the three eta = 1 steps, "
+                   f"and with global noise {len(truth_global)}. The sampler never sees x0: on RDBM both its mean and "
+                   "its noise factor use the network's pi_hat = x0_hat - mu, so 'intact' means 'predicted intact'; "
+                   "with global noise (nu = 1) every pixel receives fresh noise, whatever pi_hat is.")

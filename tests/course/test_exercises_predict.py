@@ -12,6 +12,7 @@ from rdbm_core.data.datasets import SyntheticPairs
 from rdbm_course import explorer
 from rdbm_course.exercises import check
 from rdbm_course.exercises import ex02a_marginal_posterior as ex02a
+from rdbm_course.exercises import ex02c_implicit_sampler as ex02c
 from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS
 from rdbm_course.exercises import ex03_special_cases as ex03
 from rdbm_course.exercises import ex04_trajectories as ex04
@@ -48,18 +49,28 @@ def test_02a_2_two_stage_spread(monkeypatch):
     assert ex02a.two_stage_answer() == "iii" and not check("02a.2", "ii")
 
 
-def test_02c_2_pixels_at_mu():
+def test_02c_2_pixels_at_mu(monkeypatch):
+    """The answer is a pair (RDBM, global noise), each part checked against the library's run; every wrong part is
+    caught without naming the right sets. Mutation that fails: a checker that runs both parts on RDBM (noise factor
+    pi_hat for the global part too) accepts the RDBM set twice; simulated below by patching pixels_at_mu."""
     right = {i for i, (p, m) in enumerate(zip(PIXELS["x0_hat"], PIXELS["mu"])) if p == m}
     truly_intact = {i for i, (p, m) in enumerate(zip(PIXELS["x0"], PIXELS["mu"])) if p == m}
     assert right != truly_intact  # the exercise is built on this difference
-    assert check("02c.2", right) and check("02c.2", sorted(right))
+    assert ex02c.pixels_at_mu() == right and ex02c.pixels_at_mu(noise="global") == set()
+    assert check("02c.2", (right, set())) and check("02c.2", [sorted(right), []])
     giveaways = (str(right), str(sorted(right)), ", ".join(map(str, sorted(right))))
-    confusion = check("02c.2", truly_intact)
+    confusion = check("02c.2", (truly_intact, set()))
     assert_caught(confusion, *giveaways)
     assert "never sees x0" in confusion.hint
-    assert_caught(check("02c.2", set()), *giveaways)
-    assert_caught(check("02c.2", set(range(8))), *giveaways)
-    assert_caught(check("02c.2", "0, 3"), *giveaways)
+    for rdbm_part in (set(), set(range(8))):
+        assert_caught(check("02c.2", (rdbm_part, set())), *giveaways)
+    again = assert_caught(check("02c.2", (right, right)), *giveaways, "set()", "empty")
+    assert "RDBM set again" in again.hint and "RDBM set is right" in again.message
+    assert_caught(check("02c.2", (right, truly_intact)), *giveaways, "set()", "empty")
+    for malformed in ("0, 3", {0, 3}, ({0, 3},), ({0, 3}, set(), set())):
+        assert "expected a pair" in assert_caught(check("02c.2", malformed), *giveaways).message
+    monkeypatch.setattr(ex02c, "pixels_at_mu", lambda seed=0, noise="modulated": right)  # the mutation
+    assert check("02c.2", (right, right)) and not check("02c.2", (right, set()))
 
 
 def test_03_3_irsde_limit(monkeypatch):
