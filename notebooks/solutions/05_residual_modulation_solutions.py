@@ -114,8 +114,16 @@ display(Math(r"\Sigma_t^2 = 2\lambda\,\frac{\sinh\bar\theta_t\,\sinh\bar\theta_{
 # middle of the index. Both grids start slowly (small $\theta$ at first: the cosine betas of the reference schedule,
 # $1 - \bar\alpha$ on GOUB's grid), so the clock reaches $\bar\theta_T/2$ late. And since $\Sigma_t^2$ is a
 # decreasing function of $|2\bar\theta_t - \bar\theta_T|$, the largest $\Sigma_t$ on a grid is exactly at the index
-# whose clock is closest to $\bar\theta_T/2$ (checked below against the coefficients).
-#
+# whose clock is closest to $\bar\theta_T/2$: that is `peak_index`, which needs the schedule only (checked below
+# against the library's $\Sigma_t$).
+
+# %%
+def peak_index(schedule):
+    ts = schedule.times()
+    return int(ts[(2 * schedule.clock(ts) - schedule.u_T).abs().argmin()])
+
+
+# %% [markdown]
 # At the half-way clock $\cosh(\bar\theta_t - \bar\theta_{t:T}) = 1$, so the peak over the clock is, with
 # $c = \bar\theta_T$ and $\cosh c - 1 = 2\sinh^2(c/2)$, $\sinh c = 2\sinh(c/2)\cosh(c/2)$:
 
@@ -131,12 +139,9 @@ display(Math(r"\max_{\bar\theta_t}\frac{\Sigma_t}{\sqrt\lambda} = \sqrt{\frac{\c
 # largest value at a grid index agree to four digits: the index closest to the half-way clock is very close to it.
 
 # %%
-answer_05_3 = []
 for p in (bridges.rdbm(), bridges.goub()):
     ts = p.schedule.times()
-    clock = p.schedule.clock(ts)
-    best = int(ts[(2 * clock - p.schedule.u_T).abs().argmin()])
-    answer_05_3.append(best)
+    best = peak_index(p.schedule)
     on_grid = float(p.coefficients(ts)[2].max()) / p.lam ** 0.5
     bound = float(peak.subs(c, p.schedule.u_T))
     print(f"{p.name}: thbar_T = {p.schedule.u_T:.3f}; clock closest to thbar_T / 2 at t = {best} "
@@ -144,7 +149,7 @@ for p in (bridges.rdbm(), bridges.goub()):
           f"peak sqrt(tanh(thbar_T / 2)) = {bound:.4f}, largest on the grid {on_grid:.4f}")
     assert best == int(ts[p.coefficients(ts)[2].argmax()]) and on_grid <= bound < 1 and bound - on_grid < 1e-4
 
-answer_05_3 = (*answer_05_3, peak)
+answer_05_3 = (peak_index, peak)
 feedback = check("05.3", answer_05_3)
 display(feedback)
 assert feedback

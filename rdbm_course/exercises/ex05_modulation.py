@@ -4,8 +4,10 @@
                many have a standard deviation of at least one 8-bit level at the reference lam.
 05.2 implement the per-pixel noise map (standard deviation of ``x_t`` given ``x0, mu``) of RDBM and of GOUB, with
                Sigma_t built from the clock.
-05.3 predict   the grid index at which ``Sigma_t`` is largest, on the reference schedule and on GOUB's grid, and the
-               peak value of ``Sigma_t / sqrt(lam)`` over the clock as a formula in ``c = thbar_T``.
+05.3 predict   a function ``peak_index(schedule)``: the grid index at which ``Sigma_t`` is largest, from the clock
+               alone (run on the reference schedule, GOUB's grid and a third grid; a path's ``coefficients``, ``std``
+               and the like are refused), and the peak value of ``Sigma_t / sqrt(lam)`` over the clock as a formula
+               in ``c = thbar_T``.
 """
 from __future__ import annotations
 
@@ -232,45 +234,84 @@ def _peak_feedback(answer) -> Feedback | None:
                  "a = b and take the square root.")
 
 
+def grids_05_3():
+    """(name, schedule) of the grids on which 05.3(b)'s ``peak_index`` is run: the reference schedule, GOUB's grid and
+    a grid whose rates decrease (its largest Sigma_t comes early, so a function tuned to the first two fails)."""
+    from rdbm_core.bridge import schedules
+
+    return (("the reference schedule", schedules.reference()), ("GOUB's grid", schedules.irsde_grid()),
+            ("a grid with decreasing rates (linear_theta(60, 0.2, 0.01))", schedules.linear_theta(60, 0.2, 0.01)))
+
+
+def peak_index_truth(schedule) -> int:
+    """The grid index of the largest ``Sigma_t`` (``Sigma_t^2 / lam = 2 sinh(thbar_t) sinh(thbar_{t:T}) /
+    sinh(thbar_T)``), from the schedule's clock."""
+    ts = schedule.times()
+    clock = schedule.clock(ts)
+    return int(ts[(torch.sinh(clock) * torch.sinh(schedule.u_T - clock)).argmax()])
+
+
+def _index_feedback(answer) -> Feedback | None:
+    """None if the function ``answer`` gives the right index on every grid of :func:`grids_05_3`, else the feedback."""
+    if not callable(answer):
+        return wrong("(b) asks for a function peak_index(schedule) that returns a grid index.",
+                     "def peak_index(schedule): ... return an int, using schedule.times(), schedule.clock(t) and "
+                     "schedule.u_T.")
+    for name, schedule in grids_05_3():
+        with watching_calls(ResidualPath, SIGMA_METHODS) as used:
+            got, failure = call_student(answer, schedule, name="peak_index(schedule)")
+        if used:
+            return wrong(f"your peak_index calls a path's `{used[0]}`, which computes Sigma_t for you.",
+                         "(b) asks for the index from the clock alone: schedule.times(), schedule.clock(t) and "
+                         "schedule.u_T, with what (a) shows about where Sigma_t is largest.")
+        if failure is not None:
+            return failure
+        try:
+            g = int(got)
+        except (TypeError, ValueError, RuntimeError):
+            return wrong(f"peak_index returned {type(got).__name__} on {name}, not a grid index.",
+                         "return one integer, e.g. int(ts[k]).")
+        w = peak_index_truth(schedule)
+        if g == w:
+            continue
+        t_clean, t_T = schedule.t_clean, schedule.t_T
+        if abs(g - (t_clean + t_T) / 2) <= 1:
+            return wrong(f"on {name} your index is the middle of the grid.",
+                         "Sigma_t is symmetric in the clock thbar_t, not in the index: find where thbar_t "
+                         "(schedule.clock) reaches half of thbar_T.")
+        if g in (t_clean, t_T):
+            return wrong(f"on {name} your index is an end point of the bridge.",
+                         "Sigma_t = 0 at both ends: x_t = x0 at the clean end and x_t = mu at the pinned end.")
+        if abs(g - w) <= 2:
+            return wrong(f"on {name} your index is close to, but not at, the largest Sigma_t.",
+                         "Sigma_t^2 falls as |thbar_t - thbar_{t:T}| grows: take the index whose clock is closest to "
+                         "thbar_T / 2 (and return the grid time ts[k], not the position k).")
+        return wrong(f"on {name} your index is not where Sigma_t is largest.",
+                     "write 2 sinh(a) sinh(b) = cosh(a + b) - cosh(a - b) with a = thbar_t, b = thbar_{t:T}: "
+                     "a + b = thbar_T is fixed, so Sigma_t is largest where a = b. Then find the grid index whose "
+                     "clock is there (schedule.clock).")
+    return None
+
+
 @exercise("05.3", "Where is the noise level largest, and how large is it?", "predict")
 def check_sigma_peak(answer):
     from rdbm_core.bridge import bridges
 
-    if not isinstance(answer, (tuple, list)) or len(answer) != 3:
-        return wrong("expected three entries: (index on the reference schedule, index on GOUB's grid, peak formula "
-                     "in c).", 'for example `(50, 50, "1 - exp(-c)")` (not the answer).')
-    try:
-        got = [int(v) for v in answer[:2]]
-    except (TypeError, ValueError):
-        return wrong("the first two entries should be grid indices (integers).", "for example `(50, 50, ...)`.")
-    names, truth, ends = ("the reference schedule", "GOUB's grid"), [], []
-    for path in (bridges.rdbm(), bridges.goub()):
-        ts = path.schedule.times()
-        truth.append(int(ts[path.coefficients(ts)[2].argmax()]))
-        ends.append((path.schedule.t_clean, path.schedule.t_T))
-    for name, g, w, (t_clean, t_T) in zip(names, got, truth, ends):
-        if g == w:
-            continue
-        if abs(g - (t_clean + t_T) / 2) <= 1:
-            return wrong(f"your index for {name} is the middle of the grid.",
-                         "Sigma_t is symmetric in the clock thbar_t, not in the index: find where thbar_t "
-                         "(path.schedule.clock) reaches half of thbar_T.")
-        if g in (t_clean, t_T):
-            return wrong(f"your index for {name} is an end point of the bridge.",
-                         "Sigma_t = 0 at both ends: x_t = x0 at the clean end and x_t = mu at the pinned end.")
-        if abs(g - w) <= 2:
-            return wrong(f"your index for {name} is close but not the largest value.",
-                         "Sigma_t^2 falls as |thbar_t - thbar_{t:T}| grows: take the index whose clock is closest to "
-                         "thbar_T / 2.")
-        return wrong(f"your index for {name} is not where Sigma_t is largest.",
-                     "write 2 sinh(a) sinh(b) = cosh(a + b) - cosh(a - b) with a = thbar_t, b = thbar_{t:T}: "
-                     "a + b = thbar_T is fixed, so Sigma_t is largest where a = b. Then find the grid index whose "
-                     "clock is there (path.schedule.clock).")
-    failure = _peak_feedback(answer[2])
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return wrong("expected two entries: (peak_index, peak formula in c).",
+                     'for example `(peak_index, "1 - exp(-c)")` (not the answer), with peak_index a function of a '
+                     "schedule.")
+    failure = _index_feedback(answer[0])
     if failure is not None:
         return failure
-    peaks = [math.sqrt(math.tanh(p.schedule.u_T / 2)) for p in (bridges.rdbm(), bridges.goub())]
+    failure = _peak_feedback(answer[1])
+    if failure is not None:
+        return failure
+    paths = (bridges.rdbm(), bridges.goub())
+    where = [peak_index_truth(p.schedule) for p in paths]
+    peaks = [math.sqrt(math.tanh(p.schedule.u_T / 2)) for p in paths]
     return correct("Sigma_t^2 = lam (cosh(thbar_T) - cosh(thbar_t - thbar_{t:T})) / sinh(thbar_T) is largest where the "
                    "clock is half way, thbar_t = thbar_T / 2, and there Sigma_t / sqrt(lam) = sqrt(tanh(c / 2)) < 1 "
-                   f"({peaks[0]:.4f} on the reference clock, {peaks[1]:.4f} on GOUB's). Both clocks run slowly at "
-                   "first (small theta), so the half-way point lies late in the index.")
+                   f"({peaks[0]:.4f} on the reference clock, at index {where[0]} of -1..99; {peaks[1]:.4f} on GOUB's, "
+                   f"at index {where[1]} of 0..100). Both clocks run slowly at first (small theta), so the half-way "
+                   "point lies late in the index.")

@@ -179,36 +179,60 @@ def test_05_1_noisy_fraction_and_visible_count():
 
 
 def test_05_3_sigma_peak_prediction():
-    """The indices are the argmax of the library's Sigma_t; the peak formula of (c) is the library's largest
-    Sigma_t / sqrt(lam) on a fine grid of the clock, for several thbar_T, and any written form of it passes.
-    Mutation that fails: peak_level() without the square root (tanh(c/2) is then accepted and the right formula
-    refused)."""
-    from rdbm_course.exercises.ex05_modulation import C_05_3, peak_level
+    """(b) is a function of a schedule, run on three grids, whose truth is the argmax of the library's Sigma_t; the
+    peak formula of (c) is the library's largest Sigma_t / sqrt(lam) on a fine grid of the clock, for several
+    thbar_T, and any written form of it passes. A function that calls a path's coefficients is refused, and so is
+    one tuned to the first two grids. Mutation that fails: peak_level() without the square root (tanh(c/2) is then
+    accepted and the right formula refused); a checker that runs peak_index only on the reference and GOUB grids
+    accepts `late` below."""
+    from rdbm_course.exercises.ex05_modulation import C_05_3, grids_05_3, peak_index_truth, peak_level
     truth = []
     for path in (bridges.rdbm(), bridges.goub()):
         ts = path.schedule.times()
         truth.append(int(ts[path.coefficients(ts)[2].argmax()]))
+        assert peak_index_truth(path.schedule) == truth[-1]
         peak = float(peak_level().subs(C_05_3, path.schedule.u_T))
         assert float(path.coefficients(ts)[2].max()) / path.lam ** 0.5 == pytest.approx(peak, abs=1e-4)
     assert truth == [91, 73]  # far from the middle of both grids
+    third = grids_05_3()[2][1]
+    ts = third.times()
+    assert peak_index_truth(third) == int(ts[bridges.ou_bridge(third, 1.0).coefficients(ts)[2].argmax()]) == 18
     for c_value in (0.3, 2.0, 8.0):  # a fine constant-rate clock on [0, 1]: the peak over the clock
         path = bridges.ou_bridge(schedules.continuous_constant(c_value, T=1.0), 0.04, noise="global")
         t = torch.linspace(0, 1, 2001, dtype=DT)
         on_clock = float(path.coefficients(t)[2].max()) / 0.04 ** 0.5
         assert on_clock == pytest.approx(float(peak_level().subs(C_05_3, c_value)), rel=1e-6)
+
+    def half_way(schedule):
+        ts = schedule.times()
+        return int(ts[(2 * schedule.clock(ts) - schedule.u_T).abs().argmin()])
+
+    def from_sigma(schedule):  # the library's Sigma_t: refused
+        ts = schedule.times()
+        return int(ts[bridges.ou_bridge(schedule, 1.0).coefficients(ts)[2].argmax()])
+
+    def shifted(k):
+        return lambda schedule: half_way(schedule) + k
+
+    def late(schedule):  # right on the reference and GOUB grids only
+        return {-1: 91, 0: 73}[schedule.t_clean] if schedule.t_T in (99, 100) else 45
+
+    giveaways = ("91", "73", "18")
     for formula in ("sqrt(tanh(c/2))", "sqrt((cosh(c) - 1)/sinh(c))", "sqrt(2)*sinh(c/2)/sqrt(sinh(c))"):
-        right("05.3", (*truth, formula))
-    middle = wrong("05.3", (49, truth[1], "sqrt(tanh(c/2))"), str(truth[0]))
-    assert "middle" in middle.message
-    assert "end point" in wrong("05.3", (truth[0], 100, "sqrt(tanh(c/2))")).message
-    assert "close" in wrong("05.3", (truth[0] - 1, truth[1], "sqrt(tanh(c/2))"), str(truth[0])).message
+        right("05.3", (half_way, formula))
+    assert "middle" in wrong("05.3", (lambda s: (s.t_clean + s.t_T) // 2, "sqrt(tanh(c/2))"), *giveaways).message
+    assert "end point" in wrong("05.3", (lambda s: s.t_T, "sqrt(tanh(c/2))"), *giveaways).message
+    assert "close" in wrong("05.3", (shifted(-1), "sqrt(tanh(c/2))"), *giveaways).message
+    assert "coefficients" in wrong("05.3", (from_sigma, "sqrt(tanh(c/2))"), *giveaways).message
+    assert "decreasing rates" in wrong("05.3", (late, "sqrt(tanh(c/2))"), *giveaways).message
+    assert "a function" in wrong("05.3", (91, "sqrt(tanh(c/2))"), *giveaways).message
     giveaways = ("tanh(c/2)", "tanh(c/4)")
-    assert "variance" in wrong("05.3", (*truth, "tanh(c/2)"), *giveaways).hint
-    assert "add up to c" in wrong("05.3", (*truth, "sqrt(tanh(c))"), *giveaways).hint
-    assert "limit" in wrong("05.3", (*truth, 1), *giveaways).message
-    assert "a number" in wrong("05.3", (*truth, 0.9996), *giveaways).message
-    assert "constant factor" in wrong("05.3", (*truth, "sqrt(2*tanh(c/2))"), *giveaways).message
-    assert "three entries" in wrong("05.3", tuple(truth)).message
+    assert "variance" in wrong("05.3", (half_way, "tanh(c/2)"), *giveaways).hint
+    assert "add up to c" in wrong("05.3", (half_way, "sqrt(tanh(c))"), *giveaways).hint
+    assert "limit" in wrong("05.3", (half_way, 1), *giveaways).message
+    assert "a number" in wrong("05.3", (half_way, 0.9996), *giveaways).message
+    assert "constant factor" in wrong("05.3", (half_way, "sqrt(2*tanh(c/2))"), *giveaways).message
+    assert "two entries" in wrong("05.3", (91, 73, "sqrt(tanh(c/2))")).message
 
 
 def test_07_2_prediction_is_checked_against_the_committed_results():
