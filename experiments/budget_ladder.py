@@ -188,7 +188,8 @@ def evaluations_done() -> set[tuple[str, str, str]]:
 def cmd_evaluate(args) -> int:
     """``evaluate``: every (network, sampling) of networks.csv not yet in sets.csv whose weights are in ``--runs``
     (only those of ``--steps`` and ``--method`` when given), in :func:`evaluation_order`.  Each job is skipped if
-    sets.csv has it by the time it comes up, so two processes can share the work."""
+    sets.csv has it by the time it comes up, and its rows are not written if sets.csv has it by the time it ends, so
+    two processes can share the work without writing a job twice."""
     from rdbm_core.evidence.perceptual import weights_path
     weights_path()  # one clear line without the perceptual extra, before any work
     runs = Path(args.runs)
@@ -210,6 +211,8 @@ def cmd_evaluate(args) -> int:
         if file_sha256(weights) != row["sha256"]:
             raise SystemExit(f"{weights}: its SHA-256 differs from networks.csv's; retrain that chain")
         items, sets, _ = evaluate_weights(weights, row["task"], int(row["seed"]), method_label(row, sampling), sampling)
+        if (row["task"], method_label(row, sampling), row["seed"]) in evaluations_done():  # another process was faster
+            continue
         append_rows(ITEMS_CSV, items, ITEM_COLUMNS)
         append_rows(SETS_CSV, [sets], SET_COLUMNS)
         evaluated.append(weights)
