@@ -19,11 +19,11 @@
 # residual's $\pi^2$ cancelling on the way; how the bridge coefficients $\Theta_t$ (weight of the residual in the
 # mean) and $\Sigma_t$ (the standard deviation per unit residual) appear; and the discrete grid the library uses.
 #
-# **Prerequisites.** Itô's formula, Gaussian densities, and `docs/theory.md` §1–3 (eqs. 1.1–3.7, and its symbol
-# table: $\pi$ is always the residual $x_0 - \mu$, never the number 3.14…). Read `docs/theory.md` §4 *after* this
-# notebook: it states the results of exercises 01.1 and 01.2. Each result below is derived with SymPy, step by step,
-# displayed and *asserted*; where the `derivations` package states the same result (the moment ODEs, the mean, the
-# drift of the bridge), the notebook shows that the two agree.
+# **Prerequisites.** Itô's formula, Gaussian densities, and `docs/theory.md` §1–2 (eqs. 1.1–2.6, and its symbol
+# table: $\pi$ is always the residual $x_0 - \mu$, never the number 3.14…). `docs/theory.md` §3 states the results
+# that section 2 derives: read it after section 2. §4 states the results of exercises 01.1 and 01.2: read it after
+# the exercises. Each result below is derived with SymPy, step by step, displayed and *asserted*; the `derivations`
+# package states the same results independently, and one cell at the end of section 2 checks that the two agree.
 #
 # `FAST=1` simulates fewer paths with a coarser step (400 paths of 200 steps instead of 4000 paths of 400 steps).
 
@@ -35,32 +35,36 @@ import matplotlib.pyplot as plt
 import sympy as sp
 import torch
 
-from derivations.common import (U, backward_kolmogorov_residual, c, fokker_planck_residual, lam, m, mu, pi, readable,
-                                t, theta, u, x, xs, y, zero)
+from derivations.common import U, c, lam, m, mu, pi, readable, t, theta, u, x, xs, y, zero
 from derivations.family import ou_mean, ou_var
 from rdbm_core.bridge import schedules
-from rdbm_course.mathshow import agree, confirm, limit, show, vanishes, vanishes_by_powers
+from rdbm_course.mathshow import agree, latex, limit, positive_terms_first, show, vanishes, vanishes_by_powers
 
 FAST = os.environ.get("FAST") == "1"
 TIME = r"time $t$ (dimensionless, $T = 1$)"
 PIXEL = r"pixel value ($[-1, 1]$ scale)"
-
-
-def package_check(module, *checks):
-    """Run the checks ``checks`` of ``derivations.<module>`` and print each residual (``mathshow.confirm``)."""
-    from importlib import import_module  # noqa: PLC0415
-
-    confirm(import_module(f"derivations.{module}"), *checks)
-
+positive_terms_first()  # SymPy prints x - mu, not -mu + x
 
 # %% [markdown]
 # **How the derivations are checked.** `show` only displays an equation, one step per line. `agree` reduces two
 # expressions to one factored fraction each and asserts that the two are equal; `vanishes` reduces an expression to
 # one fraction and asserts that it is 0; `vanishes_by_powers` does so for a polynomial in $x$, one power of $x$ at a
-# time, term by term; `limit` displays a limit and asserts its value. `zero` gives the canonical form of an
-# expression (exactly 0 when it vanishes identically) and `readable` a compact form for display. `package_check` runs
-# a check of the `derivations` package, which states the same results independently, and prints and asserts its
-# residual, 0.
+# time, the terms of each power over one common denominator; `limit` displays a limit and asserts its value. `zero`
+# gives the canonical form of an expression (exactly 0 when it vanishes identically), `readable` a compact form for
+# display, and `latex` the LaTeX of an expression as the displays print it.
+#
+# **Symbols** (imported from `derivations.common`):
+#
+# - `x`, `mu`, `pi`, `lam`, `theta`, `t`: the state $x$, the degraded image $\mu$, the residual $\pi = x_0 - \mu$,
+#   the stationary variance $\lambda$, the rate $\theta_t$ and the time $t$;
+# - `u` and `c`: the clock $u = \bar\theta_t$ and its end value $c = \bar\theta_T$. The prose writes $u$ and $c$;
+#   SymPy prints them as $\bar\theta_t$ and $\bar\theta_T$;
+# - `U` $= e^{u}$, and in some outputs $C = e^{c}$ and $D = e^{\bar\theta_{t:T}}$: written with these exponentials,
+#   an expression is a fraction of polynomials, which SymPy decides to be 0 exactly;
+# - `xs` $= x_s$, a state at an earlier time $s$ (the transition kernel); `m` and `y`, a general mean-reversion
+#   target and end point (end of section 2).
+#
+# The displays of this notebook are numbered (1), (2), …; equations of `docs/theory.md` are cited as "eq. 2.4".
 
 # %% [markdown]
 # ## 0. The picture first: a free OU process and a bridge
@@ -132,24 +136,31 @@ assert abs(end_rms / step_sd - 1) < 4 / (2 * n_paths) ** 0.5, (end_rms, step_sd)
 # %% [markdown]
 # ## 1. The forward SDE, in the clock $u = \bar\theta_t$
 #
-# $$dx_t = \theta_t(\mu - x_t)\,dt + \sqrt{2\lambda\theta_t}\,\pi\,dw_t,\qquad \pi = x_0 - \mu .$$
+# $$dx_t = \theta_t(\mu - x_t)\,dt + g_t\,dw_t,\qquad g_t = \sqrt{2\lambda\theta_t}\,\pi,\qquad \pi = x_0 - \mu,
+# \tag{1}$$
 #
-# Writing $u = \bar\theta_t = \int_0^t\theta_r\,dr$ ($du = \theta_t\,dt$) makes it autonomous:
-# $dx = (\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$ (`docs/theory.md` eqs. 2.1–2.2). Here
-# $W_u = \int_0^t\sqrt{\theta_r}\,dw_r$ is a Brownian motion in the clock: a continuous martingale with quadratic
-# variation $\int_0^t\theta_r\,dr = u$ (Lévy's characterisation), and $\sqrt{\theta_t}\,dw_t = dW_u$ turns the noise
-# term into $\sqrt{2\lambda}\,\pi\,dW_u$. Throughout, $M$ and $Q$ are the
-# mean and the variance of $x_t$ given the clean start $x_0$, $M = E[x_t\mid x_0]$ and $Q = \mathrm{Var}[x_t\mid x_0]$
-# (`docs/theory.md`'s symbol table): here those of the free process, in exercises 01.1 and 01.2 those of the bridge.
-# A start at an earlier state $x_s$ (the transition kernel, at the end of this section) is written out in full,
-# $E[x_t\mid x_s]$ and $\mathrm{Var}[x_t\mid x_s]$. First the moment ODEs in $t$, step by step, with
-# $g_t^2 = 2\lambda\theta_t\pi^2$ the squared diffusion coefficient per unit time.
+# with $g_t^2 = 2\lambda\theta_t\pi^2$ the squared diffusion coefficient per unit time. Write
+# $u = \bar\theta_t = \int_0^t\theta_r\,dr$ for the clock ($du = \theta_t\,dt$) and
+#
+# $$W_{\bar\theta_t} = \int_0^t\sqrt{\theta_r}\,dw_r .$$
+#
+# - With $\theta_r > 0$ the clock is strictly increasing, so $t$ is a function of $u$ and $W_u$ is defined for every
+#   $u$. It is a continuous martingale with quadratic variation $\int_0^t\theta_r\,dr = u$, hence a Brownian motion in
+#   the clock (Lévy's characterisation).
+# - Since $\sqrt{\theta_t}\,dw_t = dW_u$, the SDE becomes autonomous (`docs/theory.md` eqs. 2.1–2.2):
+#
+# $$dx = (\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u . \tag{2}$$
+#
+# $M = E[x_t\mid x_0]$ and $Q = \mathrm{Var}[x_t\mid x_0]$ are the mean and the variance of $x_t$ given the clean
+# start (`docs/theory.md`'s symbol table): here of the free process, in exercises 01.1 and 01.2 of the bridge. A start
+# at an earlier state $x_s$ (the transition kernel, end of this section) is written out: $E[x_t\mid x_s]$,
+# $\mathrm{Var}[x_t\mid x_s]$.
 #
 # **Itô's formula for $x^2$.** Over a short time $dt$ the state moves by $dx = \theta_t(\mu - x)\,dt + g_t\,dw$, and
 # $d(x^2) = (x + dx)^2 - x^2 = 2x\,dx + (dx)^2$. Unlike in ordinary calculus, $(dx)^2$ is not negligible: the
 # Brownian increment $dw$ has mean 0 and variance $dt$, so $dw^2$ is of order $dt$ (Itô's rule $dw^2 = dt$), while
 # $dt^2$ and $dt\,dw$ are of higher order and dropped. SymPy expands the square and applies these three rules
-# (the rule table, as a function, is used again below):
+# (the function `ito` is used again below):
 
 # %%
 dt, dw = sp.symbols("dt dw")  # the differentials: a time step and its Brownian increment
@@ -172,79 +183,53 @@ g2_t = 2 * lam * theta * pi ** 2  # g_t^2, per unit time
 g_t = sp.sqrt(2 * lam * theta) * pi  # g_t, as in the SDE: sqrt(2 lam theta_t) times pi, of either sign
 assert sp.expand(g_t ** 2 - g2_t) == 0
 dx_ = theta * (mu - x) * dt + g_t * dw
-show(r"(dx)^2", sp.expand(dx_ ** 2), sp.latex(ito(dx_ ** 2, dt, dw)) + ITO_RULES)
+show(r"(dx)^2", sp.expand(dx_ ** 2), latex(ito(dx_ ** 2, dt, dw)) + ITO_RULES)
 d_x2 = ito((x + dx_) ** 2 - x ** 2, dt, dw)
-show(r"d(x^2) = (x + dx)^2 - x^2", sp.latex(sp.collect(d_x2, [dt, dw])) + ITO_RULES)
+show(r"d(x^2) = (x + dx)^2 - x^2", latex(sp.collect(d_x2, [dt, dw])) + ITO_RULES)
 
 # %% [markdown]
 # Averaging, $E[x\,dw] = 0$ (the increment $dw$ is independent of the current $x$), $E[x] = M$ and
-# $E[x^2] = Q + M^2$; dividing by $dt$ gives the moment ODEs, and the variance's is
-# $dQ/dt = d\,E[x^2]/dt - 2M\,dM/dt$. Each line is computed from the one before it. The derivations package states
-# the same two ODEs (its code calls the mean and the variance `ou.M` and `ou.V`; here they are $M$ and $Q$, because
-# `docs/theory.md`'s symbol table keeps $V$ for the posterior's variance). Each of its ODEs is shown next to the
-# derived one, and their difference is 0:
+# $E[x^2] = Q + M^2$; dividing by $dt$ gives the moment ODEs. The mean's is the expectation of the drift; the
+# variance's is $dQ/dt = d\,E[x^2]/dt - 2M\,dM/dt$. Each line is computed from the one before it:
 
 # %%
 M, Q = sp.symbols("M Q", real=True)  # the mean and the variance of x_t given x_0
 E2 = sp.Symbol("E[x^{2}]", real=True)
 dM_ito = (theta * (mu - x)).subs(x, M)  # E[dx] / dt: the drift is affine in x, so E of it is the drift at M
+show(r"\frac{dM}{dt}", r"E\big[" + latex(theta * (mu - x)) + r"\big]", dM_ito)
 drift_part = sp.expand(d_x2.coeff(dt))  # the dt part of d(x^2); its dw part averages to 0
 dE2_ito = drift_part.subs(x ** 2, E2).subs(x, M)  # E[x^2] for x^2, then M for x
-show(r"\frac{d\,E[x^2]}{dt}", r"E\big[" + sp.latex(drift_part) + r"\big]", dE2_ito)
+show(r"\frac{d\,E[x^2]}{dt}", r"E\big[" + latex(drift_part) + r"\big]", dE2_ito)
 dQ_ito = sp.expand((dE2_ito - 2 * M * dM_ito).subs(E2, Q + M ** 2))
 show(r"\frac{dQ}{dt} = \frac{d\,E[x^2]}{dt} - 2M\frac{dM}{dt}", sp.expand(dE2_ito - 2 * M * dM_ito),
-     sp.latex(sp.collect(dQ_ito, theta)) + r"\quad(E[x^2] = Q + M^2)")
+     latex(sp.collect(dQ_ito, theta)) + r"\quad(E[x^2] = Q + M^2)")
 
 
 def difference(lhs, left, right, gens=None):
     """Display ``lhs = left - (right) = 0``, each side as SymPy writes it, and assert that the difference is 0
     (exactly: as one fraction in the exponentials ``gens``)."""
-    show(lhs, sp.latex(left) + r" - \Big(" + sp.latex(right) + r"\Big)", 0)
+    show(lhs, latex(left) + r" - \Big(" + latex(right) + r"\Big)", 0)
     assert zero(left - right, gens) == 0, f"{lhs} is not 0"
 
-
-def package_moment_odes():
-    """The derivations package's moment ODEs (``ou.moment_odes``), written in this notebook's ``M`` and ``Q``."""
-    from derivations import ou  # noqa: PLC0415
-
-    return tuple(e.subs({ou.M: M, ou.V: Q}) for e in ou.moment_odes())
-
-
-dM_pkg, dQ_pkg = package_moment_odes()
-difference(r"\frac{dM}{dt}\Big|_{\rm package} - \theta_t(\mu - M)", sp.factor(dM_pkg), dM_ito)
-difference(r"\frac{dQ}{dt}\Big|_{\rm package} - \frac{dQ}{dt}\Big|_{\rm Itô}", sp.collect(dQ_pkg, theta),
-           sp.collect(dQ_ito, theta))
-package_check("ou", "check_moment_odes")  # the derivations package's own statement of the same two ODEs
 
 # %% [markdown]
 # **Mean by the integrating factor.** Divided by $\theta_t = du/dt$, the mean's ODE reads $dM/du = \mu - M$ in the
 # clock, and the start is $M = x_0 = \mu + \pi$ at $u = 0$. Multiply by $e^{u}$: the product rule and the ODE make the
 # derivative of $e^{u}(M - \mu)$ vanish, so $e^{u}(M - \mu)$ is constant, equal to its value $x_0 - \mu = \pi$ at
-# $u = 0$. SymPy solves that equation for $M$; its ODE solver (`dsolve`) and the derivations package (whose
-# integrating-factor mean starts from any state: here from $x_0$) give the same mean:
+# $u = 0$. SymPy solves that equation for $M$, and its ODE solver (`dsolve`) gives the same mean (the displays print
+# $u$ as $\bar\theta_t$):
 
 # %%
 M_of = sp.Function("M")(u)
 step = sp.diff(sp.exp(u) * (M_of - mu), u)
 show(r"\frac{d}{d\bar\theta_t}\big(e^{\bar\theta_t}(M - \mu)\big)", step,
-     sp.latex(sp.simplify(step.subs(sp.Derivative(M_of, u), mu - M_of)))
+     latex(sp.simplify(step.subs(sp.Derivative(M_of, u), mu - M_of)))
      + r"\quad\text{(with } dM/d\bar\theta_t = \mu - M)")
 constant_product = sp.Eq(sp.exp(u) * (M - mu), pi)
 (mean_if,) = sp.solve(constant_product, M)
-show(sp.latex(constant_product) + r"\ \Rightarrow\ M", mean_if)
+show(latex(constant_product) + r"\ \Rightarrow\ M", mean_if)
 mean_dsolve = sp.dsolve(sp.Eq(M_of.diff(u), mu - M_of), M_of, ics={M_of.subs(u, 0): mu + pi}).rhs
-
-
-def package_mean_from_x0():
-    """The derivations package's integrating-factor mean (``ou.mean_by_integrating_factor``, from a state ``x_s``
-    over a clock lag), started at ``x_0 = mu + pi`` and run for the clock ``u``."""
-    from derivations import ou  # noqa: PLC0415
-
-    return ou.mean_by_integrating_factor().subs({ou.tau: u, xs: mu + pi})
-
-
 difference(r"M - M_{\rm dsolve}", mean_if, mean_dsolve, gens={u: U})
-difference(r"M - M_{\rm package}", mean_if, package_mean_from_x0(), gens={u: U})
 
 # %% [markdown]
 # **Variance by Itô's isometry.** The same integrating factor applied to the state itself: in the clock,
@@ -259,18 +244,21 @@ dx_clock = (mu - x) * du_ + sp.sqrt(2 * lam) * pi * dW
 product = ito(U * (1 + du_) * (x - mu + dx_clock) - U * (x - mu), du_, dW)  # d(e^u) = e^u du
 three_terms = U * du_ * (x - mu) + U * dx_clock + U * du_ * dx_clock  # stays unexpanded
 show(r"d\big(e^{u}(x - \mu)\big) = e^{u + du}(x + dx - \mu) - e^{u}(x - \mu)",
-     sp.latex(three_terms) + r"\quad(e^{u + du} = e^{u}(1 + du)\text{, as } du^2 = 0)",
+     latex(three_terms) + r"\quad(e^{u + du} = e^{u}(1 + du)\text{, as } du^2 = 0)",
      sp.expand(U * (1 + du_) * (x - mu + dx_clock) - U * (x - mu)),
-     sp.latex(product) + r"\quad(du^2 = du\,dW = 0)")
+     latex(product) + r"\quad(du^2 = du\,dW = 0)")
 assert sp.expand(three_terms - (U * (1 + du_) * (x - mu + dx_clock) - U * (x - mu))) == 0
 assert sp.expand(product - U * sp.sqrt(2 * lam) * pi * dW) == 0
 
 # %% [markdown]
 # The drift has cancelled: $e^{u}(x - \mu)$ changes only by noise. Integrating from $0$ to $u$ (with $r$ the
-# integration variable) and multiplying by $e^{-u}$ gives
-# $x_t - \mu = e^{-u}\pi + \sqrt{2\lambda}\,\pi\int_0^{u} e^{-(u-r)}dW_r$ (eq. 2.3 from $x_0$). The first term
-# is fixed given $x_0$; the variance of the stochastic integral is the integral of its squared integrand (Itô's
-# isometry). The variance ODE $dQ/du = -2Q + 2\lambda\pi^2$ from $Q = 0$ (`dsolve`) gives the same:
+# integration variable) and multiplying by $e^{-u}$ gives (eq. 2.3 from $x_0$)
+#
+# $$x_t - \mu = e^{-u}\pi + \sqrt{2\lambda}\,\pi\int_0^{u} e^{-(u-r)}\,dW_r . \tag{3}$$
+#
+# The first term is fixed given $x_0$; the variance of the stochastic integral is the integral of its squared
+# integrand (Itô's isometry). The variance ODE $dQ/du = -2Q + 2\lambda\pi^2$ from $Q = 0$ (`dsolve`) gives the same
+# (the displays print $u$ as $\bar\theta_t$):
 
 # %%
 r = sp.Symbol("r", positive=True)  # the integration variable
@@ -296,7 +284,7 @@ M_u, Q_u = M_t.subs(thbar, u), Q_t.subs(thbar, u)
 assert zero(M_u - mean_if) == 0 and zero(Q_u - var_ito) == 0  # the M and Q derived above
 show(r"\frac{dM}{dt}", dM_dt)
 show(r"\frac{dQ}{dt}", dQ_dt)
-show(r"\theta_t(\mu - M)", r"\theta_t\Big(\mu - \big(" + sp.latex(M_u) + r"\big)\Big)", theta * (mu - M_u))
+show(r"\theta_t(\mu - M)", r"\theta_t\Big(\mu - \big(" + latex(M_u) + r"\big)\Big)", theta * (mu - M_u))
 difference(r"\frac{dM}{dt} - \theta_t(\mu - M)", dM_dt, theta * (mu - M_u))
 vanishes(r"\frac{dQ}{dt} - \big(-2\theta_t Q + 2\lambda\theta_t\pi^2\big)",
          dQ_dt - (-2 * theta * Q_u + 2 * lam * theta * pi ** 2))
@@ -306,76 +294,106 @@ limit(Q_u, u, sp.oo, lam * pi ** 2, lhs=r"\lim_{\bar\theta_t\to\infty} Q")
 # The last line: the variance tends to $\lambda\pi^2$, so $\lambda$ is the *stationary* variance per unit $\pi^2$ (a
 # variance, not a standard deviation).
 #
-# **The transition kernel.** The clock SDE $dx = (\mu - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$ does not contain $u$
-# itself. So the process started at a state $x_s$ at the clock $\bar\theta_s$ moves over the clock lag
-# $\tau = \bar\theta_{s:t}$ as the process above moves over $u$, with $x_s$ in the place of $x_0$ in the mean; the noise
-# factor $\pi$ stays the residual $x_0 - \mu$ (it belongs to the image pair, not to the state). The transition kernel
-# is Gaussian (`docs/theory.md` eq. 2.4):
-# $p(x_t\mid x_s) = \mathcal N\big(E[x_t\mid x_s],\ \mathrm{Var}[x_t\mid x_s]\big)$ with
-# $E[x_t\mid x_s] = \mu + e^{-\tau}(x_s-\mu)$ and $\mathrm{Var}[x_t\mid x_s] = \lambda(1-e^{-2\tau})\pi^2$.
-# Its log-density, written up to a constant free of $x$ and $\tau$ (so that no number $3.14\ldots$ enters), and two
-# checks: it solves the Fokker–Planck equation
-# $\partial_\tau p = -\partial_x\big((\mu - x)p\big) + \lambda\pi^2\,\partial_{xx}p$ (divided by $p$, with
-# $L_p = \log p$: $\partial_\tau L_p - 1 + (\mu - x)\partial_x L_p - \lambda\pi^2\big(\partial_{xx} L_p + (\partial_x L_p)^2\big) = 0$;
-# its three derivatives are shown first, then the combination, sorted by powers of $x - E[x_t\mid x_s]$; in
-# $\partial_\tau L_p$, $E$ and $\mathrm{Var}$ abbreviate $E[x_t\mid x_s]$ and $\mathrm{Var}[x_t\mid x_s]$, and a prime
-# is $\partial_\tau$), and two kernels compose into one (Chapman–Kolmogorov: a lag $\tau_1$, then a lag $\tau_2$, is
-# a lag $\tau_1 + \tau_2$).
+# **The transition kernel.** The clock SDE (2) does not contain $u$ itself. So the process started at a state $x_s$
+# at the clock $\bar\theta_s$ moves over the clock lag $\tau = \bar\theta_{s:t}$ as the process above moves over $u$,
+# with $x_s$ in the place of $x_0$ in the mean. The noise factor $\pi$ stays the residual $x_0 - \mu$: it belongs to
+# the image pair, not to the state. The kernel is Gaussian (`docs/theory.md` eq. 2.4):
+#
+# $$p(x_t\mid x_s) = \mathcal N(E, \mathrm{Var}),\qquad E = \mu + e^{-\tau}(x_s - \mu),\qquad
+# \mathrm{Var} = \lambda(1 - e^{-2\tau})\pi^2, \tag{4}$$
+#
+# where, until the end of this section, $E$ and $\mathrm{Var}$ abbreviate $E[x_t\mid x_s]$ and
+# $\mathrm{Var}[x_t\mid x_s]$. Two checks, and the derivatives that the first one needs:
+#
+# - **Fokker–Planck.** $p$ solves $\partial_\tau p = -\partial_x\big((\mu - x)p\big) + \lambda\pi^2\,\partial_{xx}p$.
+#   Divided by $p$ and written with $L_p = \log p$ (up to a constant free of $x$ and $\tau$, so that no number
+#   $3.14\ldots$ enters), that is
+#
+# $$R_p \equiv \partial_\tau L_p - 1 + (\mu - x)\,\partial_x L_p - \lambda\pi^2\big(\partial_{xx}L_p + (\partial_x L_p)^2\big)
+# = 0 . \tag{5}$$
+#
+# - **The derivatives of $L_p$.** $L_p = -(x - E)^2/(2\mathrm{Var}) - \tfrac12\log\mathrm{Var}$, so
+#   $\partial_x L_p = (E - x)/\mathrm{Var}$, $\partial_{xx}L_p = -1/\mathrm{Var}$, and the chain rule in $\tau$ gives
+#   (a prime is $\partial_\tau$)
+#
+# $$\partial_\tau L_p = -\frac{\mathrm{Var}'}{2\,\mathrm{Var}} + \frac{(x - E)\,E'}{\mathrm{Var}}
+# + \frac{\mathrm{Var}'\,(x - E)^2}{2\,\mathrm{Var}^2} . \tag{6}$$
+#
+# - **Chapman–Kolmogorov.** A lag $\tau_1$, then a lag $\tau_2$, is one lag $\tau_1 + \tau_2$: composing the means and
+#   the variances of (4) gives those over $\tau_1 + \tau_2$.
+#
+# The cell shows $L_p$, its derivatives, $R_p$ sorted by powers of $x - E$ (each power's five terms over one
+# denominator), and the composed moments.
 
 # %%
 tau = sp.Symbol("tau", positive=True)  # a clock lag thbar_{s:t}
 E_tau = sp.Symbol(r"\mathcal{E}", positive=True)  # e^tau, for the exact zero test
 kernel_mean, kernel_var = ou_mean(tau, xs), ou_var(tau)  # E[x_t | x_s] and Var[x_t | x_s]
 L_p = -(x - kernel_mean) ** 2 / (2 * kernel_var) - sp.log(kernel_var) / 2  # + a constant, free of x and tau
-show(r"L_p = \log p(x_t = x \mid x_s)", sp.latex(L_p) + r" + \text{const}")
-show(r"\partial_x L_p", readable(sp.diff(L_p, x)))
-show(r"\partial_{xx} L_p", readable(sp.diff(L_p, x, 2)))
+show(r"L_p = \log p(x_t = x \mid x_s)", latex(L_p) + r" + \text{const}")
+E_, Var_ = sp.symbols(r"E \mathrm{Var}", positive=True)  # E and Var as letters, for display
+for order, form in ((1, (E_ - x) / Var_), (2, -1 / Var_)):
+    show(r"\partial_x L_p" if order == 1 else r"\partial_{xx} L_p", form)
+    assert zero(sp.diff(L_p, x, order) - form.subs({E_: kernel_mean, Var_: kernel_var}), {tau: E_tau}) == 0
 
 
 def log_gaussian_rate(lhs, log_density, point, point_tex, mean, var, s, gens=None):
     """Display ``d_s log_density``, for ``log_density = -(point - mean)^2 / (2 var) - log(var) / 2``, in the form
     ``-Var'/(2 Var) + (point - E) E'/Var + Var' (point - E)^2 / (2 Var^2)`` with ``E'`` and ``Var'`` (derivatives
     in ``s``) written out, and assert that this form is the derivative."""
-    E_, V_, dE_, dV_ = sp.symbols("E V dE dV")
-    form = -dV_ / (2 * V_) + (point - E_) * dE_ / V_ + dV_ * (point - E_) ** 2 / (2 * V_ ** 2)
-    values = {E_: mean, V_: var, dE_: sp.diff(mean, s), dV_: sp.diff(var, s)}
+    dE_, dV_ = sp.symbols("dE dV")
+    form = -dV_ / (2 * Var_) + (point - E_) * dE_ / Var_ + dV_ * (point - E_) ** 2 / (2 * Var_ ** 2)
+    values = {E_: mean, Var_: var, dE_: sp.diff(mean, s), dV_: sp.diff(var, s)}
     assert zero(log_density - (-(point - mean) ** 2 / (2 * var) - sp.log(var) / 2)) == 0
     assert zero(form.subs(values) - sp.diff(log_density, s), gens) == 0, f"{lhs}: the form is not the derivative"
     show(lhs, rf"-\frac{{\mathrm{{Var}}'}}{{2\,\mathrm{{Var}}}} + \frac{{({point_tex} - E)\,E'}}{{\mathrm{{Var}}}}"
               rf" + \frac{{\mathrm{{Var}}'\,({point_tex} - E)^2}}{{2\,\mathrm{{Var}}^2}},\quad E' = "
-              + sp.latex(values[dE_]) + r",\quad \mathrm{Var}' = " + sp.latex(values[dV_]))
+              + latex(values[dE_]) + r",\quad \mathrm{Var}' = " + latex(values[dV_]))
 
 
 log_gaussian_rate(r"\partial_\tau L_p", L_p, x, "x", kernel_mean, kernel_var, tau, gens={tau: E_tau})
 Lx, Lxx = sp.diff(L_p, x), sp.diff(L_p, x, 2)
-vanishes_by_powers(r"\partial_\tau L_p - 1 + (\mu - x)\partial_x L_p - \lambda\pi^2\big(\partial_{xx} L_p + (\partial_x L_p)^2\big)",
-                   {r"\partial_\tau L_p": sp.diff(L_p, tau), "-1": sp.Integer(-1), r"(\mu - x)\partial_x L_p": (mu - x) * Lx,
-                    r"-\lambda\pi^2\partial_{xx} L_p": -lam * pi ** 2 * Lxx, r"-\lambda\pi^2(\partial_x L_p)^2": -lam * pi ** 2 * Lx ** 2},
-                   x, kernel_mean, r"\big(x - E[x_t\mid x_s]\big)", gens={tau: E_tau})
-assert sp.simplify(fokker_planck_residual(L_p, x, tau, mu - x, lam * pi ** 2)) == 0  # the library's own residual
+vanishes_by_powers("R_p", {r"\partial_\tau L_p": sp.diff(L_p, tau), "-1": sp.Integer(-1),
+                           r"(\mu - x)\partial_x L_p": (mu - x) * Lx, r"-\lambda\pi^2\partial_{xx} L_p": -lam * pi ** 2 * Lxx,
+                           r"-\lambda\pi^2(\partial_x L_p)^2": -lam * pi ** 2 * Lx ** 2},
+                   x, kernel_mean, "(x - E)", gens={tau: E_tau}, common_denominator=True)
 tau1, tau2 = sp.symbols("tau_1 tau_2", positive=True)  # two consecutive clock lags
 gens12 = {tau1: sp.Symbol(r"\mathcal{E}_1", positive=True), tau2: sp.Symbol(r"\mathcal{E}_2", positive=True)}
 composed_mean = ou_mean(tau2, ou_mean(tau1, xs))  # the mean after tau1, then tau2
 composed_var = sp.exp(-2 * tau2) * ou_var(tau1) + ou_var(tau2)  # the first variance, shrunk, plus the second
-vanishes(r"E[x_t\mid x_s]\big|_{\tau_1\text{, then }\tau_2} - E[x_t\mid x_s]\big|_{\tau_1 + \tau_2}",
-         composed_mean - ou_mean(tau1 + tau2, xs), gens=gens12)
-vanishes(r"\mathrm{Var}[x_t\mid x_s]\big|_{\tau_1\text{, then }\tau_2} - \mathrm{Var}[x_t\mid x_s]\big|_{\tau_1 + \tau_2}",
-         composed_var - ou_var(tau1 + tau2), gens=gens12)
-package_check("ou", "check_marginal_from_x0")  # the start x_s = x0 = mu + pi gives the marginal (eq. 2.5)
+agree(r"E\big|_{\tau_1\text{, then }\tau_2}", composed_mean, r"E\big|_{\tau_1 + \tau_2}", ou_mean(tau1 + tau2, xs),
+      gens=gens12)
+agree(r"\mathrm{Var}\big|_{\tau_1\text{, then }\tau_2}", composed_var, r"\mathrm{Var}\big|_{\tau_1 + \tau_2}",
+      ou_var(tau1 + tau2), gens=gens12)
 
 # %% [markdown]
 # ## 2. Doob's h-transform: conditioning on $x_T = \mu$
 #
-# $h(x, t) = p(x_T = \mu \mid x_t = x)$ is the kernel above over the clock lag $\bar\theta_{t:T} = c - u$
-# ($c = \bar\theta_T$, $u = \bar\theta_t$): how likely a path now at $x$ is to end at $\mu$. Conditioning adds
-# $g_t^2\,\partial_x\log h$ to the drift, $g_t^2 = 2\lambda\theta_t\pi^2$ (`docs/theory.md` eqs. 3.1–3.2). Why: the
-# conditioned process moves from $x$ at $t$ to $x'$ at $t'$ with the free density times $h(x', t')/h(x, t)$, so on a
-# function $f(x, t)$ its generator is $h^{-1}(\partial_t + \mathcal A_t)(hf)$, where
-# $\mathcal A_t = \theta_t(\mu - x)\partial_x + \tfrac12 g_t^2\partial_{xx}$ is the free process's. Divided by $h$, the
-# product rule (first line below) gives $(\partial_t + \mathcal A_t)f + g_t^2\,\partial_x\log h\,\partial_x f$ plus
-# $f\,h^{-1}(\partial_t + \mathcal A_t)h$, and the last term is 0 because $h$ solves the backward Kolmogorov equation
-# (checked further below): the drift gains $g_t^2\,\partial_x\log h$, the noise is unchanged. Then step by step:
-# $\log h$ (up to a constant free of $x$), its gradient, and the gradient times $g_t^2$:
+# With $c = \bar\theta_T$ and $u = \bar\theta_t$, the clock still to go is $\bar\theta_{t:T} = c - u$. Let
+#
+# $$h(x, t) = p(x_T = \mu \mid x_t = x), \tag{7}$$
+#
+# the kernel (4) over the lag $\tau = c - u$, evaluated at the end point $\mu$: how likely a path now at $x$ is to
+# end at $\mu$. Conditioning on $x_T = \mu$ adds $g_t^2\,\partial_x\log h$ to the drift and leaves the noise as it
+# is (`docs/theory.md` eqs. 3.1–3.2):
+#
+# $$dx_t = \big[\theta_t(\mu - x_t) + g_t^2\,\partial_x\log h(x_t, t)\big]\,dt + g_t\,dw_t,\qquad
+# g_t^2 = 2\lambda\theta_t\pi^2 . \tag{8}$$
+#
+# Why, in three steps:
+#
+# - The conditioned process moves from $x$ at $t$ to $x'$ at $t'$ with the free transition density times
+#   $h(x', t')/h(x, t)$. So on a function $f(x, t)$ its generator is $h^{-1}(\partial_t + \mathcal A_t)(hf)$, where
+#   $\mathcal A_t = \theta_t(\mu - x)\partial_x + \tfrac12 g_t^2\partial_{xx}$ is the free process's generator.
+# - The product rule (the first line of the cell below, asserted for any $h$ and $f$) gives
+#
+# $$\frac{(\partial_t + \mathcal A_t)(hf)}{h} = (\partial_t + \mathcal A_t)f + g_t^2\,\partial_x\log h\;\partial_x f
+# + f\,\frac{(\partial_t + \mathcal A_t)h}{h} . \tag{9}$$
+#
+# - The last term is 0 because $h$ solves the backward Kolmogorov equation (checked below, (10)). What is left is
+#   the generator of a diffusion with the drift of (8) and the noise $g_t\,dw_t$.
+#
+# Then step by step: $\log h$ (up to a constant free of $x$), its gradient, and the gradient times $g_t^2$.
 
 # %%
 h_fn, f_fn = sp.Function("h")(x, t), sp.Function("f")(x, t)
@@ -394,17 +412,7 @@ show(r"(\partial_t + \mathcal A_t)(hf)",
      r"\quad\text{(asserted for any } h, f)")
 h_var = ou_var(c - u)  # Var[x_T | x_t]
 L_h = -(mu - ou_mean(c - u, x)) ** 2 / (2 * h_var)  # L_h = log h, up to a constant free of x
-show(r"L_h = \log h(x, t)", sp.latex(L_h) + r" + \text{const}")
-
-
-def package_log_h():
-    """The derivations package's ``log h`` (``hbridge.log_h``), with its constant."""
-    from derivations import hbridge  # noqa: PLC0415
-
-    return hbridge.log_h()
-
-
-assert sp.simplify(sp.diff(L_h - package_log_h(), x)) == 0  # the same x-dependence as the derivations' log h
+show(r"L_h = \log h(x, t)", latex(L_h) + r" + \text{const}")
 grad = sp.diff(L_h, x)
 show(r"\partial_x \log h", readable(grad))
 g2_grad = 2 * lam * theta * pi ** 2 * grad
@@ -412,13 +420,14 @@ show(r"g_t^2\,\partial_x \log h = 2\lambda\theta_t\pi^2\,\partial_x \log h", rea
 assert pi not in sp.cancel(g2_grad).free_symbols and lam not in sp.cancel(g2_grad).free_symbols
 
 # %% [markdown]
-# The $\pi^2$ of $g_t^2$ meets the $\pi^2$ of the kernel's variance and cancels: the last line has no $\pi$ (and
-# no $\lambda$) left, so the added drift does not depend on $\pi$ at all (eq. 3.4; asserted). At an intact pixel
-# ($\pi = 0$) $h$ itself is degenerate (its variance is 0), but this $\pi$-free drift extends to it continuously;
-# there $x = \mu$ from the start, the drift vanishes at $x = \mu$ and so does the noise: $x = \mu$ is a fixed point
-# (the intact pixel of section 0 never moves, asserted there). Adding the OU drift
-# $\theta_t(\mu - x)$, the factor in front of $\theta_t(\mu - x)$ is
-# $1 + 2e^{-2\bar\theta_{t:T}}/(1 - e^{-2\bar\theta_{t:T}})$, and that is $\coth\bar\theta_{t:T}$:
+# The $\pi^2$ of $g_t^2$ meets the $\pi^2$ of the kernel's variance and cancels: the last line has no $\pi$ and no
+# $\lambda$ left (asserted), so the added drift does not depend on $\pi$ at all (eq. 3.4).
+#
+# - At an intact pixel ($\pi = 0$) $h$ itself is degenerate (its variance is 0), but this $\pi$-free drift extends
+#   to it continuously. There $x = \mu$ from the start, and both the drift and the noise vanish at $x = \mu$: it is a
+#   fixed point (section 0 asserts that the intact pixel never moves).
+# - Adding the OU drift $\theta_t(\mu - x)$, the factor in front of $\theta_t(\mu - x)$ is
+#   $1 + 2e^{-2\bar\theta_{t:T}}/(1 - e^{-2\bar\theta_{t:T}})$, and that is $\coth\bar\theta_{t:T}$:
 
 # %%
 from derivations.common import d as rest  # the clock lag still to go, thbar_{t:T} = c - u
@@ -427,55 +436,65 @@ coth_factor = 1 + 2 * sp.exp(-2 * rest) / (1 - sp.exp(-2 * rest))
 FACTOR_TEX = r"1 + \frac{2e^{-2\bar\theta_{t:T}}}{1 - e^{-2\bar\theta_{t:T}}}"
 agree(FACTOR_TEX, coth_factor, r"\coth\bar\theta_{t:T}", sp.coth(rest).rewrite(sp.exp))
 h_drift = theta * (mu - x) + g2_grad
-show(r"\theta_t(\mu - x) + g_t^2\partial_x\log h", readable(h_drift))
-vanishes(r"\theta_t(\mu - x) + g_t^2\partial_x\log h - \theta_t \coth(\bar\theta_{t:T})(\mu - x)",
-         h_drift - theta * sp.coth(c - u) * (mu - x))
+agree(r"\theta_t(\mu - x) + g_t^2\partial_x\log h", h_drift, r"\theta_t \coth(\bar\theta_{t:T})(\mu - x)",
+      theta * sp.coth(c - u) * (mu - x))
 
 # %% [markdown]
-# The argument above used that $h$ is space-time harmonic: it solves the backward Kolmogorov equation, in the clock
-# $h_u + (\mu - x)h_x + \lambda\pi^2 h_{xx} = 0$ (divided by $h$, with $L_h = \log h$:
-# $\partial_u L_h + (\mu - x)\partial_x L_h + \lambda\pi^2\big(\partial_{xx} L_h + (\partial_x L_h)^2\big) = 0$). This
-# makes $h(x_t, t)/h(x_0, 0)$ a martingale of mean 1 under the free process, so reweighting the free paths by it is a
-# valid change of measure; the reweighted process is the conditioned one, a Markov diffusion with the drift above. The
-# derivative in $u$ also needs the part of $\log h$ that is free of $x$ but not of $u$, $-\tfrac12\log\mathrm{Var}[x_T\mid x_t]$,
-# so it is added here. Its derivatives first (in $\partial_u L_h$, $E$ and $\mathrm{Var}$ abbreviate
-# $E[x_T\mid x_t = x]$ and $\mathrm{Var}[x_T\mid x_t]$, a prime is $\partial_u$, and the end point $\mu$ stands where
-# $L_p$ had $x$), then the combination:
+# **$h$ is space-time harmonic.** The third step above used that $h$ solves the backward Kolmogorov equation, in the
+# clock $\partial_u h + (\mu - x)\partial_x h + \lambda\pi^2\partial_{xx}h = 0$. Divided by $h$, with $L_h = \log h$:
+#
+# $$R_h \equiv \partial_u L_h + (\mu - x)\,\partial_x L_h + \lambda\pi^2\big(\partial_{xx}L_h + (\partial_x L_h)^2\big)
+# = 0 . \tag{10}$$
+#
+# - The same equation makes $h(x_t, t)/h(x_0, 0)$ a martingale of mean 1 under the free process. So reweighting the
+#   free paths by it is a valid change of measure; the reweighted process is the conditioned one, a Markov diffusion
+#   with the drift of (8).
+# - $\partial_u L_h$ needs the part of $\log h$ that is free of $x$ but not of $u$, $-\tfrac12\log\mathrm{Var}$: it is
+#   added here. $\partial_u L_h$ has the form (6), with the end point $\mu$ where (6) has $x$: here
+#   $E = E[x_T\mid x_t = x]$, $\mathrm{Var} = \mathrm{Var}[x_T\mid x_t]$, and a prime is $\partial_u$.
+#
+# The cell shows the derivatives of $L_h$, then $R_h$ sorted by powers of $x - \mu$ (each power over one
+# denominator):
 
 # %%
 L_h_full = L_h - sp.log(h_var) / 2  # log h, up to a constant free of x and u
-assert sp.simplify(sp.diff(L_h_full - package_log_h(), x)) == 0 and sp.simplify(sp.diff(L_h_full - package_log_h(), u)) == 0
 show(r"\partial_x L_h", readable(sp.diff(L_h_full, x)))
 show(r"\partial_{xx} L_h", readable(sp.diff(L_h_full, x, 2)))
 log_gaussian_rate(r"\partial_u L_h", L_h_full, mu, r"\mu", ou_mean(c - u, x), h_var, u)
 Hx, Hxx = sp.diff(L_h_full, x), sp.diff(L_h_full, x, 2)
-vanishes_by_powers(r"\partial_u L_h + (\mu - x)\partial_x L_h + \lambda\pi^2\big(\partial_{xx} L_h + (\partial_x L_h)^2\big)",
-                   {r"\partial_u L_h": sp.diff(L_h_full, u), r"(\mu - x)\partial_x L_h": (mu - x) * Hx,
-                    r"\lambda\pi^2\partial_{xx} L_h": lam * pi ** 2 * Hxx, r"\lambda\pi^2(\partial_x L_h)^2": lam * pi ** 2 * Hx ** 2},
-                   x, mu, r"(x - \mu)", absent_in_words=True)
-assert sp.simplify(backward_kolmogorov_residual(L_h_full, x, u, mu - x, lam * pi ** 2)) == 0  # the library's residual
+vanishes_by_powers("R_h", {r"\partial_u L_h": sp.diff(L_h_full, u), r"(\mu - x)\partial_x L_h": (mu - x) * Hx,
+                           r"\lambda\pi^2\partial_{xx} L_h": lam * pi ** 2 * Hxx,
+                           r"\lambda\pi^2(\partial_x L_h)^2": lam * pi ** 2 * Hx ** 2},
+                   x, mu, r"(x - \mu)", absent_in_words=True, common_denominator=True)
 
 # %% [markdown]
 # So the bridge SDE is
 #
-# $$dx_t = \theta_t\coth(\bar\theta_{t:T})(\mu - x_t)\,dt + \sqrt{2\lambda\theta_t}\,\pi\,dw_t .$$
+# $$dx_t = \theta_t\coth(\bar\theta_{t:T})(\mu - x_t)\,dt + \sqrt{2\lambda\theta_t}\,\pi\,dw_t . \tag{11}$$
 #
 # Near $T$, $\coth(\bar\theta_{t:T}) \approx 1/\bar\theta_{t:T}$ pulls every path into $\mu$.
 #
 # **A general target and end point.** Notebook 03 (DDBM-VP) needs the same construction for a general
 # mean-reversion target $m$ and end point $y$: the free process $dx = (m - x)\,du + \sqrt{2\lambda}\,\pi\,dW_u$, whose
-# kernel is that of section 1 with $m$ in the place of $\mu$ (`docs/theory.md` eq. 2.6), conditioned on $x_T = y$
-# through $h_y(x, t) = p(x_T = y \mid x_t = x)$. Per unit clock the conditioned drift is
+# kernel is (4) with $m$ in the place of $\mu$ (`docs/theory.md` eq. 2.6), conditioned on $x_T = y$ through
+# $h_y(x, t) = p(x_T = y \mid x_t = x)$. Per unit clock the conditioned drift is
 # $f = (m - x) + 2\lambda\pi^2\,\partial_x\log h_y$. Step by step, as for $h$: $\log h_y$, its gradient, and $f$; then,
 # since $f$ is affine in $x$ and $y$ and is 0 at $x = y = m$, its two slopes:
 
 # %%
+def by_xym(expr):
+    """``readable(expr)`` with its numerator collected in x, y and m, for display."""
+    numerator, denominator = sp.fraction(readable(expr))
+    return sp.collect(sp.expand(numerator), [x, y, m], sp.factor) / denominator
+
+
 L_hy = -(y - ou_mean(rest, x, target=m)) ** 2 / (2 * ou_var(rest))  # log h_y, up to a constant free of x
-show(r"L_{h_y} = \log h_y(x, t)", sp.latex(L_hy) + r" + \text{const}")
+show(r"L_{h_y} = \log h_y(x, t)", latex(L_hy) + r" + \text{const}")
 grad_y = sp.diff(L_hy, x)
-show(r"\partial_x \log h_y", readable(grad_y))
+show(r"\partial_x \log h_y", by_xym(grad_y))
 general = (m - x) + 2 * lam * pi ** 2 * grad_y
-show(r"f = (m - x) + 2\lambda\pi^2\,\partial_x \log h_y", readable(general))
+show(r"f = (m - x) + 2\lambda\pi^2\,\partial_x \log h_y", by_xym(general))
+assert zero(by_xym(grad_y) - grad_y) == 0 and zero(by_xym(general) - general) == 0
 assert all(sp.diff(general, *v) == 0 for v in ((x, 2), (y, 2), (x, y)))  # affine in x and y
 show(r"f\big|_{x = y = m}", sp.simplify(general.subs({x: m, y: m})))
 assert sp.simplify(general.subs({x: m, y: m})) == 0
@@ -484,14 +503,48 @@ agree(r"\partial_y f", sp.diff(general, y), r"\frac{1}{\sinh\bar\theta_{t:T}}", 
 
 # %% [markdown]
 # So $f = -(x - m)\coth\bar\theta_{t:T} + (y - m)/\sinh\bar\theta_{t:T}$, `docs/theory.md` eq. 3.6, and with
-# $m = y = \mu$ it is the bridge's drift $\coth(\bar\theta_{t:T})(\mu - x)$ per unit clock, as it must be. The
-# difference, and the package's statement of the same drift:
+# $m = y = \mu$ it is the bridge's drift $\coth(\bar\theta_{t:T})(\mu - x)$ per unit clock, as it must be (both
+# asserted):
 
 # %%
-vanishes(r"f - \Big(-(x - m)\coth\bar\theta_{t:T} + \frac{y - m}{\sinh\bar\theta_{t:T}}\Big)",
-         general - (-(x - m) * sp.coth(rest) + (y - m) / sp.sinh(rest)))
-assert sp.simplify((-(x - m) * sp.coth(rest) + (y - m) / sp.sinh(rest)).subs({m: mu, y: mu}) - sp.coth(rest) * (mu - x)) == 0
-package_check("hbridge", "check_general_target_drift")  # derivations: the same drift, and h_y space-time harmonic
+general_formula = -(x - m) * sp.coth(rest) + (y - m) / sp.sinh(rest)
+agree("f", general, r"-(x - m)\coth\bar\theta_{t:T} + \frac{y - m}{\sinh\bar\theta_{t:T}}", general_formula)
+assert zero(general_formula.subs({m: mu, y: mu}) - sp.coth(rest) * (mu - x)) == 0
+
+# %% [markdown]
+# **The `derivations` package agrees.** The package states the results of sections 1 and 2 independently. Each line
+# below is one of them: the notebook's result minus the package's, asserted to be 0. The last line is the package's
+# own check of the general drift (that $h_y$ solves its backward Kolmogorov equation and gives eq. 3.6).
+
+# %%
+def package_differences():
+    """The notebook's results minus the derivations package's statements of them, by name."""
+    from derivations import hbridge, ou  # noqa: PLC0415
+
+    dM_pkg, dQ_pkg = (e.subs({ou.M: M, ou.V: Q}) for e in ou.moment_odes())
+    mean_pkg = ou.mean_by_integrating_factor().subs({ou.tau: u, xs: mu + pi})  # started at x_0 = mu + pi
+    return {"dM/dt (ou.moment_odes)": dM_ito - dM_pkg, "dQ/dt (ou.moment_odes)": dQ_ito - dQ_pkg,
+            "M (ou.mean_by_integrating_factor, from x_0)": mean_if - mean_pkg,
+            "d_x log h (hbridge.log_h)": sp.diff(L_h_full - hbridge.log_h(), x),
+            "d_u log h (hbridge.log_h)": sp.diff(L_h_full - hbridge.log_h(), u),
+            "bridge drift (hbridge.h_drift)": h_drift - hbridge.h_drift()}
+
+
+for name, gap in package_differences().items():
+    print(f"{name}: notebook - package = {zero(gap)}")
+    assert zero(gap) == 0, name
+
+
+def package_check(module, *checks):
+    """Run the checks ``checks`` of ``derivations.<module>`` and print each residual (``mathshow.confirm``)."""
+    from importlib import import_module  # noqa: PLC0415
+
+    from rdbm_course.mathshow import confirm  # noqa: PLC0415
+
+    confirm(import_module(f"derivations.{module}"), *checks)
+
+
+package_check("hbridge", "check_general_target_drift")
 
 # %% [markdown]
 # **The picture of $h$.** Below, $h(x, t)$ for the degraded pixel of section 0 ($\pi = 0.8$, $\lambda = 0.05$,
@@ -513,7 +566,7 @@ h_cols = torch.exp(-(torch.exp(-DD) * (XX - MU_DEG)) ** 2 / (2 * h_variance))  #
 theta_c = float(sch.theta(torch.tensor(0.5)))  # theta_t = 2 at every t
 drift = theta_c / torch.tanh(DD) * (MU_DEG - XX)  # dx/dt of the bridge
 assert abs(PI_DEG - 0.8) < 1e-12 and LAM == 0.05 and sch.u_T == 2.0  # the numbers the text states (float rounding)
-fig, ax = plt.subplots(figsize=(8, 4.4))
+fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
 im = ax.pcolormesh(TT, XX, h_cols, cmap="viridis", shading="auto")
 fig.colorbar(im, ax=ax, label=r"$h(x, t)$ / its column maximum (dimensionless)")
 ax.streamplot(TT.numpy(), XX.numpy(), torch.ones_like(TT).numpy(), drift.numpy(), color="w", density=0.8,
@@ -521,45 +574,58 @@ ax.streamplot(TT.numpy(), XX.numpy(), torch.ones_like(TT).numpy(), drift.numpy()
 path_lines = ax.plot(ts, PATHS["bridge"][:, :5, 0], color="tab:red", lw=1.0)
 path_lines[0].set_label("five bridge paths (section 0)")
 ax.axhline(MU_DEG, color="k", ls=":", lw=1.2, label=r"$\mu$")
-ax.legend(fontsize=9, loc="upper right", framealpha=0.9)
 ax.set_xlim(0, 1)
 ax.set_ylim(-1.0, 0.8)
 ax.set_xlabel(TIME)
 ax.set_ylabel(r"$x$, " + PIXEL)
 ax.set_title(r"$h(x, t) = p(x_T = \mu \mid x_t = x)$ and the conditioned drift (white)", fontsize=11)
-plt.tight_layout()
+fig.legend(loc="outside lower center", ncol=2, fontsize=9)  # below the axes: no streamline is covered
 plt.show()
 
 # %% [markdown]
 # ## 3. $\Theta_t$ and $\Sigma_t$ appear
 #
-# The bridge SDE is linear with additive noise, so $x_t$ given $x_0$ is Gaussian; write its mean and spread as
-# $\mu + \Theta_t\pi$ and $\Sigma_t|\pi|$. These two numbers per time are the **bridge coefficients** on which every
-# later notebook rests. Read them off the simulated bridge paths of section 0 (degraded pixel; 4000 paths in full mode):
-# $\Theta_t = (\overline{x_t} - \mu)/\pi$ and $\Sigma_t = \mathrm{std}(x_t)/|\pi|$. For comparison the free process's
-# coefficients, known from section 1: $e^{-\bar\theta_t}$ and $\sqrt{\lambda(1 - e^{-2\bar\theta_t})}$. Dashed: the
-# library's closed form, `ResidualPath.coefficients(t)`. Exercises 01.1 and 01.2 derive that closed form.
+# The bridge SDE (11) is linear with additive noise, so $x_t$ given $x_0$ is Gaussian. Write its mean and standard
+# deviation as
 #
-# **How close must the simulation be?** Two errors separate it from the closed form, and the cell bounds each:
+# $$E[x_t\mid x_0] = \mu + \Theta_t\pi,\qquad \mathrm{std}[x_t\mid x_0] = \Sigma_t|\pi| . \tag{12}$$
 #
-# - *the step* (discretisation): the paths follow the Euler–Maruyama scheme, not the SDE. One step maps $x$ to
-#   $a\,x + b$ plus Gaussian noise of variance $2\lambda\,\Delta u\,\pi^2$ ($a$ and $b$ depend on the time only: the
-#   drift is affine in $x$). So the scheme's own mean and variance are carried forward exactly, without sampling:
-#   the mean to $a \cdot \text{mean} + b$, the variance to $a^2 \cdot \text{variance} + 2\lambda\,\Delta u\,\pi^2$, with
-#   $a$ read off the library's drift. Their gap to the closed form is computed, not estimated. Halving the step
-#   halves it for $\Theta$ (an error of order $\Delta u$) and divides it by about $\sqrt2$ for $\Sigma$, whose largest
-#   gap sits one step before $T$, where $\Sigma_t$ is itself only of order $\sqrt{\Delta u}$ (printed and asserted: a
-#   closed form that missed the scheme's limit by a fixed amount would stop these ratios from falling);
-# - *Monte Carlo* ($N$ paths): around the scheme's exact moments, the sample mean has the standard error
-#   $\Sigma_t/\sqrt N$ (per unit $\pi$), and the sample standard deviation of Gaussian values, for large $N$, about
-#   $\Sigma_t/\sqrt{2N}$ (an asymptotic standard error). At every time both must lie within 4.5 of these standard
-#   errors. That is $2N_{\rm steps} \le 800$ tests ($\Theta$ and $\Sigma$ at each of the $N_{\rm steps} \le 400$ times
-#   after the start); however they are correlated, the chance that any one fails is at most
-#   $800 \times 6.8\times10^{-6} < 0.6\,\%$ (a union bound, printed; $6.8\times10^{-6}$ is the two-sided chance
-#   that one standard normal value exceeds 4.5).
+# These two numbers per time are the **bridge coefficients** on which every later notebook rests. The figure reads
+# them off the bridge paths of section 0 (degraded pixel; 4000 paths in full mode),
+# $\Theta_t = (\overline{x_t} - \mu)/\pi$ and $\Sigma_t = \mathrm{std}(x_t)/|\pi|$, and compares them with
+#
+# - dashed: the library's closed form, `ResidualPath.coefficients(t)` (exercises 01.1 and 01.2 derive it);
+# - green: the free process's coefficients from section 1, $e^{-\bar\theta_t}$ and $\sqrt{\lambda(1 - e^{-2\bar\theta_t})}$.
+#
+# **How close must the simulation be?** Two errors separate it from the closed form; the cell bounds each.
+#
+# *The step* (discretisation). The paths follow the Euler–Maruyama scheme, not the SDE. One step maps $x$ to $a\,x + b$
+# plus Gaussian noise of variance $2\lambda\,\Delta u\,\pi^2$, where $a$ and $b$ depend on the time only (the drift is
+# affine in $x$; $a$ is read off the library's drift). So the scheme's own mean and variance are carried forward
+# exactly, without sampling:
+#
+# $$\text{mean} \mapsto a\cdot\text{mean} + b,\qquad \text{variance} \mapsto a^2\cdot\text{variance}
+# + 2\lambda\,\Delta u\,\pi^2 .$$
+#
+# - Their gap to the closed form is computed, not estimated.
+# - Halving the step halves the gap for $\Theta$ (an error of order $\Delta u$) and divides it by about $\sqrt2$ for
+#   $\Sigma$, whose largest gap sits one step before $T$, where $\Sigma_t$ itself is only of order $\sqrt{\Delta u}$
+#   (both ratios printed and asserted). A closed form that missed the scheme's limit by a fixed amount would keep
+#   these ratios near 1.
+#
+# *Monte Carlo* ($N$ paths). Let $\Sigma^{\rm EM}_t$ be the scheme's exact standard deviation per unit $|\pi|$ (from the
+# recursion above, not the closed form's $\Sigma_t$).
+#
+# - Around the scheme's exact moments, the sample mean has the standard error $\Sigma^{\rm EM}_t/\sqrt N$ (per unit
+#   $\pi$), and the sample standard deviation of Gaussian values, for large $N$, about $\Sigma^{\rm EM}_t/\sqrt{2N}$
+#   (an asymptotic standard error).
+# - At every time both must lie within 4.5 of these standard errors. That is $2N_{\rm steps} \le 800$ tests ($\Theta$
+#   and $\Sigma$ at each of the $N_{\rm steps} \le 400$ times after the start); however they are correlated, the chance
+#   that any one fails is at most $800 \times 6.8\times10^{-6} < 0.6\,\%$ (a union bound, printed;
+#   $6.8\times10^{-6}$ is the two-sided chance that one standard normal value exceeds 4.5).
 #
 # By the triangle inequality the gap between simulation and closed form is then at most the step's gap plus 4.5
-# standard errors, at every time.
+# standard errors, at every time (asserted).
 
 # %%
 def coefficient_curves(steps):
@@ -571,38 +637,38 @@ def coefficient_curves(steps):
     bridge = ResidualPath(sch, LAM, noise="modulated", pinned=True)
     times = torch.linspace(0, 1, steps + 1, dtype=torch.float64)
     step_u = THBAR_T / steps  # the clock step
-    theta_lib, _, sigma_lib = bridge.coefficients(times)
+    Theta_lib, _, Sigma_lib = bridge.coefficients(times)
     one, nil = torch.ones(1, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
     mean, var = [1.0], [0.0]  # x - mu per unit pi (mu = 0 here): x_0 - mu = 1, no variance at the start
     for t0 in times[:-1]:
         a = float(1 + (bridge.bridge_drift(one, nil, t0) - bridge.bridge_drift(nil, nil, t0)) * step_u)  # the slope
         mean.append(a * mean[-1])  # b = 0 when mu = 0: the step maps mu to mu
         var.append(a ** 2 * var[-1] + 2 * LAM * step_u)
-    return theta_lib, sigma_lib, torch.tensor(mean, dtype=torch.float64), torch.tensor(var, dtype=torch.float64).sqrt()
+    return Theta_lib, Sigma_lib, torch.tensor(mean, dtype=torch.float64), torch.tensor(var, dtype=torch.float64).sqrt()
 
 
 def step_gap(steps):
     """The largest gap between the scheme's exact moments and the closed form: Theta at every time, Sigma before T;
     and the step index where Sigma's gap is largest."""
-    theta_lib, sigma_lib, theta_em, sigma_em = coefficient_curves(steps)
-    sigma_gap = (sigma_em - sigma_lib)[:-1].abs()
-    return float((theta_em - theta_lib).abs().max()), float(sigma_gap.max()), int(sigma_gap.argmax())
+    Theta_lib, Sigma_lib, Theta_em, Sigma_em = coefficient_curves(steps)
+    sigma_gap = (Sigma_em - Sigma_lib)[:-1].abs()
+    return float((Theta_em - Theta_lib).abs().max()), float(sigma_gap.max()), int(sigma_gap.argmax())
 
 
 deg = PATHS["bridge"][:, :, 0]
-theta_sim = (deg.mean(1) - mu_img[0]) / PI_DEG
-sigma_sim = deg.std(1) / abs(PI_DEG)
-theta_lib, sigma_lib, theta_em, sigma_em = coefficient_curves(n_steps)
+Theta_sim = (deg.mean(1) - mu_img[0]) / PI_DEG
+Sigma_sim = deg.std(1) / abs(PI_DEG)
+Theta_lib, Sigma_lib, Theta_em, Sigma_em = coefficient_curves(n_steps)
 u_t = sch.clock(ts)
 fig, axes = plt.subplots(2, 1, figsize=(7.5, 7), sharex=True)
-axes[0].plot(ts, theta_sim, label="bridge, simulated")
-axes[0].plot(ts, theta_lib, "k--", lw=1, label="bridge, library")
+axes[0].plot(ts, Theta_sim, label="bridge, simulated")
+axes[0].plot(ts, Theta_lib, "k--", lw=1, label="bridge, library")
 axes[0].plot(ts, torch.exp(-u_t), color="C2", label=r"free OU: $e^{-\bar\theta_t}$")
 axes[0].set_title(r"$\Theta_t$: weight of $\pi$ in the mean", fontsize=11)
 axes[0].set_ylabel(r"$\Theta_t$ (dimensionless)")
 axes[0].legend(fontsize=9, loc="upper right")
-axes[1].plot(ts, sigma_sim, label="bridge, simulated")
-axes[1].plot(ts, sigma_lib, "k--", lw=1, label="bridge, library")
+axes[1].plot(ts, Sigma_sim, label="bridge, simulated")
+axes[1].plot(ts, Sigma_lib, "k--", lw=1, label="bridge, library")
 axes[1].plot(ts, (LAM * (1 - torch.exp(-2 * u_t))).sqrt(), color="C2",
              label=r"free OU: $\sqrt{\lambda(1 - e^{-2\bar\theta_t})}$")
 axes[1].set_title(r"$\Sigma_t$: standard deviation per unit $|\pi|$", fontsize=11)
@@ -612,41 +678,44 @@ axes[1].set_xlabel(TIME)
 plt.tight_layout()
 plt.show()
 
-se_theta = sigma_em[1:] / n_paths ** 0.5  # standard errors, at the times after the start (where Sigma > 0)
-se_sigma = sigma_em[1:] / (2 * n_paths) ** 0.5
-z_theta = float(((theta_sim - theta_em)[1:] / se_theta).abs().max())  # the Monte Carlo error, in standard errors
-z_sigma = float(((sigma_sim - sigma_em)[1:] / se_sigma).abs().max())
-gap_theta = float((theta_sim - theta_lib).abs().max())
-gap_sigma = float((sigma_sim - sigma_lib)[:-1].abs().max())  # before T; the last time is discussed below
-(step_theta, step_sigma, worst), (half_theta, half_sigma, _) = step_gap(n_steps), step_gap(2 * n_steps)
+se_Theta = Sigma_em[1:] / n_paths ** 0.5  # standard errors, at the times after the start (where Sigma_em > 0)
+se_Sigma = Sigma_em[1:] / (2 * n_paths) ** 0.5
+z_Theta = float(((Theta_sim - Theta_em)[1:] / se_Theta).abs().max())  # the Monte Carlo error, in standard errors
+z_Sigma = float(((Sigma_sim - Sigma_em)[1:] / se_Sigma).abs().max())
+gap_Theta = float((Theta_sim - Theta_lib).abs().max())
+gap_Sigma = float((Sigma_sim - Sigma_lib)[:-1].abs().max())  # before T; the last time is discussed below
+(step_Theta, step_Sigma, worst), (half_Theta, half_Sigma, _) = step_gap(n_steps), step_gap(2 * n_steps)
 last_step_noise = (2 * LAM * delta_u) ** 0.5  # sqrt(2 lam Delta u)
 tail = math.erfc(4.5 / 2 ** 0.5)  # P(|Z| > 4.5) for one standard normal Z
 union = 2 * n_steps * tail  # Theta and Sigma at each of the n_steps times after the start
 print(f"{n_paths} paths, {n_steps} Euler-Maruyama steps of Delta u = {delta_u}; P(|Z| > 4.5) = {tail:.1e}, "
       f"union bound over the {2 * n_steps} tests {100 * union:.2f} %")
-print(f"Theta: largest gap simulated - library {gap_theta:.4f}; the step's part {step_theta:.4f} "
-      f"(ratio {half_theta / step_theta:.2f} when the step is halved); Monte Carlo: at most {z_theta:.1f} standard errors")
-print(f"Sigma (t < T): largest gap simulated - library {gap_sigma:.4f}; the step's part {step_sigma:.4f} at step "
-      f"{worst} of {n_steps} (ratio {half_sigma / step_sigma:.2f} when the step is halved); Monte Carlo: at most {z_sigma:.1f} "
+print(f"Theta: largest gap simulated - library {gap_Theta:.4f}; the step's part {step_Theta:.4f} "
+      f"(ratio {half_Theta / step_Theta:.2f} when the step is halved); Monte Carlo: at most {z_Theta:.1f} standard errors")
+print(f"Sigma (t < T): largest gap simulated - library {gap_Sigma:.4f}; the step's part {step_Sigma:.4f} at step "
+      f"{worst} of {n_steps} (ratio {half_Sigma / step_Sigma:.2f} when the step is halved); Monte Carlo: at most {z_Sigma:.1f} "
       f"standard errors")
-print(f"Sigma at T: simulated {float(sigma_sim[-1]):.4f}, the scheme's exact {float(sigma_em[-1]):.4f}, "
+print(f"Sigma at T: simulated {float(Sigma_sim[-1]):.4f}, the scheme's exact {float(Sigma_em[-1]):.4f}, "
       f"one step's noise sqrt(2 lam Delta u) = {last_step_noise:.4f}")
 assert n_paths == (400 if FAST else 4000)  # the text's 4000 paths in full mode
-assert z_theta < 4.5 and z_sigma < 4.5  # Monte Carlo: within 4.5 standard errors at every time
+assert z_Theta < 4.5 and z_Sigma < 4.5  # Monte Carlo: within 4.5 standard errors at every time
 assert abs(tail - 6.8e-6) < 0.05e-6 and 2 * n_steps <= 800 and union < 0.006  # the text's numbers: < 0.6 %
 # The step's part: order Delta u for Theta (ratio 1/2 when the step is halved), order sqrt(Delta u) for Sigma,
 # largest one step before T (ratio 1/sqrt 2). These are deterministic numbers; 0.02 leaves room for the next order
 # of the expansion.
-assert abs(half_theta / step_theta - 0.5) < 0.02 and abs(half_sigma / step_sigma - 2 ** -0.5) < 0.02
+assert abs(half_Theta / step_Theta - 0.5) < 0.02 and abs(half_Sigma / step_Sigma - 2 ** -0.5) < 0.02
 assert worst == n_steps - 1
+# The triangle inequality, at every time after the start: |simulated - library| <= |scheme - library| + 4.5 s.e.
+assert bool(((Theta_sim - Theta_lib)[1:].abs() <= (Theta_em - Theta_lib)[1:].abs() + 4.5 * se_Theta).all())
+assert bool(((Sigma_sim - Sigma_lib)[1:].abs() <= (Sigma_em - Sigma_lib)[1:].abs() + 4.5 * se_Sigma).all())
 # At T the scheme's exact spread is one step's noise: the last step multiplies the distance to mu by
 # a = 1 - coth(Delta u) Delta u, about -Delta u^2/3, so what it carries over is negligible (relative excess below
 # 1e-6 here).
-assert abs(float(sigma_em[-1]) / last_step_noise - 1) < 1e-6
-assert abs(float(sigma_sim[-1] / sigma_em[-1]) - 1) < 4 / (2 * n_paths) ** 0.5  # one number: 4 standard errors
+assert abs(float(Sigma_em[-1]) / last_step_noise - 1) < 1e-6
+assert abs(float(Sigma_sim[-1] / Sigma_em[-1]) - 1) < 4 / (2 * n_paths) ** 0.5  # one number: 4 standard errors
 # the closed form's ends: Theta = 1, Sigma = 0 at t = 0; Theta = 0, Sigma = 0 at T
-assert float(theta_lib[0]) == 1.0 and float(sigma_lib[0]) == 0.0
-assert float(theta_lib[-1]) == 0.0 and float(sigma_lib[-1]) == 0.0
+assert float(Theta_lib[0]) == 1.0 and float(Sigma_lib[0]) == 0.0
+assert float(Theta_lib[-1]) == 0.0 and float(Sigma_lib[-1]) == 0.0
 
 # %% [markdown]
 # Both coefficients vanish or reach 1 where they must: $\Theta = 1$, $\Sigma = 0$ at $t = 0$ (the clean image) and
@@ -660,17 +729,23 @@ assert float(theta_lib[-1]) == 0.0 and float(sigma_lib[-1]) == 0.0
 #
 # The library and the paper work on a grid of integer times. RDBM's reference grid (`schedules.reference(100)`, the
 # grid of `bridges.rdbm()`, $N = 100$; [`docs/theory.md` §10](../docs/theory.md#10-the-discrete-grid)) takes the
-# cosine "betas" of improved DDPM as $\theta_i$, $i = 0, \dots, 99$, and the clock
-# $\bar\theta_i = \sum_{j \le i}\theta_j$. Since already $\bar\theta_0 = \theta_0 > 0$, the clean point
-# ($\bar\theta = 0$, $x = x_0$) is not on the grid: it is the **virtual clean index $-1$**. The betas are clamped at
-# 0.999. The last index is $t_T = 99$, the grid's end time $T$, where the bridge is pinned to $\mu$ and
-# $\bar\theta_{t:T} = 0$. The clamp acts only at that last index (asserted below): the last step $98 \to 99$ is a
-# **jump** of $\theta_{99} = 0.999$ in the clock, 12.7 % of $\bar\theta_T$. Because of this jump no other grid point
-# lies close to $t_T$ in the clock: at index 98, $\bar\theta_{t:T} = 0.999$, and at every grid point before $t_T$ the
-# bridge's drift factor $\coth(\bar\theta_{t:T})$ is at most $\coth(0.999) = 1.31$: the blow-up near $T$ seen in
-# section 2 is never evaluated (eq. 10.4). The bottom panel shows how far the factor is above the free process's 1,
-# $\coth(\bar\theta_{t:T}) - 1$, on a log scale: $3.7\times10^{-4}$ at index 89, ten indices before $t_T$, and
-# 0.31 at index 98.
+# cosine "betas" of improved DDPM, clamped at 0.999, as the rates $\theta_i$, $i = 0, \dots, 99$, and the clock
+# $\bar\theta_i = \sum_{j \le i}\theta_j$.
+#
+# - **The virtual clean index $-1$.** Already $\bar\theta_0 = \theta_0 > 0$, so the clean point ($\bar\theta = 0$,
+#   $x = x_0$) is not on the grid: it is the index $-1$.
+# - **The last index** $t_T = 99$ is the grid's end time $T$, where the bridge is pinned to $\mu$ and
+#   $\bar\theta_{t:T} = 0$.
+# - **The final jump.** The clamp acts only at that last index (asserted below): the last step $98 \to 99$ is a jump
+#   of $\theta_{99} = 0.999$ in the clock, 12.7 % of $\bar\theta_T$.
+# - **No blow-up on the grid.** Because of this jump no other grid point lies close to $t_T$ in the clock: at index
+#   98, $\bar\theta_{t:T} = 0.999$, and at every grid point before $t_T$ the bridge's drift factor
+#   $\coth(\bar\theta_{t:T})$ is at most $\coth(0.999) = 1.31$. The blow-up near $T$ seen in section 2 is never
+#   evaluated (eq. 10.4).
+#
+# The top panel shows the rates $\theta_i$ on a log scale, so that the small early ones are visible. The bottom panel
+# shows how far the drift factor is above the free process's 1, $\coth(\bar\theta_{t:T}) - 1$, also on a log scale:
+# $3.7\times10^{-4}$ at index 89, ten indices before $t_T$, and 0.31 at index 98.
 
 # %%
 rs = schedules.reference(100)  # RDBM's reference grid
@@ -679,10 +754,10 @@ theta_i = rs.theta  # theta_0 ... theta_99
 clock_i = rs.clock(idx)
 coth_i = 1 / torch.tanh(rs.clock_to_end(idx[:-1]))
 fig, axes = plt.subplots(3, 1, figsize=(7.5, 9.5), sharex=True)
-axes[0].bar(torch.arange(len(theta_i)), theta_i, width=1.0, color="C0")
-axes[0].set_title(r"$\theta_i$ (cosine betas, clamped at 0.999)", fontsize=11)
+axes[0].semilogy(torch.arange(len(theta_i)), theta_i, marker=".", ms=3, color="C0")
+axes[0].set_title(r"rates $\theta_i$ (cosine betas, clamped at 0.999; log scale)", fontsize=11)
 axes[0].set_ylabel(r"$\theta_i$ (clock units per index)")
-axes[0].annotate(f"last: {float(theta_i[-1]):.3f}", (len(theta_i) - 1, float(theta_i[-1])), xytext=(40, 0.8),
+axes[0].annotate(f"last: {float(theta_i[-1]):.3f}", (len(theta_i) - 1, float(theta_i[-1])), xytext=(45, 0.3),
                  arrowprops=dict(arrowstyle="->"), fontsize=10)
 axes[1].plot(idx, clock_i, marker=".", ms=3)
 axes[1].plot([-1], [0.0], "o", color="C3", label=r"virtual clean index $-1$: $\bar\theta = 0$")
@@ -758,7 +833,8 @@ check("01.2", answer_01_2)
 
 # %% [markdown]
 # **01.3 (implement).** Write a function `theta_on_grid(schedule, t)` that returns $\Theta_t$ as a float64 tensor
-# shaped like `t`, for the integer times `t` of a discrete schedule, from the schedule's clock alone
+# shaped like `t` (the bridge coefficient $\Theta_t$ of (12), capital theta; not `schedule.theta`, which holds the
+# rates $\theta_i$), for the integer times `t` of a discrete schedule, from the schedule's clock alone
 # (`schedule.clock(t)`, `schedule.clock_to_end(t)`, `schedule.u_T`; not `path.coefficients`). It is checked on
 # the RDBM grid and the GOUB grid (GOUB: the generalised OU bridge of Yue et al., `bridges.goub()`, on the IR-SDE grid; [`docs/theory.md`
 # §10](../docs/theory.md#10-the-discrete-grid)), at every integer time from the virtual clean index $-1$ to the last

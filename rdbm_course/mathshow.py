@@ -13,13 +13,41 @@ import re
 from pathlib import Path
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 from derivations.common import EXP, exp_to_rational, zero
 
-__all__ = ["show", "vanishes", "agree", "vanishes_by_powers", "limit", "exponentials_note", "confirm", "fact"]
+__all__ = ["show", "vanishes", "agree", "vanishes_by_powers", "limit", "exponentials_note", "confirm", "fact", "latex",
+           "positive_terms_first"]
+
+
+class _PositiveFirstLatex(LatexPrinter):
+    """SymPy's LaTeX printer with the terms of each sum that carry no minus sign written first, in SymPy's order
+    otherwise: ``x - mu`` instead of SymPy's ``-mu + x``."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        terms = expr.as_ordered_terms(order=order or self.order)  # SymPy's order ('old' and 'none' are not used)
+        return ([term for term in terms if not term.could_extract_minus_sign()]
+                + [term for term in terms if term.could_extract_minus_sign()])
+
+
+#: the printer of every display of this module; :func:`positive_terms_first` switches it
+_PRINTER = {"latex": sp.latex}
+
+
+def positive_terms_first(on: bool = True) -> None:
+    """From now on, print every sum with its terms without a minus sign first (``x - mu``, not SymPy's ``-mu + x``),
+    in the displays of this module and in :func:`latex`; ``on=False`` restores SymPy's order."""
+    _PRINTER["latex"] = _PositiveFirstLatex().doprint if on else sp.latex
+
+
+def latex(expr) -> str:
+    """The LaTeX of ``expr`` as this module's displays print it (see :func:`positive_terms_first`)."""
+    return _PRINTER["latex"](expr)
+
 
 def _latex(x) -> str:
-    return x if isinstance(x, str) else sp.latex(x)
+    return x if isinstance(x, str) else latex(x)
 
 
 def _display(tex: str) -> None:
@@ -41,7 +69,7 @@ def show(lhs, *rhs) -> None:
 def exponentials_note(expr, gens: dict | None = None) -> str:
     """The LaTeX note naming the exponentials of ``gens`` (``U = e^{\\bar\\theta_t}`` ...) that occur in ``expr``."""
     gens = EXP if gens is None else gens
-    return r",\ ".join(f"{sp.latex(e)} = e^{{{sp.latex(k)}}}" for k, e in gens.items() if e in expr.free_symbols)
+    return r",\ ".join(f"{latex(e)} = e^{{{latex(k)}}}" for k, e in gens.items() if e in expr.free_symbols)
 
 
 def vanishes(lhs, expr, gens: dict | None = None, max_chars: int = 1500) -> None:
@@ -57,12 +85,12 @@ def vanishes(lhs, expr, gens: dict | None = None, max_chars: int = 1500) -> None
     if expr != 0:
         fraction = sp.together(exp_to_rational(expr, gens))
         if fraction not in (expr, 0, result):
-            if len(sp.latex(fraction)) <= max_chars:
+            if len(latex(fraction)) <= max_chars:
                 steps.append(fraction)
                 note = exponentials_note(fraction, gens)
             else:
                 steps.append(r"\frac{\text{a polynomial in } " + ", ".join(
-                    sorted(sp.latex(s) for s in fraction.free_symbols)) + r"}{\dots}")
+                    sorted(latex(s) for s in fraction.free_symbols)) + r"}{\dots}")
         steps.append(result)
     show(lhs, *steps)
     if note:
@@ -85,22 +113,43 @@ def agree(lhs, left, rhs, right, gens: dict | None = None) -> None:
     fl, fr = _canonical(left, gens), _canonical(right, gens)
     same = sp.cancel(fl - fr) == 0
     note = exponentials_note(fl + fr, gens)
-    _display(r"\begin{aligned} " + _latex(lhs) + " &= " + sp.latex(fl) + r" \\ " + _latex(rhs) + " &= "
-             + sp.latex(fr) + r" \end{aligned}")
+    _display(r"\begin{aligned} " + _latex(lhs) + " &= " + latex(fl) + r" \\ " + _latex(rhs) + " &= "
+             + latex(fr) + r" \end{aligned}")
     _display(r"\qquad" + (r"\text{with } " + note + r"\text{: }" if note else "")
              + r"\text{the same fraction, so } " + _latex(lhs) + " = " + _latex(rhs) + ".")
     assert same, f"{lhs} and {rhs} differ: {sp.cancel(fl - fr)}"
 
 
+def _over_common_denominator(coefs: list, gens: dict) -> tuple[list, sp.Expr]:
+    """The coefficients ``coefs`` written over one denominator: ``(numerators, denominator)``, each a polynomial in
+    the exponentials ``gens`` written square-free-factored (``(e^{2c} - e^{2u})^2``, not expanded), the denominator
+    with a positive leading coefficient in the later exponentials of ``gens``, and the exponentials put back."""
+    fractions = [sp.cancel(sp.together(exp_to_rational(cf, gens))) for cf in coefs]
+    denominator = sp.Integer(1)
+    for fr in fractions:
+        denominator = sp.lcm(denominator, sp.fraction(fr)[1])
+    # the later exponentials of gens lead (C = e^c before U = e^u): e^{2c} - e^{2u}, positive for u < c
+    symbols = [v for v in reversed(gens.values()) if any(v in fr.free_symbols for fr in fractions)]
+    if sp.sqf_list(denominator, *symbols)[0].could_extract_minus_sign():
+        denominator = -denominator
+    numerators = [sp.cancel(fr * denominator) for fr in fractions]
+    assert all(sp.fraction(n)[1] == 1 for n in numerators) and sp.expand(sum(numerators)) == 0, \
+        "the numerators over the common denominator do not cancel"
+    back = {v: sp.exp(k) for k, v in gens.items()}
+    return [sp.sqf(n, *symbols).subs(back) for n in numerators], sp.sqf(denominator, *symbols).subs(back)
+
+
 def vanishes_by_powers(lhs, parts: dict, var, center, center_tex: str, degree: int = 2,
-                       gens: dict | None = None, absent_in_words: bool = False) -> None:
+                       gens: dict | None = None, absent_in_words: bool = False,
+                       common_denominator: bool = False) -> None:
     """Show that ``lhs = sum(parts.values())``, a polynomial of degree ``degree`` in ``var``, vanishes: for each
     power ``(var - center)^k``, display each part's coefficient (simplified) and assert that their sum is 0.
 
     ``parts`` maps a LaTeX name of a term to its SymPy expression; ``center_tex`` is the LaTeX of ``var - center``
     with its parentheses, e.g. ``(x - M)``. One displayed line per power, the terms in the order of ``parts``.
     With ``absent_in_words``, a power that no term has (every coefficient exactly 0) is said in words instead of
-    being shown as a sum of zeros."""
+    being shown as a sum of zeros. With ``common_denominator``, each line is one fraction: the parts' numerators
+    over the least common denominator of their coefficients, so that the cancellation is read off the numerators."""
     gens = EXP if gens is None else gens
     offset = sp.Dummy("y", real=True)
     expanded = {name: sp.expand(e.subs(var, center + offset)) for name, e in parts.items()}
@@ -116,7 +165,12 @@ def vanishes_by_powers(lhs, parts: dict, var, center, center_tex: str, degree: i
         if absent_in_words and all(cf == 0 for cf in coefs):
             _display(r"\big[" + power + r"\big]:\quad \text{no term has this power}")
             continue
-        body = " + ".join(r"\Big(" + sp.latex(cf) + r"\Big)" for cf in coefs)
+        if common_denominator:
+            numerators, denominator = _over_common_denominator(coefs, gens)
+            body = r"\frac{" + " + ".join(r"\big(" + latex(n) + r"\big)" for n in numerators) + "}{" + \
+                latex(denominator) + "}"
+        else:
+            body = " + ".join(r"\Big(" + latex(cf) + r"\Big)" for cf in coefs)
         _display(r"\big[" + power + r"\big]:\quad " + body + " = 0")
         assert zero(sum(coefs), gens) == 0, f"the coefficient of {power} in {lhs} does not vanish"
 
@@ -124,8 +178,8 @@ def vanishes_by_powers(lhs, parts: dict, var, center, center_tex: str, degree: i
 def limit(expr, var, point, expected, lhs: str | None = None, direction: str = "+-") -> None:
     """Display ``lim_{var -> point} expr = value`` and assert that the value is ``expected``."""
     value = sp.limit(expr, var, point, direction) if direction != "+-" else sp.limit(expr, var, point)
-    head = lhs if lhs is not None else (r"\lim_{" + sp.latex(var) + r"\to " + sp.latex(point) + "} "
-                                        + sp.latex(expr))
+    head = lhs if lhs is not None else (r"\lim_{" + latex(var) + r"\to " + latex(point) + "} "
+                                        + latex(expr))
     show(head, value)
     if expected in (sp.oo, -sp.oo):
         assert value == expected, f"limit {value}, expected {expected}"

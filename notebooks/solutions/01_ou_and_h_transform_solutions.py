@@ -26,7 +26,9 @@ from IPython.display import display
 from derivations.common import c, lam, mu, pi, u
 from rdbm_core.bridge import bridges, schedules
 from rdbm_course.exercises import check
-from rdbm_course.mathshow import show, vanishes
+from rdbm_course.mathshow import positive_terms_first, show, vanishes
+
+positive_terms_first()  # SymPy prints x - mu, not -mu + x
 
 # %% [markdown]
 # ## 01.1 — $\Theta_t$, by the mean ODE
@@ -48,16 +50,16 @@ show(r"\frac{dM}{du}", dM_du)
 # %%
 factor_01_1 = 1 / sp.sinh(c - u)
 vanishes(r"I'\,(M - \mu) + I\,\frac{dM}{du}", sp.diff(factor_01_1, u) * (M - mu) + factor_01_1 * dM_du)
-theta_derived = factor_01_1.subs(u, 0) / factor_01_1
-show(r"\Theta_t = \frac{I(0)}{I(u)}", theta_derived)
-assert sp.limit(theta_derived, u, 0) == 1 and sp.limit(theta_derived, u, c) == 0
+Theta_derived = factor_01_1.subs(u, 0) / factor_01_1
+show(r"\Theta_t = \frac{I(0)}{I(u)}", Theta_derived)
+assert sp.limit(Theta_derived, u, 0) == 1 and sp.limit(Theta_derived, u, c) == 0
 
 # %% [markdown]
 # It is $1$ at the clean end and $0$ at $T$, as it must be: $\Theta_t = \sinh(\bar\theta_{t:T})/\sinh(\bar\theta_T)$
 # (`docs/theory.md` eq. 4.2). Notebook 02a derives the same mean a second way, by Bayes.
 
 # %%
-answer_01_1 = {"dM_du": dM_du, "factor": factor_01_1, "Theta": theta_derived}
+answer_01_1 = {"dM_du": dM_du, "factor": factor_01_1, "Theta": Theta_derived}
 feedback = check("01.1", answer_01_1)
 display(feedback)
 assert feedback
@@ -121,10 +123,10 @@ def theta_on_grid(schedule, t):
 
 path = bridges.rdbm()
 t = path.schedule.times()
-theta_lib = path.coefficients(t)[0]
+Theta_lib = path.coefficients(t)[0]
 print(f"grid {path.schedule.name}: Theta at the clean point {float(theta_on_grid(path.schedule, t)[0]):.6f}, "
       f"at the terminal point {float(theta_on_grid(path.schedule, t)[-1]):.1e}; "
-      f"largest gap to path.coefficients: {float((theta_on_grid(path.schedule, t) - theta_lib).abs().max()):.1e}")
+      f"largest gap to path.coefficients: {float((theta_on_grid(path.schedule, t) - Theta_lib).abs().max()):.1e}")
 large = schedules.constant_theta(25, 1000.0)  # a grid like the checker's fourth one
 rest_large, c_large = large.clock_to_end(large.times()), torch.tensor(large.u_T, dtype=torch.float64)
 literal = torch.sinh(rest_large) / torch.sinh(c_large)

@@ -109,3 +109,37 @@ def test_fact_prints_theory_names_and_refuses_what_theory_md_lacks(capsys, monke
     monkeypatch.setattr(mathshow, "THEORY", reference)
     with pytest.raises(AssertionError, match="does not list"):
         fact("marginal.a_gaussian_product", "4.8")
+
+
+def test_vanishes_by_powers_over_a_common_denominator(monkeypatch):
+    """With common_denominator, each power is one fraction whose numerators cancel visibly: the kernel's [1] row reads
+    (-1) + (1 - e^{2 tau}) + (e^{2 tau}) over e^{2 tau} - 1, and a residual that does not vanish is refused.
+    Mutation that fails: multiplying each coefficient by its own denominator instead of the common one (the
+    numerators -1, -1, 1 no longer cancel and the helper's assertion stops the display)."""
+    import rdbm_course.mathshow as mathshow
+
+    shown = []
+    monkeypatch.setattr(mathshow, "_display", shown.append)
+    tau, e_tau = sp.Symbol("tau", positive=True), sp.Symbol("E", positive=True)
+    parts = {"a": 1 / (1 - sp.exp(2 * tau)), "b": sp.Integer(-1), "c": sp.exp(2 * tau) / (sp.exp(2 * tau) - 1)}
+    vanishes_by_powers("R", parts, x, 0, "x", degree=0, gens={tau: e_tau}, common_denominator=True)
+    assert shown[-1] == (r"\big[1\big]:\quad \frac{\big(-1\big) + \big(1 - e^{2 \tau}\big) + \big(e^{2 \tau}\big)}"
+                         r"{e^{2 \tau} - 1} = 0")
+    with pytest.raises(AssertionError):
+        vanishes_by_powers("R", {**parts, "b": sp.Integer(1)}, x, 0, "x", degree=0, gens={tau: e_tau},
+                           common_denominator=True)
+
+
+def test_positive_terms_first_prints_x_minus_mu_and_can_be_undone():
+    """positive_terms_first makes the module's LaTeX write x - mu (SymPy writes -mu + x) without changing values;
+    on=False restores SymPy's order. Mutation that fails: ordering the negative terms first gives '- \\mu + x'."""
+    from derivations.common import mu
+    from rdbm_course.mathshow import latex, positive_terms_first
+
+    try:
+        positive_terms_first()
+        assert latex(x - mu) == r"x - \mu" and latex(mu - x) == r"\mu - x"
+        assert latex((x - mu) ** 2 / 2) == r"\frac{\left(x - \mu\right)^{2}}{2}"
+    finally:
+        positive_terms_first(False)
+    assert latex(x - mu) == sp.latex(x - mu) == r"- \mu + x"
