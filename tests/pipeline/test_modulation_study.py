@@ -78,7 +78,8 @@ def test_study_reuses_only_the_same_training(tmp_path):
     Mutation: comparing only the bridge and budget (not lam and noise) matches all of them."""
     b = study.CPU_BUDGET
     comparison_rdbm = vars(TrainConfig(bridge="rdbm", task="derain", preset="tiny", steps=b.steps, batch=b.batch,
-                                             crop=b.crop, pool=b.pool, lr=b.lr, seed=1, ckpt_every=0))
+                                             crop=b.crop, pool=b.pool, lr=b.lr, seed=1, ckpt_every=0,
+                                             unet_norm=b.unet_norm))
     cfg = lambda lam, noise, seed=1, budget=b: study.train_config("derain", lam, noise, seed, budget, tmp_path)
     assert study.same_training(comparison_rdbm, cfg(1e-4, "modulated"))
     assert not study.same_training(comparison_rdbm, cfg(1e-4, "global"))
