@@ -103,7 +103,8 @@ assert limits == (sp.Rational(1, 2), 1)
 # %% [markdown]
 # The share is $1/(1 + e^{-c})$ whatever $\lambda$: it rises from $1/2$ to 1 as $\bar\theta_T$ grows. The library's
 # coefficients agree on clocks of several lengths (a constant rate $\theta = c$ on $[0, 1]$, whose midpoint is
-# $t = 0.5$); the notebook's $c = 3$ gives 0.95, the ratio of the green and grey curves of its section 6 at $t = 0.5$.
+# $t = 0.5$). The notebook's $c = 3$ gives 0.95: its OU bridge's variance 0.0362 at $t = 0.5$ (printed in its section 4)
+# over the free OU variance $\lambda(1 - e^{-3})$ there.
 
 # %%
 t_half = torch.tensor(0.5, dtype=DT)
@@ -115,6 +116,7 @@ for c_value in (0.1, 1.0, 3.0, 10.0):
     print(f"c = {c_value:4}: library {library:.4f}, 1 / (1 + e^-c) = {float(share.subs(c, c_value)):.4f}")
     assert abs(library - float(share.subs(c, c_value))) < 1e-12
 assert f"{float(share.subs(c, 3)):.2f}" == "0.95"
+assert f"{0.0362 / (0.04 * (1 - math.exp(-3))):.2f}" == "0.95"  # the notebook's printed variance over lam (1 - e^-3)
 
 why_04_2 = ("c -> 0: 1/2, because over a short clock the OU process is Brownian motion and the pin removes half of "
             "its variance at mid-time; c -> infinity: 1, because over a long clock the free process forgets x_t before "
