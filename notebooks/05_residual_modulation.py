@@ -60,7 +60,8 @@ set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})  # photographs and no
 #
 # with the clock $\bar\theta_t$ (`path.schedule.clock(t)`), its final value $\bar\theta_T$ (`path.schedule.u_T`)
 # and the clock still to go $\bar\theta_{t:T} = \bar\theta_T - \bar\theta_t$ (`path.schedule.clock_to_end(t)`);
-# $\lambda$ (`path.lam`) is a variance. The noise factor is $\nu(\pi) = \pi$ for RDBM and $\nu = 1$ for global
+# $\lambda$ (`path.lam`) is a variance: the stationary variance of the un-bridged OU process, whose variance tends to
+# $\lambda\,\nu(\pi)^2$ as its clock grows (`docs/theory.md` eq. 2.5). The noise factor is $\nu(\pi) = \pi$ for RDBM and $\nu = 1$ for global
 # noise, so a value's standard deviation is $\Sigma_t|\pi|$ or $\Sigma_t$. The library draws
 # $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$ with $\nu(\pi) = \pi$, not $|\pi|$ (`path.sample`): since
 # $\epsilon$ and $-\epsilon$ have the same law, the distribution is the same.
@@ -69,7 +70,8 @@ set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})  # photographs and no
 # some channel changed by more than half an 8-bit level. The *intact values* (pixel × channel) are those with
 # $\pi = 0$ exactly. For inpainting the pixels outside the mask are exactly the intact ones; for deraining the faint
 # tails of the soft-edged streaks leave $0 < |\pi| \le 1/255$ outside the mask, so a pixel there can be outside the
-# mask without being intact (both asserted below).
+# mask without being intact (both asserted below). In the residual panels of the figure, grey marks $\pi = 0$ and blue
+# $0 < |\pi| < 1/255$ (largest over the channels).
 
 # %%
 PAIRS = {
@@ -101,11 +103,11 @@ def plot_pairs():
         x0, mu, mask = item["x0"], item["mu"], item["mask"]
         show_img(row[0], x0, f"{name}: clean $x_0$")
         show_img(row[1], mu, rf"{name}: degraded $\mu$")
-        residual = (x0 - mu).abs().amax(0)  # <= 1/255 (and 0, which LogNorm masks): pale blue, off the colour map
-        cmap = plt.get_cmap("inferno").with_extremes(under="lightskyblue", bad="lightskyblue")
+        residual = (x0 - mu).abs().amax(0)  # 0 (masked by LogNorm): grey; 0 < |pi| < 1/255: blue, off the colour map
+        cmap = plt.get_cmap("inferno").with_extremes(under="deepskyblue", bad="lightgrey")
         im = row[2].imshow(residual, cmap=cmap, norm=LogNorm(vmin=1 / 255, vmax=1))
         row[2].set_title(r"residual $|\pi|$, largest over the channels" + "\n" +
-                         r"(log scale; pale blue: $\leq 1/255$)", fontsize=9)
+                         r"(log scale; grey: $\pi = 0$; blue: $0 < |\pi| < 1/255$)", fontsize=9)
         fig.colorbar(im, ax=row[2], fraction=0.046)
         row[3].imshow(mask[0], cmap="gray")
         row[3].set_title("mask (white = degraded)", fontsize=9)
@@ -160,10 +162,9 @@ for path in ROWS.values():
 # The reference schedule and GOUB's grid run at different speeds, so the columns are matched by the mean: at each
 # column every row has (the grid time closest to) the same $\Theta_t$, i.e. the same mean image $\mu + \Theta_t\pi$.
 # The rows differ only in their noise, and all of them use one and the same draw $\epsilon$: rows 2 and 3, for
-# instance, differ only by the noise factor, $\pi$ against $1$. $t$ is the grid index of each image. On the reference
-# grid the clean end is the *virtual clean index* $t = -1$, a time added to the grid: the clock is 0 there, but the
-# schedule has no step there (its first step $\theta_0$ already moves the clock at index 0; notebook 01, section 4).
-# On GOUB's grid the clean end is index $0$. The degraded end is $t_T = 99$ and $t_T = 100$ (`docs/theory.md` §10).
+# instance, differ only by the noise factor, $\pi$ against $1$. $t$ is the grid index of each image: the reference grid
+# runs from its virtual clean index $t = -1$ (notebook 01, section 4) to $t_T = 99$, GOUB's grid from $0$ to
+# $t_T = 100$ (`docs/theory.md` §10).
 
 # %%
 THETA_COLUMNS = (1.0, 0.9, 0.7, 0.5, 0.3, 0.1, 0.0)
@@ -216,7 +217,8 @@ def last_columns(path):
 for label, path in (("global noise, reference grid", GLOBAL_VIS), ("GOUB", GOUB)):
     (t1, s1), (t2, s2) = last_columns(path)
     print(f"{label:29s}: Sigma_t / sqrt(lam) = {s1:.3f} at t = {t1}, {s2:.0f} at t = {t2}")
-    assert s1 > 0.99 and s2 == 0 and t2 == path.schedule.t_T
+    assert 0.99 < s1 < 1 and s2 == 0 and t2 == path.schedule.t_T
+    assert path is GOUB or (t1 == 79 and round(s1, 3) == 0.995)  # the numbers of the text below
 last_theta, last_goub = float(GLOBAL_VIS.schedule.theta[-1]), float(GOUB.schedule.theta[-1])
 print(f"last clock step theta: reference grid {last_theta:.3f} ({last_theta / GLOBAL_VIS.schedule.u_T:.1%} of "
       f"thbar_T), GOUB's grid {last_goub:.3f}")
@@ -228,15 +230,19 @@ for name, rows in STRIPS.items():  # the last column is mu itself in every row
 # At the reference $\lambda = 10^{-4}$ the RDBM path is, to the eye, the interpolation $\mu + \Theta_t\pi$. With
 # $\lambda = 1$ the RDBM noise appears only on the streaks and inside the hole; the same $\lambda$ with global noise
 # covers the whole picture, and GOUB's published level is a visible grain over every pixel, degraded or not. Every
-# row ends at $\mu$ exactly ($\Theta_{t_T} = \Sigma_{t_T} = 0$). The global-noise row shows the most abrupt change:
-# at $\Theta_t \approx 0.1$ ($t = 79$) the picture is drowned in noise, $\Sigma_{79} = 0.995$, and in the next column
-# ($t = 99$) it is the noise-free $\mu$. The RDBM row at $\lambda = 1$ has the same jump of $\Sigma_t$, visible only
-# where $\pi \ne 0$. The strip skips the times in between, but the jump is real: $\Sigma_t$ is
-# still $0.93\sqrt\lambda$ at index 98 (section 4), and the last step alone, $98 \to 99$, moves the clock by
-# $\theta_{99} = 0.999$ (the step at index 99), 12.7 % of $\bar\theta_T$. So a stochastic sampler's first step out of
-# $\mu$, from index 99 to 98, must inject noise of standard deviation $0.93\sqrt\lambda\,|\hat\pi|$ at once
-# (`docs/theory.md` eq. 8.6; notebook 02c). GOUB's last step moves its clock by only $0.104$: its noise fades over its
-# last indices instead.
+# row ends at $\mu$ exactly ($\Theta_{t_T} = \Sigma_{t_T} = 0$).
+#
+# **What the strip shows at its right end.** The global-noise row jumps: at $\Theta_t \approx 0.1$ ($t = 79$) the
+# picture is drowned in noise, $\Sigma_{79} = 0.995\sqrt\lambda$ ($= 0.995$ at $\lambda = 1$), and in the next column
+# ($t = 99$) it is the noise-free $\mu$. The RDBM row at $\lambda = 1$ has the same jump, visible only where
+# $\pi \ne 0$. The strip skips the times in between, but the jump is real: $\Sigma_{98}$ is still $0.93\sqrt\lambda$
+# (section 4), and the last step alone, $98 \to 99$, moves the clock by $\theta_{99} = 0.999$, 12.7 % of
+# $\bar\theta_T$. GOUB's last step moves its clock by only $0.104$: its noise fades over its last indices instead.
+#
+# **Consequence for the sampler.** A sampler starts at $\mu$, index 99; with all 100 steps its first step goes to
+# index 98. A stochastic one ($\eta > 0$) draws that step from the full marginal there: `docs/theory.md` eq. 8.6 gives this step the variance
+# $\Sigma_{98}^2\nu(\hat\pi)^2$ for every $\eta > 0$, not $\eta^2$ times it (notebook 02c). So under RDBM it injects noise of
+# standard deviation $0.93\sqrt\lambda\,|\hat\pi|$ at once. The deterministic sampler ($\eta = 0$) injects none.
 
 # %% [markdown]
 # ## 3. Noise maps
@@ -331,11 +337,14 @@ for name, item in PAIRS.items():
 # which does not depend on $\lambda$ (multiply by $\sqrt\lambda = 0.01$ for the reference RDBM, $1$ for `LAM_VIS`,
 # $\sigma_{\rm GOUB} = 30/255 = 0.118$ for GOUB). Right: the same against the number of steps still to go, $t_T - t$,
 # on a reversed log axis, which spreads out the last indices (the end point $t = t_T$, where $\Sigma_t = 0$, is off
-# that axis). The printed numbers below the figure: $\Sigma_t/\sqrt\lambda$ stays below $1$ on both grids, so
-# $\Sigma_t < \sqrt\lambda$ (where it peaks, and how high, is exercise 05.3); on the reference grid it rises faster than GOUB's at first but reaches $0.95$ later (at
-# $0.63$ of the grid against $0.53$); it stays above $0.95$ up to index 97 ($t_T - t = 2$), is still $0.93$ at index
-# 98 and is $0$ at index 99, after the clock jump of $0.999$. GOUB's comes down over its last indices ($0.43$ at index
-# 99 of 100).
+# that axis). The three printed lines below the figure say:
+#
+# - $\Sigma_t/\sqrt\lambda < 1$ on both grids, so $\Sigma_t < \sqrt\lambda$ (where it peaks, and how high, is
+#   exercise 05.3).
+# - Reference grid: $\Sigma_t/\sqrt\lambda$ first reaches $0.95$ at $0.63$ of the grid (GOUB's: at $0.53$), stays
+#   $\ge 0.95$ up to index 97, is $0.93$ at index 98 and $0$ at index 99, after the clock step of $0.999$.
+# - GOUB's grid: $\Sigma_t/\sqrt\lambda$ comes down over its last indices ($0.43$ at index 99 of 100); on the first
+#   quarter of the grid it is below the reference curve.
 
 # %%
 def plot_grids():
@@ -394,8 +403,9 @@ plot_grids()
 # ## 5. Values with $\pi = 0$ never move under RDBM
 #
 # Where $\pi = 0$ the RDBM sample is $x_t = \mu + \Theta_t\cdot 0 + \Sigma_t\cdot 0\cdot\epsilon$. The library computes
-# the mean as $\mu + \Theta_t(x_0 - \mu)$ (`docs/theory.md` eq. 4.7), not as $\Theta_t x_0 + (1 - \Theta_t)\mu$, which
-# rounds, so the intact values equal $\mu$ **bit for bit** at every time and for any noise draw. The cell checks all
+# the mean as $\mu + \Theta_t(x_0 - \mu)$ (`docs/theory.md` eq. 4.7): where $x_0 = \mu$ this is $\mu + \Theta_t\cdot 0
+# = \mu$ exactly, whereas $\Theta_t x_0 + (1 - \Theta_t)\mu$ can differ from $\mu$ there by a rounding error. So the
+# intact values equal $\mu$ **bit for bit** at every time and for any noise draw. The cell checks all
 # 101 times of the reference grid (the virtual clean index $-1$ and the indices $0, \dots, 99$), both values of $\lambda$,
 # both pairs and `N_DRAWS` $= 3$ noise draws per time — and, for contrast, that under global noise the same values
 # move at every interior time.
@@ -443,21 +453,23 @@ for name, item in PAIRS.items():
     assert all(ends.values())
 
 # %% [markdown]
-# ### Aside (optional): float32 rounding
+# ### Aside (optional): float32 rounding and the sign of $\pi$
 #
-# Two details of this notebook depend on float32 arithmetic; neither changes its lessons.
+# Two details that do not change the lessons of this notebook.
 #
-# - **The clean end.** Where $\pi \ne 0$, the computed difference $x_0 - \mu$ is rounded, by at most half a unit in
-#   the last place of $|\pi|$ ($2^{-24}$ for $|\pi| < 2$), and the sum $\mu + (x_0 - \mu)$ rounds once more. So the
-#   sample at $t = -1$ can miss $x_0$ slightly; the cell prints the largest gap on the two pairs
-#   and asserts it is at most $2^{-24} = 6.0\times10^{-8}$. This never matters in use: training draws its times from
+# - **The clean end (float32).** Where $\pi \ne 0$, the computed difference $x_0 - \mu$ is rounded, by at most half a
+#   unit in the last place of $|\pi|$ ($2^{-24}$ for $|\pi| < 2$), and the sum $\mu + (x_0 - \mu)$ rounds once more.
+#   So the sample at $t = -1$ can miss $x_0$ slightly; the cell prints the largest gap on the two pairs and asserts
+#   it is at most $2^{-24} = 6.0\times10^{-8}$. This never matters in use: training draws its times from
 #   $0, \dots, 99$ (`schedule.sample_train_times`; notebook 06, section 1, and `docs/theory.md` §9), and every
 #   sampler returns $\hat x_0$ itself at the clean point (`docs/theory.md` eq. 8.7; notebook 02c, section 0). It is why
 #   section 5's bit-for-bit claim is about the intact values, where $x_0 - \mu$ is exactly 0.
-# - **The sign of $\pi$ on the deraining pair.** The streaks only brighten the image (screen blending), so
-#   $\pi \le 0$ wherever $|\pi|$ exceeds float32 rounding: the largest $\pi$ is a rounding residue (printed and
-#   asserted). For one fixed draw $\epsilon$, as in the figures of sections 2 and 3, values with $\pi < 0$ get noise
-#   of the opposite sign to values with $\pi > 0$ ($\nu(\pi) = \pi$).
+# - **The sign of $\pi$ on the deraining pair.** The streaks only brighten the image (screen blending), so $\pi \le 0$
+#   (the largest $\pi$ is a rounding residue, printed and asserted). With $\nu(\pi) = \pi$, the RDBM rows' noise
+#   on the streaks is $\Sigma_t\pi\epsilon = -\Sigma_t|\pi|\epsilon$, while the global row's is $\Sigma_t\epsilon$: in the
+#   figures of sections 2 and 3, which use one draw $\epsilon$ for all rows, a value that the noise brightens in the
+#   global row is darkened in the RDBM rows. The cell checks this sign flip at $\Theta_t \approx 0.5$ on every
+#   value with $\pi < -1/255$.
 
 # %%
 for name, item in PAIRS.items():
@@ -468,6 +480,20 @@ for name, item in PAIRS.items():
 rain_pi_max = float((PAIRS["derain"]["x0"] - PAIRS["derain"]["mu"]).max())
 print(f"derain  : largest pi = {rain_pi_max:.1e} (the streaks only brighten: pi <= 0 up to rounding)")
 assert 0 <= rain_pi_max <= 2.0 ** -24
+
+
+def sign_flip(item, t, seed=0):
+    """Share of the values with pi < -1/255 whose RDBM noise has the sign opposite to the global noise (one draw)."""
+    x0, mu = item["x0"][None], item["mu"][None]
+    eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
+    rdbm, glob = (p.sample(x0, mu, t, noise=eps) - p.mean(x0, mu, t) for p in (RDBM_VIS, GLOBAL_VIS))
+    streak = x0 - mu < -1 / 255
+    return float((rdbm[streak].sign() == -glob[streak].sign()).double().mean())
+
+
+flipped = sign_flip(PAIRS["derain"], time_for_theta(RDBM_VIS, 0.5))
+print(f"derain  : values with pi < -1/255 whose RDBM noise has the sign opposite to the global noise: {flipped:.0%}")
+assert flipped == 1
 
 # %% [markdown]
 # ## Exercises
@@ -492,8 +518,11 @@ check("05.1", answer_05_1)
 # **05.2 (implement).** Write `std_map(path, x0, mu, t)`: the per-value standard deviation of $x_t$ given
 # $(x_0, \mu)$, for a batch `x0`, `mu` [B, 3, H, W] (float32) and integer grid times `t` [B] (one per sample), for a
 # path with modulated noise (`path.noise == "modulated"`, RDBM) and one with global noise (`"global"`, GOUB). Build
-# $\Sigma_t$ yourself from the formula of section 1, with the clock `path.schedule.clock(t)` (float64, shape [B]),
-# `path.schedule.u_T` and `path.lam`; the checker refuses a function that calls the path's own `coefficients`,
+# $\Sigma_t$ yourself from the formula of section 1, with the clocks `path.schedule.clock(t)` and
+# `path.schedule.clock_to_end(t)` (float64, shape [B]), `path.schedule.u_T` and `path.lam`. Use `clock_to_end` for
+# $\bar\theta_{t:T}$: it is exactly 0 at $t_T$, where a difference computed another way can round below 0 and make
+# $\sqrt{\Sigma_t^2}$ NaN (or clamp $\Sigma_t^2$ at 0). The checker runs your function at interior times and at both
+# ends, $t = t_{\rm clean}$ and $t = t_T$; it refuses a function that calls the path's own `coefficients`,
 # `unit_variance`, `std` or `sample`, and compares your map with `path.std`. Return a tensor of `x0`'s dtype.
 
 # %%
@@ -503,8 +532,8 @@ check("05.2", answer_05_2)
 # %% [markdown]
 # **05.3 (predict).** Where is $\Sigma_t$ largest, and how large is it there? Work (a) and (c) on paper first. (a) Show,
 # with $2\sinh a\,\sinh b = \cosh(a + b) - \cosh(a - b)$, that $\Sigma_t^2$ decreases as
-# $|\bar\theta_t - \bar\theta_{t:T}|$ grows; say at which clock value $\Sigma_t$ peaks and why that is not the middle of
-# either grid. (b) Write `peak_index(schedule)`, the grid index of the largest $\Sigma_t$, from the clock alone
+# $|\bar\theta_t - \bar\theta_{t:T}|$ grows; say at which clock value $\Sigma_t$ peaks, and explain the offset you saw in
+# section 4's middle panel: why the peak is not in the middle of either grid. (b) Write `peak_index(schedule)`, the grid index of the largest $\Sigma_t$, from the clock alone
 # (`schedule.times()`, `schedule.clock(t)`, `schedule.u_T`); the checker runs it on the reference schedule
 # (indices $-1, \dots, 99$), GOUB's grid ($0, \dots, 100$) and a third grid, and refuses a function that calls a path's
 # `coefficients`, `std` or `sample`. Print its two indices and compare them with the middle of each grid. (c) Give the
@@ -512,5 +541,5 @@ check("05.2", answer_05_2)
 # `"1 - exp(-c)"` (not the answer) or a SymPy expression. Answer `(peak_index, peak)`.
 
 # %%
-answer_05_3 = ...  # (peak_index, a function schedule -> grid index; peak formula in c)
+answer_05_3 = ...  # (peak_index: a function schedule -> grid index, peak: formula in c as a string or SymPy expression)
 check("05.3", answer_05_3)

@@ -66,14 +66,16 @@ assert feedback
 # ## 05.2 — The per-pixel noise map
 #
 # $\Sigma_t = \sqrt{2\lambda\,\sinh(\bar\theta_t)\sinh(\bar\theta_{t:T})/\sinh(\bar\theta_T)}$, computed in float64
-# from the clock ($\bar\theta_T \le 7.9$ on both grids, far from where $\sinh$ overflows), is one value per sample:
+# from the clock ($\bar\theta_T \le 7.9$ on both grids, far from where $\sinh$ overflows), with $\bar\theta_{t:T}$ from
+# `clock_to_end`, exactly 0 at $t_T$ (so $\Sigma_{t_T} = 0$, never the square root of a negative rounding error;
+# the checker tests both ends), is one value per sample:
 # it is reshaped to [B, 1, 1, 1] so that each sample gets its own time, and cast to the images' dtype before it
 # multiplies $|\nu(\pi)|$: $|x_0 - \mu|$ under modulation, 1 under global noise.
 
 # %%
 def std_map(path, x0, mu, t):
-    clock, end = path.schedule.clock(t), path.schedule.u_T  # float64 [B], and a float
-    sigma = torch.sqrt(2 * path.lam * torch.sinh(clock) * torch.sinh(end - clock) / math.sinh(end))
+    clock, to_end = path.schedule.clock(t), path.schedule.clock_to_end(t)  # float64 [B], to_end = 0 at t_T
+    sigma = torch.sqrt(2 * path.lam * torch.sinh(clock) * torch.sinh(to_end) / math.sinh(path.schedule.u_T))
     sigma = sigma.to(x0.dtype).reshape(-1, 1, 1, 1)  # [B, 1, 1, 1]
     noise_factor = (x0 - mu).abs() if path.noise == "modulated" else torch.ones_like(x0)
     return sigma * noise_factor

@@ -3,7 +3,7 @@
 05.1 predict   on the deraining pair at t = 49: the fraction of its values that receive noise under RDBM, and how
                many have a standard deviation of at least one 8-bit level at the reference lam.
 05.2 implement the per-pixel noise map (standard deviation of ``x_t`` given ``x0, mu``) of RDBM and of GOUB, with
-               Sigma_t built from the clock.
+               Sigma_t built from the clock (checked at interior times and at both ends, t_clean and t_T).
 05.3 predict   a function ``peak_index(schedule)``: the grid index at which ``Sigma_t`` is largest, from the clock
                alone (run on the reference schedule, GOUB's grid and a third grid; a path's ``coefficients``, ``std``
                and the like are refused), and the peak value of ``Sigma_t / sqrt(lam)`` over the clock as a formula
@@ -130,39 +130,55 @@ def _confusions(path, x0, mu, t):
     )
 
 
+def _std_map_feedback(answer, path, x0, mu, t) -> Feedback | None:
+    """None if ``answer`` gives ``path``'s noise map at the times ``t``, else the feedback on it."""
+    with watching_calls(ResidualPath, SIGMA_METHODS) as used:
+        got, failure = call_student(answer, path, x0, mu, t, name="std_map(path, x0, mu, t)")
+    if used:
+        return wrong(f"your function calls a path's `{used[0]}`, which computes Sigma_t for you: this exercise "
+                     "asks you to build it from the clock.",
+                     "use path.schedule.clock(t), path.schedule.clock_to_end(t), path.schedule.u_T and path.lam in "
+                     "the formula for Sigma_t^2 of section 1.")
+    if failure is not None:
+        return failure
+    got_t = tensor_or_none(got)
+    truth = path.std(x0, mu, t)
+    if got_t is not None and got_t.shape == x0.shape:
+        if torch.isnan(got_t).any():
+            return wrong(f"your map of {path.name} has NaN values at the times {t.tolist()}.",
+                         "at t = t_T, Sigma_t^2 is 0, and a clock difference that rounds below 0 makes the square "
+                         "root NaN: take thbar_{t:T} from path.schedule.clock_to_end(t) (exactly 0 at t_T), or clamp "
+                         "Sigma_t^2 at 0.")
+        for wrong_map, hint in _confusions(path, x0, mu, t):
+            if not torch.allclose(wrong_map.double(), truth.double(), rtol=1e-5, atol=1e-7) \
+                    and torch.allclose(got_t, wrong_map.double(), rtol=1e-5, atol=1e-7):
+                return wrong(f"this is not the noise map of {path.name}.", hint)
+    result = tensor_answer(got, truth, what=f"the noise map of {path.name} at the times {t.tolist()}", rtol=1e-5,
+                           atol=1e-7, index_name="flat index",
+                           hint="Sigma_t from the clock (one value per sample, reshaped to [B, 1, 1, 1]) times "
+                                "|nu(pi)|: |x0 - mu| for modulated noise, 1 for global noise.")
+    if not result.ok:
+        return result
+    if not isinstance(got, torch.Tensor) or got.dtype != x0.dtype:
+        kind = f"a {got.dtype} tensor" if isinstance(got, torch.Tensor) else f"a {type(got).__name__}"
+        return wrong(f"the values are right, but your map is {kind}, not a tensor of x0's dtype {x0.dtype}.",
+                     "Sigma_t comes out of the clock in float64: cast it with .to(x0.dtype) before multiplying "
+                     "(a float64 tensor times a float32 one is float64).")
+    return None
+
+
 @exercise("05.2", "The per-pixel noise map of RDBM and of GOUB", "implement")
 def check_std_map(answer):
     from rdbm_core.bridge import bridges
 
-    x0, mu, t = _pair_batch()
+    x0, mu, t_inner = _pair_batch()
     for path in (bridges.make("rdbm", lam=LAM_VIS), bridges.goub()):
-        with watching_calls(ResidualPath, SIGMA_METHODS) as used:
-            got, failure = call_student(answer, path, x0, mu, t, name="std_map(path, x0, mu, t)")
-        if used:
-            return wrong(f"your function calls a path's `{used[0]}`, which computes Sigma_t for you: this exercise "
-                         "asks you to build it from the clock.",
-                         "use path.schedule.clock(t), path.schedule.u_T and path.lam in the formula for Sigma_t^2 of "
-                         "section 1.")
-        if failure is not None:
-            return failure
-        got_t = tensor_or_none(got)
-        if got_t is not None and got_t.shape == x0.shape:
-            for wrong_map, hint in _confusions(path, x0, mu, t):
-                if not torch.allclose(wrong_map.double(), path.std(x0, mu, t).double(), rtol=1e-5, atol=1e-7) \
-                        and torch.allclose(got_t, wrong_map.double(), rtol=1e-5, atol=1e-7):
-                    return wrong(f"this is not the noise map of {path.name}.", hint)
-        result = tensor_answer(got, path.std(x0, mu, t), what=f"the noise map of {path.name}", rtol=1e-5, atol=1e-7,
-                               index_name="flat index",
-                               hint="Sigma_t from the clock (one value per sample, reshaped to [B, 1, 1, 1]) times "
-                                    "|nu(pi)|: |x0 - mu| for modulated noise, 1 for global noise.")
-        if not result.ok:
-            return result
-        if not isinstance(got, torch.Tensor) or got.dtype != x0.dtype:
-            kind = f"a {got.dtype} tensor" if isinstance(got, torch.Tensor) else f"a {type(got).__name__}"
-            return wrong(f"the values are right, but your map is {kind}, not a tensor of x0's dtype {x0.dtype}.",
-                         "Sigma_t comes out of the clock in float64: cast it with .to(x0.dtype) before multiplying "
-                         "(a float64 tensor times a float32 one is float64).")
-    return correct("RDBM's map is Sigma_t |pi| (zero on intact values), GOUB's is Sigma_t everywhere.")
+        for t in (t_inner, torch.tensor([path.schedule.t_clean, path.schedule.t_T])):  # interior times, both ends
+            failure = _std_map_feedback(answer, path, x0, mu, t)
+            if failure is not None:
+                return failure
+    return correct("RDBM's map is Sigma_t |pi| (zero on intact values), GOUB's is Sigma_t everywhere, and both are 0 "
+                   "at the two ends of the bridge.")
 
 
 # ----------------------------------------------------------------------------- 05.3

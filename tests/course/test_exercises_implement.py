@@ -340,11 +340,12 @@ def test_04_1_em_step_raising_or_misshapen():
     assert "shape" in wrong("04.1", lambda path, x, *a: x[0]).message
 
 
-def _std_map(modulated_for=("modulated",), absolute=True, squared=False, cast=True, factor_two=2.0):
-    """05.2 built from the clock, as the exercise asks; the keywords make the usual mistakes."""
+def _std_map(modulated_for=("modulated",), absolute=True, squared=False, cast=True, factor_two=2.0, rounding=0.0):
+    """05.2 built from the clock, as the exercise asks; the keywords make the usual mistakes (``rounding`` shifts
+    thbar_{t:T} below its exact value, as a clock difference computed another way can at t_T)."""
     def std_map(path, x0, mu, t):
-        u, c = path.schedule.clock(t), path.schedule.u_T
-        sigma = torch.sqrt(factor_two * path.lam * torch.sinh(u) * torch.sinh(c - u) / math.sinh(c))
+        u, to_end, c = path.schedule.clock(t), path.schedule.clock_to_end(t) - rounding, path.schedule.u_T
+        sigma = torch.sqrt(factor_two * path.lam * torch.sinh(u) * torch.sinh(to_end) / math.sinh(c))
         sigma = (sigma.to(x0.dtype) if cast else sigma).reshape(-1, 1, 1, 1)
         factor = (x0 - mu) if path.noise in modulated_for else torch.ones_like(x0)
         out = sigma * (factor.abs() if absolute else factor)
@@ -363,6 +364,12 @@ def test_05_2_std_map_right_and_mistakes():
     assert "dtype" in wrong("05.2", _std_map(cast=False)).message
     one_time = wrong("05.2", lambda path, x0, mu, t: _std_map()(path, x0, mu, t[:1].expand(len(t))))
     assert "[B, 1, 1, 1]" in one_time.hint
+
+
+def test_05_2_nan_at_the_pinned_end_is_named():
+    """A map right at interior times but NaN at t = t_T (thbar_{t:T} rounded below 0) is refused, with a hint to
+    clock_to_end.  Mutation that fails: the checker run only at the interior times 20 and 80 passes it as right."""
+    assert "clock_to_end" in wrong("05.2", _std_map(rounding=1e-15)).hint
 
 
 def test_05_2_refuses_the_paths_own_sigma():
