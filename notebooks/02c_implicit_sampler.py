@@ -61,8 +61,10 @@ T_START = time.perf_counter()
 # - *Noise factor* (02a; theory eq. 1.4): the noise enters multiplied by $\nu(\pi)$, with $\nu(\pi) = \pi$ for RDBM
 #   and $\nu = 1$ for global noise. A marginal sample is $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$:
 #   $\Sigma_t$ is the standard deviation per unit $\nu$.
-# - *Times* are integer indices $t$, from $t_T = 99$ down to the clean end $t = -1$ (clock 0). The *reference grid*
-#   is the 10-step grid $99, 89, \dots, 9, -1$.
+# - *Times* are integer indices $t$, from $t_T = 99$ down to the clean end $t = -1$. The *reference grid* is the
+#   10-step grid $99, 89, \dots, 9, -1$.
+# - *The clock* of time $t$ is $u = \bar\theta_t$, the schedule $\theta$ summed up to $t$ (theory eq. 1.2). It is 0
+#   at the clean end and $\bar\theta_T$ at $t_T$. Section 1 and appendix A write the ODE in the clock.
 # - *The start.* All three samplers start from one state at $t = 89$,
 #   $x_{89} = \mu + \Theta_{89}\pi + \Sigma_{89}\pi\epsilon$, with one fixed noise value $\epsilon$ per pixel. Not
 #   from $x_T = \mu$ at $t_T$: the first step out of it needs a rule of its own (exercise 02c.1).
@@ -79,8 +81,9 @@ T_START = time.perf_counter()
 #   (distance 0.17 after one step, 0.26 at most) and wanders like a bridge sample path.
 #
 # All three end at $x_0$: the step to $t = -1$ returns the oracle's $\hat x_0$. The two intact pixels ($\pi = 0$)
-# start at $\mu$, and neither deterministic sampler moves them. The samplers are imported inside the function that
-# runs them, so that exercise 02c.2's prediction comes before any experiment.
+# start at $\mu$; the run checks that the $\eta = 0$ and Euler states of these pixels stay at $\mu$ (what $\eta = 1$
+# does there is exercise 02c.2). The samplers are imported inside the function that runs them. That way exercise
+# 02c.2's prediction comes before any experiment.
 #
 # $^*$*With `FAST=1` (the test run) Euler uses the 20-step grid: 18 steps from $t = 89$, largest distance 0.11.*
 
@@ -128,7 +131,7 @@ for name, grid in grids.items():
     trajectories[name] = (times, xs_, distance)
     line = (f"{name:15s} {len(grid) - 1:2d} steps; largest distance from the exact path {float(distance.max()):.1e}, "
             f"after the first step {float(distance[1]):.1e}; final max |x - x0| = {float((x_final - x0).abs().max()):.1e}")
-    if name != "implicit eta=1":  # the deterministic samplers
+    if name != "implicit eta=1":  # eta = 1 on the intact pixels is exercise 02c.2
         intact_moved = float((xs_[:, 4:] - mu_img[0, 4:]).abs().max())
         line += f"; intact pixels moved by {intact_moved:.1e}"
         assert intact_moved == 0
@@ -193,18 +196,22 @@ plt.show()
 # %% [markdown]
 # ## 1. The implicit step is the exact ODE solution
 #
-# Fix a prediction $\hat x_0 = \mu + \hat\pi$ and write $M(u) = \mu + \Theta(u)\hat\pi$ for the marginal's mean
-# with $x_0 = \hat x_0$, as a function of the clock $u = \bar\theta_t$: at time $t$,
+# Fix a prediction $\hat x_0 = \mu + \hat\pi$. Write $M(u) = \mu + \Theta(u)\hat\pi$ for the marginal's mean with
+# $x_0 = \hat x_0$, as a function of the clock $u$. At time $t$,
 # $M(\bar\theta_t) = E[x_t\mid\hat x_0] = \mu + \Theta_t\hat\pi$ (theory eq. 4.7; the library's `path.mean`). All
 # three names mean this one quantity below.
 #
 # **Claim.** Every curve $x(u) = M(u) + \Sigma(u)\,k$ with a constant $k$ solves the PF-ODE of 02b for this
-# $\hat x_0$: with the velocity $v$ of exercise 02b.1, the residual $dx/du - v(x(u), u)$ vanishes (proof below; a
-# prime is $d/du$). The velocity is affine in $x$, so where $\Sigma_t > 0$ (strictly between $t = -1$ (clock 0)
-# and $t_T$) exactly one solution passes through a given state $x_t$, and it is one of these curves. RDBM's $\eta = 0$
-# implicit step follows that curve from $t$ to $s$, so it integrates the ODE **exactly** over $[s, t]$ for fixed
-# $\hat x_0$: the step size costs nothing. With a network, $\hat x_0 = \hat x_0(x_u, u)$ changes along the exact
-# solution and the step holds it at its value at $t$; section 2 shows that the output then depends on the grid.
+# $\hat x_0$. That is, with the velocity $v$ of exercise 02b.1, the residual $dx/du - v(x(u), u)$ vanishes (proof
+# below; a prime is $d/du$).
+#
+# - *Uniqueness.* $\Sigma_t > 0$ for $-1 < t < t_T$. There the velocity is affine in $x$, so exactly one solution
+#   passes through a given state $x_t$, and it is one of these curves.
+# - *The step.* RDBM's $\eta = 0$ implicit step follows that curve from $t$ to $s$. So it integrates the ODE
+#   **exactly** over $[s, t]$ for fixed $\hat x_0$: the step size costs nothing.
+# - *With a network*, $\hat x_0 = \hat x_0(x_u, u)$ changes along the exact solution, and the step holds it at its
+#   value at $t$. Section 2 shows that the output then depends on the grid.
+#
 # Exercise 02c.1 asks you to write the step out, with its first step from $t_T$ and its stochastic variant.
 # Notebooks 04, 08, 10 and 11 use this step.
 
@@ -244,7 +251,8 @@ assert sp.simplify(sp.expand_trig(addition - sp.sinh(c))) == 0  # the addition t
 show(r"(\Sigma^2)' - (-2\kappa_1\Sigma^2 + 2\lambda)",
      r"\frac{2\lambda}{\sinh\bar\theta_T}\big(\sinh\bar\theta_t\cosh\bar\theta_{t:T}"
      r" + \cosh\bar\theta_t\sinh\bar\theta_{t:T} - \sinh\bar\theta_T\big)", 0)
-Ms, Ss, k0, k1 = sp.symbols("M Sigma kappa_0 kappa_1", positive=True)
+Ms, k0 = sp.symbols("M kappa_0", real=True)
+Ss, k1 = sp.symbols("Sigma kappa_1", positive=True)  # Sigma > 0 where the curve is used; kappa_1 = coth > 0
 sigma_prime = (-2 * k1 * Ss ** 2 + 2 * lam) / (2 * Ss)  # (Sigma^2)' / (2 Sigma), with the moment ODE for (Sigma^2)'
 show(r"\Sigma' = \frac{(\Sigma^2)'}{2\Sigma}", sigma_prime, sp.cancel(sigma_prime))
 x_curve = Ms + Ss * k
@@ -312,8 +320,10 @@ limit(V_post, b, 0, 0, lhs=r"\lim_{b\to0} V")
 # The sampler is started where it is used, at $x_T = \mu$, on the reference grid, with an *imperfect* network whose
 # answer depends on the state, $\hat x_0 = x_0 + 0.3\,(x_t - \mu)$.
 #
-# - Its answer changes from step to step, and $x_t - E[x_t\mid\hat x_0]$ is not zero along the run (up to 0.192), so
-#   the factor that carries it matters.
+# - Its answer changes from step to step, and $x_t - E[x_t\mid\hat x_0]$ is not zero along the run (up to 0.192).
+#   Each $\eta = 0$ step multiplies this difference by a factor of the times and adds it to $E[x_s\mid\hat x_0]$:
+#   the product is the *carried term* (exercise 02c.1 finds the factor). Here the carried term is nonzero, so the
+#   comparison of RDBM with global noise is not trivially satisfied.
 # - `eta = 0`, RDBM against the same bridge with global noise: every state of the two runs agrees bit for bit.
 # - The output is far from $x_0$ (by up to 0.58), so the agreement is not that of two samplers that both reach the
 #   right answer.
@@ -469,6 +479,19 @@ for name in ("check_sensitivity", "check_inverse_moment_diverges", "check_global
         "the limit displayed above is infinite"
     print(f"derivations.parameterisation.{name}: {'infinite' if value == sp.oo else value}; {shown}")
     assert value == sp.oo, name
+# the velocity of section 1 as a function of the prediction (kappa_0 = kappa_1 mu), and with pi_hat from eps_hat
+v_of_pihat = k1 * mu - k1 * x + lam * (x - mu - Th * pihat) / Sg ** 2
+assert zero(v_of_pihat.subs(k1, kappa1).subs(on_family) - pf_velocity(x, u, c, pihat)) == 0  # = 02b's velocity
+second_pihat = sp.diff(v_of_pihat, pihat, 2)
+second_modulated = sp.factor(sp.diff(v_of_pihat.subs(pihat, (x - mu) / (Th + Sg * eps_hat)), eps_hat, 2))
+second_global = sp.diff(v_of_pihat.subs(pihat, (x - mu - Sg * eps_hat) / Th), eps_hat, 2)
+show(r"\frac{\partial^2 v}{\partial\hat\pi^2}", second_pihat)
+show(r"\frac{\partial^2 v}{\partial\hat\epsilon^2}\Big|_{\hat\pi = (x - \mu)/(\Theta_t + \Sigma_t\hat\epsilon)}",
+     second_modulated)
+show(r"\frac{\partial^2 v}{\partial\hat\epsilon^2}\Big|_{\hat\pi = (x - \mu - \Sigma_t\hat\epsilon)/\Theta_t}",
+     second_global)
+assert second_pihat == 0 and second_global == 0
+assert second_modulated.subs({x: 1, mu: 0, Th: 1, Sg: 1, eps_hat: 0, lam: 1}) != 0  # not affine under modulation
 
 # %% [markdown]
 # The derivations package states these facts as seven checks, printed above:
@@ -480,11 +503,20 @@ for name in ("check_sensitivity", "check_inverse_moment_diverges", "check_global
 #
 # Predicting $x_0$ divides by nothing: $\hat\pi = \hat x_0 - \mu$ directly.
 #
+# A second reason, in the last three displays. The velocity $v = \kappa_0 - \kappa_1 x + \lambda(x - \mu -
+# \Theta_t\hat\pi)/\Sigma_t^2$ is affine in $\hat x_0$ and has no $\nu$ in it. So $E[v\mid x_t]$, the average of
+# the velocities over $x_0$ given $x_t$, is $v$ evaluated at $\hat x_0 = E[x_0\mid x_t]$ (theory eq. 7.3). An $x_0$
+# predictor trained to the minimum mean squared error therefore gives the velocity that carries the marginal of $x_t$,
+# under modulation too. Written in the noise prediction, $v$ is
+# not affine in $\hat\epsilon$ under modulation (second derivative nonzero for $x \ne \mu$), so
+# $E[\epsilon\mid x_t]$ does not give $E[v\mid x_t]$. With global noise it is affine (last display).
+#
 # **Numerically**, at $t = 95$ on the RDBM bridge of section 0 ($\lambda = 0.01$), with $\pi = 0.5$: a noise
 # predictor off by $\delta = 0.01$ in $\hat\epsilon$, against an $x_0$ predictor off by $0.01$ in $\hat x_0$.
 #
-# - *In pixel values* the noise predictor's error is the smaller one: an error of $0.01$ in $\hat\epsilon$ moves the
-#   noise part $\Sigma_t\pi\epsilon$ of $x_t$ by $0.01\,\Sigma_t|\pi| = 0.0005$ ($\Sigma_t = 0.100$), against $0.01$.
+# - *In pixel values*: an error of $0.01$ in $\hat\epsilon$ shifts the predicted noise part $\Sigma_t\pi\epsilon$ of
+#   $x_t$ by $0.01\,\Sigma_t|\pi| = 0.0005$ ($\Sigma_t = 0.100$). An error of $0.01$ in $\hat x_0$ shifts the
+#   predicted clean image by $0.01$.
 # - *In the recovered residual* $\hat\pi$ the $x_0$ predictor's error is $0.01$ for every sample, by construction.
 #   The noise predictor's median error is below it (0.00741 over 200 000 samples), but its tail is not: the 0.99
 #   quantile is 0.395, the 0.999 quantile 3.52 and the largest error 998, from the samples near the pole.
@@ -501,7 +533,8 @@ pi_from_noise = x_minus_mu / (Th_t + Sg_t * (eps_true + 0.01))  # eps_hat = eps 
 err = (pi_from_noise - pi_true).abs()
 pixel_error_eps = 0.01 * Sg_t * abs(pi_true)  # what an error of 0.01 in eps_hat moves the noise part of x_t by
 print(f"t = 95: Theta = {Th_t:.3f}, Sigma = {Sg_t:.3f}, pole at eps* = {-Th_t / Sg_t:.2f}; an error of 0.01 in "
-      f"eps_hat is {pixel_error_eps:.4f} in pixel value (0.01 Sigma_t |pi|), against 0.01 for the x0 predictor")
+      f"eps_hat shifts the predicted noise part of x_t by {pixel_error_eps:.4f} (0.01 Sigma_t |pi|); an error of 0.01 "
+      "in x0_hat shifts the predicted clean image by 0.01")
 assert (f"{Sg_t:.3f}", f"{pixel_error_eps:.4f}") == ("0.100", "0.0005")
 print(f"noise prediction off by 0.01, |pi_hat - pi| over {n} samples:")
 tail = {f"quantile {q}": f"{float(err.quantile(q)):.3g}" for q in (0.5, 0.99, 0.999)} | {"max": f"{float(err.max()):.3g}"}
@@ -533,11 +566,12 @@ print(f"wall time of this notebook's cells: {time.perf_counter() - T_START:.0f} 
 #   gives a state with the marginal's mean and variance at $s$. Two factors do this, one the negative of the other: take
 #   the nonnegative one, which at $\eta = 0$ is the factor of the warm-up. Show that $\eta = 1$ gives the posterior
 #   step (5.1): its mean $P\hat x_0 + K x_t + (1 - P - K)\mu$ and its variance $V\nu(\hat\pi)^2$ (section 1).
-# - *The first step*: at $t = t_T$, $\Sigma_t = 0$ and $x_t = \mu$, so the factor is $0/0$, and every curve of
-#   section 1 passes through $\mu$ there: the ODE does not fix the step. The library sets the carried term
-#   $(\text{factor})\,(x_t - E[x_t\mid\hat x_0])$ to 0 at $t_T$ (there $x_t - E[x_t\mid\hat x_0] = \mu - \mu = 0$). Say
-#   which curve of section 1 the $\eta = 0$ step then follows, and show that the $\eta = 1$ step draws $x_s$ from the
-#   marginal at $s$ (theory eq. 5.5 gives $V$ there).
+# - *The first step*: at $t = t_T$, $\Sigma_t = 0$ and $x_t = \mu = E[x_t\mid\hat x_0]$. The factor has $\Sigma_t = 0$
+#   in its denominator: it is infinite for $\eta < 1$ and $0/0$ at $\eta = 1$. The carried term
+#   $(\text{factor})\,(x_t - E[x_t\mid\hat x_0])$ is then $\infty \cdot 0$ or $0/0$, NaN in floating point. Every
+#   curve of section 1 passes through $\mu$ there, so the ODE does not fix the step. The library sets the carried
+#   term to 0 at $t_T$. Say which curve of section 1 the $\eta = 0$ step then follows, and show that the $\eta = 1$
+#   step draws $x_s$ from the marginal at $s$ (theory eq. 5.5 gives $V$ there).
 #
 # *(b) Implement* `implicit_step(path, x_t, x0_hat, mu, t, s, eta, z)`, returning $x_s$ (a tensor shaped like `x_t`)
 # for integer grid times $s < t$ given as 0-dim tensors, `eta` a float in $[0, 1]$ and `z` a standard normal tensor
@@ -601,7 +635,9 @@ check("02c.2", answer_02c_2)
 # $v = \kappa_0 - \kappa_1 x + \lambda(x - \mu - \Theta_t\hat\pi)/\Sigma_t^2$ with $\kappa_1 = \coth\bar\theta_{t:T}$
 # and $\kappa_0 = \kappa_1\mu$. It is affine in $x$, with slope $\partial v/\partial x = -\kappa_1 + \lambda/\Sigma_t^2$.
 # An Euler step of clock length $\Delta u$ therefore multiplies a deviation from the exact path by
-# $1 - \Delta u\,\partial v/\partial x$, and adds an error of its own.
+# $1 - \Delta u\,\partial v/\partial x$, and adds an error of its own. The exact flow from $t$ to $s$ multiplies a
+# deviation by $\Sigma_s/\Sigma_t$: two of its solutions differ by $\Sigma(u)\,(k_1 - k_2)$, and by section 1
+# $\Sigma'/\Sigma = (\lambda - \kappa_1\Sigma^2)/\Sigma^2 = \partial v/\partial x$ (asserted below).
 #
 # *The sign of the slope.* With $\Sigma_t^2 = 2\lambda\sinh\bar\theta_t\sinh\bar\theta_{t:T}/\sinh\bar\theta_T$ and
 # the addition theorem of section 1,
@@ -610,13 +646,17 @@ check("02c.2", answer_02c_2)
 # multiplies a deviation by more than 1. On this schedule $\bar\theta_t < \bar\theta_T/2$ up to $t = 90$, so the run
 # from $t = 89$ never takes such a step.
 #
-# (a) *On this grid no step amplifies a deviation or flips its sign.* Over the 89 explicit steps, from $t = 89$ to
-# $t = 1$ (the step from $t = 0$ returns $\hat x_0$), the clock steps $\Delta u$ lie between 0.0011 and 0.17 and
-# $\Delta u\,\partial v/\partial x$ between $1.0\times10^{-4}$ and 0.319. So each step multiplies a deviation by a
-# factor between 0.6811 and 0.9999: every factor is positive and below 1. The product $\Delta u\,\partial v/\partial x$
-# is largest at the last explicit step: $\lambda/\Sigma_t^2$ grows without bound near the clean end, while the clock
-# steps shrink there (from 0.17 at $t = 89$ to 0.0011 at $t = 1$). This is measured on this grid only; a grid with
-# longer clock steps near the clean end would give larger products.
+# (a) *On this grid no Euler step amplifies a deviation in $x$ or flips its sign.* Over the 89 explicit steps, from
+# $t = 89$ to $t = 1$ (the step from $t = 0$ returns $\hat x_0$), the clock steps $\Delta u$ lie between 0.0011 and
+# 0.17 and $\Delta u\,\partial v/\partial x$ between $1.0\times10^{-4}$ and 0.319. So each step multiplies a deviation
+# by a factor between 0.6811 and 0.9999: every factor is positive and below 1. The exact flow's factor
+# $\Sigma_s/\Sigma_t$ lies between 0.6013 and 0.9999, and Euler's factor is above it at every step: Euler shrinks a
+# deviation less than the exact flow does.
+#
+# The product $\Delta u\,\partial v/\partial x$ is largest at the last explicit step. Two effects pull opposite ways
+# there: $\partial v/\partial x \approx 1/(2\bar\theta_t)$ grows without bound near the clean end, while the clock
+# steps shrink. On this grid the slope wins: from $t = 89$ to $t = 1$ it grows $4.8\times10^5$ times, and the clock
+# step shrinks 154 times (from 0.17 to 0.0011). This is measured on this grid only.
 #
 # (b) *Euler's error is first order.* On the same bridge, from the same $x_{89}$, run Euler in the clock with 1, 4 and
 # 16 equal sub-steps between consecutive grid times (the velocity written out in the clock). With 1 sub-step it is
@@ -625,15 +665,24 @@ check("02c.2", answer_02c_2)
 #
 # (c) *The error builds up over the whole trajectory.* Measure it in the curve's constant $k$ of 02c.1(a): the exact
 # flow keeps it at $\pi\epsilon$, so write Euler's state as $x_t = \mu + \Theta_t\pi + \Sigma_t(\pi\epsilon + k_{\rm err})$.
-# The largest $|k_{\rm err}|$ over the degraded pixels grows at every step, from 0.007 at $t = 88$ to 0.831 at $t = 0$:
-# each step adds its own error. The distance from the exact path is $\Sigma_t|k_{\rm err}|$, and $\Sigma_t$ is largest
+# The largest $|k_{\rm err}|$ over the degraded pixels grows at every step, from 0.007 at $t = 88$ to 0.831 at $t = 0$.
+# Two parts make it grow: a step from $t$ to $s$ gives $k_{\rm err} \mapsto g\,k_{\rm err} + \ell$.
+#
+# - *Carried:* $g = (1 - \Delta u\,\partial v/\partial x)\,\Sigma_t/\Sigma_s$, Euler's factor over the exact one. By (a)
+#   it is above 1 at every step: up to 1.13 (at the last step), and 1.38 multiplied over the run.
+# - *Local:* $\ell$, the step's own error. For the pixel with the largest final $|k_{\rm err}|$ the $\ell$ sum to
+#   $-0.660$, and the factors $g$ raise this to the final $-0.831$.
+#
+# The distance from the exact path is $\Sigma_t|k_{\rm err}|$, and $\Sigma_t$ is largest
 # near the start (0.100 at $t = 88$) and falls towards 0 at the clean end (0.0036 at $t = 0$). So the distance is
 # largest in mid-trajectory, at $t = 41$, and falls after it while $|k_{\rm err}|$ still grows: the fall after
 # $t = 41$ in the second figure of section 0.
 #
 # *With `FAST=1` (the 20-step grid, 18 steps from $t = 89$): (a) 17 explicit steps, to $t = 9$; clock steps from
-# 0.0202 to 0.74, products from $4.4\times10^{-4}$ to 0.348, factors from 0.6519 to 0.9996; (b) the same ratios 4.0;
-# (c) the distance is largest at $t = 39$.*
+# 0.0202 to 0.74, products from $4.4\times10^{-4}$ to 0.348, factors from 0.6519 to 0.9996, exact factors from 0.5381
+# to 0.9987; the slope grows $2.9\times10^4$ times, the clock step shrinks 37 times; (b) the same ratios 4.0; (c) $g$
+# up to 1.21, product 1.57; the $\ell$ sum to $-2.157$, the final $k_{\rm err}$ is $-3.100$; the distance is largest
+# at $t = 39$.*
 
 # %%
 times_e, states_e, distance_e = trajectories["Euler PF-ODE"]
@@ -642,21 +691,31 @@ du = rdbm.schedule.clock(explicit_t) - rdbm.schedule.clock(times_e[1:])
 kappa1_t = 1 / torch.tanh(rdbm.schedule.clock_to_end(explicit_t))
 product = (-kappa1_t + rdbm.lam / rdbm.coefficients(explicit_t)[2] ** 2) * du  # the slope dv/dx times the clock step
 factor = 1 - product
+sigma_ratio = rdbm.coefficients(times_e[1:])[2] / rdbm.coefficients(explicit_t)[2]  # the exact flow's Sigma_s / Sigma_t
+slope_growth, step_shrink = float(product[-1] / du[-1] / (product[0] / du[0])), float(du[0] / du[-1])
 t_top = int(explicit_t[int(product.argmax())])
 ranges = {"clock step": f"{float(du.min()):.4f} to {float(du.max()):.2f}",
           "slope times clock step": f"{float(product.min()):.1e} to {float(product.max()):.3f}",
-          "factor 1 - du dv/dx": f"{float(factor.min()):.4f} to {float(factor.max()):.4f}"}
+          "factor 1 - du dv/dx": f"{float(factor.min()):.4f} to {float(factor.max()):.4f}",
+          "exact factor Sigma_s/Sigma_t": f"{float(sigma_ratio.min()):.4f} to {float(sigma_ratio.max()):.4f}",
+          "slope dv/dx grows, first to last step, by": f"{slope_growth:.1e}",
+          "clock step shrinks by": f"{step_shrink:.0f}"}
 print(f"(a) {len(explicit_t)} explicit steps, from t = {int(explicit_t[0])} to t = {int(explicit_t[-1])}: "
-      + "; ".join(f"{key} from {value}" for key, value in ranges.items())
+      + "; ".join(f"{key} {'from ' if ' to ' in value else ''}{value}" for key, value in ranges.items())
       + f" (the product is largest at t = {t_top})")
 print(f"    clock step at the first explicit step (t = {int(explicit_t[0])}) {float(du[0]):.2f}, "
       f"at the last (t = {int(explicit_t[-1])}) {float(du[-1]):.4f}")
 stated = {True: (17, {"clock step": "0.0202 to 0.74", "slope times clock step": "4.4e-04 to 0.348",
-                      "factor 1 - du dv/dx": "0.6519 to 0.9996"}),
+                      "factor 1 - du dv/dx": "0.6519 to 0.9996", "exact factor Sigma_s/Sigma_t": "0.5381 to 0.9987",
+                      "slope dv/dx grows, first to last step, by": "2.9e+04", "clock step shrinks by": "37"}),
           False: (89, {"clock step": "0.0011 to 0.17", "slope times clock step": "1.0e-04 to 0.319",
-                       "factor 1 - du dv/dx": "0.6811 to 0.9999"})}
+                       "factor 1 - du dv/dx": "0.6811 to 0.9999", "exact factor Sigma_s/Sigma_t": "0.6013 to 0.9999",
+                       "slope dv/dx grows, first to last step, by": "4.8e+05", "clock step shrinks by": "154"})}
 assert (len(explicit_t), ranges) == stated[FAST]  # the ranges the text states, for the grid of this mode
-assert t_top == int(explicit_t[-1])  # largest at the last explicit step
+assert ((factor > 0) & (factor < 1)).all() and (factor > sigma_ratio).all()  # Euler shrinks less than the exact flow
+assert t_top == int(explicit_t[-1]) and slope_growth > step_shrink  # largest at the last step: the slope wins
+S_u = sp.sqrt(Sigma2(u, c))
+assert zero(sp.diff(S_u, u) / S_u - (-kappa1 + lam / Sigma2(u, c))) == 0  # Sigma'/Sigma = dv/dx (section 1)
 assert float(du[0]) == float(du.max()) and float(du[-1]) == float(du.min())  # the clock steps shrink to the end
 all_t = torch.arange(0, 99)
 u_all, c_all = rdbm.schedule.clock(all_t), rdbm.schedule.u_T
@@ -720,6 +779,18 @@ print(f"(c) largest |k_err| over the degraded pixels at t = {int(times_e[1])}, {
       f"Sigma_t is largest at t = {t_sigma} ({float(sigma_e.max()):.3f}) and is {float(sigma_e[-1]):.4f} at "
       f"t = {int(times_e[-1])}; the distance from the exact path is largest at t = {t_peak}")
 assert (size_k[1:] > size_k[:-1]).all()  # the largest |k_err| grows at every step
+g_carry = factor / sigma_ratio  # k_err -> g k_err + ell at each explicit step
+k_path = torch.cat([torch.zeros(1, 4, dtype=k_err.dtype), k_err])  # k_err = 0 at t = 89 (the start is on the path)
+ell = k_path[1:] - g_carry[:, None] * k_path[:-1]  # each step's own error
+j_top = int(k_err[-1].abs().argmax())  # the pixel with the largest final |k_err|
+print(f"    carried factor g from {float(g_carry.min()):.6f} to {float(g_carry.max()):.2f} (at t = "
+      f"{int(explicit_t[int(g_carry.argmax())])}), product {float(g_carry.prod()):.2f}; pixel {j_top}: "
+      f"the local errors sum to {float(ell[:, j_top].sum()):.3f}, final k_err {float(k_err[-1, j_top]):.3f}")
+assert (g_carry > 1).all() and int(explicit_t[int(g_carry.argmax())]) == int(explicit_t[-1])
+assert abs(float(ell[:, j_top].sum())) < abs(float(k_err[-1, j_top]))  # the carrying adds to the local errors
+stated_c = {True: ("1.21", "1.57", "-2.157", "-3.100"), False: ("1.13", "1.38", "-0.660", "-0.831")}
+assert (f"{float(g_carry.max()):.2f}", f"{float(g_carry.prod()):.2f}", f"{float(ell[:, j_top].sum()):.3f}",
+        f"{float(k_err[-1, j_top]):.3f}") == stated_c[FAST]
 assert t_sigma > 80 and float(sigma_e[-1]) < 0.15 * float(sigma_e.max())  # Sigma_t falls towards 0 at the clean end
 assert t_peak == (39 if FAST else 41)  # the peak the text states, for the grid of this mode
 if not FAST:  # the numbers the text states for the full run
@@ -740,23 +811,18 @@ if not FAST:  # the numbers the text states for the full run
 # display). Its mean $M(u) = m + \Theta(u)(\hat x_0 - m) + \frac{\sinh u}{\sinh\bar\theta_T}(y - m)$ solves
 # $M' = \kappa_0 - \kappa_1 M$ (second display), and its variance is the $\Sigma^2$ of section 1, so the two lines go
 # through unchanged: the curves $M(u) + \Sigma(u)\,k$ solve its PF-ODE $v = \kappa_0 - \kappa_1 x + \lambda(x - M)/\Sigma^2$
-# (7.1). The first two displays show SymPy's residual, which it reduces to 0. A cross-check against the `derivations` package's velocity of this bridge (`general_target_velocity`, derived
-# there from its own h-transform): the residual $x' - v$ on the curve is 0 (third display).
+# (theory eq. 7.1). The first two displays show that SymPy reduces each residual to 0. A cross-check against the
+# `derivations` package's velocity of this bridge (`general_target_velocity`, derived there from its own
+# h-transform): the residual $x' - v$ on the curve is 0 (third display).
 
 # %%
-def vanishes_shown(lhs, expr):
-    """Display `lhs = expr = 0` and assert that SymPy reduces `expr` to 0."""
-    assert zero(expr) == 0, f"{lhs} does not vanish"
-    show(lhs, expr, 0)
-
-
 x0hat = sp.Symbol(r"\hat{x}_0", real=True)
 kappa0_general = m * sp.coth(c - u) + (y - m) / sp.sinh(c - u)
 log_h_y = gaussian_log(y, m + (x - m) * sp.exp(-(c - u)), lam * (1 - sp.exp(-2 * (c - u))))
-vanishes_shown(r"(m - x) + 2\lambda\,\partial_x\log h_y - (\kappa_0 - \kappa_1 x)",
-         (m - x) + 2 * lam * sp.diff(log_h_y, x) - (kappa0_general - kappa1 * x))
+residual_is_zero(r"(m - x) + 2\lambda\,\partial_x\log h_y - (\kappa_0 - \kappa_1 x)",
+                 (m - x) + 2 * lam * sp.diff(log_h_y, x) - (kappa0_general - kappa1 * x))
 M_general = m + Theta(u, c) * (x0hat - m) + sp.sinh(u) / sp.sinh(c) * (y - m)
-vanishes_shown(r"M' - (\kappa_0 - \kappa_1 M)", sp.diff(M_general, u) - (kappa0_general - kappa1 * M_general))
+residual_is_zero(r"M' - (\kappa_0 - \kappa_1 M)", sp.diff(M_general, u) - (kappa0_general - kappa1 * M_general))
 general_curve = M_general + sp.sqrt(Sigma2(u, c)) * k
 residual_is_zero(r"\Big[x'(u) - v\big(x(u), u\big)\Big]_{x(u) = M(u) + \Sigma(u)\,k}",
                  sp.diff(general_curve, u) - general_target_velocity(x0hat).subs(x, general_curve))
@@ -767,9 +833,10 @@ residual_is_zero(r"\Big[x'(u) - v\big(x(u), u\big)\Big]_{x(u) = M(u) + \Sigma(u)
 # $\alpha_t = e^{-\bar\theta_t}$, $\sigma_t^2 = 1 - \alpha_t^2$ and $\mathrm{SNR}_t = \alpha_t^2/\sigma_t^2$: mean
 # $\alpha_t(1 - \mathrm{SNR}_T/\mathrm{SNR}_t)\,x_0 + \frac{\mathrm{SNR}_T}{\mathrm{SNR}_t}\frac{\alpha_t}{\alpha_T}\,y$ and
 # variance $\sigma_t^2(1 - \mathrm{SNR}_T/\mathrm{SNR}_t)$. The cell below evaluates these on the library's
-# `bridges.ddbm_vp()` (its settings are printed) at five times, and compares them with the coefficients of $\hat x_0$
+# `bridges.ddbm_vp()` (its settings are printed). DDBM-VP's schedule uses continuous times $t \in [0, 1]$, not
+# integer indices; the cell compares at $t = 0.1, 0.3, \dots, 0.9$. It compares with the coefficients of $\hat x_0$
 # and $y$ in the $M(u)$ above (with $m = 0$) and with $\Sigma^2$ at $\lambda = 1$; it also compares the library's drift
-# with $\kappa_0 - \kappa_1 x$. All four agree to within $10^{-14}$ at every one of the five times.
+# with $\kappa_0 - \kappa_1 x$. All four agree to within $10^{-14}$ at each of these times.
 
 # %%
 vp = bridges.ddbm_vp()
@@ -779,7 +846,7 @@ coefficients_general = sp.lambdify((u, c), [sp.diff(M_general, x0hat).subs(m, 0)
                                             Sigma2(u, c).subs(lam, 1)])
 drift_general = sp.lambdify((x, u, c, y), (kappa0_general - kappa1 * x).subs(m, 0))
 gaps = {"coefficient of x0": 0.0, "coefficient of y": 0.0, "variance": 0.0, "drift": 0.0}
-for t_vp in (0.1, 0.3, 0.5, 0.7, 0.9):
+for t_vp in (0.1, 0.3, 0.5, 0.7, 0.9):  # continuous times in [0, 1] (DDBM-VP's schedule)
     u_vp, c_vp = float(vp.schedule.clock(t_vp)), vp.schedule.u_T
     alpha, alpha_T = torch.exp(-torch.tensor([u_vp, c_vp], dtype=torch.float64))
     snr, snr_T = alpha ** 2 / (1 - alpha ** 2), alpha_T ** 2 / (1 - alpha_T ** 2)

@@ -55,8 +55,10 @@ FAST = os.environ.get("FAST") == "1"
 # 3. *$\eta = 1$ is the posterior step.* Then $\rho_s^2 = V$ and $f = \sqrt{\Sigma_s^2 - V}/\Sigma_t = K$ (check (iv)
 #    below), the mean $M_s + K(x_t - M_t)$ is the posterior mean $\mu + P\hat\pi + K(x_t - \mu)$ (check (iv)), and the
 #    variance $V\nu(\hat\pi)^2$ is the posterior's (5.1).
-# 4. *At $t_T$* ($\Sigma_t = 0$, $x_t = \mu$, $\Theta_{t_T} = 0$): the noise part is $x_t - M_t = \mu - \mu = 0$ and the
-#    factor $f$ is $0/0$ ($k$ is undetermined: every curve passes through $\mu$). The library sets the carried term
+# 4. *At $t_T$* ($\Sigma_t = 0$, $x_t = \mu$, $\Theta_{t_T} = 0$): the noise part is $x_t - M_t = \mu - \mu = 0$. By
+#    eq. 5.5 $V = \Sigma_s^2$ there, so $f = \sqrt{1 - \eta^2}\,\Sigma_s/0$: infinite for $\eta < 1$, $0/0$ at $\eta = 1$;
+#    the carried term $f\,(x_t - M_t)$ is $\infty\cdot0$ or $0/0$, NaN in floating point ($k$ is undetermined: every
+#    curve passes through $\mu$). The library sets the carried term
 #    $f\,(x_t - M_t)$ to 0 there, and the code must do so explicitly. For $\eta = 0$ the step is $x_s = \mu + \Theta_s\hat\pi$, the $k = 0$ curve (the mean path,
 #    $\epsilon = 0$); for $\eta = 1$, by eq. 5.5 $V(t_T, s) = \Sigma_s^2$, so $x_s = \mu + \Theta_s\hat\pi +
 #    \Sigma_s\nu(\hat\pi)z$, a draw from the marginal at $s$.
@@ -72,7 +74,7 @@ def implicit_step(path, x_t, x0_hat, mu, t, s, eta, z):
     rho2 = eta ** 2 * path.posterior_coefficients(t, s)[2]  # rho_s^2 = eta^2 V
     noisy = sigma_t > 0
     factor = torch.sqrt(torch.clamp(sigma_s ** 2 - rho2, min=0.0)) / torch.where(noisy, sigma_t, 1.0)
-    # at t_T (Sigma_t = 0, x_t = mu) the noise part is 0 and the factor 0/0: the carried term is 0 there
+    # at t_T (Sigma_t = 0, x_t = mu) the noise part is 0 and the factor infinite (0/0 at eta = 1): carried term 0 there
     carried = torch.where(noisy, factor * (x_t - mu - theta_t * (x0_hat - mu)), 0.0)
     return mu + theta_s * (x0_hat - mu) + carried + rho2.sqrt() * path.noise_factor(x0_hat, mu) * z
 
