@@ -92,7 +92,8 @@ FACTS = [
      "p(x_t|x0) p(x_T=mu|x_t) = N(mu + Theta pi, Sigma^2 pi^2)"),
     ("marginal.b_moment_odes", check_moment_odes, 0, "closed form solves the bridge moment ODEs"),
     ("marginal.b_initial_values", check_initial_values, 0,
-     "the moment ODEs solved from m(0) = x0, v(0) = 0 (numerically) give the closed form", 1e-20),
+     "the moment ODEs solved numerically from M = x0, Q = 0 at u = 0 (mpmath Taylor, 30 digits, 4 clocks) give "
+     "the closed form", 1e-20),
     ("marginal.c_boundary_values", check_boundary_values, 0, "Theta_0=1, Sigma_0=0, Theta_T=0, Sigma_T=0"),
     ("marginal.c_fokker_planck", check_fokker_planck, 0, "closed form solves the bridge Fokker-Planck equation"),
 ]

@@ -77,5 +77,6 @@ FACTS = [
     ("posterior.variance", check_variance, 0, "posterior variance 2 lam sinh(a) sinh(b)/sinh(a+b) pi^2"),
     ("posterior.chapman_kolmogorov_mean", check_ck_mean, 0, "E[posterior mean] = marginal mean at s"),
     ("posterior.chapman_kolmogorov_variance", check_ck_variance, 0, "total variance = Sigma_s^2 pi^2"),
-    ("posterior.endpoints", check_endpoints, 0, "posterior -> delta(x_t) as s -> t and delta(x0) at s = 0"),
+    ("posterior.endpoints", check_endpoints, 0,
+     "posterior -> delta(x_t) as s -> t and delta(x0) at the clean end (a = 0)"),
 ]

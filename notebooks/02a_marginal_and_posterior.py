@@ -26,7 +26,8 @@
 # $b = \bar\theta_{s:t}$ and $\bar\theta_{t:T}$ are positive symbols (`docs/theory.md` eq. 1.5 and its symbol table).
 # The displayed formulas print them as $u, c, a, b$ too (the `derivations` package names them `thetabar_t`, ...). The
 # code's SymPy symbol for $\bar\theta_{t:T}$ is `d`; in the text the letter $d$ is only the differential, as in $dx$
-# and $dt$.
+# and $dt$. **In the figures** a time is its index on the reference grid of notebook 01: index $-1$ is the clean end
+# (clock 0, where $x = x_0$), index 99 is $T$, so there $s$ and $t$ are grid indices and $s = -1$ means $a = 0$.
 #
 # Wall time: about 13 s on a 2-core CPU shared with other jobs (this notebook has no fast mode;
 # `benchmarks/notebook_times.py`).
@@ -57,17 +58,17 @@ def short(expr):
 #
 # Notebook 01 (section 3) introduced the bridge coefficients. Every pixel follows
 # $x_t = \Theta_t x_0 + \Psi_t\mu + \Sigma_t\,\nu(\pi)\,\epsilon$ with $\epsilon \sim \mathcal N(0, 1)$ and the residual
-# $\pi = x_0 - \mu$, from the clean $x_0$ at the clean end to the degraded $\mu$ at $t_T$: $\Theta_t$ is the weight of
+# $\pi = x_0 - \mu$, from the clean $x_0$ at the clean end to the degraded $\mu$ at $T$: $\Theta_t$ is the weight of
 # $x_0$, $\Psi_t$ the weight of $\mu$
 # (here $\Psi_t = 1 - \Theta_t$, so that $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$), and $\nu(\pi)$ the
 # **noise factor**. RDBM's noise factor is $\nu(\pi) = \pi$, so the per-pixel standard deviation is $\Sigma_t|\pi|$:
 # intact pixels ($\pi = 0$) get no noise (notebook 05 shows what that means on images), slightly degraded pixels
 # little. With the global noise factor $\nu = 1$ every pixel gets $\Sigma_t$, whatever its $\pi$ (GOUB, notebook 03,
-# is such a bridge on its own grid). On the reference grid of notebook 01, whose indices run from $-1$, the clean end
-# (clock $\bar\theta = 0$, where $x = x_0$), to $99 = t_T$. The paper takes $\lambda = 10^{-4}$, here
-# $\lambda = 0.01$: $\lambda$ multiplies every $\Sigma_t$ by the same $\sqrt\lambda$ (printed below the figure), so the
-# left panel, divided by its maximum, is the same for both, and the right panel would only have its axis values ten
-# times smaller (0.01 gives round ones).
+# is such a bridge on its own grid). The figure uses the reference grid of notebook 01, whose indices run from $-1$
+# (the clean end) to 99 ($T$). The paper takes $\lambda = 10^{-4}$, here $\lambda = 0.01$: $\Sigma_t$ is proportional
+# to $\sqrt\lambda$, so going from 0.01 to $10^{-4}$ multiplies every $\Sigma_t$ by 0.1 (printed below the figure).
+# The left panel's $\Sigma_t/\max_t\Sigma_t$ is therefore the same for both, and the right panel would only have its
+# axis values ten times smaller (0.01 gives round ones).
 
 # %%
 rdbm = bridges.rdbm(lam=0.01)
@@ -86,11 +87,12 @@ for p_abs, colour in ((0.5, "tab:blue"), (0.1, "tab:orange"), (0.0, "tab:green")
 axes[1].set_xlabel("reference grid index $t$")
 axes[1].set_ylabel(r"per-pixel std of $x_t$, " + PIXEL)
 axes[1].set_title(r"per-pixel std $\Sigma_t\,|\nu(\pi)|$", fontsize=11)
-fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=9)
+fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=9,
+           title="right panel", title_fontsize=9)
 plt.show()
 drop = float(Sg[-2] / Sg.max())
 clock_jump = float(rdbm.schedule.clock(ts[-1]) - rdbm.schedule.clock(ts[-2]))
-print(f"Sigma_t / max Sigma_t: {drop:.2f} at index {int(ts[-2])}, 0 at index {int(ts[-1])} = t_T; "
+print(f"Sigma_t / max Sigma_t: {drop:.2f} at index {int(ts[-2])}, 0 at index {int(ts[-1])} (T); "
       f"the clock from index {int(ts[-2])} to {int(ts[-1])}: {clock_jump:.3f}")
 assert abs(drop - 0.93) < 0.005 and float(Sg[-1]) == 0 and int(ts[-1]) == 99 and abs(clock_jump - 0.999) < 0.0005
 assert int(ts[0]) == -1 and float(rdbm.schedule.clock(ts[0])) == 0 and float(Sg[0]) == 0  # the clean end
@@ -103,7 +105,7 @@ assert torch.allclose(paper_ratio, torch.full_like(paper_ratio, 0.1), rtol=1e-9)
 # %% [markdown]
 # (Right: RDBM's curve for $|\pi| = 1$ is the dashed global-noise curve itself, so it is not drawn twice.) Left: the
 # vertical drop of $\Sigma_t$ between indices 98 and 99 (from 0.93 of its maximum to 0) is no artefact: the grid's last
-# step is a jump of 0.999 in the clock (printed above; `docs/theory.md` eq. 10.4), so index 98 is still far from $t_T$
+# step is a jump of 0.999 in the clock (printed above; `docs/theory.md` eq. 10.4), so index 98 is still far from $T$
 # in the clock. This notebook derives these coefficients (section 1), then the posterior a sampler needs to step
 # backwards in time (sections 2 and 3).
 #
@@ -117,14 +119,8 @@ assert torch.allclose(paper_ratio, torch.full_like(paper_ratio, 0.1), rtol=1e-9)
 # - **(c)** a check, not a third derivation: the Gaussian with these coefficients has the boundary values (4.4) and
 #   solves the Fokker–Planck equation of the bridge SDE (3.5). It confirms the formula; it does not produce it.
 #
-# Each part ends with the facts of the `derivations` package that `docs/theory.md` §4 lists for it
-# (`marginal.a_gaussian_product`, `marginal.b_moment_odes`, `marginal.b_initial_values`, `marginal.c_boundary_values`,
-# `marginal.c_fokker_planck`), printed under those names: each line gives the section of `docs/theory.md` that lists
-# the fact (§4) and the equation it checks (which may stand in another section: eq. 3.5, the Fokker–Planck
-# equation of §3, for the last one). The SymPy work that produces
-# or uses $\Theta_t$ and $\Sigma_t^2$ is done inside functions, so that no formula of the marginal stays in the
-# notebook's names: exercise 02a.1 below asks for the same kind of steps for the posterior, and they are for you to
-# write.
+# Each part ends with the `derivations` package's own check of the same result (one line per fact: its name, the
+# section of `docs/theory.md` that lists it, the equation it checks).
 #
 # **(a) Bayes** (`docs/theory.md` eq. 4.8). $q(x_t\mid x_0, x_T = \mu) \propto p(x_t\mid x_0)\,p(x_T = \mu\mid x_t)$
 # is a product of two Gaussians in $x_t$. Step by step, writing $x$ for $x_t$, $u = \bar\theta_t$, $c = \bar\theta_T$
@@ -133,8 +129,8 @@ assert torch.allclose(paper_ratio, torch.full_like(paper_ratio, 0.1), rtol=1e-9)
 # 1. the free OU marginal of notebook 01 and $\log h$ (the kernel from $x$ at $u$ to $\mu$ at $c$);
 # 2. their sum is a quadratic in $x$, $-\frac{x^2}{2Q} + \frac{M}{Q}x + \mathrm{const}$ with the mean $M$ and the
 #    variance $Q$ of the product: the precision $1/Q$ is minus twice the coefficient of $x^2$, and the mean $M$ is
-#    the coefficient of $x$ divided by the precision. SymPy reads the coefficients off and simplifies (it works on
-#    $e^{u}, e^{c}$ as rational functions);
+#    the coefficient of $x$ divided by the precision. SymPy reads the coefficients off (the cell does not display
+#    them: it only compares the result);
 # 3. in hyperbolic form these are the coefficients of the bridge marginal
 #    $x_t = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ (eq. 4.2). Writing $U = e^{u}$ and $C = e^{c}$, each side is
 #    one short fraction, and the two fractions are the same.
@@ -142,7 +138,7 @@ assert torch.allclose(paper_ratio, torch.full_like(paper_ratio, 0.1), rtol=1e-9)
 # %%
 def marginal_by_bayes():
     """Section 1(a): p(x_t = x | x0) h(x, t) completed to a square and compared with eq. 4.2; displays each step."""
-    from derivations.family import Sigma2, Theta  # noqa: PLC0415  (eq. 4.2; imported here, not left in scope)
+    from derivations.family import Sigma2, Theta
 
     log_p0 = -(x - mu - sp.exp(-u) * pi) ** 2 / (2 * lam * (1 - sp.exp(-2 * u)) * pi ** 2)
     log_h = -(sp.exp(-(c - u)) * (x - mu)) ** 2 / (2 * lam * (1 - sp.exp(-2 * (c - u))) * pi ** 2)
@@ -150,11 +146,8 @@ def marginal_by_bayes():
     show(r"\log h(x, t)", sp.latex(short(log_h)) + r" + \mathrm{const}")
     total = sp.expand(log_p0 + log_h)  # step 2
     inverse_Q = -2 * total.coeff(x, 2)
-    show(r"\frac{1}{Q}", short(readable(inverse_Q)))
     Q_bayes = readable(1 / inverse_Q)
     M_bayes = readable(total.coeff(x, 1) / inverse_Q)
-    show(r"Q", short(Q_bayes))
-    show(r"\frac{M - \mu}{\pi}", short(readable((M_bayes - mu) / pi)))
     show(r"\Theta_t", short(Theta(u, c)))  # step 3
     show(r"\Sigma_t^2", short(Sigma2(u, c)))
     agree(r"\frac{M - \mu}{\pi}", short((M_bayes - mu) / pi), r"\Theta_t", short(Theta(u, c)), gens=SHORT_EXP)
@@ -193,12 +186,11 @@ assert sp.expand(dQ - (2 * theta * f_x * Q + g2_t)) == 0
 
 def same_as_package():
     """The right-hand sides of eq. 4.9 as derivations.marginal.bridge_moment_odes builds them (same two rules)."""
-    from derivations import marginal  # noqa: PLC0415  (imported here, not left in scope)
+    from derivations import marginal
 
     dM_pkg, dQ_pkg = (e.subs({marginal.M: M, marginal.V: Q}) for e in marginal.bridge_moment_odes())
     assert sp.simplify(dM - dM_pkg) == 0 and sp.simplify(dQ - dQ_pkg) == 0
-    print("derivations.marginal.bridge_moment_odes (the right-hand sides of docs/theory.md eq. 4.9, built by the "
-          "same two rules): the same two expressions")
+    print("derivations.marginal.bridge_moment_odes (eq. 4.9) builds the same two right-hand sides")
 
 
 same_as_package()
@@ -206,8 +198,8 @@ same_as_package()
 # %% [markdown]
 # Per unit clock ($du = \theta_t\,dt$, so divide by $\theta_t$) these are two linear first-order ODEs,
 # $\frac{dM}{du} = \coth(c - u)(\mu - M)$ and $\frac{dQ}{du} = -2\coth(c - u)\,Q + 2\lambda\pi^2$, with the initial
-# values $M = x_0 = \mu + \pi$ and $Q = 0$ at the clean end ($u = 0$). The integrating factors of exercises 01.1 and
-# 01.2 solve them:
+# values $M = x_0 = \mu + \pi$ and $Q = 0$ at the clean end ($u = 0$). The integrating-factor method of exercises 01.1
+# and 01.2 solves them:
 #
 # - the mean: with $I = 1/\sinh(c - u)$, $\frac{d}{du}\big(I\,(M - \mu)\big) = 0$, so $I\,(M - \mu)$ keeps its value
 #   $\pi/\sinh c$ at $u = 0$;
@@ -220,7 +212,7 @@ same_as_package()
 # %%
 def moment_odes_solved():
     """Section 1(b): the clock-form moment ODEs solved by integrating factors from M = mu + pi, Q = 0 at u = 0."""
-    from derivations.family import Sigma2, Theta  # noqa: PLC0415  (eq. 4.2; imported here, not left in scope)
+    from derivations.family import Sigma2, Theta
 
     dM_du, dQ_du = sp.expand(dM / theta), sp.expand(dQ / theta)  # du = theta dt
     I = 1 / sp.sinh(c - u)
@@ -246,13 +238,16 @@ fact("marginal.b_initial_values", "4.9")  # the ODEs integrated numerically from
 
 # %% [markdown]
 # The second `fact` line is independent of the integrating factors: the package integrates the clock-form ODEs
-# numerically from $(x_0, 0)$ and compares the result with the closed form; the printed error is the largest
-# difference.
+# numerically from $M = x_0$, $Q = 0$ (mpmath's Taylor integrator at 30 significant digits, for $c = 3$) and compares
+# the result with the closed form at four clocks; the printed error is the largest difference, tiny because both
+# sides are computed to 30 digits.
 #
 # **(c) The check: boundary values and Fokker–Planck.** At the clean end $\Theta = 1$, $\Sigma = 0$ (the clean image:
-# the initial values of (b)); at $t_T$ both vanish (exactly $\mu$), also as limits (`docs/theory.md` eq. 4.4); and the
-# Gaussian density solves the bridge's Fokker–Planck equation, written per unit clock for $L = \log q$:
-# $L_u + f_x + f L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$, with the drift per unit clock $f$ of (b). The left side is a
+# the initial values of (b)); at $T$ both vanish (exactly $\mu$), also as limits (`docs/theory.md` eq. 4.4); and the
+# Gaussian density solves the bridge's Fokker–Planck equation. Per unit clock it reads
+# $\partial_u q = -\partial_x(f q) + \lambda\pi^2\,\partial_{xx} q$, with the drift per unit clock $f$ of (b) and the
+# diffusion $g_t^2/(2\theta_t) = \lambda\pi^2$ per unit clock; divided by $q$, for $L = \log q$,
+# $L_u + f_x + f L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$. The left side is a
 # quadratic in $x$. Collected by powers of $x - M$, each coefficient has two or three non-zero terms (below, each is
 # labelled by the part it comes from). The two terms of $(x - M)$ cancel since $1/\tanh = \coth$. Those of $1$ and of
 # $(x - M)^2$, put over a common denominator, cancel by the identity $\sinh c - \sinh(c - 2u) = 2\cosh(c - u)\sinh u$,
@@ -261,7 +256,7 @@ fact("marginal.b_initial_values", "4.9")  # the ODEs integrated numerically from
 # %%
 def fokker_planck_check():
     """Section 1(c): the boundary values (eq. 4.4) and the Fokker-Planck equation of the bridge SDE, by powers."""
-    from derivations.family import Sigma2, Theta  # noqa: PLC0415  (eq. 4.2; imported here, not left in scope)
+    from derivations.family import Sigma2, Theta
 
     Theta_t, Sigma2_t = Theta(u, c), Sigma2(u, c)
     show(r"\big(\Theta_t,\ \Sigma_t^2\big)\big|_{u = 0}", sp.Tuple(Theta_t.subs(u, 0), Sigma2_t.subs(u, 0)))
@@ -301,9 +296,10 @@ fact("marginal.c_fokker_planck", "3.5")  # the Fokker-Planck equation of the bri
 # %% [markdown]
 # ## 2. The posterior $q(x_s\mid x_t, x_0)$
 #
-# Bayes: $q(x_s\mid x_t, x_0) \propto q(x_s\mid x_0)\,q(x_t\mid x_s)$, with the bridge marginal
-# $q(x_s\mid x_0) \propto p(x_s\mid x_0)\,h(x_s, s)$ and the bridge's kernel
-# $q(x_t\mid x_s) = p(x_t\mid x_s)\,h(x_t,t)/h(x_s,s)$ (the h-transform of notebook 01). As a function of $x_s$,
+# Bayes, with the bridge Markov given $\pi$: $q(x_s\mid x_t, x_0) \propto q(x_s\mid x_0)\,q(x_t\mid x_s; \pi)$, with the
+# bridge marginal $q(x_s\mid x_0) \propto p(x_s\mid x_0)\,h(x_s, s)$ and the bridge's kernel
+# $q(x_t\mid x_s; \pi) = p(x_t\mid x_s)\,h(x_t,t)/h(x_s,s)$ (the h-transform of notebook 01; it depends on $x_0$
+# only through $\pi$, the scale of the noise). As a function of $x_s$,
 # $h(x_t, t)$ is a constant, and the $h(x_s, s)$ of the kernel cancels the one of the marginal: the posterior is
 # $\propto p(x_s\mid x_0)\,p(x_t\mid x_s)$. Because the $h$'s cancel, it does not depend on $\bar\theta_T$. It is what
 # an ancestral sampler draws from: given where the path is now ($x_t$) and a guess of the clean image ($x_0$), where
@@ -312,7 +308,8 @@ fact("marginal.c_fokker_planck", "3.5")  # the Fokker-Planck equation of the bri
 # **The picture.** One degraded pixel on the reference grid: $x_0 = 0.6$, $\mu = -0.2$ (so $|\pi| = 0.8$), observed
 # at $t = 80$ at a value $x_t$ 1.5 standard deviations above its mean. The colour is the posterior density of $x_s$
 # for every earlier grid time $s$ (divided by its maximum in each column, so that every column spans the colour
-# scale); the dashed white lines are the mean $\pm 2$ std of the marginal $q(x_s \mid x_0)$, which does not know $x_t$.
+# scale); the thin magenta line is the posterior mean; the dashed white lines (from $s = 0$) are the mean $\pm 2$ std
+# of the marginal $q(x_s \mid x_0)$, which does not know $x_t$.
 # Two columns are points, with std 0: $s = -1$, the clean end, where the library's posterior is $x_0$, and $s = t$,
 # the point $x_t$, added by hand (the library gives the posterior for $s < t$ only). A point has no width on the
 # picture's vertical grid (steps of 0.005), so every column whose std is below 0.02 is drawn as if its std were 0.02
@@ -347,18 +344,19 @@ fig, ax = plt.subplots(figsize=(7, 4.4), layout="constrained")
 im = ax.pcolormesh(s_grid, xg, dens, cmap="viridis", shading="auto")
 fig.colorbar(im, ax=ax, label="posterior density / its column maximum")
 outlined = [path_effects.withStroke(linewidth=2.8, foreground="black")]  # white on black: visible on any colour
-ax.plot(s_grid, marg_mean, "w--", lw=1.2, path_effects=outlined, label=r"marginal $q(x_s \mid x_0)$: mean $\pm$ 2 std")
-ax.plot(s_grid, marg_mean + 2 * marg_std, "w--", lw=1.2, path_effects=outlined)
-ax.plot(s_grid, marg_mean - 2 * marg_std, "w--", lw=1.2, path_effects=outlined)
-ax.plot([t_obs + 1.4], px_t, "<", ms=9, color="red", label=rf"$x_t$: the column $s = t = {t_obs}$ (added by hand)")
-ax.plot([-2.4], px0, ">", ms=9, color="orange", label=r"$x_0$: the column $s = -1$ (the clean end)")
-ax.set_xlim(-3.5, t_obs + 2.5)  # room for the two triangles beside the point columns
-ax.set_xlabel("earlier grid time $s$ (reference grid index)")
+ax.plot(s_grid, post_mean, color="magenta", lw=0.9, label=r"posterior mean")
+for sign in (0, 1, -1):  # from s = 0, so that the bar at s = -1 stays visible
+    ax.plot(s_grid[1:], (marg_mean + sign * 2 * marg_std)[1:], "w--", lw=1.0, path_effects=outlined,
+            label=r"marginal $q(x_s \mid x_0)$: mean $\pm$ 2 std" if sign == 0 else "_nolegend_")
+ax.plot([t_obs + 1.6], px_t, "<", ms=8, color="red", label=rf"$x_t$: the column $s = t = {t_obs}$ (added by hand)")
+ax.plot([-3.0], px0, ">", ms=8, color="orange", label=r"$x_0$: the column $s = -1$ (the clean end)")
+ax.set_xlim(-4.0, t_obs + 2.8)  # room for the two triangles beside the point columns
+ax.set_xlabel(r"time $s \leq t$ (reference grid index)")
 ax.set_ylabel(r"$x_s$, " + PIXEL)
 ax.set_title(r"posterior $q(x_s \mid x_t, x_0)$ of one degraded pixel, $\lambda = 0.1$", fontsize=11)
 ax.set_facecolor("0.3")
-fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=9, facecolor="0.85",
-           handlelength=4)
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=1, fontsize=9, facecolor="0.3",
+           labelcolor="white", handlelength=4)
 plt.show()
 assert float(post_std[0]) == 0 and torch.allclose(post_mean[0], px0)  # the library's posterior at s = -1: x0
 narrow = s_grid[post_std < std_floor].tolist()
@@ -405,8 +403,8 @@ assert abs(4 * float(marg_small.max()) - 0.32) < 0.005 and abs(4 * float(marg_st
 
 # %% [markdown]
 # So the posterior std shrinks with the clock gap: on these times $\mathrm{std}^2/b$ rises steadily, from 0.079 at
-# $s = 74$ to 0.116 at $s = 79$, while $b \to 0$ as $s \to t$ (the limit of $\mathrm{std}^2/b$ is derived in the
-# solutions of 02a.1). At $s = 79$, one grid step before $t$, the posterior std is 0.105, 0.42 times
+# $s = 74$ to 0.116 at $s = 79$, while $b \to 0$ as $s \to t$ (the limit of $\mathrm{std}^2/b$ is computed in
+# section 3, after exercise 02a.1). At $s = 79$, one grid step before $t$, the posterior std is 0.105, 0.42 times
 # the marginal's 0.252, and the posterior mean, 0.2228, is 0.0275 below $x_t = 0.2503$: knowing $x_t$ narrows the
 # posterior and pulls it to $x_t$. At $\lambda = 0.01$ every posterior std is exactly $\sqrt{10}$ times smaller, and the
 # marginal's largest std in the picture is 0.080 instead of 0.252 (its $\pm 2$ std band 0.32 wide instead of 1.01,
@@ -431,15 +429,13 @@ assert abs(4 * float(marg_small.max()) - 0.32) < 0.005 and abs(4 * float(marg_st
 # - `"log_prior"`: $\log p(x_s = x\mid x_0)$; terms free of $x$ may be dropped;
 # - `"log_kernel"`: $\log p(x_t\mid x_s = x)$; terms free of $x$ may be dropped;
 # - `"precision"`: minus the second $x$-derivative of `log_prior + log_kernel`: an expression in `a`, `b`, `lam`
-#   and `pi` (any equivalent form is accepted, also one that contains `d`, the code's $\bar\theta_{t:T}$, if it
-#   cancels);
-# - `"V"`: the posterior variance per unit $\pi^2$: an expression in `a`, `b` and `lam` (`d` may appear if it
-#   cancels);
+#   and `pi` (any equivalent form is accepted);
+# - `"V"`: the posterior variance per unit $\pi^2$: an expression in `a`, `b` and `lam`;
 # - `"K"`: the coefficient of $x_t$ in the posterior mean (the mean is where the $x$-derivative of
 #   `log_prior + log_kernel` vanishes; $K$ is its derivative in $x_t$): an expression in `a` and `b`.
 #
 # A final formula alone is refused: the checker grades the steps. **Do the exercise before you read on:** section 3
-# below derives the posterior's mean, and its display of $K$ is the answer to the last item.
+# below derives the posterior's mean and variance, and its displays of $K$ and $V$ are answers.
 
 # %%
 from rdbm_course.exercises import check
@@ -454,24 +450,25 @@ check("02a.1", answer_02a_1)
 # cancelled by hand): the log of the bridge marginal at $s$, plus the log of the free kernel
 # $p(x_t\mid x_s)$, minus $\log h(x_s, s)$, with $x$ for $x_s$ and the clock $a + b + \bar\theta_{t:T}$ at $T$. The
 # sum, $\log q(x_s = x\mid x_t, x_0)$ up to a constant, is a quadratic in $x$, so its $x$-derivative is linear in $x$
-# and vanishes at exactly one point: the posterior mean (the helper below returns only that point). The mean is affine
+# and vanishes at exactly one point: the posterior mean; minus the slope of that derivative is the precision, one
+# over the posterior variance (the helper returns the two). The mean is affine
 # in $\pi$ and in $x_t - \mu$; its two coefficients, read off as derivatives, in the increments $a = \bar\theta_s$,
 # $b = \bar\theta_{s:t}$:
 
 # %%
-def posterior_mean_by_bayes():
-    """The root of the x-derivative of log q(x_s = x | x_t, x0) on the bridge's route (clock a + b + d at T)."""
-    from derivations import ou  # noqa: PLC0415  (the free kernel and the marginal's coefficients are imported here,
-    from derivations.family import Sigma2, bridge_mean  # noqa: PLC0415  not left in the notebook's scope)
+def posterior_by_bayes():
+    """Mean and variance of q(x_s = x | x_t, x0) on the bridge's route (clock a + b + d at T)."""
+    from derivations import ou
+    from derivations.family import Sigma2, bridge_mean
 
     c_T = a + b + d
     log_post = (gaussian_log(x, bridge_mean(a, c_T), Sigma2(a, c_T) * pi ** 2)
                 + ou.kernel_logpdf(xt, x, b) - ou.kernel_logpdf(mu, x, c_T - a))
     slope_form = sp.expand(sp.diff(log_post, x))  # linear in x: (coefficient of x) x + (constant)
-    return -slope_form.coeff(x, 0) / slope_form.coeff(x, 1)  # its one root
+    return -slope_form.coeff(x, 0) / slope_form.coeff(x, 1), -1 / slope_form.coeff(x, 1)  # its root; 1 / precision
 
 
-post_mean_bayes = posterior_mean_by_bayes()
+post_mean_bayes, post_var_bayes = posterior_by_bayes()
 P_bayes, K_bayes = readable(sp.diff(post_mean_bayes, pi)), readable(sp.diff(post_mean_bayes, xt))
 show(r"P = \partial_\pi\,\mathrm{mean}", short(P_bayes))
 show(r"K = \partial_{x_t}\mathrm{mean}", short(K_bayes))
@@ -484,9 +481,8 @@ agree(r"\mathrm{mean}", short(post_mean_bayes), r"\mu + P\pi + K(x_t - \mu)",
 # Then two checks of the mean at its endpoints: it reaches $x_t$ as $s \to t$ ($b \to 0$), and it reaches
 # $x_0 = \mu + \pi$ at the clean end ($a \to 0$). The posterior is the OU bridge from $x_0$ (at the clean end) to
 # $x_t$ (at $t$). The last two lines run the package's facts `posterior.mean` and `posterior.endpoints` of
-# `docs/theory.md` §5 (the second also checks that the variance vanishes at both ends, as the picture of section 2
-# shows). (The variance $V\pi^2$ itself is not displayed here; its checks, and how the posterior fits together with
-# the marginal, are in the solutions.)
+# `docs/theory.md` §5 (the second also checks that the variance vanishes at both ends; the picture of section 2 shows
+# the approach).
 
 # %%
 P_sinh, K_sinh = sp.sinh(b) / sp.sinh(a + b), sp.sinh(a) / sp.sinh(a + b)
@@ -497,6 +493,31 @@ limit(claimed_mean, b, 0, xt, lhs=r"\lim_{b \to 0}\big(\mu + P\pi + K(x_t - \mu)
 limit(claimed_mean, a, 0, mu + pi, lhs=r"\lim_{a \to 0}\big(\mu + P\pi + K(x_t - \mu)\big)")
 fact("posterior.mean", "5.1", "5.2", "5.3")  # the package's Bayes route against the sinh form of the mean
 fact("posterior.endpoints", "5.1")  # the point masses at x_t (s -> t) and at x0 (the clean end)
+
+# %% [markdown]
+# **The variance.** From the same quadratic, $V$ (per unit $\pi^2$) is $2\lambda\sinh a\,\sinh b/\sinh(a + b)$: the
+# marginal's $\Sigma_t^2$ with $u = a$ and $c = a + b$, the variance of the shorter bridge from $x_0$ at clock 0 to
+# $x_t$ at clock $a + b$. As $b \to 0$, $V/b \to 2\lambda$, so $\mathrm{std}^2/b = V\pi^2/b \to 2\lambda\pi^2$: for the
+# pixel of section 2 that is 0.128, the value its printed ratios (0.079 at $s = 74$ to 0.116 at $s = 79$) rise
+# towards.
+
+# %%
+def posterior_variance_checks():
+    """V from the bridge's route against the sinh form and the marginal's Sigma_t^2 at u = a, c = a + b."""
+    from derivations.family import Sigma2
+
+    V_sinh = 2 * lam * sp.sinh(a) * sp.sinh(b) / sp.sinh(a + b)
+    agree(r"V", short(post_var_bayes / pi ** 2), r"\frac{2\lambda\sinh a\,\sinh b}{\sinh(a + b)}", short(V_sinh),
+          gens=SHORT_EXP)
+    vanishes(r"V - \Sigma_t^2\big|_{u = a,\ c = a + b}", short(V_sinh - Sigma2(a, a + b)), gens=SHORT_EXP)
+    limit(V_sinh / b, b, 0, 2 * lam, lhs=r"\lim_{b \to 0}\frac{V}{b}")
+
+
+posterior_variance_checks()
+std2_slope = 2 * post_path.lam * float(px0 - pmu) ** 2  # 2 lam pi^2, section 2 pixel: lam = 0.1, |pi| = 0.8
+print(f"2 lam pi^2 = {std2_slope:.3f}; std^2 / b printed in section 2: {float(ratio[0]):.3f} at s = 74 to "
+      f"{float(ratio[-1]):.3f} at s = 79")
+assert abs(std2_slope - 0.128) < 1e-12 and float(ratio.max()) < std2_slope and post_path.lam == 0.1
 
 # %% [markdown]
 # ## Exercise 02a.2

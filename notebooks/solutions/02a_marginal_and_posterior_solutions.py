@@ -14,8 +14,8 @@
 # # 02a — Solutions to the exercises
 #
 # **What you will learn.** The posterior variance and the weight of $x_t$ in the posterior mean by Bayes with the
-# free kernels (and why they forget $\bar\theta_T$), the checks of the posterior's variance that notebook 02a left
-# out (they would have shown the answer), and why drawing $x_t$ first and then $x_s$ from the posterior gives the
+# free kernels (and why they forget $\bar\theta_T$), the law of total variance that ties the posterior to the
+# marginal, and why drawing $x_t$ first and then $x_s$ from the posterior gives the
 # marginal at $s$.
 #
 # **Prerequisites.** Notebook 02a.
@@ -118,9 +118,9 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# **The checks notebook 02a left out.** (i) The route of notebook 02a (the bridge marginal at $s$, the kernel and
+# **Two checks.** (i) The route of notebook 02a's section 3 (the bridge marginal at $s$, the kernel and
 # $1/h(x_s, s)$, completed to a square by `derivations.posterior.posterior_by_bayes`) gives the same variance, with
-# $D = e^{\bar\theta_{t:T}}$ cancelling. (ii) Chapman–Kolmogorov for the variance, by the law of total variance: the
+# $D = e^{\bar\theta_{t:T}}$ cancelling (02a shows it after the exercise). (ii) Chapman–Kolmogorov for the variance, by the law of total variance: the
 # posterior's variance plus the spread its mean inherits from $x_t$ is the marginal variance at $s$,
 # $V + K^2\Sigma_t^2 = \Sigma_s^2$ (`docs/theory.md` eq. 5.4). The last two lines run the same two checks as the
 # package's facts `posterior.variance` and `posterior.chapman_kolmogorov_variance`, the names `docs/theory.md` §5
