@@ -482,6 +482,7 @@ for name in ("check_sensitivity", "check_inverse_moment_diverges", "check_global
 # the velocity of section 1 as a function of the prediction (kappa_0 = kappa_1 mu), and with pi_hat from eps_hat
 v_of_pihat = k1 * mu - k1 * x + lam * (x - mu - Th * pihat) / Sg ** 2
 assert zero(v_of_pihat.subs(k1, kappa1).subs(on_family) - pf_velocity(x, u, c, pihat)) == 0  # = 02b's velocity
+assert pf_velocity(x, u, c, pihat).free_symbols <= {x, u, c, pihat, mu, lam}  # no noise factor nu in it
 second_pihat = sp.diff(v_of_pihat, pihat, 2)
 second_modulated = sp.factor(sp.diff(v_of_pihat.subs(pihat, (x - mu) / (Th + Sg * eps_hat)), eps_hat, 2))
 second_global = sp.diff(v_of_pihat.subs(pihat, (x - mu - Sg * eps_hat) / Th), eps_hat, 2)
@@ -716,6 +717,9 @@ assert ((factor > 0) & (factor < 1)).all() and (factor > sigma_ratio).all()  # E
 assert t_top == int(explicit_t[-1]) and slope_growth > step_shrink  # largest at the last step: the slope wins
 S_u = sp.sqrt(Sigma2(u, c))
 assert zero(sp.diff(S_u, u) / S_u - (-kappa1 + lam / Sigma2(u, c))) == 0  # Sigma'/Sigma = dv/dx (section 1)
+slope_formula = sp.sinh(c - 2 * u) / (2 * sp.sinh(u) * sp.sinh(c - u))
+assert zero(slope_formula - (-kappa1 + lam / Sigma2(u, c))) == 0 and sp.limit(u * slope_formula, u, 0) == sp.S.Half
+# dv/dx ~ 1 / (2 thbar_t) near the clean end
 assert float(du[0]) == float(du.max()) and float(du[-1]) == float(du.min())  # the clock steps shrink to the end
 all_t = torch.arange(0, 99)
 u_all, c_all = rdbm.schedule.clock(all_t), rdbm.schedule.u_T
