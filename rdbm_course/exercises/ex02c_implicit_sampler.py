@@ -133,7 +133,8 @@ def check_implicit_step(answer):
         got_t = torch.as_tensor(got, dtype=torch.float64)
         if got_t.shape == mu_.shape and not torch.isfinite(got_t).all():
             return wrong(f"{where} your step returns NaN or infinity: at t_T both Sigma_t and the noise part "
-                         "x_t - mu - Theta_t pi_hat are 0, and 0/0 is NaN.",
+                         "x_t - mu - Theta_t pi_hat are 0, so a ratio by Sigma_t is infinite or 0/0, and infinity "
+                         "times 0, like 0/0, is NaN.",
                          "every curve of section 1 passes through mu at t_T, so x_t = mu carries no noise part; "
                          "decide what the carried term must be there and set it explicitly (for example with "
                          "torch.where on Sigma_t > 0).")
