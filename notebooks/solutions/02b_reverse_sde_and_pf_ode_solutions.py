@@ -14,10 +14,10 @@
 # # 02b — Solutions to the exercises
 #
 # **What you will learn.** The probability-flow velocity from its definition, the checks of notebook 02b that would
-# have shown it (the reverse SDE and the probability flow keep the bridge's marginals; the velocity is affine in
-# $x_0$), its size near the pinned end along a bridge path ($\bar\theta_{t:T}^{-1/2}$ remains of two
-# $\bar\theta_{t:T}^{-1/2}$ terms), the reverse-SDE drift in code that never divides by the residual, and the factor by
-# which one Euler–Maruyama step multiplies a path's distance from the mean.
+# have shown it (the reverse SDE and the probability flow transport the bridge's marginal between interior times;
+# the velocity is affine in $x_0$), its size near the pinned end along a bridge path ($\bar\theta_{t:T}^{-1/2}$
+# remains of two $\bar\theta_{t:T}^{-1/2}$ terms), the reverse-SDE drift in code that never divides by the residual,
+# and the factor by which one Euler–Maruyama step multiplies a path's distance from the mean.
 #
 # **Prerequisites.** Notebook 02b.
 
