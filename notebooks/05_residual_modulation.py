@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 05 — Residual modulation on images: noise only where the image is degraded
+# # 05 — Residual modulation on images: noise only where $\pi \ne 0$
 #
 # **What you will learn.** What the forward path of a real (clean, degraded) image pair looks like under RDBM's
 # residual-modulated noise, whose standard deviation is $\Sigma_t|\pi|$, and under the global noise $\Sigma_t$ of
@@ -22,7 +22,8 @@
 # reverse process to undo; global noise corrupts every pixel, intact or not. But at sampling time $\pi = x_0 - \mu$
 # is unknown, so the reverse process cannot know $|\pi|$: it uses its prediction $\hat\pi = \hat x_0 - \mu$. A
 # stochastic sampler injects noise proportional to $|\hat\pi|$, and the deterministic one ($\eta = 0$) does not depend
-# on the noise factor at all (`docs/theory.md` §8, eq. 8.5). Notebook 02c derives the sampler; notebook 12 measures
+# on the noise factor at all where $\hat\pi \ne 0$ (at $\hat\pi = 0$ its noise estimate is $0/0$, set by a convention;
+# notebook 02c). Notebook 02c derives the sampler; notebook 12 measures
 # whether modulation helps a trained network.
 #
 # **Prerequisites.** Notebook 04 (the four processes in one dimension) and `docs/theory.md`
@@ -58,20 +59,29 @@ set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})  # photographs and no
 # \Theta_t = \frac{\sinh \bar\theta_{t:T}}{\sinh \bar\theta_T}, \qquad
 # \Sigma_t^2 = 2\lambda\,\frac{\sinh \bar\theta_t\,\sinh \bar\theta_{t:T}}{\sinh \bar\theta_T},$$
 #
-# with the clock $\bar\theta_t$ (`path.schedule.clock(t)`), its final value $\bar\theta_T$ (`path.schedule.u_T`)
-# and the clock still to go $\bar\theta_{t:T} = \bar\theta_T - \bar\theta_t$ (`path.schedule.clock_to_end(t)`);
-# $\lambda$ (`path.lam`) is a variance: the stationary variance of the un-bridged OU process, whose variance tends to
-# $\lambda\,\nu(\pi)^2$ as its clock grows (`docs/theory.md` eq. 2.5). The noise factor is $\nu(\pi) = \pi$ for RDBM and $\nu = 1$ for global
-# noise, so a value's standard deviation is $\Sigma_t|\pi|$ or $\Sigma_t$. The library draws
-# $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$ with $\nu(\pi) = \pi$, not $|\pi|$ (`path.sample`): since
-# $\epsilon$ and $-\epsilon$ have the same law, the distribution is the same.
+# with these symbols (and their names in the code):
+#
+# | symbol | meaning | code |
+# |---|---|---|
+# | $\bar\theta_t$ | the clock, a running sum $\sum_{s \le t}\theta_s$ | `path.schedule.clock(t)` |
+# | $\theta_t$ | one step's clock increment, $\bar\theta_t - \bar\theta_{t-1}$ | |
+# | $\bar\theta_T$ | the clock's final value | `path.schedule.u_T` |
+# | $\bar\theta_{t:T}$ | the clock still to go, $\bar\theta_T - \bar\theta_t$ | `path.schedule.clock_to_end(t)` |
+# | $\lambda$ | a variance (below) | `path.lam` |
+# | $\nu(\pi)$ | the noise factor: $\pi$ for RDBM, $1$ for global noise | `path.noise` (`"modulated"`, `"global"`) |
+#
+# $\lambda$ is the stationary variance of the un-bridged OU process: its variance tends to $\lambda\,\nu(\pi)^2$ as
+# its clock grows. A value's standard deviation is $\Sigma_t|\pi|$ (RDBM) or $\Sigma_t$ (global noise). The library
+# draws $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$ with $\nu(\pi) = \pi$, not $|\pi|$ (`path.sample`):
+# since $\epsilon$ and $-\epsilon$ have the same law, the distribution is the same.
 #
 # Two sets must be kept apart. The dataset's mask (`degradations.degraded_mask`) marks the *degraded pixels*, where
 # some channel changed by more than half an 8-bit level. The *intact values* (pixel × channel) are those with
-# $\pi = 0$ exactly. For inpainting the pixels outside the mask are exactly the intact ones; for deraining the faint
-# tails of the soft-edged streaks leave $0 < |\pi| \le 1/255$ outside the mask, so a pixel there can be outside the
-# mask without being intact (both asserted below). In the residual panels of the figure, grey marks $\pi = 0$ and blue
-# $0 < |\pi| < 1/255$ (largest over the channels).
+# $\pi = 0$ exactly. For inpainting the pixels outside the mask are exactly the intact ones. For deraining, most
+# unmasked pixels are *not* intact: they carry a residual $0 < |\pi| \le 1/255$, a faint haze below half a level
+# (both asserted below; how much of the image is intact is exercise 05.1). So "noise only where $\pi \ne 0$" means,
+# for deraining, noise on most of the image, but at a negligible level outside the streaks. In the residual panels of
+# the figure, grey marks $\pi = 0$ and blue $0 < |\pi| \le 1/255$ (largest over the channels).
 
 # %%
 PAIRS = {
@@ -84,6 +94,9 @@ for name, item in PAIRS.items():
           f"max |pi| on unmasked pixels: {outside:.6f} (half a level, 1/255: {1 / 255:.6f})")
     assert torch.equal(item["mask"], degraded_mask(item["x0"], item["mu"])) and outside <= 1 / 255
     assert (outside > 0) == (name == "derain")  # deraining: non-zero residuals outside the mask
+rain = PAIRS["derain"]
+hazy = ((rain["x0"] != rain["mu"]).any(0) & ~rain["mask"][0]).sum() / (~rain["mask"][0]).sum()
+assert hazy > 0.5  # deraining: most unmasked pixels have pi != 0 in some channel (share not printed: exercise 05.1)
 inp = PAIRS["inpaint"]
 assert torch.equal(inp["x0"] == inp["mu"], (~inp["mask"]).expand_as(inp["x0"]))  # inpainting: unmasked = intact
 
@@ -103,11 +116,11 @@ def plot_pairs():
         x0, mu, mask = item["x0"], item["mu"], item["mask"]
         show_img(row[0], x0, f"{name}: clean $x_0$")
         show_img(row[1], mu, rf"{name}: degraded $\mu$")
-        residual = (x0 - mu).abs().amax(0)  # 0 (masked by LogNorm): grey; 0 < |pi| < 1/255: blue, off the colour map
+        residual = (x0 - mu).abs().amax(0)  # 0 (masked by LogNorm): grey; 0 < |pi| <= 1/255: blue, off the colour map
         cmap = plt.get_cmap("inferno").with_extremes(under="deepskyblue", bad="lightgrey")
-        im = row[2].imshow(residual, cmap=cmap, norm=LogNorm(vmin=1 / 255, vmax=1))
+        im = row[2].imshow(residual, cmap=cmap, norm=LogNorm(vmin=math.nextafter(1 / 255, 1), vmax=1))
         row[2].set_title(r"residual $|\pi|$, largest over the channels" + "\n" +
-                         r"(log scale; grey: $\pi = 0$; blue: $0 < |\pi| < 1/255$)", fontsize=9)
+                         r"(log scale; grey: $\pi = 0$; blue: $0 < |\pi| \leq 1/255$)", fontsize=9)
         fig.colorbar(im, ax=row[2], fraction=0.046)
         row[3].imshow(mask[0], cmap="gray")
         row[3].set_title("mask (white = degraded)", fontsize=9)
@@ -131,8 +144,8 @@ plot_pairs()
 # | GOUB (published) | `bridges.goub()` | IR-SDE grid, $t_T = 100$ | $\sigma_{\rm GOUB}^2 = (30/255)^2 = 0.0138$ | $1$ |
 #
 # The reference $\lambda = 10^{-4}$ gives $\Sigma_t < \sqrt\lambda = 0.01$ (asserted in section 4), so a standard
-# deviation below $0.01|\pi|$, about one 8-bit level where $|\pi| \approx 1$: invisible in these figures. To *see* the
-# modulation we also use `LAM_VIS` $= 1$ ($10^4$ times larger), at which the standard deviation reaches nearly $|\pi|$
+# deviation below $0.01|\pi|$: where $|\pi| = 1$ at most $0.01$, that is $1.3$ 8-bit levels of $2/255 = 0.0078$, and
+# twice that at the largest possible $|\pi| = 2$; invisible in these figures (printed below). To *see* the modulation we also use `LAM_VIS` $= 1$ ($10^4$ times larger), at which the standard deviation reaches nearly $|\pi|$
 # where $\Sigma_t$ peaks: noise as large as the degradation. The third row is the very same bridge with the noise
 # factor switched to 1, GOUB-style global noise (`docs/theory.md` §11). The last row is GOUB itself, on its own grid.
 # GOUB's paper writes its noise level as a standard deviation, here $\sigma_{\rm GOUB} = 30/255$ (the paper calls it
@@ -152,6 +165,10 @@ ROWS = {
     "GOUB (published)\n$\\lambda = (30/255)^2$": GOUB,
 }
 assert abs(GOUB.lam - (30 / 255) ** 2) < 1e-12
+levels = RDBM_REF.lam ** 0.5 / (2 / 255)  # the bound 0.01 |pi| at |pi| = 1, in 8-bit levels
+print(f"reference sqrt(lam) = {RDBM_REF.lam ** 0.5:.2f} = {levels:.1f} levels; "
+      f"t_clean: reference {RDBM_REF.schedule.t_clean}, GOUB {GOUB.schedule.t_clean}")
+assert f"{levels:.1f}" == "1.3" and (RDBM_REF.schedule.t_clean, GOUB.schedule.t_clean) == (-1, 0)
 
 
 # %% tags=["nbval-check-output"]
@@ -162,9 +179,10 @@ for path in ROWS.values():
 # The reference schedule and GOUB's grid run at different speeds, so the columns are matched by the mean: at each
 # column every row has (the grid time closest to) the same $\Theta_t$, i.e. the same mean image $\mu + \Theta_t\pi$.
 # The rows differ only in their noise, and all of them use one and the same draw $\epsilon$: rows 2 and 3, for
-# instance, differ only by the noise factor, $\pi$ against $1$. $t$ is the grid index of each image: the reference grid
-# runs from its virtual clean index $t = -1$ (notebook 01, section 4) to $t_T = 99$, GOUB's grid from $0$ to
-# $t_T = 100$ (`docs/theory.md` §10).
+# instance, differ only by the noise factor, $\pi$ against $1$. $t$ is the grid index of each image. Each grid runs
+# from its clean index $t_{\rm clean}$ (where $\Theta = 1$, $\Sigma = 0$; `schedule.t_clean`) to $t_T$: the reference
+# grid from the virtual index $t_{\rm clean} = -1$ (notebook 01, section 4) to $t_T = 99$, GOUB's grid from
+# $t_{\rm clean} = 0$ to $t_T = 100$.
 
 # %%
 THETA_COLUMNS = (1.0, 0.9, 0.7, 0.5, 0.3, 0.1, 0.0)
@@ -240,9 +258,12 @@ for name, rows in STRIPS.items():  # the last column is mu itself in every row
 # $\bar\theta_T$. GOUB's last step moves its clock by only $0.104$: its noise fades over its last indices instead.
 #
 # **Consequence for the sampler.** A sampler starts at $\mu$, index 99; with all 100 steps its first step goes to
-# index 98. A stochastic one ($\eta > 0$) draws that step from the full marginal there: `docs/theory.md` eq. 8.6 gives this step the variance
-# $\Sigma_{98}^2\nu(\hat\pi)^2$ for every $\eta > 0$, not $\eta^2$ times it (notebook 02c). So under RDBM it injects noise of
-# standard deviation $0.93\sqrt\lambda\,|\hat\pi|$ at once. The deterministic sampler ($\eta = 0$) injects none.
+# index 98. The reason the stochastic sampler ($\eta > 0$) is special here: its start $x_{99} = \mu$ carries no noise
+# ($\Sigma_{99} = 0$), so there is no noise estimate $\hat\epsilon$ to reuse, and the law of $x_{98}$ given $x_{99}$ is
+# just the marginal $\mathcal N(\mu + \Theta_{98}\hat\pi,\ \Sigma_{98}^2\nu(\hat\pi)^2)$.
+# So for every $\eta > 0$ this step has the variance $\Sigma_{98}^2\nu(\hat\pi)^2$, not $\eta^2$ times it (notebook 02c).
+# Under RDBM it injects noise of standard deviation $0.93\sqrt\lambda\,|\hat\pi|$ at once. The deterministic
+# sampler ($\eta = 0$) injects none.
 
 # %% [markdown]
 # ## 3. Noise maps
