@@ -28,6 +28,7 @@ import math
 import os
 
 import matplotlib.pyplot as plt
+from matplotlib import patheffects
 import numpy as np
 import torch
 
@@ -52,8 +53,9 @@ torch.set_num_threads(1)  # small tensors: one thread avoids the threading overh
 #
 # All four processes share the constant schedule $\theta_t = 3$ on $[0, T = 1]$, so the clock is
 # $\bar\theta_t = 3t$ and $\bar\theta_T = 3$; the clock left until $T$ is $\bar\theta_{t:T} = \bar\theta_T - \bar\theta_t$.
-# All four use $\lambda = 0.04$: for the OU processes a stationary standard deviation of $\sqrt\lambda = 0.2$, for
-# the Brownian bridge only a noise scale (it has no stationary law).
+# All four use $\lambda = 0.04$. For the free OU process (a), and for the OU process that (b) and (d) pin, it gives a
+# stationary standard deviation of $\sqrt\lambda = 0.2$ (times $|\pi|$ under modulation); the bridges themselves
+# have no stationary law, and for the Brownian bridge $\lambda$ is only a noise scale.
 # Given $x_0$, each has the Gaussian marginal $x_t = \mu + \Theta_t\pi + \Sigma_t\,\nu(\pi)\,\epsilon$. The **noise
 # factor** $\nu(\pi)$ (`path.noise_factor`) is $1$ under global noise and $\pi$ under residual modulation (RDBM),
 # so the standard deviation of $x_t$ given $x_0$ is $\Sigma_t|\nu(\pi)|$ (`path.std`): under modulation the lower
@@ -156,15 +158,14 @@ assert mass_err < 1e-6
 # do not open its source (`forward_em??`) before you have solved 04.1.
 # The drift is evaluated at the left end of each step, so never at $t = T$.
 # The simulated bridges still end next to $\mu$: the cell prints the standard deviation of $(x_T - \mu)/|\nu(\pi)|$,
-# under 0.02 in full mode (asserted; appendix A explains its size).
+# under 0.02 in full mode (asserted; appendix A, to read after exercise 04.1, explains its size).
 #
 # **Reverse-time SDE (the generative direction).** The library's `sample_euler_maruyama` with the
 # *oracle* model `lambda x, mu, t: x0` (each path knows its own $x_0$). It starts at $x_T = \mu$ for the
 # bridges and at a closed-form draw $x_T \sim q(x_T \mid x_0)$ for the unpinned process.
 # With the exact $x_0$ it is the time reversal of the forward process *given* $x_0$, so it must reproduce the
 # same marginals. We keep only its values at $t = 0.25, 0.5, 0.75$: section 5 compares their marginals with the
-# closed form (its paths are not drawn). `clamp=False` uses the oracle's $x_0$ as it is (the samplers clamp
-# $\hat x_0$ to $[-1, 1]$ by default; all draws here lie inside).
+# closed form (its paths are not drawn).
 #
 # %%
 CHECK_TIMES = (0.25, 0.5, 0.75)
@@ -174,7 +175,7 @@ N_SHOW = 10  # sample paths drawn per panel
 def reverse_em(path, x0, mu, n_steps, generator):
     """The library's reverse-time Euler-Maruyama sampler with the oracle, run in four segments
     T -> 0.75 -> 0.5 -> 0.25 -> 0 so that only the snapshots at CHECK_TIMES are kept in memory."""
-    oracle = samplers.Denoiser(lambda x, mu_, t: x0, clamp=False)
+    oracle = samplers.Denoiser(lambda x, mu_, t: x0, clamp=False)  # x0 as it is (all draws lie inside [-1, 1])
     x = mu.clone() if path.pinned else path.sample(x0, mu, T, generator=generator)
     snaps, bounds = {}, (T,) + tuple(sorted(CHECK_TIMES, reverse=True)) + (0.0,)
     for a, b in zip(bounds[:-1], bounds[1:]):
@@ -206,7 +207,8 @@ assert max(end_spread.values()) < (0.04 if FAST else 0.02)
 # `sample_heun` with the same oracle, `N_ODE` steps. For the unpinned process it starts from the same kind of
 # closed-form draws $x_T \sim q(x_T \mid x_0)$ as above. For the bridges it starts at the pinned point $x_T = \mu$,
 # where $\Sigma_T = 0$ and the ODE is singular: the sampler's first step is the implicit one (notebook 02c, section 1),
-# which picks one of the ODE's solutions through $\mu$.
+# which picks one of the ODE's solutions through $\mu$. There the noise estimate $(x_T - E[x_T \mid x_0])/\Sigma_T$
+# is $0/0$; the step sets it to 0, so the path it picks is the mean curve $\mu + \Theta_t\pi$.
 #
 # Each dashed path follows its *own* ODE: the oracle's velocity uses that path's $x_0$. So the dashed paths may cross
 # (they do in panel (a)). With one learned $\hat x_0(x, t)$ all paths would follow one ODE and could not cross.
@@ -250,7 +252,8 @@ assert max(ode_err.values()) < ODE_TOL and ode_err["(c) Brownian bridge"] < 1e-1
 # Heat map: the density of each mode, $p(x, t \mid \text{mode})$, divided by its own maximum over $x$ at each $t$;
 # where the two modes overlap the larger of the two is shown. (Normalising each column of the whole mixture instead
 # would let the sharp upper mode of (d) wash out the lower one, and the spike at a bridge's end wash out the rest.)
-# Solid lines: forward-SDE sample paths, coloured by the mode of their $x_0$. Dashed black lines: six PF-ODE paths
+# Solid lines: forward-SDE sample paths, coloured by the mode of their $x_0$. Dashed white lines (dark outline, drawn
+# on top): six PF-ODE paths
 # (Heun, oracle). In the bridges (b)–(d) each of them lies on its own $x_0$'s mean curve $\mu + \Theta_t\pi$, and
 # the $x_0$ of one mode differ by less than 0.1 (printed and asserted below the figure), so the dashed paths of a
 # bridge form two narrow bundles, one per mode. Dotted green line: $\mu$.
@@ -259,6 +262,7 @@ assert max(ode_err.values()) < ODE_TOL and ode_err["(c) Brownian bridge"] < 1e-1
 fig, axes = plt.subplots(2, 2, figsize=(12.5, 8.8), sharex=True, sharey=True, layout="constrained")
 LOWER_C, UPPER_C = "#e65100", "#ad1457"  # path colours: lower mode (orange), upper mode (magenta)
 colours = np.where(UPPER[0, :N_SHOW].numpy(), UPPER_C, LOWER_C)
+ODE_OUTLINE = [patheffects.Stroke(linewidth=2.6, foreground="black"), patheffects.Normal()]  # PF-ODE: white, outlined
 for ax, (name, path) in zip(axes.flat, PATHS.items()):
     low, up = MODE_DENSITY[name]
     shade = torch.maximum(low / low.max(0).values, up / up.max(0).values)
@@ -267,8 +271,8 @@ for ax, (name, path) in zip(axes.flat, PATHS.items()):
     shown = SIM[name]["shown"].numpy()
     for j in range(N_SHOW):
         ax.plot(ts_fwd.numpy(), shown[:, j], color=colours[j], lw=0.7, alpha=0.8, zorder=3)  # SDE paths on top
-    ax.plot(TS_ODE.numpy(), ODE[name].numpy(), color="black", lw=1.0, ls="--", alpha=0.6, zorder=2)
-    ax.axhline(MU, color="tab:green", lw=1.6, ls=":")
+    ax.plot(TS_ODE.numpy(), ODE[name].numpy(), color="white", lw=1.5, ls="--", zorder=4, path_effects=ODE_OUTLINE)
+    ax.axhline(MU, color="tab:green", lw=1.6, ls=":", zorder=5)
     ax.set_title(TITLES[name], fontsize=11)
     ax.set_ylim(*Y_LIM)
 for ax in axes[1]:
@@ -277,7 +281,8 @@ for ax in axes[:, 0]:
     ax.set_ylabel("x")
 handles = [plt.Line2D([], [], color=LOWER_C, lw=1.2, label=r"forward-SDE path, lower mode ($\pi\approx-1$)"),
            plt.Line2D([], [], color=UPPER_C, lw=1.2, label=r"forward-SDE path, upper mode ($\pi\approx+0.3$)"),
-           plt.Line2D([], [], color="black", lw=1.0, ls="--", alpha=0.6, label="PF-ODE path (Heun, oracle)"),
+           plt.Line2D([], [], color="white", lw=1.5, ls="--", path_effects=ODE_OUTLINE,
+                      label="PF-ODE path (Heun, oracle)"),
            plt.Line2D([], [], color="tab:green", lw=1.6, ls=":", label=r"$\mu = 0.4$")]
 fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=9)
 fig.colorbar(im, ax=axes, shrink=0.6, pad=0.01, aspect=30, label=r"$p(x, t \mid \mathrm{mode})$ / its maximum over $x$")
@@ -303,8 +308,9 @@ assert 0 < int(ode_upper.sum()) < N_ODE_PATHS and x0_gap < 0.1
 #   - Mean: the OU bridge moves it early. $\Theta_t = \sinh(3(1 - t))/\sinh 3$ falls almost like $e^{-3t}$ at first
 #     (0.468 at $t = 0.25$, against $e^{-0.75} = 0.472$). The Brownian bridge moves it linearly: $\Theta_t = 1 - t$
 #     (0.75 at $t = 0.25$).
-#   - Variance: both are symmetric about $t = 1/2$. The OU bridge's rises fast and levels off below $\lambda = 0.04$
-#     (0.0308 at $t = 0.25$, 0.0362 at $t = 0.5$). The Brownian bridge's,
+#   - Variance: both are symmetric about $t = 1/2$ and 0 at both ends. The OU bridge's rises fast (0.0308 at
+#     $t = 0.25$), stays flat around its maximum 0.0362 at $t = 1/2$ (below $\lambda = 0.04$), and falls back to 0
+#     symmetrically. The Brownian bridge's,
 #     $\Sigma_t^2 = 2\lambda\,\bar\theta_t\bar\theta_{t:T}/\bar\theta_T = 6\lambda\,t(1 - t)$, is a parabolic arch,
 #     larger at every $0 < t < T$ (0.0450 at $t = 0.25$, 0.0600 at $t = 0.5$).
 # * **(d) Residual bridge.** The same mean as (b), but the standard deviation is $\Sigma_t|\nu(\pi)| = \Sigma_t|\pi|$.
@@ -347,6 +353,7 @@ assert on_mean < ODE_TOL  # the bridges' PF-ODE paths from mu lie on the mean cu
 quarter, half = torch.tensor([0.25, 0.5], dtype=DT)
 th_b_q = float(PATHS["(b) OU bridge (GOUB)"].coefficients(quarter)[0])
 var_b = [float(PATHS["(b) OU bridge (GOUB)"].coefficients(t)[2]) ** 2 for t in (quarter, half)]
+assert float((sig_b ** 2).max()) <= var_b[1] + 1e-12 and float(sig_b[0]) == 0 and abs(float(sig_b[-1])) < 1e-12
 shown = {
     "(a) Theta_T": f"{float(th_a):.4f}", "(a) Sigma_T": f"{float(sig_a):.4f}",
     "Theta_0.25 OU bridge": f"{th_b_q:.3f}", "e^(-0.75)": f"{math.exp(-THETA * float(quarter)):.3f}",
@@ -367,7 +374,7 @@ assert list(shown.values()) == ["0.0498", "0.1998", "0.468", "0.472", "0.75", "0
 # values are given the drawn $x_0$ (the same for both directions, which share the draw). The cell prints, per process
 # and direction, the largest deviation (simulated minus closed form) in standard errors over the three times and the
 # two moments. Every deviation is below 5 standard errors (asserted). Set `SHOW_TABLES = True` to print every row.
-# The formulas of the closed form, the standard errors and the tolerance are in the note at the end of this section.
+# The formulas of the closed form, the standard errors and the tolerance are in the note right after the cell.
 
 # %%
 BIAS = 3 * THETA * T / N_STEPS
@@ -402,6 +409,23 @@ for name, path in PATHS.items():
     print(f"{name:<28}{worst['fwd']:>8.2f}{worst['rev']:>8.2f}")
 print(f"largest |deviation| / se: {z_max:.2f}")
 assert all_ok and z_max < 5
+
+# %% [markdown]
+# **Note: how the checks of this section are set (optional).** The formulas behind `moment_check` above and `pairing_check` below.
+#
+# Everything is given the drawn $x_0$, for the $n$ paths at one check time $t$:
+#
+# * closed form: with $m_i$ = `path.mean(x0_i, mu, t)` and $\sigma_i$ = `path.std(x0_i, mu, t)` for the $n$ paths,
+#   the mean is $\bar m = \frac1n\sum_i m_i$ and the variance $\bar v = \frac1n\sum_i \sigma_i^2 + \frac1n\sum_i (m_i - \bar m)^2$;
+# * standard errors (only the Brownian noise is random): $\mathrm{se}(\text{mean}) = \sqrt{\textstyle\sum_i \sigma_i^2}\,/\,n$,
+#   $\mathrm{se}(\text{var}) = \sqrt{4\sum_i (m_i - \bar m)^2\sigma_i^2 + 2\sum_i \sigma_i^4}\,/\,n$;
+# * tolerance: $5\,\mathrm{se}$ plus a discretisation allowance of $3\theta\,\Delta t$ relative to the size (times
+#   $\sqrt{\bar v}$ for the mean, times $\bar v$ for the variance; full mode: $3\theta\,\Delta t = 0.009$, i.e. 0.9 %).
+#   Euler–Maruyama is weakly first order, so its bias is of order $\theta\,\Delta t$; the factor 3 is a chosen margin,
+#   not a derived constant. It decides none of the checks here: the largest deviation, printed by each check, is
+#   below $5\,\mathrm{se}$ on its own (asserted);
+# * covariance check: $\mathrm{se} = \sqrt{\textstyle\sum_i \sigma_i^2 (x_{0,i} - \bar x_0)^2}\,/\,n$, and the
+#   allowance is $3\theta\,\Delta t$ times $|\mathrm{Cov}|$.
 
 # %% [markdown]
 # Mean and variance alone do not show that each simulated path belongs to *its own* $x_0$: a sampler that mixed the
@@ -446,7 +470,8 @@ assert not pairing_check(PATHS["(d) residual bridge (RDBM)"], shuffled, 0.25)[3]
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), layout="constrained")
 k_mid = int(torch.argmin((T_GRID - 0.5).abs()))
-bins = np.linspace(float(X_GRID[0]), float(X_GRID[-1]), 203)  # the whole x grid (bin width 0.021); only Y_LIM is drawn
+bins = np.linspace(float(X_GRID[0]), float(X_GRID[-1]), 203)  # the whole x grid (bin width 0.021)
+X_SHOWN = (-0.95, 1.6)  # the x range drawn: every tail of the four panels
 for ax, (name, path) in zip(axes, PATHS.items()):
     ax.hist(SIM[name]["fwd"][0.5].numpy().ravel(), bins=bins, density=True, alpha=0.5, color="tab:orange",
             label="forward EM (forward_em)")
@@ -455,28 +480,11 @@ for ax, (name, path) in zip(axes, PATHS.items()):
     ax.plot(X_GRID.numpy(), DENSITY[name][:, k_mid].numpy(), color="k", lw=1.2, label="closed form")
     ax.set_title(name, fontsize=10)
     ax.set_xlabel(r"$x_t$ at $t = 0.5$")
-    ax.set_xlim(*Y_LIM)
+    ax.set_xlim(*X_SHOWN)
 axes[0].set_ylabel("density")
 fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
 fig.suptitle(f"Simulated vs closed-form marginal at t = 0.5 ({N_PATHS} paths, {N_STEPS} steps)", fontsize=11)
 plt.show()
-
-# %% [markdown]
-# **Note: how the checks of this section are set (optional).**
-#
-# Everything is given the drawn $x_0$, for the $n$ paths at one check time $t$:
-#
-# * closed form: with $m_i$ = `path.mean(x0_i, mu, t)` and $\sigma_i$ = `path.std(x0_i, mu, t)` for the $n$ paths,
-#   the mean is $\bar m = \frac1n\sum_i m_i$ and the variance $\bar v = \frac1n\sum_i \sigma_i^2 + \frac1n\sum_i (m_i - \bar m)^2$;
-# * standard errors (only the Brownian noise is random): $\mathrm{se}(\text{mean}) = \sqrt{\textstyle\sum_i \sigma_i^2}\,/\,n$,
-#   $\mathrm{se}(\text{var}) = \sqrt{4\sum_i (m_i - \bar m)^2\sigma_i^2 + 2\sum_i \sigma_i^4}\,/\,n$;
-# * tolerance: $5\,\mathrm{se}$ plus a discretisation allowance of $3\theta\,\Delta t$ relative to the size (times
-#   $\sqrt{\bar v}$ for the mean, times $\bar v$ for the variance; full mode: $3\theta\,\Delta t = 0.009$, i.e. 0.9 %).
-#   Euler–Maruyama is weakly first order, so its bias is of order $\theta\,\Delta t$; the factor 3 is a chosen margin,
-#   not a derived constant. It decides none of the checks here: the largest deviation, printed by each check, is
-#   below $5\,\mathrm{se}$ on its own (asserted);
-# * covariance check: $\mathrm{se} = \sqrt{\textstyle\sum_i \sigma_i^2 (x_{0,i} - \bar x_0)^2}\,/\,n$, and the
-#   allowance is $3\theta\,\Delta t$ times $|\mathrm{Cov}|$.
 
 # %% [markdown]
 # ## 6. The spread of each mode over time
@@ -538,7 +546,8 @@ assert f"{float(mode_ratio.min()):.1f}" == f"{float(mode_ratio.max()):.1f}" == "
 # notebook), simulates 20 000 paths from two values of $x_0$ (and a few intact ones, $x_0 = \mu$) up to $t = 0.5$, and
 # compares their mean and variance with `path.mean` and `path.std`. Once it passes, section 3's call with
 # `step=answer_04_1` added, `forward_em(path, X0, MU_T, N_STEPS, CHECK_TIMES + (T,), N_SHOW, gen, T=T, step=answer_04_1)`,
-# reruns the forward simulation with your step. It returns `(snapshots, shown paths, time grid)`: a dict of the
+# reruns the forward simulation with your step; the cell after the check does it, and prints section 5's moment
+# check for your paths. It returns `(snapshots, shown paths, time grid)`: a dict of the
 # states at the check times and at $T$, the first `N_SHOW` paths at every grid time, and the grid.
 
 # %%
@@ -546,6 +555,15 @@ from rdbm_course.exercises import check
 
 answer_04_1 = ...  # a function em_step(path, x, x0, mu, t, dt, dw) -> x at t + dt
 check("04.1", answer_04_1)
+
+# %%
+if callable(answer_04_1):  # runs once 04.1 is answered: section 3's forward simulation with your step
+    own_gen = torch.Generator().manual_seed(2026)
+    print(f"{'process':<28}{'fwd, your step':>16}   (largest |deviation| / se of mean and variance, as in section 5)")
+    for name, path in PATHS.items():
+        own = forward_em(path, X0, MU_T, N_STEPS, CHECK_TIMES, 0, own_gen, T=T, step=answer_04_1)[0]
+        z_own = max(max(abs(z) for z in moment_check(path, own[t], t)[2:4]) for t in CHECK_TIMES)
+        print(f"{name:<28}{z_own:>16.2f}")
 
 # %% [markdown]
 # **04.2 (predict).** How much variance does pinning the far end remove? Given $x_0$, the OU bridge with global noise
@@ -581,8 +599,9 @@ check("04.2", answer_04_2)
 # Think of another PF-ODE path of the same process (RDBM, $\theta = 3$, $\lambda = 0.04$), computed with the oracle
 # for the lower mode's centre $x_0 = -0.6$ ($\mu = 0.4$), which passes through $x = 0.1$ at $t = 0.75$, below the
 # mean curve there. Where is it at $t = 0.5$? Answer with a number to three decimals (you may compute it from the
-# library's coefficients, but not by running a sampler or integrating the ODE). Recall what notebook 02c, section 1
-# shows about the PF-ODE's solutions for a fixed $x_0$.
+# library's coefficients, but not by running a sampler or integrating the ODE: one call of section 3's sampler would
+# give the number without the reason, and the reason, written above the check, is what is graded). Recall what notebook 02c, section 1
+# and `docs/theory.md` (8.3) show about the PF-ODE's solutions for a fixed $x_0$: its velocity is then affine in $x$.
 
 # %%
 answer_04_3 = ...  # a number: x on that PF-ODE path at t = 0.5
@@ -602,9 +621,9 @@ check("04.3", answer_04_3)
 # measured spreads agree with it within 5 standard errors (asserted).
 
 # %%
-step = THETA * T / N_STEPS  # the clock left at the start of the last step, theta dt
-last_noise = math.sqrt(2 * LAM * step)  # that step's noise per unit |nu(pi)|: sqrt(2 lam theta dt)
-ou_excess = step / math.tanh(step) - 1  # the OU bridges' last drift step is (1 + ou_excess) (mu - x)
+dclock_last = THETA * T / N_STEPS  # the clock left at the start of the last step, theta dt
+last_noise = math.sqrt(2 * LAM * dclock_last)  # that step's noise per unit |nu(pi)|: sqrt(2 lam theta dt)
+ou_excess = dclock_last / math.tanh(dclock_last) - 1  # the OU bridges' last drift step is (1 + ou_excess) (mu - x)
 print(f"sqrt(2 lam theta dt) = {last_noise:.4f};  theta dt coth(theta dt) - 1 = {ou_excess:.1e}")
 print("measured std of (x_T - mu) / |nu(pi)| (section 3):", {k: f"{v:.4f}" for k, v in end_spread.items()})
 se_rel = 1 / math.sqrt(2 * N_PATHS)  # relative standard error of a standard deviation estimated from N_PATHS draws
