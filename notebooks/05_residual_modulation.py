@@ -249,14 +249,16 @@ for name, rows in STRIPS.items():  # the last column is mu itself in every row
 # $\lambda = 1$ the RDBM noise appears only on the streaks and inside the hole; the same $\lambda$ with global noise
 # covers the whole picture, and GOUB's published level is a visible grain over every pixel, degraded or not. Every
 # row ends at $\mu$ exactly ($\Theta_{t_T} = \Sigma_{t_T} = 0$).
-#
+
+# %% [markdown]
 # **What the strip shows at its right end.** The global-noise row jumps: at $\Theta_t \approx 0.1$ ($t = 79$) the
 # picture is drowned in noise, $\Sigma_{79} = 0.995\sqrt\lambda$ ($= 0.995$ at $\lambda = 1$), and in the next column
 # ($t = 99$) it is the noise-free $\mu$. The RDBM row at $\lambda = 1$ has the same jump, visible only where
 # $\pi \ne 0$. The strip skips the times in between, but the jump is real: $\Sigma_{98}$ is still $0.93\sqrt\lambda$
 # (section 4), and the last step alone, $98 \to 99$, moves the clock by $\theta_{99} = 0.999$, 12.7 % of
 # $\bar\theta_T$. GOUB's last step moves its clock by only $0.104$: its noise fades over its last indices instead.
-#
+
+# %% [markdown]
 # **Consequence for the sampler.** A sampler starts at $\mu$, index 99; with all 100 steps its first step goes to
 # index 98. The reason the stochastic sampler ($\eta > 0$) is special here: its start $x_{99} = \mu$ carries no noise
 # ($\Sigma_{99} = 0$), so there is no noise estimate $\hat\epsilon$ to reuse, and the law of $x_{98}$ given $x_{99}$ is
@@ -271,7 +273,8 @@ for name, rows in STRIPS.items():  # the last column is mu itself in every row
 # Where does the noise go? Three maps at $\Theta_t \approx 0.5$ for each pair (values averaged over the three
 # colour channels), all at $\lambda = 1$: RDBM's per-value standard deviation $\Sigma_t|\pi|$ (`path.std`, a closed
 # form), and the realised noise $|x_t - E[x_t \mid x_0, \mu]|$ of one draw, under RDBM and under global noise. The
-# two RDBM panels share one colour scale, the global-noise panel has its own. The realised map is darker than the
+# two RDBM panels share one colour scale, which ends at the 99th percentile of the realised noise inside the mask
+# (brighter values show in the top colour); the global-noise panel has its own, clipped the same way. The realised map is darker than the
 # std map on average: a realised $|\Sigma_t\pi\epsilon|$ is $\Sigma_t|\pi|\,|\epsilon|$, and the mean of $|\epsilon|$
 # for a standard normal is $0.798$ (the cell prints the ratio over all values). The cyan outline is the
 # degradation mask.
@@ -306,8 +309,9 @@ def plot_noise_maps():
             ax.set_xticks([])
             ax.set_yticks([])
             ax.contour(mask.float(), levels=[0.5], colors="cyan", linewidths=1.2)
-        fig.colorbar(im_rdbm, ax=row[1:3], shrink=0.9, label="RDBM (channel mean)")
-        fig.colorbar(im_glob, ax=row[3], shrink=0.9, label="global (channel mean)")
+        fig.colorbar(im_rdbm, ax=row[1:3], shrink=0.9,
+                     label="RDBM (channel mean; clipped at the\n99th percentile of the realised noise)")
+        fig.colorbar(im_glob, ax=row[3], shrink=0.9, label="global (channel mean;\nclipped at its 99th percentile)")
         inside, outside = sd[mask].mean(), sd[~mask].mean()
         print(f"{name:8s}: mean RDBM std inside the mask {inside:.4f}, outside {outside:.4f}; global noise std "
               f"everywhere {float(GLOBAL_VIS.coefficients(torch.tensor(t))[2]):.4f}; realised |noise| / std "
@@ -353,12 +357,18 @@ for name, item in PAIRS.items():
 #
 # The reference schedule's $\theta$ are the cosine betas (`docs/theory.md` eq. 10.1): small at first, and clipped to
 # $\theta_{99} = 0.999$ at the last index, where the unclipped beta would be 1 ($\bar\alpha_N = 0$); their sum, the
-# clock's final value, is $\bar\theta_T = 7.88$. GOUB's grid has
-# $\bar\theta_T = -\ln 0.005 = 5.30$. Left: $\Theta_t$. Middle: $\Sigma_t/\sqrt\lambda$, the shape of the noise level,
-# which does not depend on $\lambda$ (multiply by $\sqrt\lambda = 0.01$ for the reference RDBM, $1$ for `LAM_VIS`,
-# $\sigma_{\rm GOUB} = 30/255 = 0.118$ for GOUB). Right: the same against the number of steps still to go, $t_T - t$,
-# on a reversed log axis, which spreads out the last indices (the end point $t = t_T$, where $\Sigma_t = 0$, is off
-# that axis). The three printed lines below the figure say:
+# clock's final value, is $\bar\theta_T = 7.88$. GOUB's grid has $\bar\theta_T = -\ln 0.005 = 5.30$.
+#
+# The figure has three panels:
+#
+# - Left: $\Theta_t$.
+# - Middle: $\Sigma_t/\sqrt\lambda$, the shape of the noise level, which does not depend on $\lambda$. Multiply it
+#   by $\sqrt\lambda$: $0.01$ for the reference RDBM, $1$ for `LAM_VIS`, $\sigma_{\rm GOUB} = 30/255 = 0.118$ for GOUB.
+# - Right: the same against the number of steps still to go, $t_T - t$, on a reversed log axis, which spreads out the
+#   last indices. The end point $t = t_T$, where $\Sigma_t = 0$, is off that axis.
+
+# %% [markdown]
+# The three printed lines below the figure say:
 #
 # - $\Sigma_t/\sqrt\lambda < 1$ on both grids, so $\Sigma_t < \sqrt\lambda$ (where it peaks, and how high, is
 #   exercise 05.3).
@@ -460,18 +470,10 @@ for name, item in PAIRS.items():
             assert not still[inner].any() and moved[inner].min() > 0.99
 
 # %% [markdown]
-# The degraded end: at $t_T$ the RDBM bridge, the global-noise bridge (both at $t_T = 99$) and GOUB (at
-# $t_T = 100$) all give $\mu$ exactly for every value ($\Theta = \Sigma = 0$). At the clean end $t = -1$
-# ($\Theta = 1$, $\Sigma = 0$) the sample is $\mu + 1\cdot(x_0 - \mu)$: $x_0$ up to float32 rounding where
-# $\pi \ne 0$ (see the aside below), and exactly $\mu = x_0$ on the intact values.
-
-# %%
-for name, item in PAIRS.items():
-    x0, mu = item["x0"][None], item["mu"][None]
-    ends = {label: torch.equal(p.sample(x0, mu, p.schedule.t_T), mu)
-            for label, p in (("RDBM", RDBM_VIS), ("global noise", GLOBAL_VIS), ("GOUB", GOUB))}
-    print(f"{name:8s}: x_T == mu everywhere: {ends}")
-    assert all(ends.values())
+# The two ends of the bridge. At $t_T$ every bridge gives $\mu$ exactly for every value ($\Theta = \Sigma = 0$):
+# section 2's cell already asserted that the last column of the strip equals $\mu$ bit for bit in all four rows. At the
+# clean end $t = -1$ ($\Theta = 1$, $\Sigma = 0$) the sample is $\mu + 1\cdot(x_0 - \mu)$: exactly $\mu = x_0$ on the
+# intact values, and $x_0$ up to float32 rounding where $\pi \ne 0$ (see the aside below).
 
 # %% [markdown]
 # ### Aside (optional): float32 rounding and the sign of $\pi$
@@ -482,9 +484,18 @@ for name, item in PAIRS.items():
 #   unit in the last place of $|\pi|$ ($2^{-24}$ for $|\pi| < 2$), and the sum $\mu + (x_0 - \mu)$ rounds once more.
 #   So the sample at $t = -1$ can miss $x_0$ slightly; the cell prints the largest gap on the two pairs and asserts
 #   it is at most $2^{-24} = 6.0\times10^{-8}$. This never matters in use: training draws its times from
-#   $0, \dots, 99$ (`schedule.sample_train_times`; notebook 06, section 1, and `docs/theory.md` §9), and every
-#   sampler returns $\hat x_0$ itself at the clean point (`docs/theory.md` eq. 8.7; notebook 02c, section 0). It is why
+#   $0, \dots, 99$ (`schedule.sample_train_times`; notebook 06, section 1), and every sampler returns $\hat x_0$
+#   itself at the clean point, its last step being $x_{-1} = \hat x_0$ (notebook 02c, section 0). It is why
 #   section 5's bit-for-bit claim is about the intact values, where $x_0 - \mu$ is exactly 0.
+
+# %%
+for name, item in PAIRS.items():
+    x0, mu = item["x0"][None], item["mu"][None]
+    clean_gap = float((RDBM_VIS.sample(x0, mu, -1) - x0).abs().max())
+    print(f"{name:8s}: max |x_clean - x0| = {clean_gap:.1e} (2^-24 = {2.0 ** -24:.1e})")
+    assert clean_gap <= 2.0 ** -24
+
+# %% [markdown]
 # - **The sign of $\pi$ on the deraining pair.** The streaks only brighten the image (screen blending), so $\pi \le 0$
 #   (the largest $\pi$ is a rounding residue, printed and asserted). With $\nu(\pi) = \pi$, the RDBM rows' noise
 #   on the streaks is $\Sigma_t\pi\epsilon = -\Sigma_t|\pi|\epsilon$, while the global row's is $\Sigma_t\epsilon$: in the
@@ -493,11 +504,6 @@ for name, item in PAIRS.items():
 #   value with $\pi < -1/255$.
 
 # %%
-for name, item in PAIRS.items():
-    x0, mu = item["x0"][None], item["mu"][None]
-    clean_gap = float((RDBM_VIS.sample(x0, mu, -1) - x0).abs().max())
-    print(f"{name:8s}: max |x_clean - x0| = {clean_gap:.1e} (2^-24 = {2.0 ** -24:.1e})")
-    assert clean_gap <= 2.0 ** -24
 rain_pi_max = float((PAIRS["derain"]["x0"] - PAIRS["derain"]["mu"]).max())
 print(f"derain  : largest pi = {rain_pi_max:.1e} (the streaks only brighten: pi <= 0 up to rounding)")
 assert 0 <= rain_pi_max <= 2.0 ** -24
