@@ -160,18 +160,32 @@ assert mass_err < 1e-6
 # The simulated bridges still end next to $\mu$: the cell prints the standard deviation of $(x_T - \mu)/|\nu(\pi)|$,
 # under 0.02 in full mode (asserted; appendix A, to read after exercise 04.1, explains its size).
 #
+# %%
+CHECK_TIMES = (0.25, 0.5, 0.75)
+N_SHOW = 10  # sample paths drawn per panel
+gen = torch.Generator().manual_seed(2026)
+X0, UPPER = draw_x0(N_PATHS, gen)
+MU_T = torch.full_like(X0, MU)
+assert X0.abs().max() < 1  # all clean values inside [-1, 1]
+SIM = {}
+for name, path in PATHS.items():
+    fwd, shown, ts_fwd = forward_em(path, X0, MU_T, N_STEPS, CHECK_TIMES + (T,), N_SHOW, gen, T=T)
+    SIM[name] = dict(fwd=fwd, shown=shown)
+
+end_spread = {name[:3]: float(((SIM[name]["fwd"][T] - MU_T) / path.noise_factor(X0, MU_T).abs()).std())
+              for name, path in PATHS.items() if path.pinned}
+print("bridges: std of (x_T - mu) / |nu(pi)| of the forward paths:", {k: f"{v:.4f}" for k, v in end_spread.items()})
+assert max(end_spread.values()) < (0.04 if FAST else 0.02)
+
+# %% [markdown]
 # **Reverse-time SDE (the generative direction).** The library's `sample_euler_maruyama` with the
 # *oracle* model `lambda x, mu, t: x0` (each path knows its own $x_0$). It starts at $x_T = \mu$ for the
 # bridges and at a closed-form draw $x_T \sim q(x_T \mid x_0)$ for the unpinned process.
 # With the exact $x_0$ it is the time reversal of the forward process *given* $x_0$, so it must reproduce the
 # same marginals. We keep only its values at $t = 0.25, 0.5, 0.75$: section 5 compares their marginals with the
 # closed form (its paths are not drawn).
-#
+
 # %%
-CHECK_TIMES = (0.25, 0.5, 0.75)
-N_SHOW = 10  # sample paths drawn per panel
-
-
 def reverse_em(path, x0, mu, n_steps, generator):
     """The library's reverse-time Euler-Maruyama sampler with the oracle, run in four segments
     T -> 0.75 -> 0.5 -> 0.25 -> 0 so that only the snapshots at CHECK_TIMES are kept in memory."""
@@ -186,20 +200,8 @@ def reverse_em(path, x0, mu, n_steps, generator):
     return snaps, x
 
 
-gen = torch.Generator().manual_seed(2026)
-X0, UPPER = draw_x0(N_PATHS, gen)
-MU_T = torch.full_like(X0, MU)
-assert X0.abs().max() < 1  # all clean values inside [-1, 1]
-SIM = {}
 for name, path in PATHS.items():
-    fwd, shown, ts_fwd = forward_em(path, X0, MU_T, N_STEPS, CHECK_TIMES + (T,), N_SHOW, gen, T=T)
-    rev, x_end = reverse_em(path, X0, MU_T, N_STEPS, gen)
-    SIM[name] = dict(fwd=fwd, rev=rev, shown=shown, x_end=x_end)
-
-end_spread = {name[:3]: float(((SIM[name]["fwd"][T] - MU_T) / path.noise_factor(X0, MU_T).abs()).std())
-              for name, path in PATHS.items() if path.pinned}
-print("bridges: std of (x_T - mu) / |nu(pi)| of the forward paths:", {k: f"{v:.4f}" for k, v in end_spread.items()})
-assert max(end_spread.values()) < (0.04 if FAST else 0.02)
+    SIM[name]["rev"] = reverse_em(path, X0, MU_T, N_STEPS, gen)[0]  # the snapshots at CHECK_TIMES
 
 # %% [markdown]
 # ### PF-ODE paths with the oracle (dashed paths)
