@@ -533,7 +533,8 @@ assert flipped == 1
 # $> 0$? (b) At the reference $\lambda = 10^{-4}$ (`RDBM_REF`), how many of its values have a standard deviation of
 # at least one 8-bit level, $2/255$? Answer `(fraction, count)`: the fraction to within 0.01, the count to within 1.
 # Write your prediction and its reason first — for (a), against the mask's share printed in section 1; for (b),
-# which $|\pi|$ a value needs at $t = 49$ — then compute both from `PAIRS["derain"]`.
+# the smallest $|\pi|$ a value needs at $t = 49$, as a number — then compute both from `PAIRS["derain"]`. Compute (b)
+# from $\pi$ and that threshold alone, with $\Sigma_{49}$ from the formula of section 1, not with `path.std`.
 
 # %%
 from rdbm_course.exercises import check

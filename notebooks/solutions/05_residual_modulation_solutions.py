@@ -39,23 +39,28 @@ from rdbm_course.exercises import check
 # **Prediction.** (a) A value's standard deviation is $\Sigma_t|\pi|$. At an interior time $\Sigma_t > 0$, so a value
 # gets noise exactly when $\pi = x_0 - \mu \ne 0$; $\lambda$ and $t$ do not matter. The deraining streaks are blended
 # with soft edges, so $\pi$ is non-zero wherever any streak light falls: more than the mask, which counts only pixels
-# changed by more than half an 8-bit level. (b) At $t = 49$ the reference path has $\Sigma_{49} = 0.0087$ (printed
-# below; $\Sigma_t < \sqrt\lambda = 0.01$ always, exercise 05.3), so a standard deviation of one level, $2/255$, needs
-# $|\pi| \ge 0.90$: only the cores of the brightest streaks, a handful of values.
+# changed by more than half an 8-bit level. (b) At $t = 49$ the reference path has $\Sigma_{49} = 0.0087$ (section 1's
+# formula, printed below; $\Sigma_t < \sqrt\lambda = 0.01$ always, exercise 05.3), so a standard deviation of one
+# level, $2/255$, needs $|\pi| \ge 0.90$: only the cores of the brightest streaks, a handful of values. The count is
+# then that of the values with $|\pi| \ge 0.90$; the cell cross-checks it with `path.std`.
 
 # %%
 item = SyntheticPairs("derain", "test", crop=128)[0]
 x0, mu, mask = item["x0"][None], item["mu"][None], item["mask"]
 reference = bridges.rdbm()
-std_49 = reference.std(x0, mu, 49)
-fraction = float((std_49 > 0).double().mean())
-count = int((std_49 >= 2 / 255).sum())
-sigma_49 = float(reference.coefficients(torch.tensor(49))[2])
+sch = reference.schedule
+clock_49, to_end_49 = float(sch.clock(torch.tensor(49))), float(sch.clock_to_end(torch.tensor(49)))
+sigma_49 = math.sqrt(2 * reference.lam * math.sinh(clock_49) * math.sinh(to_end_49) / math.sinh(sch.u_T))
+threshold = 2 / 255 / sigma_49  # std = Sigma_49 |pi| >= 2/255  <=>  |pi| >= threshold
+fraction = float((x0 != mu).double().mean())  # std > 0 exactly where pi != 0
+count = int(((x0 - mu).abs() >= threshold).sum())
 print(f"(a) values with noise: {fraction:.4f} (values with pi != 0: {float((x0 != mu).double().mean()):.4f}; "
       f"mask area: {float(mask.double().mean()):.4f})")
-print(f"(b) Sigma_49 = {sigma_49:.5f}, so std >= 2/255 needs |pi| >= {2 / 255 / sigma_49:.3f}: {count} values of "
+print(f"(b) Sigma_49 = {sigma_49:.5f}, so std >= 2/255 needs |pi| >= {threshold:.3f}: {count} values of "
       f"{x0.numel()}")
-assert fraction == float((x0 != mu).double().mean()) and count == int(((x0 - mu).abs() * sigma_49 >= 2 / 255).sum())
+std_49 = reference.std(x0, mu, 49)  # cross-check with the library's closed form
+assert fraction == float((std_49 > 0).double().mean()) and count == int((std_49 >= 2 / 255).sum())
+assert f"{sigma_49:.4f}" == "0.0087" and f"{threshold:.2f}" == "0.90"  # the numbers of the prediction
 
 answer_05_1 = (fraction, count)
 feedback = check("05.1", answer_05_1)
