@@ -355,7 +355,12 @@ for name, item in PAIRS.items():
 # %% [markdown]
 # ## 4. $\Theta_t$ and $\Sigma_t$ on the two grids
 #
-# The reference schedule's $\theta$ are the cosine betas (`docs/theory.md` eq. 10.1): small at first, and clipped to
+# The reference schedule's $\theta$ are the cosine betas,
+#
+# $$\theta_i = \min\!\Big(1 - \frac{\bar\alpha_{i+1}}{\bar\alpha_i},\ 0.999\Big), \qquad
+# \bar\alpha_i = \cos^2\!\Big(\frac{i/N + 0.008}{1.008}\cdot 90^\circ\Big), \qquad i = 0, \dots, N-1:$$
+#
+# small at first, and clipped to
 # $\theta_{99} = 0.999$ at the last index, where the unclipped beta would be 1 ($\bar\alpha_N = 0$); their sum, the
 # clock's final value, is $\bar\theta_T = 7.88$. GOUB's grid has $\bar\theta_T = -\ln 0.005 = 5.30$.
 #
