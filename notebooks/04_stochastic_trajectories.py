@@ -385,7 +385,8 @@ if not FAST:
 
 
 def moment_check(path, xs, t):
-    """Deviation of the simulated mean/variance from the closed form, in units of its standard error."""
+    """Deviations of the simulated mean and variance from the closed form, in units of their standard errors:
+    ``(deviations, passed, one printable row)``."""
     m, s = path.mean(X0, MU_T, t), path.std(X0, MU_T, t)
     n = m.numel()
     mean, var = m.mean(), (s ** 2).mean() + m.var(unbiased=False)
@@ -393,23 +394,33 @@ def moment_check(path, xs, t):
     se_v = torch.sqrt(4 * ((m - mean) ** 2 * s ** 2).sum() + 2 * (s ** 4).sum()) / n
     dm, dv = xs.mean() - mean, xs.var(unbiased=False) - var
     ok = bool(dm.abs() <= 5 * se_m + BIAS * var.sqrt()) and bool(dv.abs() <= 5 * se_v + BIAS * var)
-    return float(mean), float(var), float(dm / se_m), float(dv / se_v), ok
+    zm, zv = float(dm / se_m), float(dv / se_v)
+    return (zm, zv), ok, f"cf mean {float(mean):.4f}, cf var {float(var):.5f}, dm/se {zm:.2f}, dv/se {zv:.2f}, {ok}"
 
 
 SHOW_TABLES = False  # True: print every row (process, direction, time) of the two checks of this section
-all_ok, z_max = True, 0.0
-print(f"{'process':<28}{'fwd':>8}{'rev':>8}   (largest |deviation| / se of mean and variance, t = 0.25, 0.5, 0.75)")
-for name, path in PATHS.items():
-    worst = {}
-    for direction in ("fwd", "rev"):
-        for t in CHECK_TIMES:
-            E, V, zm, zv, ok = moment_check(path, SIM[name][direction][t], t)
-            all_ok, worst[direction] = all_ok and ok, max(worst.get(direction, 0.0), abs(zm), abs(zv))
-            if SHOW_TABLES:
-                print(f"    {direction} t = {t:.2f}: cf mean {E:.4f}, cf var {V:.5f}, dm/se {zm:.2f}, dv/se {zv:.2f}, {ok}")
-    z_max = max(z_max, *worst.values())
-    print(f"{name:<28}{worst['fwd']:>8.2f}{worst['rev']:>8.2f}")
-print(f"largest |deviation| / se: {z_max:.2f}")
+
+
+def deviation_table(check, what):
+    """Run ``check`` on every process, direction and check time; print the largest |deviation| / se per process and
+    direction (every row with ``SHOW_TABLES``); return whether every check passed and the largest deviation."""
+    all_ok, z_max = True, 0.0
+    print(f"{'process':<28}{'fwd':>8}{'rev':>8}   (largest |deviation| / se of {what}, t = 0.25, 0.5, 0.75)")
+    for name, path in PATHS.items():
+        worst = {}
+        for direction in ("fwd", "rev"):
+            for t in CHECK_TIMES:
+                zs, ok, row = check(path, SIM[name][direction][t], t)
+                all_ok, worst[direction] = all_ok and ok, max(worst.get(direction, 0.0), *map(abs, zs))
+                if SHOW_TABLES:
+                    print(f"    {direction} t = {t:.2f}: {row}")
+        z_max = max(z_max, *worst.values())
+        print(f"{name:<28}{worst['fwd']:>8.2f}{worst['rev']:>8.2f}")
+    print(f"largest |deviation| / se: {z_max:.2f}")
+    return all_ok, z_max
+
+
+all_ok, z_max = deviation_table(moment_check, "mean and variance")
 assert all_ok and z_max < 5
 
 # %% [markdown]
@@ -439,31 +450,21 @@ assert all_ok and z_max < 5
 
 # %%
 def pairing_check(path, xs, t):
-    """Simulated Cov(x_t, x0_i) against the closed form, given the drawn x0; deviation in standard errors."""
+    """Simulated Cov(x_t, x0_i) against the closed form, given the drawn x0: ``(deviation in standard errors,),
+    passed, one printable row``."""
     m, s = path.mean(X0, MU_T, t), path.std(X0, MU_T, t)
     d0 = X0 - X0.mean()
     cov_sim, cov_cf = ((xs - xs.mean()) * d0).mean(), ((m - m.mean()) * d0).mean()
     se = torch.sqrt((s ** 2 * d0 ** 2).sum()) / m.numel()
     ok = bool((cov_sim - cov_cf).abs() <= 5 * se + BIAS * cov_cf.abs())
-    return float(cov_sim), float(cov_cf), float((cov_sim - cov_cf) / se), ok
+    z = float((cov_sim - cov_cf) / se)
+    return (z,), ok, f"Cov sim {float(cov_sim):.5f}, Cov cf {float(cov_cf):.5f}, d/se {z:.2f}, {ok}"
 
 
-pair_ok, z_max = True, 0.0
-print(f"{'process':<28}{'fwd':>8}{'rev':>8}   (largest |deviation| / se of Cov(x_t, x0), t = 0.25, 0.5, 0.75)")
-for name, path in PATHS.items():
-    worst = {}
-    for direction in ("fwd", "rev"):
-        for t in CHECK_TIMES:
-            cs, cc, z, ok = pairing_check(path, SIM[name][direction][t], t)
-            pair_ok, worst[direction] = pair_ok and ok, max(worst.get(direction, 0.0), abs(z))
-            if SHOW_TABLES:
-                print(f"    {direction} t = {t:.2f}: Cov sim {cs:.5f}, Cov cf {cc:.5f}, d/se {z:.2f}, {ok}")
-    z_max = max(z_max, *worst.values())
-    print(f"{name:<28}{worst['fwd']:>8.2f}{worst['rev']:>8.2f}")
-print(f"largest |deviation| / se: {z_max:.2f}")
+pair_ok, z_max = deviation_table(pairing_check, "Cov(x_t, x0)")
 assert pair_ok and z_max < 5
 shuffled = SIM["(d) residual bridge (RDBM)"]["rev"][0.25].roll(1, dims=-1)
-assert not pairing_check(PATHS["(d) residual bridge (RDBM)"], shuffled, 0.25)[3]  # mixed-up paths are caught
+assert not pairing_check(PATHS["(d) residual bridge (RDBM)"], shuffled, 0.25)[1]  # mixed-up paths are caught
 
 # %% [markdown]
 # The same check as a picture, at $t = 0.5$: histograms of the forward and reverse simulations
@@ -564,7 +565,7 @@ if callable(answer_04_1):  # runs once 04.1 is answered: section 3's forward sim
     print(f"{'process':<28}{'fwd, your step':>16}   (largest |deviation| / se of mean and variance, as in section 5)")
     for name, path in PATHS.items():
         own = forward_em(path, X0, MU_T, N_STEPS, CHECK_TIMES, 0, own_gen, T=T, step=answer_04_1)[0]
-        z_own = max(max(abs(z) for z in moment_check(path, own[t], t)[2:4]) for t in CHECK_TIMES)
+        z_own = max(abs(z) for t in CHECK_TIMES for z in moment_check(path, own[t], t)[0])
         print(f"{name:<28}{z_own:>16.2f}")
 
 # %% [markdown]
