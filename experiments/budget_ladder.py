@@ -28,7 +28,9 @@ item; the set-level sliced Wasserstein distance of each (network, sampling) goes
 
 Resumable: each exported rung is a row of ``experiments/results/budget_ladder/networks.csv`` (appended and
 flushed at once; rows present are skipped) and a weights file ``<runs>/<chain>/steps_<N>.safetensors``; a chain
-killed between rungs resumes from its last checkpoint (written every 250 steps).
+killed between rungs resumes from its last checkpoint (written every 250 steps). Weights lost with their machine
+are rebuilt by ``evaluate --rebuild`` (:func:`rebuild`): training is deterministic, so a rebuilt network must
+reproduce its recorded loss and, where they are in items.csv, its deterministic restorations, or the job stops.
 """
 from __future__ import annotations
 
@@ -125,11 +127,12 @@ def schedule(all_chains: list[Chain]) -> list[tuple[Chain, int]]:
                                          job[0].seed >= MIN_SEEDS, job[0].task != "derain", order[job[0].name]))
 
 
-def train_rung(chain: Chain, steps: int, runs: Path, ladder: LadderConfig) -> dict:
-    """Train (or resume) ``chain`` to ``steps`` and export its EMA weights; return its networks.csv row."""
+def train_rung(chain: Chain, steps: int, runs: Path, ladder: LadderConfig, folder: str | None = None) -> dict:
+    """Train (or resume) ``chain`` to ``steps`` in ``runs/<folder>`` (default: the chain's name) and export its EMA
+    weights; return its networks.csv row."""
     budget = Budget(steps=steps, batch=ladder.batch, crop=ladder.crop, preset=chain.preset, lr=ladder.lr,
                     pool=ladder.pool, device="cpu")
-    config = method_config(chain.task, chain.method, chain.seed, budget, str(runs / chain.name))
+    config = method_config(chain.task, chain.method, chain.seed, budget, str(runs / (folder or chain.name)))
     config = replace(config, ckpt_every=ladder.ckpt_every, unet_norm=chain.norm)
     result, weights = train_to(config, steps)
     return {"task": chain.task, "method": chain.method, "preset": chain.preset, "norm": chain.norm,
@@ -180,6 +183,74 @@ def evaluation_order(job: tuple[dict, str | None]) -> tuple:
             (row.get("norm") or "group") != "group")
 
 
+#: the largest per-item PSNR difference (dB) a rebuilt network may show against its recorded deterministic rows
+REBUILD_PSNR_TOLERANCE = 0.01
+
+
+def rebuild(row: dict, runs: Path, ladder: LadderConfig) -> Path:
+    """Retrain the network of networks.csv ``row`` whose weights file is not in ``runs`` and return that file.
+
+    Its chain is trained from scratch in ``<runs>/<chain>.rebuild/`` through every recorded rung up to ``row``'s
+    (so a lower rung lost too is rebuilt on the way, and the checkpoint of a chain still training in
+    ``<runs>/<chain>/`` is left alone); each rung's weights whose file is missing move to ``<runs>/<chain>/``,
+    beside a ``.rebuilt.json`` that records the rebuilt file's SHA-256 (the file's metadata names another folder,
+    so it cannot be the recorded one). Training is deterministic (batches drawn from the seed and the iteration),
+    so each rebuilt rung must reproduce its recorded ``loss_last_50``; if not (another machine class, other code),
+    one clear error stops the job and nothing is moved."""
+    import json
+
+    chain = next(c for c in chains() if (c.task, c.method, c.preset, c.norm, c.seed)
+                 == (row["task"], row["method"], row["preset"], row.get("norm") or "group", int(row["seed"])))
+    records = {int(r["steps"]): r for r in read_rows(NETWORKS_CSV)
+               if (r["task"], r["method"], r["preset"], r.get("norm") or "group", int(r["seed"]))
+               == (chain.task, chain.method, chain.preset, chain.norm, chain.seed)}
+    scratch = runs / f"{chain.name}.rebuild"
+    for steps in (r for r in chain.rungs if r <= int(row["steps"]) and r in records):
+        target = runs / records[steps]["weights"]
+        if target.is_file():
+            continue
+        made = train_rung(chain, steps, scratch.parent, ladder, folder=scratch.name)
+        if made["loss_last_50"] != float(records[steps]["loss_last_50"]):
+            raise SystemExit(f"{chain.name} at {steps} steps: the rebuilt network's loss {made['loss_last_50']} is not "
+                             f"the recorded {records[steps]['loss_last_50']}; it is another network, so not evaluated")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (scratch / Path(made["weights"]).name).replace(target)
+        target.with_suffix(".rebuilt.json").write_text(json.dumps(
+            {"sha256": made["sha256"], "recorded_sha256": records[steps]["sha256"],
+             "loss_last_50": made["loss_last_50"], "train_wall_s": made["train_wall_s"]}, indent=1))
+        print(f"rebuilt {chain.name} at {steps} steps: loss {made['loss_last_50']} as recorded "
+              f"({made['train_wall_s']:.0f} s)", flush=True)
+    return runs / row["weights"]
+
+
+def weights_verified(row: dict, weights: Path) -> bool:
+    """Whether ``weights`` is the network of networks.csv ``row``: its SHA-256 is the recorded one, or it was
+    rebuilt (:func:`rebuild`) for that record and is unchanged since."""
+    import json
+
+    sha, sidecar = file_sha256(weights), weights.with_suffix(".rebuilt.json")
+    rebuilt = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+    return sha == row["sha256"] or (rebuilt.get("recorded_sha256"), rebuilt.get("sha256")) == (row["sha256"], sha)
+
+
+def check_rebuilt_restorations(row: dict, weights: Path) -> None:
+    """For a rebuilt network whose deterministic restorations (a bridge's eta0, the regression pass) are in
+    items.csv: restore the benchmark again and stop with one clear error if any item's PSNR differs by more than :data:`REBUILD_PSNR_TOLERANCE`."""
+    sampling = None if row["method"] == "regression" else "eta0"
+    label = method_label(row, sampling)
+    recorded = {r["item"]: float(r["psnr"]) for r in read_rows(ITEMS_CSV)
+                if (r["task"], r["method"], r["seed"]) == (row["task"], label, str(row["seed"]))}
+    if not recorded:
+        return
+    items, _, _ = evaluate_weights(weights, row["task"], int(row["seed"]), label, sampling)
+    worst = max(abs(float(r["psnr"]) - recorded[str(r["item"])]) for r in items)
+    if len(items) != len(recorded) or worst > REBUILD_PSNR_TOLERANCE:
+        raise SystemExit(f"{weights}: the rebuilt network's {label} restorations differ from the recorded ones by up "
+                         f"to {worst:.4f} dB; not evaluated")
+    print(f"{weights.parent.name}/{weights.name}: rebuilt network reproduces its {len(items)} recorded {label} "
+          f"restorations (largest PSNR difference {worst:.2e} dB)", flush=True)
+
+
 def evaluations_done() -> set[tuple[str, str, str]]:
     """(task, method, seed) of every evaluation in sets.csv."""
     return {(r["task"], r["method"], r["seed"]) for r in read_rows(SETS_CSV)}
@@ -201,15 +272,26 @@ def cmd_evaluate(args) -> int:
                    if (r["task"], method_label(r, sampling), r["seed"]) not in done), key=evaluation_order)
     missing = [r["weights"] for r, _ in jobs if not (runs / r["weights"]).is_file()]
     print(f"budget ladder evaluation: {len(networks)} networks, {len(jobs)} (network, sampling) to evaluate"
-          + (f"; {len(set(missing))} weights files not in {runs} (skipped)" if missing else ""), flush=True)
+          + (f"; {len(set(missing))} weights files not in {runs} ({'rebuilt' if args.rebuild else 'skipped'})"
+             if missing else ""), flush=True)
+    checked = set()  # rebuilt networks whose deterministic restorations were compared with the recorded ones
+    rebuilt = []  # the rebuilt networks this process evaluated (their .rebuilt.json says how they were checked)
     t0 = time.perf_counter()
     evaluated = []
     for k, (row, sampling) in enumerate(jobs, 1):
         weights = runs / row["weights"]
-        if not weights.is_file() or (row["task"], method_label(row, sampling), row["seed"]) in evaluations_done():
+        if (row["task"], method_label(row, sampling), row["seed"]) in evaluations_done():
             continue
-        if file_sha256(weights) != row["sha256"]:
+        if not weights.is_file() and args.rebuild:
+            rebuild(row, runs, LadderConfig())
+        if not weights.is_file():
+            continue
+        if not weights_verified(row, weights):
             raise SystemExit(f"{weights}: its SHA-256 differs from networks.csv's; retrain that chain")
+        if file_sha256(weights) != row["sha256"] and weights not in checked:
+            check_rebuilt_restorations(row, weights)
+            checked.add(weights)
+            rebuilt.append(row["weights"])
         items, sets, _ = evaluate_weights(weights, row["task"], int(row["seed"]), method_label(row, sampling), sampling)
         if (row["task"], method_label(row, sampling), row["seed"]) in evaluations_done():  # another process was faster
             continue
@@ -222,6 +304,7 @@ def cmd_evaluate(args) -> int:
               flush=True)
         write_provenance(FOLDER, {"study": "budget_ladder", "phase": "evaluate",  # after every evaluation
                                   "samplings": {k: asdict(SAMPLINGS[k]) for k in LADDER_SAMPLINGS},
+                                  "rebuilt": rebuilt,
                                   **provenance(wall_s=time.perf_counter() - t0, networks=sorted(set(evaluated)))},
                          name="provenance_evaluate.json")
     return 0
@@ -335,6 +418,8 @@ def main(argv=None) -> int:
     q.add_argument("--runs", default="runs/budget_ladder", help="folder of the chains' weights")
     q.add_argument("--steps", type=int, help="only the networks of this rung")
     q.add_argument("--method", help="only the networks of this method (regression, rdbm, goub)")
+    q.add_argument("--rebuild", action="store_true",
+                   help="retrain networks whose weights are not in --runs (checked against their records)")
     q.set_defaults(func=cmd_evaluate)
     q = sub.add_parser("analyse", help="gaps to regression at every budget evaluated (gaps.csv, norm.csv, gaps.png)")
     q.add_argument("--draws", type=int, default=10_000, help="bootstrap draws per interval")

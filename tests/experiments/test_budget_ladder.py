@@ -198,3 +198,72 @@ def test_evaluation_order_puts_the_deterministic_trend_of_three_seeds_first():
     assert order[:12] == [(s, n, norm, "eta0") for n in (250, 1000) for norm in ("group", "pixel") for s in range(3)]
     assert {(x[0] >= 3, x[3]) for x in order[12:20]} == {(True, "eta0")}  # then the other seeds
     assert {x[3] for x in order[20:]} == {"eta1"} and [x[0] for x in order[20:32]] == [0, 1, 2] * 4
+
+
+def test_evaluate_rebuild_retrains_lost_weights_and_checks_them_against_their_records(tmp_path, monkeypatch, capsys):
+    """Weights lost with their machine: ``evaluate --rebuild`` retrains the chain from scratch in a folder of its own
+    through every lost rung (here 2 and 3), moves each beside a ``.rebuilt.json``, checks the rebuilt network's
+    deterministic restorations against the recorded ones, and evaluates; a rebuilt loss other than the recorded
+    one, or restorations that moved, stop the job with one clear error and nothing evaluated. Mutations that fail (each
+    tried): no loss check (the tampered record is evaluated); no restoration check (the shifted restorations are
+    evaluated); rebuilding only the rung asked for; a sidecar that vouches for any file (one changed after its
+    rebuild passes)."""
+    import json
+
+    import pytest
+    from rdbm_core.data.files import append_rows
+    from rdbm_core.evidence import perceptual
+    monkeypatch.setattr(perceptual, "weights_path", lambda: None)
+    monkeypatch.setattr(ladder, "LADDER", (("tiny", ("derain",), ("goub",), (0,), (2, 3), "group"),))
+    monkeypatch.setattr(ladder, "LadderConfig", lambda: TINY)
+    for name, value in (("FOLDER", tmp_path / "r"), ("NETWORKS_CSV", tmp_path / "r" / "networks.csv"),
+                        ("ITEMS_CSV", tmp_path / "r" / "items.csv"), ("SETS_CSV", tmp_path / "r" / "sets.csv")):
+        monkeypatch.setattr(ladder, name, value)
+    monkeypatch.setattr(ladder, "write_provenance", lambda *a, **k: None)
+    runs = tmp_path / "runs"
+    assert ladder.main(["train", "--runs", str(runs)]) == 0
+    shift = {"dB": 0.0}
+
+    def fake(weights, task, seed, method, sampling):  # the recorded eta0 restorations, moved by shift["dB"]
+        items = [{k: 0 for k in ladder.ITEM_COLUMNS} | {"task": task, "method": method, "seed": seed, "item": i,
+                                                         "psnr": 20.0 + i + shift["dB"], "lpips_st": 0.1}
+                 for i in range(3)]
+        return items, {**dict.fromkeys(ladder.SET_COLUMNS, 0), "task": task, "method": method, "seed": seed}, []
+    monkeypatch.setattr(ladder, "evaluate_weights", fake)
+    eta0 = fake(None, "derain", 0, "goub-tiny-3-eta0", "eta0")
+    append_rows(ladder.ITEMS_CSV, eta0[0], ladder.ITEM_COLUMNS)
+    append_rows(ladder.SETS_CSV, [eta0[1]], ladder.SET_COLUMNS)
+    for f in runs.rglob("*.safetensors"):
+        f.unlink()
+    (runs / "derain_goub_tiny_s0" / "checkpoint.pt").unlink()
+
+    rows = read_rows(ladder.NETWORKS_CSV)
+    tampered = [{**r, "loss_last_50": float(r["loss_last_50"]) + 1e-3} for r in rows]
+    ladder.NETWORKS_CSV.unlink()
+    append_rows(ladder.NETWORKS_CSV, tampered, ladder.NETWORK_COLUMNS)
+    with pytest.raises(SystemExit, match="not the recorded"):
+        ladder.main(["evaluate", "--runs", str(runs), "--steps", "2", "--rebuild"])
+    assert not (runs / "derain_goub_tiny_s0" / "steps_2.safetensors").exists()
+
+    ladder.NETWORKS_CSV.unlink()
+    append_rows(ladder.NETWORKS_CSV, rows, ladder.NETWORK_COLUMNS)
+    shift["dB"] = 0.05
+    with pytest.raises(SystemExit, match="differ from the recorded ones"):
+        ladder.main(["evaluate", "--runs", str(runs), "--steps", "3", "--rebuild"])
+    assert len(read_rows(ladder.SETS_CSV)) == 1
+
+    shift["dB"] = 0.0
+    capsys.readouterr()
+    assert ladder.main(["evaluate", "--runs", str(runs), "--rebuild"]) == 0
+    out = capsys.readouterr().out
+    assert "rebuilt network reproduces its 3 recorded goub-tiny-3-eta0 restorations" in out
+    assert sorted(r["method"] for r in read_rows(ladder.SETS_CSV)) == ["goub-tiny-2-eta0", "goub-tiny-2-eta1",
+                                                                         "goub-tiny-3-eta0", "goub-tiny-3-eta1"]
+    for steps in (2, 3):
+        weights = runs / "derain_goub_tiny_s0" / f"steps_{steps}.safetensors"
+        sidecar = json.loads(weights.with_suffix(".rebuilt.json").read_text())
+        record = next(r for r in rows if r["steps"] == str(steps))
+        assert sidecar["recorded_sha256"] == record["sha256"] and sidecar["loss_last_50"] == float(record["loss_last_50"])
+        assert ladder.weights_verified(record, weights)
+        weights.write_bytes(weights.read_bytes() + b" ")  # a file changed after its rebuild is not that network
+        assert not ladder.weights_verified(record, weights)
