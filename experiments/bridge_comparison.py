@@ -27,7 +27,9 @@ then only the deterministic samplings do. Written to ``verdicts.csv``, ``counts.
 Results in ``experiments/results/bridge_comparison/``: ``networks.csv`` (one row per trained network, with its
 weights' hash), ``items.csv`` (one row per network, sampling and item; ``method`` is ``rdbm-eta0``,
 ``goub-em100``, ``regression``, or ``input`` for the degraded inputs), ``sets.csv`` (SWD per network and
-sampling) and provenance records. Resumable: networks and (network, sampling) rows already present are skipped;
+sampling) and provenance records. Resumable: networks and (network, sampling) rows already present are skipped
+(a recorded network whose weights are missing is retrained and must reproduce its record:
+:func:`~experiments.networks.vouch_rebuilt`);
 the deterministic grid runs first, seed by seed, then the plane samplings (:func:`runs_of`).
 """
 from __future__ import annotations
@@ -47,8 +49,8 @@ from rdbm_core.evidence.stats import DRAWS, MIN_SEEDS
 
 from . import RESULTS
 from .networks import (ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, network_record, parse_shard,
-                       train_to)
-from .provenance import file_sha256, provenance, write_provenance
+                       train_to, vouch_rebuilt, weights_match)
+from .provenance import provenance, write_provenance
 
 FOLDER = RESULTS / "bridge_comparison"
 NETWORKS_CSV = FOLDER / "networks.csv"
@@ -118,16 +120,18 @@ def run(study: StudyConfig, runs: Path, shard: tuple[int, int] = (0, 1)) -> int:
         out = runs / f"{task}_{method}_s{seed}"
         weights = out / f"steps_{study.steps}.safetensors"
         row = done_networks.get((task, method, seed))
-        if row is None or not weights.is_file() or file_sha256(weights) != row["sha256"]:
+        if row is None or not weights.is_file() or not weights_match(row, weights):
             budget = Budget(steps=study.steps, batch=study.batch, crop=study.crop, preset=study.preset, lr=study.lr,
                             pool=study.pool, device="cpu")
             config = replace(method_config(task, method, seed, budget, str(out)), ckpt_every=0)
             result, weights = train_to(config, study.steps)
-            row = {"task": task, "method": method, "seed": seed, "steps": study.steps,
-                   **network_record(result, weights, runs)}
-            if (task, method, seed) not in done_networks:
-                append_rows(NETWORKS_CSV, [row], NETWORK_COLUMNS)
-            done_networks[(task, method, seed)] = row
+            trained = {"task": task, "method": method, "seed": seed, "steps": study.steps,
+                       **network_record(result, weights, runs)}
+            if row is None:
+                append_rows(NETWORKS_CSV, [trained], NETWORK_COLUMNS)
+                done_networks[(task, method, seed)] = row = trained
+            else:  # a recorded network whose weights were lost: retrained, it must be the recorded one
+                vouch_rebuilt(weights, row, trained)
         used.append(weights)
         for sampling in todo:
             items, sets, inputs = evaluate_weights(weights, task, seed, label(method, sampling), sampling)

@@ -49,7 +49,7 @@ from rdbm_core.evidence.stats import MIN_SEEDS
 
 from . import RESULTS
 from .networks import (ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, network_record, parse_shard,
-                       train_to)
+                       train_to, vouch_rebuilt, weights_match)
 from .provenance import file_sha256, provenance, write_provenance
 
 FOLDER = RESULTS / "budget_ladder"
@@ -196,9 +196,7 @@ def rebuild(row: dict, runs: Path, ladder: LadderConfig) -> Path:
     beside a ``.rebuilt.json`` that records the rebuilt file's SHA-256 (the file's metadata names another folder,
     so it cannot be the recorded one). Training is deterministic (batches drawn from the seed and the iteration),
     so each rebuilt rung must reproduce its recorded ``loss_last_50``; if not (another machine class, other code),
-    one clear error stops the job and nothing is moved."""
-    import json
-
+    one clear error stops the job and nothing is moved (:func:`~experiments.networks.vouch_rebuilt`)."""
     chain = next(c for c in chains() if (c.task, c.method, c.preset, c.norm, c.seed)
                  == (row["task"], row["method"], row["preset"], row.get("norm") or "group", int(row["seed"])))
     records = {int(r["steps"]): r for r in read_rows(NETWORKS_CSV)
@@ -210,27 +208,13 @@ def rebuild(row: dict, runs: Path, ladder: LadderConfig) -> Path:
         if target.is_file():
             continue
         made = train_rung(chain, steps, scratch.parent, ladder, folder=scratch.name)
-        if made["loss_last_50"] != float(records[steps]["loss_last_50"]):
-            raise SystemExit(f"{chain.name} at {steps} steps: the rebuilt network's loss {made['loss_last_50']} is not "
-                             f"the recorded {records[steps]['loss_last_50']}; it is another network, so not evaluated")
+        vouch_rebuilt(scratch / Path(made["weights"]).name, records[steps], made)
         target.parent.mkdir(parents=True, exist_ok=True)
-        (scratch / Path(made["weights"]).name).replace(target)
-        target.with_suffix(".rebuilt.json").write_text(json.dumps(
-            {"sha256": made["sha256"], "recorded_sha256": records[steps]["sha256"],
-             "loss_last_50": made["loss_last_50"], "train_wall_s": made["train_wall_s"]}, indent=1))
+        for suffix in (".safetensors", ".rebuilt.json"):
+            (scratch / Path(made["weights"]).name).with_suffix(suffix).replace(target.with_suffix(suffix))
         print(f"rebuilt {chain.name} at {steps} steps: loss {made['loss_last_50']} as recorded "
               f"({made['train_wall_s']:.0f} s)", flush=True)
     return runs / row["weights"]
-
-
-def weights_verified(row: dict, weights: Path) -> bool:
-    """Whether ``weights`` is the network of networks.csv ``row``: its SHA-256 is the recorded one, or it was
-    rebuilt (:func:`rebuild`) for that record and is unchanged since."""
-    import json
-
-    sha, sidecar = file_sha256(weights), weights.with_suffix(".rebuilt.json")
-    rebuilt = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
-    return sha == row["sha256"] or (rebuilt.get("recorded_sha256"), rebuilt.get("sha256")) == (row["sha256"], sha)
 
 
 def check_rebuilt_restorations(row: dict, weights: Path) -> None:
@@ -286,7 +270,7 @@ def cmd_evaluate(args) -> int:
             rebuild(row, runs, LadderConfig())
         if not weights.is_file():
             continue
-        if not weights_verified(row, weights):
+        if not weights_match(row, weights):
             raise SystemExit(f"{weights}: its SHA-256 differs from networks.csv's; retrain that chain")
         if file_sha256(weights) != row["sha256"] and weights not in checked:
             check_rebuilt_restorations(row, weights)

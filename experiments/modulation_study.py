@@ -52,7 +52,7 @@ from .axes import AXES, gaps, set_gaps
 from .bridge_comparison import NETWORKS_CSV as BRIDGE_NETWORKS_CSV
 from .bridge_comparison import StudyConfig
 from .networks import (ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, network_record, parse_shard,
-                       train_to)
+                       train_to, weights_match)
 from .provenance import file_sha256, provenance, write_provenance
 
 FOLDER = RESULTS / "modulation_study"
@@ -194,7 +194,7 @@ def reusable(study: ModulationStudyConfig, task: str, net: Network, seed: int, r
         return None
     row = rows[-1]
     weights = Path(reuse) / row["weights"]
-    if not weights.is_file() or file_sha256(weights) != row["sha256"]:
+    if not weights.is_file() or not weights_match(row, weights):
         return None
     _, meta = load_weights(weights)
     if meta["step"] != study.steps or not same_training(meta["config"], train_config(study, task, net, seed, "x")):
@@ -216,9 +216,10 @@ def obtain(study: ModulationStudyConfig, task: str, net: Network, seed: int, run
         weights = out / f"steps_{study.steps}.safetensors"
         weights.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, weights)
-        if file_sha256(weights) != row["sha256"]:
+        sha = file_sha256(weights)
+        if sha != file_sha256(source):
             raise RuntimeError(f"{weights}: the copy of {source} has another hash")
-        return {**head, "weights": str(weights.relative_to(runs)), "sha256": row["sha256"],
+        return {**head, "weights": str(weights.relative_to(runs)), "sha256": sha,
                 "train_wall_s": row["train_wall_s"], "loss_last_50": row["loss_last_50"],
                 "source": f"bridge_comparison:{row['weights']}"}
     result, weights = train_to(train_config(study, task, net, seed, out), study.steps)

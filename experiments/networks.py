@@ -9,6 +9,7 @@ Wasserstein distance with its interval over the photographs).
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from rdbm_core.restoration.evaluation import EvaluationOptions, evaluate, item_c
 from .provenance import file_sha256
 
 __all__ = ["Sampling", "SAMPLINGS", "ITEM_COLUMNS", "SET_COLUMNS", "train_to", "network_record", "evaluate_weights",
-           "parse_shard"]
+           "parse_shard", "weights_match", "vouch_rebuilt"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,31 @@ def network_record(result: dict, weights: Path, runs: Path) -> dict:
     return {"weights": str(Path(weights).relative_to(runs)), "sha256": file_sha256(weights),
             "train_wall_s": round(result["run_wall_s"], 1),
             "loss_last_50": round(float(np.mean(result["losses"][-50:])), 6)}
+
+
+def weights_match(row: dict, weights: Path) -> bool:
+    """Whether ``weights`` is the network of a networks.csv ``row``: its SHA-256 is the recorded one, or the
+    ``.rebuilt.json`` beside it (:func:`vouch_rebuilt`) says it was retrained for that record and it is unchanged
+    since."""
+    weights = Path(weights)
+    sha, sidecar = file_sha256(weights), weights.with_suffix(".rebuilt.json")
+    rebuilt = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+    return sha == row["sha256"] or (rebuilt.get("recorded_sha256"), rebuilt.get("sha256")) == (row["sha256"], sha)
+
+
+def vouch_rebuilt(weights: Path, record: dict, made: dict) -> None:
+    """After retraining the network of the networks.csv row ``record`` (its weights lost) into ``weights``, whose
+    new row is ``made`` (:func:`network_record`): training is deterministic (batches drawn from the seed and the
+    iteration), so the retrained ``loss_last_50`` must be the recorded one, or one clear error stops the study
+    (another machine class or other code made another network). If it is, write ``weights``' ``.rebuilt.json``
+    (its SHA-256 differs from the record's: its metadata names the run's folder), which :func:`weights_match`
+    accepts."""
+    if float(made["loss_last_50"]) != float(record["loss_last_50"]):
+        raise SystemExit(f"{weights}: the retrained network's loss {made['loss_last_50']} is not the recorded "
+                         f"{record['loss_last_50']}; it is another network, so it is not used")
+    Path(weights).with_suffix(".rebuilt.json").write_text(json.dumps(
+        {"sha256": file_sha256(weights), "recorded_sha256": record["sha256"],
+         "loss_last_50": float(made["loss_last_50"]), "train_wall_s": made["train_wall_s"]}, indent=1))
 
 
 def parse_shard(text: str) -> tuple[int, int]:

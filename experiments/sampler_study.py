@@ -43,7 +43,8 @@ from rdbm_core.restoration.evaluation import CountedCalls, restore
 
 from . import RESULTS
 from .axes import AXES, gaps, set_gaps
-from .provenance import file_sha256, provenance, write_provenance
+from .networks import weights_match
+from .provenance import provenance, write_provenance
 
 FOLDER = RESULTS / "sampler_study"
 ITEMS_CSV, SETS_CSV, SUMMARY_CSV = FOLDER / "items.csv", FOLDER / "sets.csv", FOLDER / "summary.csv"
@@ -112,7 +113,8 @@ def restore_counted(model, path, mu: torch.Tensor, sampler: str, steps: int, see
 
 def networks(study: SamplerStudyConfig, runs: Path) -> list[dict]:
     """The bridge comparison's networks.csv rows of the study's (task, bridge) whose weights are in ``runs``
-    (a weights file whose SHA-256 differs is one clear error)."""
+    (a weights file that is not the recorded network, :func:`~experiments.networks.weights_match`, is one clear
+    error)."""
     found = []
     for row in read_rows(NETWORKS_CSV):
         if row["task"] not in study.tasks or row["method"] not in study.bridges:
@@ -120,7 +122,7 @@ def networks(study: SamplerStudyConfig, runs: Path) -> list[dict]:
         weights = runs / row["weights"]
         if not weights.is_file():
             continue
-        if file_sha256(weights) != row["sha256"]:
+        if not weights_match(row, weights):
             raise SystemExit(f"{weights}: its SHA-256 differs from the bridge comparison's networks.csv")
         found.append(row)
     return found

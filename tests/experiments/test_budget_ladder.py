@@ -211,6 +211,7 @@ def test_evaluate_rebuild_retrains_lost_weights_and_checks_them_against_their_re
     import json
 
     import pytest
+    from experiments.networks import weights_match
     from rdbm_core.data.files import append_rows
     from rdbm_core.evidence import perceptual
     monkeypatch.setattr(perceptual, "weights_path", lambda: None)
@@ -264,6 +265,6 @@ def test_evaluate_rebuild_retrains_lost_weights_and_checks_them_against_their_re
         sidecar = json.loads(weights.with_suffix(".rebuilt.json").read_text())
         record = next(r for r in rows if r["steps"] == str(steps))
         assert sidecar["recorded_sha256"] == record["sha256"] and sidecar["loss_last_50"] == float(record["loss_last_50"])
-        assert ladder.weights_verified(record, weights)
+        assert weights_match(record, weights)
         weights.write_bytes(weights.read_bytes() + b" ")  # a file changed after its rebuild is not that network
-        assert not ladder.weights_verified(record, weights)
+        assert not weights_match(record, weights)
