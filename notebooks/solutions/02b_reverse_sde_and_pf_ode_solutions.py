@@ -63,11 +63,11 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# **The checks of notebook 02b, sections 3, 4 and 6, again** (the notebook displays (i) and (iii) after exercise 02b.1,
-# and (ii) after exercise 02b.3).
+# **The checks of notebook 02b, sections 3 and 4, again** (the notebook displays all three after exercise 02b.1).
 # With $x_0$ known ($\hat\pi = \pi$), the bridge's marginal $q$ has the log-density $L = \log q$, taken whole: its
 # normalising term $-\tfrac12\log(\Sigma_t^2\pi^2)$ is free of $x$ but not of the clock, and it enters $L_u$ (only
-# the number $-\tfrac12\log(2\times3.14159\ldots)$ drops out of every term).
+# the constant $-\tfrac12\log(2\times3.14159\ldots)$, with the circle constant written as a number because $\pi$ is the
+# residual, drops out of every term).
 # (i) The probability flow transports it: the continuity equation $\partial_u q + \partial_x(vq) = 0$, divided by $q$,
 # reads $L_u + v_x + vL_x = 0$. (ii) The reverse-time SDE has it as marginal: in reversed time $\tau = -u$ its
 # Fokker–Planck equation, with the drift $-F_{\rm rev} = -(f - g^2\partial_x\log q)$ in $\tau$, reads
@@ -164,7 +164,7 @@ print(f"intact pixels: {int(intact_b.sum())}, largest |drift| there: {float(drif
 assert bool((drift[intact_b] == 0).all()) and bool(naive[intact_b].isnan().all())
 
 # %% [markdown]
-# **(b)** The step is $x_{t-1} = x_t - \Delta u\,F_{\rm rev}(x_t) + \sqrt{2\lambda\Delta u}\,|\hat\pi|\,z$, and
+# **(b)** The step is $x_{[t-1]} = x_{[t]} - \Delta u\,F_{\rm rev}(x_{[t]}) + \sqrt{2\lambda\Delta u}\,|\hat\pi|\,z$, and
 # $F_{\rm rev}$ is affine in $x$ with the slope $\partial_x F_{\rm rev} = -\coth\bar\theta_{t:T} + 2\lambda/\Sigma_t^2$
 # (the same for every $\hat x_0$ and $\mu$). So
 # $$a_t = 1 - \Delta u\,\partial_x F_{\rm rev} = 1 + \Delta u\,\Big(\coth\bar\theta_{t:T} - \frac{2\lambda}{\Sigma_t^2}\Big),
@@ -194,8 +194,8 @@ print(f"a_98 = {factors[98]:.3f}, a_1 = {factors[1]:.3f}; on every step of the r
 assert 0 < min(factors.values()) and max(factors.values()) < 1
 
 # %% [markdown]
-# **The question of (b).** With $0 < a_t < 1$ the step brings every path closer to the mean: $x_{t-1} - M_{t-1}$ is
-# $a_t(x_t - M_t)$ plus terms that do not depend on $x_t$ (the step's own error of the mean and its fresh noise).
+# **The question of (b).** With $0 < a_t < 1$ the step brings every path closer to the mean: $x_{[t-1]} - M_{[t-1]}$
+# is $a_t(x_{[t]} - M_{[t]})$ plus terms that do not depend on $x_{[t]}$ (the step's own error of the mean and its fresh noise).
 # An excess of the paths' variance over the marginal's, made at an earlier step, is therefore multiplied by
 # $a_t^2 < 1$ at each later step: the reverse SDE forgets the errors of its early steps. (The step adds its own
 # error each time, so the spread does not return to the marginal's exactly.) Notebook 02b, section 5, measures this:
