@@ -108,7 +108,7 @@ assert feedback
 # %% [markdown]
 # ## 01.3 — $\Theta_t$ on a schedule's grid
 #
-# With $\bar\theta_{t:T}$ (`schedule.clock_to_end(t)`, called `rest` in the code) and $c = \bar\theta_T$
+# With $\bar\theta_{t:T}$ (`schedule.clock_to_end(t)`, called `to_go` in the code, as in the notebook) and $c = \bar\theta_T$
 # (`schedule.u_T`), $\Theta_t = \sinh\bar\theta_{t:T}/\sinh c$. Taken literally, that ratio fails on the checker's
 # grid with $\bar\theta_T = 1000$: $\sinh$ overflows float64 (above about 710), and the ratio is $\infty/\infty$, NaN
 # (shown below). Written as $e^{\bar\theta_{t:T} - c}(1 - e^{-2\bar\theta_{t:T}})/(1 - e^{-2c})$ it never overflows,
@@ -116,9 +116,9 @@ assert feedback
 
 # %%
 def theta_on_grid(schedule, t):
-    rest = schedule.clock_to_end(t)  # thbar_{t:T}
+    to_go = schedule.clock_to_end(t)  # thbar_{t:T}
     c_T = torch.tensor(schedule.u_T, dtype=torch.float64)
-    return torch.exp(rest - c_T) * torch.expm1(-2 * rest) / torch.expm1(-2 * c_T)
+    return torch.exp(to_go - c_T) * torch.expm1(-2 * to_go) / torch.expm1(-2 * c_T)
 
 
 path = bridges.rdbm()
@@ -128,8 +128,8 @@ print(f"grid {path.schedule.name}: Theta at the clean point {float(theta_on_grid
       f"at the terminal point {float(theta_on_grid(path.schedule, t)[-1]):.1e}; "
       f"largest gap to path.coefficients: {float((theta_on_grid(path.schedule, t) - Theta_lib).abs().max()):.1e}")
 large = schedules.constant_theta(25, 1000.0)  # a grid like the checker's fourth one
-rest_large, c_large = large.clock_to_end(large.times()), torch.tensor(large.u_T, dtype=torch.float64)
-literal = torch.sinh(rest_large) / torch.sinh(c_large)
+to_go_large, c_large = large.clock_to_end(large.times()), torch.tensor(large.u_T, dtype=torch.float64)
+literal = torch.sinh(to_go_large) / torch.sinh(c_large)
 stable = theta_on_grid(large, large.times())
 print(f"thbar_T = {large.u_T:g}: sinh ratio non-finite at {int((~literal.isfinite()).sum())} of {len(literal)} "
       f"grid points; the form above at {int((~stable.isfinite()).sum())}")
