@@ -6,13 +6,20 @@ Settings: a bridge of the family (``rdbm``, ``goub``, ``bbdm`` = Brownian, ``ddb
 for the image strip.  Panels:
 
 1. ``Theta_t`` (coefficient of ``x0``) and ``Psi_t`` (coefficient of ``mu``) over ``t``;
-2. ``Sigma_t |s(pi)|``, the standard deviation of a pixel with residual ``pi``;
+2. ``Sigma_t |s(pi)|``, the standard deviation of a pixel with residual ``pi``, its maximum and where;
 3. sample paths of the bridge from ``x0 = mu + pi`` to ``mu``, with the mean and a 2-std band;
 4. the forward path ``x_t`` of a small photo crop and its degraded version at five times.
 
 :func:`explorer_figure` draws it (a pure function of its arguments: fixed seeds, no pyplot state);
 :func:`explore` wraps it in an ``ipywidgets.interactive`` UI, or, without ipywidgets, shows
-:func:`static_figures` for the :data:`PRESETS`.
+:func:`static_figures` for the :data:`PRESETS`.  :func:`clock_figure`, :func:`schedule_table` and
+:func:`published_table` are the overview of notebook 09 (the clocks of the five bridges, the schedules
+by name, the published noise levels).
+
+Names: every schedule has one name in the widget, the figure titles and the tables (:data:`SCHEDULES`
+and :data:`PUBLISHED_SCHEDULES`).  The clock is ``thbar_t`` (printed ``θ̄``) for an OU bridge and the
+accumulated variance ``G_t`` for a Brownian one (:func:`clock_symbol`); each bridge has one colour
+(:data:`BRIDGE_COLOURS`).
 
 The sample paths are exact draws of the bridge's joint law, not an SDE discretisation: starting
 from the pinned end ``x_T = mu`` and stepping backwards with the posterior ``q(x_s | x_t, x0)``
@@ -37,8 +44,10 @@ from rdbm_core.data.images import image_to_tensor, tensor_to_image
 from rdbm_core.data.degradations import TASKS, degrade
 from rdbm_core.bridge.path import ResidualPath
 
-__all__ = ["BRIDGE_CHOICES", "SCHEDULES", "PRESETS", "explorer_path", "time_grid", "sample_paths", "explorer_figure",
-           "static_figures", "png_bytes", "explore", "photo_pair"]
+__all__ = ["BRIDGE_CHOICES", "BRIDGE_COLOURS", "SCHEDULES", "PUBLISHED_SCHEDULES", "PRESETS", "explorer_path",
+           "schedule_name", "clock_symbol", "time_grid", "clock_fraction", "sample_paths", "explorer_figure",
+           "static_figures", "clock_figure", "clock_table", "schedule_table", "published_table", "png_bytes", "explore",
+           "photo_pair"]
 
 #: the bridges the explorer offers (names of :data:`rdbm_core.bridge.bridges.BRIDGES`), with a label
 BRIDGE_CHOICES = {
@@ -48,6 +57,18 @@ BRIDGE_CHOICES = {
     "ddbm-ve": "DDBM-VE (VE bridge)",
     "ddbm-vp": "DDBM-VP (VP bridge, target 0)",
 }
+
+#: one colour per bridge, the same in every figure (Okabe-Ito palette: distinguishable with colour-blindness)
+BRIDGE_COLOURS = {
+    "rdbm": "#0072B2",  # blue
+    "goub": "#E69F00",  # orange
+    "bbdm": "#009E73",  # bluish green
+    "ddbm-ve": "#CC79A7",  # reddish purple
+    "ddbm-vp": "#D55E00",  # vermillion
+}
+
+#: the name of each bridge's own schedule (the one "published" keeps), as titles and tables print it
+PUBLISHED_SCHEDULES = {"rdbm": "reference", "goub": "goub-grid", "bbdm": "bbdm", "ddbm-ve": "ve", "ddbm-vp": "vp"}
 
 #: theta schedules: "published" keeps the bridge's own; the others replace it (100 steps each)
 SCHEDULES = {
@@ -71,7 +92,8 @@ STRIP_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)  # where along [t_clean, t_T] the 
 MAX_PATH_TIMES = 101  # the sample paths use at most this many grid times (exact on any subset)
 CROP = (64, 150, 96)  # (top, left, size) of the embedded test photo "chelsea": the cat's eye
 STRIP_GAP = 6  # white pixels between the images of the strip
-FIGSIZE = (13, 6.4)  # inches, one setting
+FIGSIZE = (10, 6.6)  # inches, one setting: the width of a notebook page, fonts of 9 pt and more
+FONT, SMALL = 10, 9  # points: titles and labels, ticks and legends
 
 
 def explorer_path(bridge: str = "rdbm", lam: float | None = None, schedule: str = "published") -> ResidualPath:
@@ -86,10 +108,45 @@ def explorer_path(bridge: str = "rdbm", lam: float | None = None, schedule: str 
     return path if SCHEDULES[schedule] is None else replace(path, schedule=SCHEDULES[schedule]())
 
 
+def schedule_name(bridge: str, schedule: str = "published") -> str:
+    """The one name of the schedule that ``bridge`` runs on under the setting ``schedule``."""
+    if bridge not in BRIDGE_CHOICES:
+        raise ValueError(f"unknown bridge {bridge!r}; the explorer offers: {', '.join(BRIDGE_CHOICES)}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; choose one of: {', '.join(SCHEDULES)}")
+    return PUBLISHED_SCHEDULES[bridge] if schedule == "published" else schedule
+
+
+def clock_symbol(path: ResidualPath) -> str:
+    """``"θ̄"`` for an OU bridge (the integrated rate thbar), ``"G"`` for a Brownian one (the accumulated variance).
+
+    A Brownian bridge has no mean reversion; the library stores its clock as ``G_t`` itself with
+    ``lam = 1/2`` (the noise adds variance ``2 lam = 1`` per unit of clock), so the two clocks are
+    different quantities and are never printed under one name.
+    """
+    return "G" if path.kind == "brownian" else "θ̄"
+
+
 def time_grid(path: ResidualPath) -> torch.Tensor:
     """The times the explorer draws: every time of a discrete schedule, 201 uniform times of a continuous one."""
     sch = path.schedule
     return sch.times() if sch.discrete else sch.times(200)
+
+
+def clock_fraction(path: ResidualPath) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(s, f)`` on :func:`time_grid`: ``s = (t - t_clean) / (t_T - t_clean)``, the share of the way along the
+    grid (or the time interval), and ``f``, the share of the clock run by then (``thbar_t / thbar_T`` or
+    ``G_t / G_T``); both go from 0 to 1 and are float64."""
+    sch = path.schedule
+    t = time_grid(path)
+    s = (t.double() - sch.t_clean) / (sch.t_T - sch.t_clean)
+    return s, sch.clock(t) / sch.u_T
+
+
+def _format_time(t) -> str:
+    """A time as the figures print it: an integer grid index, or 3 significant digits of a continuous time."""
+    t = torch.as_tensor(t)
+    return f"{float(t):.3g}" if t.is_floating_point() else str(int(t))
 
 
 def _path_times(path: ResidualPath) -> torch.Tensor:
@@ -137,9 +194,11 @@ def photo_pair(task: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _strip_times(path: ResidualPath) -> torch.Tensor:
-    """The grid times nearest to :data:`STRIP_FRACTIONS` of the way from ``t_clean`` to ``t_T``."""
+    """The grid times :data:`STRIP_FRACTIONS` of the way from ``t_clean`` to ``t_T``, rounded down (one rule for
+    every grid: BBDM's ``-1 .. 1000`` gives ``-1, 249, 499, 749, 1000``, RDBM's ``-1 .. 99`` gives
+    ``-1, 24, 49, 74, 99``)."""
     grid = time_grid(path)
-    return grid[[round(f * (len(grid) - 1)) for f in STRIP_FRACTIONS]]
+    return grid[[math.floor(f * (len(grid) - 1)) for f in STRIP_FRACTIONS]]
 
 
 def _check_settings(path_args: tuple, pi: float, task: str, mu: float, n_paths: int) -> ResidualPath:
@@ -166,25 +225,32 @@ def _draw(fig, bridge: str, lam: float | None, schedule: str, pi: float, task: s
     gen = torch.Generator().manual_seed(seed)
     path_times = _path_times(path)
     paths = sample_paths(path, mu + pi, mu, path_times, n_paths, generator=gen)
+    peak = _format_time(grid[std.argmax()])
     t, theta, psi, std, mean = (v.double().numpy() for v in (grid, theta, psi, std, mean))
+    colour = BRIDGE_COLOURS[bridge]
 
-    spec = fig.add_gridspec(2, 3, height_ratios=(1.15, 1), left=0.05, right=0.99, top=0.88, bottom=0.02,
-                            wspace=0.22, hspace=0.3)
+    spec = fig.add_gridspec(2, 3, height_ratios=(1.2, 1), left=0.075, right=0.99, top=0.85, bottom=0.02,
+                            wspace=0.3, hspace=0.32)
     ax_theta, ax_sigma, ax_paths = (fig.add_subplot(spec[0, k]) for k in range(3))
-    ax_theta.plot(t, theta, color="tab:blue", label="Θₜ (weight of x₀)")
-    ax_theta.plot(t, psi, color="tab:orange", ls="--", label="Ψₜ (weight of μ)")
-    ax_theta.set_title("mean Θₜ x₀ + Ψₜ μ", fontsize=10)
-    ax_theta.legend(fontsize=8)
-    label = "Σₜ |π|" if path.noise == "modulated" else "Σₜ (global noise)"
-    ax_sigma.plot(t, std, color="tab:red")
-    ax_sigma.set_title(f"standard deviation {label}, max {float(std.max()):.3g}", fontsize=10)
-    ax_paths.fill_between(t, mean - 2 * std, mean + 2 * std, color="tab:gray", alpha=0.3, lw=0)
-    ax_paths.plot(path_times.double().numpy(), paths.numpy(), lw=0.9)
-    ax_paths.plot(t, mean, color="black", lw=1.2)
-    ax_paths.set_title(f"{n_paths} paths from x₀ = {mu + pi:.3g} to μ = {mu:.3g}; mean ± 2 std", fontsize=10)
+    ax_theta.plot(t, theta, color=colour, label="Θₜ (weight of x₀)")
+    ax_theta.plot(t, psi, color=colour, ls="--", label="Ψₜ (weight of μ)")
+    ax_theta.set_title("mean Θₜ x₀ + Ψₜ μ", fontsize=FONT)
+    ax_theta.set_ylabel("weight", fontsize=SMALL)
+    ax_theta.legend(fontsize=SMALL, loc="best")
+    label = "Σₜ|π|" if path.noise == "modulated" else "Σₜ"
+    ax_sigma.plot(t, std, color=colour)
+    ax_sigma.set_title(f"std {label}: max {float(std.max()):.3g} at t = {peak}", fontsize=FONT)
+    ax_sigma.set_ylabel("standard deviation of xₜ", fontsize=SMALL)
+    ax_paths.fill_between(t, mean - 2 * std, mean + 2 * std, color="0.8", lw=0)
+    ax_paths.plot(path_times.double().numpy(), paths.numpy(), color=colour, lw=0.8, alpha=0.85)
+    ax_paths.plot(t, mean, color="black", lw=1.3)
+    ax_paths.set_title(f"{n_paths} sample paths, x₀ = {mu + pi:.3g}, μ = {mu:.3g}\n"
+                       "black: mean; grey: mean ± 2 std", fontsize=FONT)
+    ax_paths.set_ylabel("xₜ", fontsize=SMALL)
+    xlabel = "t (grid index)" if path.schedule.discrete else "t (time)"
     for ax in (ax_theta, ax_sigma, ax_paths):
-        ax.set_xlabel("t", fontsize=8, labelpad=1)
-        ax.tick_params(labelsize=8)
+        ax.set_xlabel(xlabel, fontsize=SMALL, labelpad=1)
+        ax.tick_params(labelsize=SMALL)
         ax.locator_params(nbins=5)
         ax.grid(alpha=0.3)
 
@@ -200,13 +266,12 @@ def _draw(fig, bridge: str, lam: float | None, schedule: str, pi: float, task: s
     for k, (tile, ts, th) in enumerate(zip(tiles, strip_times, strip_theta)):
         left = k * (width + STRIP_GAP)
         canvas[:, left:left + width] = tile
-        when = f"{float(ts):.3g}" if ts.is_floating_point() else str(int(ts))
-        ax_strip.text(left + width / 2, -2, f"t = {when}, Θₜ = {float(th):.2f}", ha="center", va="bottom",
-                      fontsize=9)
+        ax_strip.text(left + width / 2, -2, f"t = {_format_time(ts)}, Θₜ = {float(th):.2f}", ha="center",
+                      va="bottom", fontsize=SMALL)
     ax_strip.imshow(canvas, interpolation="nearest")
     ax_strip.set_axis_off()
-    fig.suptitle(f"{BRIDGE_CHOICES[bridge]}: lam = {path.lam:.3g}, schedule {path.schedule.name} "
-                 f"(θ̄_T = {path.schedule.u_T:.3g}), residual pi = {pi:.3g}, image: {task}", fontsize=11)
+    fig.suptitle(f"{BRIDGE_CHOICES[bridge]}: λ = {path.lam:.3g}, schedule {schedule_name(bridge, schedule)} "
+                 f"({clock_symbol(path)}_T = {path.schedule.u_T:.4g}), π = {pi:.3g}, image: {task}", fontsize=FONT + 1)
 
 
 def png_bytes(fig: Figure) -> bytes:
@@ -245,6 +310,77 @@ def static_figures(presets=PRESETS) -> Figure:
     return fig
 
 
+def clock_figure(bridges_: tuple[str, ...] = tuple(BRIDGE_CHOICES)) -> Figure:
+    """The clocks of the bridges on their own schedules, on one axis: the share of the clock run
+    (``thbar_t / thbar_T`` or ``G_t / G_T``) against the share of the way along the grid or time interval."""
+    fig = Figure(figsize=(6.4, 4.4))
+    ax = fig.add_subplot()
+    styles = {"rdbm": "-", "goub": "-", "bbdm": "--", "ddbm-ve": "-.", "ddbm-vp": ":"}
+    for bridge in bridges_:
+        path = explorer_path(bridge)
+        share, clock = clock_fraction(path)
+        ax.plot(share.numpy(), clock.numpy(), color=BRIDGE_COLOURS[bridge], ls=styles[bridge], lw=2,
+                label=f"{BRIDGE_CHOICES[bridge].split(' (')[0]}: {PUBLISHED_SCHEDULES[bridge]}, "
+                      f"{clock_symbol(path)}ₜ / {clock_symbol(path)}_T")
+    ax.set_xlabel("share of the way from the clean end, (t − t_clean) / (t_T − t_clean)", fontsize=SMALL)
+    ax.set_ylabel("share of the clock run, θ̄ₜ / θ̄_T or Gₜ / G_T", fontsize=SMALL)
+    ax.set_title("How fast each bridge's clock runs on its own schedule", fontsize=FONT)
+    ax.tick_params(labelsize=SMALL)
+    ax.grid(alpha=0.3)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=SMALL, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def clock_table(shares: tuple[float, ...] = (0.25, 0.5, 0.75)) -> str:
+    """The share of the clock each bridge has run at ``shares`` of the way along its grid (nearest grid time)."""
+    lines = [f"{'bridge':8s}  {'schedule':9s}  " + "  ".join(f"at {q:.0%} of the way" for q in shares)]
+    for bridge in BRIDGE_CHOICES:
+        share, clock = clock_fraction(explorer_path(bridge))
+        values = [float(clock[(share - q).abs().argmin()]) for q in shares]
+        lines.append(f"{bridge:8s}  {PUBLISHED_SCHEDULES[bridge]:9s}  "
+                     + "  ".join(f"{v:>16.3f}" for v in values))
+    return "\n".join(lines)
+
+
+def schedule_table() -> str:
+    """Every schedule by its one name: the bridge that publishes it, the times it runs over, its clock's end."""
+    rows = [(name, "—", explorer_path("rdbm", schedule=name)) for name in SCHEDULES if name != "published"]
+    for bridge, name in PUBLISHED_SCHEDULES.items():
+        if name in SCHEDULES:  # reference and goub-grid: RDBM's and GOUB's own
+            rows = [(n, BRIDGE_CHOICES[bridge].split(" (")[0] if n == name else by, p) for n, by, p in rows]
+        else:
+            rows.append((name, BRIDGE_CHOICES[bridge].split(" (")[0], explorer_path(bridge)))
+    lines = [f"{'schedule':10s} {'published by':13s} {'t runs over':16s} clock end"]
+    for name, by, path in rows:
+        sch = path.schedule
+        times = (f"grid {sch.t_clean}..{sch.t_T}" if sch.discrete
+                 else f"time [{sch.t_clean:g}, {sch.t_T:g}]")
+        lines.append(f"{name:10s} {by:13s} {times:16s} {clock_symbol(path)}_T = {sch.u_T:.4g}")
+    return "\n".join(lines)
+
+
+def published_table(pi: float = 1.0) -> str:
+    """Each bridge at its published settings: ``lam``, the noise factor, the clock's end (``thbar_T`` for an OU
+    bridge, ``G_T`` for a Brownian one, ``—`` where it does not apply), and the largest standard deviation of
+    a value with residual ``pi`` over the explorer's time grid, with the time where it is reached."""
+    lines = [f"{'bridge':8s} {'λ':>8s} {'ν(π)':>5s} {'θ̄_T':>8s} {'G_T':>6s} {'max std':>9s} {'at t':>5s}"]  # θ̄: 2 code points
+    for bridge in BRIDGE_CHOICES:
+        path = explorer_path(bridge)
+        grid = time_grid(path)
+        _, _, sigma = path.coefficients(grid)
+        std = sigma * (abs(pi) if path.noise == "modulated" else 1.0)
+        brownian = path.kind == "brownian"
+        thbar_T = "—" if brownian else f"{path.schedule.u_T:.4g}"
+        G_T = f"{path.schedule.u_T:.4g}" if brownian else "—"
+        factor = "π" if path.noise == "modulated" else "1"
+        lines.append(f"{bridge:8s} {path.lam:8.4g} {factor:>5s} {thbar_T:>7s} {G_T:>6s} {float(std.max()):9.4g} "
+                     f"{_format_time(grid[std.argmax()]):>5s}")
+    return "\n".join(lines)
+
+
 def explore(bridge: str = "rdbm", task: str = "inpaint"):
     """The live explorer: an ``ipywidgets.interactive`` UI, or the static figures without ipywidgets.
 
@@ -264,9 +400,10 @@ def explore(bridge: str = "rdbm", task: str = "inpaint"):
     bridge_w = w.Dropdown(options=[(label, name) for name, label in BRIDGE_CHOICES.items()], value=bridge,
                           description="bridge")
     lam_w = w.FloatLogSlider(value=bridges.make(bridge).lam, base=10, min=-6, max=2, step=0.1,
-                             readout_format=".2e", continuous_update=False, description="lam")
-    schedule_w = w.Dropdown(options=list(SCHEDULES), value="published", description="schedule")
-    pi_w = w.FloatSlider(value=1.0, min=-2.0, max=2.0, step=0.05, continuous_update=False, description="pi")
+                             readout_format=".2e", continuous_update=False, description="lam (λ)")
+    schedule_w = w.Dropdown(options=[("published (the bridge's own)" if name == "published" else name, name)
+                                     for name in SCHEDULES], value="published", description="schedule")
+    pi_w = w.FloatSlider(value=1.0, min=-2.0, max=2.0, step=0.05, continuous_update=False, description="pi (π)")
     task_w = w.Dropdown(options=list(TASKS), value=task, description="image task")
 
     def show(bridge, lam, schedule, pi, task):

@@ -1,66 +1,73 @@
 """Exercises of notebook 09 (the bridge explorer): predict, then check with the explorer.
 
-09.1 predict   the factor by which the largest noise level ``max_t Sigma_t`` changes when ``lam`` is multiplied by 4.
+09.1 predict   the largest standard deviation of DDBM-VP when its short clock (thbar_T = 0.55) is replaced by the
+               ``linear`` schedule (thbar_T = 10.5), lam = 1 unchanged.
 09.2 predict   the grid index at which RDBM's ``Sigma_t`` peaks on the ``constant`` theta schedule.
-09.3 predict   which of the five bridges leave an intact pixel (``pi = 0``) exactly at ``mu`` along every path.
+09.3 predict   the lowest value of the mean of an intact value (``pi = 0``, ``x0 = mu = 0.5``) under DDBM-VP at its
+               published settings.
 
 Every truth is computed with :mod:`rdbm_course.explorer` (the settings the explorer draws).
 """
 from __future__ import annotations
 
-
-import torch
+import math
 
 from ._base import correct, exercise, number_answer, wrong
 
-LAM_FACTOR = 4.0
+LONG_SCHEDULE = "linear"  # the schedule of 09.1
 MU_INTACT = 0.5  # the degraded value of the intact pixel of 09.3
+
+
+def _max_std(bridge: str, schedule: str = "published") -> float:
+    """The largest ``Sigma_t`` of ``bridge`` (published lam) on ``schedule``, over the explorer's time grid."""
+    from rdbm_course import explorer
+
+    path = explorer.explorer_path(bridge, schedule=schedule)
+    return float(path.coefficients(explorer.time_grid(path))[2].max())
 
 
 # ----------------------------------------------------------------------------- 09.1
 
 
-def sigma_max_ratio(bridge: str, factor: float = LAM_FACTOR) -> float:
-    """``max_t Sigma_t`` at ``factor`` times the published ``lam``, divided by it at the published ``lam``."""
+def vp_max_std(schedule: str = LONG_SCHEDULE) -> float:
+    """The truth of 09.1: DDBM-VP's largest ``Sigma_t`` (lam = 1) on ``schedule``, as the middle panel prints it."""
+    return _max_std("ddbm-vp", schedule)
+
+
+@exercise("09.1", "DDBM-VP on a long clock", "predict")
+def check_long_clock(answer):
     from rdbm_course import explorer
-
-    base = explorer.explorer_path(bridge)
-    scaled = explorer.explorer_path(bridge, lam=factor * base.lam)
-    grid = explorer.time_grid(base)
-    return float(scaled.coefficients(grid)[2].max() / base.coefficients(grid)[2].max())
-
-
-@exercise("09.1", "Four times the noise variance", "predict")
-def check_lam_factor(answer):
-    from rdbm_course.explorer import BRIDGE_CHOICES
 
     got = number_answer(answer)
     if got is None:
-        return wrong(f"expected one number (a factor), got {answer!r}.",
-                     "for example `3.0` if you think the largest Sigma_t triples.")
-    ratios = {bridge: sigma_max_ratio(bridge) for bridge in BRIDGE_CHOICES}
-    truth = ratios["rdbm"]
+        return wrong(f"expected one number (a standard deviation), got {answer!r}.",
+                     "for example `0.7` if you think the largest Sigma_t becomes 0.7.")
+    truth = vp_max_std()
+    published = _max_std("ddbm-vp")
+    c_short = explorer.explorer_path("ddbm-vp").schedule.u_T
+    c_long = explorer.explorer_path("ddbm-vp", schedule=LONG_SCHEDULE).schedule.u_T
     if abs(got - truth) <= 0.01 * truth:
-        same = max(abs(r - truth) for r in ratios.values()) < 1e-9
-        return correct(f"max Sigma_t grows by {truth:.6g} = sqrt({LAM_FACTOR:g})"
-                       + (" for every bridge of the explorer" if same else "")
-                       + ": lam is a variance, Sigma_t^2 = lam times a shape that does not depend on lam, so the "
-                         "standard deviation scales with sqrt(lam) and the peak stays where it was.")
-    if abs(got - LAM_FACTOR) <= 0.01 * LAM_FACTOR:
-        return wrong("that is the factor of the variance Sigma_t^2, not of Sigma_t.",
-                     "lam is a variance: it multiplies Sigma_t^2, and Sigma_t is a standard deviation.")
-    if abs(got - LAM_FACTOR ** 2) <= 0.01 * LAM_FACTOR ** 2:
-        return wrong("Sigma_t grows more slowly than lam, not faster.",
-                     "write Sigma_t^2 as lam times a shape that does not depend on lam, then take the square root.")
-    if abs(got - 1) <= 0.01:
-        return wrong("Sigma_t does depend on lam.",
-                     "the shape Sigma_t / sqrt(lam) does not; move the lam slider and read the maximum in the title "
-                     "of the middle panel.")
-    if got < 1:
-        return wrong("a larger lam gives more noise, not less.", "lam multiplies the variance Sigma_t^2.")
-    return wrong("this is not the factor.",
-                 "for every bridge Sigma_t^2 is lam times a shape that does not change with lam; what does "
-                 "multiplying lam by 4 do to its square root?")
+        return correct(f"max Sigma_t = {truth:.5f}: in Sigma_t^2 = lam (1 - e^(-2 thbar_t)) (1 - e^(-2 thbar_t:T)) / "
+                       f"(1 - e^(-2 thbar_T)) every exponential is tiny once both thbar_t and thbar_T - thbar_t are "
+                       f"large, so in the middle of a long clock Sigma_t^2 is lam = 1: the variance the OU process "
+                       f"settles at when it has forgotten both ends. On the short clock (thbar_T = {c_short:.2f}) "
+                       f"the pins keep it at {published:.3f}.")
+    if abs(got - published) <= 0.01 * published:
+        return wrong(f"that is DDBM-VP's largest Sigma_t on its own clock (thbar_T = {c_short:.2f}); the linear "
+                     f"schedule's clock ends at {c_long:.1f}.",
+                     "in the formula for Sigma_t^2, what do the exponentials do when thbar_t and thbar_T - thbar_t "
+                     "are both large?")
+    brownian = published * math.sqrt(c_long / c_short)
+    if abs(got - brownian) <= 0.02 * brownian:
+        return wrong("an OU bridge's noise does not grow like the square root of its clock: that is the Brownian "
+                     "bridge (Sigma_t^2 = G_t (G_T - G_t) / G_T).",
+                     "the OU process pulls its values back (theta > 0): each factor of Sigma_t^2 / lam is below 1.")
+    if got > truth:
+        return wrong("too large: Sigma_t^2 / lam is a product of factors that are all at most 1.",
+                     "write Sigma_t^2 / lam at thbar_t = thbar_T / 2 for a large thbar_T.")
+    return wrong("too small: the longer clock lets the bridge forget its pinned ends in the middle.",
+                 "in the formula for Sigma_t^2, what do the exponentials do when thbar_t and thbar_T - thbar_t "
+                 "are both large?")
 
 
 # ----------------------------------------------------------------------------- 09.2
@@ -105,51 +112,51 @@ def check_constant_peak(answer):
 # ----------------------------------------------------------------------------- 09.3
 
 
-def still_bridges(mu: float = MU_INTACT, n: int = 8) -> set[str]:
-    """The explorer's bridges (published settings) whose sample paths from ``x0 = mu`` stay exactly at ``mu``."""
+def vp_intact_mean(mu: float = MU_INTACT):
+    """The mean ``(Theta_t + Psi_t) mu`` of an intact value (``x0 = mu``) under DDBM-VP over the explorer's grid:
+    ``(times, means)``."""
     from rdbm_course import explorer
 
-    out = set()
-    for bridge in explorer.BRIDGE_CHOICES:
-        path = explorer.explorer_path(bridge)
-        paths = explorer.sample_paths(path, mu, mu, explorer.time_grid(path), n,
-                                      generator=torch.Generator().manual_seed(0))
-        if bool((paths == mu).all()):
-            out.add(bridge)
-    return out
+    path = explorer.explorer_path("ddbm-vp")
+    times = explorer.time_grid(path)
+    theta, psi, _ = path.coefficients(times)
+    return times, (theta + psi) * mu
 
 
-@exercise("09.3", "An intact pixel", "predict")
-def check_intact_pixel(answer):
-    from rdbm_course.explorer import BRIDGE_CHOICES
+def vp_lowest_intact_mean(mu: float = MU_INTACT) -> float:
+    """The truth of 09.3: the lowest mean of an intact value under DDBM-VP at its published settings."""
+    return float(vp_intact_mean(mu)[1].min())
 
-    if isinstance(answer, str):
-        answer = {answer}
-    try:
-        got = {str(name).strip().lower() for name in answer}
-    except TypeError:
-        return wrong(f"expected a set of bridge names, got {type(answer).__name__}.",
-                     f"for example `{{'goub', 'bbdm'}}`, or `set()` for none; the names are "
-                     f"{', '.join(BRIDGE_CHOICES)}.")
-    unknown = sorted(got - set(BRIDGE_CHOICES))
-    if unknown:
-        return wrong(f"unknown bridge name(s): {', '.join(unknown)}.", f"use the names {', '.join(BRIDGE_CHOICES)}.")
-    truth = still_bridges()
-    if got == truth:
-        return correct("only the bridge with residual-modulated noise: its standard deviation is Sigma_t |pi| = 0 "
-                       "and its mean is mu + Theta_t pi = mu, so a pixel with x0 = mu never moves, on every path. "
-                       "The others add global noise (s = 1) to every pixel, degraded or not.")
-    extra, missing = got - truth, truth - got
-    if "ddbm-vp" in extra:
-        return wrong("DDBM-VP moves an intact pixel.",
-                     "its noise is global, and its mean reverts to 0 rather than to mu: Theta_t x0 + Psi_t mu with "
-                     "Theta_t + Psi_t < 1 inside (x0 = mu = 0.5 here). Set pi = 0 in the explorer and look.")
-    if extra:
-        return wrong(f"{', '.join(sorted(extra))} move{'s' if len(extra) == 1 else ''} an intact pixel.",
-                     "look at the title of the middle panel: global noise (s = 1) reaches every pixel whatever its "
-                     "residual; set pi = 0 in the explorer and watch the paths.")
-    if missing:
-        return wrong("one bridge leaves an intact pixel exactly at mu, and your answer leaves it out.",
-                     "which bridge's standard deviation is Sigma_t |pi|? With pi = 0 its noise and the move of its "
-                     "mean, Theta_t pi, are both zero.")
-    return wrong("this is not the set.", "set pi = 0 in the explorer and look at each bridge's paths.")
+
+@exercise("09.3", "An intact value under DDBM-VP", "predict")
+def check_intact_vp(answer):
+    got = number_answer(answer)
+    if got is None:
+        return wrong(f"expected one number (the lowest mean), got {answer!r}.",
+                     "for example `0.45` if you think the mean of the intact value dips to 0.45.")
+    times, means = vp_intact_mean()
+    truth = float(means.min())
+    if abs(got - truth) <= 0.003 * truth:
+        return correct(f"the lowest mean is {truth:.4f}, at t = {float(times[means.argmin()]):.3f}: "
+                       "Theta_t + Psi_t = (sinh(thbar_T - thbar_t) + sinh(thbar_t)) / sinh(thbar_T) is symmetric "
+                       "about the half-way clock and smallest there, where it is 1 / cosh(thbar_T / 2). DDBM-VP "
+                       "pulls towards 0, not towards mu, so even a value with x0 = mu moves (and gets global noise "
+                       "on top).")
+    mean_half = float(means[(times - 0.5).abs().argmin()])
+    if abs(got - MU_INTACT) <= 0.001:
+        return wrong("the mean of an intact value does move under DDBM-VP.",
+                     "its mean reverts to 0, not to mu: with x0 = mu the mean is (Theta_t + Psi_t) mu, and "
+                     "Psi_t is not 1 - Theta_t for this bridge.")
+    if abs(got - mean_half) <= 0.001:
+        return wrong("that is the mean at t = 0.5, the middle of the time axis; the lowest mean is somewhere else.",
+                     "Theta_t + Psi_t is symmetric in thbar_t <-> thbar_T - thbar_t; where is DDBM-VP's clock half "
+                     "way (thbar_t = 0.05 t + t^2 / 2)?")
+    if got > MU_INTACT:
+        return wrong("the mean never rises above mu here: the pull is towards 0, below mu = 0.5.",
+                     "with x0 = mu the mean is (Theta_t + Psi_t) mu; is Theta_t + Psi_t above or below 1?")
+    if got < 0.25:
+        return wrong("far too low: DDBM-VP's clock is short (thbar_T = 0.55), so the pull towards 0 is weak.",
+                     "with x0 = mu the mean is (Theta_t + Psi_t) mu; evaluate Theta_t + Psi_t where it is smallest.")
+    return wrong(f"this is not the lowest mean: it is {'lower' if got > truth else 'higher'} than your value.",
+                 "Theta_t + Psi_t = (sinh(thbar_T - thbar_t) + sinh(thbar_t)) / sinh(thbar_T); where is it "
+                 "smallest, and what is it there?")

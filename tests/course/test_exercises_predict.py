@@ -9,14 +9,13 @@ import torch
 from rdbm_core.bridge.path import ResidualPath
 from rdbm_core.bridge import bridges, samplers, schedules
 from rdbm_core.data.datasets import SyntheticPairs
-from rdbm_course import explorer
 from rdbm_course.exercises import check
 from rdbm_course.exercises import ex02a_marginal_posterior as ex02a
 from rdbm_course.exercises import ex02c_implicit_sampler as ex02c
 from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS
 from rdbm_course.exercises import ex03_special_cases as ex03
 from rdbm_course.exercises import ex04_trajectories as ex04
-from rdbm_course.exercises.ex09_explorer import sigma_max_ratio, still_bridges
+from rdbm_course.exercises.ex09_explorer import vp_lowest_intact_mean, vp_max_std
 
 from exercise_feedback import assert_caught, right, wrong  # tests/course/exercise_feedback.py
 
@@ -24,11 +23,13 @@ DT = torch.float64
 
 
 def test_truths_come_from_the_library():
-    for bridge in explorer.BRIDGE_CHOICES:
-        assert sigma_max_ratio(bridge) == pytest.approx(2.0, rel=1e-12)
-        assert sigma_max_ratio(bridge, factor=9.0) == pytest.approx(3.0, rel=1e-12)
-    assert still_bridges() == {"rdbm"}
-    assert still_bridges(mu=0.0) == {"rdbm"}  # with mu = 0 DDBM-VP's mean stays, but its global noise moves it
+    # 09.1: on the long linear clock (thbar_T = 10.5) DDBM-VP's Sigma_t saturates at sqrt(lam) = 1 (tanh(c / 2)
+    # is the peak of Sigma_t^2 / lam); on its own clock (0.55) it is sqrt(tanh(0.275))
+    assert vp_max_std() == pytest.approx(math.sqrt(math.tanh(10.5 / 2)), rel=1e-6)  # grid max
+    assert vp_max_std("published") == pytest.approx(math.sqrt(math.tanh(0.55 / 2)), rel=1e-4)  # grid max
+    # 09.3: the lowest mean of an intact value under DDBM-VP is mu / cosh(thbar_T / 2) (reached on the grid)
+    assert vp_lowest_intact_mean() == pytest.approx(0.5 / math.cosh(0.55 / 2), rel=1e-6)
+    assert vp_lowest_intact_mean(mu=0.0) == 0.0
 
 
 def test_02a_2_two_stage_spread(monkeypatch):
@@ -277,15 +278,13 @@ def test_08_4_distinct_outputs_prediction():
     wrong("08.4", 7, "5")
 
 
-def test_09_1_lam_factor():
-    assert check("09.1", 2) and check("09.1", 2.0)
-    standalone_two = re.compile(r"(?<![\^\w.])2(?![\w.])")  # "2" as a number, not the exponent of Sigma_t^2
-    for answer, says in ((4, "variance"), (16, "more slowly"), (1, "does depend"), (0.5, "more noise"),
-                         (3, "not the factor")):
+def test_09_1_long_clock():
+    assert check("09.1", 1.0) and check("09.1", 0.9999) and check("09.1", "1")
+    for answer, says in ((0.518, "own clock"), (2.26, "Brownian"), (1.2, "too large"), (0.7, "too small")):
         fb = wrong("09.1", answer)
         assert says in fb.message + fb.hint
-        assert not standalone_two.search(fb.hint) and "sqrt(4)" not in fb.hint, fb.hint
-    assert "one number" in wrong("09.1", "two").message
+        assert "1.0" not in fb.hint and "= 1" not in fb.hint and "sqrt(lam)" not in fb.hint, fb.hint
+    assert "one number" in wrong("09.1", "one").message
 
 
 def test_09_2_constant_schedule_peak():
@@ -300,21 +299,14 @@ def test_09_2_constant_schedule_peak():
         assert "50" not in check("09.2", answer).hint
 
 
-def test_09_3_intact_pixel():
-    assert check("09.3", {"rdbm"}) and check("09.3", "rdbm") and check("09.3", ["RDBM"])
-    goub = wrong("09.3", {"rdbm", "goub"})
-    assert "goub" in goub.message and "global noise" in goub.hint
-    vp = wrong("09.3", {"rdbm", "ddbm-vp"})
-    assert "DDBM-VP" in vp.message and "reverts to 0" in vp.hint
-    none = wrong("09.3", set())
-    assert "leaves it out" in none.message
-    everyone = wrong("09.3", set(explorer.BRIDGE_CHOICES))
-    assert "moves" in everyone.message
-    for fb in (goub, vp, none, everyone):
-        assert "rdbm" not in fb.hint.lower()
-    assert "unknown bridge" in wrong("09.3", {"i2sb"}).message
-    assert "set of bridge names" in wrong("09.3", 3).message
-
+def test_09_3_intact_value_under_vp():
+    assert check("09.3", 0.4817) and check("09.3", 0.5 / math.cosh(0.275))
+    for answer, says in ((0.5, "does move"), (0.4854, "t = 0.5"), (0.6, "above mu"), (0.1, "far too low"),
+                         (0.40, "higher than your value"), (0.49, "lower than your value")):
+        fb = wrong("09.3", answer)
+        assert says in fb.message + fb.hint, (answer, fb)
+        assert "0.48" not in fb.message + fb.hint and "cosh" not in fb.hint, fb
+    assert "one number" in wrong("09.3", {"rdbm"}).message
 
 
 def test_07_2_metric_is_nowhere_above_its_question():

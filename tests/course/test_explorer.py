@@ -70,9 +70,13 @@ def test_figure_for_every_schedule(schedule):
     fig = explorer_figure("goub", schedule=schedule, n_paths=2)
     _check_figure(fig, n_paths=2)
     path = explorer_path("goub", schedule=schedule)
-    assert path.schedule.name in fig.get_suptitle()
+    name = "goub-grid" if schedule == "published" else schedule  # one name per schedule: widget, title, tables
+    assert f"schedule {name} (θ̄_T = {path.schedule.u_T:.4g})" in fig.get_suptitle()
     if schedule != "published":
         assert path.schedule.name == SCHEDULES[schedule]().name and path.noise == "global"
+    # a Brownian bridge's clock is G, never printed as thbar
+    assert f"schedule {explorer.schedule_name('bbdm', schedule)} (G_T = " in explorer_figure(
+        "bbdm", schedule=schedule, n_paths=1).get_suptitle()
 
 
 def test_lam_scales_the_noise_and_pi_zero_freezes_rdbm():
@@ -179,7 +183,7 @@ def test_widget_ui_redraws_and_resets_lam_to_the_published_value():
     task_w.value = "derain"
     assert len(calls) == 5 and calls[-1] == {"bridge": "goub", "lam": 0.5, "schedule": "constant", "pi": 0.0,
                                              "task": "derain"}
-    assert "lam = 0.5" in ui.result.get_suptitle() and "derain" in ui.result.get_suptitle()
+    assert "λ = 0.5," in ui.result.get_suptitle() and "derain" in ui.result.get_suptitle()
 
 
 def test_without_ipywidgets_explore_shows_static_figures(monkeypatch, capsys):
@@ -190,7 +194,7 @@ def test_without_ipywidgets_explore_shows_static_figures(monkeypatch, capsys):
     assert isinstance(fig, Figure) and len(fig.subfigs) == len(PRESETS) and len(fig.axes) == PANELS * len(PRESETS)
     titles = [sub.get_suptitle() for sub in fig.subfigs]
     assert [t.split(" (")[0] for t in titles] == ["RDBM", "GOUB", "BBDM", "DDBM-VE", "DDBM-VP"]
-    assert "lam = 0.1," in titles[0]
+    assert "λ = 0.1," in titles[0]
     for ax in fig.axes:
         for y in _curves(ax):
             assert np.isfinite(y).all()
@@ -200,3 +204,41 @@ def test_without_ipywidgets_explore_shows_static_figures(monkeypatch, capsys):
 def test_static_figures_validate_every_preset_before_drawing():
     with pytest.raises(ValueError, match="unknown bridge"):
         explorer.static_figures(({"bridge": "rdbm"}, {"bridge": "bogus"}))
+
+
+def test_titles_state_the_peak_and_the_axes_say_grid_index_or_time():
+    fig = explorer_figure("rdbm", schedule="constant")
+    title = fig.axes[1].get_title()
+    assert title.startswith("std Σₜ|π|: max ") and title.endswith(" at t = 50")  # symmetric clock: the middle
+    assert all(ax.get_xlabel() == "t (grid index)" for ax in fig.axes[:3])
+    assert all(ax.get_ylabel() for ax in fig.axes[:3])
+    fig = explorer_figure("ddbm-vp")
+    assert fig.axes[1].get_title().endswith(" at t = 0.695") and fig.axes[0].get_xlabel() == "t (time)"
+    # the strip's times: one rounding rule on every grid
+    labels = [text.get_text().split(",")[0] for text in explorer_figure("bbdm").axes[3].texts]
+    assert labels == ["t = -1", "t = 249", "t = 499", "t = 749", "t = 1000"]
+    labels = [text.get_text().split(",")[0] for text in explorer_figure("rdbm").axes[3].texts]
+    assert labels == ["t = -1", "t = 24", "t = 49", "t = 74", "t = 99"]
+
+
+def test_overview_tables_and_clock_figure():
+    rows = explorer.published_table().splitlines()
+    assert len(rows) == 1 + len(BRIDGE_CHOICES)
+    for row in rows[1:]:
+        bridge = row.split()[0]
+        path = explorer_path(bridge)
+        cells = row.split()
+        assert cells[4 if path.kind == "ou" else 3] == "—"  # thbar_T and G_T never share a column
+    schedules = explorer.schedule_table()
+    for name in list(SCHEDULES)[1:] + list(explorer.PUBLISHED_SCHEDULES.values()):
+        assert f"\n{name} " in schedules
+    assert "G_T = 6400" in schedules and "θ̄_T = 0.55" in schedules
+    fig = explorer.clock_figure()
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == len(BRIDGE_CHOICES)
+    for line, bridge in zip(lines, BRIDGE_CHOICES):
+        x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+        assert line.get_color() == explorer.BRIDGE_COLOURS[bridge]
+        assert x[0] == y[0] == 0 and x[-1] == pytest.approx(1) and y[-1] == pytest.approx(1)
+        assert np.all(np.diff(y) >= 0)
+    assert "at 50% of the way" in explorer.clock_table()
