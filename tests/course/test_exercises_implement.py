@@ -487,13 +487,39 @@ def test_06_2_refuses_the_library_psnr():
     assert "library's own" in wrong("06.2", lambda p, t, m: helper(p, t, m)).message
 
 
-def test_07_1_unpaired_seeds_and_flipped_signs_are_named():
-    def all_seeds(rows, task, a, b):
-        vals = {(r["method"], int(r["seed"])): float(r["psnr"]) for r in rows if r["task"] == task}
-        return [vals[(a, s)] - vals.get((b, s), 0.0) for s in sorted({s for _, s in vals})]
-    assert "no seed 2" in wrong("07.1", all_seeds).message
-    flipped = wrong("07.1", lambda rows, task, a, b: [-1.0, 0.5])
-    assert "signs" in flipped.message
+def _hierarchical_draw(levels=("seeds", "photographs", "windows"), crossed=True):
+    """A student's 07.1 answer: one draw of the bootstrap over ``levels``; ``crossed=False`` draws the items
+    separately for each drawn seed."""
+    import numpy as np
+
+    def draw_items(photographs, rng):
+        if "photographs" not in levels:
+            return rng.integers(0, len(photographs), len(photographs))
+        names = sorted(set(photographs))
+        windows = {n: [i for i, p in enumerate(photographs) if p == n] for n in names}
+        out = []
+        for k in rng.integers(0, len(names), len(names)):
+            out += [windows[names[k]][j] for j in rng.integers(0, len(windows[names[k]]), len(windows[names[k]]))]
+        return out
+
+    def draw(diffs, photographs, rng):
+        n = diffs.shape[0]
+        seeds = rng.integers(0, n, n) if "seeds" in levels else np.arange(n)
+        if crossed:
+            return float(diffs[np.ix_(seeds, draw_items(photographs, rng))].mean())
+        return float(np.mean([diffs[s, draw_items(photographs, rng)].mean() for s in seeds]))
+    return draw
+
+
+def test_07_1_hierarchical_draw_and_the_levels_left_out():
+    """The three levels pass; leaving out the seeds or the photographs, or drawing the items for each seed apart,
+    is named; a draw that is not a mean is caught."""
+    right("07.1", _hierarchical_draw())
+    assert "seeds are held fixed" in wrong("07.1", _hierarchical_draw(("photographs", "windows"))).message
+    assert "photographs are not drawn" in wrong("07.1", _hierarchical_draw(("seeds", "windows"))).message
+    assert "own item draw" in wrong("07.1", _hierarchical_draw(crossed=False)).message
+    assert "MEAN" in wrong("07.1", lambda d, p, rng: 3 * _hierarchical_draw()(d, p, rng)).hint
+    assert "one number" in wrong("07.1", lambda d, p, rng: [1.0, 2.0]).message
 
 
 def _du(path, t, s):

@@ -236,18 +236,20 @@ def test_05_3_sigma_peak_prediction():
     assert "two entries" in wrong("05.3", (91, 73, "sqrt(tanh(c/2))")).message
 
 
-def test_07_2_prediction_is_checked_against_the_committed_results():
+def test_07_2_two_stage_count_is_checked_against_the_committed_results():
+    """The truth is the two-stage count on the committed items; it exceeds the hierarchical one (the photograph
+    level withholds verdicts); the hierarchical count, fewer, and more are each answered in words."""
     from rdbm_core.data.files import read_rows
-    from rdbm_course.exercises.ex07_comparison import RESULTS_CSV, seed_winner
+    from rdbm_course.exercises.ex07_comparison import RESULTS_CSV, established_hierarchical, established_two_stage
     rows = read_rows(RESULTS_CSV)
-    truth = {}
-    for task in ("inpaint", "derain"):
-        winners = {seed_winner(rows, task, "ssim_degraded", s) for s in sorted({int(r["seed"]) for r in rows})}
-        truth[task] = winners.pop() if len(winners) == 1 else "mixed"
-    assert check("07.2", truth)
-    flipped = {"inpaint": "rdbm-global" if truth["inpaint"] != "rdbm-global" else "rdbm", "derain": truth["derain"]}
-    assert "inpaint" in wrong("07.2", flipped).message
-    assert "dict" in wrong("07.2", "rdbm").message
+    truth, hierarchical = established_two_stage(rows), established_hierarchical(rows, RESULTS_CSV.parent)
+    assert hierarchical < truth
+    right("07.2", truth)
+    assert "same count" in wrong("07.2", hierarchical, str(truth)).message
+    assert "fewer than" in wrong("07.2", hierarchical - 1, str(truth)).message
+    assert "too many" in wrong("07.2", truth + 1, str(truth)).message
+    assert "whole number" in wrong("07.2", "eleven").message
+    assert "between 0 and 21" in wrong("07.2", 30).message
 
 
 def test_08_3_heun_nfe_prediction():
@@ -309,15 +311,17 @@ def test_09_3_intact_value_under_vp():
     assert "one number" in wrong("09.3", {"rdbm"}).message
 
 
-def test_07_2_metric_is_nowhere_above_its_question():
-    """07.2 asks for a prediction by ``METRIC_07_2``: no cell above the question may show it (source or output).
+def test_07_2_design_is_nowhere_above_its_question():
+    """07.2 asks what the two-stage design (``DESIGN_07_2``) establishes: no cell above the question may show it
+    (source or output).
 
-    Mutation that fails: the former metric ``psnr_degraded`` (the notebook's modulation table shows it per seed).
+    Mutation that fails: section 5 printing the same example's interval with ``method="two-stage"`` beside the
+    hierarchical one.
     """
     import json
     from pathlib import Path
 
-    from rdbm_course.exercises.ex07_comparison import METRIC_07_2
+    from rdbm_course.exercises.ex07_comparison import DESIGN_07_2
     notebook = json.loads((Path(__file__).resolve().parents[2] / "notebooks" / "07_bridge_comparison.ipynb").read_text())
     above = []
     for cell in notebook["cells"]:
@@ -330,7 +334,7 @@ def test_07_2_metric_is_nowhere_above_its_question():
             above.extend("".join(v) if isinstance(v, list) else str(v) for v in output.get("data", {}).values())
     else:
         raise AssertionError("07.2 not found in notebook 07")
-    assert not any(METRIC_07_2 in text for text in above)
+    assert not any(DESIGN_07_2 in text.lower() for text in above)
 
 
 def test_06_5_batch_prediction_is_measured_with_the_trainer():

@@ -49,7 +49,7 @@ PROBE = textwrap.dedent("""
     out["cli"] = json.loads(buf.getvalue())
     answer = json.loads(answer)
     for name, cwd, env in [("nowhere", empty, None), ("clone", os.path.join(clone, "notebooks"), None),
-                           ("env", empty, os.path.join(clone, "benchmarks", "results"))]:
+                           ("env", empty, os.path.join(clone, "experiments", "results", "bridge_comparison"))]:
         os.chdir(cwd)
         os.environ.pop("RDBM_RESULTS_DIR", None)
         if env:
@@ -62,13 +62,8 @@ PROBE = textwrap.dedent("""
 
 def _truth():
     from rdbm_core.data.files import read_rows
-    from rdbm_course.exercises.ex07_comparison import RESULTS_CSV, seed_winner
-    rows = read_rows(RESULTS_CSV)
-    truth = {}
-    for task in ("inpaint", "derain"):
-        winners = {seed_winner(rows, task, "ssim_degraded", s) for s in sorted({int(r["seed"]) for r in rows})}
-        truth[task] = winners.pop() if len(winners) == 1 else "mixed"
-    return truth
+    from rdbm_course.exercises.ex07_comparison import RESULTS_CSV, established_two_stage
+    return established_two_stage(read_rows(RESULTS_CSV))
 
 
 def _pip(*args):
@@ -77,7 +72,7 @@ def _pip(*args):
 
 
 def test_the_wheel_works_without_the_checkout(tmp_path):
-    results = ROOT / "benchmarks" / "results" / "bridge_comparison.csv"
+    results = ROOT / "experiments" / "results" / "bridge_comparison"
     src = tmp_path / "src"
     src.mkdir()
     for name in SOURCES:
@@ -97,8 +92,9 @@ def test_the_wheel_works_without_the_checkout(tmp_path):
     _pip("install", "--no-deps", "--target", str(target), str(wheel))
     clone = tmp_path / "clone"  # a clone's layout: the notebook runs from notebooks/, the results beside it
     (clone / "notebooks").mkdir(parents=True)
-    (clone / "benchmarks" / "results").mkdir(parents=True)
-    shutil.copy2(results, clone / "benchmarks" / "results")
+    (clone / "experiments" / "results" / "bridge_comparison").mkdir(parents=True)
+    for name in ("items.csv", "verdicts.csv"):
+        shutil.copy2(results / name, clone / "experiments" / "results" / "bridge_comparison")
     empty = tmp_path / "empty"
     empty.mkdir()
 
@@ -114,7 +110,7 @@ def test_the_wheel_works_without_the_checkout(tmp_path):
     # 07.2 needs the comparison results, which a wheel does not ship: a clear message when they are nowhere,
     # found from a clone's notebooks/ folder, or through RDBM_RESULTS_DIR
     assert not out["nowhere"]["ok"]
-    assert "bridge_comparison.csv was not found" in out["nowhere"]["message"]
+    assert "items.csv was not found" in out["nowhere"]["message"]
     assert "RDBM_RESULTS_DIR" in out["nowhere"]["hint"]
     assert out["clone"]["ok"], out["clone"]
     assert out["env"]["ok"], out["env"]
