@@ -1,9 +1,11 @@
-"""Helpers of notebook 01 (the OU process and Doob's h-transform): its simulations and its checking machinery.
+"""Helpers of notebook 01 (the OU process and Doob's h-transform): a reference simulation and its checking machinery.
 
-The notebook shows the calls, the displays and the figures; the Euler-Maruyama loops, the scheme's exact moments,
-the comparison of a grid with a continuous schedule and two display-and-assert helpers live here, so that its main
-line stays short. Paths (:class:`rdbm_core.bridge.path.ResidualPath`) are built inside these functions: the notebook
-keeps no path object among its names, since its exercise 01.3 may not use a path's coefficient methods.
+The notebook shows its own Euler-Maruyama loop, the calls, the displays and the figures. Here live the same
+simulation written with the library's drift (:func:`simulate_paths`, against which appendix C checks the notebook's
+loop), the scheme's exact moments, the comparison of a grid with a continuous schedule and two display-and-assert
+helpers, so that its main line stays short. Paths (:class:`rdbm_core.bridge.path.ResidualPath`) are built inside
+these functions: the notebook keeps no path object among its names, since its exercise 01.3 may not use a path's
+coefficient methods.
 
 Every simulation is written per unit of the clock ``u = thbar_t`` (``docs/theory.md`` §1): one Euler-Maruyama step
 of clock length ``Delta u`` maps ``x`` to ``x + f(x) Delta u + sqrt(2 lam Delta u) pi z``, with ``f`` the drift per
@@ -35,7 +37,9 @@ def simulate_paths(schedule, lam: float, x0: torch.Tensor, mu: torch.Tensor, n_p
     """Euler-Maruyama paths of the free OU process (``pinned=False``) or of the bridge (``pinned=True``) on the
     continuous ``schedule``, from ``x0`` (one value per pixel) with the degraded image ``mu``, on ``n_steps`` equal
     steps in ``t`` over ``[0, T]``, per unit clock (the module's docstring). Every step of a continuous schedule with
-    constant ``theta`` has the same clock length ``Delta u = thbar_T / n_steps``.
+    constant ``theta`` has the same clock length ``Delta u = thbar_T / n_steps``. The drift is
+    ``ResidualPath.bridge_drift`` at the start of each step (so a bridge's is never evaluated at ``T``); with the same
+    generator this reproduces the notebook's own loop of section 0 to rounding.
 
     Returns the states, float64, shaped ``[n_steps + 1, n_paths, pixels]`` (time, path, pixel)."""
     process = _path(schedule, lam, pinned)  # bridge_drift with pinned=False is the free drift mu - x
