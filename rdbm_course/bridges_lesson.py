@@ -1,11 +1,13 @@
 """Helper functions of notebook 13 (what bridges are for): the committed study snapshots it reads (the plane's and
-the budget ladder's paired gaps to regression), the training seeds behind each gap, the gaps drawn with their
-intervals in one colour per method, and a bootstrap over photographs.
+the budget ladder's paired gaps to regression), the training seeds behind each gap, the change of a gap between
+two training budgets with its own paired interval, the gaps drawn with their intervals in one colour per method,
+and a bootstrap over photographs.
 
 The notebook calls these so that its cells show the results, not their bookkeeping. Nothing here runs a study:
 every number comes from ``experiments/results/plane/gaps.csv`` and ``experiments/results/budget_ladder/gaps.csv`` as
 committed (their rows are per task, method and metric: ``mean``, ``low``, ``high``, ``seeds``, ``verdict``), and the
-study's ``items.csv`` is read only to name the seeds behind a gap.
+study's ``items.csv`` is read to name the seeds behind a gap and, in :func:`gap_change`, to pair two gaps item by
+item.
 """
 from __future__ import annotations
 
@@ -14,8 +16,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rdbm_core.evidence.metrics import better
+from rdbm_core.evidence.stats import MIN_SEEDS, RESAMPLE_SEED, hierarchical_bootstrap, paired_data, t_interval
+
 __all__ = ["METHOD_COLOURS", "METHOD_MARKERS", "METRIC_AXES", "bootstrap_interval", "interval", "seed_ids",
-           "seed_label", "verdict_of", "plane_rows", "ladder_rows", "gap_forest", "ladder_panel"]
+           "seed_label", "verdict_of", "plane_rows", "ladder_rows", "gap_change", "gap_forest", "ladder_panel",
+           "ladder_table", "change_table", "SAMPLING_NAMES", "DIGITS"]
 
 #: one colour per method in every figure of the notebook (Okabe and Ito's colour-blind-safe palette, grey for the
 #: eighth method)
@@ -27,7 +33,11 @@ METHOD_MARKERS = {"regression": "*", "rdbm": "o", "rdbm-global": "s", "goub": "D
 #: the axis label of each metric's gap (method - regression), with the side on which regression is better
 METRIC_AXES = {"psnr": "PSNR gap (dB)\n< 0: regression better",
                "lpips_st": "ST-LPIPS gap\n> 0: regression better",
-               "swd": "SWD gap (×10⁻³)\n> 0: regression better"}
+               "swd": "SWD gap (×10⁻³, to the paired truths)\n> 0: regression better"}
+#: the ladder's samplings as the notebook names them
+SAMPLING_NAMES = {"eta0": "η = 0", "eta1": "one η = 1 draw"}
+#: the printed precision of each metric's gap
+DIGITS = {"psnr": 2, "lpips_st": 3, "swd": 1}
 
 
 def bootstrap_interval(values: Sequence[float], draws: int = 10_000, seed: int = 0,
@@ -43,12 +53,13 @@ def bootstrap_interval(values: Sequence[float], draws: int = 10_000, seed: int =
     return float(v.mean()), float(low), float(high)
 
 
-def interval(mean: float, low: float, high: float, decimals: int) -> str:
-    """``mean [low, high]`` with signs, all three with one precision: ``decimals``, or more where a nonzero value
-    would otherwise round to zero (so a bound of 0.00002 is not printed as 0.000); ``mean (no interval)`` when the
-    bounds are not finite."""
+def interval(mean: float, low: float, high: float, decimals: int, widen: bool = True) -> str:
+    """``mean [low, high]`` with signs, all three with one precision: ``decimals``, or (``widen``) more where a
+    nonzero value would otherwise round to zero (so a bound of 0.00002 is not printed as 0.000); ``mean (no
+    interval)`` when the bounds are not finite. With ``widen=False`` the precision is ``decimals`` always, and a
+    small nonzero value keeps its sign (``+0.000``)."""
     values = [v for v in (mean, low, high) if math.isfinite(v)]
-    while decimals < 8 and any(v != 0 and round(v, decimals) == 0 for v in values):
+    while widen and decimals < 8 and any(v != 0 and round(v, decimals) == 0 for v in values):
         decimals += 1
     if not (math.isfinite(low) and math.isfinite(high)):
         return f"{mean:+.{decimals}f} (no interval)"
@@ -118,6 +129,52 @@ def ladder_rows(gaps: Sequence[dict], preset: str = "tiny", sampling: str = "eta
     return out
 
 
+def gap_change(items: Sequence[dict], before: dict, after: dict, draws: int = 10_000,
+               seed: int = RESAMPLE_SEED) -> dict:
+    """How a bridge's gap to regression changes between two budgets: ``after - before``, two committed gap rows of
+    one task and metric (``before["a"] - before["b"]`` at one budget, ``after["a"] - after["b"]`` at the other),
+    paired on the training seeds both gaps rest on (:func:`seed_ids`) and on the items both budgets restored.
+
+    The matrix ``D[s, i] = (a - b at after) - (a - b at before)`` on those seeds and items gets the hierarchical
+    bootstrap interval of :mod:`rdbm_core.evidence.stats` (seeds, then photographs, then windows) and the Student-t
+    interval on its seed means. Returns ``{"mean", "low", "high", "t_low", "t_high", "seeds", "items",
+    "photographs", "verdict"}``: ``verdict`` is ``"wider"`` when the interval lies on the side where the bridge
+    falls further behind (below 0 for PSNR, above 0 for a distance), ``"narrower"`` on the other side, ``"none"``
+    when it contains 0, ``"no verdict"`` with fewer than :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds (then
+    the interval holds the seeds fixed)."""
+    metric, task = before["metric"], before["task"]
+    if (after["metric"], after["task"]) != (metric, task):
+        raise ValueError(f"the two gaps must share task and metric: {task} {metric}, {after['task']} "
+                         f"{after['metric']}")
+    data = [paired_data(items, task, g["a"], g["b"], metric, intersect=True) for g in (before, after)]
+    seeds = sorted(set(seed_ids(items, before, metric)) & set(seed_ids(items, after, metric)), key=int)
+    shared = sorted(set(data[0].items) & set(data[1].items))
+    if not seeds or not shared:
+        raise ValueError(f"{task}: the gaps {before['a']} and {after['a']} share no seed or no item")
+    photo = dict(zip(data[0].items, data[0].photographs))
+
+    def block(d):
+        rows = [d.seeds.index(int(s)) for s in seeds]
+        cols = [d.items.index(i) for i in shared]
+        return d.d[np.ix_(rows, cols)]
+
+    diff = block(data[1]) - block(data[0])
+    if len(seeds) >= MIN_SEEDS:
+        low, high = hierarchical_bootstrap(diff, [photo[i] for i in shared], draws, seed)
+    else:
+        low, high = math.nan, math.nan
+    t_low, t_high = t_interval(diff)
+    worse_below = better(metric) == "higher"  # then a wider gap is a more negative change
+    if len(seeds) < MIN_SEEDS:
+        verdict = "no verdict"
+    elif low <= 0 <= high:
+        verdict = "none"
+    else:
+        verdict = "wider" if (high < 0) == worse_below else "narrower"
+    return {"mean": float(diff.mean()), "low": float(low), "high": float(high), "t_low": t_low, "t_high": t_high,
+            "seeds": seeds, "items": len(shared), "photographs": len({photo[i] for i in shared}), "verdict": verdict}
+
+
 def _draw_gap(ax, x, low, high, y, method, established, horizontal):
     """One gap with its interval: filled marker if established, hollow if not."""
     colour = METHOD_COLOURS[method]
@@ -150,8 +207,11 @@ def gap_forest(axes, rows: dict[str, dict[str, dict]], metrics: Sequence[str] = 
 def ladder_panel(ax, rows: dict[tuple, dict], task: str, metric: str = "psnr",
                  methods: Sequence[str] = ("rdbm", "goub")) -> None:
     """The ladder's gaps of ``methods`` on one task against the training iterations (log axis), with their 95 %
-    intervals, points offset sideways; filled where the verdict is a difference, hollow where it is not."""
+    intervals, points offset sideways; filled where the verdict is a difference, hollow where it is not. A rung
+    whose gaps rest on fewer training seeds than the panel's others has the count under its tick label
+    ("4000 (3 seeds)")."""
     steps = sorted({s for (t, s, m, me) in rows if t == task and me == metric})
+    most = max(int(g["seeds"]) for (t, s, m, me), g in rows.items() if t == task and me == metric)
     for k, method in enumerate(methods):
         pts = [(s, rows[(task, s, method, metric)]) for s in steps if (task, s, method, metric) in rows]
         xs = [s * 1.06 ** (k - (len(methods) - 1) / 2) for s, _ in pts]
@@ -161,8 +221,63 @@ def ladder_panel(ax, rows: dict[tuple, dict], task: str, metric: str = "psnr",
                       verdict_of(g) in ("regression", "bridge"), horizontal=False)
     ax.axhline(0, color="0.3", lw=1)
     ax.set_xscale("log")
-    ax.set_xticks(steps, [str(s) for s in steps])
+    fewest = {s: min(int(g["seeds"]) for (t, st, m, me), g in rows.items() if t == task and me == metric and st == s)
+              for s in steps}
+    ax.set_xticks(steps, [f"{s}\n({fewest[s]} seeds)" if fewest[s] < most else str(s) for s in steps])
     ax.minorticks_off()
     ax.set_xlabel("training iterations (log scale)", fontsize=10)
     ax.set_ylabel(METRIC_AXES[metric], fontsize=10)
     ax.grid(alpha=0.3)
+
+
+def ladder_table(gaps: Sequence[dict], items: Sequence[dict], samplings: Sequence[str] = ("eta0", "eta1"),
+                 min_seeds: int = MIN_SEEDS) -> str:
+    """The ladder's gaps (tiny U-Net) as a Markdown table: one row per (task, iterations, bridge, sampling) whose
+    gaps rest on at least ``min_seeds`` training seeds, RDBM first, with the seeds (:func:`seed_ids`) and each
+    metric's gap with its 95 % interval at the precision of :data:`DIGITS` (``interval(..., widen=False)``) and
+    its verdict: **R** regression established better, **B** the bridge. A footnote explains a bound printed as
+    ``+0.000`` or ``-0.000``."""
+    by_sampling = {sampling: ladder_rows(gaps, sampling=sampling) for sampling in samplings}
+    lines = ["| task | iterations | bridge | sampler | training seeds | PSNR gap (dB) | ST-LPIPS gap "
+             "| SWD gap (×10⁻³) |", "|---|---|---|---|---|---|---|---|"]
+    keys = sorted({(t, s, m, sampling) for sampling, rows in by_sampling.items() for (t, s, m, _) in rows},
+                  key=lambda k: (k[0], k[1], k[2] != "rdbm", samplings.index(k[3])))
+    for task, steps, method, sampling in keys:
+        rows = by_sampling[sampling]
+        if int(rows[(task, steps, method, "psnr")]["seeds"]) < min_seeds:
+            continue
+        cells = []
+        for metric, digits in DIGITS.items():
+            g = rows[(task, steps, method, metric)]
+            mark = {"regression": " **R**", "bridge": " **B**"}.get(verdict_of(g), "")
+            cells.append(interval(float(g["mean"]), float(g["low"]), float(g["high"]), digits, widen=False) + mark)
+        seeds = seed_label(seed_ids(items, rows[(task, steps, method, "psnr")]))
+        lines.append(f"| {task} | {steps} | {method} | {SAMPLING_NAMES.get(sampling, sampling)} | {seeds} | "
+                     + " | ".join(cells) + " |")
+    text = "\n".join(lines)
+    if "+0.000" in text or "-0.000" in text:
+        text += ("\n\nA bound printed +0.000 (-0.000) lies between 0 and +0.0005 (-0.0005): the interval "
+                 "excludes 0 on the side its sign shows.")
+    return text
+
+
+def change_table(changes: dict[tuple, dict], decimals: int = 2) -> str:
+    """Markdown table of :func:`gap_change` results keyed ``(task, method, before, after)``: one row per (task,
+    method), one column per pair of budgets, each cell ``mean [low, high]`` (hierarchical interval), the seeds it
+    rests on, and **wider** / **narrower** where its interval excludes 0."""
+    pairs = list(dict.fromkeys((b, a) for (_, _, b, a) in changes))
+    rows = list(dict.fromkeys((t, m) for (t, m, _, _) in changes))
+    lines = ["| task | bridge | " + " | ".join(f"{b} → {a} iterations" for b, a in pairs) + " |",
+             "|---|---|" + "---|" * len(pairs)]
+    for task, method in rows:
+        cells = []
+        for b, a in pairs:
+            c = changes.get((task, method, b, a))
+            if c is None:
+                cells.append("")
+                continue
+            mark = {"wider": " **wider**", "narrower": " **narrower**"}.get(c["verdict"], "")
+            cells.append(f"{interval(c['mean'], c['low'], c['high'], decimals, widen=False)}{mark} "
+                         f"(seeds {seed_label(c['seeds'])})")
+        lines.append(f"| {task} | {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

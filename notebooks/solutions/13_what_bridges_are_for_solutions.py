@@ -14,12 +14,15 @@
 # # 13 — What bridges are for: worked solutions
 
 # %%
+import numpy as np
 import sympy as sp
 import torch
+from scipy import stats
 
 from rdbm_course import pretrained
 from rdbm_core.data.datasets import HeldOutBenchmark
 from rdbm_core.bridge.samplers import SamplerSpec
+from rdbm_core.evidence.diversity import nominal_coverage
 from rdbm_core.restoration.evaluation import restore
 from rdbm_course.exercises import check
 
@@ -43,6 +46,25 @@ display(answer_13_1)
 feedback = check("13.1", answer_13_1)
 display(feedback)
 assert feedback
+
+# %% [markdown]
+# **From 13.1 to section 4's nominal coverage.** Take exact posterior draws of one pixel value whose posterior is
+# Gaussian with variance $s^2$. By the argument above, $\bar X - x_0 \sim \mathcal{N}(0, s^2 (1 + 1/K))$, and
+# $(K - 1) S^2 / s^2 \sim \chi^2_{K-1}$ independently of it (the sample mean and the sample variance of Gaussian
+# values are independent, and $x_0$ is independent of the draws). Hence
+# $T = (\bar X - x_0) / (S \sqrt{1 + 1/K})$ follows Student's t with $K - 1$ degrees of freedom: the constant of
+# section 4 is $1/\sqrt{1 + 1/K}$, and the expected coverage is
+#
+# $$P(|\bar X - x_0| \le 2S) = P\big(|T| \le 2/\sqrt{1 + 1/K}\big) = 2 F_{t,K-1}\big(2/\sqrt{1 + 1/K}\big) - 1,$$
+#
+# with $F_{t,K-1}$ the t distribution's cumulative distribution function: `diversity.nominal_coverage(K)`. It
+# depends on $K$ only, not on $s$, so it holds for every pixel value whatever its posterior's width.
+
+# %%
+K_DRAWS = 8
+formula = float(2 * stats.t.cdf(2 / np.sqrt(1 + 1 / K_DRAWS), df=K_DRAWS - 1) - 1)
+print(f"K = {K_DRAWS}: the formula {formula:.4f}, nominal_coverage {nominal_coverage(K_DRAWS):.4f}")
+assert abs(formula - nominal_coverage(K_DRAWS)) < 1e-12
 
 # %% [markdown]
 # **13.2.** The minimum and the maximum over the draws' dimension, per entry; the fraction of entries of the truth

@@ -1,10 +1,12 @@
 """The helpers of notebook 13 (``rdbm_course.bridges_lesson``): the seeds behind a committed gap, the interval's
-printed precision, the verdict words and the ladder's rows."""
+printed precision, the verdict words, the ladder's rows and table, and the paired change of a gap between two
+budgets."""
 import math
 
 import pytest
 
-from rdbm_course.bridges_lesson import bootstrap_interval, interval, ladder_rows, seed_ids, seed_label, verdict_of
+from rdbm_course.bridges_lesson import (bootstrap_interval, change_table, gap_change, interval, ladder_rows, ladder_table,
+                                        seed_ids, seed_label, verdict_of)
 
 
 def _items():
@@ -50,3 +52,68 @@ def test_verdict_words_and_ladder_rows():
 def test_bootstrap_interval_brackets_the_mean():
     mean, low, high = bootstrap_interval([0.1, 0.2, 0.3, float("nan"), 0.4])
     assert math.isclose(mean, 0.25) and 0.1 <= low < mean < high <= 0.4
+
+
+def _ladder_items(change_by_seed, metric="psnr"):
+    """Regression and RDBM at two budgets on four seeds, 6 items of 3 photographs: the gap is -1 at 250 and
+    ``-1 + change_by_seed[seed] + item noise`` at 4000 (items 0-5; the noise averages 0 over each seed)."""
+    rows = []
+    for seed, change in enumerate(change_by_seed):
+        for item in range(6):
+            image = f"photo{item // 2}@{item},0"
+            noise = 0.1 * (-1) ** item
+            for steps, gap in ((250, -1.0), (4000, -1.0 + change + noise)):
+                for method, value in ((f"regression-tiny-{steps}", 20.0), (f"rdbm-tiny-{steps}-eta0", 20.0 + gap)):
+                    rows.append({"task": "t", "method": method, "seed": str(seed), "item": str(item), "image": image,
+                                 metric: str(value)})
+    return rows
+
+
+def _gap(items, steps, seeds, metric="psnr"):
+    a, b = f"rdbm-tiny-{steps}-eta0", f"regression-tiny-{steps}"
+    values = [float(r[metric]) * (1 if r["method"] == a else -1) for r in items
+              if r["method"] in (a, b) and int(r["seed"]) < seeds]
+    return {"task": "t", "a": a, "b": b, "metric": metric, "seeds": str(seeds),
+            "mean": str(sum(values) / (6 * seeds))}
+
+
+def test_gap_change_pairs_the_two_budgets_on_the_seeds_both_gaps_rest_on():
+    """Mutations that fail: subtracting the later gap from the earlier (the sign), using every seed of items.csv
+    instead of the gaps' seeds (seed 3's change of -9 enters the mean), and calling a negative PSNR change
+    narrower."""
+    items = _ladder_items([-0.5, -0.6, -0.7, -9.0])
+    c = gap_change(items, _gap(items, 250, 4), _gap(items, 4000, 3))
+    assert c["seeds"] == ["0", "1", "2"] and c["items"] == 6 and c["photographs"] == 3
+    assert math.isclose(c["mean"], -0.6, abs_tol=1e-9)
+    assert c["high"] < 0 and c["verdict"] == "wider" and c["t_low"] < -0.6 < c["t_high"] < 0
+    two = gap_change(items, _gap(items, 250, 2), _gap(items, 4000, 2))
+    assert two["verdict"] == "no verdict" and math.isnan(two["low"]) and two["seeds"] == ["0", "1"]
+
+
+def test_gap_change_reads_a_distance_the_other_way():
+    """For ST-LPIPS (lower is better) a positive change means the bridge falls further behind."""
+    items = _ladder_items([0.5, 0.6, 0.7], metric="lpips_st")
+    c = gap_change(items, _gap(items, 250, 3, "lpips_st"), _gap(items, 4000, 3, "lpips_st"))
+    assert c["low"] > 0 and c["verdict"] == "wider"
+    with pytest.raises(ValueError, match="share task and metric"):
+        gap_change(items, _gap(items, 250, 3, "lpips_st"), {**_gap(items, 4000, 3, "lpips_st"), "metric": "psnr"})
+
+
+def test_interval_without_widening_and_the_tables():
+    """Mutations that fail: widening although ``widen=False``; showing a row of fewer than three seeds; dropping
+    the footnote of a bound printed +0.000; a change table without its verdict mark."""
+    assert interval(0.027287, 2.2e-05, 0.058903, 3, widen=False) == "+0.027 [+0.000, +0.059]"
+    items = _ladder_items([-0.5, -0.6, -0.7])
+    row = {"task": "t", "preset": "tiny", "b": "regression-tiny-250", "verdict": "regression-tiny-250 better"}
+    gaps = []
+    for sampling, seeds in (("eta0", 3), ("eta1", 2)):  # the eta1 row rests on 2 seeds: not shown
+        for metric, mean, low in (("psnr", _gap(items, 250, 3)["mean"], "-1.5"), ("lpips_st", "0.5", "0.00002"),
+                                  ("swd", "0.5", "1.0")):
+            gaps.append({**row, "steps": "250", "a": f"rdbm-tiny-250-{sampling}", "metric": metric, "mean": mean,
+                         "low": low, "high": "2.0", "seeds": str(seeds)})
+    text = ladder_table(gaps, items)
+    assert text.count("\n| t | 250 | rdbm |") == 1 and "η = 0" in text and "one η = 1 draw" not in text
+    assert "+0.000" in text and "A bound printed +0.000" in text and "**R**" in text
+    change = {("t", "rdbm", 250, 4000): gap_change(items, _gap(items, 250, 3), _gap(items, 4000, 3))}
+    table = change_table(change)
+    assert "250 → 4000 iterations" in table and "**wider**" in table and "(seeds 0–2)" in table
