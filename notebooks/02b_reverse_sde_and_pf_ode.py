@@ -18,8 +18,9 @@
 # **What you will learn.** How to run the bridge of notebook 02a backwards, from the degraded image $\mu$ to the
 # clean image $x_0$, in two ways that keep the bridge's marginals: the reverse-time SDE (random paths) and the
 # probability-flow ODE (deterministic paths). Both are built from the score of the marginal. You will see why the
-# residual in the noise never forces a division by it, what a deterministic sampler can and cannot do from the
-# pinned end, and where on the grid the two samplers' numerical errors come from.
+# residual in the noise never forces a division by it, and what a deterministic sampler can and cannot do from the
+# pinned end. After the exercises, a short section runs the two generic solvers of these equations, Euler–Maruyama
+# and Heun's method (the baselines that notebook 02c's sampler improves on), and finds where on the grid they err.
 #
 # **Recap of 02a.** The bridge runs on a clock $u = \bar\theta_t$ that grows from 0 at the clean image $x_0$ to
 # $c = \bar\theta_T$ at the pinned end $t_T$, where every path sits at $\mu$; $\bar\theta_{t:T} = c - u$ is the
@@ -35,19 +36,14 @@
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import sympy as sp
 import torch
-from matplotlib.colors import ListedColormap
-from matplotlib.lines import Line2D
 
-from derivations.common import c, d, lam, mu, pi, readable, u, x, zero
+from derivations.common import c, d, lam, mu, pi, u, x, zero
 from derivations.family import Sigma2, Theta, bridge_mean
 from rdbm_core.bridge import bridges, samplers
 from rdbm_course import reverse_time_lesson as lesson
-from rdbm_course.mathshow import confirm, limit, show, vanishes_by_powers
-
-SDE_COLOUR, ODE_COLOUR = "#0072B2", "#D55E00"  # one colour per sampler in every figure (Okabe-Ito blue, vermillion)
+from rdbm_course.mathshow import limit, show, vanishes_by_powers
 
 
 def holds(lhs, expr):
@@ -58,130 +54,56 @@ def holds(lhs, expr):
 # %% [markdown]
 # ## 0. The picture first: two ways back from $\mu$
 #
-# One pixel, clean value $x_0 = 0.6$ and degraded value $\mu = -0.2$, on the reference grid: grid indices $t$ from
-# the pinned end $t_T = 99$ down to 0, and the clean end at index $-1$. The sampler is told $x_0$ (an *oracle*; a
-# trained network replaces it in notebook 06). **Left:** the reverse-time SDE, random paths out of $\mu$.
-# **Middle:** their first steps, against the clock. **Right:** the probability-flow ODE, deterministic paths started
-# inside the bridge. Grey: the bridge's marginal $q(x_t\mid x_0)$.
+# One pixel, clean value $x_0 = 0.6$ and degraded value $\mu = -0.2$, on the reference grid: grid indices from the
+# pinned end $t_T = 99$ down to 0, then the clean end at index $-1$. A number in square brackets is a grid index:
+# $x_{[98]}$ is the state at index 98 ($x_0$ keeps meaning the clean image). The sampler is told $x_0$ (an *oracle*;
+# a trained network replaces it in notebook 06). Grey: the bridge's marginal $q(x_t\mid x_0)$, at $\lambda = 0.1$, a
+# thousand times RDBM's default, so that the band is visible. **Left panel:** the reverse-time SDE, random paths
+# out of $\mu$. **Middle panel:** their first steps, against the clock. **Right panel:** the probability-flow ODE,
+# deterministic paths started at index 98. Section 5 writes both samplers out.
 
 # %%
-pixel_path = bridges.rdbm(lam=0.1)  # lambda = 0.1: a thousand times RDBM's default, to make the band visible
+pixel_path = bridges.rdbm(lam=0.1)
 x0_px, mu_px = 0.6, -0.2
 oracle_px = lesson.oracle(x0_px)  # a "denoiser" that always answers x0
-times = pixel_path.schedule.times()  # -1 (the clean end), 0, 1, ..., 99 (t_T)
-grid = times.flip(0)  # the sampling order: 99, 98, ..., 0, -1
-n_sde, t_start, quantiles = 16000, 98, [-2.0, -1.0, 0.0, 1.0, 2.0]
+grid = pixel_path.schedule.times().flip(0)  # the sampling order: 99 (t_T), 98, ..., 0, -1 (the clean end)
+places = [-2.0, -1.0, 0.0, 1.0, 2.0]  # the ODE paths' starts at index 98, in standard deviations of the marginal
 sde_run, ode_run = samplers.Trajectory(), samplers.Trajectory()  # they record every step
-samplers.sample_euler_maruyama(oracle_px, lesson.row(mu_px, n_sde), pixel_path, grid, callback=sde_run,
+samplers.sample_euler_maruyama(oracle_px, lesson.row(mu_px, 16000), pixel_path, grid, callback=sde_run,
                                generator=torch.Generator().manual_seed(0))
-samplers.sample_heun(oracle_px, lesson.row(mu_px, len(quantiles)), pixel_path, grid[grid <= t_start],
-                     x_T=lesson.at_places(pixel_path, x0_px, mu_px, t_start, quantiles), callback=ode_run)
-sde_t, sde_x = torch.tensor([int(t) for t in sde_run.t]), torch.stack(sde_run.x)[:, 0]  # x: [time, path]
-ode_t, ode_x = torch.tensor([int(t) for t in ode_run.t]), torch.stack(ode_run.x)[:, 0]
-
-one = torch.ones(len(times), dtype=torch.float64)
-mean_t, std_t = pixel_path.mean(x0_px * one, mu_px * one, times), pixel_path.std(x0_px * one, mu_px * one, times)
-clock_T, last_jump = pixel_path.schedule.u_T, float(pixel_path.schedule.clock_to_end(torch.tensor(98)))
-std_at = {t_: float(std_t[times == t_][0]) for t_ in (98, 0)}
-default_std = float(bridges.rdbm().std(x0_px * one, mu_px * one, times).max())  # RDBM's default lambda
-print(f"terminal clock {clock_T:.2f}; the last clock step, index 98 -> 99: {last_jump:.3f} "
-      f"({100 * last_jump / clock_T:.0f} % of it)")
-print(f"marginal std: {std_at[98]:.3f} at index 98, at most {float(std_t.max()):.3f}, {std_at[0]:.3f} at index 0; "
-      f"with RDBM's default lambda = 1e-4 at most {default_std:.4f}")
-
-# %%
-values = torch.linspace(-0.9, 1.1, 301, dtype=torch.float64)  # the pixel values of the band
-fine = lesson.refined(pixel_path, 50)  # the same bridge, 50 clock steps per grid step: the middle panel's band
-fine_t = torch.arange(lesson.refined_index(90, 50), fine.schedule.t_T + 1)
-band_t = lesson.marginal_band(pixel_path, x0_px, mu_px, times, values)
-early = sde_t >= 90  # the middle panel: from t_T down to index 90
-greys = ListedColormap(plt.cm.Greys(np.linspace(0, 0.6, 256)))  # white to mid-grey: the lines stay visible on it
-fig, axes = plt.subplots(1, 3, figsize=(10, 4.2), sharey=True, layout="constrained",
-                         gridspec_kw={"width_ratios": [1, 0.6, 1]})
-for ax, x_axis, band in ((axes[0], times, band_t), (axes[2], times, band_t),
-                         (axes[1], fine.schedule.clock_to_end(fine_t),
-                          lesson.marginal_band(fine, x0_px, mu_px, fine_t, values))):
-    shade = ax.pcolormesh(x_axis, values, band, cmap=greys, shading="auto", vmin=0, vmax=1)
-axes[0].plot(sde_t, sde_x[:, :5], color=SDE_COLOUR, lw=0.9)
-axes[1].plot(pixel_path.schedule.clock_to_end(sde_t[early]), sde_x[early, :5], color=SDE_COLOUR, lw=0.9)
-axes[1].axvline(last_jump, color="black", ls=":", lw=0.9)
-axes[1].text(last_jump + 0.08, 1.0, "$t = 98$", fontsize=9)
-for k, q in enumerate(quantiles):
-    axes[2].plot(ode_t, ode_x[:, k], color=ODE_COLOUR, lw=1.5)
-    axes[2].text(t_start + 2, float(ode_x[0, k]), f"{q:+.0f} std".replace("-", "−") if q else "mean", ha="right",
-                 va="center", fontsize=9)
-for ax, at_mu in ((axes[0], 99), (axes[1], 0)):
-    ax.plot(at_mu, mu_px, "o", color="black", ms=6, zorder=5, clip_on=False)
-for ax, right_end in ((axes[0], 100), (axes[2], 124)):  # inverted: sampling runs left to right
-    ax.plot(-1, x0_px, "*", color="black", ms=11, zorder=5)
-    ax.set_xlim(right_end, -3)
-    ax.set_xlabel("grid index $t$ (sampling: left to right)", fontsize=10)
-axes[1].set_xlim(0, float(fine.schedule.clock_to_end(fine_t[0])))
-axes[1].set_xlabel(r"clock $\bar\theta_{t:T}$ from $t$ to $t_T$", fontsize=10)
-axes[0].set_title(r"reverse-time SDE from $x_T = \mu$", fontsize=11)
-axes[1].set_title("its first steps, by clock", fontsize=11)
-axes[2].set_title(rf"probability-flow ODE from $t = {t_start}$", fontsize=11)
-axes[0].set_ylabel(r"pixel value ($[-1, 1]$ scale)", fontsize=10)
-fig.colorbar(shade, ax=axes, shrink=0.8).set_label(r"$q(x_t \mid x_0)$ / its value at the mean", fontsize=10)
-fig.legend(handles=[Line2D([], [], color=SDE_COLOUR, lw=0.9, label=f"5 of {n_sde} SDE paths"),
-                    Line2D([], [], color=ODE_COLOUR, lw=1.5, label="5 ODE paths"),
-                    Line2D([], [], ls="", marker="o", color="black", label=r"$x_T = \mu$ (pinned end)"),
-                    Line2D([], [], ls="", marker="*", ms=10, color="black", label=r"$x_0$ (clean end)")],
-           loc="outside lower center", ncol=4, fontsize=9, frameon=False)
+samplers.sample_heun(oracle_px, lesson.row(mu_px, len(places)), pixel_path, grid[1:], callback=ode_run,
+                     x_T=lesson.at_places(pixel_path, x0_px, mu_px, 98, places))
+sde_t, sde_x = lesson.recorded(sde_run)  # grid indices in sampling order, states [time, path]
+ode_t, ode_x = lesson.recorded(ode_run)
+fig_two_ways = lesson.plot_two_ways(pixel_path, x0_px, mu_px, (sde_t, sde_x), (ode_t, ode_x), places)
 plt.show()
 
+# %%
+clock_T, to_go_98 = pixel_path.schedule.u_T, float(pixel_path.schedule.clock_to_end(torch.tensor(98)))
+marginal_mean, marginal_std = lesson.marginal_moments(pixel_path, x0_px, mu_px)  # dicts over the grid indices
+default_std = lesson.marginal_moments(bridges.rdbm(), x0_px, mu_px)[1]  # under RDBM's default lambda = 1e-4
+drawn = torch.stack([(sde_x[k, :5] - marginal_mean[int(t)]) / marginal_std[int(t)]  # the 5 drawn SDE paths' places
+                     for k, t in enumerate(sde_t) if 0 <= t <= 98])
+print(f"terminal clock {clock_T:.2f}; the last clock step, index 98 -> 99: {to_go_98:.3f} "
+      f"({100 * to_go_98 / clock_T:.0f} % of it)")
+print(f"marginal std at index 98: {marginal_std[98]:.3f}; at most {max(marginal_std.values()):.3f}; "
+      f"under RDBM's default lambda at most {max(default_std.values()):.4f}")
+print(f"the 5 drawn SDE paths: at most {float(drawn.abs().max()):.1f} marginal std from the mean")
+
 # %% [markdown]
-# **Reading the picture.** Every path ends at $x_0$ (the star). The SDE's paths leave $\mu$ (the dot) at random
-# and fan out; the ODE's are deterministic and never cross. At this scale both stay inside the grey band. They do
-# not follow it exactly: the spread of the SDE's paths is too wide just after the pinned end and near the clean
-# end, and the ODE's outer paths are pulled inwards over the last steps. Section 5 measures both.
-#
-# **The noise level.** The bridge here has $\lambda = 0.1$, a thousand times RDBM's default $10^{-4}$. Under the
-# default, this pixel's marginal standard deviation stays below 0.0080 (printed above): its band would be invisible.
+# **Reading the picture.** Every path ends at $x_0$ (the star). The SDE's paths leave $\mu$ (the dot) at random and
+# fan out. Most of their mass stays in the grey band, while single paths wander out of it, the five drawn ones up to
+# 3.5 standard deviations from the mean: draws from the marginal do so now and then (one normal draw in 20 lies
+# beyond 2 standard deviations). The ODE's paths are deterministic and never cross; started at $-2, \dots, 2$
+# standard deviations, they follow the band's contours. Five paths cannot show how far the samplers' spread is from
+# the marginal's: section 5 will measure it.
 #
 # **The pinch at $\mu$.** Against the grid index the pinch is hidden. The last clock step, from index 98 to
 # $t_T = 99$, is 0.999, 13 % of the terminal clock 7.88, and it takes a single index. So the band keeps almost its
 # full width up to index 98 (standard deviation 0.235 there), and the SDE's paths seem to start spread out. The
-# middle panel draws the same paths' first steps against the clock $\bar\theta_{t:T}$ from $t$ to $t_T$: the band
+# middle panel draws the same paths' first steps against the clock still to go, $\bar\theta_{t:T}$: the band
 # pinches to $\mu$ at $\bar\theta_{t:T} = 0$, and every path leaves $\mu$ in one step to index 98 (dotted line).
-#
-# **Notation.** A number in square brackets is a grid index: $x_{[98]}$ is the state at index 98 and $M_{[98]}$ the
-# marginal's mean there. (Without the brackets, $x_0$ keeps meaning the clean image, at index $-1$.)
-#
-# **The first and the final step.** Out of $\mu$ the SDE's drift is infinite, so the first SDE step is not an
-# Euler–Maruyama step: it draws $x_{[98]}$ from 02a's posterior $q(x_{[98]}\mid x_{[99]} = \mu, x_0)$. A
-# deterministic sampler started at $\mu$ has a single input, so it gives a single path: Heun's first step from $\mu$
-# lands on the mean $M_{[98]}$ (section 4 says why this is all the ODE can do from $\mu$). The five ODE paths
-# therefore start one index later, at index 98, at $-2, -1, 0, 1, 2$ standard deviations of the marginal there. For
-# both samplers the final step, from index 0 to the clean end, returns the oracle's answer $\hat x_0 = x_0$: every
-# path ends at $x_0$ by construction. The cell below checks these statements.
-
-# %%
-# Checks of section 0: they pin the text above to the runs
-assert zero(Theta(u, c) - sp.sinh(c - u) / sp.sinh(c)) == 0  # the recap's Theta_t ...
-assert zero(Sigma2(u, c) - 2 * lam * sp.sinh(u) * sp.sinh(c - u) / sp.sinh(c)) == 0  # ... and Sigma_t^2
-assert round(last_jump, 3) == 0.999 and round(clock_T, 2) == 7.88 and round(100 * last_jump / clock_T) == 13
-assert round(std_at[98], 3) == 0.235 and round(float(std_t.max()), 3) == 0.253 and round(std_at[0], 3) == 0.009
-assert abs(pixel_path.lam / bridges.rdbm().lam - 1000) < 1e-9 and default_std < 0.0080
-# the middle panel's finer grid holds the same bridge: every grid clock, and the marginal there, reappear on it
-on_fine = torch.tensor([lesson.refined_index(int(t_), 50) for t_ in times])
-assert fine.schedule.u_T == clock_T and torch.equal(fine.schedule.clock(on_fine), pixel_path.schedule.clock(times))
-assert torch.allclose(fine.std(x0_px * one, mu_px * one, on_fine), std_t, rtol=1e-12, atol=1e-15)
-# the first SDE step is 02a's posterior draw, with the run's first normal draws
-post_mean, post_std = pixel_path.posterior(lesson.row(mu_px, n_sde), lesson.row(x0_px, n_sde), lesson.row(mu_px, n_sde),
-                                           torch.tensor(99), torch.tensor(98))
-first_z = torch.randn((1, n_sde), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-assert torch.allclose(sde_x[1], (post_mean + post_std * first_z)[0], rtol=0, atol=1e-12)
-# Heun from x_T = mu: a single path, which lands on the mean M_[98]
-from_mu = samplers.sample_heun(oracle_px, lesson.row(mu_px), pixel_path, torch.tensor([99, 98]))
-assert torch.allclose(from_mu, pixel_path.mean(lesson.row(x0_px), lesson.row(mu_px), torch.tensor(98)), rtol=0,
-                      atol=1e-15)
-assert int(sde_t[0]) == 99 and bool((sde_x[0] == mu_px).all())  # every SDE path starts at mu ...
-assert int(sde_t[-1]) == int(ode_t[-1]) == -1 and bool((sde_x[-1] == x0_px).all() and (ode_x[-1] == x0_px).all())
-assert [int(t_) for t_ in ode_t[:2]] == [98, 97] and len(ode_t) == 98 + 2  # ... the ODE's at index 98
-assert bool((ode_x[:-1].diff(dim=1) > 0).all())  # ordered at every time before the clean end: they never cross
-# the series drawn: left, 5 paths and the two dots; middle, 5 paths, the dot and the line at 98; right, 5 paths, star
-assert [sum(len(line.get_xdata()) > 0 for line in ax.get_lines()) for ax in axes] == [7, 7, 6]
+# Under RDBM's default $\lambda = 10^{-4}$ the band would be invisible: its standard deviation stays below 0.0080.
 
 # %% [markdown]
 # **What makes both samplers possible.** The bridge is the solution of a forward SDE, written per unit clock:
@@ -195,21 +117,20 @@ assert [sum(len(line.get_xdata()) > 0 for line in ax.get_lines()) for ax in axes
 #   increment of variance $|du|$; it keeps injecting noise;
 # - the **probability-flow ODE** $dx/du = f - \tfrac12 g^2\,\partial_x\log q$: half the score term, and no noise.
 #
-# The sections below set up the log-density (section 1), which you differentiate in exercise 02b.1; derive the
-# score and check that nothing divides by $\pi$ (section 2); show that both dynamics transport $q$ between interior
-# times (section 3), and what changes when a predicted $\hat x_0$ replaces $x_0$ (section 4). After exercises 02b.2
-# and 02b.3, section 5 looks at the two singular ends and at where the samplers' errors come from, and appendix A
-# repeats the measurements on finer grids. Notebook 02c solves the ODE in closed form: that is RDBM's sampler.
+# Section 1 writes the log-density, which you differentiate in exercise 02b.1; section 2 derives the score and shows
+# that nothing divides by $\pi$; section 3 shows that both dynamics transport $q$ between interior times; section 4
+# says what changes when a predicted $\hat x_0$ replaces $x_0$. After exercises 02b.2 and 02b.3, section 5 runs the
+# two generic solvers and appendix A repeats them on finer grids. Notebook 02c solves the ODE in closed form: that
+# is RDBM's sampler.
 
 # %% [markdown]
 # ## 1. The log-density of the marginal
 #
-# The marginal of the recap as a log-density in $x = x_t$, up to terms free of $x$ (they are
-# $-\tfrac12\log(\Sigma_t^2\pi^2)$ and a constant; the first depends on $t$, and section 3 needs it):
-
-# %%
-show(r"\log q(x_t = x \mid x_0)",
-     sp.latex(-(x - bridge_mean(u, c)) ** 2 / (2 * Sigma2(u, c) * pi ** 2)) + r" + (\text{terms free of } x)")
+# The marginal of the recap as a log-density in $x = x_t$:
+# $$\log q(x_t = x\mid x_0) = -\frac{(x - M_t)^2}{2\Sigma_t^2\pi^2} + (\text{terms free of } x),\qquad
+# M_t = \mu + \Theta_t\pi .$$
+# The terms free of $x$ are $-\tfrac12\log(\Sigma_t^2\pi^2)$ and a constant; the first depends on $t$, and section 3
+# needs it.
 
 # %% [markdown]
 # ## Exercise 02b.1 — the score and the probability-flow velocity
@@ -217,13 +138,9 @@ show(r"\log q(x_t = x \mid x_0)",
 # Before the notebook differentiates the log-density above, do it yourself. Checked by `check` from
 # `rdbm_course.exercises`: it says what is wrong and gives a hint, never the answer. Worked solutions:
 # `solutions/02b_reverse_sde_and_pf_ode_solutions.ipynb`. This *derive* exercise is graded on your **steps**: hand in
-# a `dict` of SymPy expressions, one per step (a final formula alone is refused).
-#
-# The exercises work on the honour system: the `derivations` package computes every answer, and the checker cannot
-# tell an expression built from it from your own. Before this exercise the notebook has imported from it only
-# symbols and helpers (from `derivations.common`: `c`, `d`, `lam`, `mu`, `pi`, `u`, `x`, `readable`, `zero`) and the
-# three functions of 02a's marginal (from `derivations.family`: `Theta`, `Sigma2`, `bridge_mean`). It imports
-# `derivations.reverse` and the rest of `derivations.family` after the exercise.
+# a `dict` of SymPy expressions, one per step (a final formula alone is refused). (Honour system: the `derivations`
+# package computes every answer; so far the notebook has imported only its symbols, its helper `zero` and 02a's
+# `Theta`, `Sigma2`, `bridge_mean`.)
 #
 # **02b.1 (derive).** The probability-flow ODE per unit clock is $dx/du = f - \tfrac12 g^2\,\partial_x\log q$ with
 # $f = \coth(\bar\theta_{t:T})(\mu - x)$. With a predicted $\hat x_0$ the sampler evaluates $g$ and $q$ at
@@ -246,78 +163,57 @@ check("02b.1", answer_02b_1)
 # %% [markdown]
 # ## 2. The score, and why nothing divides by $\pi$
 #
-# The score, differentiated from the log-density of section 1 (with the true $\pi$; your 02b.1 has $\hat\pi$), and
-# its short form with the mean $M_t = \mu + \Theta_t\pi$ of the recap:
+# Differentiating the log-density of section 1 in $x$ (with the true $\pi$; your 02b.1 has $\hat\pi$) gives the score
+# $$\partial_x\log q = -\frac{x - M_t}{\Sigma_t^2\pi^2}.$$
+# It divides by $\pi^2$, so it is undefined at an intact pixel ($\pi = 0$). But it only ever appears multiplied by
+# $g^2 = 2\lambda\pi^2$ (as in 02b.1's first step), and the $\pi^2$ cancels:
+# $$g^2\,\partial_x\log q = 2\lambda\pi^2\cdot\Big(-\frac{x - M_t}{\Sigma_t^2\pi^2}\Big)
+# = -\frac{2\lambda(x - M_t)}{\Sigma_t^2}.$$
+# The cell checks both against the package's derivation of the score (`derivations.reverse.score`). The product is
+# finite for every $\pi$, $\pi = 0$ included: it is affine in $\pi$, through $M_t = \mu + \Theta_t\pi$.
 
 # %%
 from derivations import reverse
 
 score = reverse.score()
-show(r"\partial_x\log q", sp.simplify(score))
 M_t = bridge_mean(u, c)  # mu + Theta_t pi
-holds(r"\partial_x\log q + \frac{x - M_t}{\Sigma_t^2\pi^2}", score + (x - M_t) / (Sigma2(u, c) * pi ** 2))
-
-# %% [markdown]
-# The score divides by $\pi^2$, so it is undefined at an intact pixel ($\pi = 0$). But it only ever appears
-# multiplied by $g^2 = 2\lambda\pi^2$ (as in 02b.1's first step), and the $\pi^2$ cancels:
-# $$g^2\,\partial_x\log q = 2\lambda\pi^2\cdot\Big(-\frac{x - M_t}{\Sigma_t^2\pi^2}\Big) = -\frac{2\lambda(x - M_t)}{\Sigma_t^2}.$$
-# The cell checks this on the package's score, and that the product is finite for every $\pi$: its second
-# $\pi$-derivative vanishes (it is affine in $\pi$), and written as one fraction it has no $\pi$ in its denominator.
-
-# %%
 g2_score = 2 * lam * pi ** 2 * score  # per unit clock: 02b.1's step "g2_score" with pihat = pi
+holds(r"\partial_x\log q + \frac{x - M_t}{\Sigma_t^2\pi^2}", score + (x - M_t) / (Sigma2(u, c) * pi ** 2))
 holds(r"g^2\,\partial_x\log q + \frac{2\lambda(x - M_t)}{\Sigma_t^2}", g2_score + 2 * lam * (x - M_t) / Sigma2(u, c))
-holds(r"\partial_\pi^2\big(g^2\,\partial_x\log q\big)", sp.diff(g2_score, pi, 2))
-print("pi in the denominator of g^2 d/dx log q written as one fraction:",
-      pi in sp.denom(readable(g2_score)).free_symbols)
-confirm(reverse, "check_score_term_free_of_pi_division")
-assert pi not in sp.denom(readable(g2_score)).free_symbols and sp.diff(readable(g2_score), pi) != 0  # affine in pi
 
 # %% [markdown]
 # ## 3. Both dynamics transport $q$ between interior times
 #
-# Because the diffusion coefficient $g = \sqrt{2\lambda}\,|\pi|$ depends on $x_0$, the reverse SDE and the PF-ODE
-# are exact for the conditional path, with $x_0$ given. The velocity of 02b.1 with $\hat\pi = \pi$ is
-# $$v = \coth(\bar\theta_{t:T})(\mu - x) + \frac{\lambda(x - M_t)}{\Sigma_t^2}$$
-# (the cell checks it against $f - \tfrac12 g^2\,\partial_x\log q$ and against the library's `family.pf_velocity`).
+# The diffusion coefficient $g = \sqrt{2\lambda}\,|\pi|$ depends on $x_0$, so these dynamics are written for the
+# conditional path, with $x_0$ given; section 4 treats a mixture of clean images. The velocity of 02b.1 with
+# $\hat\pi = \pi$, the forward drift minus half of $g^2\,\partial_x\log q$ above, is
+# $$v = \coth(\bar\theta_{t:T})(\mu - x) + \frac{\lambda(x - M_t)}{\Sigma_t^2}.$$
 # Write $L = \log q$, with subscripts for partial derivatives.
 #
 # **The probability flow.** It transports $q$ when the continuity equation $\partial_u q + \partial_x(vq) = 0$
 # holds; divided by $q$, it reads $L_u + v_x + vL_x = 0$. Here the whole log-density counts, not only its part in
-# $x$. $L$ is the sum of the quadratic term $L_{\rm sq} = -(x - M_t)^2/(2\Sigma_t^2\pi^2)$ of section 1, the
+# $x$: $L$ is the sum of the quadratic term $L_{\rm sq} = -(x - M_t)^2/(2\Sigma_t^2\pi^2)$ of section 1, the
 # normalising term $L_{\rm norm} = -\tfrac12\log(\Sigma_t^2\pi^2)$, and the constant
-# $-\tfrac12\log(2\times3.14159\ldots)$: the circle constant, written out as a number because $\pi$ is the residual
-# here.
+# $-\tfrac12\log(2\times3.14159\ldots)$ (the circle constant, written out as a number because $\pi$ is the residual
+# here). $L_{\rm norm}$ is free of $x$, so it drops out of $L_x$ (the score); but it depends on the clock through
+# $\Sigma_t^2$, so it enters $L_u$.
 #
-# $L_{\rm norm}$ is free of $x$, so it drops out of $L_x$ (the score); but it depends on the clock through
-# $\Sigma_t^2$, so it enters $L_u$. Only the constant drops out of every term.
-#
-# The left-hand side of the equation, the *residual*, is a polynomial of degree 2 in $x$. The cell collects it by
-# powers of $(x - M_t)$, with $L_u$ split into $\partial_u L_{\rm sq}$ and $\partial_u L_{\rm norm}$, and shows each
-# term's coefficient: the coefficients of every power add up to 0. $\partial_u L_{\rm norm}$ is the whole power-0
-# coefficient of $L_u$, and it balances $v_x$ there; without it the residual would not vanish (the last display).
+# The left-hand side $L_u + v_x + vL_x$ is a polynomial of degree 2 in $x$. The cell collects it by powers of
+# $(x - M_t)$, with $L_u$ split into $\partial_u L_{\rm sq}$ and $\partial_u L_{\rm norm}$, and shows each term's
+# coefficient: the coefficients of every power add up to 0. In the power-0 line, $\partial_u L_{\rm norm}$ is the
+# only term of $L_u$, and it balances $v_x$: without the normalising term the equation would fail.
 
 # %%
-from derivations import family
-from derivations.common import fokker_planck_residual, x0
 from derivations.family import bridge_drift
 
 velocity = bridge_drift(u, c) + lam * (x - M_t) / Sigma2(u, c)
-holds(r"v - \big(f - \tfrac12 g^2\,\partial_x\log q\big)", velocity - (bridge_drift(u, c) - lam * pi ** 2 * score))
-holds(r"v - \texttt{family.pf\_velocity}", velocity - family.pf_velocity(x, u, c, pi))
 L = reverse.log_q()
 L_sq, L_norm = -(x - M_t) ** 2 / (2 * Sigma2(u, c) * pi ** 2), -sp.log(Sigma2(u, c) * pi ** 2) / 2
-show(r"L - L_{\rm sq} - L_{\rm norm}", r"-\tfrac12\log(2\times3.14159\ldots)",
-     f"{-0.5 * np.log(2 * np.pi):.4f}" + r"\quad\text{(a constant)}")
 L_x = sp.diff(L, x)
-show(r"\partial_u L_{\rm norm} = -\frac{\partial_u\Sigma_t^2}{2\Sigma_t^2}", sp.simplify(sp.diff(L_norm, u)))
-vanishes_by_powers(r"\text{residual}",
+vanishes_by_powers(r"L_u + v_x + v L_x",
                    {r"\partial_u L_{\rm sq}": sp.diff(L_sq, u), r"\partial_u L_{\rm norm}": sp.diff(L_norm, u),
                     "v_x": sp.diff(velocity, x), "v L_x": velocity * L_x},
                    x, M_t, "(x - M_t)")
-without_norm = fokker_planck_residual(L_sq, x, u, velocity, 0)  # the residual with L_norm left out
-show(r"\partial_u L_{\rm sq} + v_x + v L_x = -\partial_u L_{\rm norm}", sp.simplify(-sp.diff(L_norm, u)))
-confirm(reverse, "check_pf_ode_continuity", "check_pf_ode_x0hat_form")
 
 # %% [markdown]
 # **The reverse SDE.** With $x_0$ known, the reverse-time SDE transports $q$ too. In the reversed clock
@@ -326,30 +222,15 @@ confirm(reverse, "check_pf_ode_continuity", "check_pf_ode_x0hat_form")
 # Fokker–Planck equation, divided by $q$, reads
 # $$L_{\tilde u} - \partial_x F_{\rm rev} - F_{\rm rev} L_x - \lambda\pi^2(L_{xx} + L_x^2) = 0$$
 # (evaluated at $\tilde u = -u$, where $L_{\tilde u} = -L_u$; $L$ with its normalising term, as above). The cell
-# collects this residual by powers of $(x - M_t)$ too. The equation holds strictly inside the bridge; the start at
-# $\mu$, where $q$ is a point mass, is the sampler's exact posterior draw of $x_{[98]}$ (section 0).
+# collects its left-hand side by powers of $(x - M_t)$ too. The equation holds strictly inside the bridge; at $\mu$,
+# where $q$ is a point mass, the sampler starts with an exact draw instead (section 5).
 
 # %%
-u_rev = sp.Symbol(r"\tilde{u}")  # the reversed clock -u
 F_rev = bridge_drift(u, c) - 2 * lam * pi ** 2 * score
 reverse_parts = {r"L_{\tilde u}": -sp.diff(L, u), r"-\partial_x F_{\rm rev}": -sp.diff(F_rev, x),
                  r"-F_{\rm rev} L_x": -F_rev * L_x,
                  r"-\lambda\pi^2(L_{xx} + L_x^2)": -lam * pi ** 2 * (sp.diff(L_x, x) + L_x ** 2)}  # L_u~ = -L_u
-vanishes_by_powers(r"\text{residual at } \tilde u = -u", reverse_parts, x, M_t, "(x - M_t)")
-confirm(reverse, "check_reverse_sde")
-
-# %%
-# Checks of section 3
-L_constant = L - L_sq - L_norm  # the rest of L: a constant (its derivatives in every symbol vanish) ...
-assert all(zero(sp.diff(L_constant, s_)) == 0 for s_ in (x, u, c, lam, mu, pi))
-at_a_point = {x: 0.3, u: 0.7, c: 2.0, lam: 0.1, mu: -0.2, pi: 0.8}
-assert abs(float(L_constant.subs(at_a_point)) + 0.5 * np.log(2 * np.pi)) < 1e-12  # ... equal to -log(2 pi) / 2
-assert zero(L_x - sp.diff(L_sq, x)) == 0  # L_norm is free of x: the score is the quadratic term's alone
-assert zero(fokker_planck_residual(L, x, u, velocity, 0) - (sp.diff(L, u) + sp.diff(velocity, x) + velocity * L_x)) == 0
-assert zero(without_norm + sp.diff(L_norm, u)) == 0 and zero(without_norm) != 0  # without L_norm: not 0
-# the parts shown for the reverse SDE are the library-free Fokker-Planck residual in the reversed clock
-assert zero(sum(reverse_parts.values()) - fokker_planck_residual(
-    L.subs(u, -u_rev), x, u_rev, -F_rev.subs(u, -u_rev), lam * pi ** 2).subs(u_rev, -u)) == 0
+vanishes_by_powers(r"\text{left-hand side at } \tilde u = -u", reverse_parts, x, M_t, "(x - M_t)")
 
 # %% [markdown]
 # ## 4. With a predicted $\hat x_0$: exact between interior times, one output from the pinned end
@@ -360,16 +241,13 @@ assert zero(sum(reverse_parts.values()) - fokker_planck_residual(
 # $x_0$.
 
 # %%
+from derivations.common import x0
+
 v_x0 = velocity.subs(pi, x0 - mu)
 Theta_t, Psi_t, Sigma_t = sp.symbols("Theta_t Psi_t Sigma_t", positive=True)  # display names
 x0_free = sp.coth(d) * (mu - x) + lam * (x - Psi_t * mu) / Sigma_t ** 2
 slope = -lam * Theta_t / Sigma_t ** 2
 show(r"v\big|_{\pi = x_0 - \mu}", sp.latex(x0_free) + r" \;-\; " + sp.latex(-slope) + r"\,x_0")
-confirm(reverse, "check_pf_velocity_affine_in_x0")
-# checks: the split is v itself, and neither part hides an x0
-as_clock = {d: c - u, Psi_t: 1 - Theta(u, c), Theta_t: Theta(u, c), Sigma_t: sp.sqrt(Sigma2(u, c))}
-assert zero(v_x0 - (x0_free + slope * x0).subs(as_clock)) == 0
-assert x0 not in (x0_free.free_symbols | slope.free_symbols)
 
 # %% [markdown]
 # **Why affine matters.** Many clean images can share one degraded image $\mu$; call their distribution
@@ -388,11 +266,26 @@ assert x0 not in (x0_free.free_symbols | slope.free_symbols)
 # section 0 knows $x_0$ and tests only the conditional flow. Notebook 10 integrates the mixture's flow with the exact
 # MMSE prediction of a two-mode toy.
 #
-# **At the pinned end.** At $t_T$ every path sits at $\mu$; the ODE is singular there, and its solution through
-# $x_T = \mu$ is not unique. A deterministic sampler started at $x_T = \mu$ picks one of them, so it returns *one*
-# output per $\mu$ and cannot reproduce the spread of $p_{\rm data}(x_0\mid\mu)$ (notebook 02c, section 1, shows the
-# family of solutions through $\mu$ and which one the sampler picks).
-#
+# **At the pinned end.** For a fixed $\hat x_0$ the PF-ODE has explicit solutions: the bridge paths with a frozen
+# noise, $x = \mu + \Theta_t\hat\pi + \Sigma_t\hat\pi\epsilon$, one for each constant $\epsilon$ (the cell checks that
+# they solve it, with $\hat\pi = \pi$). Where $\Sigma_t > 0$ exactly one of them passes through a state $x_{[t]}$,
+# the one with $\epsilon = (x_{[t]} - M_{[t]})/(\Sigma_{[t]}\hat\pi)$, and following it to an index $s$ is the exact
+# probability-flow step
+# $$x_{[s]} = M_{[s]} + \frac{\Sigma_{[s]}}{\Sigma_{[t]}}\big(x_{[t]} - M_{[t]}\big),\qquad M = \mu + \Theta\hat\pi .$$
+# At $t_T$, $\Theta = \Sigma = 0$: every curve passes through $\mu$ and $\epsilon$ is $0/0$. A deterministic sampler
+# started at $x_T = \mu$ must pick one curve; the library's takes $\epsilon = 0$, so its first step lands on the mean
+# $M_{[98]}$. It returns *one* output per $\mu$ and cannot reproduce the spread of $p_{\rm data}(x_0\mid\mu)$.
+# Notebook 02c derives this step (its implicit step with $\eta = 0$) and the choice.
+
+# %%
+from derivations.common import eps
+
+frozen = mu + Theta(u, c) * pi + sp.sqrt(Sigma2(u, c)) * pi * eps  # a bridge path with a frozen eps
+holds(r"\partial_u\big(\mu + \Theta_t\pi + \Sigma_t\pi\epsilon\big)"
+      r" - v\big|_{x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon}",
+      sp.diff(frozen, u) - velocity.subs(x, frozen))
+
+# %% [markdown]
 # **Not for the reverse SDE.** The averaging does not carry over to the stochastic reverse SDE: its diffusion
 # coefficient $g = \sqrt{2\lambda}\,|\pi|$ depends on $x_0$, and not affinely. The stochastic samplers
 # (Euler–Maruyama here, and 02c's stochastic steps) use $\sqrt{2\lambda}\,|\hat\pi|$, an approximation; notebook 10
@@ -408,10 +301,10 @@ assert x0 not in (x0_free.free_symbols | slope.free_symbols)
 # $\lambda/\Sigma_t^2$ of its score term, both grow without bound. How fast does the velocity itself grow along a
 # bridge path? Put the velocity $v$ of section 3 on a bridge path $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$ with
 # a fixed $\epsilon$, at $\bar\theta_t = c - \bar\theta_{t:T}$ (in SymPy, `c - d`, with the symbol `d` imported at
-# the top; so are `Theta` and `Sigma2`). (These fixed-$\epsilon$ curves are exactly the solutions of the
-# probability-flow ODE, the family through $\mu$ of section 4; section 5 checks it. Reverse-SDE paths are not of this
-# form.) With $x - \mu = \Theta_t\pi + \Sigma_t\pi\epsilon$ and $x - M_t = \Sigma_t\pi\epsilon$, the velocity on the
-# path splits into three parts, $v = v_{\rm mean} + v_{\rm noise} + v_{\rm score}$:
+# the top; so are `Theta` and `Sigma2`). (These frozen-noise curves are the probability-flow ODE's solutions of
+# section 4; reverse-SDE paths are not of this form.) With $x - \mu = \Theta_t\pi + \Sigma_t\pi\epsilon$ and
+# $x - M_t = \Sigma_t\pi\epsilon$, the velocity on the path splits into three parts,
+# $v = v_{\rm mean} + v_{\rm noise} + v_{\rm score}$:
 # $$v_{\rm mean} = -\coth(\bar\theta_{t:T})\,\Theta_t\pi,\qquad
 # v_{\rm noise} = -\coth(\bar\theta_{t:T})\,\Sigma_t\pi\epsilon,\qquad
 # v_{\rm score} = \frac{\lambda(x - M_t)}{\Sigma_t^2} = \frac{\lambda\pi\epsilon}{\Sigma_t}:$$
@@ -423,8 +316,6 @@ assert x0 not in (x0_free.free_symbols | slope.free_symbols)
 # - `"v"`: $\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\;dx/du$, the limit for the whole velocity.
 
 # %%
-from derivations.common import eps
-
 answer_02b_2 = ...  # {"v_mean": ..., "v_noise": ..., "v_score": ..., "v": ...}
 check("02b.2", answer_02b_2)
 
@@ -460,380 +351,364 @@ answer_02b_3 = ...  # {"drift": reverse_sde_drift, "step_factor": step_factor}
 check("02b.3", answer_02b_3)
 
 # %% [markdown]
-# ## 5. The two singular ends, and where the samplers' errors come from
+# ## 5. Euler–Maruyama and Heun: where the baselines err
 #
-# **The two solvers.** Both step along the grid from a time $t$ to the next time $s$ towards the clean end; the
-# clock decreases by the step's clock length $\Delta u = \bar\theta_t - \bar\theta_s > 0$.
+# RDBM does not sample with the two solvers of this section. Its sampler is notebook 02c's closed-form step: the
+# exact probability-flow step of section 4, taken on every step. Euler–Maruyama (for the reverse SDE) and Heun's
+# method (for the probability-flow ODE) are the generic solvers a score-based model would use instead, and so the
+# baselines that 02c's step improves on. This section writes them out and finds where on the reference grid they
+# err. The oracle of section 0 answers every call, so only the solver errs.
 #
-# - **Euler–Maruyama**, for the SDE, is the step of 02b.3(b): $x_{[s]} = x_{[t]} - \Delta u\,F_{\rm rev}(x_{[t]}) +
-#   g\sqrt{\Delta u}\,z$, with $z$ standard normal and the drift held at its value at the step's start. The error of
-#   its paths' distribution is of first order in the step (*weak order 1*).
-# - **Heun's method**, for the ODE, takes the Euler step $\tilde x = x_{[t]} - \Delta u\,v(x_{[t]})$, evaluates the
-#   velocity where it lands, and redoes the step with the mean of the two velocities:
-#   $x_{[s]} = x_{[t]} - \tfrac12\Delta u\,\big(v(x_{[t]}) + v(\tilde x)\big)$. Its error is of second order in the
-#   step.
-#
-# On the reference grid both take these *explicit* steps from index 98 down to index 0. The first step, out of
-# $t_T$, and the final step, into the clean end, are the special steps of section 0.
-#
-# **Near the pinned end.** Near $t_T$ both factors of the velocity
-# $v = \coth(\bar\theta_{t:T})(\mu - x) + \lambda(x - M_t)/\Sigma_t^2$ (section 3), the forward drift's
-# $\coth\bar\theta_{t:T}$ and the score term's $\lambda/\Sigma_t^2$, blow up like $1/\bar\theta_{t:T}$. (The
-# reverse-SDE drift $F_{\rm rev} = \coth(\bar\theta_{t:T})(\mu - x) + 2\lambda(x - M_t)/\Sigma_t^2$ has the same
-# $\coth\bar\theta_{t:T}$ and twice the other factor: it takes all of $-g^2\,\partial_x\log q$, the velocity half.)
-# The cell computes their leading coefficients as limits (ingredients of 02b.2's solution): first
-# $\bar\theta_{t:T}\coth\bar\theta_{t:T}$, then $\Sigma_t^2$, which behaves like $2\lambda\bar\theta_{t:T}$, and so
-# $\bar\theta_{t:T}\lambda/\Sigma_t^2$. Then, on a bridge path $x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon$, the size
-# of the mean part $\Theta_t\pi$ of $x - \mu$, and the limit of 02b.2's answer `"v"`, $\bar\theta_{t:T}^{1/2}$ times
-# the velocity on the path; last, the velocity on the mean path ($\epsilon = 0$), and the check that the
-# fixed-$\epsilon$ curves solve the probability-flow ODE.
+# **The velocity near the two ends.** Near $t_T$ both factors of the velocity
+# $v = \coth(\bar\theta_{t:T})(\mu - x) + \lambda(x - M_t)/\Sigma_t^2$ grow like $1/\bar\theta_{t:T}$; near the clean
+# end the score factor $\lambda/\Sigma_t^2$ grows like $1/\bar\theta_t$. The cell takes three limits: 02b.2's
+# ($\bar\theta_{t:T}^{1/2}$ times the velocity on a frozen-noise path), the velocity on the mean path
+# ($\epsilon = 0$), and the score factor near the clean end.
 
 # %%
-theta_T = sp.Symbol(r"\bar{\theta}_T", positive=True)  # display name of c
-limit(d * sp.coth(d), d, 0, 1, lhs=r"\lim_{\bar\theta_{t:T}\to0} \bar\theta_{t:T}\coth\bar\theta_{t:T}")
-show(r"\Sigma_t^2\big|_{\bar\theta_t = \bar\theta_T - \bar\theta_{t:T}}", Sigma2(c - d, c).subs(c, theta_T))
-limit(Sigma2(c - d, c) / (2 * lam * d), d, 0, 1,
-      lhs=r"\lim_{\bar\theta_{t:T}\to0} \frac{\Sigma_t^2}{2\lambda\,\bar\theta_{t:T}}")
-limit(d * lam / Sigma2(c - d, c), d, 0, sp.Rational(1, 2),
-      lhs=r"\lim_{\bar\theta_{t:T}\to0} \bar\theta_{t:T}\,\frac{\lambda}{\Sigma_t^2}")
-confirm(reverse, "check_near_T_terms")
-limit(Theta(c - d, c) / d, d, 0, 1 / sp.sinh(c), lhs=r"\lim_{\bar\theta_{t:T}\to0} \frac{\Theta_t}{\bar\theta_{t:T}}")
 on_path = {x: mu + Theta(c - d, c) * pi + sp.sqrt(Sigma2(c - d, c)) * pi * eps, u: c - d}
 limit(sp.sqrt(d) * velocity.subs(on_path), d, 0, -sp.sqrt(lam / 2) * pi * eps,
       lhs=r"\lim_{\bar\theta_{t:T}\to0} \bar\theta_{t:T}^{1/2}\,v\big|_{x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon}")
 limit(velocity.subs(on_path).subs(eps, 0), d, 0, -pi / sp.sinh(c),
-      lhs=r"\lim_{\bar\theta_{t:T}\to0} v\big|_{x = M_t}")  # on the mean path (eps = 0): finite
-fixed_eps = mu + Theta(u, c) * pi + sp.sqrt(Sigma2(u, c)) * pi * eps  # a bridge path with a fixed eps
-holds(r"\partial_u\big(\mu + \Theta_t\pi + \Sigma_t\pi\epsilon\big)"
-      r" - v\big|_{x = \mu + \Theta_t\pi + \Sigma_t\pi\epsilon}",
-      sp.diff(fixed_eps, u) - velocity.subs(x, fixed_eps))  # it solves the probability-flow ODE
-
-# %% [markdown]
-# Along a bridge path the forward drift's factor $\coth\bar\theta_{t:T}$ multiplies $x - \mu$. Its mean part
-# $\Theta_t\pi$ shrinks like $\bar\theta_{t:T}$, its noise part $\Sigma_t\pi\epsilon$ like $\bar\theta_{t:T}^{1/2}$.
-# The score term's factor $\lambda/\Sigma_t^2$ multiplies $x - M_t = \Sigma_t\pi\epsilon$, which shrinks like
-# $\bar\theta_{t:T}^{1/2}$. So the forward drift acting on the noise part and the score term both grow like
-# $\bar\theta_{t:T}^{-1/2}$, with opposite signs (02b.2's `v_noise` and `v_score`; the drift acting on the mean part
-# stays finite). Their sum, the velocity's leading term, has the limit $-\sqrt{\lambda/2}\,\pi\epsilon$ shown above.
-#
-# A finite, nonzero limit of $\bar\theta_{t:T}^{1/2}\,v$ means a velocity that grows like $\bar\theta_{t:T}^{-1/2}$,
-# and $\int_0 \bar\theta^{-1/2}\,d\bar\theta$ is finite: every path with $\epsilon \ne 0$ leaves $\mu$ with a vertical
-# tangent but travels a finite distance. On the mean path, $\epsilon = 0$, the velocity per unit increasing clock
-# tends to the finite $-\pi/\sinh\bar\theta_T$: in sampling, with the clock decreasing, the path leaves $\mu$
-# towards $x_0$ at the rate $\pi/\sinh\bar\theta_T$ per unit clock. The last display: the fixed-$\epsilon$ curves
-# solve the probability-flow ODE, their clock derivative is the velocity $v$ on them.
-#
-# On the reference grid this blow-up is never sampled. The cell finds the largest $\coth\bar\theta_{t:T}$ over the
-# grid times before $t_T$:
-
-# %%
-grid_before_T = times[1:-1]  # the reference grid's indices 0 ... 98
-clock_to_end = pixel_path.schedule.clock_to_end
-coth_grid = 1 / torch.tanh(clock_to_end(grid_before_T))
-t_max = int(grid_before_T[coth_grid.argmax()])
-show(r"\max_{0 \le t \le 98} \coth\bar\theta_{t:T}", rf"\coth\bar\theta_{{[{t_max}]:T}}",
-     f"{float(coth_grid.max()):.3f}")
-show(rf"\bar\theta_{{[{t_max}]:T}}", f"{float(clock_to_end(torch.tensor(t_max))):.3f}")
-
-# %% [markdown]
-# The grid point nearest $t_T$, index 98 (after which the clock jumps by 0.999 to $t_T$), has the largest
-# $\coth\bar\theta_{t:T}$ on the grid, 1.314. The first step out of $t_T$ is not an explicit one. Euler–Maruyama's
-# draws $x_{[98]}$ from 02a's posterior (section 0). Heun's is the implicit step of notebook 02c (section 1) without
-# its noise (its parameter $\eta = 0$): the exact probability-flow step for the given $\hat x_0$, which from
-# $x_T = \mu$ lands on the mean $M_{[98]}$, the one solution through $\mu$ that the sampler picks (section 4). The
-# checks at the end of this section confirm both.
-#
-# **Near the clean end.** The score term's factor blows up at the clean end too. There $\Theta_t \to 1$ and
-# $\Sigma_t \to 0$: the marginal shrinks to the point $x_0$. As $\bar\theta_t \to 0$, $\Sigma_t^2$ behaves like
-# $2\lambda\bar\theta_t$, so $\lambda/\Sigma_t^2$ behaves like $1/(2\bar\theta_t)$, whatever $\lambda$. The cell
-# shows the limits, then the values at grid index 0 (with $\bar\theta_{[0]}$ and $\Sigma_{[0]}$ the clock and
-# $\Sigma_t$ there):
-
-# %%
-show(r"\Sigma_t^2", Sigma2(u, c).subs(c, theta_T))
-limit(Sigma2(u, c) / (2 * lam * u), u, 0, 1, lhs=r"\lim_{\bar\theta_t\to0} \frac{\Sigma_t^2}{2\lambda\,\bar\theta_t}")
+      lhs=r"\lim_{\bar\theta_{t:T}\to0} v\big|_{x = M_t}")
 limit(u * lam / Sigma2(u, c), u, 0, sp.Rational(1, 2),
       lhs=r"\lim_{\bar\theta_t\to0} \bar\theta_t\,\frac{\lambda}{\Sigma_t^2}")
-clock = pixel_path.schedule.clock
-
-
-def score_factor(t_):
-    """lambda / Sigma_t^2, the velocity's score factor, at the grid index t_ of the reference grid (free of lambda)."""
-    return pixel_path.lam / float(pixel_path.coefficients(torch.tensor(t_))[2]) ** 2
-
-
-u_0 = float(clock(torch.tensor(0)))
-show(r"\bar\theta_{[0]}", rf"{u_0 * 1e4:.1f}\times10^{{-4}}")
-show(r"\frac{\lambda}{\Sigma_{[0]}^2}", f"{score_factor(0):.1f}")
-show(r"\frac{2\lambda}{\Sigma_{[0]}^2}", f"{2 * score_factor(0):.1f}")
-show(r"\bar\theta_{[0]}\,\frac{\lambda}{\Sigma_{[0]}^2}", f"{u_0 * score_factor(0):.4f}")
 
 # %% [markdown]
-# At grid index 0, $\bar\theta_{[0]} = 6.3\times10^{-4}$ and $\lambda/\Sigma_{[0]}^2 = 792.5$. In the sampling
-# direction (the clock decreasing) a step adds $-\Delta u\,\lambda(x - M_t)/\Sigma_t^2$ through the velocity's score
-# term, so that term pulls $x$ towards $M_t$ with this *score factor* $\lambda/\Sigma_t^2$ per unit clock. The
-# reverse-SDE drift's term $2\lambda(x - M_t)/\Sigma_t^2$ does so with twice the factor, 1585.1.
+# Near $t_T$ the velocity grows like $\bar\theta_{t:T}^{-1/2}$ on every path but the mean path: such a path leaves
+# $\mu$ with a vertical tangent, yet travels a finite distance ($\int_0\bar\theta^{-1/2}\,d\bar\theta$ is finite).
+# The mean path leaves $\mu$ at the finite rate $\pi/\sinh\bar\theta_T$ per unit clock. Near the clean end the score
+# term pulls $x$ towards $M_t$ with the factor $\lambda/\Sigma_t^2 \approx 1/(2\bar\theta_t)$, whatever $\lambda$.
 #
-# **Where the samplers' errors come from.** An Euler–Maruyama step holds the factors at its start over the whole
-# step; Heun's step averages the velocities at its two ends. A first guess: a step errs most where its clock length
-# $\Delta u$ times the score factor is largest. The cell measures that product on every explicit step of the
-# reference grid, for the velocity's $\lambda/\Sigma_t^2$ (the SDE's $2\lambda/\Sigma_t^2$ doubles each product), and
-# how much the factor changes within a step.
-
-# %%
-explicit = range(98, 0, -1)  # the explicit steps t -> t - 1 of both samplers on the reference grid
-du = {t_: float(clock(torch.tensor(t_)) - clock(torch.tensor(t_ - 1))) for t_ in explicit}
-step_product = {t_: du[t_] * score_factor(t_) for t_ in explicit}  # clock length x the factor at the step's start
-t_most = max(step_product, key=step_product.get)
-print(f"(clock length of the step) x lambda / Sigma_t^2: largest {step_product[t_most]:.2f} on the step from index "
-      f"{t_most}, smallest {min(step_product.values()):.2f} (from index {min(step_product, key=step_product.get)}), "
-      f"{step_product[1]:.2f} on the step from index 1 to 0")
-factor_change = {t_: score_factor(t_ - 1) / score_factor(t_) for t_ in explicit}  # its change within a step
-print(f"lambda / Sigma_t^2 at the step's end over its start: {factor_change[1]:.2f} on the step from index 1 to 0 "
-      f"(the largest change), {factor_change[98]:.2f} on the step from index 98")
-
-# %% [markdown]
-# So the product is largest on the first explicit step, 0.87 out of index 98, and only 0.32 on the last explicit
-# step (index 1 → 0): it does not point at grid index 0. Within that last step, though, the score factor grows by a
-# factor of 2.77, more than within any other step (0.89 within the step from index 98), while Euler–Maruyama holds it
-# at its value at the step's start. Two measurements locate the errors: the error that one step makes, started from
-# the exact marginal and measured against the marginal where it lands; and what the later steps do with an error.
+# **The two samplers, written out.** Each step goes from index $t$ to $t - 1$ and lowers the clock by
+# $\Delta u = \bar\theta_{[t]} - \bar\theta_{[t-1]}$.
 #
-# For Euler–Maruyama both can be computed without sampling. With the oracle its step is affine,
-# $x_{[t-1]} = a_t x_{[t]} + (\text{terms free of } x_{[t]}) + \sqrt{2\lambda\Delta u}\,|\pi|\,z$, with the factor
-# $a_t$ of 02b.3. So the variance of its paths follows $\mathrm{Var}_{[t-1]} = a_t^2\,\mathrm{Var}_{[t]} +
-# 2\lambda\Delta u\,\pi^2$ exactly, and the mean of its paths follows the drift-only step,
-# $m_{[t-1]} = m_{[t]} - \Delta u\,F_{\rm rev}(m_{[t]})$. `lesson.em_spread` propagates both from index 98, where
-# the posterior step out of $t_T$ lands with the marginal's mean and variance; the cell compares them with the 16000
-# paths of section 0.
+# - *Out of $t_T$ (99 → 98).* The velocity's and the drift's coefficients blow up at $t_T$ and are undefined at
+#   $x = \mu$ ($\infty\cdot0$ and $0/0$), so neither sampler takes an explicit step there. Euler–Maruyama draws
+#   $x_{[98]}$ from 02a's posterior $q(x_{[98]}\mid x_{[99]} = \mu, x_0)$, which out of the pinned end is the
+#   marginal at index 98. Heun's method takes the exact step of section 4 and lands on $M_{[98]}$.
+# - *The explicit steps (98 → 97 → … → 0).* Euler–Maruyama is 02b.3(b)'s step,
+#   $x \leftarrow x - \Delta u\,F_{\rm rev}(x) + g\sqrt{\Delta u}\,z$. Heun's method takes the Euler step
+#   $\tilde x = x - \Delta u\,v(x)$, then redoes it with the mean of the velocities at its two ends,
+#   $x \leftarrow x - \tfrac12\Delta u\,\big(v(x) + v(\tilde x)\big)$: its error is of second order in the step.
+# - *Into the clean end (0 → −1).* Both return the prediction $\hat x_0$, here the oracle's $x_0$.
+#
+# The cell writes both loops with the library's drift $F_{\rm rev}$ (`reverse_drift`, your 02b.3(a)) and velocity
+# $v$; the checks at the end of the notebook confirm that they reproduce section 0's runs, draw for draw.
 
 # %%
-a_t = {t_: lesson.em_factor(pixel_path, t_) for t_ in explicit}
-propagated, one_step, mean_offset = lesson.em_spread(pixel_path, x0_px, mu_px)
-shown = (97, 90, 60, 10, 0)
-rows = {t_: int((sde_t == t_).nonzero()[0, 0]) for t_ in shown}  # the rows of section 0's run at those indices
-sampled = {t_: float(sde_x[k].std() / std_t[times == t_][0]) for t_, k in rows.items()}
-sampled_offset = {t_: float((sde_x[k].mean() - mean_t[times == t_][0]) / std_t[times == t_][0])
-                  for t_, k in rows.items()}
-rel_se = 1 / (2 * (n_sde - 1)) ** 0.5  # standard error of a sample std, relative to it (Gaussian paths)
-mean_se = 1 / n_sde ** 0.5  # standard error of a sample mean, in standard deviations
-print(f"factor a_t between {min(a_t.values()):.2f} and {max(a_t.values()):.2f} (a_98 = {a_t[98]:.2f}, "
-      f"a_1 = {a_t[1]:.2f})")
-print(f"one step from the exact spread, spread / marginal std where it lands: {one_step[98]:.2f} on the step from "
-      f"index 98, {one_step[1]:.2f} on the step from index 1 (the largest)")
-print("spread / marginal std, propagated: " + ", ".join(f"t = {t_}: {propagated[t_]:.3f}" for t_ in shown))
-print("                   the 16000 paths: " + ", ".join(f"t = {t_}: {r:.3f}" for t_, r in sampled.items())
-      + f" (standard error {100 * rel_se:.2f} %)")
-print(f"(mean - M_t) / marginal std, propagated: at most {max(abs(o) for o in mean_offset.values()):.3f} in size "
-      "at every time; at the times above " + ", ".join(f"{mean_offset[t_]:+.3f}" for t_ in shown))
-print("                         the 16000 paths: " + ", ".join(f"{o:+.3f}" for o in sampled_offset.values())
-      + f" (standard error {mean_se:.4f})")
+clock, to_go = pixel_path.schedule.clock, pixel_path.schedule.clock_to_end
+
+
+def du(t):
+    """The clock length of the step from index t to t - 1."""
+    return float(clock(torch.tensor(t)) - clock(torch.tensor(t - 1)))
+
+
+def euler_maruyama(n_paths, generator):
+    """The reverse SDE from x_T = mu: the states of n_paths paths at the indices 99, 98, ..., 0, -1 (rows)."""
+    x0_, mu_ = lesson.row(x0_px, n_paths), lesson.row(mu_px, n_paths)
+    g = (2 * pixel_path.lam) ** 0.5 * abs(x0_px - mu_px)  # the diffusion coefficient
+    draw = (lambda: torch.randn((1, n_paths), generator=generator, dtype=torch.float64))  # z, standard normal
+    xs = [mu_]  # index 99, t_T
+    xs.append(pixel_path.mean(x0_, mu_, torch.tensor(98))  # 99 -> 98: the posterior draw
+              + pixel_path.std(x0_, mu_, torch.tensor(98)) * draw())
+    for t in range(98, 0, -1):  # the explicit steps t -> t - 1
+        drift = pixel_path.reverse_drift(xs[-1], x0_, mu_, torch.tensor(t))  # F_rev
+        xs.append(xs[-1] - du(t) * drift + g * du(t) ** 0.5 * draw())
+    return torch.cat(xs + [x0_])  # 0 -> -1: the prediction x0_hat, here x0
+
+
+def heun(x, t_from, t_to):
+    """The probability-flow ODE from the states x (a row) at index t_from: Heun's steps down to index t_to, and
+    the final step into the clean end if t_to = -1."""
+    x0_, mu_ = lesson.row(x0_px, x.shape[1]), lesson.row(mu_px, x.shape[1])
+    for t in range(t_from, max(t_to, 0), -1):
+        v_start = pixel_path.velocity(x, x0_, mu_, torch.tensor(t))
+        x_euler = x - du(t) * v_start
+        x = x - du(t) * (v_start + pixel_path.velocity(x_euler, x0_, mu_, torch.tensor(t - 1))) / 2
+    return x0_ if t_to == -1 else x
 
 # %% [markdown]
-# For Heun's method, `lesson.heun_one_step_errors` takes one step from the exact place $+2$ standard deviations at
-# each explicit step, from index 98 to index 1, and returns where it lands minus 2 (in standard deviations of the
-# marginal there). The cell compares these one-step errors with the places of section 0's five ODE paths, which
-# started at index 98.
+# **Where do they err?** A first guess: a step errs most where its clock length $\Delta u$ times the score factor
+# $\lambda/\Sigma_t^2$ is largest. Two measurements test it, for each sampler: the error one step makes when started
+# from the exact marginal, and what the later steps do with an error.
+#
+# For Euler–Maruyama neither needs sampling. With the oracle each step maps $x$ to $a_t x$ plus terms free of $x$
+# plus the noise $g\sqrt{\Delta u}\,z$, with 02b.3's factor $a_t = 1 + \Delta u\,(\coth\bar\theta_{t:T} -
+# 2\lambda/\Sigma_t^2)$. So the variance of its paths follows $\mathrm{Var}_{[t-1]} = a_t^2\,\mathrm{Var}_{[t]} +
+# g^2\Delta u$ exactly, from the marginal's variance at index 98 (the posterior draw). For Heun's method the cell
+# takes one step from the exact place $+2$ standard deviations at every index, and measures where it lands, in
+# standard deviations of the marginal there. The loop runs both; the sampled spread is section 0's 16000 paths.
 
 # %%
-heun_error = lesson.heun_one_step_errors(pixel_path, x0_px, mu_px, explicit)
-ode_rows = ode_t >= 0  # section 0's ODE run at grid indices 98 ... 0
-ode_place = (ode_x[ode_rows] - mean_t[ode_t[ode_rows] + 1][:, None]) / std_t[ode_t[ode_rows] + 1][:, None]
-late = ode_t[ode_rows] >= 5
-others = max(heun_error, key=lambda t_: abs(heun_error[t_]) if t_ > 1 else 0)  # the largest but the last step's
-print(f"one Heun step from +2 std: {heun_error[1]:+.3f} std on the step from index 1, {heun_error[98]:+.3f} on the "
-      f"step from index 98, at most {abs(heun_error[others]):.3f} in size on the others (from index {others})")
-print(f"the one-step errors add up to {sum(heun_error.values()):+.3f}; section 0's path from +2 std is "
-      f"{float(ode_place[-1, -1]) - 2:+.3f} off at index 0")
-print(f"section 0's ODE paths: within {float((ode_place[late] - torch.tensor(quantiles)).abs().max()):.3f} of their "
-      "places -2, -1, 0, 1, 2 down to index 5; at index 0: "
-      + ", ".join(f"{float(p_):+.2f}" for p_ in ode_place[-1]))
+g2 = 2 * pixel_path.lam * (x0_px - mu_px) ** 2  # g^2
+std = marginal_std  # Sigma_t |pi| at each grid index (section 0)
 
-# %% [markdown]
-# The same measurements as a figure, from index 98 (left) to index 0 (right). **Left:** the spread of section 0's
-# 16000 reverse-SDE paths over the marginal's standard deviation (with a band of $\pm 2$ standard errors), the same
-# computed without sampling, and the ratio after one step alone from the exact spread (drawn where the step lands).
-# **Right:** the places $(x - \text{mean})/\text{std}$ of section 0's five ODE paths; the exact flow keeps them at
-# $-2, \dots, 2$.
 
-# %%
-em_rows = (sde_t >= 0) & (sde_t < 99)  # section 0's SDE run at grid indices 98 ... 0
-em_t = sde_t[em_rows]
-em_ratio = sde_x[em_rows].std(dim=1) / std_t[em_t + 1]  # std_t is indexed from the clean end, index -1
-fig, (ax_sde, ax_ode) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
-ax_sde.fill_between(em_t, em_ratio * (1 - 2 * rel_se), em_ratio * (1 + 2 * rel_se), color=SDE_COLOUR, alpha=0.3,
-                    lw=0)
-ax_sde.plot(em_t, em_ratio, color=SDE_COLOUR, lw=1, label=f"{n_sde} paths ($\\pm 2$ s.e.)")
-prop_t = [98] + sorted(propagated, reverse=True)
-ax_sde.plot(prop_t, [1.0] + [propagated[t_] for t_ in prop_t[1:]], color="black", ls="--", lw=1,
-            label="without sampling")
-ax_sde.plot([t_ - 1 for t_ in one_step], list(one_step.values()), "o", color="dimgrey", ms=2.5,
-            label="one step from the exact spread")
-ax_sde.axhline(1, color="grey", lw=0.6)
-ax_sde.set_ylabel("spread / marginal std", fontsize=10)
-ax_sde.set_title("reverse SDE, Euler–Maruyama", fontsize=11)
-ax_sde.legend(fontsize=9, loc="upper center")
-ax_sde.set_xlim(100, -2)
-for k, q in enumerate(quantiles):
-    ax_ode.plot(ode_t[ode_rows], ode_place[:, k], color=ODE_COLOUR, lw=1.5)
-    ax_ode.text(t_start + 2, q, f"{q:+.0f} std".replace("-", "−") if q else "mean", ha="right", va="center",
-                fontsize=9)
-ax_ode.set_ylabel(r"place $(x - \mathrm{mean})/\mathrm{std}$", fontsize=10)
-ax_ode.set_title(f"probability-flow ODE, Heun, from $t = {t_start}$", fontsize=11)
-ax_ode.set_xlim(124, -2)
-for ax in (ax_sde, ax_ode):
-    ax.set_xlabel("grid index $t$ (sampling: left to right)", fontsize=10)
+def score_factor(t):
+    """lambda / Sigma_t^2 at the grid index t (Sigma_t: the marginal's std per unit |pi|)."""
+    return pixel_path.lam / float(pixel_path.coefficients(torch.tensor(t))[2]) ** 2
+
+
+var, spread, one_step, heun_error, a_t = std[98] ** 2, {98: 1.0}, {}, {}, {}  # index 98: the marginal's variance
+for t in range(98, 0, -1):  # the step t -> t - 1, measured at t - 1, where it lands
+    a_t[t] = 1 + du(t) * (1 / float(torch.tanh(to_go(torch.tensor(t)))) - 2 * score_factor(t))  # 02b.3's a_t
+    var = a_t[t] ** 2 * var + g2 * du(t)  # Var_[t-1] = a_t^2 Var_[t] + g^2 du
+    spread[t - 1] = var ** 0.5 / std[t - 1]
+    one_step[t - 1] = (a_t[t] ** 2 * std[t] ** 2 + g2 * du(t)) ** 0.5 / std[t - 1]  # from the exact spread at t
+    plus_2 = lesson.at_places(pixel_path, x0_px, mu_px, t, [2.0])  # the exact place +2 std at t
+    heun_error[t - 1] = (float(heun(plus_2, t, t - 1)) - marginal_mean[t - 1]) / std[t - 1] - 2
+
+sampled = {int(t): float(sde_x[k].std()) / std[int(t)] for k, t in enumerate(sde_t) if 0 <= t <= 98}
+rel_se = 1 / (2 * (sde_x.shape[1] - 1)) ** 0.5  # the standard error of a sample std, relative to it
+heun_path = {int(t): (float(ode_x[k, -1]) - marginal_mean[int(t)]) / std[int(t)] - 2  # section 0's path from +2
+             for k, t in enumerate(ode_t) if t >= 0}
+product = {t: du(t) * score_factor(t) for t in range(98, 0, -1)}
+print(f"first guess, du x lambda / Sigma_t^2: {product[98]:.2f} on the first explicit step (98 -> 97, the largest), "
+      f"{product[1]:.2f} on the last (1 -> 0)")
+print(f"Euler-Maruyama, spread / marginal std: {spread[97]:.2f} at index 97, {spread[90]:.2f} at index 90, "
+      f"{spread[0]:.2f} at index 0; after the step 1 -> 0 alone: {one_step[0]:.2f}; "
+      f"a_t from {min(a_t.values()):.2f} to {max(a_t.values()):.2f}")
+print(f"Heun, place error from +2 std: after the step 1 -> 0 alone {heun_error[0]:+.3f}; the one-step errors add up "
+      f"to {sum(heun_error.values()):+.3f}; section 0's path at index 0: {heun_path[0]:+.3f}")
+fig_errors = lesson.plot_sampler_errors(pixel_path, sampled, rel_se, spread, one_step, heun_path, heun_error)
 plt.show()
 
 # %% [markdown]
-# **The reverse SDE forgets.** The step from index 98 does make a large error: right after it, at index 97, the
-# paths' spread is 1.27 times the marginal's. But each step maps a path's distance from the marginal's mean,
-# $x_{[t]} - M_{[t]}$, to $a_t(x_{[t]} - M_{[t]})$ plus terms free of $x_{[t]}$ (the step's own error of the mean,
-# and its fresh noise), with the factor $a_t$ of 02b.3, which lies between 0.25 and 0.95 on every step. So each step
-# multiplies an excess of variance made earlier by $a_t^2 < 1$, while it adds its own error: the spread is down to
-# 1.07 times the marginal's at index 90 and 1.02 at index 60. The paths' mean stays within 0.02 marginal standard
-# deviations of $M_t$ at every time.
+# **Both samplers err most at index 0, against the guess.** The product $\Delta u\,\lambda/\Sigma_t^2$ is largest on
+# the first explicit step (0.87) and only 0.32 on the last. Yet the left panel's spread and the right panel's place
+# error are both largest at index 0 (the right end).
 #
-# Near the clean end the one-step error grows again, and the last explicit step (index 1 → 0) makes the largest of
-# all: 1.46 times the marginal's spread, from the exact spread at index 1. No explicit step comes after it to shrink
-# its error, so at index 0 the spread is 1.54 times the marginal's. The 16000 paths of section 0 agree with these
-# spreads and means at every time shown, within 3 standard errors (1.267, 1.058, 1.021, 1.056 and 1.558 sampled).
+# **The reverse SDE forgets.** The step out of index 98 does make a large error: the spread is 1.27 times the
+# marginal's at index 97. But every later step multiplies a path's distance from the marginal's mean by $a_t < 1$
+# (02b.3's question; the printed range), so an excess of variance shrinks by $a_t^2$ per step, and within a few
+# steps only the steps' own small errors are left. The last explicit step makes the largest one-step error, 1.46
+# (the grey dot at the right end), and no step comes after it to shrink it: 1.54 at index 0.
 #
-# **The probability flow keeps its errors.** The exact flow keeps every path at its place in the distribution, so
-# an error of Heun's method stays where it is made. From +2 std, one Heun step errs by less than 0.05 std on every
-# explicit step but the last (by +0.024 on the first, from index 98), and by $-0.205$ on the last (index 1 → 0). The
-# one-step errors add up to $-0.266$, close to the gap of $-0.259$ of section 0's path at index 0: down to index 5
-# the paths keep their places within 0.028 std, and at index 0 the outer ones sit at $\pm 1.74$. Heun's average of
-# the velocities at the two ends of the last step misses the growth of the score factor, which behaves like
-# $1/(2\bar\theta_t)$ and grows 2.77-fold inside it.
-#
-# So both samplers err most at grid index 0 because the last explicit step (index 1 → 0) makes the largest one-step
-# error and no explicit step comes after it, not because its $\Delta u$ times the score factor is the largest.
-# Appendix A shows that both errors shrink on finer grids as fast as each solver's order predicts. Notebook 02c
-# measures Euler's error on the probability flow.
+# **The probability flow keeps its errors.** The exact flow keeps a path at its place in the distribution, so an
+# error of Heun's step stays where it is made: the running sum of the one-step errors (dashed) follows the path from
+# $+2$ standard deviations. The last step alone contributes $-0.205$ of the path's $-0.259$ at index 0.
 
 # %%
-# Checks of section 5: they pin the text above to the outputs
-assert t_max == 98 and round(float(coth_grid.max()), 3) == 1.314
-assert round(float(clock_to_end(torch.tensor(98))), 3) == 0.999
-# Heun's first step out of t_T is 02c's implicit step with eta = 0; from x_T = mu it lands on M_[98] (section 0)
+misfit = {t: (sampled[t] - spread[t]) / (rel_se * sampled[t]) for t in spread if t < 98}  # in standard errors
+worst = max(misfit, key=lambda t: abs(misfit[t]))
+print(f"sampled - computed spread: beyond 2 standard errors at {sum(abs(m) > 2 for m in misfit.values())} of "
+      f"{len(misfit)} indices, at most {abs(misfit[worst]):.2f} (index {worst}); at index 90 {misfit[90]:+.2f}")
+print(f"the last explicit step: du = {du(1):.2e}, more than the clock left at its end, "
+      f"{float(clock(torch.tensor(0))):.2e}; "
+      f"its noise variance g^2 du is {g2 * du(1) / std[0] ** 2:.2f} times the marginal's variance at index 0; "
+      f"lambda / Sigma_t^2 grows {score_factor(0) / score_factor(1):.2f}-fold within it")
+
+# %% [markdown]
+# The sampled spread agrees with the computed one: the dashed line leaves the $\pm2$ standard-error band at 4 of 98
+# indices (by at most 2.32 standard errors, at index 40; by 2.25 at index 90), about the one index in 20 that chance
+# gives.
+#
+# **Why the last step.** Its clock length, $1.12\times10^{-3}$, exceeds the clock left at its end,
+# $\bar\theta_{[0]} = 6.31\times10^{-4}$. Euler–Maruyama's noise on that step has the variance $g^2\Delta u =
+# 2\lambda\pi^2\Delta u$, while the marginal's variance at index 0 is about $2\lambda\pi^2\bar\theta_{[0]}$: the
+# injected noise alone is 1.77 times the variance the paths should have. Heun's method averages the velocities at
+# the step's two ends, but within the step the score factor, about $1/(2\bar\theta_t)$, grows 2.77-fold, and the
+# average misses it.
+#
+# **What $\lambda$ changes.** With the oracle every variance here is $\lambda\pi^2$ times a function of the clock, so
+# the spread ratios, $a_t$ and $\lambda/\Sigma_t^2$ depend on neither $\lambda$ nor $\pi$. The errors of the mean do
+# depend on $\lambda$: a step's error on the mean path is proportional to $\pi$ but not to $\sqrt\lambda$, so in
+# standard deviations of the marginal it grows like $1/\sqrt\lambda$, about 32-fold ($\sqrt{1000}$) from
+# $\lambda = 0.1$ to RDBM's default $10^{-4}$. The cell reruns the measurements under the default (the spread ratios
+# first, then the means; `lesson.em_spread` runs the recursion above together with the mean's,
+# $m \leftarrow m - \Delta u\,F_{\rm rev}(m)$).
+
+# %%
+default_path = bridges.rdbm()  # lambda = 1e-4
+here, default = lesson.em_spread(pixel_path, x0_px, mu_px), lesson.em_spread(default_path, x0_px, mu_px)
+print(f"largest change of a spread ratio under the default lambda: "
+      f"{max(abs(default.propagated[t] - spread[t]) for t in default.propagated):.0e} (float rounding)")
+worst_mean = max(default.mean_offset, key=lambda t: abs(default.mean_offset[t]))
+print(f"Euler-Maruyama, (mean of the paths - M_t) / marginal std: "
+      f"at most {max(map(abs, here.mean_offset.values())):.3f} "
+      f"at lambda = 0.1, {abs(default.mean_offset[worst_mean]):.2f} under the default (at index {worst_mean})")
+heun_mean = {name: lesson.ode_places(path_, x0_px, mu_px, 98, 0, (0.0,))[0] for name, path_ in
+             (("lambda = 0.1", pixel_path), ("the default", default_path))}
+print("Heun, place at index 0 of the mean path: " + ", ".join(f"{v:+.3f} at {k}" for k, v in heun_mean.items()))
+
+# %% [markdown]
+# The spread ratios do not change. The means do: Euler–Maruyama's paths' mean is at most 0.019 standard deviations
+# from $M_t$ at $\lambda = 0.1$, but 0.60 under the default (at index 41, in mid-bridge), an error the figure above
+# cannot show. Heun's mean path ends 0.002 standard deviations off at $\lambda = 0.1$, 0.053 under the default.
+#
+# So, at $\lambda = 0.1$, both samplers err most at index 0, because the last explicit step makes the largest
+# one-step error and no step after it corrects it; the cost of a large early step is small for the reverse SDE,
+# which forgets. Notebook 02c's step has no error of its own for a given $\hat x_0$ (it follows the frozen-noise
+# curve exactly), and its appendix A measures explicit Euler's error on the same ODE.
+
+# %% [markdown]
+# ## Appendix A. The same samplers on finer grids
+#
+# Are the errors of section 5 the grid's? The same runs are repeated on grids with 4 and 16 times as many steps,
+# nested in the reference grid: `lesson.refined(pixel_path, k)` splits each clock step into $k$ equal clock steps,
+# so the bridge is the same and every reference index keeps its clock. Each sampler's *gap* to the marginal is
+# measured at the clocks of reference indices 90, 10 and 0: for the reverse SDE, $|\text{spread}/\text{std} - 1|$,
+# computed with section 5's recursion and sampled from 16000 paths (noise from seed 0 on the reference grid, section
+# 0's run, and from seeds 1 and 2 on the finer ones); for the ODE, $|2 - |\text{place}||$ at index 0 of the paths
+# started at $\pm2$ standard deviations at index 98 (the larger of the two).
+
+# %%
+grids = [lesson.grid_gaps(pixel_path, k, x0_px, mu_px, n_paths=16000, seed=seed)
+         for k, seed in ((1, 0), (4, 1), (16, 2))]  # k = 1: the reference grid itself, N = 100 steps
+orders = lesson.observed_orders(grids)  # log(the gap's shrink factor) / log 4, between consecutive grids
+print("observed orders, N = 100 -> 400 and 400 -> 1600: "
+      + "; ".join(f"{name} {o1:.2f}, {o2:.2f}" for name, (o1, o2) in orders.items()))
+gap_misfit = {(g.n_steps, t): (g.sde[t] - g.sde_exact[t]) / g.sde_gap_se(t) for g in grids for t in (90, 10, 0)}
+worst_gap = max(gap_misfit, key=lambda key: abs(gap_misfit[key]))
+print(f"sampled - computed SDE gap: at most {abs(gap_misfit[worst_gap]):.2f} standard errors (N = {worst_gap[0]}, "
+      f"index {worst_gap[1]}); the next largest {sorted(map(abs, gap_misfit.values()))[-2]:.2f}")
+fig_gaps = lesson.plot_gaps(grids)
+plt.show()
+
+# %% [markdown]
+# Each refinement divides the clock step by 4. The SDE's computed gaps shrink by about that factor (observed orders
+# 1.00 to 1.04: Euler–Maruyama's weak order 1), the ODE's by about 16 (2.06 and 2.05: Heun's order 2). The sampled
+# gaps (crosses, $\pm2$ standard errors) agree with the computed ones within 2 standard errors, except at index 90 on
+# the reference grid (2.25, the excursion seen in section 5). On the finest grid the sampling noise of 16000 paths
+# exceeds the gaps at indices 90 and 10: their bars reach the bottom and are cut there. So the gaps are
+# discretisation errors: the equations themselves transport $q$ exactly between interior times (section 3).
+
+# %% [markdown]
+# ## Checks
+#
+# The cells below pin the text to the outputs and to the package (`nbval` runs them); a reader may skip them.
+
+# %% jupyter={"source_hidden": true}
+# Checks of section 0: the recap's formulas, the printed numbers, the runs and the figure
+from derivations import family
+from derivations.common import fokker_planck_residual, readable
+
+assert zero(Theta(u, c) - sp.sinh(c - u) / sp.sinh(c)) == 0
+assert zero(Sigma2(u, c) - 2 * lam * sp.sinh(u) * sp.sinh(c - u) / sp.sinh(c)) == 0
+assert round(to_go_98, 3) == 0.999 and round(clock_T, 2) == 7.88 and round(100 * to_go_98 / clock_T) == 13
+assert round(marginal_std[98], 3) == 0.235 and round(max(marginal_std.values()), 3) == 0.253
+assert round(marginal_std[0], 3) == 0.009
+assert abs(pixel_path.lam / bridges.rdbm().lam - 1000) < 1e-9 and max(default_std.values()) < 0.0080
+# the middle panel's finer grid holds the same bridge: every grid clock, and the marginal there, reappear on it
+times = pixel_path.schedule.times()
+fine = lesson.refined(pixel_path, 50)
+on_fine = torch.tensor([lesson.refined_index(int(t_), 50) for t_ in times])
+assert fine.schedule.u_T == clock_T and torch.equal(fine.schedule.clock(on_fine), pixel_path.schedule.clock(times))
+one = torch.ones(len(times), dtype=torch.float64)
+assert torch.allclose(fine.std(x0_px * one, mu_px * one, on_fine), pixel_path.std(x0_px * one, mu_px * one, times),
+                      rtol=1e-12, atol=1e-15)
+# the first SDE step is 02a's posterior draw, with the run's first normal draws
+n_sde = sde_x.shape[1]
+post_mean, post_std = pixel_path.posterior(lesson.row(mu_px, n_sde), lesson.row(x0_px, n_sde),
+                                           lesson.row(mu_px, n_sde), torch.tensor(99), torch.tensor(98))
+first_z = torch.randn((1, n_sde), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+assert torch.allclose(sde_x[1], (post_mean + post_std * first_z)[0], rtol=0, atol=1e-12)
+# Heun from x_T = mu: a single path, which lands on the mean M_[98]
+from_mu = samplers.sample_heun(oracle_px, lesson.row(mu_px), pixel_path, torch.tensor([99, 98]))
+assert abs(float(from_mu) - marginal_mean[98]) < 1e-15
+assert int(sde_t[0]) == 99 and bool((sde_x[0] == mu_px).all())  # every SDE path starts at mu ...
+assert int(sde_t[-1]) == int(ode_t[-1]) == -1 and bool((sde_x[-1] == x0_px).all() and (ode_x[-1] == x0_px).all())
+assert [int(t_) for t_ in ode_t[:2]] == [98, 97] and len(ode_t) == 98 + 2  # ... the ODE's at index 98
+assert bool((ode_x[:-1].diff(dim=1) > 0).all())  # ordered at every time before the clean end: they never cross
+assert round(float(drawn.abs().max()), 1) == 3.5 and drawn.shape == (99, 5)  # the 5 drawn paths, indices 98 ... 0
+# the series drawn: left, 5 paths and the two dots; middle, 5 paths, the dot and the line at 98; right, 5 paths, star
+panels = [ax for ax in fig_two_ways.axes if ax.axison and ax.get_label() != "<colorbar>"]
+assert [sum(len(line.get_xdata()) > 0 for line in ax.get_lines()) for ax in panels] == [7, 7, 6]
+
+# %% jupyter={"source_hidden": true}
+# Checks of sections 1 and 2: the log-density's quadratic term, the score and the cancellation of pi
+L_sq_1 = -(x - M_t) ** 2 / (2 * Sigma2(u, c) * pi ** 2)
+assert zero(sp.diff(reverse.log_q() - L_sq_1, x)) == 0  # the rest of log q is free of x
+assert pi not in sp.denom(readable(g2_score)).free_symbols  # one fraction without pi in its denominator ...
+assert zero(sp.diff(g2_score, pi, 2)) == 0 and sp.diff(readable(g2_score), pi) != 0  # ... and affine in pi
+assert reverse.check_score_form() == 0 and reverse.check_score_term_free_of_pi_division() == 0
+
+# %% jupyter={"source_hidden": true}
+# Checks of section 3: the velocity, the parts of the log-density, the two transport equations
+assert zero(velocity - (bridge_drift(u, c) - lam * pi ** 2 * score)) == 0  # v = f - g^2 score / 2
+assert zero(velocity - family.pf_velocity(x, u, c, pi)) == 0
+L_constant = L - L_sq - L_norm  # the rest of L: a constant (its derivatives in every symbol vanish) ...
+assert all(zero(sp.diff(L_constant, s_)) == 0 for s_ in (x, u, c, lam, mu, pi))
+at_a_point = {x: 0.3, u: 0.7, c: 2.0, lam: 0.1, mu: -0.2, pi: 0.8}
+assert abs(float(L_constant.subs(at_a_point)) + 0.5 * float(sp.log(2 * sp.pi))) < 1e-12  # ... -log(2 x 3.14...) / 2
+assert zero(L_x - sp.diff(L_sq, x)) == 0  # L_norm is free of x: the score is the quadratic term's alone
+assert zero(fokker_planck_residual(L, x, u, velocity, 0)
+            - (sp.diff(L, u) + sp.diff(velocity, x) + velocity * L_x)) == 0
+without_norm = fokker_planck_residual(L_sq, x, u, velocity, 0)  # the left-hand side with L_norm left out ...
+assert zero(without_norm + sp.diff(L_norm, u)) == 0 and zero(without_norm) != 0  # ... is not 0
+u_rev = sp.Symbol(r"\tilde{u}")  # the parts shown for the reverse SDE: the library-free Fokker-Planck equation
+assert zero(sum(reverse_parts.values()) - fokker_planck_residual(
+    L.subs(u, -u_rev), x, u_rev, -F_rev.subs(u, -u_rev), lam * pi ** 2).subs(u_rev, -u)) == 0
+assert reverse.check_pf_ode_continuity() == 0 and reverse.check_pf_ode_x0hat_form() == 0
+assert reverse.check_reverse_sde() == 0
+
+# %% jupyter={"source_hidden": true}
+# Checks of section 4: the affine split, and the exact step is the library's eta = 0 step (first step included)
+as_clock = {d: c - u, Psi_t: 1 - Theta(u, c), Theta_t: Theta(u, c), Sigma_t: sp.sqrt(Sigma2(u, c))}
+assert zero(v_x0 - (x0_free + slope * x0).subs(as_clock)) == 0 and x0 not in (x0_free.free_symbols | slope.free_symbols)
+assert reverse.check_pf_velocity_affine_in_x0() == 0 and reverse.check_implicit_eta0_solves_pf_ode() == 0
+x_50 = lesson.at_places(pixel_path, x0_px, mu_px, 50, [1.3])
+exact_step = marginal_mean[40] + marginal_std[40] / marginal_std[50] * (x_50 - marginal_mean[50])
+assert torch.allclose(exact_step, samplers.implicit_step(pixel_path, x_50, lesson.row(x0_px), lesson.row(mu_px),
+                                                         torch.tensor(50), torch.tensor(40), eta=0.0), atol=1e-14)
 assert torch.equal(from_mu, samplers.implicit_step(pixel_path, lesson.row(mu_px), lesson.row(x0_px), lesson.row(mu_px),
                                                    torch.tensor(99), torch.tensor(98), eta=0.0))
-assert round(u_0 * 1e4, 1) == 6.3 and round(score_factor(0), 1) == 792.5 and round(u_0 * score_factor(0), 4) == 0.5003
-assert round(2 * score_factor(0), 1) == 1585.1
-rdbm_default = bridges.rdbm()  # the same score factor for RDBM's default lambda
-default_factor = rdbm_default.lam / float(rdbm_default.coefficients(torch.tensor(0))[2]) ** 2
-assert abs(default_factor - score_factor(0)) < 1e-6 * score_factor(0)
-assert t_most == 98 and round(step_product[98], 2) == 0.87 and round(step_product[1], 2) == 0.32
-assert max(factor_change, key=lambda t_: max(factor_change[t_], 1 / factor_change[t_])) == 1
-assert round(factor_change[1], 2) == 2.77 and round(factor_change[98], 2) == 0.89
-# Euler-Maruyama: the factor, the one-step and propagated spreads, the mean
-assert round(min(a_t.values()), 2) == 0.25 and round(max(a_t.values()), 2) == 0.95 and max(a_t.values()) < 1
-assert round(a_t[98], 2) == 0.25 and round(a_t[1], 2) == 0.36
-assert max(one_step, key=one_step.get) == 1 and round(one_step[1], 2) == 1.46 and round(one_step[98], 2) == 1.27
-assert [round(propagated[t_], 2) for t_ in (97, 90, 60)] == [1.27, 1.07, 1.02] and round(propagated[0], 2) == 1.54
-assert max(abs(o) for o in mean_offset.values()) < 0.02
-assert all(abs(r - propagated[t_]) < 3 * rel_se * propagated[t_] for t_, r in sampled.items())  # within 3 s.e.
-assert all(abs(o - mean_offset[t_]) < 3 * mean_se for t_, o in sampled_offset.items())  # within 3 s.e.
-assert [round(r, 3) for r in sampled.values()] == [1.267, 1.058, 1.021, 1.056, 1.558]
-# Heun: the one-step errors from index 98, their sum, section 0's paths
-assert round(heun_error[1], 3) == -0.205 and round(heun_error[98], 3) == 0.024
-assert max(abs(e) for t_, e in heun_error.items() if t_ > 1) < 0.05
-assert round(sum(heun_error.values()), 3) == -0.266 and round(float(ode_place[-1, -1]) - 2, 3) == -0.259
-assert round(float((ode_place[late] - torch.tensor(quantiles)).abs().max()), 3) == 0.028
-assert [round(abs(float(ode_place[-1, k])), 2) for k in (0, -1)] == [1.74, 1.74]
-# the figure: index 98 carries the exact posterior draw's spread; its last points are the printed ones
-assert int(em_t[0]) == 98 and int(em_t[-1]) == 0 and abs(float(em_ratio[0]) - 1) < 3 * rel_se
-assert abs(float(em_ratio[-1]) - sampled[0]) < 1e-12
 
-# %% [markdown]
-# ## Appendix A. The samplers' gaps to the marginal on finer grids
-#
-# How far are the two samplers of section 0 from the marginal, and is that the grid's fault? Two *gaps* measure it:
-#
-# - the reverse SDE's gap at a time: $|\text{spread}/\text{std} - 1|$, its paths' spread over the marginal's
-#   standard deviation, minus 1, in size;
-# - the ODE's gap: $|2 - |\text{place}||$ at index 0, for the paths started at $\pm 2$ standard deviations at index 98
-#   (the larger of the two).
-#
-# The same runs are repeated on grids with 4 and 16 times as many steps, *nested* in the reference grid:
-# `lesson.refined(pixel_path, k)` splits each clock step into $k$ equal clock steps. The bridge is the same (the same
-# terminal clock, 7.88), every reference time is a time of the finer grids, and each refinement divides every clock
-# step by 4. The gaps are compared at the clocks of reference indices 90, 10 and 0. The SDE's spread is computed
-# without sampling (section 5's recursion) and sampled from 16000 paths, with the noise drawn from seed 0 on the
-# reference grid (section 0's run) and from seeds 1 and 2 on the finer ones, so the sampled gaps of different grids
-# are independent.
+# %% jupyter={"source_hidden": true}
+# Checks of section 5: the loops are section 0's runs; the recursion is the package's; the printed numbers
+assert torch.allclose(euler_maruyama(n_sde, torch.Generator().manual_seed(0)), sde_x, rtol=0, atol=1e-12)
+assert torch.allclose(heun(ode_x[:1], 98, -1), ode_x[-1:]) and torch.allclose(heun(ode_x[:1], 98, 0), ode_x[-2:-1],
+                                                                              rtol=0, atol=1e-12)
+assert all(abs(a_t[t_] - lesson.em_factor(pixel_path, t_)) < 1e-12 for t_ in a_t)
+assert all(abs(here.propagated[t_] - spread[t_]) < 1e-12 and abs(here.one_step[t_ + 1] - one_step[t_]) < 1e-12
+           for t_ in here.propagated)
+reference_heun = lesson.heun_one_step_errors(pixel_path, x0_px, mu_px, range(98, 0, -1))
+assert all(abs(reference_heun[t_ + 1] - heun_error[t_]) < 1e-12 for t_ in heun_error)
+assert max(product, key=product.get) == 98 and round(product[98], 2) == 0.87 and round(product[1], 2) == 0.32
+assert [round(spread[t_], 2) for t_ in (97, 90, 0)] == [1.27, 1.07, 1.54] and round(spread[60], 2) == 1.02
+assert max(one_step, key=one_step.get) == 0 and round(one_step[0], 2) == 1.46 and round(one_step[97], 2) == 1.27
+assert round(min(a_t.values()), 2) == 0.25 and round(max(a_t.values()), 2) == 0.95 and 0 < min(a_t.values())
+assert max(a_t.values()) < 1
+assert round(heun_error[0], 3) == -0.205 and round(heun_error[97], 3) == 0.024
+assert max(abs(e_) for t_, e_ in heun_error.items() if t_ > 0) < 0.05
+assert round(sum(heun_error.values()), 3) == -0.266 and round(heun_path[0], 3) == -0.259
+assert all(abs(r_ - spread[t_]) < 3 * rel_se * r_ for t_, r_ in sampled.items() if t_ < 98)  # within 3 s.e.
+assert abs(sampled[98] - 1) < 3 * rel_se  # index 98: the exact posterior draw
+assert sum(abs(m_) > 2 for m_ in misfit.values()) == 4 and worst == 40 and round(abs(misfit[worst]), 2) == 2.32
+assert round(misfit[90], 2) == -2.25
+assert round(du(1) * 1e3, 2) == 1.12 and round(float(clock(torch.tensor(0))) * 1e4, 2) == 6.31
+assert round(g2 * du(1) / std[0] ** 2, 2) == 1.77 and round(score_factor(0) / score_factor(1), 2) == 2.77
+# what lambda changes: the ratios are lambda-free, the means' errors in std scale like 1 / sqrt(lambda)
+assert max(abs(default.propagated[t_] - spread[t_]) for t_ in default.propagated) < 1e-9
+assert round(max(map(abs, here.mean_offset.values())), 3) == 0.019 and worst_mean == 41
+assert round(abs(default.mean_offset[worst_mean]), 2) == 0.60
+assert all(abs(default.mean_offset[t_] / here.mean_offset[t_] - 1000 ** 0.5) < 1e-6 * 1000 ** 0.5
+           for t_ in here.mean_offset if abs(here.mean_offset[t_]) > 1e-6)
+assert [round(v_, 3) for v_ in heun_mean.values()] == [0.002, 0.053]
+# the figure: the sampled band and curve, the computed dashes and the one-step dots, index 98 to 0
+assert [len(fig_errors.axes[k].get_lines()[0].get_xdata()) for k in (0, 1)] == [99, 99]
 
-# %%
-grids = [lesson.grid_gaps(pixel_path, k, x0_px, mu_px, n_paths=n_sde, seed=seed)
-         for k, seed in ((1, 0), (4, 1), (16, 2))]  # k = 1: the reference grid itself
-print(lesson.gap_table(grids))
-
-# %% [markdown]
-# Each refinement divides the clock step by 4 (the second column: the step that lands at index 0). Without sampling,
-# the SDE's gaps shrink by about that factor: observed orders of 1.00 to 1.04 (log of the gap's shrink factor over
-# log 4), the first order that Euler–Maruyama's weak order 1 predicts (the spread is a property of the paths'
-# distribution). At index 0 the gap goes from 0.54 to 0.13 and 0.03. The sampled gaps at index 0 follow it
-# (0.5575 ± 0.0087, 0.1261 ± 0.0063 and 0.0229 ± 0.0057). The ODE's gap shrinks from 0.26 to 0.015 and 0.0009:
-# observed orders of 2.06 and 2.05, Heun's second order (the ODE has no sampling noise).
-#
-# The figure shows every gap against the clock step that lands at the compared time, on log-log axes; the crosses
-# are the sampled SDE gaps with $\pm 2$ standard errors, drawn a little to the right of their grid's step.
-
-# %%
-fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
-floor = 3e-4
-for t_ref, marker in ((90, "o"), (10, "s"), (0, "^")):
-    steps = [g.landing_step[t_ref] for g in grids]
-    ax.loglog(steps, [g.sde_gap(t_ref) for g in grids], marker=marker, ls="-", color=SDE_COLOUR,
-              label=f"SDE at $t = {t_ref}$, without sampling")
-    gap_s = np.array([g.sde_gap(t_ref, exact=False) for g in grids])
-    err = np.array([2 * g.sde_gap_se(t_ref) for g in grids])
-    ax.errorbar(1.15 * np.array(steps), gap_s, yerr=[np.minimum(err, gap_s - floor), err], fmt="x", color=SDE_COLOUR,
-                ms=6, lw=0.8)  # drawn a little to the right of its grid's step, so as not to hide the marker
-ax.loglog([g.landing_step[0] for g in grids], [g.ode_gap() for g in grids], marker="D", ls="-", color=ODE_COLOUR,
-          label="ODE at $t = 0$")
-for power, t_ref, gap_of, ls in ((1, 90, lambda g: g.sde_gap(90), ":"), (2, 0, lambda g: g.ode_gap(), "--")):
-    h = np.array([grids[-1].landing_step[t_ref], grids[0].landing_step[t_ref]])
-    ax.loglog(h, 0.5 * gap_of(grids[0]) * (h / h[-1]) ** power, color="grey", ls=ls, lw=1.2, label=f"slope {power}")
-ax.errorbar([], [], yerr=[], fmt="x", color=SDE_COLOUR, ms=6, lw=0.8, label="SDE, sampled ($\\pm 2$ s.e.)")
-ax.set_xlabel(r"clock step $\Delta u$ that lands at the compared time", fontsize=10)
-ax.set_ylabel("gap to the marginal", fontsize=10)
-ax.set_title("SDE gap $|\\mathrm{spread}/\\mathrm{std} - 1|$, ODE gap $|2 - |\\mathrm{place}||$; N = 100, 400, 1600\n"
-             "(crosses: sampled, $\\pm 2$ s.e.; a bar that reaches the bottom axis is cut there)", fontsize=10)
-ax.set_ylim(floor, 1.5)
-ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.01, 0.5))
-plt.show()
-
-# %% [markdown]
-# The SDE's gaps computed without sampling lie along slope 1, the ODE's along slope 2. The sampled gaps agree with
-# them within 3 standard errors at every compared time (the crosses). At $t = 90$ and $t = 10$ on the 1600-step
-# grid the gaps without sampling, 0.004, are below the sampling noise of 16000 paths (standard errors of about
-# 0.006, like the 0.0057 of the table's sampled column): there the lower error bars reach zero and are cut at the
-# bottom axis.
-#
-# Every gap shrinks at each refinement as fast as its solver's order predicts: the gaps are discretisation errors.
-# The equations themselves transport $q$ exactly between interior times (section 3).
-
-# %%
-# Checks of appendix A: they pin the table's reading to its numbers
-assert [g.n_steps for g in grids] == [100, 400, 1600]
-# the reference grid's row is sections 0 and 5: the same SDE run (seed 0), the same recursion, the same ODE paths
-assert all(abs(grids[0].sde[t_] - sampled[t_]) < 1e-12 and grids[0].sde_exact[t_] == propagated[t_]
+# %% jupyter={"source_hidden": true}
+# Checks of appendix A: the reference grid's row is sections 0 and 5; nested grids; the numbers read off
+assert [g_.n_steps for g_ in grids] == [100, 400, 1600]
+assert all(abs(grids[0].sde[t_] - sampled[t_]) < 1e-12 and abs(grids[0].sde_exact[t_] - spread[t_]) < 1e-12
            for t_ in (90, 10, 0))
-assert all(abs(grids[0].ode[i] - float(ode_place[-1, k])) < 1e-12 for i, k in ((0, 0), (1, -1)))
-# nested grids: each clock step landing at a compared time divided by 4 at each refinement
-assert all(abs(grids[0].landing_step[t_] / g.landing_step[t_] - g.k) < 1e-9 * g.k for g in grids for t_ in (90, 10, 0))
-orders = {t_: [lesson.observed_order(a.sde_gap(t_), b.sde_gap(t_), 4) for a, b in zip(grids, grids[1:])]
-          for t_ in (90, 10, 0)}
-ode_orders = [lesson.observed_order(a.ode_gap(), b.ode_gap(), 4) for a, b in zip(grids, grids[1:])]
-assert round(min(min(o) for o in orders.values()), 2) == 1.00 and round(max(max(o) for o in orders.values()), 2) == 1.04
-assert [round(o, 2) for o in ode_orders] == [2.06, 2.05]
-assert [round(g.sde_gap(0), 2) for g in grids] == [0.54, 0.13, 0.03]
-assert [round(g.sde_gap(0, exact=False), 4) for g in grids] == [0.5575, 0.1261, 0.0229]
-assert [round(g.sde_gap_se(0), 4) for g in grids] == [0.0087, 0.0063, 0.0057]
-assert [round(g.ode_gap(), 4) for g in grids] == [0.2626, 0.0150, 0.0009]
-assert all(abs(g.sde[t_] - g.sde_exact[t_]) < 3 * g.sde_gap_se(t_) for g in grids for t_ in (90, 10, 0))
+assert all(abs(grids[0].ode[i] - (float(ode_x[-2, k]) - marginal_mean[0]) / marginal_std[0]) < 1e-12
+           for i, k in ((0, 0), (1, -1)))
+assert all(abs(grids[0].landing_step[t_] / g_.landing_step[t_] - g_.k) < 1e-9 * g_.k for g_ in grids
+           for t_ in (90, 10, 0))
+sde_orders = [o_ for name, pair in orders.items() if name.startswith("SDE") for o_ in pair]
+assert round(min(sde_orders), 2) == 1.00 and round(max(sde_orders), 2) == 1.04
+assert [round(o_, 2) for o_ in orders["ODE at index 0"]] == [2.06, 2.05]
+assert [round(g_.sde_gap(0), 2) for g_ in grids] == [0.54, 0.13, 0.03]
+assert [round(g_.sde_gap(0, exact=False), 4) for g_ in grids] == [0.5575, 0.1261, 0.0229]
+assert [round(g_.sde_gap_se(0), 4) for g_ in grids] == [0.0087, 0.0063, 0.0057]
+assert [round(g_.ode_gap(), 4) for g_ in grids] == [0.2626, 0.0150, 0.0009]
+assert all(abs(g_.sde[t_] - g_.sde_exact[t_]) < 3 * g_.sde_gap_se(t_) for g_ in grids for t_ in (90, 10, 0))
+assert worst_gap == (100, 90) and round(abs(gap_misfit[worst_gap]), 2) == 2.25
+assert sorted(map(abs, gap_misfit.values()))[-2] < 2  # every other comparison within 2 standard errors
 assert [round(grids[2].sde_gap(t_), 3) for t_ in (90, 10)] == [0.004, 0.004]
 assert [round(grids[2].sde_gap_se(t_), 3) for t_ in (90, 10)] == [0.006, 0.006]
-assert all(g.sde_gap(t_, exact=False) - 2 * g.sde_gap_se(t_) < floor for g in grids[2:] for t_ in (90, 10))  # cut bars
+assert all(g_.sde_gap(t_, exact=False) - 2 * g_.sde_gap_se(t_) < 3e-4 for g_ in grids[2:] for t_ in (90, 10))  # cut

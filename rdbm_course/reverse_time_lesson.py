@@ -12,7 +12,10 @@ Grid times are the integer indices of a discrete schedule (``-1`` is the clean e
   (with the oracle each step is affine in the state, so the variance follows a recursion);
 * :func:`heun_one_step_errors` measures the error one Heun step makes from the exact place ``+2`` standard
   deviations;
-* :func:`grid_gaps`, :func:`observed_order` and :func:`gap_table` make appendix A's refinement study.
+* :func:`grid_gaps`, :func:`observed_order` and :func:`gap_table` make appendix A's refinement study;
+* :func:`recorded` turns a sampler's recorded run into arrays, and :func:`plot_two_ways`,
+  :func:`plot_sampler_errors` and :func:`plot_gaps` draw the notebook's three figures (one colour per sampler:
+  :data:`SDE_COLOUR`, :data:`ODE_COLOUR`).
 """
 from __future__ import annotations
 
@@ -25,9 +28,13 @@ import torch
 from rdbm_core.bridge import samplers
 from rdbm_core.bridge.schedules import DiscreteSchedule
 
-__all__ = ["oracle", "row", "at_places", "place", "marginal_band", "refined", "refined_index", "em_factor", "EMSpread",
-           "em_spread", "heun_one_step_errors", "KeepAt", "sde_spread", "ode_places", "GridGaps", "grid_gaps",
-           "observed_order", "gap_table"]
+__all__ = ["SDE_COLOUR", "ODE_COLOUR", "oracle", "row", "at_places", "place", "marginal_moments", "marginal_band",
+           "refined", "refined_index", "em_factor", "EMSpread", "em_spread", "heun_one_step_errors", "KeepAt",
+           "sde_spread", "ode_places", "GridGaps", "grid_gaps", "observed_order", "observed_orders", "gap_table",
+           "recorded", "plot_two_ways", "plot_sampler_errors", "plot_gaps"]
+
+#: one colour per sampler in every figure of notebook 02b (Okabe-Ito blue and vermillion, colour-blind safe)
+SDE_COLOUR, ODE_COLOUR = "#0072B2", "#D55E00"
 
 
 def oracle(x0: float) -> samplers.Denoiser:
@@ -51,6 +58,15 @@ def place(path, x, x0: float, mu: float, t) -> torch.Tensor:
     """The places ``(x - mean) / std`` of the states ``x`` in the marginal at grid time ``t``."""
     x0_, mu_ = row(x0), row(mu)
     return (x - path.mean(x0_, mu_, torch.tensor(t))) / path.std(x0_, mu_, torch.tensor(t))
+
+
+def marginal_moments(path, x0: float, mu: float) -> tuple[dict, dict]:
+    """The marginal's mean ``M_t`` and standard deviation ``Sigma_t |pi|`` at every grid index of ``path`` (the clean
+    end ``-1`` to ``t_T``): two dicts of floats over the indices."""
+    times = path.schedule.times()
+    ones = torch.ones(len(times), dtype=torch.float64)
+    mean, std = path.mean(x0 * ones, mu * ones, times), path.std(x0 * ones, mu * ones, times)
+    return ({int(t): float(m) for t, m in zip(times, mean)}, {int(t): float(s) for t, s in zip(times, std)})
 
 
 def marginal_band(path, x0: float, mu: float, times, values: torch.Tensor) -> torch.Tensor:
@@ -207,6 +223,16 @@ def observed_order(gap_coarse: float, gap_fine: float, refinement: float) -> flo
     return math.log(gap_coarse / gap_fine) / math.log(refinement)
 
 
+def observed_orders(grids: list, compare=(90, 10, 0)) -> dict:
+    """The observed orders (:func:`observed_order`) between consecutive grids of :func:`grid_gaps`: for the reverse
+    SDE's gap without sampling at each compared index, and for the ODE's gap; a dict from a label to the orders."""
+    pairs = list(zip(grids[:-1], grids[1:]))
+    out = {f"SDE at index {t}": tuple(observed_order(a.sde_gap(t), b.sde_gap(t), b.k / a.k) for a, b in pairs)
+           for t in compare}
+    out["ODE at index 0"] = tuple(observed_order(a.ode_gap(), b.ode_gap(), b.k / a.k) for a, b in pairs)
+    return out
+
+
 def gap_table(grids: list, compare=(90, 10, 0)) -> str:
     """Appendix A's table: per grid, the clock step that lands at index 0, the reverse SDE's gaps without sampling at
     the compared times, its sampled gap at index 0 (with one standard error) and the ODE's gap; then the observed
@@ -227,3 +253,160 @@ def gap_table(grids: list, compare=(90, 10, 0)) -> str:
                      + "".join(f"{observed_order(a.sde_gap(t), b.sde_gap(t), r):<10.2f}" for t in compare)
                      + f"| {'':<19}| {observed_order(a.ode_gap(), b.ode_gap(), r):.2f}")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the notebook's figures
+
+def recorded(trajectory: samplers.Trajectory) -> tuple[torch.Tensor, torch.Tensor]:
+    """A one-pixel run recorded by :class:`rdbm_core.bridge.samplers.Trajectory`, as arrays: the grid indices in
+    sampling order (integers) and the states ``[time, path]``."""
+    return torch.tensor([int(t) for t in trajectory.t]), torch.stack(trajectory.x)[:, 0]
+
+
+def _place_label(place_: float) -> str:
+    return "mean" if place_ == 0 else f"{place_:+.0f} std".replace("-", "\u2212")
+
+
+def plot_two_ways(path, x0: float, mu: float, sde: tuple, ode: tuple, places, n_shown: int = 5,
+                  refine: int = 50):
+    """Section 0's figure: the reverse-SDE paths ``sde = (indices, states)`` from ``x_T = mu`` (``n_shown`` of them)
+    against the grid index, their first steps against the clock still to go, and the ODE paths ``ode``, started at
+    ``places`` (standard deviations), against the grid index; the marginal ``q(x_t | x0)`` in grey behind them (the
+    middle panel's on a ``refine``-fold finer nested grid, so that its pinch at ``mu`` shows). Returns the figure."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    from matplotlib.colors import ListedColormap  # noqa: PLC0415
+    from matplotlib.lines import Line2D  # noqa: PLC0415
+
+    (sde_t, sde_x), (ode_t, ode_x) = sde, ode
+    times, to_go = path.schedule.times(), path.schedule.clock_to_end
+    values = torch.linspace(-0.9, 1.1, 301, dtype=torch.float64)  # the pixel values of the band
+    fine = refined(path, refine)
+    fine_t = torch.arange(refined_index(90, refine), fine.schedule.t_T + 1)  # the middle panel: index 90 to t_T
+    early = sde_t >= 90
+    greys = ListedColormap(plt.cm.Greys(torch.linspace(0, 0.6, 256).numpy()))  # white to mid-grey
+    fig, axes = plt.subplots(1, 4, figsize=(10, 4.4), sharey=True, layout="constrained",
+                             gridspec_kw={"width_ratios": [1, 0.6, 0.14, 1]})
+    axes[2].set_axis_off()  # a spacer: room for the ODE paths' labels, left of the right panel
+    axes = [axes[0], axes[1], axes[3]]
+    band = marginal_band(path, x0, mu, times, values)
+    for ax, x_axis, shade_values in ((axes[0], times, band), (axes[2], times, band),
+                                     (axes[1], fine.schedule.clock_to_end(fine_t),
+                                      marginal_band(fine, x0, mu, fine_t, values))):
+        shade = ax.pcolormesh(x_axis, values, shade_values, cmap=greys, shading="auto", vmin=0, vmax=1)
+    axes[0].plot(sde_t, sde_x[:, :n_shown], color=SDE_COLOUR, lw=0.9)
+    axes[1].plot(to_go(sde_t[early]), sde_x[early, :n_shown], color=SDE_COLOUR, lw=0.9)
+    first = float(to_go(torch.tensor(path.schedule.t_T - 1)))
+    axes[1].axvline(first, color="black", ls=":", lw=0.9)
+    axes[1].text(first + 0.08, 1.0, f"index {path.schedule.t_T - 1}", fontsize=9)
+    for k, place_ in enumerate(places):
+        axes[2].plot(ode_t, ode_x[:, k], color=ODE_COLOUR, lw=1.5)
+        axes[2].annotate(_place_label(place_), (float(ode_t[0]), float(ode_x[0, k])), xytext=(-4, 0),
+                         textcoords="offset points", ha="right", va="center", fontsize=9, annotation_clip=False)
+    for ax, at_mu in ((axes[0], path.schedule.t_T), (axes[1], 0)):
+        ax.plot(at_mu, mu, "o", color="black", ms=6, zorder=5, clip_on=False)
+    for ax in (axes[0], axes[2]):  # inverted: sampling runs left to right
+        ax.plot(path.schedule.t_clean, x0, "*", color="black", ms=11, zorder=5, clip_on=False)
+        ax.set_xlim(path.schedule.t_T + 1, path.schedule.t_clean - 2)
+        ax.set_xlabel("grid index (sampling: left to right)", fontsize=10)
+    axes[1].set_xlim(0, float(fine.schedule.clock_to_end(fine_t[0])))
+    axes[1].set_xlabel("clock still to go $\\bar\\theta_{t:T}$\n(sampling: left to right)", fontsize=10)
+    axes[0].set_title("reverse-time SDE from $x_T = \\mu$", fontsize=11)
+    axes[1].set_title("its first steps, by clock", fontsize=11)
+    axes[2].set_title(f"probability-flow ODE from index {int(ode_t[0])}", fontsize=11)
+    axes[0].set_ylabel("pixel value ($[-1, 1]$ scale)", fontsize=10)
+    for ax in axes:
+        ax.tick_params(labelsize=9)
+    fig.colorbar(shade, ax=axes, shrink=0.8).set_label("$q(x_t \\mid x_0)$ / its value at the mean", fontsize=10)
+    fig.legend(handles=[Line2D([], [], color=SDE_COLOUR, lw=0.9, label=f"{n_shown} of {sde_x.shape[1]} SDE paths"),
+                        Line2D([], [], color=ODE_COLOUR, lw=1.5, label=f"{len(places)} ODE paths"),
+                        Line2D([], [], ls="", marker="o", color="black", label="$x_T = \\mu$ (pinned end)"),
+                        Line2D([], [], ls="", marker="*", ms=10, color="black", label="$x_0$ (clean end)")],
+               loc="outside lower center", ncol=4, fontsize=9, frameon=False)
+    return fig
+
+
+def plot_sampler_errors(path, sampled: dict, rel_se: float, spread: dict, one_step: dict, heun_path: dict,
+                        heun_error: dict, index_ticks=(98, 90, 60, 30, 10, 3, 1, 0)):
+    """Section 5's figure, against the clock ``thbar_t`` of each grid index (log scale, decreasing: sampling runs
+    left to right; the grid indices on the top axis). Every argument is a dict over grid indices. Left panel, the
+    reverse SDE: the ``sampled`` spread / the marginal's std (band: +-2 standard errors, ``rel_se`` relative), the
+    ``spread`` computed without sampling, and ``one_step``, the ratio after one step from the exact spread (at the
+    index where the step lands). Right panel, the probability flow: the place error of the path started at +2 std
+    (``heun_path``), the error of one Heun step from the exact place +2 std (``heun_error``, where it lands) and
+    the running sum of those one-step errors. Returns the figure."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    clock = (lambda ts: path.schedule.clock(torch.tensor(list(ts))).numpy())
+    fig, (ax_sde, ax_ode) = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained", sharex=True)
+    s_t = sorted(sampled, reverse=True)
+    s_r = torch.tensor([sampled[t] for t in s_t])
+    ax_sde.fill_between(clock(s_t), s_r * (1 - 2 * rel_se), s_r * (1 + 2 * rel_se), color=SDE_COLOUR, alpha=0.3, lw=0,
+                        label="sampled paths, $\\pm 2$ s.e.")
+    ax_sde.plot(clock(s_t), s_r, color=SDE_COLOUR, lw=1)
+    ax_sde.plot(clock(sorted(spread, reverse=True)), [spread[t] for t in sorted(spread, reverse=True)], color="black",
+                ls="--", lw=1, label="computed without sampling")
+    ax_sde.plot(clock(one_step), list(one_step.values()), "o", color="dimgrey", ms=3,
+                label="one step, from the exact spread")
+    ax_sde.axhline(1, color="grey", lw=0.6)
+    ax_sde.set_ylabel("spread / marginal std", fontsize=10)
+    ax_sde.set_title("reverse SDE, Euler\u2013Maruyama", fontsize=11)
+    h_t = sorted(heun_path, reverse=True)
+    ax_ode.plot(clock(h_t), [heun_path[t] for t in h_t], color=ODE_COLOUR, lw=1.5, label="path from +2 std")
+    e_t = sorted(heun_error, reverse=True)
+    running = torch.tensor([heun_error[t] for t in e_t]).cumsum(0)
+    ax_ode.plot(clock(e_t), running, color="black", ls="--", lw=1, label="sum of the one-step errors")
+    ax_ode.plot(clock(e_t), [heun_error[t] for t in e_t], "o", color="dimgrey", ms=3,
+                label="one step, from the exact place")
+    ax_ode.axhline(0, color="grey", lw=0.6)
+    ax_ode.set_ylabel("place error (std of the marginal)", fontsize=10)
+    ax_ode.set_title("probability-flow ODE, Heun", fontsize=11)
+    for ax, where in ((ax_sde, "upper center"), (ax_ode, "lower left")):
+        ax.set_xscale("log")
+        ax.set_xlim(10, 4e-4)  # decreasing: sampling runs left to right
+        ax.set_xlabel("clock $\\bar\\theta_t$ (log scale; sampling: left to right)", fontsize=10)
+        ax.tick_params(labelsize=9)
+        ax.legend(fontsize=9, loc=where, frameon=False)
+        top = ax.twiny()
+        top.set_xscale("log")
+        top.set_xlim(ax.get_xlim())
+        top.set_xticks(clock(index_ticks), [str(t) for t in index_ticks], fontsize=9)
+        top.minorticks_off()
+        top.set_xlabel("grid index", fontsize=10)
+    return fig
+
+
+def plot_gaps(grids: list, compare=(90, 10, 0), floor: float = 3e-4):
+    """Appendix A's figure: every gap of :func:`grid_gaps`'s ``grids`` against the clock step that lands at the
+    compared index, on log-log axes, each point labelled with its grid's number of steps N; the sampled SDE gaps as
+    crosses with +-2 standard errors, drawn a little to the right of their grid's step (a bar reaching the bottom,
+    ``floor``, is cut there); guide lines of slopes 1 and 2. Returns the figure."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(8.5, 4.2), layout="constrained")
+    for t_ref, marker in zip(compare, ("o", "s", "^")):
+        steps = [g.landing_step[t_ref] for g in grids]
+        ax.loglog(steps, [g.sde_gap(t_ref) for g in grids], marker=marker, ls="-", color=SDE_COLOUR,
+                  label=f"SDE at index {t_ref}, computed")
+        gap_s = torch.tensor([g.sde_gap(t_ref, exact=False) for g in grids])
+        err = torch.tensor([2 * g.sde_gap_se(t_ref) for g in grids])
+        ax.errorbar(1.15 * torch.tensor(steps), gap_s, yerr=[torch.minimum(err, gap_s - floor), err], fmt="x",
+                    color=SDE_COLOUR, ms=6, lw=0.8)
+    ode_steps = [g.landing_step[compare[-1]] for g in grids]
+    ax.loglog(ode_steps, [g.ode_gap() for g in grids], marker="D", ls="-", color=ODE_COLOUR,
+              label=f"ODE at index {compare[-1]}")
+    for g, step in zip(grids, ode_steps):
+        ax.annotate(f"N = {g.n_steps}", (step, g.ode_gap()), xytext=(6, -3), textcoords="offset points", fontsize=9,
+                    va="top", color=ODE_COLOUR)
+    for power, gap_of, t_ref, ls in ((1, lambda g: g.sde_gap(compare[0]), compare[0], ":"),
+                                     (2, lambda g: g.ode_gap(), compare[-1], "--")):
+        h = torch.tensor([grids[-1].landing_step[t_ref], grids[0].landing_step[t_ref]])
+        ax.loglog(h, 0.5 * gap_of(grids[0]) * (h / h[-1]) ** power, color="grey", ls=ls, lw=1.2,
+                  label=f"slope {power}")
+    ax.errorbar([], [], yerr=[], fmt="x", color=SDE_COLOUR, ms=6, lw=0.8, label="SDE, sampled ($\\pm 2$ s.e.)")
+    ax.set_xlabel("clock step $\\Delta u$ that lands at the compared index (log scale)", fontsize=10)
+    ax.set_ylabel("gap to the marginal (log scale)", fontsize=10)
+    ax.set_title("Gap to the marginal vs. clock step (log\u2013log)", fontsize=11)
+    ax.set_ylim(floor, 1.5)
+    ax.tick_params(labelsize=9)
+    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return fig

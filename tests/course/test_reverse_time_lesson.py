@@ -1,13 +1,15 @@
 """The helpers of notebook 02b (rdbm_course/reverse_time_lesson.py): the nested refinement keeps the bridge, the
-Euler-Maruyama recursion agrees with sampling, and Heun's one-step error is measured from the place it is asked for.
+Euler-Maruyama recursion agrees with sampling, Heun's one-step error is measured from the place it is asked for, the
+marginal's moments and the observed orders are what they say, and the figures draw what they are given.
 
 Mutations that fail: ``refined`` splitting each step into ``k + 1`` parts (first test);
 ``em_spread`` without the step's fresh noise, or with ``a_t`` instead of ``a_t ** 2`` (second); ``at_places``
-without the standard deviation (third).
+without the standard deviation (third); ``marginal_moments`` returning variances, or ``observed_orders`` dividing
+by the wrong refinement (fourth); ``plot_gaps`` without its "N = ..." labels (fifth).
 """
 import torch
 
-from rdbm_core.bridge import bridges
+from rdbm_core.bridge import bridges, samplers
 from rdbm_course import reverse_time_lesson as lesson
 
 X0, MU = 0.6, -0.2
@@ -48,3 +50,45 @@ def test_places_and_heun_errors():
     table = lesson.gap_table(grids, compare=(10, 0))
     assert "N = 100" in table and "N = 400" in table and "order, 100 → 400" in table
     assert 1.8 < lesson.observed_order(grids[0].ode_gap(), grids[1].ode_gap(), 4) < 2.2
+
+
+def test_moments_recorded_runs_and_orders():
+    path = bridges.rdbm(lam=0.1)
+    mean, std = lesson.marginal_moments(path, X0, MU)
+    assert sorted(mean) == list(range(-1, 100)) and abs(mean[-1] - X0) < 1e-12 and mean[99] == MU and std[99] == 0
+    assert abs(std[50] - float(path.std(lesson.row(X0), lesson.row(MU), torch.tensor(50)))) < 1e-15
+    run = samplers.Trajectory()
+    samplers.sample_heun(lesson.oracle(X0), lesson.row(MU, 2), path, torch.tensor([98, 97, 96]), callback=run,
+                         x_T=lesson.at_places(path, X0, MU, 98, [-1.0, 1.0]))
+    t, x = lesson.recorded(run)
+    assert t.tolist() == [98, 97, 96] and x.shape == (3, 2) and float(x[0, 1]) == mean[98] + std[98]
+    grids = [lesson.grid_gaps(path, k, X0, MU, compare=(10, 0), n_paths=500, seed=k) for k in (1, 4, 16)]
+    orders = lesson.observed_orders(grids, compare=(10, 0))
+    assert list(orders) == ["SDE at index 10", "SDE at index 0", "ODE at index 0"]
+    assert all(len(pair) == 2 for pair in orders.values())
+    assert all(0.9 < o < 1.1 for o in orders["SDE at index 0"]) and all(1.9 < o < 2.2 for o in orders["ODE at index 0"])
+
+
+def test_figures_draw_what_they_are_given():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = bridges.rdbm(lam=0.1)
+    grid = path.schedule.times().flip(0)
+    sde, ode = samplers.Trajectory(), samplers.Trajectory()
+    samplers.sample_euler_maruyama(lesson.oracle(X0), lesson.row(MU, 50), path, grid, callback=sde,
+                                   generator=torch.Generator().manual_seed(0))
+    samplers.sample_heun(lesson.oracle(X0), lesson.row(MU, 3), path, grid[1:], callback=ode,
+                         x_T=lesson.at_places(path, X0, MU, 98, [-1.0, 0.0, 1.0]))
+    fig = lesson.plot_two_ways(path, X0, MU, lesson.recorded(sde), lesson.recorded(ode), [-1.0, 0.0, 1.0], n_shown=4)
+    panels = [ax for ax in fig.axes if ax.axison and ax.get_label() != "<colorbar>"]
+    assert [len(ax.get_lines()) for ax in panels] == [4 + 2, 4 + 2, 3 + 1]  # paths, then the dots, line and star
+    spread = {t: 1.0 + 0.01 * t for t in range(0, 99)}
+    fig = lesson.plot_sampler_errors(path, spread, 0.01, spread, spread, spread, spread)
+    assert len(fig.axes) == 4 and fig.axes[0].get_xscale() == "log" and fig.axes[0].get_xlim()[0] > 1
+    assert [len(fig.axes[k].get_lines()[0].get_xdata()) for k in (0, 1)] == [99, 99]
+    grids = [lesson.grid_gaps(path, k, X0, MU, n_paths=200, seed=k) for k in (1, 4)]
+    fig = lesson.plot_gaps(grids)
+    assert {t.get_text() for t in fig.axes[0].texts} == {"N = 100", "N = 400"}
+    plt.close("all")
