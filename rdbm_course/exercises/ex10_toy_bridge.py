@@ -207,9 +207,11 @@ def check_where_upper_mode_is_lost(answer):
                        "learned step moves the waiting draws down, into the lower mode.")
     if abs(got - 0.5) <= 1e-9:
         return wrong("on (0.3, 0.5] the learned network costs some of the upper mode, but not the most.",
-                     "compare the learned and the exact x0_hat near x_t = mu at each time of section 3: where do "
-                     "they differ most, and where are the draws then?")
+                     "in section 8's figure of x0_hat at x_t = mu, how far below mu is the learned curve at t = 0.45 "
+                     "and at t = 0.2? And what fraction of the draws sits near mu at t = 0.5, 0.3 and 0.2 (section "
+                     "7's table)?")
     return wrong("on (0, 0.1] the learned network costs much of the upper mode, but not the most.",
                  "at x_t = mu the plug-in step adds no noise and mu is a fixed point of its mean (section 7): "
-                 "where do the draws wait, and until when? At which of the times of section 3 is the learned "
-                 "x0_hat near x_t = mu furthest from the exact one?")
+                 "what fraction of the draws is still near mu at t = 0.1 (section 7's table), and how many of the "
+                 "grid's steps lie in that interval? Where is the learned x0_hat at x_t = mu already wrong while "
+                 "most draws still wait there (section 8's figure)?")
