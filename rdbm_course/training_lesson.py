@@ -1,16 +1,21 @@
 """Helpers of notebook 06 (training a full RDBM): its figures, tables and measurements, so that the notebook's cells
 show a call and its output rather than plotting and bookkeeping code.
 
+* :func:`config_table`, :func:`photographs_text`: the fields of a run's config that section 1 explains, and the
+  photographs it trains and tests on;
 * :func:`training_pool`, :func:`trainer_batch`: the pool of training pairs and the batch, times and noise of
   training iteration ``k``, drawn exactly as the library's trainer draws them (sections 1 and 3, exercise 06.1 (b));
 * :func:`training_pair_figure`: one training pair per task and a diagram of one training iteration (section 1);
 * :func:`degraded_share`: the share of degraded pixels in the batches a run trained on (section 3);
+* :class:`Stopwatch`: the wall and CPU time of a call, and the machine's load (section 2);
 * :func:`running_average`, :class:`CurveSummary`, :func:`loss_curve_figure`: the smoothed loss and what section 3
   reads from it;
 * :func:`restoration_figure`: input, restoration, target and two error maps per test crop (section 4);
-* :func:`error_map`, :func:`degraded_error_ratio`, :func:`reset_psnr`, :func:`edge_band`, :func:`edge_errors`,
-  :func:`restore_in_tiles`, :func:`widest_hole`: the measurements behind section 4's statements about single crops;
-* :func:`region_tables`: section 5's tables of PSNR and SSIM by region.
+* :func:`error_map`, :func:`degraded_error_ratio`, :func:`reset_psnr`, :func:`edge_band`, :func:`block_strips`,
+  :func:`strip_errors`, :func:`strip_table`, :func:`restore_in_tiles`, :func:`widest_hole`: the measurements behind
+  the statements of section 4, section 5 and the appendices about single crops;
+* :func:`region_tables`, :class:`Change`, :func:`region_changes`, :func:`change_table`: section 5's tables of PSNR
+  and SSIM by region, and the per-crop changes with their mean and standard error.
 
 Images are ``[C, H, W]`` (or ``[B, C, H, W]``) tensors in ``[-1, 1]``; errors and PSNRs are measured on the
 ``[0, 1]`` scale of the 8-bit image, as :mod:`rdbm_core.evidence.metrics` does.
@@ -18,6 +23,8 @@ Images are ``[C, H, W]`` (or ``[B, C, H, W]``) tensors in ``[-1, 1]``; errors an
 from __future__ import annotations
 
 import math
+import os
+import time
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -27,17 +34,45 @@ import scipy.ndimage
 import torch
 
 from rdbm_core.data.degradations import degraded_mask
+from rdbm_core.data.embedded import embedded_image_names, embedded_tensors
 from rdbm_core.evidence.metrics import psnr, to_unit_hwc
 from rdbm_core.networks.training import CachedDataset, batch_indices, collate, step_generator, training_dataset
 from rdbm_core.restoration.evaluation import restore
 
-__all__ = ["TASK_COLOURS", "training_pool", "trainer_batch", "training_pair_figure", "degraded_share",
-           "running_average", "CurveSummary", "loss_curve_figure", "restoration_figure", "error_map",
-           "degraded_error_ratio", "reset_psnr", "edge_band", "edge_errors", "restore_in_tiles", "widest_hole",
-           "region_tables"]
+__all__ = ["TASK_COLOURS", "CONFIG_FIELDS", "config_table", "photographs_text", "training_pool", "trainer_batch",
+           "training_pair_figure", "degraded_share", "running_average", "CurveSummary", "loss_curve_figure",
+           "restoration_figure", "error_map", "degraded_error_ratio", "reset_psnr", "edge_band", "block_strips",
+           "strip_errors", "restore_in_tiles", "widest_hole", "region_tables", "Change", "region_changes",
+           "change_table", "Stopwatch", "strip_table"]
 
 #: one colour per task in every figure of notebook 06 (Okabe-Ito blue and orange, safe for colour-blind readers)
 TASK_COLOURS = {"derain": "#0072B2", "inpaint": "#E69F00"}
+
+
+# ----------------------------------------------------------------------------------------- section 1: the run
+
+#: the fields of a ``TrainConfig`` that section 1 explains, in its order
+CONFIG_FIELDS = ("preset", "unet_norm", "crop", "batch", "pool", "steps", "lr", "ema", "grad_clip", "skip_mu",
+                 "objective", "norm", "eval_every", "sample_steps", "bridge", "noise", "lam", "seed")
+
+
+def config_table(configs: dict, fields=CONFIG_FIELDS) -> str:
+    """Markdown: one row per field of ``fields``, one column per config of ``configs`` (``{label: TrainConfig}``)."""
+    labels = list(configs)
+    lines = ["| field | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    for name in fields:
+        lines.append(f"| `{name}` | " + " | ".join(f"`{getattr(configs[label], name)!r}`" for label in labels) + " |")
+    return "\n".join(lines)
+
+
+def photographs_text() -> str:
+    """One line per split: how many photographs, their names and sizes (height x width, pixels)."""
+    lines = []
+    for split, role in (("train", "training"), ("test", "test")):
+        names, images = embedded_image_names(split), embedded_tensors(split)
+        sizes = ", ".join(f"{name} {image.shape[1]}x{image.shape[2]}" for name, image in zip(names, images))
+        lines.append(f"{role} photographs ({len(names)}): {sizes}")
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------------------- the trainer's draws
@@ -74,24 +109,27 @@ def degraded_share(config, pool, iterations: int) -> float:
 def training_pair_figure(pairs: dict, bridge, times=(25, 50, 90), seed: int = 0):
     """One row per task of ``pairs`` (``{task: (x0, mu)}``, one pair each, ``[C, H, W]``): the clean ``x0``, the
     degraded ``mu``, the degraded pixels, ``x_t`` at three bridge times (drawn with one noise ``eps`` per row) and,
-    at the last time, the noise term ``Sigma_t * pi * eps`` in 8-bit levels; under them a diagram of one training
-    iteration. Returns the figure."""
+    at the last time, the size of the noise term ``|Sigma_t * pi * eps|`` in 8-bit levels (mean over RGB, one colour
+    scale for every row); under them a diagram of one training iteration. Returns the figure."""
     n_cols = 4 + len(times)
     fig = plt.figure(figsize=(13, 2.35 * len(pairs) + 1.3), layout="constrained")
     grid = fig.add_gridspec(len(pairs) + 1, n_cols, height_ratios=[1] * len(pairs) + [0.42])
     generator = torch.Generator().manual_seed(seed)
     theta, _, sigma = bridge.coefficients(torch.tensor(times))
+    noises = {task: torch.randn(x0.shape, generator=generator) for task, (x0, _) in pairs.items()}
+    noise_maps = {task: (sigma[-1].item() * (x0 - mu) * noises[task]).abs().mean(0) * 255 / 2  # 8-bit levels
+                  for task, (x0, mu) in pairs.items()}
+    noise_max = max(float(m.max()) for m in noise_maps.values())  # one colour scale for every row
     for row, (task, (x0, mu)) in enumerate(pairs.items()):
-        eps = torch.randn(x0.shape, generator=generator)
+        eps, noise = noises[task], noise_maps[task]
         x_t = [bridge.sample(x0[None], mu[None], int(t), noise=eps[None])[0] for t in times]
-        noise = (sigma[-1].item() * (x0 - mu) * eps).abs().mean(0) * 255 / 2  # [-1, 1] units -> 8-bit levels
         panels = [(to_unit_hwc(x0, "x0"), {}, "clean x0"), (to_unit_hwc(mu, "mu"), {}, "degraded mu"),
                   (degraded_mask(x0, mu)[0].numpy(), dict(cmap="gray", vmin=0, vmax=1),
                    f"degraded pixels (white)\n{100 * float(degraded_mask(x0, mu).float().mean()):.0f} % of the crop")]
         panels += [(to_unit_hwc(x, "x_t"), {}, f"x_t, t = {t}\nΘ = {th:.2f}, Σ = {sg:.4f}")
                    for x, t, th, sg in zip(x_t, times, theta.tolist(), sigma.tolist())]
-        panels.append((noise.numpy(), dict(cmap="viridis", vmin=0),
-                       f"|Σ_t π ⊙ ε|, t = {times[-1]}\n(8-bit levels)"))
+        panels.append((noise.numpy(), dict(cmap="viridis", vmin=0, vmax=noise_max),
+                       f"|Σ_t π ⊙ ε|, t = {times[-1]}\n(8-bit levels, RGB mean)"))
         for col, (picture, style, title) in enumerate(panels):
             ax = fig.add_subplot(grid[row, col])
             handle = ax.imshow(picture, interpolation="nearest", **style)
@@ -115,6 +153,32 @@ def training_pair_figure(pairs: dict, bridge, times=(25, 50, 90), seed: int = 0)
                     arrowprops=dict(arrowstyle="->", lw=1.5, color="0.2", shrinkA=7, shrinkB=7))
     ax.set_title("one training iteration", fontsize=10)
     return fig
+
+
+# ----------------------------------------------------------------------------------------- section 2: timing
+
+class Stopwatch:
+    """``with Stopwatch() as watch: ...`` records the block's wall time ``watch.wall_s``, the CPU time this process
+    spent in it ``watch.cpu_s`` (all its threads) and the machine's load average over the last minute at its end
+    (``watch.load``, ``nan`` where the system gives none), with the number of CPU cores ``watch.cores``."""
+
+    def __enter__(self) -> "Stopwatch":
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall_s = time.perf_counter() - self._wall
+        self.cpu_s = time.process_time() - self._cpu
+        try:
+            self.load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # not on every system
+            self.load = math.nan
+        self.cores = os.cpu_count()
+
+    @property
+    def cpu_share(self) -> float:
+        """The CPU time over the wall time: 1 for one thread that ran all the time, less on a busy machine."""
+        return self.cpu_s / self.wall_s if self.wall_s > 0 else math.nan
 
 
 # ----------------------------------------------------------------------------------------- section 3: loss curves
@@ -243,13 +307,14 @@ def degraded_error_ratio(item: dict, image: torch.Tensor) -> float:
     return float(error_map(item, image)[degraded].sum() / error_map(item, item["mu"])[degraded].sum())
 
 
-def reset_psnr(item: dict, image: torch.Tensor, where: torch.Tensor | None = None) -> float:
-    """Whole-image PSNR of ``image`` against ``item["x0"]`` after putting back the input ``item["mu"]`` on the intact
-    pixels selected by the bool ``where`` ([1, H, W]; ``None``: every intact pixel). Degraded pixels are never
-    reset."""
-    intact = ~degraded_mask(item["x0"], item["mu"])
-    reset = intact if where is None else intact & where
-    return psnr(torch.where(reset, item["mu"], image), item["x0"])
+def reset_psnr(item: dict, image: torch.Tensor, where: torch.Tensor) -> float:
+    """Whole-image PSNR of ``image`` against ``item["x0"]`` after putting back the input ``item["mu"]`` on the
+    pixels of the bool mask ``where`` ([1, H, W]). ``where`` must select intact pixels only (intersect it with
+    ``~degraded_mask(x0, mu)`` first): a ``ValueError`` otherwise, since putting the input back on a degraded pixel
+    would undo the restoration there."""
+    if bool((where & degraded_mask(item["x0"], item["mu"])).any()):
+        raise ValueError("`where` selects degraded pixels: intersect it with the intact ones first")
+    return psnr(torch.where(where, item["mu"], image), item["x0"])
 
 
 def edge_band(height: int, width: int, band: int, sides: str = "bottom right", tile: int | None = None) -> torch.Tensor:
@@ -267,16 +332,51 @@ def edge_band(height: int, width: int, band: int, sides: str = "bottom right", t
     return out[None]
 
 
-def edge_errors(item: dict, image: torch.Tensor, band: int, tile: int | None = None) -> dict:
-    """Mean ``|image − x0|`` over RGB, [0, 1] units, on the intact pixels within ``band`` pixels of the bottom or
-    right sides and of the top or left sides (of the image, or of each ``tile`` block, the other sides left out)."""
+def block_strips(size: int, tile: int, band: int) -> dict:
+    """Disjoint bool ``[1, size, size]`` masks of a square crop split into ``tile`` x ``tile`` blocks: the strips
+    ``band`` pixels wide along the blocks' edges, sorted by where they lie.
+
+    * ``"crop border, bottom/right"``: along the crop's own bottom and right edges;
+    * ``"inner seams, bottom/right"``: along the bottom and right edges of blocks, inside the crop (the seams the
+      blocks share with their neighbours below and to the right);
+    * ``"inner seams, top/left"``: along the top and left edges of blocks, inside the crop;
+    * ``"crop border, top/left"``: along the crop's own top and left edges.
+
+    A pixel in two strips (a corner) counts in the first of that list only."""
+    if size % tile:
+        raise ValueError(f"a {size}x{size} crop does not split into {tile}x{tile} blocks")
+    border_br = edge_band(size, size, band, "bottom right")
+    border_tl = edge_band(size, size, band, "top left")
+    seams_br = edge_band(size, size, band, "bottom right", tile=tile) & ~border_br
+    seams_tl = edge_band(size, size, band, "top left", tile=tile) & ~border_tl
+    strips = {"crop border, bottom/right": border_br}
+    taken = border_br.clone()
+    for name, mask in (("inner seams, bottom/right", seams_br), ("inner seams, top/left", seams_tl),
+                       ("crop border, top/left", border_tl)):
+        strips[name] = mask & ~taken
+        taken |= mask
+    return strips
+
+
+def strip_errors(item: dict, image: torch.Tensor, strips: dict) -> dict:
+    """Mean ``|image − x0|`` over RGB, [0, 1] units, on the intact pixels of each mask of ``strips``
+    (``{name: bool [1, H, W]}``)."""
     error = error_map(item, image)
     intact = ~degraded_mask(item["x0"], item["mu"])
-    height, width = error.shape[-2:]
-    bottom_right = edge_band(height, width, band, "bottom right", tile)
-    top_left = edge_band(height, width, band, "top left", tile) & ~bottom_right
-    return {"bottom/right": float(error[intact & bottom_right].mean()),
-            "top/left": float(error[intact & top_left].mean())}
+    return {name: float(error[intact & mask].mean()) for name, mask in strips.items()}
+
+
+def strip_table(errors_by_restoration: dict, band: int) -> str:
+    """Markdown: one row per strip (``band`` pixels wide), one column per restoration of
+    ``{label: strip_errors(...)}``: mean intact errors in [0, 1] units."""
+    labels = list(errors_by_restoration)
+    strips = list(next(iter(errors_by_restoration.values())))
+    lines = [f"| strip ({band} pixels wide) | " + " | ".join(f"restored as {label}" for label in labels) + " |",
+             "|---|" + "---:|" * len(labels)]
+    for strip in strips:
+        lines.append(f"| {strip} | " + " | ".join(f"{errors_by_restoration[label][strip]:.4f}" for label in labels)
+                     + " |")
+    return "\n".join(lines)
 
 
 def restore_in_tiles(model, bridge, mu: torch.Tensor, tile: int, sampler) -> torch.Tensor:
@@ -330,4 +430,56 @@ def region_tables(task: str, names, rows, summary: dict, shares) -> str:
         cells = [f"{_fmt(row['input_psnr' + s])} → {_fmt(row['psnr' + s])}" for _, s in REGIONS]
         cells += [f"{row['input_ssim' + s]:.3f} → {row['ssim' + s]:.3f}" for _, s in REGIONS]
         lines.append(f"| {name} | {share:.3f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+@dataclass
+class Change:
+    """The change ``restored − input`` of one metric on one region, per crop, with its mean, the standard error of
+    that mean (sample standard deviation over the crops / sqrt(number of crops)) and how many crops fall."""
+
+    key: str
+    per_crop: list
+    mean: float
+    se: float
+    falls: int
+
+    @property
+    def ratio(self) -> float:
+        """``|mean| / se``: how many standard errors the mean lies from 0."""
+        return abs(self.mean) / self.se if self.se > 0 else math.inf
+
+
+#: the metrics of :func:`region_changes` by default: every one that is finite for every input
+CHANGE_KEYS = ("psnr", "psnr_degraded", "ssim", "ssim_degraded", "ssim_intact")
+
+
+def region_changes(rows, keys=CHANGE_KEYS) -> dict:
+    """``{key: Change}``: for each metric ``key`` of the evaluation's per-crop ``rows``, ``row[key] −
+    row["input_" + key]`` per crop, summarised."""
+    out = {}
+    for key in keys:
+        values = [float(row[key] - row["input_" + key]) for row in rows]
+        se = float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else math.nan
+        out[key] = Change(key, values, float(np.mean(values)), se, sum(v < 0 for v in values))
+    return out
+
+
+_CHANGE_LABELS = {"psnr": "PSNR whole (dB)", "psnr_degraded": "PSNR degraded (dB)", "psnr_intact": "PSNR intact (dB)",
+                  "ssim": "SSIM whole", "ssim_degraded": "SSIM degraded", "ssim_intact": "SSIM intact"}
+
+
+def change_table(task: str, names, changes: dict) -> str:
+    """Markdown: one row per metric of ``changes`` (:func:`region_changes`), one column per crop with its change
+    ``restored − input``, then the mean ± its standard error, that mean in standard errors, and the crops that
+    fall."""
+    lines = [f"**{task}: change restored − input, per crop and mean ± standard error over the {len(names)} crops**",
+             "", "| metric | " + " | ".join(names) + " | mean ± SE | mean / SE | falls in |",
+             "|---|" + "---:|" * (len(names) + 3)]
+    for key, change in changes.items():
+        digits = 2 if key.startswith("psnr") else 4
+        cells = [f"{v:+.{digits}f}" for v in change.per_crop]
+        lines.append(f"| {_CHANGE_LABELS.get(key, key)} | " + " | ".join(cells)
+                     + f" | {change.mean:+.{digits}f} ± {change.se:.{digits}f} | {change.ratio:.1f} | "
+                       f"{change.falls} of {len(change.per_crop)} |")
     return "\n".join(lines)

@@ -3,11 +3,11 @@
 06.1 implement the RDBM training loss of one batch, split into its degraded- and intact-pixel parts.
 06.2 implement PSNR on a region (the degraded or the intact pixels), with the library's conventions.
 06.3 derive   the whole-image PSNR from the two regions' PSNRs and the degraded fraction.
-06.4 predict  the EMA decay used after training iteration k, with the trainer's warm-up.
+06.4 predict  by hand, the first training iteration k at which the EMA decay's warm-up reaches its cap.
 06.5 predict  how the first losses change with a batch of 2 instead of 8 (measured with the library's trainer).
 
 The checkers of 06.1 and 06.2 refuse the library's own functions (``rdbm_core.bridge.losses``, ``rdbm_core.networks.training``,
-``rdbm_core.data.degradations``; ``rdbm_core.evidence.metrics``, ``rdbm_core.restoration.evaluation``; 06.4: ``rdbm_core.networks.training``), passed as the answer or called from it;
+``rdbm_core.data.degradations``; ``rdbm_core.evidence.metrics``, ``rdbm_core.restoration.evaluation``), passed as the answer or called from it;
 06.1 also refuses an answer that lets the bridge build ``x_t`` (``bridge.sample``).
 """
 from __future__ import annotations
@@ -265,37 +265,50 @@ def check_whole_from_regions(answer):
                               "mean of the regions' MSEs.")
 
 
+#: the decay of 06.4: ``d_k = min(EMA_CAP, (1 + k) / (10 + k))`` after training iteration ``k`` (counted from 0)
+EMA_CAP = 0.999
+
+
+def first_capped_iteration(cap: float = EMA_CAP) -> int:
+    """The truth of 06.4: the smallest integer ``k >= 0`` with ``(1 + k) / (10 + k) >= cap``, that is
+    ``k >= (10 cap - 1) / (1 - cap)``, computed in exact rational arithmetic (8990 for the cap 0.999)."""
+    from fractions import Fraction
+
+    c = Fraction(str(cap))
+    return max(0, math.ceil((10 * c - 1) / (1 - c)))
+
+
 @exercise("06.4", "The EMA decay during warm-up", "predict")
 def check_ema_decay(answer):
-    refused = refuse_library(answer, ("rdbm_core.networks.training",), "the decay")
-    if refused is not None:
-        return refused
-    ks = [0, 1, 9, 99, 299, 599, 8989, 8990, 8991, 20000]
-    got = []
-    for k in ks:
-        value, failure = call_student(answer, k, name="ema_decay_at(k)")
-        if failure is not None:
-            return failure
-        try:
-            got.append(float(value))
-        except (TypeError, ValueError):
-            return wrong("`ema_decay_at` should return one number per call.", "return `float(...)`.")
-    want = [min(0.999, (1 + k) / (10 + k)) for k in ks]
-    if all(_close(g, w, 1e-9) for g, w in zip(got, want)):
-        return correct("During warm-up the decay is well below 0.999, so a short run's EMA averages only its last "
+    if callable(answer):
+        return wrong("Expected a number, the iteration k, not a function.",
+                     "solve (1 + k) / (10 + k) >= 0.999 for k by hand and give the smallest integer k.")
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return wrong(f"Expected an integer k, got {type(answer).__name__}.",
+                     "give the smallest integer k with (1 + k) / (10 + k) >= 0.999, as a number.")
+    if not math.isfinite(value) or value != round(value):
+        return wrong(f"{answer!r} is not an integer: k counts training iterations.",
+                     "the decay is reached at the first integer k at or above the solution of the inequality.")
+    k, truth = int(round(value)), first_capped_iteration()
+    if k == truth:
+        return correct("(1 + k) / (10 + k) >= 0.999 means 0.001 k >= 8.99: k = 8990, far beyond the 300 and 600 "
+                       "iterations here. These runs never leave the warm-up, so their EMAs average only their last "
                        "few dozen iterations.")
-    if all(_close(g, (1 + k) / (10 + k), 1e-9) for g, k in zip(got, ks)):
-        return wrong("Right during the warm-up, but your decay goes past 0.999 late in training.",
-                     "the decay is capped: take the smaller of 0.999 and the warm-up value.")
-    if all(_close(g, min(0.999, (2 + k) / (11 + k)), 1e-9) for g, k in zip(got, ks)):
-        return wrong("Your decay is that of the next iteration.",
-                     "k counts from 0: the first update (k = 0) uses 1 / 10.")
-    if all(_close(g, 0.999, 1e-9) for g in got):
-        return wrong("Your decay is 0.999 from the start.",
-                     "the trainer warms the decay up: (1 + k) / (10 + k) until that reaches 0.999.")
-    return tensor_answer(torch.tensor(got, dtype=torch.float64), torch.tensor(want, dtype=torch.float64),
-                         what="the decay", rtol=1e-9, atol=1e-9, index_name="call",
-                         hint="min(0.999, (1 + k) / (10 + k)), with k counted from 0.")
+    if k in (truth - 1, truth + 1):
+        return wrong(f"Off by one: at k = {k} the decay is {(1 + k) / (10 + k):.7f}.",
+                     "multiply out (1 + k) >= 0.999 (10 + k) and solve for k; check your k and k - 1 in the formula.")
+    if k in (truth + 10, truth + 9):
+        return wrong("That is where 10 + k or 1 + k lands, not k itself.",
+                     "solve for k: 1 + k >= 0.999 (10 + k), so 0.001 k >= 0.999 * 10 - 1.")
+    if k in (999, 1000):
+        return wrong("1 / (1 - 0.999) = 1000 is how many iterations the EMA averages once the decay is capped, not "
+                     "when the warm-up reaches the cap.",
+                     "solve (1 + k) / (10 + k) >= 0.999 for k.")
+    return wrong(f"At k = {k} the decay is {min(EMA_CAP, (1 + k) / (10 + k)):.7f}"
+                 + (", already capped." if k > truth else ", still below the cap."),
+                 "(1 + k) / (10 + k) >= 0.999 is linear in k once you multiply by 10 + k.")
 
 
 # ----------------------------------------------------------------------------- 06.5 the trainer with a smaller batch

@@ -577,14 +577,18 @@ def test_08_2_heun_raising_or_misshapen():
 
 
 
-def test_06_4_ema_decay_right_mistakes_named_and_library_refused():
-    from rdbm_core.networks import training
+def test_06_4_first_capped_iteration_right_and_mistakes_named():
+    """06.4 asks for the first k with (1 + k) / (10 + k) >= 0.999, derived by hand (mutation tried: the checker's
+    truth with > instead of >= gives 8991 and fails the first line)."""
     from rdbm_core.networks.training import ema_decay
+    from rdbm_course.exercises.ex06_training import first_capped_iteration
 
-    assert right("06.4", lambda k: min(0.999, (1 + k) / (10 + k)))
-    assert "capped" in wrong("06.4", lambda k: (1 + k) / (10 + k)).hint
-    assert "counts from 0" in wrong("06.4", lambda k: min(0.999, (2 + k) / (11 + k))).hint
-    assert "warms" in wrong("06.4", lambda k: 0.999).hint
-    wrong("06.4", lambda k: 0.5)
-    assert "rdbm_core.networks.training" in wrong("06.4", lambda k: ema_decay(0.999, k)).message
-    assert "library's own" in wrong("06.4", lambda k: training.ema_decay(0.999, k)).message
+    assert first_capped_iteration() == 8990 == next(k for k in range(100_000) if ema_decay(0.999, k) >= 0.999)
+    assert right("06.4", 8990) and right("06.4", 8990.0)
+    assert "Off by one" in wrong("06.4", 8991).message and "Off by one" in wrong("06.4", 8989).message
+    assert "10 + k" in wrong("06.4", 9000).message
+    assert "1000" in wrong("06.4", 1000).message
+    assert "not a function" in wrong("06.4", lambda k: min(0.999, (1 + k) / (10 + k))).message
+    assert "not an integer" in wrong("06.4", 8990.5).message
+    assert "still below the cap" in wrong("06.4", 300).message
+    wrong("06.4", "8990 or so")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from rdbm_core.data.degradations import degraded_mask
 from rdbm_core.evidence.metrics import psnr
 from rdbm_core.networks.config import TrainConfig, make_path
 from rdbm_core.networks.training import step_generator, training_loss
@@ -63,21 +64,79 @@ def _item(size=8):
     return {"x0": x0, "mu": mu}
 
 
-def test_resets_and_edge_errors_see_only_the_intact_pixels():
+def test_resets_take_an_explicit_intact_mask_and_refuse_degraded_pixels():
+    """``reset_psnr`` puts the input back exactly where it is told (mutation tried: intersecting ``where`` with the
+    intact pixels inside instead of refusing fails the ``raises``)."""
     item = _item()
+    intact = ~degraded_mask(item["x0"], item["mu"])
     image = item["x0"].clone()
-    image[:, :2, :2] = 0.5  # error on the degraded corner: never reset
-    everywhere = torch.ones(1, 8, 8, dtype=torch.bool)
-    assert training_lesson.reset_psnr(item, image) == training_lesson.reset_psnr(item, image, everywhere)
+    image[:, :2, :2] = 0.5  # error on the degraded corner
     image[:, -1, :] += 0.2  # error on the intact bottom row
     band = training_lesson.edge_band(8, 8, 1, "bottom")
     corner_only = item["x0"].clone()
     corner_only[:, :2, :2] = 0.5
-    assert training_lesson.reset_psnr(item, image, band) == pytest.approx(psnr(corner_only, item["x0"]))
-    errors = training_lesson.edge_errors(item, image, 1)
-    assert errors["bottom/right"] > 0 and errors["top/left"] == 0
+    assert training_lesson.reset_psnr(item, image, intact & band) == pytest.approx(psnr(corner_only, item["x0"]))
+    assert training_lesson.reset_psnr(item, image, intact) == training_lesson.reset_psnr(item, image, intact & band)
+    with pytest.raises(ValueError, match="degraded"):
+        training_lesson.reset_psnr(item, image, torch.ones(1, 8, 8, dtype=torch.bool))
     assert training_lesson.degraded_error_ratio(item, item["mu"]) == pytest.approx(1.0)
     assert training_lesson.degraded_error_ratio(item, item["x0"]) == 0.0
+
+
+def test_block_strips_split_border_and_seams_disjointly():
+    """The four strips of a 16x16 crop in 8x8 blocks, 2 pixels wide, are disjoint and sit where their names say
+    (mutation tried: letting the inner seams keep the crop border's pixels fails the disjointness)."""
+    strips = training_lesson.block_strips(16, 8, 2)
+    assert list(strips) == ["crop border, bottom/right", "inner seams, bottom/right", "inner seams, top/left",
+                            "crop border, top/left"]
+    total = sum(mask.int() for mask in strips.values())
+    assert int(total.max()) == 1  # disjoint
+    border_br, seams_br, seams_tl, border_tl = (m[0] for m in strips.values())
+    assert border_br[15, 3] and border_br[3, 14] and not border_br[13, 3]
+    assert seams_br[6, 3] and seams_br[7, 3] and seams_br[3, 6] and not seams_br[5, 3] and not seams_br[15, 6]
+    assert seams_tl[8, 3] and seams_tl[9, 3] and seams_tl[3, 8] and not seams_tl[7, 3]
+    assert border_tl[0, 3] and border_tl[3, 1] and not border_tl[8, 3]
+    with pytest.raises(ValueError, match="does not split"):
+        training_lesson.block_strips(16, 5, 2)
+
+
+def test_strip_errors_see_only_the_intact_pixels():
+    item = _item(16)
+    image = item["x0"].clone()
+    image[:, :2, :2] += 0.5  # error on the degraded corner, inside the top/left border strip
+    image[:, -1, 4] += 0.2  # error on one intact pixel of the bottom border
+    errors = training_lesson.strip_errors(item, image, training_lesson.block_strips(16, 8, 2))
+    assert errors["crop border, top/left"] == 0 and errors["inner seams, bottom/right"] == 0
+    assert errors["crop border, bottom/right"] > 0
+    table = training_lesson.strip_table({"a": errors, "b": errors}, 2)
+    assert table.splitlines()[0] == "| strip (2 pixels wide) | restored as a | restored as b |"
+    assert "| crop border, top/left | 0.0000 | 0.0000 |" in table
+
+
+def test_config_table_and_photographs_name_what_they_show():
+    table = training_lesson.config_table({"a": TrainConfig(task="derain", steps=3), "b": TrainConfig(task="inpaint")},
+                                         ("steps", "noise"))
+    assert table.splitlines()[0] == "| field | a | b |" and "| `steps` | `3` | `2000` |" in table
+    assert "| `noise` | `None` | `None` |" in table
+    text = training_lesson.photographs_text()
+    assert text.startswith("training photographs (") and "test photographs (4): chelsea 300x451" in text
+
+
+def test_region_changes_give_per_crop_changes_mean_and_standard_error():
+    rows = [{"psnr": 20.0 + d, "input_psnr": 20.0} for d in (1.0, 2.0, 3.0, -2.0)]
+    change = training_lesson.region_changes(rows, ("psnr",))["psnr"]
+    assert change.per_crop == [1.0, 2.0, 3.0, -2.0] and change.mean == pytest.approx(1.0) and change.falls == 1
+    assert change.se == pytest.approx(np.std([1, 2, 3, -2], ddof=1) / 2)
+    assert change.ratio == pytest.approx(1.0 / change.se)
+    table = training_lesson.change_table("derain", ["a", "b", "c", "d"], {"psnr": change})
+    assert "| PSNR whole (dB) | +1.00 | +2.00 | +3.00 | -2.00 | +1.00 ± " in table and "| 1 of 4 |" in table
+
+
+def test_stopwatch_times_wall_and_cpu():
+    with training_lesson.Stopwatch() as watch:
+        sum(i * i for i in range(200_000))
+    assert watch.wall_s > 0 and watch.cpu_s >= 0 and watch.cores >= 1
+    assert 0 <= watch.cpu_share < 10
 
 
 def test_widest_hole_of_a_stripe_is_its_width():
