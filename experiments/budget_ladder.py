@@ -185,6 +185,58 @@ def evaluation_order(job: tuple[dict, str | None]) -> tuple:
             row["preset"] != "tiny", pixel)
 
 
+#: the largest per-item PSNR difference (dB) a rebuilt network may show against its recorded deterministic rows
+REBUILD_PSNR_TOLERANCE = 0.01
+
+
+def rebuild(row: dict, runs: Path, ladder: LadderConfig) -> Path:
+    """Retrain the network of networks.csv ``row`` whose weights file is not in ``runs`` and return that file.
+
+    Its chain is trained from scratch in ``<runs>/<chain>.rebuild/`` through every recorded rung up to ``row``'s
+    (so a lower rung lost too is rebuilt on the way, and the checkpoint of a chain still training in
+    ``<runs>/<chain>/`` is left alone); each rung's weights whose file is missing move to ``<runs>/<chain>/``,
+    beside a ``.rebuilt.json`` that records the rebuilt file's SHA-256 (the file's metadata names another folder,
+    so it cannot be the recorded one). Training is deterministic (batches drawn from the seed and the iteration),
+    so each rebuilt rung must reproduce its recorded ``loss_last_50``; if not (another machine class, other code),
+    one clear error stops the job and nothing is moved (:func:`~experiments.networks.vouch_rebuilt`)."""
+    chain = next(c for c in chains() if (c.task, c.method, c.preset, c.norm, c.seed)
+                 == (row["task"], row["method"], row["preset"], row.get("norm") or "group", int(row["seed"])))
+    records = {int(r["steps"]): r for r in read_rows(NETWORKS_CSV)
+               if (r["task"], r["method"], r["preset"], r.get("norm") or "group", int(r["seed"]))
+               == (chain.task, chain.method, chain.preset, chain.norm, chain.seed)}
+    scratch = runs / f"{chain.name}.rebuild"
+    for steps in (r for r in chain.rungs if r <= int(row["steps"]) and r in records):
+        target = runs / records[steps]["weights"]
+        if target.is_file():
+            continue
+        made = train_rung(chain, steps, scratch.parent, ladder, folder=scratch.name)
+        vouch_rebuilt(scratch / Path(made["weights"]).name, records[steps], made)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in (".safetensors", ".rebuilt.json"):
+            (scratch / Path(made["weights"]).name).with_suffix(suffix).replace(target.with_suffix(suffix))
+        print(f"rebuilt {chain.name} at {steps} steps: loss {made['loss_last_50']} as recorded "
+              f"({made['train_wall_s']:.0f} s)", flush=True)
+    return runs / row["weights"]
+
+
+def check_rebuilt_restorations(row: dict, weights: Path) -> None:
+    """For a rebuilt network whose deterministic restorations (a bridge's eta0, the regression pass) are in
+    items.csv: restore the benchmark again and stop with one clear error if any item's PSNR differs by more than :data:`REBUILD_PSNR_TOLERANCE`."""
+    sampling = None if row["method"] == "regression" else "eta0"
+    label = method_label(row, sampling)
+    recorded = {r["item"]: float(r["psnr"]) for r in read_rows(ITEMS_CSV)
+                if (r["task"], r["method"], r["seed"]) == (row["task"], label, str(row["seed"]))}
+    if not recorded:
+        return
+    items, _, _ = evaluate_weights(weights, row["task"], int(row["seed"]), label, sampling)
+    worst = max(abs(float(r["psnr"]) - recorded[str(r["item"])]) for r in items)
+    if len(items) != len(recorded) or worst > REBUILD_PSNR_TOLERANCE:
+        raise SystemExit(f"{weights}: the rebuilt network's {label} restorations differ from the recorded ones by up "
+                         f"to {worst:.4f} dB; not evaluated")
+    print(f"{weights.parent.name}/{weights.name}: rebuilt network reproduces its {len(items)} recorded {label} "
+          f"restorations (largest PSNR difference {worst:.2e} dB)", flush=True)
+
+
 def evaluations_done() -> set[tuple[str, str, str]]:
     """(task, method, seed) of every evaluation in sets.csv."""
     return {(r["task"], r["method"], r["seed"]) for r in read_rows(SETS_CSV)}
