@@ -6,7 +6,9 @@ Settings: a bridge of the family (``rdbm``, ``goub``, ``bbdm`` = Brownian, ``ddb
 for the image strip.  Panels:
 
 1. ``Theta_t`` (coefficient of ``x0``) and ``Psi_t`` (coefficient of ``mu``) over ``t``;
-2. ``Sigma_t |s(pi)|``, the standard deviation of a pixel with residual ``pi``, its maximum and where;
+2. ``Sigma_t |s(pi)|``, the standard deviation of a pixel with residual ``pi``, its maximum and where
+   (:func:`noise_peak`: on the grid for a discrete schedule, at the exact half-way time of the clock for a
+   continuous one);
 3. sample paths of the bridge from ``x0 = mu + pi`` to ``mu``, with the mean and a 2-std band;
 4. the forward path ``x_t`` of a small photo crop and its degraded version at five times.
 
@@ -14,7 +16,9 @@ for the image strip.  Panels:
 :func:`explore` wraps it in an ``ipywidgets.interactive`` UI, or, without ipywidgets, shows
 :func:`static_figures` for the :data:`PRESETS`.  :func:`clock_figure`, :func:`schedule_table` and
 :func:`published_table` are the overview of notebook 09 (the clocks of the five bridges, the schedules
-by name, the published noise levels).
+by name, the published noise levels), :func:`residual_figure` what the residual changes (RDBM against
+GOUB); :func:`clock_shares`, :func:`schedule_rows` and :func:`published_rows` are the numbers behind the
+tables, for checks.
 
 Names: every schedule has one name in the widget, the figure titles and the tables (:data:`SCHEDULES`
 and :data:`PUBLISHED_SCHEDULES`).  The clock is ``thbar_t`` (printed ``θ̄``) for an OU bridge and the
@@ -44,9 +48,11 @@ from rdbm_core.data.images import image_to_tensor, tensor_to_image
 from rdbm_core.data.degradations import TASKS, degrade
 from rdbm_core.bridge.path import ResidualPath
 
-__all__ = ["BRIDGE_CHOICES", "BRIDGE_COLOURS", "SCHEDULES", "PUBLISHED_SCHEDULES", "PRESETS", "explorer_path",
-           "schedule_name", "clock_symbol", "time_grid", "clock_fraction", "sample_paths", "explorer_figure",
-           "static_figures", "clock_figure", "clock_table", "schedule_table", "published_table", "png_bytes", "explore",
+__all__ = ["BRIDGE_CHOICES", "BRIDGE_COLOURS", "SCHEDULES", "PUBLISHED_SCHEDULES", "PRESETS", "EXPLORER_TEXT",
+           "explorer_path", "schedule_name", "clock_symbol", "clock_mathtext", "time_grid", "clock_fraction",
+           "peak_time", "noise_peak", "format_time", "sample_paths", "explorer_figure", "static_figures",
+           "clock_figure", "clock_shares", "clock_table", "schedule_rows", "schedule_table", "published_rows",
+           "published_table", "residual_summary", "residual_text", "residual_figure", "png_bytes", "explore",
            "photo_pair"]
 
 #: the bridges the explorer offers (names of :data:`rdbm_core.bridge.bridges.BRIDGES`), with a label
@@ -94,6 +100,8 @@ CROP = (64, 150, 96)  # (top, left, size) of the embedded test photo "chelsea": 
 STRIP_GAP = 6  # white pixels between the images of the strip
 FIGSIZE = (10, 6.6)  # inches, one setting: the width of a notebook page, fonts of 9 pt and more
 FONT, SMALL = 10, 9  # points: titles and labels, ticks and legends
+#: what a saved (static) copy of the notebook shows for the live explorer (at most 110 characters)
+EXPLORER_TEXT = "[live explorer: run this cell in Jupyter with ipywidgets to get its controls and figure]"
 
 
 def explorer_path(bridge: str = "rdbm", lam: float | None = None, schedule: str = "published") -> ResidualPath:
@@ -127,6 +135,12 @@ def clock_symbol(path: ResidualPath) -> str:
     return "G" if path.kind == "brownian" else "θ̄"
 
 
+def clock_mathtext(path: ResidualPath, end: bool = True) -> str:
+    """The clock's symbol in matplotlib mathtext: ``$\\bar\\theta_T$`` / ``$G_T$`` (``end``) or with subscript t."""
+    sub = "T" if end else "t"
+    return f"$G_{sub}$" if path.kind == "brownian" else f"$\\bar\\theta_{sub}$"
+
+
 def time_grid(path: ResidualPath) -> torch.Tensor:
     """The times the explorer draws: every time of a discrete schedule, 201 uniform times of a continuous one."""
     sch = path.schedule
@@ -143,10 +157,41 @@ def clock_fraction(path: ResidualPath) -> tuple[torch.Tensor, torch.Tensor]:
     return s, sch.clock(t) / sch.u_T
 
 
-def _format_time(t) -> str:
-    """A time as the figures print it: an integer grid index, or 3 significant digits of a continuous time."""
+def format_time(t) -> str:
+    """A time as the figures and tables print it: an integer grid index, or 4 significant digits of a continuous
+    time."""
+    if isinstance(t, (int, float)):
+        return f"{t:.4g}" if isinstance(t, float) else str(t)
     t = torch.as_tensor(t)
-    return f"{float(t):.3g}" if t.is_floating_point() else str(int(t))
+    return f"{float(t):.4g}" if t.is_floating_point() else str(int(t))
+
+
+def peak_time(path: ResidualPath):
+    """Where ``Sigma_t`` is largest: the grid index (an int) of a discrete schedule, or the exact time (a float) of a
+    continuous one.
+
+    ``Sigma_t^2`` is symmetric in the clock about its half-way value (OU bridge: ``sinh(u) sinh(c - u)``, Brownian
+    bridge: ``u (c - u)``), so on a continuous schedule it peaks where the clock is ``u_T / 2``; that time is found
+    by bisection on the (increasing) clock, not read off a grid.  A discrete schedule's bridge exists only on its
+    grid: there the largest grid value is taken.
+    """
+    sch = path.schedule
+    if sch.discrete:
+        grid = time_grid(path)
+        return int(grid[path.unit_variance(grid).argmax()])
+    lo, hi, half = float(sch.t_clean), float(sch.t_T), sch.u_T / 2
+    for _ in range(64):  # the interval halves each time: 2^-64 of it is below float64 resolution
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if float(sch.clock(torch.tensor(mid, dtype=torch.float64))) < half else (lo, mid)
+    return (lo + hi) / 2
+
+
+def noise_peak(path: ResidualPath, pi: float = 1.0) -> tuple[float, int | float]:
+    """``(largest standard deviation, where)`` of a value with residual ``pi``: ``Sigma_t |s(pi)|`` at
+    :func:`peak_time` (``s(pi) = pi`` under modulated noise, 1 under global noise)."""
+    t = peak_time(path)
+    sigma = path.coefficients(torch.tensor(t, dtype=torch.long if isinstance(t, int) else torch.float64))[2]
+    return float(sigma) * (abs(pi) if path.noise == "modulated" else 1.0), t
 
 
 def _path_times(path: ResidualPath) -> torch.Tensor:
@@ -225,34 +270,38 @@ def _draw(fig, bridge: str, lam: float | None, schedule: str, pi: float, task: s
     gen = torch.Generator().manual_seed(seed)
     path_times = _path_times(path)
     paths = sample_paths(path, mu + pi, mu, path_times, n_paths, generator=gen)
-    peak = _format_time(grid[std.argmax()])
+    peak_std, peak_t = noise_peak(path, pi)
     t, theta, psi, std, mean = (v.double().numpy() for v in (grid, theta, psi, std, mean))
     colour = BRIDGE_COLOURS[bridge]
 
     spec = fig.add_gridspec(2, 3, height_ratios=(1.2, 1), left=0.075, right=0.99, top=0.85, bottom=0.02,
                             wspace=0.3, hspace=0.32)
     ax_theta, ax_sigma, ax_paths = (fig.add_subplot(spec[0, k]) for k in range(3))
-    ax_theta.plot(t, theta, color=colour, label="Θₜ (weight of x₀)")
-    ax_theta.plot(t, psi, color=colour, ls="--", label="Ψₜ (weight of μ)")
-    ax_theta.set_title("mean Θₜ x₀ + Ψₜ μ", fontsize=FONT)
+    ax_theta.plot(t, theta, color=colour, label="$\\Theta_t$ (weight of $x_0$)")
+    ax_theta.plot(t, psi, color=colour, ls="--", label="$\\Psi_t$ (weight of $\\mu$)")
+    ax_theta.set_title("mean $\\Theta_t x_0 + \\Psi_t \\mu$", fontsize=FONT)
     ax_theta.set_ylabel("weight", fontsize=SMALL)
-    ax_theta.legend(fontsize=SMALL, loc="best")
-    label = "Σₜ|π|" if path.noise == "modulated" else "Σₜ"
+    ax_theta.set_ylim(-0.05, 1.38)  # room above the curves (both <= 1) for the legend
+    ax_theta.set_yticks([0, 0.25, 0.5, 0.75, 1])
+    ax_theta.legend(fontsize=SMALL, loc="upper center", ncol=1, borderaxespad=0.2)
+    label = "$\\Sigma_t|\\pi|$" if path.noise == "modulated" else "$\\Sigma_t$"
     ax_sigma.plot(t, std, color=colour)
-    ax_sigma.set_title(f"std {label}: max {float(std.max()):.3g} at t = {peak}", fontsize=FONT)
-    ax_sigma.set_ylabel("standard deviation of xₜ", fontsize=SMALL)
+    ax_sigma.set_title(f"std {label}: max {peak_std:.4g} at t = {format_time(peak_t)}", fontsize=FONT)
+    ax_sigma.set_ylabel("standard deviation of $x_t$", fontsize=SMALL)
     ax_paths.fill_between(t, mean - 2 * std, mean + 2 * std, color="0.8", lw=0)
     ax_paths.plot(path_times.double().numpy(), paths.numpy(), color=colour, lw=0.8, alpha=0.85)
     ax_paths.plot(t, mean, color="black", lw=1.3)
-    ax_paths.set_title(f"{n_paths} sample paths, x₀ = {mu + pi:.3g}, μ = {mu:.3g}\n"
+    ax_paths.set_title(f"{n_paths} sample paths, $x_0$ = {mu + pi:.3g}, $\\mu$ = {mu:.3g}\n"
                        "black: mean; grey: mean ± 2 std", fontsize=FONT)
-    ax_paths.set_ylabel("xₜ", fontsize=SMALL)
+    ax_paths.set_ylabel("$x_t$", fontsize=SMALL)
     xlabel = "t (grid index)" if path.schedule.discrete else "t (time)"
     for ax in (ax_theta, ax_sigma, ax_paths):
         ax.set_xlabel(xlabel, fontsize=SMALL, labelpad=1)
         ax.tick_params(labelsize=SMALL)
-        ax.locator_params(nbins=5)
+        ax.locator_params(axis="x", nbins=5)
         ax.grid(alpha=0.3)
+    ax_sigma.locator_params(axis="y", nbins=5)
+    ax_paths.locator_params(axis="y", nbins=5)
 
     x0_img, mu_img = photo_pair(task)
     strip_times = _strip_times(path)
@@ -266,12 +315,13 @@ def _draw(fig, bridge: str, lam: float | None, schedule: str, pi: float, task: s
     for k, (tile, ts, th) in enumerate(zip(tiles, strip_times, strip_theta)):
         left = k * (width + STRIP_GAP)
         canvas[:, left:left + width] = tile
-        ax_strip.text(left + width / 2, -2, f"t = {_format_time(ts)}, Θₜ = {float(th):.2f}", ha="center",
-                      va="bottom", fontsize=SMALL)
+        ax_strip.text(left + width / 2, -2, f"t = {format_time(ts)}, $\\Theta_t$ = {float(th):.2f}", ha="center",
+                      va="bottom", fontsize=FONT)
     ax_strip.imshow(canvas, interpolation="nearest")
     ax_strip.set_axis_off()
-    fig.suptitle(f"{BRIDGE_CHOICES[bridge]}: λ = {path.lam:.3g}, schedule {schedule_name(bridge, schedule)} "
-                 f"({clock_symbol(path)}_T = {path.schedule.u_T:.4g}), π = {pi:.3g}, image: {task}", fontsize=FONT + 1)
+    fig.suptitle(f"{BRIDGE_CHOICES[bridge]}: $\\lambda$ = {path.lam:.3g}, schedule {schedule_name(bridge, schedule)} "
+                 f"({clock_mathtext(path)} = {path.schedule.u_T:.4g}), $\\pi$ = {pi:.3g}, image: {task}",
+                 fontsize=FONT + 1)
 
 
 def png_bytes(fig: Figure) -> bytes:
@@ -321,9 +371,9 @@ def clock_figure(bridges_: tuple[str, ...] = tuple(BRIDGE_CHOICES)) -> Figure:
         share, clock = clock_fraction(path)
         ax.plot(share.numpy(), clock.numpy(), color=BRIDGE_COLOURS[bridge], ls=styles[bridge], lw=2,
                 label=f"{BRIDGE_CHOICES[bridge].split(' (')[0]}: {PUBLISHED_SCHEDULES[bridge]}, "
-                      f"{clock_symbol(path)}ₜ / {clock_symbol(path)}_T")
-    ax.set_xlabel("share of the way from the clean end, (t − t_clean) / (t_T − t_clean)", fontsize=SMALL)
-    ax.set_ylabel("share of the clock run, θ̄ₜ / θ̄_T or Gₜ / G_T", fontsize=SMALL)
+                      f"{clock_mathtext(path, end=False)} / {clock_mathtext(path)}")
+    ax.set_xlabel("share of the way from the clean end to $T$ (grid index or time)", fontsize=SMALL)
+    ax.set_ylabel("share of the clock run: $\\bar\\theta_t / \\bar\\theta_T$ or $G_t / G_T$", fontsize=SMALL)
     ax.set_title("How fast each bridge's clock runs on its own schedule", fontsize=FONT)
     ax.tick_params(labelsize=SMALL)
     ax.grid(alpha=0.3)
@@ -334,58 +384,198 @@ def clock_figure(bridges_: tuple[str, ...] = tuple(BRIDGE_CHOICES)) -> Figure:
     return fig
 
 
-def clock_table(shares: tuple[float, ...] = (0.25, 0.5, 0.75)) -> str:
-    """The share of the clock each bridge has run at ``shares`` of the way along its grid (nearest grid time)."""
-    lines = [f"{'bridge':8s}  {'schedule':9s}  " + "  ".join(f"at {q:.0%} of the way" for q in shares)]
+def clock_shares(shares: tuple[float, ...] = (0.25, 0.5, 0.75)) -> dict[str, list[float]]:
+    """The share of the clock each bridge has run (on its own schedule) at ``shares`` of the way along its grid or
+    time interval (the nearest time of :func:`time_grid`), by bridge."""
+    out = {}
     for bridge in BRIDGE_CHOICES:
         share, clock = clock_fraction(explorer_path(bridge))
-        values = [float(clock[(share - q).abs().argmin()]) for q in shares]
+        out[bridge] = [float(clock[(share - q).abs().argmin()]) for q in shares]
+    return out
+
+
+def clock_table(shares: tuple[float, ...] = (0.25, 0.5, 0.75)) -> str:
+    """:func:`clock_shares` as a table, with each bridge's schedule."""
+    lines = [f"{'bridge':8s}  {'schedule':9s}  " + "  ".join(f"at {q:.0%} of the way" for q in shares)]
+    for bridge, values in clock_shares(shares).items():
         lines.append(f"{bridge:8s}  {PUBLISHED_SCHEDULES[bridge]:9s}  "
                      + "  ".join(f"{v:>16.3f}" for v in values))
     return "\n".join(lines)
 
 
-def schedule_table() -> str:
-    """Every schedule by its one name: the bridge that publishes it, the times it runs over, its clock's end."""
-    rows = [(name, "—", explorer_path("rdbm", schedule=name)) for name in SCHEDULES if name != "published"]
+def schedule_rows() -> list[dict]:
+    """Every schedule by its one name: ``name``, ``by`` (the bridge that publishes it, or None), ``path`` (a bridge on
+    it: RDBM for the four that any bridge can take, else the publishing bridge), ``times`` (how ``t`` runs, in
+    words), and the clock's end under its own symbol: ``thbar_T`` (OU) or ``G_T`` (Brownian), the other None."""
+    rows = [{"name": name, "by": None, "path": explorer_path("rdbm", schedule=name)}
+            for name in SCHEDULES if name != "published"]
     for bridge, name in PUBLISHED_SCHEDULES.items():
+        label = BRIDGE_CHOICES[bridge].split(" (")[0]
         if name in SCHEDULES:  # reference and goub-grid: RDBM's and GOUB's own
-            rows = [(n, BRIDGE_CHOICES[bridge].split(" (")[0] if n == name else by, p) for n, by, p in rows]
+            next(row for row in rows if row["name"] == name)["by"] = label
         else:
-            rows.append((name, BRIDGE_CHOICES[bridge].split(" (")[0], explorer_path(bridge)))
-    lines = [f"{'schedule':10s} {'published by':13s} {'t runs over':16s} clock end"]
-    for name, by, path in rows:
-        sch = path.schedule
-        times = (f"grid {sch.t_clean}..{sch.t_T}" if sch.discrete
-                 else f"time [{sch.t_clean:g}, {sch.t_T:g}]")
-        lines.append(f"{name:10s} {by:13s} {times:16s} {clock_symbol(path)}_T = {sch.u_T:.4g}")
+            rows.append({"name": name, "by": label, "path": explorer_path(bridge)})
+    for row in rows:
+        sch = row["path"].schedule
+        row["times"] = f"grid {sch.t_clean}..{sch.t_T}" if sch.discrete else f"time [{sch.t_clean:g}, {sch.t_T:g}]"
+        brownian = row["path"].kind == "brownian"
+        row["thbar_T"], row["G_T"] = (None, sch.u_T) if brownian else (sch.u_T, None)
+    return rows
+
+
+def schedule_table() -> str:
+    """:func:`schedule_rows` as a table: the end of an OU clock (``thbar_T``) and of a Brownian one (``G_T``) in
+    separate columns (``—`` where it does not apply)."""
+    # θ̄ is 2 code points (θ and a combining macron) and 1 column wide: its field is 1 wider than the column
+    lines = [f"{'schedule':10s} {'published by':13s} {'t runs over':16s} {'θ̄_T':>6s} {'G_T':>6s}"]
+    for row in schedule_rows():
+        cells = ["—" if row[key] is None else f"{row[key]:.4g}" for key in ("thbar_T", "G_T")]
+        lines.append(f"{row['name']:10s} {row['by'] or '—':13s} {row['times']:16s} {cells[0]:>5s} {cells[1]:>6s}")
     return "\n".join(lines)
+
+
+def published_rows(pi: float = 1.0) -> list[dict]:
+    """Each bridge at its published settings: ``bridge``, ``lam``, ``factor`` (``"π"`` or ``"1"``), ``thbar_T`` and
+    ``G_T`` (one of them None), ``max_std`` and ``peak`` (:func:`noise_peak` for a value with residual ``pi``) and
+    ``peak_kind`` (``"index"`` or ``"time"``)."""
+    rows = []
+    for bridge in BRIDGE_CHOICES:
+        path = explorer_path(bridge)
+        brownian = path.kind == "brownian"
+        max_std, peak = noise_peak(path, pi)
+        rows.append({"bridge": bridge, "lam": path.lam, "factor": "π" if path.noise == "modulated" else "1",
+                     "thbar_T": None if brownian else path.schedule.u_T, "G_T": path.schedule.u_T if brownian else None,
+                     "max_std": max_std, "peak": peak, "peak_kind": "index" if path.schedule.discrete else "time"})
+    return rows
 
 
 def published_table(pi: float = 1.0) -> str:
-    """Each bridge at its published settings: ``lam``, the noise factor, the clock's end (``thbar_T`` for an OU
-    bridge, ``G_T`` for a Brownian one, ``—`` where it does not apply), and the largest standard deviation of
-    a value with residual ``pi`` over the explorer's time grid, with the time where it is reached."""
-    lines = [f"{'bridge':8s} {'λ':>8s} {'ν(π)':>5s} {'θ̄_T':>8s} {'G_T':>6s} {'max std':>9s} {'at t':>5s}"]  # θ̄: 2 code points
-    for bridge in BRIDGE_CHOICES:
-        path = explorer_path(bridge)
-        grid = time_grid(path)
-        _, _, sigma = path.coefficients(grid)
-        std = sigma * (abs(pi) if path.noise == "modulated" else 1.0)
-        brownian = path.kind == "brownian"
-        thbar_T = "—" if brownian else f"{path.schedule.u_T:.4g}"
-        G_T = f"{path.schedule.u_T:.4g}" if brownian else "—"
-        factor = "π" if path.noise == "modulated" else "1"
-        lines.append(f"{bridge:8s} {path.lam:8.4g} {factor:>5s} {thbar_T:>7s} {G_T:>6s} {float(std.max()):9.4g} "
-                     f"{_format_time(grid[std.argmax()]):>5s}")
+    """:func:`published_rows` as a table; a Brownian bridge's ``lam = 1/2`` is marked as the storage convention."""
+    # θ̄ is 2 code points and 1 column wide: its field is 1 wider than the column
+    lines = [f"{'bridge':8s} {'λ':>8s} {'ν(π)':>5s} {'θ̄_T':>8s} {'G_T':>6s} {'max std':>9s}  peak at"]
+    for row in published_rows(pi):
+        thbar_T, G_T = ("—" if row[key] is None else f"{row[key]:.4g}" for key in ("thbar_T", "G_T"))
+        lam = f"{row['lam']:.4g}" + ("*" if row["G_T"] is not None else " ")
+        lines.append(f"{row['bridge']:8s} {lam:>9s} {row['factor']:>4s} {thbar_T:>7s} {G_T:>6s} "
+                     f"{row['max_std']:9.4g}  {row['peak_kind']} {format_time(row['peak'])}")
+    lines.append("* Brownian bridge: lam = 1/2 is a storage convention (2 lam G_t is the papers' variance G_t)")
     return "\n".join(lines)
 
 
-def explore(bridge: str = "rdbm", task: str = "inpaint"):
-    """The live explorer: an ``ipywidgets.interactive`` UI, or the static figures without ipywidgets.
+def residual_summary(lam: float = 0.1, task: str = "inpaint") -> dict:
+    """The numbers behind :func:`residual_figure`: on the crop of ``task``, the share of values with ``pi != 0``, the
+    largest ``|pi|``, and at each bridge's peak time the largest per-value standard deviation of RDBM and GOUB (at
+    noise variance ``lam``) and RDBM's share of the noise variance that falls on values with ``pi = 0``."""
+    x0, mu = photo_pair(task)
+    pi = x0 - mu
+    out = {"share_pi_nonzero": float((pi != 0).double().mean()), "max_abs_pi": float(pi.abs().max())}
+    for bridge in ("rdbm", "goub"):
+        path = explorer_path(bridge, lam=lam)
+        t = peak_time(path)
+        std = path.std(x0[None], mu[None], t)[0].double()
+        out[bridge] = {"t": t, "max_std": float(std.max()), "min_std": float(std.min()),
+                       "share_on_intact": float((std[pi == 0] ** 2).sum() / (std ** 2).sum())}
+    return out
 
-    Choosing a bridge resets ``lam`` to that bridge's published value (then move the slider).  When
-    ipywidgets cannot be imported, one line says so and :func:`static_figures` is returned instead.
+
+def residual_text(lam: float = 0.1, task: str = "inpaint") -> str:
+    """:func:`residual_summary` in three lines: the crop's residual, then RDBM's and GOUB's noise at their peaks."""
+    r = residual_summary(lam, task)
+    lines = [f"{task} crop: pi != 0 on {r['share_pi_nonzero']:.1%} of the values; largest |pi| {r['max_abs_pi']:.3f}"]
+    for bridge in ("rdbm", "goub"):
+        b = r[bridge]
+        spread = (f"{b['max_std']:.4f} on every value" if b["min_std"] == b["max_std"]
+                  else f"from {b['min_std']:.4g} to {b['max_std']:.4f}")
+        lines.append(f"{BRIDGE_CHOICES[bridge].split(' (')[0]:4s} at t = {format_time(b['t'])} (lam = {lam:g}): std "
+                     f"{spread}; share of the noise variance on values with pi = 0: {b['share_on_intact']:.1%}")
+    return "\n".join(lines)
+
+
+def residual_figure(lam: float = 0.1, pis: tuple[float, ...] = (0.25, 1.0, 2.0), task: str = "inpaint", *,
+                    mu: float = 0.5, seed: int = 0) -> Figure:
+    """What the residual ``pi`` changes: RDBM (noise ``Sigma_t |pi|``) against GOUB (noise ``Sigma_t``), both at
+    noise variance ``lam``, each on its own schedule.
+
+    Top left: the standard deviation of ``x_t`` for RDBM at each residual of ``pis`` and for GOUB (the same for
+    every ``pi``).  Top right: RDBM's mean and band (mean ± 2 std) from ``x0 = mu + pi`` to ``mu`` for each
+    residual.  Bottom: on the crop of ``task``, the residual ``|pi|`` per pixel, each bridge's standard deviation
+    per pixel at its peak time (one colour scale), and one draw of ``x_t`` there (the same noise for both).
+    """
+    styles = dict(zip(pis, (":", "--", "-", "-.")))
+    fig = Figure(figsize=(10, 6.6))
+    outer = fig.add_gridspec(2, 1, height_ratios=(1.15, 1), left=0.07, right=0.98, top=0.9, bottom=0.03,
+                             hspace=0.3)
+    top_row = outer[0].subgridspec(1, 2, wspace=0.25)
+    spec = outer[1].subgridspec(1, 5, wspace=0.12)
+    ax_std, ax_band = fig.add_subplot(top_row[0]), fig.add_subplot(top_row[1])
+    rdbm, goub = explorer_path("rdbm", lam=lam), explorer_path("goub", lam=lam)
+    grid = time_grid(rdbm)
+    for p in pis:
+        std = rdbm.coefficients(grid)[2] * abs(p)
+        ax_std.plot(grid.numpy(), std.numpy(), color=BRIDGE_COLOURS["rdbm"], ls=styles[p], lw=1.8,
+                    label=f"RDBM, $\\pi$ = {p:g}")
+        mean = rdbm.mean(torch.full((len(grid),), mu + p, dtype=torch.float64),
+                         torch.full((len(grid),), mu, dtype=torch.float64), grid)
+        ax_band.fill_between(grid.numpy(), (mean - 2 * std).numpy(), (mean + 2 * std).numpy(),
+                             color=BRIDGE_COLOURS["rdbm"], alpha=0.15, lw=0)
+        ax_band.plot(grid.numpy(), mean.numpy(), color=BRIDGE_COLOURS["rdbm"], ls=styles[p], lw=1.8,
+                     label=f"$\\pi$ = {p:g} ($x_0$ = {mu + p:g})")
+    grid = time_grid(goub)
+    ax_std.plot(grid.numpy(), goub.coefficients(grid)[2].numpy(), color=BRIDGE_COLOURS["goub"], lw=2.2,
+                label="GOUB, any $\\pi$")
+    ax_std.set_title(f"standard deviation of $x_t$, $\\lambda$ = {lam:g}", fontsize=FONT)
+    ax_std.set_ylabel("standard deviation of $x_t$", fontsize=SMALL)
+    ax_band.set_title(f"RDBM: mean and mean ± 2 std, $\\mu$ = {mu:g}", fontsize=FONT)
+    ax_band.set_ylabel("$x_t$", fontsize=SMALL)
+    for ax in (ax_std, ax_band):
+        ax.set_xlabel("t (grid index)", fontsize=SMALL)
+        ax.tick_params(labelsize=SMALL)
+        ax.grid(alpha=0.3)
+    ax_std.set_ylim(0, 1.45 * max(abs(p) for p in pis) * math.sqrt(lam))  # room for the legend above the curves
+    ax_std.legend(fontsize=SMALL, loc="upper left", ncol=2)
+    ax_band.legend(fontsize=SMALL, loc="lower left")
+
+    x0, mu_img = photo_pair(task)
+    eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
+    std_maps, draws, titles = [], [], []
+    for bridge, path in (("rdbm", rdbm), ("goub", goub)):
+        t = peak_time(path)
+        std_maps.append(path.std(x0[None], mu_img[None], t)[0].double().mean(0))
+        draws.append(tensor_to_image(path.sample(x0[None], mu_img[None], t, noise=eps[None])[0]))
+        titles.append(f"{BRIDGE_CHOICES[bridge].split(' (')[0]}, t = {format_time(t)}")
+    top = max(float(m.max()) for m in std_maps)
+    ax = fig.add_subplot(spec[0])
+    ax.imshow((x0 - mu_img).abs().mean(0).numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_title("$|\\pi|$ per pixel\n(white: 0)", fontsize=FONT)
+    for k, (std_map, title) in enumerate(zip(std_maps, titles)):
+        ax = fig.add_subplot(spec[1 + k])
+        image = ax.imshow(std_map.numpy(), cmap="viridis", vmin=0, vmax=top, interpolation="nearest")
+        ax.set_title(f"std per pixel\n{title}", fontsize=FONT)
+    for k, (draw, title) in enumerate(zip(draws, titles)):
+        ax = fig.add_subplot(spec[3 + k])
+        ax.imshow(draw, interpolation="nearest")
+        ax.set_title(f"one draw of $x_t$\n{title}", fontsize=FONT)
+    for ax in fig.axes[2:]:  # framed tiles, no ticks: a white region stays visible
+        ax.set_xticks([])
+        ax.set_yticks([])
+    bar = fig.colorbar(image, ax=fig.axes[3:5], location="bottom", fraction=0.06, pad=0.04, shrink=0.9)
+    bar.ax.tick_params(labelsize=SMALL)
+    bar.set_label("std (image values in [-1, 1])", fontsize=SMALL)
+    fig.suptitle(f"What the residual changes: RDBM (noise $\\Sigma_t|\\pi|$) against GOUB (noise $\\Sigma_t$), "
+                 f"both at $\\lambda$ = {lam:g}, image: {task}", fontsize=FONT + 1)
+    return fig
+
+
+def explore(bridge: str = "rdbm", task: str = "inpaint"):
+    """The live explorer: controls and the figure as one ipywidgets box, or the static figures without ipywidgets.
+
+    The box holds five controls (bridge, lam, schedule, pi, image task) and an ``ipywidgets.Image`` with the
+    figure as PNG; every change of a control redraws it once (``ui.update()``, which calls ``ui.f(**settings)`` and
+    keeps the figure as ``ui.result``).  Choosing a bridge resets ``lam`` to that bridge's published value, then
+    redraws once.  No output widget and no ``display`` call are involved, so executing the notebook without a
+    front end (nbconvert, nbval) cannot wait on one.  The box's text form is :data:`EXPLORER_TEXT` (a saved copy
+    of a notebook keeps only that of a widget).  When ipywidgets cannot be imported, one line says so and
+    :func:`static_figures` is returned instead.
     """
     try:
         import ipywidgets as w
@@ -395,28 +585,48 @@ def explore(bridge: str = "rdbm", task: str = "inpaint"):
             import matplotlib_inline.backend_inline  # noqa: F401  (registers the figure formatters on import)
         return static_figures()
     _check_settings((bridge, None, "published"), 1.0, task, 0.5, 1)
-    from IPython.display import Image, display
 
-    bridge_w = w.Dropdown(options=[(label, name) for name, label in BRIDGE_CHOICES.items()], value=bridge,
-                          description="bridge")
-    lam_w = w.FloatLogSlider(value=bridges.make(bridge).lam, base=10, min=-6, max=2, step=0.1,
-                             readout_format=".2e", continuous_update=False, description="lam (λ)")
-    schedule_w = w.Dropdown(options=[("published (the bridge's own)" if name == "published" else name, name)
-                                     for name in SCHEDULES], value="published", description="schedule")
-    pi_w = w.FloatSlider(value=1.0, min=-2.0, max=2.0, step=0.05, continuous_update=False, description="pi (π)")
-    task_w = w.Dropdown(options=list(TASKS), value=task, description="image task")
+    class ExplorerUI(w.VBox):
+        """The explorer's controls and figure; its text form (what a saved notebook shows) is one line."""
 
-    def show(bridge, lam, schedule, pi, task):
-        fig = explorer_figure(bridge, lam, schedule, pi, task)
-        display(Image(data=png_bytes(fig)))
-        return fig
+        def __repr__(self) -> str:
+            return EXPLORER_TEXT
+
+        def settings(self) -> dict:
+            """The controls' values, as keywords of :func:`explorer_figure`."""
+            return {control.description_key: control.value for control in self.children[:-1]}
+
+        def update(self, change=None) -> None:
+            """Redraw the figure for the controls' values."""
+            self.result = self.f(**self.settings())
+            self.children[-1].value = png_bytes(self.result)
+
+    def control(widget, key):
+        widget.description_key = key  # the keyword of explorer_figure this control sets
+        return widget
+
+    bridge_w = control(w.Dropdown(options=[(label, name) for name, label in BRIDGE_CHOICES.items()], value=bridge,
+                                  description="bridge"), "bridge")
+    lam_w = control(w.FloatLogSlider(value=bridges.make(bridge).lam, base=10, min=-6, max=2, step=0.1,
+                                     readout_format=".2e", continuous_update=False, description="lam (λ)"), "lam")
+    schedule_w = control(w.Dropdown(options=[("published (the bridge's own)" if name == "published" else name, name)
+                                             for name in SCHEDULES], value="published", description="schedule"),
+                         "schedule")
+    pi_w = control(w.FloatSlider(value=1.0, min=-2.0, max=2.0, step=0.05, continuous_update=False,
+                                 description="pi (π)"), "pi")
+    task_w = control(w.Dropdown(options=list(TASKS), value=task, description="image task"), "task")
+    controls = (bridge_w, lam_w, schedule_w, pi_w, task_w)
+    ui = ExplorerUI(children=[*controls, w.Image(format="png")])
+    ui.f = explorer_figure
 
     def published_lam(change):
-        # registered before the UI's own observer: lam changes silently, then the UI redraws once
+        # registered before the redraw: lam changes silently, then the bridge's own observer redraws once
         lam_w.unobserve(ui.update, names="value")
         lam_w.value = bridges.make(change["new"]).lam
         lam_w.observe(ui.update, names="value")
 
     bridge_w.observe(published_lam, names="value")
-    ui = w.interactive(show, bridge=bridge_w, lam=lam_w, schedule=schedule_w, pi=pi_w, task=task_w)
+    for widget in controls:
+        widget.observe(ui.update, names="value")
+    ui.update()
     return ui

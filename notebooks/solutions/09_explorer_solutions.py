@@ -13,9 +13,9 @@
 # %% [markdown]
 # # 09 — Solutions to the exercises
 #
-# **What you will learn.** Why an OU bridge's noise saturates at $\sqrt\lambda$ on a long clock, why a constant theta
-# puts the peak of $\Sigma_t$ in the middle of the grid, and how far DDBM-VP, which reverts to 0, moves an intact
-# value.
+# **What you will learn.** How long an OU bridge's clock must be for its noise to come within 1 % of
+# $\sqrt\lambda$; which residuals RDBM's published noise can make visible; and why the mean is half way at the clock
+# value $\ln 2$ while the noise peaks at half the clock.
 #
 # **Prerequisites.** Notebook 09.
 
@@ -25,151 +25,145 @@ import math
 import sympy as sp
 import torch
 from IPython.display import Math, display
-from matplotlib.figure import Figure
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from derivations import family
 from derivations.common import c, lam, u
 from rdbm_course.exercises import check
-from rdbm_course.explorer import BRIDGE_COLOURS, explorer_figure, explorer_path, time_grid
+from rdbm_course.explorer import explorer_figure, explorer_path, noise_peak, photo_pair, schedule_rows, time_grid
 
 set_matplotlib_formats("png")
 
 # %% [markdown]
-# ## 09.1 — DDBM-VP on a long clock
+# ## 09.1 — How long a clock for the noise to saturate
 #
-# Write $\Sigma_t^2$ with exponentials (notebook 09, section 2), $c = \bar\theta_T$:
-#
-# $$\frac{\Sigma_t^2}{\lambda} = \frac{(1 - e^{-2\bar\theta_t})\,(1 - e^{-2\bar\theta_{t:T}})}{1 - e^{-2c}}.$$
-#
-# * Both factors of the numerator are below 1, so $\Sigma_t^2 \le \lambda / (1 - e^{-2c})$ at every $t$.
-# * Half way along the clock, $\bar\theta_t = \bar\theta_{t:T} = c/2$, the ratio is $\tanh(c/2)$ (below).
-#
-# So $\lambda\tanh(c/2) \le \max_t \Sigma_t^2 \le \lambda/(1 - e^{-2c})$. On the `linear` clock, $c = 10.5$:
-# both bounds are $\lambda$ to within $10^{-4}$, and with $\lambda = 1$ the largest standard deviation is 1 to four
-# digits. Far from both pinned ends the bridge has forgotten them, and its variance is the one the OU process
-# settles at, $\lambda$. On DDBM-VP's own clock, $c = 0.55$, the pins are never far: $\sqrt{\tanh 0.275}$.
+# Write $c = \bar\theta_T$. Section 2 of notebook 09 gives $\max_t \Sigma_t^2 = \lambda\tanh(c/2)$, reached where
+# the clock is half way. SymPy confirms it from $\Sigma_t^2$ (the library's `derivations.family.Sigma2`):
 
 # %%
 half_way_ratio = sp.simplify(family.Sigma2(u, c).subs(u, c / 2) / lam)
 display(Math(r"\frac{\Sigma_t^2}{\lambda}\Big|_{\bar\theta_t = c/2} = " + sp.latex(half_way_ratio)
              + r" = \tanh\frac{c}{2}"))
 assert sp.simplify((half_way_ratio - sp.tanh(c / 2)).rewrite(sp.exp)) == 0
+stationary = sp.solve(sp.diff(family.Sigma2(u, c), u), u)
+assert len(stationary) == 1 and sp.simplify(stationary[0] - c / 2) == 0  # the only stationary point: half way
 
-for schedule in ("published", "linear"):
-    path = explorer_path("ddbm-vp", schedule=schedule)
-    Theta, Psi, Sigma = path.coefficients(time_grid(path))
-    c_value = path.schedule.u_T
-    low, high = math.sqrt(math.tanh(c_value / 2)), math.sqrt(1 / (1 - math.exp(-2 * c_value)))
-    print(f"{schedule:9s}: thbar_T = {c_value:.4g}, max Sigma_t = {float(Sigma.max()):.5f}, "
-          f"bounds [{low:.5f}, {high:.5f}]")
-    # the grid need not hit the half-way clock exactly: its largest value may sit just below the lower bound
-    assert low * (1 - 1e-4) <= float(Sigma.max()) <= high
+# %% [markdown]
+# The standard deviation reaches 99 % of $\sqrt\lambda$ when the variance reaches $0.99^2 = 0.9801$ of $\lambda$:
+#
+# $$\tanh\frac{c}{2} = 0.9801 \iff c = 2\,\operatorname{artanh}(0.9801) = \ln\frac{1 + 0.9801}{1 - 0.9801}
+#   = \ln\frac{1.9801}{0.0199}.$$
+#
+# A quick estimate gives nearly the same: $\tanh(c/2) \approx 1 - 2e^{-c}$ for a long clock, so $2e^{-c} = 0.0199$.
+# Two slips to avoid: setting the *variance* to 0.99 of $\lambda$ gives a longer clock, and $\tanh c$ in place of
+# $\tanh(c/2)$ a clock half as long.
 
-assert 1 - math.tanh(c_value / 2) < 1e-4 and 1 / (1 - math.exp(-2 * c_value)) - 1 < 1e-4  # the prose's bounds
-assert f"{float(Sigma.max()):.4f}" == "1.0000"
+# %%
+clock_99 = 2 * math.atanh(0.99 ** 2)
+estimate = math.log(2 / 0.0199)
+print(f"exact: thbar_T = {clock_99:.4f}; estimate from tanh(c/2) ~ 1 - 2 e^-c: {estimate:.4f}")
+print(f"slips: variance at 99 %: {2 * math.atanh(0.99):.3f}; tanh(c) for tanh(c/2): {math.atanh(0.99 ** 2):.3f}")
+assert f"{clock_99:.3f}" == "4.600" and abs(estimate - clock_99) / clock_99 < 0.01
 
-answer_09_1 = float(Sigma.max())
+answer_09_1 = clock_99
 feedback = check("09.1", answer_09_1)
 display(feedback)
 assert feedback
 
 # %% [markdown]
-# The explorer's figure: the middle panel is flat at 1 over most of the grid, and the mean dips towards 0, the
-# target of DDBM-VP, before the pin pulls it to $\mu$.
+# **The check in the explorer.** The clock ends of notebook 09's schedules, against 4.600: `constant` (5) is the
+# shortest one that is long enough. DDBM-VP keeps $\lambda = 1$, so its largest standard deviation on `constant` is
+# $\sqrt{\tanh 2.5}$, at least 0.99:
 
 # %%
-explorer_figure("ddbm-vp", schedule="linear")
+for row in schedule_rows():
+    if row["thbar_T"] is not None:
+        print(f"{row['name']:10s} thbar_T = {row['thbar_T']:6.4g}: "
+              f"{'long enough' if row['thbar_T'] >= clock_99 else 'too short'}")
+vp_constant = explorer_path("ddbm-vp", schedule="constant")
+peak, where = noise_peak(vp_constant)
+print(f"DDBM-VP on constant: largest Sigma_t = {peak:.4f} at t = {where}; sqrt(tanh(2.5)) = "
+      f"{math.sqrt(math.tanh(2.5)):.4f}")
+assert 0.99 <= peak <= math.sqrt(math.tanh(2.5))
+
+# %%
+explorer_figure("ddbm-vp", schedule="constant")
 
 # %% [markdown]
-# ## 09.2 — Where `Sigma_t` peaks on the constant schedule
+# ## 09.2 — The smallest residual whose noise reaches one grey level
 #
-# As a function of the clock `u = thbar_t`, `Sigma_t^2` has one stationary point, `u = c / 2`:
+# Under RDBM the standard deviation of $x_t$ is $\Sigma_t\,|\pi|$. Its largest value over $t$ is
+# $\sqrt{\lambda\tanh(\bar\theta_T/2)}\,|\pi|$; with $\lambda = 10^{-4}$ and $\bar\theta_T = 7.879$ the factor is
+# within 0.04 % of $\sqrt\lambda = 0.01$. Setting the product to one grey level, $2/255$:
+#
+# $$|\pi| = \frac{2/255}{\sqrt{\lambda\tanh(\bar\theta_T/2)}} \approx \frac{2/255}{0.01}.$$
 
 # %%
-stationary = sp.solve(sp.diff(family.Sigma2(u, c), u), u)
-display(Math(r"\frac{d\Sigma_t^2}{d\bar\theta_t} = 0 \iff \bar\theta_t \in " + sp.latex(stationary)))
-assert len(stationary) == 1 and sp.simplify(stationary[0] - c / 2) == 0
+rdbm = explorer_path("rdbm")
+sigma_max = math.sqrt(rdbm.lam * math.tanh(rdbm.schedule.u_T / 2))
+grid_max = noise_peak(rdbm)[0]  # the largest Sigma_t on the grid (at index 91)
+smallest = (2 / 255) / grid_max
+print(f"largest Sigma_t: formula {sigma_max:.6f}, on the grid {grid_max:.6f}; smallest |pi| = {smallest:.4f}")
+assert abs(grid_max / sigma_max - 1) < 1e-5 and abs(sigma_max / 0.01 - 1) < 4e-4
 
-# %% [markdown]
-# With a constant theta the clock is linear in the index, `thbar_t = t thbar_T / 100` (indices 0 … 100), so it is
-# half way at the middle index. On the reference schedule the clock is slow at first (tiny cosine betas) and
-# reaches `thbar_T / 2` late; that is why the peak moves when the schedule changes.
-
-# %%
-path = explorer_path("rdbm", schedule="constant")
-ts = time_grid(path)
-clock = path.schedule.clock(ts)
-half_way = int(ts[(clock - path.schedule.u_T / 2).abs().argmin()])
-print(f"constant schedule: thbar_T = {path.schedule.u_T:g}, grid {int(ts[0])}..{int(ts[-1])}, "
-      f"clock at thbar_T / 2 at t = {half_way}")
-assert torch.allclose(clock, ts.double() * path.schedule.u_T / 100)  # linear clock
-Theta, Psi, Sigma = path.coefficients(ts)
-assert int(ts[Sigma.argmax()]) == half_way  # the largest Sigma_t on the grid is there
-
-answer_09_2 = half_way
+answer_09_2 = smallest
 feedback = check("09.2", answer_09_2)
 display(feedback)
 assert feedback
 
 # %% [markdown]
-# ## 09.3 — An intact value under DDBM-VP
-#
-# With $x_0 = \mu$ the mean is $(\Theta_t + \Psi_t)\,\mu$, and for the target $m = 0$ (notebook 09, section 2)
-#
-# $$\Theta_t + \Psi_t = \frac{\sinh(c - \bar\theta_t) + \sinh\bar\theta_t}{\sinh c}.$$
-#
-# It is symmetric under $\bar\theta_t \leftrightarrow c - \bar\theta_t$, and convex in $\bar\theta_t$ (its second
-# derivative is itself, positive). So it is smallest half way along the clock, $\bar\theta_t = c/2$, where it is
-# $1/\cosh(c/2)$:
+# **The check in the explorer**: with $\pi$ set to the answer, the middle panel's maximum is one grey level,
+# $2/255 = 0.007843$.
 
 # %%
-weight = family.Theta(u, c) + family.Psi(u, c)
-assert sp.simplify(sp.diff(weight, u, 2) - weight) == 0  # convex: the second derivative is the (positive) function
-lowest_weight = sp.simplify(weight.subs(u, c / 2))
-display(Math(r"(\Theta_t + \Psi_t)\big|_{\bar\theta_t = c/2} = " + sp.latex(lowest_weight)))
-assert sp.simplify(lowest_weight - 1 / sp.cosh(c / 2)) == 0
+fig = explorer_figure("rdbm", pi=round(smallest, 3))
+print(fig.axes[1].get_title())
+fig
 
 # %% [markdown]
-# DDBM-VP's clock $\bar\theta_t = 0.05\,t + t^2/2$ ends at $c = 0.55$, so the lowest mean is
-# $0.5/\cosh 0.275$. The clock is half way, $0.275$, at the root of $t^2 + 0.1\,t - 0.55 = 0$, not at $t = 0.5$.
+# On notebook 09's inpainting crop few values have a residual that large: only they ever get a grey level of noise
+# under RDBM at its published $\lambda$.
 
 # %%
-c_vp = explorer_path("ddbm-vp").schedule.u_T
-t_half = (-0.1 + math.sqrt(0.01 + 4 * 0.55)) / 2
-lowest = 0.5 / math.cosh(c_vp / 2)
-print(f"thbar_T = {c_vp:.4g}; half the clock at t = {t_half:.4f}; lowest mean 0.5 / cosh({c_vp / 2:.4g}) = "
-      f"{lowest:.5f}")
+x0, mu = photo_pair("inpaint")
+pi = x0 - mu
+print(f"values with pi != 0: {float((pi != 0).double().mean()):.1%}; with |pi| >= {smallest:.3f}: "
+      f"{float((pi.abs() >= smallest).double().mean()):.2%}")
 
-path = explorer_path("ddbm-vp")
-ts = time_grid(path)
-Theta, Psi, Sigma = path.coefficients(ts)
-mean = 0.5 * (Theta + Psi)
-print(f"library, on the explorer's grid: lowest mean {float(mean.min()):.5f} at t = {float(ts[mean.argmin()]):.3f}; "
-      f"at t = 0.5 it is {float(mean[(ts - 0.5).abs().argmin()]):.5f}")
-assert abs(float(mean.min()) - lowest) < 1e-6 and abs(float(ts[mean.argmin()]) - t_half) <= 0.005
+# %% [markdown]
+# ## 09.3 — When the mean is half way on the constant schedule
+#
+# $\Theta_t = \sinh(\bar\theta_T - \bar\theta_t)/\sinh\bar\theta_T$. While the clock still to run is long,
+# $\sinh x \approx e^x/2$ for both sinh's, so $\Theta_t \approx e^{-\bar\theta_t}$ (notebook 09, section 3). It is
+# 1/2 at $\bar\theta_t = \ln 2 = 0.693$. On the `constant` schedule $\bar\theta_t = 0.05\,t$, so $t = 13.9$: the
+# first grid index at which $\Theta_t \le 1/2$ is 14. The exact crossing of the sinh ratio is only slightly
+# different (below), and the exact values on either side of it confirm the index.
 
-answer_09_3 = lowest
+# %%
+crossing = sp.nsolve(sp.sinh(5 - u) / sp.sinh(5) - sp.Rational(1, 2), u, 0.69)
+path = explorer_path("rdbm", schedule="constant")
+theta_13, theta_14 = (float(path.coefficients(t)[0]) for t in (13, 14))
+print(f"approximate crossing: clock ln 2 = {math.log(2):.5f}, t = {math.log(2) / 0.05:.3f}; exact: clock "
+      f"{float(crossing):.5f}, t = {float(crossing) / 0.05:.3f}")
+print(f"Theta_13 = {theta_13:.4f}, Theta_14 = {theta_14:.4f}")
+assert theta_13 > 0.5 >= theta_14 and 13 < float(crossing) / 0.05 < 14
+
+answer_09_3 = 14
 feedback = check("09.3", answer_09_3)
 display(feedback)
 assert feedback
 
 # %% [markdown]
-# The mean of the intact value over $t$: it dips below $\mu$ by less than 4 % and comes back to $\mu$ at the pin.
-# Global noise (standard deviation up to 0.518) moves the value far more than the dip of its mean.
+# In the explorer: $\Theta_t$ crosses 1/2 near $t = 14$ in the top-left panel, while the noise peaks at $t = 50$,
+# where the clock is half way. The mean's half-way point is fixed by the clock's value (about $\ln 2$), the noise's
+# by the share of the clock ($\bar\theta_T/2$). At the half-way clock $\Theta_t = \sinh(c/2)/\sinh c =
+# 1/(2\cosh(c/2))$, below 1/2 for every $c$: on any OU bridge with target $\mu$ the mean is more than half way
+# before the noise peaks. Here $\Theta_{50} = 1/(2\cosh 2.5)$:
 
 # %%
-assert (0.5 - lowest) / 0.5 < 0.04 and f"{float(Sigma.max()):.3f}" == "0.518"  # the numbers of the text above
-fig = Figure(figsize=(6, 3.2))
-ax = fig.add_subplot()
-ax.plot(ts.numpy(), mean.numpy(), color=BRIDGE_COLOURS["ddbm-vp"], lw=2, label="DDBM-VP: mean of x_t, x0 = mu")
-ax.axhline(0.5, color="0.5", lw=1, ls="--", label="mu = 0.5")
-ax.plot([t_half], [lowest], "o", color="black", label=f"lowest: {lowest:.4f} at t = {t_half:.3f}")
-ax.set_xlabel("t (time)", fontsize=9)
-ax.set_ylabel("mean of x_t", fontsize=9)
-ax.tick_params(labelsize=9)
-ax.grid(alpha=0.3)
-ax.set_ylim(0.472, 0.502)  # room for the legend below the curve
-ax.legend(fontsize=9, loc="lower left")
-fig.tight_layout()
+theta_50 = float(path.coefficients(50)[0])
+print(f"Theta_50 = {theta_50:.4f}; 1 / (2 cosh 2.5) = {1 / (2 * math.cosh(2.5)):.4f}")
+assert math.isclose(theta_50, 1 / (2 * math.cosh(2.5)), rel_tol=1e-12)
+fig = explorer_figure("rdbm", schedule="constant")
+assert fig.axes[1].get_title().endswith("at t = 50")
 fig

@@ -1,162 +1,180 @@
-"""Exercises of notebook 09 (the bridge explorer): predict, then check with the explorer.
+"""Exercises of notebook 09 (the bridge explorer): predict from a formula, then check with the explorer.
 
-09.1 predict   the largest standard deviation of DDBM-VP when its short clock (thbar_T = 0.55) is replaced by the
-               ``linear`` schedule (thbar_T = 10.5), lam = 1 unchanged.
-09.2 predict   the grid index at which RDBM's ``Sigma_t`` peaks on the ``constant`` theta schedule.
-09.3 predict   the lowest value of the mean of an intact value (``pi = 0``, ``x0 = mu = 0.5``) under DDBM-VP at its
-               published settings.
+09.1 predict   how long an OU bridge's clock ``thbar_T`` must be for its largest standard deviation to reach 99 % of
+               ``sqrt(lam)`` (from ``max_t Sigma_t^2 = lam tanh(thbar_T / 2)``).
+09.2 predict   the smallest residual ``|pi|`` for which RDBM's noise, at its published ``lam = 1e-4`` on the
+               ``reference`` schedule, reaches one 8-bit grey level (``2/255`` on images in ``[-1, 1]``).
+09.3 predict   the first grid index at which RDBM's mean has moved at least half way from ``x0`` to ``mu``
+               (``Theta_t <= 1/2``) on the ``constant`` schedule (``theta = 0.05`` per step).
 
-Every truth is computed with :mod:`rdbm_course.explorer` (the settings the explorer draws).
+None of the three answers is printed or drawn by notebook 09 above its exercise, nor by the call the exercise names
+for checking.  Every truth is computed with :mod:`rdbm_course.explorer` and the library's bridges.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 from ._base import correct, exercise, number_answer, wrong
 
-LONG_SCHEDULE = "linear"  # the schedule of 09.1
-MU_INTACT = 0.5  # the degraded value of the intact pixel of 09.3
-
-
-def _max_std(bridge: str, schedule: str = "published") -> float:
-    """The largest ``Sigma_t`` of ``bridge`` (published lam) on ``schedule``, over the explorer's time grid."""
-    from rdbm_course import explorer
-
-    path = explorer.explorer_path(bridge, schedule=schedule)
-    return float(path.coefficients(explorer.time_grid(path))[2].max())
+SHARE_09_1 = 0.99  # 09.1: the share of sqrt(lam) the largest standard deviation must reach
+LEVEL = 2 / 255  # 09.2: one 8-bit grey level on images in [-1, 1]
+SCHEDULE_09_3 = "constant"  # 09.3: the schedule on which Theta_t crosses 1/2
 
 
 # ----------------------------------------------------------------------------- 09.1
 
 
-def vp_max_std(schedule: str = LONG_SCHEDULE) -> float:
-    """The truth of 09.1: DDBM-VP's largest ``Sigma_t`` (lam = 1) on ``schedule``, as the middle panel prints it."""
-    return _max_std("ddbm-vp", schedule)
-
-
-@exercise("09.1", "DDBM-VP on a long clock", "predict")
-def check_long_clock(answer):
+def peak_share(thbar_T: float) -> float:
+    """``max_t Sigma_t / sqrt(lam)`` of an OU bridge whose clock ends at ``thbar_T``, from the library: the bridge on
+    a continuous constant-rate schedule (clock ``thbar_T t`` on ``[0, 1]``) at :func:`explorer.noise_peak`."""
+    from rdbm_core.bridge import bridges, schedules
     from rdbm_course import explorer
 
+    path = bridges.ou_bridge(schedules.continuous_constant(theta=thbar_T), 1.0, noise="global")
+    return explorer.noise_peak(path)[0]
+
+
+@functools.lru_cache(maxsize=None)
+def clock_for_share(share: float = SHARE_09_1) -> float:
+    """The truth of 09.1: the final clock ``thbar_T`` at which :func:`peak_share` reaches ``share`` (bisection; the
+    peak share increases with the clock), cached."""
+    lo, hi = 1e-3, 60.0
+    for _ in range(45):  # 60 / 2^45: below 1e-12
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if peak_share(mid) < share else (lo, mid)
+    return (lo + hi) / 2
+
+
+@exercise("09.1", "How long a clock for the noise to saturate", "predict")
+def check_saturation_clock(answer):
     got = number_answer(answer)
     if got is None:
-        return wrong(f"expected one number (a standard deviation), got {answer!r}.",
-                     "for example `0.7` if you think the largest Sigma_t becomes 0.7.")
-    truth = vp_max_std()
-    published = _max_std("ddbm-vp")
-    c_short = explorer.explorer_path("ddbm-vp").schedule.u_T
-    c_long = explorer.explorer_path("ddbm-vp", schedule=LONG_SCHEDULE).schedule.u_T
+        return wrong(f"expected one number (a final clock thbar_T), got {answer!r}.",
+                     "for example `3.0` if you think a clock ending at 3 is just long enough.")
+    if got <= 0:
+        return wrong("a clock is a sum of rates theta >= 0: thbar_T is positive.",
+                     "solve max_t Sigma_t / sqrt(lam) = 0.99 for thbar_T.")
+    truth = clock_for_share()
     if abs(got - truth) <= 0.01 * truth:
-        return correct(f"max Sigma_t = {truth:.5f}: in Sigma_t^2 = lam (1 - e^(-2 thbar_t)) (1 - e^(-2 thbar_t:T)) / "
-                       f"(1 - e^(-2 thbar_T)) every exponential is tiny once both thbar_t and thbar_T - thbar_t are "
-                       f"large, so in the middle of a long clock Sigma_t^2 is lam = 1: the variance the OU process "
-                       f"settles at when it has forgotten both ends. On the short clock (thbar_T = {c_short:.2f}) "
-                       f"the pins keep it at {published:.3f}.")
-    if abs(got - published) <= 0.01 * published:
-        return wrong(f"that is DDBM-VP's largest Sigma_t on its own clock (thbar_T = {c_short:.2f}); the linear "
-                     f"schedule's clock ends at {c_long:.1f}.",
-                     "in the formula for Sigma_t^2, what do the exponentials do when thbar_t and thbar_T - thbar_t "
-                     "are both large?")
-    brownian = published * math.sqrt(c_long / c_short)
-    if abs(got - brownian) <= 0.02 * brownian:
-        return wrong("an OU bridge's noise does not grow like the square root of its clock: that is the Brownian "
-                     "bridge (Sigma_t^2 = G_t (G_T - G_t) / G_T).",
-                     "the OU process pulls its values back (theta > 0): each factor of Sigma_t^2 / lam is below 1.")
-    if got > truth:
-        return wrong("too large: Sigma_t^2 / lam is a product of factors that are all at most 1.",
-                     "write Sigma_t^2 / lam at thbar_t = thbar_T / 2 for a large thbar_T.")
-    return wrong("too small: the longer clock lets the bridge forget its pinned ends in the middle.",
-                 "in the formula for Sigma_t^2, what do the exponentials do when thbar_t and thbar_T - thbar_t "
-                 "are both large?")
+        return correct(f"thbar_T = {truth:.3f}: tanh(thbar_T / 2) = 0.99^2 = 0.9801, so thbar_T = 2 artanh(0.9801) "
+                       f"= ln(1.9801 / 0.0199). The `constant` (5) and `goub-grid` (5.298) clocks are a little "
+                       f"longer, `reference` (7.879) and `linear` (10.5) much longer: on all four an OU bridge's noise "
+                       f"is within 1 % of sqrt(lam). DDBM-VP's own clock (0.55) is far too short.")
+    variance_99 = 2 * math.atanh(SHARE_09_1)
+    if abs(got - variance_99) <= 0.01 * variance_99:
+        return wrong("at that clock the largest *variance* Sigma_t^2 reaches 99 % of lam; the question is about the "
+                     "standard deviation Sigma_t and sqrt(lam).",
+                     "square both sides first: max Sigma_t / sqrt(lam) = 0.99 means max Sigma_t^2 / lam = 0.99^2.")
+    if any(abs(got - c) <= 0.01 * c for c in (math.atanh(SHARE_09_1 ** 2), math.atanh(SHARE_09_1))):
+        return wrong("that clock makes tanh(thbar_T), not tanh(thbar_T / 2), reach the target.",
+                     "Sigma_t^2 is largest half way along the clock, at thbar_t = thbar_T / 2: the peak is "
+                     "lam tanh(thbar_T / 2).")
+    if got < truth:
+        return wrong(f"too short: at thbar_T = {got:g} the largest standard deviation stays below 0.99 sqrt(lam).",
+                     "write max_t Sigma_t^2 / lam = tanh(thbar_T / 2), set it to 0.99^2 and solve for thbar_T.")
+    return wrong(f"longer than needed: at thbar_T = {got:g} the largest standard deviation is already above "
+                 "0.99 sqrt(lam); the question asks for the shortest such clock.",
+                 "write max_t Sigma_t^2 / lam = tanh(thbar_T / 2), set it to 0.99^2 and solve for thbar_T.")
 
 
 # ----------------------------------------------------------------------------- 09.2
 
 
-def _sigma_peak(schedule: str) -> tuple[int, int, int]:
-    """(index of the largest Sigma_t, t_clean, t_T) of RDBM on ``schedule``."""
+def rdbm_peak_std() -> float:
+    """RDBM's largest ``Sigma_t`` at its published ``lam`` on the reference schedule (the std of a value with
+    ``|pi| = 1``)."""
     from rdbm_course import explorer
 
-    path = explorer.explorer_path("rdbm", schedule=schedule)
-    ts = explorer.time_grid(path)
-    return int(ts[path.coefficients(ts)[2].argmax()]), path.schedule.t_clean, path.schedule.t_T
+    return explorer.noise_peak(explorer.explorer_path("rdbm"))[0]
 
 
-@exercise("09.2", "Where Sigma_t peaks on the constant schedule", "predict")
-def check_constant_peak(answer):
-    truth, t_clean, t_T = _sigma_peak("constant")
+def visible_residual() -> float:
+    """The truth of 09.2: the smallest ``|pi|`` with ``max_t Sigma_t |pi| >= LEVEL`` under published RDBM."""
+    return LEVEL / rdbm_peak_std()
+
+
+@exercise("09.2", "The smallest residual whose noise reaches one grey level", "predict")
+def check_visible_residual(answer):
     got = number_answer(answer)
-    if got is None or got != int(got):
-        return wrong(f"expected a grid index (an integer from {t_clean} to {t_T}), got {answer!r}.",
-                     "read t off the middle panel of the explorer, or predict it from the schedule.")
-    got = int(got)
-    if abs(got - truth) <= 1:
-        return correct(f"Sigma_t peaks at t = {truth}: with a constant theta the clock thbar_t grows linearly, so "
-                       "the point where it is half way (thbar_t = thbar_T / 2, where sinh(a) sinh(c - a) is largest) "
-                       "is the middle of the grid.")
-    if not t_clean <= got <= t_T:
-        return wrong(f"t = {got} is outside this schedule's grid ({t_clean}..{t_T}).",
-                     "the constant schedule has 100 steps; index 0 is the clean end.")
-    if got in (t_clean, t_T):
-        return wrong("at an end point Sigma_t = 0.", "x_t = x0 at the clean end and x_t = mu at the pinned end.")
-    reference_peak, *_ = _sigma_peak("reference")
-    if abs(got - reference_peak) <= 2:
-        return wrong("that is where Sigma_t peaks on the reference schedule.",
-                     "the reference clock starts slowly (tiny cosine betas) and reaches thbar_T / 2 late; a constant "
-                     "theta makes the clock grow at the same rate at every step.")
-    return wrong(f"Sigma_t is not largest at t = {got}: the peak is {'later' if got < truth else 'earlier'}.",
-                 "Sigma_t^2 is symmetric in the clock about thbar_T / 2; where is the constant schedule's clock half "
-                 "way?")
+    if got is None:
+        return wrong(f"expected one number (a residual |pi|), got {answer!r}.",
+                     "for example `0.5` if you think a value with |pi| = 0.5 reaches one grey level.")
+    if got < 0:
+        return wrong("the question asks for |pi|, which is not negative.",
+                     "under RDBM the standard deviation of x_t is Sigma_t |pi|: set its largest value to 2/255.")
+    truth = visible_residual()
+    if abs(got - truth) <= 0.01 * truth:
+        return correct(f"|pi| = {truth:.3f}: RDBM's std is Sigma_t |pi|, and its largest Sigma_t is "
+                       f"sqrt(lam tanh(thbar_T / 2)) = {rdbm_peak_std():.6f}, within 0.04 % of sqrt(lam) = 0.01; so "
+                       f"|pi| = (2/255) / {rdbm_peak_std():.6f}. Values with a smaller residual never get a grey level "
+                       f"of noise, at any t; on images in [-1, 1] |pi| can reach 2, where the noise is about 2.5 grey "
+                       f"levels.")
+    if abs(got - 1 / truth) <= 0.01 / truth:
+        return wrong("that is the largest standard deviation at |pi| = 1 counted in grey levels; the question asks "
+                     "for the residual at which it is one grey level.",
+                     "the std is proportional to |pi|: which |pi| makes it exactly 2/255?")
+    half_level = truth / 2
+    if abs(got - half_level) <= 0.01 * half_level:
+        return wrong("that uses 1/255 as the grey level: on images in [-1, 1] the 256 levels span a range of 2.",
+                     "one grey level is 2/255 here.")
+    variance = LEVEL / 1e-4
+    if abs(got - variance) <= 0.01 * variance:
+        return wrong("lam is a variance: the standard deviation scales with sqrt(lam), not lam.",
+                     "the largest Sigma_t is sqrt(lam tanh(thbar_T / 2)).")
+    side = "below" if got < truth else "above"
+    return wrong(f"at |pi| = {got:g} the largest standard deviation is {side} one grey level, and the question asks "
+                 "for the residual at which it is exactly one.",
+                 "the std of x_t under RDBM is Sigma_t |pi|; take Sigma_t at its peak and set the product to 2/255.")
 
 
 # ----------------------------------------------------------------------------- 09.3
 
 
-def vp_intact_mean(mu: float = MU_INTACT):
-    """The mean ``(Theta_t + Psi_t) mu`` of an intact value (``x0 = mu``) under DDBM-VP over the explorer's grid:
-    ``(times, means)``."""
+def half_way_index(schedule: str = SCHEDULE_09_3) -> int:
+    """The truth of 09.3: the first grid index at which RDBM's ``Theta_t <= 1/2`` on ``schedule``."""
     from rdbm_course import explorer
 
-    path = explorer.explorer_path("ddbm-vp")
-    times = explorer.time_grid(path)
-    theta, psi, _ = path.coefficients(times)
-    return times, (theta + psi) * mu
+    path = explorer.explorer_path("rdbm", schedule=schedule)
+    grid = explorer.time_grid(path)
+    below = (path.coefficients(grid)[0] <= 0.5).nonzero()
+    return int(grid[below[0, 0]])
 
 
-def vp_lowest_intact_mean(mu: float = MU_INTACT) -> float:
-    """The truth of 09.3: the lowest mean of an intact value under DDBM-VP at its published settings."""
-    return float(vp_intact_mean(mu)[1].min())
+@exercise("09.3", "When the mean is half way on the constant schedule", "predict")
+def check_half_way(answer):
+    from rdbm_course import explorer
 
-
-@exercise("09.3", "An intact value under DDBM-VP", "predict")
-def check_intact_vp(answer):
+    path = explorer.explorer_path("rdbm", schedule=SCHEDULE_09_3)
+    t_clean, t_T = path.schedule.t_clean, path.schedule.t_T
     got = number_answer(answer)
-    if got is None:
-        return wrong(f"expected one number (the lowest mean), got {answer!r}.",
-                     "for example `0.45` if you think the mean of the intact value dips to 0.45.")
-    times, means = vp_intact_mean()
-    truth = float(means.min())
-    if abs(got - truth) <= 0.003 * truth:
-        return correct(f"the lowest mean is {truth:.4f}, at t = {float(times[means.argmin()]):.3f}: "
-                       "Theta_t + Psi_t = (sinh(thbar_T - thbar_t) + sinh(thbar_t)) / sinh(thbar_T) is symmetric "
-                       "about the half-way clock and smallest there, where it is 1 / cosh(thbar_T / 2). DDBM-VP "
-                       "pulls towards 0, not towards mu, so even a value with x0 = mu moves (and gets global noise "
-                       "on top).")
-    mean_half = float(means[(times - 0.5).abs().argmin()])
-    if abs(got - MU_INTACT) <= 0.001:
-        return wrong("the mean of an intact value does move under DDBM-VP.",
-                     "its mean reverts to 0, not to mu: with x0 = mu the mean is (Theta_t + Psi_t) mu, and "
-                     "Psi_t is not 1 - Theta_t for this bridge.")
-    if abs(got - mean_half) <= 0.001:
-        return wrong("that is the mean at t = 0.5, the middle of the time axis; the lowest mean is somewhere else.",
-                     "Theta_t + Psi_t is symmetric in thbar_t <-> thbar_T - thbar_t; where is DDBM-VP's clock half "
-                     "way (thbar_t = 0.05 t + t^2 / 2)?")
-    if got > MU_INTACT:
-        return wrong("the mean never rises above mu here: the pull is towards 0, below mu = 0.5.",
-                     "with x0 = mu the mean is (Theta_t + Psi_t) mu; is Theta_t + Psi_t above or below 1?")
-    if got < 0.25:
-        return wrong("far too low: DDBM-VP's clock is short (thbar_T = 0.55), so the pull towards 0 is weak.",
-                     "with x0 = mu the mean is (Theta_t + Psi_t) mu; evaluate Theta_t + Psi_t where it is smallest.")
-    return wrong(f"this is not the lowest mean: it is {'lower' if got > truth else 'higher'} than your value.",
-                 "Theta_t + Psi_t = (sinh(thbar_T - thbar_t) + sinh(thbar_t)) / sinh(thbar_T); where is it "
-                 "smallest, and what is it there?")
+    if got is None or got != int(got):
+        return wrong(f"expected a grid index (an integer from {t_clean} to {t_T}), got {answer!r}.",
+                     "the bridge exists only at the grid indices: give the first index with Theta_t <= 1/2.")
+    got = int(got)
+    truth = half_way_index()
+    if got == truth:
+        clock = float(path.schedule.clock(truth))
+        return correct(f"t = {truth}: while the clock still to run is long, Theta_t is close to e^(-thbar_t), which "
+                       f"is 1/2 at thbar_t = ln 2 = 0.693; the constant schedule's clock is 0.05 t, so t = 13.9, "
+                       f"and the first grid index past it is {truth} (thbar_t = {clock:.2f}). The noise peaks much "
+                       f"later, at t = 50, where the clock is half way: the mean's half-way point is set by the clock "
+                       f"itself (ln 2), the noise's by the share of the clock (thbar_T / 2).")
+    if not t_clean <= got <= t_T:
+        return wrong(f"t = {got} is outside this schedule's grid ({t_clean}..{t_T}).",
+                     "the constant schedule has 100 steps; index 0 is the clean end.")
+    if got == 50:
+        return wrong("t = 50 is where the noise Sigma_t peaks (half way along the clock); Theta_t is already well "
+                     "below 1/2 there.",
+                     "Theta_t = sinh(thbar_T - thbar_t) / sinh(thbar_T); when thbar_T - thbar_t is large this is "
+                     "close to e^(-thbar_t).")
+    if got == half_way_index("reference"):
+        return wrong("that is where Theta_t reaches 1/2 on RDBM's own reference schedule; the constant schedule's "
+                     "clock runs at 0.05 per step from the start.",
+                     "find the clock value at which Theta_t = 1/2, then the index at which the constant clock "
+                     "reaches it.")
+    side = ("Theta_t is still above 1/2 there" if got < truth
+            else "Theta_t is below 1/2 there, but not for the first time")
+    return wrong(f"t = {got} is not the first index with Theta_t <= 1/2: {side}.",
+                 "Theta_t is close to e^(-thbar_t) while thbar_T - thbar_t is large; which clock value gives 1/2, "
+                 "and at which index does the constant clock (0.05 per step) pass it?")

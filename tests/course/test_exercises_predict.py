@@ -15,7 +15,7 @@ from rdbm_course.exercises import ex02c_implicit_sampler as ex02c
 from rdbm_course.exercises.ex02c_implicit_sampler import PIXELS
 from rdbm_course.exercises import ex03_special_cases as ex03
 from rdbm_course.exercises import ex04_trajectories as ex04
-from rdbm_course.exercises.ex09_explorer import vp_lowest_intact_mean, vp_max_std
+from rdbm_course.exercises import ex09_explorer as ex09
 
 from exercise_feedback import assert_caught, right, wrong  # tests/course/exercise_feedback.py
 
@@ -23,13 +23,16 @@ DT = torch.float64
 
 
 def test_truths_come_from_the_library():
-    # 09.1: on the long linear clock (thbar_T = 10.5) DDBM-VP's Sigma_t saturates at sqrt(lam) = 1 (tanh(c / 2)
-    # is the peak of Sigma_t^2 / lam); on its own clock (0.55) it is sqrt(tanh(0.275))
-    assert vp_max_std() == pytest.approx(math.sqrt(math.tanh(10.5 / 2)), rel=1e-6)  # grid max
-    assert vp_max_std("published") == pytest.approx(math.sqrt(math.tanh(0.55 / 2)), rel=1e-4)  # grid max
-    # 09.3: the lowest mean of an intact value under DDBM-VP is mu / cosh(thbar_T / 2) (reached on the grid)
-    assert vp_lowest_intact_mean() == pytest.approx(0.5 / math.cosh(0.55 / 2), rel=1e-6)
-    assert vp_lowest_intact_mean(mu=0.0) == 0.0
+    # 09.1: the peak of Sigma_t / sqrt(lam) is sqrt(tanh(thbar_T / 2)); it reaches 0.99 at thbar_T = 2 artanh(0.99^2)
+    for c in (0.55, 2.0, 7.878896522001049):
+        assert ex09.peak_share(c) == pytest.approx(math.sqrt(math.tanh(c / 2)), rel=1e-10)
+    assert ex09.clock_for_share() == pytest.approx(2 * math.atanh(0.99 ** 2), rel=1e-9)
+    # 09.2: one grey level (2/255) over RDBM's largest Sigma_t at lam = 1e-4 (at grid index 91 of the reference clock)
+    assert ex09.visible_residual() == pytest.approx(2 / 255 / math.sqrt(1e-4 * math.tanh(7.878896522001049 / 2)),
+                                                    rel=1e-5)
+    # 09.3: Theta_t = sinh(5 - 0.05 t) / sinh(5) first reaches 1/2 at t = 14 (close to ln 2 / 0.05 = 13.9)
+    assert math.sinh(5 - 0.05 * 13) / math.sinh(5) > 0.5 >= math.sinh(5 - 0.05 * 14) / math.sinh(5)
+    assert ex09.half_way_index() == 14 and ex09.half_way_index("reference") == 49
 
 
 def test_02a_2_two_stage_spread(monkeypatch):
@@ -280,35 +283,40 @@ def test_08_4_distinct_outputs_prediction():
     wrong("08.4", 7, "5")
 
 
-def test_09_1_long_clock():
-    assert check("09.1", 1.0) and check("09.1", 0.9999) and check("09.1", "1")
-    for answer, says in ((0.518, "own clock"), (2.26, "Brownian"), (1.2, "too large"), (0.7, "too small")):
-        fb = wrong("09.1", answer)
-        assert says in fb.message + fb.hint
-        assert "1.0" not in fb.hint and "= 1" not in fb.hint and "sqrt(lam)" not in fb.hint, fb.hint
-    assert "one number" in wrong("09.1", "one").message
+def test_09_1_saturation_clock():
+    """Mutations tried: the variance reaching 99 % (2 artanh 0.99), tanh(thbar_T) for tanh(thbar_T / 2); both are
+    caught with their own hint, and no feedback names 4.6."""
+    truth = 2 * math.atanh(0.99 ** 2)
+    assert check("09.1", truth) and check("09.1", 4.6) and check("09.1", "4.61")  # 4.61: tanh ~ 1 - 2 e^-c
+    for answer, says in ((2 * math.atanh(0.99), "variance"), (math.atanh(0.99 ** 2), "thbar_T / 2"),
+                         (3.0, "too short"), (8.0, "longer than needed"), (-1.0, "positive")):
+        fb = wrong("09.1", answer, "4.6", "1.9801 / 0.0199")
+        assert says in fb.message + fb.hint, (answer, fb)
+    assert "one number" in wrong("09.1", "long").message
 
 
-def test_09_2_constant_schedule_peak():
-    assert check("09.2", 50) and check("09.2", 50.0)
-    fb = wrong("09.2", 91)  # the reference schedule's peak, carried over
-    assert "reference schedule" in fb.message
-    assert "later" in wrong("09.2", 20).message and "earlier" in wrong("09.2", 80).message
-    assert "end point" in wrong("09.2", 100).message
-    assert "outside" in wrong("09.2", 150).message
-    assert "integer" in wrong("09.2", 50.5).message
-    for answer in (91, 20, 80, 100, 150):
-        assert "50" not in check("09.2", answer).hint
+def test_09_2_visible_residual():
+    """The proportionality to |pi| is the point: the grey levels at |pi| = 1, a grey level of 1/255 and lam used as a
+    standard deviation are each caught with their own message, and no feedback names 0.78."""
+    truth = (2 / 255) / math.sqrt(1e-4 * math.tanh(7.878896522001049 / 2))
+    assert check("09.2", truth) and check("09.2", 0.785) and check("09.2", 0.7843)  # 0.7843: sqrt(lam) for the peak
+    for answer, says in ((1 / truth, "counted in grey levels"), (truth / 2, "1/255"), ((2 / 255) / 1e-4, "variance"),
+                         (0.5, "below one grey level"), (1.5, "above one grey level"), (-0.3, "not negative")):
+        fb = wrong("09.2", answer, "0.78")
+        assert says in fb.message + fb.hint, (answer, fb)
+    assert "one number" in wrong("09.2", "big").message
 
 
-def test_09_3_intact_value_under_vp():
-    assert check("09.3", 0.4817) and check("09.3", 0.5 / math.cosh(0.275))
-    for answer, says in ((0.5, "does move"), (0.4854, "t = 0.5"), (0.6, "above mu"), (0.1, "far too low"),
-                         (0.40, "higher than your value"), (0.49, "lower than your value")):
+def test_09_3_half_way_on_the_constant_clock():
+    """The noise's half-way point (t = 50) and the reference schedule's crossing (49) are caught by name; an index on
+    either side says only which side; no feedback names 14."""
+    assert check("09.3", 14) and check("09.3", 14.0)
+    for answer, says in ((50, "noise Sigma_t peaks"), (49, "reference schedule"), (13, "still above 1/2"),
+                         (20, "not for the first time"), (150, "outside"), (13.9, "integer")):
         fb = wrong("09.3", answer)
         assert says in fb.message + fb.hint, (answer, fb)
-        assert "0.48" not in fb.message + fb.hint and "cosh" not in fb.hint, fb
-    assert "one number" in wrong("09.3", {"rdbm"}).message
+        assert not re.search(r"\b14\b", fb.message + fb.hint), fb
+    assert "integer" in wrong("09.3", "fourteen").message
 
 
 def test_07_2_design_is_nowhere_above_its_question():

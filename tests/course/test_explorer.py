@@ -1,5 +1,6 @@
 """rdbm_course.explorer: the figure for every bridge and schedule, exact sample paths, the widget UI,
 the static fallback without ipywidgets, and the validation of settings."""
+import math
 import sys
 
 import numpy as np
@@ -71,11 +72,11 @@ def test_figure_for_every_schedule(schedule):
     _check_figure(fig, n_paths=2)
     path = explorer_path("goub", schedule=schedule)
     name = "goub-grid" if schedule == "published" else schedule  # one name per schedule: widget, title, tables
-    assert f"schedule {name} (θ̄_T = {path.schedule.u_T:.4g})" in fig.get_suptitle()
+    assert f"schedule {name} ($\\bar\\theta_T$ = {path.schedule.u_T:.4g})" in fig.get_suptitle()
     if schedule != "published":
         assert path.schedule.name == SCHEDULES[schedule]().name and path.noise == "global"
     # a Brownian bridge's clock is G, never printed as thbar
-    assert f"schedule {explorer.schedule_name('bbdm', schedule)} (G_T = " in explorer_figure(
+    assert f"schedule {explorer.schedule_name('bbdm', schedule)} ($G_T$ = " in explorer_figure(
         "bbdm", schedule=schedule, n_paths=1).get_suptitle()
 
 
@@ -167,9 +168,10 @@ def test_lam_zero_is_the_deterministic_interpolant():
 def test_widget_ui_redraws_and_resets_lam_to_the_published_value():
     widgets = pytest.importorskip("ipywidgets")
     ui = explorer.explore()
-    assert isinstance(ui, widgets.interactive) and isinstance(ui, widgets.Widget)
-    bridge_w, lam_w, schedule_w, pi_w, task_w, out = ui.children
-    assert isinstance(out, widgets.Output)
+    assert isinstance(ui, widgets.VBox) and isinstance(ui, widgets.Widget)
+    bridge_w, lam_w, schedule_w, pi_w, task_w, image = ui.children
+    assert isinstance(image, widgets.Image) and image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not any(isinstance(child, widgets.Output) for child in ui.children)  # nothing for nbclient to wait on
     assert lam_w.value == pytest.approx(1e-4) and isinstance(ui.result, Figure) and len(ui.result.axes) == PANELS
     calls = []
     shown = ui.f
@@ -177,13 +179,18 @@ def test_widget_ui_redraws_and_resets_lam_to_the_published_value():
     bridge_w.value = "goub"  # one redraw, already with GOUB's lam
     assert len(calls) == 1 and calls[0]["lam"] == pytest.approx((30 / 255) ** 2)
     assert lam_w.value == pytest.approx((30 / 255) ** 2) and ui.result.get_suptitle().startswith("GOUB")
+    before = image.value
     lam_w.value = 0.5
     schedule_w.value = "constant"
     pi_w.value = 0.0
     task_w.value = "derain"
     assert len(calls) == 5 and calls[-1] == {"bridge": "goub", "lam": 0.5, "schedule": "constant", "pi": 0.0,
                                              "task": "derain"}
-    assert "λ = 0.5," in ui.result.get_suptitle() and "derain" in ui.result.get_suptitle()
+    assert "$\\lambda$ = 0.5," in ui.result.get_suptitle() and "derain" in ui.result.get_suptitle()
+    assert image.value != before and image.value == explorer.png_bytes(ui.result)
+    # a saved notebook keeps only the widget's text form: one line that says what the cell is
+    assert repr(ui) == explorer.EXPLORER_TEXT and ui._repr_mimebundle_()["text/plain"] == explorer.EXPLORER_TEXT
+    assert len(explorer.EXPLORER_TEXT) <= 110
 
 
 def test_without_ipywidgets_explore_shows_static_figures(monkeypatch, capsys):
@@ -194,7 +201,7 @@ def test_without_ipywidgets_explore_shows_static_figures(monkeypatch, capsys):
     assert isinstance(fig, Figure) and len(fig.subfigs) == len(PRESETS) and len(fig.axes) == PANELS * len(PRESETS)
     titles = [sub.get_suptitle() for sub in fig.subfigs]
     assert [t.split(" (")[0] for t in titles] == ["RDBM", "GOUB", "BBDM", "DDBM-VE", "DDBM-VP"]
-    assert "λ = 0.1," in titles[0]
+    assert "$\\lambda$ = 0.1," in titles[0]
     for ax in fig.axes:
         for y in _curves(ax):
             assert np.isfinite(y).all()
@@ -209,11 +216,13 @@ def test_static_figures_validate_every_preset_before_drawing():
 def test_titles_state_the_peak_and_the_axes_say_grid_index_or_time():
     fig = explorer_figure("rdbm", schedule="constant")
     title = fig.axes[1].get_title()
-    assert title.startswith("std Σₜ|π|: max ") and title.endswith(" at t = 50")  # symmetric clock: the middle
+    assert title.startswith("std $\\Sigma_t|\\pi|$: max ") and title.endswith(" at t = 50")  # symmetric clock
+    assert " max 0.009933 at" in title  # 4 significant digits: sqrt(1e-4 tanh(2.5))
     assert all(ax.get_xlabel() == "t (grid index)" for ax in fig.axes[:3])
     assert all(ax.get_ylabel() for ax in fig.axes[:3])
     fig = explorer_figure("ddbm-vp")
-    assert fig.axes[1].get_title().endswith(" at t = 0.695") and fig.axes[0].get_xlabel() == "t (time)"
+    # a continuous clock: the exact half-way time (0.05 t + t^2 / 2 = 0.275), not the nearest of the drawn times
+    assert fig.axes[1].get_title().endswith(" at t = 0.6933") and fig.axes[0].get_xlabel() == "t (time)"
     # the strip's times: one rounding rule on every grid
     labels = [text.get_text().split(",")[0] for text in explorer_figure("bbdm").axes[3].texts]
     assert labels == ["t = -1", "t = 249", "t = 499", "t = 749", "t = 1000"]
@@ -223,16 +232,23 @@ def test_titles_state_the_peak_and_the_axes_say_grid_index_or_time():
 
 def test_overview_tables_and_clock_figure():
     rows = explorer.published_table().splitlines()
-    assert len(rows) == 1 + len(BRIDGE_CHOICES)
-    for row in rows[1:]:
+    assert len(rows) == 2 + len(BRIDGE_CHOICES)  # header, bridges, the footnote on lam = 1/2
+    for row in rows[1:-1]:
         bridge = row.split()[0]
         path = explorer_path(bridge)
         cells = row.split()
         assert cells[4 if path.kind == "ou" else 3] == "—"  # thbar_T and G_T never share a column
+    assert rows[-1].startswith("* Brownian bridge: lam = 1/2 is a storage convention")
+    assert [row.split()[1] for row in rows[1:-1]] == ["0.0001", "0.01384", "0.5*", "0.5*", "1"]
+    assert [" ".join(row.split()[-2:]) for row in rows[1:-1]] == ["index 91", "index 73", "index 499", "time 56.57",
+                                                                  "time 0.6933"]
     schedules = explorer.schedule_table()
     for name in list(SCHEDULES)[1:] + list(explorer.PUBLISHED_SCHEDULES.values()):
         assert f"\n{name} " in schedules
-    assert "G_T = 6400" in schedules and "θ̄_T = 0.55" in schedules
+    ends = {row["name"]: (row["thbar_T"], row["G_T"]) for row in explorer.schedule_rows()}
+    assert ends["ve"] == (None, 6400) and ends["vp"] == (pytest.approx(0.55), None) and ends["bbdm"] == (None, 2)
+    for line in schedules.splitlines()[1:]:  # thbar_T and G_T in their own columns: one of the two is a dash
+        assert line.split()[-2:].count("—") == 1
     fig = explorer.clock_figure()
     lines = fig.axes[0].get_lines()
     assert len(lines) == len(BRIDGE_CHOICES)
@@ -242,3 +258,54 @@ def test_overview_tables_and_clock_figure():
         assert x[0] == y[0] == 0 and x[-1] == pytest.approx(1) and y[-1] == pytest.approx(1)
         assert np.all(np.diff(y) >= 0)
     assert "at 50% of the way" in explorer.clock_table()
+
+
+@pytest.mark.parametrize("bridge", BRIDGE_CHOICES)
+def test_noise_peak_is_half_way_along_the_clock(bridge):
+    """On a continuous clock the peak is the exact time where the clock is half way, and there Sigma_t^2 is
+    lam tanh(thbar_T / 2) (OU) or 2 lam G_T / 4 (Brownian); on a grid it is the grid's largest value.  Mutation
+    that fails: the peak read off the 201 drawn times (0.695 for DDBM-VP, 56.4 for DDBM-VE)."""
+    path = explorer_path(bridge, lam=0.3)
+    std, t = explorer.noise_peak(path, pi=-2.0)
+    factor = 2.0 if path.noise == "modulated" else 1.0
+    c = path.schedule.u_T
+    exact = math.sqrt(path.lam * (math.tanh(c / 2) if path.kind == "ou" else 2 * c / 4)) * factor
+    if path.schedule.discrete:
+        grid = explorer.time_grid(path)
+        sigma = path.coefficients(grid)[2] * factor
+        assert isinstance(t, int) and std == pytest.approx(float(sigma.max()), rel=1e-12)
+        assert t == int(grid[sigma.argmax()]) and std <= exact * (1 + 1e-12)
+    else:
+        assert isinstance(t, float)
+        assert float(path.schedule.clock(torch.tensor(t, dtype=torch.float64))) == pytest.approx(c / 2, rel=1e-12)
+        assert std == pytest.approx(exact, rel=1e-12)
+    assert explorer.format_time(t) == (str(t) if isinstance(t, int) else f"{t:.4g}")
+
+
+def test_residual_figure_and_summary():
+    """RDBM's noise is proportional to |pi| and nil on intact values; GOUB's is the same on every value."""
+    fig = explorer.residual_figure(lam=0.1)
+    ax_std, ax_band = fig.axes[:2]
+    curves = _curves(ax_std)
+    assert len(curves) == 4  # RDBM at pi = 0.25, 1, 2 and GOUB
+    np.testing.assert_allclose(curves[0] * 4, curves[1], rtol=1e-12)
+    np.testing.assert_allclose(curves[2], 2 * curves[1], rtol=1e-12)
+    assert [line.get_color() for line in ax_std.get_lines()] == [explorer.BRIDGE_COLOURS["rdbm"]] * 3 + [
+        explorer.BRIDGE_COLOURS["goub"]]
+    assert len(fig.axes) >= 2 + 5 and all(len(ax.images) == 1 for ax in fig.axes[2:7])
+    summary = explorer.residual_summary(lam=0.1)
+    x0, mu = explorer.photo_pair("inpaint")
+    assert summary["share_pi_nonzero"] == pytest.approx(float(((x0 - mu) != 0).double().mean()))
+    assert summary["rdbm"]["min_std"] == 0 and summary["rdbm"]["share_on_intact"] == 0
+    assert summary["goub"]["min_std"] == pytest.approx(summary["goub"]["max_std"], rel=1e-6)
+    assert summary["goub"]["share_on_intact"] == pytest.approx(1 - summary["share_pi_nonzero"], rel=1e-6)
+    text = explorer.residual_text(lam=0.1)
+    assert len(text.splitlines()) == 3 and "on every value" in text.splitlines()[2]
+
+
+def test_clock_shares_are_the_table():
+    shares = explorer.clock_shares()
+    table = explorer.clock_table().splitlines()[1:]
+    for line, (bridge, values) in zip(table, shares.items()):
+        assert line.split()[0] == bridge and line.split()[2:] == [f"{v:.3f}" for v in values]
+    assert shares["ddbm-ve"] == pytest.approx([0.0625, 0.25, 0.5625], abs=1e-12)  # G_t / G_T = (t / 80)^2
