@@ -42,7 +42,7 @@ def clock_step(bridge, t, s):
 # `bridge.velocity(x, x0_hat, mu, t)` is `dx/du` with `u = thbar_t` (`bridge.schedule.clock(t)`). Going from `t`
 # back to the earlier time `s` the clock decreases by `du = thbar_t - thbar_s`, so the explicit (forward) Euler
 # step — velocity frozen at the start point — is `x_s = x_t - du * v(x_t, t)`. The step size is measured in the
-# clock, not in `t`: on part 3's schedule (`theta = 3`) the two differ by a factor 3.
+# clock, not in `t`: on section 3's schedule (`theta = 3`) the two differ by a factor 3.
 
 # %%
 def euler_step(bridge, x, x0_hat, mu, t, s):
@@ -54,7 +54,7 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# The order, measured by hand on part 3's problem (a small random image instead of a crop): the error against the
+# The order, measured by hand on section 3's problem (a small random image instead of a crop): the error against the
 # exact solution at `t_end = 0.1`, `mu + Theta_{t_end} pi + Sigma_{t_end} pi eps`, halves when the number of steps
 # doubles.
 
@@ -117,23 +117,22 @@ assert abs(heun_orders[-1] - 2) < 0.25
 # %% [markdown]
 # ## 08.3 — Counting Heun's network evaluations
 #
-# `_solve` in `rdbm_core/bridge/samplers.py` runs one loop iteration per step and, in each, first calls the network for
-# `x0_hat` (1 NFE). Then:
+# Section 1's rules: every step first calls the network for `x0_hat` (1 NFE). Then:
 #
-# * if the step lands on the clean point (`bridge.is_clean(s)`), it returns `x0_hat` — no more evaluations;
-# * else, if it leaves the pinned terminal point (`bridge.is_terminal(t)`, which is false for an unpinned process),
-#   it takes the implicit step — no more evaluations;
-# * else it calls the sampler's own step; Heun's calls the network once more at the predicted point.
+# * a step onto a clean point (`bridge.is_clean(s)`) returns `x0_hat`: no more evaluations;
+# * otherwise a step out of a pinned end (`bridge.is_terminal(t)`, which is false for an unpinned process) takes the
+#   implicit rule: no more evaluations;
+# * every other step is the sampler's own; Heun's calls the network once more, at the end of its Euler predictor.
 #
-# So Heun spends `N + (number of ordinary steps)` evaluations:
+# So Heun spends `n + (number of ordinary steps)` evaluations with `n` sampler steps:
 #
 # * (a), given: RDBM, reference grid 99, …, 9, −1: the first step is implicit and the last returns `x0_hat`, so 8 of
 #   the 10 steps are ordinary: `10 + 8 = 18` (the `2n - 2` of section 1);
-# * (b) IR-SDE is not pinned, so its first step out of `t_T = 100` is an ordinary Heun step (its velocity is finite
-#   there); only the last step into the clean index 0 is special: `10 + 9 = 19`;
-# * (c) part 3's bridge *is* pinned at `T = 1`, so the first step is the implicit one; the grid stops at 0.1, before
-#   the clean time 0, so the last step is an ordinary Heun step: `10 + 9 = 19`. The same count as (b), for the
-#   opposite reason.
+# * (b) IR-SDE is not pinned, so its first step out of index 100 is an ordinary Heun step (its velocity is finite
+#   there); only the last step, onto the clean index 0, is special: `10 + 9 = 19`;
+# * (c) section 3's bridge *is* pinned at its end `t_T = 1`, so the first step is the implicit one; the grid stops at
+#   0.1, before the clean time 0, so the last step is an ordinary Heun step: `10 + 9 = 19`. The same count as (b),
+#   for the opposite reason.
 
 # %%
 def ordinary_steps(bridge, ts):

@@ -5,8 +5,8 @@
 08.2 implement one Heun step of the probability-flow ODE, with its two network evaluations (order 2 expected).
 08.3 predict   the number of network evaluations of Heun with 10 sampler steps on two grids, beside the reference
                RDBM grid's 18 (given as the worked baseline): IR-SDE's grid (not pinned, ends on the clean point)
-               and part 3's bridge from its pinned terminal time T = 1 to 0.1 (does not reach the clean point).
-08.4 predict   how many distinct outputs the five sampler settings of part 2 give with 3 sampler steps (the worked
+               and section 3's bridge from its pinned end t_T = 1 to 0.1 (does not reach the clean point).
+08.4 predict   how many distinct outputs the five sampler settings of section 2 give with 3 sampler steps (the worked
                baseline: 2 with 2 sampler steps); the truth is computed with the library and a stand-in network.
 """
 from __future__ import annotations
@@ -18,19 +18,19 @@ import torch
 from ._base import call_student, correct, exercise, wrong
 
 DT = torch.float64
-T_START, T_END = 0.9, 0.1  # the interval of notebook 08, part 3
-T_TERMINAL = 1.0  # the terminal time T of part 3's bridge
+T_START, T_END = 0.9, 0.1  # the interval of notebook 08, section 3
+T_TERMINAL = 1.0  # the pinned end t_T of section 3's bridge
 
 
 def _ode_bridge():
-    """The bridge of notebook 08's part 3: the OU bridge with theta = 3 on [0, 1] and lam = 0.3."""
+    """The bridge of notebook 08's section 3: the OU bridge with theta = 3 on [0, 1] and lam = 0.3."""
     from rdbm_core.bridge import bridges, schedules
 
     return bridges.ou_bridge(schedules.continuous_constant(3.0, 1.0), lam=0.3)
 
 
 def _ode_problem():
-    """Notebook 08's part 3 in miniature: a small (x0, mu) pair and a start off the mean at t0.
+    """Notebook 08's section 3 in miniature: a small (x0, mu) pair and a start off the mean at t0.
 
     Returns ``(bridge, x0, mu, x_start, x_exact)``: for a fixed ``x0`` the PF-ODE keeps ``eps`` fixed, so the exact
     solution from ``x_start = sample(t0, eps)`` is ``sample(t1, eps)``.
@@ -170,8 +170,8 @@ BASELINE_A = 18
 
 
 def heun_nfe_truth() -> tuple[int, int]:
-    """The library's own counts for 08.3 (b) and (c): Heun with 10 steps on IR-SDE's grid, and on part 3's bridge
-    from its terminal time ``T = 1`` to 0.1 (started from the bridge's prior, ``mu``)."""
+    """The library's own counts for 08.3 (b) and (c): Heun with 10 steps on IR-SDE's grid, and on section 3's bridge
+    from its pinned end ``t_T = 1`` to 0.1 (started from the bridge's prior, ``mu``)."""
     from rdbm_core.bridge import bridges
 
     irsde, cont = bridges.irsde(), _ode_bridge()
@@ -184,7 +184,7 @@ def check_heun_nfe(answer):
     try:
         got = [int(v) for v in answer]
     except (TypeError, ValueError):
-        return wrong("answer with two whole numbers: (b) the IR-SDE grid, (c) part 3's bridge from T = 1 to 0.1.",
+        return wrong("answer with two whole numbers: (b) the IR-SDE grid, (c) section 3's bridge from t_T = 1 to 0.1.",
                      "for example `(10, 10)`.")
     if len(got) == 3:
         return wrong("answer (b) and (c) only: (a), the reference RDBM grid, is the worked baseline the exercise "
@@ -196,19 +196,19 @@ def check_heun_nfe(answer):
     if got == truth:
         return correct("every step evaluates the network once for x0_hat; Heun's own update adds one more, and it "
                        "is skipped by the first step out of a pinned terminal point (implicit: IR-SDE has none) "
-                       "and by the last step into the clean point (it returns x0_hat: part 3's grid stops short of "
+                       "and by the last step into the clean point (it returns x0_hat: section 3's grid stops short of "
                        "it).")
     hints = (
-        "IR-SDE is not a bridge (bridge.pinned is False): read how _solve in rdbm_core/bridge/samplers.py decides that a "
-        "step is the implicit one (bridge.is_terminal), and which step returns x0_hat (bridge.is_clean).",
-        "part 3's bridge is pinned at T = 1, and its grid ends at 0.1, not at the clean time 0: which of the two "
-        "special steps of the reference grid does this grid take?",
+        "IR-SDE is not a bridge (irsde.is_terminal(100) is False): by the step rules of notebook 08, section 1, "
+        "which of its steps takes the implicit rule, and which one returns x0_hat (bridge.is_clean)?",
+        "section 3's bridge is pinned at its end t_T = 1, and its grid ends at 0.1, not at the clean time 0: which of "
+        "the two special steps of the reference grid does this grid take?",
     )
     first = next(i for i, (g, w) in enumerate(zip(got, truth)) if g != w)
     return wrong(f"your count for ({'bc'[first]}) is not what the sampler spends.", hints[first])
 
 
-#: 08.4's five settings of notebook 08, part 2: (library sampler name, eta).
+#: 08.4's five settings of notebook 08, section 2: (library sampler name, eta).
 SETTINGS_08_4 = {"implicit, eta=0": ("implicit", 0.0), "implicit, eta=1": ("implicit", 1.0),
                  "Euler-Maruyama (reverse SDE)": ("euler-maruyama", None), "Euler (PF-ODE)": ("euler", None),
                  "Heun (PF-ODE)": ("heun", None)}

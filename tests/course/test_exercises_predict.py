@@ -263,8 +263,8 @@ def test_08_3_heun_nfe_prediction():
     assert heun_nfe_truth() == (19, 19)
     right("08.3", (19, 19))
     assert "implicit" in wrong("08.3", (18, 19), "19").hint  # IR-SDE is not pinned: its first step is ordinary
-    assert "pinned at T = 1" in wrong("08.3", (19, 20), "19").hint  # part 3's bridge: the first step is implicit
-    assert "pinned at T = 1" in wrong("08.3", (19, 18), "19").hint  # ... and the last does not land on 0
+    assert "pinned at its end t_T = 1" in wrong("08.3", (19, 20), "19").hint  # part 3: the first step is implicit
+    assert "pinned at its end t_T = 1" in wrong("08.3", (19, 18), "19").hint  # ... the last does not land on 0
     assert "(a)" in wrong("08.3", (18, 19, 19), "19").message  # (a) is given, not asked
     assert "two" in wrong("08.3", (19,)).message
     assert "two whole numbers" in wrong("08.3", "nineteen").message
