@@ -97,6 +97,32 @@ def runs_of(study: StudyConfig) -> list[tuple[tuple[str | None, ...], int, str, 
             + [(samplings(m)[1:], seed, task, m) for seed, task, m in order if len(samplings(m)) > 1])
 
 
+def obtain_network(study: StudyConfig, runs: Path, task: str, method: str, seed: int,
+                   done_networks: dict[tuple[str, str, int], dict]) -> Path:
+    """The weights file of network (``task``, ``method``, ``seed``) in ``runs``: the recorded network when its
+    weights are there (:func:`~experiments.networks.weights_match`); else trained with ``study``'s budget. A network
+    ``done_networks`` (networks.csv rows by (task, method, seed)) does not hold is recorded there and in
+    networks.csv; a recorded one whose weights were lost is retrained and must be the recorded one
+    (:func:`~experiments.networks.vouch_rebuilt`)."""
+    out = runs / f"{task}_{method}_s{seed}"
+    weights = out / f"steps_{study.steps}.safetensors"
+    row = done_networks.get((task, method, seed))
+    if row is not None and weights.is_file() and weights_match(row, weights):
+        return weights
+    budget = Budget(steps=study.steps, batch=study.batch, crop=study.crop, preset=study.preset, lr=study.lr,
+                    pool=study.pool, device="cpu")
+    config = replace(method_config(task, method, seed, budget, str(out)), ckpt_every=0)
+    result, weights = train_to(config, study.steps)
+    trained = {"task": task, "method": method, "seed": seed, "steps": study.steps,
+               **network_record(result, weights, runs)}
+    if row is None:
+        append_rows(NETWORKS_CSV, [trained], NETWORK_COLUMNS)
+        done_networks[(task, method, seed)] = trained
+    else:
+        vouch_rebuilt(weights, row, trained)
+    return weights
+
+
 def run(study: StudyConfig, runs: Path, shard: tuple[int, int] = (0, 1)) -> int:
     """Train and evaluate every network of ``study`` not yet in the results (shard ``(i, n)``: every n-th from
     the i-th); return how many (network, sampling) evaluations were made."""
@@ -117,21 +143,7 @@ def run(study: StudyConfig, runs: Path, shard: tuple[int, int] = (0, 1)) -> int:
         todo = [s for s in job_samplings if (task, label(method, s), seed) not in done_sets]
         if not todo:
             continue
-        out = runs / f"{task}_{method}_s{seed}"
-        weights = out / f"steps_{study.steps}.safetensors"
-        row = done_networks.get((task, method, seed))
-        if row is None or not weights.is_file() or not weights_match(row, weights):
-            budget = Budget(steps=study.steps, batch=study.batch, crop=study.crop, preset=study.preset, lr=study.lr,
-                            pool=study.pool, device="cpu")
-            config = replace(method_config(task, method, seed, budget, str(out)), ckpt_every=0)
-            result, weights = train_to(config, study.steps)
-            trained = {"task": task, "method": method, "seed": seed, "steps": study.steps,
-                       **network_record(result, weights, runs)}
-            if row is None:
-                append_rows(NETWORKS_CSV, [trained], NETWORK_COLUMNS)
-                done_networks[(task, method, seed)] = row = trained
-            else:  # a recorded network whose weights were lost: retrained, it must be the recorded one
-                vouch_rebuilt(weights, row, trained)
+        weights = obtain_network(study, runs, task, method, seed, done_networks)
         used.append(weights)
         for sampling in todo:
             items, sets, inputs = evaluate_weights(weights, task, seed, label(method, sampling), sampling)

@@ -1,7 +1,7 @@
 """The sampler study on both axes: how close every sampler gets, at a given number of network evaluations (NFE), to
 its own 100-evaluation output, in PSNR, ST-LPIPS and SWD.
 
-    OMP_NUM_THREADS=1 python -m experiments sampler_study run --runs DIR     # resumable
+    OMP_NUM_THREADS=1 python -m experiments sampler_study run --runs DIR [--rebuild]  # resumable
     python -m experiments sampler_study analyse                               # summary.csv, verdicts, figure
 
 Networks: the bridge comparison's (:mod:`experiments.bridge_comparison`; their weights in ``--runs``, checked
@@ -43,6 +43,7 @@ from rdbm_core.restoration.evaluation import CountedCalls, restore
 
 from . import RESULTS
 from .axes import AXES, gaps, set_gaps
+from .bridge_comparison import StudyConfig, obtain_network
 from .networks import weights_match
 from .provenance import provenance, write_provenance
 
@@ -80,7 +81,7 @@ class SamplerStudyConfig:
     """The study's grid."""
 
     tasks: tuple[str, ...] = ("derain",)
-    bridges: tuple[str, ...] = ("goub", "bbdm", "rdbm")
+    bridges: tuple[str, ...] = ("rdbm", "goub", "bbdm")
     nfe: tuple[int, ...] = (1, 2, 3, 5, 10, 20, 50, CONVERGED)
     version: int = BENCHMARK_VERSION
 
@@ -111,33 +112,41 @@ def restore_counted(model, path, mu: torch.Tensor, sampler: str, steps: int, see
     return out.clamp(-1, 1), counted.calls
 
 
-def networks(study: SamplerStudyConfig, runs: Path) -> list[dict]:
-    """The bridge comparison's networks.csv rows of the study's (task, bridge) whose weights are in ``runs``
-    (a weights file that is not the recorded network, :func:`~experiments.networks.weights_match`, is one clear
-    error)."""
+def networks(study: SamplerStudyConfig, runs: Path, rebuild: bool = False) -> list[dict]:
+    """The bridge comparison's networks.csv rows of the study's (task, bridge), bridge by bridge in the order of
+    :attr:`SamplerStudyConfig.bridges`, seed by seed: those whose weights are in ``runs``, or every one with
+    ``rebuild`` (:func:`run` retrains the missing ones). A weights file that is not the recorded network
+    (:func:`~experiments.networks.weights_match`) is one clear error."""
     found = []
     for row in read_rows(NETWORKS_CSV):
         if row["task"] not in study.tasks or row["method"] not in study.bridges:
             continue
         weights = runs / row["weights"]
         if not weights.is_file():
+            if rebuild:
+                found.append(row)
             continue
         if not weights_match(row, weights):
             raise SystemExit(f"{weights}: its SHA-256 differs from the bridge comparison's networks.csv")
         found.append(row)
-    return found
+    return sorted(found, key=lambda r: (study.tasks.index(r["task"]), study.bridges.index(r["method"]), int(r["seed"])))
 
 
-def run(study: SamplerStudyConfig, runs: Path) -> int:
-    """Every (network, sampler, NFE) not yet in sets.csv; return how many were made."""
+def run(study: SamplerStudyConfig, runs: Path, rebuild: bool = False) -> int:
+    """Every (network, sampler, NFE) not yet in sets.csv; return how many were made. With ``rebuild``, a network
+    whose weights are not in ``runs`` is retrained there first (the bridge comparison's
+    :func:`~experiments.bridge_comparison.obtain_network`: it must reproduce its recorded loss)."""
     done = {(r["task"], r["method"], r["seed"]) for r in read_rows(SETS_CSV)}
     made, t0, used = 0, time.perf_counter(), []
-    for net in networks(study, runs):
+    for net in networks(study, runs, rebuild):
         task, bridge, seed = net["task"], net["method"], int(net["seed"])
         todo = [(s, n) for s in SAMPLER_SPECS for n in study.nfe
                 if (task, label(bridge, s, n), str(seed)) not in done]
         if not todo:
             continue
+        if not (runs / net["weights"]).is_file():
+            obtain_network(StudyConfig(), runs, task, bridge, seed, {(task, bridge, seed): net})
+            print(f"{net['weights']}: retrained, its loss {net['loss_last_50']} as recorded", flush=True)
         model, path, _ = load_trained(runs / net["weights"])
         bench = HeldOutBenchmark(task, version=study.version)
         items = [bench[i] for i in range(len(bench))]
@@ -261,13 +270,15 @@ def main(argv=None) -> int:
     sub = p.add_subparsers(dest="command", required=True)
     q = sub.add_parser("run", help="restore the benchmark with every sampler at every NFE (resumable)")
     q.add_argument("--runs", default="runs/bridge_comparison", help="the bridge comparison's folder of weights")
+    q.add_argument("--rebuild", action="store_true",
+                   help="retrain a recorded network whose weights are not in --runs (it must reproduce its loss)")
     q = sub.add_parser("analyse", help="summary.csv, the converged-from table and the figure")
     q.add_argument("--draws", type=int, default=10_000)
     args = p.parse_args(argv)
     study = SamplerStudyConfig()
     if args.command == "run":
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-        print(f"sampler study: {run(study, Path(args.runs))} (network, sampler, NFE) evaluations made")
+        print(f"sampler study: {run(study, Path(args.runs), args.rebuild)} (network, sampler, NFE) evaluations made")
         return 0
     t0 = time.perf_counter()
     summary = analyse(study, args.draws)

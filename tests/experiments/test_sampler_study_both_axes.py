@@ -52,3 +52,47 @@ def test_a_small_study_runs_once_analyses_and_resumes(tmp_path, monkeypatch):
     assert all(r["within"] in (True, False) for r in summary if r["reference"].endswith("-4") and r["seeds"] == 2
                and r["metric"] != "swd")
     assert study.converged_from(summary, "derain", "goub", "implicit-eta0") in (1, 3, None)
+
+
+def test_rebuild_retrains_a_lost_network_that_must_reproduce_its_loss(tmp_path, monkeypatch):
+    """``run --rebuild``: a recorded network whose weights are gone is retrained with the bridge comparison's budget
+    and evaluated only if it reproduces its recorded loss. Mutations that fail: the missing network skipped with
+    ``rebuild`` (the first ``run`` count), a rebuilt network used without the loss check (the tampered record is
+    evaluated instead of stopping the study)."""
+    import shutil
+
+    from rdbm_core import comparison
+    from experiments import bridge_comparison
+    from experiments.networks import network_record, train_to
+    runs = tmp_path / "runs"
+    small = bridge_comparison.StudyConfig(steps=2, batch=2, crop=16, pool=4, lr=1e-3)
+    budget = comparison.Budget(steps=2, batch=2, crop=16, preset="tiny", lr=1e-3, pool=4, device="cpu")
+    rows = []
+    for seed in (0, 1):
+        config = comparison.method_config("derain", "goub", seed, budget, str(runs / f"derain_goub_s{seed}"))
+        result, weights = train_to(config, 2)
+        rows.append({"task": "derain", "method": "goub", "seed": seed, "steps": 2, **network_record(result, weights, runs)})
+    columns = ("task", "method", "seed", "steps", "weights", "sha256", "train_wall_s", "loss_last_50")
+    append_rows(tmp_path / "networks.csv", rows, columns)
+    shutil.rmtree(runs / "derain_goub_s1")
+    for name in ("ITEMS_CSV", "SETS_CSV", "SUMMARY_CSV"):
+        monkeypatch.setattr(study, name, tmp_path / "out" / getattr(study, name).name)
+    monkeypatch.setattr(study, "FOLDER", tmp_path / "out")
+    monkeypatch.setattr(study, "NETWORKS_CSV", tmp_path / "networks.csv")
+    monkeypatch.setattr(study, "StudyConfig", lambda: small)
+    monkeypatch.setattr(study, "SAMPLER_SPECS", {"implicit-eta0": study.SAMPLER_SPECS["implicit-eta0"]})
+    monkeypatch.setattr(study, "lpips_st", lambda out, x0: (out - x0).abs().mean(dim=(1, 2, 3)))
+    real = study.HeldOutBenchmark
+    monkeypatch.setattr(study, "HeldOutBenchmark", lambda task, version: real(task, items=2, crop=32, version=version))
+    config = study.SamplerStudyConfig(tasks=("derain",), bridges=("goub",), nfe=(1,))
+    assert study.run(config, runs) == 1  # without --rebuild only the network whose weights are there
+    assert study.run(config, runs, rebuild=True) == 1
+    assert (runs / "derain_goub_s1" / "steps_2.rebuilt.json").is_file()
+    assert {r["seed"] for r in read_rows(tmp_path / "out" / "sets.csv")} == {"0", "1"}
+    shutil.rmtree(runs / "derain_goub_s1")
+    tampered = [dict(r, loss_last_50=float(r["loss_last_50"]) + 1e-3) if r["seed"] == 1 else r for r in rows]
+    (tmp_path / "networks.csv").unlink()
+    append_rows(tmp_path / "networks.csv", tampered, columns)
+    (tmp_path / "out" / "sets.csv").unlink()
+    with pytest.raises(SystemExit, match="not the recorded"):
+        study.run(config, runs, rebuild=True)
