@@ -1,5 +1,4 @@
-"""The photographs that ship with the package: scikit-image's (plus scikit-learn's two sample photos when
-scikit-learn is installed) and the nine of :data:`PHOTOS_DIR`, split by image into the fixed lists
+"""The photographs that ship with the package: scikit-image's and the nine of :data:`PHOTOS_DIR`, split by image into the fixed lists
 :data:`TRAIN_IMAGES` and :data:`TEST_IMAGES` (:func:`embedded_images`, :func:`embedded_image_names`); the held-out
 benchmark's photographs are never trained on."""
 from __future__ import annotations
@@ -20,9 +19,8 @@ __all__ = ["TRAIN_IMAGES", "TEST_IMAGES", "PHOTOS_DIR", "PACKAGED_PHOTOS", "phot
 
 # Fixed split of the embedded photographs, by image.  Greyscale ones are replicated to RGB.
 # "motorcycle" is the left view of skimage's stereo pair (the right view is left out: it is
-# nearly the same picture).  "sklearn_china" and "sklearn_flower" are used only when
-# scikit-learn is installed and always go to the training split, so the test set never
-# depends on optional packages.  Left out on purpose: synthetic pictures (logo,
+# nearly the same picture).  Every image comes from a declared dependency or from this package, so
+# the training data is the same on every installation.  Left out on purpose: synthetic pictures (logo,
 # colorwheel, ...), the already motion-blurred "clock", text pages, "cat" (= "chelsea"),
 # "retina" (mostly black surround) and images that need a download (pooch).
 # The four test photographs (a cat, a coffee cup, a rocket on its launch pad, a man with a
@@ -38,13 +36,9 @@ TRAIN_IMAGES = (
     "gravel",
     "moon",
     "coins",
-    "sklearn_china",
-    "sklearn_flower",
 )
 
 TEST_IMAGES = ("chelsea", "coffee", "rocket", "camera")
-
-_OPTIONAL_IMAGES = {"sklearn_china", "sklearn_flower"}
 
 #: Folder of the photographs this package ships (``<name>.jpg``; ``SOURCES.md`` there gives the origin,
 #: author, licence and changes of each); they are held-out photographs of the benchmark, never trained on.
@@ -66,14 +60,6 @@ PACKAGED_PHOTOS = (
 def _embedded_loaders() -> dict[str, Callable[[], np.ndarray]]:
     """Name -> zero-argument loader of every image in the two splits and in the benchmark versions."""
 
-    def sklearn_image(file_name: str) -> Callable[[], np.ndarray]:
-        def load() -> np.ndarray:
-            from sklearn.datasets import load_sample_image
-
-            return load_sample_image(file_name)
-
-        return load
-
     return {
         "astronaut": skdata.astronaut,
         "rocket": skdata.rocket,
@@ -88,8 +74,6 @@ def _embedded_loaders() -> dict[str, Callable[[], np.ndarray]]:
         "coins": skdata.coins,
         "chelsea": skdata.chelsea,
         "coffee": skdata.coffee,
-        "sklearn_china": sklearn_image("china.jpg"),
-        "sklearn_flower": sklearn_image("flower.jpg"),
         **{name: functools.partial(read_array, PHOTOS_DIR / f"{name}.jpg") for name in PACKAGED_PHOTOS},
     }
 
@@ -116,9 +100,8 @@ def _embedded(split: str) -> tuple[tuple[str, np.ndarray], ...]:
     for name in names:
         try:
             images.append((name, photo(name)))
-        except Exception as err:  # scikit-learn absent, or a data file missing from this install
-            if not (name in _OPTIONAL_IMAGES and isinstance(err, ImportError)):
-                warnings.warn(f"embedded image {name!r} could not be loaded and is skipped: {err}", stacklevel=3)
+        except Exception as err:  # a data file missing from this install
+            warnings.warn(f"embedded image {name!r} could not be loaded and is skipped: {err}", stacklevel=3)
     if not images:
         raise RuntimeError(f"none of the embedded {split} images could be loaded")
     return tuple(images)
@@ -140,8 +123,7 @@ def embedded_images(split: str) -> list[np.ndarray]:
     """The embedded photographs of a split as ``uint8 HxWx3`` RGB arrays (fresh copies).
 
     ``split="train"`` gives :data:`TRAIN_IMAGES`, ``split="test"`` gives
-    :data:`TEST_IMAGES`, in that order; the two lists share no picture.  The scikit-learn
-    photos are included only when scikit-learn is installed.
+    :data:`TEST_IMAGES`, in that order; the two lists share no picture.
     """
     check_split(split)
     return [image.copy() for _, image in _embedded(split)]

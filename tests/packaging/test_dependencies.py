@@ -1,7 +1,7 @@
 """Every third-party module the packages import is declared in pyproject; constraints.txt pins what is declared.
 
 An import at module level must be in ``dependencies`` (importing the module needs it); an import inside a
-function (a lazy or optional one: the book's nbconvert, the explorer's ipywidgets, scikit-learn's sample photos)
+function (a lazy or optional one: the book's nbconvert, the explorer's ipywidgets)
 may be in an extra instead.
 """
 import ast
@@ -21,8 +21,6 @@ except ImportError:  # Python 3.10
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("rdbm_core", "rdbm_course", "derivations")
-# modules of optional distributions that need not be installed here, so packages_distributions cannot name them
-NOT_INSTALLED = {"sklearn": "scikit-learn"}
 
 
 def _norm(name):
@@ -69,10 +67,9 @@ def _undeclared(imports, core, extras):
     dists = packages_distributions()
     problems = []
     for module, (eager, where) in sorted(imports.items()):
-        names = {_norm(d) for d in dists.get(module, [])} or {_norm(NOT_INSTALLED.get(module, ""))} - {""}
+        names = {_norm(d) for d in dists.get(module, [])}
         if not names:
-            problems.append(f"{module} ({where[0]}): not installed and not in NOT_INSTALLED, so its distribution "
-                            "is unknown")
+            problems.append(f"{module} ({where[0]}): not installed here, so its distribution is unknown")
         elif eager and not names & core:
             problems.append(f"{module} ({where[0]}, imported at module level): {sorted(names)} not in dependencies")
         elif not names & (core | extras):
@@ -83,7 +80,7 @@ def _undeclared(imports, core, extras):
 def test_the_audit_sees_the_imports_it_must():
     imports = _imports()
     assert imports["torch"][0] and imports["imageio"][0] and imports["sympy"][0]  # module level
-    assert not imports["sklearn"][0] and not imports["nbconvert"][0]  # inside functions
+    assert not imports["nbconvert"][0]  # inside a function
 
 
 def test_every_imported_module_is_declared():
