@@ -52,7 +52,7 @@ from .axes import AXES, gaps, set_gaps
 from .bridge_comparison import NETWORKS_CSV as BRIDGE_NETWORKS_CSV
 from .bridge_comparison import StudyConfig
 from .networks import (ITEM_COLUMNS, SAMPLINGS, SET_COLUMNS, evaluate_weights, network_record, parse_shard,
-                       train_to, weights_match)
+                       train_to, vouch_rebuilt, weights_match)
 from .provenance import file_sha256, provenance, write_provenance
 
 FOLDER = RESULTS / "modulation_study"
@@ -253,10 +253,15 @@ def run(study: ModulationStudyConfig, runs: Path, shard: tuple[int, int] = (0, 1
         name = network_name(net)
         rows = [r for r in read_rows(NETWORKS_CSV) if (r["task"], r["network"], int(r["seed"])) == (task, name, seed)]
         row = rows[-1] if rows else None
-        if row is None or not (runs / row["weights"]).is_file() or file_sha256(runs / row["weights"]) != row["sha256"]:
-            row = obtain(study, task, net, seed, runs, reuse, source_csv)
-            append_rows(NETWORKS_CSV, [row], NETWORK_COLUMNS)
-            print(f"[{k}/{len(mine)}] {task} {name} seed {seed}: {row['source']}", flush=True)
+        if row is None or not (runs / row["weights"]).is_file() or not weights_match(row, runs / row["weights"]):
+            made_row = obtain(study, task, net, seed, runs, reuse, source_csv)
+            if row is None:
+                append_rows(NETWORKS_CSV, [made_row], NETWORK_COLUMNS)
+                row = made_row
+            else:  # a recorded network whose weights were lost (or changed): remade, it must be the recorded one
+                vouch_rebuilt(runs / made_row["weights"], row, made_row)
+            print(f"[{k}/{len(mine)}] {task} {name} seed {seed}: {made_row['source']}"
+                  + ("" if row is made_row else ", the recorded network (its loss reproduced)"), flush=True)
         weights = runs / row["weights"]
         used.append(weights)
         for sampling in todo:

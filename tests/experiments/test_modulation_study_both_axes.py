@@ -193,3 +193,44 @@ def test_counts_adjust_the_whole_family():
     assert (counts["lpips_st"]["with_verdict"], counts["lpips_st"]["established"], counts["lpips_st"]["holm"]) == (0, 0, 0)
     assert (counts["swd"]["comparisons"], counts["swd"]["established"], counts["swd"]["holm"]) == (1, 1, "")
     assert counts["psnr+lpips_st"]["comparisons"] == 8 and counts["psnr+lpips_st"]["holm"] == 1
+
+
+def test_a_lost_network_is_remade_and_must_be_the_recorded_one(tmp_path, monkeypatch):
+    """A recorded network whose weights are gone is retrained when a sampling still needs it: it must reproduce its
+    recorded loss (vouched by a ``.rebuilt.json``), and networks.csv keeps one row per network. Mutations that
+    fail: the remade network appended as a second row (the old behaviour), no loss check (the tampered record is
+    evaluated instead of stopping the study)."""
+    import shutil
+
+    from rdbm_core.evidence import perceptual
+    if not perceptual.available():
+        pytest.skip("the perceptual extra is not installed")
+    _redirect(tmp_path, monkeypatch)
+    short = {k: networks.Sampling(v.sampler, v.eta, None if v.draws is None else 2, 2)
+             for k, v in networks.SAMPLINGS.items()}
+    monkeypatch.setattr(networks, "SAMPLINGS", short)
+    real = networks.HeldOutBenchmark
+    monkeypatch.setattr(networks, "HeldOutBenchmark",
+                        lambda task, items, crop, version: real(task, items=2, crop=32, version=version))
+    config = replace(TINY, lams=(1e-4,), noises=("global",), seeds=(0,), samplings=("eta0", "eta1x1"),
+                     regression=False)
+    runs = tmp_path / "runs"
+    assert study.run(config, runs) == 2
+    recorded = read_rows(tmp_path / "r" / "networks.csv")
+    sets = read_rows(tmp_path / "r" / "sets.csv")
+    keep = [r for r in sets if r["method"] != "glob-1e-4-eta1x1"]  # one sampling still to do
+    (tmp_path / "r" / "sets.csv").unlink()
+    append_rows(tmp_path / "r" / "sets.csv", keep, SET_COLUMNS)
+    shutil.rmtree(runs / "derain_glob-1e-4_s0")
+    assert study.run(config, runs) == 1
+    assert read_rows(tmp_path / "r" / "networks.csv") == recorded
+    assert (runs / "derain_glob-1e-4_s0" / "steps_2.rebuilt.json").is_file()
+
+    (tmp_path / "r" / "networks.csv").unlink()
+    append_rows(tmp_path / "r" / "networks.csv", [dict(r, loss_last_50=float(r["loss_last_50"]) + 1e-3) for r in recorded],
+                study.NETWORK_COLUMNS)
+    (tmp_path / "r" / "sets.csv").unlink()
+    append_rows(tmp_path / "r" / "sets.csv", keep, SET_COLUMNS)
+    shutil.rmtree(runs / "derain_glob-1e-4_s0")
+    with pytest.raises(SystemExit, match="not the recorded"):
+        study.run(config, runs)
