@@ -1,11 +1,12 @@
 """Helpers of notebook 01 (the OU process and Doob's h-transform): a reference simulation and its checking machinery.
 
 The notebook shows its own Euler-Maruyama loop, the calls, the displays and the figures. Here live the same
-simulation written with the library's drift (:func:`simulate_paths`, against which appendix C checks the notebook's
-loop), the scheme's exact moments, the comparison of a grid with a continuous schedule and two display-and-assert
-helpers, so that its main line stays short. Paths (:class:`rdbm_core.bridge.path.ResidualPath`) are built inside
-these functions: the notebook keeps no path object among its names, since its exercise 01.3 may not use a path's
-coefficient methods.
+simulation written with the library's drift (:func:`simulate_paths`, against which appendix B checks the notebook's
+loop), the scheme's exact moments with the library's closed form (against which appendix B checks the notebook's own
+recursion of section 5), the comparison of a grid with a continuous schedule, a formatter of Itô differentials and
+two display-and-assert helpers, so that its main line stays short. Paths
+(:class:`rdbm_core.bridge.path.ResidualPath`) are built inside these functions: the notebook keeps no path object
+among its names, since its exercise 01.3 may not use a path's coefficient methods.
 
 Every simulation is written per unit of the clock ``u = thbar_t`` (``docs/theory.md`` §1): one Euler-Maruyama step
 of clock length ``Delta u`` maps ``x`` to ``x + f(x) Delta u + sqrt(2 lam Delta u) pi z``, with ``f`` the drift per
@@ -20,8 +21,8 @@ import torch
 from derivations.common import zero
 from rdbm_course.mathshow import latex, show
 
-__all__ = ["simulate_paths", "scheme_moments", "step_gaps", "grid_gap_to_continuous", "difference",
-           "gaussian_log_rate"]
+__all__ = ["simulate_paths", "scheme_moments", "step_gaps", "grid_gap_to_continuous", "differentials_tex",
+           "difference", "gaussian_log_rate"]
 
 DT = torch.float64
 
@@ -101,6 +102,29 @@ def grid_gap_to_continuous(grid, lam: float) -> float:
     on_grid = _path(grid, lam, pinned=True).coefficients(times)
     continuous = _path(same_clock, lam, pinned=True).coefficients(grid.clock(times) / grid.u_T)
     return max(float((on_grid[k] - continuous[k]).abs().max()) for k in (0, 2))
+
+
+def differentials_tex(expr, *differentials) -> str:
+    """The LaTeX of ``expr``, a polynomial in the symbols ``differentials`` (such as ``dt`` and ``dw``), as a sum of
+    terms (factored coefficient) times (monomial) with the differentials written last: ``g_t^2\\,dt``, where SymPy
+    would print ``dt g_t^2``. Higher total degrees come first (``dt^2``, ``dt\\,dw``, ``dw^2``, then ``dt``, ``dw``);
+    an expression with no term is ``0``."""
+    def term_tex(powers, coefficient):
+        monomial = r"\,".join(latex(d) + (f"^{p}" if p > 1 else "") for d, p in zip(differentials, powers) if p)
+        coefficient = sp.factor(coefficient)
+        if not monomial:
+            return latex(coefficient)
+        if coefficient in (1, -1):
+            return ("-" if coefficient == -1 else "") + monomial
+        text = latex(coefficient)
+        return (rf"\left({text}\right)" if isinstance(coefficient, sp.Add) else text) + r"\," + monomial
+
+    terms = sorted(sp.Poly(sp.expand(expr), *differentials).terms(), key=lambda term: [-p for p in term[0]])
+    terms.sort(key=lambda term: -sum(term[0]))  # stable: within one total degree, dt^2 before dt dw before dw^2
+    texts = [term_tex(powers, coefficient) for powers, coefficient in terms if coefficient != 0]
+    if not texts:
+        return "0"
+    return texts[0] + "".join(" - " + text[1:].lstrip() if text.startswith("-") else " + " + text for text in texts[1:])
 
 
 def difference(lhs: str, left, right, gens: dict | None = None) -> None:

@@ -1,5 +1,5 @@
 """The helpers of notebook 01 (``rdbm_course.ou_lesson``): its simulation, the scheme's exact moments, the grid
-comparison and the two display-and-assert helpers."""
+comparison, the formatter of Itô differentials and the two display-and-assert helpers."""
 import math
 
 import pytest
@@ -71,3 +71,16 @@ def test_difference_and_gaussian_log_rate_assert_what_they_show(monkeypatch):
     ou_lesson.gaussian_log_rate("L", log_density, x, "x", mean, var, tau, r"\tau")
     with pytest.raises(AssertionError):
         ou_lesson.gaussian_log_rate("L", log_density + lam * tau, x, "x", mean, var, tau, r"\tau")
+
+
+def test_differentials_tex_writes_the_differentials_last_and_keeps_every_term():
+    """(dx)^2 with dx = a dt + g dw: three terms, highest powers of dt first, each coefficient before its
+    differentials; an expression with no term is "0". Mutation that fails: dropping the sort by total degree puts
+    g dt before dw^2 in the last but one case."""
+    dt, dw, a, g = sp.symbols("dt dw a g")
+    assert ou_lesson.differentials_tex((a * dt + g * dw) ** 2, dt, dw) == \
+        r"a^{2}\,dt^2 + 2 a g\,dt\,dw + g^{2}\,dw^2"
+    assert ou_lesson.differentials_tex(g ** 2 * dt - 2 * dt ** 2 + (a + g) * dw, dt, dw) == \
+        r"-2\,dt^2 + g^{2}\,dt + \left(a + g\right)\,dw"
+    assert ou_lesson.differentials_tex(g * dt + dw ** 2, dt, dw) == r"dw^2 + g\,dt"
+    assert ou_lesson.differentials_tex(sp.Integer(0), dt, dw) == "0"
