@@ -1,7 +1,7 @@
 """The bridge explorer: one figure that shows what a bridge does, redrawn for any setting.
 
-Settings: a bridge of the family (``rdbm``, ``goub``, ``bbdm`` = Brownian, ``ddbm-ve`` = VE,
-``ddbm-vp`` = VP), its noise variance ``lam``, the theta schedule (the bridge's own or one of
+Settings: a bridge of the family (``rdbm``, ``goub``, ``bbdm``, ``ddbm-ve``, ``ddbm-vp``), its
+stationary variance ``lam``, the theta schedule (the bridge's own or one of
 :data:`SCHEDULES`), a scalar residual ``pi`` for the one-dimensional panels and a degradation task
 for the image strip.  Panels:
 
@@ -55,13 +55,14 @@ __all__ = ["BRIDGE_CHOICES", "BRIDGE_COLOURS", "SCHEDULES", "PUBLISHED_SCHEDULES
            "published_table", "residual_summary", "residual_text", "residual_figure", "png_bytes", "explore",
            "photo_pair"]
 
-#: the bridges the explorer offers (names of :data:`rdbm_core.bridge.bridges.BRIDGES`), with a label
+#: the bridges the explorer offers (names of :data:`rdbm_core.bridge.bridges.BRIDGES`), with a label: the process
+#: (OU or Brownian bridge), the target where it is not mu, and the noise factor (residual-modulated or global)
 BRIDGE_CHOICES = {
     "rdbm": "RDBM (OU bridge, residual-modulated noise)",
     "goub": "GOUB (OU bridge, global noise)",
-    "bbdm": "BBDM (Brownian bridge)",
-    "ddbm-ve": "DDBM-VE (VE bridge)",
-    "ddbm-vp": "DDBM-VP (VP bridge, target 0)",
+    "bbdm": "BBDM (Brownian bridge, global noise)",
+    "ddbm-ve": "DDBM-VE (Brownian bridge, global noise)",
+    "ddbm-vp": "DDBM-VP (OU bridge, target 0, global noise)",
 }
 
 #: one colour per bridge, the same in every figure (Okabe-Ito palette: distinguishable with colour-blindness)
@@ -101,11 +102,11 @@ STRIP_GAP = 6  # white pixels between the images of the strip
 FIGSIZE = (10, 6.6)  # inches, one setting: the width of a notebook page, fonts of 9 pt and more
 FONT, SMALL = 10, 9  # points: titles and labels, ticks and legends
 #: what a saved (static) copy of the notebook shows for the live explorer (at most 110 characters)
-EXPLORER_TEXT = "[live explorer: run this cell in Jupyter with ipywidgets to get its controls and figure]"
+EXPLORER_TEXT = "[live explorer (a widget): its controls and figure appear when this cell runs in Jupyter]"
 
 
 def explorer_path(bridge: str = "rdbm", lam: float | None = None, schedule: str = "published") -> ResidualPath:
-    """The bridge ``bridge`` with noise variance ``lam`` (None: its published value) on ``schedule``."""
+    """The bridge ``bridge`` with stationary variance ``lam`` (None: its published value) on ``schedule``."""
     if bridge not in BRIDGE_CHOICES:
         raise ValueError(f"unknown bridge {bridge!r}; the explorer offers: {', '.join(BRIDGE_CHOICES)}")
     if lam is not None and not (isinstance(lam, (int, float)) and math.isfinite(lam) and lam >= 0):
@@ -335,7 +336,7 @@ def explorer_figure(bridge: str = "rdbm", lam: float | None = None, schedule: st
                     task: str = "inpaint", *, mu: float = 0.5, n_paths: int = 5, seed: int = 0) -> Figure:
     """The explorer for one setting: a new figure with 4 axes (Theta/Psi, Sigma, sample paths, the image strip).
 
-    bridge:   one of :data:`BRIDGE_CHOICES`;  lam: noise variance (None: the bridge's published value);
+    bridge:   one of :data:`BRIDGE_CHOICES`;  lam: stationary variance (None: the bridge's published value);
     schedule: one of :data:`SCHEDULES`;  pi: the scalar residual of the 1-D panels (``x0 = mu + pi``);
     task:     a degradation of :data:`rdbm_core.data.degradations.TASKS` for the image strip;
     mu:       the degraded value of the 1-D panels;  n_paths, seed: the sample paths and the strip's noise.
@@ -458,14 +459,15 @@ def published_table(pi: float = 1.0) -> str:
         lam = f"{row['lam']:.4g}" + ("*" if row["G_T"] is not None else " ")
         lines.append(f"{row['bridge']:8s} {lam:>9s} {row['factor']:>4s} {thbar_T:>7s} {G_T:>6s} "
                      f"{row['max_std']:9.4g}  {row['peak_kind']} {format_time(row['peak'])}")
-    lines.append("* Brownian bridge: lam = 1/2 is a storage convention (2 lam G_t is the papers' variance G_t)")
+    lines.append("* Brownian bridge: lam = 1/2 is a storage convention (2 lam = 1 in Sigma_t^2 = 2 lam G_t (G_T - G_t) "
+                 "/ G_T)")
     return "\n".join(lines)
 
 
 def residual_summary(lam: float = 0.1, task: str = "inpaint") -> dict:
     """The numbers behind :func:`residual_figure`: on the crop of ``task``, the share of values with ``pi != 0``, the
     largest ``|pi|``, and at each bridge's peak time the largest per-value standard deviation of RDBM and GOUB (at
-    noise variance ``lam``) and RDBM's share of the noise variance that falls on values with ``pi = 0``."""
+    stationary variance ``lam``) and RDBM's share of the noise variance that falls on values with ``pi = 0``."""
     x0, mu = photo_pair(task)
     pi = x0 - mu
     out = {"share_pi_nonzero": float((pi != 0).double().mean()), "max_abs_pi": float(pi.abs().max())}
@@ -494,7 +496,7 @@ def residual_text(lam: float = 0.1, task: str = "inpaint") -> str:
 def residual_figure(lam: float = 0.1, pis: tuple[float, ...] = (0.25, 1.0, 2.0), task: str = "inpaint", *,
                     mu: float = 0.5, seed: int = 0) -> Figure:
     """What the residual ``pi`` changes: RDBM (noise ``Sigma_t |pi|``) against GOUB (noise ``Sigma_t``), both at
-    noise variance ``lam``, each on its own schedule.
+    stationary variance ``lam``, each on its own schedule.
 
     Top left: the standard deviation of ``x_t`` for RDBM at each residual of ``pis`` and for GOUB (the same for
     every ``pi``).  Top right: RDBM's mean and band (mean ± 2 std) from ``x0 = mu + pi`` to ``mu`` for each
@@ -509,30 +511,36 @@ def residual_figure(lam: float = 0.1, pis: tuple[float, ...] = (0.25, 1.0, 2.0),
     spec = outer[1].subgridspec(1, 5, wspace=0.12)
     ax_std, ax_band = fig.add_subplot(top_row[0]), fig.add_subplot(top_row[1])
     rdbm, goub = explorer_path("rdbm", lam=lam), explorer_path("goub", lam=lam)
+    blue, orange = BRIDGE_COLOURS["rdbm"], BRIDGE_COLOURS["goub"]
     grid = time_grid(rdbm)
+    t = grid.numpy()
     for p in pis:
         std = rdbm.coefficients(grid)[2] * abs(p)
-        ax_std.plot(grid.numpy(), std.numpy(), color=BRIDGE_COLOURS["rdbm"], ls=styles[p], lw=1.8,
-                    label=f"RDBM, $\\pi$ = {p:g}")
+        ax_std.plot(t, std.numpy(), color=blue, ls=styles[p], lw=1.8)
+        # the curve is labelled where it is flat (t = 60 .. 90), just above it: no legend over the data
+        ax_std.text(75, 1.03 * float(std.max()), f"RDBM, $\\pi$ = {p:g}", color=blue, ha="center", va="bottom",
+                    fontsize=SMALL)
         mean = rdbm.mean(torch.full((len(grid),), mu + p, dtype=torch.float64),
                          torch.full((len(grid),), mu, dtype=torch.float64), grid)
-        ax_band.fill_between(grid.numpy(), (mean - 2 * std).numpy(), (mean + 2 * std).numpy(),
-                             color=BRIDGE_COLOURS["rdbm"], alpha=0.15, lw=0)
-        ax_band.plot(grid.numpy(), mean.numpy(), color=BRIDGE_COLOURS["rdbm"], ls=styles[p], lw=1.8,
-                     label=f"$\\pi$ = {p:g} ($x_0$ = {mu + p:g})")
+        low, high = (mean - 2 * std).numpy(), (mean + 2 * std).numpy()
+        ax_band.fill_between(t, low, high, color=blue, alpha=0.1, lw=0)
+        for edge in (low, high):  # each band's edges in its mean's line style: the bands stay apart where they overlap
+            ax_band.plot(t, edge, color=blue, ls=styles[p], lw=0.9)
+        ax_band.plot(t, mean.numpy(), color=blue, ls=styles[p], lw=2.2, label=f"$\\pi$ = {p:g} ($x_0$ = {mu + p:g})")
     grid = time_grid(goub)
-    ax_std.plot(grid.numpy(), goub.coefficients(grid)[2].numpy(), color=BRIDGE_COLOURS["goub"], lw=2.2,
-                label="GOUB, any $\\pi$")
+    goub_std = goub.coefficients(grid)[2]
+    ax_std.plot(grid.numpy(), goub_std.numpy(), color=orange, lw=2.2)
+    ax_std.text(75, float(goub_std.max()) * 0.72, "GOUB, any $\\pi$", color=orange, ha="center", va="top",
+                fontsize=SMALL)
     ax_std.set_title(f"standard deviation of $x_t$, $\\lambda$ = {lam:g}", fontsize=FONT)
     ax_std.set_ylabel("standard deviation of $x_t$", fontsize=SMALL)
-    ax_band.set_title(f"RDBM: mean and mean ± 2 std, $\\mu$ = {mu:g}", fontsize=FONT)
+    ax_band.set_title(f"RDBM: mean (thick) and mean ± 2 std (thin), $\\mu$ = {mu:g}", fontsize=FONT)
     ax_band.set_ylabel("$x_t$", fontsize=SMALL)
     for ax in (ax_std, ax_band):
         ax.set_xlabel("t (grid index)", fontsize=SMALL)
         ax.tick_params(labelsize=SMALL)
         ax.grid(alpha=0.3)
-    ax_std.set_ylim(0, 1.45 * max(abs(p) for p in pis) * math.sqrt(lam))  # room for the legend above the curves
-    ax_std.legend(fontsize=SMALL, loc="upper left", ncol=2)
+    ax_std.set_ylim(0, 1.12 * max(abs(p) for p in pis) * math.sqrt(lam))  # room for the top curve's label
     ax_band.legend(fontsize=SMALL, loc="lower left")
 
     x0, mu_img = photo_pair(task)
@@ -545,7 +553,7 @@ def residual_figure(lam: float = 0.1, pis: tuple[float, ...] = (0.25, 1.0, 2.0),
         titles.append(f"{BRIDGE_CHOICES[bridge].split(' (')[0]}, t = {format_time(t)}")
     top = max(float(m.max()) for m in std_maps)
     ax = fig.add_subplot(spec[0])
-    ax.imshow((x0 - mu_img).abs().mean(0).numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    residual = ax.imshow((x0 - mu_img).abs().mean(0).numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     ax.set_title("$|\\pi|$ per pixel\n(white: 0)", fontsize=FONT)
     for k, (std_map, title) in enumerate(zip(std_maps, titles)):
         ax = fig.add_subplot(spec[1 + k])
@@ -561,6 +569,10 @@ def residual_figure(lam: float = 0.1, pis: tuple[float, ...] = (0.25, 1.0, 2.0),
     bar = fig.colorbar(image, ax=fig.axes[3:5], location="bottom", fraction=0.06, pad=0.04, shrink=0.9)
     bar.ax.tick_params(labelsize=SMALL)
     bar.set_label("std (image values in [-1, 1])", fontsize=SMALL)
+    bar = fig.colorbar(residual, ax=fig.axes[2], location="bottom", fraction=0.06, pad=0.04, shrink=0.9,
+                       ticks=[0, 0.5, 1])
+    bar.ax.tick_params(labelsize=SMALL)
+    bar.set_label("$|\\pi|$ (mean over the colour channels)", fontsize=SMALL)
     fig.suptitle(f"What the residual changes: RDBM (noise $\\Sigma_t|\\pi|$) against GOUB (noise $\\Sigma_t$), "
                  f"both at $\\lambda$ = {lam:g}, image: {task}", fontsize=FONT + 1)
     return fig
