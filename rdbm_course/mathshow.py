@@ -141,7 +141,7 @@ def _over_common_denominator(coefs: list, gens: dict) -> tuple[list, sp.Expr]:
 
 def vanishes_by_powers(lhs, parts: dict, var, center, center_tex: str, degree: int = 2,
                        gens: dict | None = None, absent_in_words: bool = False,
-                       common_denominator: bool = False) -> None:
+                       common_denominator: bool = False, exponents: bool = False, rewrite=None) -> None:
     """Show that ``lhs = sum(parts.values())``, a polynomial of degree ``degree`` in ``var``, vanishes: for each
     power ``(var - center)^k``, display each part's coefficient (simplified) and assert that their sum is 0.
 
@@ -149,7 +149,11 @@ def vanishes_by_powers(lhs, parts: dict, var, center, center_tex: str, degree: i
     with its parentheses, e.g. ``(x - M)``. One displayed line per power, the terms in the order of ``parts``.
     With ``absent_in_words``, a power that no term has (every coefficient exactly 0) is said in words instead of
     being shown as a sum of zeros. With ``common_denominator``, each line is one fraction: the parts' numerators
-    over the least common denominator of their coefficients, so that the cancellation is read off the numerators."""
+    over the least common denominator of their coefficients, so that the cancellation is read off the numerators.
+    With ``exponents``, every power is labelled with its exponent, ``(x - M)^0``, ``(x - M)^1``, ... (by default
+    ``1``, ``(x - M)``, ``(x - M)^2``, ...). ``rewrite``, a function of a SymPy expression, is applied to each
+    displayed coefficient after simplification (e.g. to write every ``1/tanh`` as ``coth``); the assertion uses the
+    coefficients before it."""
     gens = EXP if gens is None else gens
     offset = sp.Dummy("y", real=True)
     expanded = {name: sp.expand(e.subs(var, center + offset)) for name, e in parts.items()}
@@ -161,7 +165,9 @@ def vanishes_by_powers(lhs, parts: dict, var, center, center_tex: str, degree: i
              + center_tex + r"\text{, term by term:}")
     for k in range(degree + 1):
         coefs = [sp.simplify(e.coeff(offset, k)) for e in expanded.values()]
-        power = "1" if k == 0 else center_tex + ("" if k == 1 else f"^{{{k}}}")
+        power = (center_tex + f"^{{{k}}}" if exponents
+                 else "1" if k == 0 else center_tex + ("" if k == 1 else f"^{{{k}}}"))
+        shown = coefs if rewrite is None else [rewrite(cf) for cf in coefs]
         if absent_in_words and all(cf == 0 for cf in coefs):
             _display(r"\big[" + power + r"\big]:\quad \text{no term has this power}")
             continue
@@ -170,7 +176,7 @@ def vanishes_by_powers(lhs, parts: dict, var, center, center_tex: str, degree: i
             body = r"\frac{" + " + ".join(r"\big(" + latex(n) + r"\big)" for n in numerators) + "}{" + \
                 latex(denominator) + "}"
         else:
-            body = " + ".join(r"\Big(" + latex(cf) + r"\Big)" for cf in coefs)
+            body = " + ".join(r"\Big(" + latex(cf) + r"\Big)" for cf in shown)
         _display(r"\big[" + power + r"\big]:\quad " + body + " = 0")
         assert zero(sum(coefs), gens) == 0, f"the coefficient of {power} in {lhs} does not vanish"
 

@@ -15,9 +15,10 @@
 #
 # **What you will learn.** The probability-flow velocity from its definition, the checks of notebook 02b that would
 # have shown it (the reverse SDE and the probability flow transport the bridge's marginal between interior times;
-# the velocity is affine in $x_0$), its size near the pinned end along a bridge path ($\bar\theta_{t:T}^{-1/2}$
-# remains of two $\bar\theta_{t:T}^{-1/2}$ terms), the reverse-SDE drift in code that never divides by the residual,
-# and the factor by which one Euler–Maruyama step multiplies a path's distance from the mean.
+# the velocity is affine in $x_0$), its size near the pinned end along a bridge path (from the leading terms of
+# $\Theta_t$ and $\Sigma_t^2$: $\bar\theta_{t:T}^{-1/2}$ remains of two $\bar\theta_{t:T}^{-1/2}$ terms), the
+# reverse-SDE drift in code that never divides by the residual, and the factor by which one Euler–Maruyama step
+# multiplies a path's distance from the mean.
 #
 # **Prerequisites.** Notebook 02b.
 
@@ -100,12 +101,17 @@ assert reverse.check_pf_velocity_affine_in_x0() == 0
 # $\Theta_t = \sinh\bar\theta_{t:T}/\sinh c \approx \bar\theta_{t:T}/\sinh c$, so $\coth(\bar\theta_{t:T})\,\Theta_t \to 1/\sinh c$ stays finite and
 # $\bar\theta_{t:T}^{1/2}\,v_{\rm mean} \to 0$;
 # $\Sigma_t^2 \approx 2\lambda\bar\theta_{t:T}$, so $\coth(\bar\theta_{t:T})\,\Sigma_t \approx \sqrt{2\lambda\bar\theta_{t:T}}/\bar\theta_{t:T}$ and $\lambda/\Sigma_t \approx
-# \lambda/\sqrt{2\lambda\bar\theta_{t:T}}$ are both of order $\bar\theta_{t:T}^{-1/2}$ and do not cancel. SymPy's limits:
+# \lambda/\sqrt{2\lambda\bar\theta_{t:T}}$ are both of order $\bar\theta_{t:T}^{-1/2}$ and do not cancel. The leading terms
+# $\Theta_t \approx \bar\theta_{t:T}/\sinh c$ and $\Sigma_t^2 \approx 2\lambda\bar\theta_{t:T}$ (the steps `"Theta_lead"` and
+# `"Sigma2_lead"`) are checked by the ratio limits below, then SymPy takes the three limits:
 
 # %%
 theta_t = family.Theta(c - d, c)
 sigma_t = sp.sqrt(family.Sigma2(c - d, c))
-limit(family.Sigma2(c - d, c) / (2 * lam * d), d, 0, 1, lhs=r"\lim_{\bar\theta_{t:T}\to0}\frac{\Sigma_t^2}{2\lambda\bar\theta_{t:T}}")
+leading = {"Theta_lead": d / sp.sinh(c), "Sigma2_lead": 2 * lam * d}  # by hand: sinh(d) = d + O(d^3), sinh(c - d) -> sinh(c)
+limit(theta_t / leading["Theta_lead"], d, 0, 1, lhs=r"\lim_{\bar\theta_{t:T}\to0}\frac{\Theta_t}{\bar\theta_{t:T}/\sinh c}")
+limit(family.Sigma2(c - d, c) / leading["Sigma2_lead"], d, 0, 1,
+      lhs=r"\lim_{\bar\theta_{t:T}\to0}\frac{\Sigma_t^2}{2\lambda\bar\theta_{t:T}}")
 parts = {"v_mean": -sp.coth(d) * theta_t * pi, "v_noise": -sp.coth(d) * sigma_t * pi * eps,
          "v_score": lam * pi * eps / sigma_t}
 names = {"v_mean": r"v_{\rm mean}", "v_noise": r"v_{\rm noise}", "v_score": r"v_{\rm score}"}
@@ -123,7 +129,7 @@ on_path = mu + theta_t * pi + sigma_t * pi * eps
 limit(sp.sqrt(d) * family.pf_velocity(on_path, c - d, c, pi), d, 0, v_limit, lhs=r"\lim_{\bar\theta_{t:T}\to0}\bar\theta_{t:T}^{1/2}\,v(x)")
 
 # %%
-answer_02b_2 = {**limits, "v": v_limit}
+answer_02b_2 = {**leading, **limits, "v": v_limit}
 feedback = check("02b.2", answer_02b_2)
 display(feedback)
 assert feedback
@@ -167,8 +173,9 @@ assert bool((drift[intact_b] == 0).all()) and bool(naive[intact_b].isnan().all()
 # **(b)** The step is $x_{[t-1]} = x_{[t]} - \Delta u\,F_{\rm rev}(x_{[t]}) + \sqrt{2\lambda\Delta u}\,|\hat\pi|\,z$, and
 # $F_{\rm rev}$ is affine in $x$ with the slope $\partial_x F_{\rm rev} = -\coth\bar\theta_{t:T} + 2\lambda/\Sigma_t^2$
 # (the same for every $\hat x_0$ and $\mu$). So
-# $$a_t = 1 - \Delta u\,\partial_x F_{\rm rev} = 1 + \Delta u\,\Big(\coth\bar\theta_{t:T} - \frac{2\lambda}{\Sigma_t^2}\Big),
-# \qquad \Delta u = \bar\theta_t - \bar\theta_{t-1}.$$
+# $$a_{[t]} = 1 - \Delta u\,\partial_x F_{\rm rev} = 1 + \Delta u\,\Big(\coth\bar\theta_{t:T} - \frac{2\lambda}{\Sigma_t^2}\Big),
+# \qquad \Delta u = \bar\theta_{[t]} - \bar\theta_{[t-1]}$$
+# (the coefficients taken at grid index $t$).
 # The function reads the slope off the drift of (a) at two values of $x$ (at an intact pixel, $\hat x_0 = \mu = 0$,
 # where the drift is finite because nothing divides by $\hat\pi$); the cell checks it against the formula on every
 # step of the reference grid.
@@ -194,13 +201,14 @@ print(f"a_98 = {factors[98]:.3f}, a_1 = {factors[1]:.3f}; on every step of the r
 assert 0 < min(factors.values()) and max(factors.values()) < 1
 
 # %% [markdown]
-# **The question of (b).** With $0 < a_t < 1$ the step brings every path closer to the mean: $x_{[t-1]} - M_{[t-1]}$
-# is $a_t(x_{[t]} - M_{[t]})$ plus terms that do not depend on $x_{[t]}$ (the step's own error of the mean and its fresh noise).
+# **The question of (b).** With $0 < a_{[t]} < 1$ the step brings every path closer to the mean: $x_{[t-1]} - M_{[t-1]}$
+# is $a_{[t]}(x_{[t]} - M_{[t]})$ plus terms that do not depend on $x_{[t]}$ (the step's own error of the mean and its fresh noise).
 # An excess of the paths' variance over the marginal's, made at an earlier step, is therefore multiplied by
-# $a_t^2 < 1$ at each later step: the reverse SDE forgets the errors of its early steps. (The step adds its own
-# error each time, so the spread does not return to the marginal's exactly.) Notebook 02b, section 5, measures this:
-# the spread's excess after the step from index 98 (1.27 times the marginal's at index 97) is down to 1.07 by index
-# 90, while the error of the last explicit step (index 1 → 0) is not reduced by anything after it.
+# $a_{[t]}^2 < 1$ at each later step: the reverse SDE forgets the errors of its early steps. (The step adds its own
+# error each time, so the spread does not return to the marginal's exactly.) Notebook 02b, section 5, shows this in
+# its figure's 16000 paths: the spread's excess after the step from index 98 (1.27 times the marginal's at index 97)
+# is down to 1.06 by index 90, while the error of the last explicit steps is not reduced by anything after them
+# (1.56 at index 0).
 
 # %%
 feedback = check("02b.3", {"drift": reverse_sde_drift, "step_factor": step_factor})

@@ -3,7 +3,9 @@
 02b.1 derive    the probability-flow ODE velocity ``dx/du`` with ``x0`` replaced by ``mu + pihat``: graded on the
                 steps ``g2_score`` (``g^2`` times the score, ``pihat^2`` cancelled) and ``velocity``.
 02b.2 derive    the leading term of the PF-ODE velocity along a bridge path near the terminal point: graded on the
-                limits of its three parts ``v_mean``, ``v_noise``, ``v_score`` and of the whole velocity ``v``.
+                leading terms ``Theta_lead`` and ``Sigma2_lead`` of Theta_t and Sigma_t^2 as d = thbar_{t:T} -> 0,
+                the limits of the velocity's three parts ``v_mean``, ``v_noise``, ``v_score`` times sqrt(d), and
+                that of the whole velocity ``v``.
 02b.3 implement (a) the reverse-time SDE drift on images, finite at intact pixels, and (b) with it, the factor
                 ``a_t`` by which one Euler-Maruyama step from ``t`` to ``t - 1`` multiplies ``x_t``; handed in as
                 ``{"drift": ..., "step_factor": ...}``. The path handed to the student's functions refuses
@@ -20,7 +22,7 @@ import sympy as sp
 import torch
 
 from derivations import family, reverse
-from derivations.common import c, eps, lam, mu, pi, pihat, u, x, zero
+from derivations.common import c, d, eps, lam, mu, pi, pihat, u, x, zero
 
 from ._base import (call_student, correct, exercise, intact_batch, tensor_answer, tensor_or_none,
                     wrong)
@@ -96,7 +98,20 @@ def _near_T_step(key, what, hints, generic_hint):
     return Step(key, what, NEAR_T_LIMITS[key], NEAR_T, hints=hints, generic_hint=generic_hint)
 
 
+#: the leading-order steps may also use d = thbar_{t:T}
+NEAR_T_D = {**NEAR_T, "d": d, "thetabar_t:T": d}
+
 NEAR_T_STEPS = (
+    Step("Theta_lead", "leading term of Theta_t = sinh(d)/sinh(c) as d -> 0", d / sp.sinh(c), NEAR_T_D,
+         hints=((lambda e: zero(e - family.Theta(c - d, c)) == 0,
+                 "this is Theta_t itself; its leading term keeps only the first term of the Taylor series of sinh(d) "
+                 "in d."),),
+         generic_hint="Theta_t = sinh(thbar_{t:T})/sinh(c) = sinh(d)/sinh(c), and sinh(d) = d + O(d^3)."),
+    Step("Sigma2_lead", "leading term of Sigma_t^2 as d -> 0", 2 * lam * d, NEAR_T_D,
+         hints=((lambda e: zero(e - family.Sigma2(c - d, c)) == 0,
+                 "this is Sigma_t^2 itself; its leading term is a constant times d."),),
+         generic_hint="Sigma_t^2 = 2 lam sinh(c - d) sinh(d)/sinh(c): near d = 0, sinh(d) = d + O(d^3) and "
+                      "sinh(c - d) = sinh(c) + O(d)."),
     _near_T_step("v_mean", "limit of sqrt(d) v_mean, v_mean = the forward drift acting on the mean part Theta_t pi",
                  ((lambda e: e.has(sp.oo, sp.zoo), "Theta_t vanishes like d at T: coth(d) Theta_t stays finite."),),
                  "near T, coth(d) is about 1/d and Theta_t = sinh(d)/sinh(c) about d/sinh(c): what does sqrt(d) do "

@@ -164,13 +164,16 @@ def test_02b_1_pf_velocity_graded_on_steps():
 
 
 def _near_T_steps():
-    """02b.2 worked independently: the three parts of the velocity on the path, times sqrt(d), as d -> 0."""
+    """02b.2 worked independently: the leading terms of Theta_t and Sigma_t^2, then the three parts of the velocity on
+    the path, times sqrt(d), as d -> 0."""
     theta_t = sp.sinh(d) / sp.sinh(c)
     sigma_t = sp.sqrt(2 * lam * sp.sinh(c - d) * sp.sinh(d) / sp.sinh(c))
     parts = {"v_mean": -sp.coth(d) * theta_t * pi, "v_noise": -sp.coth(d) * sigma_t * pi * eps,
              "v_score": lam * pi * eps / sigma_t}
     limits = {k: sp.limit(sp.sqrt(d) * v, d, 0) for k, v in parts.items()}
-    return {**limits, "v": sum(limits.values())}
+    leading = {"Theta_lead": sp.series(theta_t, d, 0, 2).removeO(),
+               "Sigma2_lead": sp.series(sigma_t ** 2, d, 0, 2).removeO()}
+    return {**leading, **limits, "v": sum(limits.values())}
 
 
 def test_02b_2_velocity_near_T_graded_on_steps():
@@ -187,11 +190,16 @@ def test_02b_2_velocity_near_T_graded_on_steps():
     assert "sign" in wrong("02b.2", {**steps, "v_score": -steps["v_score"]}).hint
     assert "eps" in wrong("02b.2", {**steps, "v_noise": -sp.sqrt(2 * lam) * pi}).hint
     assert "'v_mean'" in wrong("02b.2", {**steps, "v_mean": pi}).message
+    # the leading-order steps: Theta_t or Sigma_t^2 themselves (not their leading terms) are refused with a hint.
+    # Mutation that fails: a checker whose reference for Sigma2_lead is lam d (the 2 dropped).
+    assert "Theta_t itself" in wrong("02b.2", {**steps, "Theta_lead": sp.sinh(d) / sp.sinh(c)}).hint
+    assert "Sigma_t^2 itself" in wrong("02b.2", {**steps, "Sigma2_lead": family.Sigma2(c - d, c)}).hint
+    assert "'Sigma2_lead'" in wrong("02b.2", {**steps, "Sigma2_lead": lam * d}).message
     # the old keys A, B, C (which collided with e^a, e^b, e^c) are refused by name
     assert "v_mean" in wrong("02b.2", {"A": 0, "B": 0, "C": 0, "v": right}).message
     # the old key "rate" (renamed "v": "rate" meant other things in notebook 02b) is refused, naming the new one.
     # Mutation that fails: a checker that still names the step "rate".
-    assert "'v'" in wrong("02b.2", {**{k: steps[k] for k in ("v_mean", "v_noise", "v_score")}, "rate": right}).message
+    assert "'v'" in wrong("02b.2", {**{k: v for k, v in steps.items() if k != "v"}, "rate": right}).message
     # refused: the limit alone, the derivations' own or typed in (the old checker accepted both)
     assert "graded on your steps" in wrong("02b.2", reverse_mod.check_near_T_rate()).message
     assert "graded on your steps" in wrong("02b.2", right).message

@@ -65,6 +65,22 @@ def test_vanishes_by_powers_says_an_absent_power_in_words(monkeypatch):
         vanishes_by_powers("q", {"a": (x - u) ** 2}, x, u, "(x - u)", absent_in_words=True)
 
 
+def test_vanishes_by_powers_labels_exponents_and_rewrites_only_the_display(monkeypatch):
+    """With exponents, the powers read (x - u)^0, (x - u)^1, ...; rewrite changes the displayed coefficients, not the
+    assertion. Mutations caught: rewrite applied before the assertion (the rewrite e + 1 below would then make it
+    fail), and the label "1" kept for the power 0."""
+    import rdbm_course.mathshow as mathshow
+
+    shown = []
+    monkeypatch.setattr(mathshow, "_display", shown.append)
+    parts = {"a": (x - u) / sp.tanh(c), "b": -(x - u) * sp.coth(c)}
+    vanishes_by_powers("q", parts, x, u, "(x - u)", degree=1, exponents=True,
+                       rewrite=lambda e: e.replace(sp.tanh, lambda arg: 1 / sp.coth(arg)))
+    assert [line.split(":")[0] for line in shown[1:]] == [r"\big[(x - u)^{0}\big]", r"\big[(x - u)^{1}\big]"]
+    assert "tanh" not in shown[2] and shown[2].count("coth") == 2
+    vanishes_by_powers("q", parts, x, u, "(x - u)", degree=1, rewrite=lambda e: e + 1)  # display only: still true
+
+
 def test_confirm_prints_each_check_and_stops_on_a_nonzero_residual(capsys):
     """Mutation caught: a confirm that prints without asserting lets the residual 1 of ``wrong`` pass."""
     import types
