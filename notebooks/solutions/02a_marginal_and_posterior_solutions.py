@@ -76,7 +76,8 @@ limit(V_derived / b, b, 0, 2 * lam, lhs=r"\lim_{b \to 0} \frac{V}{b}")
 # The last line says how fast it vanishes as $s \to t$: $V \approx 2\lambda b$, so the posterior's
 # $\mathrm{std}^2 = V\pi^2 \approx 2\lambda\pi^2 b$ for a small clock gap $b$. For the pixel of notebook 02a's section 2
 # ($\lambda = 0.1$, $|\pi| = 0.8$) the slope is $0.128$: the value that the ratios $\mathrm{std}^2/b$ printed there
-# rise towards as $s \to t$ (0.079 at $s = 74$, 0.116 at $s = 79$). The library's posterior on the reference grid:
+# rise towards as $s \to t$ (0.079 at $s = t_{74}$, 0.116 at $s = t_{79}$). The library's posterior on the reference
+# grid:
 
 # %%
 sec2 = bridges.rdbm(lam=TWO_STAGE["lam"])
@@ -87,7 +88,8 @@ x_t_sec2 = sec2.mean(pix0, pixmu, t_sec2) + 1.5 * sec2.std(pix0, pixmu, t_sec2) 
 std_sec2 = sec2.posterior(x_t_sec2, pix0, pixmu, t_sec2, s_last)[1]
 ratios = std_sec2 ** 2 / (sec2.schedule.clock(t_sec2) - sec2.schedule.clock(s_last))
 slope = 2 * TWO_STAGE["lam"] * (TWO_STAGE["x0"] - TWO_STAGE["mu"]) ** 2
-print(f"2 lam pi^2 = {slope:.3f}; std^2 / b at s = 74 ... 79: " + ", ".join(f"{r:.3f}" for r in ratios.tolist()))
+print(f"2 lam pi^2 = {slope:.3f}; std^2 / b at s = t_74 ... t_79: "
+      + ", ".join(f"{r:.3f}" for r in ratios.tolist()))
 assert abs(slope - 0.128) < 1e-12 and bool((ratios.diff() > 0).all()) and float(ratios.max()) < slope
 assert abs(float(ratios[0]) - 0.079) < 0.0005 and abs(float(ratios[-1]) - 0.116) < 0.0005
 

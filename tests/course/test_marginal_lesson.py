@@ -41,22 +41,26 @@ def test_zero_line_and_the_fraction_form():
     assert lesson.short(a + b).free_symbols == {lesson.SHORT[a], lesson.SHORT[b]}
 
 
-def test_the_two_figures():
-    """Section 0's figure needs two paths with the same thbar_T; section 2's figure reports the columns drawn with
-    the floor std: for notebook 02a's pixel, s = -1 (the point x0), 0, 1 and t (the point x_t)."""
+def test_the_two_figures_and_the_grid_table():
+    """Section 0's figure needs two paths with the same thbar_T (mutation that fails: half the clock); the grid table
+    adds the index of the largest Sigma_t (91 on the reference grid at lambda = 0.1) to the rows asked for; section
+    2's figure draws the posterior against the clock, from 0 to the clock at t."""
     rdbm = bridges.rdbm(lam=0.1)
     same = bridges.ou_bridge(schedules.continuous_constant(rdbm.schedule.u_T, 1.0), 0.1)
     plt.close(lesson.plot_coefficients(rdbm, same))
     other = bridges.ou_bridge(schedules.continuous_constant(rdbm.schedule.u_T / 2, 1.0), 0.1)
     with pytest.raises(AssertionError):
         lesson.plot_coefficients(rdbm, other)
+    rows, peak = lesson.grid_table(rdbm, (-1, 99))
+    assert peak == 91 and sorted(rows) == [-1, 91, 99] and rows[-1][:2] == (0.0, 0.0) and rows[91][2] == 1.0
     x0, mu = torch.tensor([0.6], dtype=torch.float64), torch.tensor([-0.2], dtype=torch.float64)
     t = 80
     x_t = rdbm.mean(x0, mu, t) + 1.5 * rdbm.std(x0, mu, t)
     s = torch.arange(-1, t)
     n = len(s)
     mean, std = rdbm.posterior(x_t.expand(n), x0.expand(n), mu.expand(n), torch.full_like(s, t), s)
-    fig, narrow = lesson.plot_posterior_column_map(s, mean, std, rdbm.mean(x0.expand(n), mu.expand(n), s),
-                                                   rdbm.std(x0.expand(n), mu.expand(n), s), x0, x_t, t)
+    fig = lesson.plot_posterior_map(rdbm, s, t, mean, std, rdbm.mean(x0.expand(n), mu.expand(n), s),
+                                    rdbm.std(x0.expand(n), mu.expand(n), s), x0, x_t)
+    ax = fig.axes[0]
+    assert ax.get_xlim() == (0.0, float(rdbm.schedule.clock(torch.tensor(t))))  # the clock, not the grid index
     plt.close(fig)
-    assert narrow == [-1, 0, 1, t]
