@@ -18,22 +18,22 @@
 #
 # **Prerequisites.** Notebooks 02a–02c and 05; the recap below restates what this notebook uses from them.
 #
-# **How it runs.** Training the two networks (deraining, inpainting) took about 13 CPU minutes, so the course
-# ships them and this notebook loads them. `RETRAIN=1` trains them here on the CPU;
-# `FAST=1` (continuous integration only) uses a tiny network whose numbers mean nothing.
+# **How it runs.** The course ships the two trained networks (deraining, inpainting) and this notebook loads them;
+# `RETRAIN=1` trains them here (about 13 CPU minutes). `FAST=1` (continuous integration only) uses a tiny network
+# whose numbers mean nothing.
 #
-# **Words.** A *training iteration* is one optimiser update on one batch; a *sampling step* is one network
-# evaluation while restoring an image. A pixel is **degraded** when the degradation changed at least one of its
-# channels by more than half an 8-bit level, **intact** otherwise. Tensors and the loss are in [−1, 1] units;
-# PSNR, SSIM and error maps are in [0, 1] units, the scale of the 8-bit image.
+# **Words.** A *training iteration* is one optimiser update on one batch; the plots and section 3 count them from 1
+# (the config field that sets how many is `steps`). A *sampling step* is one network evaluation while restoring an
+# image. A pixel is **degraded** when the degradation changed at least one of its channels by more than half an
+# 8-bit level, **intact** otherwise. Tensors and the loss are in [−1, 1] units; PSNR, SSIM and error maps are in
+# [0, 1] units, the scale of the 8-bit image.
 #
 # **Recap: the bridge.**
 #
-# * *Times* `t` are the integer indices of a grid, from the clean end `t = −1` to `t_T = 99`. At `t = −1` the
-#   state is the clean image itself. The reference code sums its per-step increments of the clock inclusively, so
-#   index 0 already carries one step (`Theta_0 = 0.9994`, printed in section 1) and the clean point is a virtual
-#   index −1. Training draws `t` uniformly from 0, 1, …, 99 and never −1: there `x_t = x0`, and the network would
-#   only have to copy its input. A restoration's last step lands on `t = −1`.
+# * *Times* `t` are the integer indices of a grid, from the clean end `t = −1` to `t_T = 99`; at `t = −1` the state
+#   is the clean image itself. Training draws `t` from 0, 1, …, 99 and never −1, where the network would only have
+#   to copy its input; a restoration's last step lands on `t = −1`. (Index 0 already carries one step of the clock:
+#   `Theta_0 = 0.9994`, printed in section 1.)
 # * With the *residual* `pi = x0 − mu` (clean image minus degraded image, with its sign), the bridge's state at
 #   time `t` is `x_t = mu + Theta_t pi + Sigma_t pi ⊙ eps`: `eps` is standard normal noise of the image's shape and
 #   `⊙` the elementwise product, so no noise lands where `pi = 0` (the *modulated* noise of notebook 05).
@@ -63,9 +63,9 @@ from rdbm_core.evidence.metrics import psnr
 from rdbm_core.networks.checkpoints import load_trained, load_weights
 from rdbm_core.networks.config import TrainConfig, make_model, make_path
 from rdbm_core.networks.training import ema_decay, step_generator, train, training_loss
-from rdbm_core.restoration.evaluation import EvaluationOptions, evaluate, restore
+from rdbm_core.restoration.evaluation import EvaluationOptions, evaluate
 from rdbm_course import pretrained, training_lesson
-from rdbm_course.training_lesson import CurveSummary, Stopwatch
+from rdbm_course.training_lesson import CurveSummary
 
 FAST = os.environ.get("FAST") == "1"
 RETRAIN = os.environ.get("RETRAIN") == "1"  # train the two networks here instead of loading the shipped ones
@@ -134,8 +134,8 @@ print(training_lesson.photographs_text())
 # (chelsea), coffee cup, rocket on its launch tower and the greyscale camera man. Every photograph is much larger
 # than a 64x64 training crop.
 #
-# **One training iteration, in pictures.** Each row of the next figure is the first training pair of iteration 0's
-# batch (64x64 pixels) of one task. Its columns: the clean `x0`, the degraded `mu`, the degraded pixels, the
+# **One training iteration, in pictures.** Each row of the next figure is the first training pair of the first
+# iteration's batch (64x64 pixels) of one task. Its columns: the clean `x0`, the degraded `mu`, the degraded pixels, the
 # bridge's state `x_t` at three times (one noise `eps` per row), and the size of the noise term
 # `Sigma_t pi ⊙ eps` at the last of them (its absolute value, averaged over RGB; one colour scale for both rows).
 # Under them, a diagram of what one iteration does with a batch.
@@ -165,31 +165,26 @@ plt.show()
 #
 # `train(config)` builds its pool of pairs (the same 1024 pairs as section 1's `pools`, built again inside the
 # call) and the network, runs the training iterations, writes a checkpoint and returns a dict. The *probe* runs
-# the deraining configuration for 20 iterations only, to show what a call returns and what it costs. The cell
-# times the whole call; the dict's `wall_s` times the iterations alone, so the difference is the setup.
+# the deraining configuration for 20 iterations only, to show what a call returns.
 
 # %%
 PROBE_ITERATIONS = 20
 probe_config = replace(config_for("derain"), steps=PROBE_ITERATIONS, device="cpu", out=str(RUNS / "nb06_probe"))
-with Stopwatch() as probe_watch:
-    probe = train(probe_config, progress=False)
+probe = train(probe_config, progress=False)
 print(f"checkpoint   {Path(probe['checkpoint']).relative_to(ROOT)} (weights, EMA weights, optimiser state)")
 print(f"losses       one per training iteration: " + " ".join(f"{v:.3f}" for v in probe["losses"]))
 print(f"step         {probe['step']} training iterations done")
-print(f"wall_s       {probe['wall_s']:.1f} s for the iterations alone, {probe['wall_s'] / PROBE_ITERATIONS:.2f} s "
-      f"each; images_per_s {probe['images_per_s']:.1f}")
+print(f"wall_s       {probe['wall_s']:.1f} s for the iterations (the setup not included)¹; "
+      f"images_per_s {probe['images_per_s']:.1f}")
 print(f"other keys   {sorted(set(probe) - {'checkpoint', 'losses', 'step', 'wall_s', 'images_per_s'})}: the config, "
-      f"the evaluations during training ({len(probe['evals'])}: none asked), the number of processes ({probe['world']})")
-print(f"whole call   {probe_watch.wall_s:.1f} s: setup (pool, network) {probe_watch.wall_s - probe['wall_s']:.1f} s, "
-      f"then the iterations; this process ran on a CPU {100 * probe_watch.cpu_share:.0f} % of that time "
-      f"(load average {probe_watch.load:.1f} on {probe_watch.cores} cores)")
+      f"the evaluations during training (none asked), the number of processes")
 
 # %% [markdown]
 # ## 3. The shipped networks and their loss curves
 #
 # The shipped files hold the EMA weights, the config (checked against section 1 in the checks at the end) and
-# every iteration's loss. The next cell loads them, or trains them with `RETRAIN=1`, prints the time each run took
-# per iteration, and compares the probe's 20 losses with the deraining run's first 20.
+# every iteration's loss. The next cell loads them, or trains them with `RETRAIN=1`, and compares the probe's 20
+# losses with the deraining run's first 20.
 
 # %%
 results = {}
@@ -197,36 +192,30 @@ for task in TASKS:
     if FAST or RETRAIN:
         run = train(config_for(task), progress=False)
         results[task] = {"checkpoint": run["checkpoint"], "losses": run["losses"], "config": None}
-        print(f"{task:8s}: trained {run['step']} iterations here in {run['wall_s']:.0f} s")
+        print(f"{task:8s}: trained {run['step']} iterations here in {run['wall_s'] / 60:.1f} min¹")
     else:
-        file, made = pretrained.weights_file(f"nb06_{task}"), pretrained.record(f"nb06_{task}")
+        file = pretrained.weights_file(f"nb06_{task}")
         _, meta = load_weights(file)
         results[task] = {"checkpoint": file, "losses": meta["losses"], "config": TrainConfig.from_dict(meta["config"])}
-        print(f"{task:8s}: {file.name}, {meta['step']} training iterations, {made['wall_s'] / 60:.1f} min "
-              f"({made['wall_s'] / meta['step']:.2f} s per iteration) on {made['date']} (commit {made['commit']}):"
-              f"\n          {made['command']}")
+        print(f"{task:8s}: {file.name}, {meta['step']} training iterations, "
+              f"{pretrained.record(f'nb06_{task}')['wall_s'] / 60:.1f} min to train¹")
 gap = np.abs(np.array(probe["losses"]) - np.array(results["derain"]["losses"][:PROBE_ITERATIONS])).max()
 print(f"probe vs deraining run, first {PROBE_ITERATIONS} losses: largest difference {gap:.1e}")
 
 # %% [markdown]
-# * **Reproducible.** The probe's losses are the deraining run's first 20 up to rounding (largest difference
-#   printed): a run is reproducible from its config.
-# * **Cost.** Here the probe's iterations took 2.38 s each (section 2); the shipped runs took 0.74 s (deraining)
-#   and 0.95 s (inpainting) per iteration, on this project's 2-core CPU with one thread, shared with other jobs
-#   (their records). The setup is not the difference: it took 11.2 s and is not in `wall_s`. The load is: this
-#   process ran on a CPU only 36 % of the probe's time (load average 7.2 on 2 cores), and 36 % of 2.38 s is about
-#   0.86 s of computing per iteration, in line with the shipped runs. On a shared machine the times vary with the
-#   load; the losses do not.
+# The probe's losses are the deraining run's first 20 up to rounding (largest difference printed): a run is
+# reproducible from its config.
+#
+# ¹ *Provenance.* `pretrained.record("nb06_derain")` (and `"nb06_inpaint"`) holds the command, commit, date and
+# wall time that made each shipped file. All times in this notebook come from a 2-core CPU shared with other jobs,
+# with one torch thread: they vary with the load, the losses do not.
 #
 # The figure below plots, per task, each iteration's loss (thin line) and a *smoothed loss* (thick line): a running
-# average with weight α = 0.05 on each new loss, divided by `1 − 0.95^i` after `i` losses so that the first ones are
-# not biased towards 0. The smoothed loss only smooths the plotted numbers; the EMA of the weights (section 1)
-# averages the network's parameters and is what restores images. The plot counts iterations from 1; exercise 06.4's
-# `k` counts from 0, so plot iteration `i` is `k = i − 1`.
-#
-# For a run of `N` training iterations (300 or 600), the cell prints the smoothed loss at iteration `2N/3`, its
-# minimum and last value, and the mean raw loss over the last two windows of 20 iterations. It also prints the
-# share of degraded pixels in the batches each run trained on.
+# average with weight α = 0.05 on each new loss, corrected so that its first values are not biased towards 0. It
+# only smooths the plotted numbers; the EMA of the weights (section 1) averages the network's parameters and is
+# what restores images. For a run of `N` iterations (300 or 600), the cell prints the smoothed loss at iteration
+# `2N/3`, its minimum and last value, the mean raw loss over the last two windows of 20 iterations, and the share of
+# degraded pixels in the batches each run trained on.
 
 # %%
 degraded_share = {task: training_lesson.degraded_share(config_for(task), pools[task], len(results[task]["losses"]))
@@ -256,25 +245,24 @@ plt.show()
 # ## 4. Restoring held-out crops
 #
 # `load_trained` rebuilds a network with its EMA weights; `evaluate` restores each test crop with the reference
-# sampler: the *implicit* sampler with `eta = 0`, 10 sampling steps on the times 99, 89, …, 9, −1. One step goes
-# from time `t` to the next earlier time `s`. With the network's estimate `x0_hat` at `t` and the state that
-# estimate predicts, `m_t = mu + Theta_t (x0_hat − mu)`, it sets
+# sampler, the *implicit* sampler of notebook 02c with `eta = 0`: 10 sampling steps on the times 99, 89, …, 9, −1.
+# Each step, from a time `t` to the next earlier time `s`, asks the network for `x0_hat` and moves the state to the
+# bridge's mean at `s` for that estimate, `mu + Theta_s (x0_hat − mu)`, plus the current small deviation from the
+# mean scaled by `Sigma_s / Sigma_t`; the last step returns `x0_hat`. No random number enters, so a restoration is
+# deterministic. With `eta = 0` the noise factor also cancels from the step (shown in notebook 02c, section 2), so
+# in these restorations residual modulation acts only through training; a sampler with `eta > 0` would add noise
+# shaped by it. Notebook 07 compares it with *global* noise, `Sigma_t eps` on every pixel.
 #
-# `x_s = mu + Theta_s (x0_hat − mu) + (Sigma_s / Sigma_t) (x_t − m_t)`.
+# The test set is one 128x128 crop of each of the four test photographs (window and degradation fixed by
+# `seed=1000`): too few to compare methods. The next cell restores the crops of both tasks and shows deraining's.
 #
-# * The first step leaves `x_{t_T} = mu`, where `Sigma_{t_T} = 0`: the last term is dropped, and
-#   `x_s = mu + Theta_s (x0_hat − mu)`. The last step lands on `t = −1` (`Theta = 1`, `Sigma = 0`) and returns
-#   `x0_hat`.
-# * No random number enters, so the restoration is deterministic.
-# * The noise factor does not enter either. Each pixel's standard deviation is `Sigma_t |pi|` under modulated noise
-#   and `Sigma_t` under global noise (for the step, `pi` is the estimate `x0_hat − mu`). The step scales the
-#   deviation `x_t − m_t` by the ratio of two of them, and in `Sigma_s |pi| / (Sigma_t |pi|)` the factor `|pi|`
-#   cancels.
+# ### Deraining
 #
-# So residual modulation can act only through training; notebook 07 compares it with global noise on two trained
-# networks. The test set is one 128x128 crop of each of the four test photographs (window and degradation fixed by
-# `seed=1000`): too few to compare methods. The first cell evaluates; the second restores the same crops twice, with
-# the bridge's own (modulated) noise factor and with global noise, and prints the largest difference.
+# Each row of the figure is one test crop: the input, the restoration, the target and two maps of the error
+# `|restored − target|`: on all pixels (scale 0–0.3), and on the **intact pixels only** (scale 0–0.05; degraded
+# pixels white, not scored), which shows damage to pixels the degradation never touched. The titles give the PSNR
+# on the whole crop, its degraded and its intact pixels. The cell then prints how much of the input's error on the
+# degraded pixels each restoration keeps.
 
 # %%
 SAMPLING_STEPS = 10  # network evaluations per restoration, not training iterations
@@ -286,32 +274,6 @@ for task in TASKS:
     test_results[task] = evaluate(*networks[task], tests[task], SamplerSpec(steps=SAMPLING_STEPS),
                                   options=EvaluationOptions(progress=False))
     restored[task] = [image for _, image, _ in test_results[task]["restored"]]  # (input, restoration, target)
-    print(f"{task:8s}: {len(PHOTOS)} crops, {test_results[task]['summary']['network_evaluations']:.0f} network "
-          f"evaluations per restoration, noise factor {networks[task][1].noise!r}")
-
-# %%
-noise_difference = {}
-for task, (network, task_bridge) in networks.items():
-    mu_test = torch.stack([item["mu"] for item in tests[task]])  # the four inputs, one batch
-    by_noise = {noise: restore(network, task_bridge.with_noise(noise), mu_test, SamplerSpec(steps=SAMPLING_STEPS))
-                for noise in ("modulated", "global")}
-    noise_difference[task] = float((by_noise["modulated"] - by_noise["global"]).abs().max())
-    print(f"{task:8s}: largest |modulated − global| over the {len(mu_test)} restorations: "
-          f"{noise_difference[task]:.1e}")
-
-# %% [markdown]
-# Both differences are 0: with `eta = 0`, the noise factor changes nothing in a restoration.
-
-# %% [markdown]
-# ### Deraining
-#
-# Each row of the figure is one test crop: the input, the restoration, the target and two maps of the error
-# `|restored − target|`, one on all pixels (scale 0–0.3), one on the **intact pixels only** (scale 0–0.05,
-# degraded pixels blank), which shows damage to pixels the degradation never touched. The titles give the PSNR on
-# the whole crop, on its degraded and on its intact pixels. The cell then prints how much of the input's error on
-# the degraded pixels each restoration keeps.
-
-# %%
 training_lesson.restoration_figure("derain", PHOTOS, tests["derain"], restored["derain"],
                                    test_results["derain"]["images"])
 plt.show()
@@ -325,40 +287,11 @@ print("deraining, absolute error on the degraded pixels, restored / input: "
 #   (printed ratios 0.63 to 0.79).
 # * **Intact pixels.** Every crop's intact map shows some damage. The worst are rocket and camera (mean intact
 #   errors 0.0177 and 0.0182 in the titles, against about 0.002 for the other two). On rocket the intact map shows
-#   a bright band along the bottom and right edges, two interior vertical lines (one near the left side, one at
-#   about two-thirds of the width, both along the launch tower's vertical beams) and halos around some streaks; on
-#   camera, bright spots at the edges of streaks and a faint line along the right tripod leg.
-#
-# **Rocket: what pulls its whole-crop PSNR down?** Its degraded pixels improve (19.6 → 21.6 dB in the titles), yet
-# the whole crop falls below its input (26.1 → 24.5 dB). The next cell puts the input back on some intact pixels of
-# the restoration and measures the whole crop again: on all of them; only on those within 4 pixels of the bottom
-# and right edges (the band); only on the others. Each mask is intersected with the intact pixels in the cell.
-
-# %%
-rocket = PHOTOS.index("rocket") if "rocket" in PHOTOS else 0  # the fast mode has no rocket crop
-rocket_item, rocket_image = tests["derain"][rocket], restored["derain"][rocket]
-rocket_row, size = test_results["derain"]["images"][rocket], rocket_item["x0"].shape[-1]
-rocket_intact = ~degraded_mask(rocket_item["x0"], rocket_item["mu"])
-band = training_lesson.edge_band(size, size, 4, sides="bottom right")
-rocket_resets = {where: training_lesson.reset_psnr(rocket_item, rocket_image, mask)
-                 for where, mask in (("all intact pixels", rocket_intact),
-                                     ("the band's intact pixels", rocket_intact & band),
-                                     ("the other intact pixels", rocket_intact & ~band))}
-band_share = float((rocket_intact & band).float().mean())
-print(f"rocket, whole-crop PSNR: input {rocket_row['input_psnr']:.2f} dB, restored {rocket_row['psnr']:.2f} dB; "
-      f"the band's intact pixels are {100 * band_share:.1f} % of the crop")
-for where, value in rocket_resets.items():
-    print(f"    restored, the input put back on {where}: {value:.2f} dB")
-
-# %% [markdown]
-# The band's intact pixels, 5.1 % of the crop, account for the drop: put back alone, they lift the crop from
-# 24.52 dB to 26.76 dB, above the input's 26.06 dB. The other intact pixels (the interior lines, the halos) cost
-# less: put back alone, they give 25.25 dB, still below the input.
-#
-# The band is not an effect of testing on crops twice the training size: restored as four 64x64 blocks, rocket gets
-# a band along the blocks' inner bottom and right edges as well (appendix A). Why this network changes intact
-# pixels at all, and on this crop's bottom and right edges only, is not tested here; the network gets no mask of
-# the intact pixels, and section 3 found it under-trained.
+#   a bright band along the bottom and right edges, two vertical lines along the launch tower's beams and halos
+#   around some streaks; on camera, bright spots at the edges of streaks and a faint line along the right tripod leg.
+# * **Rocket's whole crop falls** below its input (26.1 → 24.5 dB) although its degraded pixels improve
+#   (19.6 → 21.6 dB). The appendix tests whether the band accounts for that drop, and whether the band follows the
+#   picture or the network's own edges.
 
 # %% [markdown]
 # ### Inpainting
@@ -376,13 +309,10 @@ plt.show()
 # * **Intact pixels.** The intact maps are dark apart from thin rims at the hole edges, except on camera (mean
 #   intact error 0.0081 against 0.0028 or less). There a bright line runs along the whole right tripod leg, from
 #   top to bottom and across a hole: an error along the leg's sharp edge, not a rim of the hole. The deraining
-#   network's camera map shows a fainter line along the same leg. Appendix B puts the input back on these pixels.
+#   network's camera map shows a fainter line along the same leg.
 
 # %% [markdown]
 # ## 5. The numbers: whole image, degraded pixels, intact pixels
-#
-# **Predict before you look.** A restoration is 40 dB on 90 % of its pixels and 10 dB on the other 10 %. Is its
-# whole-image PSNR nearer 37 dB or nearer 20 dB? Write your guess down; exercise 06.3 settles it.
 #
 # **PSNR** is `10 log10(1 / MSE)` on [0, 1] images, the mean squared error taken over the region's pixels and
 # channels (∞ for an identical region); both `pred` and `target` are first mapped by `(x + 1) / 2` and clamped to
@@ -394,28 +324,40 @@ plt.show()
 #
 # `SSIM = (2 m_x m_y + C1)(2 s_xy + C2) / ((m_x² + m_y² + C1)(s_x² + s_y² + C2))`,
 #
-# with `C1 = 0.01²`, `C2 = 0.03²` (scikit-image's defaults for [0, 1] images; 1 means identical). This SSIM map is
-# computed for each of R, G and B. SSIM on a region is the mean of the map over the region's pixels and the three
-# channels; whole-image SSIM leaves out the 3-pixel border where the window does not fit. A pixel's window reaches
-# into neighbouring pixels of the other region, so intact SSIM partly scores the degraded neighbours, and it is
-# below 1 even for an identical region.
+# with `C1 = 0.01²`, `C2 = 0.03²` (scikit-image's defaults for [0, 1] images; 1 means identical). SSIM on a region
+# is the mean of this map over the region's pixels and the three channels; whole-image SSIM leaves out the 3-pixel
+# border where the window does not fit. A pixel's window reaches into neighbouring pixels of the other region.
 #
 # For each task, the first table gives the **mean over the four crops of the per-crop PSNRs (and SSIMs)**, not the
-# PSNR of the pooled error. The second gives each crop: its degraded share (the fraction of its pixels that are
-# degraded) and every metric as input → restored.
+# PSNR of the pooled error; the second gives each crop's degraded share (the fraction of its pixels that are
+# degraded) and every metric as input → restored. The cell ends with the PSNR of three reference errors.
 
 # %%
 for task in TASKS:
     shares = [float(degraded_mask(item["x0"], item["mu"]).float().mean()) for item in tests[task]]
     display(Markdown(training_lesson.region_tables(task, PHOTOS, test_results[task]["images"],
                                                    test_results[task]["summary"], shares)))
+rows = {(task, name): row for task in TASKS for name, row in zip(PHOTOS, test_results[task]["images"])}
+level_db = {levels: 20 * math.log10(255 / levels) for levels in (0.5, 1, 10)}  # error of `levels` 8-bit levels
+print("PSNR of an error of " + ", ".join(f"{k:g} level(s) on every pixel: {v:.2f} dB" for k, v in level_db.items()))
 
 # %% [markdown]
-# **How sure are these means?** One training run and four crops: the tables show no spread. The next table gives,
-# per task, each crop's change restored − input, its mean over the four crops ± the standard error (SE: the
-# standard deviation of the four changes / √4), and the mean in standard errors. This notebook counts a change as
-# established only when its mean lies at least 2 SE from 0. With four crops that is a rough screen, not a test,
-# and a second training run could move every number. Intact PSNR is left out: some inputs are ∞ there.
+# **Intact pixels.**
+#
+# * **Inputs.** An input's intact PSNR is at least 54.15 dB by definition (half a level, the largest change an
+#   intact pixel can have); the measured ones are 66.27 dB or more. Three inpainting inputs are ∞: the holes leave
+#   every other pixel as it was. (Camera's 81.23 dB is finite because a few grey hole pixels lie within half a level
+#   of the truth and count as intact.)
+# * **Restorations.** Every restoration's intact PSNR is below 48.13 dB, the PSNR of an error of one 8-bit level on
+#   every pixel (the best is inpainting chelsea's 45.35 dB): the networks change pixels they should leave alone.
+#   Three are below the ten-level mark, 28.13 dB: deraining rocket and camera, inpainting camera, the crops whose
+#   intact maps are brightest in section 4.
+#
+# **How sure are the means?** One training run and four crops. The next table gives each crop's change
+# restored − input, its mean over the four crops and a 95 % t interval for that mean: `mean ± 3.18 · SE`, with SE
+# the standard deviation of the four changes divided by √4, and 3.18 the 97.5 % quantile of Student's t with 3
+# degrees of freedom. With four crops and one training run, even an interval that excludes 0 is weak evidence.
+# Intact PSNR is left out: some inputs are ∞ there.
 
 # %%
 changes = {task: training_lesson.region_changes(test_results[task]["images"]) for task in TASKS}
@@ -423,15 +365,14 @@ for task in TASKS:
     display(Markdown(training_lesson.change_table(task, PHOTOS, changes[task])))
 
 # %% [markdown]
-# **Degraded pixels.** Both networks improve them in every crop: PSNR +2.36 ± 0.42 dB for deraining (5.6 SE) and
-# +3.10 ± 1.24 dB for inpainting (2.5 SE). Yet inpainting ends about 5 dB below deraining (16.59 against 21.51 dB,
-# means over the crops), for two reasons the numbers show, and one they leave open:
+# **Degraded pixels.** Both networks improve them in every crop (no crop falls). Only deraining's mean gain has an
+# interval that excludes 0: +2.36 dB, [+1.02, +3.70]. Inpainting's, +3.10 dB, has the interval
+# [−0.83, +7.04]: its crops gain very differently (+0.82 to +5.66 dB).
 #
-# * a grey hole starts much further from the truth than a semi-transparent streak (13.49 against 19.15 dB for the
-#   inputs);
-# * the gap is not a smaller gain: inpainting gains more (+3.10 against +2.36 dB);
-# * the test holes are wider than the training holes (next cell), so inpainting is tested on a harder problem than
-#   it was trained on. How much of the gain that costs is not measured here.
+# **The task gap.** Inpainting still ends about 5 dB below deraining on these pixels (means 16.59 against
+# 21.51 dB). Its inputs start lower: a grey hole is further from the truth than a semi-transparent streak (13.49
+# against 19.15 dB), and its mean gain is no smaller. Its test holes are also wider than its training holes (next
+# cell), so inpainting is tested on a harder problem than it was trained on; what that costs is not measured here.
 
 # %%
 training_crops = [pools["inpaint"][i] for i in range(8)]
@@ -441,49 +382,21 @@ print("widest hole (twice the largest distance from a hole pixel to an intact on
       + ", ".join(f"{crops} {v:.1f} pixels" for crops, v in hole_widths.items()))
 
 # %% [markdown]
-# The test holes are about twice as wide in pixels as the training holes (23.2 against 11.4 pixels): the brush width
-# is a fixed share of the crop size. Rain streaks have fixed sizes in pixels, so deraining is tested at the
-# training scale.
+# The test holes are about twice as wide as the training holes (23.2 against 11.4 pixels), as the crops are: the
+# library draws the brush width as a share of the crop's short side (6–14 %, `rdbm_core.data.degradations.inpaint`).
 #
-# **PSNR and SSIM.** SSIM rewards matching local structure, PSNR small squared errors; on single crops they can
-# disagree, in both tasks.
+# **PSNR and SSIM.** SSIM rewards matching local structure, PSNR small squared errors.
 #
-# * **Whole image.** No mean change of whole-image SSIM is established (deraining +0.0213 ± 0.0283, inpainting
-#   −0.0041 ± 0.0113), nor of deraining's whole-image PSNR (+1.24 ± 1.07 dB, 1.2 SE: rocket falls).
-#   Inpainting's whole-image PSNR rises by +2.69 ± 1.32 dB, at the 2 SE threshold.
-#   Single crops disagree: deraining camera gains 0.80 dB of PSNR and loses 0.0325 of SSIM; inpainting chelsea
-#   gains 1.14 dB and loses 0.0185.
-# * **Inpainting's holes.** The fill raises PSNR in every crop, but SSIM falls in 3 of 4 crops, by
-#   −0.0472 ± 0.0260 on average (1.8 SE): suggestive, not established. A smooth fill whose structure does not match
-#   the truth can score below a flat grey on SSIM. Deraining's streaks gain SSIM (+0.0710 ± 0.0319, 2.2 SE).
-# * **Intact SSIM does not measure damage to intact pixels.** On deraining chelsea and coffee, intact SSIM rises
-#   (+0.0472, +0.0227) while intact PSNR falls by 31 and 34 dB (70.03 → 39.46 and 73.89 → 39.58 dB in the
-#   per-crop table): the windows of the intact pixels reach into the streaks the network dimmed. No mean change of intact
-#   SSIM is established in either task.
-#
-# **Intact pixels, by PSNR.** The next cell prints the PSNR of reference errors (one 8-bit level on every pixel,
-# half a level, ten levels) and the range of the intact-pixel PSNRs.
-
-# %%
-rows = {(task, name): row for task in TASKS for name, row in zip(PHOTOS, test_results[task]["images"])}
-level_db = {levels: 20 * math.log10(255 / levels) for levels in (0.5, 1, 10)}  # error of `levels` 8-bit levels
-print("PSNR of an error of " + ", ".join(f"{k:g} level(s) on every pixel: {v:.2f} dB" for k, v in level_db.items()))
-print(f"intact PSNR: inputs {min(r['input_psnr_intact'] for r in rows.values()):.2f} dB or more, "
-      f"restorations {max(r['psnr_intact'] for r in rows.values()):.2f} dB or less")
-below_ten_levels = [key for key, row in rows.items() if row["psnr_intact"] < level_db[10]]
-print("restorations below the ten-level mark on their intact pixels: "
-      + ", ".join(f"{task} {name} ({rows[task, name]['psnr_intact']:.2f} dB)" for task, name in below_ten_levels))
-
-# %% [markdown]
-# * **Inputs.** An input's intact PSNR is at least 54.15 dB by definition (half a level, the largest change an
-#   intact pixel can have); the measured ones are 66.27 dB or more. Three inpainting inputs are ∞: the holes leave
-#   every other pixel as it was. The deraining inputs stay finite because soft streak edges change some pixels by
-#   less than half a level; the inpainting camera input (81.23 dB) because a few grey hole pixels lie within half a
-#   level of the truth and count as intact.
-# * **Restorations.** An error of one 8-bit level on every pixel gives 48.13 dB. Every restoration's intact PSNR is
-#   below that (45.35 dB or less): the networks change pixels they should leave alone.
-# * **Below the ten-level mark** (28.13 dB): deraining rocket and camera, inpainting camera, the crops whose intact
-#   maps are brightest in section 4.
+# * **Whole image.** No interval excludes 0, for PSNR or SSIM, in either task. Single crops disagree between the
+#   two: deraining camera gains 0.80 dB of PSNR and loses 0.0325 of SSIM; inpainting chelsea gains 1.14 dB and
+#   loses 0.0185.
+# * **Inpainting's holes.** The fill raises PSNR in every crop, but SSIM falls in 3 of 4 (mean −0.0472, interval
+#   [−0.1299, +0.0356]): suggestive, no more. A smooth fill whose structure does not match the truth may score below
+#   a flat grey on SSIM (not tested here).
+# * **Intact SSIM.** On deraining chelsea and coffee, intact SSIM rises (+0.0472, +0.0227) while intact PSNR falls
+#   by 31 and 34 dB (70.03 → 39.46 and 73.89 → 39.58 dB in the per-crop table): on these two crops intact SSIM misses
+#   damage that PSNR shows. A likely reason, not tested here: the windows of intact pixels reach into the streaks
+#   the network dimmed.
 
 # %% [markdown]
 # ## Exercises
@@ -492,41 +405,34 @@ print("restorations below the ten-level mark on their intact pixels: "
 # `solutions/06_training_rdbm_solutions.ipynb`.
 #
 # **06.1 (implement).** Write `loss_by_region(model, x0, mu, bridge, t, eps)` returning two floats
-# `(degraded_part, intact_part)` that add up to the batch's training loss: the L1 loss of section 1, a mean of
-# `|x0_hat − x0|` over all B·C·H·W values of the batch, split into the sums over degraded and over intact values,
-# each divided by B·C·H·W.
+# `(degraded_part, intact_part)` that add up to the batch's L1 training loss of section 1: the sums of
+# `|x0_hat − x0|` over the degraded and over the intact values, each divided by the number of all values, B·C·H·W.
 #
-# * Inputs: `x0`, `mu` [B, C, H, W] in [−1, 1]; `t` [B], integer bridge times in 0, …, 99; `eps` [B, C, H, W],
-#   the standard normal noise; `bridge`, RDBM's; `model` already includes the `mu` skip: `model(x_t, mu, t)`
-#   returns `x0_hat`.
-# * Build `x_t` yourself: `bridge.coefficients(t)` returns the tuple `(Theta_t, Psi_t, Sigma_t)`, three float64
-#   tensors of shape [B]. `Psi_t` is the coefficient of `mu` (here `1 − Theta_t`) and is not needed in the
-#   recap's form. Reshape `Theta_t` and `Sigma_t` to [B, 1, 1, 1] and cast them to `x0`'s dtype, then
-#   `x_t = mu + Theta_t (x0 − mu) + Sigma_t (x0 − mu) eps`: the residual with its sign (the figure of section 1
-#   plots the absolute value of that last term).
+# * Inputs: `x0`, `mu`, `eps` [B, C, H, W] (images in [−1, 1]; `eps` standard normal noise); `t` [B], integer
+#   times in 0, …, 99; `model(x_t, mu, t)` returns `x0_hat` (the `mu` skip is inside it).
+# * Build `x_t = mu + Theta_t (x0 − mu) + Sigma_t (x0 − mu) eps` yourself. `bridge.coefficients(t)` returns
+#   `(Theta_t, Psi_t, Sigma_t)`, float64 tensors of shape [B] (`Psi_t` is not needed): reshape them to
+#   [B, 1, 1, 1] and cast them to `x0`'s dtype.
 # * A pixel is degraded when `|x0 − mu| > 1/255` (half an 8-bit level in [−1, 1] units) in at least one channel;
-#   exactly 1/255 counts as intact; all channels of a degraded pixel are degraded.
+#   all channels of a degraded pixel are degraded.
 # * Not allowed: `rdbm_core.bridge.losses`, `rdbm_core.networks.training`, `rdbm_core.data.degradations`, and the
-#   bridge methods that build `x_t` (`sample`, `mean`, `std`).
+#   bridge methods `sample`, `mean`, `std`.
 #
-# (b) The second cell applies the trainer's loss function to the shipped EMA network on the training batches of
-# iterations k = 0..3, with the times and noise the trainer drew for them (not the logged losses of iterations 1–4,
-# which used the raw weights), and checks that your parts add up to it within 1e-4. It then prints, per task, each
-# part, the share of degraded pixels in those batches and the mean error per degraded and per intact value. In which
-# task do intact pixels make the larger share of the loss? Explain it from those printed numbers.
+# (b) Once it passes, the cell applies the trainer's loss function to the shipped EMA networks on the first four
+# training batches, with the trainer's own times and noise, checks that your parts add up to it, and prints per
+# task each part, the share of degraded pixels and the mean error per degraded and per intact value. In which task
+# do intact pixels make the larger share of the loss? Explain it from those printed numbers (a part is its region's
+# share of the values times the mean error per value there).
 
 # %%
 from rdbm_course.exercises import check
 
 answer_06_1 = ...  # a function loss_by_region(model, x0, mu, bridge, t, eps) -> (degraded_part, intact_part)
-check("06.1", answer_06_1)
-
-# %%
-# 06.1 (b): the trainer's loss function, applied to the shipped EMA network on the batches of iterations k = 0..3
-for task in TASKS if callable(answer_06_1) else ():
+display(check("06.1", answer_06_1))
+for task in TASKS if callable(answer_06_1) else ():  # (b): the trainer's loss, the first four training batches
     task_config, (ema_network, task_bridge) = config_for(task), networks[task]
     parts, shares = [], []
-    for k in range(4):
+    for k in range(4):  # iterations counted from 0
         x0, mu, t, eps = training_lesson.trainer_batch(task_config, pools[task], k, task_bridge)  # the trainer's draws
         with torch.no_grad():
             trainer_loss = float(training_loss(ema_network, task_bridge, x0, mu, task_config,
@@ -539,31 +445,31 @@ for task in TASKS if callable(answer_06_1) else ():
           f"({100 * intact_part / (degraded_part + intact_part):.0f} % of the loss); degraded pixels "
           f"{100 * share:.0f} % of the batches; mean error per value: degraded {degraded_part / share:.4f}, "
           f"intact {intact_part / (1 - share):.4f}")
-if not callable(answer_06_1):
-    print("06.1 (b): not attempted yet")
 
 # %% [markdown]
 # **06.2 (implement).** Write `psnr_region(pred, target, mask)` without `rdbm_core.evidence.metrics` or
-# `rdbm_core.restoration.evaluation`: the PSNR in dB of `pred` against `target` ([C, H, W] in [−1, 1]) over the pixels of
-# the bool mask [1, H, W] and all channels, with the definition of section 5 (both mapped by `(x + 1) / 2` and
-# clamped to [0, 1], no 8-bit quantisation; `math.inf` for an identical region), as a float; `math.nan` when the mask selects no pixel.
+# `rdbm_core.restoration.evaluation`: the PSNR in dB of `pred` against `target` ([C, H, W] in [−1, 1]) over the
+# pixels of the bool mask [1, H, W] and all channels, with the definition of section 5 (both mapped by `(x + 1) / 2`
+# and clamped to [0, 1], no 8-bit quantisation; `math.inf` for an identical region), as a float; `math.nan` when
+# the mask selects no pixel.
 
 # %%
 answer_06_2 = ...  # a function psnr_region(pred, target, mask) -> float (dB)
 check("06.2", answer_06_2)
 
 # %% [markdown]
-# **06.3 (derive).** A restoration has PSNR `psnr_degraded` on a fraction `fraction` of its pixels and
-# `psnr_intact` on the rest (either may be `math.inf`). Write `whole_psnr(psnr_degraded, psnr_intact, fraction)`,
-# its whole-image PSNR, then compare it with your prediction in section 5. Once it is answered, the cell also
-# applies it to each crop of section 5's per-crop tables (degraded share, degraded and intact PSNR of the
-# restoration) and compares it with the evaluation's whole-image PSNR.
+# **06.3 (derive).** First predict: a restoration is 40 dB on 90 % of its pixels and 10 dB on the other 10 %. Is
+# its whole-image PSNR nearer 37 dB or nearer 20 dB? Write your guess down. Then write
+# `whole_psnr(psnr_degraded, psnr_intact, fraction)`: the whole-image PSNR of a restoration with PSNR
+# `psnr_degraded` on a fraction `fraction` of its pixels and `psnr_intact` on the rest (either may be `math.inf`).
+# Once it is answered, the cell prints its value for your prediction and compares it, on each crop of section 5's
+# per-crop tables, with the evaluation's whole-image PSNR.
 
 # %%
 answer_06_3 = ...  # a function whole_psnr(psnr_degraded, psnr_intact, fraction) -> float (dB)
 display(check("06.3", answer_06_3))
 if callable(answer_06_3):
-    print(f"section 5's prediction, 40 dB on 90 % and 10 dB on 10 %: whole_psnr(10, 40, 0.1) = "
+    print(f"the prediction, 40 dB on 90 % and 10 dB on 10 %: whole_psnr(10, 40, 0.1) = "
           f"{answer_06_3(10, 40, 0.1):.2f} dB")
     for task in TASKS:
         for name, item, row in zip(PHOTOS, tests[task], test_results[task]["images"]):
@@ -574,13 +480,14 @@ if callable(answer_06_3):
             assert abs(yours - row["psnr"]) < 0.01, f"{task} {name}: compare with the evaluation"
 
 # %% [markdown]
-# **06.4 (predict).** After each training iteration `k` (counted from 0) the trainer moves the EMA weights towards
-# the trained ones, `ema_weights = d_k · ema_weights + (1 − d_k) · weights`, with the decay
-# `d_k = min(0.999, (1 + k) / (10 + k))`. Early on `d_k` is small, so the EMA soon forgets the random initial
-# weights; 0.999 is the cap. By hand, before running any code: at which iteration `k` does `d_k` first reach the
-# cap 0.999? Solve the inequality and give that integer as your answer. Then predict: do this notebook's runs
-# (300 and 600 iterations) reach the cap, and about how many recent iterations (`1 / (1 − d_k)`) does the deraining
-# run's EMA average at its last iteration? Once the answer is right, the cell prints both runs' last decays.
+# **06.4 (predict).** After each training iteration the trainer moves the EMA weights towards the trained ones,
+# `ema_weights = d_k · ema_weights + (1 − d_k) · weights`, with the decay `d_k = min(0.999, (1 + k) / (10 + k))`,
+# where `k` counts the iterations from 0 (plot iteration 1 is `k = 0`). Early on `d_k` is small, so the EMA soon
+# forgets the random initial weights; 0.999 is the cap. By hand, before running any code: at which iteration `k`
+# does `d_k` first reach the cap 0.999? Solve the inequality and give that integer as your answer. Then predict: do
+# this notebook's runs (300 and 600 iterations) reach the cap, and about how many recent iterations
+# (`1 / (1 − d_k)`) does the deraining run's EMA average at its last iteration? Once the answer is right, the cell
+# prints both runs' last decays.
 
 # %%
 answer_06_4 = ...  # an integer: the first k with d_k = 0.999
@@ -597,9 +504,8 @@ if feedback_06_4:  # answered: the numbers, printed below the exercise
 # %% [markdown]
 # **06.5 (predict, then run).** With batch 2 instead of 8, will the 20 losses of section 2's probe jump from one
 # iteration to the next more (`"noisier"`), less (`"smoother"`) or about as much (`"same"`)? Predict; the cell
-# then runs that probe and prints both spreads. Its cost: the same setup as section 2's probe (11.2 s here), then
-# 20 iterations of a quarter of the probe's images, so at most the probe's 47.7 s here on a busy machine, or
-# about 15 s at the shipped runs' 0.74 s per iteration.
+# then runs that probe and prints both spreads. It costs the probe's setup and 20 iterations on a quarter of the
+# images: expect less time than section 2's probe took.
 
 # %%
 answer_06_5 = ...  # your prediction: "noisier", "smoother" or "same"
@@ -611,67 +517,43 @@ if answer_06_5 is not ...:  # predict first, then run
 check("06.5", answer_06_5)
 
 # %% [markdown]
-# ## Appendix A (optional): rocket restored in 64x64 blocks
+# ## Appendix (optional): rocket's band
 #
-# The networks were trained on 64x64 crops and are tested on 128x128 crops. If the crop size made rocket's band,
-# restoring rocket at the training size should remove it. The next cell restores it as four 64x64 blocks, each on
-# its own, and measures the mean intact error in four disjoint strips 4 pixels wide:
-#
-# * **crop border, bottom/right**: along the crop's own bottom and right edges (section 4's band);
-# * **inner seams, bottom/right**: along the bottom edges of the two upper blocks and the right edges of the two
-#   left blocks, inside the crop (the band's place if each block gets one);
-# * **inner seams, top/left**: the other side of those seams (the top edges of the lower blocks, the left edges of
-#   the right blocks);
-# * **crop border, top/left**: along the crop's own top and left edges.
-#
-# The same strips are measured on the restoration of the whole crop at once, where the inner seams are ordinary
-# interior pixels.
+# The cell first puts the input back on the band's intact pixels (within 4 pixels of rocket's bottom and right
+# edges), or on all the other intact pixels, and measures the whole crop again. It then restores rocket flipped
+# top-bottom and left-right and flips the result back, so that the network's own bottom and right edges fall on the
+# picture's top and left. The network is not symmetric under such flips: its stride-2 3x3 downsampling
+# convolutions, padded by 1, use their padding only on the top and left of an even-sized input
+# (`rdbm_core/networks/unet.py`, `Downsample`). The table gives the mean intact error ([0, 1] units) within 4 pixels
+# of each edge and on the other pixels.
 
 # %%
-blocks = training_lesson.restore_in_tiles(*networks["derain"], rocket_item["mu"], size // 2,
-                                          SamplerSpec(steps=SAMPLING_STEPS))
-STRIP = 4  # pixels
-strips = training_lesson.block_strips(size, size // 2, STRIP)
-rocket_strips = {"the whole crop at once": training_lesson.strip_errors(rocket_item, rocket_image, strips),
-                 f"four {size // 2}x{size // 2} blocks": training_lesson.strip_errors(rocket_item, blocks, strips)}
-display(Markdown("**rocket: mean intact error ([0, 1] units) in each strip**\n\n"
-                 + training_lesson.strip_table(rocket_strips, STRIP)))
+rocket = PHOTOS.index("rocket") if "rocket" in PHOTOS else 0  # the fast mode has no rocket crop
+rocket_item, rocket_image = tests["derain"][rocket], restored["derain"][rocket]
+rocket_row, size = test_results["derain"]["images"][rocket], rocket_item["x0"].shape[-1]
+rocket_intact = ~degraded_mask(rocket_item["x0"], rocket_item["mu"])
+band = training_lesson.edge_band(size, size, 4, sides="bottom right") & rocket_intact
+rocket_resets = {where: training_lesson.reset_psnr(rocket_item, rocket_image, mask)
+                 for where, mask in (("band", band), ("other", rocket_intact & ~band))}
+print(f"rocket, whole-crop PSNR: input {rocket_row['input_psnr']:.2f} dB, restored {rocket_row['psnr']:.2f} dB; "
+      f"the input put back on the band's intact pixels ({100 * float(band.float().mean()):.1f} % of the crop) "
+      f"{rocket_resets['band']:.2f} dB, on the other intact pixels {rocket_resets['other']:.2f} dB")
+flipped = training_lesson.flipped_restoration(*networks["derain"], rocket_item["mu"], SamplerSpec(steps=SAMPLING_STEPS))
+rocket_edges = {"rocket as restored": training_lesson.edge_errors(rocket_item, rocket_image, 4),
+                "restored flipped, flipped back": training_lesson.edge_errors(rocket_item, flipped, 4)}
+display(Markdown(training_lesson.edge_error_table(rocket_edges, 4)))
 
 # %% [markdown]
-# * **The inner seams.** Restored in blocks, rocket gets a band on the bottom/right side of the inner seams too:
-#   mean intact error 0.0669, against 0.0060 at the same pixels when the crop is restored at once, and 0.0080 on
-#   the top/left side of the same seams. That band is weaker than the one along the crop's own border.
-# * **The crop border.** The bottom/right border is bright either way (0.1351 at once, 0.1317 in blocks), the
-#   top/left border dark (0.0063 and 0.0053).
+# * **The band accounts for rocket's drop.** Put back alone, its intact pixels (5.1 % of the crop) lift the crop
+#   from 24.52 dB to 26.76 dB, above the input's 26.06 dB; all the other intact pixels put back give 25.25 dB.
+# * **Most of the right edge's error follows the network.** Flipped, the right edge's error falls from 0.1027 to
+#   0.0090, the interior's level, while the left edge, now the network's right, rises from 0.0118 to 0.0703.
+# * **Part of the bottom edge's error stays with the picture.** Flipped, it falls from 0.1745 to 0.0493, still about
+#   five times the interior's 0.0107, while the top edge rises from 0.0043 to 0.0146.
 #
-# So a 64x64 block, restored alone, gets a band along its own bottom and right edges: the band comes with the bottom
-# and right edges of whatever the network is given, not with the test crop being larger than the training crops.
-# Why only those two edges, and why on rocket but not on the other three crops (section 4's figure shows no band
-# there), is not tested here.
-
-# %% [markdown]
-# ## Appendix B (optional): camera's drop in inpainting
-#
-# On camera the fill beats the grey on the holes by less than 1 dB (15.2 → 16.1 dB in the titles of section 4's
-# inpainting figure), yet the whole crop ends below its input (21.8 → 21.6 dB). The next cell puts the input back
-# only on the brightest intact pixels: the intact pixels with an error above 0.05, the top of the intact map's
-# colour scale.
-
-# %%
-camera = PHOTOS.index("camera") if "camera" in PHOTOS else 0  # the fast mode has no camera crop
-camera_item, camera_image = tests["inpaint"][camera], restored["inpaint"][camera]
-camera_row = test_results["inpaint"]["images"][camera]
-bright = (training_lesson.error_map(camera_item, camera_image) > 0.05) & ~degraded_mask(camera_item["x0"],
-                                                                                         camera_item["mu"])
-bright_share = float(bright.float().mean())
-camera_reset = training_lesson.reset_psnr(camera_item, camera_image, bright)
-print(f"camera (inpainting), whole-crop PSNR: input {camera_row['input_psnr']:.2f} dB, restored "
-      f"{camera_row['psnr']:.2f} dB; the input put back on the intact pixels with an error above 0.05 "
-      f"({100 * bright_share:.1f} % of the crop): {camera_reset:.2f} dB")
-
-# %% [markdown]
-# These bright intact pixels, 2.6 % of the crop, account for the drop: put back alone, they lift the crop from
-# 21.56 dB to 22.58 dB, above its input's 21.78 dB. In the figure most of them lie along the right tripod leg.
+# So the band is partly tied to the network's bottom and right edges and partly to this crop's content. That the
+# asymmetric padding causes the first part is plausible, not tested here; neither is a fix (a padded input cropped
+# back after restoring, say).
 
 # %% [markdown]
 # ## Checks
@@ -688,8 +570,7 @@ assert float(theta[-1]) == 0 and float(sigma[-1]) == 0 and bridge.schedule.t_cle
 assert FAST or (f"{sigma.max():.4f}" == "0.0100" and f"{theta[0]:.4f}" == "0.9994")
 assert int(bridge.schedule.sample_train_times(10_000, generator=torch.Generator().manual_seed(0)).min()) == 0
 # sections 2 and 3: the probe, the shipped configs, and the readings of the curves
-assert probe["step"] == PROBE_ITERATIONS and len(probe["losses"]) == PROBE_ITERATIONS
-assert probe_watch.wall_s > probe["wall_s"] > 0
+assert probe["step"] == PROBE_ITERATIONS and len(probe["losses"]) == PROBE_ITERATIONS and probe["wall_s"] > 0
 assert FAST or gap < 1e-3
 for task in TASKS:
     shipped = results[task]["config"]  # None when trained here
@@ -700,69 +581,63 @@ if not FAST:
         assert curve.minimum < curve.at_two_thirds and curve.argmin > 0.9 * curve.iterations, "still falling after 2N/3"
         assert curve.last < curve.at_two_thirds and abs(curve.difference) < 2 * curve.difference_se
     assert curves["derain"].last > curves["derain"].minimum
-# section 4: the noise factor plays no part in the eta = 0 sampler; the figures show the evaluated restorations
-assert all(difference < 1e-5 for difference in noise_difference.values())
-assert FAST or all(difference == 0 for difference in noise_difference.values())  # "Both differences are 0"
+# section 4: the figures show the evaluated restorations; the sampler's times; the readings of the figures
 for task in TASKS:
     for item, image, row in zip(tests[task], restored[task], test_results[task]["images"]):
         assert abs(psnr(image, item["x0"]) - row["psnr"]) < 1e-3
+assert FAST or bridge.schedule.sampling_times(SAMPLING_STEPS).tolist() == [99, 89, 79, 69, 59, 49, 39, 29, 19, 9, -1]
 if not FAST:
     assert 0.6 < min(rain_left) and max(rain_left) < 0.8 and f"{min(rain_left):.2f}-{max(rain_left):.2f}" == "0.63-0.79"
-    # rocket: degraded pixels better, whole crop worse; the band alone undoes the drop, the other intact pixels do not
-    assert rocket_row["psnr_degraded"] > rocket_row["input_psnr_degraded"]
-    assert rocket_row["psnr"] < rocket_row["input_psnr"]
-    assert rocket_resets["the other intact pixels"] < rocket_row["input_psnr"] < rocket_resets["the band's intact pixels"]
-    assert rocket_resets["the band's intact pixels"] < rocket_resets["all intact pixels"]
     intact_means = {task: [float(training_lesson.error_map(item, image)[~degraded_mask(item["x0"], item["mu"])].mean())
                            for item, image in zip(tests[task], restored[task])] for task in TASKS}
     assert [f"{v:.4f}" for v in intact_means["derain"][2:]] == ["0.0177", "0.0182"]
     assert max(intact_means["derain"][:2]) < 0.003
     assert f"{intact_means['inpaint'][3]:.4f}" == "0.0081" and f"{max(intact_means['inpaint'][:3]):.4f}" == "0.0028"
-    assert bridge.schedule.sampling_times(SAMPLING_STEPS).tolist() == [99, 89, 79, 69, 59, 49, 39, 29, 19, 9, -1]
-# section 5: the degraded pixels, the task gap, the hole widths
+    assert rocket_row["psnr_degraded"] > rocket_row["input_psnr_degraded"]
+    assert rocket_row["psnr"] < rocket_row["input_psnr"]
+# section 5: intact pixels by PSNR; the t intervals; the task gap; the hole widths; PSNR against SSIM
 summaries = {task: test_results[task]["summary"] for task in TASKS}
-inpaint = summaries["inpaint"]
 if not FAST:
+    intact_psnrs = [(r["psnr_intact"], r["input_psnr_intact"]) for r in rows.values()]
+    assert max(out for out, _ in intact_psnrs) < level_db[1] < level_db[0.5] < min(inp for _, inp in intact_psnrs)
+    assert f"{max(out for out, _ in intact_psnrs):.2f}" == f"{rows['inpaint', 'chelsea']['psnr_intact']:.2f}" == "45.35"
+    assert [name for (task, name), r in rows.items() if task == "inpaint" and math.isinf(r["input_psnr_intact"])] \
+        == ["chelsea", "coffee", "rocket"]
+    below_ten_levels = [key for key, row in rows.items() if row["psnr_intact"] < level_db[10]]
+    assert below_ten_levels == [("derain", "rocket"), ("derain", "camera"), ("inpaint", "camera")]
     derain_changes, inpaint_changes = changes["derain"], changes["inpaint"]
-    for task in TASKS:  # degraded PSNR rises in every crop, by more than 2 SE
-        assert changes[task]["psnr_degraded"].falls == 0 and changes[task]["psnr_degraded"].ratio > 2
+    camera = PHOTOS.index("camera")
+    for task in TASKS:  # degraded PSNR rises in every crop; only deraining's interval excludes 0
+        assert changes[task]["psnr_degraded"].falls == 0
+    assert derain_changes["psnr_degraded"].excludes_zero and not inpaint_changes["psnr_degraded"].excludes_zero
+    assert [f"{v:+.2f}" for v in (derain_changes["psnr_degraded"].mean, *derain_changes["psnr_degraded"].interval)] \
+        == ["+2.36", "+1.02", "+3.70"]
+    assert [f"{v:+.2f}" for v in (inpaint_changes["psnr_degraded"].mean, *inpaint_changes["psnr_degraded"].interval)] \
+        == ["+3.10", "-0.83", "+7.04"]
+    assert [key for task in TASKS for key, change in changes[task].items() if change.excludes_zero] \
+        == ["psnr_degraded"], "one interval excludes 0"
     assert summaries["derain"]["psnr_degraded"] - summaries["inpaint"]["psnr_degraded"] > 3
     assert summaries["inpaint"]["input_psnr_degraded"] < summaries["derain"]["input_psnr_degraded"] - 3
     assert inpaint_changes["psnr_degraded"].mean > derain_changes["psnr_degraded"].mean
     assert 1.5 < hole_widths["test (128x128)"] / hole_widths["training (64x64)"] < 2.5
-    # PSNR and SSIM: what is established (|mean| >= 2 SE) and what is not
-    assert derain_changes["ssim"].ratio < 2 and inpaint_changes["ssim"].ratio < 2
-    assert derain_changes["psnr"].ratio < 2 and derain_changes["psnr"].per_crop[rocket] < 0
-    assert f"{inpaint_changes['psnr'].ratio:.1f}" == "2.0"
     assert derain_changes["psnr"].per_crop[camera] > 0 > derain_changes["ssim"].per_crop[camera]
     assert inpaint_changes["psnr"].per_crop[0] > 0 > inpaint_changes["ssim"].per_crop[0]
-    assert inpaint_changes["ssim_degraded"].falls == 3 and 1.5 < inpaint_changes["ssim_degraded"].ratio < 2
-    assert derain_changes["ssim_degraded"].mean > 0 and derain_changes["ssim_degraded"].ratio > 2
-    assert inpaint["ssim_degraded"] < inpaint["input_ssim_degraded"]
-    assert inpaint["psnr_degraded"] > inpaint["input_psnr_degraded"]
-    assert derain_changes["ssim_intact"].ratio < 2 and inpaint_changes["ssim_intact"].ratio < 2
+    assert inpaint_changes["ssim_degraded"].falls == 3 and inpaint_changes["ssim_degraded"].mean < 0
+    assert [f"{v:+.4f}" for v in inpaint_changes["ssim_degraded"].interval] == ["-0.1299", "+0.0356"]
     for name, fall in (("chelsea", "31"), ("coffee", "34")):  # intact SSIM up while intact PSNR falls by 31, 34 dB
         row = rows["derain", name]
         assert row["ssim_intact"] > row["input_ssim_intact"]
         assert f"{row['input_psnr_intact'] - row['psnr_intact']:.0f}" == fall
-    # intact pixels by PSNR
-    intact_psnrs = [(r["psnr_intact"], r["input_psnr_intact"]) for r in rows.values()]
-    assert max(out for out, _ in intact_psnrs) < level_db[1] < level_db[0.5] < min(inp for _, inp in intact_psnrs)
-    assert [name for (task, name), r in rows.items() if task == "inpaint" and math.isinf(r["input_psnr_intact"])] \
-        == ["chelsea", "coffee", "rocket"]
-    assert below_ten_levels == [("derain", "rocket"), ("derain", "camera"), ("inpaint", "camera")]
-# appendix A: the band at every block's bottom/right edges, not at the top/left ones, and not at the inner seams
-# of the crop restored at once
-at_once, in_blocks = rocket_strips.values()
+# appendix: the band undoes rocket's drop; the right edge's error follows the network, part of the bottom's stays
+as_restored, as_flipped = rocket_edges.values()
 if not FAST:
-    assert at_once["crop border, bottom/right"] > 5 * max(at_once["inner seams, bottom/right"],
-                                                          at_once["inner seams, top/left"],
-                                                          at_once["crop border, top/left"])
-    assert in_blocks["crop border, bottom/right"] > 5 * in_blocks["crop border, top/left"]
-    assert in_blocks["inner seams, bottom/right"] > 5 * max(in_blocks["inner seams, top/left"],
-                                                            at_once["inner seams, bottom/right"])
-# appendix B: camera's fill gains less than 1 dB on the holes; the bright intact pixels alone undo the drop
-if not FAST:
-    assert 0 < camera_row["psnr_degraded"] - camera_row["input_psnr_degraded"] < 1.0
-    assert camera_row["psnr"] < camera_row["input_psnr"] < camera_reset and bright_share < 0.05
+    assert rocket_resets["other"] < rocket_row["input_psnr"] < rocket_resets["band"]
+    assert f"{100 * float(band.float().mean()):.1f}" == "5.1"
+    interior = max(as_restored["interior"], as_flipped["interior"])
+    assert as_restored["bottom"] > 10 * interior and as_restored["right"] > 5 * interior
+    assert as_flipped["right"] < interior and as_flipped["left"] > 5 * as_restored["left"]
+    assert 3 * interior < as_flipped["bottom"] < as_restored["bottom"] / 3
+    assert as_flipped["top"] > 3 * as_restored["top"]
+    assert [f"{v:.4f}" for v in (as_restored["bottom"], as_flipped["bottom"], as_restored["right"],
+                                 as_flipped["right"])] == ["0.1745", "0.0493", "0.1027", "0.0090"]
 print(f"all checks passed; notebook wall time: {(time.perf_counter() - NOTEBOOK_START) / 60:.1f} min")

@@ -7,15 +7,15 @@ show a call and its output rather than plotting and bookkeeping code.
   training iteration ``k``, drawn exactly as the library's trainer draws them (sections 1 and 3, exercise 06.1 (b));
 * :func:`training_pair_figure`: one training pair per task and a diagram of one training iteration (section 1);
 * :func:`degraded_share`: the share of degraded pixels in the batches a run trained on (section 3);
-* :class:`Stopwatch`: the wall and CPU time of a call, and the machine's load (section 2);
 * :func:`running_average`, :class:`CurveSummary`, :func:`loss_curve_figure`: the smoothed loss and what section 3
   reads from it;
 * :func:`restoration_figure`: input, restoration, target and two error maps per test crop (section 4);
-* :func:`error_map`, :func:`degraded_error_ratio`, :func:`reset_psnr`, :func:`edge_band`, :func:`block_strips`,
-  :func:`strip_errors`, :func:`strip_table`, :func:`restore_in_tiles`, :func:`widest_hole`: the measurements behind
-  the statements of section 4, section 5 and the appendices about single crops;
+* :func:`error_map`, :func:`degraded_error_ratio`, :func:`widest_hole`: the measurements behind the statements of
+  sections 4 and 5;
 * :func:`region_tables`, :class:`Change`, :func:`region_changes`, :func:`change_table`: section 5's tables of PSNR
-  and SSIM by region, and the per-crop changes with their mean and standard error.
+  and SSIM by region, and the per-crop changes with their mean and 95 % t interval;
+* :func:`reset_psnr`, :func:`edge_band`, :func:`flipped_restoration`, :func:`edge_errors`, :func:`edge_error_table`:
+  the appendix on rocket's band (the input put back on some pixels; the crop restored flipped).
 
 Images are ``[C, H, W]`` (or ``[B, C, H, W]``) tensors in ``[-1, 1]``; errors and PSNRs are measured on the
 ``[0, 1]`` scale of the 8-bit image, as :mod:`rdbm_core.evidence.metrics` does.
@@ -23,14 +23,13 @@ Images are ``[C, H, W]`` (or ``[B, C, H, W]``) tensors in ``[-1, 1]``; errors an
 from __future__ import annotations
 
 import math
-import os
-import time
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 import scipy.ndimage
+import scipy.stats
 import torch
 
 from rdbm_core.data.degradations import degraded_mask
@@ -41,9 +40,9 @@ from rdbm_core.restoration.evaluation import restore
 
 __all__ = ["TASK_COLOURS", "CONFIG_FIELDS", "config_table", "photographs_text", "training_pool", "trainer_batch",
            "training_pair_figure", "degraded_share", "running_average", "CurveSummary", "loss_curve_figure",
-           "restoration_figure", "error_map", "degraded_error_ratio", "reset_psnr", "edge_band", "block_strips",
-           "strip_errors", "restore_in_tiles", "widest_hole", "region_tables", "Change", "region_changes",
-           "change_table", "Stopwatch", "strip_table"]
+           "restoration_figure", "error_map", "degraded_error_ratio", "reset_psnr", "edge_band",
+           "flipped_restoration", "edge_errors", "edge_error_table", "widest_hole", "region_tables", "Change",
+           "region_changes", "change_table"]
 
 #: one colour per task in every figure of notebook 06 (Okabe-Ito blue and orange, safe for colour-blind readers)
 TASK_COLOURS = {"derain": "#0072B2", "inpaint": "#E69F00"}
@@ -155,32 +154,6 @@ def training_pair_figure(pairs: dict, bridge, times=(25, 50, 90), seed: int = 0)
     return fig
 
 
-# ----------------------------------------------------------------------------------------- section 2: timing
-
-class Stopwatch:
-    """``with Stopwatch() as watch: ...`` records the block's wall time ``watch.wall_s``, the CPU time this process
-    spent in it ``watch.cpu_s`` (all its threads) and the machine's load average over the last minute at its end
-    (``watch.load``, ``nan`` where the system gives none), with the number of CPU cores ``watch.cores``."""
-
-    def __enter__(self) -> "Stopwatch":
-        self._wall, self._cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.wall_s = time.perf_counter() - self._wall
-        self.cpu_s = time.process_time() - self._cpu
-        try:
-            self.load = os.getloadavg()[0]
-        except (AttributeError, OSError):  # not on every system
-            self.load = math.nan
-        self.cores = os.cpu_count()
-
-    @property
-    def cpu_share(self) -> float:
-        """The CPU time over the wall time: 1 for one thread that ran all the time, less on a busy machine."""
-        return self.cpu_s / self.wall_s if self.wall_s > 0 else math.nan
-
-
 # ----------------------------------------------------------------------------------------- section 3: loss curves
 
 def running_average(values, alpha: float = 0.05) -> np.ndarray:
@@ -261,35 +234,36 @@ def _db(value: float) -> str:
 
 def restoration_figure(task: str, names, items, restorations, rows, all_max: float = 0.3, intact_max: float = 0.05):
     """One row per test crop: input | restoration | target | ``|restored − target|`` on all pixels (scale 0 to
-    ``all_max``) | the same on the intact pixels only (scale 0 to ``intact_max``, blank on degraded pixels). Errors
-    are means over RGB in [0, 1] units; ``rows`` are the evaluation's per-crop metrics, quoted in the titles.
-    Returns the figure."""
-    fig, axes = plt.subplots(len(names), 5, figsize=(13, 2.75 * len(names) + 0.9), squeeze=False,
+    ``all_max``) | the same on the intact pixels only (scale 0 to ``intact_max``; degraded pixels white, not scored).
+    Errors are means over RGB in [0, 1] units; ``rows`` are the evaluation's per-crop metrics, quoted in the titles
+    (PSNR on the whole crop, its degraded and its intact pixels). 10 inches wide, titles in 10 pt: readable at
+    notebook width. Returns the figure."""
+    fig, axes = plt.subplots(len(names), 5, figsize=(10, 2.7 * len(names) + 0.9), squeeze=False,
                              layout="constrained")
     for i, (item, image, row) in enumerate(zip(items, restorations, rows)):
         target = to_unit_hwc(item["x0"], "target")
         error = np.abs(to_unit_hwc(image, "restored") - target).mean(-1)
         intact = ~degraded_mask(item["x0"], item["mu"])[0].numpy()
-        scores = [f"whole {_db(row[p + 'psnr'])} / degr. {_db(row[p + 'psnr_degraded'])} / intact "
-                  f"{_db(row[p + 'psnr_intact'])} dB" for p in ("input_", "")]
+        scores = [f"whole {_db(row[p + 'psnr'])} dB\ndegraded {_db(row[p + 'psnr_degraded'])} dB\n"
+                  f"intact {_db(row[p + 'psnr_intact'])} dB" for p in ("input_", "")]
         panels = [
             (to_unit_hwc(item["mu"], "input"), {}, f"input\n{scores[0]}"),
             (to_unit_hwc(image, "restored"), {}, f"restored\n{scores[1]}"),
             (target, {}, "target (clean)"),
             (error, dict(cmap="inferno", vmin=0, vmax=all_max), f"error, all pixels\nmean {error.mean():.3f}"),
             (np.ma.masked_where(~intact, error), dict(cmap="viridis", vmin=0, vmax=intact_max),
-             f"error, intact pixels only\nmean {error[intact].mean():.4f}"),
+             f"error, intact pixels\n(white: degraded)\nmean {error[intact].mean():.4f}"),
         ]
         for j, (ax, (picture, style, title)) in enumerate(zip(axes[i], panels)):
             handle = ax.imshow(picture, interpolation="nearest", **style)
-            ax.set_title(title, fontsize=9)
+            ax.set_title(title, fontsize=10)
             ax.set_xticks([])
             ax.set_yticks([])
             if j >= 3 and i == len(names) - 1:
-                bar = fig.colorbar(handle, ax=axes[:, j], location="bottom", shrink=0.9, extend="max", aspect=30,
+                bar = fig.colorbar(handle, ax=axes[:, j], location="bottom", shrink=0.95, extend="max", aspect=20,
                                    pad=0.01)
-                bar.set_label("mean |error| over RGB ([0, 1] units)", fontsize=9)
-                bar.ax.tick_params(labelsize=9)
+                bar.set_label("mean |error| over RGB\n([0, 1] units)", fontsize=10)
+                bar.ax.tick_params(labelsize=10)
         axes[i, 0].set_ylabel(names[i], fontsize=11)
     fig.suptitle(f"{task}: PSNR against the target on the whole crop, its degraded and its intact pixels", fontsize=11)
     return fig
@@ -332,64 +306,38 @@ def edge_band(height: int, width: int, band: int, sides: str = "bottom right", t
     return out[None]
 
 
-def block_strips(size: int, tile: int, band: int) -> dict:
-    """Disjoint bool ``[1, size, size]`` masks of a square crop split into ``tile`` x ``tile`` blocks: the strips
-    ``band`` pixels wide along the blocks' edges, sorted by where they lie.
-
-    * ``"crop border, bottom/right"``: along the crop's own bottom and right edges;
-    * ``"inner seams, bottom/right"``: along the bottom and right edges of blocks, inside the crop (the seams the
-      blocks share with their neighbours below and to the right);
-    * ``"inner seams, top/left"``: along the top and left edges of blocks, inside the crop;
-    * ``"crop border, top/left"``: along the crop's own top and left edges.
-
-    A pixel in two strips (a corner) counts in the first of that list only."""
-    if size % tile:
-        raise ValueError(f"a {size}x{size} crop does not split into {tile}x{tile} blocks")
-    border_br = edge_band(size, size, band, "bottom right")
-    border_tl = edge_band(size, size, band, "top left")
-    seams_br = edge_band(size, size, band, "bottom right", tile=tile) & ~border_br
-    seams_tl = edge_band(size, size, band, "top left", tile=tile) & ~border_tl
-    strips = {"crop border, bottom/right": border_br}
-    taken = border_br.clone()
-    for name, mask in (("inner seams, bottom/right", seams_br), ("inner seams, top/left", seams_tl),
-                       ("crop border, top/left", border_tl)):
-        strips[name] = mask & ~taken
-        taken |= mask
-    return strips
+def flipped_restoration(model, bridge, mu: torch.Tensor, sampler) -> torch.Tensor:
+    """Restore ``mu`` ([C, H, W] or [B, C, H, W]) flipped top-bottom and left-right, then flip the result back: the
+    network's own bottom and right edges then lie on the image's top and left edges."""
+    batch = mu if mu.dim() == 4 else mu[None]
+    out = torch.flip(restore(model, bridge, torch.flip(batch, (-2, -1)), sampler), (-2, -1))
+    return out if mu.dim() == 4 else out[0]
 
 
-def strip_errors(item: dict, image: torch.Tensor, strips: dict) -> dict:
-    """Mean ``|image − x0|`` over RGB, [0, 1] units, on the intact pixels of each mask of ``strips``
-    (``{name: bool [1, H, W]}``)."""
-    error = error_map(item, image)
-    intact = ~degraded_mask(item["x0"], item["mu"])
+EDGES = ("top", "bottom", "left", "right")
+
+
+def edge_errors(item: dict, image: torch.Tensor, band: int) -> dict:
+    """Mean ``|image − x0|`` over RGB, [0, 1] units, on the intact pixels within ``band`` pixels of each edge
+    (``top``, ``bottom``, ``left``, ``right``; a corner pixel counts for both its edges) and on the other intact
+    pixels (``interior``)."""
+    error, intact = error_map(item, image), ~degraded_mask(item["x0"], item["mu"])
+    height, width = error.shape[-2:]
+    strips = {edge: edge_band(height, width, band, edge) for edge in EDGES}
+    strips["interior"] = ~edge_band(height, width, band, " ".join(EDGES))
     return {name: float(error[intact & mask].mean()) for name, mask in strips.items()}
 
 
-def strip_table(errors_by_restoration: dict, band: int) -> str:
-    """Markdown: one row per strip (``band`` pixels wide), one column per restoration of
-    ``{label: strip_errors(...)}``: mean intact errors in [0, 1] units."""
-    labels = list(errors_by_restoration)
-    strips = list(next(iter(errors_by_restoration.values())))
-    lines = [f"| strip ({band} pixels wide) | " + " | ".join(f"restored as {label}" for label in labels) + " |",
-             "|---|" + "---:|" * len(labels)]
-    for strip in strips:
-        lines.append(f"| {strip} | " + " | ".join(f"{errors_by_restoration[label][strip]:.4f}" for label in labels)
-                     + " |")
+def edge_error_table(errors_by_label: dict, band: int) -> str:
+    """Markdown: one row per strip of :func:`edge_errors` (``band`` pixels wide), one column per restoration of
+    ``{label: edge_errors(...)}``."""
+    labels = list(errors_by_label)
+    names = list(next(iter(errors_by_label.values())))
+    lines = [f"| intact pixels within {band} px of | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    for name in names:
+        lines.append(f"| {'the other pixels (interior)' if name == 'interior' else 'the ' + name + ' edge'} | "
+                     + " | ".join(f"{errors_by_label[label][name]:.4f}" for label in labels) + " |")
     return "\n".join(lines)
-
-
-def restore_in_tiles(model, bridge, mu: torch.Tensor, tile: int, sampler) -> torch.Tensor:
-    """Restore ``mu`` [C, H, W] block by block, each ``tile`` x ``tile`` block on its own (no overlap, nothing shared
-    between blocks); ``H`` and ``W`` must be multiples of ``tile``."""
-    height, width = mu.shape[-2:]
-    if height % tile or width % tile:
-        raise ValueError(f"a {height}x{width} image does not split into {tile}x{tile} blocks")
-    out = torch.empty_like(mu)
-    for i in range(0, height, tile):
-        for j in range(0, width, tile):
-            out[:, i:i + tile, j:j + tile] = restore(model, bridge, mu[None, :, i:i + tile, j:j + tile], sampler)[0]
-    return out
 
 
 def widest_hole(x0: torch.Tensor, mu: torch.Tensor) -> float:
@@ -436,7 +384,8 @@ def region_tables(task: str, names, rows, summary: dict, shares) -> str:
 @dataclass
 class Change:
     """The change ``restored − input`` of one metric on one region, per crop, with its mean, the standard error of
-    that mean (sample standard deviation over the crops / sqrt(number of crops)) and how many crops fall."""
+    that mean (sample standard deviation over the ``n`` crops / sqrt(n)), how many crops fall, and the 95 % t
+    interval of the mean, ``mean ± t_{0.975, n−1} · se`` (t with n − 1 degrees of freedom: 3.18 for four crops)."""
 
     key: str
     per_crop: list
@@ -445,9 +394,21 @@ class Change:
     falls: int
 
     @property
-    def ratio(self) -> float:
-        """``|mean| / se``: how many standard errors the mean lies from 0."""
-        return abs(self.mean) / self.se if self.se > 0 else math.inf
+    def t_critical(self) -> float:
+        """The 97.5 % quantile of Student's t with ``n − 1`` degrees of freedom."""
+        return float(scipy.stats.t.ppf(0.975, len(self.per_crop) - 1))
+
+    @property
+    def interval(self) -> tuple:
+        """``(low, high)``: the 95 % t interval of the mean change."""
+        half = self.t_critical * self.se
+        return self.mean - half, self.mean + half
+
+    @property
+    def excludes_zero(self) -> bool:
+        """Whether the 95 % t interval lies entirely above or entirely below 0."""
+        low, high = self.interval
+        return low > 0 or high < 0
 
 
 #: the metrics of :func:`region_changes` by default: every one that is finite for every input
@@ -471,15 +432,15 @@ _CHANGE_LABELS = {"psnr": "PSNR whole (dB)", "psnr_degraded": "PSNR degraded (dB
 
 def change_table(task: str, names, changes: dict) -> str:
     """Markdown: one row per metric of ``changes`` (:func:`region_changes`), one column per crop with its change
-    ``restored − input``, then the mean ± its standard error, that mean in standard errors, and the crops that
-    fall."""
-    lines = [f"**{task}: change restored − input, per crop and mean ± standard error over the {len(names)} crops**",
-             "", "| metric | " + " | ".join(names) + " | mean ± SE | mean / SE | falls in |",
+    ``restored − input``, then the mean, its 95 % t interval and the crops that fall."""
+    lines = [f"**{task}: change restored − input, per crop, and its mean over the {len(names)} crops with a 95 % t "
+             "interval**", "", "| metric | " + " | ".join(names) + " | mean | 95 % t interval | falls in |",
              "|---|" + "---:|" * (len(names) + 3)]
     for key, change in changes.items():
         digits = 2 if key.startswith("psnr") else 4
         cells = [f"{v:+.{digits}f}" for v in change.per_crop]
+        low, high = change.interval
         lines.append(f"| {_CHANGE_LABELS.get(key, key)} | " + " | ".join(cells)
-                     + f" | {change.mean:+.{digits}f} ± {change.se:.{digits}f} | {change.ratio:.1f} | "
+                     + f" | {change.mean:+.{digits}f} | [{low:+.{digits}f}, {high:+.{digits}f}] | "
                        f"{change.falls} of {len(change.per_crop)} |")
     return "\n".join(lines)

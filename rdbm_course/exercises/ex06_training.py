@@ -128,7 +128,7 @@ def check_loss_split(answer):
             if all(_close(a, b) for a, b in zip(parts, _reference_split(bridge, x0, mu, t, eps, **kwargs))):
                 return wrong("Your parts add up to the loss, but the pixels are split differently.", hint)
         return wrong("Your parts add up to the loss, but the pixels are split differently.",
-                     "degraded: some channel of mu differs from x0 by more than half an 8-bit level (section 2.3).")
+                     "degraded: some channel of mu differs from x0 by more than half an 8-bit level (notebook 06, 'Words').")
     if all(_close(a, b) for a, b in zip(parts, _reference_split(bridge, x0, mu, t, eps, per_region=True))):
         return wrong("Your parts are the mean error of each region: they do not add up to the loss.",
                      "the loss is a mean over every value of the batch; divide each region's sum of errors by the "

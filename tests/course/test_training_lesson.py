@@ -83,34 +83,34 @@ def test_resets_take_an_explicit_intact_mask_and_refuse_degraded_pixels():
     assert training_lesson.degraded_error_ratio(item, item["x0"]) == 0.0
 
 
-def test_block_strips_split_border_and_seams_disjointly():
-    """The four strips of a 16x16 crop in 8x8 blocks, 2 pixels wide, are disjoint and sit where their names say
-    (mutation tried: letting the inner seams keep the crop border's pixels fails the disjointness)."""
-    strips = training_lesson.block_strips(16, 8, 2)
-    assert list(strips) == ["crop border, bottom/right", "inner seams, bottom/right", "inner seams, top/left",
-                            "crop border, top/left"]
-    total = sum(mask.int() for mask in strips.values())
-    assert int(total.max()) == 1  # disjoint
-    border_br, seams_br, seams_tl, border_tl = (m[0] for m in strips.values())
-    assert border_br[15, 3] and border_br[3, 14] and not border_br[13, 3]
-    assert seams_br[6, 3] and seams_br[7, 3] and seams_br[3, 6] and not seams_br[5, 3] and not seams_br[15, 6]
-    assert seams_tl[8, 3] and seams_tl[9, 3] and seams_tl[3, 8] and not seams_tl[7, 3]
-    assert border_tl[0, 3] and border_tl[3, 1] and not border_tl[8, 3]
-    with pytest.raises(ValueError, match="does not split"):
-        training_lesson.block_strips(16, 5, 2)
-
-
-def test_strip_errors_see_only_the_intact_pixels():
+def test_edge_errors_see_only_the_intact_pixels_of_each_edge():
+    """Each edge strip and the interior average the intact pixels they hold (mutation tried: leaving out the
+    intersection with the intact pixels fails the top edge's 0)."""
     item = _item(16)
     image = item["x0"].clone()
-    image[:, :2, :2] += 0.5  # error on the degraded corner, inside the top/left border strip
-    image[:, -1, 4] += 0.2  # error on one intact pixel of the bottom border
-    errors = training_lesson.strip_errors(item, image, training_lesson.block_strips(16, 8, 2))
-    assert errors["crop border, top/left"] == 0 and errors["inner seams, bottom/right"] == 0
-    assert errors["crop border, bottom/right"] > 0
-    table = training_lesson.strip_table({"a": errors, "b": errors}, 2)
-    assert table.splitlines()[0] == "| strip (2 pixels wide) | restored as a | restored as b |"
-    assert "| crop border, top/left | 0.0000 | 0.0000 |" in table
+    image[:, :2, :2] += 0.5  # error on the degraded corner (top left)
+    image[:, -1, 4] += 0.2  # error on one intact pixel of the bottom edge
+    errors = training_lesson.edge_errors(item, image, 2)
+    assert list(errors) == ["top", "bottom", "left", "right", "interior"]
+    assert errors["top"] == 0 and errors["left"] == 0 and errors["right"] == 0 and errors["interior"] == 0
+    assert errors["bottom"] == pytest.approx(0.2 / 2 / (2 * 16))  # one pixel of 32, [0, 1] units
+    table = training_lesson.edge_error_table({"a": errors, "b": errors}, 2)
+    assert table.splitlines()[0] == "| intact pixels within 2 px of | a | b |"
+    assert "| the top edge | 0.0000 | 0.0000 |" in table and "| the other pixels (interior) |" in table
+
+
+def test_flipped_restoration_flips_back():
+    """With an identity sampler, restoring the flipped image and flipping back gives the image itself."""
+    from rdbm_core.bridge.bridges import rdbm
+    from rdbm_core.bridge.samplers import SamplerSpec
+
+    mu = torch.linspace(-1, 1, 2 * 3 * 8 * 8).reshape(2, 3, 8, 8)
+    assert torch.allclose(training_lesson.flipped_restoration(lambda x_t, m, t: m, rdbm(), mu, SamplerSpec(steps=2)),
+                          mu)
+    single = training_lesson.flipped_restoration(lambda x_t, m, t: m + (torch.arange(8) == 7).to(m), rdbm(), mu[0],
+                                                 SamplerSpec(steps=2))
+    assert single.shape == (3, 8, 8) and torch.allclose(single[:, :, 0], mu[0, :, :, 0] + 1)  # the network's right
+    # edge lands on the image's left edge
 
 
 def test_config_table_and_photographs_name_what_they_show():
@@ -122,21 +122,19 @@ def test_config_table_and_photographs_name_what_they_show():
     assert text.startswith("training photographs (") and "test photographs (4): chelsea 300x451" in text
 
 
-def test_region_changes_give_per_crop_changes_mean_and_standard_error():
+def test_region_changes_give_per_crop_changes_mean_and_t_interval():
     rows = [{"psnr": 20.0 + d, "input_psnr": 20.0} for d in (1.0, 2.0, 3.0, -2.0)]
     change = training_lesson.region_changes(rows, ("psnr",))["psnr"]
     assert change.per_crop == [1.0, 2.0, 3.0, -2.0] and change.mean == pytest.approx(1.0) and change.falls == 1
     assert change.se == pytest.approx(np.std([1, 2, 3, -2], ddof=1) / 2)
-    assert change.ratio == pytest.approx(1.0 / change.se)
+    assert change.t_critical == pytest.approx(3.182, abs=1e-3)  # t with 3 degrees of freedom, not the normal's 1.96
+    assert change.interval == pytest.approx((1.0 - 3.1824 * change.se, 1.0 + 3.1824 * change.se), abs=1e-3)
+    assert not change.excludes_zero
     table = training_lesson.change_table("derain", ["a", "b", "c", "d"], {"psnr": change})
-    assert "| PSNR whole (dB) | +1.00 | +2.00 | +3.00 | -2.00 | +1.00 ± " in table and "| 1 of 4 |" in table
-
-
-def test_stopwatch_times_wall_and_cpu():
-    with training_lesson.Stopwatch() as watch:
-        sum(i * i for i in range(200_000))
-    assert watch.wall_s > 0 and watch.cpu_s >= 0 and watch.cores >= 1
-    assert 0 <= watch.cpu_share < 10
+    assert "| PSNR whole (dB) | +1.00 | +2.00 | +3.00 | -2.00 | +1.00 | [-2.44, +4.44] | 1 of 4 |" in table
+    rising = training_lesson.region_changes([{"psnr": 21.0 + d, "input_psnr": 20.0} for d in (0, 0.1, 0.2, 0.3)],
+                                            ("psnr",))["psnr"]
+    assert rising.excludes_zero
 
 
 def test_widest_hole_of_a_stripe_is_its_width():
@@ -144,11 +142,6 @@ def test_widest_hole_of_a_stripe_is_its_width():
     mu = x0.clone()
     mu[:, :, 5:11] = 0.5  # a vertical stripe 6 pixels wide
     assert training_lesson.widest_hole(x0, mu) == 6.0
-
-
-def test_restore_in_tiles_refuses_blocks_that_do_not_fit():
-    with pytest.raises(ValueError, match="does not split"):
-        training_lesson.restore_in_tiles(None, None, torch.zeros(3, 10, 10), 4, None)
 
 
 def test_region_tables_footnote_an_infinite_mean_and_list_every_crop():
