@@ -3,6 +3,13 @@ the budget ladder's paired gaps to regression), the training seeds behind each g
 two training budgets with its own paired interval, the gaps drawn with their intervals in one colour per method,
 and a bootstrap over photographs.
 
+**The rule.** A difference is *established* when both of its 95 % intervals exclude 0 on the same side: the
+hierarchical bootstrap interval (training seeds, then photographs, then windows; ``low``, ``high`` and the file's
+``verdict``) and the Student-t interval on the per-seed mean gaps (``t_low``, ``t_high``), which carries the
+seed-to-seed spread with the small-sample factor that a bootstrap over three to five seeds lacks. A gap needs at
+least three training seeds for any verdict. :func:`verdict_of`, :func:`gap_change`, the figures' filled markers
+and the tables' marks all follow this one rule.
+
 The notebook calls these so that its cells show the results, not their bookkeeping. Nothing here runs a study:
 every number comes from ``experiments/results/plane/gaps.csv`` and ``experiments/results/budget_ladder/gaps.csv`` as
 committed (their rows are per task, method and metric: ``mean``, ``low``, ``high``, ``seeds``, ``verdict``), and the
@@ -21,7 +28,7 @@ from rdbm_core.evidence.stats import MIN_SEEDS, RESAMPLE_SEED, hierarchical_boot
 
 __all__ = ["METHOD_COLOURS", "METHOD_MARKERS", "METRIC_AXES", "bootstrap_interval", "interval", "seed_ids",
            "seed_label", "verdict_of", "plane_rows", "ladder_rows", "gap_change", "gap_forest", "ladder_panel",
-           "ladder_table", "change_table", "SAMPLING_NAMES", "DIGITS"]
+           "ladder_table", "change_table", "plane_table", "markdown_table", "gap_cell", "SAMPLING_NAMES", "DIGITS"]
 
 #: one colour per method in every figure of the notebook (Okabe and Ito's colour-blind-safe palette, grey for the
 #: eighth method)
@@ -33,7 +40,7 @@ METHOD_MARKERS = {"regression": "*", "rdbm": "o", "rdbm-global": "s", "goub": "D
 #: the axis label of each metric's gap (method - regression), with the side on which regression is better
 METRIC_AXES = {"psnr": "PSNR gap (dB)\n< 0: regression better",
                "lpips_st": "ST-LPIPS gap\n> 0: regression better",
-               "swd": "SWD gap (×10⁻³, to the paired truths)\n> 0: regression better"}
+               "swd": "SWD × 10³ gap (to the paired truths)\n> 0: regression better"}
 #: the ladder's samplings as the notebook names them
 SAMPLING_NAMES = {"eta0": "η = 0", "eta1": "one η = 1 draw"}
 #: the printed precision of each metric's gap
@@ -93,17 +100,25 @@ def seed_label(seeds: Sequence[str]) -> str:
     return ", ".join(map(str, s))
 
 
+def _excludes_zero(low: float, high: float) -> int:
+    """+1 when the interval lies above 0, -1 below, 0 when it contains 0 (or is not finite)."""
+    return 1 if low > 0 else -1 if high < 0 else 0
+
+
 def verdict_of(gap: dict) -> str:
-    """A gap's verdict in one word: ``"regression"`` (regression established better), ``"bridge"``, ``"none"`` (no
-    difference established) or ``"no verdict"`` (fewer than three seeds)."""
+    """A gap's verdict under the module's rule, in one word: ``"regression"`` (regression established better),
+    ``"bridge"``, ``"none"`` (no difference established: the hierarchical interval, the file's ``verdict``, or the
+    t interval ``t_low``, ``t_high`` contains 0, or they lie on opposite sides) or ``"no verdict"`` (fewer than
+    three seeds)."""
     v = gap["verdict"]
     if v == "no difference established":
         return "none"
-    if v == f"{gap['b']} better":
-        return "regression"
-    if v == f"{gap['a']} better":
-        return "bridge"
-    return "no verdict"
+    if v not in (f"{gap['b']} better", f"{gap['a']} better"):
+        return "no verdict"
+    side = _excludes_zero(float(gap["low"]), float(gap["high"]))
+    if side == 0 or _excludes_zero(float(gap["t_low"]), float(gap["t_high"])) != side:
+        return "none"
+    return "regression" if v == f"{gap['b']} better" else "bridge"
 
 
 def plane_rows(gaps: Sequence[dict], task: str, sampling: str = "eta0") -> dict[str, dict[str, dict]]:
@@ -138,9 +153,9 @@ def gap_change(items: Sequence[dict], before: dict, after: dict, draws: int = 10
     The matrix ``D[s, i] = (a - b at after) - (a - b at before)`` on those seeds and items gets the hierarchical
     bootstrap interval of :mod:`rdbm_core.evidence.stats` (seeds, then photographs, then windows) and the Student-t
     interval on its seed means. Returns ``{"mean", "low", "high", "t_low", "t_high", "seeds", "items",
-    "photographs", "verdict"}``: ``verdict`` is ``"wider"`` when the interval lies on the side where the bridge
-    falls further behind (below 0 for PSNR, above 0 for a distance), ``"narrower"`` on the other side, ``"none"``
-    when it contains 0, ``"no verdict"`` with fewer than :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds (then
+    "photographs", "verdict"}``: ``verdict`` is ``"wider"`` when both intervals lie on the side where the bridge
+    falls further behind (below 0 for PSNR, above 0 for a distance), ``"narrower"`` when both lie on the other
+    side, ``"none"`` when either contains 0, ``"no verdict"`` with fewer than :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds (then
     the interval holds the seeds fixed)."""
     metric, task = before["metric"], before["task"]
     if (after["metric"], after["task"]) != (metric, task):
@@ -165,38 +180,44 @@ def gap_change(items: Sequence[dict], before: dict, after: dict, draws: int = 10
         low, high = math.nan, math.nan
     t_low, t_high = t_interval(diff)
     worse_below = better(metric) == "higher"  # then a wider gap is a more negative change
+    side = _excludes_zero(low, high)
     if len(seeds) < MIN_SEEDS:
         verdict = "no verdict"
-    elif low <= 0 <= high:
+    elif side == 0 or _excludes_zero(t_low, t_high) != side:
         verdict = "none"
     else:
-        verdict = "wider" if (high < 0) == worse_below else "narrower"
+        verdict = "wider" if (side < 0) == worse_below else "narrower"
     return {"mean": float(diff.mean()), "low": float(low), "high": float(high), "t_low": t_low, "t_high": t_high,
             "seeds": seeds, "items": len(shared), "photographs": len({photo[i] for i in shared}), "verdict": verdict}
 
 
-def _draw_gap(ax, x, low, high, y, method, established, horizontal):
-    """One gap with its interval: filled marker if established, hollow if not."""
+def _draw_gap(ax, g: dict, y, method, horizontal):
+    """One gap row ``g`` with its two intervals: the hierarchical one thick with caps, the t interval on the seed
+    means thin behind it; filled marker if established (:func:`verdict_of`), hollow if not."""
     colour = METHOD_COLOURS[method]
-    err = [[x - low], [high - x]] if math.isfinite(low) else None
-    kwargs = dict(fmt=METHOD_MARKERS[method], color=colour, ms=8, capsize=3, lw=1.5,
-                  mfc=colour if established else "white", mec=colour)
-    if horizontal:
-        ax.errorbar(x, y, xerr=err, **kwargs)
-    else:
-        ax.errorbar(y, x, yerr=err, **kwargs)
+    x = float(g["mean"])
+    established = verdict_of(g) in ("regression", "bridge")
+    for (lo, hi), style in (((g["t_low"], g["t_high"]), dict(fmt="none", lw=0.9, capsize=0, alpha=0.8)),
+                            ((g["low"], g["high"]), dict(fmt=METHOD_MARKERS[method], ms=8, capsize=3, lw=2,
+                                                         mfc=colour if established else "white", mec=colour))):
+        lo, hi = float(lo), float(hi)
+        err = [[x - lo], [hi - x]] if math.isfinite(lo) and math.isfinite(hi) else None
+        if err is None and style["fmt"] == "none":
+            continue
+        if horizontal:
+            ax.errorbar(x, y, xerr=err, color=colour, **style)
+        else:
+            ax.errorbar(y, x, yerr=err, color=colour, **style)
 
 
 def gap_forest(axes, rows: dict[str, dict[str, dict]], metrics: Sequence[str] = ("psnr", "lpips_st", "swd")) -> None:
-    """One panel per metric: each method's gap to regression (``plane_rows``) as a point with its 95 % interval, one
-    row per method, the method's colour and marker; filled where the verdict is a difference, hollow where it is
-    not."""
+    """One panel per metric: each method's gap to regression (``plane_rows``) as a point with its two 95 %
+    intervals (hierarchical thick with caps, t on the seed means thin), one row per method, the method's colour
+    and marker; filled where a difference is established (:func:`verdict_of`), hollow where it is not."""
     methods = list(rows)
     for ax, metric in zip(axes, metrics):
         for k, method in enumerate(methods):
-            g = rows[method][metric]
-            _draw_gap(ax, float(g["mean"]), float(g["low"]), float(g["high"]), k, method,
-                      verdict_of(g) in ("regression", "bridge"), horizontal=True)
+            _draw_gap(ax, rows[method][metric], k, method, horizontal=True)
         ax.axvline(0, color="0.3", lw=1)
         ax.set_yticks(range(len(methods)), methods, fontsize=10)
         ax.set_ylim(len(methods) - 0.5, -0.5)
@@ -206,8 +227,9 @@ def gap_forest(axes, rows: dict[str, dict[str, dict]], metrics: Sequence[str] = 
 
 def ladder_panel(ax, rows: dict[tuple, dict], task: str, metric: str = "psnr",
                  methods: Sequence[str] = ("rdbm", "goub")) -> None:
-    """The ladder's gaps of ``methods`` on one task against the training iterations (log axis), with their 95 %
-    intervals, points offset sideways; filled where the verdict is a difference, hollow where it is not. A rung
+    """The ladder's gaps of ``methods`` on one task against the training iterations (log axis), with their two 95 %
+    intervals (as :func:`gap_forest`), points offset sideways; filled where a difference is established, hollow
+    where it is not. A rung
     whose gaps rest on fewer training seeds than the panel's others has the count under its tick label
     ("4000 (3 seeds)")."""
     steps = sorted({s for (t, s, m, me) in rows if t == task and me == metric})
@@ -217,8 +239,7 @@ def ladder_panel(ax, rows: dict[tuple, dict], task: str, metric: str = "psnr",
         xs = [s * 1.06 ** (k - (len(methods) - 1) / 2) for s, _ in pts]
         ax.plot(xs, [float(g["mean"]) for _, g in pts], color=METHOD_COLOURS[method], lw=1, alpha=0.6)
         for x, (_, g) in zip(xs, pts):
-            _draw_gap(ax, float(g["mean"]), float(g["low"]), float(g["high"]), x, method,
-                      verdict_of(g) in ("regression", "bridge"), horizontal=False)
+            _draw_gap(ax, g, x, method, horizontal=False)
     ax.axhline(0, color="0.3", lw=1)
     ax.set_xscale("log")
     fewest = {s: min(int(g["seeds"]) for (t, st, m, me), g in rows.items() if t == task and me == metric and st == s)
@@ -230,41 +251,65 @@ def ladder_panel(ax, rows: dict[tuple, dict], task: str, metric: str = "psnr",
     ax.grid(alpha=0.3)
 
 
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
+    """A Markdown table: the ``header`` cells, then one line per row of ``rows`` (each cell ``str()``-ed)."""
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows])
+
+
+def gap_cell(g: dict, digits: int) -> str:
+    """One gap row as a table cell: ``mean [low, high]`` (hierarchical interval), the t interval on the seed means
+    below it where it differs (``t [t_low, t_high]``), and the mark of :func:`verdict_of`: **R** regression
+    established better, **B** the bridge."""
+    mean, low, high = float(g["mean"]), float(g["low"]), float(g["high"])
+    text = interval(mean, low, high, digits, widen=False)
+    t_low, t_high = float(g["t_low"]), float(g["t_high"])
+    if (t_low, t_high) != (low, high):
+        text += "<br>t " + interval(mean, t_low, t_high, digits, widen=False).split(" ", 1)[1]
+    return text + {"regression": " **R**", "bridge": " **B**"}.get(verdict_of(g), "")
+
+
+_FOOTNOTE = ("A bound printed +0.000 (-0.000) lies between 0 and +0.0005 (-0.0005): that interval excludes 0 on the "
+             "side its sign shows.")
+
+
+def plane_table(rows: dict[str, dict[str, dict]], metrics: Sequence[str] = ("psnr", "lpips_st", "swd")) -> str:
+    """The plane's gaps of one task (``plane_rows``) as a Markdown table, one row per method, one :func:`gap_cell`
+    per metric."""
+    header = ["method", "PSNR gap (dB)", "ST-LPIPS gap", "SWD × 10³ gap (t interval only)"][:len(metrics) + 1]
+    return markdown_table(header, [[m] + [gap_cell(by[me], DIGITS[me]) for me in metrics] for m, by in rows.items()])
+
+
 def ladder_table(gaps: Sequence[dict], items: Sequence[dict], samplings: Sequence[str] = ("eta0", "eta1"),
                  min_seeds: int = MIN_SEEDS) -> str:
     """The ladder's gaps (tiny U-Net) as a Markdown table: one row per (task, iterations, bridge, sampling) whose
-    gaps rest on at least ``min_seeds`` training seeds, RDBM first, with the seeds (:func:`seed_ids`) and each
-    metric's gap with its 95 % interval at the precision of :data:`DIGITS` (``interval(..., widen=False)``) and
-    its verdict: **R** regression established better, **B** the bridge. A footnote explains a bound printed as
+    gaps rest on at least ``min_seeds`` training seeds, RDBM first, with the seeds (:func:`seed_ids`) and one
+    :func:`gap_cell` per metric at the precision of :data:`DIGITS`. A footnote explains a bound printed as
     ``+0.000`` or ``-0.000``."""
     by_sampling = {sampling: ladder_rows(gaps, sampling=sampling) for sampling in samplings}
     lines = ["| task | iterations | bridge | sampler | training seeds | PSNR gap (dB) | ST-LPIPS gap "
-             "| SWD gap (×10⁻³) |", "|---|---|---|---|---|---|---|---|"]
+             "| SWD × 10³ gap (t interval only) |", "|---|---|---|---|---|---|---|---|"]
     keys = sorted({(t, s, m, sampling) for sampling, rows in by_sampling.items() for (t, s, m, _) in rows},
                   key=lambda k: (k[0], k[1], k[2] != "rdbm", samplings.index(k[3])))
     for task, steps, method, sampling in keys:
         rows = by_sampling[sampling]
         if int(rows[(task, steps, method, "psnr")]["seeds"]) < min_seeds:
             continue
-        cells = []
-        for metric, digits in DIGITS.items():
-            g = rows[(task, steps, method, metric)]
-            mark = {"regression": " **R**", "bridge": " **B**"}.get(verdict_of(g), "")
-            cells.append(interval(float(g["mean"]), float(g["low"]), float(g["high"]), digits, widen=False) + mark)
+        cells = [gap_cell(rows[(task, steps, method, metric)], digits) for metric, digits in DIGITS.items()]
         seeds = seed_label(seed_ids(items, rows[(task, steps, method, "psnr")]))
         lines.append(f"| {task} | {steps} | {method} | {SAMPLING_NAMES.get(sampling, sampling)} | {seeds} | "
                      + " | ".join(cells) + " |")
     text = "\n".join(lines)
     if "+0.000" in text or "-0.000" in text:
-        text += ("\n\nA bound printed +0.000 (-0.000) lies between 0 and +0.0005 (-0.0005): the interval "
-                 "excludes 0 on the side its sign shows.")
+        text += "\n\n" + _FOOTNOTE
     return text
 
 
 def change_table(changes: dict[tuple, dict], decimals: int = 2) -> str:
     """Markdown table of :func:`gap_change` results keyed ``(task, method, before, after)``: one row per (task,
-    method), one column per pair of budgets, each cell ``mean [low, high]`` (hierarchical interval), the seeds it
-    rests on, and **wider** / **narrower** where its interval excludes 0."""
+    method), one column per pair of budgets, each cell ``mean [low, high]`` (hierarchical interval), the t interval
+    on the seed means below it, the seeds it rests on, and **wider** / **narrower** where both intervals exclude
+    0 on one side."""
     pairs = list(dict.fromkeys((b, a) for (_, _, b, a) in changes))
     rows = list(dict.fromkeys((t, m) for (t, m, _, _) in changes))
     lines = ["| task | bridge | " + " | ".join(f"{b} → {a} iterations" for b, a in pairs) + " |",
@@ -277,7 +322,8 @@ def change_table(changes: dict[tuple, dict], decimals: int = 2) -> str:
                 cells.append("")
                 continue
             mark = {"wider": " **wider**", "narrower": " **narrower**"}.get(c["verdict"], "")
-            cells.append(f"{interval(c['mean'], c['low'], c['high'], decimals, widen=False)}{mark} "
+            t = interval(c["mean"], c["t_low"], c["t_high"], decimals, widen=False).split(" ", 1)[1]
+            cells.append(f"{interval(c['mean'], c['low'], c['high'], decimals, widen=False)}<br>t {t}{mark} "
                          f"(seeds {seed_label(c['seeds'])})")
         lines.append(f"| {task} | {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -48,17 +48,10 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# **From 13.1 to section 4's nominal coverage.** Take exact posterior draws of one pixel value whose posterior is
-# Gaussian with variance $s^2$. By the argument above, $\bar X - x_0 \sim \mathcal{N}(0, s^2 (1 + 1/K))$, and
-# $(K - 1) S^2 / s^2 \sim \chi^2_{K-1}$ independently of it (the sample mean and the sample variance of Gaussian
-# values are independent, and $x_0$ is independent of the draws). Hence
-# $T = (\bar X - x_0) / (S \sqrt{1 + 1/K})$ follows Student's t with $K - 1$ degrees of freedom: the constant of
-# section 4 is $1/\sqrt{1 + 1/K}$, and the expected coverage is
-#
-# $$P(|\bar X - x_0| \le 2S) = P\big(|T| \le 2/\sqrt{1 + 1/K}\big) = 2 F_{t,K-1}\big(2/\sqrt{1 + 1/K}\big) - 1,$$
-#
-# with $F_{t,K-1}$ the t distribution's cumulative distribution function: `diversity.nominal_coverage(K)`. It
-# depends on $K$ only, not on $s$, so it holds for every pixel value whatever its posterior's width.
+# **From 13.1 to section 4.** Section 4 of the notebook, right after this exercise, turns the ratio $1 + 1/K$ into
+# the nominal coverage of $K$ exact draws, $P(|\bar X - x_0| \le 2S) = P\big(|T_{K-1}| \le 2/\sqrt{1 + 1/K}\big)$,
+# and the spread-to-error ratio of exact draws, $1/\sqrt{1 + 1/K}$ in root-mean-square terms. The cell checks the
+# coverage formula against `diversity.nominal_coverage`.
 
 # %%
 K_DRAWS = 8

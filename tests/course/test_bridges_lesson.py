@@ -39,10 +39,14 @@ def test_interval_keeps_a_small_bound_visible_and_labels_seeds():
 
 
 def test_verdict_words_and_ladder_rows():
+    """Mutation that fails: a verdict from the hierarchical interval alone (the t interval [-3, +0.5] contains 0)."""
     row = {"task": "derain", "preset": "tiny", "steps": "250", "a": "rdbm-tiny-250-eta0", "b": "regression-tiny-250",
-           "metric": "psnr", "verdict": "regression-tiny-250 better"}
+           "metric": "psnr", "verdict": "regression-tiny-250 better", "low": "-2", "high": "-1", "t_low": "-2.5",
+           "t_high": "-0.5"}
     assert verdict_of(row) == "regression"
-    assert verdict_of({**row, "verdict": "rdbm-tiny-250-eta0 better"}) == "bridge"
+    assert verdict_of({**row, "t_high": "0.5"}) == "none"
+    assert verdict_of({**row, "verdict": "rdbm-tiny-250-eta0 better", "low": "1", "high": "2", "t_low": "0.5",
+                       "t_high": "2.5"}) == "bridge"
     assert verdict_of({**row, "verdict": "no difference established"}) == "none"
     assert verdict_of({**row, "verdict": "no verdict (2 seeds; a verdict needs 3)"}) == "no verdict"
     others = [{**row, "a": "rdbm-tiny-250-eta1-mean"}, {**row, "preset": "small", "a": "rdbm-small-250-eta0"}]
@@ -90,6 +94,14 @@ def test_gap_change_pairs_the_two_budgets_on_the_seeds_both_gaps_rest_on():
     assert two["verdict"] == "no verdict" and math.isnan(two["low"]) and two["seeds"] == ["0", "1"]
 
 
+def test_gap_change_needs_both_intervals():
+    """Three seeds whose changes spread widely: every bootstrap mean lies below 0, but the t interval on the seed
+    means contains 0, so no change is established. Mutation that fails: the hierarchical interval alone."""
+    items = _ladder_items([-0.1, -0.2, -3.0])
+    c = gap_change(items, _gap(items, 250, 3), _gap(items, 4000, 3))
+    assert c["high"] < 0 < c["t_high"] and c["verdict"] == "none"
+
+
 def test_gap_change_reads_a_distance_the_other_way():
     """For ST-LPIPS (lower is better) a positive change means the bridge falls further behind."""
     items = _ladder_items([0.5, 0.6, 0.7], metric="lpips_st")
@@ -110,10 +122,11 @@ def test_interval_without_widening_and_the_tables():
         for metric, mean, low in (("psnr", _gap(items, 250, 3)["mean"], "-1.5"), ("lpips_st", "0.5", "0.00002"),
                                   ("swd", "0.5", "1.0")):
             gaps.append({**row, "steps": "250", "a": f"rdbm-tiny-250-{sampling}", "metric": metric, "mean": mean,
-                         "low": low, "high": "2.0", "seeds": str(seeds)})
+                         "low": low, "high": "2.0", "t_low": low, "t_high": "2.0", "seeds": str(seeds)})
     text = ladder_table(gaps, items)
     assert text.count("\n| t | 250 | rdbm |") == 1 and "η = 0" in text and "one η = 1 draw" not in text
     assert "+0.000" in text and "A bound printed +0.000" in text and "**R**" in text
     change = {("t", "rdbm", 250, 4000): gap_change(items, _gap(items, 250, 3), _gap(items, 4000, 3))}
     table = change_table(change)
     assert "250 → 4000 iterations" in table and "**wider**" in table and "(seeds 0–2)" in table
+    assert "<br>t [" in table
