@@ -13,10 +13,12 @@
 # %% [markdown]
 # # 02a — The forward bridge: its marginal and its posterior
 #
-# The **marginal** $q(x_t\mid x_0)$ says where a pixel of the residual bridge is at time $t$, given its clean value
-# $x_0$; the **posterior** $q(x_s\mid x_t, x_0)$ says where it was at an earlier time $s$, given also where it is at
-# $t$. A sampler runs the bridge backwards from the degraded image, so it needs both: notebook 02b builds its reverse
-# dynamics from the marginal, and the ancestral step of notebook 02c draws from the posterior.
+# The residual bridge of RDBM (Wang et al., *Residual Diffusion Bridge Model for Image Restoration*, arXiv
+# 2510.23116, CVPR 2026: "the paper") carries each pixel from its clean value $x_0$ to its degraded value. Its
+# **marginal** $q(x_t\mid x_0)$ says where a pixel is at time $t$; the **posterior** $q(x_s\mid x_t, x_0)$ says where
+# it was at an earlier time $s$, given also where it is at $t$. A sampler runs the bridge backwards from the
+# degraded image, so it needs both: notebook 02b builds its reverse dynamics from the marginal, and the ancestral
+# step of notebook 02c draws from the posterior.
 #
 # **Prerequisites.** Notebook 01 (the OU process, Doob's h-transform, the reference grid), and completing the
 # square to multiply two Gaussians. As there, the schedule $\theta_t > 0$ sets the speed of the process and every
@@ -29,7 +31,7 @@ import matplotlib.pyplot as plt
 import sympy as sp
 import torch
 
-from derivations.common import a, b, c, d, gaussian_log, lam, mu, pi, u, x, xt
+from derivations.common import a, b, c, d, lam, mu, pi, u, x, xt
 from derivations.family import Sigma2, Theta, bridge_mean
 from rdbm_core.bridge import bridges, schedules
 from rdbm_course import marginal_lesson as lesson
@@ -47,23 +49,31 @@ positive_terms_first()  # displays write x_t - mu, not SymPy's -mu + x_t
 #
 # $$x_t = \mu + \Theta_t\,\pi + \Sigma_t\,\nu\,\epsilon,\qquad \epsilon \sim \mathcal N(0, 1),$$
 #
-# with its clean value $x_0$, its degraded value $\mu$ and the residual $\pi = x_0 - \mu$. The coefficient $\Theta_t$
-# falls from 1 at the clean end to 0 at $T$, so the mean moves from $x_0$ to $\mu$; $\Sigma_t$ is 0 at both ends.
-# The **noise factor** $\nu$ is where bridges differ. RDBM takes $\nu = \pi$: a pixel's standard deviation is
-# $\Sigma_t|\pi|$, and an intact pixel ($\pi = 0$) gets no noise. A bridge with global noise takes $\nu = 1$: every
-# pixel gets $\Sigma_t$.
+# with its clean value $x_0$, its degraded value $\mu$ and the residual $\pi = x_0 - \mu$. The **noise factor** $\nu$
+# is where bridges differ. RDBM takes $\nu = \pi$: a pixel's standard deviation is $\Sigma_t|\pi|$, and an intact
+# pixel ($\pi = 0$) gets no noise. A bridge with global noise takes $\nu = 1$: every pixel gets $\Sigma_t$.
+#
+# With the clock $u = \bar\theta_t$ at $t$, the clock $c = \bar\theta_T$ at $T$ and the noise level $\lambda > 0$, the
+# coefficients are (exercises 01.1 and 01.2)
+#
+# $$\Theta_t = \frac{\sinh(c - u)}{\sinh c},\qquad \Sigma_t^2 = \Sigma^2(u, c),\qquad
+# \Sigma^2(u, c) = \frac{2\lambda\sinh u\,\sinh(c - u)}{\sinh c}.$$
+#
+# $\Sigma^2(u, c)$, a function of two clocks, is the variance per unit $\nu^2$ at clock $u$ of a bridge whose whole
+# clock is $c$. $\Theta_t$ falls from 1 at the clean end to 0 at $T$, so the mean moves from $x_0$ to $\mu$; $\Sigma_t$
+# is 0 at both ends.
 #
 # **Times on the grid.** The library names the times of notebook 01's reference grid by their index: grid index $i$
 # stands for the time $t_i$, from index $-1$, the clean end ($x = x_0$, clock 0), to index 99, the end time $T$. In
 # the code, `t = 80` means the time $t_{80}$.
 #
-# The figure draws $\Theta_t$ and $\Sigma_t$ against the clock $u = \bar\theta_t$, with $\lambda = 0.1$ (the noise
-# level of both figures): the lines at every clock value, the dots at the grid's times, some grid indices on the top
-# axis.
+# The figure draws $\Theta_t$ and $\Sigma_t$ against the clock $u$, with $\lambda = 0.1$ in both figures. The dots are
+# the grid's times; the lines are a bridge with a constant schedule $\theta_t$ and the same $c$. They agree, because
+# only the clock matters.
 
 # %%
 rdbm = bridges.rdbm(lam=LAM)  # the reference grid of notebook 01
-same_clock = bridges.ou_bridge(schedules.continuous_constant(rdbm.schedule.u_T, 1.0), LAM)  # same thbar_T, any clock
+same_clock = bridges.ou_bridge(schedules.continuous_constant(rdbm.schedule.u_T, 1.0), LAM)  # constant theta, same c
 fig = lesson.plot_coefficients(rdbm, same_clock, residuals=(0.5, 0.1, 0.0))
 plt.show()
 rows, peak = lesson.grid_table(rdbm, (-1, 98, 99))
@@ -73,27 +83,23 @@ print(f"Sigma_t at lambda = 1e-4 / at lambda = {LAM}, indices 0 to 98: {float(pa
       f"{float(paper_ratio.max()):.4f}")
 
 # %% [markdown]
-# **Left.** Against the clock both coefficients are smooth: $\Theta_t$ falls from 1 to 0, and $\Sigma_t$ rises from 0
-# to its largest value, 0.316 at index 91 (clock 3.975, near half of $T$'s clock 7.879), then returns to 0. The grid's
-# dots are dense at small clock values and sparse near $T$. Its last step, from index 98 (clock 6.880) to index 99,
-# is 0.999 of clock long, and over it $\Sigma_t$ falls from 0.93 of its largest value to 0: drawn against the grid
-# index, that fall would look like a vertical drop; on the clock it is one long step.
+# **Left.** Both coefficients are smooth in the clock: $\Theta_t$ falls from 1 to 0, and $\Sigma_t$ rises from 0 to
+# its largest value, 0.316 at index 91 (clock 3.975, about half of $T$'s clock 7.879), then returns to 0. The grid's
+# dots are dense at small clock values and sparse near $T$, where its last step alone is 0.999 of clock.
 #
 # **Right.** The per-pixel standard deviation. Under global noise every pixel gets the dashed curve. Under RDBM a
-# pixel gets the same curve scaled by its $|\pi|$, so a slightly degraded pixel gets little noise and an intact one
-# (green, $\pi = 0$) none at any time.
+# pixel gets that curve scaled by its $|\pi|$: a slightly degraded pixel gets little noise, an intact one (green,
+# $\pi = 0$) none.
 #
-# **The noise level $\lambda$.** Every standard deviation here is proportional to $\sqrt\lambda$, and the means do
-# not involve $\lambda$. The paper takes $\lambda = 10^{-4}$: its curves are these multiplied by
-# $\sqrt{10^{-4}/0.1} = 0.0316$, the ratio printed at every grid time strictly between the ends (at the ends both are
-# 0). $\lambda = 0.1$ only makes the noise visible.
+# **The noise level $\lambda$.** Every standard deviation is proportional to $\sqrt\lambda$; the means do not involve
+# $\lambda$. The paper takes $\lambda = 10^{-4}$: its curves are these times $\sqrt{10^{-4}/0.1} = 0.0316$, the ratio
+# printed at every grid time strictly between the ends. $\lambda = 0.1$ only makes the noise visible.
 
 # %% [markdown]
 # ## 1. The marginal $q(x_t\mid x_0)$
 #
-# Write $u = \bar\theta_t$ for the clock at $t$ and $c = \bar\theta_T$ for the clock at $T$ (so $\bar\theta_{t:T} =
-# c - u$). Below, the marginal's closed form comes out of Bayes's rule, (a); (b) recalls the second route of notebook
-# 01; Appendix A checks the result against the Fokker–Planck equation.
+# Section 0's coefficients come out of Bayes's rule, (a); (b) recalls the second route of notebook 01; Appendix A
+# checks the result against the Fokker–Planck equation. The clock from $t$ to $T$ is $c - u$.
 #
 # **(a) Bayes.** Notebook 01 built the bridge by conditioning the free OU process on $x_T = \mu$:
 # $q(x_t\mid x_0) \propto p(x_t\mid x_0)\,h(x_t, t)$, with $h(x_t, t) = p(x_T = \mu\mid x_t)$. Both factors are the
@@ -106,11 +112,12 @@ print(f"Sigma_t at lambda = 1e-4 / at lambda = {LAM}, indices 0 to 98: {float(pa
 # $\pi \neq 0$; at $\pi = 0$ the pixel stays at $\mu$ and has no density to compute):
 
 # %%
+tau = sp.Symbol("tau", positive=True)  # the lag c - u of h, displayed as one block: e^{-2(c - u)}
 log_p = -(xt - mu - sp.exp(-u) * pi) ** 2 / (2 * lam * (1 - sp.exp(-2 * u)) * pi ** 2)
-log_h = -(sp.exp(-(c - u)) * (xt - mu)) ** 2 / (2 * lam * (1 - sp.exp(-2 * (c - u))) * pi ** 2)
+log_h = -(sp.exp(-tau) * (xt - mu)) ** 2 / (2 * lam * (1 - sp.exp(-2 * tau)) * pi ** 2)
 lesson.up_to_const(r"\log p(x_t \mid x_0)", log_p)
-lesson.up_to_const(r"\log h(x_t, t)", log_h)
-total = sp.expand(log_p + log_h)  # a quadratic in x_t
+lesson.up_to_const(r"\log h(x_t, t)", log_h, lag=(tau, c - u))
+total = sp.expand(log_p + log_h.subs(tau, c - u))  # a quadratic in x_t
 
 # %% [markdown]
 # **Completing the square.** The sum is a quadratic in $x_t$. Write it as
@@ -149,9 +156,8 @@ lesson.chain(r"M", M_bayes, (r"\mu + \frac{Q}{2\lambda\pi\sinh u}", mu + Q_shown
 # %% [markdown]
 # The mean: each factor adds its precision times its centre to $M/Q$. The factor $h$ is centred on $\mu$, and $p$ on
 # $\mu + e^{-u}\pi$; so $M/Q$ is $\mu$ times the total precision, $\mu/Q$, plus one term in $\pi$, and multiplying
-# by $Q$ gives $M$. Exercises 01.1 and 01.2 found the bridge's coefficients $\Theta_t = \sinh(c - u)/\sinh c$ and
-# $\Sigma_t^2 = 2\lambda\sinh u\,\sinh(c - u)/\sinh c$, with $M = \mu + \Theta_t\pi$ and $Q = \Sigma_t^2\pi^2$.
-# Bayes gives exactly these:
+# by $Q$ gives $M$. Bayes gives exactly section 0's coefficients, $M = \mu + \Theta_t\pi$ and
+# $Q = \Sigma^2(u, c)\pi^2$:
 
 # %%
 lesson.zero_line(r"\frac{M - \mu}{\pi} - \frac{\sinh(c - u)}{\sinh c}", (M_bayes - mu) / pi - Theta(u, c))
@@ -161,30 +167,32 @@ lesson.zero_line(r"\frac{Q}{\pi^2} - \frac{2\lambda\sinh u\,\sinh(c - u)}{\sinh 
 # **(b) The moment ODEs, a recap.** Exercises 01.1 and 01.2 reached the same coefficients by a second route: per unit
 # clock the bridge's mean and variance obey $\frac{dM}{du} = \coth(c - u)(\mu - M)$ and
 # $\frac{dQ}{du} = -2\coth(c - u)\,Q + 2\lambda\pi^2$, from $M = x_0$, $Q = 0$ at $u = 0$, and the integrating factor
-# $1/\sinh(c - u)$ solves both (their worked solutions show the steps). Appendix B checks this route in the
-# `derivations` package, by substitution and by a numerical solve.
+# $1/\sinh(c - u)$ solves both (their worked solutions show the steps).
 
 # %% [markdown]
 # ## 2. The posterior $q(x_s\mid x_t, x_0)$
 #
-# Given where the pixel is at $t$ ($x_t$) and its clean value ($x_0$), where was it at an earlier time $s$? Because
-# the bridge is Markov given $\pi$, Bayes's rule gives
-# $q(x_s\mid x_t, x_0) \propto q(x_s\mid x_0)\,q(x_t\mid x_s; \pi)$. Both factors come from the h-transform of notebook
-# 01: the marginal is $q(x_s\mid x_0) \propto p(x_s\mid x_0)\,h(x_s, s)$, and the bridge's kernel is
-# $q(x_t\mid x_s; \pi) = p(x_t\mid x_s)\,h(x_t, t)/h(x_s, s)$ (it depends on $x_0$ only through $\pi$, the scale of
-# the noise). As a function of $x_s$, $h(x_t, t)$ is a constant, and the two $h(x_s, s)$ cancel:
+# Given the pixel's value $x_t$ at $t$ and its clean value $x_0$, where was it at an earlier time $s$? The bridge is
+# Markov given $\pi$, so Bayes's rule gives $q(x_s\mid x_t, x_0) \propto q(x_s\mid x_0)\,q(x_t\mid x_s; \pi)$.
+#
+# Both factors come from notebook 01's h-transform:
+#
+# - the marginal: $q(x_s\mid x_0) \propto p(x_s\mid x_0)\,h(x_s, s)$;
+# - the bridge's kernel: $q(x_t\mid x_s; \pi) = p(x_t\mid x_s)\,h(x_t, t)/h(x_s, s)$, which depends on $x_0$ only
+#   through $\pi$, the scale of its noise.
+#
+# As a function of $x_s$, $h(x_t, t)$ is a constant, and the two $h(x_s, s)$ cancel:
 #
 # $$q(x_s\mid x_t, x_0) \propto p(x_s\mid x_0)\;p(x_t\mid x_s),$$
 #
-# two free OU densities. The end time $T$, where $h$ pinned the path, has dropped out. This posterior is what an
-# ancestral sampler draws from.
+# two free OU densities. The end time $T$, where $h$ pinned the path, has dropped out. An ancestral sampler draws from
+# this posterior.
 #
-# **The picture.** One pixel, $x_0 = 0.6$, $\mu = -0.2$ (so $|\pi| = 0.8$), $\lambda = 0.1$, observed at the grid
-# time $t = t_{80}$ at a value $x_t$ 1.5 standard deviations above its mean. For every earlier grid time
-# $s = t_i$ ($i = 0, \dots, 79$) the colour is the posterior density of $x_s$, divided by its maximum in each column;
-# the horizontal axis is the clock $\bar\theta_s$, with grid indices on top. The magenta line is the posterior mean;
-# the white lines are the marginal $q(x_s\mid x_0)$, which does not know $x_t$: its mean dotted, its mean $\pm 2$
-# standard deviations dashed. The two circles are the pinned ends, $x_0$ at the clean end and $x_t$ at $t_{80}$.
+# **The picture.** One pixel, $x_0 = 0.6$, $\mu = -0.2$ (so $|\pi| = 0.8$), $\lambda = 0.1$, observed at $t = t_{80}$
+# at a value $x_t$ 1.5 standard deviations above its mean. For each earlier grid time $s = t_i$, $i = 0, \dots, 79$,
+# the colour is the posterior density of $x_s$ divided by its column maximum, against the clock $\bar\theta_s$.
+# Magenta: the posterior mean, solid, and mean $\pm 2$ std, dashed. White: the marginal $q(x_s\mid x_0)$, which does
+# not know $x_t$; its mean dotted, mean $\pm 2$ std dashed. The circles are the pinned ends.
 
 # %%
 px0, pmu = torch.tensor([0.6], dtype=torch.float64), torch.tensor([-0.2], dtype=torch.float64)  # the pixel's x0, mu
@@ -193,6 +201,7 @@ px_t = rdbm.mean(px0, pmu, t_obs) + 1.5 * rdbm.std(px0, pmu, t_obs)  # 1.5 std a
 s_early = torch.arange(-1, t_obs)  # the grid indices of every earlier time s (the library's posterior needs s < t)
 n = len(s_early)
 x0s, mus = px0.expand(n), pmu.expand(n)
+# rdbm.posterior(x_t, x0, mu, t, s) -> (mean, std) of q(x_s | x_t, x0), elementwise
 post_mean, post_std = rdbm.posterior(px_t.expand(n), x0s, mus, torch.full_like(s_early, t_obs), s_early)
 marg_mean, marg_std = rdbm.mean(x0s, mus, s_early), rdbm.std(x0s, mus, s_early)
 fig = lesson.plot_posterior_map(rdbm, s_early, t_obs, post_mean, post_std, marg_mean, marg_std, px0, px_t)
@@ -216,10 +225,11 @@ print(f"x_t = {float(px_t):.4f} at clock {float(clock(t_obs)):.3f}; lowest poste
 # %%
 gap = clock(t_obs) - clock(s_early[-6:])  # b = thbar_{s:t}
 ratio = post_std[-6:] ** 2 / gap
+print("s       clock gap b   posterior std   std^2 / b")
 for i, b_, sd_, r_ in zip(s_early[-6:].tolist(), gap.tolist(), post_std[-6:].tolist(), ratio.tolist()):
-    print(f"s = t_{i}: clock gap b = {b_:.3f}, posterior std {sd_:.3f}, std^2 / b = {r_:.3f}")
+    print(f"t_{i}   {b_:11.3f}   {sd_:13.3f}   {r_:9.3f}")
 m79, sd79, msd79, xt_value = float(post_mean[-1]), float(post_std[-1]), float(marg_std[-1]), float(px_t)
-print(f"s = t_79: posterior mean {m79:.4f}, x_t = {xt_value:.4f} (difference {m79 - xt_value:.4f}); "
+print(f"\nAt s = t_79: posterior mean {m79:.4f}, x_t = {xt_value:.4f} (difference {m79 - xt_value:.4f});\n"
       f"posterior std {sd79:.3f}, marginal std {msd79:.3f} (ratio {sd79 / msd79:.2f})")
 
 # %% [markdown]
@@ -241,7 +251,11 @@ print(f"s = t_79: posterior mean {m79:.4f}, x_t = {xt_value:.4f} (difference {m7
 # on the clock only, $V$ on the clock and $\lambda$. With $a = \bar\theta_s$ and $b = \bar\theta_{s:t}$, start from
 # section 2's $q(x_s\mid x_t, x_0) \propto p(x_s\mid x_0)\,p(x_t\mid x_s)$, two free OU kernels: from $y$ over a
 # clock lag $\tau$, $\mathcal N\big(\mu + e^{-\tau}(y - \mu),\ \lambda\pi^2(1 - e^{-2\tau})\big)$ (section 1(a)).
-# Derive the variance coefficient $V$ (per unit $\pi^2$) and the weight $K$ of the observation $x_t$ in the mean.
+#
+# *Hint.* The variance repeats section 1(a): a kernel from $x_0$ over $u$ times a kernel from the unknown over
+# $c - u$ there; over $a$ and $b$ here. So the precision and $V$ are section 1(a)'s $1/Q$ and $Q/\pi^2$ with
+# $u \to a$, $c - u \to b$. The new work is the mean: its weight $K$ of the observation $x_t$ ($P$ comes in section 3).
+#
 # Hand in a `dict` of five SymPy expressions, in the symbols imported at the top: `x` for $x_s$, `xt` for $x_t$,
 # `mu` for $\mu$, `pi` for the residual $\pi$ (not `sympy.pi`), `a`, `b` and `lam` for $\lambda$:
 #
@@ -253,8 +267,7 @@ print(f"s = t_79: posterior mean {m79:.4f}, x_t = {xt_value:.4f} (difference {m7
 # - `"K"`: the coefficient of $x_t$ in the posterior mean (the mean is where the $x$-derivative of
 #   `log_prior + log_kernel` vanishes; $K$ is its derivative in $x_t$): an expression in `a` and `b`.
 #
-# A final formula alone is refused: the checker grades the steps. (Section 2's `rdbm.posterior` gives the posterior
-# as numbers on the grid, not as a formula.)
+# A final formula alone is refused: the checker grades the steps.
 
 # %%
 from rdbm_course.exercises import check
@@ -301,19 +314,22 @@ check("02a.2", answer_02a_2)
 # one, with the $h$'s cancelled by hand):
 #
 # - **the route:** the log of the bridge marginal at $s$, plus the log of the free kernel $p(x_t\mid x_s)$ over $b$,
-#   minus $\log h(x_s, s)$ (the free kernel from $x_s$ to $\mu$ over $b + d$);
+#   minus $\log h(x_s, s)$, the free kernel from $x_s$ to $\mu$ over $b + d$ (displayed below, terms free of $x_s$
+#   dropped);
 # - **the quadratic:** the sum, $\log q(x_s\mid x_t, x_0)$ up to a constant, is a quadratic in $x_s$; its
 #   $x_s$-derivative is linear and vanishes at the posterior mean, and minus its slope is the precision;
 # - **the coefficients:** the mean is affine in $\pi$ and in $x_t - \mu$; its two coefficients are read off as
 #   derivatives, and displayed in $A = e^a$ and $B = e^b$.
 
 # %%
-from derivations import ou
-
 c_T = a + b + d  # the clock at T
-log_post = (gaussian_log(x, bridge_mean(a, c_T), Sigma2(a, c_T) * pi ** 2)  # log q(x_s = x | x0), the marginal at s
-            + ou.kernel_logpdf(xt, x, b)  # log p(x_t | x_s = x): the free kernel from x over the lag b, at x_t
-            - ou.kernel_logpdf(mu, x, c_T - a))  # - log h(x_s = x, s): the free kernel from x over b + d, at mu
+log_marg = -(x - bridge_mean(a, c_T)) ** 2 / (2 * Sigma2(a, c_T) * pi ** 2)  # mean mu + Theta pi, variance Sigma^2 pi^2
+log_kernel = -(xt - mu - sp.exp(-b) * (x - mu)) ** 2 / (2 * lam * (1 - sp.exp(-2 * b)) * pi ** 2)
+log_h_s = -(sp.exp(-tau) * (x - mu)) ** 2 / (2 * lam * (1 - sp.exp(-2 * tau)) * pi ** 2)  # tau = b + d here
+lesson.up_to_const(r"\log q(x_s \mid x_0)", log_marg)
+lesson.up_to_const(r"\log p(x_t \mid x_s)", log_kernel)
+lesson.up_to_const(r"\log h(x_s, s)", log_h_s, lag=(tau, b + d))
+log_post = log_marg + log_kernel - log_h_s.subs(tau, b + d)
 slope = sp.expand(sp.diff(log_post, x))  # linear in x: (coefficient of x) x + (constant)
 post_mean_bayes = -slope.coeff(x, 0) / slope.coeff(x, 1)  # where the slope vanishes
 post_var_bayes = -1 / slope.coeff(x, 1)  # one over the precision
@@ -339,7 +355,7 @@ limit(claimed_mean, a, 0, mu + pi, lhs=r"\lim_{a \to 0}\big(\mu + P\pi + K(x_t -
 # %%
 V_sinh = 2 * lam * sp.sinh(a) * sp.sinh(b) / sp.sinh(a + b)
 lesson.chain(r"V", post_var_bayes / pi ** 2, V_sinh, as_fraction=True)
-lesson.zero_line(r"V - \Sigma_t^2\big|_{u = a,\ c = a + b}", V_sinh - Sigma2(a, a + b))
+lesson.zero_line(r"V - \Sigma^2(a,\ a + b)", V_sinh - Sigma2(a, a + b))
 limit(V_sinh / b, b, 0, 2 * lam, lhs=r"\lim_{b \to 0}\frac{V}{b}")
 std2_slope = 2 * rdbm.lam * float(px0 - pmu) ** 2  # 2 lam pi^2 for section 2's pixel
 print(f"2 lam pi^2 = {std2_slope:.3f}; std^2 / b printed in section 2: {float(ratio[0]):.3f} at s = t_74 to "
@@ -352,7 +368,8 @@ print(f"2 lam pi^2 = {std2_slope:.3f}; std^2 / b printed in section 2: {float(ra
 #
 # **What the posterior is.** Started at $x_0$, the free OU process makes $(x_s, x_t)$ a Gaussian pair:
 # $E[x_s] = \mu + e^{-a}\pi$, $E[x_t] = \mu + e^{-(a + b)}\pi$, $\mathrm{Var}\,x_s = \lambda\pi^2(1 - e^{-2a})$,
-# $\mathrm{Var}\,x_t = \lambda\pi^2(1 - e^{-2(a + b)})$ and $\mathrm{Cov}(x_s, x_t) = e^{-b}\,\mathrm{Var}\,x_s$.
+# $\mathrm{Var}\,x_t = \lambda\pi^2(1 - e^{-2(a + b)})$ and, since $x_t = \mu + e^{-b}(x_s - \mu)$ plus noise
+# independent of $x_s$, $\mathrm{Cov}(x_s, x_t) = e^{-b}\,\mathrm{Var}\,x_s$.
 # Conditioning that pair on $x_t$ is, by definition, the **OU bridge from $x_0$ to $x_t$**; the Gaussian
 # conditioning formulas give its mean and variance, and the posterior's equal them:
 
@@ -367,21 +384,21 @@ lesson.zero_line(r"V\pi^2 - \Big(\mathrm{Var}\,x_s - \tfrac{\mathrm{Cov}(x_s, x_
 
 # %% [markdown]
 # So the posterior is the OU bridge from $x_0$ at clock 0 to $x_t$ at clock $a + b$, and it knows nothing of the
-# path after $t$. Its variance is section 1's bridge variance with $u = a$ and $c = a + b$ (the line
-# $V - \Sigma_t^2 = 0$ above).
+# path after $t$. Its variance is $\Sigma^2(a, a + b)\pi^2$: the variance at clock $a$ of a bridge whose whole clock is
+# $a + b$.
 
 # %% [markdown]
 # ## Summary
 #
-# > With the clock $u = \bar\theta_t$, $c = \bar\theta_T$, and for $s < t$ the increments $a = \bar\theta_s$,
-# > $b = \bar\theta_{s:t}$:
+# > With the clock $u = \bar\theta_t$, $c = \bar\theta_T$, for $s < t$ the increments $a = \bar\theta_s$,
+# > $b = \bar\theta_{s:t}$, and the noise factor $\nu$ ($\pi$ for RDBM, 1 for global noise):
 # >
-# > - **Marginal:** $q(x_t\mid x_0) = \mathcal N\big(\mu + \Theta_t\pi,\ \Sigma_t^2\pi^2\big)$ with
-# >   $\Theta_t = \dfrac{\sinh(c - u)}{\sinh c}$ and $\Sigma_t^2 = \dfrac{2\lambda\sinh u\,\sinh(c - u)}{\sinh c}$.
-# >   With global noise (noise factor $\nu = 1$ instead of $\pi$) the std is $\Sigma_t$ instead of $\Sigma_t|\pi|$.
-# > - **Posterior:** $q(x_s\mid x_t, x_0) = \mathcal N\big(\mu + P\pi + K(x_t - \mu),\ V\pi^2\big)$ with
+# > - **Marginal:** $q(x_t\mid x_0) = \mathcal N\big(\mu + \Theta_t\pi,\ \Sigma_t^2\nu^2\big)$ with
+# >   $\Theta_t = \dfrac{\sinh(c - u)}{\sinh c}$ and
+# >   $\Sigma_t^2 = \Sigma^2(u, c) = \dfrac{2\lambda\sinh u\,\sinh(c - u)}{\sinh c}$.
+# > - **Posterior:** $q(x_s\mid x_t, x_0) = \mathcal N\big(\mu + P\pi + K(x_t - \mu),\ V\nu^2\big)$ with
 # >   $P = \dfrac{\sinh b}{\sinh(a + b)}$, $K = \dfrac{\sinh a}{\sinh(a + b)}$ and
-# >   $V = \dfrac{2\lambda\sinh a\,\sinh b}{\sinh(a + b)}$.
+# >   $V = \Sigma^2(a, a + b) = \dfrac{2\lambda\sinh a\,\sinh b}{\sinh(a + b)}$.
 # >
 # > Used next: (1) the marginal is Gaussian with these coefficients at every $t$, and notebook 02b builds the reverse
 # > SDE and the probability-flow ODE from it; (2) the posterior is the OU bridge from $x_0$ to $x_t$ and does not
@@ -419,41 +436,21 @@ assert abs(std2_slope - 0.128) < 1e-12 and float(ratio.max()) < std2_slope and r
 # ## Appendix A. A check of the marginal: boundary values and the Fokker–Planck equation
 #
 # This is a check, not a third derivation. At the clean end $\Theta = 1$, $\Sigma = 0$; at $T$ both vanish, also as
-# limits; and the Gaussian density solves the bridge's Fokker–Planck equation. Per unit clock that equation reads
-# $\partial_u q = -\partial_{x_t}(f q) + \lambda\pi^2\,\partial_{x_t}^2 q$, with the bridge's drift per unit clock
-# $f = \coth(c - u)(\mu - x_t)$ (notebook 01) and the diffusion $\lambda\pi^2$ per unit clock. Divided by $q$, for
-# $L = \log q$ and primes for derivatives in $x_t$: $\partial_u L + f' + f L' - \lambda\pi^2(L'' + L'^2) = 0$. The
-# left side is a quadratic in $x_t$. Collected by powers of $x_t - M$, each coefficient has two or three non-zero terms,
-# each labelled by the part it comes from. The two terms of $(x_t - M)$ cancel since $1/\tanh = \coth$. Those of $1$
-# and of $(x_t - M)^2$, put over a common denominator, cancel by the identity
-# $\sinh c - \sinh(c - 2u) = 2\cosh(c - u)\sinh u$, checked first (the code is `lesson.fokker_planck_check`):
+# limits. And the Gaussian density solves the bridge's Fokker–Planck equation, per unit clock
+#
+# $$\partial_u q = -\partial_{x_t}(f q) + \lambda\pi^2\,\partial_{x_t}^2 q,\qquad f = \coth(c - u)(\mu - x_t),$$
+#
+# with $f$ the bridge's drift per unit clock (notebook 01) and $\lambda\pi^2$ its diffusion per unit clock.
+#
+# Divided by $q$, with $L = \log q$ and primes for derivatives in $x_t$, it reads
+# $\partial_u L + f' + f L' - \lambda\pi^2(L'' + L'^2) = 0$. The left side is a quadratic in $x_t$. Collected by
+# powers of $x_t - M$, each coefficient has two or three terms, each labelled by the part it comes from:
+#
+# - the terms of $(x_t - M)$ cancel, since $1/\tanh = \coth$;
+# - those of $1$ and of $(x_t - M)^2$, over a common denominator, cancel by the product-to-sum identity
+#   $2\cosh(c - u)\sinh u = \sinh c - \sinh(c - 2u)$, shown first.
+#
+# The code is `lesson.fokker_planck_check`.
 
 # %%
 lesson.fokker_planck_check()
-
-# %% [markdown]
-# ## Appendix B. The `derivations` package's checks
-#
-# The `derivations` package checks each result on its own route; the cell runs its facts by name. Each prints where
-# the course's reference, `docs/theory.md`, states it, and its residual (0: exact) or largest error. What each states:
-#
-# | fact | what it checks | here |
-# |---|---|---|
-# | `marginal.a_gaussian_product` | $p(x_t\mid x_0)\,h(x_t, t) \propto \mathcal N(\mu + \Theta_t\pi,\ \Sigma_t^2\pi^2)$ | 1(a) |
-# | `marginal.b_moment_odes` | $M = \mu + \Theta_t\pi$, $Q = \Sigma_t^2\pi^2$ solve the moment ODEs of 1(b), any schedule | 1(b) |
-# | `marginal.b_initial_values` | the moment ODEs solved numerically (mpmath, 30 digits) from $M = x_0$, $Q = 0$ give the closed form at four clocks | 1(b) |
-# | `marginal.c_boundary_values` | $\Theta = 1$, $\Sigma = 0$ at the clean end; $\Theta = \Sigma = 0$ at $T$ | A |
-# | `marginal.c_fokker_planck` | $q(x_t\mid x_0)$ solves $\partial_u q = -\partial_{x_t}(fq) + \lambda\pi^2\partial_{x_t}^2 q$ | A |
-# | `posterior.mean` | the posterior mean is $\mu + P\pi + K(x_t - \mu)$, $P = \frac{\sinh b}{\sinh(a + b)}$, $K = \frac{\sinh a}{\sinh(a + b)}$ | 3 |
-# | `posterior.endpoints` | the posterior tends to a point at $x_t$ as $s \to t$ and is the point $x_0$ at the clean end | 3 |
-
-# %%
-from rdbm_course.mathshow import fact
-
-fact("marginal.a_gaussian_product", "4.8")
-fact("marginal.b_moment_odes", "4.9")
-fact("marginal.b_initial_values", "4.9")
-fact("marginal.c_boundary_values", "4.4")
-fact("marginal.c_fokker_planck", "3.5")
-fact("posterior.mean", "5.1", "5.2", "5.3")
-fact("posterior.endpoints", "5.1")

@@ -17,7 +17,7 @@ import torch
 
 from derivations.common import EXP, a, b, c, d, exp_to_rational, gaussian_log, lam, mu, pi, u, x, xt, zero
 from derivations.family import Sigma2, Theta, bridge_drift
-from rdbm_course.mathshow import latex, limit, show, vanishes
+from rdbm_course.mathshow import latex, limit, show
 
 __all__ = ["SHORT", "SHORT_EXP", "short", "fraction", "up_to_const", "chain", "zero_line", "OKABE_ITO",
            "plot_coefficients", "grid_table", "plot_posterior_map", "fokker_planck_check"]
@@ -44,10 +44,18 @@ def fraction(expr):
     return sp.factor(sp.cancel(sp.together(exp_to_rational(short(expr), SHORT_EXP))))
 
 
-def up_to_const(lhs: str, expr) -> None:
+def up_to_const(lhs: str, expr, lag: tuple | None = None) -> None:
     """Display ``lhs = expr + const`` with the short clock names (:func:`short`): a log-density whose terms free of
-    the variable are dropped."""
-    _display(lhs + " = " + latex(short(expr)) + r" + \mathrm{const}")
+    the variable are dropped.
+
+    ``lag = (tau, value)``: ``expr`` is written in the symbol ``tau`` and is displayed with ``tau`` printed as
+    ``(value)``, so that ``e^{-2 tau}`` shows as ``e^{-2(c - u)}`` (SymPy would multiply it out: ``e^{2u - 2c}``)."""
+    tex = latex(short(expr))
+    if lag is not None:
+        tau, value = lag
+        assert latex(tau) in tex, f"{tau} does not occur in {tex}"
+        tex = tex.replace(latex(tau), r"\left(" + latex(short(value)) + r"\right)")
+    _display(lhs + " = " + tex + r" + \mathrm{const}")
 
 
 def _display(tex: str) -> None:
@@ -132,7 +140,7 @@ def plot_coefficients(grid_path, smooth_path, residuals=(0.5, 0.1, 0.0), index_t
     right.set_ylabel(r"std of $x_t$, " + PIXEL)
     right.set_title(r"per-pixel std $\Sigma_t\,|\nu|$", fontsize=11)
     right.legend(loc="upper left", fontsize=9)
-    right.set_ylim(0, 1.45 * top)  # room for the legend above the curves
+    right.set_ylim(-0.02, 1.45 * top)  # room for the legend above the curves; the |pi| = 0 line clear of the axis
     for ax in axes:
         ax.set_xlabel(r"clock $u = \bar\theta_t$ (dimensionless)")
         ax.set_xlim(0, float(u_grid[-1]) * 1.01)
@@ -165,9 +173,9 @@ def plot_posterior_map(path, s_grid, t: int, post_mean, post_std, marg_mean, mar
                        index_ticks=(0, 40, 60, 70, 75, 80), x_range=(-0.8, 1.0)):
     """Section 2's figure against the clock ``thbar_s`` of the earlier time: the posterior ``q(x_s | x_t, x0)`` of one
     pixel at the grid indices ``s_grid`` (``-1`` to ``t - 1``), each column's Gaussian density divided by its
-    maximum, with the posterior mean and the marginal ``q(x_s | x0)`` (mean dotted, mean +- 2 std dashed). The two
-    pinned ends are marked: ``x0`` at the clean end (clock 0) and ``x_t`` at ``t``. A top axis labels the grid indices
-    ``index_ticks``.
+    maximum, with the posterior mean (solid) and mean +- 2 std (dashed) in magenta and the marginal ``q(x_s | x0)``
+    in white (mean dotted, mean +- 2 std dashed). The two pinned ends are marked: ``x0`` at the clean end (clock 0)
+    and ``x_t`` at ``t``. A top axis labels the grid indices ``index_ticks``.
 
     A column narrower than the picture's vertical step (0.005) is drawn one step wide: the two pinned ends (std 0) and
     the first grid times. Returns the figure."""
@@ -192,6 +200,9 @@ def plot_posterior_map(path, s_grid, t: int, post_mean, post_std, marg_mean, mar
         ax.plot(u_s, marg_mean + sign * 2 * marg_std, "--", color="white", lw=1.2, path_effects=outlined,
                 label=r"marginal: mean $\pm$ 2 std" if sign == 1 else "_nolegend_")
     ax.plot(u_all, mean_all, color="magenta", lw=2.2, label="posterior mean")
+    for sign in (1, -1):
+        ax.plot(u_all, mean_all + sign * 2 * std_all, "--", color="magenta", lw=1.4,
+                label=r"posterior: mean $\pm$ 2 std" if sign == 1 else "_nolegend_")
     ax.plot([0.0], x0.reshape(1), "o", ms=9, mfc=OKABE_ITO["sky"], mec="white", mew=1.5, clip_on=False,
             label=r"$x_0$ (clean end, clock 0)")
     ax.plot([u_t], x_t.reshape(1), "o", ms=9, mfc=OKABE_ITO["vermillion"], mec="white", mew=1.5, clip_on=False,
@@ -215,16 +226,19 @@ def plot_posterior_map(path, s_grid, t: int, post_mean, post_std, marg_mean, mar
 
 def fokker_planck_check() -> None:
     """Appendix A of notebook 02a: display and assert the boundary values of ``Theta_t`` and ``Sigma_t^2``, the
-    identity ``sinh(c - 2u) + 2 cosh(c - u) sinh u = sinh c``, and the bridge's Fokker-Planck equation per unit clock,
-    ``d_u L + f' + f L' - lam pi^2 (L'' + L'^2) = 0`` for ``L = log q(x_t | x0)`` and the drift per unit clock
-    ``f = coth(c - u)(mu - x_t)``, collected by powers of ``x_t - M`` with each non-zero term labelled by its part."""
+    identity ``2 cosh(c - u) sinh u = sinh c - sinh(c - 2u)`` (product to sum), and the bridge's Fokker-Planck
+    equation per unit clock, ``d_u L + f' + f L' - lam pi^2 (L'' + L'^2) = 0`` for ``L = log q(x_t | x0)`` and the
+    drift per unit clock ``f = coth(c - u)(mu - x_t)``, collected by powers of ``x_t - M`` with each non-zero term
+    labelled by its part."""
     theta_t, sigma2_t = Theta(u, c), Sigma2(u, c)
     show(r"\big(\Theta_t,\ \Sigma_t^2\big)\big|_{u = 0}", sp.Tuple(theta_t.subs(u, 0), sigma2_t.subs(u, 0)))
     assert (theta_t.subs(u, 0), sigma2_t.subs(u, 0)) == (1, 0)
     limit(theta_t, u, c, 0, lhs=r"\lim_{u \to c}\Theta_t")
     limit(sigma2_t, u, c, 0, lhs=r"\lim_{u \to c}\Sigma_t^2")
     identity = sp.sinh(c - 2 * u) + 2 * sp.cosh(c - u) * sp.sinh(u) - sp.sinh(c)
-    vanishes(r"\sinh(c - 2u) + 2\cosh(c - u)\sinh u - \sinh c", short(identity), gens=SHORT_EXP)
+    chain(r"2\cosh(c - u)\sinh u", 2 * sp.cosh(c - u) * sp.sinh(u),
+          (r"\sinh\big((c - u) + u\big) - \sinh\big((c - u) - u\big)", sp.sinh(c) - sp.sinh(c - 2 * u)),
+          (r"\sinh c - \sinh(c - 2u)", sp.sinh(c) - sp.sinh(c - 2 * u)))
     mean, var = mu + theta_t * pi, sigma2_t * pi ** 2
     log_q = gaussian_log(xt, mean, var)
     f = bridge_drift(u, c, xt)

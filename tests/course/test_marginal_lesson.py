@@ -64,3 +64,17 @@ def test_the_two_figures_and_the_grid_table():
     ax = fig.axes[0]
     assert ax.get_xlim() == (0.0, float(rdbm.schedule.clock(torch.tensor(t))))  # the clock, not the grid index
     plt.close(fig)
+
+
+def test_up_to_const_keeps_a_lag_as_one_block(monkeypatch):
+    """With ``lag``, e^{-2 tau} is shown as e^{-2(c - u)}, not multiplied out. Mutation that fails: substituting the
+    lag before printing (SymPy then writes e^{2u - 2c}); a lag symbol absent from the expression is refused."""
+    from derivations.common import mu, xt  # noqa: PLC0415
+
+    shown = []
+    monkeypatch.setattr(lesson, "_display", shown.append)
+    tau = sp.Symbol("tau", positive=True)
+    lesson.up_to_const(r"\log h", -sp.exp(-2 * tau) * (xt - mu) ** 2, lag=(tau, c - u))
+    assert r"e^{- 2 \left(c - u\right)}" in shown[0] and r"\tau" not in shown[0]
+    with pytest.raises(AssertionError):
+        lesson.up_to_const(r"\log h", xt, lag=(tau, c - u))
