@@ -18,7 +18,7 @@ from sympy.printing.latex import LatexPrinter
 from derivations.common import EXP, exp_to_rational, zero
 
 __all__ = ["show", "vanishes", "agree", "vanishes_by_powers", "limit", "exponentials_note", "confirm", "fact", "latex",
-           "positive_terms_first"]
+           "positive_terms_first", "print_names"]
 
 
 class _PositiveFirstLatex(LatexPrinter):
@@ -31,19 +31,30 @@ class _PositiveFirstLatex(LatexPrinter):
                 + [term for term in terms if term.could_extract_minus_sign()])
 
 
-#: the printer of every display of this module; :func:`positive_terms_first` switches it
-_PRINTER = {"latex": sp.latex}
+#: how every display of this module prints: :func:`positive_terms_first` and :func:`print_names` switch it
+_PRINTER = {"positive_first": False, "symbol_names": {}}
 
 
 def positive_terms_first(on: bool = True) -> None:
     """From now on, print every sum with its terms without a minus sign first (``x - mu``, not SymPy's ``-mu + x``),
     in the displays of this module and in :func:`latex`; ``on=False`` restores SymPy's order."""
-    _PRINTER["latex"] = _PositiveFirstLatex().doprint if on else sp.latex
+    _PRINTER["positive_first"] = on
+
+
+def print_names(names: dict | None = None) -> None:
+    """From now on, print each symbol of ``names`` (a dict: symbol -> its LaTeX) under that LaTeX, in the displays of
+    this module and in :func:`latex`: ``print_names({u: "u"})`` prints the clock symbol ``thetabar_t`` of
+    ``derivations.common`` as ``u``. Only the printing changes, not the symbols; ``None`` restores SymPy's names."""
+    _PRINTER["symbol_names"] = dict(names or {})
 
 
 def latex(expr) -> str:
-    """The LaTeX of ``expr`` as this module's displays print it (see :func:`positive_terms_first`)."""
-    return _PRINTER["latex"](expr)
+    """The LaTeX of ``expr`` as this module's displays print it (see :func:`positive_terms_first` and
+    :func:`print_names`)."""
+    settings = {"symbol_names": _PRINTER["symbol_names"]} if _PRINTER["symbol_names"] else {}
+    if _PRINTER["positive_first"]:
+        return _PositiveFirstLatex(settings).doprint(expr)
+    return sp.latex(expr, **settings)
 
 
 def _latex(x) -> str:

@@ -2,9 +2,9 @@
 
 The notebook shows its own Euler-Maruyama loop, the calls, the displays and the figures. Here live the same
 simulation written with the library's drift (:func:`simulate_paths`, against which appendix B checks the notebook's
-loop), the scheme's exact moments with the library's closed form (against which appendix B checks the notebook's own
-recursion of section 5), the comparison of a grid with a continuous schedule, a formatter of Itô differentials and
-two display-and-assert helpers, so that its main line stays short. Paths
+loop), the scheme's exact moments with the library's closed form (against which appendix B measures the simulation's
+Monte Carlo noise and the step's bias), the comparison of a grid with a continuous schedule, Itô's rules for
+differentials and their formatter, and two display-and-assert helpers, so that its main line stays short. Paths
 (:class:`rdbm_core.bridge.path.ResidualPath`) are built inside these functions: the notebook keeps no path object
 among its names, since its exercise 01.3 may not use a path's coefficient methods.
 
@@ -21,7 +21,7 @@ import torch
 from derivations.common import zero
 from rdbm_course.mathshow import latex, show
 
-__all__ = ["simulate_paths", "scheme_moments", "step_gaps", "grid_gap_to_continuous", "differentials_tex",
+__all__ = ["simulate_paths", "scheme_moments", "step_gaps", "grid_gap_to_continuous", "ito", "differentials_tex",
            "difference", "gaussian_log_rate"]
 
 DT = torch.float64
@@ -102,6 +102,19 @@ def grid_gap_to_continuous(grid, lam: float) -> float:
     on_grid = _path(grid, lam, pinned=True).coefficients(times)
     continuous = _path(same_clock, lam, pinned=True).coefficients(grid.clock(times) / grid.u_T)
     return max(float((on_grid[k] - continuous[k]).abs().max()) for k in (0, 2))
+
+
+def ito(expr, step, noise):
+    """``expr``, a polynomial in the differentials ``step`` (``dt`` or ``du``) and ``noise`` (its Brownian increment),
+    with Itô's rules applied: ``noise^2`` is ``step``; ``step^2``, ``step * noise`` and every product of higher total
+    degree are 0."""
+    kept = 0
+    for (i, j), coefficient in sp.Poly(sp.expand(expr), step, noise).terms():
+        if (i, j) == (0, 2):
+            kept += coefficient * step
+        elif i + j <= 1:
+            kept += coefficient * step ** i * noise ** j
+    return kept
 
 
 def differentials_tex(expr, *differentials) -> str:

@@ -108,7 +108,7 @@ assert feedback
 # %% [markdown]
 # ## 01.3 — $\Theta_t$ on a schedule's grid
 #
-# With $\bar\theta_{t:T}$ (`schedule.clock_to_end(t)`, called `to_go` in the code, as in the notebook) and $c = \bar\theta_T$
+# With $\bar\theta_{t:T}$ (`schedule.clock_to_end(t)`, called `to_go` in the code below) and $c = \bar\theta_T$
 # (`schedule.u_T`), $\Theta_t = \sinh\bar\theta_{t:T}/\sinh c$. Taken literally, that ratio fails on the checker's
 # grid with $\bar\theta_T = 1000$: $\sinh$ overflows float64 (above about 710), and the ratio is $\infty/\infty$, NaN
 # (shown below). Written as $e^{\bar\theta_{t:T} - c}(1 - e^{-2\bar\theta_{t:T}})/(1 - e^{-2c})$ it never overflows,

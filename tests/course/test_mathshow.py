@@ -159,3 +159,21 @@ def test_positive_terms_first_prints_x_minus_mu_and_can_be_undone():
     finally:
         positive_terms_first(False)
     assert latex(x - mu) == sp.latex(x - mu) == r"- \mu + x"
+
+
+def test_print_names_renames_a_symbol_in_the_printing_only():
+    """print_names({u: "u"}) prints the clock symbol thetabar_t as u, with positive_terms_first on or off, and None
+    restores SymPy's name; the expression itself is unchanged. Mutation that fails: ignoring the names when
+    positive_terms_first is on prints e^{\\bar{\\theta}_{t}}."""
+    from derivations.common import u
+    from rdbm_course.mathshow import latex, positive_terms_first, print_names
+
+    try:
+        print_names({u: "u"})
+        assert latex(sp.exp(-u)) == "e^{- u}"
+        positive_terms_first()
+        assert latex(x - u) == "x - u" and latex(sp.exp(u)) == "e^{u}"
+    finally:
+        positive_terms_first(False)
+        print_names(None)
+    assert latex(sp.exp(u)) == sp.latex(sp.exp(u)) == r"e^{\bar{\theta}_{t}}"

@@ -84,3 +84,14 @@ def test_differentials_tex_writes_the_differentials_last_and_keeps_every_term():
         r"-2\,dt^2 + g^{2}\,dt + \left(a + g\right)\,dw"
     assert ou_lesson.differentials_tex(g * dt + dw ** 2, dt, dw) == r"dw^2 + g\,dt"
     assert ou_lesson.differentials_tex(sp.Integer(0), dt, dw) == "0"
+
+
+def test_ito_keeps_dt_and_dw_and_turns_dw_squared_into_dt():
+    """Itô's rules on (dx)^2 and on d(x^2) for dx = a dt + g dw: (dx)^2 = g^2 dt, d(x^2) = (2 x a + g^2) dt + 2 x g dw;
+    a product of total degree 3 is 0. Mutation that fails: keeping dt dw (i + j <= 2 instead of dw^2 alone) leaves
+    2 a g dt dw in (dx)^2."""
+    dt, dw, a, g = sp.symbols("dt dw a g")
+    dx = a * dt + g * dw
+    assert sp.expand(ou_lesson.ito(dx ** 2, dt, dw) - g ** 2 * dt) == 0
+    assert sp.expand(ou_lesson.ito((x + dx) ** 2 - x ** 2, dt, dw) - ((2 * x * a + g ** 2) * dt + 2 * x * g * dw)) == 0
+    assert ou_lesson.ito(dw ** 3 + dt * dw ** 2, dt, dw) == 0
