@@ -11,7 +11,10 @@ pinned end).
   (the figure's middle panel draws the band on it);
 * :func:`em_factor` and :func:`em_spread` give the spread and the mean of Euler-Maruyama's paths without sampling
   (with the oracle each step is affine in the state, so the variance follows a recursion);
-* :func:`plot_two_ways` draws the notebook's figure (one colour per sampler: :data:`SDE_COLOUR`, :data:`ODE_COLOUR`).
+* :func:`plot_two_ways` draws the notebook's figure (one colour per sampler: :data:`SDE_COLOUR`, :data:`ODE_COLOUR`);
+  :func:`two_ways` runs both samplers for it and returns the runs with the figure (:class:`TwoWays`);
+* :func:`in_clock_to_go` writes a SymPy coefficient in the clocks ``thbar_t`` and ``thbar_{t:T}``, as the notebook
+  displays them.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from rdbm_core.bridge import samplers
 from rdbm_core.bridge.schedules import DiscreteSchedule
 
 __all__ = ["SDE_COLOUR", "ODE_COLOUR", "oracle", "row", "marginal_band", "refined", "refined_index", "em_factor",
-           "EMSpread", "em_spread", "plot_two_ways"]
+           "EMSpread", "em_spread", "plot_two_ways", "TwoWays", "two_ways", "in_clock_to_go"]
 
 #: one colour per sampler in notebook 02b (Okabe-Ito blue and vermillion, colour-blind safe)
 SDE_COLOUR, ODE_COLOUR = "#0072B2", "#D55E00"
@@ -115,7 +118,8 @@ def plot_two_ways(path, x0: float, mu: float, sde: tuple, ode: tuple, places, n_
     them) against the grid index, their first steps against the clock still to go, and the ODE paths ``ode``, started
     at ``places`` (standard deviations of the marginal), against the grid index; the marginal ``q(x_t | x0)`` in grey
     behind them (the middle panel's on a ``refine``-fold finer nested grid, so that its pinch at ``mu`` shows).
-    ``title`` heads the figure. Returns the figure."""
+    The drawn SDE path that goes farthest from the marginal's mean, in its standard deviations, is drawn thick, with a
+    ring at its farthest point labelled with that distance. ``title`` heads the figure. Returns the figure."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
     from matplotlib.colors import ListedColormap  # noqa: PLC0415
     from matplotlib.lines import Line2D  # noqa: PLC0415
@@ -136,6 +140,16 @@ def plot_two_ways(path, x0: float, mu: float, sde: tuple, ode: tuple, places, n_
                                       marginal_band(fine, x0, mu, fine_t, values))):
         shade = ax.pcolormesh(x_axis, values, shade_values, cmap=greys, shading="auto", vmin=0, vmax=1)
     axes[0].plot(sde_t, sde_x[:, :n_shown], color=SDE_COLOUR, lw=0.9)
+    inside = (sde_t >= 0) & (sde_t < t_T)  # where the marginal has a positive width
+    ones = torch.ones(int(inside.sum()), dtype=torch.float64)
+    shown_places = ((sde_x[inside, :n_shown] - path.mean(x0 * ones, mu * ones, sde_t[inside])[:, None])
+                    / path.std(x0 * ones, mu * ones, sde_t[inside])[:, None])
+    row_k, path_k = divmod(int(shown_places.abs().argmax()), n_shown)  # the drawn paths' farthest point
+    far_t, far_x = sde_t[inside][row_k], sde_x[inside][row_k, path_k]
+    axes[0].plot(sde_t, sde_x[:, path_k], color=SDE_COLOUR, lw=2.0)  # that path, thick
+    axes[0].plot(far_t, far_x, "o", ms=11, mfc="none", mec="black", mew=1.2, zorder=6)  # and its farthest point
+    axes[0].annotate(f"{float(shown_places[row_k, path_k].abs()):.1f} std", (float(far_t), float(far_x)),
+                     xytext=(8, 4 if float(far_x) > 0 else -12), textcoords="offset points", fontsize=9)
     axes[1].plot(to_go(sde_t[early]), sde_x[early, :n_shown], color=SDE_COLOUR, lw=0.9)
     first = float(to_go(torch.tensor(t_T - 1)))
     axes[1].axvline(first, color="black", ls=":", lw=0.9)
@@ -151,19 +165,63 @@ def plot_two_ways(path, x0: float, mu: float, sde: tuple, ode: tuple, places, n_
     axes[1].set_xlabel("clock still to go $\\bar\\theta_{t:T}$\n(sampling: left to right)", fontsize=10)
     axes[0].set_title(f"reverse-time SDE from $x_{{[{t_T}]}} = \\mu$", fontsize=11)
     axes[1].set_title("its first steps, by clock", fontsize=11)
-    axes[2].set_title(f"probability-flow ODE from index {int(ode_t[0])}", fontsize=11)
-    axes[0].set_ylabel("pixel value ($[-1, 1]$ scale)", fontsize=10)
+    axes[2].set_title("Heun's method for the PF-ODE", fontsize=11)
+    for ax in (axes[0], axes[2]):
+        ax.set_ylabel("pixel value ($[-1, 1]$ scale)", fontsize=10)
     axes[2].tick_params(labelleft=True)  # shared axis: numbers on the right panel too
     for ax in axes:
         ax.tick_params(labelsize=9)
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.colorbar(shade, ax=axes, shrink=0.8).set_label("$q(x_t \\mid x_0)$ / its value at the mean", fontsize=10)
+    colour_bar = fig.colorbar(shade, ax=axes, shrink=0.8, pad=0.01, aspect=30)
+    colour_bar.set_label("$q(x_t \\mid x_0)$ / its value at the mean", fontsize=10)
     starts = ", ".join("0" if float(p) == 0 else f"{float(p):+g}".replace("-", "\u2212") for p in places)
     fig.legend(handles=[Line2D([], [], color=SDE_COLOUR, lw=0.9, label=f"{n_shown} of {sde_x.shape[1]} SDE paths"),
                         Line2D([], [], color=ODE_COLOUR, lw=1.5,
-                               label=f"{len(places)} ODE paths, started at {starts} std at index {int(ode_t[0])}"),
-                        Line2D([], [], ls="", marker="o", color="black", label=f"$x_{{[{t_T}]}} = \\mu$ (pinned end)"),
+                               label=f"{len(places)} ODE paths, from {starts} std at index {int(ode_t[0])}"),
+                        Line2D([], [], ls="", marker="o", color="black", label="$\\mu$ (pinned end)"),
                         Line2D([], [], ls="", marker="*", ms=10, color="black", label="$x_0$ (clean end)")],
-               loc="outside lower center", ncol=2, fontsize=9, frameon=False)
+               loc="outside lower center", ncol=4, fontsize=9, frameon=False)
     return fig
+
+
+class TwoWays(NamedTuple):
+    """The runs of the notebook's figure (:func:`two_ways`), every state recorded, rows in the sampling order."""
+    figure: object
+    grid: torch.Tensor  # the grid indices t_T, ..., 0, -1: the SDE's rows (the ODE's are grid[1:])
+    sde_t: torch.Tensor  # the indices the SDE run recorded (= grid)
+    sde_x: torch.Tensor  # its states [row, path]
+    ode_t: torch.Tensor  # the indices the ODE run recorded (= grid[1:])
+    ode_x: torch.Tensor  # its states [row, path]
+    mean: torch.Tensor  # the marginal's mean M_[t] at every index of grid
+    std: torch.Tensor  # its standard deviation Sigma_[t] |pi| at every index of grid
+
+
+def two_ways(path, x0: float, mu: float, n_sde: int, places, seed: int = 0, title: str = "") -> TwoWays:
+    """Run the notebook's figure: the library's Euler-Maruyama with the :func:`oracle` from ``x_[t_T] = mu``
+    (``n_sde`` paths, noise from ``torch.Generator().manual_seed(seed)``), and its Heun's method from the index
+    ``t_T - 1``, started at ``places`` (in standard deviations of the marginal there); then :func:`plot_two_ways`."""
+    grid = path.schedule.times().flip(0)  # the sampling order: t_T, ..., 0, -1
+    ones = torch.ones(len(grid), dtype=torch.float64)
+    mean, std = path.mean(x0 * ones, mu * ones, grid), path.std(x0 * ones, mu * ones, grid)
+    places = torch.as_tensor(places, dtype=torch.float64)
+    sde_run, ode_run = samplers.Trajectory(), samplers.Trajectory()
+    samplers.sample_euler_maruyama(oracle(x0), row(mu, n_sde), path, grid, callback=sde_run,
+                                   generator=torch.Generator().manual_seed(seed))
+    samplers.sample_heun(oracle(x0), row(mu, len(places)), path, grid[1:], callback=ode_run,
+                         x_T=(mean[1] + places * std[1])[None])
+    sde_t, ode_t = (torch.tensor([int(t) for t in run.t]) for run in (sde_run, ode_run))
+    sde_x, ode_x = torch.stack(sde_run.x)[:, 0], torch.stack(ode_run.x)[:, 0]
+    figure = plot_two_ways(path, x0, mu, (sde_t, sde_x), (ode_t, ode_x), places, title=title)
+    return TwoWays(figure, grid, sde_t, sde_x, ode_t, ode_x, mean, std)
+
+
+def in_clock_to_go(expr):
+    """A SymPy expression in the clocks ``u = thbar_t`` and ``c = thbar_T`` written in ``thbar_t`` and the clock still
+    to go ``d = thbar_{t:T} = c - u`` (the symbols of ``derivations.common``), with every ``1/tanh`` written as
+    ``coth``: the form in which notebook 02b displays a coefficient."""
+    import sympy as sp  # noqa: PLC0415
+
+    from derivations.common import c, d, u  # noqa: PLC0415
+
+    return sp.simplify(sp.expand_trig(expr.subs(c, u + d))).replace(sp.tanh, lambda arg: 1 / sp.coth(arg))

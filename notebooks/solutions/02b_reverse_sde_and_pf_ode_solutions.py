@@ -64,7 +64,8 @@ display(feedback)
 assert feedback
 
 # %% [markdown]
-# **The checks of notebook 02b, sections 3 and 4, again** (the notebook displays all three after exercise 02b.1).
+# **The checks of notebook 02b, sections 3 and 4, again** (the notebook states all three after exercise 02b.1 and
+# verifies them in its Checks).
 # With $x_0$ known ($\hat\pi = \pi$), the bridge's marginal $q$ has the log-density $L = \log q$, taken whole: its
 # normalising term $-\tfrac12\log(\Sigma_t^2\pi^2)$ is free of $x$ but not of the clock, and it enters $L_u$ (only
 # the constant $-\tfrac12\log(2\times3.14159\ldots)$, with the circle constant written as a number because $\pi$ is the

@@ -3,8 +3,9 @@ Euler-Maruyama recursion agrees with sampling and with the noise-free run, and t
 
 Mutations that fail: ``refined`` splitting each step into ``k + 1`` parts (first test); ``em_spread`` without the
 step's fresh noise, or with ``a_t`` instead of ``a_t ** 2``, or its mean recursion with the velocity instead of the
-reverse drift (second); ``plot_two_ways`` without its title or with the ODE paths' starts left out of the legend
-(third).
+reverse drift (second); ``plot_two_ways`` without its title, with the ODE paths' starts left out of the legend, or
+with the ring on the drawn paths' nearest point instead of their farthest (third); ``two_ways`` starting the ODE
+paths at index 99, or at the places in pixel values (fourth); ``in_clock_to_go`` without its ``coth`` rewrite (fifth).
 """
 import torch
 
@@ -73,7 +74,45 @@ def test_figure_draws_what_it_is_given():
     recorded = [(torch.tensor([int(t) for t in run.t]), torch.stack(run.x)[:, 0]) for run in (sde, ode)]
     fig = lesson.plot_two_ways(path, X0, MU, *recorded, [-1.0, 0.0, 1.0], n_shown=4, title="one pixel")
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
-    assert [len(ax.get_lines()) for ax in panels] == [4 + 2, 4 + 2, 3 + 1]  # paths, then the dots, line and star
+    assert [len(ax.get_lines()) for ax in panels] == [4 + 4, 4 + 2, 3 + 1]  # paths, thick path, ring, dots, line, star
+    inside = (recorded[0][0] >= 0) & (recorded[0][0] < 99)
+    t_in = recorded[0][0][inside]
+    ones = torch.ones(len(t_in), dtype=torch.float64)
+    places = ((recorded[0][1][inside, :4] - path.mean(X0 * ones, MU * ones, t_in)[:, None])
+              / path.std(X0 * ones, MU * ones, t_in)[:, None])
+    row_k, path_k = divmod(int(places.abs().argmax()), 4)
+    ring = panels[0].get_lines()[5]
+    assert (float(ring.get_xdata()[0]), float(ring.get_ydata()[0])) == (float(t_in[row_k]),
+                                                                        float(recorded[0][1][inside][row_k, path_k]))
+    assert panels[0].texts[0].get_text() == f"{float(places.abs().max()):.1f} std"
     assert fig.get_suptitle() == "one pixel"
     assert any("\u22121, 0, +1 std at index 98" in t.get_text() for t in fig.legends[0].get_texts())
     plt.close("all")
+
+
+def test_two_ways_runs_the_figure():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = bridges.rdbm(lam=0.1)
+    runs = lesson.two_ways(path, X0, MU, n_sde=30, places=[-1.0, 0.5], seed=3, title="t")
+    assert torch.equal(runs.grid, path.schedule.times().flip(0)) and torch.equal(runs.sde_t, runs.grid)
+    assert torch.equal(runs.ode_t, runs.grid[1:]) and runs.sde_x.shape == (101, 30) and runs.ode_x.shape == (100, 2)
+    assert torch.allclose(runs.ode_x[0], runs.mean[1] + torch.tensor([-1.0, 0.5], dtype=torch.float64) * runs.std[1])
+    assert torch.equal(runs.std, path.std(X0 * torch.ones(101, dtype=torch.float64), MU, runs.grid))
+    again = samplers.Trajectory()
+    samplers.sample_euler_maruyama(lesson.oracle(X0), lesson.row(MU, 30), path, runs.grid, callback=again,
+                                   generator=torch.Generator().manual_seed(3))
+    assert torch.equal(torch.stack(again.x)[:, 0], runs.sde_x)
+    assert runs.figure.get_suptitle() == "t"
+    plt.close("all")
+
+
+def test_in_clock_to_go_writes_coth_of_the_clock_still_to_go():
+    import sympy as sp
+
+    from derivations.common import c, d, u
+
+    assert lesson.in_clock_to_go(sp.sinh(c - u)) == sp.sinh(d)
+    assert lesson.in_clock_to_go(sp.cosh(c - u) / sp.sinh(c - u)) == sp.coth(d)
