@@ -26,6 +26,21 @@ def _redirect(tmp_path, monkeypatch):
     monkeypatch.setattr(study, "FOLDER", tmp_path / "r")
 
 
+def _small_evaluations(tmp_path, monkeypatch, count):
+    """Results into ``tmp_path / "r"``, 2 sampling steps (2 draws), ``count`` benchmark windows of 32x32; skips the
+    test without the perceptual extra (every evaluation measures ST-LPIPS)."""
+    from rdbm_core.evidence import perceptual
+    if not perceptual.available():
+        pytest.skip("the perceptual extra is not installed")
+    _redirect(tmp_path, monkeypatch)
+    short = {k: networks.Sampling(v.sampler, v.eta, None if v.draws is None else 2, 2)
+             for k, v in networks.SAMPLINGS.items()}
+    monkeypatch.setattr(networks, "SAMPLINGS", short)
+    real = networks.HeldOutBenchmark
+    monkeypatch.setattr(networks, "HeldOutBenchmark",
+                        lambda task, items, crop, version: real(task, items=count, crop=32, version=version))
+
+
 def _bridge_network(tmp_path, method, seed, **changes):
     """A network of the (fake) bridge comparison, trained with its config (``changes``: fields altered) under
     ``tmp_path / "bc"``, with its row in ``tmp_path / "bc.csv"``; returns the row."""
@@ -44,16 +59,7 @@ def test_a_small_study_runs_once_reuses_and_resumes(tmp_path, monkeypatch):
     """Mutation that fails: :func:`~experiments.modulation_study.reusable` checking the SHA-256 alone, not the
     stored config (the bridge comparison's global-noise network, trained at another learning rate, is then
     reused and one training fewer is made)."""
-    from rdbm_core.evidence import perceptual
-    if not perceptual.available():
-        pytest.skip("the perceptual extra is not installed")
-    _redirect(tmp_path, monkeypatch)
-    short = {k: networks.Sampling(v.sampler, v.eta, None if v.draws is None else 2, 2)
-             for k, v in networks.SAMPLINGS.items()}
-    monkeypatch.setattr(networks, "SAMPLINGS", short)
-    real = networks.HeldOutBenchmark
-    monkeypatch.setattr(networks, "HeldOutBenchmark",
-                        lambda task, items, crop, version: real(task, items=3, crop=32, version=version))
+    _small_evaluations(tmp_path, monkeypatch, count=3)
     matching = _bridge_network(tmp_path, "rdbm", 0)
     _bridge_network(tmp_path, "rdbm-global", 0, lr=5e-4)  # not what the study trains
     trained = []
@@ -202,16 +208,7 @@ def test_a_lost_network_is_remade_and_must_be_the_recorded_one(tmp_path, monkeyp
     evaluated instead of stopping the study)."""
     import shutil
 
-    from rdbm_core.evidence import perceptual
-    if not perceptual.available():
-        pytest.skip("the perceptual extra is not installed")
-    _redirect(tmp_path, monkeypatch)
-    short = {k: networks.Sampling(v.sampler, v.eta, None if v.draws is None else 2, 2)
-             for k, v in networks.SAMPLINGS.items()}
-    monkeypatch.setattr(networks, "SAMPLINGS", short)
-    real = networks.HeldOutBenchmark
-    monkeypatch.setattr(networks, "HeldOutBenchmark",
-                        lambda task, items, crop, version: real(task, items=2, crop=32, version=version))
+    _small_evaluations(tmp_path, monkeypatch, count=2)
     config = replace(TINY, lams=(1e-4,), noises=("global",), seeds=(0,), samplings=("eta0", "eta1x1"),
                      regression=False)
     runs = tmp_path / "runs"

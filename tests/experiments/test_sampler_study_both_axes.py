@@ -6,6 +6,22 @@ from experiments import sampler_study as study
 from rdbm_core.data.files import append_rows, read_rows
 
 
+def _goub_networks(tmp_path, runs) -> list[dict]:
+    """GOUB deraining networks of seeds 0 and 1 trained 2 iterations into ``runs``, recorded in
+    ``tmp_path / "networks.csv"`` as the bridge comparison records them; returns their rows."""
+    from experiments.bridge_comparison import NETWORK_COLUMNS
+    from experiments.networks import network_record, train_to
+    from rdbm_core import comparison
+    budget = comparison.Budget(steps=2, batch=2, crop=16, preset="tiny", lr=1e-3, pool=4, device="cpu")
+    rows = []
+    for seed in (0, 1):
+        config = comparison.method_config("derain", "goub", seed, budget, str(runs / f"derain_goub_s{seed}"))
+        result, weights = train_to(config, 2)
+        rows.append({"task": "derain", "method": "goub", "seed": seed, "steps": 2, **network_record(result, weights, runs)})
+    append_rows(tmp_path / "networks.csv", rows, NETWORK_COLUMNS)
+    return rows
+
+
 def test_heun_spends_at_most_its_budget():
     """Mutation that fails: Heun's steps set to the budget (4 steps spend 6 calls, over a budget of 4)."""
     assert [study.steps_for("heun", n) for n in (1, 2, 3, 4, 5)] == [1, 2, 2, 3, 3]
@@ -14,20 +30,11 @@ def test_heun_spends_at_most_its_budget():
 
 
 def test_a_small_study_runs_once_analyses_and_resumes(tmp_path, monkeypatch):
-    from rdbm_core import comparison
     from rdbm_core.evidence import perceptual
-    from experiments.networks import network_record, train_to
     if not perceptual.available():
         pytest.skip("the perceptual extra is not installed")
     runs = tmp_path / "runs"
-    budget = comparison.Budget(steps=2, batch=2, crop=16, preset="tiny", lr=1e-3, pool=4, device="cpu")
-    rows = []
-    for seed in (0, 1):
-        config = comparison.method_config("derain", "goub", seed, budget, str(runs / f"derain_goub_s{seed}"))
-        result, weights = train_to(config, 2)
-        rows.append({"task": "derain", "method": "goub", "seed": seed, "steps": 2, **network_record(result, weights, runs)})
-    append_rows(tmp_path / "networks.csv", rows, ("task", "method", "seed", "steps", "weights", "sha256",
-                                                   "train_wall_s", "loss_last_50"))
+    _goub_networks(tmp_path, runs)
     for name in ("ITEMS_CSV", "SETS_CSV", "SUMMARY_CSV"):
         monkeypatch.setattr(study, name, tmp_path / "out" / getattr(study, name).name)
     monkeypatch.setattr(study, "FOLDER", tmp_path / "out")
@@ -61,19 +68,11 @@ def test_rebuild_retrains_a_lost_network_that_must_reproduce_its_loss(tmp_path, 
     evaluated instead of stopping the study)."""
     import shutil
 
-    from rdbm_core import comparison
     from experiments import bridge_comparison
-    from experiments.networks import network_record, train_to
     runs = tmp_path / "runs"
     small = bridge_comparison.StudyConfig(steps=2, batch=2, crop=16, pool=4, lr=1e-3)
-    budget = comparison.Budget(steps=2, batch=2, crop=16, preset="tiny", lr=1e-3, pool=4, device="cpu")
-    rows = []
-    for seed in (0, 1):
-        config = comparison.method_config("derain", "goub", seed, budget, str(runs / f"derain_goub_s{seed}"))
-        result, weights = train_to(config, 2)
-        rows.append({"task": "derain", "method": "goub", "seed": seed, "steps": 2, **network_record(result, weights, runs)})
-    columns = ("task", "method", "seed", "steps", "weights", "sha256", "train_wall_s", "loss_last_50")
-    append_rows(tmp_path / "networks.csv", rows, columns)
+    rows = _goub_networks(tmp_path, runs)
+    columns = bridge_comparison.NETWORK_COLUMNS
     shutil.rmtree(runs / "derain_goub_s1")
     for name in ("ITEMS_CSV", "SETS_CSV", "SUMMARY_CSV"):
         monkeypatch.setattr(study, name, tmp_path / "out" / getattr(study, name).name)
