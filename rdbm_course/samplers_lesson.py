@@ -1,6 +1,7 @@
 """Helpers of notebook 08 (samplers and steps): the five sampler settings and their colours, network wrappers that
 count and record the calls, the time-grid picture, paired intervals over photographs with an exact sign-flip test,
-table builders, and the share of a deviation that each update rule keeps.
+table builders, the two stochastic samplers written out with a switch for their noise, and the share of a deviation
+that each update rule keeps.
 
 The notebook calls these so that each of its cells shows its experiment, not its bookkeeping.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -18,8 +20,9 @@ from rdbm_core.evidence.stats import hierarchical_bootstrap
 from rdbm_core.restoration.evaluation import restore
 
 __all__ = ["SAMPLERS", "COLORS", "MARKERS", "STEP_COLORS", "steps_for", "CountingModel", "RecordingModel",
-           "count_nfe", "call_times", "plot_time_grid", "nfe_axis", "plot_intervals", "paired", "sign_flip_p", "ci",
-           "starred", "verdict", "markdown_table", "deviation_kept", "show_restorations"]
+           "count_nfe", "call_times", "plot_time_grid", "nfe_axis", "plot_intervals", "Paired", "paired",
+           "sign_flip_p", "ci", "starred", "verdict", "markdown_table", "stochastic_run", "step_factor",
+           "deviation_kept", "show_restorations"]
 
 #: The five settings of part 2: label -> (library sampler name, eta); ``None``: the sampler has no eta.
 SAMPLERS = {
@@ -136,17 +139,30 @@ def plot_time_grid(ax, bridge, n_steps: int, samplers: dict = SAMPLERS) -> dict[
 
 
 def nfe_axis(ax, ticks) -> None:
-    """A log NFE axis with the measured NFE as plain-number ticks."""
+    """A log NFE axis with the measured NFE as plain-number ticks (4 and 5, close on a log axis, are aligned away
+    from each other so that their labels do not touch)."""
     ax.set_xscale("log")
     ax.set_xticks(ticks, [str(n) for n in ticks])
     ax.minorticks_off()
+    if 4 in ticks and 5 in ticks:
+        for tick, n in zip(ax.get_xticklabels(), ticks):
+            if n in (4, 5):
+                tick.set_horizontalalignment("right" if n == 4 else "left")
     ax.set_xlabel("network evaluations N (NFE)")
 
 
-def plot_intervals(ax, x, results, color, marker) -> None:
-    """Means with their 95 % intervals (:func:`paired`'s results) at the positions ``x``, and a line at 0."""
+def plot_intervals(ax, x, results, color, marker, kept=None, connect: bool = True, label=None, mfc=None) -> None:
+    """Means with their 95 % intervals (:func:`paired`'s results) at the positions ``x``, and a line at 0.
+
+    ``connect=False`` leaves the points unjoined; ``kept`` (one bool per point) rings the points that Holm's correction
+    keeps (a black circle, legend label "kept by Holm"); ``label`` and ``mfc`` (marker face colour, ``"white"`` for
+    open markers) are passed to the plot."""
     m, lo, hi = (np.array([r[i] for r in results]) for i in range(3))
-    ax.errorbar(x, m, yerr=[m - lo, hi - m], marker=marker, color=color, capsize=3)
+    ax.errorbar(x, m, yerr=[m - lo, hi - m], marker=marker, color=color, capsize=3, ls="-" if connect else "none",
+                label=label, mfc=mfc)
+    if kept is not None and any(kept):
+        ax.plot(np.asarray(x)[list(kept)], m[list(kept)], "o", ms=15, mfc="none", mec="k", mew=1.3,
+                label="kept by Holm")
     ax.axhline(0, color="k", lw=0.8)
     ax.set_ylabel("PSNR difference (dB)")
 
@@ -167,8 +183,17 @@ def sign_flip_p(d, groups) -> float:
     return float(np.mean(flipped >= observed - 1e-12 * max(observed, 1e-300)))
 
 
-def paired(d, groups) -> tuple[float, float, float, float]:
-    """Mean, 95 % interval and p-value of the mean of the per-window differences ``d``: ``(mean, low, high, p)``.
+class Paired(NamedTuple):
+    """A paired comparison: the mean difference (dB), its 95 % interval ``[low, high]`` and its sign-flip p-value."""
+
+    mean: float
+    low: float
+    high: float
+    p: float
+
+
+def paired(d, groups) -> Paired:
+    """Mean, 95 % interval and p-value of the mean of the per-window differences ``d``: ``Paired(mean, low, high, p)``.
 
     The interval is the hierarchical bootstrap's (``rdbm_core.evidence.stats.hierarchical_bootstrap``: photographs
     with replacement, then windows within each drawn photograph); ``groups`` gives each window's photograph. The
@@ -176,9 +201,9 @@ def paired(d, groups) -> tuple[float, float, float, float]:
     """
     d = np.asarray(d, dtype=float)
     if not d.any():
-        return 0.0, 0.0, 0.0, 1.0
+        return Paired(0.0, 0.0, 0.0, 1.0)
     low, high = hierarchical_bootstrap(d[None], groups)
-    return float(d.mean()), low, high, sign_flip_p(d, groups)
+    return Paired(float(d.mean()), float(low), float(high), sign_flip_p(d, groups))
 
 
 def ci(v) -> str:
@@ -195,12 +220,13 @@ def ci(v) -> str:
 
 def starred(v, kept: bool) -> str:
     """:func:`ci` of ``v``, with `` *`` when its interval excludes 0 and Holm's correction keeps it (``kept``)."""
-    return ci(v) + (" *" if kept and verdict(*v) != "not established" else "")
+    return ci(v) + (" *" if kept and verdict(*v) != "includes 0" else "")
 
 
 def verdict(mean, low, high, p=None) -> str:
-    """``"higher"`` or ``"lower"`` when the interval ``[low, high]`` excludes 0, else ``"not established"``."""
-    return "not established" if low <= 0 <= high else ("higher" if low > 0 else "lower")
+    """``"higher"`` or ``"lower"`` when the interval ``[low, high]`` excludes 0, else ``"includes 0"`` (one interval,
+    no correction for the others read beside it)."""
+    return "includes 0" if low <= 0 <= high else ("higher" if low > 0 else "lower")
 
 
 def markdown_table(header, rows) -> str:
@@ -209,49 +235,84 @@ def markdown_table(header, rows) -> str:
     return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows])
 
 
+def stochastic_run(model, bridge, mu, rule: str, n_steps: int, generator=None):
+    """Implicit ``eta = 1`` (``rule="eta1"``) or Euler-Maruyama on the reverse SDE (``rule="em"``), written out on
+    ``bridge``'s default grid of ``n_steps`` steps from ``x_T = bridge.prior(mu)``, with a switch for the noise:
+    ``generator=None`` sets ``z = 0`` at every step. The step rules of notebook 08, section 1: the last step returns
+    ``x0_hat``; the first step, out of the pinned end, is the posterior draw (``eta = 1``)."""
+    from rdbm_core.bridge import samplers
+
+    ts, x, denoiser = bridge.schedule.sampling_times(n_steps), bridge.prior(mu), samplers.Denoiser(model)
+    with torch.no_grad():
+        for t, s in zip(ts[:-1], ts[1:]):
+            x0_hat = denoiser(x, mu, bridge, t)
+            if bridge.is_clean(s):
+                return x0_hat
+            z = torch.zeros_like(x) if generator is None else torch.randn(x.shape, generator=generator)
+            if rule == "eta1" or bridge.is_terminal(t):
+                mean, _ = bridge.posterior(x, x0_hat, mu, t, s)
+                x = mean + float(bridge.posterior_coefficients(t, s)[2].sqrt()) * (x0_hat - mu) * z
+            elif rule == "em":
+                du = float(bridge.schedule.clock(t) - bridge.schedule.clock(s))
+                x = x - du * bridge.reverse_drift(x, x0_hat, mu, t) + math.sqrt(2 * bridge.lam * du) * (x0_hat - mu) * z
+            else:
+                raise ValueError(f"unknown rule {rule!r}")
+    return x
+
+
+def step_factor(bridge, rule: str, t, s) -> float:
+    """The factor ``k`` by which one step of ``rule`` from ``t`` to ``s`` multiplies a state's deviation
+    ``delta_t = x_t - m_t(x0_hat)`` from the mean path of a *fixed* prediction (noise off). With
+    ``du = u_t - u_s`` and ``a_t = lam / Sigma_t^2 - coth(u_T - u_t)`` (the slope of the PF-ODE velocity in ``x``):
+
+    * ``"eta0"``: ``Sigma_s / Sigma_t``; ``"eta1"``: ``sqrt(Sigma_s^2 - V) / Sigma_t`` (``V`` the posterior variance);
+    * ``"euler"``: ``1 - du a_t``; ``"heun"``: ``1 - du (a_t + a_s) / 2 + du^2 a_t a_s / 2``;
+    * ``"em"``: ``1 - du (a_t + lam / Sigma_t^2)`` (the reverse drift's ``lam`` term is twice the velocity's).
+    """
+    t, s = torch.as_tensor(t), torch.as_tensor(s)
+    u_t, u_s, u_T = (float(bridge.schedule.clock(v)) for v in (t, s, torch.as_tensor(bridge.schedule.t_T)))
+    sig_t, sig_s = float(bridge.coefficients(t)[2]), float(bridge.coefficients(s)[2])
+    du = u_t - u_s
+
+    def slope(sig, u):
+        return bridge.lam / sig ** 2 - 1 / math.tanh(u_T - u)
+
+    if rule == "eta0":
+        return sig_s / sig_t
+    if rule == "eta1":
+        return math.sqrt(max(sig_s ** 2 - float(bridge.posterior_coefficients(t, s)[2]), 0.0)) / sig_t
+    if rule == "euler":
+        return 1 - du * slope(sig_t, u_t)
+    if rule == "heun":
+        a_t, a_s = slope(sig_t, u_t), slope(sig_s, u_s)
+        return 1 - du * (a_t + a_s) / 2 + du ** 2 * a_t * a_s / 2
+    if rule == "em":
+        return 1 - du * (slope(sig_t, u_t) + bridge.lam / sig_t ** 2)
+    raise ValueError(f"unknown rule {rule!r}")
+
+
 def deviation_kept(bridge, rule: str, n_steps: int) -> float:
     """The share of a state's deviation from the mean path of a *fixed* prediction that ``rule`` keeps over all the
-    interior steps of ``bridge``'s grid of ``n_steps`` steps (noise switched off).
-
-    With ``x0_hat`` held fixed, every rule maps ``x_t = m_t + delta`` to ``x_s = m_s' + k delta`` with
-    ``m_t = bridge.mean(x0_hat, mu, t)`` and a factor ``k`` (``m_s'`` is ``m_s`` up to the rule's error); this
-    returns the product of the ``k`` over the interior steps, measured on a 1-pixel image by stepping two states
-    that differ by a small ``delta``. ``rule`` is ``"eta0"``, ``"eta1"`` (the implicit step's deterministic part),
-    ``"euler"``, ``"heun"`` (PF-ODE) or ``"em"`` (the reverse SDE's drift). A share near 1: the state keeps what
-    earlier steps put in it; near 0: it is replaced by the mean path of the current prediction.
-    """
-    mu = torch.zeros(1, 1, 1, 1, dtype=torch.float64)
-    x0_hat = torch.ones_like(mu)
-
-    def step(x, t, s):
-        du = float(bridge.schedule.clock(t) - bridge.schedule.clock(s))
-        if rule in ("eta0", "eta1"):
-            sig_t, sig_s = float(bridge.coefficients(t)[2]), float(bridge.coefficients(s)[2])
-            var = float(bridge.posterior_coefficients(t, s)[2]) if rule == "eta1" else 0.0
-            keep = math.sqrt(max(sig_s ** 2 - var, 0.0)) / sig_t
-            return bridge.mean(x0_hat, mu, s) + keep * (x - bridge.mean(x0_hat, mu, t))
-        if rule == "euler":
-            return x - du * bridge.velocity(x, x0_hat, mu, t)
-        if rule == "heun":
-            v = bridge.velocity(x, x0_hat, mu, t)
-            return x - du * 0.5 * (v + bridge.velocity(x - du * v, x0_hat, mu, s))
-        if rule == "em":
-            return x - du * bridge.reverse_drift(x, x0_hat, mu, t)
-        raise ValueError(f"unknown rule {rule!r}")
-
+    interior steps of ``bridge``'s grid of ``n_steps`` steps (noise off): the product of :func:`step_factor` over
+    the steps that neither leave the pinned end nor land on the clean point. A share near 1: the state keeps what
+    earlier steps put in it; near 0: it is replaced by the mean path of the current prediction."""
     grid = bridge.schedule.sampling_times(n_steps)
-    kept, delta = 1.0, 1e-3
-    for t, s in zip(grid[:-1], grid[1:]):
-        if bridge.is_clean(s) or bridge.is_terminal(t):
-            continue
-        m = bridge.mean(x0_hat, mu, t)
-        kept *= float((step(m + delta, t, s) - step(m, t, s)) / delta)
-    return kept
+    return math.prod(step_factor(bridge, rule, t, s) for t, s in zip(grid[:-1], grid[1:])
+                     if not (bridge.is_clean(s) or bridge.is_terminal(t)))
 
 
-def show_restorations(axes, panels) -> None:
-    """One image per axis: ``panels`` are ``(title, image [3, H, W] in [-1, 1], PSNR or None, title colour)``."""
-    for ax, (title, image, score, colour) in zip(axes, panels):
-        ax.imshow(((image.permute(1, 2, 0) + 1) / 2).clamp(0, 1).numpy(), interpolation="nearest")
-        ax.set_title(title + ("" if score is None else f"\n{score:.2f} dB"), fontsize=9, color=colour)
-        ax.set_axis_off()
+def show_restorations(axes, panels, clean, limit: float = 0.5):
+    """Images in the top row of ``axes`` (2 x n) and their signed error against ``clean`` below (the mean over the
+    colour channels of ``image - clean`` on the [-1, 1] scale, a diverging map from ``-limit``, blue, to ``+limit``,
+    red). ``panels`` are ``(title, image [3, H, W] in [-1, 1], PSNR or None, title colour)``; a panel whose image
+    equals ``clean`` gets no error map. Returns the error maps' image, for a colour bar."""
+    shown = None
+    for top, bottom, (title, image, score, colour) in zip(axes[0], axes[1], panels):
+        top.imshow(((image.permute(1, 2, 0) + 1) / 2).clamp(0, 1).numpy(), interpolation="nearest")
+        top.set_title(title + ("" if score is None else f"\n{score:.2f} dB"), fontsize=10, color=colour)
+        top.set_axis_off()
+        bottom.set_axis_off()
+        if not torch.equal(image, clean):
+            error = (image.clamp(-1, 1) - clean).mean(0).numpy()
+            shown = bottom.imshow(error, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    return shown

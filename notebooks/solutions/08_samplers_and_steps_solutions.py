@@ -32,15 +32,15 @@ DT = torch.float64
 
 
 def clock_step(bridge, t, s):
-    """``du = thbar_t - thbar_s > 0``: the step in the clock, in which ``bridge.velocity`` is a rate."""
+    """``du = u_t - u_s > 0``: the step in the clock, in which ``bridge.velocity`` is a rate."""
     return float(bridge.schedule.clock(t) - bridge.schedule.clock(s))
 
 
 # %% [markdown]
 # ## 08.1 — An explicit Euler step of the PF-ODE
 #
-# `bridge.velocity(x, x0_hat, mu, t)` is `dx/du` with `u = thbar_t` (`bridge.schedule.clock(t)`). Going from `t`
-# back to the earlier time `s` the clock decreases by `du = thbar_t - thbar_s`, so the explicit (forward) Euler
+# `bridge.velocity(x, x0_hat, mu, t)` is `dx/du` with the clock `u_t` (`bridge.schedule.clock(t)`). Going from `t`
+# back to the earlier time `s` the clock decreases by `du = u_t - u_s`, so the explicit (forward) Euler
 # step — velocity frozen at the start point — is `x_s = x_t - du * v(x_t, t)`. The step size is measured in the
 # clock, not in `t`: on section 3's schedule (`theta = 3`) the two differ by a factor 3.
 

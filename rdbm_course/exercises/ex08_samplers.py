@@ -83,8 +83,8 @@ def _order(step, steps: tuple[int, ...], expected: int, name: str, hint_low: str
     if p < 0.5:
         return wrong(f"the error barely shrinks with more steps ({errors[0]:.2e} with {steps[0]} steps, "
                      f"{errors[-1]:.2e} with {steps[-1]}): your solver does not converge to the PF-ODE solution.",
-                     "bridge.velocity is dx/du, per unit of the clock u = thbar_t: the step size is the clock "
-                     "difference thbar_t - thbar_s (bridge.schedule.clock), not t - s; and the solver runs towards "
+                     "bridge.velocity is dx/du, per unit of the clock u_t: the step size is the clock "
+                     "difference u_t - u_s (bridge.schedule.clock), not t - s; and the solver runs towards "
                      "the clean end, against the velocity.")
     if abs(p - expected) > 0.25:
         return wrong(f"order {expected} expected, you measured {p:.2f} (error {errors[-2]:.2e} with {steps[-2]} steps, "
