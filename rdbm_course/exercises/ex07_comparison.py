@@ -3,7 +3,8 @@
 07.1 implement one draw of the hierarchical bootstrap of a [seeds, items] matrix of paired differences: seeds,
                then photographs, then windows within each drawn photograph, one item draw for every drawn seed.
 07.2 predict   how many of the 21 PSNR comparisons against RDBM (3 tasks x 7 methods) are established when the
-               photograph level is left out of the interval (the earlier two-stage design).
+               photograph level is left out of the interval (the earlier two-stage design): a range of at most
+               three whole numbers (or one number).
 
 The truths: 07.1 :func:`rdbm_core.evidence.stats.bootstrap_means` (the spread of its draws); 07.2 the two-stage
 intervals (:func:`rdbm_core.evidence.stats.paired_difference` with ``method="two-stage"``, 10,000 draws, resample
@@ -178,16 +179,29 @@ def _hierarchical_count(path: str, mtime_ns: int, size: int) -> int:
     return established_hierarchical(read_rows(path), Path(path).parent)
 
 
+def _range_answer(answer) -> tuple[float, float] | None:
+    """07.2's answer as ``(low, high)``: one number (a range of one) or a pair of numbers; None otherwise."""
+    if isinstance(answer, (tuple, list)) and len(answer) == 2:
+        low, high = number_answer(answer[0]), number_answer(answer[1])
+        return None if low is None or high is None else (low, high)
+    got = number_answer(answer)
+    return None if got is None else (got, got)
+
+
 @exercise("07.2", "Established without the photograph level", "predict")
 def check_without_photographs(answer):
-    got = number_answer(answer)
     n = len(TASKS_07_2) * len(OTHERS_07_2)
-    if got is None or got != int(got):
-        return wrong(f"expected one whole number (how many of the {n} comparisons), got {answer!r}.", "for example `5`.")
-    got = int(got)
-    if not 0 <= got <= n:
+    given = _range_answer(answer)
+    if given is None or any(v != int(v) for v in given):
+        return wrong(f"expected a range of whole numbers (low, high), or one whole number, got {answer!r}.",
+                     "for example `(4, 6)`.")
+    low, high = sorted(int(v) for v in given)
+    if not 0 <= low <= high <= n:
         return wrong(f"the family has {n} comparisons: the count lies between 0 and {n}.",
                      "count the comparisons whose interval would exclude 0.")
+    if high - low > 2:
+        return wrong(f"a range of {high - low + 1} numbers is too wide to test a prediction: at most three.",
+                     "which comparisons could change verdict, and which of them would?")
     path = results_csv()
     if path is None or path.stat().st_size == 0:
         looked = ", ".join(str(f) for f in results_folders()[:3])
@@ -197,21 +211,25 @@ def check_without_photographs(answer):
                      f"written by python -m experiments bridge_comparison), or set {RESULTS_ENV} to the folder "
                      "that holds it.")
     truth = _two_stage_count(str(path), *_stamp(path))
-    if got == truth:
-        return correct(f"without the photograph level the intervals are narrower (the 144 windows count as 144 "
-                       f"independent pictures, though 12 windows of a photograph share its content and its "
-                       f"degradation), so verdicts near 0 flip to 'established'. A claim about other pictures "
-                       "generalises over photographs: the narrower interval is over-confident.")
     hierarchical = _hierarchical_count(str(path), *_stamp(path))
-    if got < hierarchical:
+    if high < hierarchical:
         return wrong("fewer than the hierarchical interval establishes: leaving out a source of variation does not "
                      "widen intervals.",
                      "which way does an interval's width move when windows of one photograph are treated as "
                      "independent pictures?")
-    if got == hierarchical:
+    if low == high == hierarchical:
         return wrong("the same count as the hierarchical interval: the intervals do change.",
                      "look at the forest plot of section 6 for intervals that end close to 0: narrower intervals can "
                      "move their ends past it.")
-    return wrong(f"{'too many' if got > truth else 'too few'}.",
+    if low <= hierarchical:
+        return wrong("your range includes the hierarchical count or fewer: decide the direction first.",
+                     "which way does an interval's width move when windows of one photograph are treated as "
+                     "independent pictures?")
+    if low <= truth <= high:
+        return correct(f"without the photograph level the intervals are narrower (the 144 windows count as 144 "
+                       f"independent pictures, though 12 windows of a photograph share its content and its "
+                       f"degradation), so verdicts near 0 flip to 'established'. A claim about other pictures "
+                       "generalises over photographs: the narrower interval is over-confident.")
+    return wrong(f"{'too many' if low > truth else 'too few'}.",
                  "only comparisons whose hierarchical interval ends close to 0 can change verdict: which of those "
                  "would a narrower interval pull off 0?")

@@ -241,7 +241,9 @@ def test_05_3_sigma_peak_prediction():
 
 def test_07_2_two_stage_count_is_checked_against_the_committed_results():
     """The truth is the two-stage count on the committed items; it exceeds the hierarchical one (the photograph
-    level withholds verdicts); the hierarchical count, fewer, and more are each answered in words."""
+    level withholds verdicts); the hierarchical count, fewer, and more are each answered in words. A range of at
+    most three whole numbers that holds the truth passes; a wider one, or one that includes the hierarchical
+    count, does not."""
     from rdbm_core.data.files import read_rows
     from rdbm_course.exercises.ex07_comparison import RESULTS_CSV, established_hierarchical, established_two_stage
     rows = read_rows(RESULTS_CSV)
@@ -253,6 +255,11 @@ def test_07_2_two_stage_count_is_checked_against_the_committed_results():
     assert "too many" in wrong("07.2", truth + 1, str(truth)).message
     assert "whole number" in wrong("07.2", "eleven").message
     assert "between 0 and 21" in wrong("07.2", 30).message
+    right("07.2", (truth - 1, truth + 1))  # a range of three whole numbers that holds the count
+    assert "too wide" in wrong("07.2", (truth - 2, truth + 2), str(truth)).message
+    assert "direction" in wrong("07.2", (hierarchical, hierarchical + 2), str(truth)).message
+    if truth - 1 > hierarchical:
+        assert "too few" in wrong("07.2", (hierarchical + 1, truth - 1), str(truth)).message
 
 
 def test_08_3_heun_nfe_prediction():
