@@ -1,7 +1,8 @@
 """Helper functions of notebook 13 (what bridges are for): the committed study snapshots it reads (the plane's and
 the budget ladder's paired gaps to regression), the training seeds behind each gap, the change of a gap between
 two training budgets with its own paired interval, the gaps drawn with their intervals in one colour per method,
-and a bootstrap over photographs.
+the calibration of a study's draws averaged over training seeds with both intervals (:func:`draw_summary`,
+:func:`calibration_panel`), and a bootstrap over photographs.
 
 **The rule.** A difference is *established* when both of its 95 % intervals exclude 0 on the same side: the
 hierarchical bootstrap interval (training seeds, then photographs, then windows; ``low``, ``high`` and the file's
@@ -13,8 +14,8 @@ and the tables' marks all follow this one rule.
 The notebook calls these so that its cells show the results, not their bookkeeping. Nothing here runs a study:
 every number comes from ``experiments/results/plane/gaps.csv`` and ``experiments/results/budget_ladder/gaps.csv`` as
 committed (their rows are per task, method and metric: ``mean``, ``low``, ``high``, ``seeds``, ``verdict``), and the
-study's ``items.csv`` is read to name the seeds behind a gap and, in :func:`gap_change`, to pair two gaps item by
-item.
+study's ``items.csv`` is read to name the seeds behind a gap, in :func:`gap_change` to pair two gaps item by item,
+and in :func:`draw_summary` for the draws' per-item calibration (``coverage_2sd``, ``spread``, the averaging gain).
 """
 from __future__ import annotations
 
@@ -23,12 +24,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rdbm_core.evidence.distribution import photo_of
 from rdbm_core.evidence.metrics import better
 from rdbm_core.evidence.stats import MIN_SEEDS, RESAMPLE_SEED, hierarchical_bootstrap, paired_data, t_interval
 
 __all__ = ["METHOD_COLOURS", "METHOD_MARKERS", "METRIC_AXES", "bootstrap_interval", "interval", "seed_ids",
            "seed_label", "verdict_of", "plane_rows", "ladder_rows", "gap_change", "gap_forest", "ladder_panel",
-           "ladder_table", "change_table", "plane_table", "markdown_table", "gap_cell", "SAMPLING_NAMES", "DIGITS"]
+           "ladder_table", "change_table", "plane_table", "markdown_table", "gap_cell", "SAMPLING_NAMES", "DIGITS",
+           "draw_summary", "DRAW_GAIN", "t_only", "verdict_lines", "change_line", "calibration_panel", "ladder_trend",
+           "ladder_legend"]
 
 #: one colour per method in every figure of the notebook (Okabe and Ito's colour-blind-safe palette, grey for the
 #: eighth method)
@@ -100,6 +104,55 @@ def seed_label(seeds: Sequence[str]) -> str:
     return ", ".join(map(str, s))
 
 
+#: the name :func:`draw_summary` gives the averaging gain: ``psnr_mean_of_draws - psnr_draws`` of an item, the dB
+#: the mean of its draws gains over one draw (on average over the draws)
+DRAW_GAIN = "gain"
+
+
+def draw_summary(items: Sequence[dict], task: str, method: str, metric: str, seeds: Sequence[str] | None = None,
+                 draws: int = 10_000, seed: int = RESAMPLE_SEED) -> dict:
+    """One draws' metric of a sampling with several draws per item (``coverage_2sd``, ``spread``,
+    ``spread_error_corr``, or :data:`DRAW_GAIN`), averaged over the items and training seeds of ``method`` on
+    ``task`` in a study's ``items`` rows, with two 95 % intervals on that mean: the hierarchical bootstrap of
+    :mod:`rdbm_core.evidence.stats` (seeds, then photographs, then windows) and the Student-t interval on the
+    per-seed means. ``seeds`` (training seeds as strings) restricts the rows to those seeds, so that a study that
+    later adds seeds does not move the numbers; ``None`` takes every seed. An item with a non-finite value in any
+    seed is left out in all.
+
+    Returns ``{"mean", "low", "high", "t_low", "t_high", "seed_means", "seeds", "items", "photographs"}``; the
+    intervals are ``nan`` with fewer than :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds. ``ValueError`` when
+    the method has no rows on the task or its seeds restored different items."""
+    table: dict[tuple[str, str], float] = {}
+    image: dict[str, str] = {}
+    for r in items:
+        if r["task"] != task or r["method"] != method or (seeds is not None and r["seed"] not in seeds):
+            continue
+        value = (float(r["psnr_mean_of_draws"]) - float(r["psnr_draws"]) if metric == DRAW_GAIN
+                 else float(r[metric]))
+        table[(r["seed"], r["item"])] = value
+        image[r["item"]] = r.get("image", r["item"])
+    if not table:
+        raise ValueError(f"no rows of {method!r} on {task!r}")
+    found = sorted({s for s, _ in table}, key=int)
+    if seeds is not None and len(found) < len(seeds):
+        raise ValueError(f"{method!r} on {task!r} has seeds {found}, not all of {list(seeds)}")
+    kept = sorted({i for _, i in table}, key=int)
+    if any((s, i) not in table for s in found for i in kept):
+        raise ValueError(f"the seeds of {method!r} on {task!r} did not restore the same items")
+    values = np.array([[table[(s, i)] for i in kept] for s in found])
+    finite = np.isfinite(values).all(axis=0)
+    values, kept = values[:, finite], [i for i, f in zip(kept, finite) if f]
+    photographs = [photo_of(image[i]) for i in kept]
+    if len(found) >= MIN_SEEDS:
+        low, high = hierarchical_bootstrap(values, photographs, draws, seed)
+        t_low, t_high = t_interval(values)
+    else:
+        low = high = t_low = t_high = math.nan
+    return {"mean": float(values.mean()), "low": low, "high": high, "t_low": t_low, "t_high": t_high,
+            "seed_means": [float(v) for v in values.mean(axis=1)], "seeds": found, "items": len(kept),
+            "photographs": len(set(photographs))}
+
+
 def _excludes_zero(low: float, high: float) -> int:
     """+1 when the interval lies above 0, -1 below, 0 when it contains 0 (or is not finite)."""
     return 1 if low > 0 else -1 if high < 0 else 0
@@ -155,8 +208,8 @@ def gap_change(items: Sequence[dict], before: dict, after: dict, draws: int = 10
     interval on its seed means. Returns ``{"mean", "low", "high", "t_low", "t_high", "seeds", "items",
     "photographs", "verdict"}``: ``verdict`` is ``"wider"`` when both intervals lie on the side where the bridge
     falls further behind (below 0 for PSNR, above 0 for a distance), ``"narrower"`` when both lie on the other
-    side, ``"none"`` when either contains 0, ``"no verdict"`` with fewer than :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds (then
-    the interval holds the seeds fixed)."""
+    side, ``"none"`` when either contains 0, ``"no verdict"`` with fewer than
+    :data:`~rdbm_core.evidence.stats.MIN_SEEDS` seeds (then the interval holds the seeds fixed)."""
     metric, task = before["metric"], before["task"]
     if (after["metric"], after["task"]) != (metric, task):
         raise ValueError(f"the two gaps must share task and metric: {task} {metric}, {after['task']} "
@@ -191,15 +244,24 @@ def gap_change(items: Sequence[dict], before: dict, after: dict, draws: int = 10
             "seeds": seeds, "items": len(shared), "photographs": len({photo[i] for i in shared}), "verdict": verdict}
 
 
+def t_only(g: dict) -> bool:
+    """Whether a gap row has the t interval on the seed means only (SWD: one number per seed, no hierarchical
+    bootstrap; the file then repeats the t bounds as ``low`` and ``high``)."""
+    return "t interval" in g.get("scope", "") or (g["low"], g["high"]) == (g["t_low"], g["t_high"])
+
+
 def _draw_gap(ax, g: dict, y, method, horizontal):
     """One gap row ``g`` with its two intervals: the hierarchical one thick with caps, the t interval on the seed
-    means thin behind it; filled marker if established (:func:`verdict_of`), hollow if not."""
+    means thin behind it (a gap with the t interval only, :func:`t_only`, gets that one thin interval); filled
+    marker if established (:func:`verdict_of`), hollow if not."""
     colour = METHOD_COLOURS[method]
     x = float(g["mean"])
     established = verdict_of(g) in ("regression", "bridge")
-    for (lo, hi), style in (((g["t_low"], g["t_high"]), dict(fmt="none", lw=0.9, capsize=0, alpha=0.8)),
-                            ((g["low"], g["high"]), dict(fmt=METHOD_MARKERS[method], ms=8, capsize=3, lw=2,
-                                                         mfc=colour if established else "white", mec=colour))):
+    marker = dict(fmt=METHOD_MARKERS[method], ms=8, mfc=colour if established else "white", mec=colour)
+    thin = dict(fmt="none", lw=0.9, capsize=0, alpha=0.8)
+    styles = ([((g["t_low"], g["t_high"]), {**thin, **marker, "alpha": 1})] if t_only(g) else
+              [((g["t_low"], g["t_high"]), thin), ((g["low"], g["high"]), dict(**marker, capsize=3, lw=2))])
+    for (lo, hi), style in styles:
         lo, hi = float(lo), float(hi)
         err = [[x - lo], [hi - x]] if math.isfinite(lo) and math.isfinite(hi) else None
         if err is None and style["fmt"] == "none":
@@ -226,21 +288,34 @@ def gap_forest(axes, rows: dict[str, dict[str, dict]], metrics: Sequence[str] = 
 
 
 def ladder_panel(ax, rows: dict[tuple, dict], task: str, metric: str = "psnr",
-                 methods: Sequence[str] = ("rdbm", "goub")) -> None:
+                 methods: Sequence[str] = ("rdbm", "goub"), clip: bool = True) -> None:
     """The ladder's gaps of ``methods`` on one task against the training iterations (log axis), with their two 95 %
     intervals (as :func:`gap_forest`), points offset sideways; filled where a difference is established, hollow
-    where it is not. A rung
-    whose gaps rest on fewer training seeds than the panel's others has the count under its tick label
-    ("4000 (3 seeds)")."""
+    where it is not. A rung whose gaps rest on fewer training seeds than the panel's others has the count under
+    its tick label ("4000 (3 seeds)"). With ``clip``, the vertical axis spans the points and their hierarchical
+    intervals, and a t interval that reaches beyond it is cut at the edge with its bound printed there."""
     steps = sorted({s for (t, s, m, me) in rows if t == task and me == metric})
     most = max(int(g["seeds"]) for (t, s, m, me), g in rows.items() if t == task and me == metric)
+    shown = []
     for k, method in enumerate(methods):
         pts = [(s, rows[(task, s, method, metric)]) for s in steps if (task, s, method, metric) in rows]
         xs = [s * 1.06 ** (k - (len(methods) - 1) / 2) for s, _ in pts]
         ax.plot(xs, [float(g["mean"]) for _, g in pts], color=METHOD_COLOURS[method], lw=1, alpha=0.6)
         for x, (_, g) in zip(xs, pts):
             _draw_gap(ax, g, x, method, horizontal=False)
+            shown.append((x, g, method, k))
     ax.axhline(0, color="0.3", lw=1)
+    if clip:
+        ends = [float(v) for _, g, _, _ in shown for v in (g["mean"], g["low"], g["high"]) if math.isfinite(float(v))]
+        low, high = min(ends + [0.0]), max(ends + [0.0])
+        pad = 0.12 * (high - low)
+        ax.set_ylim(low - pad, high + pad)
+        for x, g, method, k in shown:  # the first method's bound printed left of its bar, the others' right
+            for bound, edge, va in ((float(g["t_low"]), low - pad, "bottom"), (float(g["t_high"]), high + pad, "top")):
+                if math.isfinite(bound) and (bound < edge if va == "bottom" else bound > edge):
+                    ax.annotate(f"t to {bound:+.1f}", (x, edge), textcoords="offset points", fontsize=9, va=va,
+                                xytext=(-4 if k == 0 else 4, 2 if va == "bottom" else -2),
+                                ha="right" if k == 0 else "left", color=METHOD_COLOURS[method])
     ax.set_xscale("log")
     fewest = {s: min(int(g["seeds"]) for (t, st, m, me), g in rows.items() if t == task and me == metric and st == s)
               for s in steps}
@@ -249,6 +324,91 @@ def ladder_panel(ax, rows: dict[tuple, dict], task: str, metric: str = "psnr",
     ax.set_xlabel("training iterations (log scale)", fontsize=10)
     ax.set_ylabel(METRIC_AXES[metric], fontsize=10)
     ax.grid(alpha=0.3)
+
+
+def ladder_legend(fig, methods: Sequence[str] = ("rdbm", "goub")) -> None:
+    """The legend of :func:`ladder_panel` figures, outside on the right: each method's colour and marker, filled
+    (established) and hollow (not), the two intervals' line widths."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=METHOD_COLOURS[m], marker=METHOD_MARKERS[m], ls="-", label=f"{m} (η = 0)")
+               for m in methods]
+    handles += [Line2D([], [], color="0.3", marker="o", ls="", label="difference established"),
+                Line2D([], [], color="0.3", marker="o", mfc="white", ls="", label="none established"),
+                Line2D([], [], color="0.3", lw=2, label="hierarchical interval"),
+                Line2D([], [], color="0.3", lw=0.9, label="t interval (seed means)")]
+    fig.legend(handles=handles, loc="outside right center", fontsize=9, frameon=False)
+
+
+def ladder_trend(items: Sequence[dict], rows: dict[tuple, dict], task: str, rungs: Sequence[int],
+                 methods: Sequence[str] = ("rdbm", "goub")) -> tuple[list[str], dict[str, list[float]]]:
+    """The mean PSNR of regression and of each bridge (``eta = 0``) on ``task`` at each rung, on the training seeds of
+    the first rung's gap of the first bridge (:func:`seed_ids`): ``(seeds, {"regression": [...], method: [...]})``,
+    one value per rung. ``rows`` is :func:`ladder_rows`; the study's method names come from its gap rows."""
+    seeds = seed_ids(items, rows[(task, rungs[0], methods[0], "psnr")])
+    names = {s: {"regression": rows[(task, s, methods[0], "psnr")]["b"],
+                 **{m: rows[(task, s, m, "psnr")]["a"] for m in methods}} for s in rungs}
+    trend = {m: [float(np.mean([float(r["psnr"]) for r in items if r["task"] == task
+                                and r["method"] == names[s][m] and r["seed"] in seeds])) for s in rungs]
+             for m in ("regression", *methods)}
+    return seeds, trend
+
+
+def verdict_lines(rows: dict[str, dict[str, dict]], metrics: Sequence[str] = ("psnr", "lpips_st", "swd"),
+                  names: dict[str, str] | None = None) -> list[str]:
+    """One line per metric of the plane's gaps of one task (``plane_rows``): the methods regression is established
+    ahead of (with the range of their gaps), those established ahead of regression, and each gap with no
+    difference established, with its hierarchical and t intervals (:func:`verdict_of`)."""
+    names = names or {"psnr": "PSNR (dB)", "lpips_st": "ST-LPIPS", "swd": "SWD × 10³"}
+    lines = []
+    for metric in metrics:
+        digits = DIGITS[metric]
+        by = {m: r[metric] for m, r in rows.items()}
+        ahead = [m for m, g in by.items() if verdict_of(g) == "regression"]
+        behind = [m for m, g in by.items() if verdict_of(g) == "bridge"]
+        text = f"{names.get(metric, metric)}: regression established ahead of {len(ahead)} of {len(by)}"
+        if ahead:
+            gaps = sorted(float(by[m]["mean"]) for m in ahead)
+            text += f" ({', '.join(ahead)}; gaps {gaps[0]:+.{digits}f} to {gaps[-1]:+.{digits}f})"
+        text += f"; a method established ahead of regression: {', '.join(behind) or 'none'}"
+        rest = [m for m in by if m not in ahead and m not in behind]
+        if rest:
+            text += "; none established: " + ", ".join(
+                f"{m} {interval(float(by[m]['mean']), float(by[m]['t_low']), float(by[m]['t_high']), digits, False)}"
+                + ("" if t_only(by[m]) else " (t), hierarchical " + interval(
+                    float(by[m]["mean"]), float(by[m]["low"]), float(by[m]["high"]), digits, False).split(" ", 1)[1])
+                for m in rest)
+        lines.append(text)
+    return lines
+
+
+def change_line(c: dict, decimals: int = 2) -> str:
+    """One :func:`gap_change` result in a line: ``mean [hierarchical], t [t interval], verdict (seeds)``."""
+    t = interval(c["mean"], c["t_low"], c["t_high"], decimals, widen=False).split(" ", 1)[1]
+    return (f"{interval(c['mean'], c['low'], c['high'], decimals, widen=False)}, t {t} {c['verdict']} "
+            f"(seeds {seed_label(c['seeds'])})")
+
+
+def calibration_panel(ax, summaries: dict[tuple[str, str], dict], reference: float, reference_label: str,
+                      ylabel: str) -> None:
+    """:func:`draw_summary` results keyed ``(task, method)`` side by side: each training seed's mean as a small
+    dot, the mean over seeds with its hierarchical interval (thick, with caps) and its t interval (thin), in the
+    method's colour and marker, and a dashed line at ``reference`` (what exact posterior draws give)."""
+    keys = list(summaries)
+    for k, (task, method) in enumerate(keys):
+        d, colour = summaries[(task, method)], METHOD_COLOURS[method]
+        ax.plot([k + 0.22] * len(d["seed_means"]), d["seed_means"], ".", color=colour, ms=6, alpha=0.7)
+        ax.errorbar(k, d["mean"], yerr=[[d["mean"] - d["t_low"]], [d["t_high"] - d["mean"]]], fmt="none",
+                    color=colour, lw=0.9)
+        ax.errorbar(k, d["mean"], yerr=[[d["mean"] - d["low"]], [d["high"] - d["mean"]]],
+                    fmt=METHOD_MARKERS[method], color=colour, ms=8, capsize=3, lw=2)
+    ax.axhline(reference, color="0.3", ls="--", lw=1.2)
+    ax.annotate(reference_label, (len(keys) - 0.5, reference), xytext=(0, -3), textcoords="offset points",
+                ha="right", va="top", fontsize=9, color="0.2")
+    ax.set_xticks(range(len(keys)), [f"{m.upper()}\n{t}" for t, m in keys], fontsize=10)
+    ax.set_xlim(-0.5, len(keys) - 0.5)
+    ax.set_ylabel(ylabel, fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:

@@ -81,8 +81,9 @@ assert feedback
 # range only when it is the smallest or the largest: probability $2/(K + 1)$. The coverage is
 # $(K - 1)/(K + 1) = 7/9 \approx 0.778$ for $K = 8$.
 #
-# GOUB's draws of notebook 13, section 4, on three of its photographs: the measured range coverage lies far below
-# $7/9$, the same over-confidence the two-spread check showed.
+# GOUB's draws of notebook 13, section 4, on three of its photographs (the notebook's cell after 13.3 does the same
+# on all twelve with your function): the measured range coverage lies far below $7/9$, the same over-confidence the
+# two-spread check showed.
 
 # %%
 answer_13_3 = 7 / 9

@@ -1,12 +1,19 @@
 """The helpers of notebook 13 (``rdbm_course.bridges_lesson``): the seeds behind a committed gap, the interval's
 printed precision, the verdict words, the ladder's rows and table, and the paired change of a gap between two
-budgets."""
+budgets; the draws' summary over seeds, the verdict and change lines, and the figures' interval styles."""
 import math
 
 import pytest
 
-from rdbm_course.bridges_lesson import (bootstrap_interval, change_table, gap_change, interval, ladder_rows, ladder_table,
-                                        seed_ids, seed_label, verdict_of)
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from rdbm_course.bridges_lesson import (DRAW_GAIN, bootstrap_interval, calibration_panel, change_line,  # noqa: E402
+                                        change_table, draw_summary, gap_change, gap_forest, interval, ladder_panel,
+                                        ladder_rows, ladder_table, seed_ids, seed_label, t_only, verdict_lines,
+                                        verdict_of)
 
 
 def _items():
@@ -130,3 +137,76 @@ def test_interval_without_widening_and_the_tables():
     table = change_table(change)
     assert "250 → 4000 iterations" in table and "**wider**" in table and "(seeds 0–2)" in table
     assert "<br>t [" in table
+
+
+def _draw_items(seeds=3):
+    """A sampling with draws on ``seeds`` seeds, 4 items of 2 photographs: coverage 0.1 * (seed + 1) on every item,
+    the mean of the draws 0.5 dB above one draw (item 3: a nan coverage in seed 0, left out in all seeds)."""
+    rows = []
+    for seed in range(seeds):
+        for item in range(4):
+            coverage = "nan" if (seed, item) == (0, 3) else str(0.1 * (seed + 1))
+            rows.append({"task": "t", "method": "goub-tiny-250-eta1", "seed": str(seed), "item": str(item),
+                         "image": f"photo{item // 2}@{item},0", "coverage_2sd": coverage, "psnr_draws": "20.0",
+                         "psnr_mean_of_draws": "20.5"})
+    return rows
+
+
+def test_draw_summary_averages_over_seeds_with_both_intervals():
+    """Mutations that fail: the t interval over items instead of seed means (it would not reach 0.1 to 0.3);
+    keeping an item with a nan in one seed; the gain as one draw minus the mean."""
+    d = draw_summary(_draw_items(), "t", "goub-tiny-250-eta1", "coverage_2sd")
+    assert d["seeds"] == ["0", "1", "2"] and d["items"] == 3 and d["photographs"] == 2
+    assert d["seed_means"] == pytest.approx([0.1, 0.2, 0.3]) and d["mean"] == pytest.approx(0.2)
+    assert d["t_low"] < 0.1 and d["t_high"] > 0.3 and 0.1 - 1e-9 <= d["low"] < d["high"] <= 0.3 + 1e-9
+    g = draw_summary(_draw_items(), "t", "goub-tiny-250-eta1", DRAW_GAIN)
+    assert g["mean"] == pytest.approx(0.5) and g["t_low"] == pytest.approx(0.5)
+    two = draw_summary(_draw_items(2), "t", "goub-tiny-250-eta1", "coverage_2sd")
+    assert math.isnan(two["low"]) and math.isnan(two["t_high"])
+    first = draw_summary(_draw_items(), "t", "goub-tiny-250-eta1", "coverage_2sd", seeds=("0", "1"))
+    assert first["seeds"] == ["0", "1"] and first["mean"] == pytest.approx(0.15)
+    with pytest.raises(ValueError, match="not all of"):
+        draw_summary(_draw_items(2), "t", "goub-tiny-250-eta1", "coverage_2sd", seeds=("0", "1", "2"))
+    with pytest.raises(ValueError, match="no rows"):
+        draw_summary(_draw_items(), "t", "rdbm-tiny-250-eta1", "coverage_2sd")
+
+
+def _plane_row(method, metric, mean, low, high, t_low, t_high, verdict="regression better", scope="seeds"):
+    return {"task": "derain", "a": f"{method}-eta0", "b": "regression", "metric": metric, "mean": str(mean),
+            "low": str(low), "high": str(high), "t_low": str(t_low), "t_high": str(t_high), "seeds": "3",
+            "verdict": verdict, "scope": scope}
+
+
+def test_verdict_and_change_lines():
+    """Mutation that fails: listing a method whose t interval contains 0 among those regression is ahead of."""
+    rows = {"rdbm": {"psnr": _plane_row("rdbm", "psnr", -1.8, -2.3, -1.1, -2.8, -0.8)},
+            "i2sb": {"psnr": _plane_row("i2sb", "psnr", -1.04, -1.59, -0.38, -2.31, 0.23)}}
+    line, = verdict_lines(rows, ("psnr",))
+    assert "ahead of 1 of 2 (rdbm; gaps -1.80 to -1.80)" in line and "i2sb -1.04 [-2.31, +0.23] (t)" in line
+    assert "established ahead of regression: none" in line
+    items = _ladder_items([-0.5, -0.6, -0.7])
+    text = change_line(gap_change(items, _gap(items, 250, 3), _gap(items, 4000, 3)))
+    assert text.startswith("-0.60 [") and ", t [" in text and "wider (seeds 0–2)" in text
+
+
+def test_t_only_gaps_are_drawn_thin_and_the_ladder_is_clipped():
+    """An SWD gap (t interval only) is one thin bar with its marker, no caps; a ladder panel spans the hierarchical
+    intervals and prints the bound of a t interval it cuts. Mutations that fail: the t-only gap drawn thick; no
+    clipping."""
+    swd = _plane_row("rdbm", "swd", 37.2, 0.2, 74.2, 0.2, 74.2, scope="seeds (t interval)")
+    psnr = _plane_row("rdbm", "psnr", -1.8, -2.3, -1.1, -2.8, -0.8)
+    assert t_only(swd) and not t_only(psnr)
+    fig, axes = plt.subplots(1, 2)
+    gap_forest(axes, {"rdbm": {"psnr": psnr, "swd": swd}}, ("psnr", "swd"))
+    widths = sorted(c.get_linewidth()[0] for c in axes[1].collections)
+    assert widths and max(widths) < 1.5
+    assert max(c.get_linewidth()[0] for c in axes[0].collections) >= 2
+    rows = {("t", s, "rdbm", "psnr"): {**psnr, "mean": str(m), "low": str(m - 0.5), "high": str(m + 0.5),
+                                       "t_low": str(m - (8 if s == 4000 else 0.6)), "t_high": str(m + 0.6)}
+            for s, m in ((250, -1.0), (4000, -2.0))}
+    ladder_panel(axes[0], rows, "t", methods=("rdbm",))
+    assert axes[0].get_ylim()[0] > -4 and any("t to -10.0" in t.get_text() for t in axes[0].texts)
+    summaries = {("t", "goub"): draw_summary(_draw_items(), "t", "goub-tiny-250-eta1", "coverage_2sd")}
+    calibration_panel(axes[1], summaries, 0.828, "exact draws 0.828", "coverage")
+    assert any("exact draws" in t.get_text() for t in axes[1].texts)
+    plt.close(fig)
