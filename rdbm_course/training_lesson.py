@@ -2,26 +2,30 @@
 show a call and its output rather than plotting and bookkeeping code.
 
 * :func:`config_table`, :func:`photographs_text`: the fields of a run's config that section 1 explains, and the
-  photographs it trains and tests on;
+  photographs it trains on and is tested on;
 * :func:`training_pool`, :func:`trainer_batch`: the pool of training pairs and the batch, times and noise of
   training iteration ``k``, drawn exactly as the library's trainer draws them (sections 1 and 3, exercise 06.1 (b));
+* :func:`fresh_training_state`: a fresh network, its EMA copy and its optimiser, as the trainer builds them
+  (section 1 runs one training iteration on it);
 * :func:`training_pair_figure`: one training pair per task and a diagram of one training iteration (section 1);
 * :func:`degraded_share`: the share of degraded pixels in the batches a run trained on (section 3);
 * :func:`running_average`, :class:`CurveSummary`, :func:`loss_curve_figure`: the smoothed loss and what section 3
   reads from it;
-* :func:`restoration_figure`: input, restoration, target and two error maps per test crop (section 4);
-* :func:`error_map`, :func:`degraded_error_ratio`, :func:`widest_hole`: the measurements behind the statements of
-  sections 4 and 5;
-* :func:`region_tables`, :class:`Change`, :func:`region_changes`, :func:`change_table`: section 5's tables of PSNR
-  and SSIM by region, and the per-crop changes with their mean and 95 % t interval;
-* :func:`reset_psnr`, :func:`edge_band`, :func:`flipped_restoration`, :func:`edge_errors`, :func:`edge_error_table`:
-  the appendix on rocket's band (the input put back on some pixels; the crop restored flipped).
+* :func:`restoration_figure`: input, restoration, target and two error maps per test window (section 4);
+* :func:`error_map`, :func:`degraded_error_ratio`, :func:`widest_hole`, :func:`share_near_degraded`: the
+  measurements behind the statements of sections 4 and 5;
+* :class:`Change`, :func:`region_changes`, :func:`change_table`: section 5's table of PSNR and SSIM by region,
+  input and restored, with the mean change over the benchmark's windows and its hierarchical bootstrap interval
+  (photographs, then windows: :func:`rdbm_core.evidence.stats.hierarchical_bootstrap`);
+* :func:`edge_band`, :func:`edge_errors`, :func:`edge_error_table`, :func:`padded_restoration`: the appendix on
+  the errors near a window's edges (restored as it is, and reflect-padded then cropped back).
 
 Images are ``[C, H, W]`` (or ``[B, C, H, W]``) tensors in ``[-1, 1]``; errors and PSNRs are measured on the
 ``[0, 1]`` scale of the 8-bit image, as :mod:`rdbm_core.evidence.metrics` does.
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -29,20 +33,23 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 import scipy.ndimage
-import scipy.stats
 import torch
+import torch.nn.functional as F
 
+from rdbm_core.data.datasets import BENCHMARK_PHOTOS, BENCHMARK_VERSION
 from rdbm_core.data.degradations import degraded_mask
-from rdbm_core.data.embedded import embedded_image_names, embedded_tensors
-from rdbm_core.evidence.metrics import psnr, to_unit_hwc
+from rdbm_core.data.embedded import embedded_image_names, embedded_tensors, photo_tensor
+from rdbm_core.evidence.metrics import to_unit_hwc
+from rdbm_core.evidence.stats import hierarchical_bootstrap
+from rdbm_core.networks.config import make_model
 from rdbm_core.networks.training import CachedDataset, batch_indices, collate, step_generator, training_dataset
 from rdbm_core.restoration.evaluation import restore
 
 __all__ = ["TASK_COLOURS", "CONFIG_FIELDS", "config_table", "photographs_text", "training_pool", "trainer_batch",
+           "fresh_training_state",
            "training_pair_figure", "degraded_share", "running_average", "CurveSummary", "loss_curve_figure",
-           "restoration_figure", "error_map", "degraded_error_ratio", "reset_psnr", "edge_band",
-           "flipped_restoration", "edge_errors", "edge_error_table", "widest_hole", "region_tables", "Change",
-           "region_changes", "change_table"]
+           "restoration_figure", "error_map", "degraded_error_ratio", "edge_band", "padded_restoration",
+           "edge_errors", "edge_error_table", "widest_hole", "share_near_degraded", "Change", "region_changes", "change_table"]
 
 #: one colour per task in every figure of notebook 06 (Okabe-Ito blue and orange, safe for colour-blind readers)
 TASK_COLOURS = {"derain": "#0072B2", "inpaint": "#E69F00"}
@@ -64,11 +71,14 @@ def config_table(configs: dict, fields=CONFIG_FIELDS) -> str:
     return "\n".join(lines)
 
 
-def photographs_text() -> str:
-    """One line per split: how many photographs, their names and sizes (height x width, pixels)."""
+def photographs_text(version: int = BENCHMARK_VERSION) -> str:
+    """Two lines: the training photographs, then those of the held-out benchmark ``version``
+    (:data:`rdbm_core.data.datasets.BENCHMARK_PHOTOS`): how many, their names and sizes (height x width, pixels)."""
+    splits = (("training", embedded_image_names("train"), embedded_tensors("train")),
+              (f"held-out (benchmark version {version})", BENCHMARK_PHOTOS[version],
+               [photo_tensor(name) for name in BENCHMARK_PHOTOS[version]]))
     lines = []
-    for split, role in (("train", "training"), ("test", "test")):
-        names, images = embedded_image_names(split), embedded_tensors(split)
+    for role, names, images in splits:
         sizes = ", ".join(f"{name} {image.shape[1]}x{image.shape[2]}" for name, image in zip(names, images))
         lines.append(f"{role} photographs ({len(names)}): {sizes}")
     return "\n".join(lines)
@@ -94,6 +104,18 @@ def trainer_batch(config, pool, k: int, bridge=None):
     t = bridge.schedule.sample_train_times(len(x0), generator=generator)
     eps = torch.randn(x0.shape, generator=generator)
     return x0, mu, t, eps
+
+
+def fresh_training_state(config, bridge):
+    """``(model, ema, optimizer)`` as the library's trainer builds them before its first iteration: the network of
+    ``config`` initialised after ``torch.manual_seed(config.seed)`` (this reseeds torch's global generator), a frozen
+    copy of it as the EMA network, and AdamW with the config's learning rate and weight decay. Two calls give
+    identical states."""
+    torch.manual_seed(config.seed)
+    model = make_model(config, bridge)
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    return model, ema, optimizer
 
 
 def degraded_share(config, pool, iterations: int) -> float:
@@ -206,8 +228,8 @@ class CurveSummary:
 
 
 def loss_curve_figure(losses_by_task: dict, alpha: float = 0.05):
-    """One panel per task: each iteration's raw loss (thin) and its running average (thick), log scale. Returns the
-    figure."""
+    """One panel per task: each iteration's raw loss (thin) and its running average (thick), log scale; the left
+    axis in [−1, 1] units, the right one in 8-bit levels (times 127.5). Returns the figure."""
     fig, axes = plt.subplots(1, len(losses_by_task), figsize=(11, 3.6), layout="constrained", sharey=True,
                              squeeze=False)
     for ax, (task, losses) in zip(axes[0], losses_by_task.items()):
@@ -221,6 +243,11 @@ def loss_curve_figure(losses_by_task: dict, alpha: float = 0.05):
     axes[0, 0].yaxis.set_major_locator(matplotlib.ticker.FixedLocator([0.01, 0.02, 0.05, 0.1]))
     axes[0, 0].yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))  # plain decimals
     axes[0, 0].yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    levels = axes[0, -1].secondary_yaxis("right", functions=(lambda v: v * 127.5, lambda v: v / 127.5))
+    levels.set_ylabel("mean |error| in 8-bit levels")  # a [−1, 1] unit is 127.5 levels
+    levels.yaxis.set_major_locator(matplotlib.ticker.FixedLocator([1, 2, 5, 10]))
+    levels.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    levels.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     fig.suptitle("training loss of the raw (non-EMA) weights, each on its own training batch; no held-out loss",
                  fontsize=10)
     return fig
@@ -233,10 +260,10 @@ def _db(value: float) -> str:
 
 
 def restoration_figure(task: str, names, items, restorations, rows, all_max: float = 0.3, intact_max: float = 0.05):
-    """One row per test crop: input | restoration | target | ``|restored − target|`` on all pixels (scale 0 to
+    """One row per test window: input | restoration | target | ``|restored − target|`` on all pixels (scale 0 to
     ``all_max``) | the same on the intact pixels only (scale 0 to ``intact_max``; degraded pixels white, not scored).
-    Errors are means over RGB in [0, 1] units; ``rows`` are the evaluation's per-crop metrics, quoted in the titles
-    (PSNR on the whole crop, its degraded and its intact pixels). 10 inches wide, titles in 10 pt: readable at
+    Errors are means over RGB in [0, 1] units; ``rows`` are the evaluation's per-window metrics, quoted in the titles
+    (PSNR on the whole window, its degraded and its intact pixels). 10 inches wide, titles in 10 pt: readable at
     notebook width. Returns the figure."""
     fig, axes = plt.subplots(len(names), 5, figsize=(10, 2.7 * len(names) + 0.9), squeeze=False,
                              layout="constrained")
@@ -265,7 +292,8 @@ def restoration_figure(task: str, names, items, restorations, rows, all_max: flo
                 bar.set_label("mean |error| over RGB\n([0, 1] units)", fontsize=10)
                 bar.ax.tick_params(labelsize=10)
         axes[i, 0].set_ylabel(names[i], fontsize=11)
-    fig.suptitle(f"{task}: PSNR against the target on the whole crop, its degraded and its intact pixels", fontsize=11)
+    fig.suptitle(f"{task}: PSNR against the target on the whole window, its degraded and its intact pixels",
+                 fontsize=11)
     return fig
 
 
@@ -279,16 +307,6 @@ def degraded_error_ratio(item: dict, image: torch.Tensor) -> float:
     for the input ``mu`` (1: nothing removed, 0: all of it)."""
     degraded = degraded_mask(item["x0"], item["mu"])
     return float(error_map(item, image)[degraded].sum() / error_map(item, item["mu"])[degraded].sum())
-
-
-def reset_psnr(item: dict, image: torch.Tensor, where: torch.Tensor) -> float:
-    """Whole-image PSNR of ``image`` against ``item["x0"]`` after putting back the input ``item["mu"]`` on the
-    pixels of the bool mask ``where`` ([1, H, W]). ``where`` must select intact pixels only (intersect it with
-    ``~degraded_mask(x0, mu)`` first): a ``ValueError`` otherwise, since putting the input back on a degraded pixel
-    would undo the restoration there."""
-    if bool((where & degraded_mask(item["x0"], item["mu"])).any()):
-        raise ValueError("`where` selects degraded pixels: intersect it with the intact ones first")
-    return psnr(torch.where(where, item["mu"], image), item["x0"])
 
 
 def edge_band(height: int, width: int, band: int, sides: str = "bottom right", tile: int | None = None) -> torch.Tensor:
@@ -306,36 +324,43 @@ def edge_band(height: int, width: int, band: int, sides: str = "bottom right", t
     return out[None]
 
 
-def flipped_restoration(model, bridge, mu: torch.Tensor, sampler) -> torch.Tensor:
-    """Restore ``mu`` ([C, H, W] or [B, C, H, W]) flipped top-bottom and left-right, then flip the result back: the
-    network's own bottom and right edges then lie on the image's top and left edges."""
-    batch = mu if mu.dim() == 4 else mu[None]
-    out = torch.flip(restore(model, bridge, torch.flip(batch, (-2, -1)), sampler), (-2, -1))
-    return out if mu.dim() == 4 else out[0]
+def padded_restoration(model, bridge, mu: torch.Tensor, sampler, pad: int = 8, chunk: int = 16) -> torch.Tensor:
+    """Restore ``mu`` ([B, C, H, W]) reflect-padded by ``pad`` pixels on every side, then crop the result back to
+    ``H x W``: the network's own edges then lie ``pad`` pixels outside the picture. ``chunk`` images at a time."""
+    with torch.no_grad():
+        parts = [restore(model, bridge, F.pad(mu[i:i + chunk], (pad,) * 4, mode="reflect"), sampler)
+                 for i in range(0, len(mu), chunk)]
+    return torch.cat(parts)[..., pad:-pad, pad:-pad]
 
 
 EDGES = ("top", "bottom", "left", "right")
 
 
-def edge_errors(item: dict, image: torch.Tensor, band: int) -> dict:
-    """Mean ``|image − x0|`` over RGB, [0, 1] units, on the intact pixels within ``band`` pixels of each edge
-    (``top``, ``bottom``, ``left``, ``right``; a corner pixel counts for both its edges) and on the other intact
-    pixels (``interior``)."""
-    error, intact = error_map(item, image), ~degraded_mask(item["x0"], item["mu"])
-    height, width = error.shape[-2:]
-    strips = {edge: edge_band(height, width, band, edge) for edge in EDGES}
-    strips["interior"] = ~edge_band(height, width, band, " ".join(EDGES))
-    return {name: float(error[intact & mask].mean()) for name, mask in strips.items()}
+def edge_errors(items, images, band: int) -> dict:
+    """Mean ``|image − x0|`` over RGB, [0, 1] units, pooled over the intact pixels of every pair of ``items`` and
+    ``images`` (restorations, ``[C, H, W]`` each) that lie within ``band`` pixels of each edge (``top``,
+    ``bottom``, ``left``, ``right``; a corner pixel counts for both its edges), and over the other intact pixels
+    (``interior``)."""
+    sums, counts = {}, {}
+    for item, image in zip(items, images):
+        error, intact = error_map(item, image), ~degraded_mask(item["x0"], item["mu"])
+        height, width = error.shape[-2:]
+        strips = {edge: edge_band(height, width, band, edge) for edge in EDGES}
+        strips["interior"] = ~edge_band(height, width, band, " ".join(EDGES))
+        for name, mask in strips.items():
+            sums[name] = sums.get(name, 0.0) + float(error[intact & mask].sum())
+            counts[name] = counts.get(name, 0) + int((intact & mask).sum())
+    return {name: sums[name] / counts[name] for name in sums}
 
 
 def edge_error_table(errors_by_label: dict, band: int) -> str:
-    """Markdown: one row per strip of :func:`edge_errors` (``band`` pixels wide), one column per restoration of
-    ``{label: edge_errors(...)}``."""
+    """Markdown: one row per strip of :func:`edge_errors` (``band`` pixels wide), one column per set of
+    restorations of ``{label: edge_errors(...)}``."""
     labels = list(errors_by_label)
     names = list(next(iter(errors_by_label.values())))
     lines = [f"| intact pixels within {band} px of | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
     for name in names:
-        lines.append(f"| {'the other pixels (interior)' if name == 'interior' else 'the ' + name + ' edge'} | "
+        lines.append(f"| {'no edge (interior)' if name == 'interior' else 'the ' + name + ' edge'} | "
                      + " | ".join(f"{errors_by_label[label][name]:.4f}" for label in labels) + " |")
     return "\n".join(lines)
 
@@ -346,101 +371,91 @@ def widest_hole(x0: torch.Tensor, mu: torch.Tensor) -> float:
     return 2 * float(scipy.ndimage.distance_transform_edt(degraded_mask(x0, mu)[0].numpy()).max())
 
 
+def share_near_degraded(items, reach: int = 3) -> float:
+    """Share of the intact pixels of ``items`` (pooled) that have a degraded pixel within ``reach`` pixels in each
+    direction, i.e. inside the ``(2 reach + 1)``-pixel square window centred on them (SSIM's 7x7 window for
+    ``reach=3``)."""
+    near = intact = 0
+    for item in items:
+        degraded = degraded_mask(item["x0"], item["mu"]).float()[None]  # [1, 1, H, W]
+        close = F.max_pool2d(degraded, 2 * reach + 1, stride=1, padding=reach)[0] > 0
+        near += int((close & (degraded[0] == 0)).sum())
+        intact += int((degraded[0] == 0).sum())
+    return near / intact
+
+
 # ----------------------------------------------------------------------------------------- section 5: tables
-
-def _fmt(value: float) -> str:
-    return "∞" if math.isinf(value) else f"{value:.2f}"
-
-
-REGIONS = (("whole image", ""), ("degraded pixels", "_degraded"), ("intact pixels", "_intact"))
-
-
-def region_tables(task: str, names, rows, summary: dict, shares) -> str:
-    """Markdown: the means over the crops of PSNR and SSIM, input and restored, on the whole image, the degraded
-    and the intact pixels (an ``∞`` mean made by some ``∞`` crops is footnoted with the finite ones); then one row
-    per crop: its degraded share and each metric as ``input → restored``."""
-    lines = [f"**{task}: mean over the {summary['count']} crops of the per-crop PSNR (dB) and SSIM**", "",
-             "| region | PSNR input | PSNR restored | SSIM input | SSIM restored |", "|---|---:|---:|---:|---:|"]
-    for region, suffix in REGIONS:
-        lines.append(f"| {region} | {_fmt(summary['input_psnr' + suffix])} | {_fmt(summary['psnr' + suffix])} | "
-                     f"{summary['input_ssim' + suffix]:.4f} | {summary['ssim' + suffix]:.4f} |")
-    finite = [f"{name} {row['input_psnr_intact']:.2f} dB" for name, row in zip(names, rows)
-              if not math.isinf(row["input_psnr_intact"])]
-    infinite = sum(math.isinf(row["input_psnr_intact"]) for row in rows)
-    if infinite and finite:  # footnote the mean that any ∞ crop makes ∞
-        lines[-1] = lines[-1].replace("| ∞ |", "| ∞ ¹ |", 1)
-        lines += ["", f"¹ Any ∞ crop makes the mean ∞ (here {infinite} do); it hides the finite input "
-                      "intact-pixel PSNR of " + ", ".join(finite) + "."]
-    lines += ["", f"**{task}, per crop: input → restored**", "",
-              "| crop | degraded share | PSNR whole (dB) | PSNR degraded | PSNR intact | SSIM whole | SSIM degraded | "
-              "SSIM intact |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, row, share in zip(names, rows, shares):
-        cells = [f"{_fmt(row['input_psnr' + s])} → {_fmt(row['psnr' + s])}" for _, s in REGIONS]
-        cells += [f"{row['input_ssim' + s]:.3f} → {row['ssim' + s]:.3f}" for _, s in REGIONS]
-        lines.append(f"| {name} | {share:.3f} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
 
 @dataclass
 class Change:
-    """The change ``restored − input`` of one metric on one region, per crop, with its mean, the standard error of
-    that mean (sample standard deviation over the ``n`` crops / sqrt(n)), how many crops fall, and the 95 % t
-    interval of the mean, ``mean ± t_{0.975, n−1} · se`` (t with n − 1 degrees of freedom: 3.18 for four crops)."""
+    """The change ``restored − input`` of one metric over the benchmark's windows: its mean, the 95 % hierarchical
+    bootstrap interval of that mean (photographs drawn with replacement, then windows within each drawn photograph:
+    :func:`rdbm_core.evidence.stats.hierarchical_bootstrap`, one trained network, so no seed level) and how many
+    windows fall. ``input_mean`` and ``restored_mean`` are the means of the two metrics themselves. With an infinite
+    input (an identical region) on some window the change is not defined: ``infinite`` counts those windows, the
+    input mean is over the others and ``mean``, ``interval`` are ``nan``."""
 
     key: str
-    per_crop: list
+    input_mean: float
+    restored_mean: float
     mean: float
-    se: float
+    interval: tuple
     falls: int
-
-    @property
-    def t_critical(self) -> float:
-        """The 97.5 % quantile of Student's t with ``n − 1`` degrees of freedom."""
-        return float(scipy.stats.t.ppf(0.975, len(self.per_crop) - 1))
-
-    @property
-    def interval(self) -> tuple:
-        """``(low, high)``: the 95 % t interval of the mean change."""
-        half = self.t_critical * self.se
-        return self.mean - half, self.mean + half
+    windows: int
+    infinite: int = 0
 
     @property
     def excludes_zero(self) -> bool:
-        """Whether the 95 % t interval lies entirely above or entirely below 0."""
+        """Whether the 95 % interval lies entirely above or entirely below 0."""
         low, high = self.interval
         return low > 0 or high < 0
 
 
-#: the metrics of :func:`region_changes` by default: every one that is finite for every input
-CHANGE_KEYS = ("psnr", "psnr_degraded", "ssim", "ssim_degraded", "ssim_intact")
+#: the metrics of :func:`region_changes` by default, in the order of section 5's table
+CHANGE_KEYS = ("psnr", "psnr_degraded", "psnr_intact", "ssim", "ssim_degraded")
 
 
-def region_changes(rows, keys=CHANGE_KEYS) -> dict:
-    """``{key: Change}``: for each metric ``key`` of the evaluation's per-crop ``rows``, ``row[key] −
-    row["input_" + key]`` per crop, summarised."""
+def region_changes(rows, photographs, keys=CHANGE_KEYS) -> dict:
+    """``{key: Change}``: for each metric ``key`` of the evaluation's per-window ``rows`` (``photographs[i]`` the
+    photograph of window ``i``), ``row[key] − row["input_" + key]`` per window, summarised."""
     out = {}
     for key in keys:
-        values = [float(row[key] - row["input_" + key]) for row in rows]
-        se = float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else math.nan
-        out[key] = Change(key, values, float(np.mean(values)), se, sum(v < 0 for v in values))
+        before = np.array([float(row["input_" + key]) for row in rows])
+        after = np.array([float(row[key]) for row in rows])
+        infinite = int(np.isinf(before).sum())
+        finite_input = float(before[np.isfinite(before)].mean()) if infinite < len(rows) else math.inf
+        if infinite:
+            out[key] = Change(key, finite_input, float(after.mean()), math.nan, (math.nan, math.nan), 0, len(rows),
+                              infinite)
+            continue
+        diffs = after - before
+        interval = hierarchical_bootstrap(diffs[None, :], photographs=list(photographs))
+        out[key] = Change(key, finite_input, float(after.mean()), float(diffs.mean()), interval,
+                          int((diffs < 0).sum()), len(rows))
     return out
 
 
-_CHANGE_LABELS = {"psnr": "PSNR whole (dB)", "psnr_degraded": "PSNR degraded (dB)", "psnr_intact": "PSNR intact (dB)",
-                  "ssim": "SSIM whole", "ssim_degraded": "SSIM degraded", "ssim_intact": "SSIM intact"}
+_CHANGE_LABELS = {"psnr": "PSNR, whole window (dB)", "psnr_degraded": "PSNR, degraded pixels (dB)",
+                  "psnr_intact": "PSNR, intact pixels (dB)", "ssim": "SSIM, whole window",
+                  "ssim_degraded": "SSIM, degraded pixels", "ssim_intact": "SSIM, intact pixels"}
 
 
-def change_table(task: str, names, changes: dict) -> str:
-    """Markdown: one row per metric of ``changes`` (:func:`region_changes`), one column per crop with its change
-    ``restored − input``, then the mean, its 95 % t interval and the crops that fall."""
-    lines = [f"**{task}: change restored − input, per crop, and its mean over the {len(names)} crops with a 95 % t "
-             "interval**", "", "| metric | " + " | ".join(names) + " | mean | 95 % t interval | falls in |",
-             "|---|" + "---:|" * (len(names) + 3)]
-    for key, change in changes.items():
-        digits = 2 if key.startswith("psnr") else 4
-        cells = [f"{v:+.{digits}f}" for v in change.per_crop]
-        low, high = change.interval
-        lines.append(f"| {_CHANGE_LABELS.get(key, key)} | " + " | ".join(cells)
-                     + f" | {change.mean:+.{digits}f} | [{low:+.{digits}f}, {high:+.{digits}f}] | "
-                       f"{change.falls} of {len(change.per_crop)} |")
+def change_table(changes_by_task: dict) -> str:
+    """Markdown: one row per task and metric of ``{task: region_changes(...)}``: the mean over the windows of the
+    input's and the restoration's value, the mean change with its 95 % interval, and how many windows fall. A change
+    with infinite inputs shows how many windows are infinite instead."""
+    lines = ["| task | metric | input | restored | change | 95 % interval | windows that fall |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for task, changes in changes_by_task.items():
+        for key, c in changes.items():
+            digits = 2 if key.startswith("psnr") else 4
+            if c.infinite:
+                finite = "" if math.isinf(c.input_mean) else f", the others {c.input_mean:.{digits}f}"
+                lines.append(f"| {task} | {_CHANGE_LABELS.get(key, key)} | ∞ on {c.infinite} of {c.windows}{finite} | "
+                             f"{c.restored_mean:.{digits}f} | — | — | — |")
+                continue
+            low, high = c.interval
+            lines.append(f"| {task} | {_CHANGE_LABELS.get(key, key)} | {c.input_mean:.{digits}f} | "
+                         f"{c.restored_mean:.{digits}f} | {c.mean:+.{digits}f} | [{low:+.{digits}f}, {high:+.{digits}f}] "
+                         f"| {c.falls} of {c.windows} |")
     return "\n".join(lines)

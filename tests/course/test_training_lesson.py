@@ -1,15 +1,14 @@
 """The helpers of notebook 06 (``rdbm_course.training_lesson``): the trainer's draws, the smoothed loss, the edge
-bands, the resets and the tables."""
+bands and errors, the padded restoration and the tables."""
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from rdbm_core.data.degradations import degraded_mask
-from rdbm_core.evidence.metrics import psnr
 from rdbm_core.networks.config import TrainConfig, make_path
 from rdbm_core.networks.training import step_generator, training_loss
+from rdbm_core.restoration.evaluation import restore
 from rdbm_course import training_lesson
 
 
@@ -29,6 +28,21 @@ def test_trainer_batch_draws_the_trainers_times_and_noise(tmp_path):
         assert float(mine) == pytest.approx(float(theirs), abs=1e-6)
     again = training_lesson.trainer_batch(config, pool, 2)[0], training_lesson.trainer_batch(config, pool, 2)[0]
     assert torch.equal(*again)
+
+
+def test_fresh_training_state_is_the_trainers_and_reproducible(tmp_path):
+    """Two fresh states are identical, and one library train_step on each gives the same EMA weights."""
+    from rdbm_core.networks.training import train_step
+
+    config = TrainConfig.smoke(task="derain", device="cpu", out=str(tmp_path))
+    bridge, pool = make_path(config), training_lesson.training_pool(config)
+    states = [training_lesson.fresh_training_state(config, bridge) for _ in range(2)]
+    assert all(torch.equal(a, b) for a, b in zip(states[0][0].parameters(), states[1][0].parameters()))
+    x0, mu = training_lesson.trainer_batch(config, pool, 0)
+    for model, ema, optimizer in states:
+        train_step(model, model, ema, optimizer, bridge, x0, mu, config, 0, step_generator(config.seed, 0, 0))
+    assert all(torch.equal(a, b) for a, b in zip(states[0][1].parameters(), states[1][1].parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(states[0][0].parameters(), states[0][1].parameters()))
 
 
 def test_running_average_is_unbiased_from_the_start():
@@ -64,53 +78,49 @@ def _item(size=8):
     return {"x0": x0, "mu": mu}
 
 
-def test_resets_take_an_explicit_intact_mask_and_refuse_degraded_pixels():
-    """``reset_psnr`` puts the input back exactly where it is told (mutation tried: intersecting ``where`` with the
-    intact pixels inside instead of refusing fails the ``raises``)."""
+def test_degraded_error_ratio_is_one_for_the_input_and_zero_for_the_truth():
     item = _item()
-    intact = ~degraded_mask(item["x0"], item["mu"])
-    image = item["x0"].clone()
-    image[:, :2, :2] = 0.5  # error on the degraded corner
-    image[:, -1, :] += 0.2  # error on the intact bottom row
-    band = training_lesson.edge_band(8, 8, 1, "bottom")
-    corner_only = item["x0"].clone()
-    corner_only[:, :2, :2] = 0.5
-    assert training_lesson.reset_psnr(item, image, intact & band) == pytest.approx(psnr(corner_only, item["x0"]))
-    assert training_lesson.reset_psnr(item, image, intact) == training_lesson.reset_psnr(item, image, intact & band)
-    with pytest.raises(ValueError, match="degraded"):
-        training_lesson.reset_psnr(item, image, torch.ones(1, 8, 8, dtype=torch.bool))
     assert training_lesson.degraded_error_ratio(item, item["mu"]) == pytest.approx(1.0)
     assert training_lesson.degraded_error_ratio(item, item["x0"]) == 0.0
 
 
-def test_edge_errors_see_only_the_intact_pixels_of_each_edge():
-    """Each edge strip and the interior average the intact pixels they hold (mutation tried: leaving out the
-    intersection with the intact pixels fails the top edge's 0)."""
+def test_edge_errors_pool_the_intact_pixels_of_each_edge_over_the_windows():
+    """Each edge strip and the interior average the intact pixels they hold, pooled over the windows (mutations
+    tried: leaving out the intersection with the intact pixels fails the top edge's 0; averaging per-window means
+    instead of pooling fails the bottom edge's value)."""
     item = _item(16)
     image = item["x0"].clone()
     image[:, :2, :2] += 0.5  # error on the degraded corner (top left)
     image[:, -1, 4] += 0.2  # error on one intact pixel of the bottom edge
-    errors = training_lesson.edge_errors(item, image, 2)
+    errors = training_lesson.edge_errors([item], [image], 2)
     assert list(errors) == ["top", "bottom", "left", "right", "interior"]
     assert errors["top"] == 0 and errors["left"] == 0 and errors["right"] == 0 and errors["interior"] == 0
     assert errors["bottom"] == pytest.approx(0.2 / 2 / (2 * 16))  # one pixel of 32, [0, 1] units
+    small = _item(8)["x0"]
+    clean = {"x0": small, "mu": small.clone()}  # 8x8, nothing degraded: 16 intact bottom pixels, no error
+    pooled = training_lesson.edge_errors([item, clean], [image, small], 2)
+    assert pooled["bottom"] == pytest.approx(0.2 / 2 / 48)  # one pixel of the 32 + 16 pooled
     table = training_lesson.edge_error_table({"a": errors, "b": errors}, 2)
     assert table.splitlines()[0] == "| intact pixels within 2 px of | a | b |"
-    assert "| the top edge | 0.0000 | 0.0000 |" in table and "| the other pixels (interior) |" in table
+    assert "| the top edge | 0.0000 | 0.0000 |" in table and "| no edge (interior) |" in table
 
 
-def test_flipped_restoration_flips_back():
-    """With an identity sampler, restoring the flipped image and flipping back gives the image itself."""
+def test_padded_restoration_crops_back_to_the_window():
+    """With an identity sampler the padded restoration is the input itself, in chunks too; a network that marks its
+    own right edge leaves no mark inside the window (the edge lies in the padding)."""
     from rdbm_core.bridge.bridges import rdbm
     from rdbm_core.bridge.samplers import SamplerSpec
 
-    mu = torch.linspace(-1, 1, 2 * 3 * 8 * 8).reshape(2, 3, 8, 8)
-    assert torch.allclose(training_lesson.flipped_restoration(lambda x_t, m, t: m, rdbm(), mu, SamplerSpec(steps=2)),
-                          mu)
-    single = training_lesson.flipped_restoration(lambda x_t, m, t: m + (torch.arange(8) == 7).to(m), rdbm(), mu[0],
-                                                 SamplerSpec(steps=2))
-    assert single.shape == (3, 8, 8) and torch.allclose(single[:, :, 0], mu[0, :, :, 0] + 1)  # the network's right
-    # edge lands on the image's left edge
+    mu = torch.linspace(-0.9, 0.9, 3 * 3 * 8 * 8).reshape(3, 3, 8, 8)
+    same = training_lesson.padded_restoration(lambda x_t, m, t: m, rdbm(), mu, SamplerSpec(steps=2), pad=2, chunk=2)
+    assert same.shape == mu.shape and torch.allclose(same, mu)
+
+    def marks_right_edge(x_t, m, t):
+        return m + 0.05 * (torch.arange(m.shape[-1]) == m.shape[-1] - 1).to(m)
+
+    plain = restore(marks_right_edge, rdbm(), mu, SamplerSpec(steps=2))
+    padded = training_lesson.padded_restoration(marks_right_edge, rdbm(), mu, SamplerSpec(steps=2), pad=2)
+    assert torch.allclose(plain[..., -1], mu[..., -1] + 0.05) and torch.allclose(padded, mu)
 
 
 def test_config_table_and_photographs_name_what_they_show():
@@ -119,22 +129,42 @@ def test_config_table_and_photographs_name_what_they_show():
     assert table.splitlines()[0] == "| field | a | b |" and "| `steps` | `3` | `2000` |" in table
     assert "| `noise` | `None` | `None` |" in table
     text = training_lesson.photographs_text()
-    assert text.startswith("training photographs (") and "test photographs (4): chelsea 300x451" in text
+    assert text.startswith("training photographs (") and "held-out (benchmark version 2) photographs (12): chelsea " \
+        "300x451" in text
 
 
-def test_region_changes_give_per_crop_changes_mean_and_t_interval():
-    rows = [{"psnr": 20.0 + d, "input_psnr": 20.0} for d in (1.0, 2.0, 3.0, -2.0)]
-    change = training_lesson.region_changes(rows, ("psnr",))["psnr"]
-    assert change.per_crop == [1.0, 2.0, 3.0, -2.0] and change.mean == pytest.approx(1.0) and change.falls == 1
-    assert change.se == pytest.approx(np.std([1, 2, 3, -2], ddof=1) / 2)
-    assert change.t_critical == pytest.approx(3.182, abs=1e-3)  # t with 3 degrees of freedom, not the normal's 1.96
-    assert change.interval == pytest.approx((1.0 - 3.1824 * change.se, 1.0 + 3.1824 * change.se), abs=1e-3)
-    assert not change.excludes_zero
-    table = training_lesson.change_table("derain", ["a", "b", "c", "d"], {"psnr": change})
-    assert "| PSNR whole (dB) | +1.00 | +2.00 | +3.00 | -2.00 | +1.00 | [-2.44, +4.44] | 1 of 4 |" in table
-    rising = training_lesson.region_changes([{"psnr": 21.0 + d, "input_psnr": 20.0} for d in (0, 0.1, 0.2, 0.3)],
-                                            ("psnr",))["psnr"]
-    assert rising.excludes_zero
+def test_region_changes_give_the_mean_change_and_its_hierarchical_interval():
+    """The interval is :func:`hierarchical_bootstrap` over the photographs (mutation tried: passing no photographs,
+    each window its own, gives a narrower interval and fails the equality)."""
+    from rdbm_core.evidence.stats import hierarchical_bootstrap
+
+    changes = [1.0, 2.0, 3.0, -2.0, 0.5, 4.0]
+    photographs = ["a", "a", "b", "b", "c", "c"]
+    rows = [{"psnr": 20.0 + d, "input_psnr": 20.0, "psnr_intact": 40.0, "input_psnr_intact": inf}
+            for d, inf in zip(changes, (math.inf, 60.0, math.inf, math.inf, 70.0, math.inf))]
+    out = training_lesson.region_changes(rows, photographs, ("psnr", "psnr_intact"))
+    change = out["psnr"]
+    assert change.mean == pytest.approx(np.mean(changes)) and change.falls == 1 and change.windows == 6
+    assert change.input_mean == 20.0 and change.restored_mean == pytest.approx(20.0 + np.mean(changes))
+    assert change.interval == hierarchical_bootstrap(np.array([changes]), photographs=photographs)
+    assert change.interval != hierarchical_bootstrap(np.array([changes]))
+    intact = out["psnr_intact"]
+    assert intact.infinite == 4 and intact.input_mean == 65.0 and math.isnan(intact.mean)
+    table = training_lesson.change_table({"derain": out})
+    assert table.splitlines()[0].startswith("| task | metric | input | restored | change | 95 % interval |")
+    low, high = change.interval
+    assert f"| derain | PSNR, whole window (dB) | 20.00 | {change.restored_mean:.2f} | +1.42 | [{low:+.2f}, {high:+.2f}] " \
+           "| 1 of 6 |" in table
+    assert "| derain | PSNR, intact pixels (dB) | ∞ on 4 of 6, the others 65.00 | 40.00 | — | — | — |" in table
+
+
+def test_share_near_degraded_counts_intact_pixels_within_reach():
+    x0 = torch.zeros(3, 10, 10)
+    mu = x0.clone()
+    mu[:, :, 0] = 0.5  # the first column degraded
+    # intact columns 1..9; columns 1..3 lie within 3 pixels of it: 30 of 90 intact pixels
+    assert training_lesson.share_near_degraded([{"x0": x0, "mu": mu}], reach=3) == pytest.approx(30 / 90)
+    assert training_lesson.share_near_degraded([{"x0": x0, "mu": mu}] * 2, reach=1) == pytest.approx(10 / 90)
 
 
 def test_widest_hole_of_a_stripe_is_its_width():
@@ -142,16 +172,3 @@ def test_widest_hole_of_a_stripe_is_its_width():
     mu = x0.clone()
     mu[:, :, 5:11] = 0.5  # a vertical stripe 6 pixels wide
     assert training_lesson.widest_hole(x0, mu) == 6.0
-
-
-def test_region_tables_footnote_an_infinite_mean_and_list_every_crop():
-    def row(inf):
-        r = {f"{p}{m}{s}": 20.0 for p in ("", "input_") for m in ("psnr", "ssim") for s in ("", "_degraded", "_intact")}
-        r["input_psnr_intact"] = math.inf if inf else 60.0
-        return r
-
-    rows = [row(True), row(False)]
-    summary = {k: (math.inf if k == "input_psnr_intact" else 20.0) for k in rows[0]} | {"count": 2}
-    table = training_lesson.region_tables("inpaint", ["a", "b"], rows, summary, [0.25, 0.5])
-    assert "| ∞ ¹ |" in table and "b 60.00 dB" in table and "(here 1 do)" in table
-    assert "| a | 0.250 | 20.00 → 20.00 |" in table and "| b | 0.500 |" in table
